@@ -1,0 +1,139 @@
+#!/usr/bin/env python3
+"""Set up RiskScreen in a private virtual environment, then start it or run its tests.
+
+    python3 dev.py start   # set up and start the application
+    python3 dev.py test    # set up and run every check: ruff, mypy, import contracts, pytest
+
+Only the Python standard library is used here, so this runs on a fresh machine. The virtual
+environment lives in ``.venv`` beside this file; it is reused and only refreshed when
+``pyproject.toml`` changes.
+"""
+
+from __future__ import annotations
+
+import ctypes.util
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = Path(os.environ.get("RISKSCREEN_VENV", ROOT / ".venv"))
+STAMP = VENV / ".riskscreen-installed"
+
+# Debian packages Qt needs on a bare machine: GL/EGL, fontconfig, keyboard, D-Bus, the xcb
+# platform plugin's libraries (for a real window under X or Xvfb) and one font family.
+DEBIAN_QT_PACKAGES = [
+    "libegl1", "libgl1", "libfontconfig1", "libxkbcommon0", "libxkbcommon-x11-0", "libdbus-1-3",
+    "libxcb-cursor0", "libxcb-icccm4", "libxcb-keysyms1", "libxcb-image0", "libxcb-render-util0",
+    "libxcb-randr0", "libxcb-shape0", "libxcb-xinerama0", "libxcb-xkb1", "libxcb-xfixes0",
+    "libxcb-shm0", "libxcb-sync1", "libxcb-render0", "libxcb1", "libx11-xcb1", "libglib2.0-0",
+    "fonts-dejavu-core",
+]
+# One shared library per package above that proves it is present (checked before using apt).
+QT_LIBRARY_PROBES = {
+    "EGL": "libegl1", "GL": "libgl1", "fontconfig": "libfontconfig1", "xkbcommon": "libxkbcommon0",
+    "xkbcommon-x11": "libxkbcommon-x11-0", "dbus-1": "libdbus-1-3", "xcb-cursor": "libxcb-cursor0",
+    "xcb-icccm": "libxcb-icccm4", "xcb-keysyms": "libxcb-keysyms1", "xcb-image": "libxcb-image0",
+    "xcb-render-util": "libxcb-render-util0", "glib-2.0": "libglib2.0-0",
+}
+
+
+def say(message: str) -> None:
+    """Print a progress line that stands out from pip's output."""
+    print(f"[riskscreen] {message}", flush=True)
+
+
+def missing_debian_packages() -> list[str]:
+    """Return the Debian packages whose libraries or fonts are not found on this machine."""
+    if not sys.platform.startswith("linux"):
+        return []
+    missing = [pkg for lib, pkg in QT_LIBRARY_PROBES.items() if ctypes.util.find_library(lib) is None]
+    if not Path("/usr/share/fonts/truetype/dejavu").is_dir():
+        missing.append("fonts-dejavu-core")
+    return missing
+
+
+def ensure_system_libraries() -> None:
+    """Install the libraries Qt needs with apt when running as root; otherwise say what to run."""
+    missing = missing_debian_packages()
+    if not missing:
+        return
+    if shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0:
+        say("installing the Debian libraries Qt needs: " + " ".join(missing))
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
+        subprocess.run(
+            ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *DEBIAN_QT_PACKAGES],
+            check=True, env=env,
+        )
+    else:
+        say("Qt may not start: these system libraries seem to be missing: " + " ".join(missing))
+        say("install them with: sudo apt-get install " + " ".join(DEBIAN_QT_PACKAGES))
+
+
+def venv_python() -> Path:
+    """Path of the virtual environment's interpreter on this platform."""
+    return VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+def ensure_venv() -> Path:
+    """Create the virtual environment if needed and install the project with its test tools."""
+    python = venv_python()
+    if not python.exists():
+        say(f"creating a virtual environment in {VENV}")
+        try:
+            venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
+        except (subprocess.CalledProcessError, OSError) as error:
+            sys.exit(
+                f"Could not create a virtual environment ({error}).\n"
+                "On Debian or Ubuntu install the venv module first: sudo apt-get install python3-venv"
+            )
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if not STAMP.exists() or STAMP.read_text() != digest:
+        say("installing RiskScreen and its dependencies (first run takes a minute)")
+        pip = [str(python), "-m", "pip", "--disable-pip-version-check", "-q"]
+        subprocess.run([*pip, "install", "--upgrade", "pip"], check=True)
+        subprocess.run([*pip, "install", "-e", f"{ROOT}[test]"], check=True)
+        STAMP.write_text(digest)
+    return python
+
+
+def run_tests(python: Path, extra: list[str]) -> int:
+    """Run the linters, the type checker, the import contracts and the test suite."""
+    env = dict(os.environ, QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"))
+    bindir = python.parent
+    steps: list[tuple[str, list[str]]] = [
+        ("ruff", [str(bindir / "ruff"), "check", "."]),
+        ("mypy", [str(python), "-m", "mypy"]),
+        ("import contracts", [str(bindir / "lint-imports")]),
+        ("pytest", [str(python), "-m", "pytest", *extra]),
+    ]
+    for name, command in steps:
+        say(f"{name}: {' '.join(command[1:]) or command[0]}")
+        result = subprocess.run(command, cwd=ROOT, env=env)
+        if result.returncode != 0:
+            say(f"{name} failed (exit {result.returncode})")
+            return result.returncode
+    say("all checks passed")
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    """Dispatch ``start`` or ``test``; anything after the command is passed on."""
+    if not argv or argv[0] not in {"start", "test"}:
+        print(__doc__)
+        return 2
+    command, extra = argv[0], argv[1:]
+    ensure_system_libraries()
+    python = ensure_venv()
+    if command == "test":
+        return run_tests(python, extra)
+    return subprocess.run([str(python), "-m", "riskscreen", *extra], cwd=ROOT).returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,1 @@
+"""Definition files shipped inside the package (mapped from forms/, scoring/, resources/)."""

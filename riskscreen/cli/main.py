@@ -1,0 +1,4 @@
+"""The ``riskscreen`` command (placeholder until the CLI module lands)."""
+
+def main(argv: list[str] | None = None) -> int:
+    return 0

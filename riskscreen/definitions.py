@@ -1,0 +1,226 @@
+"""Loading definition files (forms, scoring models, routing) with their YAML line numbers.
+
+Every definition is YAML parsed by ruamel.yaml, which keeps the line of each node, then
+validated by frozen pydantic models. Problems carry the path of the offending node so that
+both pydantic's errors and the semantic checks can be reported as ``FILE:LINE: message``.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+__all__ = [
+    "DefinitionError",
+    "Located",
+    "Problem",
+    "data_file",
+    "load_yaml",
+    "problems_from_validation",
+]
+
+Path_ = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a definition file, with where it is and how to fix it."""
+
+    message: str
+    path: Path_ = ()
+    hint: str = ""
+    line: int | None = None  # 1-based; filled in by :meth:`Located.locate`
+    file: str = ""
+
+    def format(self) -> str:
+        """Render as ``FILE:LINE: message (hint: ...)``, the form editors jump to."""
+        where = f"{self.file}:{self.line if self.line is not None else 1}"
+        text = f"{where}: {self.message}"
+        if self.path:
+            text += f" [at {format_path(self.path)}]"
+        if self.hint:
+            text += f" (hint: {self.hint})"
+        return text
+
+
+def format_path(path: Path_) -> str:
+    """Render a node path like ``sections[2].questions[0].show_if``."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+class DefinitionError(Exception):
+    """A definition file could not be loaded; ``problems`` lists every reason found."""
+
+    def __init__(self, file: str, problems: Sequence[Problem]) -> None:
+        self.file = file
+        self.problems = list(problems)
+        first = self.problems[0].format() if self.problems else f"{file}: invalid"
+        more = f" (and {len(self.problems) - 1} more)" if len(self.problems) > 1 else ""
+        super().__init__(first + more)
+
+
+@dataclass
+class Located:
+    """Parsed YAML data of one file, able to turn a node path into a line number."""
+
+    file: str
+    data: Any
+    _root: Any = field(repr=False, default=None)
+
+    def line_of(self, path: Path_) -> int:
+        """Return the 1-based line of the deepest node of ``path`` that exists."""
+        node = self._root
+        line = 1
+        for part in path:
+            if isinstance(node, CommentedMap) and part in node:
+                try:
+                    line = node.lc.key(part)[0] + 1
+                except (KeyError, TypeError, AttributeError):
+                    pass
+                node = node[part]
+            elif isinstance(node, CommentedSeq) and isinstance(part, int) and 0 <= part < len(node):
+                try:
+                    line = node.lc.item(part)[0] + 1
+                except (KeyError, TypeError, AttributeError):
+                    pass
+                node = node[part]
+            else:
+                break
+        return line
+
+    def locate(self, problems: Iterable[Problem]) -> list[Problem]:
+        """Fill in the file name and line of each problem."""
+        out = []
+        for p in problems:
+            line = p.line if p.line is not None else self.line_of(p.path)
+            out.append(Problem(p.message, p.path, p.hint, line, self.file))
+        return out
+
+
+def _plain(node: Any) -> Any:
+    """Convert ruamel's round-trip containers into plain dicts and lists."""
+    if isinstance(node, dict):
+        return {str(k) if not isinstance(k, str) else k: _plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_plain(v) for v in node]
+    return node
+
+
+class _UniqueKeyYAML(YAML):
+    """Round-trip YAML that refuses duplicate mapping keys (ruamel's default too, made explicit)."""
+
+
+def load_yaml(text: str, file: str) -> Located:
+    """Parse YAML text, keeping line numbers; raise :class:`DefinitionError` on a syntax error."""
+    yaml = _UniqueKeyYAML(typ="rt")
+    yaml.allow_duplicate_keys = False
+    try:
+        root = yaml.load(io.StringIO(text))
+    except MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = mark.line + 1 if mark is not None else 1
+        reason = (error.problem or error.context or "invalid YAML").strip()
+        raise DefinitionError(
+            file,
+            [Problem(f"YAML syntax error: {reason}", (), _yaml_hint(reason), line, file)],
+        ) from None
+    except YAMLError as error:
+        raise DefinitionError(
+            file, [Problem(f"YAML error: {error}", (), "check the file is valid YAML", 1, file)]
+        ) from None
+    if root is None:
+        raise DefinitionError(file, [Problem("the file is empty", (), "", 1, file)])
+    if not isinstance(root, CommentedMap):
+        raise DefinitionError(
+            file,
+            [Problem("the top level must be a mapping of keys to values", (),
+                     "start the file with 'kind:' and the other top-level keys", 1, file)],
+        )
+    return Located(file=file, data=_plain(root), _root=root)
+
+
+def _yaml_hint(reason: str) -> str:
+    if "duplicate key" in reason:
+        return "each key may appear once in a mapping; remove or rename the repeated one"
+    if "mapping values are not allowed" in reason:
+        return "a value containing ': ' must be quoted, or a key is indented wrongly"
+    if "found character '\\t'" in reason or "tab" in reason:
+        return "indent with spaces, not tabs"
+    return "check indentation and quoting around this line"
+
+
+def problems_from_validation(error: ValidationError) -> list[Problem]:
+    """Turn pydantic's errors into problems pointing at the YAML nodes they concern."""
+    problems = []
+    for item in error.errors(include_url=False):
+        loc: Path_ = tuple(p for p in item["loc"] if isinstance(p, (str, int)))
+        # pydantic adds the union member or validator name as a path step; keep real keys only.
+        loc = tuple(p for p in loc if not (isinstance(p, str) and p.startswith("function-")))
+        kind = item["type"]
+        msg = item["msg"]
+        hint = ""
+        if kind == "extra_forbidden":
+            key = loc[-1] if loc else "?"
+            msg = f"unknown key '{key}'"
+            hint = "check the spelling; see `riskscreen schema` for the keys allowed here"
+        elif kind == "missing":
+            key = loc[-1] if loc else "?"
+            msg = f"missing required key '{key}'"
+            hint = f"add '{key}:' here"
+            loc = loc[:-1]
+        elif msg.startswith("Value error, "):
+            msg = msg.removeprefix("Value error, ")
+            if " | hint: " in msg:
+                msg, hint = msg.split(" | hint: ", 1)
+        problems.append(Problem(msg, loc, hint))
+    return problems
+
+
+def hinted(message: str, hint: str) -> str:
+    """Pack a hint into a pydantic ``ValueError`` message (split out again by the loader)."""
+    return f"{message} | hint: {hint}"
+
+
+def data_file(kind: str, *parts: str) -> Traversable:
+    """Return a shipped definition file: ``kind`` is ``forms``, ``scoring`` or ``resources``."""
+    if kind not in {"forms", "scoring", "resources"}:
+        raise ValueError(f"unknown definition folder {kind!r}")
+    node = resources.files(f"riskscreen._defs.{kind}")
+    for part in parts:
+        node = node.joinpath(part)
+    return node
+
+
+def read_text(source: Path | Traversable) -> str:
+    """Read a definition file as UTF-8, with a clear error if it cannot be read."""
+    try:
+        return source.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DefinitionError(
+            str(source), [Problem("file not found", (), "check the path", 1, str(source))]
+        ) from None
+    except UnicodeDecodeError:
+        raise DefinitionError(
+            str(source),
+            [Problem("the file is not UTF-8 text", (), "save it as UTF-8", 1, str(source))],
+        ) from None
+    except OSError as error:
+        raise DefinitionError(
+            str(source), [Problem(f"cannot read the file: {error.strerror}", (), "", 1, str(source))]
+        ) from None
