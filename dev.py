@@ -51,7 +51,9 @@ def missing_debian_packages() -> list[str]:
     """Return the Debian packages whose libraries or fonts are not found on this machine."""
     if not sys.platform.startswith("linux"):
         return []
-    missing = [pkg for lib, pkg in QT_LIBRARY_PROBES.items() if ctypes.util.find_library(lib) is None]
+    missing = [
+        pkg for lib, pkg in QT_LIBRARY_PROBES.items() if ctypes.util.find_library(lib) is None
+    ]
     if not Path("/usr/share/fonts/truetype/dejavu").is_dir():
         missing.append("fonts-dejavu-core")
     return missing
@@ -90,7 +92,8 @@ def ensure_venv() -> Path:
         except (subprocess.CalledProcessError, OSError) as error:
             sys.exit(
                 f"Could not create a virtual environment ({error}).\n"
-                "On Debian or Ubuntu install the venv module first: sudo apt-get install python3-venv"
+                "On Debian or Ubuntu install the venv module first: "
+                "sudo apt-get install python3-venv"
             )
     digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
     if not STAMP.exists() or STAMP.read_text() != digest:

@@ -7,6 +7,7 @@ both pydantic's errors and the semantic checks can be reported as ``FILE:LINE: m
 
 from __future__ import annotations
 
+import contextlib
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -89,16 +90,12 @@ class Located:
         line = 1
         for part in path:
             if isinstance(node, CommentedMap) and part in node:
-                try:
+                with contextlib.suppress(KeyError, TypeError, AttributeError):
                     line = node.lc.key(part)[0] + 1
-                except (KeyError, TypeError, AttributeError):
-                    pass
                 node = node[part]
             elif isinstance(node, CommentedSeq) and isinstance(part, int) and 0 <= part < len(node):
-                try:
+                with contextlib.suppress(KeyError, TypeError, AttributeError):
                     line = node.lc.item(part)[0] + 1
-                except (KeyError, TypeError, AttributeError):
-                    pass
                 node = node[part]
             else:
                 break
@@ -222,5 +219,6 @@ def read_text(source: Path | Traversable) -> str:
         ) from None
     except OSError as error:
         raise DefinitionError(
-            str(source), [Problem(f"cannot read the file: {error.strerror}", (), "", 1, str(source))]
+            str(source),
+            [Problem(f"cannot read the file: {error.strerror}", (), "", 1, str(source))],
         ) from None

@@ -1,1 +1,1 @@
-"""Shipped definition data; installed as riskscreen._defs.scoring so importlib.resources finds it."""
+"""Shipped definition data, installed as riskscreen._defs.scoring."""

@@ -376,13 +376,13 @@ class FormDefinition(_Strict):
             )
         return value
 
-    @field_validator("version")
+    @field_validator("version", mode="before")
     @classmethod
-    def _semver(cls, value: str) -> str:
-        if not SEMVER_PATTERN.match(value):
+    def _semver(cls, value: Any) -> str:
+        if not isinstance(value, str) or not SEMVER_PATTERN.match(value):
             raise ValueError(
                 hinted(f"version {value!r} is not a semantic version",
-                       "write MAJOR.MINOR.PATCH, for example 1.0.0")
+                       "write MAJOR.MINOR.PATCH in quotes, for example \"1.0.0\"")
             )
         return value
 

@@ -49,7 +49,8 @@ def _duplicates(form: FormDefinition) -> list[Problem]:
     for si, section in enumerate(form.sections):
         if section.id in sections:
             problems.append(Problem(
-                f"duplicate section id '{section.id}' (first used by section {sections[section.id] + 1})",
+                f"duplicate section id '{section.id}' "
+                f"(first used by section {sections[section.id] + 1})",
                 ("sections", si, "id"), "give each section its own id"))
         sections.setdefault(section.id, si)
     questions: dict[str, tuple[int, int]] = {}
@@ -116,7 +117,9 @@ def _walk(cond: Condition, path: Path_) -> Iterator[tuple[Condition, Path_]]:
 
 def _conditions(form: FormDefinition) -> list[Problem]:
     index = form.question_index()
-    order = {q.id: i for i, q in enumerate(form.questions())}
+    order: dict[str, int] = {}
+    for i, q in enumerate(form.questions()):
+        order.setdefault(q.id, i)
     derived = {d.id: d for d in form.derived}
     problems: list[Problem] = []
     graph: dict[str, set[str]] = {}

@@ -1,0 +1,288 @@
+"""Answer sets: the answers to one screening, checked against the form they belong to.
+
+An answers file is JSON::
+
+    {"form": "cse-screening", "form_version": "1.0.0", "screening_date": "2026-03-01",
+     "answers": {"date_of_birth": "2012-05-04", "online_grooming": "recent", ...},
+     "evidence": {"online_grooming": {"basis": "observed", "details": "...", ...}}}
+
+The screening date, never today's date, is what ages and time windows are counted from.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from riskscreen.forms.conditions import is_answered, visible_questions
+from riskscreen.forms.model import (
+    INDICATOR_VALUES,
+    TIME_WINDOW_VALUES,
+    FormDefinition,
+    Question,
+    QuestionType,
+)
+
+__all__ = [
+    "AnswerError",
+    "AnswerProblem",
+    "AnswerSet",
+    "EvidenceBasis",
+    "EvidenceRecord",
+    "answers_json_schema",
+    "check_answers",
+    "load_answer_set",
+]
+
+DEFAULT_TEXT_LIMIT = 500
+DEFAULT_LONG_TEXT_LIMIT = 50_000
+
+
+class EvidenceBasis(StrEnum):
+    """Whether an indicator rests on something seen or reported, or on professional concern."""
+
+    OBSERVED = "observed"
+    REPORTED = "reported"
+    CONCERN = "concern"
+
+
+class EvidenceRecord(BaseModel):
+    """What lies behind a "yes": kept apart from the answer itself."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    basis: EvidenceBasis
+    details: str = ""
+    source: str = ""
+    when: date | None = None
+
+
+class AnswerSet(BaseModel):
+    """The answers to one screening."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    form: str
+    form_version: str
+    screening_date: date
+    answers: dict[str, Any] = Field(default_factory=dict)
+    evidence: dict[str, EvidenceRecord] = Field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AnswerProblem:
+    """One answer that does not fit the form, naming the question."""
+
+    question: str
+    message: str
+
+    def format(self) -> str:
+        """``question: message``, the form used on the command line."""
+        return f"{self.question}: {self.message}" if self.question else self.message
+
+
+class AnswerError(ValueError):
+    """Answers that do not match their form; ``problems`` lists every one."""
+
+    def __init__(self, problems: list[AnswerProblem], source: str = "") -> None:
+        self.problems = problems
+        self.source = source
+        prefix = f"{source}: " if source else ""
+        super().__init__(prefix + "; ".join(p.format() for p in problems))
+
+
+def load_answer_set(path: Path) -> AnswerSet:
+    """Read an answers file, raising :class:`AnswerError` with a readable reason."""
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise AnswerError([AnswerProblem("", "file not found")], str(path)) from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise AnswerError([AnswerProblem("", f"not valid JSON ({error})")], str(path)) from None
+    return parse_answer_set(raw, str(path))
+
+
+def parse_answer_set(raw: Any, source: str = "") -> AnswerSet:
+    """Validate the envelope of an answers document (not yet against its form)."""
+    try:
+        return AnswerSet.model_validate(raw)
+    except ValidationError as error:
+        problems = []
+        for item in error.errors(include_url=False):
+            where = ".".join(str(p) for p in item["loc"])
+            problems.append(AnswerProblem("", f"{where}: {item['msg']}"))
+        raise AnswerError(problems, source) from None
+
+
+def _check_value(q: Question, value: Any, screening_date: date) -> str | None:
+    """Return why ``value`` is not a valid answer to ``q``, or None if it is."""
+    t = q.type
+    if t is QuestionType.INDICATOR:
+        if value not in INDICATOR_VALUES:
+            return f"answer {value!r} is not one of {', '.join(INDICATOR_VALUES)}"
+    elif t is QuestionType.TIME_WINDOW:
+        if value not in TIME_WINDOW_VALUES:
+            return f"answer {value!r} is not one of {', '.join(TIME_WINDOW_VALUES)}"
+    elif t is QuestionType.SINGLE_CHOICE:
+        if not isinstance(value, str) or value not in q.option_ids():
+            return f"option {value!r} is not offered; choose one of {', '.join(q.option_ids())}"
+    elif t is QuestionType.MULTIPLE_CHOICE:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            return "expects a list of option ids"
+        bad = [v for v in value if v not in q.option_ids()]
+        if bad:
+            return f"option {bad[0]!r} is not offered; choose from {', '.join(q.option_ids())}"
+        if len(set(value)) != len(value):
+            return "lists the same option twice"
+    elif t is QuestionType.NUMBER:
+        if isinstance(value, bool) or not isinstance(value, int):
+            return f"expects a whole number, got {value!r}"
+        if q.minimum is not None and value < q.minimum:
+            return f"{value} is below the minimum of {q.minimum}"
+        if q.maximum is not None and value > q.maximum:
+            return f"{value} is above the maximum of {q.maximum}"
+    elif t is QuestionType.DATE:
+        if not isinstance(value, str):
+            return f"expects a date as YYYY-MM-DD, got {value!r}"
+        try:
+            parsed = date.fromisoformat(value)
+        except ValueError:
+            return f"{value!r} is not a date in the form YYYY-MM-DD"
+        if not q.allow_future and parsed > screening_date:
+            return f"{value} is after the screening date {screening_date.isoformat()}"
+    elif t in (QuestionType.TEXT, QuestionType.LONG_TEXT):
+        if not isinstance(value, str):
+            return f"expects text, got {value!r}"
+        limit = q.max_length or (
+            DEFAULT_TEXT_LIMIT if t is QuestionType.TEXT else DEFAULT_LONG_TEXT_LIMIT)
+        if len(value) > limit:
+            return f"text is {len(value)} characters, longer than the limit of {limit}"
+    return None
+
+
+def check_answers(
+    form: FormDefinition, answer_set: AnswerSet, *, complete: bool = True
+) -> list[AnswerProblem]:
+    """Every way the answers do not fit the form.
+
+    With ``complete`` (the default, used before scoring a finished screening), a visible
+    required question without an answer is a problem; drafts pass ``complete=False``.
+    """
+    problems: list[AnswerProblem] = []
+    if answer_set.form != form.id:
+        problems.append(AnswerProblem("", f"answers are for form '{answer_set.form}', "
+                                          f"not '{form.id}'"))
+    if answer_set.form_version != form.version:
+        problems.append(AnswerProblem(
+            "", f"answers are for version {answer_set.form_version} of '{answer_set.form}', "
+                f"but the form given is version {form.version}"))
+    index = form.question_index()
+    for qid, value in answer_set.answers.items():
+        q = index.get(qid)
+        if q is None:
+            problems.append(AnswerProblem(qid, "no such question in this form"))
+            continue
+        if value is None:
+            continue
+        reason = _check_value(q, value, answer_set.screening_date)
+        if reason:
+            problems.append(AnswerProblem(qid, reason))
+    for qid in answer_set.evidence:
+        q = index.get(qid)
+        if q is None:
+            problems.append(AnswerProblem(qid, "evidence given for a question not in this form"))
+        elif q.evidence is None:
+            problems.append(AnswerProblem(qid, "this question does not take evidence"))
+    if complete:
+        shown = visible_questions(form, answer_set.answers, answer_set.screening_date)
+        for qid in shown:
+            if index[qid].required and not is_answered(answer_set.answers.get(qid)):
+                problems.append(AnswerProblem(qid, "required question has no answer"))
+    return problems
+
+
+def validated(form: FormDefinition, answer_set: AnswerSet, *, complete: bool = True,
+              source: str = "") -> AnswerSet:
+    """Return the answer set if it fits the form, else raise :class:`AnswerError`."""
+    problems = check_answers(form, answer_set, complete=complete)
+    if problems:
+        raise AnswerError(problems, source)
+    return answer_set
+
+
+def _question_schema(q: Question) -> dict[str, Any]:
+    schema: dict[str, Any] = {"title": q.text}
+    if q.help:
+        schema["description"] = q.help
+    allowed = q.allowed_values()
+    if q.type is QuestionType.MULTIPLE_CHOICE:
+        schema |= {"type": "array", "items": {"enum": list(allowed or ())}, "uniqueItems": True}
+    elif allowed is not None:
+        schema |= {"type": "string", "enum": list(allowed)}
+    elif q.type is QuestionType.NUMBER:
+        schema["type"] = "integer"
+        if q.minimum is not None:
+            schema["minimum"] = q.minimum
+        if q.maximum is not None:
+            schema["maximum"] = q.maximum
+    elif q.type is QuestionType.DATE:
+        schema |= {"type": "string", "format": "date"}
+    else:
+        limit = q.max_length or (
+            DEFAULT_TEXT_LIMIT if q.type is QuestionType.TEXT else DEFAULT_LONG_TEXT_LIMIT)
+        schema |= {"type": "string", "maxLength": limit}
+    return schema
+
+
+def answers_json_schema(form: FormDefinition) -> dict[str, Any]:
+    """A JSON Schema for answers files of this form version (for editors and integrations)."""
+    evidence_schema = AnswerSet.model_json_schema()["$defs"]
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": f"Answers to {form.title} (version {form.version})",
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["form", "form_version", "screening_date", "answers"],
+        "properties": {
+            "form": {"const": form.id},
+            "form_version": {"const": form.version},
+            "screening_date": {"type": "string", "format": "date"},
+            "answers": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {q.id: _question_schema(q) for q in form.questions()},
+            },
+            "evidence": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    q.id: {"$ref": "#/$defs/EvidenceRecord"}
+                    for q in form.questions() if q.evidence is not None
+                },
+            },
+        },
+        "$defs": evidence_schema,
+    }
+
+
+def answer_text(q: Question, value: Any) -> str:
+    """A readable rendering of one answer, for explanations and summaries."""
+    if value is None:
+        return "—"
+    if isinstance(value, list):
+        return ", ".join(q.label_of(v) for v in value) or "—"
+    if isinstance(value, str) and q.allowed_values() is not None:
+        return q.label_of(value)
+    return str(value)
+
+
+def answers_from(answer_set: AnswerSet | Mapping[str, Any]) -> Mapping[str, Any]:
+    """The plain answer mapping of an answer set or of a mapping already."""
+    return answer_set.answers if isinstance(answer_set, AnswerSet) else answer_set
