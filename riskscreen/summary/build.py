@@ -1,0 +1,372 @@
+"""Building the referral summary's data from a form, its answers, the assessment and the route.
+
+Pure: no files, no clock (``generated_at`` is passed in), no PDF. Which questions hold the
+child's name, the consent, the views and so on comes from one place, the routing table's
+``summary_fields`` (:class:`~riskscreen.routing.model.SummaryFields`); a field whose question
+is absent from the form, hidden by its condition, or unanswered is simply left out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+
+from riskscreen.forms.answers import AnswerSet, answer_text
+from riskscreen.forms.conditions import derived_values, is_answered, visible_answers
+from riskscreen.forms.model import FormDefinition, Question, QuestionType
+from riskscreen.routing.model import SummaryFields
+from riskscreen.routing.route import Route
+from riskscreen.scoring.assessment import Assessment, Contribution, LevelInfo
+from riskscreen.summary.model import (
+    Field,
+    Gap,
+    Indicator,
+    IndicatorGroup,
+    LevelBadge,
+    OverrideInfo,
+    ReferralSummary,
+    Referrer,
+    RuleLine,
+    TextBlock,
+)
+
+__all__ = ["DEFAULT_MARKING", "KIND_LABELS", "build_summary", "format_date"]
+
+DEFAULT_MARKING = "OFFICIAL-SENSITIVE"
+
+#: How each kind of question is named on the summary.
+KIND_LABELS = {
+    "risk_indicator": "Sign of risk",
+    "harm_indicator": "Sign of harm",
+    "vulnerability": "Vulnerability",
+    "protective_factor": "Protective factor",
+    "context": "Context",
+}
+
+#: The summary's own short labels for the fields it reads (the question text is the fallback).
+ROLE_LABELS = {
+    "child_name": "Name",
+    "date_of_birth": "Date of birth",
+    "age": "Age at screening",
+    "gender": "Gender",
+    "ethnicity": "Ethnicity",
+    "case_number": "Case or reference number",
+    "nhs_number": "NHS number",
+    "practitioner_agency": "Agency",
+    "practitioner_agency_other": "Agency name",
+    "practitioner_role": "Role",
+    "screening_reason": "Reason for the screening",
+    "screening_reason_detail": "What led to this screening",
+    "child_aware": "The child knows about this screening",
+    "family_aware": "Parents or carers know about this screening",
+    "family_not_told_reason": "Why the parents or carers have not been told",
+    "consent_to_share": "Consent to share information",
+    "consent_given_by": "Consent given by",
+    "sharing_without_consent_reason": "Why information is shared without consent",
+    "child_spoken_to": "The child was spoken to",
+    "who_was_present": "Who else was present",
+    "child_views": "What the child said, in their own words",
+    "child_wishes": "What the child would like to happen",
+    "not_spoken_to_reason": "Why the child has not been spoken to yet",
+    "parent_carer_views": "What the parent or carer said",
+    "practitioner_analysis": "Practitioner's analysis of the risk",
+    "actions_taken": "Actions already taken and what happens next",
+}
+
+EVIDENCE_BASIS = {
+    "observed": "Seen by a practitioner",
+    "reported": "Reported",
+    "concern": "Professional concern",
+}
+
+
+def format_date(value: date) -> str:
+    """``4 May 2012``: unambiguous on both sides of the Atlantic."""
+    return f"{value.day} {value.strftime('%B %Y')}"
+
+
+def _contrast(colour: str) -> str:
+    """Black or white text, whichever reads better on ``colour`` (``#rrggbb``)."""
+    hex_ = colour.lstrip("#")
+    if len(hex_) != 6:
+        return "#000000"
+    try:
+        r, g, b = (int(hex_[i:i + 2], 16) / 255 for i in (0, 2, 4))
+    except ValueError:
+        return "#000000"
+
+    def lin(c: float) -> float:
+        return c / 12.92 if c <= 0.03928 else float(((c + 0.055) / 1.055) ** 2.4)
+
+    luminance = 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b)
+    # Contrast with white is (1.05)/(L+0.05); with black (L+0.05)/0.05: pick the larger.
+    return "#ffffff" if 1.05 / (luminance + 0.05) >= (luminance + 0.05) / 0.05 else "#000000"
+
+
+def _badge(assessment: Assessment, level: str) -> LevelBadge:
+    try:
+        info = assessment.level_info(level)
+    except KeyError:
+        info = LevelInfo(level, level.replace("_", " ").capitalize(), "#777777", 0)
+    return LevelBadge(info.id, info.name, info.colour, _contrast(info.colour), info.rank,
+                      max(len(assessment.levels), 1))
+
+
+class _Reader:
+    """Reads the summary's fields out of the visible answers, by role."""
+
+    def __init__(self, form: FormDefinition, answer_set: AnswerSet, fields: SummaryFields):
+        self.form = form
+        self.index = form.question_index()
+        self.answers = visible_answers(form, answer_set.answers, answer_set.screening_date)
+        self.derived = derived_values(form, self.answers, answer_set.screening_date)
+        self.roles = fields.model_dump()
+
+    def question(self, role: str) -> Question | None:
+        qid = self.roles.get(role)
+        return self.index.get(qid) if isinstance(qid, str) else None
+
+    def raw(self, role: str) -> Any:
+        q = self.question(role)
+        if q is None:
+            return None
+        value = self.answers.get(q.id)
+        return value if is_answered(value) else None
+
+    def text(self, role: str) -> str | None:
+        """The answer for a role, as readable text, or None when there is none."""
+        if role == "age":
+            derived_id = self.roles.get("age")
+            age = self.derived.get(derived_id) if isinstance(derived_id, str) else None
+            return f"{age} years" if age is not None else None
+        q = self.question(role)
+        value = self.raw(role)
+        if q is None or value is None:
+            return None
+        if q.type is QuestionType.DATE and isinstance(value, str):
+            try:
+                return format_date(date.fromisoformat(value))
+            except ValueError:
+                return value
+        return answer_text(q, value)
+
+    def label(self, role: str) -> str:
+        q = self.question(role)
+        return ROLE_LABELS.get(role) or (q.text if q is not None else role)
+
+    def fields(self, *roles: str) -> tuple[Field, ...]:
+        out = []
+        for role in roles:
+            value = self.text(role)
+            if value is not None:
+                out.append(Field(self.label(role), value))
+        return tuple(out)
+
+    def blocks(self, *roles: str) -> tuple[TextBlock, ...]:
+        out = []
+        for role in roles:
+            value = self.text(role)
+            if value is not None:
+                out.append(TextBlock(self.label(role), value))
+        return tuple(out)
+
+
+def _section_titles(form: FormDefinition) -> tuple[dict[str, str], dict[str, int]]:
+    titles: dict[str, str] = {}
+    order: dict[str, int] = {}
+    for i, s in enumerate(form.sections):
+        titles[s.id] = s.title
+        titles[s.title] = s.title
+        order[s.id] = order[s.title] = i
+    return titles, order
+
+
+def _evidence(answer_set: AnswerSet, qid: str) -> str:
+    record = answer_set.evidence.get(qid)
+    if record is None:
+        return ""
+    parts = [EVIDENCE_BASIS.get(record.basis.value, record.basis.value)]
+    if record.details:
+        parts.append(record.details)
+    extra = ", ".join(x for x in (record.source,
+                                  format_date(record.when) if record.when else "") if x)
+    text = ": ".join(parts)
+    return f"{text} ({extra})" if extra else text
+
+
+def _indicator(c: Contribution, form: FormDefinition, answer_set: AnswerSet,
+               concern_labels: Mapping[str, str]) -> Indicator:
+    q = form.question_index().get(c.question)
+    return Indicator(
+        question=c.question,
+        text=c.label or (q.text if q else c.question),
+        answer=c.answer_label or c.answer,
+        points=c.points,
+        kind=KIND_LABELS.get(c.kind, c.kind.replace("_", " ")),
+        concern=concern_labels.get(c.concern, c.concern.replace("_", " ")) if c.concern else "",
+        evidence=_evidence(answer_set, c.question),
+    )
+
+
+def _groups(assessment: Assessment, form: FormDefinition, answer_set: AnswerSet,
+            concern_labels: Mapping[str, str]) -> tuple[IndicatorGroup, ...]:
+    titles, order = _section_titles(form)
+    qorder = {q.id: i for i, q in enumerate(form.questions())}
+    by_section: dict[str, list[Contribution]] = {}
+    for c in assessment.contributions:
+        by_section.setdefault(c.section, []).append(c)
+    groups = []
+    for section in sorted(by_section, key=lambda s: (order.get(s, len(order)), s)):
+        items = sorted(by_section[section], key=lambda c: qorder.get(c.question, len(qorder)))
+        groups.append(IndicatorGroup(
+            titles.get(section, section.replace("_", " ").capitalize()),
+            tuple(_indicator(c, form, answer_set, concern_labels) for c in items)))
+    return tuple(groups)
+
+
+def _explanation(assessment: Assessment, route: Route) -> tuple[str, ...]:
+    def name(level: str) -> str:
+        return _badge(assessment, level).name
+
+    lines = [f"The answers below add up to {assessment.score} points, which on points alone "
+             f"gives {name(assessment.points_level)}."]
+    if assessment.protective_applied:
+        n = abs(assessment.protective_applied)
+        lines.append(f"Protective factors were taken into account: {n} "
+                     f"point{'s' if n != 1 else ''} less.")
+    for rule in assessment.rules_fired:
+        lines.append(f"{rule.reason} This means the level is at least "
+                     f"{name(rule.minimum_level)}.")
+    lines.append(f"The screening level is {name(assessment.level)}.")
+    lines.append(route.why)
+    if assessment.override is not None:
+        lines.append(f"Reason for the professional judgement: {assessment.override.reason}")
+    return tuple(lines)
+
+
+def _referrer_fields(reader: _Reader, referrer: Referrer | None) -> tuple[Field, ...]:
+    r = referrer or Referrer()
+    agency = r.organisation or reader.text("practitioner_agency_other") or reader.text(
+        "practitioner_agency")
+    out = [Field("Name", r.name)] if r.name else []
+    role = r.role or reader.text("practitioner_role")
+    if role:
+        out.append(Field("Role", role))
+    if agency:
+        out.append(Field("Agency", agency))
+    if r.email:
+        out.append(Field("Email", r.email))
+    if r.phone:
+        out.append(Field("Phone", r.phone))
+    if not out:
+        out.append(Field("Referrer", "Not recorded: contact the agency named on the screening"))
+    return tuple(out)
+
+
+def build_summary(
+    form: FormDefinition,
+    answer_set: AnswerSet,
+    assessment: Assessment,
+    route: Route,
+    *,
+    reference: str,
+    generated_at: datetime,
+    marking: str = DEFAULT_MARKING,
+    referrer: Referrer | None = None,
+    organisation: str = "",
+    fields: SummaryFields | None = None,
+    concern_labels: Mapping[str, str] | None = None,
+) -> ReferralSummary:
+    """Collect and word everything the referral summary shows.
+
+    Args:
+        form: the questionnaire the answers belong to.
+        answer_set: the answers (only visible questions' answers are used).
+        assessment: the engine's result for these answers.
+        route: :func:`riskscreen.routing.route` of the assessment.
+        reference: the referral's reference number (no personal data in it).
+        generated_at: when the summary is produced (printed on every page).
+        marking: protective marking printed in the header and footer.
+        referrer: who is making the referral; role and agency fall back to the answers.
+        organisation: the organisation issuing the summary, for the title block.
+        fields: which questions hold which fields (the routing table's ``summary_fields``).
+        concern_labels: concern tag -> label (the routing table's ``concerns``).
+    """
+    reader = _Reader(form, answer_set, fields or SummaryFields())
+    labels = dict(concern_labels or {})
+    titles, _ = _section_titles(form)
+    index = form.question_index()
+
+    consent = reader.fields("consent_to_share", "consent_given_by")
+    consent_detail = reader.blocks("sharing_without_consent_reason")
+    if not consent:
+        consent = (Field("Consent to share information", "Not recorded"),)
+
+    gaps = []
+    for qid in assessment.not_known:
+        q = index.get(qid)
+        section = titles.get(form.section_of(qid).id, "") if q is not None else ""
+        gaps.append(Gap(section, q.text if q is not None else qid.replace("_", " ")))
+
+    o = assessment.override
+    override = None if o is None else OverrideInfo(
+        computed_level=_badge(assessment, assessment.level).name,
+        final_level=_badge(assessment, o.level).name,
+        direction=o.direction.value, reason=o.reason, by=o.by,
+        countersigned_by=o.countersigned_by or "")
+
+    trend = {"increased": "Higher than the previous screening",
+             "decreased": "Lower than the previous screening",
+             "unchanged": "The same as the previous screening",
+             "first": "First screening recorded"}
+    provenance = [
+        Field("Scoring model", f"{assessment.model.id} version {assessment.model.version} "
+                               f"(hash {assessment.model.short_hash})"),
+        Field("Form", f"{form.id} version {answer_set.form_version}"),
+        Field("Routing table", f"{route.table_id} version {route.table_version}"),
+        Field("Screening date", format_date(assessment.screening_date)),
+        Field("Review by", format_date(assessment.review_date)),
+    ]
+    if assessment.trend is not None:
+        provenance.append(Field("Change since last screening",
+                                trend.get(assessment.trend.value, assessment.trend.value)))
+
+    protective = tuple(_indicator(c, form, answer_set, labels) for c in assessment.protective)
+    protective_note = (
+        "Protective factors are what any plan should build on. They do not cancel out signs "
+        "of risk or harm: a child can have a loving family and still be exploited.")
+
+    return ReferralSummary(
+        title="Referral summary",
+        form_title=form.title,
+        organisation=organisation,
+        marking=marking.strip() or DEFAULT_MARKING,
+        reference=reference,
+        generated_at=generated_at,
+        screening_date=assessment.screening_date,
+        review_date=assessment.review_date,
+        level=_badge(assessment, assessment.final_level),
+        computed_level=_badge(assessment, assessment.level),
+        route=route,
+        level_explanation=_explanation(assessment, route),
+        child=reader.fields("child_name", "date_of_birth", "age", "gender", "ethnicity",
+                            "case_number", "nhs_number"),
+        referrer=_referrer_fields(reader, referrer),
+        reason=reader.fields("screening_reason", "child_aware", "family_aware"),
+        reason_detail=reader.blocks("screening_reason_detail", "family_not_told_reason"),
+        consent=consent,
+        consent_detail=consent_detail,
+        indicators=_groups(assessment, form, answer_set, labels),
+        rules_fired=tuple(RuleLine(r.id, r.reason, _badge(assessment, r.minimum_level).name)
+                          for r in assessment.rules_fired),
+        gaps=tuple(gaps),
+        protective=protective,
+        protective_note=protective_note,
+        views=reader.fields("child_spoken_to", "who_was_present"),
+        views_text=reader.blocks("child_views", "child_wishes", "not_spoken_to_reason",
+                                 "parent_carer_views"),
+        analysis=reader.blocks("practitioner_analysis", "actions_taken"),
+        override=override,
+        provenance=tuple(provenance),
+    )

@@ -1,0 +1,120 @@
+"""The PDF: text checked with pypdf, marking on every page, long and multilingual text."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+from pypdf.errors import FileNotDecryptedError
+
+from riskscreen.forms.answers import AnswerSet
+from riskscreen.scoring.assessment import Assessment, RuleFired
+from riskscreen.summary import ReferralSummary, render_pdf, render_pdf_bytes
+
+MakeAssessment = Callable[..., Assessment]
+MakeSummary = Callable[..., ReferralSummary]
+
+
+def pages(data: bytes, password: str | None = None) -> list[str]:
+    reader = PdfReader(io.BytesIO(data))
+    if password is not None:
+        reader.decrypt(password)
+    return [page.extract_text() or "" for page in reader.pages]
+
+
+def flat(text: str) -> str:
+    return re.sub(r"\s+", " ", text)
+
+
+def test_summary_text(make_summary: MakeSummary, make_assessment: MakeAssessment,
+                      tmp_path: Path) -> None:
+    rule = RuleFired("images", "high", "Someone asked the child for sexual images recently.")
+    s = make_summary(make_assessment("medium", override="high", rules=(rule,)))
+    out = tmp_path / "summary.pdf"
+    render_pdf(s, out)
+    texts = pages(out.read_bytes())
+    whole = flat(" ".join(texts))
+    n = len(texts)
+    for i, text in enumerate(texts, start=1):
+        assert text.count("OFFICIAL-SENSITIVE") == 2, i  # header and footer
+        assert f"Page {i} of {n}" in text
+        assert "Reference RS-20260301-TEST01" in text
+        assert "Generated 1 March 2026 at 14:05" in text
+    first = flat(texts[0])
+    assert "Risk level: HIGH RISK (level 4 of 4)" in first
+    assert "Northvale Child Exploitation Hub" in first
+    assert "exploitation.hub@northvale.gcsx.example" in first
+    assert "0114 496 0101" in first
+    assert "Strategy discussion within one working day" in first
+    for item in s.indicators:
+        for ind in item.items:
+            assert flat(ind.text) in whole, ind.text
+    assert "Someone asked the child for sexual images recently." in whole
+    assert "Zofia was seen getting into a car with an unknown adult" in whole
+    assert "Zofia Kowalczyk-Łęcka" in whole
+    assert "hash 0123456789ab" in whole
+    assert "Not known: gaps to follow up" in whole
+    assert "He's my friend, he looks after me." in whole
+
+
+def test_custom_marking_on_every_page(make_summary: MakeSummary) -> None:
+    texts = pages(render_pdf_bytes(make_summary(marking="OFFICIAL")))
+    assert all(t.count("OFFICIAL") == 2 and "SENSITIVE" not in t for t in texts)
+
+
+GREEK = "Ελένη Παπαδοπούλου"
+POLISH = "Zażółć gęślą jaźń, Łucja Wiśniewska"
+ARABIC = "مريم عبد الله"
+
+
+def test_long_multilingual_text_flows_over_pages(
+        make_summary: MakeSummary, answer_set: AnswerSet, tmp_path: Path) -> None:
+    sentence = ("Ona mówi, że czuje się bezpieczna w szkole, ale boi się wracać do domu. "
+                "Η Ελένη λέει ότι θέλει βοήθεια. هي تقول إنها تريد المساعدة. ")
+    long_text = (sentence * 60)[:5000]
+    arabic_long = ("تقول الطفلة إنها تشعر بالأمان في المدرسة لكنها تخاف من العودة. " * 80)[:5000]
+    answers = dict(answer_set.answers)
+    answers.update(child_name=f"{GREEK} / {ARABIC} / {POLISH}", child_views=arabic_long,
+                   practitioner_analysis=long_text, screening_reason_detail=long_text,
+                   child_wishes="x" * 3000)  # one unbreakable word
+    evidence = dict(answer_set.evidence)
+    s = make_summary(answers=answer_set.model_copy(update={"answers": answers,
+                                                           "evidence": evidence}))
+    data = render_pdf_bytes(s)
+    (tmp_path / "long.pdf").write_bytes(data)
+    texts = pages(data)
+    assert len(texts) >= 5
+    whole = " ".join(texts)
+    assert GREEK in whole
+    assert "Łucja Wiśniewska" in whole
+    assert "Η Ελένη λέει ότι θέλει βοήθεια." in flat(whole)
+    # Arabic is stored shaped (presentation forms) in visual order: check it is there.
+    assert re.search("[\ufe70-\ufeff]{3}", whole)
+    for i, text in enumerate(texts, start=1):
+        assert f"Page {i} of {len(texts)}" in text
+
+
+def test_password_protects_the_file(make_summary: MakeSummary) -> None:
+    data = render_pdf_bytes(make_summary(), password="correct horse battery")
+    reader = PdfReader(io.BytesIO(data))
+    assert reader.is_encrypted
+    with pytest.raises(FileNotDecryptedError):
+        reader.pages[0].extract_text()
+    assert PdfReader(io.BytesIO(data)).decrypt("wrong password") == 0
+    assert "Risk level" in pages(data, "correct horse battery")[0]
+    assert b"AESV3" in data  # AES-256
+
+
+def test_empty_password_is_refused(make_summary: MakeSummary) -> None:
+    with pytest.raises(ValueError, match="empty"):
+        render_pdf_bytes(make_summary(), password="")
+
+
+def test_writes_to_a_stream(make_summary: MakeSummary) -> None:
+    buffer = io.BytesIO()
+    render_pdf(make_summary(), buffer)
+    assert buffer.getvalue().startswith(b"%PDF")
