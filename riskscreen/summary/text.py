@@ -64,7 +64,7 @@ def _reshaper(font: str) -> Any:
     from arabic_reshaper import ArabicReshaper
     from arabic_reshaper.ligatures import LIGATURES
 
-    cmap = getattr(getattr(getFont(font), "face", None), "charToGlyph", None)
+    cmap: dict[int, int] = getattr(getattr(getFont(font), "face", None), "charToGlyph", {})
     config: dict[str, bool] = {}
     for name, (_, forms) in LIGATURES:
         chars = "".join(forms)
