@@ -19,7 +19,7 @@ from riskscreen.routing.model import Destination, RoutingTable
 from riskscreen.scoring.assessment import Assessment
 
 __all__ = ["ConcernTotal", "Route", "RoutingError", "concern_totals", "dominant_concern",
-           "route"]
+           "level_phrase", "route"]
 
 #: Contribution kinds that count towards the dominant concern.
 CONCERN_KINDS = ("risk_indicator", "harm_indicator")
@@ -88,11 +88,16 @@ def dominant_concern(assessment: Assessment, table: RoutingTable) -> str | None:
     return totals[0].concern if totals else None
 
 
+def level_phrase(name: str) -> str:
+    """A level's name as a phrase: ``High`` -> ``High risk``; ``No apparent risk`` as is."""
+    return name if "risk" in name.lower() else f"{name} risk"
+
+
 def _level_name(assessment: Assessment, level: str) -> str:
     try:
-        return assessment.level_info(level).name
+        return level_phrase(assessment.level_info(level).name)
     except KeyError:
-        return level
+        return level_phrase(level.replace("_", " ").capitalize())
 
 
 def _destination_for(level: str, concern: str | None,

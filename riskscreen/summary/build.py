@@ -16,7 +16,7 @@ from riskscreen.forms.answers import AnswerSet, answer_text
 from riskscreen.forms.conditions import derived_values, is_answered, visible_answers
 from riskscreen.forms.model import FormDefinition, Question, QuestionType
 from riskscreen.routing.model import SummaryFields
-from riskscreen.routing.route import Route
+from riskscreen.routing.route import Route, level_phrase
 from riskscreen.scoring.assessment import Assessment, Contribution, LevelInfo
 from riskscreen.summary.model import (
     Field,
@@ -74,6 +74,10 @@ ROLE_LABELS = {
     "actions_taken": "Actions already taken and what happens next",
 }
 
+#: Contribution answers that mean "not known" (the engine counts an unanswered indicator as
+#: not known). These are listed as gaps, never as indicators present.
+NOT_KNOWN_ANSWERS = frozenset({"not_known", "unanswered"})
+
 EVIDENCE_BASIS = {
     "observed": "Seen by a practitioner",
     "reported": "Reported",
@@ -109,8 +113,8 @@ def _badge(assessment: Assessment, level: str) -> LevelBadge:
         info = assessment.level_info(level)
     except KeyError:
         info = LevelInfo(level, level.replace("_", " ").capitalize(), "#777777", 0)
-    return LevelBadge(info.id, info.name, info.colour, _contrast(info.colour), info.rank,
-                      max(len(assessment.levels), 1))
+    return LevelBadge(info.id, level_phrase(info.name), info.colour, _contrast(info.colour),
+                      info.rank, max(len(assessment.levels), 1))
 
 
 class _Reader:
@@ -215,7 +219,8 @@ def _groups(assessment: Assessment, form: FormDefinition, answer_set: AnswerSet,
     qorder = {q.id: i for i, q in enumerate(form.questions())}
     by_section: dict[str, list[Contribution]] = {}
     for c in assessment.contributions:
-        by_section.setdefault(c.section, []).append(c)
+        if c.answer not in NOT_KNOWN_ANSWERS:
+            by_section.setdefault(c.section, []).append(c)
     groups = []
     for section in sorted(by_section, key=lambda s: (order.get(s, len(order)), s)):
         items = sorted(by_section[section], key=lambda c: qorder.get(c.question, len(qorder)))
@@ -303,11 +308,15 @@ def build_summary(
     if not consent:
         consent = (Field("Consent to share information", "Not recorded"),)
 
+    unknown = {c.question: c for c in assessment.contributions if c.answer in NOT_KNOWN_ANSWERS}
     gaps = []
-    for qid in assessment.not_known:
+    for qid in dict.fromkeys((*assessment.not_known, *unknown)):
         q = index.get(qid)
         section = titles.get(form.section_of(qid).id, "") if q is not None else ""
-        gaps.append(Gap(section, q.text if q is not None else qid.replace("_", " ")))
+        c = unknown.get(qid)
+        answer = "Not answered" if c is not None and c.answer == "unanswered" else "Not known"
+        gaps.append(Gap(section, q.text if q is not None else qid.replace("_", " "), answer,
+                        c.points if c is not None else 0))
 
     o = assessment.override
     override = None if o is None else OverrideInfo(
@@ -332,7 +341,8 @@ def build_summary(
         provenance.append(Field("Change since last screening",
                                 trend.get(assessment.trend.value, assessment.trend.value)))
 
-    protective = tuple(_indicator(c, form, answer_set, labels) for c in assessment.protective)
+    protective = tuple(_indicator(c, form, answer_set, labels) for c in assessment.protective
+                       if c.answer not in NOT_KNOWN_ANSWERS)
     protective_note = (
         "Protective factors are what any plan should build on. They do not cancel out signs "
         "of risk or harm: a child can have a loving family and still be exploited.")

@@ -110,6 +110,8 @@ class Gap:
 
     section: str
     question: str
+    answer: str = "Not known"
+    points: int = 0
 
 
 @dataclass(frozen=True)

@@ -68,7 +68,7 @@ def _styles() -> dict[str, ParagraphStyle]:
         "muted": ParagraphStyle("muted", parent=base, fontSize=8.5, leading=11,
                                 textColor=MUTED),
         "note": ParagraphStyle("note", parent=base, fontSize=8.5, leading=11,
-                               textColor=MUTED, keepWithNext=1),
+                               textColor=MUTED),
         "label": ParagraphStyle("label", parent=base, fontName=BOLD),
         "cellhead": ParagraphStyle("cellhead", parent=base, fontName=BOLD, fontSize=8.5,
                                    leading=11),
@@ -231,12 +231,19 @@ def _story(s: ReferralSummary) -> list[Flowable]:
     story.append(_p("Not known: gaps to follow up", st["h2"]))
     if s.gaps:
         story.append(_p("These were answered \u201cnot known\u201d. Not known is never read "
-                        "as \u201cno\u201d: please help find out.", st["note"]))
+                        "as \u201cno\u201d: please help find out. Where the scoring model gives "
+                        "points for not knowing, they are shown.", st["note"]))
         rows: list[list[Any]] = [[_p("Question", st["cellhead"]),
-                                  _p("Section", st["cellhead"])]]
-        rows += [[_p(gap.question, st["body"]), _p(gap.section, st["small"])]
+                                  _p("Section", st["cellhead"]),
+                                  _p("Recorded as", st["cellhead"]),
+                                  _p("Points", st["cellhead"])]]
+        centred = ParagraphStyle("c", parent=st["label"], alignment=TA_CENTER)
+        rows += [[_p(gap.question, st["body"]), _p(gap.section, st["small"]),
+                  _p(gap.answer, st["small"]),
+                  _p(f"{gap.points:+d}" if gap.points else "0", centred)]
                  for gap in s.gaps]
-        story.append(_table(rows, [CONTENT_W - 55 * mm, 55 * mm], header=True))
+        story.append(_table(rows, [CONTENT_W - 90 * mm, 48 * mm, 26 * mm, 16 * mm],
+                            header=True))
     else:
         story.append(_p("No answers were recorded as not known.", st["body"]))
 

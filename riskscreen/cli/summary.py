@@ -1,0 +1,125 @@
+"""``riskscreen summary``: score an answers file, route it, and write the referral summary PDF.
+
+Errors are reported as one readable line each and exit code 1, never a traceback, and never
+with answers or names in them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import importlib
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from riskscreen.definitions import DefinitionError
+from riskscreen.forms.answers import AnswerError, check_answers, load_answer_set
+from riskscreen.forms.loader import load_form
+from riskscreen.routing import RoutingError, load_routing, route
+from riskscreen.summary import DEFAULT_MARKING, Referrer, build_summary, render_pdf
+
+__all__ = ["register"]
+
+
+def register(subparsers: Any) -> None:
+    """Add ``summary`` to the command line."""
+    p = subparsers.add_parser(
+        "summary", help="write the referral summary PDF for a screening",
+        description="Score ANSWERS.json with the scoring model, route it with the routing "
+                    "table, and write the referral summary as a PDF.")
+    p.add_argument("answers", type=Path, metavar="ANSWERS.json", help="the screening's answers")
+    p.add_argument("--form", required=True, help="form file or shipped form id")
+    p.add_argument("--model", required=True,
+                   help="scoring model file or shipped model id (e.g. cse-screening@1.0.0)")
+    p.add_argument("-o", "--output", required=True, type=Path, metavar="OUT.pdf")
+    p.add_argument("--routing", type=Path, help="routing table (default: the shipped one)")
+    p.add_argument("--marking", default=DEFAULT_MARKING,
+                   help=f"protective marking on every page (default {DEFAULT_MARKING})")
+    p.add_argument("--reference", help="reference number (default: made from the date and a "
+                                       "hash of the answers file)")
+    p.add_argument("--password-file", type=Path, metavar="FILE",
+                   help="encrypt the PDF (AES-256) with the password on the first line of FILE")
+    p.add_argument("--organisation", default="", help="organisation issuing the summary")
+    p.add_argument("--referrer-name", default="")
+    p.add_argument("--referrer-role", default="")
+    p.add_argument("--referrer-email", default="")
+    p.add_argument("--referrer-phone", default="")
+    g = p.add_argument_group("professional judgement override")
+    g.add_argument("--override-level", metavar="LEVEL", help="level set by professional judgement")
+    g.add_argument("--override-reason", default="", help="why (required with --override-level)")
+    g.add_argument("--override-by", default="", help="who made the judgement")
+    g.add_argument("--countersigned-by", help="manager countersigning (needed to lower a level)")
+    p.set_defaults(func=_summary)
+
+
+def _fail(message: str) -> int:
+    print(f"riskscreen summary: {message}", file=sys.stderr)
+    return 1
+
+
+def _read_password(path: Path) -> str:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        raise ValueError(f"cannot read the password file {path}") from None
+    password = text.splitlines()[0] if text else ""
+    if not password:
+        raise ValueError(f"the password file {path} is empty")
+    return password
+
+
+def _summary(args: argparse.Namespace) -> int:
+    try:
+        return _run(args)
+    except DefinitionError as error:
+        for problem in error.problems:
+            print(problem.format(), file=sys.stderr)
+        return 1
+    except AnswerError as error:
+        where = f"{error.source}: " if error.source else ""
+        return _fail(where + "; ".join(p.format() for p in error.problems[:10]))
+    except (RoutingError, ValueError) as error:
+        # Engine and routing errors name ids and levels, never answers or names.
+        return _fail(str(error))
+    except OSError as error:
+        return _fail(f"cannot write {args.output}: {error.strerror or error}")
+
+
+def _run(args: argparse.Namespace) -> int:
+    engine: Any = importlib.import_module("riskscreen.scoring.engine")
+    scoring_loader: Any = importlib.import_module("riskscreen.scoring.loader")
+    password = _read_password(args.password_file) if args.password_file else None
+    form = load_form(args.form)
+    model = scoring_loader.load_model(args.model, form)
+    table = load_routing(args.routing)
+    answer_set = load_answer_set(args.answers)
+    problems = check_answers(form, answer_set)
+    if problems:
+        raise AnswerError(problems, str(args.answers))
+    assessment = engine.score(form, model, answer_set)
+    if args.override_level:
+        assessment = engine.apply_override(assessment, args.override_level,
+                                           args.override_reason, args.override_by,
+                                           args.countersigned_by)
+    reference = args.reference or _reference(args.answers, answer_set.screening_date.isoformat())
+    summary = build_summary(
+        form, answer_set, assessment, route(assessment, table),
+        reference=reference, generated_at=datetime.now().astimezone(),
+        marking=args.marking,
+        referrer=Referrer(name=args.referrer_name, role=args.referrer_role,
+                          email=args.referrer_email, phone=args.referrer_phone),
+        organisation=args.organisation, fields=table.summary_fields,
+        concern_labels=table.concerns)
+    render_pdf(summary, args.output, password=password)
+    print(f"wrote {args.output} ({summary.level.name}; to {summary.route.destination.name}"
+          f"{'; encrypted' if password else ''})", file=sys.stderr)
+    return 0
+
+
+def _reference(path: Path, screening_date: str) -> str:
+    """``RS-YYYYMMDD-XXXXXXXX``: the screening date and a hash of the answers file, so the
+    same answers always get the same reference and no personal data is in it."""
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:8].upper()
+    return f"RS-{screening_date.replace('-', '')}-{digest}"
