@@ -78,6 +78,18 @@ ROLE_LABELS = {
 #: not known). These are listed as gaps, never as indicators present.
 NOT_KNOWN_ANSWERS = frozenset({"not_known", "unanswered"})
 
+#: Answers that mean "not present"; with no points they are left off the summary, which lists
+#: what was found, not every question asked.
+ABSENT_ANSWERS = frozenset({"no", "none"})
+
+
+def _shown(c: Contribution) -> bool:
+    """Whether a contribution is listed as found (not a gap, and present or weighted)."""
+    if c.answer in NOT_KNOWN_ANSWERS:
+        return False
+    return c.points != 0 or c.answer not in ABSENT_ANSWERS
+
+
 EVIDENCE_BASIS = {
     "observed": "Seen by a practitioner",
     "reported": "Reported",
@@ -219,7 +231,7 @@ def _groups(assessment: Assessment, form: FormDefinition, answer_set: AnswerSet,
     qorder = {q.id: i for i, q in enumerate(form.questions())}
     by_section: dict[str, list[Contribution]] = {}
     for c in assessment.contributions:
-        if c.answer not in NOT_KNOWN_ANSWERS:
+        if _shown(c):
             by_section.setdefault(c.section, []).append(c)
     groups = []
     for section in sorted(by_section, key=lambda s: (order.get(s, len(order)), s)):
@@ -342,7 +354,7 @@ def build_summary(
                                 trend.get(assessment.trend.value, assessment.trend.value)))
 
     protective = tuple(_indicator(c, form, answer_set, labels) for c in assessment.protective
-                       if c.answer not in NOT_KNOWN_ANSWERS)
+                       if _shown(c))
     protective_note = (
         "Protective factors are what any plan should build on. They do not cancel out signs "
         "of risk or harm: a child can have a loving family and still be exploited.")
