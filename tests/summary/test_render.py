@@ -118,3 +118,29 @@ def test_writes_to_a_stream(make_summary: MakeSummary) -> None:
     buffer = io.BytesIO()
     render_pdf(make_summary(), buffer)
     assert buffer.getvalue().startswith(b"%PDF")
+
+
+def test_arabic_prints_with_glyphs_the_font_has() -> None:
+    from reportlab.pdfbase.pdfmetrics import getFont
+
+    from riskscreen.summary.fonts import REGULAR, register_fonts
+    from riskscreen.summary.text import visual_lines
+
+    register_fonts()
+    cmap = getFont(REGULAR).face.charToGlyph
+    lines, direction = visual_lines(f"{ARABIC} بسم الله الرحمن الرحيم", 200, REGULAR, 10)
+    assert direction == "R"
+    missing = {ch for line in lines for ch in line if ch != " " and ord(ch) not in cmap}
+    assert not missing
+
+
+def test_rtl_lines_keep_their_order() -> None:
+    from riskscreen.summary.fonts import REGULAR, register_fonts
+    from riskscreen.summary.text import visual_lines
+
+    register_fonts()
+    words = " ".join(f"كلمة{i}" for i in range(40))
+    lines, _ = visual_lines(words, 120, REGULAR, 10)
+    assert len(lines) > 3
+    assert "0" in lines[0]  # the first words are on the first line
+    assert "39" in lines[-1]
