@@ -1,0 +1,685 @@
+"""Finding, reading and checking scoring models, shipped or local.
+
+:func:`check_model` makes every check pydantic's per-node models cannot: levels and thresholds
+in order, weights only for questions and answers the form has, an explicit "not known" weight
+for every weighted indicator, and rules that can actually fire. Each problem carries the path
+of the node at fault so ``riskscreen validate`` prints ``FILE:LINE: message (hint: ...)``.
+
+Importing this module registers the ``scoring_model`` checker with :mod:`riskscreen.checks`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from riskscreen import checks
+from riskscreen.definitions import (
+    DefinitionError,
+    Located,
+    Path_,
+    Problem,
+    data_file,
+    load_yaml,
+    read_text,
+)
+from riskscreen.forms.loader import load_form, parse_definition
+from riskscreen.forms.model import (
+    NOT_KNOWN,
+    FormDefinition,
+    Question,
+    QuestionKind,
+    QuestionType,
+)
+from riskscreen.scoring.model import PRESENT_WINDOWS, RuleCondition, ScoringModel, Selection
+
+__all__ = [
+    "check_model",
+    "load_model",
+    "parse_model",
+    "selected_questions",
+    "shipped_model_ids",
+    "shipped_model_versions",
+]
+
+_INDICATOR_TYPES = (QuestionType.INDICATOR, QuestionType.TIME_WINDOW)
+_CHOICE_TYPES = (QuestionType.SINGLE_CHOICE, QuestionType.MULTIPLE_CHOICE)
+#: Ages are whole years from a date of birth on or before the screening date.
+_AGE_RANGE = (0, 150)
+
+
+# -- loading ----------------------------------------------------------------------------------
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in version.split("."))
+
+
+def shipped_model_ids() -> list[str]:
+    """Ids of the scoring models shipped with RiskScreen (one folder per model id)."""
+    return sorted(p.name for p in data_file("scoring").iterdir()
+                  if p.is_dir() and not p.name.startswith(("_", ".")))
+
+
+def shipped_model_versions(model_id: str) -> list[str]:
+    """Shipped versions of a model, oldest first."""
+    folder = data_file("scoring", model_id)
+    if not folder.is_dir():
+        return []
+    versions = [p.name.removesuffix(".yaml") for p in folder.iterdir()
+                if p.name.endswith(".yaml")]
+    return sorted(versions, key=_version_key)
+
+
+def parse_model(text: str, file: str, form: FormDefinition | None = None) -> ScoringModel:
+    """Parse and fully check a model's YAML text; ``file`` names it in messages.
+
+    With ``form``, the model is also checked against that form; without, against the shipped
+    form it declares when one is available.
+    """
+    located = load_yaml(text, file)
+    kind = located.data.get("kind")
+    if kind != "scoring_model":
+        raise DefinitionError(file, located.locate([Problem(
+            f"expected 'kind: scoring_model', found {kind!r}", ("kind",),
+            "a scoring model file starts with 'kind: scoring_model'")]))
+    model = parse_definition(located, ScoringModel)
+    if form is None:
+        form = _shipped_form_for(model)
+    problems = check_model(model, form)
+    if problems:
+        raise DefinitionError(file, located.locate(problems))
+    return model
+
+
+def load_model(source: str | Path, form: FormDefinition | None = None) -> ScoringModel:
+    """Load a model from a file path, or a shipped model by id.
+
+    ``cse-screening`` gives the newest shipped version; ``cse-screening@1.0.0`` (or
+    ``cse-screening/1.0.0``) a given one. Raises :class:`DefinitionError` with located problems.
+    """
+    path = Path(source)
+    if path.suffix in {".yaml", ".yml"} or path.exists():
+        return parse_model(read_text(path), str(path), form)
+    text = str(source).replace("/", "@")
+    model_id, _, version = text.partition("@")
+    versions = shipped_model_versions(model_id)
+    if not versions or (version and version not in versions):
+        known = ", ".join(f"{m}@{v}" for m in shipped_model_ids()
+                          for v in shipped_model_versions(m)) or "none"
+        raise DefinitionError(str(source), [Problem(
+            f"no model file and no shipped scoring model called '{source}'", (),
+            f"give a path to a .yaml file or one of: {known}", 1, str(source))])
+    chosen = version or versions[-1]
+    node = data_file("scoring", model_id, f"{chosen}.yaml")
+    return parse_model(read_text(node), f"scoring/{model_id}/{chosen}.yaml", form)
+
+
+def _shipped_form_for(model: ScoringModel) -> FormDefinition | None:
+    try:
+        form = load_form(model.form.id)
+    except DefinitionError:
+        return None
+    return form if form.version in model.form.versions else None
+
+
+# -- the validate checker ---------------------------------------------------------------------
+
+
+def _check_file(located: Located, text: str, context: checks.CheckContext) -> list[Problem]:
+    model = parse_definition(located, ScoringModel)
+    problems = check_model(model, None)
+    given = [f for (fid, _), f in context.forms.items() if fid == model.form.id]
+    forms = [f for f in given if f.version in model.form.versions]
+    for f in given:
+        if f.version not in model.form.versions:
+            problems.append(Problem(
+                f"this model is applied to version {f.version} of form '{f.id}', which it "
+                f"does not declare (it declares {', '.join(model.form.versions)})",
+                ("form", "versions"),
+                "check every weight and rule against that version, then add it to "
+                "'versions:' in a new model version"))
+    if not given:
+        for version in model.form.versions:
+            found = context.form(model.form.id, version)
+            if found is not None:
+                forms.append(found)
+        if not forms:
+            problems.append(Problem(
+                f"form '{model.form.id}' version {' or '.join(model.form.versions)} was not "
+                "found, so weights and rules could not be checked against it",
+                ("form",), "give the form file on the same command line"))
+    for f in forms:
+        for p in check_model(model, f, form_only=True):
+            if p not in problems:
+                problems.append(p)
+    return located.locate(problems)
+
+
+checks.register("scoring_model", _check_file)
+
+
+# -- the checks -------------------------------------------------------------------------------
+
+
+def check_model(model: ScoringModel, form: FormDefinition | None,
+                *, form_only: bool = False) -> list[Problem]:
+    """Every problem in a structurally valid model; with ``form``, also against that form."""
+    problems: list[Problem] = []
+    if not form_only:
+        problems += _check_levels(model)
+        problems += _check_rules_structure(model)
+    if form is not None:
+        if form.id != model.form.id:
+            problems.append(Problem(
+                f"this model scores form '{model.form.id}', not '{form.id}'", ("form", "id"),
+                "use a model written for this form"))
+            return problems
+        if form.version not in model.form.versions:
+            problems.append(Problem(
+                f"this model does not declare version {form.version} of form '{form.id}' "
+                f"(it declares {', '.join(model.form.versions)})", ("form", "versions"),
+                "check the model against that version, then list it in a new model version"))
+            return problems
+        problems += _check_weights(model, form)
+        problems += _check_bands(model, form)
+        for path, cond in model.conditions():
+            problems += _check_condition(cond, path, form)
+        problems += _check_can_fire(model, form)
+    return problems
+
+
+def _check_levels(model: ScoringModel) -> list[Problem]:
+    problems: list[Problem] = []
+    ids = [lv.id for lv in model.levels]
+    for i, lv in enumerate(model.levels):
+        if lv.id in ids[:i]:
+            problems.append(Problem(f"level id '{lv.id}' is repeated", ("levels", i, "id"),
+                                    "give each level its own id"))
+    expected = ids[1:]
+    seen: list[str] = []
+    last: int | None = None
+    for i, th in enumerate(model.thresholds):
+        path: Path_ = ("thresholds", i)
+        if th.level not in ids:
+            problems.append(Problem(f"threshold for unknown level '{th.level}'",
+                                    (*path, "level"), "use one of: " + ", ".join(ids)))
+            continue
+        if th.level == ids[0]:
+            problems.append(Problem(
+                f"the lowest level '{th.level}' takes no threshold", (*path, "level"),
+                "it applies below the first threshold; remove this entry"))
+            continue
+        if th.level in seen:
+            problems.append(Problem(f"level '{th.level}' has two thresholds", (*path, "level"),
+                                    "give each level one threshold"))
+            continue
+        seen.append(th.level)
+        if last is not None and th.from_ <= last:
+            problems.append(Problem(
+                f"thresholds out of order: '{th.level}' starts at {th.from_}, not above the "
+                f"previous level's {last}", (*path, "from"),
+                "thresholds must rise strictly in the order of 'levels'"))
+        last = th.from_
+    if not problems and seen != expected:
+        missing = [lv for lv in expected if lv not in seen]
+        if missing:
+            problems.append(Problem(f"no threshold for level '{missing[0]}'", ("thresholds",),
+                                    "give every level except the lowest a threshold"))
+        else:
+            problems.append(Problem(
+                "thresholds out of order: they must follow the order of 'levels' ("
+                + ", ".join(expected) + ")", ("thresholds",), "reorder the entries"))
+    if model.thresholds and model.thresholds[0].from_ <= 0 and not problems:
+        problems.append(Problem(
+            f"the first threshold is {model.thresholds[0].from_}: a screening with no points "
+            "would not be at the lowest level", ("thresholds", 0, "from"),
+            "start the first threshold at 1 or more"))
+    for level_id in model.review.intervals:
+        if level_id not in ids:
+            problems.append(Problem(f"review interval for unknown level '{level_id}'",
+                                    ("review", "intervals", level_id),
+                                    "use one of: " + ", ".join(ids)))
+    for level_id in ids:
+        if level_id not in model.review.intervals:
+            problems.append(Problem(f"no review interval for level '{level_id}'",
+                                    ("review", "intervals"),
+                                    f"add '{level_id}: {{months: N}}'"))
+    if model.derived_from is not None and _version_key(model.derived_from) >= _version_key(
+            model.version):
+        problems.append(Problem(
+            f"derived_from {model.derived_from} is not earlier than version {model.version}",
+            ("derived_from",), "a new model version derives from an earlier one"))
+    return problems
+
+
+def _check_rules_structure(model: ScoringModel) -> list[Problem]:
+    problems: list[Problem] = []
+    ids = [lv.id for lv in model.levels]
+    seen: set[str] = set()
+    for i, rule in enumerate(model.rules):
+        if rule.id in seen:
+            problems.append(Problem(f"rule id '{rule.id}' is repeated", ("rules", i, "id"),
+                                    "give each rule its own id"))
+        seen.add(rule.id)
+        if rule.minimum not in ids:
+            problems.append(Problem(f"rule '{rule.id}' sets unknown level '{rule.minimum}'",
+                                    ("rules", i, "minimum"), "use one of: " + ", ".join(ids)))
+        elif rule.minimum == ids[0]:
+            problems.append(Problem(
+                f"rule '{rule.id}' can never fire: its minimum '{rule.minimum}' is the lowest "
+                "level", ("rules", i, "minimum"),
+                "a rule sets a minimum above the lowest level; raise it or remove the rule"))
+    seen = set()
+    for i, sooner in enumerate(model.review.sooner):
+        if sooner.id in seen:
+            problems.append(Problem(f"review id '{sooner.id}' is repeated",
+                                    ("review", "sooner", i, "id"), "rename one"))
+        seen.add(sooner.id)
+    return problems
+
+
+def _weight_problem(qid: str, message: str, answer: str | None, hint: str) -> Problem:
+    path: Path_ = ("weights", qid) if answer is None else ("weights", qid, answer)
+    return Problem(f"weights for '{qid}': {message}", path, hint)
+
+
+def _check_weights(model: ScoringModel, form: FormDefinition) -> list[Problem]:
+    index = form.question_index()
+    problems: list[Problem] = []
+    for qid, table in model.weights.items():
+        q = index.get(qid)
+        if q is None:
+            problems.append(Problem(f"weights for unknown question '{qid}'", ("weights", qid),
+                                    "check the question id against the form"))
+            continue
+        allowed = q.allowed_values()
+        if allowed is None:
+            problems.append(_weight_problem(
+                qid, f"a {q.type.value} question cannot be weighted by answer", None,
+                "weight number questions and derived values with 'bands:'"))
+            continue
+        for answer in table:
+            if answer not in allowed:
+                problems.append(_weight_problem(
+                    qid, f"{answer!r} is not an answer this question offers", answer,
+                    "use one of: " + ", ".join(allowed)))
+        if q.type in _INDICATOR_TYPES:
+            if NOT_KNOWN not in table:
+                problems.append(_weight_problem(
+                    qid, "no weight for 'not_known'", None,
+                    "'not known' is never silently zero: write 'not_known: N' (0 is allowed "
+                    "when written)"))
+            problems += _check_order(q, table)
+        elif q.type in _CHOICE_TYPES:
+            missing = [o for o in q.option_ids() if o not in table]
+            if missing:
+                problems.append(_weight_problem(
+                    qid, f"option '{missing[0]}' has no weight", None,
+                    "weight every option of a weighted choice question (0 is allowed)"))
+        protective = q.kind is QuestionKind.PROTECTIVE_FACTOR
+        for answer, points in table.items():
+            if protective and points > 0:
+                problems.append(_weight_problem(
+                    qid, f"a protective factor cannot add points ({answer}: {points})", answer,
+                    "protective factors reduce the score: use 0 or a negative number"))
+            elif not protective and points < 0:
+                problems.append(_weight_problem(
+                    qid, f"only protective factors may reduce the score ({answer}: {points})",
+                    answer, "use 0 or more, or make the question a protective factor"))
+        if q.show_if is not None and not _feasible([q.show_if], form, set()):
+            problems.append(_weight_problem(
+                qid, "the question can never be shown, so its weights never count", None,
+                "check the question's show_if in the form"))
+    return problems
+
+
+def _check_order(q: Question, table: dict[str, int]) -> list[Problem]:
+    """Weights must keep "seen" worth at least "not known", and "recent" at least "older"."""
+    def w(answer: str) -> int:
+        return table.get(answer, 0)
+
+    problems: list[Problem] = []
+    absent = "no" if q.type is QuestionType.INDICATOR else "none"
+    present = ["yes"] if q.type is QuestionType.INDICATOR else list(PRESENT_WINDOWS)
+    if q.kind is QuestionKind.PROTECTIVE_FACTOR:
+        for p in present:
+            if w(p) > w(NOT_KNOWN) or w(p) > w(absent):
+                problems.append(_weight_problem(
+                    q.id, f"'{p}' reduces the score less than '{absent}' or 'not_known'", p,
+                    "a protective factor that is present reduces the score the most"))
+        return problems
+    for p in present:
+        if w(p) < w(NOT_KNOWN):
+            problems.append(_weight_problem(
+                q.id, f"'{p}' ({w(p)}) counts less than 'not_known' ({w(NOT_KNOWN)})", p,
+                "an indicator that was seen must count at least as much as one not known"))
+        if w(p) < w(absent):
+            problems.append(_weight_problem(
+                q.id, f"'{p}' ({w(p)}) counts less than '{absent}' ({w(absent)})", p,
+                "an indicator that was seen must count at least as much as one not seen"))
+    if w(NOT_KNOWN) < w(absent):
+        problems.append(_weight_problem(
+            q.id, f"'not_known' counts less than '{absent}'", NOT_KNOWN,
+            "not knowing is never better than knowing the indicator is absent"))
+    if q.type is QuestionType.TIME_WINDOW:
+        if w("recent") < w("older"):
+            problems.append(_weight_problem(
+                q.id, f"'recent' ({w('recent')}) counts less than 'older' ({w('older')})",
+                "recent", "a recent indicator counts at least as much as an older one"))
+        if w("both") < w("recent"):
+            problems.append(_weight_problem(
+                q.id, f"'both' ({w('both')}) counts less than 'recent' ({w('recent')})", "both",
+                "seen in both periods counts at least as much as seen recently"))
+    return problems
+
+
+def _check_bands(model: ScoringModel, form: FormDefinition) -> list[Problem]:
+    index = form.question_index()
+    derived = {d.id for d in form.derived}
+    problems: list[Problem] = []
+    for i, bw in enumerate(model.bands):
+        path: Path_ = ("bands", i)
+        lo, hi = -math.inf, math.inf
+        if bw.question is not None:
+            q = index.get(bw.question)
+            if q is None:
+                problems.append(Problem(f"bands for unknown question '{bw.question}'",
+                                        (*path, "question"), "check the question id"))
+                continue
+            if q.type is not QuestionType.NUMBER:
+                problems.append(Problem(
+                    f"bands need a number question, but '{q.id}' is {q.type.value}",
+                    (*path, "question"), "weight answers of other questions under 'weights:'"))
+                continue
+            if q.kind is QuestionKind.PROTECTIVE_FACTOR:
+                problems.append(Problem("bands cannot weight a protective factor",
+                                        (*path, "question"), "use 'weights:'"))
+            lo = q.minimum if q.minimum is not None else -math.inf
+            hi = q.maximum if q.maximum is not None else math.inf
+        elif bw.derived not in derived:
+            problems.append(Problem(f"bands for unknown derived value '{bw.derived}'",
+                                    (*path, "derived"),
+                                    "use one of: " + (", ".join(sorted(derived)) or "(none)")))
+            continue
+        else:
+            lo, hi = _AGE_RANGE
+        previous_to: float | None = None
+        for j, band in enumerate(bw.bands):
+            bpath: Path_ = (*path, "bands", j)
+            if band.points < 0:
+                problems.append(Problem("band points cannot be negative", (*bpath, "points"),
+                                        "only protective factors reduce the score"))
+            if previous_to is not None and band.from_ <= previous_to:
+                problems.append(Problem(
+                    f"band from {band.from_} overlaps or comes before the previous band",
+                    (*bpath, "from"), "list bands in rising order without overlap"))
+            previous_to = math.inf if band.to is None else band.to
+            top = math.inf if band.to is None else band.to
+            if band.from_ > hi or top < lo:
+                problems.append(Problem(
+                    f"band {band.describe()} can never apply: '{bw.subject}' is between "
+                    f"{lo} and {hi}", bpath, "remove the band or fix its range"))
+    return problems
+
+
+# -- rule conditions --------------------------------------------------------------------------
+
+
+def _walk(cond: RuleCondition, path: Path_) -> Iterator[tuple[RuleCondition, Path_]]:
+    yield cond, path
+    for name, items in (("all", cond.all_), ("any", cond.any_)):
+        for i, child in enumerate(items or []):
+            yield from _walk(child, (*path, name, i))
+    if cond.not_ is not None:
+        yield from _walk(cond.not_, (*path, "not"))
+
+
+def selected_questions(selection: Selection, form: FormDefinition) -> list[Question]:
+    """The indicator questions a ``count_present`` looks at, in form order."""
+    out = []
+    for section in form.sections:
+        if selection.sections is not None and section.id not in selection.sections:
+            continue
+        for q in section.questions:
+            if q.type not in _INDICATOR_TYPES:
+                continue
+            if selection.kinds is not None and q.kind not in selection.kinds:
+                continue
+            if selection.concerns is not None and q.concern not in selection.concerns:
+                continue
+            if selection.questions is not None and q.id not in selection.questions:
+                continue
+            out.append(q)
+    return out
+
+
+def _check_condition(cond: RuleCondition, base: Path_, form: FormDefinition) -> list[Problem]:
+    index = form.question_index()
+    derived = {d.id for d in form.derived}
+    problems: list[Problem] = []
+    for node, path in _walk(cond, base):
+        op = node.operator
+        op_path: Path_ = (*path, op)
+        if op in ("all", "any", "not"):
+            continue
+        if op == "present":
+            assert node.present is not None
+            q = index.get(node.present.question)
+            if q is None:
+                problems.append(Problem(f"'present' names unknown question "
+                                        f"'{node.present.question}'", (*op_path, "question"),
+                                        "check the question id against the form"))
+            elif q.type not in _INDICATOR_TYPES:
+                problems.append(Problem(
+                    f"'present' needs an indicator or time-window question, but '{q.id}' is "
+                    f"{q.type.value}", (*op_path, "question"),
+                    "use equals or in to test other answers"))
+            elif node.present.windows is not None and q.type is QuestionType.INDICATOR:
+                problems.append(Problem(
+                    f"'windows' only applies to time-window questions; '{q.id}' is yes/no",
+                    (*op_path, "windows"), "remove 'windows'"))
+            continue
+        if op == "count_present":
+            assert node.count_present is not None
+            problems += _check_selection(node.count_present, op_path, form)
+            continue
+        comp = {"equals": node.equals, "in": node.in_, "contains": node.contains,
+                "greater_than": node.greater_than, "less_than": node.less_than,
+                "answered": node.answered}[op]
+        assert comp is not None
+        if comp.derived is not None:
+            if comp.derived not in derived:
+                problems.append(Problem(
+                    f"condition names unknown derived value '{comp.derived}'",
+                    (*op_path, "derived"),
+                    "use one of: " + (", ".join(sorted(derived)) or "(none declared)")))
+            elif op != "answered":
+                values = comp.values if op == "in" else [comp.value]  # type: ignore[union-attr]
+                bad = [v for v in values or [] if isinstance(v, bool)
+                       or not isinstance(v, (int, float))]
+                if bad or op == "contains":
+                    problems.append(Problem(
+                        f"'{op}' on derived value '{comp.derived}' (a number) with "
+                        f"{(bad or [None])[0]!r}", op_path, "compare numbers with numbers"))
+            continue
+        assert comp.question is not None
+        q = index.get(comp.question)
+        if q is None:
+            problems.append(Problem(f"condition names unknown question '{comp.question}'",
+                                    (*op_path, "question"),
+                                    "check the question id against the form"))
+            continue
+        if op == "answered":
+            continue
+        problems += _check_comparison(q, op, comp.value, comp.values,  # type: ignore[union-attr]
+                                      op_path)
+    return problems
+
+
+def _check_comparison(q: Question, op: str, value: Any, values: list[Any] | None,
+                      path: Path_) -> list[Problem]:
+    where = f"condition on '{q.id}'"
+    allowed = q.allowed_values()
+    if op in ("greater_than", "less_than"):
+        if q.type is not QuestionType.NUMBER or isinstance(value, bool) or not isinstance(
+                value, (int, float)):
+            return [Problem(f"{where}: '{op}' needs a number question and a number value",
+                            path, "use equals or in for choices and indicators")]
+        return []
+    if op == "contains":
+        if q.type is not QuestionType.MULTIPLE_CHOICE:
+            return [Problem(f"{where}: 'contains' needs a multiple-choice question", path,
+                            "use equals for a single answer")]
+        if value not in q.option_ids():
+            return [Problem(f"{where}: {value!r} is not an option of '{q.id}'", path,
+                            "use one of: " + ", ".join(q.option_ids()))]
+        return []
+    if q.type is QuestionType.MULTIPLE_CHOICE:
+        return [Problem(f"{where}: '{q.id}' allows several answers; '{op}' cannot test it",
+                        path, "use 'contains'")]
+    for v in (values if op == "in" else [value]) or []:
+        if allowed is not None and v not in allowed:
+            return [Problem(f"{where}: {v!r} is not an answer '{q.id}' offers", path,
+                            "use one of: " + ", ".join(allowed))]
+    return []
+
+
+def _check_selection(sel: Selection, path: Path_, form: FormDefinition) -> list[Problem]:
+    problems: list[Problem] = []
+    index = form.question_index()
+    sections = {s.id for s in form.sections}
+    concerns = {q.concern for q in form.questions() if q.concern}
+    for name, known in (("sections", sections), ("concerns", concerns),
+                        ("questions", set(index))):
+        for i, value in enumerate(getattr(sel, name) or []):
+            if value not in known:
+                problems.append(Problem(f"count_present: unknown {name[:-1]} '{value}'",
+                                        (*path, name, i),
+                                        "use one of: " + ", ".join(sorted(known))))
+    if problems:
+        return problems
+    matched = selected_questions(sel, form)
+    if len(matched) < sel.at_least:
+        problems.append(Problem(
+            f"count_present can never fire: it needs {sel.at_least} indicator"
+            f"{'s' if sel.at_least != 1 else ''} but only {len(matched)} question"
+            f"{'s' if len(matched) != 1 else ''} of the form match its filters",
+            (*path, "at_least"), "widen the filters or lower 'at_least'"))
+    return problems
+
+
+# -- can a rule fire at all? ------------------------------------------------------------------
+
+
+@dataclass
+class _Ranges:
+    """Integer ranges each numeric subject must fall in for a conjunction to hold."""
+
+    bounds: dict[str, list[float]] = field(default_factory=dict)
+
+    def narrow(self, subject: str, lo: float, hi: float) -> None:
+        current = self.bounds.setdefault(subject, [-math.inf, math.inf])
+        current[0] = max(current[0], lo)
+        current[1] = min(current[1], hi)
+
+    def empty(self) -> str | None:
+        for subject, (lo, hi) in self.bounds.items():
+            if lo > hi:
+                return subject
+        return None
+
+
+def _leaves(nodes: Iterable[Any], form: FormDefinition, seen: set[str],
+            out: list[Any], alternatives: list[Any]) -> None:
+    """Flatten a conjunction: leaves that must hold, and ``any`` nodes of which one must."""
+    index = form.question_index()
+    derived = {d.id: d for d in form.derived}
+    for node in nodes:
+        op = node.operator
+        if op == "all":
+            _leaves(node.all_, form, seen, out, alternatives)
+            continue
+        if op == "any":
+            alternatives.append(node)
+            continue
+        if op == "not":
+            continue
+        out.append(node)
+        # A leaf about a question can only hold when that question is shown.
+        subject: str | None = None
+        if op == "present":
+            subject = node.present.question
+        elif op == "count_present":
+            continue
+        else:
+            comp = getattr(node, {"in": "in_"}.get(op, op))
+            subject = comp.question
+            if comp.derived is not None and comp.derived in derived:
+                subject = None
+        q = index.get(subject) if subject else None
+        if q is not None and q.show_if is not None and q.id not in seen:
+            seen.add(q.id)
+            _leaves([q.show_if], form, seen, out, alternatives)
+
+
+def _feasible(nodes: Sequence[Any], form: FormDefinition, seen: set[str]) -> bool:
+    """Whether a conjunction of conditions can hold for some answers (numeric ranges only).
+
+    Sound but incomplete: ``False`` means it certainly never holds; ``True`` may be optimistic.
+    """
+    leaves: list[Any] = []
+    alternatives: list[Any] = []
+    expanded = set(seen)
+    _leaves(nodes, form, expanded, leaves, alternatives)
+    ranges = _Ranges()
+    index = form.question_index()
+    derived = {d.id for d in form.derived}
+    for leaf in leaves:
+        op = leaf.operator
+        if op not in ("equals", "in", "greater_than", "less_than"):
+            continue
+        comp = getattr(leaf, {"in": "in_"}.get(op, op))
+        if comp.derived is not None:
+            if comp.derived not in derived:
+                continue
+            subject = "derived:" + comp.derived
+            ranges.narrow(subject, *_AGE_RANGE)
+        else:
+            q = index.get(comp.question)
+            if q is None or q.type is not QuestionType.NUMBER:
+                continue
+            subject = "question:" + q.id
+            ranges.narrow(subject, q.minimum if q.minimum is not None else -math.inf,
+                          q.maximum if q.maximum is not None else math.inf)
+        numbers = [v for v in (comp.values if op == "in" else [comp.value]) or []
+                   if isinstance(v, (int, float)) and not isinstance(v, bool)]
+        if op == "greater_than" and numbers:
+            ranges.narrow(subject, math.floor(numbers[0]) + 1, math.inf)
+        elif op == "less_than" and numbers:
+            ranges.narrow(subject, -math.inf, math.ceil(numbers[0]) - 1)
+        elif op in ("equals", "in") and numbers:
+            ranges.narrow(subject, min(numbers), max(numbers))
+    if ranges.empty() is not None:
+        return False
+    if not alternatives:
+        return True
+    first, rest = alternatives[0], alternatives[1:]
+    return any(_feasible([*leaves, child, *rest], form, expanded) for child in first.any_)
+
+
+def _check_can_fire(model: ScoringModel, form: FormDefinition) -> list[Problem]:
+    problems: list[Problem] = []
+    for path, cond in model.conditions():
+        if not _feasible([cond], form, set()):
+            what = "rule" if path[0] == "rules" else "review entry"
+            problems.append(Problem(
+                f"this {what} can never apply: its conditions contradict each other or the "
+                "show_if of a question they need (for example an impossible age range, or a "
+                "question hidden for those answers)", path,
+                "check the ages and the questions it names against the form's show_if"))
+    return problems
+
