@@ -381,6 +381,17 @@ class CompiledModel:
         self._weighted = tuple(weighted)
         self._protective = tuple(protective)
         self._choices = tuple(choices)
+        # The lean path (:meth:`rank`) packs points and floor points into one integer so a
+        # single sum gives both: points << 32 | floor points (both are never negative here).
+        packed = [(qid, {answer: (hit[1] << 32) | hit[2] for answer, hit in table.items()})
+                  for qid, table in weighted]
+        self._packed = tuple(e for e in packed if index[e[0]].show_if is None)
+        self._packed_conditional = tuple(e for e in packed if index[e[0]].show_if is not None)
+        #: What visibility depends on: models with equal keys can share one computation.
+        self.visibility_key = (form.id, form.version,
+                               tuple(qid for qid, _ in self._conditionals), self._derived)
+        self._packed_protective = tuple((qid, {answer: hit[1] for answer, hit in table.items()})
+                                        for qid, table in protective)
 
         self._bands = tuple(
             (b.question is None, b.subject,
@@ -502,6 +513,50 @@ class CompiledModel:
         return Evaluation(rank, total, points_rank, gross, reduction, protective_total,
                           tuple(fired), tuple(contributions), protective,
                           tuple(not_known), age, seen, derived)
+
+    def rank(self, answer_set: AnswerSet,
+             visible: tuple[Mapping[str, Any], dict[str, Any], set[str]] | None = None
+             ) -> tuple[int, int]:
+        """(level rank, points) only: the lean path impact analysis runs over every screening.
+
+        Gives the same level and points as :meth:`evaluate` (tests check it on every golden
+        case and on synthetic sets); use :meth:`evaluate` or :meth:`score` for the details.
+        """
+        if self._choices:
+            ev = self.evaluate(answer_set)
+            return ev.rank, ev.score
+        if answer_set.form != self.form.id or answer_set.form_version != self.form.version:
+            return self.evaluate(answer_set)[:2]  # raises the mismatch error
+        seen, derived, hidden = visible or self.visible(answer_set.answers,
+                                                        answer_set.screening_date)
+        get = seen.get
+        try:
+            packed = sum([table[get(qid)] for qid, table in self._packed])
+            if hidden:
+                packed += sum([table[get(qid)] for qid, table in self._packed_conditional
+                               if qid not in hidden])
+            else:
+                packed += sum([table[get(qid)] for qid, table in self._packed_conditional])
+            protective_total = -sum([table[get(qid)] for qid, table in self._packed_protective
+                                     if qid not in hidden])
+        except (KeyError, TypeError):
+            raise self._bad_answer(seen, hidden) from None
+        gross = packed >> 32
+        floor = packed & 0xFFFFFFFF
+        for index, band_entry in enumerate(self._bands):
+            banded = self._band(index, band_entry, seen, derived)
+            if banded is not None:
+                gross += banded.points
+                if band_entry[7]:
+                    floor += banded.points
+        reduction = min(protective_total, self._max_reduction, gross - floor)
+        total = gross - (reduction if reduction > 0 else 0)
+        at = bisect.bisect_right(self._thresholds, total)
+        rank = self._threshold_ranks[at - 1] if at else 0
+        for applies, minimum in self._rules:
+            if minimum > rank and applies(seen, derived):
+                rank = minimum
+        return rank, total
 
     def _bad_answer(self, seen: Mapping[str, Any], hidden: set[str]) -> AnswerError:
         """The error for the first weighted answer the model cannot score (slow path)."""

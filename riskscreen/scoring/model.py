@@ -367,8 +367,14 @@ class ScoringModel(_Strict):
     # -- identity ---------------------------------------------------------------------------
 
     def canonical_json(self) -> str:
-        """Key-sorted compact JSON of the validated model: what the hash is taken over."""
-        data = self.model_dump(mode="json", by_alias=True)
+        """Key-sorted compact JSON of the validated model: what the hash is taken over.
+
+        Values equal to their defaults are left out, so writing a default explicitly does not
+        change a model's identity, and a later release adding an optional key does not change
+        the hash of models published before it. ``ScoringModel.model_validate_json`` of this
+        text gives the same model back.
+        """
+        data = self.model_dump(mode="json", by_alias=True, exclude_defaults=True)
         return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
     @cached_property

@@ -1,0 +1,210 @@
+"""Impact analysis: what a new scoring model would change, before anyone publishes it.
+
+:func:`impact` scores every screening with the old and the new model and returns the
+level-by-level transition matrix and, for each screening whose level changes, the contributions
+and rules that differ. It takes any iterable (files, a database cursor), reports progress and
+can be cancelled between screenings, so the GUI can run it in a worker thread.
+
+Each screening is first scored on the lean path (level and points only); the full explanation
+is computed only for the screenings whose level changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from riskscreen.forms.answers import AnswerError, AnswerSet
+from riskscreen.forms.model import FormDefinition
+from riskscreen.scoring.assessment import Contribution, ModelIdentity
+from riskscreen.scoring.engine import CompiledModel, Evaluation, compile_model
+from riskscreen.scoring.model import ScoringModel
+
+__all__ = [
+    "ContributionChange",
+    "ImpactReport",
+    "ScreeningChange",
+    "impact",
+]
+
+#: A screening to analyse: an answer set, or (key, answer set) where the key names it in
+#: the report (a file name, a database id). Bare answer sets are numbered from 1.
+Item = AnswerSet | tuple[str, AnswerSet]
+
+
+@dataclass(frozen=True)
+class ContributionChange:
+    """One answer whose points differ between the models (None: not scored by that model)."""
+
+    question: str
+    label: str
+    answer: str
+    answer_label: str
+    old_points: int | None
+    new_points: int | None
+
+    @property
+    def delta(self) -> int:
+        """New points minus old points."""
+        return (self.new_points or 0) - (self.old_points or 0)
+
+
+@dataclass(frozen=True)
+class ScreeningChange:
+    """A screening whose level changes, with what caused it."""
+
+    key: str
+    old_level: str
+    new_level: str
+    old_score: int
+    new_score: int
+    contributions: tuple[ContributionChange, ...]
+    rules_added: tuple[str, ...]
+    rules_removed: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ImpactReport:
+    """The effect of replacing ``old`` by ``new`` on a set of screenings."""
+
+    old: ModelIdentity
+    new: ModelIdentity
+    levels: tuple[str, ...]
+    level_names: dict[str, str]
+    matrix: dict[str, dict[str, int]]
+    total: int
+    score_changed: int
+    changes: tuple[ScreeningChange, ...]
+    skipped: tuple[tuple[str, str], ...] = ()
+    cancelled: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def level_changed(self) -> int:
+        """How many screenings change level."""
+        return len(self.changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return asdict(self) | {"level_changed": self.level_changed}
+
+    def format_matrix(self) -> str:
+        """The transition matrix as a text table: rows old level, columns new level."""
+        names = [self.level_names.get(lv, lv) for lv in self.levels]
+        width = max([len(n) for n in names] + [len("old \\ new")])
+        cell = max([len(n) for n in names] + [6])
+        lines = ["old \\ new".ljust(width) + " | " + " ".join(n.rjust(cell) for n in names)]
+        lines.append("-" * len(lines[0]))
+        for lv, name in zip(self.levels, names, strict=True):
+            row = self.matrix.get(lv, {})
+            lines.append(name.ljust(width) + " | " + " ".join(
+                str(row.get(to, 0)).rjust(cell) for to in self.levels))
+        return "\n".join(lines)
+
+
+def impact(
+    form: FormDefinition,
+    old_model: ScoringModel,
+    new_model: ScoringModel,
+    answer_sets: Iterable[Item],
+    *,
+    progress: Callable[[int], None] | None = None,
+    cancelled: Callable[[], bool] | None = None,
+    every: int = 1000,
+) -> ImpactReport:
+    """Compare two models over many screenings.
+
+    ``progress(n)`` is called with the number of screenings done every ``every`` screenings
+    and at the end; ``cancelled()`` is polled as often, and when it returns True the report
+    covers the screenings done so far and says ``cancelled``. Answer sets for another form
+    version, or with answers the models cannot score, are listed in ``skipped``.
+    """
+    old = compile_model(form, old_model)
+    new = compile_model(form, new_model)
+    levels = tuple(new.level_ids) + tuple(lv for lv in old.level_ids if lv not in new.level_ids)
+    names = {info.id: info.name for info in old.levels} | {
+        info.id: info.name for info in new.levels}
+    counts = [[0] * len(new.level_ids) for _ in old.level_ids]
+    changes: list[ScreeningChange] = []
+    skipped: list[tuple[str, str]] = []
+    score_changed = 0
+    done = 0
+    stopped = False
+    old_rank, new_rank = old.rank, new.rank
+    old_ids, new_ids = old.level_ids, new.level_ids
+    every = max(1, every)
+    # Both models usually depend on the same questions' visibility: work it out once.
+    shared = old.visibility_key == new.visibility_key
+    visible = old.visible
+    for item in answer_sets:
+        if done % every == 0 and done:
+            if progress is not None:
+                progress(done)
+            if cancelled is not None and cancelled():
+                stopped = True
+                break
+        done += 1
+        key, answer_set = item if isinstance(item, tuple) else (str(done), item)
+        try:
+            if shared:
+                seen = visible(answer_set.answers, answer_set.screening_date)
+                a_rank, a_score = old_rank(answer_set, seen)
+                b_rank, b_score = new_rank(answer_set, seen)
+            else:
+                a_rank, a_score = old_rank(answer_set)
+                b_rank, b_score = new_rank(answer_set)
+        except AnswerError as error:
+            skipped.append((key, str(error)))
+            continue
+        counts[a_rank][b_rank] += 1
+        if a_score != b_score:
+            score_changed += 1
+        if old_ids[a_rank] != new_ids[b_rank]:
+            changes.append(_explain(key, old, new, answer_set))
+    if progress is not None:
+        progress(done)
+    matrix = {lv: {to: 0 for to in levels} for lv in levels}
+    for i, row in enumerate(counts):
+        for j, n in enumerate(row):
+            matrix[old_ids[i]][new_ids[j]] += n
+    return ImpactReport(
+        old=old.identity, new=new.identity, levels=levels, level_names=names, matrix=matrix,
+        total=done - len(skipped), score_changed=score_changed, changes=tuple(changes),
+        skipped=tuple(skipped), cancelled=stopped)
+
+
+def _explain(key: str, old: CompiledModel, new: CompiledModel,
+             answer_set: AnswerSet) -> ScreeningChange:
+    a = old.evaluate(answer_set)
+    b = new.evaluate(answer_set)
+    return ScreeningChange(
+        key=key, old_level=old.level_ids[a.rank], new_level=new.level_ids[b.rank],
+        old_score=a.score, new_score=b.score,
+        contributions=_contribution_changes(a, b),
+        rules_added=tuple(r for r in _rules(new, b) if r not in _rules(old, a)),
+        rules_removed=tuple(r for r in _rules(old, a) if r not in _rules(new, b)))
+
+
+def _rules(model: CompiledModel, ev: Evaluation) -> list[str]:
+    return [model.model.rules[i].id for i in ev.fired]
+
+
+def _contribution_changes(a: Evaluation, b: Evaluation) -> tuple[ContributionChange, ...]:
+    def keyed(ev: Evaluation) -> dict[tuple[str, str], Contribution]:
+        return {(c.question, c.answer): c for c in (*ev.contributions, *ev.protective)}
+
+    before, after = keyed(a), keyed(b)
+    out = []
+    for k in [*before, *(k for k in after if k not in before)]:
+        old_c, new_c = before.get(k), after.get(k)
+        old_points = old_c.points if old_c is not None else None
+        new_points = new_c.points if new_c is not None else None
+        if (old_points or 0) == (new_points or 0):
+            continue
+        c = new_c or old_c
+        assert c is not None
+        out.append(ContributionChange(c.question, c.label, c.answer, c.answer_label,
+                                      old_points, new_points))
+    out.sort(key=lambda ch: -abs(ch.delta))
+    return tuple(out)
