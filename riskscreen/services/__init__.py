@@ -1,0 +1,80 @@
+"""Use cases with role checks: what the GUI and the command line call.
+
+Start with :func:`create_database` (first start) or :class:`Unlocker` (every later start);
+both give a :class:`Session`, whose methods are the use cases. Catch :data:`USER_ERRORS` and
+show their message.
+"""
+
+from riskscreen.services.errors import (
+    USER_ERRORS,
+    AccountError,
+    DatabaseDamaged,
+    IncompleteScreening,
+    KeyFileError,
+    NotEditable,
+    NotFound,
+    OverrideRefused,
+    PermissionDenied,
+    ServiceError,
+    StorageError,
+    StorageFull,
+    WrongKey,
+    WrongPassphrase,
+)
+from riskscreen.services.session import Session
+from riskscreen.services.types import (
+    AnswerValue,
+    ChildInfo,
+    ChildRecord,
+    ModelInfo,
+    OverrideRequest,
+    Page,
+    ScreeningDetail,
+    ScreeningQuery,
+    ScreeningRow,
+    UserInfo,
+    VerifyReport,
+)
+from riskscreen.services.vault import (
+    Unlocker,
+    create_database,
+    default_db_path,
+    newest_backup,
+    open_with_recovery,
+    restore_backup,
+)
+
+__all__ = [
+    "USER_ERRORS",
+    "AccountError",
+    "AnswerValue",
+    "ChildInfo",
+    "ChildRecord",
+    "DatabaseDamaged",
+    "IncompleteScreening",
+    "KeyFileError",
+    "ModelInfo",
+    "NotEditable",
+    "NotFound",
+    "OverrideRefused",
+    "OverrideRequest",
+    "Page",
+    "PermissionDenied",
+    "ScreeningDetail",
+    "ScreeningQuery",
+    "ScreeningRow",
+    "ServiceError",
+    "Session",
+    "StorageError",
+    "StorageFull",
+    "Unlocker",
+    "UserInfo",
+    "VerifyReport",
+    "WrongKey",
+    "WrongPassphrase",
+    "create_database",
+    "default_db_path",
+    "newest_backup",
+    "open_with_recovery",
+    "restore_backup",
+]

@@ -1,0 +1,80 @@
+"""Domain errors the GUI and the command line show to users.
+
+Every message is written for the person at the keyboard and names no child, answer, note,
+passphrase or key: the messages may end up in a log or a bug report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from riskscreen.crypto.keyfile import KeyFileError
+from riskscreen.store.db import DatabaseDamaged, StorageError, StorageFull, WrongKey
+
+__all__ = [
+    "USER_ERRORS",
+    "AccountError",
+    "DatabaseDamaged",
+    "IncompleteScreening",
+    "KeyFileError",
+    "NotEditable",
+    "NotFound",
+    "OverrideRefused",
+    "PermissionDenied",
+    "ServiceError",
+    "StorageError",
+    "StorageFull",
+    "WrongKey",
+    "WrongPassphrase",
+]
+
+
+class ServiceError(Exception):
+    """A use case could not be carried out; ``str(error)`` tells the user why."""
+
+
+class PermissionDenied(ServiceError):  # noqa: N818 - the domain's name for it
+    """The signed-in account's role does not allow this."""
+
+
+class WrongPassphrase(ServiceError):  # noqa: N818 - the domain's name for it
+    """The account name or passphrase (or recovery key) is wrong."""
+
+    def __init__(self, delay: float = 0.0) -> None:
+        self.delay = delay
+        super().__init__("The account name or passphrase is wrong. Check Caps Lock and try "
+                         "again; after several attempts each try waits a little longer.")
+
+
+class NotFound(ServiceError):  # noqa: N818 - the domain's name for it
+    """No such record (or none the user may see)."""
+
+
+class NotEditable(ServiceError):  # noqa: N818 - the domain's name for it
+    """A finalised screening cannot change; an amendment can."""
+
+
+class AccountError(ServiceError):
+    """An account change that is not possible (duplicate name, last administrator...)."""
+
+
+class OverrideRefused(ServiceError):  # noqa: N818 - the domain's name for it
+    """A professional-judgement override the rules do not allow."""
+
+
+class IncompleteScreening(ServiceError):  # noqa: N818 - the domain's name for it
+    """Answers are missing or invalid; ``problems`` lists (question id, message) pairs.
+
+    The problem messages may quote answers, so they are kept out of ``str(error)``.
+    """
+
+    def __init__(self, problems: Sequence[tuple[str, str]]) -> None:
+        self.problems = list(problems)
+        ids = ", ".join(q for q, _ in self.problems[:10] if q)
+        more = f" and {len(self.problems) - 10} more" if len(self.problems) > 10 else ""
+        super().__init__(f"The screening cannot be finalised: {len(self.problems)} answer(s) "
+                         f"missing or not valid ({ids}{more}).")
+
+
+#: Everything a caller should catch and show instead of a traceback.
+USER_ERRORS: tuple[type[Exception], ...] = (ServiceError, StorageError, KeyFileError)

@@ -1,0 +1,816 @@
+"""The signed-in session: every use case the GUI and the command line call, with role checks.
+
+Roles (issue 4): a *practitioner* creates, edits, finalises and prints their own screenings;
+a *manager* also sees every screening (drafts too) and publishes scoring models; an
+*administrator* manages accounts and backups (and sees no screening). The checks live here,
+not in the GUI, and raise :class:`PermissionDenied`.
+
+Every change is one short transaction (``BEGIN IMMEDIATE`` ... ``COMMIT``) that also appends
+its audit entry, so the audit chain and the data never disagree.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import Engine, delete, func, or_, select, text, update
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session as OrmSession
+
+from riskscreen.crypto.keyfile import KeyFile
+from riskscreen.crypto.keys import KdfParams, UnwrapError
+from riskscreen.forms.answers import AnswerSet, EvidenceRecord, check_answers
+from riskscreen.forms.model import FormDefinition
+from riskscreen.scoring.assessment import Assessment
+from riskscreen.scoring.model import ScoringModel
+from riskscreen.services.errors import (
+    AccountError,
+    IncompleteScreening,
+    NotEditable,
+    NotFound,
+    OverrideRefused,
+    PermissionDenied,
+    ServiceError,
+)
+from riskscreen.services.types import (
+    AnswerValue,
+    ChildInfo,
+    ChildRecord,
+    ModelInfo,
+    OverrideRequest,
+    Page,
+    ScreeningDetail,
+    ScreeningQuery,
+    ScreeningRow,
+    UserInfo,
+    VerifyReport,
+)
+from riskscreen.store import audit
+from riskscreen.store.backup import backup_database, check_database
+from riskscreen.store.db import translate_errors
+from riskscreen.store.models import (
+    Answer,
+    AssessmentRow,
+    Child,
+    Role,
+    ScoringModelRow,
+    Screening,
+    Status,
+    User,
+    utc_now,
+)
+
+__all__ = ["FormLoader", "Scorer", "Session", "default_form_loader", "default_scorer"]
+
+Scorer = Callable[[FormDefinition, ScoringModel, AnswerSet, Assessment | None], Assessment]
+FormLoader = Callable[[str, str], FormDefinition]
+Overrider = Callable[[Assessment, str, str, str, str | None], Assessment]
+
+_SCREENING_ROLES = (Role.PRACTITIONER, Role.MANAGER)
+_PREFILL = {"child_name": "name", "date_of_birth": "date_of_birth"}
+
+
+def default_scorer(form: FormDefinition, model: ScoringModel, answers: AnswerSet,
+                   previous: Assessment | None) -> Assessment:
+    """The scoring engine."""
+    from riskscreen.scoring.engine import score
+
+    return score(form, model, answers, previous)
+
+
+def default_overrider(assessment: Assessment, level: str, reason: str, by: str,
+                      countersigned_by: str | None) -> Assessment:
+    """The engine's override rules (reason, countersignature, rule floors)."""
+    from riskscreen.scoring.engine import OverrideRefused as EngineRefused
+    from riskscreen.scoring.engine import apply_override
+
+    try:
+        return apply_override(assessment, level, reason, by, countersigned_by)
+    except EngineRefused as error:
+        raise OverrideRefused(str(error)) from None
+
+
+def default_form_loader(form_id: str, version: str) -> FormDefinition:
+    """The shipped form of that id, if it is that version."""
+    from riskscreen.forms.loader import load_form
+
+    form = load_form(form_id)
+    if form.version != version:
+        raise ServiceError(f"form '{form_id}' version {version} is not installed (this "
+                           f"RiskScreen has version {form.version})")
+    return form
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _normalised(data: Any) -> Any:
+    return json.loads(_json(data))
+
+
+def content_hash(model: ScoringModel) -> str:
+    """SHA-256 of the model's canonical JSON, computed now (never a cached value)."""
+    return hashlib.sha256(model.canonical_json().encode("utf-8")).hexdigest()
+
+
+def parse_stored_model(canonical: str, sha256: str) -> ScoringModel:
+    """A published model from its stored canonical JSON, checked against its hash."""
+    model = ScoringModel.model_validate_json(canonical)
+    if content_hash(model) != sha256:
+        raise ServiceError(f"the stored scoring model {model.id} {model.version} does not "
+                           "match its recorded hash; the database may have been altered")
+    return model
+
+
+class Session:
+    """An unlocked database and the account using it. Create through :mod:`vault`."""
+
+    def __init__(self, engine: Engine, key: bytes, db_path: Path, key_path: Path,
+                 user: UserInfo, *, scorer: Scorer = default_scorer,
+                 form_loader: FormLoader = default_form_loader,
+                 overrider: Overrider = default_overrider) -> None:
+        self._engine = engine
+        self._key = key
+        self.db_path = db_path
+        self.key_path = key_path
+        self.user = user
+        self._scorer = scorer
+        self._form_loader = form_loader
+        self._overrider = overrider
+        self._models: dict[str, ScoringModel] = {}
+        self._forms: dict[tuple[str, str], FormDefinition] = {}
+        self._lock = threading.RLock()
+        self._closed = False
+
+    # -- plumbing ------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _tx(self) -> Iterator[OrmSession]:
+        if self._closed:
+            raise ServiceError("this session has been closed; unlock again")
+        with self._lock, translate_errors(), OrmSession(self._engine) as s, s.begin():
+            yield s
+
+    def _require(self, *roles: str) -> None:
+        if self.user.role not in roles:
+            wanted = " or ".join(roles)
+            raise PermissionDenied(f"This needs the {wanted} role; your account is a "
+                                   f"{self.user.role}.")
+
+    def _audit(self, s: OrmSession, action: str, obj: str,
+               detail: Mapping[str, Any] | None = None) -> None:
+        audit.append(s, self.user.name, action, obj, detail)
+
+    def close(self) -> None:
+        """Forget the key and close every connection."""
+        self._closed = True
+        self._engine.dispose()
+        self._key = b""
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @property
+    def engine(self) -> Engine:
+        """The engine (for the store's own tools and tests; the GUI never needs it)."""
+        return self._engine
+
+    def form(self, form_id: str, version: str) -> FormDefinition:
+        """The form definition of a screening (cached)."""
+        found = self._forms.get((form_id, version))
+        if found is None:
+            found = self._forms[(form_id, version)] = self._form_loader(form_id, version)
+        return found
+
+    def _model(self, s: OrmSession, sha256: str) -> ScoringModel:
+        model = self._models.get(sha256)
+        if model is None:
+            row = s.get(ScoringModelRow, sha256)
+            if row is None:
+                raise NotFound("the scoring model of this screening is not in the database")
+            model = self._models[sha256] = parse_stored_model(row.canonical_json, sha256)
+        return model
+
+    # -- accounts ------------------------------------------------------------------------------
+
+    def _kdf_params(self, keyfile: KeyFile) -> KdfParams:
+        slot = keyfile.accounts.get(self.user.name) or next(iter(keyfile.accounts.values()))
+        return slot.kdf
+
+    def list_users(self) -> list[UserInfo]:
+        """Every account (administrators only)."""
+        self._require(Role.ADMINISTRATOR)
+        with self._tx() as s:
+            return [_user_info(u) for u in s.scalars(select(User).order_by(User.name))]
+
+    def create_user(self, name: str, role: str, passphrase: str,
+                    display_name: str = "") -> UserInfo:
+        """A new account with its own wrapping of the data key (administrators only)."""
+        self._require(Role.ADMINISTRATOR)
+        name = name.strip()
+        if not name or len(name) > 100 or any(ch.isspace() for ch in name):
+            raise AccountError("An account name is 1 to 100 characters without spaces.")
+        if role not in Role.ALL:
+            raise AccountError(f"Unknown role; use one of: {', '.join(Role.ALL)}.")
+        _check_passphrase(passphrase)
+        keyfile = KeyFile.load(self.key_path)
+        with self._tx() as s:
+            if s.scalar(select(User.id).where(User.name == name)) is not None:
+                raise AccountError("An account with that name already exists.")
+            user = User(name=name, display_name=display_name, role=role, disabled=False)
+            s.add(user)
+            s.flush()
+            self._audit(s, "account_create", f"user:{user.id}", {"role": role})
+            # The key file is written inside the transaction: if writing it fails, the
+            # account is not created; if the commit then fails, an unused slot remains.
+            keyfile.set_passphrase(name, passphrase, self._key, self._kdf_params(keyfile))
+            keyfile.save(self.key_path)
+            return _user_info(user)
+
+    def set_role(self, name: str, role: str) -> None:
+        """Change an account's role (administrators only; never the last administrator)."""
+        self._require(Role.ADMINISTRATOR)
+        if role not in Role.ALL:
+            raise AccountError(f"Unknown role; use one of: {', '.join(Role.ALL)}.")
+        with self._tx() as s:
+            user = self._user_by_name(s, name)
+            if user.role == Role.ADMINISTRATOR and role != Role.ADMINISTRATOR:
+                self._keep_an_administrator(s, user)
+            old, user.role = user.role, role
+            self._audit(s, "account_role", f"user:{user.id}", {"from": old, "to": role})
+
+    def disable_user(self, name: str) -> None:
+        """Disable an account and remove its key wrapping (administrators only)."""
+        self._require(Role.ADMINISTRATOR)
+        keyfile = KeyFile.load(self.key_path)
+        with self._tx() as s:
+            user = self._user_by_name(s, name)
+            if user.role == Role.ADMINISTRATOR:
+                self._keep_an_administrator(s, user)
+            user.disabled = True
+            self._audit(s, "account_disable", f"user:{user.id}")
+            keyfile.remove_account(name)
+            keyfile.save(self.key_path)
+
+    def enable_user(self, name: str, passphrase: str) -> None:
+        """Enable a disabled account with a new passphrase (administrators only)."""
+        self._require(Role.ADMINISTRATOR)
+        _check_passphrase(passphrase)
+        keyfile = KeyFile.load(self.key_path)
+        with self._tx() as s:
+            user = self._user_by_name(s, name)
+            user.disabled = False
+            self._audit(s, "account_enable", f"user:{user.id}")
+            keyfile.set_passphrase(name, passphrase, self._key, self._kdf_params(keyfile))
+            keyfile.save(self.key_path)
+
+    def reset_passphrase(self, name: str, passphrase: str) -> None:
+        """Set another account's passphrase (administrators only); re-wraps, never re-encrypts."""
+        self._require(Role.ADMINISTRATOR)
+        self._set_passphrase(name, passphrase, "account_passphrase_reset")
+
+    def change_passphrase(self, old: str, new: str) -> None:
+        """Change the signed-in account's own passphrase after checking the old one."""
+        keyfile = KeyFile.load(self.key_path)
+        try:
+            keyfile.unlock(self.user.name, old)
+        except UnwrapError:
+            from riskscreen.services.errors import WrongPassphrase
+
+            raise WrongPassphrase() from None
+        self._set_passphrase(self.user.name, new, "account_passphrase_change")
+
+    def _set_passphrase(self, name: str, passphrase: str, action: str) -> None:
+        _check_passphrase(passphrase)
+        keyfile = KeyFile.load(self.key_path)
+        with self._tx() as s:
+            user = self._user_by_name(s, name)
+            if user.disabled:
+                raise AccountError("That account is disabled; enable it first.")
+            self._audit(s, action, f"user:{user.id}")
+            keyfile.set_passphrase(name, passphrase, self._key, self._kdf_params(keyfile))
+            keyfile.save(self.key_path)
+
+    def _user_by_name(self, s: OrmSession, name: str) -> User:
+        user = s.scalar(select(User).where(User.name == name))
+        if user is None:
+            raise NotFound("There is no account with that name.")
+        return user
+
+    def _keep_an_administrator(self, s: OrmSession, user: User) -> None:
+        others = s.scalar(select(func.count()).select_from(User).where(
+            User.role == Role.ADMINISTRATOR, User.disabled.is_(False), User.id != user.id))
+        if not others:
+            raise AccountError("This is the last administrator account; make another "
+                               "administrator first.")
+
+    def check_countersignature(self, name: str, passphrase: str) -> UserInfo:
+        """The manager account ``name`` if ``passphrase`` is theirs; else an error."""
+        keyfile = KeyFile.load(self.key_path)
+        try:
+            keyfile.unlock(name, passphrase)
+        except UnwrapError:
+            with self._tx() as s:
+                self._audit(s, "countersign_failed", "user:?")
+            raise OverrideRefused("The countersigning manager's name or passphrase is "
+                                  "wrong.") from None
+        with self._tx() as s:
+            user = s.scalar(select(User).where(User.name == name))
+            if user is None or user.disabled or user.role != Role.MANAGER:
+                raise OverrideRefused("Only an active manager account can countersign.")
+            if user.id == self.user.id:
+                raise OverrideRefused("The countersignature must be from someone other than "
+                                      "the practitioner making the override.")
+            return _user_info(user)
+
+    # -- children ------------------------------------------------------------------------------
+
+    def create_child(self, name: str, date_of_birth: date | str | None = None,
+                     identifiers: Mapping[str, str] | None = None) -> ChildInfo:
+        """A new child record."""
+        self._require(*_SCREENING_ROLES)
+        if not name.strip():
+            raise ServiceError("A child record needs a name.")
+        dob = date_of_birth.isoformat() if isinstance(date_of_birth, date) else date_of_birth
+        with self._tx() as s:
+            child = Child(name=name.strip(), date_of_birth=dob,
+                          identifiers=_json(dict(identifiers or {})),
+                          created_by=self.user.id)
+            s.add(child)
+            s.flush()
+            self._audit(s, "create", f"child:{child.id}")
+            return _child_info(child)
+
+    def search_children(self, text_: str, limit: int = 50) -> list[ChildInfo]:
+        """Children whose name contains ``text_`` (case-insensitive), to start a screening."""
+        self._require(*_SCREENING_ROLES)
+        pattern = "%" + text_.strip().replace("\\", "\\\\").replace("%", "\\%").replace(
+            "_", "\\_") + "%"
+        with self._tx() as s:
+            rows = s.scalars(select(Child).where(Child.name.ilike(pattern, escape="\\"))
+                             .order_by(Child.name, Child.id).limit(limit))
+            return [_child_info(c) for c in rows]
+
+    def get_child(self, child_id: int) -> ChildRecord:
+        """A child and the screenings this user may see (a recorded view)."""
+        self._require(*_SCREENING_ROLES)
+        with self._tx() as s:
+            child = s.get(Child, child_id)
+            if child is None:
+                raise NotFound("There is no such child record.")
+            query = _row_query().where(Screening.child_id == child_id)
+            if self.user.role == Role.PRACTITIONER:
+                query = query.where(Screening.practitioner_id == self.user.id)
+            rows = [_row(r) for r in s.execute(query.order_by(Screening.screening_date,
+                                                              Screening.id))]
+            self._audit(s, "view", f"child:{child_id}")
+            return ChildRecord(_child_info(child), rows)
+
+    # -- screenings ----------------------------------------------------------------------------
+
+    def _in_force(self, s: OrmSession, form: FormDefinition) -> ScoringModelRow:
+        rows = s.scalars(select(ScoringModelRow).order_by(ScoringModelRow.published_at.desc()))
+        for row in rows:
+            model = self._model(s, row.sha256)
+            if model.form.id == form.id and form.version in model.form.versions:
+                return row
+        raise ServiceError(f"No scoring model for form '{form.id}' version {form.version} "
+                           "has been published; a manager must publish one first.")
+
+    def start_screening(self, child_id: int, form_id: str = "cse-screening",
+                        screening_date: date | None = None,
+                        form_version: str | None = None) -> int:
+        """A new draft screening of a child; returns its id.
+
+        The form version and the scoring model version in force are fixed now. The child's
+        name and date of birth are filled in from the child record.
+        """
+        self._require(*_SCREENING_ROLES)
+        if form_version is None:
+            from riskscreen.forms.loader import load_form
+
+            form_version = load_form(form_id).version
+        form = self.form(form_id, form_version)
+        when = (screening_date or datetime.now(UTC).date()).isoformat()
+        with self._tx() as s:
+            child = s.get(Child, child_id)
+            if child is None:
+                raise NotFound("There is no such child record.")
+            model = self._in_force(s, form)
+            screening = Screening(
+                child_id=child_id, practitioner_id=self.user.id, form_id=form.id,
+                form_version=form.version, model_id=model.model_id,
+                model_version=model.version, model_sha256=model.sha256,
+                screening_date=when, status=Status.DRAFT)
+            s.add(screening)
+            s.flush()
+            questions = form.question_index()
+            for qid, attr in _PREFILL.items():
+                value = getattr(child, attr)
+                if qid in questions and value:
+                    s.add(Answer(screening_id=screening.id, question_id=qid,
+                                 value=_json(value), evidence=None))
+            self._audit(s, "create", f"screening:{screening.id}",
+                        {"child": child_id, "model": model.sha256[:12]})
+            return screening.id
+
+    def _screening_for_edit(self, s: OrmSession, screening_id: int) -> Screening:
+        screening = s.get(Screening, screening_id)
+        if screening is None:
+            raise NotFound("There is no such screening.")
+        if screening.practitioner_id != self.user.id:
+            raise PermissionDenied("Only the practitioner who started a screening can edit it.")
+        if screening.status != Status.DRAFT:
+            raise NotEditable("This screening is finalised and cannot be changed; create an "
+                              "amendment instead.")
+        return screening
+
+    def _screening_for_view(self, s: OrmSession, screening_id: int) -> Screening:
+        self._require(*_SCREENING_ROLES)
+        screening = s.get(Screening, screening_id)
+        if screening is None or (self.user.role == Role.PRACTITIONER
+                                 and screening.practitioner_id != self.user.id):
+            raise NotFound("There is no such screening, or it is not yours to see.")
+        return screening
+
+    def save_answer(self, screening_id: int, question_id: str, value: Any,
+                    evidence: Mapping[str, Any] | EvidenceRecord | None = None) -> None:
+        """Save one answer now (autosave): one short transaction, durable when it returns.
+
+        ``value=None`` clears the answer. An invalid answer raises :class:`ServiceError`.
+        """
+        self._require(*_SCREENING_ROLES)
+        with self._tx() as s:
+            screening = self._screening_for_edit(s, screening_id)
+            form = self.form(screening.form_id, screening.form_version)
+            evidence_json = self._checked(form, screening, question_id, value, evidence)
+            now = utc_now()
+            if value is None:
+                s.execute(delete(Answer).where(
+                    Answer.screening_id == screening_id, Answer.question_id == question_id))
+            else:
+                stmt = sqlite_insert(Answer).values(
+                    screening_id=screening_id, question_id=question_id, value=_json(value),
+                    evidence=evidence_json, saved_at=now)
+                s.execute(stmt.on_conflict_do_update(
+                    index_elements=["screening_id", "question_id"],
+                    set_={"value": stmt.excluded.value, "evidence": stmt.excluded.evidence,
+                          "saved_at": stmt.excluded.saved_at}))
+            s.execute(update(Screening).where(Screening.id == screening_id)
+                      .values(updated_at=now))
+            self._audit(s, "edit", f"screening:{screening_id}", {"question": question_id})
+
+    def _checked(self, form: FormDefinition, screening: Screening, question_id: str,
+                 value: Any, evidence: Mapping[str, Any] | EvidenceRecord | None) -> str | None:
+        if question_id not in form.question_index():
+            raise ServiceError(f"The form has no question '{question_id}'.")
+        record: EvidenceRecord | None
+        try:
+            record = (evidence if isinstance(evidence, EvidenceRecord) or evidence is None
+                      else EvidenceRecord.model_validate(dict(evidence)))
+        except ValidationError:
+            raise ServiceError(f"The evidence for '{question_id}' is not valid.") from None
+        if value is None:
+            return None
+        answer_set = AnswerSet(
+            form=form.id, form_version=form.version,
+            screening_date=date.fromisoformat(screening.screening_date),
+            answers={question_id: value},
+            evidence={question_id: record} if record is not None else {})
+        problems = check_answers(form, answer_set, complete=False)
+        if problems:
+            # The engine's message may quote the answer; keep it out of the exception text.
+            raise ServiceError(f"The answer to '{question_id}' is not valid for this "
+                               "question; check its type and length.")
+        return None if record is None else record.model_dump_json()
+
+    def open_screening(self, screening_id: int) -> ScreeningDetail:
+        """A screening with its answers and assessment (a recorded view)."""
+        with self._tx() as s:
+            screening = self._screening_for_view(s, screening_id)
+            row = s.execute(_row_query().where(Screening.id == screening_id)).one()
+            answers = {
+                a.question_id: AnswerValue(json.loads(a.value),
+                                           json.loads(a.evidence) if a.evidence else None,
+                                           a.saved_at)
+                for a in s.scalars(select(Answer).where(Answer.screening_id == screening_id))}
+            snap = s.get(AssessmentRow, screening_id)
+            self._audit(s, "view", f"screening:{screening_id}")
+            return ScreeningDetail(
+                row=_row(row), form_id=screening.form_id, form_version=screening.form_version,
+                model_id=screening.model_id, model_version=screening.model_version,
+                model_sha256=screening.model_sha256, answers=answers,
+                assessment=Assessment.from_dict(json.loads(snap.snapshot)) if snap else None,
+                amendment_reason=screening.amendment_reason,
+                editable=(screening.status == Status.DRAFT
+                          and screening.practitioner_id == self.user.id))
+
+    def _answer_set(self, s: OrmSession, screening: Screening) -> AnswerSet:
+        answers: dict[str, Any] = {}
+        evidence: dict[str, Any] = {}
+        for a in s.scalars(select(Answer).where(Answer.screening_id == screening.id)):
+            answers[a.question_id] = json.loads(a.value)
+            if a.evidence:
+                evidence[a.question_id] = json.loads(a.evidence)
+        return AnswerSet.model_validate({
+            "form": screening.form_id, "form_version": screening.form_version,
+            "screening_date": screening.screening_date, "answers": answers,
+            "evidence": evidence})
+
+    def _previous(self, s: OrmSession, screening: Screening) -> tuple[int | None,
+                                                                     Assessment | None]:
+        row = s.execute(
+            select(AssessmentRow.screening_id, AssessmentRow.snapshot)
+            .join(Screening, Screening.id == AssessmentRow.screening_id)
+            .where(Screening.child_id == screening.child_id, Screening.id != screening.id,
+                   Screening.screening_date <= screening.screening_date)
+            .order_by(Screening.screening_date.desc(), Screening.id.desc()).limit(1)).first()
+        if row is None:
+            return None, None
+        return row[0], Assessment.from_dict(json.loads(row[1]))
+
+    def preview(self, screening_id: int) -> Assessment:
+        """Score the answers so far without storing anything (incomplete answers allowed)."""
+        with self._tx() as s:
+            screening = self._screening_for_view(s, screening_id)
+            form = self.form(screening.form_id, screening.form_version)
+            _, previous = self._previous(s, screening)
+            return self._scorer(form, self._model(s, screening.model_sha256),
+                                self._answer_set(s, screening), previous)
+
+    def finalise(self, screening_id: int, override: OverrideRequest | None = None) -> Assessment:
+        """Score with the recorded model and store the immutable snapshot; returns it.
+
+        Lowering the level needs a manager's countersignature (their passphrase in
+        ``override``) and can never go below a fired rule's minimum level.
+        """
+        self._require(*_SCREENING_ROLES)
+        signer: UserInfo | None = None
+        if override is not None and override.countersigned_by:
+            signer = self.check_countersignature(override.countersigned_by,
+                                                 override.countersign_passphrase or "")
+        with self._tx() as s:
+            screening = self._screening_for_edit(s, screening_id)
+            form = self.form(screening.form_id, screening.form_version)
+            answer_set = self._answer_set(s, screening)
+            problems = check_answers(form, answer_set, complete=True)
+            if problems:
+                raise IncompleteScreening([(p.question, p.message) for p in problems])
+            previous_id, previous = self._previous(s, screening)
+            model = self._model(s, screening.model_sha256)
+            assessment = self._scorer(form, model, answer_set, previous)
+            if override is not None:
+                assessment = self._overrider(assessment, override.level, override.reason,
+                                             self.user.name,
+                                             signer.name if signer is not None else None)
+            snapshot = assessment.to_dict()
+            s.add(AssessmentRow(
+                screening_id=screening_id, model_sha256=screening.model_sha256,
+                answer_set=answer_set.model_dump_json(), previous_id=previous_id,
+                snapshot=_json(snapshot), final_level=assessment.final_level,
+                finalised_by=self.user.id))
+            s.execute(update(Screening).where(Screening.id == screening_id).values(
+                status=Status.FINAL, final_level=assessment.final_level, updated_at=utc_now()))
+            self._audit(s, "finalise", f"screening:{screening_id}",
+                        {"level": assessment.level, "score": assessment.score,
+                         "model": screening.model_sha256[:12]})
+            if assessment.override is not None:
+                self._audit(s, "override", f"screening:{screening_id}", {
+                    "direction": assessment.override.direction.value,
+                    "from": assessment.level, "to": assessment.override.level,
+                    "countersigned_by": assessment.override.countersigned_by})
+            return Assessment.from_dict(_normalised(snapshot))
+
+    def amend(self, screening_id: int, reason: str) -> int:
+        """A new draft linked to a finalised screening, with its answers, for a correction."""
+        self._require(*_SCREENING_ROLES)
+        if len(reason.split()) < 3:
+            raise ServiceError("Say in a sentence why the screening is being amended.")
+        with self._tx() as s:
+            original = self._screening_for_view(s, screening_id)
+            if original.status != Status.FINAL:
+                raise ServiceError("Only a finalised screening is amended; edit the draft.")
+            amendment = Screening(
+                child_id=original.child_id, practitioner_id=self.user.id,
+                form_id=original.form_id, form_version=original.form_version,
+                model_id=original.model_id, model_version=original.model_version,
+                model_sha256=original.model_sha256, screening_date=original.screening_date,
+                status=Status.DRAFT, amendment_of=original.id, amendment_reason=reason.strip())
+            s.add(amendment)
+            s.flush()
+            for a in s.scalars(select(Answer).where(Answer.screening_id == screening_id)):
+                s.add(Answer(screening_id=amendment.id, question_id=a.question_id,
+                             value=a.value, evidence=a.evidence))
+            self._audit(s, "amend", f"screening:{amendment.id}",
+                        {"amendment_of": original.id})
+            return amendment.id
+
+    def record_export(self, screening_id: int, kind: str = "print") -> None:
+        """Record that a screening's summary was printed or exported."""
+        with self._tx() as s:
+            self._screening_for_view(s, screening_id)
+            self._audit(s, "export", f"screening:{screening_id}", {"kind": kind})
+
+    def list_screenings(self, query: ScreeningQuery = ScreeningQuery()) -> Page:  # noqa: B008 - frozen, shared safely
+        """One page of screenings, newest first (drafts first if asked)."""
+        self._require(*_SCREENING_ROLES)
+        limit = max(1, min(query.limit, 1000))
+        with self._tx() as s:
+            base = _row_query()
+            if self.user.role == Role.PRACTITIONER or query.mine_only:
+                base = base.where(Screening.practitioner_id == self.user.id)
+            if query.level:
+                base = base.where(Screening.final_level == query.level)
+            if query.search and query.search.strip():
+                pattern = "%" + query.search.strip().replace("\\", "\\\\").replace(
+                    "%", "\\%").replace("_", "\\_") + "%"
+                base = base.where(or_(Child.name.ilike(pattern, escape="\\"),
+                                      Child.identifiers.ilike(pattern, escape="\\")))
+            order = (Screening.updated_at.desc(), Screening.id.desc())
+            statuses = ([query.status] if query.status else
+                        [Status.DRAFT, Status.FINAL] if query.drafts_first else [None])
+            items: list[ScreeningRow] = []
+            total = 0
+            offset = max(0, query.offset)
+            for status in statuses:
+                q = base if status is None else base.where(Screening.status == status)
+                count = s.scalar(select(func.count()).select_from(q.subquery())) or 0
+                total += count
+                if len(items) < limit and offset < count:
+                    rows = s.execute(q.order_by(*order).offset(offset)
+                                     .limit(limit - len(items)))
+                    items.extend(_row(r) for r in rows)
+                offset = max(0, offset - count)
+            return Page(items, query.offset, total)
+
+    # -- scoring models ------------------------------------------------------------------------
+
+    def publish_model(self, model: ScoringModel) -> ModelInfo:
+        """Store a scoring model version for use in new screenings (managers only)."""
+        self._require(Role.MANAGER)
+        with self._tx() as s:
+            return self._publish(s, model, self.user.id)
+
+    def _publish(self, s: OrmSession, model: ScoringModel, by: int,
+                 source: str = "manager") -> ModelInfo:
+        sha = content_hash(model)
+        existing = s.scalar(select(ScoringModelRow).where(
+            ScoringModelRow.model_id == model.id, ScoringModelRow.version == model.version))
+        if existing is not None:
+            if existing.sha256 == sha:
+                raise ServiceError(f"{model.id} {model.version} is already published.")
+            raise ServiceError(f"{model.id} {model.version} is already published with other "
+                               "content; a published model is never edited: give the change "
+                               "a new version number.")
+        row = ScoringModelRow(sha256=sha, model_id=model.id, version=model.version,
+                              canonical_json=model.canonical_json(), published_by=by,
+                              change_note=model.change_note)
+        s.add(row)
+        s.flush()
+        self._models[sha] = model
+        audit.append(s, self.user.name, "publish", f"model:{sha[:12]}",
+                     {"model": model.id, "version": model.version, "source": source})
+        return self._model_info(s, row)
+
+    def _model_info(self, s: OrmSession, row: ScoringModelRow) -> ModelInfo:
+        by = s.get(User, row.published_by)
+        return ModelInfo(row.model_id, row.version, row.sha256, by.name if by else "?",
+                         row.published_at, row.change_note)
+
+    def list_models(self) -> list[ModelInfo]:
+        """Published scoring models, newest first."""
+        with self._tx() as s:
+            rows = s.scalars(select(ScoringModelRow)
+                             .order_by(ScoringModelRow.published_at.desc()))
+            return [self._model_info(s, r) for r in rows]
+
+    def stored_model(self, sha256: str) -> ScoringModel:
+        """A published model by hash (for the impact analysis and re-scoring)."""
+        self._require(Role.MANAGER, Role.ADMINISTRATOR, Role.PRACTITIONER)
+        with self._tx() as s:
+            return self._model(s, sha256)
+
+    def finalised_answer_sets(self) -> Iterator[tuple[int, str, AnswerSet]]:
+        """(screening id, model hash, answer set) of every finalised screening (managers)."""
+        self._require(Role.MANAGER)
+        with self._tx() as s:
+            rows = s.execute(select(AssessmentRow.screening_id, AssessmentRow.model_sha256,
+                                    AssessmentRow.answer_set)
+                             .order_by(AssessmentRow.screening_id)).all()
+        for sid, sha, data in rows:
+            yield sid, sha, AnswerSet.model_validate_json(data)
+
+    # -- checks and backups --------------------------------------------------------------------
+
+    def verify(self, *, rescore: bool = True,
+               progress: Callable[[int, int], None] | None = None) -> VerifyReport:
+        """Integrity of every page, the audit chain, and re-scoring of every finalised
+        screening against its snapshot (managers and administrators)."""
+        self._require(Role.MANAGER, Role.ADMINISTRATOR)
+        report = VerifyReport()
+        with self._lock, translate_errors(), self._engine.connect() as conn:
+            raw = conn.connection.dbapi_connection
+            assert raw is not None
+            report.integrity_problems += [f"page check: {r[0]}"
+                                          for r in raw.execute("PRAGMA cipher_integrity_check")]
+            rows = [r[0] for r in raw.execute("PRAGMA integrity_check")]
+            if rows != ["ok"]:
+                report.integrity_problems += rows[:20]
+            count, head, problems = audit.verify_chain(conn)
+            report.audit_entries, report.audit_head = count, head
+            report.audit_problems = [f"audit entry {p.seq}: {p.message}" for p in problems]
+        if rescore and not report.integrity_problems:
+            self._rescore_all(report, progress)
+        with self._tx() as s:
+            self._audit(s, "verify", "database", {"ok": report.ok})
+        return report
+
+    def _rescore_all(self, report: VerifyReport,
+                     progress: Callable[[int, int], None] | None) -> None:
+        with self._tx() as s:
+            rows = s.execute(text(
+                "SELECT a.screening_id, a.model_sha256, a.answer_set, a.snapshot, "
+                "a.previous_id, p.snapshot FROM assessments a "
+                "LEFT JOIN assessments p ON p.screening_id = a.previous_id "
+                "ORDER BY a.screening_id")).all()
+            models = {sha: self._model(s, sha) for sha in {r[1] for r in rows}}
+        for i, (sid, sha, answers_json, snapshot, _, previous) in enumerate(rows):
+            try:
+                answer_set = AnswerSet.model_validate_json(answers_json)
+                stored = json.loads(snapshot)
+                form = self.form(answer_set.form, answer_set.form_version)
+                prev = Assessment.from_dict(json.loads(previous)) if previous else None
+                again = self._scorer(form, models[sha], answer_set, prev)
+                kept = Assessment.from_dict(stored)
+                if kept.override is not None:
+                    again = replace(again, override=kept.override)
+                if _normalised(again.to_dict()) != stored:
+                    report.rescore_differences.append(
+                        f"screening {sid}: re-scoring with {models[sha].id} "
+                        f"{models[sha].version} gives a different result from its snapshot")
+            except (ValueError, KeyError, TypeError, ServiceError) as error:
+                report.rescore_differences.append(
+                    f"screening {sid}: could not be re-scored ({type(error).__name__})")
+            report.rescored += 1
+            if progress is not None and (i % 500 == 0 or i == len(rows) - 1):
+                progress(i + 1, len(rows))
+
+    def backup(self, dest: Path) -> Path:
+        """An encrypted copy of the database, with its key file beside it (administrators)."""
+        self._require(Role.ADMINISTRATOR)
+        path = self._backup_to(dest)
+        with self._tx() as s:
+            self._audit(s, "backup", "database")
+        return path
+
+    def _backup_to(self, dest: Path) -> Path:
+        with self._lock, translate_errors(), self._engine.connect() as conn:
+            raw = conn.connection.dbapi_connection
+            return backup_database(raw, self._key, dest, self.key_path)
+
+    def check_integrity(self) -> list[str]:
+        """Page authentication and structure problems of the database file (none: ok)."""
+        return check_database(self.db_path, self._key)
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+
+def _check_passphrase(passphrase: str) -> None:
+    if len(passphrase) < 10:
+        raise AccountError("A passphrase needs at least 10 characters; a few unrelated words "
+                           "are easy to remember and hard to guess.")
+
+
+def _user_info(u: User) -> UserInfo:
+    return UserInfo(u.id, u.name, u.display_name, u.role, u.disabled)
+
+
+def _child_info(c: Child) -> ChildInfo:
+    return ChildInfo(c.id, c.name, c.date_of_birth, json.loads(c.identifiers or "{}"))
+
+
+def _row_query() -> Any:
+    return (select(Screening.id, Screening.child_id, Child.name, Child.date_of_birth,
+                   User.name, Screening.status, Screening.final_level,
+                   Screening.screening_date, Screening.updated_at, Screening.amendment_of)
+            .join(Child, Child.id == Screening.child_id)
+            .join(User, User.id == Screening.practitioner_id))
+
+
+def _row(r: Any) -> ScreeningRow:
+    return ScreeningRow(*r)
+

@@ -1,0 +1,335 @@
+"""Creating, unlocking and restoring the encrypted database.
+
+``create_database`` makes the data key, the key file (administrator's wrapping) and the
+database, imports the shipped scoring models and returns the recovery key, to be shown once.
+:class:`Unlocker` turns an account name and passphrase into a :class:`Session`, waiting longer
+after each wrong passphrase (and doing nothing else: no lock-out, no wipe).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from platformdirs import user_data_dir
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session as OrmSession
+
+from riskscreen.crypto.keyfile import KeyFile, KeyFileError, key_file_path
+from riskscreen.crypto.keys import (
+    KdfParams,
+    UnwrapError,
+    data_key_from_recovery,
+    new_data_key,
+    recovery_key_for,
+    tune_kdf,
+)
+from riskscreen.scoring.model import ScoringModel
+from riskscreen.services.errors import (
+    AccountError,
+    PermissionDenied,
+    ServiceError,
+    WrongPassphrase,
+)
+from riskscreen.services.session import (
+    FormLoader,
+    Scorer,
+    Session,
+    _check_passphrase,
+    _user_info,
+    default_form_loader,
+    default_scorer,
+)
+from riskscreen.store import audit
+from riskscreen.store.backup import auto_backup, backup_database, list_backups, replace_database
+from riskscreen.store.db import (
+    StorageError,
+    WrongKey,
+    connect_raw,
+    create_db_engine,
+    translate_errors,
+)
+from riskscreen.store.models import Meta, Role, User
+from riskscreen.store.schema import current_revision, head_revision, upgrade
+
+__all__ = [
+    "Unlocker",
+    "create_database",
+    "default_db_path",
+    "newest_backup",
+    "open_with_recovery",
+    "restore_backup",
+    "shipped_models",
+]
+
+DB_FILENAME = "riskscreen.db"
+
+
+def default_db_path() -> Path:
+    """``$RISKSCREEN_DB`` if set, else ``riskscreen.db`` in the user's data folder."""
+    env = os.environ.get("RISKSCREEN_DB")
+    if env:
+        return Path(env).expanduser()
+    return Path(user_data_dir("riskscreen", appauthor=False)) / DB_FILENAME
+
+
+def shipped_models() -> list[ScoringModel]:
+    """Every scoring model version shipped with RiskScreen."""
+    from riskscreen.scoring.loader import load_model, shipped_model_ids, shipped_model_versions
+
+    return [load_model(f"{mid}@{v}") for mid in shipped_model_ids()
+            for v in shipped_model_versions(mid)]
+
+
+def _open_engine(db_path: Path, key: bytes, keyfile: KeyFile | None) -> Any:
+    """Engine on an existing database, migrated (with a backup first) and matched to its key
+    file."""
+    engine = create_db_engine(db_path, key)
+    try:
+        with translate_errors(), engine.connect() as conn:
+            revision = current_revision(conn)
+            if revision is not None and revision != head_revision():
+                raw = conn.connection.dbapi_connection
+                stamp = time.strftime("%Y%m%dT%H%M%S")
+                folder = db_path.parent / "backups"
+                backup_database(raw, key, folder / f"before-upgrade-{revision}-{stamp}.db",
+                                key_file_path(db_path))
+        upgrade(engine)
+        if keyfile is not None:
+            with translate_errors(), engine.connect() as conn:
+                stored = conn.execute(text("SELECT value FROM meta WHERE key='database_id'"))
+                found = stored.scalar()
+            if found != keyfile.database_id:
+                raise WrongKey()
+    except BaseException:
+        engine.dispose()
+        raise
+    return engine
+
+
+def create_database(db_path: Path, admin_name: str, passphrase: str, *,
+                    display_name: str = "", kdf: KdfParams | None = None,
+                    models: Sequence[ScoringModel] | None = None,
+                    scorer: Scorer = default_scorer,
+                    form_loader: FormLoader = default_form_loader) -> tuple[Session, str]:
+    """A new encrypted database with its administrator; returns (session, recovery key).
+
+    The key file is written before the database, so the database never exists without a
+    way to open it. ``kdf`` defaults to parameters tuned on this machine (0.3 to 0.5 s).
+    """
+    db_path = db_path.expanduser().resolve()
+    keys = key_file_path(db_path)
+    if db_path.exists() or keys.exists():
+        raise ServiceError(f"{db_path} (or its key file) already exists; choose another "
+                           "place or remove the old database first.")
+    _check_passphrase(passphrase)
+    if not admin_name.strip() or any(ch.isspace() for ch in admin_name):
+        raise AccountError("An account name is 1 to 100 characters without spaces.")
+    db_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    data_key = new_data_key()
+    keyfile = KeyFile(database_id=uuid.uuid4().hex)
+    keyfile.set_passphrase(admin_name, passphrase, data_key, kdf or tune_kdf())
+    keyfile.save(keys)
+    engine = create_db_engine(db_path, data_key)
+    upgrade(engine)
+    with translate_errors(), OrmSession(engine) as s, s.begin():
+        s.add(Meta(key="database_id", value=keyfile.database_id))
+        admin = User(name=admin_name, display_name=display_name, role=Role.ADMINISTRATOR,
+                     disabled=False)
+        s.add(admin)
+        s.flush()
+        audit.append(s, admin_name, "database_create", "database")
+        audit.append(s, admin_name, "account_create", f"user:{admin.id}",
+                     {"role": Role.ADMINISTRATOR})
+        info = _user_info(admin)
+    session = Session(engine, data_key, db_path, keys, info, scorer=scorer,
+                      form_loader=form_loader)
+    with session._tx() as s:
+        for model in (shipped_models() if models is None else models):
+            session._publish(s, model, info.id, source="shipped")
+    return session, recovery_key_for(data_key)
+
+
+class Unlocker:
+    """Unlocks one database, with a delay growing after each wrong passphrase.
+
+    Failed attempts are kept and written to the audit log at the next successful unlock
+    (the log is inside the encrypted database, which a failed attempt cannot open).
+    """
+
+    def __init__(self, db_path: Path | None = None, *,
+                 sleep: Callable[[float], None] = time.sleep,
+                 scorer: Scorer = default_scorer,
+                 form_loader: FormLoader = default_form_loader,
+                 auto_backups: bool = True) -> None:
+        self.db_path = (db_path or default_db_path()).expanduser().resolve()
+        self.key_path = key_file_path(self.db_path)
+        self.failures = 0
+        self._pending: list[tuple[str, str]] = []
+        self._sleep = sleep
+        self._scorer = scorer
+        self._form_loader = form_loader
+        self._auto_backups = auto_backups
+
+    def delay(self) -> float:
+        """Seconds the next wrong attempt will wait: 0, 1, 2, 4 ... at most 30."""
+        return 0.0 if self.failures == 0 else float(min(30, 2 ** (self.failures - 1)))
+
+    def _fail(self, user: str) -> WrongPassphrase:
+        from riskscreen.store.models import utc_now
+
+        self._pending.append((user[:100], utc_now()))
+        wait = self.delay()
+        self.failures += 1
+        if wait:
+            self._sleep(wait)
+        return WrongPassphrase(wait)
+
+    def _check_exists(self) -> None:
+        if not self.db_path.exists():
+            raise ServiceError(f"There is no RiskScreen database at {self.db_path}. Create "
+                               "one with 'riskscreen init', or choose another with --db.")
+
+    def unlock(self, user: str, passphrase: str) -> Session:
+        """A session for ``user``; :class:`WrongPassphrase` (after the delay) if wrong."""
+        self._check_exists()
+        KeyFile.repair(self.key_path)
+        keyfile = KeyFile.load(self.key_path)
+        try:
+            key = keyfile.unlock(user, passphrase)
+        except UnwrapError:
+            raise self._fail(user) from None
+        return self._session(key, keyfile, user, "login")
+
+    def _session(self, key: bytes, keyfile: KeyFile | None, user: str,
+                 action: str) -> Session:
+        engine = _open_engine(self.db_path, key, keyfile)
+        try:
+            with translate_errors(), OrmSession(engine) as s, s.begin():
+                row = s.scalar(select(User).where(User.name == user))
+                if row is None or row.disabled:
+                    raise self._fail(user)
+                for name, at in self._pending:
+                    audit.append(s, name, "login_failed", "database", {"at": at})
+                audit.append(s, user, action, f"user:{row.id}")
+                info = _user_info(row)
+            self._pending.clear()
+            self.failures = 0
+            if self._auto_backups:
+                with translate_errors(), engine.connect() as conn:
+                    made = auto_backup(conn.connection.dbapi_connection, key, self.db_path)
+                if made is not None:
+                    with translate_errors(), OrmSession(engine) as s, s.begin():
+                        audit.append(s, user, "backup", "database", {"automatic": True})
+        except BaseException:
+            engine.dispose()
+            raise
+        return Session(engine, key, self.db_path, self.key_path, info, scorer=self._scorer,
+                       form_loader=self._form_loader)
+
+    def unlock_with_recovery(self, recovery_key: str, user: str, new_passphrase: str,
+                             kdf: KdfParams | None = None) -> Session:
+        """Open with the recovery key and give ``user`` a new passphrase.
+
+        Works even when both copies of the key file are lost: a new key file is written.
+        """
+        self._check_exists()
+        _check_passphrase(new_passphrase)
+        try:
+            key = data_key_from_recovery(recovery_key)
+        except ValueError as error:
+            raise self._fail(user) from error
+        try:
+            probe = connect_raw(self.db_path, key, read_only=True)
+            probe.close()
+        except WrongKey:
+            raise self._fail(user) from None
+        engine = _open_engine(self.db_path, key, None)
+        try:
+            with translate_errors(), engine.connect() as conn:
+                database_id = str(conn.execute(
+                    text("SELECT value FROM meta WHERE key='database_id'")).scalar())
+                found = conn.execute(text("SELECT disabled FROM users WHERE name = :n"),
+                                     {"n": user}).first()
+            if found is None or found[0]:
+                raise AccountError("There is no active account with that name.")
+        finally:
+            engine.dispose()
+        try:
+            keyfile = KeyFile.load(self.key_path)
+        except KeyFileError:
+            keyfile = KeyFile(database_id=database_id)
+        params = (kdf or next((s.kdf for s in keyfile.accounts.values()), None)
+                  or tune_kdf())
+        keyfile.set_passphrase(user, new_passphrase, key, params)
+        keyfile.save(self.key_path)
+        return self._session(key, keyfile, user, "login_recovery_key")
+
+
+def open_with_recovery(db_path: Path, recovery_key: str, user: str,
+                       new_passphrase: str) -> Session:
+    """Shorthand for :meth:`Unlocker.unlock_with_recovery`."""
+    return Unlocker(db_path).unlock_with_recovery(recovery_key, user, new_passphrase)
+
+
+def newest_backup(db_path: Path) -> Path | None:
+    """The newest automatic backup of a database (what the app offers after damage)."""
+    found = list_backups(db_path.expanduser().resolve())
+    return found[0] if found else None
+
+
+def restore_backup(db_path: Path, source: Path, user: str, passphrase: str) -> Path | None:
+    """Replace the database with a checked backup (administrators of the backup only).
+
+    The passphrase is checked against the current key file, or the backup's when the
+    current one is lost. The current database is kept aside (its path is returned).
+    """
+    db_path = db_path.expanduser().resolve()
+    source = source.expanduser().resolve()
+    if not source.exists():
+        raise ServiceError(f"There is no backup at {source}.")
+    keys = key_file_path(db_path)
+    candidates = [keys, key_file_path(source)]
+    key: bytes | None = None
+    keyfile: KeyFile | None = None
+    for candidate in candidates:
+        try:
+            keyfile = KeyFile.load(candidate)
+            key = keyfile.unlock(user, passphrase)
+            break
+        except (KeyFileError, UnwrapError):
+            continue
+    if key is None or keyfile is None:
+        raise WrongPassphrase()
+    try:
+        probe = connect_raw(source, key, read_only=True)
+    except WrongKey:
+        raise StorageError("That backup belongs to another database.") from None
+    try:
+        with translate_errors():
+            row = probe.execute("SELECT role, disabled FROM users WHERE name = ?",
+                                (user,)).fetchone()
+            stored_id = probe.execute(
+                "SELECT value FROM meta WHERE key='database_id'").fetchone()
+    finally:
+        probe.close()
+    if row is None or row[1] or row[0] != Role.ADMINISTRATOR:
+        raise PermissionDenied("Restoring a backup needs an administrator account.")
+    if stored_id is None or stored_id[0] != keyfile.database_id:
+        raise StorageError("That backup belongs to another database.")
+    aside = replace_database(db_path, source, key)
+    if not keys.exists():
+        with contextlib.suppress(KeyFileError):
+            KeyFile.load(key_file_path(source)).save(keys)
+    engine = _open_engine(db_path, key, keyfile)
+    try:
+        with translate_errors(), OrmSession(engine) as s, s.begin():
+            audit.append(s, user, "restore", "database", {"backup": source.name})
+    finally:
+        engine.dispose()
+    return aside

@@ -1,0 +1,183 @@
+"""Backups through SQLite's online backup API: the copy is written through a connection keyed
+with the same data key, so it is exactly as encrypted as the database. Each backup gets a copy
+of the key file beside it, so a backup can be opened on its own with a passphrase or the
+recovery key.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlcipher3
+
+from riskscreen.crypto.atomic import fsync_dir
+from riskscreen.crypto.keyfile import key_file_path
+from riskscreen.store.db import DatabaseDamaged, StorageError, classify, connect_raw
+
+__all__ = [
+    "AUTO_KEEP",
+    "auto_backup",
+    "backup_database",
+    "backup_folder",
+    "check_database",
+    "list_backups",
+    "replace_database",
+]
+
+AUTO_KEEP = 7
+_AUTO_PREFIX = "auto-"
+
+
+def backup_folder(db_path: Path) -> Path:
+    """Where automatic backups of a database are kept: ``backups/`` beside it."""
+    return db_path.parent / "backups"
+
+
+def _fsync_file(path: Path) -> None:
+    with open(path, "rb") as handle:
+        os.fsync(handle.fileno())
+
+
+def backup_database(source: Any, key: bytes, dest: Path, key_file: Path) -> Path:
+    """Copy the open database ``source`` (a raw keyed connection) to ``dest``, with its key file.
+
+    The copy is written to a temporary name and renamed when complete and checked, so a
+    half-written backup never carries a backup's name.
+    """
+    dest = dest.resolve()
+    if dest.exists():
+        raise StorageError(f"{dest} already exists; choose a new name for the backup")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(f".{dest.name}.partial")
+    for leftover in (tmp, Path(f"{tmp}-journal")):
+        with contextlib.suppress(FileNotFoundError):
+            leftover.unlink()
+    try:
+        target = connect_raw(tmp, key, journal_wal=False)
+        try:
+            source.backup(target)
+        finally:
+            target.close()
+        _fsync_file(tmp)
+        problems = check_database(tmp, key)
+        if problems:
+            raise StorageError("the backup copy failed its check: " + "; ".join(problems))
+        shutil.copyfile(key_file, key_file_path(tmp))
+        _fsync_file(key_file_path(tmp))
+        os.replace(key_file_path(tmp), key_file_path(dest))
+        os.replace(tmp, dest)
+        fsync_dir(dest.parent)
+    except sqlcipher3.dbapi2.Error as error:
+        storage = classify(error)
+        raise (storage or StorageError("the backup could not be written")) from None
+    except OSError as error:
+        raise StorageError(f"the backup could not be written ({error.strerror})") from None
+    finally:
+        for leftover in (tmp, Path(f"{tmp}-journal"), key_file_path(tmp)):
+            with contextlib.suppress(FileNotFoundError):
+                leftover.unlink()
+    return dest
+
+
+def check_database(path: Path, key: bytes) -> list[str]:
+    """Problems found by SQLCipher's page authentication and SQLite's integrity check."""
+    try:
+        conn = connect_raw(path, key, read_only=True)
+    except StorageError as error:
+        return [str(error)]
+    except sqlcipher3.dbapi2.Error as error:
+        return [str(classify(error) or "the database could not be opened")]
+    try:
+        problems = [f"page check: {row[0]}"
+                    for row in conn.execute("PRAGMA cipher_integrity_check")]
+        rows = [row[0] for row in conn.execute("PRAGMA integrity_check")]
+        if rows != ["ok"]:
+            problems += [f"integrity: {r}" for r in rows[:20]]
+        fk = conn.execute("PRAGMA foreign_key_check").fetchall()
+        if fk:
+            problems.append(f"{len(fk)} rows refer to missing rows")
+        return problems
+    except sqlcipher3.dbapi2.Error as error:
+        storage = classify(error)
+        return [str(storage) if storage else "the database could not be checked"]
+    finally:
+        conn.close()
+
+
+def list_backups(db_path: Path) -> list[Path]:
+    """Automatic backups of a database, newest first."""
+    folder = backup_folder(db_path)
+    if not folder.is_dir():
+        return []
+    return sorted((p for p in folder.glob(f"{_AUTO_PREFIX}*.db")), reverse=True)
+
+
+def auto_backup(source: Any, key: bytes, db_path: Path, keep: int = AUTO_KEEP,
+                today: datetime | None = None) -> Path | None:
+    """Make today's automatic backup if there is none yet; keep the newest ``keep``."""
+    day = (today or datetime.now(UTC)).strftime("%Y-%m-%d")
+    folder = backup_folder(db_path)
+    dest = folder / f"{_AUTO_PREFIX}{day}.db"
+    made: Path | None = None
+    if not dest.exists():
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        made = backup_database(source, key, dest, key_file_path(db_path))
+    for old in list_backups(db_path)[keep:]:
+        with contextlib.suppress(FileNotFoundError):
+            old.unlink()
+        with contextlib.suppress(FileNotFoundError):
+            key_file_path(old).unlink()
+    return made
+
+
+def replace_database(db_path: Path, source: Path, key: bytes) -> Path | None:
+    """Put a checked copy of ``source`` in place of ``db_path``; returns where the old went.
+
+    The current database (with its -wal and -shm) is moved aside, not deleted, and only after
+    the copy has been written and checked under a temporary name; a failure at any step leaves
+    the current database where it was.
+    """
+    problems = check_database(source, key)
+    if problems:
+        raise DatabaseDamaged("the backup failed its check: " + "; ".join(problems[:3]))
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    tmp = db_path.with_name(f".{db_path.name}.restoring")
+    try:
+        shutil.copyfile(source, tmp)
+        _fsync_file(tmp)
+        problems = check_database(tmp, key)
+        if problems:
+            tmp.unlink()
+            raise DatabaseDamaged("the copy failed its check: " + "; ".join(problems[:3]))
+    except OSError as error:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise StorageError(f"the backup could not be copied ({error.strerror}); the "
+                           "current database was left in place") from None
+    aside: Path | None = None
+    moved: list[tuple[Path, Path]] = []
+    try:
+        if db_path.exists():
+            aside = db_path.with_name(f"{db_path.name}.before-restore-{stamp}")
+            for suffix in ("-wal", "-shm", ""):
+                side = Path(str(db_path) + suffix)
+                if side.exists():
+                    os.replace(side, Path(str(aside) + suffix))
+                    moved.append((side, Path(str(aside) + suffix)))
+        os.replace(tmp, db_path)
+        fsync_dir(db_path.parent)
+    except OSError as error:
+        for original, moved_to in reversed(moved):  # put the current database back
+            with contextlib.suppress(OSError):
+                os.replace(moved_to, original)
+        raise StorageError(f"the backup could not be restored ({error.strerror}); the "
+                           "current database was left in place") from None
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+    return aside

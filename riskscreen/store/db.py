@@ -1,0 +1,201 @@
+"""Opening the encrypted database: SQLCipher 4 through ``sqlcipher3``, used by SQLAlchemy 2.
+
+Every connection is keyed with the raw 256-bit data key (no key derivation per connection),
+then checked (SQLCipher version, key right, file readable) and set up for durability: WAL,
+``synchronous=FULL``, foreign keys on, temporary tables and indexes in memory only so that no
+temporary file ever holds plaintext.
+
+Errors from SQLite are turned into :class:`StorageError` subclasses with messages a user can
+act on; none carries a key or any stored value.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, NoReturn
+
+import sqlcipher3
+from sqlalchemy import Engine, create_engine, event, exc
+from sqlalchemy.pool import QueuePool
+
+__all__ = [
+    "MIN_CIPHER_VERSION",
+    "DatabaseDamaged",
+    "StorageError",
+    "StorageFull",
+    "UnsupportedCipher",
+    "WrongKey",
+    "cipher_version",
+    "classify",
+    "connect_raw",
+    "create_db_engine",
+    "translate_errors",
+]
+
+MIN_CIPHER_VERSION = (4, 0)
+
+# SQLite primary result codes we tell apart (https://sqlite.org/rescode.html).
+_SQLITE_BUSY = 5
+_SQLITE_LOCKED = 6
+_SQLITE_IOERR = 10
+_SQLITE_CORRUPT = 11
+_SQLITE_FULL = 13
+_SQLITE_NOTADB = 26
+
+
+class StorageError(Exception):
+    """Something went wrong with the database file; the message says what to do."""
+
+
+class DatabaseDamaged(StorageError):  # noqa: N818 - a domain name the GUI shows
+    """A page failed its authentication check or the structure is broken."""
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__(
+            "The database is damaged: part of it failed its integrity check"
+            + (f" ({detail})" if detail else "")
+            + ". Nothing more was read or written. Restore the newest backup "
+              "(riskscreen restore), and keep the damaged file for investigation.")
+
+
+class WrongKey(StorageError):  # noqa: N818 - a domain name the GUI shows
+    """The database does not open with this key (another database's key file?)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The database could not be opened with its key file: the key file belongs to "
+            "another database, or the database's first page is damaged. Check that the "
+            "database and its .keys.json file belong together, or restore a backup.")
+
+
+class StorageFull(StorageError):  # noqa: N818 - a domain name the GUI shows
+    """The disk (or the database's size limit) is full; the change was not saved."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The disk is full, so the last change was NOT saved; everything saved before it "
+            "is intact. Free some disk space and try again.")
+
+
+class UnsupportedCipher(StorageError):  # noqa: N818 - a domain name the GUI shows
+    """The SQLCipher library is older than version 4."""
+
+
+def cipher_version(connection: Any) -> tuple[int, ...]:
+    """SQLCipher's version as numbers, or ``()`` when the library is not SQLCipher."""
+    row = connection.execute("PRAGMA cipher_version").fetchone()
+    if not row or not row[0]:
+        return ()
+    numbers: list[int] = []
+    for part in str(row[0]).split()[0].split("."):
+        if not part.isdigit():
+            break
+        numbers.append(int(part))
+    return tuple(numbers)
+
+
+def classify(error: BaseException) -> StorageError | None:
+    """The storage error a DB-API error means, or None if it is not a storage problem."""
+    orig = error.orig if isinstance(error, exc.DBAPIError) else error
+    if isinstance(orig, StorageError):
+        return orig
+    if not isinstance(orig, sqlcipher3.dbapi2.Error):
+        return None
+    code = getattr(orig, "sqlite_errorcode", None)
+    primary = code & 0xFF if isinstance(code, int) else None
+    text = str(orig).lower()
+    if primary == _SQLITE_FULL or "disk is full" in text:
+        return StorageFull()
+    if primary == _SQLITE_NOTADB or "not a database" in text:
+        return DatabaseDamaged("a page could not be decrypted")
+    if primary == _SQLITE_CORRUPT or "malformed" in text:
+        return DatabaseDamaged("the file structure is broken")
+    if primary == _SQLITE_IOERR:
+        return StorageError("The database file could not be read or written (input/output "
+                            "error). Check the disk, then try again.")
+    if primary in (_SQLITE_BUSY, _SQLITE_LOCKED):
+        return StorageError("The database is busy in another RiskScreen window or process. "
+                            "Close it, then try again.")
+    return None
+
+
+def _raise_classified(error: BaseException) -> NoReturn:
+    storage = classify(error)
+    if storage is None:
+        raise error
+    raise storage from None
+
+
+@contextlib.contextmanager
+def translate_errors() -> Iterator[None]:
+    """Turn SQLite errors raised inside the block into :class:`StorageError`."""
+    try:
+        yield
+    except (exc.DBAPIError, sqlcipher3.dbapi2.Error) as error:
+        _raise_classified(error)
+
+
+def connect_raw(path: Path, key: bytes, *, check_same_thread: bool = True,
+                journal_wal: bool = True, read_only: bool = False) -> Any:
+    """A keyed, checked ``sqlcipher3`` connection with RiskScreen's pragmas."""
+    if len(key) != 32:
+        raise ValueError("the data key must be 32 bytes")
+    if read_only:
+        conn = sqlcipher3.connect(f"file:{path}?mode=ro", uri=True, timeout=30,
+                                  check_same_thread=check_same_thread, isolation_level=None)
+    else:
+        conn = sqlcipher3.connect(str(path), timeout=30, check_same_thread=check_same_thread,
+                                  isolation_level=None)
+    try:
+        # SQLCipher would otherwise log page-decryption failures to stderr.
+        conn.execute("PRAGMA cipher_log_level = NONE")
+        conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+        version = cipher_version(conn)
+        if version < MIN_CIPHER_VERSION:
+            found = ".".join(map(str, version)) or "none"
+            raise UnsupportedCipher(
+                f"RiskScreen needs SQLCipher 4 or later to encrypt its database; the installed "
+                f"library is version {found}. Reinstall RiskScreen with its bundled sqlcipher3.")
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlcipher3.dbapi2.DatabaseError as error:
+            if getattr(error, "sqlite_errorcode", None) == _SQLITE_NOTADB:
+                raise WrongKey() from None
+            _raise_classified(error)
+        conn.execute("PRAGMA temp_store = MEMORY")
+        conn.execute("PRAGMA foreign_keys = ON")
+        if not read_only:
+            if journal_wal:
+                conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = FULL")
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def create_db_engine(path: Path, key: bytes, *,
+                     on_connect: Callable[[Any], None] | None = None) -> Engine:
+    """A SQLAlchemy engine on the encrypted database at ``path``.
+
+    Transactions start with ``BEGIN IMMEDIATE`` so that the audit chain's read of the last
+    entry and its append cannot interleave with another writer.
+    """
+    key = bytes(key)
+
+    def creator() -> Any:
+        conn = connect_raw(path, key, check_same_thread=False)
+        if on_connect is not None:
+            on_connect(conn)
+        return conn
+
+    engine = create_engine("sqlite://", creator=creator, module=sqlcipher3.dbapi2,
+                           poolclass=QueuePool, pool_size=2, max_overflow=2)
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine

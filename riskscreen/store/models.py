@@ -1,0 +1,180 @@
+"""The database schema as typed SQLAlchemy 2 models (the head revision of the migrations).
+
+The whole file is encrypted by SQLCipher, so names, answers and notes are plain columns here.
+Timestamps are ISO 8601 UTC text with a fixed width (``2026-03-01T09:30:00.000000Z``): they sort
+as text and hash identically everywhere, which the audit chain needs.
+
+Snapshots, scoring models and audit entries are immutable: triggers created by the first
+migration refuse any UPDATE or DELETE of them, and any change to the answers of a finalised
+screening, whatever code path tries it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+__all__ = [
+    "Answer",
+    "AssessmentRow",
+    "AuditEntry",
+    "Base",
+    "Child",
+    "Meta",
+    "Role",
+    "ScoringModelRow",
+    "Screening",
+    "Status",
+    "User",
+    "utc_now",
+]
+
+
+def utc_now() -> str:
+    """The current time as fixed-width ISO 8601 UTC text."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class Role:
+    """Account roles (stored as text)."""
+
+    PRACTITIONER = "practitioner"
+    MANAGER = "manager"
+    ADMINISTRATOR = "administrator"
+    ALL = (PRACTITIONER, MANAGER, ADMINISTRATOR)
+
+
+class Status:
+    """Screening states."""
+
+    DRAFT = "draft"
+    FINAL = "final"
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every table."""
+
+
+class Meta(Base):
+    """Facts about the database itself (its id, which ties it to its key file)."""
+
+    __tablename__ = "meta"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class User(Base):
+    """An account. Its passphrase wrapping lives in the key file, not here."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[str] = mapped_column(String(20))
+    disabled: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[str] = mapped_column(String(27), default=utc_now)
+
+
+class Child(Base):
+    """A child record; a child has many screenings over time."""
+
+    __tablename__ = "children"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    date_of_birth: Mapped[str | None] = mapped_column(String(10))
+    identifiers: Mapped[str] = mapped_column(Text, default="{}")  # JSON: case_number, nhs_number
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[str] = mapped_column(String(27), default=utc_now)
+
+    __table_args__ = (Index("ix_children_name", "name"),)
+
+
+class Screening(Base):
+    """One screening of one child, with the form and scoring model versions in force."""
+
+    __tablename__ = "screenings"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("children.id"))
+    practitioner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    form_id: Mapped[str] = mapped_column(String(100))
+    form_version: Mapped[str] = mapped_column(String(30))
+    model_id: Mapped[str] = mapped_column(String(100))
+    model_version: Mapped[str] = mapped_column(String(30))
+    model_sha256: Mapped[str] = mapped_column(ForeignKey("scoring_models.sha256"))
+    screening_date: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(10), default=Status.DRAFT)
+    amendment_of: Mapped[int | None] = mapped_column(ForeignKey("screenings.id"))
+    amendment_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[str] = mapped_column(String(27), default=utc_now)
+    updated_at: Mapped[str] = mapped_column(String(27), default=utc_now)
+    #: Denormalised from the snapshot (revision 0002) so the list can filter by level.
+    final_level: Mapped[str | None] = mapped_column(String(50))
+
+    __table_args__ = (
+        Index("ix_screenings_updated", "updated_at", "id"),
+        Index("ix_screenings_status_updated", "status", "updated_at", "id"),
+        Index("ix_screenings_child", "child_id", "screening_date"),
+        Index("ix_screenings_practitioner", "practitioner_id", "updated_at"),
+        Index("ix_screenings_level_updated", "final_level", "updated_at", "id"),
+    )
+
+
+class Answer(Base):
+    """One answer to one question of one screening; saved as it is given."""
+
+    __tablename__ = "answers"
+    screening_id: Mapped[int] = mapped_column(ForeignKey("screenings.id"), primary_key=True)
+    question_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)  # JSON
+    evidence: Mapped[str | None] = mapped_column(Text)  # JSON of an EvidenceRecord
+    saved_at: Mapped[str] = mapped_column(String(27), default=utc_now)
+
+
+class ScoringModelRow(Base):
+    """A published scoring model: immutable, identified by its content hash."""
+
+    __tablename__ = "scoring_models"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    model_id: Mapped[str] = mapped_column(String(100))
+    version: Mapped[str] = mapped_column(String(30))
+    canonical_json: Mapped[str] = mapped_column(Text)
+    published_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    published_at: Mapped[str] = mapped_column(String(27), default=utc_now)
+    change_note: Mapped[str] = mapped_column(Text, default="")
+
+    __table_args__ = (UniqueConstraint("model_id", "version", name="uq_model_version"),)
+
+
+class AssessmentRow(Base):
+    """The immutable snapshot stored when a screening is finalised.
+
+    ``answer_set`` is the exact answer set that was scored, so re-scoring needs one row per
+    screening, and ``snapshot`` is ``Assessment.to_dict()``.
+    """
+
+    __tablename__ = "assessments"
+    screening_id: Mapped[int] = mapped_column(ForeignKey("screenings.id"), primary_key=True)
+    model_sha256: Mapped[str] = mapped_column(ForeignKey("scoring_models.sha256"))
+    answer_set: Mapped[str] = mapped_column(Text)
+    #: The child's earlier screening whose assessment gave the trend (re-scoring needs it).
+    previous_id: Mapped[int | None] = mapped_column(ForeignKey("screenings.id"))
+    snapshot: Mapped[str] = mapped_column(Text)
+    final_level: Mapped[str] = mapped_column(String(50))
+    finalised_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    finalised_at: Mapped[str] = mapped_column(String(27), default=utc_now)
+
+
+class AuditEntry(Base):
+    """One entry of the hash-chained audit log. ``detail`` never holds personal data."""
+
+    __tablename__ = "audit_log"
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[str] = mapped_column(String(27))
+    user: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(40))
+    object: Mapped[str] = mapped_column(String(100))
+    detail: Mapped[str] = mapped_column(Text, default="{}")
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))

@@ -1,0 +1,52 @@
+"""Bringing a database's schema up to date with the Alembic migrations shipped in the package.
+
+Migrations run programmatically on the caller's keyed connection; no ``alembic.ini`` and no
+database URL exist on disk.
+"""
+
+from __future__ import annotations
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine
+
+from riskscreen.store.db import StorageError, translate_errors
+
+__all__ = ["current_revision", "head_revision", "upgrade"]
+
+_SCRIPT_LOCATION = "riskscreen.store:migrations"
+
+
+def _config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", _SCRIPT_LOCATION)
+    return config
+
+
+def head_revision() -> str:
+    """The newest revision this version of RiskScreen knows."""
+    head = ScriptDirectory.from_config(_config()).get_current_head()
+    assert head is not None  # the package always ships at least the first revision
+    return head
+
+
+def current_revision(connection: Connection) -> str | None:
+    """The revision a database is at (None for an empty database)."""
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Migrate the database to ``revision`` (the newest by default), in one transaction."""
+    config = _config()
+    with translate_errors(), engine.begin() as connection:
+        current = current_revision(connection)
+        if current is not None and current != head_revision() and revision == "head":
+            known = {s.revision for s in ScriptDirectory.from_config(config).walk_revisions()}
+            if current not in known:
+                raise StorageError(
+                    "This database was written by a newer version of RiskScreen; "
+                    "install that version to open it.")
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)

@@ -1,0 +1,207 @@
+"""Screenings through the service layer: autosave, finalise, overrides, amendments, lists."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import text
+
+from riskscreen.forms.loader import load_form
+from riskscreen.services import (
+    IncompleteScreening,
+    NotEditable,
+    OverrideRefused,
+    OverrideRequest,
+    PermissionDenied,
+    ScreeningQuery,
+    ServiceError,
+    Session,
+)
+from riskscreen.synthetic import generate_answer_sets
+
+from .conftest import PASSPHRASES, Vault
+
+
+def _fill(session: Session, screening_id: int, seed: int = 1) -> None:
+    form = load_form("cse-screening")
+    answer_set = generate_answer_sets(form, 1, seed)[0]
+    for qid, value in answer_set.answers.items():
+        if qid not in ("child_name", "date_of_birth"):
+            session.save_answer(screening_id, qid, value)
+
+
+def _new(session: Session, name: str = "Test Child", dob: str = "2011-04-05") -> int:
+    child = session.create_child(name, dob)
+    return session.start_screening(child.id)
+
+
+def _high_screening(pat: Session) -> int:
+    """A screening whose answers fire rules (a severe synthetic profile)."""
+    form = load_form("cse-screening")
+    from riskscreen.scoring.engine import score
+    from riskscreen.scoring.loader import load_model
+
+    model = load_model("cse-screening")
+    for seed, answer_set in enumerate(generate_answer_sets(form, 200, 7)):
+        if score(form, model, answer_set).rules_fired:
+            sid = _new(pat, f"Rule Child {seed}")
+            for qid, value in answer_set.answers.items():
+                if qid not in ("child_name", "date_of_birth"):
+                    pat.save_answer(sid, qid, value)
+            return sid
+    raise AssertionError("no synthetic answer set fired a rule")
+
+
+def test_autosave_finalise_and_snapshot(vault: Vault) -> None:
+    pat = vault.login("pat")
+    sid = _new(pat)
+    _fill(pat, sid)
+    detail = pat.open_screening(sid)
+    assert detail.editable
+    assert detail.answers["child_name"].value == "Test Child"
+    assessment = pat.finalise(sid)
+    again = pat.open_screening(sid)
+    assert again.assessment == assessment
+    assert not again.editable
+    assert again.row.status == "final"
+    assert again.row.level == assessment.final_level
+    with pytest.raises(NotEditable):
+        pat.save_answer(sid, "child_views", "changed my mind")
+
+
+def test_finalised_answers_are_protected_by_triggers_too(vault: Vault) -> None:
+    pat = vault.login("pat")
+    sid = _new(pat)
+    _fill(pat, sid)
+    pat.finalise(sid)
+    with pat.engine.begin() as conn, pytest.raises(Exception, match="cannot be edited"):
+        conn.execute(text("UPDATE answers SET value='\"x\"' WHERE screening_id=:s"), {"s": sid})
+    with pat.engine.begin() as conn, pytest.raises(Exception, match="immutable"):
+        conn.execute(text("UPDATE assessments SET final_level='none'"))
+
+
+def test_incomplete_screening_cannot_be_finalised(vault: Vault) -> None:
+    pat = vault.login("pat")
+    sid = _new(pat)
+    with pytest.raises(IncompleteScreening) as info:
+        pat.finalise(sid)
+    assert info.value.problems
+
+
+def test_invalid_answer_is_refused_without_quoting_it(vault: Vault) -> None:
+    pat = vault.login("pat")
+    sid = _new(pat)
+    with pytest.raises(ServiceError) as info:
+        pat.save_answer(sid, "gender", "SECRET-VALUE-123")
+    assert "SECRET-VALUE-123" not in str(info.value)
+    with pytest.raises(ServiceError):
+        pat.save_answer(sid, "no_such_question", "x")
+
+
+def test_amendment_links_to_the_original(vault: Vault) -> None:
+    pat = vault.login("pat")
+    sid = _new(pat)
+    _fill(pat, sid)
+    pat.finalise(sid)
+    with pytest.raises(ServiceError):
+        pat.amend(sid, "typo")
+    new = pat.amend(sid, "The date of birth was recorded wrongly")
+    detail = pat.open_screening(new)
+    assert detail.row.amendment_of == sid
+    assert detail.editable
+    assert detail.amendment_reason == "The date of birth was recorded wrongly"
+    assert detail.answers.keys() == pat.open_screening(sid).answers.keys()
+
+
+def test_raising_override_needs_no_countersignature(vault: Vault) -> None:
+    pat = vault.login("pat")
+    sid = _new(pat)
+    _fill(pat, sid)
+    computed = pat.preview(sid)
+    top = max(computed.levels, key=lambda lv: lv.rank)
+    if computed.level == top.id:
+        pytest.skip("synthetic answers already at the top level")
+    result = pat.finalise(sid, OverrideRequest(
+        top.id, "The child told me about an adult who gives her gifts and lifts."))
+    assert result.final_level == top.id
+    assert result.override is not None
+
+
+def test_lowering_override_needs_a_real_manager_countersignature(vault: Vault) -> None:
+    pat = vault.login("pat")
+    sid = _high_screening(pat)
+    computed = pat.preview(sid)
+    lowest = min(computed.levels, key=lambda lv: lv.rank).id
+    reason = "Information from the police shows the adult is the child's relative."
+    with pytest.raises(OverrideRefused, match="countersignature"):
+        pat.finalise(sid, OverrideRequest(lowest, reason))
+    with pytest.raises(OverrideRefused, match="passphrase is wrong"):
+        pat.finalise(sid, OverrideRequest(lowest, reason, "mary", "not her passphrase"))
+    with pytest.raises(OverrideRefused, match="manager"):
+        pat.finalise(sid, OverrideRequest(lowest, reason, "paula", PASSPHRASES["paula"]))
+    # Never below a fired rule's floor, even with a countersignature.
+    with pytest.raises(OverrideRefused, match="cannot be lowered"):
+        pat.finalise(sid, OverrideRequest(lowest, reason, "mary", PASSPHRASES["mary"]))
+    assert pat.open_screening(sid).row.status == "draft"
+
+
+def test_list_paging_filters_and_drafts_first(vault: Vault) -> None:
+    pat = vault.login("pat")
+    ids = []
+    for i in range(5):
+        sid = _new(pat, f"Child {i}")
+        ids.append(sid)
+    _fill(pat, ids[0])
+    pat.finalise(ids[0])
+    page = pat.list_screenings(ScreeningQuery(limit=2))
+    assert page.total == 5
+    assert [r.id for r in page.items] == [ids[0], ids[4]]
+    page = pat.list_screenings(ScreeningQuery(limit=10, drafts_first=True))
+    assert [r.id for r in page.items] == [*reversed(ids[1:]), ids[0]]
+    page = pat.list_screenings(ScreeningQuery(limit=2, offset=3, drafts_first=True))
+    assert [r.id for r in page.items] == [ids[1], ids[0]]
+    assert pat.list_screenings(ScreeningQuery(status="final")).total == 1
+    assert [r.id for r in pat.list_screenings(ScreeningQuery(search="child 3")).items] == [ids[3]]
+    level = pat.open_screening(ids[0]).row.level
+    assert pat.list_screenings(ScreeningQuery(level=level)).total == 1
+    assert [c.name for c in pat.search_children("ILD 2")] == ["Child 2"]
+
+
+def test_child_record_shows_trajectory_and_is_audited(vault: Vault) -> None:
+    pat = vault.login("pat")
+    child = pat.create_child("Trajectory Child", "2010-01-01")
+    first = pat.start_screening(child.id)
+    _fill(pat, first, seed=3)
+    pat.finalise(first)
+    second = pat.start_screening(child.id)
+    record = pat.get_child(child.id)
+    assert [r.id for r in record.screenings] == [first, second]
+    with pat.engine.connect() as conn:
+        actions = conn.execute(text("SELECT action, object FROM audit_log")).all()
+    assert ("view", f"child:{child.id}") in actions
+
+
+def test_the_same_model_version_cannot_be_republished_differently(vault: Vault) -> None:
+    from riskscreen.scoring.loader import load_model
+
+    mary = vault.login("mary")
+    model = load_model("cse-screening")
+    with pytest.raises(ServiceError, match="already published"):
+        mary.publish_model(model)
+    edited = type(model).model_validate({**json.loads(model.canonical_json()),
+                                         "change_note": "sneaky edit"})
+    with pytest.raises(ServiceError, match="never edited"):
+        mary.publish_model(edited)
+    newer = type(model).model_validate({**json.loads(model.canonical_json()), "version": "1.0.1",
+                                        "change_note": "a new version"})
+    info = mary.publish_model(newer)
+    assert info.version == "1.0.1"
+    assert info.sha256 == newer.sha256
+    pat = vault.login("pat")
+    with pytest.raises(PermissionDenied):
+        pat.publish_model(newer)
+    with mary.engine.connect() as conn:
+        stored = conn.execute(text("SELECT canonical_json FROM scoring_models "
+                                   "WHERE version='1.0.1'")).scalar()
+    assert json.loads(stored)["version"] == "1.0.1"
