@@ -1,0 +1,52 @@
+"""Fixtures and helpers shared by the scoring tests."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from riskscreen.forms.answers import AnswerSet
+from riskscreen.forms.loader import load_form
+from riskscreen.forms.model import FormDefinition
+from riskscreen.scoring.loader import load_model
+from riskscreen.scoring.model import ScoringModel
+
+ROOT = Path(__file__).resolve().parents[2]
+MODEL_FILE = ROOT / "scoring" / "cse-screening" / "1.0.0.yaml"
+FORM_FILE = ROOT / "forms" / "cse-screening.yaml"
+CASES = ROOT / "tests" / "cases"
+
+
+@pytest.fixture(scope="session")
+def form() -> FormDefinition:
+    return load_form("cse-screening")
+
+
+@pytest.fixture(scope="session")
+def model() -> ScoringModel:
+    return load_model("cse-screening@1.0.0")
+
+
+def case_answers(name: str) -> AnswerSet:
+    """The answer set of a golden case, by file stem (e.g. ``07-disclosure``)."""
+    return AnswerSet.model_validate(json.loads((CASES / f"{name}.json").read_text("utf-8")))
+
+
+def with_answers(answer_set: AnswerSet, **changes: Any) -> AnswerSet:
+    """A copy with some answers changed (None removes one)."""
+    answers = dict(answer_set.answers)
+    for key, value in changes.items():
+        if value is None:
+            answers.pop(key, None)
+        else:
+            answers[key] = value
+    return answer_set.model_copy(update={"answers": answers})
+
+
+def on(answer_set: AnswerSet, day: date) -> AnswerSet:
+    """The same answers screened on another date."""
+    return answer_set.model_copy(update={"screening_date": day})
