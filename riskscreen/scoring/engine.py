@@ -380,6 +380,7 @@ class CompiledModel:
         self._qid_of = [c.question for c in contributions]
         self._weighted = tuple(weighted)
         self._protective = tuple(protective)
+        self._hits = dict(weighted) | dict(protective)
         self._choices = tuple(choices)
         # The lean path (:meth:`rank`) packs points and floor points into one integer so a
         # single sum gives both: points << 32 | floor points (both are never negative here).
@@ -514,10 +515,8 @@ class CompiledModel:
                           tuple(fired), tuple(contributions), protective,
                           tuple(not_known), age, seen, derived)
 
-    def rank(self, answer_set: AnswerSet,
-             visible: tuple[Mapping[str, Any], dict[str, Any], set[str]] | None = None
-             ) -> tuple[int, int]:
-        """(level rank, points) only: the lean path impact analysis runs over every screening.
+    def rank(self, answer_set: AnswerSet) -> tuple[int, int]:
+        """(level rank, points) only: the lean path for bulk work such as impact analysis.
 
         Gives the same level and points as :meth:`evaluate` (tests check it on every golden
         case and on synthetic sets); use :meth:`evaluate` or :meth:`score` for the details.
@@ -525,18 +524,26 @@ class CompiledModel:
         if self._choices:
             ev = self.evaluate(answer_set)
             return ev.rank, ev.score
+        gross, floor, protective_total, rule_rank, _, _ = self.parts(answer_set)
+        return self.level_from(gross, floor, protective_total, rule_rank)
+
+    def parts(self, answer_set: AnswerSet
+              ) -> tuple[int, int, int, int, Mapping[str, Any], set[str]]:
+        """The intermediate sums of the lean path.
+
+        Returns (points before protection, points of the floor kinds, protective points,
+        highest minimum rank among the rules that fire, visible answers, hidden question ids).
+        :meth:`level_from` turns the first four into (level rank, points). Not for models
+        weighting choice questions (use :meth:`evaluate`).
+        """
         if answer_set.form != self.form.id or answer_set.form_version != self.form.version:
-            return self.evaluate(answer_set)[:2]  # raises the mismatch error
-        seen, derived, hidden = visible or self.visible(answer_set.answers,
-                                                        answer_set.screening_date)
+            self.evaluate(answer_set)  # raises the mismatch error
+        seen, derived, hidden = self.visible(answer_set.answers, answer_set.screening_date)
         get = seen.get
         try:
             packed = sum([table[get(qid)] for qid, table in self._packed])
-            if hidden:
-                packed += sum([table[get(qid)] for qid, table in self._packed_conditional
-                               if qid not in hidden])
-            else:
-                packed += sum([table[get(qid)] for qid, table in self._packed_conditional])
+            packed += sum([table[get(qid)] for qid, table in self._packed_conditional
+                           if qid not in hidden])
             protective_total = -sum([table[get(qid)] for qid, table in self._packed_protective
                                      if qid not in hidden])
         except (KeyError, TypeError):
@@ -549,14 +556,27 @@ class CompiledModel:
                 gross += banded.points
                 if band_entry[7]:
                     floor += banded.points
+        rule_rank = 0
+        for applies, minimum in self._rules:
+            if minimum > rule_rank and applies(seen, derived):
+                rule_rank = minimum
+        return gross, floor, protective_total, rule_rank, seen, hidden
+
+    def level_from(self, gross: int, floor: int, protective_total: int,
+                   rule_rank: int) -> tuple[int, int]:
+        """(level rank, points) from the sums of :meth:`parts`."""
         reduction = min(protective_total, self._max_reduction, gross - floor)
         total = gross - (reduction if reduction > 0 else 0)
         at = bisect.bisect_right(self._thresholds, total)
-        rank = self._threshold_ranks[at - 1] if at else 0
-        for applies, minimum in self._rules:
-            if minimum > rank and applies(seen, derived):
-                rank = minimum
-        return rank, total
+        points_rank = self._threshold_ranks[at - 1] if at else 0
+        return (rule_rank if rule_rank > points_rank else points_rank), total
+
+    def answer_points(self, question: str) -> dict[Any, tuple[int, int]] | None:
+        """answer -> (points, points towards the protective floor) for a weighted indicator."""
+        table = self._hits.get(question)
+        if table is None:
+            return None
+        return {answer: (hit[1], hit[2]) for answer, hit in table.items()}
 
     def _bad_answer(self, seen: Mapping[str, Any], hidden: set[str]) -> AnswerError:
         """The error for the first weighted answer the model cannot score (slow path)."""

@@ -11,12 +11,13 @@ is computed only for the screenings whose level changes.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from riskscreen.forms.answers import AnswerError, AnswerSet
-from riskscreen.forms.model import FormDefinition
+from riskscreen.forms.model import FormDefinition, QuestionKind
 from riskscreen.scoring.assessment import Contribution, ModelIdentity
 from riskscreen.scoring.engine import CompiledModel, Evaluation, compile_model
 from riskscreen.scoring.model import ScoringModel
@@ -134,9 +135,8 @@ def impact(
     old_rank, new_rank = old.rank, new.rank
     old_ids, new_ids = old.level_ids, new.level_ids
     every = max(1, every)
-    # Both models usually depend on the same questions' visibility: work it out once.
-    shared = old.visibility_key == new.visibility_key
-    visible = old.visible
+    deltas = _weight_deltas(old, new)
+    old_parts, old_level, new_level = old.parts, old.level_from, new.level_from
     for item in answer_sets:
         if done % every == 0 and done:
             if progress is not None:
@@ -147,13 +147,23 @@ def impact(
         done += 1
         key, answer_set = item if isinstance(item, tuple) else (str(done), item)
         try:
-            if shared:
-                seen = visible(answer_set.answers, answer_set.screening_date)
-                a_rank, a_score = old_rank(answer_set, seen)
-                b_rank, b_score = new_rank(answer_set, seen)
-            else:
+            if deltas is None:
                 a_rank, a_score = old_rank(answer_set)
                 b_rank, b_score = new_rank(answer_set)
+            else:
+                # Only some weights differ: score once, then apply the differences.
+                gross, floor, protective, rule_rank, seen, hidden = old_parts(answer_set)
+                a_rank, a_score = old_level(gross, floor, protective, rule_rank)
+                for qid, changed, is_protective in deltas:
+                    if qid in hidden:
+                        continue
+                    d_points, d_floor = changed.get(seen.get(qid), (0, 0))
+                    if is_protective:
+                        protective -= d_points
+                    else:
+                        gross += d_points
+                        floor += d_floor
+                b_rank, b_score = new_level(gross, floor, protective, rule_rank)
         except AnswerError as error:
             skipped.append((key, str(error)))
             continue
@@ -172,6 +182,42 @@ def impact(
         old=old.identity, new=new.identity, levels=levels, level_names=names, matrix=matrix,
         total=done - len(skipped), score_changed=score_changed, changes=tuple(changes),
         skipped=tuple(skipped), cancelled=stopped)
+
+
+#: Keys that describe a model but do not change any level.
+_DESCRIPTIVE = ("id", "version", "title", "author", "date", "change_note", "derived_from")
+
+
+def _weight_deltas(old: CompiledModel, new: CompiledModel
+                   ) -> tuple[tuple[str, dict[Any, tuple[int, int]], bool], ...] | None:
+    """If the models differ only in indicator weights, the per-answer differences; else None.
+
+    This is the usual draft (a manager adjusts weights), and lets impact score each
+    screening once instead of twice.
+    """
+    if old._choices or new._choices or old.form is not new.form:
+        return None
+    a = json.loads(old.model.canonical_json())
+    b = json.loads(new.model.canonical_json())
+    for key in _DESCRIPTIVE:
+        a.pop(key, None)
+        b.pop(key, None)
+    weights_a, weights_b = a.pop("weights"), b.pop("weights")
+    if a != b or weights_a.keys() != weights_b.keys():
+        return None
+    out = []
+    for qid in weights_a:
+        if weights_a[qid] == weights_b[qid]:
+            continue
+        before, after = old.answer_points(qid), new.answer_points(qid)
+        if before is None or after is None or before.keys() != after.keys():
+            return None
+        changed = {answer: (after[answer][0] - before[answer][0],
+                            after[answer][1] - before[answer][1])
+                   for answer in before if after[answer] != before[answer]}
+        protective = old.form.question(qid).kind is QuestionKind.PROTECTIVE_FACTOR
+        out.append((qid, changed, protective))
+    return tuple(out)
 
 
 def _explain(key: str, old: CompiledModel, new: CompiledModel,

@@ -57,6 +57,27 @@ def test_impact_reports_exactly_the_changed_screenings(
         assert [c.question for c in change.contributions] == [question]
 
 
+@pytest.mark.parametrize("edit", ["threshold", "rule", "protective"])
+def test_impact_beyond_weights_reports_exactly_the_changed_screenings(
+        form: FormDefinition, model: ScoringModel, edit: str) -> None:
+    data = json.loads(model.canonical_json())
+    if edit == "threshold":
+        data["thresholds"][1]["from"] = 10  # Medium from 10 points instead of 12
+    elif edit == "rule":
+        data["rules"] = [r for r in data["rules"] if r["id"] != "any_indicator_seen"]
+    else:
+        data["protective"]["max_reduction"] = 1
+    data["version"] = "2.0.0"
+    new = ScoringModel.model_validate(data)
+    sets = [(f"s{i}", s) for i, s in enumerate(generate_answer_sets(form, 1500, seed=22))]
+    expected = _expected(form, model, new, sets)
+    assert expected
+    report = impact(form, model, new, sets)
+    assert {c.key for c in report.changes} == expected
+    if edit == "rule":
+        assert all(c.rules_removed == ("any_indicator_seen",) for c in report.changes)
+
+
 def test_identical_models_change_nothing(form: FormDefinition, model: ScoringModel) -> None:
     report = impact(form, model, model, generate_answer_sets(form, 300, seed=2))
     assert report.changes == ()
