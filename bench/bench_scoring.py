@@ -108,7 +108,8 @@ def run(size: int, workdir: Path) -> list[dict[str, Any]]:
         {
             "name": "level-only scoring per second (CompiledModel.rank, one core)",
             "value": lean, "unit": "screenings/s", "target": "(informative)", "ok": True,
-            "note": "the lean path impact analysis runs twice per screening",
+            "note": "the lean path impact analysis uses (once per screening when only "
+                    "weights differ, twice otherwise)",
         },
         {
             "name": f"impact analysis wall time, {size:,} screenings",

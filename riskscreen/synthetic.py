@@ -1,4 +1,4 @@
-"""Synthetic screenings: realistic, valid, deterministic answer sets for demos, tests and benchmarks.
+"""Synthetic screenings: realistic, valid, deterministic answer sets for demos, tests, benchmarks.
 
 Nothing here describes a real child. Each answer set is drawn from a "profile" (from no
 apparent concern to serious concern) so that the scored levels spread across every level;
@@ -41,7 +41,7 @@ def generate_answer_sets(form: FormDefinition, n: int, seed: int = 0) -> list[An
 
     Every set passes :func:`riskscreen.forms.answers.check_answers` for the form.
     """
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - reproducible test data, not security
     birth_questions = {d.question for d in form.derived}
     questions = list(form.questions())
     out = []
