@@ -46,7 +46,13 @@ from riskscreen.services.session import (
     default_scorer,
 )
 from riskscreen.store import audit
-from riskscreen.store.backup import auto_backup, backup_database, list_backups, replace_database
+from riskscreen.store.backup import (
+    auto_backup,
+    backup_database,
+    check_database,
+    list_backups,
+    replace_database,
+)
 from riskscreen.store.db import (
     StorageError,
     WrongKey,
@@ -93,7 +99,10 @@ def _open_engine(db_path: Path, key: bytes, keyfile: KeyFile | None) -> Any:
     try:
         with translate_errors(), engine.connect() as conn:
             revision = current_revision(conn)
-            if revision is not None and revision != head_revision():
+        if revision is not None and revision != head_revision():
+            # The backup runs on a connection outside any transaction: a source connection
+            # holding a write transaction would make the backup API wait for ever.
+            with translate_errors(), engine.connect() as conn:
                 raw = conn.connection.dbapi_connection
                 stamp = time.strftime("%Y%m%dT%H%M%S")
                 folder = db_path.parent / "backups"
@@ -205,6 +214,20 @@ class Unlocker:
         except UnwrapError:
             raise self._fail(user) from None
         return self._session(key, keyfile, user, "login")
+
+    def check_file(self, user: str, passphrase: str) -> list[str]:
+        """Page and structure problems of the database file, without signing in or writing.
+
+        For ``riskscreen verify`` and the app's damage dialog: it works on a database too
+        damaged to sign in to. Any account may run it; it reveals no content.
+        """
+        self._check_exists()
+        keyfile = KeyFile.load(self.key_path)
+        try:
+            key = keyfile.unlock(user, passphrase)
+        except UnwrapError:
+            raise self._fail(user) from None
+        return check_database(self.db_path, key)
 
     def _session(self, key: bytes, keyfile: KeyFile | None, user: str,
                  action: str) -> Session:

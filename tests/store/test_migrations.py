@@ -1,0 +1,74 @@
+"""Schema upgrades: a database written by the first schema opens with its data intact."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sqlalchemy import text
+
+from riskscreen.crypto.keyfile import KeyFile, key_file_path
+from riskscreen.crypto.keys import new_data_key
+from riskscreen.services import Unlocker
+from riskscreen.store.db import create_db_engine
+from riskscreen.store.schema import current_revision, head_revision, upgrade
+
+from .conftest import FAST
+
+NOW = "2026-01-05T10:00:00.000000Z"
+
+
+def _first_schema_database(db: Path) -> None:
+    """A database at revision 0001 with a user, a child, a draft and a final screening."""
+    key = new_data_key()
+    keyfile = KeyFile(database_id="db-0001")
+    keyfile.set_passphrase("pat", "practitioner pass", key, FAST)
+    keyfile.save(key_file_path(db))
+    engine = create_db_engine(db, key)
+    upgrade(engine, "0001")
+    with engine.begin() as conn:
+        for sql in [
+            "INSERT INTO meta VALUES ('database_id', 'db-0001')",
+            f"INSERT INTO users VALUES (1, 'pat', 'Pat', 'practitioner', 0, '{NOW}')",
+            f"INSERT INTO children VALUES (1, 'Old Child', '2011-01-01', '{{}}', 1, '{NOW}')",
+            f"INSERT INTO scoring_models VALUES ('{'a' * 64}', 'm', '1.0.0', '{{}}', 1, "
+            f"'{NOW}', 'first')",
+            f"INSERT INTO screenings VALUES (1, 1, 1, 'cse-screening', '1.0.0', 'm', '1.0.0', "
+            f"'{'a' * 64}', '2026-01-05', 'draft', NULL, NULL, '{NOW}', '{NOW}')",
+            f"INSERT INTO screenings VALUES (2, 1, 1, 'cse-screening', '1.0.0', 'm', '1.0.0', "
+            f"'{'a' * 64}', '2026-01-04', 'draft', NULL, NULL, '{NOW}', '{NOW}')",
+            f"""INSERT INTO answers VALUES (1, 'child_views', '"kept"', NULL, '{NOW}')""",
+            f"""INSERT INTO answers VALUES (2, 'child_views', '"final one"', NULL, '{NOW}')""",
+            f"INSERT INTO assessments VALUES (2, '{'a' * 64}', '{{}}', NULL, "
+            f"""'{{"final_level": "high"}}', 'high', 1, '{NOW}')""",
+            "UPDATE screenings SET status='final' WHERE id=2",
+        ]:
+            conn.execute(text(sql))
+        assert current_revision(conn) == "0001"
+    engine.dispose()
+
+
+def test_first_schema_database_upgrades_with_data_intact(tmp_path: Path) -> None:
+    db = tmp_path / "old.db"
+    _first_schema_database(db)
+    session = Unlocker(db, auto_backups=False).unlock("pat", "practitioner pass")
+    with session.engine.connect() as conn:
+        assert current_revision(conn) == head_revision() != "0001"
+        rows = conn.execute(text("SELECT id, status, final_level FROM screenings "
+                                 "ORDER BY id")).all()
+        answers = conn.execute(text("SELECT screening_id, value FROM answers "
+                                    "ORDER BY screening_id")).all()
+        names = conn.execute(text("SELECT name FROM children")).scalars().all()
+        indexes = conn.execute(text("SELECT name FROM sqlite_master WHERE type='index'"))
+        index_names = set(indexes.scalars())
+        # The finalised-screening trigger is back after the back-fill.
+        triggers = set(conn.execute(text(
+            "SELECT name FROM sqlite_master WHERE type='trigger'")).scalars())
+    session.close()
+    assert [tuple(r) for r in rows] == [(1, "draft", None), (2, "final", "high")]
+    assert [(r[0], json.loads(r[1])) for r in answers] == [(1, "kept"), (2, "final one")]
+    assert names == ["Old Child"]
+    assert "ix_screenings_level_updated" in index_names
+    assert "screenings_final_u" in triggers
+    # A backup was taken before the upgrade, in the data folder.
+    assert list((tmp_path / "backups").glob("before-upgrade-0001-*.db"))
