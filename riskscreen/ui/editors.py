@@ -1,0 +1,580 @@
+"""One answer editor per question type, built from the question's definition.
+
+Every editor has the same small interface: ``value()``, ``set_value(value)`` (which does not
+emit), ``set_read_only(flag)``, ``flush()`` (emit typing still waiting for its pause) and the
+``value_changed(value)`` signal. ``None`` always means "not answered".
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from PySide6.QtCore import QDate, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QButtonGroup,
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QRadioButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from riskscreen.forms.answers import DEFAULT_LONG_TEXT_LIMIT, DEFAULT_TEXT_LIMIT
+from riskscreen.forms.model import NOT_KNOWN, Question, QuestionType
+
+__all__ = [
+    "INDICATOR_CHOICES",
+    "PRESENT_VALUES",
+    "TIME_WINDOW_CHOICES",
+    "AnswerEditor",
+    "EvidenceEditor",
+    "editor_for",
+]
+
+#: (answer word, label, shortcut key) for yes/no/not-known indicators.
+INDICATOR_CHOICES = (
+    ("yes", "Yes", Qt.Key.Key_Y),
+    ("no", "No", Qt.Key.Key_N),
+    (NOT_KNOWN, "Not known", Qt.Key.Key_K),
+)
+#: (answer word, label, shortcut key) for time-window indicators.
+TIME_WINDOW_CHOICES = (
+    ("none", "Not present", Qt.Key.Key_N),
+    ("recent", "Within last 3 months", Qt.Key.Key_R),
+    ("older", "3–12 months ago", Qt.Key.Key_O),
+    ("both", "Both", Qt.Key.Key_B),
+    (NOT_KNOWN, "Not known", Qt.Key.Key_K),
+)
+#: Answers that mean a sign is present, so the evidence behind it is asked for.
+PRESENT_VALUES = frozenset({"yes", "recent", "older", "both"})
+
+#: Typing is saved after this pause (and at once when the field loses focus).
+TYPING_PAUSE_MS = 700
+#: The earliest date a date editor can show stands for "not answered".
+_NO_DATE = QDate(1900, 1, 1)
+
+
+def _key_name(key: Qt.Key) -> str:
+    return chr(int(key.value)) if int(key.value) < 0x110000 else "?"
+
+
+class AnswerEditor(QWidget):
+    """Base of every editor: an answer in, an answer out, and a signal when it changes."""
+
+    value_changed = Signal(object)
+
+    def __init__(self, question: Question, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.question = question
+        self.setAccessibleName(question.text)
+
+    def value(self) -> Any:
+        """The current answer, or ``None`` if not answered."""
+        raise NotImplementedError
+
+    def set_value(self, value: Any) -> None:
+        """Show an answer without emitting ``value_changed``."""
+        raise NotImplementedError
+
+    def set_read_only(self, read_only: bool) -> None:
+        """Allow or prevent changes (finalised screenings are read-only)."""
+        self.setEnabled(not read_only)
+
+    def flush(self) -> None:
+        """Emit any typing still waiting for its pause."""
+
+    def focus_target(self) -> QWidget:
+        """The widget that takes focus for this question."""
+        return self
+
+
+class ChoiceButtons(AnswerEditor):
+    """Radio buttons, one per answer, with single-key shortcuts while focus is inside."""
+
+    def __init__(self, question: Question, choices: list[tuple[str, str, Qt.Key | None]],
+                 columns: int, parent: QWidget | None = None) -> None:
+        super().__init__(question, parent)
+        self.group = QButtonGroup(self)
+        self.group.setExclusive(True)
+        self.buttons: dict[str, QRadioButton] = {}
+        self._keys: dict[int, str] = {}
+        layout = QGridLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setHorizontalSpacing(18)
+        for i, (value, label, key) in enumerate(choices):
+            button = QRadioButton(label, self)
+            button.setObjectName(f"{question.id}__{value}")
+            button.setAccessibleName(label)
+            button.setAccessibleDescription(question.text)
+            if key is not None:
+                self._keys[int(key.value)] = value
+                button.setToolTip(f"Press {_key_name(key)} to choose “{label}”")
+            self.group.addButton(button, i)
+            self.buttons[value] = button
+            layout.addWidget(button, i // columns, i % columns)
+        layout.setColumnStretch(columns, 1)
+        self.group.buttonClicked.connect(self._on_group_button_clicked)
+
+    def _on_group_button_clicked(self, button: QAbstractButton) -> None:
+        self.value_changed.emit(self.value())
+
+    def value(self) -> Any:
+        for value, button in self.buttons.items():
+            if button.isChecked():
+                return value
+        return None
+
+    def set_value(self, value: Any) -> None:
+        self.group.setExclusive(False)
+        for key, button in self.buttons.items():
+            button.setChecked(key == value)
+        self.group.setExclusive(True)
+
+    def choose(self, value: str | None) -> None:
+        """Choose an answer as the user would (emits ``value_changed``)."""
+        if value == self.value():
+            return
+        self.set_value(value)
+        if value is not None:
+            self.buttons[value].setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.value_changed.emit(self.value())
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt's name
+        """Single keys answer the question (Y, N, K ...); Delete clears the answer."""
+        key = event.key()
+        if event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
+            super().keyPressEvent(event)
+        elif key in self._keys and self.isEnabled():
+            self.choose(self._keys[key])
+        elif key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace) and self.isEnabled():
+            self.choose(None)
+        else:
+            super().keyPressEvent(event)
+
+    def focus_target(self) -> QWidget:
+        checked = self.group.checkedButton()
+        return checked if checked is not None else next(iter(self.buttons.values()))
+
+
+class ComboChoice(AnswerEditor):
+    """A drop-down list for single-choice questions with many options."""
+
+    def __init__(self, question: Question, parent: QWidget | None = None) -> None:
+        super().__init__(question, parent)
+        self.combo = QComboBox(self)
+        self.combo.setAccessibleName(question.text)
+        self.combo.addItem("Choose…", None)
+        for option in question.options or []:
+            self.combo.addItem(option.label, option.id)
+            if option.help:
+                self.combo.setItemData(self.combo.count() - 1, option.help,
+                                       Qt.ItemDataRole.ToolTipRole)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.combo)
+        layout.addStretch(1)
+        self.setFocusProxy(self.combo)
+        self.combo.activated.connect(self._on_combo_activated)
+
+    def _on_combo_activated(self, index: int) -> None:
+        self.value_changed.emit(self.value())
+
+    def value(self) -> Any:
+        return self.combo.currentData()
+
+    def set_value(self, value: Any) -> None:
+        index = self.combo.findData(value) if value is not None else 0
+        self.combo.setCurrentIndex(max(0, index))
+
+
+class MultipleChoice(AnswerEditor):
+    """Check boxes, one per option; the answer is the list of ticked option ids."""
+
+    def __init__(self, question: Question, parent: QWidget | None = None) -> None:
+        super().__init__(question, parent)
+        self.boxes: dict[str, QCheckBox] = {}
+        layout = QGridLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        options = question.options or []
+        columns = 2 if len(options) > 4 else 1
+        rows = (len(options) + columns - 1) // columns
+        for i, option in enumerate(options):
+            box = QCheckBox(option.label, self)
+            box.setObjectName(f"{question.id}__{option.id}")
+            box.setAccessibleName(option.label)
+            box.setAccessibleDescription(question.text)
+            if option.help:
+                box.setToolTip(option.help)
+            self.boxes[option.id] = box
+            # Fill down the columns so the reading order matches the tab order.
+            layout.addWidget(box, i % rows, i // rows)
+            box.toggled.connect(self._on_box_toggled)
+        layout.setColumnStretch(columns, 1)
+
+    def _on_box_toggled(self, checked: bool) -> None:
+        self.value_changed.emit(self.value())
+
+    def value(self) -> Any:
+        ticked = [oid for oid, box in self.boxes.items() if box.isChecked()]
+        return ticked or None
+
+    def set_value(self, value: Any) -> None:
+        chosen = set(value or [])
+        for oid, box in self.boxes.items():
+            box.blockSignals(True)
+            box.setChecked(oid in chosen)
+            box.blockSignals(False)
+
+    def focus_target(self) -> QWidget:
+        return next(iter(self.boxes.values()))
+
+
+class NumberEditor(AnswerEditor):
+    """A whole number within the question's bounds; blank means not answered."""
+
+    def __init__(self, question: Question, parent: QWidget | None = None) -> None:
+        super().__init__(question, parent)
+        self.spin = QSpinBox(self)
+        self.spin.setAccessibleName(question.text)
+        low = question.minimum if question.minimum is not None else 0
+        high = question.maximum if question.maximum is not None else 1_000_000
+        # One below the minimum is shown as "Not answered".
+        self.spin.setRange(low - 1, high)
+        self.spin.setSpecialValueText("Not answered")
+        self.spin.setValue(low - 1)
+        self.spin.setMinimumWidth(140)
+        self.spin.setToolTip(f"A whole number from {low} to {high}")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.spin)
+        layout.addStretch(1)
+        self.setFocusProxy(self.spin)
+        self.spin.valueChanged.connect(self._on_spin_value_changed)
+
+    def _on_spin_value_changed(self, value: int) -> None:
+        self.value_changed.emit(self.value())
+
+    def value(self) -> Any:
+        v = self.spin.value()
+        return None if v == self.spin.minimum() else v
+
+    def set_value(self, value: Any) -> None:
+        self.spin.blockSignals(True)
+        self.spin.setValue(self.spin.minimum() if value is None else int(value))
+        self.spin.blockSignals(False)
+
+    def set_read_only(self, read_only: bool) -> None:
+        self.spin.setReadOnly(read_only)
+
+
+class DateEditor(AnswerEditor):
+    """A date (day/month/year); no future dates unless the question allows them."""
+
+    def __init__(self, question: Question, screening_date: date,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(question, parent)
+        self.edit = QDateEdit(self)
+        self.edit.setAccessibleName(question.text)
+        self.edit.setDisplayFormat("dd/MM/yyyy")
+        self.edit.setCalendarPopup(True)
+        self.edit.setMinimumDate(_NO_DATE)
+        self.edit.setSpecialValueText("Not answered")
+        if not question.allow_future:
+            self.edit.setMaximumDate(QDate(screening_date.year, screening_date.month,
+                                           screening_date.day))
+            self.edit.setToolTip("Dates after the screening date cannot be entered.")
+        self.edit.setDate(_NO_DATE)
+        self.edit.calendarWidget().setSelectedDate(
+            QDate(screening_date.year, screening_date.month, screening_date.day))
+        self.edit.setMinimumWidth(160)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.edit)
+        layout.addStretch(1)
+        self.setFocusProxy(self.edit)
+        self.edit.dateChanged.connect(self._on_edit_date_changed)
+
+    def _on_edit_date_changed(self, value: QDate) -> None:
+        self.value_changed.emit(self.value())
+
+    def value(self) -> Any:
+        d = self.edit.date()
+        if d == _NO_DATE:
+            return None
+        return date(d.year(), d.month(), d.day()).isoformat()
+
+    def set_value(self, value: Any) -> None:
+        self.edit.blockSignals(True)
+        if value is None:
+            self.edit.setDate(_NO_DATE)
+        else:
+            d = date.fromisoformat(str(value))
+            self.edit.setDate(QDate(d.year, d.month, d.day))
+        self.edit.blockSignals(False)
+
+    def set_read_only(self, read_only: bool) -> None:
+        self.edit.setReadOnly(read_only)
+
+
+class _Debounced(AnswerEditor):
+    """Text editors: the answer is emitted after a pause in typing or on leaving the field."""
+
+    def __init__(self, question: Question, parent: QWidget | None = None) -> None:
+        super().__init__(question, parent)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(TYPING_PAUSE_MS)
+        self._timer.timeout.connect(self._on_timer_timeout)
+        self._sent: Any = None
+
+    def _typed(self) -> None:
+        self._timer.start()
+
+    def _on_timer_timeout(self) -> None:
+        self._emit_if_changed()
+
+    def _emit_if_changed(self) -> None:
+        self._timer.stop()
+        value = self.value()
+        if value != self._sent:
+            self._sent = value
+            self.value_changed.emit(value)
+
+    def flush(self) -> None:
+        if self._timer.isActive():
+            self._emit_if_changed()
+
+
+class TextEditor(_Debounced):
+    """One line of text."""
+
+    def __init__(self, question: Question, parent: QWidget | None = None) -> None:
+        super().__init__(question, parent)
+        self.line = QLineEdit(self)
+        self.line.setAccessibleName(question.text)
+        self.line.setMaxLength(question.max_length or DEFAULT_TEXT_LIMIT)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.line)
+        self.setFocusProxy(self.line)
+        self.line.textEdited.connect(self._on_line_text_edited)
+        self.line.editingFinished.connect(self._on_line_editing_finished)
+
+    def _on_line_text_edited(self, text: str) -> None:
+        self._typed()
+
+    def _on_line_editing_finished(self) -> None:
+        self._emit_if_changed()
+
+    def value(self) -> Any:
+        text = self.line.text()
+        return text if text.strip() else None
+
+    def set_value(self, value: Any) -> None:
+        self.line.setText("" if value is None else str(value))
+        self._sent = self.value()
+
+    def set_read_only(self, read_only: bool) -> None:
+        self.line.setReadOnly(read_only)
+
+
+class _PlainText(QPlainTextEdit):
+    """A plain text box where Tab moves to the next field instead of typing a tab."""
+
+    focus_lost = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setTabChangesFocus(True)
+
+    def focusOutEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
+        """Report leaving the box so the answer is saved at once."""
+        super().focusOutEvent(event)
+        self.focus_lost.emit()
+
+
+class LongTextEditor(_Debounced):
+    """Several lines of text, limited to the question's length."""
+
+    def __init__(self, question: Question, parent: QWidget | None = None) -> None:
+        super().__init__(question, parent)
+        self.limit = question.max_length or DEFAULT_LONG_TEXT_LIMIT
+        self.box = _PlainText(self)
+        self.box.setAccessibleName(question.text)
+        self.box.setMinimumHeight(70)
+        self.box.setMaximumHeight(140)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.box)
+        self.setFocusProxy(self.box)
+        self.box.textChanged.connect(self._on_box_text_changed)
+        self.box.focus_lost.connect(self._on_box_focus_lost)
+
+    def _on_box_text_changed(self) -> None:
+        text = self.box.toPlainText()
+        if len(text) > self.limit:
+            self.box.setPlainText(text[: self.limit])
+        self._typed()
+
+    def _on_box_focus_lost(self) -> None:
+        self._emit_if_changed()
+
+    def value(self) -> Any:
+        text = self.box.toPlainText()
+        return text if text.strip() else None
+
+    def set_value(self, value: Any) -> None:
+        self.box.blockSignals(True)
+        self.box.setPlainText("" if value is None else str(value))
+        self.box.blockSignals(False)
+        self._sent = self.value()
+
+    def set_read_only(self, read_only: bool) -> None:
+        self.box.setReadOnly(read_only)
+
+
+BASIS_CHOICES = (
+    ("observed", "Seen or heard directly"),
+    ("reported", "Reported by someone else"),
+    ("concern", "Professional concern"),
+)
+
+
+class EvidenceEditor(QWidget):
+    """What lies behind a "yes": the basis, what was seen or heard, and its source."""
+
+    evidence_changed = Signal(object)
+
+    def __init__(self, question: Question, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.question = question
+        self.setObjectName("evidence")
+        prompt = question.evidence.prompt if question.evidence else "What is this based on?"
+        self.prompt = QLabel(prompt, self)
+        self.prompt.setWordWrap(True)
+        self.group = QButtonGroup(self)
+        self.basis: dict[str, QRadioButton] = {}
+        row = QHBoxLayout()
+        for value, label in BASIS_CHOICES:
+            button = QRadioButton(label, self)
+            button.setObjectName(f"{question.id}__basis_{value}")
+            button.setAccessibleName(label)
+            button.setAccessibleDescription(f"What the answer to “{question.text}” is based on")
+            self.group.addButton(button)
+            self.basis[value] = button
+            row.addWidget(button)
+        row.addStretch(1)
+        self.details = _PlainText(self)
+        self.details.setObjectName(f"{question.id}__details")
+        self.details.setAccessibleName(f"Evidence: {prompt}")
+        self.details.setPlaceholderText("What was seen or heard, by whom, and when")
+        self.details.setMaximumHeight(70)
+        self.source = QLineEdit(self)
+        self.source.setObjectName(f"{question.id}__source")
+        self.source.setAccessibleName("Source of the information")
+        self.source.setPlaceholderText("Source, for example a police report or a teacher")
+        self.source.setMaxLength(200)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 4, 0, 4)
+        layout.addWidget(self.prompt)
+        layout.addLayout(row)
+        layout.addWidget(self.details)
+        layout.addWidget(self.source)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(TYPING_PAUSE_MS)
+        self._timer.timeout.connect(self._on_timer_timeout)
+        self._sent: Any = None
+        self.group.buttonClicked.connect(self._on_group_button_clicked)
+        self.details.textChanged.connect(self._on_text_changed)
+        self.source.textEdited.connect(self._on_text_changed)
+        self.details.focus_lost.connect(self._on_timer_timeout)
+        self.source.editingFinished.connect(self._on_timer_timeout)
+
+    def value(self) -> dict[str, Any] | None:
+        """The evidence record as the service takes it, or None until a basis is chosen."""
+        chosen = next((v for v, b in self.basis.items() if b.isChecked()), None)
+        if chosen is None:
+            return None
+        return {"basis": chosen, "details": self.details.toPlainText().strip(),
+                "source": self.source.text().strip()}
+
+    def set_value(self, value: dict[str, Any] | None) -> None:
+        """Show a stored record without emitting."""
+        self.group.setExclusive(False)
+        for key, button in self.basis.items():
+            button.setChecked(value is not None and value.get("basis") == key)
+        self.group.setExclusive(True)
+        self.details.blockSignals(True)
+        self.details.setPlainText(str((value or {}).get("details") or ""))
+        self.details.blockSignals(False)
+        self.source.setText(str((value or {}).get("source") or ""))
+        self._sent = self.value()
+
+    def set_read_only(self, read_only: bool) -> None:
+        """Allow or prevent changes."""
+        for button in self.basis.values():
+            button.setEnabled(not read_only)
+        self.details.setReadOnly(read_only)
+        self.source.setReadOnly(read_only)
+
+    def _on_group_button_clicked(self, button: QAbstractButton) -> None:
+        self._emit_if_changed()
+
+    def _on_text_changed(self, *args: object) -> None:
+        self._timer.start()
+
+    def _on_timer_timeout(self) -> None:
+        self._emit_if_changed()
+
+    def _emit_if_changed(self) -> None:
+        self._timer.stop()
+        value = self.value()
+        if value != self._sent:
+            self._sent = value
+            self.evidence_changed.emit(value)
+
+    def flush(self) -> None:
+        """Emit typing still waiting for its pause."""
+        if self._timer.isActive():
+            self._emit_if_changed()
+
+
+def editor_for(question: Question, screening_date: date,
+               parent: QWidget | None = None) -> AnswerEditor:
+    """The editor for a question's type (the form decides; nothing is typed twice)."""
+    t = question.type
+    if t is QuestionType.INDICATOR:
+        return ChoiceButtons(question, list(INDICATOR_CHOICES), 3, parent)
+    if t is QuestionType.TIME_WINDOW:
+        return ChoiceButtons(question, list(TIME_WINDOW_CHOICES), 5, parent)
+    if t is QuestionType.SINGLE_CHOICE:
+        options = question.options or []
+        if len(options) > 6:
+            return ComboChoice(question, parent)
+        choices: list[tuple[str, str, Qt.Key | None]] = [(o.id, o.label, None) for o in options]
+        editor = ChoiceButtons(question, choices, 2 if len(options) > 3 else len(options),
+                               parent)
+        for option in options:
+            if option.help:
+                editor.buttons[option.id].setToolTip(option.help)
+        return editor
+    if t is QuestionType.MULTIPLE_CHOICE:
+        return MultipleChoice(question, parent)
+    if t is QuestionType.NUMBER:
+        return NumberEditor(question, parent)
+    if t is QuestionType.DATE:
+        return DateEditor(question, screening_date, parent)
+    if t is QuestionType.TEXT:
+        return TextEditor(question, parent)
+    return LongTextEditor(question, parent)

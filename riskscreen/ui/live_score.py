@@ -1,0 +1,87 @@
+"""Controller: scores the answers in memory with the engine and shows the result.
+
+Scoring is pure and fast (a few milliseconds), so it runs on the GUI thread on every change;
+the screening's own stored model is used, so the live level is the level finalising gives.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from riskscreen.forms.answers import AnswerError, AnswerSet
+from riskscreen.forms.model import FormDefinition
+from riskscreen.scoring.assessment import Assessment
+from riskscreen.scoring.model import ScoringModel
+from riskscreen.ui.questionnaire import QuestionnaireView
+from riskscreen.ui.score_panel import ScorePanel
+
+__all__ = ["LiveScore", "shipped_model_for"]
+
+log = logging.getLogger(__name__)
+
+
+def shipped_model_for(form: FormDefinition) -> ScoringModel | None:
+    """The newest shipped scoring model for a form, or None if none can be loaded."""
+    try:
+        from riskscreen.scoring.loader import load_model
+
+        return load_model(form.id, form)
+    except (ImportError, ValueError, KeyError, OSError) as error:
+        log.warning("no scoring model available (%s)", type(error).__name__)
+        return None
+    except Exception as error:  # a DefinitionError or a model that does not fit the form
+        log.warning("scoring model could not be loaded (%s)", type(error).__name__)
+        return None
+
+
+class LiveScore(QObject):
+    """Keeps a :class:`ScorePanel` in step with a :class:`QuestionnaireView`."""
+
+    scored = Signal(object)
+
+    def __init__(self, view: QuestionnaireView, panel: ScorePanel, model: ScoringModel | None,
+                 screening_date: date, previous: Assessment | None = None,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.view = view
+        self.panel = panel
+        self.model = model
+        self.screening_date = screening_date
+        self.previous = previous
+        self.assessment: Assessment | None = None
+        view.answer_changed.connect(self._on_view_answer_changed)
+        self.rescore()
+
+    def _on_view_answer_changed(self, question_id: str, value: Any) -> None:
+        self.rescore()
+
+    def answer_set(self) -> AnswerSet:
+        """The view's answers as the engine takes them."""
+        form = self.view.form
+        return AnswerSet(form=form.id, form_version=form.version,
+                         screening_date=self.screening_date, answers=self.view.answers())
+
+    def rescore(self) -> Assessment | None:
+        """Score the current answers and repaint the panel."""
+        if self.model is None:
+            self.assessment = None
+            self.panel.show_unavailable()
+            return None
+        try:
+            from riskscreen.scoring.engine import score
+
+            self.assessment = score(self.view.form, self.model, self.answer_set(),
+                                    self.previous)
+        except (AnswerError, ValueError, KeyError) as error:
+            log.info("answers cannot be scored yet (%s)", type(error).__name__)
+            self.assessment = None
+            self.panel.show_unavailable("These answers cannot be scored yet. Check the "
+                                        "answers marked as needing attention.")
+            return None
+        self.panel.show_assessment(self.assessment)
+        self.scored.emit(self.assessment)
+        return self.assessment

@@ -1,0 +1,363 @@
+"""The questionnaire, generated from the form definition: sections in a side panel, one
+section at a time, one block per question.
+
+Conditions come from :func:`riskscreen.forms.conditions.visible_questions`: a question
+appears and disappears as the answers it depends on change. The view holds answers in memory
+only; a controller saves them (autosave) and scores them.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from riskscreen.forms.conditions import is_answered, visible_questions
+from riskscreen.forms.model import FormDefinition, Question, QuestionType, Section
+from riskscreen.ui.editors import PRESENT_VALUES, AnswerEditor, EvidenceEditor, editor_for
+from riskscreen.ui.widgets import ExpandableText
+
+__all__ = ["QuestionBlock", "QuestionnaireView", "SectionProgress"]
+
+KEYBOARD_HINT = ("Keyboard: Tab moves between questions. Y, N and K answer Yes, No and Not "
+                 "known; N, R, O, B and K answer questions about when something happened. "
+                 "Delete clears an answer.")
+
+
+class QuestionBlock(QFrame):
+    """One question: its text, a required marker, its help, its editor and its evidence."""
+
+    def __init__(self, question: Question, number: str, screening_date: date,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.question = question
+        self.setObjectName("questionBlock")
+        self.setProperty("qid", question.id)
+        self.title = QLabel(f"{number}  {question.text}", self)
+        self.title.setObjectName("questionText")
+        self.title.setWordWrap(True)
+        self.title.setTextFormat(Qt.TextFormat.PlainText)
+        self.required = QLabel("Required", self)
+        self.required.setObjectName("requiredTag")
+        self.required.setVisible(question.required)
+        self.missing = QLabel("⚠ Needs an answer before the screening can be finalised", self)
+        self.missing.setObjectName("missingNote")
+        self.missing.setVisible(False)
+        self.editor: AnswerEditor = editor_for(question, screening_date, self)
+        self.title.setBuddy(self.editor.focus_target())
+        self.help: ExpandableText | None = None
+        head = QHBoxLayout()
+        head.addWidget(self.title, 1)
+        head.addWidget(self.required, 0, Qt.AlignmentFlag.AlignTop)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 8, 10, 8)
+        layout.setSpacing(4)
+        layout.addLayout(head)
+        if question.help:
+            self.title.setToolTip(question.help)
+            self.editor.setToolTip(question.help)
+            self.editor.setAccessibleDescription(question.help)
+            self.help = ExpandableText("What to look for", question.help, self)
+            self.help.toggle.setAccessibleName(f"What to look for: {question.text}")
+            layout.addWidget(self.help)
+        layout.addWidget(self.editor)
+        layout.addWidget(self.missing)
+        self.evidence: EvidenceEditor | None = None
+        if question.evidence is not None:
+            self.evidence = EvidenceEditor(question, self)
+            self.evidence.setVisible(False)
+            layout.addWidget(self.evidence)
+
+    def show_evidence_for(self, value: Any) -> None:
+        """Ask for evidence only when the sign is present."""
+        if self.evidence is not None:
+            self.evidence.setVisible(value in PRESENT_VALUES)
+
+    def set_missing(self, missing: bool) -> None:
+        """Mark a required question that has no answer (words and an icon, not colour only)."""
+        self.missing.setVisible(missing)
+        self.setProperty("missing", missing)
+        self.style().unpolish(self)
+        self.style().polish(self)
+
+
+class SectionProgress:
+    """How far through one section the answers are."""
+
+    def __init__(self, answered: int, shown: int, required_missing: int) -> None:
+        self.answered = answered
+        self.shown = shown
+        self.required_missing = required_missing
+
+    @property
+    def complete(self) -> bool:
+        """Every question shown has an answer."""
+        return self.answered == self.shown
+
+    def label(self) -> str:
+        """The words shown beside the section's title."""
+        if self.complete:
+            return "✓ Complete"
+        text = f"{self.answered} of {self.shown} answered"
+        if self.required_missing:
+            text += f" · {self.required_missing} required"
+        return text
+
+
+_OPTIONAL_TEXT = (QuestionType.TEXT, QuestionType.LONG_TEXT)
+
+
+class QuestionnaireView(QWidget):
+    """Every section of a form; emits ``answer_changed(question_id, value)`` as answers change.
+
+    ``evidence_changed(question_id, record)`` reports the evidence behind an indicator.
+    """
+
+    answer_changed = Signal(str, object)
+    evidence_changed = Signal(str, object)
+    visibility_changed = Signal()
+
+    def __init__(self, form: FormDefinition, screening_date: date,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.form = form
+        self.screening_date = screening_date
+        self._answers: dict[str, Any] = {}
+        self._evidence: dict[str, dict[str, Any]] = {}
+        self._read_only = False
+        self.blocks: dict[str, QuestionBlock] = {}
+        self._section_of: dict[str, int] = {}
+        self._visible: set[str] = set()
+
+        self.sections = QListWidget(self)
+        self.sections.setObjectName("sectionList")
+        self.sections.setAccessibleName("Sections of the questionnaire")
+        self.sections.setMinimumWidth(200)
+        self.sections.setWordWrap(True)
+        self.sections.setSpacing(2)
+        self.pages = QStackedWidget(self)
+        for number, section in enumerate(form.sections, start=1):
+            item = QListWidgetItem(f"{number}. {section.title}")
+            item.setData(Qt.ItemDataRole.UserRole, section.id)
+            self.sections.addItem(item)
+            self.pages.addWidget(self._build_page(number, section))
+
+        self.previous_button = QPushButton("← Previous section", self)
+        self.previous_button.setObjectName("previousSection")
+        self.next_button = QPushButton("Next section →", self)
+        self.next_button.setObjectName("nextSection")
+        hint = QLabel(KEYBOARD_HINT, self)
+        hint.setObjectName("keyboardHint")
+        hint.setWordWrap(True)
+        nav = QHBoxLayout()
+        nav.addWidget(self.previous_button)
+        nav.addStretch(1)
+        nav.addWidget(self.next_button)
+        right = QWidget(self)
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addWidget(self.pages, 1)
+        right_layout.addWidget(hint)
+        right_layout.addLayout(nav)
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter.setObjectName("questionnaireSplitter")
+        self.splitter.addWidget(self.sections)
+        self.splitter.addWidget(right)
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([230, 700])
+        self.splitter.setChildrenCollapsible(False)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.splitter)
+
+        self.sections.currentRowChanged.connect(self._on_sections_current_row_changed)
+        self.previous_button.clicked.connect(self._on_previous_button_clicked)
+        self.next_button.clicked.connect(self._on_next_button_clicked)
+        self.sections.setCurrentRow(0)
+        self._refresh()
+
+    # -- building ------------------------------------------------------------------------------
+
+    def _build_page(self, number: int, section: Section) -> QScrollArea:
+        page = QWidget()
+        page.setObjectName(f"section_{section.id}")
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(12, 12, 12, 12)
+        layout.setSpacing(8)
+        title = QLabel(f"{number}. {section.title}", page)
+        title.setObjectName("sectionTitle")
+        title.setWordWrap(True)
+        layout.addWidget(title)
+        if section.guidance:
+            guidance = QLabel(section.guidance, page)
+            guidance.setObjectName("sectionGuidance")
+            guidance.setWordWrap(True)
+            guidance.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            layout.addWidget(guidance)
+        previous: QWidget | None = None
+        for i, question in enumerate(section.questions, start=1):
+            block = QuestionBlock(question, f"{number}.{i}", self.screening_date, page)
+            self.blocks[question.id] = block
+            self._section_of[question.id] = number - 1
+            layout.addWidget(block)
+            block.editor.value_changed.connect(
+                lambda value, qid=question.id: self._on_editor_value_changed(qid, value))
+            if block.evidence is not None:
+                block.evidence.evidence_changed.connect(
+                    lambda record, qid=question.id: self._on_evidence_evidence_changed(qid,
+                                                                                       record))
+            # Reading order is tab order: each question's editor follows the one before.
+            target = block.editor.focus_target()
+            if previous is not None:
+                QWidget.setTabOrder(previous, target)
+            previous = target
+        layout.addStretch(1)
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(page)
+        scroll.setAccessibleName(section.title)
+        return scroll
+
+    # -- state ---------------------------------------------------------------------------------
+
+    def answers(self) -> dict[str, Any]:
+        """Every answer given so far (including those of questions now hidden)."""
+        return dict(self._answers)
+
+    def evidence(self) -> dict[str, dict[str, Any]]:
+        """Evidence records by question id."""
+        return dict(self._evidence)
+
+    def visible_ids(self) -> set[str]:
+        """Questions shown for the current answers."""
+        return set(self._visible)
+
+    def set_answers(self, answers: dict[str, Any],
+                    evidence: dict[str, dict[str, Any]] | None = None) -> None:
+        """Show stored answers (no signals: they are already saved)."""
+        self._answers = {k: v for k, v in answers.items() if k in self.blocks}
+        self._evidence = {k: v for k, v in (evidence or {}).items() if k in self.blocks}
+        for qid, block in self.blocks.items():
+            block.editor.set_value(self._answers.get(qid))
+            if block.evidence is not None:
+                block.evidence.set_value(self._evidence.get(qid))
+            block.show_evidence_for(self._answers.get(qid))
+        self._refresh()
+
+    def set_read_only(self, read_only: bool) -> None:
+        """Finalised screenings are shown but cannot be changed."""
+        self._read_only = read_only
+        for block in self.blocks.values():
+            block.editor.set_read_only(read_only)
+            if block.evidence is not None:
+                block.evidence.set_read_only(read_only)
+        self._refresh()
+
+    def flush(self) -> None:
+        """Emit typing that is still waiting for its pause (before locking or closing)."""
+        for block in self.blocks.values():
+            block.editor.flush()
+            if block.evidence is not None:
+                block.evidence.flush()
+
+    def show_section(self, index: int) -> None:
+        """Show one section."""
+        self.sections.setCurrentRow(index)
+
+    def show_question(self, question_id: str) -> None:
+        """Show the section of a question and put the focus on it."""
+        self.show_section(self._section_of[question_id])
+        block = self.blocks[question_id]
+        scroll = self.pages.currentWidget()
+        if isinstance(scroll, QScrollArea):
+            scroll.ensureWidgetVisible(block)
+        block.editor.focus_target().setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def current_section(self) -> int:
+        """Index of the section shown."""
+        return self.pages.currentIndex()
+
+    def progress(self, index: int) -> SectionProgress:
+        """Answered, shown and required-but-missing counts of one section."""
+        shown = [q for q in self.form.sections[index].questions if q.id in self._visible]
+        answered = sum(1 for q in shown if is_answered(self._answers.get(q.id)))
+        missing = sum(1 for q in shown if q.required and not is_answered(self._answers.get(q.id)))
+        return SectionProgress(answered, len(shown), missing)
+
+    def missing_required(self) -> list[str]:
+        """Visible required questions without an answer, in form order."""
+        return [q.id for q in self.form.questions()
+                if q.id in self._visible and q.required
+                and not is_answered(self._answers.get(q.id))]
+
+    # -- slots ---------------------------------------------------------------------------------
+
+    def _on_editor_value_changed(self, question_id: str, value: Any) -> None:
+        if value is None:
+            self._answers.pop(question_id, None)
+        else:
+            self._answers[question_id] = value
+        self.blocks[question_id].show_evidence_for(value)
+        self._refresh()
+        self.answer_changed.emit(question_id, value)
+
+    def _on_evidence_evidence_changed(self, question_id: str, record: Any) -> None:
+        if record is None:
+            self._evidence.pop(question_id, None)
+        else:
+            self._evidence[question_id] = record
+        self.evidence_changed.emit(question_id, record)
+
+    def _on_sections_current_row_changed(self, row: int) -> None:
+        if row < 0:
+            return
+        self.flush()
+        self.pages.setCurrentIndex(row)
+        self.previous_button.setEnabled(row > 0)
+        self.next_button.setEnabled(row < self.pages.count() - 1)
+
+    def _on_previous_button_clicked(self) -> None:
+        self.show_section(max(0, self.current_section() - 1))
+
+    def _on_next_button_clicked(self) -> None:
+        self.show_section(min(self.pages.count() - 1, self.current_section() + 1))
+        scroll = self.pages.currentWidget()
+        if isinstance(scroll, QScrollArea):
+            scroll.verticalScrollBar().setValue(0)
+
+    # -- visibility and marks ------------------------------------------------------------------
+
+    def _refresh(self) -> None:
+        visible = set(visible_questions(self.form, self._answers, self.screening_date))
+        changed = visible != self._visible
+        self._visible = visible
+        for qid, block in self.blocks.items():
+            shown = qid in visible
+            if block.isHidden() == shown:
+                block.setVisible(shown)
+            block.set_missing(not self._read_only and shown and block.question.required
+                              and not is_answered(self._answers.get(qid)))
+        for index, section in enumerate(self.form.sections):
+            item = self.sections.item(index)
+            progress = self.progress(index)
+            item.setText(f"{index + 1}. {section.title}\n{progress.label()}")
+            item.setToolTip(progress.label())
+        if changed:
+            self.visibility_changed.emit()

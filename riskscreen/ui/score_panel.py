@@ -1,0 +1,176 @@
+"""The live, transparent score: level, total, what adds up to it, the rules, the model."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from riskscreen.scoring.assessment import Assessment, Contribution
+from riskscreen.ui.widgets import LevelChip
+
+__all__ = ["ScorePanel"]
+
+UNAVAILABLE = ("The scoring model is not available, so no level can be shown yet. You can "
+               "still answer every question; your answers are kept.")
+JUDGEMENT_NOTE = ("The level supports your professional judgement; it never replaces it. If "
+                  "you are worried a child is in immediate danger, call 999.")
+
+
+def _signed(points: int) -> str:
+    return f"+{points}" if points > 0 else f"−{abs(points)}" if points < 0 else "0"
+
+
+def _line(c: Contribution) -> str:
+    return f"{_signed(c.points)}   {c.label} — {c.answer_label}"
+
+
+class ScorePanel(QFrame):
+    """Shows an :class:`Assessment` as it changes; it can be collapsed out of the way."""
+
+    collapsed_changed = Signal(bool)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("scorePanel")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setAccessibleName("Live score")
+        self.toggle = QToolButton(self)
+        self.toggle.setObjectName("scoreToggle")
+        self.toggle.setCheckable(True)
+        self.toggle.setChecked(True)
+        self.toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.toggle.setArrowType(Qt.ArrowType.DownArrow)
+        self.toggle.setText("Live score")
+        self.toggle.setToolTip("Show or hide the live score (Ctrl+J)")
+        self.toggle.setAccessibleName("Show or hide the live score")
+        self.toggle.setShortcut("Ctrl+J")
+
+        self.body = QWidget(self)
+        self.chip = LevelChip(self.body)
+        self.total = QLabel(self.body)
+        self.total.setObjectName("scoreTotal")
+        self.total.setWordWrap(True)
+        self.message = QLabel(self.body)
+        self.message.setObjectName("scoreMessage")
+        self.message.setWordWrap(True)
+        self.rules_title = QLabel("Rules that set a minimum level", self.body)
+        self.rules_title.setObjectName("panelHeading")
+        self.rules = QLabel(self.body)
+        self.rules.setObjectName("rulesFired")
+        self.rules.setWordWrap(True)
+        self.contributions_title = QLabel("What adds up to the total", self.body)
+        self.contributions_title.setObjectName("panelHeading")
+        self.contributions = QListWidget(self.body)
+        self.contributions.setObjectName("contributions")
+        self.contributions.setAccessibleName("Answers that add up to the total")
+        self.contributions.setWordWrap(True)
+        self.not_known = QLabel(self.body)
+        self.not_known.setWordWrap(True)
+        self.model = QLabel(self.body)
+        self.model.setObjectName("modelVersion")
+        self.model.setWordWrap(True)
+        note = QLabel(JUDGEMENT_NOTE, self.body)
+        note.setObjectName("judgementNote")
+        note.setWordWrap(True)
+
+        chip_row = QHBoxLayout()
+        chip_row.addWidget(QLabel("Level:", self.body))
+        chip_row.addWidget(self.chip)
+        chip_row.addStretch(1)
+        body = QVBoxLayout(self.body)
+        body.setContentsMargins(0, 0, 0, 0)
+        body.addLayout(chip_row)
+        body.addWidget(self.total)
+        body.addWidget(self.message)
+        body.addWidget(self.rules_title)
+        body.addWidget(self.rules)
+        body.addWidget(self.contributions_title)
+        body.addWidget(self.contributions, 1)
+        body.addWidget(self.not_known)
+        body.addWidget(self.model)
+        body.addWidget(note)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 8)
+        layout.addWidget(self.toggle, 0, Qt.AlignmentFlag.AlignLeft)
+        layout.addWidget(self.body, 1)
+        self.toggle.toggled.connect(self._on_toggle_toggled)
+        self.assessment: Assessment | None = None
+        self.show_unavailable()
+
+    def is_collapsed(self) -> bool:
+        """Whether only the header is shown."""
+        return not self.toggle.isChecked()
+
+    def set_collapsed(self, collapsed: bool) -> None:
+        """Show only the header, or everything."""
+        self.toggle.setChecked(not collapsed)
+
+    def _on_toggle_toggled(self, expanded: bool) -> None:
+        self.body.setVisible(expanded)
+        self.toggle.setArrowType(Qt.ArrowType.DownArrow if expanded else Qt.ArrowType.RightArrow)
+        self.collapsed_changed.emit(not expanded)
+
+    def show_unavailable(self, message: str = UNAVAILABLE) -> None:
+        """No score can be computed (no model, or answers it cannot score yet)."""
+        self.assessment = None
+        self.chip.clear_level("No level")
+        self.total.setText("")
+        self.message.setText(message)
+        self.message.setVisible(True)
+        for w in (self.rules_title, self.rules, self.contributions_title, self.contributions,
+                  self.not_known, self.model):
+            w.setVisible(False)
+
+    def show_assessment(self, assessment: Assessment) -> None:
+        """Show the level, total, contributions, rules fired and model version."""
+        self.assessment = assessment
+        info = assessment.level_info(assessment.final_level)
+        self.chip.set_level(info.id, info.name, info.colour)
+        points = assessment.level_info(assessment.points_level).name
+        text = f"Total: {assessment.score} points"
+        if assessment.points_level != assessment.level:
+            text += f" (the points alone would give {points})"
+        if assessment.override is not None:
+            computed = assessment.level_info().name
+            text += f". Computed level {computed}, changed by professional judgement."
+        self.total.setText(text)
+        self.message.setVisible(False)
+        self.rules_title.setVisible(True)
+        self.rules.setVisible(True)
+        if assessment.rules_fired:
+            self.rules.setText("\n".join(
+                f"• {assessment.level_info(r.minimum_level).name} at least: {r.reason}"
+                for r in assessment.rules_fired))
+        else:
+            self.rules.setText("None applies.")
+        self.contributions_title.setVisible(True)
+        self.contributions.setVisible(True)
+        self.contributions.clear()
+        shown = sorted((c for c in assessment.contributions if c.points),
+                       key=lambda c: -c.points)
+        for c in shown:
+            self.contributions.addItem(_line(c))
+        for c in assessment.protective:
+            if c.points:
+                self.contributions.addItem(_line(c) + " (protective)")
+        if assessment.protective_applied:
+            self.contributions.addItem(
+                f"Protective factors took {assessment.protective_applied} points off the total.")
+        if self.contributions.count() == 0:
+            self.contributions.addItem("No answer adds points yet.")
+        count = len(assessment.not_known)
+        self.not_known.setVisible(bool(count))
+        self.not_known.setText(
+            f"{count} question{'s' if count != 1 else ''} answered “Not known” or not yet "
+            "answered: finding out may change the level.")
+        m = assessment.model
+        self.model.setVisible(True)
+        self.model.setText(f"Scoring model {m.id} version {m.version} (hash {m.short_hash})")

@@ -1,0 +1,157 @@
+"""The questionnaire generated from the shipped form, driven by clicks and keys."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from riskscreen.forms.model import FormDefinition, QuestionType
+from riskscreen.scoring.model import ScoringModel
+from riskscreen.ui.editors import (
+    ChoiceButtons,
+    ComboChoice,
+    DateEditor,
+    LongTextEditor,
+    MultipleChoice,
+    NumberEditor,
+    TextEditor,
+)
+from riskscreen.ui.live_score import LiveScore
+from riskscreen.ui.questionnaire import QuestionnaireView
+from riskscreen.ui.score_panel import ScorePanel
+
+from .conftest import SCREENING_DATE
+
+pytestmark = pytest.mark.gui
+
+EDITOR_TYPES = {
+    QuestionType.INDICATOR: ChoiceButtons,
+    QuestionType.TIME_WINDOW: ChoiceButtons,
+    QuestionType.MULTIPLE_CHOICE: MultipleChoice,
+    QuestionType.NUMBER: NumberEditor,
+    QuestionType.DATE: DateEditor,
+    QuestionType.TEXT: TextEditor,
+    QuestionType.LONG_TEXT: LongTextEditor,
+}
+
+
+@pytest.fixture
+def view(qtbot: QtBot, form: FormDefinition) -> QuestionnaireView:
+    widget = QuestionnaireView(form, SCREENING_DATE)
+    qtbot.addWidget(widget)
+    widget.resize(1000, 700)
+    widget.show()
+    return widget
+
+
+def click(qtbot: QtBot, view: QuestionnaireView, qid: str, value: str) -> None:
+    view.show_question(qid)
+    editor = view.blocks[qid].editor
+    assert isinstance(editor, ChoiceButtons)
+    with qtbot.waitSignal(view.answer_changed, timeout=1000) as blocker:
+        qtbot.mouseClick(editor.buttons[value], Qt.MouseButton.LeftButton)
+    assert blocker.args == [qid, value]
+
+
+def test_every_question_of_the_shipped_form_has_a_labelled_editor(
+        view: QuestionnaireView, form: FormDefinition) -> None:
+    assert view.sections.count() == len(form.sections)
+    for q in form.questions():
+        block = view.blocks[q.id]
+        if q.type is QuestionType.SINGLE_CHOICE:
+            assert isinstance(block.editor, (ChoiceButtons, ComboChoice))
+        else:
+            assert isinstance(block.editor, EDITOR_TYPES[q.type])
+        assert block.editor.accessibleName() == q.text
+        assert (block.help is not None) == bool(q.help)
+        assert (block.evidence is not None) == (q.evidence is not None)
+
+
+def test_answering_by_clicking_emits_the_fact(qtbot: QtBot, view: QuestionnaireView) -> None:
+    click(qtbot, view, "older_associates", "recent")
+    assert view.answers()["older_associates"] == "recent"
+    assert view.blocks["older_associates"].evidence is not None
+    assert view.blocks["older_associates"].evidence.isVisibleTo(view)
+
+
+def test_keyboard_shortcuts_answer_indicators(qtbot: QtBot, view: QuestionnaireView) -> None:
+    view.show_question("family_aware_of_referral")
+    editor = view.blocks["family_aware_of_referral"].editor
+    assert isinstance(editor, ChoiceButtons)
+    with qtbot.waitSignal(view.answer_changed, timeout=1000) as blocker:
+        qtbot.keyClick(editor.focus_target(), Qt.Key.Key_K)
+    assert blocker.args == ["family_aware_of_referral", "not_known"]
+    with qtbot.waitSignal(view.answer_changed, timeout=1000) as blocker:
+        qtbot.keyClick(editor.focus_target(), Qt.Key.Key_Y)
+    assert blocker.args == ["family_aware_of_referral", "yes"]
+
+
+def test_a_conditional_question_appears_and_disappears(
+        qtbot: QtBot, view: QuestionnaireView) -> None:
+    block = view.blocks["family_not_told_reason"]
+    assert block.isHidden()
+    click(qtbot, view, "family_aware_of_referral", "no")
+    assert not block.isHidden()
+    click(qtbot, view, "family_aware_of_referral", "yes")
+    assert block.isHidden()
+
+
+def test_required_questions_are_marked_in_words_until_answered(
+        qtbot: QtBot, view: QuestionnaireView) -> None:
+    block = view.blocks["child_name"]
+    assert block.required.text() == "Required"
+    assert not block.missing.isHidden()
+    assert "Needs an answer" in block.missing.text()
+    view.show_question("child_name")
+    editor = block.editor
+    assert isinstance(editor, TextEditor)
+    with qtbot.waitSignal(view.answer_changed, timeout=3000) as blocker:
+        qtbot.keyClicks(editor.line, "Synthetic Child")
+    assert blocker.args == ["child_name", "Synthetic Child"]
+    assert block.missing.isHidden()
+    assert "child_name" not in view.missing_required()
+
+
+def test_section_list_shows_progress(qtbot: QtBot, view: QuestionnaireView,
+                                     form: FormDefinition) -> None:
+    index = next(i for i, s in enumerate(form.sections) if s.id == "protective_factors")
+    before = view.sections.item(index).text()
+    assert "0 of" in before
+    for q in form.sections[index].questions:
+        if q.type is QuestionType.INDICATOR and not q.show_if:
+            click(qtbot, view, q.id, "yes")
+    assert view.progress(index).answered > 0
+
+
+def test_live_level_changes_as_answers_change(qtbot: QtBot, view: QuestionnaireView,
+                                              model: ScoringModel) -> None:
+    panel = ScorePanel()
+    qtbot.addWidget(panel)
+    live = LiveScore(view, panel, model, SCREENING_DATE)
+    first = panel.chip.level_id
+    assert first is not None
+    assert panel.model.text().startswith("Scoring model cse-screening version")
+    with qtbot.waitSignal(live.scored, timeout=1000):
+        click(qtbot, view, "found_in_exploitative_situation", "recent")
+    assert panel.chip.level_id == "high"
+    assert "High" in panel.chip.text()
+    assert panel.rules.text() != "None applies."
+    assert panel.contributions.count() > 0
+
+
+def test_score_panel_without_a_model_says_so(qtbot: QtBot, view: QuestionnaireView) -> None:
+    panel = ScorePanel()
+    qtbot.addWidget(panel)
+    LiveScore(view, panel, None, SCREENING_DATE)
+    assert "not available" in panel.message.text()
+    panel.set_collapsed(True)
+    assert panel.body.isHidden()
+
+
+def test_read_only_questionnaire_cannot_change(view: QuestionnaireView) -> None:
+    view.set_answers({"older_associates": "none"})
+    view.set_read_only(True)
+    editor = view.blocks["older_associates"].editor
+    assert not editor.isEnabled()
+    assert view.blocks["child_name"].missing.isHidden()
