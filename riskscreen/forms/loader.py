@@ -60,10 +60,15 @@ def shipped_form_ids() -> list[str]:
 
 def load_form(source: str | Path) -> FormDefinition:
     """Load a form from a file path, or a shipped form by id (e.g. ``cse-screening``)."""
+    text = str(source)
     path = Path(source)
-    if path.suffix in {".yaml", ".yml"} or path.exists():
-        return parse_form(read_text(path), str(path))
-    return _load_shipped(str(source))
+    # An id never has a suffix or a folder in it, so a bare word is always a shipped id even if
+    # a folder of that name happens to exist where the command runs.
+    if isinstance(source, Path) or path.suffix in {".yaml", ".yml"} or "/" in text or (
+        "\\" in text
+    ):
+        return parse_form(read_text(path), text)
+    return _load_shipped(text)
 
 
 @lru_cache(maxsize=16)

@@ -173,12 +173,18 @@ class Condition(_Strict):
             )
         present = [k for k in data if k in CONDITION_OPERATORS]
         unknown = [k for k in data if k not in CONDITION_OPERATORS]
+        empty = [k for k in present if data[k] is None]
         if unknown:
             raise ValueError(
                 hinted(
                     f"unknown condition operator {unknown[0]!r}",
                     "use one of: " + ", ".join(CONDITION_OPERATORS),
                 )
+            )
+        if empty:
+            raise ValueError(
+                hinted(f"condition operator '{empty[0]}' has no value",
+                       "give it a mapping (for a comparison) or a list (for all/any)")
             )
         if len(present) != 1:
             raise ValueError(

@@ -92,11 +92,10 @@ def test_random_text_never_crashes(tmp_path: Path, text: str) -> None:
     _check(tmp_path, text)
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=FIXTURE_OK)
+# Each example re-checks the whole 77-question form, so fewer examples keep CI reasonable.
+@settings(max_examples=25, deadline=None, suppress_health_check=FIXTURE_OK)
 @given(data=st.data())
 def test_mutated_shipped_form_never_crashes(tmp_path: Path, data: st.DataObject) -> None:
-    if not SHIPPED.exists():  # the shipped form is written in a parallel change
-        return
     doc = _yaml.load(SHIPPED.read_text(encoding="utf-8"))
     _check(tmp_path, json.dumps(_mutate(doc, data), default=str))
 

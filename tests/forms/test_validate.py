@@ -240,3 +240,19 @@ def test_unknown_kind(tmp_path: Path) -> None:
     (out,) = problems_for(tmp_path, "kind: questionnaire\nid: x\n")
     assert "unknown or missing 'kind'" in out
     assert ":1: " in out
+
+
+@pytest.mark.parametrize("operator", ["equals", "all", "not", "answered"])
+def test_condition_operator_without_value(tmp_path: Path, operator: str) -> None:
+    text = GOOD.replace("{less_than: {derived: age, value: 13}}", f"{{{operator}: null}}")
+    (out,) = problems_for(tmp_path, text)
+    assert f"condition operator '{operator}' has no value" in out
+
+
+def test_bare_id_is_never_read_as_a_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                           ) -> None:
+    from riskscreen.forms.loader import load_form
+
+    (tmp_path / "cse-screening").mkdir()
+    monkeypatch.chdir(tmp_path)
+    assert load_form("cse-screening").id == "cse-screening"
