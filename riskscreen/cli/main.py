@@ -31,6 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Multi-agency CSE risk screening. Run with no command to open the app.",
     )
     parser.add_argument("--version", action="version", version=f"riskscreen {__version__}")
+    parser.add_argument(
+        "--self-test", action="store_true",
+        help="check this installation (fonts, definitions, encryption, Qt), then exit")
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
     for name in COMMAND_MODULES:
         try:
@@ -58,6 +61,10 @@ def _start_gui(argv: Sequence[str]) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the process exit code."""
     args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:1] == ["--self-test"]:  # checks an installation; see riskscreen.selftest
+        from riskscreen.selftest import main as self_test
+
+        return self_test(args_list[1:])
     if not args_list or (args_list[0].startswith("--") and args_list[0] not in (
         "--help", "--version"
     )):
