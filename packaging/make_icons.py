@@ -10,8 +10,8 @@ is made from the PNG by PyInstaller at build time.
 
 from __future__ import annotations
 
-import io
 import os
+import tempfile
 from pathlib import Path
 
 ICONS = Path(__file__).resolve().parents[1] / "resources" / "icons"
@@ -22,7 +22,7 @@ def main() -> None:
     """Write app.png and app.ico beside app.svg."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PIL import Image
-    from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt
+    from PySide6.QtCore import Qt
     from PySide6.QtGui import QGuiApplication, QImage, QPainter
     from PySide6.QtSvg import QSvgRenderer
 
@@ -38,11 +38,11 @@ def main() -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         renderer.render(painter)
         painter.end()
-        data = QByteArray()
-        buffer = QBuffer(data)
-        buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-        image.save(buffer, "PNG")
-        return Image.open(io.BytesIO(bytes(data))).convert("RGBA")
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / f"{size}.png"
+            if not image.save(str(path)):
+                raise SystemExit(f"could not render the icon at {size} px")
+            return Image.open(path).convert("RGBA")
 
     images = {size: render(size) for size in ICO_SIZES}
     images[256].save(ICONS / "app.png", optimize=True)
