@@ -750,14 +750,16 @@ class Session:
         for i, (sid, sha, answers_json, snapshot, _, previous) in enumerate(rows):
             try:
                 answer_set = AnswerSet.model_validate_json(answers_json)
-                stored = json.loads(snapshot)
                 form = self.form(answer_set.form, answer_set.form_version)
                 prev = Assessment.from_dict(json.loads(previous)) if previous else None
                 again = self._scorer(form, models[sha], answer_set, prev)
-                kept = Assessment.from_dict(stored)
+                # to_dict/from_dict round-trip exactly, so comparing the rebuilt snapshot
+                # with the new assessment is the exact comparison (and far cheaper than
+                # serialising every new assessment).
+                kept = Assessment.from_dict(json.loads(snapshot))
                 if kept.override is not None:
                     again = replace(again, override=kept.override)
-                if _normalised(again.to_dict()) != stored:
+                if again != kept:
                     report.rescore_differences.append(
                         f"screening {sid}: re-scoring with {models[sha].id} "
                         f"{models[sha].version} gives a different result from its snapshot")

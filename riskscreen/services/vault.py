@@ -51,12 +51,12 @@ from riskscreen.store.backup import (
     backup_database,
     check_database,
     list_backups,
+    open_read_only,
     replace_database,
 )
 from riskscreen.store.db import (
     StorageError,
     WrongKey,
-    connect_raw,
     create_db_engine,
     translate_errors,
 )
@@ -144,6 +144,8 @@ def create_database(db_path: Path, admin_name: str, passphrase: str, *,
     keyfile = KeyFile(database_id=uuid.uuid4().hex)
     keyfile.set_passphrase(admin_name, passphrase, data_key, kdf or tune_kdf())
     keyfile.save(keys)
+    # Only the owner may read the file; SQLite gives -wal and -shm the same mode.
+    os.close(os.open(db_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     engine = create_db_engine(db_path, data_key)
     upgrade(engine)
     with translate_errors(), OrmSession(engine) as s, s.begin():
@@ -268,8 +270,8 @@ class Unlocker:
         except ValueError as error:
             raise self._fail(user) from error
         try:
-            probe = connect_raw(self.db_path, key, read_only=True)
-            probe.close()
+            with open_read_only(self.db_path, key):
+                pass
         except WrongKey:
             raise self._fail(user) from None
         engine = _open_engine(self.db_path, key, None)
@@ -330,17 +332,13 @@ def restore_backup(db_path: Path, source: Path, user: str, passphrase: str) -> P
     if key is None or keyfile is None:
         raise WrongPassphrase()
     try:
-        probe = connect_raw(source, key, read_only=True)
-    except WrongKey:
-        raise StorageError("That backup belongs to another database.") from None
-    try:
-        with translate_errors():
+        with translate_errors(), open_read_only(source, key) as probe:
             row = probe.execute("SELECT role, disabled FROM users WHERE name = ?",
                                 (user,)).fetchone()
             stored_id = probe.execute(
                 "SELECT value FROM meta WHERE key='database_id'").fetchone()
-    finally:
-        probe.close()
+    except WrongKey:
+        raise StorageError("That backup belongs to another database.") from None
     if row is None or row[1] or row[0] != Role.ADMINISTRATOR:
         raise PermissionDenied("Restoring a backup needs an administrator account.")
     if stored_id is None or stored_id[0] != keyfile.database_id:

@@ -9,13 +9,14 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import sqlcipher3
 
-from riskscreen.crypto.atomic import fsync_dir
+from riskscreen.crypto.atomic import atomic_write, fsync_dir
 from riskscreen.crypto.keyfile import key_file_path
 from riskscreen.store.db import DatabaseDamaged, StorageError, classify, connect_raw
 
@@ -26,6 +27,7 @@ __all__ = [
     "backup_folder",
     "check_database",
     "list_backups",
+    "open_read_only",
     "replace_database",
 ]
 
@@ -36,6 +38,15 @@ _AUTO_PREFIX = "auto-"
 def backup_folder(db_path: Path) -> Path:
     """Where automatic backups of a database are kept: ``backups/`` beside it."""
     return db_path.parent / "backups"
+
+
+def _with_side_files(path: Path) -> tuple[Path, ...]:
+    return (path, *(Path(f"{path}{suffix}") for suffix in ("-journal", "-wal", "-shm")))
+
+
+def _create_private(path: Path) -> None:
+    """Create an empty file only the owner can read (SQLite copies its mode to -wal/-shm)."""
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def _fsync_file(path: Path) -> None:
@@ -54,10 +65,11 @@ def backup_database(source: Any, key: bytes, dest: Path, key_file: Path) -> Path
         raise StorageError(f"{dest} already exists; choose a new name for the backup")
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(f".{dest.name}.partial")
-    for leftover in (tmp, Path(f"{tmp}-journal")):
+    for leftover in _with_side_files(tmp):
         with contextlib.suppress(FileNotFoundError):
             leftover.unlink()
     try:
+        _create_private(tmp)
         target = connect_raw(tmp, key, journal_wal=False)
         try:
             source.backup(target)
@@ -67,9 +79,7 @@ def backup_database(source: Any, key: bytes, dest: Path, key_file: Path) -> Path
         problems = check_database(tmp, key)
         if problems:
             raise StorageError("the backup copy failed its check: " + "; ".join(problems))
-        shutil.copyfile(key_file, key_file_path(tmp))
-        _fsync_file(key_file_path(tmp))
-        os.replace(key_file_path(tmp), key_file_path(dest))
+        atomic_write(key_file_path(dest), key_file.read_bytes())
         os.replace(tmp, dest)
         fsync_dir(dest.parent)
     except sqlcipher3.dbapi2.Error as error:
@@ -78,20 +88,39 @@ def backup_database(source: Any, key: bytes, dest: Path, key_file: Path) -> Path
     except OSError as error:
         raise StorageError(f"the backup could not be written ({error.strerror})") from None
     finally:
-        for leftover in (tmp, Path(f"{tmp}-journal"), key_file_path(tmp)):
+        for leftover in (*_with_side_files(tmp), key_file_path(tmp)):
             with contextlib.suppress(FileNotFoundError):
                 leftover.unlink()
     return dest
 
 
+@contextlib.contextmanager
+def open_read_only(path: Path, key: bytes) -> Iterator[Any]:
+    """A read-only keyed connection; removes the -wal/-shm files the open itself created."""
+    existing = {p for p in _with_side_files(path)[1:] if p.exists()}
+    conn = connect_raw(path, key, read_only=True)
+    try:
+        yield conn
+    finally:
+        conn.close()
+        for side in _with_side_files(path)[1:]:
+            if side not in existing:
+                with contextlib.suppress(FileNotFoundError):
+                    side.unlink()
+
+
 def check_database(path: Path, key: bytes) -> list[str]:
     """Problems found by SQLCipher's page authentication and SQLite's integrity check."""
     try:
-        conn = connect_raw(path, key, read_only=True)
+        with open_read_only(path, key) as conn:
+            return _check_open(conn)
     except StorageError as error:
         return [str(error)]
     except sqlcipher3.dbapi2.Error as error:
         return [str(classify(error) or "the database could not be opened")]
+
+
+def _check_open(conn: Any) -> list[str]:
     try:
         problems = [f"page check: {row[0]}"
                     for row in conn.execute("PRAGMA cipher_integrity_check")]
@@ -105,8 +134,6 @@ def check_database(path: Path, key: bytes) -> list[str]:
     except sqlcipher3.dbapi2.Error as error:
         storage = classify(error)
         return [str(storage) if storage else "the database could not be checked"]
-    finally:
-        conn.close()
 
 
 def list_backups(db_path: Path) -> list[Path]:
@@ -147,36 +174,42 @@ def replace_database(db_path: Path, source: Path, key: bytes) -> Path | None:
         raise DatabaseDamaged("the backup failed its check: " + "; ".join(problems[:3]))
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     tmp = db_path.with_name(f".{db_path.name}.restoring")
-    try:
-        shutil.copyfile(source, tmp)
-        _fsync_file(tmp)
-        problems = check_database(tmp, key)
-        if problems:
-            tmp.unlink()
-            raise DatabaseDamaged("the copy failed its check: " + "; ".join(problems[:3]))
-    except OSError as error:
+    for leftover in _with_side_files(tmp):
         with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        raise StorageError(f"the backup could not be copied ({error.strerror}); the "
-                           "current database was left in place") from None
+            leftover.unlink()
     aside: Path | None = None
     moved: list[tuple[Path, Path]] = []
     try:
-        if db_path.exists():
-            aside = db_path.with_name(f"{db_path.name}.before-restore-{stamp}")
-            for suffix in ("-wal", "-shm", ""):
-                side = Path(str(db_path) + suffix)
-                if side.exists():
-                    os.replace(side, Path(str(aside) + suffix))
-                    moved.append((side, Path(str(aside) + suffix)))
-        os.replace(tmp, db_path)
-        fsync_dir(db_path.parent)
-    except OSError as error:
-        for original, moved_to in reversed(moved):  # put the current database back
-            with contextlib.suppress(OSError):
-                os.replace(moved_to, original)
-        raise StorageError(f"the backup could not be restored ({error.strerror}); the "
-                           "current database was left in place") from None
+        try:
+            _create_private(tmp)
+            shutil.copyfile(source, tmp)
+            _fsync_file(tmp)
+            problems = check_database(tmp, key)
+        except OSError as error:
+            raise StorageError(f"the backup could not be copied ({error.strerror}); the "
+                               "current database was left in place") from None
+        finally:
+            for leftover in _with_side_files(tmp)[1:]:  # left by the read-only check
+                with contextlib.suppress(FileNotFoundError):
+                    leftover.unlink()
+        if problems:
+            raise DatabaseDamaged("the copy failed its check: " + "; ".join(problems[:3]))
+        try:
+            if db_path.exists():
+                aside = db_path.with_name(f"{db_path.name}.before-restore-{stamp}")
+                for suffix in ("-wal", "-shm", ""):
+                    side = Path(str(db_path) + suffix)
+                    if side.exists():
+                        os.replace(side, Path(str(aside) + suffix))
+                        moved.append((side, Path(str(aside) + suffix)))
+            os.replace(tmp, db_path)
+            fsync_dir(db_path.parent)
+        except OSError as error:
+            for original, moved_to in reversed(moved):  # put the current database back
+                with contextlib.suppress(OSError):
+                    os.replace(moved_to, original)
+            raise StorageError(f"the backup could not be restored ({error.strerror}); the "
+                               "current database was left in place") from None
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()

@@ -1,0 +1,262 @@
+"""``riskscreen init | demo | verify | backup | restore``: the encrypted database.
+
+Passphrases never go on the command line: they are asked for without echo on a terminal, or
+read from the first line of ``--passphrase-file`` in scripts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+__all__ = ["register"]
+
+
+def _common(p: argparse.ArgumentParser, *, user: bool = True) -> None:
+    p.add_argument("--db", type=Path, metavar="PATH",
+                   help="the database file (default: $RISKSCREEN_DB, else riskscreen.db in "
+                        "the user's data folder)")
+    p.add_argument("--passphrase-file", type=Path, metavar="FILE",
+                   help="read the passphrase from the first line of FILE (for scripts)")
+    if user:
+        p.add_argument("--user", metavar="NAME",
+                       help="account name (default: $RISKSCREEN_USER, else asked for)")
+
+
+def register(subparsers: Any) -> None:
+    """Add the storage commands to the command line."""
+    p = subparsers.add_parser(
+        "init", help="create the encrypted database and its administrator account",
+        description="Create a new encrypted database with an administrator account. The "
+                    "recovery key is printed once: print or write it down and keep it safe.")
+    _common(p, user=False)
+    p.add_argument("--user", default="admin", metavar="NAME",
+                   help="the administrator's account name (default: admin)")
+    p.set_defaults(func=_init)
+
+    d = subparsers.add_parser(
+        "demo", help="create a demonstration database of synthetic screenings",
+        description="Create a new database of N synthetic screenings (nobody in it is "
+                    "real). Accounts: admin / 'demo admin passphrase', manager / 'demo "
+                    "manager passphrase', pat / 'demo practitioner pat', sam / 'demo "
+                    "practitioner sam'. Never put real data in a demo database.")
+    d.add_argument("--db", type=Path, metavar="PATH", required=True,
+                   help="where to create the demo database")
+    d.add_argument("--count", type=int, default=1000, metavar="N",
+                   help="number of screenings (default 1000)")
+    d.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    d.set_defaults(func=_demo)
+
+    v = subparsers.add_parser(
+        "verify", help="check pages, the audit chain and every finalised screening",
+        description="Check every database page, the audit hash chain, and re-score every "
+                    "finalised screening with its recorded model, comparing with its snapshot. "
+                    "Exits 1 on any problem. Needs a manager or administrator account.")
+    _common(v)
+    v.add_argument("--no-rescore", action="store_true", help="skip re-scoring")
+    v.set_defaults(func=_verify)
+
+    b = subparsers.add_parser(
+        "backup", help="write an encrypted backup (with its key file) to DEST",
+        description="Copy the database, still encrypted, to DEST with its key file beside "
+                    "it (DEST.keys.json). Needs an administrator account.")
+    _common(b)
+    b.add_argument("dest", type=Path, metavar="DEST")
+    b.set_defaults(func=_backup)
+
+    r = subparsers.add_parser(
+        "restore", help="replace the database with a checked backup",
+        description="Check the backup SRC, then put it in place of the database. The current "
+                    "database is kept beside it (.before-restore-...). Needs an "
+                    "administrator account of the backup.")
+    _common(r)
+    r.add_argument("source", type=Path, metavar="SRC")
+    r.set_defaults(func=_restore)
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+
+class _UsageError(Exception):
+    pass
+
+
+def _db(args: argparse.Namespace) -> Path:
+    from riskscreen.services import default_db_path
+
+    return Path(args.db) if args.db else default_db_path()
+
+
+def _interactive() -> bool:
+    return sys.stdin.isatty()
+
+
+def _passphrase(args: argparse.Namespace, prompt: str = "Passphrase: ",
+                confirm: bool = False) -> str:
+    if args.passphrase_file:
+        try:
+            text = Path(args.passphrase_file).read_text(encoding="utf-8")
+        except OSError as error:
+            raise _UsageError(f"cannot read the passphrase file ({error.strerror})") from None
+        lines = text.splitlines()
+        if not lines or not lines[0]:
+            raise _UsageError("the passphrase file is empty")
+        return lines[0]
+    if not _interactive():
+        raise _UsageError("no terminal to ask for the passphrase: give --passphrase-file")
+    first = getpass.getpass(prompt)
+    if confirm and getpass.getpass("Again, to confirm: ") != first:
+        raise _UsageError("the two passphrases differ")
+    return first
+
+
+def _user(args: argparse.Namespace) -> str:
+    name = args.user or os.environ.get("RISKSCREEN_USER")
+    if name:
+        return str(name)
+    if not _interactive():
+        raise _UsageError("give the account name with --user")
+    return input("Account: ").strip()
+
+
+def _run(func: Any, args: argparse.Namespace) -> int:
+    from riskscreen.services import USER_ERRORS
+
+    try:
+        code: int = func(args)
+    except _UsageError as error:
+        print(f"riskscreen {args.command_name}: {error}", file=sys.stderr)
+        return 2
+    except USER_ERRORS as error:
+        print(f"riskscreen {args.command_name}: {error}", file=sys.stderr)
+        return 1
+    return code
+
+
+def _progress(label: str) -> Any:
+    def show(done: int, total: int) -> None:
+        if sys.stderr.isatty():
+            print(f"\r{label}: {done}/{total}", end="" if done < total else "\n",
+                  file=sys.stderr, flush=True)
+
+    return show
+
+
+# -- commands ---------------------------------------------------------------------------------
+
+
+def _init(args: argparse.Namespace) -> int:
+    args.command_name = "init"
+    return _run(_do_init, args)
+
+
+def _do_init(args: argparse.Namespace) -> int:
+    from riskscreen.services import create_database
+
+    db = _db(args)
+    passphrase = _passphrase(args, f"Passphrase for the administrator '{args.user}': ",
+                             confirm=True)
+    print("Tuning the key derivation for this computer ...", file=sys.stderr)
+    session, recovery = create_database(db, args.user, passphrase)
+    session.close()
+    print(f"Created the encrypted database {db}")
+    print(f"Administrator account: {args.user}")
+    print()
+    print("RECOVERY KEY (shown only now; print it or write it down and keep it locked away;")
+    print("it opens the database if every passphrase is forgotten or the key file is lost):")
+    print()
+    print(f"    {recovery}")
+    print()
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    args.command_name = "demo"
+    return _run(_do_demo, args)
+
+
+def _do_demo(args: argparse.Namespace) -> int:
+    from riskscreen.services.demo import create_demo_database
+
+    if args.count < 0:
+        raise _UsageError("--count must be 0 or more")
+    session = create_demo_database(Path(args.db), args.count, seed=args.seed,
+                                   progress=_progress("screenings"))
+    session.close()
+    print(f"Created the demo database {args.db} with {args.count} synthetic screenings.")
+    print("Accounts: admin, manager, pat, sam (passphrases: riskscreen demo --help).")
+    return 0
+
+
+def _verify(args: argparse.Namespace) -> int:
+    args.command_name = "verify"
+    return _run(_do_verify, args)
+
+
+def _do_verify(args: argparse.Namespace) -> int:
+    from riskscreen.services import Unlocker
+
+    unlocker = Unlocker(_db(args), auto_backups=False)
+    user, passphrase = _user(args), _passphrase(args)
+    problems = unlocker.check_file(user, passphrase)
+    if problems:
+        print("DAMAGED: the database failed its page or structure check:")
+        for problem in problems[:20]:
+            print(f"  {problem}")
+        print("Restore the newest backup: riskscreen restore "
+              f"{unlocker.db_path.parent / 'backups'}/auto-<newest date>.db")
+        return 1
+    with unlocker.unlock(user, passphrase) as session:
+        report = session.verify(rescore=not args.no_rescore,
+                                progress=_progress("re-scored"))
+    print("pages and structure: ok")
+    if report.audit_problems:
+        print(f"audit chain: {len(report.audit_problems)} problem(s)")
+        for problem in report.audit_problems[:20]:
+            print(f"  {problem}")
+    else:
+        print(f"audit chain: ok ({report.audit_entries} entries, head {report.audit_head})")
+    if not args.no_rescore:
+        if report.rescore_differences:
+            print(f"re-scoring: {len(report.rescore_differences)} of {report.rescored} "
+                  "finalised screenings differ from their snapshot")
+            for difference in report.rescore_differences[:20]:
+                print(f"  {difference}")
+        else:
+            print(f"re-scoring: ok ({report.rescored} finalised screenings reproduce their "
+                  "snapshots exactly)")
+    return 0 if report.ok else 1
+
+
+def _backup(args: argparse.Namespace) -> int:
+    args.command_name = "backup"
+    return _run(_do_backup, args)
+
+
+def _do_backup(args: argparse.Namespace) -> int:
+    from riskscreen.services import Unlocker
+
+    unlocker = Unlocker(_db(args), auto_backups=False)
+    with unlocker.unlock(_user(args), _passphrase(args)) as session:
+        path = session.backup(Path(args.dest))
+    print(f"Backup written to {path} (key file: {path}.keys.json)")
+    return 0
+
+
+def _restore(args: argparse.Namespace) -> int:
+    args.command_name = "restore"
+    return _run(_do_restore, args)
+
+
+def _do_restore(args: argparse.Namespace) -> int:
+    from riskscreen.services import restore_backup
+
+    aside = restore_backup(_db(args), Path(args.source), _user(args), _passphrase(args))
+    print(f"Restored {args.source}.")
+    if aside is not None:
+        print(f"The previous database was kept as {aside}")
+    return 0
