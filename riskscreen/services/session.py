@@ -711,7 +711,7 @@ class Session:
                                     AssessmentRow.answer_set)
                              .order_by(AssessmentRow.screening_id)).all()
         for sid, sha, data in rows:
-            yield sid, sha, AnswerSet.model_validate_json(data)
+            yield sid, sha, _trusted_answer_set(data)
 
     # -- checks and backups --------------------------------------------------------------------
 
@@ -789,6 +789,22 @@ class Session:
 
 
 # -- helpers ----------------------------------------------------------------------------------
+
+
+def _trusted_answer_set(data: str) -> AnswerSet:
+    """An answer set stored at finalisation, rebuilt without re-validation.
+
+    It was validated before it was stored, and SQLCipher authenticates every page, so bulk
+    reads (impact analysis over 100,000 screenings) skip pydantic's validation: about four
+    times faster. ``verify`` re-validates in full.
+    """
+    raw = json.loads(data)
+    return AnswerSet.model_construct(
+        form=raw["form"], form_version=raw["form_version"],
+        screening_date=date.fromisoformat(raw["screening_date"]), answers=raw["answers"],
+        evidence={k: EvidenceRecord.model_construct(
+            **{**v, "when": date.fromisoformat(v["when"]) if v.get("when") else None})
+            for k, v in raw.get("evidence", {}).items()})
 
 
 def _check_passphrase(passphrase: str) -> None:

@@ -205,3 +205,21 @@ def test_the_same_model_version_cannot_be_republished_differently(vault: Vault) 
         stored = conn.execute(text("SELECT canonical_json FROM scoring_models "
                                    "WHERE version='1.0.1'")).scalar()
     assert json.loads(stored)["version"] == "1.0.1"
+
+
+def test_bulk_answer_sets_equal_validated_ones(vault: Vault) -> None:
+    from riskscreen.forms.answers import AnswerSet
+
+    pat = vault.login("pat")
+    sid = _new(pat)
+    _fill(pat, sid)
+    pat.save_answer(sid, "missing_overnight", "yes",
+                    {"basis": "observed", "details": "seen", "when": "2025-01-02"})
+    pat.finalise(sid)
+    mary = vault.login("mary")
+    with mary.engine.connect() as conn:
+        stored = conn.execute(text("SELECT answer_set FROM assessments")).scalar_one()
+    [(got_id, _, fast)] = list(mary.finalised_answer_sets())
+    assert got_id == sid
+    assert fast == AnswerSet.model_validate_json(stored)
+    assert fast.evidence["missing_overnight"].when is not None

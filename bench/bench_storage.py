@@ -1,0 +1,224 @@
+"""Storage benchmarks: autosave latency (encrypted and plain), list paging, bulk load, size.
+
+``run(size, workdir)`` builds (once, then reuses) a demo database of ``size`` screenings in
+``workdir`` and a plain-SQLite copy of it made with ``sqlcipher_export``, then runs the same
+service code (:meth:`Session.save_answer`) against both, so the ratio measures encryption
+alone. Key derivation is set cheap here: it is paid once per sign-in, not per operation.
+
+    python -m bench --only storage --size 10000
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, event, select, text
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.pool import QueuePool
+
+from riskscreen.crypto.keys import KdfParams
+from riskscreen.forms.loader import load_form
+from riskscreen.services import ScreeningQuery, Session, Unlocker
+from riskscreen.services.demo import DEMO_ACCOUNTS, create_demo_database
+from riskscreen.services.session import _user_info
+from riskscreen.store.db import connect_raw
+from riskscreen.store.models import Screening, Status, User
+
+FAST = KdfParams(memory_cost=1024, iterations=1, lanes=1, salt=b"0" * 16)
+SAVES_PER_ROUND = 100
+ROUNDS = 3
+QUESTIONS = ("child_views", "child_wishes", "practitioner_analysis", "actions_taken",
+             "parent_carer_views", "online_grooming", "missing_overnight")
+
+
+def _login(db: Path, name: str) -> Session:
+    return Unlocker(db, auto_backups=False, sleep=lambda _: None).unlock(
+        name, DEMO_ACCOUNTS[name][1])
+
+
+def _build(size: int, workdir: Path) -> tuple[Path, Path]:
+    enc = workdir / f"storage-{size}.db"
+    plain = workdir / f"storage-{size}-plain.db"
+    if not enc.exists():
+        started = time.perf_counter()
+        create_demo_database(enc, size, kdf=FAST, seed=1).close()
+        print(f"  built the {size:,}-screening database in "
+              f"{time.perf_counter() - started:.0f} s", flush=True)
+    if not plain.exists():
+        with _login(enc, "admin") as admin:
+            key = admin._key
+        conn = connect_raw(enc, key)
+        try:
+            conn.execute(f"ATTACH DATABASE '{plain}' AS plaintext KEY ''")
+            conn.execute("SELECT sqlcipher_export('plaintext')")
+            conn.execute("DETACH DATABASE plaintext")
+        finally:
+            conn.close()
+    return enc, plain
+
+
+def _plain_session(plain: Path, enc_session: Session) -> Session:
+    """The same service code on an unencrypted copy with the same pragmas."""
+
+    def creator() -> Any:
+        conn = sqlite3.connect(str(plain), timeout=30, check_same_thread=False,
+                               isolation_level=None)
+        for pragma in ("temp_store = MEMORY", "foreign_keys = ON", "journal_mode = WAL",
+                       "synchronous = FULL"):
+            conn.execute(f"PRAGMA {pragma}")
+        return conn
+
+    engine = create_engine("sqlite://", creator=creator, poolclass=QueuePool)
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    with OrmSession(engine) as s:
+        user = s.scalar(select(User).where(User.name == enc_session.user.name))
+        assert user is not None
+        info = _user_info(user)
+    return Session(engine, b"\0" * 32, plain, enc_session.key_path, info)
+
+
+def _draft_of(session: Session) -> int:
+    with OrmSession(session.engine) as s:
+        sid = s.scalar(select(Screening.id).where(
+            Screening.practitioner_id == session.user.id, Screening.status == Status.DRAFT)
+            .order_by(Screening.id.desc()).limit(1))
+    if sid is None:
+        child = session.create_child("Bench Child", "2012-02-02")
+        sid = session.start_screening(child.id)
+    return sid
+
+
+def _save_times(session: Session, sid: int) -> list[float]:
+    form = load_form("cse-screening")
+    index = form.question_index()
+    values = {q: ("recent" if index[q].type.value == "time_window" else
+                  "yes" if index[q].type.value == "indicator" else None) for q in QUESTIONS}
+    times: list[float] = []
+    for n in range(SAVES_PER_ROUND):
+        qid = QUESTIONS[n % len(QUESTIONS)]
+        value = values[qid] or f"Benchmark note {n}: " + "words of a note " * (n % 20)
+        started = time.perf_counter()
+        session.save_answer(sid, qid, value)
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def _p99(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
+
+
+def _row(name: str, value: float, unit: str, target: str, ok: bool,
+         note: str = "") -> dict[str, Any]:
+    return {"name": name, "value": value, "unit": unit, "target": target, "ok": ok,
+            "note": note}
+
+
+def run(size: int, workdir: Path) -> list[dict[str, Any]]:
+    """Measure with a database of ``size`` screenings kept in ``workdir``."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    enc, plain = _build(size, workdir)
+    rows: list[dict[str, Any]] = []
+
+    pat = _login(enc, "pat")
+    plain_pat = _plain_session(plain, pat)
+    enc_sid, plain_sid = _draft_of(pat), _draft_of(plain_pat)
+    enc_times: list[float] = []
+    plain_times: list[float] = []
+    round_ratios: list[float] = []
+    for _ in range(ROUNDS):  # interleaved, so machine noise hits both alike
+        e = _save_times(pat, enc_sid)
+        p = _save_times(plain_pat, plain_sid)
+        enc_times += e
+        plain_times += p
+        round_ratios.append(statistics.median(e) / statistics.median(p))
+    plain_pat.close()
+    pat.close()
+    enc_median = statistics.median(enc_times) * 1000
+    enc_p99 = _p99(enc_times) * 1000
+    plain_median = statistics.median(plain_times) * 1000
+    ratio = statistics.median(round_ratios)
+    saves = f"{len(enc_times)} saves in {ROUNDS} rounds; fsync per commit (synchronous=FULL)"
+    rows.append(_row("answer save, encrypted (median)", enc_median, "ms", "< 5 ms",
+                     enc_median < 5, saves))
+    rows.append(_row("answer save, encrypted (p99)", enc_p99, "ms", "< 20 ms", enc_p99 < 20))
+    rows.append(_row("answer save, plain SQLite (median)", plain_median, "ms", "reference",
+                     True, "same service code on a sqlcipher_export copy"))
+    rows.append(_row("answer save, plain SQLite (p99)", _p99(plain_times) * 1000, "ms",
+                     "reference", True))
+    rows.append(_row("answer save, encrypted / plain", ratio, "x", "< 1.3x", ratio < 1.3,
+                     "median of per-round ratios"))
+
+    with _login(enc, "manager") as manager:
+        for label, query in (("newest 200", ScreeningQuery(limit=200)),
+                             ("newest 200, drafts first",
+                              ScreeningQuery(limit=200, drafts_first=True)),
+                             ("level filter + name search",
+                              ScreeningQuery(limit=200, level="high", search="son"))):
+            timings = []
+            for _ in range(5):
+                started = time.perf_counter()
+                page = manager.list_screenings(query)
+                timings.append(time.perf_counter() - started)
+            value = statistics.median(timings) * 1000
+            rows.append(_row(f"list {label}", value, "ms", "< 300 ms", value < 300,
+                             f"{len(page.items)} rows of {page.total:,} (with the count)"))
+
+        load_times = []
+        count = 0
+        for _ in range(3):
+            started = time.perf_counter()
+            answer_sets = list(manager.finalised_answer_sets())
+            load_times.append(time.perf_counter() - started)
+            count = len(answer_sets)
+        load = statistics.median(load_times)
+        rows.append(_row("decrypt + load all finalised answer sets", load, "s",
+                         f"< {5 * size / 100_000:.3g} s", load < 5 * size / 100_000,
+                         f"{count:,} answer sets (target scaled from 5 s for 100,000)"))
+
+        from riskscreen.scoring.engine import compile_model
+
+        by_model: dict[str, Any] = {}
+        started = time.perf_counter()
+        for _, sha, answer_set in manager.finalised_answer_sets():
+            compiled = by_model.get(sha)
+            if compiled is None:
+                form = manager.form(answer_set.form, answer_set.form_version)
+                compiled = by_model[sha] = compile_model(form, manager.stored_model(sha))
+            compiled.rank(answer_set)
+        rescore = time.perf_counter() - started
+        rows.append(_row("decrypt + load + re-score all (impact path)", rescore, "s",
+                         f"< {5 * size / 100_000:.3g} s", rescore < 5 * size / 100_000,
+                         "level and points with the engine's lean rank path"))
+
+        with manager.engine.connect() as conn:
+            answers = conn.execute(text("SELECT count(*) FROM answers")).scalar()
+            audit = conn.execute(text("SELECT count(*) FROM audit_log")).scalar()
+    size_mb = sum(p.stat().st_size for p in enc.parent.glob(enc.name + "*")
+                  if p.suffix != ".json") / 1e6
+    plain_mb = plain.stat().st_size / 1e6
+    rows.append(_row("database size, encrypted", size_mb, "MB", "reported", True,
+                     f"{size:,} screenings, {answers:,} answers, {audit:,} audit entries; "
+                     f"plain copy {plain_mb:.1f} MB"))
+    with contextlib.suppress(OSError):
+        os.sync()
+    return rows
+
+
+if __name__ == "__main__":  # pragma: no cover
+    import sys
+
+    for r in run(int(sys.argv[1]) if len(sys.argv) > 1 else 2000,
+                 Path(__file__).resolve().parent / "data" / "storage"):
+        print(f"{r['name']}: {r['value']:.4g} {r['unit']} (target {r['target']}) "
+              f"{'ok' if r['ok'] else 'MISSED'}  {r['note']}")
