@@ -94,8 +94,9 @@ class AnswerEditor(QWidget):
         """Emit any typing still waiting for its pause."""
 
     def focus_target(self) -> QWidget:
-        """The widget that takes focus for this question."""
-        return self
+        """The widget that takes focus for this question (the inner field if there is one)."""
+        proxy = self.focusProxy()
+        return proxy if proxy is not None else self
 
 
 class ChoiceButtons(AnswerEditor):

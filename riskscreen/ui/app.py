@@ -1,0 +1,151 @@
+"""Starting the desktop application: ``riskscreen`` with no subcommand calls :func:`run`.
+
+Sets the names QSettings uses, high-DPI rounding, the style sheet and fonts, and an exception
+hook that writes a log without personal data and tells the user, in plain words, where it is.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import logging.handlers
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+
+from platformdirs import user_log_dir
+from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtGui import QFontDatabase, QGuiApplication, QIcon, QPixmap
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+
+from riskscreen import __version__
+from riskscreen.definitions import data_file
+
+__all__ = ["APP_NAME", "ORGANISATION", "apply_style", "configure_application", "log_path",
+           "run"]
+
+APP_NAME = "RiskScreen"
+ORGANISATION = "RiskScreen"
+
+log = logging.getLogger("riskscreen")
+
+
+def log_path() -> Path:
+    """Where the application log is written (the user's log folder)."""
+    return Path(user_log_dir("riskscreen", appauthor=False)) / "riskscreen.log"
+
+
+def _setup_logging() -> Path:
+    path = log_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler: logging.Handler = logging.handlers.RotatingFileHandler(
+            path, maxBytes=1_000_000, backupCount=3, encoding="utf-8")
+    except OSError:
+        handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger("riskscreen")
+    if not any(getattr(h, "baseFilename", None) == str(path) for h in root.handlers):
+        root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    return path
+
+
+def describe_exception(exc_type: type[BaseException], tb: TracebackType | None) -> str:
+    """The exception's type and where it happened, without its message.
+
+    Messages and local values can hold a child's name or an answer, so only the type and the
+    code locations (file, line, function) are logged.
+    """
+    frames = traceback.extract_tb(tb)
+    where = "\n".join(f"  {Path(f.filename).name}:{f.lineno} in {f.name}" for f in frames)
+    return f"{exc_type.__module__}.{exc_type.__qualname__}\n{where}"
+
+
+_showing = False
+
+
+def _exception_hook(exc_type: type[BaseException], exc: BaseException,
+                    tb: TracebackType | None) -> None:
+    global _showing
+    log.error("unexpected error (version %s):\n%s", __version__, describe_exception(exc_type, tb))
+    app = QApplication.instance()
+    if app is None or _showing:
+        return
+    _showing = True
+    try:
+        QMessageBox.critical(
+            None, "Something went wrong",
+            "RiskScreen ran into a problem it did not expect. Answers already shown as saved "
+            "are safe in the database.\n\nA note of what went wrong, without any personal "
+            f"information, was written to:\n{log_path()}\n\nPlease send that file to your "
+            "system administrator. You can carry on working; if something looks wrong, "
+            "close RiskScreen and open it again.")
+    finally:
+        _showing = False
+
+
+def install_exception_hook() -> None:
+    """Log unexpected exceptions without personal data and tell the user where the log is."""
+    sys.excepthook = _exception_hook
+
+
+def _load_fonts() -> None:
+    """Register the shipped DejaVu fonts, so text renders the same on every machine."""
+    folder = data_file("resources", "fonts")
+    for name in ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf"):
+        node = folder / name
+        if node.is_file():
+            QFontDatabase.addApplicationFontFromData(node.read_bytes())
+
+
+def apply_style(app: QApplication) -> None:
+    """The application's style sheet (``resources/styles/app.qss``) and icon."""
+    node = data_file("resources", "styles", "app.qss")
+    if node.is_file():
+        app.setStyleSheet(node.read_text(encoding="utf-8"))
+    icon = data_file("resources", "icons", "app.png")
+    if icon.is_file():
+        pixmap = QPixmap()
+        if pixmap.loadFromData(icon.read_bytes()):
+            app.setWindowIcon(QIcon(pixmap))
+
+
+def configure_application() -> None:
+    """Names and high-DPI policy; call before the QApplication is created."""
+    QCoreApplication.setOrganizationName(ORGANISATION)
+    QCoreApplication.setApplicationName(APP_NAME)
+    QCoreApplication.setApplicationVersion(__version__)
+    QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
+        Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
+
+
+def _parse(argv: Sequence[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="riskscreen", add_help=False)
+    parser.add_argument("--db", type=Path, default=None,
+                        help="the database file (default: in your user data folder)")
+    args, _ = parser.parse_known_args(list(argv))
+    return args
+
+
+def run(argv: Sequence[str]) -> int:
+    """Start the application; returns the exit code."""
+    args = _parse(argv)
+    _setup_logging()
+    configure_application()
+    app = QApplication.instance() or QApplication([sys.argv[0], *argv])
+    assert isinstance(app, QApplication)
+    _load_fonts()
+    apply_style(app)
+    install_exception_hook()
+
+    from riskscreen.ui.controller import AppController
+
+    controller = AppController(db_path=args.db)
+    controller.start()
+    window: QWidget = controller.window
+    window.show()
+    log.info("started version %s", __version__)
+    return app.exec()

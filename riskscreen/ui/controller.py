@@ -1,0 +1,706 @@
+"""The application controller: holds the signed-in session and wires the views to it.
+
+Views lay out widgets and emit facts; this controller calls the services and tells the views
+what to show. No widget ever holds a database session. Every service error is shown in plain
+words (:data:`riskscreen.services.USER_ERRORS`); anything unexpected goes to the exception
+hook, which logs it without personal data.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from PySide6.QtCore import QObject, QSettings, Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+from PySide6.QtWidgets import QDialog, QFileDialog, QInputDialog, QMessageBox
+
+from riskscreen.crypto.keys import KdfParams
+from riskscreen.forms.conditions import is_answered
+from riskscreen.forms.model import NOT_KNOWN, FormDefinition
+from riskscreen.scoring.assessment import Assessment
+from riskscreen.services import (
+    USER_ERRORS,
+    IncompleteScreening,
+    OverrideRequest,
+    ScreeningDetail,
+    ScreeningQuery,
+    Session,
+    Unlocker,
+    create_database,
+    default_db_path,
+)
+from riskscreen.summary import ReferralSummary, render_pdf, render_pdf_bytes
+from riskscreen.ui.adapters import level_styles, referral_reference, referral_summary
+from riskscreen.ui.finalise import FinaliseView
+from riskscreen.ui.history import HistoryView
+from riskscreen.ui.home import HomeView, LevelStyle, ScreeningListModel
+from riskscreen.ui.live_score import LiveScore
+from riskscreen.ui.main_window import IdleWatcher, MainWindow
+from riskscreen.ui.new_screening import NewScreeningView
+from riskscreen.ui.referral import ReferralView, pdf_pages, print_images
+from riskscreen.ui.screening import ScreeningView
+from riskscreen.ui.setup import SetupView
+from riskscreen.ui.unlock import UnlockView
+from riskscreen.ui.worker import run_in_background
+
+__all__ = ["DEFAULT_IDLE_MINUTES", "AppController", "OpenScreening"]
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+DEFAULT_IDLE_MINUTES = 5.0
+
+
+class OpenScreening:
+    """The screening on screen: its detail, form, view and live score."""
+
+    def __init__(self, detail: ScreeningDetail, form: FormDefinition, view: ScreeningView,
+                 live: LiveScore | None) -> None:
+        self.detail = detail
+        self.form = form
+        self.view = view
+        self.live = live
+
+    @property
+    def id(self) -> int:
+        """The screening's number."""
+        return self.detail.row.id
+
+
+class AppController(QObject):
+    """Everything the practitioner does, from unlock to printed referral."""
+
+    def __init__(self, db_path: Path | None = None, *, settings: QSettings | None = None,
+                 kdf: KdfParams | None = None,
+                 sleep: Callable[[float], None] | None = None,
+                 auto_backups: bool = True) -> None:
+        super().__init__()
+        self.db_path = (db_path or default_db_path()).expanduser()
+        self.settings = settings or QSettings()
+        self._kdf = kdf
+        self._sleep = sleep
+        self._auto_backups = auto_backups
+        self.session: Session | None = None
+        self.locked_by: str | None = None
+        self.current: OpenScreening | None = None
+        self.summary: ReferralSummary | None = None
+        self.levels: dict[str, LevelStyle] = {}
+        self.level_order: list[str] = []
+        self.list_model: ScreeningListModel | None = None
+        self._unlocker: Unlocker | None = None
+
+        self.window = MainWindow(self.settings)
+        self.unlock_view = UnlockView()
+        self.home_view = HomeView()
+        self.new_view = NewScreeningView()
+        self.finalise_view = FinaliseView()
+        self.referral_view = ReferralView()
+        self.history_view = HistoryView()
+        self.setup_view: SetupView | None = None
+        minutes = self.settings.value("security/idle_lock_minutes", DEFAULT_IDLE_MINUTES)
+        try:
+            idle_minutes = float(minutes)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            idle_minutes = DEFAULT_IDLE_MINUTES
+        self.idle = IdleWatcher(idle_minutes, self)
+        self.idle.stop()
+        self._wire()
+
+    # -- wiring --------------------------------------------------------------------------------
+
+    def _wire(self) -> None:
+        w = self.window
+        w.lock_action.triggered.connect(self.lock)
+        w.new_action.triggered.connect(self._on_home_new_requested)
+        w.home_action.triggered.connect(self._on_back_to_list)
+        w.idle_action.triggered.connect(self._on_idle_action_triggered)
+        w.log_action.triggered.connect(self._on_log_action_triggered)
+        w.about_action.triggered.connect(self._on_about_action_triggered)
+        w.closing.connect(self._on_window_closing)
+        self.idle.idle.connect(self._on_idle_idle)
+        self.unlock_view.unlock_requested.connect(self._on_unlock_view_unlock_requested)
+        self.home_view.new_requested.connect(self._on_home_new_requested)
+        self.home_view.open_requested.connect(self.open_screening)
+        self.home_view.history_requested.connect(self.show_history)
+        self.home_view.query_changed.connect(self._on_home_query_changed)
+        self.new_view.search_changed.connect(self._on_new_search_changed)
+        self.new_view.duplicate_check_requested.connect(self._on_new_duplicate_check_requested)
+        self.new_view.child_chosen.connect(self.start_screening)
+        self.new_view.create_requested.connect(self._on_new_create_requested)
+        self.new_view.cancelled.connect(self._on_back_to_list)
+        self.finalise_view.finalise_requested.connect(self._on_finalise_finalise_requested)
+        self.finalise_view.question_requested.connect(self._on_finalise_question_requested)
+        self.finalise_view.back_requested.connect(self._on_finalise_back_requested)
+        self.referral_view.print_requested.connect(self._on_referral_print_requested)
+        self.referral_view.save_requested.connect(self._on_referral_save_requested)
+        self.referral_view.back_requested.connect(self._on_finalise_back_requested)
+        self.history_view.back_requested.connect(self._on_back_to_list)
+        self.history_view.open_requested.connect(self.open_screening)
+        self.history_view.new_requested.connect(self.start_screening)
+
+    def _call(self, fn: Callable[[], T], show: Callable[[str], None] | None = None) -> T | None:
+        """Run a service call; show a user error in plain words and return None."""
+        try:
+            return fn()
+        except USER_ERRORS as error:
+            (show or self.window.show_message)(str(error))
+            return None
+
+    def _done(self, fn: Callable[[], None], show: Callable[[str], None] | None = None) -> bool:
+        """Run a service call that returns nothing; True if it worked."""
+        try:
+            fn()
+        except USER_ERRORS as error:
+            (show or self.window.show_message)(str(error))
+            return False
+        return True
+
+    # -- start, set-up, unlock, lock -----------------------------------------------------------
+
+    def start(self) -> None:
+        """First start: the set-up assistant; afterwards: the unlock screen."""
+        if self.db_path.exists():
+            self.show_unlock()
+        else:
+            self.show_setup()
+
+    def show_setup(self) -> None:
+        """The set-up assistant."""
+        self.setup_view = SetupView(self.db_path)
+        self.setup_view.create_requested.connect(self._on_setup_create_requested)
+        self.setup_view.finished.connect(self._on_setup_finished)
+        self.window.show_page(self.setup_view)
+
+    def _on_setup_create_requested(self) -> None:
+        view = self.setup_view
+        assert view is not None
+        admin = (view.admin.name.text().strip(), view.admin.passphrase.text(),
+                 view.admin.display_name.text().strip())
+        practitioner = None
+        if view.make_practitioner.isChecked():
+            practitioner = (view.practitioner.name.text().strip(),
+                            view.practitioner.passphrase.text(),
+                            view.practitioner.display_name.text().strip())
+        db_path, kdf = self.db_path, self._kdf
+
+        def work() -> str:
+            session, recovery = create_database(db_path, admin[0], admin[1],
+                                                display_name=admin[2], kdf=kdf)
+            try:
+                if practitioner is not None:
+                    session.create_user(practitioner[0], "practitioner", practitioner[1],
+                                        display_name=practitioner[2])
+            finally:
+                session.close()
+            return recovery
+
+        view.set_busy(True)
+        run_in_background(work, self._on_setup_created, self._on_setup_failed)
+
+    def _on_setup_created(self, recovery: object) -> None:
+        assert self.setup_view is not None
+        self.setup_view.set_busy(False)
+        self.setup_view.show_recovery_key(str(recovery))
+
+    def _on_setup_failed(self, error: BaseException) -> None:
+        assert self.setup_view is not None
+        self.setup_view.set_busy(False)
+        if isinstance(error, USER_ERRORS):
+            self.setup_view.show_error(str(error))
+        else:
+            log.error("set-up failed (%s)", type(error).__name__)
+            self.setup_view.show_error("The database could not be created. Check that the "
+                                       "folder can be written to, then try again.")
+
+    def _on_setup_finished(self) -> None:
+        view = self.setup_view
+        assert view is not None
+        name = (view.practitioner.name.text().strip() if view.make_practitioner.isChecked()
+                else view.admin.name.text().strip())
+        view.forget_recovery_key()
+        self.setup_view = None
+        self.show_unlock()
+        self.unlock_view.name.setText(name)
+        self.unlock_view.passphrase.setFocus()
+        view.deleteLater()
+
+    def show_unlock(self) -> None:
+        """The unlock screen (no child's data is visible on it)."""
+        self.unlock_view.set_locked(self.locked_by)
+        self.window.set_signed_in(False)
+        self.window.show_page(self.unlock_view)
+
+    def _on_unlock_view_unlock_requested(self, name: str, passphrase: str) -> None:
+        if self._unlocker is None or self._unlocker.db_path != self.db_path.resolve():
+            kwargs: dict[str, Any] = {"auto_backups": self._auto_backups}
+            if self._sleep is not None:
+                kwargs["sleep"] = self._sleep
+            self._unlocker = Unlocker(self.db_path, **kwargs)
+        unlocker = self._unlocker
+        self.unlock_view.set_busy(True)
+        run_in_background(lambda: unlocker.unlock(name, passphrase), self._on_unlocked,
+                          self._on_unlock_failed)
+
+    def _on_unlock_failed(self, error: BaseException) -> None:
+        self.unlock_view.set_busy(False)
+        if isinstance(error, USER_ERRORS):
+            self.unlock_view.show_error(str(error))
+        else:
+            log.error("unlock failed (%s)", type(error).__name__)
+            self.unlock_view.show_error("RiskScreen could not open the database. Ask your "
+                                        "administrator for help.")
+
+    def _on_unlocked(self, session: object) -> None:
+        assert isinstance(session, Session)
+        self.unlock_view.set_busy(False)
+        self.unlock_view.passphrase.clear()
+        resumed = self.locked_by is not None and session.user.name == self.locked_by
+        self.session = session
+        self.locked_by = None
+        self.window.set_signed_in(True)
+        self.window.hide_message()
+        self.idle.restart()
+        if session.user.role == "administrator":
+            self.window.show_message(
+                "You are signed in as an administrator. For privacy, administrators cannot see "
+                "screenings; sign in with a practitioner or manager account to complete one.")
+        self.levels, self.level_order = self._call(lambda: level_styles(session)) or ({}, [])
+        if resumed and self.current is not None:
+            self.window.show_page(self.current.view)
+            return
+        self._close_screening()
+        self.show_home()
+
+    def lock(self) -> None:
+        """Save what is being typed, forget the key, and show the unlock screen.
+
+        The open screening's widgets stay as they are (hidden), so nothing typed is lost; the
+        same account carries on after unlocking.
+        """
+        if self.session is None:
+            return
+        if self.current is not None:
+            self.current.view.questionnaire.flush()
+        self.locked_by = self.session.user.name
+        self.session.close()
+        self.session = None
+        self.idle.stop()
+        self.show_unlock()
+
+    def _on_idle_idle(self) -> None:
+        log.info("locking after idle time")
+        self.lock()
+
+    def _on_idle_action_triggered(self) -> None:
+        minutes, ok = QInputDialog.getInt(
+            self.window, "Lock automatically",
+            "Lock RiskScreen after this many minutes without use (0 = never):",
+            int(self.idle.minutes), 0, 120)
+        if ok:
+            self.settings.setValue("security/idle_lock_minutes", minutes)
+            self.idle.set_minutes(minutes)
+            if self.session is None:
+                self.idle.stop()
+
+    def _on_log_action_triggered(self) -> None:
+        from riskscreen.ui.app import log_path
+
+        QMessageBox.information(self.window, "Problem log",
+                                "If something goes wrong, a note without any personal "
+                                f"information is written to:\n{log_path()}")
+
+    def _on_about_action_triggered(self) -> None:
+        from riskscreen import __version__
+
+        QMessageBox.about(self.window, "About RiskScreen",
+                          f"RiskScreen {__version__}\nChild sexual exploitation risk "
+                          "screening for every agency. It supports professional judgement "
+                          "and local safeguarding procedures; it never replaces them.")
+
+    def _on_window_closing(self) -> None:
+        if self.current is not None:
+            self.current.view.questionnaire.flush()
+            self._save_splitters()
+        if self.session is not None:
+            self.session.close()
+            self.session = None
+
+    # -- home ----------------------------------------------------------------------------------
+
+    def show_home(self) -> None:
+        """The list of screenings."""
+        session = self.session
+        if session is None:
+            return
+        if session.user.role == "administrator":
+            self.window.show_page(self.home_view)
+            self.home_view.table.setModel(None)
+            return
+        self.list_model = ScreeningListModel(self._fetch_page, self.levels, self.home_view)
+        self.home_view.greeting.setText(
+            f"Signed in as {session.user.display_name or session.user.name}")
+        self._call(lambda: self.list_model.set_query(self.home_view.current_query())
+                   if self.list_model else None)
+        self.home_view.set_model(self.list_model)
+        self.window.show_page(self.home_view)
+
+    def _fetch_page(self, query: ScreeningQuery) -> Any:
+        from riskscreen.services.types import Page
+
+        if self.session is None:
+            return Page([], 0, 0)
+        return self.session.list_screenings(query)
+
+    def _on_home_query_changed(self, query: object) -> None:
+        if self.list_model is not None and isinstance(query, ScreeningQuery):
+            model = self.list_model
+            self._call(lambda: model.set_query(query))
+
+    def _on_back_to_list(self) -> None:
+        if self.session is None:
+            return
+        self._close_screening()
+        self.show_home()
+
+    # -- new screening -------------------------------------------------------------------------
+
+    def _on_home_new_requested(self) -> None:
+        if self.session is None:
+            return
+        self.new_view.reset()
+        self.window.show_page(self.new_view)
+
+    def _on_new_search_changed(self, text: str) -> None:
+        session = self.session
+        if session is None:
+            return
+        if not text:
+            self.new_view.show_results([])
+            return
+        found = self._call(lambda: session.search_children(text), self.new_view.show_error)
+        if found is not None:
+            self.new_view.show_results(found)
+
+    def _on_new_duplicate_check_requested(self, name: str) -> None:
+        session = self.session
+        if session is None:
+            return
+        # Look for records sharing any word of the name (first name or family name).
+        found: dict[int, Any] = {}
+        for word in {w for w in name.split() if len(w) >= 2}:
+            for child in self._call(_searcher(session, word)) or []:
+                found[child.id] = child
+        self.new_view.show_duplicates(list(found.values()))
+
+    def _on_new_create_requested(self, name: str, dob: object, reference: str) -> None:
+        session = self.session
+        if session is None:
+            return
+        identifiers = {"reference": reference} if reference else {}
+        birth = dob if isinstance(dob, date) else None
+        child = self._call(lambda: session.create_child(name, birth, identifiers),
+                           self.new_view.show_error)
+        if child is not None:
+            self.start_screening(child.id)
+
+    def start_screening(self, child_id: int) -> None:
+        """A new draft for a child, opened at once."""
+        session = self.session
+        if session is None:
+            return
+        screening_id = self._call(lambda: session.start_screening(child_id))
+        if screening_id is not None:
+            self.open_screening(screening_id)
+
+    # -- a screening ---------------------------------------------------------------------------
+
+    def open_screening(self, screening_id: int) -> None:
+        """Open a screening: editable if it is a draft of this user, read-only otherwise."""
+        session = self.session
+        if session is None:
+            return
+        detail = self._call(lambda: session.open_screening(screening_id))
+        if detail is None:
+            return
+        form = self._call(lambda: session.form(detail.form_id, detail.form_version))
+        if form is None:
+            return
+        self._close_screening()
+        screening_date = date.fromisoformat(detail.row.screening_date[:10])
+        view = ScreeningView(form, screening_date)
+        view.questionnaire.set_answers(
+            {qid: a.value for qid, a in detail.answers.items()},
+            {qid: a.evidence for qid, a in detail.answers.items() if a.evidence})
+        live: LiveScore | None = None
+        if detail.assessment is not None:
+            view.score.show_assessment(detail.assessment)
+        else:
+            model = self._call(lambda: session.stored_model(detail.model_sha256))
+            live = LiveScore(view.questionnaire, view.score, model, screening_date, None, view)
+        self.current = OpenScreening(detail, form, view, live)
+        self._describe(detail)
+        view.set_editable(detail.editable, detail.row.status == "final")
+        view.questionnaire.answer_changed.connect(self._on_questionnaire_answer_changed)
+        view.questionnaire.evidence_changed.connect(self._on_questionnaire_evidence_changed)
+        view.back_requested.connect(self._on_back_to_list)
+        view.finalise_requested.connect(self._on_screening_finalise_requested)
+        view.amend_requested.connect(self._on_screening_amend_requested)
+        view.referral_requested.connect(self.show_referral)
+        view.history_requested.connect(self._on_screening_history_requested)
+        self.window.restore_splitter(view.splitter)
+        self.window.restore_splitter(view.questionnaire.splitter)
+        collapsed = self.settings.value("score/collapsed", False)
+        view.score.set_collapsed(collapsed in (True, "true"))
+        view.score.collapsed_changed.connect(self._on_score_collapsed_changed)
+        self.window.show_page(view)
+        if detail.editable and detail.answers:
+            last = max(a.saved_at for a in detail.answers.values())
+            view.save_status.setText(f"All answers saved (last at {_clock(last)})")
+
+    def _describe(self, detail: ScreeningDetail) -> None:
+        assert self.current is not None
+        view = self.current.view
+        row = detail.row
+        when = date.fromisoformat(row.screening_date[:10]).strftime("%d/%m/%Y")
+        view.heading.setText(f"{row.child_name} — screening of {when}")
+        if row.status == "final":
+            state = "Finalised: this screening can no longer be changed. Use “Amend” to " \
+                    "correct it; the original is kept."
+        elif not detail.editable:
+            state = f"Draft by {row.practitioner}: only they can change it."
+        else:
+            state = "Draft: every answer is saved as you give it."
+        if detail.amendment_reason:
+            state += f" This is an amendment of screening #{row.amendment_of}."
+        view.state.setText(state)
+
+    def _close_screening(self) -> None:
+        if self.current is None:
+            return
+        self.current.view.questionnaire.flush()
+        self._save_splitters()
+        view = self.current.view
+        self.current = None
+        self.summary = None
+        self.window.stack.removeWidget(view)
+        view.deleteLater()
+
+    def _save_splitters(self) -> None:
+        if self.current is not None:
+            self.window.save_splitter(self.current.view.splitter)
+            self.window.save_splitter(self.current.view.questionnaire.splitter)
+
+    def _on_score_collapsed_changed(self, collapsed: bool) -> None:
+        self.settings.setValue("score/collapsed", collapsed)
+
+    def _save(self, question_id: str) -> None:
+        current, session = self.current, self.session
+        if current is None or session is None or not current.detail.editable:
+            return
+        questionnaire = current.view.questionnaire
+        value = questionnaire.answers().get(question_id)
+        evidence = questionnaire.evidence().get(question_id) if value is not None else None
+        status = current.view.save_status
+
+        def show(message: str) -> None:
+            status.setText(f"⚠ Not saved: {message}")
+            self.window.show_message(f"An answer could not be saved: {message}")
+
+        if self._done(lambda: session.save_answer(current.id, question_id, value, evidence),
+                      show):
+            status.setText(f"Saved at {datetime.now().strftime('%H:%M:%S')}")
+
+    def _on_questionnaire_answer_changed(self, question_id: str, value: object) -> None:
+        self._save(question_id)
+
+    def _on_questionnaire_evidence_changed(self, question_id: str, record: object) -> None:
+        if self.current is not None and question_id in self.current.view.questionnaire.answers():
+            self._save(question_id)
+
+    def _on_screening_history_requested(self) -> None:
+        if self.current is not None:
+            self.show_history(self.current.detail.row.child_id)
+
+    # -- finalise and amend --------------------------------------------------------------------
+
+    def _on_screening_finalise_requested(self) -> None:
+        current = self.current
+        if current is None:
+            return
+        questionnaire = current.view.questionnaire
+        questionnaire.flush()
+        form = current.form
+        answers = questionnaire.answers()
+        visible = questionnaire.visible_ids()
+        missing = [(qid, form.question(qid).text) for qid in questionnaire.missing_required()]
+        assessment: Assessment | None = current.live.rescore() if current.live else None
+        unknown_ids = [q.id for q in form.questions()
+                       if q.id in visible and answers.get(q.id) == NOT_KNOWN]
+        if assessment is not None:
+            unknown_ids += [qid for qid in assessment.not_known if qid not in unknown_ids
+                            and not is_answered(answers.get(qid))]
+        index = form.question_index()
+        not_known = [(qid, index[qid].text if qid in index else qid) for qid in unknown_ids]
+        self.finalise_view.show_review(assessment, missing, not_known)
+        self.window.show_page(self.finalise_view)
+
+    def _on_finalise_question_requested(self, question_id: str) -> None:
+        if self.current is not None:
+            self.window.show_page(self.current.view)
+            self.current.view.questionnaire.show_question(question_id)
+
+    def _on_finalise_back_requested(self) -> None:
+        if self.current is not None:
+            self.window.show_page(self.current.view)
+
+    def _on_finalise_finalise_requested(self, override: object) -> None:
+        current, session = self.current, self.session
+        if current is None or session is None:
+            return
+        request = override if isinstance(override, OverrideRequest) else None
+        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            session.finalise(current.id, request)
+        except IncompleteScreening as error:
+            self.finalise_view.show_error(str(error))
+            return
+        except USER_ERRORS as error:
+            self.finalise_view.show_error(str(error))
+            return
+        finally:
+            QGuiApplication.restoreOverrideCursor()
+        log.info("screening finalised")
+        self.open_screening(current.id)
+
+    def _on_screening_amend_requested(self) -> None:
+        current, session = self.current, self.session
+        if current is None or session is None:
+            return
+        reason, ok = QInputDialog.getMultiLineText(
+            self.window, "Amend the screening",
+            "Say in a sentence why the screening is being amended. The original is kept "
+            "unchanged; the amendment starts as a draft with the same answers.")
+        if not ok:
+            return
+        new_id = self._call(lambda: session.amend(current.id, reason))
+        if new_id is not None:
+            self.open_screening(new_id)
+
+    # -- referral ------------------------------------------------------------------------------
+
+    def show_referral(self) -> None:
+        """Preview the referral summary of the finalised screening (rendered off-thread)."""
+        current, session = self.current, self.session
+        if current is None or session is None:
+            return
+        summary = self._call(lambda: referral_summary(session, current.detail, current.form))
+        if summary is None:
+            return
+        self.summary = summary
+        view = self.referral_view
+        view.show_error("")
+        view.show_pages([], "")
+        view.set_busy("Preparing the referral summary…")
+        self.window.show_page(view)
+
+        def work() -> list[Any]:
+            return pdf_pages(render_pdf_bytes(summary))
+
+        run_in_background(work, self._on_referral_rendered, self._on_referral_failed)
+
+    def _on_referral_rendered(self, images: object) -> None:
+        assert isinstance(images, list)
+        summary = self.summary
+        count = len(images)
+        where = summary.route.destination.name if summary is not None else ""
+        self.referral_view.show_pages(
+            images, f"{count} page{'s' if count != 1 else ''}. Send to: {where}.")
+
+    def _on_referral_failed(self, error: BaseException) -> None:
+        log.error("referral rendering failed (%s)", type(error).__name__)
+        self.referral_view.show_pages([], "")
+        self.referral_view.show_error("The referral summary could not be prepared. Please "
+                                      "tell your administrator; the screening itself is safe.")
+
+    def _on_referral_print_requested(self) -> None:
+        current, session = self.current, self.session
+        images = self.referral_view.images
+        if current is None or session is None or not images:
+            return
+        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        printer.setDocName(referral_reference(current.detail))
+        dialog = QPrintDialog(printer, self.window)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return
+        try:
+            print_images(printer, images)
+        except OSError:
+            self.referral_view.show_error("The printer could not be started. Check it is "
+                                          "switched on and connected, then try again.")
+            return
+        if self._done(lambda: session.record_export(current.id, "print"),
+                      self.referral_view.show_error):
+            self.referral_view.status.setText("Sent to the printer. This has been recorded.")
+
+    def _on_referral_save_requested(self) -> None:
+        current, session, summary = self.current, self.session, self.summary
+        if current is None or session is None or summary is None:
+            return
+        problem = self.referral_view.password_problem()
+        if problem:
+            self.referral_view.show_error(problem)
+            return
+        self.referral_view.show_error("")
+        suggested = str(Path.home() / f"{referral_reference(current.detail)}.pdf")
+        path, _ = QFileDialog.getSaveFileName(self.window, "Save the referral summary",
+                                              suggested, "PDF files (*.pdf)")
+        if not path:
+            return
+        password = self.referral_view.chosen_password()
+        try:
+            render_pdf(summary, path, password=password)
+        except OSError:
+            self.referral_view.show_error("The PDF could not be saved there. Choose a folder "
+                                          "you can write to.")
+            return
+        kind = "pdf_password" if password else "pdf"
+        if self._done(lambda: session.record_export(current.id, kind),
+                      self.referral_view.show_error):
+            protected = " with a password" if password else ""
+            self.referral_view.status.setText(f"Saved{protected} to {path}. This has been "
+                                              "recorded.")
+
+    # -- history -------------------------------------------------------------------------------
+
+    def show_history(self, child_id: int) -> None:
+        """A child's screenings and their levels over time."""
+        session = self.session
+        if session is None:
+            return
+        record = self._call(lambda: session.get_child(child_id))
+        if record is None:
+            return
+        self._close_screening()
+        self.history_view.show_record(record, self.levels, self.level_order)
+        self.window.show_page(self.history_view)
+
+
+def _clock(iso: str) -> str:
+    """``HH:MM:SS`` in local time of a stored UTC timestamp."""
+    try:
+        stamp = datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    if stamp.tzinfo is not None:
+        stamp = stamp.astimezone()
+    return stamp.strftime("%H:%M:%S")
+
+
+def _searcher(session: Session, word: str) -> Callable[[], list[Any]]:
+    """A search for child records containing one word of a name."""
+    return lambda: list(session.search_children(word))

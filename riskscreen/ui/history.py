@@ -1,0 +1,182 @@
+"""A child's history: their screenings over time, so the trajectory is visible."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date
+
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from riskscreen.services.types import ChildRecord, ScreeningRow
+from riskscreen.ui.home import STATUS_LABELS, LevelStyle
+
+__all__ = ["HistoryView", "LevelChart"]
+
+
+def _date(iso: str) -> date | None:
+    try:
+        return date.fromisoformat(iso[:10])
+    except ValueError:
+        return None
+
+
+class LevelChart(QWidget):
+    """Levels of finalised screenings over time; each level's word labels its row."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setMinimumHeight(180)
+        self.setAccessibleName("Levels over time")
+        self.levels: list[tuple[str, LevelStyle]] = []
+        self.points: list[tuple[date, str]] = []
+
+    def set_data(self, levels: list[tuple[str, LevelStyle]], points: list[tuple[date, str]]
+                 ) -> None:
+        """Levels lowest first, and (screening date, level id) of each finalised screening."""
+        self.levels = levels
+        self.points = sorted(points)
+        description = "; ".join(
+            f"{d.strftime('%d/%m/%Y')}: {dict(levels)[lv].name if lv in dict(levels) else lv}"
+            for d, lv in self.points)
+        self.setAccessibleDescription(description or "No finalised screening yet")
+        self.update()
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        """A short, wide chart."""
+        return QSize(600, 200)
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt's name
+        """Axis labels in words, a line through the levels, a dot per screening."""
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        metrics = painter.fontMetrics()
+        left = max((metrics.horizontalAdvance(s.name) for _, s in self.levels), default=40) + 16
+        rect = QRectF(left, 10, max(10, self.width() - left - 30),
+                      max(10, self.height() - 40))
+        rows = max(1, len(self.levels) - 1)
+        y_of = {lv: rect.bottom() - i * rect.height() / rows
+                for i, (lv, _) in enumerate(self.levels)}
+        painter.setPen(QPen(QColor("#999999"), 1, Qt.PenStyle.DotLine))
+        for lv, _ in self.levels:
+            y = y_of[lv]
+            painter.drawLine(QPointF(rect.left(), y), QPointF(rect.right(), y))
+        painter.setPen(self.palette().windowText().color())
+        for lv, style in self.levels:
+            painter.drawText(QRectF(0, y_of[lv] - 10, left - 8, 20),
+                             int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
+                             style.name)
+        if not self.points:
+            painter.drawText(rect, int(Qt.AlignmentFlag.AlignCenter), "No finalised screening yet")
+            painter.end()
+            return
+        first, last = self.points[0][0], self.points[-1][0]
+        span = max(1, (last - first).days)
+
+        def x_of(d: date) -> float:
+            if len(self.points) == 1:
+                return rect.center().x()
+            return rect.left() + (d - first).days / span * rect.width()
+
+        coords = [QPointF(x_of(d), y_of.get(lv, rect.bottom())) for d, lv in self.points]
+        painter.setPen(QPen(QColor("#1f4e79"), 2))
+        for a, b in itertools.pairwise(coords):
+            painter.drawLine(a, b)
+        styles = dict(self.levels)
+        for (d, lv), point in zip(self.points, coords, strict=True):
+            found = styles.get(lv)
+            painter.setBrush(QColor(found.colour if found else "#777777"))
+            painter.setPen(QPen(QColor("#222222"), 1))
+            painter.drawEllipse(point, 6, 6)
+            painter.setPen(self.palette().windowText().color())
+            painter.drawText(QRectF(point.x() - 45, rect.bottom() + 8, 90, 20),
+                             int(Qt.AlignmentFlag.AlignCenter), d.strftime("%d/%m/%y"))
+        painter.end()
+
+
+class HistoryView(QWidget):
+    """The chart above a table of the child's screenings (oldest first)."""
+
+    open_requested = Signal(int)
+    back_requested = Signal()
+    new_requested = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("historyView")
+        self.child_id: int | None = None
+        self.title = QLabel(self)
+        self.title.setObjectName("pageTitle")
+        self.title.setWordWrap(True)
+        self.chart = LevelChart(self)
+        self.table = QTableWidget(0, 5, self)
+        self.table.setObjectName("historyTable")
+        self.table.setAccessibleName("Screenings of this child")
+        self.table.setHorizontalHeaderLabels(
+            ["Screening date", "Status", "Level", "Practitioner", "Amendment of"])
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.back_button = QPushButton("← Screenings", self)
+        self.new_button = QPushButton("New screening for this child", self)
+        self.new_button.setObjectName("newForChild")
+        top = QHBoxLayout()
+        top.addWidget(self.back_button)
+        top.addWidget(self.title, 1)
+        top.addWidget(self.new_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.chart)
+        layout.addWidget(self.table, 1)
+        self.back_button.clicked.connect(self.back_requested)
+        self.new_button.clicked.connect(self._on_new_button_clicked)
+        self.table.cellActivated.connect(self._on_table_cell_activated)
+        self._rows: list[ScreeningRow] = []
+
+    def show_record(self, record: ChildRecord, levels: dict[str, LevelStyle],
+                    level_order: list[str]) -> None:
+        """Show a child's record."""
+        self.child_id = record.child.id
+        self._rows = list(record.screenings)
+        self.title.setText(f"History: {record.child.name}")
+        ordered = [(lv, levels[lv]) for lv in level_order if lv in levels]
+        points = [(d, row.level) for row in self._rows
+                  if row.status == "final" and row.level
+                  and (d := _date(row.screening_date)) is not None]
+        self.chart.set_data(ordered, points)
+        self.table.setRowCount(len(self._rows))
+        for r, row in enumerate(self._rows):
+            d = _date(row.screening_date)
+            level = levels.get(row.level) if row.level else None
+            values = [d.strftime("%d/%m/%Y") if d else row.screening_date,
+                      STATUS_LABELS.get(row.status, row.status),
+                      level.name if level else "Not yet finalised", row.practitioner,
+                      f"#{row.amendment_of}" if row.amendment_of else ""]
+            for c, value in enumerate(values):
+                item = QTableWidgetItem(value)
+                if c == 2 and level is not None:
+                    item.setBackground(QColor(level.colour))
+                    from riskscreen.ui.widgets import text_colour_for
+
+                    item.setForeground(QColor(text_colour_for(level.colour)))
+                self.table.setItem(r, c, item)
+        self.table.resizeColumnsToContents()
+
+    def _on_new_button_clicked(self) -> None:
+        if self.child_id is not None:
+            self.new_requested.emit(self.child_id)
+
+    def _on_table_cell_activated(self, row: int, column: int) -> None:
+        if 0 <= row < len(self._rows):
+            self.open_requested.emit(self._rows[row].id)

@@ -1,0 +1,345 @@
+"""Home: the list of screenings, fetched page by page from the service as the user scrolls.
+
+The model never holds a database session: it is given a function that returns one
+:class:`~riskscreen.services.Page` for a :class:`~riskscreen.services.ScreeningQuery`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QRect,
+    QSize,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QColor, QPainter
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from riskscreen.services.types import Page, ScreeningQuery, ScreeningRow
+from riskscreen.ui.widgets import text_colour_for
+
+__all__ = ["HomeView", "LevelDelegate", "LevelStyle", "ScreeningListModel"]
+
+ModelIndex = QModelIndex | QPersistentModelIndex
+PAGE_SIZE = 200
+STATUS_LABELS = {"draft": "Draft", "final": "Finalised"}
+LEVEL_ROLE = Qt.ItemDataRole.UserRole + 1
+ROW_ROLE = Qt.ItemDataRole.UserRole + 2
+
+
+@dataclass(frozen=True)
+class LevelStyle:
+    """How a level id is shown: its word and its colour."""
+
+    name: str
+    colour: str
+
+
+def _when(iso: str) -> str:
+    try:
+        return datetime.fromisoformat(iso).strftime("%d/%m/%Y")
+    except ValueError:
+        return iso
+
+
+class ScreeningListModel(QAbstractTableModel):
+    """Screenings, newest first with drafts first, fetched on demand in pages."""
+
+    COLUMNS = ("Child", "Screening date", "Status", "Level", "Practitioner", "Last changed")
+
+    def __init__(self, fetch: Callable[[ScreeningQuery], Page],
+                 levels: dict[str, LevelStyle], parent: Any = None) -> None:
+        super().__init__(parent)
+        self._fetch = fetch
+        self.levels = levels
+        self.query = ScreeningQuery(drafts_first=True, limit=PAGE_SIZE)
+        self.rows: list[ScreeningRow] = []
+        self.total = 0
+
+    # -- paging --------------------------------------------------------------------------------
+
+    def set_query(self, query: ScreeningQuery) -> None:
+        """Start again with other filters."""
+        self.beginResetModel()
+        self.query = replace(query, drafts_first=True, offset=0, limit=PAGE_SIZE)
+        self.rows = []
+        self.total = 0
+        page = self._fetch(self.query)
+        self.rows = list(page.items)
+        self.total = page.total
+        self.endResetModel()
+
+    def refresh(self) -> None:
+        """Fetch the first page again (after a change)."""
+        self.set_query(self.query)
+
+    def canFetchMore(self, parent: ModelIndex = QModelIndex()) -> bool:  # noqa: N802, B008 - Qt's name and signature
+        """Whether more rows match than are loaded."""
+        return not parent.isValid() and len(self.rows) < self.total
+
+    def fetchMore(self, parent: ModelIndex = QModelIndex()) -> None:  # noqa: N802, B008 - Qt's name and signature
+        """Load the next page."""
+        if parent.isValid():
+            return
+        page = self._fetch(replace(self.query, offset=len(self.rows)))
+        if not page.items:
+            self.total = len(self.rows)
+            return
+        self.beginInsertRows(QModelIndex(), len(self.rows), len(self.rows) + len(page.items) - 1)
+        self.rows.extend(page.items)
+        self.total = page.total
+        self.endInsertRows()
+
+    # -- table ---------------------------------------------------------------------------------
+
+    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: N802, B008 - Qt's name and signature
+        """Rows loaded so far."""
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: N802, B008 - Qt's name and signature
+        """Six columns."""
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802 - Qt's name
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        """Column titles."""
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.COLUMNS[section]
+        return None
+
+    def level_text(self, level: str | None) -> str:
+        """A level's word ("Not yet scored" for drafts)."""
+        if level is None:
+            return "Not yet finalised"
+        style = self.levels.get(level)
+        return style.name if style else level
+
+    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        """Cell text; the level column also gives its id for the chip delegate."""
+        if not index.isValid() or index.row() >= len(self.rows):
+            return None
+        row = self.rows[index.row()]
+        column = index.column()
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
+            values = (row.child_name, _when(row.screening_date),
+                      STATUS_LABELS.get(row.status, row.status)
+                      + (" (amendment)" if row.amendment_of else ""),
+                      self.level_text(row.level), row.practitioner, _when(row.updated_at))
+            return values[column]
+        if role == LEVEL_ROLE and column == 3:
+            return row.level
+        if role == ROW_ROLE:
+            return row
+        return None
+
+    def row_at(self, index: ModelIndex) -> ScreeningRow | None:
+        """The screening on a row."""
+        return self.rows[index.row()] if index.isValid() and index.row() < len(self.rows) else None
+
+
+class LevelDelegate(QStyledItemDelegate):
+    """Paints the level as a chip: its colour and, always, its word."""
+
+    def __init__(self, levels: dict[str, LevelStyle], parent: Any = None) -> None:
+        super().__init__(parent)
+        self.levels = levels
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: ModelIndex) -> None:
+        """A rounded chip with the level's name."""
+        level = index.data(LEVEL_ROLE)
+        style = self.levels.get(level) if isinstance(level, str) else None
+        if style is None:
+            super().paint(painter, option, index)
+            return
+        widget = option.widget
+        qstyle = widget.style() if widget is not None else None
+        if qstyle is not None:
+            qstyle.drawPrimitive(QStyle.PrimitiveElement.PE_PanelItemViewItem, option, painter,
+                                 widget)
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        font = option.font
+        font.setBold(True)
+        painter.setFont(font)
+        metrics = painter.fontMetrics()
+        rect: QRect = option.rect
+        width = min(rect.width() - 8, metrics.horizontalAdvance(style.name) + 20)
+        height = min(rect.height() - 4, metrics.height() + 4)
+        chip = QRect(rect.x() + 4, rect.y() + (rect.height() - height) // 2, width, height)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(style.colour))
+        painter.drawRoundedRect(chip, height / 2, height / 2)
+        painter.setPen(QColor(text_colour_for(style.colour)))
+        painter.drawText(chip, Qt.AlignmentFlag.AlignCenter, style.name)
+        painter.restore()
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: ModelIndex) -> QSize:  # noqa: N802 - Qt's name
+        """Room for the chip."""
+        size = super().sizeHint(option, index)
+        return QSize(size.width() + 24, max(size.height(), 26))
+
+
+class HomeView(QWidget):
+    """The screenings list with search and filters, and the actions on a screening."""
+
+    new_requested = Signal()
+    open_requested = Signal(int)
+    history_requested = Signal(int)
+    query_changed = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("homeView")
+        title = QLabel("Screenings", self)
+        title.setObjectName("pageTitle")
+        self.greeting = QLabel(self)
+        self.search = QLineEdit(self)
+        self.search.setObjectName("search")
+        self.search.setPlaceholderText("Search by name or reference")
+        self.search.setAccessibleName("Search by name or reference")
+        self.search.setClearButtonEnabled(True)
+        self.status = QComboBox(self)
+        self.status.setObjectName("statusFilter")
+        self.status.setAccessibleName("Show screenings with status")
+        self.status.addItem("All statuses", None)
+        self.status.addItem("Drafts", "draft")
+        self.status.addItem("Finalised", "final")
+        self.level = QComboBox(self)
+        self.level.setObjectName("levelFilter")
+        self.level.setAccessibleName("Show screenings with level")
+        self.level.addItem("All levels", None)
+        self.new_button = QPushButton("New screening…", self)
+        self.new_button.setObjectName("newScreening")
+        self.open_button = QPushButton("Open", self)
+        self.open_button.setObjectName("openScreening")
+        self.history_button = QPushButton("Child's history", self)
+        self.history_button.setObjectName("childHistory")
+        self.table = QTableView(self)
+        self.table.setObjectName("screenings")
+        self.table.setAccessibleName("Screenings")
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(30)
+        self.table.setTabKeyNavigation(False)
+        self.count = QLabel(self)
+        self.count.setObjectName("screeningCount")
+
+        top = QHBoxLayout()
+        top.addWidget(title)
+        top.addStretch(1)
+        top.addWidget(self.greeting)
+        filters = QHBoxLayout()
+        filters.addWidget(self.search, 2)
+        filters.addWidget(self.status)
+        filters.addWidget(self.level)
+        actions = QHBoxLayout()
+        actions.addWidget(self.new_button)
+        actions.addWidget(self.open_button)
+        actions.addWidget(self.history_button)
+        actions.addStretch(1)
+        actions.addWidget(self.count)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addLayout(filters)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(actions)
+
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(300)
+        self._search_timer.timeout.connect(self._on_search_timer_timeout)
+        self.search.textChanged.connect(self._on_search_text_changed)
+        self.status.currentIndexChanged.connect(self._on_filter_changed)
+        self.level.currentIndexChanged.connect(self._on_filter_changed)
+        self.new_button.clicked.connect(self.new_requested)
+        self.open_button.clicked.connect(self._on_open_button_clicked)
+        self.history_button.clicked.connect(self._on_history_button_clicked)
+        self.table.activated.connect(self._on_table_activated)
+
+    def set_model(self, model: ScreeningListModel) -> None:
+        """Show a list model; the level column is drawn as chips."""
+        self.table.setModel(model)
+        self.table.setItemDelegateForColumn(3, LevelDelegate(model.levels, self.table))
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column in range(1, model.columnCount()):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        self.level.blockSignals(True)
+        while self.level.count() > 1:
+            self.level.removeItem(1)
+        for level_id, style in model.levels.items():
+            self.level.addItem(style.name, level_id)
+        self.level.blockSignals(False)
+        model.modelReset.connect(self._on_model_changed)
+        model.rowsInserted.connect(self._on_model_changed)
+        self._on_model_changed()
+
+    def current_query(self) -> ScreeningQuery:
+        """The filters as the user set them."""
+        return ScreeningQuery(status=self.status.currentData(), level=self.level.currentData(),
+                              search=self.search.text().strip() or None, drafts_first=True)
+
+    def selected(self) -> ScreeningRow | None:
+        """The highlighted screening."""
+        model = self.table.model()
+        if not isinstance(model, ScreeningListModel):
+            return None
+        rows = self.table.selectionModel().selectedRows()
+        return model.row_at(rows[0]) if rows else None
+
+    def _on_model_changed(self, *args: object) -> None:
+        model = self.table.model()
+        if isinstance(model, ScreeningListModel):
+            noun = "screening" if model.total == 1 else "screenings"
+            self.count.setText(f"{model.total} {noun}")
+
+    def _on_search_text_changed(self, text: str) -> None:
+        self._search_timer.start()
+
+    def _on_search_timer_timeout(self) -> None:
+        self.query_changed.emit(self.current_query())
+
+    def _on_filter_changed(self, index: int) -> None:
+        self.query_changed.emit(self.current_query())
+
+    def _on_open_button_clicked(self) -> None:
+        row = self.selected()
+        if row is not None:
+            self.open_requested.emit(row.id)
+
+    def _on_history_button_clicked(self) -> None:
+        row = self.selected()
+        if row is not None:
+            self.history_requested.emit(row.child_id)
+
+    def _on_table_activated(self, index: QModelIndex) -> None:
+        model = self.table.model()
+        if isinstance(model, ScreeningListModel):
+            row = model.row_at(index)
+            if row is not None:
+                self.open_requested.emit(row.id)

@@ -1,0 +1,185 @@
+"""The main window: one page at a time in a stack, the menus, and a banner for problems.
+
+Layout only; :class:`riskscreen.ui.controller.AppController` decides what is shown.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+__all__ = ["IdleWatcher", "MainWindow"]
+
+DEFAULT_SIZE = (1280, 720)
+
+
+class IdleWatcher(QObject):
+    """Emits ``idle`` when there has been no keyboard or mouse input for a while."""
+
+    idle = Signal()
+
+    INPUT_EVENTS = frozenset({
+        QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove,
+        QEvent.Type.Wheel, QEvent.Type.TouchBegin, QEvent.Type.InputMethod,
+    })
+
+    def __init__(self, minutes: float, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.timer = QTimer(self)
+        self.timer.setSingleShot(True)
+        self.timer.timeout.connect(self.idle)
+        self.set_minutes(minutes)
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self)
+
+    def set_minutes(self, minutes: float) -> None:
+        """Change the idle time (0 turns automatic locking off)."""
+        self.minutes = minutes
+        self.timer.setInterval(max(1, int(minutes * 60_000)))
+        self.restart()
+
+    def restart(self) -> None:
+        """Start counting again."""
+        if self.minutes > 0:
+            self.timer.start()
+        else:
+            self.timer.stop()
+
+    def stop(self) -> None:
+        """Stop counting (while locked)."""
+        self.timer.stop()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        """Any input restarts the count; nothing is filtered out."""
+        if event.type() in self.INPUT_EVENTS and self.timer.isActive():
+            self.timer.start()
+        return False
+
+
+class MainWindow(QMainWindow):
+    """Pages, menus and the problem banner."""
+
+    closing = Signal()
+
+    def __init__(self, settings: QSettings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.settings = settings
+        self.setWindowTitle("RiskScreen")
+        self.setObjectName("mainWindow")
+        self.stack = QStackedWidget(self)
+        self.banner = QFrame(self)
+        self.banner.setObjectName("banner")
+        self.banner.setStyleSheet("QFrame#banner { background: #fdecea; border: 1px solid "
+                                  "#b3261e; }")
+        self.banner_text = QLabel(self.banner)
+        self.banner_text.setObjectName("bannerText")
+        self.banner_text.setWordWrap(True)
+        self.banner_text.setAccessibleName("Message")
+        close = QPushButton("Dismiss", self.banner)
+        b = QHBoxLayout(self.banner)
+        b.setContentsMargins(8, 4, 8, 4)
+        b.addWidget(QLabel("⚠", self.banner))
+        b.addWidget(self.banner_text, 1)
+        b.addWidget(close)
+        self.banner.setVisible(False)
+        close.clicked.connect(self.hide_message)
+        central = QWidget(self)
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+
+        menu = self.menuBar()
+        file_menu = menu.addMenu("&File")
+        self.new_action = QAction("&New screening…", self)
+        self.new_action.setShortcut(QKeySequence.StandardKey.New)
+        self.home_action = QAction("&Screenings list", self)
+        self.home_action.setShortcut("Ctrl+Home")
+        self.lock_action = QAction("&Lock", self)
+        self.lock_action.setShortcut("Ctrl+L")
+        self.lock_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
+        self.quit_action = QAction("&Quit", self)
+        self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        for action in (self.new_action, self.home_action, self.lock_action):
+            file_menu.addAction(action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        settings_menu = menu.addMenu("&Settings")
+        self.idle_action = QAction("Lock automatically after…", self)
+        settings_menu.addAction(self.idle_action)
+        help_menu = menu.addMenu("&Help")
+        self.log_action = QAction("Where is the problem log?", self)
+        self.about_action = QAction("&About RiskScreen", self)
+        help_menu.addAction(self.log_action)
+        help_menu.addAction(self.about_action)
+        self.quit_action.triggered.connect(self.close)
+        self.set_signed_in(False)
+        self.restore_geometry()
+
+    def set_signed_in(self, signed_in: bool) -> None:
+        """Actions that touch children's data exist only while unlocked."""
+        for action in (self.new_action, self.home_action, self.lock_action):
+            action.setEnabled(signed_in)
+
+    def show_page(self, page: QWidget) -> None:
+        """Show one page (adding it to the stack if needed)."""
+        if self.stack.indexOf(page) < 0:
+            self.stack.addWidget(page)
+        self.stack.setCurrentWidget(page)
+
+    def show_message(self, text: str) -> None:
+        """A problem in plain words, shown in the banner until dismissed."""
+        self.banner_text.setText(text)
+        self.banner.setVisible(True)
+
+    def hide_message(self) -> None:
+        """Remove the banner."""
+        self.banner.setVisible(False)
+        self.banner_text.clear()
+
+    # -- remembered geometry -------------------------------------------------------------------
+
+    def restore_geometry(self) -> None:
+        """Size, position and window state as last left (a laptop-sized default otherwise)."""
+        geometry = self.settings.value("window/geometry")
+        if isinstance(geometry, QByteArray) and self.restoreGeometry(geometry):
+            return
+        screen = QApplication.primaryScreen()
+        width, height = DEFAULT_SIZE
+        if screen is not None:
+            available = screen.availableGeometry()
+            width = min(width, available.width())
+            height = min(height, available.height())
+        self.resize(width, height)
+
+    def restore_splitter(self, splitter: QSplitter) -> None:
+        """A splitter's sizes as last left."""
+        state = self.settings.value(f"splitters/{splitter.objectName()}")
+        if isinstance(state, QByteArray):
+            splitter.restoreState(state)
+
+    def save_splitter(self, splitter: QSplitter) -> None:
+        """Remember a splitter's sizes."""
+        self.settings.setValue(f"splitters/{splitter.objectName()}", splitter.saveState())
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
+        """Save what is being typed and remember the window's geometry."""
+        self.closing.emit()
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.sync()
+        super().closeEvent(event)

@@ -1,0 +1,212 @@
+"""New screening: find the child's existing record, or create one after checking for
+records that may be the same child (to avoid duplicates)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from PySide6.QtCore import QDate, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QDateEdit,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from riskscreen.services.types import ChildInfo
+
+__all__ = ["NewScreeningView"]
+
+_NO_DATE = QDate(1900, 1, 1)
+
+
+def child_label(child: ChildInfo) -> str:
+    """A child record as listed: name, date of birth and references."""
+    parts = [child.name]
+    if child.date_of_birth:
+        try:
+            parts.append("born " + date.fromisoformat(child.date_of_birth).strftime("%d/%m/%Y"))
+        except ValueError:
+            parts.append("born " + child.date_of_birth)
+    refs = ", ".join(f"{v}" for v in child.identifiers.values() if v)
+    if refs:
+        parts.append(f"ref. {refs}")
+    return " · ".join(parts)
+
+
+class NewScreeningView(QWidget):
+    """Search for a child or create a record; emits the choice."""
+
+    search_changed = Signal(str)
+    child_chosen = Signal(int)
+    create_requested = Signal(str, object, str)
+    duplicate_check_requested = Signal(str)
+    cancelled = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("newScreeningView")
+        title = QLabel("New screening", self)
+        title.setObjectName("pageTitle")
+        intro = QLabel("First find the child's record, so that all of a child's screenings "
+                       "stay together. If there is no record yet, create one below.", self)
+        intro.setWordWrap(True)
+
+        find = QGroupBox("Find an existing record", self)
+        self.search = QLineEdit(find)
+        self.search.setObjectName("childSearch")
+        self.search.setPlaceholderText("Type part of the child's name")
+        self.search.setAccessibleName("Search child records by name")
+        self.results = QListWidget(find)
+        self.results.setObjectName("childResults")
+        self.results.setAccessibleName("Child records found")
+        self.use_button = QPushButton("Start a screening for this child", find)
+        self.use_button.setObjectName("useChild")
+        self.use_button.setEnabled(False)
+        f = QVBoxLayout(find)
+        f.addWidget(self.search)
+        f.addWidget(self.results, 1)
+        f.addWidget(self.use_button, 0, Qt.AlignmentFlag.AlignRight)
+
+        create = QGroupBox("Create a new record", self)
+        self.name = QLineEdit(create)
+        self.name.setObjectName("newChildName")
+        self.name.setAccessibleName("Child's full name")
+        self.name.setMaxLength(200)
+        self.dob = QDateEdit(create)
+        self.dob.setObjectName("newChildDob")
+        self.dob.setAccessibleName("Date of birth, if known")
+        self.dob.setDisplayFormat("dd/MM/yyyy")
+        self.dob.setCalendarPopup(True)
+        self.dob.setMinimumDate(_NO_DATE)
+        self.dob.setMaximumDate(QDate.currentDate())
+        self.dob.setSpecialValueText("Not known")
+        self.dob.setDate(_NO_DATE)
+        self.reference = QLineEdit(create)
+        self.reference.setObjectName("newChildReference")
+        self.reference.setAccessibleName("Case or reference number")
+        self.reference.setMaxLength(100)
+        self.duplicates = QLabel(create)
+        self.duplicates.setObjectName("duplicates")
+        self.duplicates.setWordWrap(True)
+        self.create_button = QPushButton("Create record and start", create)
+        self.create_button.setObjectName("createChild")
+        form = QFormLayout(create)
+        form.addRow("Full name:", self.name)
+        form.addRow("Date of birth:", self.dob)
+        form.addRow("Case or reference number:", self.reference)
+        form.addRow(self.duplicates)
+        form.addRow(self.create_button)
+
+        self.error = QLabel(self)
+        self.error.setObjectName("errorText")
+        self.error.setWordWrap(True)
+        self.error.setVisible(False)
+        self.cancel_button = QPushButton("Back to the list", self)
+        columns = QHBoxLayout()
+        columns.addWidget(find, 1)
+        columns.addWidget(create, 1)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.error, 1)
+        bottom.addWidget(self.cancel_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(title)
+        layout.addWidget(intro)
+        layout.addLayout(columns, 1)
+        layout.addLayout(bottom)
+
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(250)
+        self._timer.timeout.connect(self._on_timer_timeout)
+        self._dup_timer = QTimer(self)
+        self._dup_timer.setSingleShot(True)
+        self._dup_timer.setInterval(250)
+        self._dup_timer.timeout.connect(self._on_dup_timer_timeout)
+        self.search.textChanged.connect(self._on_search_text_changed)
+        self.name.textChanged.connect(self._on_name_text_changed)
+        self.results.currentItemChanged.connect(self._on_results_current_item_changed)
+        self.results.itemActivated.connect(self._on_use_button_clicked)
+        self.use_button.clicked.connect(self._on_use_button_clicked)
+        self.create_button.clicked.connect(self._on_create_button_clicked)
+        self.cancel_button.clicked.connect(self.cancelled)
+
+    def reset(self) -> None:
+        """Empty every field (a new start)."""
+        for line in (self.search, self.name, self.reference):
+            line.clear()
+        self.dob.setDate(_NO_DATE)
+        self.results.clear()
+        self.duplicates.clear()
+        self.error.setVisible(False)
+        self.search.setFocus()
+
+    def show_results(self, children: list[ChildInfo]) -> None:
+        """The records matching the search."""
+        self.results.clear()
+        for child in children:
+            item = QListWidgetItem(child_label(child))
+            item.setData(Qt.ItemDataRole.UserRole, child.id)
+            self.results.addItem(item)
+        if not children and self.search.text().strip():
+            self.results.addItem(QListWidgetItem("No record found with that name."))
+
+    def show_duplicates(self, children: list[ChildInfo]) -> None:
+        """Records with a similar name to the one being created."""
+        if not children:
+            self.duplicates.clear()
+            return
+        names = "; ".join(child_label(c) for c in children[:5])
+        self.duplicates.setText(f"⚠ Records with a similar name already exist: {names}. If "
+                                "one of them is this child, use the search on the left "
+                                "instead of creating a second record.")
+
+    def show_error(self, message: str) -> None:
+        """A plain-words problem."""
+        self.error.setText(message)
+        self.error.setVisible(bool(message))
+
+    def _on_search_text_changed(self, text: str) -> None:
+        self._timer.start()
+
+    def _on_timer_timeout(self) -> None:
+        self.search_changed.emit(self.search.text().strip())
+
+    def _on_name_text_changed(self, text: str) -> None:
+        self._dup_timer.start()
+
+    def _on_dup_timer_timeout(self) -> None:
+        text = self.name.text().strip()
+        if len(text) >= 2:
+            self.duplicate_check_requested.emit(text)
+        else:
+            self.duplicates.clear()
+
+    def _on_results_current_item_changed(self, current: QListWidgetItem | None,
+                                         previous: QListWidgetItem | None) -> None:
+        self.use_button.setEnabled(
+            current is not None and current.data(Qt.ItemDataRole.UserRole) is not None)
+
+    def _on_use_button_clicked(self, *args: object) -> None:
+        item = self.results.currentItem()
+        if item is None:
+            return
+        child_id = item.data(Qt.ItemDataRole.UserRole)
+        if isinstance(child_id, int):
+            self.child_chosen.emit(child_id)
+
+    def _on_create_button_clicked(self) -> None:
+        name = self.name.text().strip()
+        if not name:
+            self.show_error("Enter the child's name to create a record.")
+            return
+        d = self.dob.date()
+        dob = None if d == _NO_DATE else date(d.year(), d.month(), d.day())
+        self.create_requested.emit(name, dob, self.reference.text().strip())

@@ -1,0 +1,302 @@
+"""The practitioner's path through the real application, from set-up to a saved referral.
+
+Only modal dialogs (file chooser, print dialog, amendment reason) are patched.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QDate, QSettings
+from PySide6.QtWidgets import QFileDialog, QInputDialog
+from pytestqt.qtbot import QtBot
+from sqlalchemy import text
+
+from riskscreen.crypto.keys import KdfParams
+from riskscreen.services import Session, Unlocker
+from riskscreen.ui.controller import AppController
+from riskscreen.ui.home import ScreeningListModel
+from riskscreen.ui.screening import ScreeningView
+from riskscreen.ui.worker import wait_for_background
+
+from .helpers import answer, answer_all, click, golden_case, type_into
+
+pytestmark = pytest.mark.gui
+
+FAST = KdfParams(memory_cost=1024, iterations=1, lanes=1, salt=b"0" * 16)
+ADMIN = ("admin", "administrator passphrase")
+PAT = ("pat", "practitioner passphrase")
+
+
+@pytest.fixture
+def app(qtbot: QtBot, tmp_path: Path) -> Iterator[AppController]:
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    controller = AppController(tmp_path / "data" / "riskscreen.db", settings=settings,
+                               kdf=FAST, sleep=lambda _: None, auto_backups=False)
+    qtbot.addWidget(controller.window)
+    controller.window.resize(1366, 768)
+    controller.window.show()
+    yield controller
+    wait_for_background()
+    if controller.session is not None:
+        controller.session.close()
+
+
+def set_up(qtbot: QtBot, app: AppController) -> str:
+    """Run the set-up assistant; return the recovery key it showed."""
+    app.start()
+    view = app.setup_view
+    assert view is not None
+    assert app.window.stack.currentWidget() is view
+    click(qtbot, view.next_button)
+    type_into(qtbot, view.admin.name, ADMIN[0])
+    type_into(qtbot, view.admin.passphrase, ADMIN[1])
+    type_into(qtbot, view.admin.repeat, "not the same")
+    click(qtbot, view.next_button)
+    assert "not the same" in view.error.text()
+    view.admin.repeat.clear()
+    type_into(qtbot, view.admin.repeat, ADMIN[1])
+    click(qtbot, view.next_button)
+    assert view.step() == 2
+    type_into(qtbot, view.practitioner.name, PAT[0])
+    type_into(qtbot, view.practitioner.display_name, "Pat Example")
+    type_into(qtbot, view.practitioner.passphrase, PAT[1])
+    type_into(qtbot, view.practitioner.repeat, PAT[1])
+    click(qtbot, view.next_button)
+    qtbot.waitUntil(lambda: view.step() == 3, timeout=20_000)
+    key = view.recovery_key.text()
+    assert len(key) > 20
+    assert not view.next_button.isEnabled()  # not before "I have stored it safely"
+    click(qtbot, view.stored)
+    assert view.next_button.isEnabled()
+    click(qtbot, view.next_button)
+    assert app.window.stack.currentWidget() is app.unlock_view
+    assert app.unlock_view.name.text() == PAT[0]
+    return key
+
+
+def unlock(qtbot: QtBot, app: AppController, passphrase: str) -> None:
+    view = app.unlock_view
+    view.passphrase.clear()
+    type_into(qtbot, view.passphrase, passphrase)
+    click(qtbot, view.button)
+    qtbot.waitUntil(lambda: view.button.isEnabled(), timeout=20_000)
+
+
+def screening_view(app: AppController) -> ScreeningView:
+    assert app.current is not None
+    return app.current.view
+
+
+def new_child_screening(qtbot: QtBot, app: AppController, name: str, dob: str) -> ScreeningView:
+    click(qtbot, app.home_view.new_button)
+    assert app.window.stack.currentWidget() is app.new_view
+    type_into(qtbot, app.new_view.name, name)
+    app.new_view.dob.setDate(QDate.fromString(dob, "yyyy-MM-dd"))
+    click(qtbot, app.new_view.create_button)
+    view = screening_view(app)
+    assert app.window.stack.currentWidget() is view
+    return view
+
+
+def read_db(tmp_path: Path) -> Session:
+    return Unlocker(tmp_path / "data" / "riskscreen.db", auto_backups=False).unlock(*PAT)
+
+
+def test_set_up_unlock_complete_finalise_and_save_the_referral(
+        qtbot: QtBot, app: AppController, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    set_up(qtbot, app)
+
+    # A wrong passphrase says so in plain words and stays locked.
+    unlock(qtbot, app, "wrong passphrase")
+    assert app.session is None
+    assert app.unlock_view.error.isVisible()
+    assert "passphrase is wrong" in app.unlock_view.error.text()
+    unlock(qtbot, app, PAT[1])
+    assert app.session is not None
+    assert app.window.stack.currentWidget() is app.home_view
+
+    answers, expected = golden_case("17-current-exploitation")
+    case = answers["answers"]
+    view = new_child_screening(qtbot, app, case["child_name"], case["date_of_birth"])
+    questionnaire = view.questionnaire
+    # Pre-filled from the child's record.
+    assert questionnaire.answers()["child_name"] == case["child_name"]
+
+    # The screening date of the golden case is fixed; this screening is dated today, so
+    # the age is checked on the answers that do not depend on it.
+    answer_all(qtbot, questionnaire, case)
+    qtbot.waitUntil(lambda: view.save_status.text().startswith("Saved at"), timeout=3000)
+    assert view.score.chip.level_id == expected["level"]
+    for rule in expected["rules_fired"]:
+        assert view.score.assessment is not None
+        assert rule in [r.id for r in view.score.assessment.rules_fired]
+
+    # Review and finalise, agreeing with the computed level.
+    click(qtbot, view.finalise_button)
+    review = app.finalise_view
+    assert app.window.stack.currentWidget() is review
+    assert review.finalise_button.isEnabled()
+    assert review.chip.level_id == expected["level"]
+    click(qtbot, review.finalise_button)
+    view = screening_view(app)
+    assert app.current is not None
+    assert app.current.detail.row.status == "final"
+    assert not view.finalise_button.isVisible()
+    assert view.amend_button.isVisible()
+    assert not view.questionnaire.blocks["older_associates"].editor.isEnabled()
+
+    # Preview and save the referral (the file chooser is the only thing patched).
+    click(qtbot, view.referral_button)
+    referral = app.referral_view
+    qtbot.waitUntil(lambda: bool(referral.images), timeout=30_000)
+    assert referral.pages_layout.count() == len(referral.images)
+    target = tmp_path / "referral.pdf"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        staticmethod(lambda *a, **k: (str(target), "PDF files (*.pdf)")))
+    click(qtbot, referral.protect)
+    type_into(qtbot, referral.password, "a PDF password")
+    type_into(qtbot, referral.repeat, "a PDF password")
+    click(qtbot, referral.save_button)
+    assert target.read_bytes().startswith(b"%PDF")
+    assert b"/Encrypt" in target.read_bytes()
+    assert "Saved with a password" in referral.status.text()
+    screening_id = app.current.id
+
+    # Everything is in the database.
+    app.lock()
+    with read_db(tmp_path) as session:
+        detail = session.open_screening(screening_id)
+        assert detail.row.status == "final"
+        assert detail.assessment is not None
+        assert detail.assessment.final_level == expected["level"]
+        stored = {qid: a.value for qid, a in detail.answers.items()}
+        assert stored == case
+        with session.engine.connect() as conn:
+            actions = [r[0] for r in conn.execute(text(
+                "SELECT action FROM audit_log ORDER BY seq"))]
+            details = [r[0] for r in conn.execute(text(
+                "SELECT detail FROM audit_log WHERE action = 'export'"))]
+        assert "finalise" in actions
+        assert any("pdf_password" in (d or "") for d in details)
+
+
+def test_override_needs_a_reason_and_is_recorded(
+        qtbot: QtBot, app: AppController, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    set_up(qtbot, app)
+    unlock(qtbot, app, PAT[1])
+    answers, expected = golden_case("01-no-concerns")
+    case = answers["answers"]
+    view = new_child_screening(qtbot, app, case["child_name"], case["date_of_birth"])
+    answer_all(qtbot, view.questionnaire, case)
+    assert view.score.chip.level_id == expected["level"] == "none"
+    click(qtbot, view.finalise_button)
+    review = app.finalise_view
+    click(qtbot, review.other)
+    review.level.setCurrentIndex(review.level.findData("low"))
+    type_into(qtbot, review.reason, "Worried")
+    click(qtbot, review.finalise_button)
+    assert review.error.isVisible()
+    assert "at least a sentence" in review.error.text()
+    assert app.window.stack.currentWidget() is review
+    reason = ("The school saw the child collected by an unknown adult in a car yesterday, "
+              "after this screening was written.")
+    review.reason.clear()
+    type_into(qtbot, review.reason, reason)
+    click(qtbot, review.finalise_button)
+    assert app.current is not None
+    assert app.current.detail.row.status == "final"
+    assert app.current.detail.assessment is not None
+    assert app.current.detail.assessment.final_level == "low"
+    screening_id = app.current.id
+
+    # "Amend" makes a linked draft (the reason dialog is patched).
+    monkeypatch.setattr(QInputDialog, "getMultiLineText", staticmethod(
+        lambda *a, **k: ("The date of birth was recorded wrongly at first.", True)))
+    click(qtbot, app.current.view.amend_button)
+    assert app.current.id != screening_id
+    assert app.current.detail.row.amendment_of == screening_id
+    assert app.current.detail.editable
+    app.lock()
+    with read_db(tmp_path) as session:
+        detail = session.open_screening(screening_id)
+        assert detail.assessment is not None
+        assert detail.assessment.override is not None
+        assert detail.assessment.override.reason == reason
+        with session.engine.connect() as conn:
+            override = conn.execute(text(
+                "SELECT detail FROM audit_log WHERE action = 'override'")).scalar()
+        assert json.loads(override)["to"] == "low"
+
+
+def test_lock_hides_the_screening_and_keeps_unsaved_typing(
+        qtbot: QtBot, app: AppController, monkeypatch: pytest.MonkeyPatch) -> None:
+    set_up(qtbot, app)
+    unlock(qtbot, app, PAT[1])
+    view = new_child_screening(qtbot, app, "Synthetic Child", "2011-05-04")
+    editor = view.questionnaire.blocks["screening_reason_detail"].editor
+    view.questionnaire.show_question("screening_reason_detail")
+    type_into(qtbot, editor.focus_target(), "Typed just before the lock")
+    app.window.lock_action.trigger()
+    assert app.session is None
+    assert app.window.stack.currentWidget() is app.unlock_view
+    assert not view.isVisible()
+    assert "locked" in app.unlock_view.title.text()
+    unlock(qtbot, app, PAT[1])
+    assert app.window.stack.currentWidget() is view
+    assert view.questionnaire.answers()["screening_reason_detail"] == \
+        "Typed just before the lock"
+    assert app.session is not None
+    assert app.current is not None
+    detail = app.session.open_screening(app.current.id)
+    assert detail.answers["screening_reason_detail"].value == "Typed just before the lock"
+
+
+def test_idle_time_locks(qtbot: QtBot, app: AppController) -> None:
+    set_up(qtbot, app)
+    unlock(qtbot, app, PAT[1])
+    app.idle.set_minutes(0.001)
+    qtbot.waitUntil(lambda: app.session is None, timeout=3000)
+    assert app.window.stack.currentWidget() is app.unlock_view
+
+
+def test_home_list_search_filter_history_and_amend(
+        qtbot: QtBot, app: AppController, monkeypatch: pytest.MonkeyPatch) -> None:
+    set_up(qtbot, app)
+    unlock(qtbot, app, PAT[1])
+    view = new_child_screening(qtbot, app, "Alex Synthetic", "2010-01-01")
+    answer(qtbot, view.questionnaire, "older_associates", "recent")
+    click(qtbot, view.back_button)
+    view = new_child_screening(qtbot, app, "Sam Example", "2012-02-02")
+    click(qtbot, view.back_button)
+    model = app.home_view.table.model()
+    assert isinstance(model, ScreeningListModel)
+    assert model.rowCount() == 2
+    assert model.rows[0].child_name == "Sam Example"  # newest first
+    type_into(qtbot, app.home_view.search, "Alex")
+    qtbot.waitUntil(lambda: model.rowCount() == 1, timeout=3000)
+    assert model.rows[0].child_name == "Alex Synthetic"
+    app.home_view.status.setCurrentIndex(app.home_view.status.findData("final"))
+    assert model.rowCount() == 0
+    app.home_view.status.setCurrentIndex(0)
+    assert model.rowCount() == 1
+
+    # Duplicate check when creating a record with a similar name.
+    click(qtbot, app.home_view.new_button)
+    type_into(qtbot, app.new_view.name, "Alex Other")
+    qtbot.waitUntil(lambda: "Alex Synthetic" in app.new_view.duplicates.text(), timeout=3000)
+    type_into(qtbot, app.new_view.search, "Alex")
+    qtbot.waitUntil(lambda: app.new_view.results.count() == 1, timeout=3000)
+    app.new_view.results.setCurrentRow(0)
+    click(qtbot, app.new_view.use_button)
+    assert app.current is not None
+    assert app.current.detail.row.child_name == "Alex Synthetic"
+
+    click(qtbot, screening_view(app).history_button)
+    assert app.window.stack.currentWidget() is app.history_view
+    assert app.history_view.table.rowCount() == 2
