@@ -12,8 +12,6 @@ from pypdf import PdfReader
 from riskscreen.cli.main import main
 from riskscreen.forms.answers import AnswerSet
 
-pytest.importorskip("riskscreen.scoring.engine")
-
 
 @pytest.fixture
 def answers_file(tmp_path: Path, answer_set: AnswerSet) -> Path:
