@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QDialog, QFileDialog, QInputDialog, QMessageBox
 
 from riskscreen.crypto.keys import KdfParams
 from riskscreen.forms.conditions import is_answered
-from riskscreen.forms.model import NOT_KNOWN, FormDefinition
+from riskscreen.forms.model import NOT_KNOWN, FormDefinition, QuestionType
 from riskscreen.scoring.assessment import Assessment
 from riskscreen.services import (
     USER_ERRORS,
@@ -438,7 +438,9 @@ class AppController(QObject):
             {qid: a.evidence for qid, a in detail.answers.items() if a.evidence})
         live: LiveScore | None = None
         if detail.assessment is not None:
+            view.score.set_title("Score when finalised")
             view.score.show_assessment(detail.assessment)
+            view.save_status.setText("")
         else:
             model = self._call(lambda: session.stored_model(detail.model_sha256))
             live = LiveScore(view.questionnaire, view.score, model, screening_date, None, view)
@@ -540,7 +542,8 @@ class AppController(QObject):
         missing = [(qid, form.question(qid).text) for qid in questionnaire.missing_required()]
         assessment: Assessment | None = current.live.rescore() if current.live else None
         unknown_ids = [q.id for q in form.questions()
-                       if q.id in visible and answers.get(q.id) == NOT_KNOWN]
+                       if q.id in visible and answers.get(q.id) == NOT_KNOWN
+                       and q.type in (QuestionType.INDICATOR, QuestionType.TIME_WINDOW)]
         if assessment is not None:
             unknown_ids += [qid for qid in assessment.not_known if qid not in unknown_ids
                             and not is_answered(answers.get(qid))]

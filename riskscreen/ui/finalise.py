@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QRadioButton,
     QScrollArea,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -55,6 +56,7 @@ class FinaliseView(QWidget):
         self.missing = QListWidget(self.missing_box)
         self.missing.setObjectName("missingList")
         self.missing.setAccessibleName("Required questions without an answer")
+        self.missing.setWordWrap(True)
         m = QVBoxLayout(self.missing_box)
         m.addWidget(QLabel("These must be answered before finalising. Double-click one to go "
                            "to it.", self.missing_box))
@@ -64,6 +66,7 @@ class FinaliseView(QWidget):
         self.unknown = QListWidget(self.unknown_box)
         self.unknown.setObjectName("notKnownList")
         self.unknown.setAccessibleName("Questions answered not known")
+        self.unknown.setWordWrap(True)
         u = QVBoxLayout(self.unknown_box)
         u.addWidget(QLabel("Finding these out could change the level. Say in your analysis "
                            "what you will do to find out.", self.unknown_box))
@@ -146,7 +149,11 @@ class FinaliseView(QWidget):
         buttons = QHBoxLayout()
         buttons.addWidget(self.back_button)
         buttons.addWidget(self.error, 1)
+        buttons.addStretch(0)
         buttons.addWidget(self.finalise_button)
+        self.back_button.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
+        self.finalise_button.setSizePolicy(QSizePolicy.Policy.Maximum,
+                                           QSizePolicy.Policy.Fixed)
         layout = QVBoxLayout(self)
         layout.addWidget(scroll, 1)
         layout.addLayout(buttons)

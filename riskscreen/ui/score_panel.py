@@ -24,6 +24,10 @@ JUDGEMENT_NOTE = ("The level supports your professional judgement; it never repl
                   "you are worried a child is in immediate danger, call 999.")
 
 
+#: The engine's answer word for an indicator with no answer (scored as not known).
+UNANSWERED = "unanswered"
+
+
 def _signed(points: int) -> str:
     return f"+{points}" if points > 0 else f"−{abs(points)}" if points < 0 else "0"
 
@@ -105,6 +109,10 @@ class ScorePanel(QFrame):
         self.assessment: Assessment | None = None
         self.show_unavailable()
 
+    def set_title(self, title: str) -> None:
+        """"Live score" while answering; another title for a finalised screening."""
+        self.toggle.setText(title)
+
     def is_collapsed(self) -> bool:
         """Whether only the header is shown."""
         return not self.toggle.isChecked()
@@ -138,6 +146,11 @@ class ScorePanel(QFrame):
         text = f"Total: {assessment.score} points"
         if assessment.points_level != assessment.level:
             text += f" (the points alone would give {points})"
+        waiting_count = sum(1 for c in assessment.contributions if c.answer == UNANSWERED)
+        if waiting_count and assessment.override is None:
+            signs = "signs are" if waiting_count != 1 else "sign is"
+            text += (f". Provisional: {waiting_count} {signs} not answered yet and counted "
+                     "as “Not known”")
         if assessment.override is not None:
             computed = assessment.level_info().name
             text += f". Computed level {computed}, changed by professional judgement."
@@ -154,10 +167,17 @@ class ScorePanel(QFrame):
         self.contributions_title.setVisible(True)
         self.contributions.setVisible(True)
         self.contributions.clear()
-        shown = sorted((c for c in assessment.contributions if c.points),
-                       key=lambda c: -c.points)
-        for c in shown:
+        answered = sorted((c for c in assessment.contributions
+                           if c.points and c.answer != UNANSWERED), key=lambda c: -c.points)
+        for c in answered:
             self.contributions.addItem(_line(c))
+        waiting = [c for c in assessment.contributions if c.points and c.answer == UNANSWERED]
+        if waiting:
+            waiting_points = sum(c.points for c in waiting)
+            self.contributions.addItem(
+                f"{_signed(waiting_points)}   from {len(waiting)} question"
+                f"{'s' if len(waiting) != 1 else ''} not answered yet (the scoring model "
+                "counts an unanswered sign as “Not known”)")
         for c in assessment.protective:
             if c.points:
                 self.contributions.addItem(_line(c) + " (protective)")

@@ -6,6 +6,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QFormLayout,
     QFrame,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -53,7 +54,7 @@ class UnlockView(QWidget):
         form.addRow("&Passphrase:", self.passphrase)
         card = QFrame(self)
         card.setFrameShape(QFrame.Shape.StyledPanel)
-        card.setMaximumWidth(520)
+        card.setFixedWidth(520)
         inner = QVBoxLayout(card)
         inner.setContentsMargins(24, 24, 24, 24)
         inner.addWidget(self.title)
@@ -62,9 +63,14 @@ class UnlockView(QWidget):
         inner.addWidget(self.error)
         inner.addWidget(self.button, 0, Qt.AlignmentFlag.AlignRight)
         inner.addWidget(self.status)
+        # Centred by stretches, not alignment: word-wrapped labels then get their full height.
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(card)
+        row.addStretch(1)
         outer = QVBoxLayout(self)
         outer.addStretch(1)
-        outer.addWidget(card, 0, Qt.AlignmentFlag.AlignHCenter)
+        outer.addLayout(row)
         outer.addStretch(2)
 
         self.button.clicked.connect(self._on_button_clicked)

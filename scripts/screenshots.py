@@ -1,0 +1,204 @@
+"""Save a PNG of each main screen of the app to docs/images/ (offscreen, demo data only).
+
+    .venv/bin/python scripts/screenshots.py [--out docs/images] [--size 1366x768]
+
+Everything shown is synthetic: a fresh demo database (``riskscreen demo``'s generator) is made
+in a temporary folder and deleted afterwards. The window is the size of a common laptop
+screen, so a clipped label or a layout that breaks at that size shows up in the pictures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from datetime import date, timedelta
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import QDate, QSettings, QThread
+from PySide6.QtWidgets import QApplication
+
+from riskscreen.crypto.keys import KdfParams
+from riskscreen.services import ScreeningQuery, Session
+from riskscreen.services.demo import DEMO_ACCOUNTS, create_demo_database
+from riskscreen.ui.app import apply_style, configure_application
+from riskscreen.ui.controller import AppController
+from riskscreen.ui.worker import wait_for_background
+
+FAST = KdfParams(memory_cost=1024, iterations=1, lanes=1, salt=b"0" * 16)
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def settle(app: QApplication, until: Callable[[], bool] | None = None,
+           rounds: int = 400) -> None:
+    """Let Qt lay out, paint and deliver background results."""
+    for _ in range(rounds):
+        wait_for_background(50)
+        app.processEvents()
+        if until is not None and until():
+            break
+        QThread.msleep(20)  # let timers (typing pauses, searches) come due
+    app.processEvents()
+
+
+def shoot(app: QApplication, controller: AppController, out: Path, name: str) -> Path:
+    """Grab the whole window."""
+    settle(app, rounds=5)
+    path = out / f"{name}.png"
+    controller.window.grab().save(str(path))
+    print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+    return path
+
+
+def add_history(session: Session, screening_id: int) -> int:
+    """Two later screenings of the same child (synthetic), so the history shows a trend."""
+    detail = session.open_screening(screening_id)
+    first = date.fromisoformat(detail.row.screening_date[:10])
+    changes = [{"older_associates": "older", "found_in_exploitative_situation": "older",
+                "sexual_activity_in_exchange": "older"},
+               {"older_associates": "none", "found_in_exploitative_situation": "none",
+                "sexual_activity_in_exchange": "none", "picked_up_by_unknown_adults": "none",
+                "missing_episodes_3_months": 0}]
+    for weeks, change in zip((-20, -8), changes, strict=True):
+        new = session.start_screening(detail.row.child_id,
+                                      screening_date=first + timedelta(weeks=weeks))
+        for qid, answer in detail.answers.items():
+            session.save_answer(new, qid, change.get(qid, answer.value),
+                                answer.evidence if qid not in change else None)
+        session.finalise(new)
+    return detail.row.child_id
+
+
+def make_controller(db: Path, settings_dir: Path, size: tuple[int, int]) -> AppController:
+    settings = QSettings(str(settings_dir / f"{db.stem}.ini"), QSettings.Format.IniFormat)
+    controller = AppController(db, settings=settings, kdf=FAST, auto_backups=False)
+    controller.window.resize(*size)
+    controller.window.show()
+    return controller
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "images")
+    parser.add_argument("--size", default="1366x768", help="window size, WIDTHxHEIGHT")
+    parser.add_argument("--count", type=int, default=400, help="synthetic screenings")
+    args = parser.parse_args(argv)
+    width, height = (int(v) for v in args.size.lower().split("x"))
+    size = (width, height)
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
+
+    configure_application()
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    assert isinstance(app, QApplication)
+    apply_style(app)
+
+    with tempfile.TemporaryDirectory(prefix="riskscreen-shots-") as tmp:
+        folder = Path(tmp)
+
+        # 1. First start: the set-up assistant, up to the recovery key.
+        fresh = make_controller(folder / "fresh" / "riskscreen.db", folder, size)
+        fresh.start()
+        setup = fresh.setup_view
+        assert setup is not None
+        shoot(app, fresh, out, "01-setup-welcome")
+        setup.next_button.click()
+        setup.admin.name.setText("admin")
+        setup.admin.display_name.setText("Alex Administrator")
+        setup.admin.passphrase.setText("an example passphrase")
+        setup.admin.repeat.setText("an example passphrase")
+        setup.next_button.click()
+        setup.practitioner.name.setText("jsmith")
+        setup.practitioner.display_name.setText("Jo Smith")
+        setup.practitioner.passphrase.setText("another example passphrase")
+        setup.practitioner.repeat.setText("another example passphrase")
+        shoot(app, fresh, out, "02-setup-accounts")
+        setup.next_button.click()
+        settle(app, lambda: setup.step() == 3)
+        shoot(app, fresh, out, "03-setup-recovery-key")
+        fresh.window.close()
+
+        # 2. The demo database, signed in as a practitioner.
+        db = folder / "demo" / "riskscreen.db"
+        create_demo_database(db, args.count, seed=7, kdf=FAST).close()
+        controller = make_controller(db, folder, size)
+        controller.start()
+        controller.unlock_view.name.setText("pat")
+        shoot(app, controller, out, "04-unlock")
+        controller.unlock_view.passphrase.setText("not the passphrase")
+        controller.unlock_view.button.click()
+        settle(app, lambda: controller.unlock_view.button.isEnabled())
+        shoot(app, controller, out, "05-unlock-wrong-passphrase")
+        controller.unlock_view.passphrase.setText(DEMO_ACCOUNTS["pat"][1])
+        controller.unlock_view.button.click()
+        settle(app, lambda: controller.session is not None)
+        assert controller.session is not None
+        shoot(app, controller, out, "06-home")
+
+        # 3. A new screening: the child search and duplicate check, then the questionnaire.
+        controller.home_view.new_button.click()
+        session = controller.session
+        someone = session.list_screenings().items[0]
+        controller.new_view.search.setText(someone.child_name.split()[0])
+        controller.new_view.name.setText(someone.child_name.split()[0] + " Example")
+        settle(app, lambda: controller.new_view.results.count() > 0
+               and bool(controller.new_view.duplicates.text()))
+        shoot(app, controller, out, "07-new-screening")
+        controller.new_view.name.setText("Robin Example")
+        controller.new_view.dob.setDate(QDate(2011, 6, 14))
+        controller.new_view.create_button.click()
+        current = controller.current
+        assert current is not None
+        questionnaire = current.view.questionnaire
+        for qid, value in {"gender": "not_known", "practitioner_agency": "education",
+                           "screening_reason": "missing_episode",
+                           "family_aware_of_referral": "no"}.items():
+            editor = questionnaire.blocks[qid].editor
+            editor.set_value(value)
+            editor.value_changed.emit(value)
+        questionnaire.show_question("family_not_told_reason")
+        questionnaire.show_section(0)
+        shoot(app, controller, out, "08-questionnaire")
+        for qid, value in {"older_associates": "recent", "picked_up_by_unknown_adults": "both",
+                           "gifts_money_unknown_sources": "not_known"}.items():
+            editor = questionnaire.blocks[qid].editor
+            editor.set_value(value)
+            editor.value_changed.emit(value)
+        evidence = questionnaire.blocks["older_associates"].evidence
+        assert evidence is not None
+        evidence.set_value({"basis": "reported", "details": "Seen by a youth worker with two "
+                            "adults in their twenties outside the youth club.",
+                            "source": "Youth service"})
+        questionnaire.show_question("older_associates")
+        shoot(app, controller, out, "09-questionnaire-live-score")
+        current.view.finalise_button.click()
+        review = controller.finalise_view
+        review.other.setChecked(True)
+        shoot(app, controller, out, "10-review-and-finalise")
+
+        # 4. A finalised screening, its referral and the child's history.
+        controller.home_view.status.setCurrentIndex(controller.home_view.status.findData("final"))
+        controller.window.home_action.trigger()
+        final = session.list_screenings(
+            ScreeningQuery(status="final", level="high", limit=1)).items[0]
+        controller.open_screening(final.id)
+        shoot(app, controller, out, "11-finalised-screening")
+        controller.show_referral()
+        settle(app, lambda: bool(controller.referral_view.images))
+        shoot(app, controller, out, "12-referral-preview")
+        child = add_history(session, final.id)
+        controller.show_history(child)
+        shoot(app, controller, out, "13-child-history")
+        controller.lock()
+        shoot(app, controller, out, "14-locked")
+        controller.window.close()
+        settle(app, rounds=5)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
