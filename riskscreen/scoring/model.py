@@ -15,7 +15,7 @@ import datetime as dt
 import hashlib
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from functools import cached_property
 from typing import Annotated, Any, Literal
 
@@ -381,6 +381,13 @@ class ScoringModel(_Strict):
     def sha256(self) -> str:
         """SHA-256 (hex) of :meth:`canonical_json`."""
         return hashlib.sha256(self.canonical_json().encode("utf-8")).hexdigest()
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None,
+                   deep: bool = False) -> ScoringModel:
+        """A copy (see pydantic); the cached hash is dropped so an edited copy gets its own."""
+        copy = super().model_copy(update=update, deep=deep)
+        copy.__dict__.pop("sha256", None)
+        return copy
 
     @property
     def identity(self) -> ModelIdentity:
