@@ -460,6 +460,11 @@ class AppController(QObject):
         view.score.set_collapsed(collapsed in (True, "true"))
         view.score.collapsed_changed.connect(self._on_score_collapsed_changed)
         self.window.show_page(view)
+        if detail.editable:
+            # Carry on where the practitioner stopped: the first section not yet complete.
+            q = view.questionnaire
+            q.show_section(next((i for i in range(len(form.sections))
+                                 if not q.progress(i).complete), 0))
         if detail.editable and detail.answers:
             last = max(a.saved_at for a in detail.answers.values())
             view.save_status.setText(f"All answers saved (last at {_clock(last)})")

@@ -11,12 +11,14 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QDate, QSettings
-from PySide6.QtWidgets import QFileDialog, QInputDialog
+from PySide6.QtPrintSupport import QPrinter
+from PySide6.QtWidgets import QDialog, QFileDialog, QInputDialog
 from pytestqt.qtbot import QtBot
 from sqlalchemy import text
 
 from riskscreen.crypto.keys import KdfParams
 from riskscreen.services import Session, Unlocker
+from riskscreen.ui import controller as controller_module
 from riskscreen.ui.controller import AppController
 from riskscreen.ui.home import ScreeningListModel
 from riskscreen.ui.screening import ScreeningView
@@ -167,6 +169,22 @@ def test_set_up_unlock_complete_finalise_and_save_the_referral(
     assert "Saved with a password" in referral.status.text()
     screening_id = app.current.id
 
+    # Print: the platform's print dialog is patched to "print" to a PDF file.
+    printed = tmp_path / "printed.pdf"
+
+    class FakePrintDialog:
+        def __init__(self, printer: QPrinter, parent: object = None) -> None:
+            printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+            printer.setOutputFileName(str(printed))
+
+        def exec(self) -> int:
+            return int(QDialog.DialogCode.Accepted)
+
+    monkeypatch.setattr(controller_module, "QPrintDialog", FakePrintDialog)
+    click(qtbot, referral.print_button)
+    assert printed.read_bytes().startswith(b"%PDF")
+    assert "printer" in referral.status.text()
+
     # Everything is in the database.
     app.lock()
     with read_db(tmp_path) as session:
@@ -183,6 +201,7 @@ def test_set_up_unlock_complete_finalise_and_save_the_referral(
                 "SELECT detail FROM audit_log WHERE action = 'export'"))]
         assert "finalise" in actions
         assert any("pdf_password" in (d or "") for d in details)
+        assert any("print" in (d or "") for d in details)
 
 
 def test_override_needs_a_reason_and_is_recorded(

@@ -1,0 +1,110 @@
+"""Start-up, the exception hook, remembered geometry, paging and printing."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QRect, QSettings
+from PySide6.QtWidgets import QMessageBox
+from pytestqt.qtbot import QtBot
+
+from riskscreen.services.types import Page, ScreeningQuery, ScreeningRow
+from riskscreen.ui import app as app_module
+from riskscreen.ui.home import LevelStyle, ScreeningListModel
+from riskscreen.ui.main_window import MainWindow
+
+pytestmark = pytest.mark.gui
+
+
+def test_exception_hook_logs_no_personal_data_and_names_the_log(
+        qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    log_file = tmp_path / "logs" / "riskscreen.log"
+    monkeypatch.setattr(app_module, "log_path", lambda: log_file)
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "critical",
+                        staticmethod(lambda parent, title, text: shown.append(text)))
+    app_module._setup_logging()
+    try:
+        raise ValueError("Synthetic Child Name answered yes")
+    except ValueError:
+        app_module._exception_hook(*sys.exc_info())  # type: ignore[arg-type]
+    for handler in __import__("logging").getLogger("riskscreen").handlers:
+        handler.flush()
+    text = log_file.read_text(encoding="utf-8")
+    assert "builtins.ValueError" in text
+    assert "test_app_parts.py" in text
+    assert "Synthetic Child Name" not in text
+    assert shown
+    assert str(log_file) in shown[0]
+    assert "Traceback" not in shown[0]
+
+
+def test_window_geometry_is_remembered(qtbot: QtBot, tmp_path: Path) -> None:
+    settings = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
+    first = MainWindow(settings)
+    qtbot.addWidget(first)
+    first.setGeometry(QRect(40, 50, 700, 500))
+    first.show()
+    first.close()
+    second = MainWindow(settings)
+    qtbot.addWidget(second)
+    assert second.size().width() == 700
+    assert second.size().height() == 500
+
+
+def _row(i: int) -> ScreeningRow:
+    return ScreeningRow(id=i, child_id=i, child_name=f"Synthetic {i}", date_of_birth=None,
+                        practitioner="pat", status="final" if i % 3 else "draft",
+                        level="high" if i % 2 else None, screening_date="2026-01-01",
+                        updated_at="2026-01-01T10:00:00", amendment_of=None)
+
+
+def test_list_model_fetches_100000_rows_on_demand(qtbot: QtBot) -> None:
+    total = 100_000
+    asked: list[ScreeningQuery] = []
+
+    def fetch(query: ScreeningQuery) -> Page:
+        asked.append(query)
+        end = min(total, query.offset + query.limit)
+        return Page([_row(i) for i in range(query.offset, end)], query.offset, total)
+
+    model = ScreeningListModel(fetch, {"high": LevelStyle("High", "#c62828")})
+    model.set_query(ScreeningQuery())
+    assert model.rowCount() == 200
+    assert model.canFetchMore()
+    model.fetchMore()
+    assert model.rowCount() == 400
+    assert asked[-1].offset == 200
+    assert asked[-1].drafts_first
+    index = model.index(1, 3)
+    assert model.data(index) == "High"
+    assert model.data(model.index(0, 3)) == "Not yet finalised"
+
+
+def test_run_starts_the_set_up_assistant_on_first_start(
+        qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(app_module, "log_path", lambda: tmp_path / "logs" / "riskscreen.log")
+    seen: dict[str, Any] = {}
+
+    def fake_exec() -> int:
+        from riskscreen.ui.setup import SetupView
+
+        windows = [w for w in app_module.QApplication.topLevelWidgets()
+                   if isinstance(w, MainWindow) and w.isVisible()]
+        seen["window"] = windows[-1]
+        seen["page"] = windows[-1].stack.currentWidget()
+        seen["setup"] = isinstance(seen["page"], SetupView)
+        windows[-1].close()
+        return 0
+
+    app = app_module.QApplication.instance()
+    assert app is not None
+    monkeypatch.setattr(app, "exec", fake_exec)
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
+    assert app_module.run(["--db", str(tmp_path / "new" / "riskscreen.db")]) == 0
+    assert seen["setup"]
+    qtbot.addWidget(seen["window"])
+    assert app_module.QApplication.applicationName() == "RiskScreen"
