@@ -9,11 +9,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from riskscreen.definitions import hinted
+from riskscreen.definitions import Path_, hinted
 
 __all__ = [
     "INDICATOR_VALUES",
@@ -21,6 +21,7 @@ __all__ = [
     "TIME_WINDOW_VALUES",
     "Comparison",
     "Condition",
+    "ConditionTree",
     "DerivedValue",
     "FormDefinition",
     "Option",
@@ -145,7 +146,77 @@ CONDITION_OPERATORS = (
 )
 
 
-class Condition(_Strict):
+class ConditionTree(_Strict):
+    """What every condition tree shares: one operator per node, non-empty operands.
+
+    Subclasses declare the operator fields (``all_``, ``any_``, ``not_``, ``in_`` and the
+    comparisons, plus any of their own) and list the operator names in ``OPERATORS``.
+    """
+
+    OPERATORS: ClassVar[tuple[str, ...]] = CONDITION_OPERATORS
+
+    @model_validator(mode="before")
+    @classmethod
+    def _exactly_one(cls, data: Any) -> Any:
+        ops = ", ".join(cls.OPERATORS)
+        if not isinstance(data, dict):
+            raise ValueError(hinted("a condition must be a mapping with one operator",
+                                    f"use one of: {ops}"))
+        unknown = [k for k in data if k not in cls.OPERATORS]
+        if unknown:
+            raise ValueError(hinted(f"unknown condition operator {unknown[0]!r}",
+                                    f"use one of: {ops}"))
+        empty = [k for k in data if data[k] is None]
+        if empty:
+            raise ValueError(
+                hinted(f"condition operator '{empty[0]}' has no value",
+                       "give it a mapping (for a comparison) or a list (for all/any)")
+            )
+        if len(data) != 1:
+            raise ValueError(hinted(
+                "a condition has exactly one operator, found " + (", ".join(data) or "none"),
+                "combine several with 'all:' or 'any:'"))
+        return data
+
+    @model_validator(mode="after")
+    def _shape(self) -> Self:
+        for name in ("all_", "any_"):
+            items = getattr(self, name)
+            if items is not None and not items:
+                raise ValueError(
+                    hinted(f"'{name.rstrip('_')}' needs at least one condition", "add a condition")
+                )
+        in_ = getattr(self, "in_", None)
+        if in_ is not None and not in_.values:
+            raise ValueError(hinted("'in' needs a non-empty 'values' list",
+                                    "write 'values: [a, b]'"))
+        for name in ("equals", "contains", "greater_than", "less_than"):
+            comparison = getattr(self, name, None)
+            if comparison is not None and comparison.value is None:
+                raise ValueError(hinted(f"'{name}' needs a 'value'", "add 'value: ...'"))
+        return self
+
+    @property
+    def operator(self) -> str:
+        """The name of this node's operator as written in the file."""
+        for name in self.OPERATORS:
+            attr = name + "_" if name in {"all", "any", "not", "in"} else name
+            if getattr(self, attr) is not None:
+                return name
+        raise AssertionError("validated condition without operator")  # pragma: no cover
+
+    def walk(self, path: Path_ = ()) -> Iterator[tuple[Self, Path_]]:
+        """Yield every node of the tree with its path below ``path``, this node first."""
+        yield self, path
+        for name in ("all", "any"):
+            for i, child in enumerate(getattr(self, name + "_") or []):
+                yield from child.walk((*path, name, i))
+        child = getattr(self, "not_", None)
+        if child is not None:
+            yield from child.walk((*path, "not"))
+
+
+class Condition(ConditionTree):
     """A structured ``show_if`` condition: exactly one operator, combined into a tree.
 
     Conditions are data. Nothing in a definition file is ever evaluated as code.
@@ -160,67 +231,6 @@ class Condition(_Strict):
     greater_than: Comparison | None = None
     less_than: Comparison | None = None
     answered: Subject | None = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _exactly_one(cls, data: Any) -> Any:
-        if not isinstance(data, dict):
-            raise ValueError(
-                hinted(
-                    "a condition must be a mapping with one operator",
-                    "use one of: " + ", ".join(CONDITION_OPERATORS),
-                )
-            )
-        present = [k for k in data if k in CONDITION_OPERATORS]
-        unknown = [k for k in data if k not in CONDITION_OPERATORS]
-        empty = [k for k in present if data[k] is None]
-        if unknown:
-            raise ValueError(
-                hinted(
-                    f"unknown condition operator {unknown[0]!r}",
-                    "use one of: " + ", ".join(CONDITION_OPERATORS),
-                )
-            )
-        if empty:
-            raise ValueError(
-                hinted(f"condition operator '{empty[0]}' has no value",
-                       "give it a mapping (for a comparison) or a list (for all/any)")
-            )
-        if len(present) != 1:
-            raise ValueError(
-                hinted(
-                    "a condition has exactly one operator, found "
-                    + (", ".join(present) if present else "none"),
-                    "combine several with 'all:' or 'any:'",
-                )
-            )
-        return data
-
-    @model_validator(mode="after")
-    def _shape(self) -> Condition:
-        for name in ("all_", "any_"):
-            items = getattr(self, name)
-            if items is not None and not items:
-                raise ValueError(
-                    hinted(f"'{name.rstrip('_')}' needs at least one condition", "add a condition")
-                )
-        if self.in_ is not None and not self.in_.values:
-            raise ValueError(hinted("'in' needs a non-empty 'values' list",
-                                    "write 'values: [a, b]'"))
-        for name in ("equals", "contains", "greater_than", "less_than"):
-            comparison = getattr(self, name)
-            if comparison is not None and comparison.value is None:
-                raise ValueError(hinted(f"'{name}' needs a 'value'", "add 'value: ...'"))
-        return self
-
-    @property
-    def operator(self) -> str:
-        """The name of this node's operator as written in the file."""
-        for name in CONDITION_OPERATORS:
-            attr = name + "_" if name in {"all", "any", "not", "in"} else name
-            if getattr(self, attr) is not None:
-                return name
-        raise AssertionError("validated condition without operator")  # pragma: no cover
 
     def subjects(self) -> Iterator[tuple[str, str]]:
         """Yield ``("question"|"derived", id)`` for every operand in this tree."""

@@ -6,14 +6,12 @@ at fault, so the caller can report ``FILE:LINE: message`` with a hint.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
 from riskscreen.definitions import Path_, Problem
 from riskscreen.forms.model import (
     Comparison,
-    Condition,
     FormDefinition,
     Question,
     QuestionType,
@@ -106,15 +104,6 @@ def _derived(form: FormDefinition) -> list[Problem]:
     return problems
 
 
-def _walk(cond: Condition, path: Path_) -> Iterator[tuple[Condition, Path_]]:
-    yield cond, path
-    for name, items in (("all", cond.all_), ("any", cond.any_)):
-        for i, child in enumerate(items or []):
-            yield from _walk(child, (*path, name, i))
-    if cond.not_ is not None:
-        yield from _walk(cond.not_, (*path, "not"))
-
-
 def _conditions(form: FormDefinition) -> list[Problem]:
     index = form.question_index()
     order: dict[str, int] = {}
@@ -128,7 +117,7 @@ def _conditions(form: FormDefinition) -> list[Problem]:
             continue
         base = (*_qpath(form, q.id), "show_if")
         deps: set[str] = set()
-        for node, path in _walk(q.show_if, base):
+        for node, path in q.show_if.walk(base):
             comp: Comparison | Subject | None = None
             op = node.operator
             if op in ("all", "any", "not"):

@@ -11,7 +11,7 @@ Importing this module registers the ``scoring_model`` checker with :mod:`riskscr
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -429,15 +429,6 @@ def _check_bands(model: ScoringModel, form: FormDefinition) -> list[Problem]:
 # -- rule conditions --------------------------------------------------------------------------
 
 
-def _walk(cond: RuleCondition, path: Path_) -> Iterator[tuple[RuleCondition, Path_]]:
-    yield cond, path
-    for name, items in (("all", cond.all_), ("any", cond.any_)):
-        for i, child in enumerate(items or []):
-            yield from _walk(child, (*path, name, i))
-    if cond.not_ is not None:
-        yield from _walk(cond.not_, (*path, "not"))
-
-
 def selected_questions(selection: Selection, form: FormDefinition) -> list[Question]:
     """The indicator questions a ``count_present`` looks at, in form order."""
     out = []
@@ -461,7 +452,7 @@ def _check_condition(cond: RuleCondition, base: Path_, form: FormDefinition) -> 
     index = form.question_index()
     derived = {d.id for d in form.derived}
     problems: list[Problem] = []
-    for node, path in _walk(cond, base):
+    for node, path in cond.walk(base):
         op = node.operator
         op_path: Path_ = (*path, op)
         if op in ("all", "any", "not"):

@@ -17,7 +17,7 @@ import json
 import re
 from collections.abc import Iterator, Mapping
 from functools import cached_property
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     BaseModel,
@@ -33,6 +33,7 @@ from riskscreen.forms.model import (
     FORM_ID_PATTERN,
     SEMVER_PATTERN,
     Comparison,
+    ConditionTree,
     QuestionKind,
     Subject,
 )
@@ -213,11 +214,13 @@ RULE_OPERATORS = (
 )
 
 
-class RuleCondition(_Strict):
+class RuleCondition(ConditionTree):
     """When a rule applies: the ``show_if`` operators plus ``present`` and ``count_present``.
 
     Conditions are data, never code. Questions hidden for these answers count as unanswered.
     """
+
+    OPERATORS: ClassVar[tuple[str, ...]] = RULE_OPERATORS
 
     all_: list[RuleCondition] | None = Field(default=None, alias="all")
     any_: list[RuleCondition] | None = Field(default=None, alias="any")
@@ -231,47 +234,6 @@ class RuleCondition(_Strict):
     present: Present | None = None
     count_present: Selection | None = None
 
-    @model_validator(mode="before")
-    @classmethod
-    def _exactly_one(cls, data: Any) -> Any:
-        ops = ", ".join(RULE_OPERATORS)
-        if not isinstance(data, dict):
-            raise ValueError(hinted("a condition must be a mapping with one operator",
-                                    f"use one of: {ops}"))
-        unknown = [k for k in data if k not in RULE_OPERATORS]
-        if unknown:
-            raise ValueError(hinted(f"unknown condition operator {unknown[0]!r}",
-                                    f"use one of: {ops}"))
-        if len(data) != 1:
-            raise ValueError(hinted(
-                "a condition has exactly one operator, found " + (", ".join(data) or "none"),
-                "combine several with 'all:' or 'any:'"))
-        return data
-
-    @model_validator(mode="after")
-    def _shape(self) -> RuleCondition:
-        for name in ("all_", "any_"):
-            items = getattr(self, name)
-            if items is not None and not items:
-                raise ValueError(hinted(f"'{name.rstrip('_')}' needs at least one condition",
-                                        "add a condition"))
-        if self.in_ is not None and not self.in_.values:
-            raise ValueError(hinted("'in' needs a non-empty 'values' list",
-                                    "write 'values: [a, b]'"))
-        for name in ("equals", "contains", "greater_than", "less_than"):
-            comparison = getattr(self, name)
-            if comparison is not None and comparison.value is None:
-                raise ValueError(hinted(f"'{name}' needs a 'value'", "add 'value: ...'"))
-        return self
-
-    @property
-    def operator(self) -> str:
-        """The operator of this node as written in the file."""
-        for name in RULE_OPERATORS:
-            attr = name + "_" if name in {"all", "any", "not", "in"} else name
-            if getattr(self, attr) is not None:
-                return name
-        raise AssertionError("validated condition without operator")  # pragma: no cover
 
 
 class Rule(_Strict):

@@ -16,3 +16,18 @@ def test_edited_copy_gets_a_new_hash() -> None:
         update={"change_note": "A different note."}).sha256
     assert model.sha256 == original
     assert model.model_copy().sha256 == original
+
+
+def test_rule_condition_with_a_null_operator_is_a_clear_error() -> None:
+    import pytest
+    from pydantic import ValidationError
+
+    from riskscreen.scoring.model import RuleCondition
+
+    with pytest.raises(ValidationError, match="condition operator 'present' has no value"):
+        RuleCondition.model_validate({"present": None})
+    node = RuleCondition.model_validate(
+        {"all": [{"present": {"question": "a"}}, {"not": {"answered": {"question": "b"}}}]})
+    assert [(n.operator, p) for n, p in node.walk()] == [
+        ("all", ()), ("present", ("all", 0)), ("not", ("all", 1)),
+        ("answered", ("all", 1, "not"))]
