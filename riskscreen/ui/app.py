@@ -7,15 +7,18 @@ hook that writes a log without personal data and tells the user, in plain words,
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import logging.handlers
+import os
 import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
-from platformdirs import user_log_dir
+from platformdirs import user_data_dir, user_log_dir
 from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QFontDatabase, QGuiApplication, QIcon, QPixmap
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
@@ -23,8 +26,8 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from riskscreen import __version__
 from riskscreen.definitions import data_file
 
-__all__ = ["APP_NAME", "ORGANISATION", "apply_style", "configure_application", "log_path",
-           "run"]
+__all__ = ["APP_NAME", "ORGANISATION", "apply_style", "configure_application", "database_path",
+           "log_path", "run"]
 
 APP_NAME = "RiskScreen"
 ORGANISATION = "RiskScreen"
@@ -131,6 +134,67 @@ def _parse(argv: Sequence[str]) -> argparse.Namespace:
     return args
 
 
+def database_path(given: Path | None) -> Path:
+    """The database the app opens: ``--db``, else ``$RISKSCREEN_DB``, else the user data folder.
+
+    The same rule as :func:`riskscreen.services.default_db_path` (a test keeps them equal),
+    without importing the services: the unlock window appears before they are loaded.
+    """
+    if given is not None:
+        return given.expanduser()
+    env = os.environ.get("RISKSCREEN_DB")
+    if env:
+        return Path(env).expanduser()
+    return Path(user_data_dir("riskscreen", appauthor=False)) / "riskscreen.db"
+
+
+class _Startup:
+    """Shows the unlock window at once and loads the rest of the app in the background.
+
+    Importing the services, storage and PDF libraries takes about two seconds; the
+    practitioner types their passphrase meanwhile. An unlock asked for before the import
+    finishes is carried out as soon as it has.
+    """
+
+    def __init__(self, db_path: Path) -> None:
+        from PySide6.QtCore import QSettings
+
+        from riskscreen.ui.main_window import MainWindow
+        from riskscreen.ui.unlock import UnlockView
+        from riskscreen.ui.worker import run_in_background
+
+        self.db_path = db_path
+        self.settings = QSettings()
+        self.window = MainWindow(self.settings)
+        self.unlock_view = UnlockView()
+        self.unlock_view.set_locked(None)
+        self.window.show_page(self.unlock_view)
+        self.controller: Any = None
+        self.pending: tuple[str, str] | None = None
+        self.unlock_view.unlock_requested.connect(self._on_unlock_view_unlock_requested)
+        run_in_background(lambda: importlib.import_module("riskscreen.ui.controller"),
+                          self._on_loaded, self._on_failed)
+
+    def _on_unlock_view_unlock_requested(self, name: str, passphrase: str) -> None:
+        if self.controller is None:
+            self.pending = (name, passphrase)
+            self.unlock_view.set_busy(True)
+
+    def _on_loaded(self, module: Any) -> None:
+        controller_class = module.AppController
+        self.unlock_view.unlock_requested.disconnect(self._on_unlock_view_unlock_requested)
+        self.controller = controller_class(db_path=self.db_path, settings=self.settings,
+                                           window=self.window, unlock_view=self.unlock_view)
+        if self.pending is not None:
+            name, passphrase = self.pending
+            self.pending = None
+            self.unlock_view.set_busy(False)
+            self.unlock_view.unlock_requested.emit(name, passphrase)
+
+    def _on_failed(self, error: BaseException) -> None:
+        _exception_hook(type(error), error, error.__traceback__)
+
+
 def run(argv: Sequence[str]) -> int:
     """Start the application; returns the exit code."""
     args = _parse(argv)
@@ -141,12 +205,17 @@ def run(argv: Sequence[str]) -> int:
     _load_fonts()
     apply_style(app)
     install_exception_hook()
+    db_path = database_path(args.db)
+    window: QWidget
+    if db_path.exists():
+        startup = _Startup(db_path)
+        window = startup.window
+    else:
+        from riskscreen.ui.controller import AppController
 
-    from riskscreen.ui.controller import AppController
-
-    controller = AppController(db_path=args.db)
-    controller.start()
-    window: QWidget = controller.window
+        controller = AppController(db_path=db_path)
+        controller.start()
+        window = controller.window
     window.show()
     log.info("started version %s", __version__)
     return app.exec()

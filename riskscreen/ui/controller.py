@@ -78,7 +78,8 @@ class AppController(QObject):
     def __init__(self, db_path: Path | None = None, *, settings: QSettings | None = None,
                  kdf: KdfParams | None = None,
                  sleep: Callable[[float], None] | None = None,
-                 auto_backups: bool = True) -> None:
+                 auto_backups: bool = True, window: MainWindow | None = None,
+                 unlock_view: UnlockView | None = None) -> None:
         super().__init__()
         self.db_path = (db_path or default_db_path()).expanduser()
         self.settings = settings or QSettings()
@@ -94,8 +95,9 @@ class AppController(QObject):
         self.list_model: ScreeningListModel | None = None
         self._unlocker: Unlocker | None = None
 
-        self.window = MainWindow(self.settings)
-        self.unlock_view = UnlockView()
+        # The start-up may have shown these already, before the services were imported.
+        self.window = window or MainWindow(self.settings)
+        self.unlock_view = unlock_view or UnlockView()
         self.home_view = HomeView()
         self.new_view = NewScreeningView()
         self.finalise_view = FinaliseView()

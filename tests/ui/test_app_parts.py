@@ -108,3 +108,37 @@ def test_run_starts_the_set_up_assistant_on_first_start(
     assert seen["setup"]
     qtbot.addWidget(seen["window"])
     assert app_module.QApplication.applicationName() == "RiskScreen"
+
+
+def test_database_path_follows_the_services_rule(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from riskscreen.services import default_db_path
+
+    monkeypatch.delenv("RISKSCREEN_DB", raising=False)
+    assert app_module.database_path(None) == default_db_path()
+    monkeypatch.setenv("RISKSCREEN_DB", str(tmp_path / "x.db"))
+    assert app_module.database_path(None) == default_db_path()
+    assert app_module.database_path(tmp_path / "given.db") == tmp_path / "given.db"
+
+
+def test_unlock_window_comes_first_and_an_early_unlock_is_kept(
+        qtbot: QtBot, tmp_path: Path) -> None:
+    from riskscreen.crypto.keys import KdfParams
+    from riskscreen.services import create_database
+
+    fast = KdfParams(memory_cost=1024, iterations=1, lanes=1, salt=b"0" * 16)
+    db = tmp_path / "data" / "riskscreen.db"
+    admin, _ = create_database(db, "admin", "administrator passphrase", kdf=fast)
+    admin.create_user("pat", "practitioner", "practitioner passphrase")
+    admin.close()
+    startup = app_module._Startup(db)
+    qtbot.addWidget(startup.window)
+    startup.window.show()
+    assert startup.window.stack.currentWidget() is startup.unlock_view
+    startup.unlock_view.name.setText("pat")
+    startup.unlock_view.passphrase.setText("practitioner passphrase")
+    startup.unlock_view.button.click()
+    qtbot.waitUntil(lambda: startup.controller is not None
+                    and startup.controller.session is not None, timeout=30_000)
+    startup.controller.session.close()
+    startup.controller.session = None
