@@ -1,0 +1,362 @@
+"""Scoring-model use cases for managers: drafts, validation, impact, try-out, publishing,
+YAML export and import, history and diffs.
+
+A draft is plain data (the model as a JSON-ready dict) that the editor changes; every check
+goes through the same code as ``riskscreen validate`` (the draft is written out as YAML and
+parsed back), so the editor shows exactly the messages the command line prints. Publishing
+goes through :meth:`Session.publish_model`: a new immutable row named by its hash.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import io
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from ruamel.yaml import YAML
+from sqlalchemy import text
+
+from riskscreen.definitions import DefinitionError
+from riskscreen.forms.answers import AnswerSet
+from riskscreen.forms.model import FormDefinition
+from riskscreen.scoring.assessment import Assessment
+from riskscreen.scoring.impact import ImpactReport, impact
+from riskscreen.scoring.model import ScoringModel
+from riskscreen.services.errors import NotFound, ServiceError
+from riskscreen.services.session import Session, _trusted_answer_set
+from riskscreen.services.types import ModelInfo
+from riskscreen.store.models import Role
+
+__all__ = [
+    "DEFAULT_FORM",
+    "DraftProblems",
+    "ModelRefused",
+    "ModelService",
+    "TryOut",
+    "describe_condition",
+    "describe_rule",
+    "model_from_data",
+    "model_to_yaml",
+    "next_version",
+]
+
+DEFAULT_FORM = "cse-screening"
+
+
+class ModelRefused(ServiceError):  # noqa: N818 - the domain's name for it
+    """A draft or imported model fails validation; ``problems`` are ``validate``'s lines."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        super().__init__("The scoring model is not valid and was refused: "
+                         + (problems[0] if problems else "unknown problem") + more)
+
+
+@dataclass(frozen=True)
+class DraftProblems:
+    """The result of checking a draft: ``problems`` empty means it is valid."""
+
+    problems: list[str]
+    model: ScoringModel | None
+
+
+@dataclass(frozen=True)
+class TryOut:
+    """One screening scored by the published model and by the draft."""
+
+    screening_id: int
+    published: Assessment
+    draft: Assessment
+
+
+def next_version(version: str) -> str:
+    """The proposed version of a draft: the next minor version (``1.2.3`` → ``1.3.0``)."""
+    major, minor, _ = (int(p) for p in version.split("."))
+    return f"{major}.{minor + 1}.0"
+
+
+def model_data(model: ScoringModel) -> dict[str, Any]:
+    """The model as JSON-ready data shaped like its YAML file."""
+    data = model.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return {"kind": "scoring_model", **{k: v for k, v in data.items() if k != "kind"}}
+
+
+def model_to_yaml(model: ScoringModel | dict[str, Any]) -> str:
+    """YAML text of a model (or draft data) that ``riskscreen validate`` reads."""
+    data = model_data(model) if isinstance(model, ScoringModel) else model
+    yaml = YAML(typ="safe", pure=True)
+    yaml.default_flow_style = False
+    yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]  # keep order
+    out = io.StringIO()
+    yaml.dump(data, out)
+    return out.getvalue()
+
+
+def model_from_data(data: dict[str, Any], form: FormDefinition | None,
+                    file: str = "draft.yaml") -> DraftProblems:
+    """Check draft data exactly as ``riskscreen validate`` checks a file."""
+    from riskscreen.scoring.loader import parse_model
+
+    try:
+        model = parse_model(model_to_yaml(data), file, form)
+    except DefinitionError as error:
+        return DraftProblems([p.format() for p in error.problems], None)
+    return DraftProblems([], model)
+
+
+class ModelService:
+    """Managers' scoring-model work on one signed-in session (role checked on every call)."""
+
+    def __init__(self, session: Session, form_id: str = DEFAULT_FORM) -> None:
+        self.session = session
+        self.form_id = form_id
+
+    def _manager(self) -> None:
+        self.session._require(Role.MANAGER)
+
+    def form(self) -> FormDefinition:
+        """The current shipped form the models score."""
+        from riskscreen.forms.loader import load_form
+
+        return load_form(self.form_id)
+
+    # -- the model in force and drafts ---------------------------------------------------------
+
+    def in_force(self) -> tuple[ModelInfo, ScoringModel]:
+        """The model new screenings use now, with its publication record."""
+        self._manager()
+        form = self.form()
+        with self.session._tx() as s:
+            row = self.session._in_force(s, form)
+            return self.session._model_info(s, row), self.session._model(s, row.sha256)
+
+    def new_draft(self) -> dict[str, Any]:
+        """The model in force as draft data: next version proposed, empty change note."""
+        _, model = self.in_force()
+        data = copy.deepcopy(model_data(model))
+        data["version"] = self._free_version(next_version(model.version))
+        data["derived_from"] = model.version
+        data["change_note"] = ""
+        data["author"] = self.session.user.display_name or self.session.user.name
+        data["date"] = datetime.now(UTC).date().isoformat()
+        return data
+
+    def _free_version(self, version: str) -> str:
+        taken = {m.version for m in self.session.list_models() if m.model_id == self.form_id}
+        while version in taken:
+            version = next_version(version)
+        return version
+
+    def check(self, data: dict[str, Any]) -> DraftProblems:
+        """Problems of a draft (``validate``'s messages), or the model when there are none."""
+        self._manager()
+        found = model_from_data(data, self.form())
+        if found.model is not None and not str(data.get("change_note", "")).strip():
+            return DraftProblems(["draft.yaml:1: a change note is required (hint: say what "
+                                  "changed and why)"], None)
+        return found
+
+    def build(self, data: dict[str, Any]) -> ScoringModel:
+        """The draft as a model; :class:`ModelRefused` with every problem if it is invalid."""
+        found = self.check(data)
+        if found.model is None:
+            raise ModelRefused(found.problems)
+        return found.model
+
+    # -- impact and try-out --------------------------------------------------------------------
+
+    def count_finalised(self, since: date | None = None, until: date | None = None) -> int:
+        """How many finalised screenings an impact analysis would cover."""
+        self._manager()
+        where, params = _date_filter(since, until)
+        with self.session._tx() as s:
+            sql = ("SELECT count(*) FROM assessments a "  # noqa: S608 - fixed text; bound values
+                   "JOIN screenings s ON s.id = a.screening_id" + where)
+            return int(s.execute(text(sql), params).scalar() or 0)
+
+    def _answer_sets(self, since: date | None, until: date | None
+                     ) -> Iterator[tuple[str, AnswerSet]]:
+        where, params = _date_filter(since, until)
+        with self.session._tx() as s:
+            sql = ("SELECT a.screening_id, a.answer_set FROM assessments a "  # noqa: S608 - as above
+                   "JOIN screenings s ON s.id = a.screening_id" + where
+                   + " ORDER BY a.screening_id")
+            rows = s.execute(text(sql), params).all()
+        for sid, data in rows:
+            yield str(sid), _trusted_answer_set(data)
+
+    def impact(self, draft: ScoringModel, since: date | None = None,
+               until: date | None = None, *,
+               progress: Callable[[int, int], None] | None = None,
+               cancelled: Callable[[], bool] | None = None) -> ImpactReport:
+        """The draft against the model in force over every finalised screening (or a date
+        range of screening dates). Safe to run off the GUI thread."""
+        _, published = self.in_force()
+        total = self.count_finalised(since, until)
+        report = impact(self.form(), published, draft, self._answer_sets(since, until),
+                        progress=(lambda n: progress(n, total)) if progress else None,
+                        cancelled=cancelled, every=2000)
+        with self.session._tx() as s:
+            self.session._audit(s, "model_impact", f"model:{published.sha256[:12]}",
+                                {"screenings": report.total, "changed": report.level_changed,
+                                 "cancelled": report.cancelled})
+        return report
+
+    def try_out(self, screening_id: int, draft: ScoringModel) -> TryOut:
+        """One finalised screening scored by the model in force and by the draft."""
+        self._manager()
+        with self.session._tx() as s:
+            row = s.execute(text("SELECT answer_set FROM assessments WHERE screening_id = :i"),
+                            {"i": screening_id}).first()
+            if row is None:
+                raise NotFound("There is no finalised screening with that number.")
+            self.session._audit(s, "model_try_out", f"screening:{screening_id}")
+        answers = AnswerSet.model_validate_json(row[0])
+        _, published = self.in_force()
+        form = self.session.form(answers.form, answers.form_version)
+        from riskscreen.scoring.engine import score
+
+        return TryOut(screening_id, score(form, published, answers),
+                      score(form, draft, answers))
+
+    # -- publishing, import, export, history ---------------------------------------------------
+
+    def publish(self, draft: ScoringModel) -> ModelInfo:
+        """Publish the draft as a new immutable version; new screenings use it from now."""
+        self._manager()
+        found = self.check(model_data(draft))
+        if found.model is None:
+            raise ModelRefused(found.problems)
+        return self.session.publish_model(draft)
+
+    def history(self) -> list[ModelInfo]:
+        """Published versions of this form's model, newest first."""
+        self._manager()
+        return [m for m in self.session.list_models() if m.model_id == self.form_id]
+
+    def stored(self, sha256: str) -> ScoringModel:
+        """A published version by hash."""
+        self._manager()
+        return self.session.stored_model(sha256)
+
+    def export_yaml(self, model: ScoringModel) -> str:
+        """YAML text of a model, to share with another team."""
+        self._manager()
+        with self.session._tx() as s:
+            self.session._audit(s, "model_export", f"model:{model.sha256[:12]}")
+        return model_to_yaml(model)
+
+    def import_yaml(self, text_: str, file: str = "imported.yaml") -> dict[str, Any]:
+        """Draft data from a shared YAML file; :class:`ModelRefused` if it is not valid or is
+        for another form."""
+        self._manager()
+        from riskscreen.scoring.loader import parse_model
+
+        form = self.form()
+        try:
+            model = parse_model(text_, file, form)
+        except DefinitionError as error:
+            raise ModelRefused([p.format() for p in error.problems]) from None
+        if model.form.id != form.id:  # pragma: no cover - parse_model reports it first
+            raise ModelRefused([f"{file}:1: this model is for form '{model.form.id}', "
+                                f"not '{form.id}'"])
+        return model_data(model)
+
+    def diff(self, sha_a: str, sha_b: str) -> str:
+        """A unified diff between two published versions' YAML."""
+        a, b = self.stored(sha_a), self.stored(sha_b)
+        return "".join(difflib.unified_diff(
+            model_to_yaml(a).splitlines(keepends=True),
+            model_to_yaml(b).splitlines(keepends=True),
+            fromfile=f"{a.id} {a.version}", tofile=f"{b.id} {b.version}"))
+
+    def finalised_ids(self, limit: int = 500) -> list[tuple[int, str, str]]:
+        """(screening id, screening date, level) of recent finalised screenings, for try-out.
+
+        Ids, dates and levels only: no names."""
+        self._manager()
+        with self.session._tx() as s:
+            return [(int(r[0]), str(r[1]), str(r[2])) for r in s.execute(text(
+                "SELECT s.id, s.screening_date, a.final_level FROM assessments a "
+                "JOIN screenings s ON s.id = a.screening_id ORDER BY s.id DESC LIMIT :n"),
+                {"n": limit})]
+
+def _date_filter(since: date | None, until: date | None) -> tuple[str, dict[str, str]]:
+    clauses, params = [], {}
+    if since is not None:
+        clauses.append("s.screening_date >= :since")
+        params["since"] = since.isoformat()
+    if until is not None:
+        clauses.append("s.screening_date <= :until")
+        params["until"] = until.isoformat()
+    return ((" WHERE " + " AND ".join(clauses)) if clauses else ""), params
+
+
+
+# -- rules as sentences -----------------------------------------------------------------------
+
+
+def _subject(node: dict[str, Any], form: FormDefinition | None) -> str:
+    if "derived" in node:
+        return f"the child's {node['derived']}"
+    qid = str(node.get("question"))
+    if form is not None:
+        try:
+            q = form.question(qid)
+        except KeyError:
+            return f"'{qid}'"
+        words = q.text.rstrip("?")
+        return f"“{words if len(words) <= 70 else words[:67] + '…'}”"
+    return f"'{qid}'"
+
+
+def _value(node: dict[str, Any], value: Any, form: FormDefinition | None) -> str:
+    if form is not None and "question" in node:
+        try:
+            return form.question(str(node["question"])).label_of(str(value))
+        except (KeyError, ValueError):
+            pass
+    return str(value)
+
+
+def describe_condition(cond: dict[str, Any], form: FormDefinition | None = None) -> str:
+    """A rule condition (as data) in plain words, for managers who do not read YAML."""
+    (op, arg), = cond.items()
+    if op in ("all", "any"):
+        parts = [describe_condition(c, form) for c in arg]
+        if len(parts) == 1:
+            return parts[0]
+        joiner = " and " if op == "all" else " or "
+        lead = "all of: " if op == "all" else "any of: "
+        return lead + joiner.join(f"({p})" for p in parts)
+    if op == "not":
+        return f"it is not the case that {describe_condition(arg, form)}"
+    if op == "answered":
+        return f"{_subject(arg, form)} is answered"
+    if op == "present":
+        windows = arg.get("windows")
+        when = (" (" + " or ".join(windows) + ")") if windows else ""
+        return f"{_subject(arg, form)} was seen{when}"
+    if op == "count_present":
+        filters = [f"{k}: {', '.join(map(str, v))}" for k, v in arg.items()
+                   if k != "at_least" and v]
+        which = f" ({'; '.join(filters)})" if filters else ""
+        return f"at least {arg.get('at_least', 1)} indicators{which} were seen"
+    words = {"equals": "is", "contains": "includes", "greater_than": "is more than",
+             "less_than": "is less than"}
+    if op == "in":
+        values = ", ".join(_value(arg, v, form) for v in arg.get("values", []))
+        return f"{_subject(arg, form)} is one of: {values}"
+    return f"{_subject(arg, form)} {words.get(op, op)} {_value(arg, arg.get('value'), form)}"
+
+
+def describe_rule(rule: dict[str, Any], level_names: dict[str, str],
+                  form: FormDefinition | None = None) -> str:
+    """``At least High when …`` for one rule as data."""
+    level = level_names.get(str(rule.get("minimum")), str(rule.get("minimum")))
+    return f"At least {level} when {describe_condition(rule['when'], form)}."

@@ -1,0 +1,560 @@
+"""Wiring of the manager's tools: the draft being edited, validation as you type, the
+impact analysis in a worker thread, try-out, publishing, import/export and history."""
+
+from __future__ import annotations
+
+import copy
+import threading
+from datetime import date
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QMainWindow,
+    QMessageBox,
+    QTableWidgetItem,
+    QTabWidget,
+    QTreeWidgetItem,
+    QWidget,
+)
+
+from riskscreen.scoring.assessment import Assessment
+from riskscreen.scoring.impact import ImpactReport
+from riskscreen.scoring.model import ScoringModel
+from riskscreen.services import USER_ERRORS, Session
+from riskscreen.services.models import ModelRefused, ModelService, TryOut, describe_rule
+from riskscreen.ui.manager.rule_editor import RuleDialog
+from riskscreen.ui.manager.views import HistoryView, ImpactView, ModelEditorView, TryOutView
+from riskscreen.ui.worker import run_in_background
+
+__all__ = ["ManagerController", "ManagerWindow"]
+
+_KEY = Qt.ItemDataRole.UserRole
+
+
+class ManagerWindow(QMainWindow):
+    """The manager's window: one tab per tool."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("RiskScreen – scoring model and reports")
+        self.editor = ModelEditorView()
+        self.impact = ImpactView()
+        self.try_out = TryOutView()
+        self.history = HistoryView()
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.editor, "Scoring model draft")
+        self.tabs.addTab(self.impact, "Impact analysis")
+        self.tabs.addTab(self.try_out, "Try out")
+        self.tabs.addTab(self.history, "History")
+        self.setCentralWidget(self.tabs)
+        self.resize(1366, 768)
+
+
+class _Progress(QObject):
+    """Carries progress from the worker to the GUI thread (queued across threads)."""
+
+    progressed = Signal(int, int)
+
+
+def _assessment_html(a: Assessment) -> str:
+    rows = "".join(f"<tr><td>{escape(c.label)}</td><td>{escape(c.answer_label)}</td>"
+                   f"<td align='right'>{c.points}</td></tr>"
+                   for c in (*a.contributions, *a.protective))
+    rules = "".join(f"<li>{escape(r.reason)}</li>" for r in a.rules_fired) or "<li>none</li>"
+    return (f"<h3>{escape(a.level_info().name)} – {a.score} points</h3>"
+            f"<p>Model {escape(a.model.version)} ({a.model.short_hash})</p>"
+            f"<p><b>Rules that set a minimum:</b></p><ul>{rules}</ul>"
+            f"<table cellpadding='3'><tr><th align='left'>Question</th>"
+            f"<th align='left'>Answer</th><th>Points</th></tr>{rows}</table>")
+
+
+class ManagerController(QObject):
+    """Everything a manager does with the scoring model; the window holds no session."""
+
+    impact_finished = Signal(object)
+    published = Signal(object)
+
+    def __init__(self, session: Session, window: ManagerWindow | None = None) -> None:
+        super().__init__()
+        self.service = ModelService(session)
+        self.window = window or ManagerWindow()
+        self.form = self.service.form()
+        self.data: dict[str, Any] | None = None
+        self.model: ScoringModel | None = None
+        self.problems: list[str] = []
+        self.report: ImpactReport | None = None
+        self.running = False
+        self._cancel = threading.Event()
+        self._progress = _Progress(self)
+        self._progress.progressed.connect(self._on_progress_progressed)
+        self._check_timer = QTimer(self)
+        self._check_timer.setSingleShot(True)
+        self._check_timer.setInterval(250)
+        self._check_timer.timeout.connect(self.validate)
+        self._filling = False
+        e = self.window.editor
+        e.new_draft_requested.connect(self.new_draft)
+        e.import_requested.connect(self._on_editor_import_requested)
+        e.export_requested.connect(self._on_editor_export_requested)
+        e.publish_requested.connect(self._on_editor_publish_requested)
+        e.add_rule_requested.connect(self._on_editor_add_rule_requested)
+        e.edit_rule_requested.connect(self._on_editor_edit_rule_requested)
+        e.remove_rule_requested.connect(self._on_editor_remove_rule_requested)
+        e.version.textEdited.connect(self._on_header_edited)
+        e.change_note.textChanged.connect(self._on_header_edited)
+        e.weights.itemChanged.connect(self._on_weights_item_changed)
+        e.levels.cellChanged.connect(self._on_levels_cell_changed)
+        e.max_reduction.valueChanged.connect(self._on_max_reduction_value_changed)
+        i = self.window.impact
+        i.run_requested.connect(self.run_impact)
+        i.cancel_requested.connect(self.cancel_impact)
+        i.change_selected.connect(self._on_impact_change_selected)
+        self.window.try_out.try_requested.connect(self.try_screening)
+        self.window.history.diff_requested.connect(self._on_history_diff_requested)
+
+    def _error(self, error: BaseException) -> None:
+        if isinstance(error, USER_ERRORS):
+            QMessageBox.warning(self.window, "RiskScreen", str(error))
+        else:
+            raise error
+
+    def start(self) -> None:
+        """Open a draft of the model in force and fill every tab."""
+        self.new_draft()
+        self.refresh_history()
+        self.refresh_screenings()
+
+    # -- the draft -------------------------------------------------------------------------------
+
+    def new_draft(self) -> None:
+        """The model in force as a new draft (next version proposed)."""
+        try:
+            info, _ = self.service.in_force()
+            self.set_draft(self.service.new_draft(),
+                           f"{info.model_id} {info.version} (in force, hash "
+                           f"{info.sha256[:12]}, published {info.published_at[:10]})")
+        except USER_ERRORS as error:
+            self._error(error)
+
+    def set_draft(self, data: dict[str, Any], base: str) -> None:
+        """Show draft data in the editor and check it."""
+        self.data = data
+        e = self.window.editor
+        self._filling = True
+        try:
+            e.base.setText(base)
+            e.version.setText(str(data["version"]))
+            e.change_note.setPlainText(str(data.get("change_note", "")))
+            self._fill_weights()
+            self._fill_levels()
+            self._fill_rules()
+            e.max_reduction.setValue(int(data["protective"]["max_reduction"]))
+        finally:
+            self._filling = False
+        self.validate()
+
+    def _fill_weights(self) -> None:
+        assert self.data is not None
+        tree = self.window.editor.weights
+        tree.clear()
+        weights: dict[str, dict[str, int]] = self.data["weights"]
+        for section in self.form.sections:
+            qs = [q for q in section.questions if q.id in weights]
+            if not qs:
+                continue
+            top = QTreeWidgetItem([section.title, "", ""])
+            tree.addTopLevelItem(top)
+            for q in qs:
+                qi = QTreeWidgetItem([q.text, q.id, ""])
+                qi.setToolTip(0, q.text)
+                top.addChild(qi)
+                for answer, points in weights[q.id].items():
+                    try:
+                        label = q.label_of(answer)
+                    except (KeyError, ValueError):
+                        label = answer
+                    item = QTreeWidgetItem([label, answer, ""])
+                    item.setData(2, Qt.ItemDataRole.EditRole, int(points))
+                    item.setData(0, _KEY, ("w", q.id, answer))
+                    item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
+                    qi.addChild(item)
+        bands = self.data.get("bands") or []
+        if bands:
+            top = QTreeWidgetItem(["Counted in bands", "", ""])
+            tree.addTopLevelItem(top)
+            for b, entry in enumerate(bands):
+                subject = entry.get("question") or entry.get("derived")
+                try:
+                    title = self.form.question(subject).text
+                except KeyError:
+                    title = str(subject)
+                qi = QTreeWidgetItem([entry.get("label") or title, str(subject), ""])
+                top.addChild(qi)
+                for n, band in enumerate(entry["bands"]):
+                    to = band.get("to")
+                    words = band.get("label") or (
+                        f"{band['from']} or more" if to is None else
+                        f"exactly {to}" if to == band["from"] else f"{band['from']} to {to}")
+                    item = QTreeWidgetItem([words, "", ""])
+                    item.setData(2, Qt.ItemDataRole.EditRole, int(band["points"]))
+                    item.setData(0, _KEY, ("b", b, n))
+                    item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
+                    qi.addChild(item)
+        tree.expandAll()
+        tree.resizeColumnToContents(1)
+        tree.resizeColumnToContents(2)
+
+    def _fill_levels(self) -> None:
+        assert self.data is not None
+        table = self.window.editor.levels
+        levels = self.data["levels"]
+        starts = {t["level"]: t["from"] for t in self.data["thresholds"]}
+        table.setRowCount(len(levels))
+        for r, lv in enumerate(levels):
+            for c, value in enumerate((lv["id"], lv["name"], lv["colour"],
+                                       starts.get(lv["id"], ""))):
+                item = QTableWidgetItem()
+                if c == 3 and value != "":
+                    item.setData(Qt.ItemDataRole.EditRole, int(value))
+                else:
+                    item.setText(str(value))
+                if c in (0, 2) or (c == 3 and r == 0):
+                    item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+                table.setItem(r, c, item)
+
+    def _level_names(self) -> dict[str, str]:
+        assert self.data is not None
+        return {lv["id"]: lv["name"] for lv in self.data["levels"]}
+
+    def _fill_rules(self) -> None:
+        assert self.data is not None
+        rules = self.window.editor.rules
+        rules.clear()
+        names = self._level_names()
+        for rule in self.data.get("rules", []):
+            rules.addItem(describe_rule(rule, names, self.form))
+
+    # -- edits -----------------------------------------------------------------------------------
+
+    def _changed(self) -> None:
+        if not self._filling:
+            self._check_timer.start()
+
+    def _on_header_edited(self, *_: object) -> None:
+        if self.data is None or self._filling:
+            return
+        self.data["version"] = self.window.editor.version.text().strip()
+        self.data["change_note"] = self.window.editor.change_note.toPlainText().strip()
+        self._changed()
+
+    def _on_weights_item_changed(self, item: QTreeWidgetItem, column: int) -> None:
+        key = item.data(0, _KEY)
+        if self.data is None or self._filling or column != 2 or not key:
+            return
+        value = item.data(2, Qt.ItemDataRole.EditRole)
+        points = int(value) if isinstance(value, int) else value
+        if key[0] == "w":
+            self.data["weights"][key[1]][key[2]] = points
+        else:
+            self.data["bands"][key[1]]["bands"][key[2]]["points"] = points
+        self._changed()
+
+    def _on_levels_cell_changed(self, row: int, column: int) -> None:
+        if self.data is None or self._filling:
+            return
+        item = self.window.editor.levels.item(row, column)
+        if item is None:
+            return
+        level = self.data["levels"][row]
+        if column == 1:
+            level["name"] = item.text()
+        elif column == 3:
+            value = item.data(Qt.ItemDataRole.EditRole)
+            for t in self.data["thresholds"]:
+                if t["level"] == level["id"]:
+                    t["from"] = int(value) if str(value).lstrip("-").isdigit() else value
+        self._fill_rules()
+        self._changed()
+
+    def _on_max_reduction_value_changed(self, value: int) -> None:
+        if self.data is not None and not self._filling:
+            self.data["protective"]["max_reduction"] = value
+            self._changed()
+
+    def _rule_dialog(self, rule: dict[str, Any]) -> dict[str, Any] | None:
+        assert self.data is not None
+        levels = [(lv["id"], lv["name"]) for lv in self.data["levels"]]
+        dialog = RuleDialog(rule, levels, self.form, self.window)
+        if dialog.exec() != RuleDialog.DialogCode.Accepted:
+            return None
+        return dialog.rule()
+
+    def _on_editor_add_rule_requested(self) -> None:
+        if self.data is None:
+            return
+        first = next(iter(self.form.questions())).id
+        rule = self._rule_dialog({"id": "new_rule", "minimum": self.data["levels"][1]["id"],
+                                  "reason": "", "source": "",
+                                  "when": {"all": [{"present": {"question": first}}]}})
+        if rule is not None:
+            self.data.setdefault("rules", []).append(rule)
+            self._fill_rules()
+            self._changed()
+
+    def _on_editor_edit_rule_requested(self, index: int) -> None:
+        if self.data is None:
+            return
+        rule = self._rule_dialog(copy.deepcopy(self.data["rules"][index]))
+        if rule is not None:
+            self.data["rules"][index] = rule
+            self._fill_rules()
+            self._changed()
+
+    def _on_editor_remove_rule_requested(self, index: int) -> None:
+        if self.data is not None:
+            del self.data["rules"][index]
+            self._fill_rules()
+            self._changed()
+
+    def validate(self) -> list[str]:
+        """Check the draft now (the editor calls this 250 ms after the last edit)."""
+        self._check_timer.stop()
+        if self.data is None:
+            return []
+        found = self.service.check(self.data)
+        self.model, self.problems = found.model, found.problems
+        self.window.editor.show_problems(self.problems)
+        return self.problems
+
+    # -- publish, import, export ----------------------------------------------------------------
+
+    def _on_editor_publish_requested(self) -> None:
+        if self.validate() or self.model is None:
+            return
+        answer = QMessageBox.question(
+            self.window, "Publish the scoring model",
+            f"Publish version {self.model.version}? New screenings will use it from now on; "
+            "screenings already started keep the model they were started with.")
+        if answer == QMessageBox.StandardButton.Yes:
+            self.publish()
+
+    def publish(self) -> None:
+        """Publish the valid draft (no confirmation: the button asks first)."""
+        if self.model is None:
+            return
+        try:
+            info = self.service.publish(self.model)
+        except USER_ERRORS as error:
+            self._error(error)
+            return
+        self.published.emit(info)
+        self.refresh_history()
+        self.new_draft()
+
+    def import_text(self, text: str, name: str) -> bool:
+        """Open a shared YAML model as the draft; refuse it with every reason if invalid."""
+        try:
+            data = self.service.import_yaml(text, name)
+        except ModelRefused as error:
+            self.window.editor.show_problems(error.problems)
+            QMessageBox.warning(self.window, "Model refused",
+                                str(error) + "\n\nNothing was changed.")
+            return False
+        except USER_ERRORS as error:
+            self._error(error)
+            return False
+        self.set_draft(data, f"imported from {name}")
+        return True
+
+    def _on_editor_import_requested(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self.window, "Import a scoring model", "",
+                                              "Scoring models (*.yaml *.yml)")
+        if path:
+            try:
+                text = Path(path).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as error:
+                QMessageBox.warning(self.window, "RiskScreen",
+                                    f"The file could not be read: {type(error).__name__}")
+                return
+            self.import_text(text, Path(path).name)
+
+    def _on_editor_export_requested(self) -> None:
+        model = self.model
+        if model is None:
+            QMessageBox.warning(self.window, "RiskScreen",
+                                "Fix the draft's problems before exporting it.")
+            return
+        path, _ = QFileDialog.getSaveFileName(
+            self.window, "Export the scoring model", f"{model.id}-{model.version}.yaml",
+            "Scoring models (*.yaml)")
+        if path:
+            try:
+                Path(path).write_text(self.service.export_yaml(model), encoding="utf-8")
+            except OSError as error:
+                QMessageBox.warning(self.window, "RiskScreen",
+                                    f"The file could not be written: {error.strerror}")
+
+    # -- impact -----------------------------------------------------------------------------------
+
+    def run_impact(self) -> None:
+        """Start the impact analysis of the valid draft in a worker thread."""
+        view = self.window.impact
+        if self.running:
+            return
+        if self.validate() or self.model is None:
+            view.status.setText("Fix the draft's problems first (see the draft tab).")
+            return
+        since: date | None = None
+        until: date | None = None
+        if view.use_dates.isChecked():
+            since = date.fromisoformat(view.since.date().toString("yyyy-MM-dd"))
+            until = date.fromisoformat(view.until.date().toString("yyyy-MM-dd"))
+        draft = self.model
+        self._cancel.clear()
+        self.running = True
+        view.set_running(True)
+        view.progress.setValue(0)
+        view.status.setText("Scoring every finalised screening with both models…")
+        service, relay, cancel = self.service, self._progress, self._cancel
+
+        def work() -> ImpactReport:
+            return service.impact(draft, since, until,
+                                  progress=relay.progressed.emit, cancelled=cancel.is_set)
+
+        run_in_background(work, self._on_impact_done, self._on_impact_failed)
+
+    def cancel_impact(self) -> None:
+        """Ask the running analysis to stop (it stops within a few thousand screenings)."""
+        self._cancel.set()
+        self.window.impact.status.setText("Cancelling…")
+
+    def _on_progress_progressed(self, done: int, total: int) -> None:
+        bar = self.window.impact.progress
+        bar.setMaximum(max(total, 1))
+        bar.setValue(min(done, max(total, 1)))
+
+    def _on_impact_failed(self, error: BaseException) -> None:
+        self.running = False
+        self.window.impact.set_running(False)
+        self.window.impact.status.setText("The analysis did not finish.")
+        self._error(error)
+
+    def _on_impact_done(self, result: object) -> None:
+        assert isinstance(result, ImpactReport)
+        self.running = False
+        self.report = result
+        view = self.window.impact
+        view.set_running(False)
+        names = [result.level_names.get(lv, lv) for lv in result.levels]
+        view.matrix.setColumnCount(len(names))
+        view.matrix.setRowCount(len(names))
+        view.matrix.setHorizontalHeaderLabels(names)
+        view.matrix.setVerticalHeaderLabels(names)
+        view.matrix.verticalHeader().setVisible(True)
+        for r, old in enumerate(result.levels):
+            for c, new in enumerate(result.levels):
+                n = result.matrix.get(old, {}).get(new, 0)
+                item = QTableWidgetItem(str(n))
+                item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+                if r != c and n:
+                    item.setBackground(Qt.GlobalColor.yellow)
+                    item.setForeground(Qt.GlobalColor.black)
+                view.matrix.setItem(r, c, item)
+        before = [sum(result.matrix.get(lv, {}).values()) for lv in result.levels]
+        after = [sum(result.matrix.get(o, {}).get(lv, 0) for o in result.levels)
+                 for lv in result.levels]
+        view.chart.set_data(names, [("Published model", before), ("Draft", after)])
+        view.changes.setRowCount(len(result.changes))
+        for r, ch in enumerate(result.changes):
+            for c, value in enumerate((ch.key, result.level_names.get(ch.old_level),
+                                       result.level_names.get(ch.new_level), ch.old_score,
+                                       ch.new_score)):
+                view.changes.setItem(r, c, QTableWidgetItem(str(value)))
+        view.detail.clear()
+        word = "Cancelled after" if result.cancelled else "Done:"
+        view.status.setText(
+            f"{word} {result.total} screenings scored; {result.level_changed} would change "
+            f"level and {result.score_changed} would change points"
+            + (f"; {len(result.skipped)} could not be scored" if result.skipped else "") + ".")
+        if not result.cancelled:
+            view.progress.setValue(view.progress.maximum())
+        self.impact_finished.emit(result)
+
+    def _on_impact_change_selected(self, row: int) -> None:
+        if self.report is None or row >= len(self.report.changes):
+            return
+        ch = self.report.changes[row]
+        names = self.report.level_names
+        rows = "".join(
+            f"<tr><td>{escape(c.label)}</td><td>{escape(c.answer_label)}</td>"
+            f"<td align='right'>{'' if c.old_points is None else c.old_points}</td>"
+            f"<td align='right'>{'' if c.new_points is None else c.new_points}</td></tr>"
+            for c in ch.contributions)
+        rules = "".join(f"<li>now applies: {escape(r)}</li>" for r in ch.rules_added)
+        rules += "".join(f"<li>no longer applies: {escape(r)}</li>" for r in ch.rules_removed)
+        self.window.impact.detail.setHtml(
+            f"<p><b>Screening {escape(ch.key)}</b>: {escape(names.get(ch.old_level, ''))} "
+            f"({ch.old_score} points) → {escape(names.get(ch.new_level, ''))} "
+            f"({ch.new_score} points)</p><ul>{rules}</ul>"
+            "<table cellpadding='3'><tr><th align='left'>Question</th>"
+            "<th align='left'>Answer</th><th>Published</th><th>Draft</th></tr>"
+            f"{rows}</table>")
+
+    # -- try-out and history ----------------------------------------------------------------------
+
+    def refresh_screenings(self) -> None:
+        """The finalised screenings offered for try-out (number, date and level only)."""
+        combo = self.window.try_out.screening
+        combo.clear()
+        try:
+            for sid, when, level in self.service.finalised_ids():
+                combo.addItem(f"Screening {sid} – {when} – {level}", sid)
+        except USER_ERRORS as error:
+            self._error(error)
+
+    def try_screening(self, screening_id: int) -> TryOut | None:
+        """Score one screening with the published model and the draft, side by side."""
+        if self.validate() or self.model is None:
+            self.window.try_out.draft.setHtml("<p>Fix the draft's problems first.</p>")
+            return None
+        try:
+            result = self.service.try_out(screening_id, self.model)
+        except USER_ERRORS as error:
+            self._error(error)
+            return None
+        self.window.try_out.published.setHtml(_assessment_html(result.published))
+        self.window.try_out.draft.setHtml(_assessment_html(result.draft))
+        return result
+
+    def refresh_history(self) -> None:
+        """The published versions, newest first."""
+        view = self.window.history
+        try:
+            versions = self.service.history()
+        except USER_ERRORS as error:
+            self._error(error)
+            return
+        view.table.setRowCount(len(versions))
+        view.first.clear()
+        view.second.clear()
+        for r, m in enumerate(versions):
+            for c, value in enumerate((m.version, m.published_at[:16].replace("T", " "),
+                                       m.published_by, m.change_note, m.sha256)):
+                view.table.setItem(r, c, QTableWidgetItem(value))
+            view.first.addItem(m.version, m.sha256)
+            view.second.addItem(m.version, m.sha256)
+        view.table.resizeRowsToContents()
+        if len(versions) > 1:
+            view.first.setCurrentIndex(1)
+
+    def _on_history_diff_requested(self, first: str, second: str) -> None:
+        try:
+            text = self.service.diff(first, second)
+        except USER_ERRORS as error:
+            self._error(error)
+            return
+        self.window.history.diff.setPlainText(text or "The two versions are identical.")

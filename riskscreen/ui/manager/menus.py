@@ -1,0 +1,97 @@
+"""The hook the main window calls: a "Manage" menu whose entries depend on the role.
+
+The main window gives a ``session_provider`` (the controller's signed-in session); the entries
+open the manager's or the administrator's window. Roles are checked again by the services, so
+hiding an entry is a convenience, never the protection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QMainWindow, QMessageBox
+
+from riskscreen.services import USER_ERRORS, Session
+
+__all__ = ["RoleMenus", "open_admin_tools", "open_manager_tools"]
+
+
+def open_manager_tools(session: Session, show_error: Callable[[str], Any]) -> Any:
+    """The manager's window (model editor, impact, history, reports), or None if refused."""
+    from riskscreen.services.models import ModelService
+    from riskscreen.ui.manager.controller import ManagerController
+
+    try:
+        ModelService(session).history()  # the service checks the role
+        controller = ManagerController(session)
+        controller.start()
+        from riskscreen.ui.manager.reports import attach_reports
+
+        attach_reports(controller)
+    except USER_ERRORS as error:
+        show_error(str(error))
+        return None
+    controller.window.show()
+    return controller
+
+
+def open_admin_tools(session: Session, show_error: Callable[[str], Any]) -> Any:
+    """The administrator's window (accounts, backups, audit, settings), or None if refused."""
+    from riskscreen.ui.admin.controller import AdminController
+
+    try:
+        controller = AdminController(session)
+        controller.start()
+    except USER_ERRORS as error:
+        show_error(str(error))
+        return None
+    controller.window.show()
+    return controller
+
+
+class RoleMenus:
+    """Adds the "Manage" menu to a main window and shows its entries by role."""
+
+    def __init__(self, window: QMainWindow) -> None:
+        self.window = window
+        self.session_provider: Callable[[], Session | None] = lambda: None
+        self.menu = window.menuBar().addMenu("&Manage")
+        self.manager_action = QAction("Scoring model and reports…", window)
+        self.admin_action = QAction("Accounts, backups, audit and settings…", window)
+        self.menu.addAction(self.manager_action)
+        self.menu.addAction(self.admin_action)
+        self.manager_action.triggered.connect(self._on_manager_action_triggered)
+        self.admin_action.triggered.connect(self._on_admin_action_triggered)
+        self.open: list[Any] = []
+        self.refresh(False)
+
+    def _show(self, text: str) -> None:
+        QMessageBox.warning(self.window, "RiskScreen", text)
+
+    def refresh(self, signed_in: bool) -> None:
+        """Show the entries the signed-in role may use; close the tools when locked."""
+        session = self.session_provider() if signed_in else None
+        role = session.user.role if session is not None else None
+        self.manager_action.setVisible(role == "manager")
+        self.admin_action.setVisible(role == "administrator")
+        self.menu.menuAction().setVisible(role in ("manager", "administrator"))
+        if not signed_in:
+            for controller in self.open:
+                controller.window.close()
+            self.open.clear()
+
+    def _on_manager_action_triggered(self) -> None:
+        session = self.session_provider()
+        if session is not None:
+            opened = open_manager_tools(session, self._show)
+            if opened is not None:
+                self.open.append(opened)
+
+    def _on_admin_action_triggered(self) -> None:
+        session = self.session_provider()
+        if session is not None:
+            opened = open_admin_tools(session, self._show)
+            if opened is not None:
+                self.open.append(opened)

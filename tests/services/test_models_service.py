@@ -1,0 +1,95 @@
+"""Managers' scoring-model use cases: drafts, validation messages, impact, publish, import,
+export, history and role checks."""
+
+from __future__ import annotations
+
+import pytest
+
+from riskscreen.forms.loader import load_form
+from riskscreen.scoring.impact import impact
+from riskscreen.services import PermissionDenied
+from riskscreen.services.demo import populate
+from riskscreen.services.models import ModelRefused, ModelService, model_to_yaml
+
+from .conftest import Vault
+
+
+@pytest.fixture
+def filled(vault: Vault) -> Vault:
+    mary = vault.login("mary")
+    populate(mary, 60, seed=3)
+    mary.close()
+    return vault
+
+
+def test_draft_proposes_next_version_and_needs_a_change_note(filled: Vault) -> None:
+    service = ModelService(filled.login("mary"))
+    data = service.new_draft()
+    assert data["version"] == "1.1.0"
+    assert data["derived_from"] == "1.0.0"
+    problems = service.check(data).problems
+    assert problems
+    assert "change_note" in problems[0]
+    data["change_note"] = "Raise older associates"
+    assert service.check(data).problems == []
+
+
+def test_validation_uses_the_validate_messages(filled: Vault) -> None:
+    from riskscreen.definitions import DefinitionError
+    from riskscreen.scoring.loader import parse_model
+
+    service = ModelService(filled.login("mary"))
+    data = service.new_draft()
+    data["change_note"] = "bad thresholds"
+    data["thresholds"][0]["from"] = 0
+    found = service.check(data).problems
+    with pytest.raises(DefinitionError) as error:
+        parse_model(model_to_yaml(data), "draft.yaml", load_form("cse-screening"))
+    assert found == [p.format() for p in error.value.problems]
+    assert "first threshold is 0" in found[0]
+
+
+def test_impact_matches_the_core_and_publish_keeps_old_screenings(filled: Vault) -> None:
+    mary = filled.login("mary")
+    service = ModelService(mary)
+    data = service.new_draft()
+    data["change_note"] = "Raise hotels and parties"
+    data["weights"]["hotels_parties_unknown_addresses"].update(recent=12, both=13)
+    draft = service.build(data)
+    report = service.impact(draft)
+    _, published = service.in_force()
+    core = impact(service.form(), published, draft,
+                  [(str(sid), a) for sid, _, a in mary.finalised_answer_sets()])
+    assert report.matrix == core.matrix
+    assert [c.key for c in report.changes] == [c.key for c in core.changes]
+    old = mary.list_screenings().items[0].id
+    info = service.publish(draft)
+    assert info.version == "1.1.0"
+    child = mary.create_child("New Child", "2012-01-01")
+    new = mary.start_screening(child.id)
+    assert mary.open_screening(new).model_sha256 == info.sha256
+    assert mary.open_screening(old).model_sha256 == published.sha256
+    assert [m.version for m in service.history()] == ["1.1.0", "1.0.0"]
+    diff = service.diff(published.sha256, info.sha256)
+    assert "+change_note: Raise hotels and parties" in diff
+
+
+def test_import_refuses_invalid_and_other_form_models(filled: Vault) -> None:
+    service = ModelService(filled.login("mary"))
+    _, model = service.in_force()
+    text = model_to_yaml(model)
+    with pytest.raises(ModelRefused, match="first threshold"):
+        service.import_yaml(text.replace("from: 3", "from: 0"), "bad.yaml")
+    with pytest.raises(ModelRefused, match="not 'cse-screening'"):
+        service.import_yaml(text.replace("  id: cse-screening", "  id: other-form"),
+                            "other.yaml")
+    assert service.import_yaml(service.export_yaml(model))["version"] == "1.0.0"
+
+
+@pytest.mark.parametrize("name", ["pat", "admin"])
+def test_only_managers_use_the_model_service(filled: Vault, name: str) -> None:
+    service = ModelService(filled.login(name))
+    with pytest.raises(PermissionDenied):
+        service.new_draft()
+    with pytest.raises(PermissionDenied):
+        service.history()

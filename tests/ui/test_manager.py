@@ -1,0 +1,190 @@
+"""The manager's window driven through real widgets: weights, validation, impact, publish,
+import refusal and try-out."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox, QSpinBox, QTreeWidgetItem
+from pytestqt.qtbot import QtBot
+
+from riskscreen.crypto.keys import KdfParams
+from riskscreen.scoring.impact import impact
+from riskscreen.services import PermissionDenied, Session, Unlocker, create_database
+from riskscreen.services.demo import populate
+from riskscreen.ui.manager.controller import ManagerController
+from riskscreen.ui.worker import wait_for_background
+
+pytestmark = pytest.mark.gui
+
+FAST = KdfParams(memory_cost=1024, iterations=1, lanes=1, salt=b"0" * 16)
+
+
+def make_db(folder: Path, count: int = 80) -> Path:
+    """A database with an administrator, a manager and a practitioner, and screenings."""
+    db = folder / "riskscreen.db"
+    admin, _ = create_database(db, "admin", "admin passphrase", kdf=FAST)
+    admin.create_user("mary", "manager", "manager passphrase", "Mary Manager")
+    admin.create_user("pat", "practitioner", "practitioner pass")
+    admin.close()
+    if count:
+        mary = login(db, "mary")
+        populate(mary, count, seed=5)
+        mary.close()
+    return db
+
+
+def login(db: Path, name: str) -> Session:
+    passes = {"admin": "admin passphrase", "mary": "manager passphrase",
+              "pat": "practitioner pass"}
+    return Unlocker(db, auto_backups=False).unlock(name, passes[name])
+
+
+@pytest.fixture
+def manager(qtbot: QtBot, tmp_path: Path) -> Iterator[ManagerController]:
+    session = login(make_db(tmp_path), "mary")
+    controller = ManagerController(session)
+    qtbot.addWidget(controller.window)
+    controller.start()
+    yield controller
+    wait_for_background()
+    session.close()
+
+
+def weight_item(controller: ManagerController, qid: str, answer: str) -> QTreeWidgetItem:
+    tree = controller.window.editor.weights
+    for i in range(tree.topLevelItemCount()):
+        top = tree.topLevelItem(i)
+        for j in range(top.childCount()):
+            q = top.child(j)
+            for k in range(q.childCount()):
+                item = q.child(k)
+                if item.data(0, Qt.ItemDataRole.UserRole) == ("w", qid, answer):
+                    return item
+    raise AssertionError(f"no weight row for {qid} {answer}")
+
+
+def edit_weight(qtbot: QtBot, controller: ManagerController, qid: str, answer: str,
+                points: int) -> None:
+    """Type a new weight into the points cell, as a manager does."""
+    tree = controller.window.editor.weights
+    item = weight_item(controller, qid, answer)
+    tree.scrollToItem(item)
+    tree.setCurrentItem(item, 2)
+    tree.editItem(item, 2)
+    editor = tree.viewport().findChild(QSpinBox)
+    assert editor is not None
+    editor.selectAll()
+    qtbot.keyClicks(editor, str(points))
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    # The delegate commits the editor's value through a queued call.
+    qtbot.waitUntil(lambda: item.data(2, Qt.ItemDataRole.EditRole) == points, timeout=2000)
+
+
+def type_note(qtbot: QtBot, controller: ManagerController, note: str) -> None:
+    qtbot.keyClicks(controller.window.editor.change_note, note)
+
+
+def test_weight_change_impact_matrix_matches_the_core(qtbot: QtBot,
+                                                      manager: ManagerController) -> None:
+    manager.window.show()
+    type_note(qtbot, manager, "Raise hotels and parties")
+    edit_weight(qtbot, manager, "hotels_parties_unknown_addresses", "recent", 14)
+    edit_weight(qtbot, manager, "hotels_parties_unknown_addresses", "both", 15)
+    qtbot.waitUntil(lambda: manager.window.editor.publish_button.isEnabled(), timeout=3000)
+    assert manager.window.editor.problems.count() == 0
+    with qtbot.waitSignal(manager.impact_finished, timeout=20_000) as blocker:
+        qtbot.mouseClick(manager.window.impact.run_button, Qt.MouseButton.LeftButton)
+    report = blocker.args[0]
+    service = manager.service
+    _, published = service.in_force()
+    assert manager.model is not None
+    core = impact(service.form(), published, manager.model,
+                  [(str(sid), a) for sid, _, a in service.session.finalised_answer_sets()])
+    assert report.matrix == core.matrix
+    table = manager.window.impact.matrix
+    for r, old in enumerate(core.levels):
+        for c, new in enumerate(core.levels):
+            assert table.item(r, c).text() == str(core.matrix[old][new])
+    assert manager.window.impact.changes.rowCount() == len(core.changes)
+    if core.changes:
+        manager.window.impact.changes.setCurrentCell(0, 0)
+        assert "Screening" in manager.window.impact.detail.toPlainText()
+
+
+def test_invalid_edit_shows_validate_message_and_blocks_publish(
+        qtbot: QtBot, manager: ManagerController) -> None:
+    manager.window.show()
+    type_note(qtbot, manager, "Unordered weights")
+    edit_weight(qtbot, manager, "older_associates", "recent", 30)
+    problems = manager.window.editor.problems
+    qtbot.waitUntil(lambda: problems.count() == 1
+                    and "counts less than 'recent'" in problems.item(0).text(), timeout=3000)
+    assert not manager.window.editor.publish_button.isEnabled()
+
+
+def test_publish_then_new_screening_uses_new_version(
+        qtbot: QtBot, manager: ManagerController, monkeypatch: pytest.MonkeyPatch) -> None:
+    manager.window.show()
+    session = manager.service.session
+    old = session.list_screenings().items[0].id
+    old_sha = session.open_screening(old).model_sha256
+    type_note(qtbot, manager, "Lower the first threshold")
+    table = manager.window.editor.levels
+    table.item(1, 3).setData(Qt.ItemDataRole.EditRole, 2)
+    qtbot.waitUntil(lambda: manager.window.editor.publish_button.isEnabled(), timeout=3000)
+    monkeypatch.setattr(QMessageBox, "question",
+                        staticmethod(lambda *a, **k: QMessageBox.StandardButton.Yes))
+    with qtbot.waitSignal(manager.published, timeout=5000) as blocker:
+        qtbot.mouseClick(manager.window.editor.publish_button, Qt.MouseButton.LeftButton)
+    info = blocker.args[0]
+    assert info.version == "1.1.0"
+    child = session.create_child("Another Child", "2012-02-02")
+    new = session.start_screening(child.id)
+    assert session.open_screening(new).model_sha256 == info.sha256
+    assert session.open_screening(old).model_sha256 == old_sha
+    assert manager.window.history.table.rowCount() == 2
+    assert manager.window.editor.version.text() == "1.2.0"
+
+
+def test_import_of_invalid_model_is_refused(qtbot: QtBot, manager: ManagerController,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from riskscreen.services.models import model_to_yaml
+
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning",
+                        staticmethod(lambda parent, title, text, *a: shown.append(text)))
+    _, model = manager.service.in_force()
+    bad = model_to_yaml(model).replace("from: 12", "from: 2")
+    assert not manager.import_text(bad, "county.yaml")
+    assert shown
+    assert "refused" in shown[0]
+    assert "county.yaml" in shown[0]
+    assert manager.window.editor.problems.count() >= 1
+
+
+def test_try_out_shows_both_models(qtbot: QtBot, manager: ManagerController) -> None:
+    type_note(qtbot, manager, "Try")
+    manager.validate()
+    view = manager.window.try_out
+    assert view.screening.count() > 0
+    qtbot.mouseClick(view.try_button, Qt.MouseButton.LeftButton)
+    assert "points" in view.published.toPlainText()
+    assert "points" in view.draft.toPlainText()
+
+
+def test_practitioner_cannot_open_the_model_editor(qtbot: QtBot, tmp_path: Path) -> None:
+    session = login(make_db(tmp_path, 0), "pat")
+    with pytest.raises(PermissionDenied):
+        ManagerController(session).service.new_draft()
+    from riskscreen.ui.manager.menus import open_manager_tools
+
+    shown: list[Any] = []
+    assert open_manager_tools(session, shown.append) is None
+    assert shown
+    assert "manager" in str(shown[0])
+    session.close()
