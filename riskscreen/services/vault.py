@@ -9,6 +9,7 @@ after each wrong passphrase (and doing nothing else: no lock-out, no wipe).
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import time
 import uuid
@@ -28,6 +29,12 @@ from riskscreen.crypto.keys import (
     new_data_key,
     recovery_key_for,
     tune_kdf,
+)
+from riskscreen.crypto.signins import (
+    clear_failed,
+    failed_signins_path,
+    load_failed,
+    record_failed,
 )
 from riskscreen.scoring.model import ScoringModel
 from riskscreen.services.errors import (
@@ -74,6 +81,7 @@ __all__ = [
 ]
 
 DB_FILENAME = "riskscreen.db"
+_log = logging.getLogger(__name__)
 
 
 def default_db_path() -> Path:
@@ -169,8 +177,11 @@ def create_database(db_path: Path, admin_name: str, passphrase: str, *,
 class Unlocker:
     """Unlocks one database, with a delay growing after each wrong passphrase.
 
-    Failed attempts are kept and written to the audit log at the next successful unlock
-    (the log is inside the encrypted database, which a failed attempt cannot open).
+    Failed attempts (account name and time) are written to a checksummed side file beside
+    the key file (:mod:`riskscreen.crypto.signins`), so the delay survives a restart, and
+    moved into the audit log at the next successful unlock (the log is inside the encrypted
+    database, which a failed attempt cannot open). Where that file cannot be written they
+    are kept in memory instead.
     """
 
     def __init__(self, db_path: Path | None = None, *,
@@ -180,23 +191,34 @@ class Unlocker:
                  auto_backups: bool = True) -> None:
         self.db_path = (db_path or default_db_path()).expanduser().resolve()
         self.key_path = key_file_path(self.db_path)
-        self.failures = 0
-        self._pending: list[tuple[str, str]] = []
+        self.signins_path = failed_signins_path(self.db_path)
+        self._pending: list[tuple[str, str]] = []  # attempts the side file could not take
         self._sleep = sleep
         self._scorer = scorer
         self._form_loader = form_loader
         self._auto_backups = auto_backups
 
+    @property
+    def failures(self) -> int:
+        """Wrong attempts since the last successful unlock (in any process)."""
+        attempts, dropped = load_failed(self.signins_path)
+        return len(attempts) + dropped + len(self._pending)
+
     def delay(self) -> float:
         """Seconds the next wrong attempt will wait: 0, 1, 2, 4 ... at most 30."""
-        return 0.0 if self.failures == 0 else float(min(30, 2 ** (self.failures - 1)))
+        failures = self.failures
+        return 0.0 if failures == 0 else float(min(30, 2 ** (failures - 1)))
 
     def _fail(self, user: str) -> WrongPassphrase:
         from riskscreen.store.models import utc_now
 
-        self._pending.append((user[:100], utc_now()))
         wait = self.delay()
-        self.failures += 1
+        try:
+            record_failed(self.signins_path, user, utc_now())
+        except OSError as error:
+            _log.warning("A failed sign-in could not be recorded beside the key file (%s); "
+                         "it is kept in memory.", error.strerror)
+            self._pending.append((user[:100], utc_now()))
         if wait:
             self._sleep(wait)
         return WrongPassphrase(wait)
@@ -239,12 +261,20 @@ class Unlocker:
                 row = s.scalar(select(User).where(User.name == user))
                 if row is None or row.disabled:
                     raise self._fail(user)
-                for name, at in self._pending:
+                recorded, dropped = load_failed(self.signins_path)
+                if dropped:
+                    audit.append(s, "?", "login_failed", "database", {"count": dropped})
+                for name, at in [*recorded, *self._pending]:
                     audit.append(s, name, "login_failed", "database", {"at": at})
                 audit.append(s, user, action, f"user:{row.id}")
                 info = _user_info(row)
+            # After the commit: a crash in between records the attempts twice, never loses them.
             self._pending.clear()
-            self.failures = 0
+            try:
+                clear_failed(self.signins_path)
+            except OSError as error:
+                _log.warning("The record of failed sign-ins could not be cleared (%s).",
+                             error.strerror)
             if self._auto_backups:
                 with translate_errors(), engine.connect() as conn:
                     made = auto_backup(conn.connection.dbapi_connection, key, self.db_path)
