@@ -9,7 +9,9 @@ Steps: (1) a build environment, ``packaging/build/venv`` (created on first use),
 riskscreen installed from this checkout as a normal (not editable) install, with its runtime
 dependencies only, and PyInstaller from PyPI; (2) PyInstaller runs ``packaging/riskscreen.spec``;
 (3) the folder's size is reported; (4) the built executable runs ``--self-test`` offscreen and
-must exit 0. A summary is written to ``packaging/dist/build-info.json``.
+must exit 0, and the application itself, started offscreen with no database, must still be
+running 10 s later with no error in its log. A summary is written to
+``packaging/dist/build-info.json``.
 
 ``--python PATH`` builds with another interpreter instead (its environment must have
 riskscreen installed non-editable; PyInstaller is installed into it if missing).
@@ -40,6 +42,7 @@ DIST = HERE / "dist"
 APP_NAME = "riskscreen"
 PYINSTALLER = "pyinstaller>=6.10,<7"
 SMOKE_TIMEOUT = 300  # seconds; the self-test takes a few seconds
+START_SECONDS = 10.0  # how long the started application must stay up
 
 
 def say(message: str) -> None:
@@ -122,22 +125,59 @@ def executable(app_dir: Path, console: bool = True) -> Path:
     return app_dir / APP_NAME
 
 
+def _smoke_env(home: str) -> dict[str, str]:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", HOME=home,
+               XDG_DATA_HOME=str(Path(home) / "data"),
+               XDG_CONFIG_HOME=str(Path(home) / "config"),
+               XDG_STATE_HOME=str(Path(home) / "state"),
+               XDG_CACHE_HOME=str(Path(home) / "cache"))
+    for name in ("RISKSCREEN_DB", "PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV"):
+        env.pop(name, None)
+    return env
+
+
 def smoke_test(app_dir: Path) -> tuple[int, str]:
     """Run the built executable's ``--self-test`` offscreen with an empty home folder."""
     program = executable(app_dir)
     with tempfile.TemporaryDirectory(prefix="riskscreen-smoke-") as home:
-        env = dict(os.environ, QT_QPA_PLATFORM="offscreen", HOME=home,
-                   XDG_DATA_HOME=str(Path(home) / "data"),
-                   XDG_CONFIG_HOME=str(Path(home) / "config"),
-                   XDG_CACHE_HOME=str(Path(home) / "cache"))
-        for name in ("RISKSCREEN_DB", "PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV"):
-            env.pop(name, None)
         say(f"smoke test: QT_QPA_PLATFORM=offscreen {program} --self-test")
         result = subprocess.run(  # noqa: S603 - runs the program just built, by design
-            [str(program), "--self-test"], env=env, cwd=home,
+            [str(program), "--self-test"], env=_smoke_env(home), cwd=home,
             capture_output=True, text=True, timeout=SMOKE_TIMEOUT, check=False)
     output = result.stdout + (f"\n[stderr]\n{result.stderr}" if result.stderr.strip() else "")
     return result.returncode, output
+
+
+def start_test(app_dir: Path, seconds: float = START_SECONDS) -> tuple[bool, str]:
+    """Start the built application itself (no arguments: the set-up assistant, offscreen)
+    and check it is still running after ``seconds`` with no error in its log."""
+    program = executable(app_dir, console=False)
+    with tempfile.TemporaryDirectory(prefix="riskscreen-start-") as home:
+        say(f"start test: QT_QPA_PLATFORM=offscreen {program} (running {seconds:.0f} s)")
+        with (Path(home) / "output.txt").open("w+") as out:
+            process = subprocess.Popen(  # noqa: S603 - runs the program just built, by design
+                [str(program)], env=_smoke_env(home), cwd=home, stdout=out,
+                stderr=subprocess.STDOUT)
+            deadline = time.monotonic() + seconds
+            while process.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.2)
+            running = process.poll() is None
+            if running:
+                process.terminate()
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+            out.seek(0)
+            output = out.read()
+        logs = [p.read_text(errors="replace") for p in Path(home).rglob("riskscreen.log")]
+    errors = [line for text in logs for line in text.splitlines() if " ERROR " in line]
+    if not running:
+        return False, f"it exited with code {process.returncode}:\n{output}{''.join(logs)}"
+    if errors:
+        return False, "its log has errors:\n" + "".join(logs)
+    return True, f"still running after {seconds:.0f} s, no error logged"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -183,6 +223,10 @@ def main(argv: list[str] | None = None) -> int:
         print(output.rstrip(), flush=True)
         say(f"smoke test {'passed' if code == 0 else f'FAILED (exit {code})'}")
         info.update(smoke_test_exit=code, smoke_test_output=output)
+        started_ok, detail = start_test(app_dir)
+        say(f"start test {'passed' if started_ok else 'FAILED'}: {detail}")
+        info.update(start_test_ok=started_ok, start_test_detail=detail)
+        code = code or (0 if started_ok else 1)
     (dist / "build-info.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
     return code
 

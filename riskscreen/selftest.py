@@ -276,6 +276,9 @@ def check_qt() -> str:
     from riskscreen.definitions import data_file
 
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "riskscreen"])
+    # Every GUI module imports: a Qt module or library missing from a build shows here, not
+    # when a practitioner first opens the screen that needs it.
+    gui_modules = _import_gui_modules()
     window: QWidget
     try:
         from riskscreen.ui.setup import SetupView
@@ -296,8 +299,24 @@ def check_qt() -> str:
         _require(not QIcon(str(icon_node)).isNull(), "the application icon does not load")
         icon = ", icon loads"
     del app
-    return (f"Qt {PySide6.__version__} on '{QGuiApplication.platformName()}' built {what}"
-            f"{icon}")
+    return (f"Qt {PySide6.__version__} on '{QGuiApplication.platformName()}': "
+            f"{gui_modules} GUI module(s) import, built {what}{icon}")
+
+
+def _import_gui_modules() -> int:
+    """Import every module of ``riskscreen.ui`` and its subpackages (none, if this build has
+    no GUI yet)."""
+    import importlib
+    import pkgutil
+
+    try:
+        package = importlib.import_module("riskscreen.ui")
+    except ImportError:
+        return 0
+    names = sorted(m.name for m in pkgutil.walk_packages(package.__path__, "riskscreen.ui."))
+    for name in names:
+        importlib.import_module(name)
+    return len(names)
 
 
 #: The checks, in the order they run.
