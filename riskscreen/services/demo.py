@@ -37,12 +37,14 @@ from riskscreen.store import audit
 from riskscreen.store.db import translate_errors
 from riskscreen.store.models import (
     Answer,
+    AnswerPack,
     AssessmentRow,
     AuditEntry,
     Child,
     Screening,
     Status,
     User,
+    pack_answer_set,
     utc_now,
 )
 
@@ -121,6 +123,7 @@ def populate(session: Session, count: int, *, seed: int = 0, final_share: float 
         screenings: list[dict[str, Any]] = []
         answers: list[dict[str, Any]] = []
         snapshots: list[dict[str, Any]] = []
+        packs: list[dict[str, Any]] = []
         events: list[tuple[str, str, str, str, dict[str, Any]]] = []
         now = utc_now()  # the audit says when rows were written, not the invented history
         for i, original in enumerate(answer_sets):
@@ -146,9 +149,12 @@ def populate(session: Session, count: int, *, seed: int = 0, final_share: float 
             if final:
                 assessment = session._scorer(form, model, answer_set, None)
                 level = assessment.final_level
+                answers_json = answer_set.model_dump_json()
+                packs.append({"screening_id": sid, "model_sha256": sha,
+                              "packed": pack_answer_set(answers_json)})
                 snapshots.append({
                     "screening_id": sid, "model_sha256": sha,
-                    "answer_set": answer_set.model_dump_json(), "previous_id": None,
+                    "answer_set": answers_json, "previous_id": None,
                     "snapshot": json.dumps(assessment.to_dict(), sort_keys=True,
                                            separators=(",", ":"), ensure_ascii=False),
                     "final_level": level, "finalised_by": user, "finalised_at": _ts(updated)})
@@ -178,7 +184,9 @@ def populate(session: Session, count: int, *, seed: int = 0, final_share: float 
             s.execute(insert(Child), children)
             s.execute(insert(Screening), screenings)
             s.execute(insert(Answer), answers)
-            s.execute(insert(AssessmentRow), snapshots)
+            if snapshots:
+                s.execute(insert(AssessmentRow), snapshots)
+                s.execute(insert(AnswerPack), packs)
             if finals:
                 # Drafts become final only after their answers are in (the triggers forbid
                 # answers on a final screening).

@@ -11,13 +11,15 @@ screening, whatever code path tries it.
 
 from __future__ import annotations
 
+import zlib
 from datetime import UTC, datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
     "Answer",
+    "AnswerPack",
     "AssessmentRow",
     "AuditEntry",
     "Base",
@@ -28,6 +30,8 @@ __all__ = [
     "Screening",
     "Status",
     "User",
+    "pack_answer_set",
+    "unpack_answer_set",
     "utc_now",
 ]
 
@@ -164,6 +168,29 @@ class AssessmentRow(Base):
     final_level: Mapped[str] = mapped_column(String(50))
     finalised_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     finalised_at: Mapped[str] = mapped_column(String(27), default=utc_now)
+
+
+class AnswerPack(Base):
+    """``zlib`` of a finalised screening's ``AssessmentRow.answer_set`` bytes (revision 0003).
+
+    A narrow, immutable table of its own, so bulk re-scoring reads ~1 KB per screening
+    instead of pages of snapshots.
+    """
+
+    __tablename__ = "answer_packs"
+    screening_id: Mapped[int] = mapped_column(ForeignKey("screenings.id"), primary_key=True)
+    model_sha256: Mapped[str] = mapped_column(String(64))
+    packed: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+def pack_answer_set(answer_set_json: str) -> bytes:
+    """What :class:`AnswerPack` stores for an answer set's JSON text."""
+    return zlib.compress(answer_set_json.encode("utf-8"), 6)
+
+
+def unpack_answer_set(packed: bytes) -> bytes:
+    """The answer set's JSON (UTF-8 bytes) back from :func:`pack_answer_set`."""
+    return zlib.decompress(packed)
 
 
 class AuditEntry(Base):

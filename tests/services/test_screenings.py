@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 
 import pytest
 from sqlalchemy import text
@@ -223,3 +224,52 @@ def test_bulk_answer_sets_equal_validated_ones(vault: Vault) -> None:
     assert got_id == sid
     assert fast == AnswerSet.model_validate_json(stored)
     assert fast.evidence["missing_overnight"].when is not None
+
+
+def test_answer_pack_is_immutable_and_checked_by_verify(vault: Vault) -> None:
+    from riskscreen.store.models import pack_answer_set, unpack_answer_set
+
+    pat = vault.login("pat")
+    sid = _new(pat)
+    _fill(pat, sid)
+    pat.finalise(sid)
+    with pat.engine.connect() as conn:
+        stored, packed = conn.execute(text(
+            "SELECT a.answer_set, p.packed FROM assessments a JOIN answer_packs p "
+            "ON p.screening_id = a.screening_id")).one()
+    assert unpack_answer_set(packed) == stored.encode("utf-8")
+    with pat.engine.begin() as conn, pytest.raises(Exception, match="immutable"):
+        conn.execute(text("UPDATE answer_packs SET packed = x'00'"))
+    with pat.engine.begin() as conn, pytest.raises(Exception, match="immutable"):
+        conn.execute(text("DELETE FROM answer_packs"))
+    mary = vault.login("mary")
+    assert mary.verify().ok
+    # A pack that no longer matches its snapshot's answer set is reported.
+    changed = stored.replace('"form_version"', '"form_version" ', 1)
+    with mary.engine.begin() as conn:
+        conn.execute(text("DROP TRIGGER answer_packs_immutable_u"))
+        conn.execute(text("UPDATE answer_packs SET packed = :p"),
+                     {"p": pack_answer_set(changed)})
+    report = mary.verify()
+    assert [d for d in report.rescore_differences if "compact answer copy" in d]
+
+
+def test_bulk_answer_sets_stream_without_holding_the_session(vault: Vault) -> None:
+    pat = vault.login("pat")
+    ids = []
+    for seed in (1, 2):
+        sid = _new(pat, f"Stream Child {seed}")
+        _fill(pat, sid, seed)
+        pat.finalise(sid)
+        ids.append(sid)
+    mary = vault.login("mary")
+    stream = mary.finalised_answer_sets()
+    first = next(stream)
+    # While the stream is open, the session still writes (no lock or write transaction held).
+    mary.create_child("Written Meanwhile")
+    assert [first[0], *(sid for sid, _, _ in stream)] == ids
+    day = pat.open_screening(ids[0]).row.screening_date
+    assert [sid for sid, _, _ in mary.finalised_answer_sets(since=date.fromisoformat(day),
+                                                             until=date.fromisoformat(day))
+            ] == ids
+    assert list(mary.finalised_answer_sets(until=date(2000, 1, 1))) == []

@@ -11,6 +11,7 @@ from riskscreen.crypto.keyfile import KeyFile, key_file_path
 from riskscreen.crypto.keys import new_data_key
 from riskscreen.services import Unlocker
 from riskscreen.store.db import create_db_engine
+from riskscreen.store.models import unpack_answer_set
 from riskscreen.store.schema import current_revision, head_revision, upgrade
 
 from .conftest import FAST
@@ -64,11 +65,16 @@ def test_first_schema_database_upgrades_with_data_intact(tmp_path: Path) -> None
         # The finalised-screening trigger is back after the back-fill.
         triggers = set(conn.execute(text(
             "SELECT name FROM sqlite_master WHERE type='trigger'")).scalars())
+        packs = conn.execute(text("SELECT screening_id, model_sha256, packed "
+                                  "FROM answer_packs")).all()
     session.close()
     assert [tuple(r) for r in rows] == [(1, "draft", None), (2, "final", "high")]
     assert [(r[0], json.loads(r[1])) for r in answers] == [(1, "kept"), (2, "final one")]
     assert names == ["Old Child"]
     assert "ix_screenings_level_updated" in index_names
     assert "screenings_final_u" in triggers
+    # Revision 0003 back-filled the compact answer copy of the finalised screening.
+    assert [(sid, sha, unpack_answer_set(p)) for sid, sha, p in packs] == [(2, "a" * 64, b"{}")]
+    assert {"answer_packs_immutable_u", "answer_packs_immutable_d"} <= triggers
     # A backup was taken before the upgrade, in the data folder.
     assert list((tmp_path / "backups").glob("before-upgrade-0001-*.db"))
