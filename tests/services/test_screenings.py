@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date
 
 import pytest
 from sqlalchemy import text
 
 from riskscreen.forms.loader import load_form
+from riskscreen.scoring.assessment import Assessment
 from riskscreen.services import (
     IncompleteScreening,
     NotEditable,
@@ -37,21 +39,37 @@ def _new(session: Session, name: str = "Test Child", dob: str = "2011-04-05") ->
     return session.start_screening(child.id)
 
 
-def _high_screening(pat: Session) -> int:
-    """A screening whose answers fire rules (a severe synthetic profile)."""
+def _screening_where(pat: Session, wanted: Callable[[Assessment], bool], what: str) -> int:
+    """A screening with the first synthetic answer set (fixed seed) whose score is ``wanted``."""
     form = load_form("cse-screening")
     from riskscreen.scoring.engine import score
     from riskscreen.scoring.loader import load_model
 
     model = load_model("cse-screening")
     for seed, answer_set in enumerate(generate_answer_sets(form, 200, 7)):
-        if score(form, model, answer_set).rules_fired:
-            sid = _new(pat, f"Rule Child {seed}")
+        if wanted(score(form, model, answer_set)):
+            sid = _new(pat, f"{what} Child {seed}")
             for qid, value in answer_set.answers.items():
                 if qid not in ("child_name", "date_of_birth"):
                     pat.save_answer(sid, qid, value)
             return sid
-    raise AssertionError("no synthetic answer set fired a rule")
+    raise AssertionError(f"no synthetic answer set is {what}")
+
+
+def _high_screening(pat: Session) -> int:
+    """A screening whose answers fire rules (a severe synthetic profile)."""
+    return _screening_where(pat, lambda a: bool(a.rules_fired), "Rule")
+
+
+def _top_rank(assessment: Assessment) -> int:
+    return max(lv.rank for lv in assessment.levels)
+
+
+def _below_top_screening(pat: Session) -> int:
+    """A screening whose computed level is below the model's top level."""
+    return _screening_where(
+        pat, lambda a: next(lv.rank for lv in a.levels if lv.id == a.level) < _top_rank(a),
+        "Below-top")
 
 
 def test_autosave_finalise_and_snapshot(vault: Vault) -> None:
@@ -117,16 +135,16 @@ def test_amendment_links_to_the_original(vault: Vault) -> None:
 
 def test_raising_override_needs_no_countersignature(vault: Vault) -> None:
     pat = vault.login("pat")
-    sid = _new(pat)
-    _fill(pat, sid)
+    sid = _below_top_screening(pat)
     computed = pat.preview(sid)
     top = max(computed.levels, key=lambda lv: lv.rank)
-    if computed.level == top.id:
-        pytest.skip("synthetic answers already at the top level")
+    assert computed.level != top.id  # known to be below the top level, so raising is possible
     result = pat.finalise(sid, OverrideRequest(
         top.id, "The child told me about an adult who gives her gifts and lifts."))
     assert result.final_level == top.id
+    assert result.level == computed.level
     assert result.override is not None
+    assert result.override.countersigned_by is None
 
 
 def test_lowering_override_needs_a_real_manager_countersignature(vault: Vault) -> None:
