@@ -291,6 +291,11 @@ class AppController(QObject):
         self.locked_by = self.session.user.name
         self.session.close()
         self.session = None
+        # Pages other than the open screening are rebuilt after unlocking; empty them now.
+        self.home_view.table.setModel(None)
+        self.list_model = None
+        self.history_view.table.setRowCount(0)
+        self.new_view.reset()
         self.idle.stop()
         self.show_unlock()
 

@@ -210,7 +210,8 @@ class QuestionnaireView(QWidget):
             guidance.setWordWrap(True)
             guidance.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             layout.addWidget(guidance)
-        previous: QWidget | None = None
+        # Widgets are created in reading order, which is therefore also the tab order: each
+        # question's help button, answer, and evidence fields, then the next question.
         for i, question in enumerate(section.questions, start=1):
             block = QuestionBlock(question, f"{number}.{i}", self.screening_date, page)
             self.blocks[question.id] = block
@@ -222,11 +223,6 @@ class QuestionnaireView(QWidget):
                 block.evidence.evidence_changed.connect(
                     lambda record, qid=question.id: self._on_evidence_evidence_changed(qid,
                                                                                        record))
-            # Reading order is tab order: each question's editor follows the one before.
-            target = block.editor.focus_target()
-            if previous is not None:
-                QWidget.setTabOrder(previous, target)
-            previous = target
         layout.addStretch(1)
         scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
