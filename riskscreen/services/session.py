@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import threading
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -57,7 +58,7 @@ from riskscreen.services.types import (
 )
 from riskscreen.store import audit
 from riskscreen.store.backup import backup_database, check_database
-from riskscreen.store.db import translate_errors
+from riskscreen.store.db import StorageError, translate_errors
 from riskscreen.store.models import (
     Answer,
     AnswerPack,
@@ -80,6 +81,7 @@ FormLoader = Callable[[str, str], FormDefinition]
 Overrider = Callable[[Assessment, str, str, str, str | None], Assessment]
 
 _SCREENING_ROLES = (Role.PRACTITIONER, Role.MANAGER)
+_log = logging.getLogger(__name__)
 _PREFILL = {"child_name": "name", "date_of_birth": "date_of_birth"}
 
 
@@ -176,10 +178,32 @@ class Session:
         audit.append(s, self.user.name, action, obj, detail)
 
     def close(self) -> None:
-        """Forget the key and close every connection."""
+        """Record the audit head beside the database, forget the key, close every connection.
+
+        Locking the application closes its session, so the head is recorded then too.
+        """
+        if not self._closed:
+            self.record_audit_head()
         self._closed = True
         self._engine.dispose()
         self._key = b""
+
+    def record_audit_head(self, *, force: bool = False) -> None:
+        """Write the audit log's head outside the database (see :mod:`riskscreen.store.audit`).
+
+        Never fails: a database or file problem is logged (without content) and ignored.
+        Uses a pooled connection in autocommit mode, so it takes no write lock.
+        """
+        try:
+            with self._lock, translate_errors():
+                raw = self._engine.raw_connection()
+                try:
+                    audit.record_head(raw.driver_connection, self.db_path, force=force)
+                finally:
+                    raw.close()
+        except (StorageError, OSError) as error:
+            _log.warning("The audit head could not be recorded (%s).",
+                         type(error).__name__)
 
     def __enter__(self) -> Session:
         return self
@@ -773,10 +797,12 @@ class Session:
             count, head, problems = audit.verify_chain(conn)
             report.audit_entries, report.audit_head = count, head
             report.audit_problems = [f"audit entry {p.seq}: {p.message}" for p in problems]
+            report.audit_problems += audit.check_head(raw, self.db_path)
         if rescore and not report.integrity_problems:
             self._rescore_all(report, progress)
         with self._tx() as s:
             self._audit(s, "verify", "database", {"ok": report.ok})
+        self.record_audit_head()
         return report
 
     def _rescore_all(self, report: VerifyReport,
@@ -828,6 +854,7 @@ class Session:
         path = self._backup_to(dest)
         with self._tx() as s:
             self._audit(s, "backup", "database")
+        self.record_audit_head()
         return path
 
     def _backup_to(self, dest: Path) -> Path:

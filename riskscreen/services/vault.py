@@ -270,6 +270,7 @@ class Unlocker:
                 info = _user_info(row)
             # After the commit: a crash in between records the attempts twice, never loses them.
             self._pending.clear()
+            made = None
             try:
                 clear_failed(self.signins_path)
             except OSError as error:
@@ -284,8 +285,11 @@ class Unlocker:
         except BaseException:
             engine.dispose()
             raise
-        return Session(engine, key, self.db_path, self.key_path, info, scorer=self._scorer,
-                       form_loader=self._form_loader)
+        session = Session(engine, key, self.db_path, self.key_path, info,
+                          scorer=self._scorer, form_loader=self._form_loader)
+        if made is not None:
+            session.record_audit_head()
+        return session
 
     def unlock_with_recovery(self, recovery_key: str, user: str, new_passphrase: str,
                              kdf: KdfParams | None = None) -> Session:
@@ -381,6 +385,15 @@ def restore_backup(db_path: Path, source: Path, user: str, passphrase: str) -> P
     try:
         with translate_errors(), OrmSession(engine) as s, s.begin():
             audit.append(s, user, "restore", "database", {"backup": source.name})
+        # The restored log is legitimately behind the head recorded before: start afresh.
+        with translate_errors():
+            raw = engine.raw_connection()
+            try:
+                audit.record_head(raw.driver_connection, db_path, force=True)
+            except OSError as error:
+                _log.warning("The audit head could not be recorded (%s).", error.strerror)
+            finally:
+                raw.close()
     finally:
         engine.dispose()
     return aside

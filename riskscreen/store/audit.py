@@ -2,7 +2,11 @@
 
 Each entry's hash is SHA-256 over the canonical JSON of ``[prev_hash, seq, at, user, action,
 object, detail]``, and each entry names the previous entry's hash, so editing or deleting any
-entry (other than the newest, see ``docs/design/0001-encryption.md``) breaks the chain.
+entry other than the newest breaks the chain. Deleting the newest entries is caught by the
+*recorded head*: the last seq and hash, written outside the database to
+``<db>.audit-head.json`` when a session locks or closes, after each backup and after
+``verify`` (never per answer save). The record only moves forward: a database whose chain is
+behind it, or differs at the recorded entry, keeps it, so ``verify`` reports the loss.
 ``detail`` never holds personal data: ids, question ids, levels and counts only.
 """
 
@@ -10,16 +14,33 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, select, text
 from sqlalchemy.orm import Session
 
+from riskscreen.crypto.sidefile import read_checked, side_file_path, write_checked
 from riskscreen.store.models import AuditEntry, utc_now
 
-__all__ = ["GENESIS", "AuditProblem", "append", "entry_hash", "verify_chain"]
+__all__ = [
+    "GENESIS",
+    "AuditHead",
+    "AuditProblem",
+    "append",
+    "check_head",
+    "entry_hash",
+    "head_path",
+    "read_head",
+    "record_head",
+    "verify_chain",
+]
+
+_HEAD_FORMAT = "riskscreen-audit-head"
+_log = logging.getLogger(__name__)
 
 GENESIS = "0" * 64
 
@@ -80,3 +101,91 @@ def verify_chain(connection: Connection) -> tuple[int, str, list[AuditProblem]]:
             problems.append(AuditProblem(seq, "was changed after it was written"))
         expected_seq, prev = seq + 1, stored
     return count, prev, problems
+
+
+# -- the recorded head, outside the database ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AuditHead:
+    """The newest audit entry of a database as recorded beside it."""
+
+    database_id: str
+    seq: int
+    hash: str
+    recorded_at: str
+
+
+def head_path(db_path: Path) -> Path:
+    """``<db>.audit-head.json`` beside the database."""
+    return side_file_path(db_path, ".audit-head.json")
+
+
+def read_head(db_path: Path) -> AuditHead | None:
+    """The recorded head; None if there is none. ``ValueError`` if the file is damaged."""
+    try:
+        body = read_checked(head_path(db_path), _HEAD_FORMAT)
+    except OSError as error:
+        raise ValueError(f"cannot be read ({error.strerror})") from None
+    if body is None:
+        return None
+    try:
+        return AuditHead(str(body["database_id"]), int(body["seq"]), str(body["hash"]),
+                         str(body["recorded_at"]))
+    except (KeyError, TypeError, ValueError):
+        raise ValueError("malformed") from None
+
+
+def _database_head(raw: Any) -> tuple[str, int, str]:
+    """(database id, last seq, last hash) through a DB-API connection (0, GENESIS if empty)."""
+    found = raw.execute("SELECT value FROM meta WHERE key='database_id'").fetchone()
+    last = raw.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
+    return (str(found[0]) if found else "", *(tuple(last) if last else (0, GENESIS)))
+
+
+def _hash_at(raw: Any, seq: int) -> str | None:
+    row = raw.execute("SELECT hash FROM audit_log WHERE seq = ?", (seq,)).fetchone()
+    return None if row is None else str(row[0])
+
+
+def record_head(raw: Any, db_path: Path, *, force: bool = False) -> None:
+    """Write the database's current head beside it, through a DB-API connection ``raw``.
+
+    Only forward: if the database's chain is behind the recorded head or differs at it, the
+    record is kept (``verify`` reports it) unless ``force`` (after a restore). A damaged
+    record is replaced. ``OSError`` if the file cannot be written.
+    """
+    database_id, seq, digest = _database_head(raw)
+    if not force:
+        try:
+            recorded = read_head(db_path)
+        except ValueError:
+            recorded = None
+        if recorded is not None and recorded.database_id == database_id and (
+                seq < recorded.seq or _hash_at(raw, recorded.seq) != recorded.hash):
+            return
+    write_checked(head_path(db_path), _HEAD_FORMAT, {
+        "database_id": database_id, "seq": seq, "hash": digest, "recorded_at": utc_now()})
+
+
+def check_head(raw: Any, db_path: Path) -> list[str]:
+    """Problems of the audit log against the head recorded outside the database."""
+    try:
+        recorded = read_head(db_path)
+    except ValueError as error:
+        return [f"the recorded audit head ({head_path(db_path).name}) is damaged ({error})"]
+    if recorded is None:
+        return []
+    database_id, seq, _ = _database_head(raw)
+    if recorded.database_id != database_id:
+        return [f"the recorded audit head ({head_path(db_path).name}) belongs to another "
+                "database"]
+    if seq < recorded.seq:
+        return [f"the audit log ends at entry {seq}, but entry {recorded.seq} was recorded on "
+                f"{recorded.recorded_at[:10]}: the newest entries were deleted, or an older "
+                "copy of the database was put in place outside 'riskscreen restore'"]
+    if _hash_at(raw, recorded.seq) != recorded.hash:
+        return [f"audit entry {recorded.seq} differs from the one recorded on "
+                f"{recorded.recorded_at[:10]}: the log was rewritten (or its newest entries "
+                "were deleted and later ones written in their place)"]
+    return []
