@@ -19,7 +19,7 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QDate, QSettings, QThread
+from PySide6.QtCore import QSettings, QThread
 from PySide6.QtWidgets import QApplication
 
 from riskscreen.crypto.keys import KdfParams
@@ -149,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
                and bool(controller.new_view.duplicates.text()))
         shoot(app, controller, out, "07-new-screening")
         controller.new_view.name.setText("Robin Example")
-        controller.new_view.dob.setDate(QDate(2011, 6, 14))
+        controller.new_view.dob.line.setText("14/06/2011")
         controller.new_view.create_button.click()
         current = controller.current
         assert current is not None

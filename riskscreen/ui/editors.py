@@ -10,14 +10,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from PySide6.QtCore import QDate, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractButton,
     QButtonGroup,
     QCheckBox,
     QComboBox,
-    QDateEdit,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -31,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from riskscreen.forms.answers import DEFAULT_LONG_TEXT_LIMIT, DEFAULT_TEXT_LIMIT
 from riskscreen.forms.model import NOT_KNOWN, Question, QuestionType
+from riskscreen.ui.widgets import DateField
 
 __all__ = [
     "INDICATOR_CHOICES",
@@ -60,8 +60,6 @@ PRESENT_VALUES = frozenset({"yes", "recent", "older", "both"})
 
 #: Typing is saved after this pause (and at once when the field loses focus).
 TYPING_PAUSE_MS = 700
-#: The earliest date a date editor can show stands for "not answered".
-_NO_DATE = QDate(1900, 1, 1)
 
 
 def _key_name(key: Qt.Key) -> str:
@@ -278,55 +276,6 @@ class NumberEditor(AnswerEditor):
         self.spin.setReadOnly(read_only)
 
 
-class DateEditor(AnswerEditor):
-    """A date (day/month/year); no future dates unless the question allows them."""
-
-    def __init__(self, question: Question, screening_date: date,
-                 parent: QWidget | None = None) -> None:
-        super().__init__(question, parent)
-        self.edit = QDateEdit(self)
-        self.edit.setAccessibleName(question.text)
-        self.edit.setDisplayFormat("dd/MM/yyyy")
-        self.edit.setCalendarPopup(True)
-        self.edit.setMinimumDate(_NO_DATE)
-        self.edit.setSpecialValueText("Not answered")
-        if not question.allow_future:
-            self.edit.setMaximumDate(QDate(screening_date.year, screening_date.month,
-                                           screening_date.day))
-            self.edit.setToolTip("Dates after the screening date cannot be entered.")
-        self.edit.setDate(_NO_DATE)
-        self.edit.calendarWidget().setSelectedDate(
-            QDate(screening_date.year, screening_date.month, screening_date.day))
-        self.edit.setMinimumWidth(160)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.edit)
-        layout.addStretch(1)
-        self.setFocusProxy(self.edit)
-        self.edit.dateChanged.connect(self._on_edit_date_changed)
-
-    def _on_edit_date_changed(self, value: QDate) -> None:
-        self.value_changed.emit(self.value())
-
-    def value(self) -> Any:
-        d = self.edit.date()
-        if d == _NO_DATE:
-            return None
-        return date(d.year(), d.month(), d.day()).isoformat()
-
-    def set_value(self, value: Any) -> None:
-        self.edit.blockSignals(True)
-        if value is None:
-            self.edit.setDate(_NO_DATE)
-        else:
-            d = date.fromisoformat(str(value))
-            self.edit.setDate(QDate(d.year, d.month, d.day))
-        self.edit.blockSignals(False)
-
-    def set_read_only(self, read_only: bool) -> None:
-        self.edit.setReadOnly(read_only)
-
-
 class _Debounced(AnswerEditor):
     """Text editors: the answer is emitted after a pause in typing or on leaving the field."""
 
@@ -354,6 +303,34 @@ class _Debounced(AnswerEditor):
     def flush(self) -> None:
         if self._timer.isActive():
             self._emit_if_changed()
+
+
+class DateEditor(_Debounced):
+    """A date typed as day/month/year or picked from a calendar; no future dates unless the
+    question allows them."""
+
+    def __init__(self, question: Question, screening_date: date,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(question, parent)
+        self.field = DateField(None if question.allow_future else screening_date, self)
+        self.field.line.setAccessibleName(question.text)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.field)
+        self.setFocusProxy(self.field.line)
+        self.field.edited.connect(self._typed)
+        self.field.finished.connect(self._emit_if_changed)
+
+    def value(self) -> Any:
+        found = self.field.value()
+        return found.isoformat() if found is not None else None
+
+    def set_value(self, value: Any) -> None:
+        self.field.set_date(date.fromisoformat(str(value)) if value else None)
+        self._sent = self.value()
+
+    def set_read_only(self, read_only: bool) -> None:
+        self.field.set_read_only(read_only)
 
 
 class TextEditor(_Debounced):

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from PySide6.QtCore import QDate, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QDateEdit,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -21,11 +20,9 @@ from PySide6.QtWidgets import (
 )
 
 from riskscreen.services.types import ChildInfo
+from riskscreen.ui.widgets import DateField
 
 __all__ = ["NewScreeningView"]
-
-_NO_DATE = QDate(1900, 1, 1)
-
 
 def child_label(child: ChildInfo) -> str:
     """A child record as listed: name, date of birth and references."""
@@ -80,15 +77,9 @@ class NewScreeningView(QWidget):
         self.name.setObjectName("newChildName")
         self.name.setAccessibleName("Child's full name")
         self.name.setMaxLength(200)
-        self.dob = QDateEdit(create)
+        self.dob = DateField(date.today(), create)
         self.dob.setObjectName("newChildDob")
-        self.dob.setAccessibleName("Date of birth, if known")
-        self.dob.setDisplayFormat("dd/MM/yyyy")
-        self.dob.setCalendarPopup(True)
-        self.dob.setMinimumDate(_NO_DATE)
-        self.dob.setMaximumDate(QDate.currentDate())
-        self.dob.setSpecialValueText("Not known")
-        self.dob.setDate(_NO_DATE)
+        self.dob.line.setAccessibleName("Date of birth, if known")
         self.reference = QLineEdit(create)
         self.reference.setObjectName("newChildReference")
         self.reference.setAccessibleName("Case or reference number")
@@ -142,7 +133,7 @@ class NewScreeningView(QWidget):
         """Empty every field (a new start)."""
         for line in (self.search, self.name, self.reference):
             line.clear()
-        self.dob.setDate(_NO_DATE)
+        self.dob.set_date(None)
         self.results.clear()
         self.duplicates.clear()
         self.error.setVisible(False)
@@ -207,6 +198,7 @@ class NewScreeningView(QWidget):
         if not name:
             self.show_error("Enter the child's name to create a record.")
             return
-        d = self.dob.date()
-        dob = None if d == _NO_DATE else date(d.year(), d.month(), d.day())
-        self.create_requested.emit(name, dob, self.reference.text().strip())
+        if self.dob.line.text().strip() and self.dob.value() is None:
+            self.show_error("Check the date of birth, or leave it empty if it is not known.")
+            return
+        self.create_requested.emit(name, self.dob.value(), self.reference.text().strip())

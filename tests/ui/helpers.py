@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QDate, QPoint, Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QAbstractButton, QCheckBox, QRadioButton, QWidget
 from pytestqt.qtbot import QtBot
 
@@ -67,8 +68,9 @@ def answer(qtbot: QtBot, view: QuestionnaireView, qid: str, value: Any) -> None:
             editor.spin.lineEdit().selectAll()
             type_into(qtbot, editor.spin, str(value))
         elif isinstance(editor, DateEditor):
-            d = QDate.fromString(value, "yyyy-MM-dd")
-            editor.edit.setDate(d)
+            editor.field.line.clear()
+            type_into(qtbot, editor.field.line, date.fromisoformat(value).strftime("%d/%m/%Y"))
+            qtbot.keyClick(editor.field.line, Qt.Key.Key_Return)
         elif isinstance(editor, TextEditor):
             editor.line.clear()
             type_into(qtbot, editor.line, value)

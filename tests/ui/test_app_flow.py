@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QDate, QSettings
+from PySide6.QtCore import QSettings
 from PySide6.QtPrintSupport import QPrinter
 from PySide6.QtWidgets import QDialog, QFileDialog, QInputDialog
 from pytestqt.qtbot import QtBot
@@ -97,7 +98,7 @@ def new_child_screening(qtbot: QtBot, app: AppController, name: str, dob: str) -
     click(qtbot, app.home_view.new_button)
     assert app.window.stack.currentWidget() is app.new_view
     type_into(qtbot, app.new_view.name, name)
-    app.new_view.dob.setDate(QDate.fromString(dob, "yyyy-MM-dd"))
+    type_into(qtbot, app.new_view.dob.line, date.fromisoformat(dob).strftime("%d/%m/%Y"))
     click(qtbot, app.new_view.create_button)
     view = screening_view(app)
     assert app.window.stack.currentWidget() is view

@@ -155,3 +155,25 @@ def test_read_only_questionnaire_cannot_change(view: QuestionnaireView) -> None:
     editor = view.blocks["older_associates"].editor
     assert not editor.isEnabled()
     assert view.blocks["child_name"].missing.isHidden()
+
+
+def test_dates_are_typed_day_month_year_and_never_after_the_screening(
+        qtbot: QtBot, view: QuestionnaireView) -> None:
+    view.show_question("date_of_birth")
+    editor = view.blocks["date_of_birth"].editor
+    assert isinstance(editor, DateEditor)
+    line = editor.field.line
+    with qtbot.waitSignal(view.answer_changed, timeout=3000) as blocker:
+        qtbot.keyClicks(line, "14/02/2009")
+        qtbot.keyClick(line, Qt.Key.Key_Return)
+    assert blocker.args == ["date_of_birth", "2009-02-14"]
+    line.clear()
+    qtbot.keyClicks(line, "01/01/2030")
+    qtbot.keyClick(line, Qt.Key.Key_Return)
+    assert editor.value() is None
+    assert "after the screening date" in editor.field.problem.text()
+    line.clear()
+    qtbot.keyClicks(line, "31/02/2010")
+    qtbot.keyClick(line, Qt.Key.Key_Return)
+    assert "day/month/year" in editor.field.problem.text()
+    assert "date_of_birth" not in view.answers()
