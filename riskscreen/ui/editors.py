@@ -172,6 +172,7 @@ class ComboChoice(AnswerEditor):
         super().__init__(question, parent)
         self.combo = QComboBox(self)
         self.combo.setAccessibleName(question.text)
+        self.combo.view().setAccessibleName(f"Choices for: {question.text}")
         self.combo.addItem("Choose…", None)
         for option in question.options or []:
             self.combo.addItem(option.label, option.id)

@@ -57,9 +57,13 @@ class QuestionBlock(QFrame):
         self.missing = QLabel("⚠ Needs an answer before the screening can be finalised", self)
         self.missing.setObjectName("missingNote")
         self.missing.setVisible(False)
+        # Created in reading order, which is also the tab order: help, answer, evidence.
+        self.help: ExpandableText | None = None
+        if question.help:
+            self.help = ExpandableText("What to look for", question.help, self)
+            self.help.toggle.setAccessibleName(f"What to look for: {question.text}")
         self.editor: AnswerEditor = editor_for(question, screening_date, self)
         self.title.setBuddy(self.editor.focus_target())
-        self.help: ExpandableText | None = None
         head = QHBoxLayout()
         head.addWidget(self.title, 1)
         head.addWidget(self.required, 0, Qt.AlignmentFlag.AlignTop)
@@ -71,8 +75,7 @@ class QuestionBlock(QFrame):
             self.title.setToolTip(question.help)
             self.editor.setToolTip(question.help)
             self.editor.setAccessibleDescription(question.help)
-            self.help = ExpandableText("What to look for", question.help, self)
-            self.help.toggle.setAccessibleName(f"What to look for: {question.text}")
+        if self.help is not None:
             layout.addWidget(self.help)
         layout.addWidget(self.editor)
         layout.addWidget(self.missing)

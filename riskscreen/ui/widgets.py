@@ -88,6 +88,7 @@ class ExpandableText(QWidget):
         self.body.setWordWrap(True)
         self.body.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.body.setObjectName("helpText")
+        self.body.setAccessibleName(title)
         self.body.setVisible(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -136,6 +137,7 @@ class DateField(QWidget):
         self.button.setAccessibleName("Choose the date from a calendar")
         self.calendar = QCalendarWidget()
         self.calendar.setGridVisible(True)
+        self.calendar.setAccessibleName("Calendar")
         if latest is not None:
             self.calendar.setMaximumDate(QDate(latest.year, latest.month, latest.day))
         menu = QMenu(self.button)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QCalendarWidget, QScrollBar, QWidget
 from pytestqt.qtbot import QtBot
 
 from riskscreen.forms.model import FormDefinition, QuestionType
@@ -18,7 +19,7 @@ from riskscreen.ui.editors import (
     TextEditor,
 )
 from riskscreen.ui.live_score import LiveScore
-from riskscreen.ui.questionnaire import QuestionnaireView
+from riskscreen.ui.questionnaire import QuestionBlock, QuestionnaireView
 from riskscreen.ui.score_panel import ScorePanel
 
 from .conftest import SCREENING_DATE
@@ -177,3 +178,55 @@ def test_dates_are_typed_day_month_year_and_never_after_the_screening(
     qtbot.keyClick(line, Qt.Key.Key_Return)
     assert "day/month/year" in editor.field.problem.text()
     assert "date_of_birth" not in view.answers()
+
+
+def _block_of(widget: QWidget | None) -> str | None:
+    while widget is not None:
+        if isinstance(widget, QuestionBlock):
+            return widget.question.id
+        widget = widget.parentWidget()
+    return None
+
+
+def test_keyboard_only_tab_goes_from_question_to_question(
+        qtbot: QtBot, view: QuestionnaireView, form: FormDefinition) -> None:
+    view.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is view, timeout=3000)
+    section = next(s for s in form.sections if s.id == "exploitation_indicators")
+    first, second = section.questions[0].id, section.questions[1].id
+    view.show_question(first)
+    editor = view.blocks[first].editor
+    assert isinstance(editor, ChoiceButtons)
+    qtbot.keyClick(editor.focus_target(), Qt.Key.Key_N)  # answer "Not present" by key
+    assert view.answers()[first] == "none"
+    for _ in range(6):
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+        if _block_of(QApplication.focusWidget()) == second:
+            break
+    assert _block_of(QApplication.focusWidget()) == second
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+    focused = QApplication.focusWidget()
+    assert _block_of(focused) == second
+    qtbot.keyClick(focused, Qt.Key.Key_R)
+    assert view.answers()[second] == "recent"
+
+
+def _qt_part(widget: QWidget) -> bool:
+    """Parts of Qt's own composite widgets (a spin box's text, the calendar), which the
+    composite describes to screen readers."""
+    if widget.objectName().startswith("qt_"):
+        return True
+    parent = widget.parentWidget()
+    while parent is not None:
+        if isinstance(parent, QCalendarWidget):
+            return True
+        parent = parent.parentWidget()
+    return False
+
+
+def test_every_answer_widget_has_an_accessible_name(view: QuestionnaireView) -> None:
+    for block in view.blocks.values():
+        for widget in block.findChildren(QWidget):
+            if (widget.focusPolicy() != Qt.FocusPolicy.NoFocus and widget.isEnabled()
+                    and not isinstance(widget, QScrollBar) and not _qt_part(widget)):
+                assert widget.accessibleName(), (block.question.id, type(widget).__name__)
