@@ -44,9 +44,9 @@ from riskscreen.store.models import (
     Screening,
     Status,
     User,
-    pack_answer_set,
     utc_now,
 )
+from riskscreen.store.packs import encode_pack, keys_json, keyset_id
 
 __all__ = ["DEMO_ACCOUNTS", "create_demo_database", "populate"]
 
@@ -123,7 +123,7 @@ def populate(session: Session, count: int, *, seed: int = 0, final_share: float 
         screenings: list[dict[str, Any]] = []
         answers: list[dict[str, Any]] = []
         snapshots: list[dict[str, Any]] = []
-        packs: list[dict[str, Any]] = []
+        packs: list[tuple[int, dict[str, Any]]] = []
         events: list[tuple[str, str, str, str, dict[str, Any]]] = []
         now = utc_now()  # the audit says when rows were written, not the invented history
         for i, original in enumerate(answer_sets):
@@ -150,8 +150,7 @@ def populate(session: Session, count: int, *, seed: int = 0, final_share: float 
                 assessment = session._scorer(form, model, answer_set, None)
                 level = assessment.final_level
                 answers_json = answer_set.model_dump_json()
-                packs.append({"screening_id": sid, "model_sha256": sha,
-                              "packed": pack_answer_set(answers_json)})
+                packs.append((sid, json.loads(answers_json)))
                 snapshots.append({
                     "screening_id": sid, "model_sha256": sha,
                     "answer_set": answers_json, "previous_id": None,
@@ -186,7 +185,16 @@ def populate(session: Session, count: int, *, seed: int = 0, final_share: float 
             s.execute(insert(Answer), answers)
             if snapshots:
                 s.execute(insert(AssessmentRow), snapshots)
-                s.execute(insert(AnswerPack), packs)
+                conn = s.connection()
+                keysets: dict[str, int] = {}
+                for _, raw in packs:
+                    keys = keys_json(raw)
+                    if keys not in keysets:
+                        keysets[keys] = keyset_id(conn, keys)
+                s.execute(insert(AnswerPack), [
+                    {"screening_id": sid, "model_sha256": sha,
+                     "packed": encode_pack(raw, keysets[keys_json(raw)])}
+                    for sid, raw in packs])
             if finals:
                 # Drafts become final only after their answers are in (the triggers forbid
                 # answers on a final screening).

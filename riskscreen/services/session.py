@@ -69,9 +69,15 @@ from riskscreen.store.models import (
     Screening,
     Status,
     User,
-    pack_answer_set,
-    unpack_answer_set,
     utc_now,
+)
+from riskscreen.store.packs import (
+    Keysets,
+    decode_pack,
+    encode_pack,
+    keys_json,
+    keyset_id,
+    parse_keysets,
 )
 
 __all__ = ["FormLoader", "Scorer", "Session", "default_form_loader", "default_scorer"]
@@ -611,8 +617,10 @@ class Session:
                 answer_set=answers_json, previous_id=previous_id,
                 snapshot=_json(snapshot), final_level=assessment.final_level,
                 finalised_by=self.user.id))
+            raw_answers = json.loads(answers_json)
             s.add(AnswerPack(screening_id=screening_id, model_sha256=screening.model_sha256,
-                             packed=pack_answer_set(answers_json)))
+                             packed=encode_pack(raw_answers, keyset_id(
+                                 s.connection(), keys_json(raw_answers)))))
             s.execute(update(Screening).where(Screening.id == screening_id).values(
                 status=Status.FINAL, final_level=assessment.final_level, updated_at=utc_now()))
             self._audit(s, "finalise", f"screening:{screening_id}",
@@ -739,7 +747,7 @@ class Session:
         """(screening id, model hash, answer set) of every finalised screening (managers),
         in screening id order; ``since``/``until`` limit the screening dates (inclusive).
 
-        Streams the compressed packs (revision 0003) on a connection of its own in one read
+        Streams the compressed packs (revisions 0003-0004) on a connection of its own in one read
         transaction: it neither holds the session's lock nor blocks autosaves while the
         caller works through 100,000 screenings, and sees one consistent state.
         """
@@ -754,8 +762,12 @@ class Session:
             params.append(until.isoformat())
         if clauses:
             sql += " JOIN screenings s ON s.id = p.screening_id WHERE " + " AND ".join(clauses)
+        keysets = self._keysets()
         for sid, sha, packed in self._stream(sql + " ORDER BY p.screening_id", params):
-            yield sid, sha, _trusted_answer_set(unpack_answer_set(packed))
+            yield sid, sha, _trusted_from_raw(decode_pack(packed, keysets, self._keysets))
+
+    def _keysets(self) -> Keysets:
+        return parse_keysets(self._stream("SELECT id, keys FROM answer_keysets"))
 
     def _stream(self, sql: str, params: Sequence[Any] = ()) -> Iterator[tuple[Any, ...]]:
         """Rows of one read-only query, fetched in chunks on a pooled connection of its own
@@ -810,6 +822,7 @@ class Session:
         with self._tx() as s:
             total = s.scalar(select(func.count()).select_from(AssessmentRow)) or 0
         models: dict[str, ScoringModel] = {}
+        keysets = self._keysets()
         rows = self._stream(
             "SELECT a.screening_id, a.model_sha256, a.answer_set, a.snapshot, "
             "p.snapshot, k.packed, k.model_sha256 FROM assessments a "
@@ -819,7 +832,8 @@ class Session:
         for i, (sid, sha, answers_json, snapshot, previous, packed, pack_sha) in enumerate(rows):
             try:
                 if (packed is None or pack_sha != sha
-                        or unpack_answer_set(packed) != answers_json.encode("utf-8")):
+                        or decode_pack(packed, keysets, self._keysets)
+                        != json.loads(answers_json)):
                     report.rescore_differences.append(
                         f"screening {sid}: its compact answer copy is missing or differs "
                         "from the snapshot's answer set")
@@ -882,7 +896,11 @@ def _trusted_answer_set(data: str | bytes) -> AnswerSet:
     instance is filled the way ``model_construct`` fills it. ``verify`` re-validates in full,
     and a test checks the result equals a validated answer set.
     """
-    raw = json.loads(data)
+    return _trusted_from_raw(json.loads(data))
+
+
+def _trusted_from_raw(raw: dict[str, Any]) -> AnswerSet:
+    """:func:`_trusted_answer_set` of an already parsed answer set."""
     evidence = raw.get("evidence")
     answer_set = AnswerSet.__new__(AnswerSet)
     object.__setattr__(answer_set, "__dict__", {

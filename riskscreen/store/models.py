@@ -11,7 +11,6 @@ screening, whatever code path tries it.
 
 from __future__ import annotations
 
-import zlib
 from datetime import UTC, datetime
 
 from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
@@ -19,6 +18,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
     "Answer",
+    "AnswerKeyset",
     "AnswerPack",
     "AssessmentRow",
     "AuditEntry",
@@ -30,8 +30,6 @@ __all__ = [
     "Screening",
     "Status",
     "User",
-    "pack_answer_set",
-    "unpack_answer_set",
     "utc_now",
 ]
 
@@ -171,10 +169,10 @@ class AssessmentRow(Base):
 
 
 class AnswerPack(Base):
-    """``zlib`` of a finalised screening's ``AssessmentRow.answer_set`` bytes (revision 0003).
+    """A finalised screening's answer set, packed (:mod:`riskscreen.store.packs`, 0003-4).
 
-    A narrow, immutable table of its own, so bulk re-scoring reads ~1 KB per screening
-    instead of pages of snapshots.
+    A narrow, immutable table of its own, so bulk re-scoring reads well under 1 KB per
+    screening instead of pages of snapshots.
     """
 
     __tablename__ = "answer_packs"
@@ -183,14 +181,12 @@ class AnswerPack(Base):
     packed: Mapped[bytes] = mapped_column(LargeBinary)
 
 
-def pack_answer_set(answer_set_json: str) -> bytes:
-    """What :class:`AnswerPack` stores for an answer set's JSON text."""
-    return zlib.compress(answer_set_json.encode("utf-8"), 6)
+class AnswerKeyset(Base):
+    """The question ids of answer packs, once per distinct set (revision 0004)."""
 
-
-def unpack_answer_set(packed: bytes) -> bytes:
-    """The answer set's JSON (UTF-8 bytes) back from :func:`pack_answer_set`."""
-    return zlib.decompress(packed)
+    __tablename__ = "answer_keysets"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    keys: Mapped[str] = mapped_column(Text, unique=True)  # compact JSON list
 
 
 class AuditEntry(Base):

@@ -245,31 +245,41 @@ def test_bulk_answer_sets_equal_validated_ones(vault: Vault) -> None:
 
 
 def test_answer_pack_is_immutable_and_checked_by_verify(vault: Vault) -> None:
-    from riskscreen.store.models import pack_answer_set, unpack_answer_set
+    from riskscreen.store.packs import decode_pack, encode_pack, parse_keysets
 
     pat = vault.login("pat")
-    sid = _new(pat)
-    _fill(pat, sid)
-    pat.finalise(sid)
+    ids = []
+    for seed in (1, 2):
+        sid = _new(pat, f"Pack Child {seed}")
+        _fill(pat, sid, seed)
+        pat.finalise(sid)
+        ids.append(sid)
     with pat.engine.connect() as conn:
-        stored, packed = conn.execute(text(
+        rows = conn.execute(text(
             "SELECT a.answer_set, p.packed FROM assessments a JOIN answer_packs p "
-            "ON p.screening_id = a.screening_id")).one()
-    assert unpack_answer_set(packed) == stored.encode("utf-8")
-    with pat.engine.begin() as conn, pytest.raises(Exception, match="immutable"):
-        conn.execute(text("UPDATE answer_packs SET packed = x'00'"))
-    with pat.engine.begin() as conn, pytest.raises(Exception, match="immutable"):
-        conn.execute(text("DELETE FROM answer_packs"))
+            "ON p.screening_id = a.screening_id ORDER BY a.screening_id")).all()
+        keysets = parse_keysets(conn.execute(text("SELECT id, keys FROM answer_keysets")))
+    for stored, packed in rows:
+        assert decode_pack(packed, keysets) == json.loads(stored)
+        assert len(packed) < len(stored) / 2
+    for statement in ("UPDATE answer_packs SET packed = x'00'", "DELETE FROM answer_packs",
+                      "UPDATE answer_keysets SET keys = '[]'", "DELETE FROM answer_keysets"):
+        with pat.engine.begin() as conn, pytest.raises(Exception, match="immutable"):
+            conn.execute(text(statement))
     mary = vault.login("mary")
     assert mary.verify().ok
     # A pack that no longer matches its snapshot's answer set is reported.
-    changed = stored.replace('"form_version"', '"form_version" ', 1)
+    changed = json.loads(rows[0][0])
+    changed["answers"]["gender"] = "something else"  # an answered question, changed
+    [keyset] = {k for k, v in keysets.items() if v == tuple(changed["answers"])}
     with mary.engine.begin() as conn:
         conn.execute(text("DROP TRIGGER answer_packs_immutable_u"))
-        conn.execute(text("UPDATE answer_packs SET packed = :p"),
-                     {"p": pack_answer_set(changed)})
+        conn.execute(text("UPDATE answer_packs SET packed = :p WHERE screening_id = :s"),
+                     {"p": encode_pack(changed, keyset), "s": ids[0]})
     report = mary.verify()
-    assert [d for d in report.rescore_differences if "compact answer copy" in d]
+    assert [d for d in report.rescore_differences if "compact answer copy" in d] == [
+        f"screening {ids[0]}: its compact answer copy is missing or differs from the "
+        "snapshot's answer set"]
 
 
 def test_bulk_answer_sets_stream_without_holding_the_session(vault: Vault) -> None:

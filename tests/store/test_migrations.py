@@ -11,12 +11,16 @@ from riskscreen.crypto.keyfile import KeyFile, key_file_path
 from riskscreen.crypto.keys import new_data_key
 from riskscreen.services import Unlocker
 from riskscreen.store.db import create_db_engine
-from riskscreen.store.models import unpack_answer_set
+from riskscreen.store.packs import decode_pack
 from riskscreen.store.schema import current_revision, head_revision, upgrade
 
 from .conftest import FAST
 
 NOW = "2026-01-05T10:00:00.000000Z"
+ANSWERS = json.dumps({"form": "cse-screening", "form_version": "1.0.0",
+                      "screening_date": "2026-01-04", "evidence": {},
+                      "answers": {"child_views": "final one", "gender": "female"}},
+                     separators=(",", ":"))
 
 
 def _first_schema_database(db: Path) -> None:
@@ -40,9 +44,13 @@ def _first_schema_database(db: Path) -> None:
             f"'{'a' * 64}', '2026-01-04', 'draft', NULL, NULL, '{NOW}', '{NOW}')",
             f"""INSERT INTO answers VALUES (1, 'child_views', '"kept"', NULL, '{NOW}')""",
             f"""INSERT INTO answers VALUES (2, 'child_views', '"final one"', NULL, '{NOW}')""",
-            f"INSERT INTO assessments VALUES (2, '{'a' * 64}', '{{}}', NULL, "
+            f"INSERT INTO assessments VALUES (2, '{'a' * 64}', '{ANSWERS}', NULL, "
             f"""'{{"final_level": "high"}}', 'high', 1, '{NOW}')""",
-            "UPDATE screenings SET status='final' WHERE id=2",
+            f"INSERT INTO screenings VALUES (3, 1, 1, 'cse-screening', '1.0.0', 'm', '1.0.0', "
+            f"'{'a' * 64}', '2026-01-03', 'draft', NULL, NULL, '{NOW}', '{NOW}')",
+            f"INSERT INTO assessments VALUES (3, '{'a' * 64}', '{{}}', NULL, "
+            f"""'{{"final_level": "low"}}', 'low', 1, '{NOW}')""",
+            "UPDATE screenings SET status='final' WHERE id IN (2, 3)",
         ]:
             conn.execute(text(sql))
         assert current_revision(conn) == "0001"
@@ -66,15 +74,23 @@ def test_first_schema_database_upgrades_with_data_intact(tmp_path: Path) -> None
         triggers = set(conn.execute(text(
             "SELECT name FROM sqlite_master WHERE type='trigger'")).scalars())
         packs = conn.execute(text("SELECT screening_id, model_sha256, packed "
-                                  "FROM answer_packs")).all()
+                                  "FROM answer_packs ORDER BY screening_id")).all()
+        keysets = {i: tuple(json.loads(k)) for i, k in conn.execute(text(
+            "SELECT id, keys FROM answer_keysets"))}
     session.close()
-    assert [tuple(r) for r in rows] == [(1, "draft", None), (2, "final", "high")]
+    assert [tuple(r) for r in rows] == [(1, "draft", None), (2, "final", "high"),
+                                        (3, "final", "low")]
     assert [(r[0], json.loads(r[1])) for r in answers] == [(1, "kept"), (2, "final one")]
     assert names == ["Old Child"]
     assert "ix_screenings_level_updated" in index_names
     assert "screenings_final_u" in triggers
     # Revision 0003 back-filled the compact answer copy of the finalised screening.
-    assert [(sid, sha, unpack_answer_set(p)) for sid, sha, p in packs] == [(2, "a" * 64, b"{}")]
-    assert {"answer_packs_immutable_u", "answer_packs_immutable_d"} <= triggers
+    # Revision 0003 back-filled the packs of the finalised screenings (a malformed answer
+    # set is kept as it is, for verify to report).
+    assert [(sid, sha, decode_pack(p, keysets)) for sid, sha, p in packs] == [
+        (2, "a" * 64, json.loads(ANSWERS)), (3, "a" * 64, {})]
+    assert list(keysets.values()) == [("child_views", "gender")]
+    assert {"answer_packs_immutable_u", "answer_packs_immutable_d",
+            "answer_keysets_immutable_u", "answer_keysets_immutable_d"} <= triggers
     # A backup was taken before the upgrade, in the data folder.
     assert list((tmp_path / "backups").glob("before-upgrade-0001-*.db"))
