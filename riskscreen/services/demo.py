@@ -46,7 +46,7 @@ from riskscreen.store.models import (
     User,
     utc_now,
 )
-from riskscreen.store.packs import encode_pack, keys_json, keyset_id
+from riskscreen.store.packs import choose_keyset, encode_pack, keyset_id, parse_keysets
 
 __all__ = ["DEMO_ACCOUNTS", "create_demo_database", "populate"]
 
@@ -186,15 +186,17 @@ def populate(session: Session, count: int, *, seed: int = 0, final_share: float 
             if snapshots:
                 s.execute(insert(AssessmentRow), snapshots)
                 conn = s.connection()
-                keysets: dict[str, int] = {}
-                for _, raw in packs:
-                    keys = keys_json(raw)
-                    if keys not in keysets:
-                        keysets[keys] = keyset_id(conn, keys)
-                s.execute(insert(AnswerPack), [
-                    {"screening_id": sid, "model_sha256": sha,
-                     "packed": encode_pack(raw, keysets[keys_json(raw)])}
-                    for sid, raw in packs])
+                keysets = parse_keysets(conn.exec_driver_sql(
+                    "SELECT id, keys FROM answer_keysets"))
+                rows = []
+                for pack_sid, raw in packs:
+                    kid, keys = choose_keyset(keysets, raw["answers"])
+                    if kid is None:
+                        kid = keyset_id(conn, keys)
+                        keysets[kid] = keys
+                    rows.append({"screening_id": pack_sid, "model_sha256": sha,
+                                 "packed": encode_pack(raw, kid, keys)})
+                s.execute(insert(AnswerPack), rows)
             if finals:
                 # Drafts become final only after their answers are in (the triggers forbid
                 # answers on a final screening).

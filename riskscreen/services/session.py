@@ -73,9 +73,9 @@ from riskscreen.store.models import (
 )
 from riskscreen.store.packs import (
     Keysets,
+    choose_keyset,
     decode_pack,
     encode_pack,
-    keys_json,
     keyset_id,
     parse_keysets,
 )
@@ -617,10 +617,8 @@ class Session:
                 answer_set=answers_json, previous_id=previous_id,
                 snapshot=_json(snapshot), final_level=assessment.final_level,
                 finalised_by=self.user.id))
-            raw_answers = json.loads(answers_json)
             s.add(AnswerPack(screening_id=screening_id, model_sha256=screening.model_sha256,
-                             packed=encode_pack(raw_answers, keyset_id(
-                                 s.connection(), keys_json(raw_answers)))))
+                             packed=_pack(s, json.loads(answers_json))))
             s.execute(update(Screening).where(Screening.id == screening_id).values(
                 status=Status.FINAL, final_level=assessment.final_level, updated_at=utc_now()))
             self._audit(s, "finalise", f"screening:{screening_id}",
@@ -882,6 +880,14 @@ class Session:
 
 
 # -- helpers ----------------------------------------------------------------------------------
+
+
+def _pack(s: OrmSession, raw: dict[str, Any]) -> bytes:
+    """The pack of a parsed answer set, adding a key set if none holds its questions."""
+    conn = s.connection()
+    keysets = parse_keysets(conn.exec_driver_sql("SELECT id, keys FROM answer_keysets"))
+    kid, keys = choose_keyset(keysets, raw["answers"])
+    return encode_pack(raw, keyset_id(conn, keys) if kid is None else kid, keys)
 
 
 _ANSWER_SET_FIELDS = frozenset(AnswerSet.model_fields)

@@ -1,23 +1,26 @@
 """Compact copies of finalised answer sets for bulk re-scoring (revisions 0003 and 0004).
 
 A pack is ``zlib`` of the compact JSON ``[form, form_version, screening_date, keyset,
-[answer values...], evidence]``. The question ids of the answers are not repeated in every
-pack: ``keyset`` names a row of ``answer_keysets`` holding them (a few dozen distinct sets of
-answered questions exist), so a pack is about a third of the answer set's size, decodes in
-about half the time, and all decoded answer dicts share the same key strings. Packs and
-key sets are immutable (triggers), and ``verify`` checks each pack against its snapshot's
-answer set. A pack that decompresses to a JSON object is the answer set itself (revision
-0003's form, left by 0004 only where the answer set is not well formed; read too).
+[positions...], [values...], evidence]``. The question ids are not repeated in every pack:
+``keyset`` names a row of ``answer_keysets`` holding an ordered list of question ids (a
+superset of the questions any pack using it answers; a new, larger one is added only when an
+answer set has a question none has), and ``positions`` say which of them this answer set
+answers, in the order of ``values``. A pack is about a third of the answer set's size,
+decodes in about half the time, and all decoded answer dicts share the same key strings.
+Packs and key sets are immutable (triggers), and ``verify`` checks each pack against its
+snapshot's answer set. A pack that decompresses to a JSON object is the answer set itself
+(revision 0003's form, left by 0004 only where the answer set is not well formed; read too).
 """
 
 from __future__ import annotations
 
 import json
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-__all__ = ["Keysets", "decode_pack", "encode_pack", "keys_json", "keyset_id", "parse_keysets"]
+__all__ = ["Keysets", "choose_keyset", "decode_pack", "encode_pack", "keyset_id",
+           "parse_keysets"]
 
 #: keyset id -> question ids (as one shared tuple of strings).
 Keysets = Mapping[int, tuple[str, ...]]
@@ -27,21 +30,32 @@ def _compact(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
-def keys_json(raw: Mapping[str, Any]) -> str:
-    """The key-set text of a parsed answer set (its question ids, in stored order)."""
-    return _compact(list(raw["answers"]))
+def choose_keyset(keysets: Keysets, questions: Iterable[str]
+                  ) -> tuple[int | None, tuple[str, ...]]:
+    """(id, keys) of the newest key set holding every question; (None, keys to add) if none
+    does: the newest key set's questions and the new ones, sorted."""
+    wanted = set(questions)
+    for kid in sorted(keysets, reverse=True):
+        if wanted.issubset(keysets[kid]):
+            return kid, keysets[kid]
+    newest = keysets[max(keysets)] if keysets else ()
+    return None, tuple(sorted(wanted.union(newest)))
 
 
-def encode_pack(raw: Mapping[str, Any], keyset: int) -> bytes:
-    """The pack of a parsed answer set whose :func:`keys_json` is key set ``keyset``."""
+def encode_pack(raw: Mapping[str, Any], keyset: int, keys: tuple[str, ...]) -> bytes:
+    """The pack of a parsed answer set, using key set ``keyset`` (whose question ids are
+    ``keys`` and include every answered question)."""
+    index = {k: i for i, k in enumerate(keys)}
+    answers = raw["answers"]
+    positions = sorted(index[q] for q in answers)
     return zlib.compress(_compact([
-        raw["form"], raw["form_version"], raw["screening_date"], keyset,
-        list(raw["answers"].values()), raw.get("evidence") or {}]).encode("utf-8"), 6)
+        raw["form"], raw["form_version"], raw["screening_date"], keyset, positions,
+        [answers[keys[i]] for i in positions], raw.get("evidence") or {}]).encode("utf-8"), 6)
 
 
 def decode_pack(packed: bytes, keysets: Keysets,
                 reload: Callable[[], Keysets] | None = None) -> dict[str, Any]:
-    """The parsed answer set (as ``json.loads`` of its JSON would give) from a pack.
+    """The parsed answer set (equal to ``json.loads`` of its JSON) from a pack.
 
     ``reload`` is called once if the pack names a key set not in ``keysets`` (one added
     since they were read); ``KeyError`` if it is still unknown.
@@ -49,23 +63,29 @@ def decode_pack(packed: bytes, keysets: Keysets,
     data = json.loads(zlib.decompress(packed))
     if isinstance(data, dict):
         return data
-    form, version, day, keyset, values, evidence = data
+    if len(data) == 6:  # an early form of revision 0004: the key set is exactly the answers
+        form, version, day, keyset, values, evidence = data
+        positions = None
+    else:
+        form, version, day, keyset, positions, values, evidence = data
     keys = keysets.get(keyset)
     if keys is None and reload is not None:
         keys = reload()[keyset]
-    if keys is None or len(keys) != len(values):
+    if keys is None:
         raise KeyError("answer key set")
+    named = keys if positions is None else map(keys.__getitem__, positions)
     return {"form": form, "form_version": version, "screening_date": day,
-            "answers": dict(zip(keys, values, strict=True)), "evidence": evidence}
+            "answers": dict(zip(named, values, strict=True)), "evidence": evidence}
 
 
-def keyset_id(connection: Any, keys: str) -> int:
-    """The id of key set ``keys`` (added if new), through a SQLAlchemy connection inside the
-    caller's write transaction."""
+def keyset_id(connection: Any, keys: tuple[str, ...]) -> int:
+    """Add key set ``keys`` (if new) and return its id, through a SQLAlchemy connection
+    inside the caller's write transaction."""
+    text = _compact(list(keys))
     connection.exec_driver_sql(
-        "INSERT INTO answer_keysets (keys) VALUES (?) ON CONFLICT (keys) DO NOTHING", (keys,))
+        "INSERT INTO answer_keysets (keys) VALUES (?) ON CONFLICT (keys) DO NOTHING", (text,))
     return int(connection.exec_driver_sql(
-        "SELECT id FROM answer_keysets WHERE keys = ?", (keys,)).scalar_one())
+        "SELECT id FROM answer_keysets WHERE keys = ?", (text,)).scalar_one())
 
 
 def parse_keysets(rows: Any) -> dict[int, tuple[str, ...]]:

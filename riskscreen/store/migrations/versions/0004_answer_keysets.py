@@ -4,12 +4,12 @@ Revision ID: 0004
 Revises: 0003
 
 Revision 0003 packed each finalised answer set as ``zlib`` of its JSON. This one adds
-``answer_keysets`` (the question ids of each distinct set of answered questions) and
-re-encodes every pack as ``zlib`` of ``[form, form_version, screening_date, keyset,
-[values], evidence]`` (:mod:`riskscreen.store.packs`): about a third of the size of the
-answer set, and half the work to decode. A pack whose answer set is not well formed is
-left as it was (the reader accepts both; ``verify`` reports it). The trigger that forbids
-updating packs is dropped for the re-encoding and recreated unchanged at once.
+``answer_keysets`` (ordered lists of question ids; here one, of every question answered in
+any pack) and re-encodes every pack as ``zlib`` of ``[form, form_version, screening_date,
+keyset, [positions], [values], evidence]`` (:mod:`riskscreen.store.packs`): about a third
+of the size of the answer set, and half the work to decode. A pack whose answer set is not
+well formed is left as it was (the reader accepts both; ``verify`` reports it). The trigger
+that forbids updating packs is dropped for the re-encoding and recreated unchanged at once.
 """
 
 from __future__ import annotations
@@ -42,11 +42,25 @@ def _compact(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
-def _pack(raw: dict[str, Any], keyset: int) -> bytes:
+def _pack(raw: dict[str, Any], keyset: int, keys: tuple[str, ...]) -> bytes:
     # The same as riskscreen.store.packs.encode_pack (a migration keeps its own copy).
+    index = {k: i for i, k in enumerate(keys)}
+    answers = raw["answers"]
+    positions = sorted(index[q] for q in answers)
     return zlib.compress(_compact([
-        raw["form"], raw["form_version"], raw["screening_date"], keyset,
-        list(raw["answers"].values()), raw.get("evidence") or {}]).encode("utf-8"), 6)
+        raw["form"], raw["form_version"], raw["screening_date"], keyset, positions,
+        [answers[keys[i]] for i in positions], raw.get("evidence") or {}]).encode("utf-8"), 6)
+
+
+def _questions(rows: Any) -> tuple[str, ...]:
+    """Every question id answered in the packs (one key set for all of them)."""
+    found: set[str] = set()
+    for _, packed in rows:
+        try:
+            found.update(json.loads(zlib.decompress(packed))["answers"])
+        except (ValueError, KeyError, TypeError, zlib.error):
+            continue
+    return tuple(sorted(found))
 
 
 def upgrade() -> None:
@@ -57,7 +71,16 @@ def upgrade() -> None:
     )
     op.execute("DROP TRIGGER answer_packs_immutable_u")
     bind = op.get_bind()
-    keysets: dict[str, int] = {}
+    # One key set with every question answered anywhere (a first pass over the packs).
+    keys = _questions(bind.exec_driver_sql(
+        "SELECT screening_id, packed FROM answer_packs"))
+    if not keys:
+        op.execute(_PACKS_U)
+        for trigger in TRIGGERS:
+            op.execute(trigger)
+        return
+    bind.exec_driver_sql("INSERT INTO answer_keysets (id, keys) VALUES (1, ?)",
+                         (_compact(list(keys)),))
     last = -1
     while True:
         rows = bind.exec_driver_sql(
@@ -68,14 +91,7 @@ def upgrade() -> None:
         updates = []
         for sid, packed in rows:
             try:
-                raw = json.loads(zlib.decompress(packed))
-                keys = _compact(list(raw["answers"]))
-                if keys not in keysets:
-                    bind.exec_driver_sql("INSERT INTO answer_keysets (keys) VALUES (?)",
-                                         (keys,))
-                    keysets[keys] = bind.exec_driver_sql(
-                        "SELECT id FROM answer_keysets WHERE keys = ?", (keys,)).scalar_one()
-                updates.append((_pack(raw, keysets[keys]), sid))
+                updates.append((_pack(json.loads(zlib.decompress(packed)), 1, keys), sid))
             except (ValueError, KeyError, TypeError, AttributeError, zlib.error):
                 continue  # not a well-formed answer set: left as it is
         if updates:
