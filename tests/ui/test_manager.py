@@ -188,3 +188,33 @@ def test_practitioner_cannot_open_the_model_editor(qtbot: QtBot, tmp_path: Path)
     assert shown
     assert "manager" in str(shown[0])
     session.close()
+
+
+def test_reports_tab_counts_and_exports(qtbot: QtBot, manager: ManagerController,
+                                        tmp_path: Path) -> None:
+    from riskscreen.ui.manager.reports import attach_reports
+
+    reports = attach_reports(manager)
+    view = reports.view
+    qtbot.mouseClick(view.build_button, Qt.MouseButton.LeftButton)
+    assert reports.report is not None
+    assert reports.report.total > 0
+    view.tables.setCurrentRow(0)
+    shown = [view.table.item(r, 1).text() for r in range(view.table.rowCount())]
+    expected = [n for _, n in reports.report.tables[0].shown()]
+    assert shown == expected
+    csv_path = reports.export("csv", tmp_path / "r.csv")
+    assert csv_path is not None
+    assert csv_path.read_text(encoding="utf-8").startswith("table,category,count")
+    pdf_path = reports.export("pdf", tmp_path / "r.pdf")
+    assert pdf_path is not None
+    assert pdf_path.read_bytes().startswith(b"%PDF")
+
+
+def test_practitioner_cannot_build_reports(qtbot: QtBot, tmp_path: Path) -> None:
+    from riskscreen.services.reports import ReportService
+
+    session = login(make_db(tmp_path, 0), "pat")
+    with pytest.raises(PermissionDenied):
+        ReportService(session).build()
+    session.close()

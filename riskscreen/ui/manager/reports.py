@@ -1,11 +1,185 @@
-"""Managers' reports tab (filled in by the reports work)."""
+"""The managers' reports tab: aggregates with a chart, and CSV/PDF export (anonymised)."""
 
 from __future__ import annotations
 
+from datetime import date
+from pathlib import Path
 from typing import Any
 
-__all__ = ["attach_reports"]
+from PySide6.QtCore import QDate, QObject, Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDateEdit,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from riskscreen.services import USER_ERRORS, Session
+from riskscreen.services.reports import Report, ReportService
+from riskscreen.ui.manager.charts import BarChart
+from riskscreen.ui.manager.views import _table
+
+__all__ = ["ReportsController", "ReportsView", "attach_reports"]
 
 
-def attach_reports(controller: Any) -> None:
+class ReportsView(QWidget):
+    """Period, the list of tables, the selected table with its chart, export buttons."""
+
+    build_requested = Signal()
+    csv_requested = Signal()
+    pdf_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.use_dates = QCheckBox("Only screenings dated from")
+        self.since = QDateEdit(QDate.currentDate().addYears(-1))
+        self.until = QDateEdit(QDate.currentDate())
+        for d in (self.since, self.until):
+            d.setCalendarPopup(True)
+            d.setDisplayFormat("dd/MM/yyyy")
+        self.build_button = QPushButton("Build report")
+        self.csv_button = QPushButton("Export CSV…")
+        self.pdf_button = QPushButton("Export PDF…")
+        top = QHBoxLayout()
+        top.addWidget(self.use_dates)
+        top.addWidget(self.since)
+        top.addWidget(QLabel("to"))
+        top.addWidget(self.until)
+        top.addWidget(self.build_button)
+        top.addStretch(1)
+        top.addWidget(self.csv_button)
+        top.addWidget(self.pdf_button)
+        self.summary = QLabel("Anonymised aggregates of finalised screenings: counts under 5 "
+                              "are shown as <5.")
+        self.summary.setWordWrap(True)
+        self.tables = QListWidget()
+        self.tables.setAccessibleName("Report tables")
+        self.tables.setMaximumWidth(240)
+        self.table = _table(["Category", "Count"])
+        self.table.setAccessibleName("Report table")
+        self.table.setWordWrap(True)
+        self.note = QLabel()
+        self.note.setWordWrap(True)
+        self.chart = BarChart()
+        right = QSplitter(Qt.Orientation.Vertical)
+        box = QWidget()
+        bl = QVBoxLayout(box)
+        bl.setContentsMargins(0, 0, 0, 0)
+        bl.addWidget(self.note)
+        bl.addWidget(self.table, 1)
+        right.addWidget(box)
+        right.addWidget(self.chart)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.tables)
+        split.addWidget(right)
+        split.setSizes([220, 1100])
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.summary)
+        layout.addWidget(split, 1)
+        self.build_button.clicked.connect(self.build_requested)
+        self.csv_button.clicked.connect(self.csv_requested)
+        self.pdf_button.clicked.connect(self.pdf_requested)
+
+
+class ReportsController(QObject):
+    """Builds the report through the service and shows one table at a time."""
+
+    def __init__(self, session: Session, view: ReportsView) -> None:
+        super().__init__(view)
+        self.service = ReportService(session)
+        self.view = view
+        self.report: Report | None = None
+        view.build_requested.connect(self.build)
+        view.csv_requested.connect(self._on_view_csv_requested)
+        view.pdf_requested.connect(self._on_view_pdf_requested)
+        view.tables.currentRowChanged.connect(self._on_tables_current_row_changed)
+
+    def _period(self) -> tuple[date | None, date | None]:
+        if not self.view.use_dates.isChecked():
+            return None, None
+        return (date.fromisoformat(self.view.since.date().toString("yyyy-MM-dd")),
+                date.fromisoformat(self.view.until.date().toString("yyyy-MM-dd")))
+
+    def build(self) -> Report | None:
+        """Aggregate now (a single read; fast enough on the GUI thread for 100,000 rows is
+        not promised, so large databases should narrow the period)."""
+        try:
+            report = self.service.build(*self._period())
+        except USER_ERRORS as error:
+            QMessageBox.warning(self.view, "RiskScreen", str(error))
+            return None
+        self.report = report
+        self.view.summary.setText(
+            f"{report.total} finalised screenings. Anonymised aggregates: counts under 5 "
+            "are shown as <5, in the window and in every export.")
+        self.view.tables.clear()
+        self.view.tables.addItems([t.title for t in report.tables])
+        self.view.tables.setCurrentRow(0)
+        return report
+
+    def _on_tables_current_row_changed(self, row: int) -> None:
+        if self.report is None or not 0 <= row < len(self.report.tables):
+            return
+        t = self.report.tables[row]
+        self.view.note.setText(t.note)
+        shown = t.shown()
+        self.view.table.setRowCount(len(shown))
+        for r, (label, n) in enumerate(shown):
+            self.view.table.setItem(r, 0, QTableWidgetItem(label))
+            item = QTableWidgetItem(n)
+            item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            self.view.table.setItem(r, 1, item)
+        self.view.table.resizeRowsToContents()
+        rows = t.rows[:12]
+        # Suppressed counts are drawn as a stub labelled "<5", never at their true height.
+        heights = [0 if 0 < n < 5 else n for _, n in rows]
+        self.view.chart.title = t.title
+        self.view.chart.set_data([label for label, _ in rows], [("Screenings", heights)],
+                                 [[n for _, n in shown[:12]]])
+
+    def export(self, kind: str, path: Path) -> Path | None:
+        """Write the CSV or PDF export (building the report first if needed)."""
+        report = self.report or self.build()
+        if report is None:
+            return None
+        try:
+            if kind == "csv":
+                return self.service.export_csv(report, path)
+            return self.service.export_pdf(report, path)
+        except USER_ERRORS as error:
+            QMessageBox.warning(self.view, "RiskScreen", str(error))
+        except OSError as error:
+            QMessageBox.warning(self.view, "RiskScreen",
+                                f"The file could not be written: {error.strerror}")
+        return None
+
+    def _ask(self, kind: str) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self.view, "Export the report", f"cse-screening-report.{kind}",
+            "CSV files (*.csv)" if kind == "csv" else "PDF files (*.pdf)")
+        if path:
+            self.export(kind, Path(path))
+
+    def _on_view_csv_requested(self) -> None:
+        self._ask("csv")
+
+    def _on_view_pdf_requested(self) -> None:
+        self._ask("pdf")
+
+
+def attach_reports(controller: Any) -> ReportsController:
     """Add the reports tab to a manager's window."""
+    view = ReportsView()
+    reports = ReportsController(controller.service.session, view)
+    controller.window.tabs.addTab(view, "Reports")
+    controller.reports = reports
+    return reports

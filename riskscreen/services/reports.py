@@ -1,0 +1,286 @@
+"""Managers' reports: anonymised aggregates of finalised screenings, with CSV and PDF export.
+
+Performance management and problem profiling: counts by level, month, agency and reason
+(including screenings after missing episodes), the share and direction of overrides,
+indicator prevalence, age bands and re-screening trajectories. Every figure is a count; no
+name, date of birth or free text ever leaves this module, and counts from 1 to 4 are
+suppressed (shown as ``<5``) so that a small group cannot be recognised.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+
+from riskscreen.forms.model import QuestionKind
+from riskscreen.services.session import Session
+from riskscreen.store.models import Role
+
+__all__ = ["SUPPRESS_BELOW", "Report", "ReportService", "ReportTable", "suppressed"]
+
+#: Counts from 1 up to this number minus one are shown as "<5".
+SUPPRESS_BELOW = 5
+
+
+def suppressed(count: int) -> str:
+    """A count as exported: ``<5`` for 1 to 4, else the number."""
+    return f"<{SUPPRESS_BELOW}" if 0 < count < SUPPRESS_BELOW else str(count)
+
+
+@dataclass(frozen=True)
+class ReportTable:
+    """One aggregate: a title and (category, count) rows in display order."""
+
+    title: str
+    rows: list[tuple[str, int]]
+    note: str = ""
+
+    def shown(self) -> list[tuple[str, str]]:
+        """Rows with small counts suppressed."""
+        return [(label, suppressed(n)) for label, n in self.rows]
+
+
+@dataclass
+class Report:
+    """Every table of the managers' report, for one period."""
+
+    total: int
+    since: date | None
+    until: date | None
+    tables: list[ReportTable] = field(default_factory=list)
+
+    def table(self, title: str) -> ReportTable:
+        """A table by its title."""
+        return next(t for t in self.tables if t.title == title)
+
+    def to_csv(self) -> str:
+        """Anonymised CSV: table, category, count (small counts suppressed)."""
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["table", "category", "count"])
+        writer.writerow(["Finalised screenings", "all", suppressed(self.total)])
+        for t in self.tables:
+            for label, shown in t.shown():
+                writer.writerow([t.title, label, shown])
+        return out.getvalue()
+
+
+_AGE_BANDS = ((0, 9, "under 10"), (10, 12, "10 to 12"), (13, 15, "13 to 15"),
+              (16, 17, "16 to 17"), (18, 200, "18 or over"))
+_SEEN = {"yes", "recent", "older", "both"}
+
+
+def _age(dob: Any, on: date) -> int | None:
+    try:
+        born = date.fromisoformat(str(dob))
+    except ValueError:
+        return None
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+class ReportService:
+    """The managers' reports on one signed-in session (managers only)."""
+
+    def __init__(self, session: Session, form_id: str = "cse-screening") -> None:
+        self.session = session
+        self.form_id = form_id
+
+    def build(self, since: date | None = None, until: date | None = None) -> Report:
+        """Aggregate every finalised screening dated in the period (all when no dates)."""
+        self.session._require(Role.MANAGER)
+        from riskscreen.forms.loader import load_form
+
+        form = load_form(self.form_id)
+        indicators = [q for q in form.questions()
+                      if q.kind in (QuestionKind.RISK_INDICATOR, QuestionKind.HARM_INDICATOR)]
+        clauses, params = [], {}
+        if since is not None:
+            clauses.append("s.screening_date >= :since")
+            params["since"] = since.isoformat()
+        if until is not None:
+            clauses.append("s.screening_date <= :until")
+            params["until"] = until.isoformat()
+        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+        sql = ("SELECT s.child_id, s.screening_date, a.final_level, a.snapshot, "  # noqa: S608 - fixed text; bound values
+               "a.answer_set FROM assessments a JOIN screenings s ON s.id = a.screening_id"
+               + where + " ORDER BY s.screening_date, s.id")
+        with self.session._tx() as s:
+            rows = s.execute(text(sql), params).all()
+            self.session._audit(s, "report", "screenings", {"screenings": len(rows)})
+        level_names: dict[str, str] = {}
+        level_rank: dict[str, int] = {}
+        by_level: Counter[str] = Counter()
+        by_month: Counter[str] = Counter()
+        by_agency: Counter[str] = Counter()
+        by_reason: Counter[str] = Counter()
+        overrides: Counter[str] = Counter()
+        prevalence: Counter[str] = Counter()
+        ages: Counter[str] = Counter()
+        missing = 0
+        per_child: dict[int, list[str]] = defaultdict(list)
+        agency_q = form.question_index().get("practitioner_agency")
+        reason_q = form.question_index().get("screening_reason")
+        for child_id, when, final_level, snapshot_json, answers_json in rows:
+            snapshot = json.loads(snapshot_json)
+            for info in snapshot["levels"]:
+                level_names.setdefault(info["id"], info["name"])
+                level_rank.setdefault(info["id"], info["rank"])
+            answers = json.loads(answers_json)["answers"]
+            by_level[final_level] += 1
+            by_month[str(when)[:7]] += 1
+            agency = answers.get("practitioner_agency")
+            by_agency[agency_q.label_of(agency) if agency_q and agency else "not recorded"] += 1
+            reason = answers.get("screening_reason")
+            by_reason[reason_q.label_of(reason) if reason_q and reason else "not recorded"] += 1
+            episodes = answers.get("missing_episodes_3_months")
+            if isinstance(episodes, int) and episodes > 0:
+                missing += 1
+            override = snapshot.get("override")
+            overrides[override["direction"] if override else "none"] += 1
+            for q in indicators:
+                if answers.get(q.id) in _SEEN:
+                    prevalence[q.id] += 1
+            age = _age(answers.get("date_of_birth"), date.fromisoformat(str(when)))
+            band = "not known" if age is None else next(
+                (name for lo, hi, name in _AGE_BANDS if lo <= age <= hi), "not known")
+            ages[band] += 1
+            per_child[int(child_id)].append(final_level)
+        trajectories: Counter[str] = Counter()
+        for levels in per_child.values():
+            if len(levels) > 1:
+                a, b = level_rank.get(levels[0], 0), level_rank.get(levels[-1], 0)
+                trajectories["went up" if b > a else "went down" if b < a
+                             else "stayed the same"] += 1
+        order = sorted(level_names, key=lambda lv: level_rank[lv])
+        total = len(rows)
+        report = Report(total, since, until)
+        report.tables.append(ReportTable(
+            "By level", [(level_names[lv], by_level[lv]) for lv in order],
+            "Final level (after any professional-judgement override)."))
+        report.tables.append(ReportTable("By month", sorted(by_month.items())))
+        report.tables.append(ReportTable("By agency", sorted(by_agency.items())))
+        report.tables.append(ReportTable(
+            "By reason", [*sorted(by_reason.items()),
+                          ("missing in the last 3 months (any reason)", missing)]))
+        report.tables.append(ReportTable(
+            "Overrides", [("no override", overrides["none"]),
+                          ("raised by professional judgement", overrides["raised"]),
+                          ("lowered by professional judgement", overrides["lowered"])],
+            f"Overridden: {_share(overrides['raised'] + overrides['lowered'], total)}"))
+        report.tables.append(ReportTable(
+            "Indicator prevalence",
+            sorted(((q.text, prevalence[q.id]) for q in indicators), key=lambda r: -r[1]),
+            "Screenings in which each indicator was seen (recently, earlier or both)."))
+        report.tables.append(ReportTable(
+            "Age bands", [(name, ages[name]) for _, _, name in _AGE_BANDS]
+            + [("not known", ages["not known"])]))
+        report.tables.append(ReportTable(
+            "Re-screening trajectories",
+            [(k, trajectories[k]) for k in ("went up", "went down", "stayed the same")],
+            "Children screened more than once: first level against latest level."))
+        return report
+
+    def settings(self) -> dict[str, str]:
+        """Organisation name, protective marking and logo for the PDF (from the database)."""
+        from riskscreen.services.admin import read_settings
+
+        return read_settings(self.session)
+
+    def export_csv(self, report: Report, path: Path) -> Path:
+        """Write the anonymised CSV."""
+        self.session._require(Role.MANAGER)
+        path.write_text(report.to_csv(), encoding="utf-8")
+        with self.session._tx() as s:
+            self.session._audit(s, "report_export", "screenings", {"kind": "csv"})
+        return path
+
+    def export_pdf(self, report: Report, path: Path) -> Path:
+        """Write the anonymised PDF report (tables; small counts suppressed)."""
+        self.session._require(Role.MANAGER)
+        path.write_bytes(render_report_pdf(report, self.settings()))
+        with self.session._tx() as s:
+            self.session._audit(s, "report_export", "screenings", {"kind": "pdf"})
+        return path
+
+
+def _share(part: int, whole: int) -> str:
+    if whole == 0:
+        return "no screenings"
+    if 0 < part < SUPPRESS_BELOW:
+        return f"<{SUPPRESS_BELOW} of {suppressed(whole)}"
+    return f"{part} of {whole} ({100 * part / whole:.1f}%)"
+
+
+def render_report_pdf(report: Report, settings: dict[str, str]) -> bytes:
+    """The report as PDF bytes, with the organisation's name, logo and protective marking."""
+    import base64
+
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.lib.units import mm
+    from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+    from riskscreen.summary.fonts import BOLD, REGULAR, register_fonts
+
+    register_fonts()
+    body = ParagraphStyle("body", fontName=REGULAR, fontSize=9, leading=12)
+    head = ParagraphStyle("head", fontName=BOLD, fontSize=15, leading=19)
+    sub = ParagraphStyle("sub", fontName=BOLD, fontSize=11, leading=14, spaceBefore=8)
+    marking = settings.get("protective_marking", "OFFICIAL-SENSITIVE") or ""
+    org = settings.get("organisation_name", "") or ""
+
+    def esc(value: str) -> str:
+        return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+    def on_page(canvas: Any, doc: Any) -> None:
+        canvas.saveState()
+        canvas.setFont(BOLD, 9)
+        canvas.drawCentredString(A4[0] / 2, A4[1] - 10 * mm, marking)
+        canvas.drawCentredString(A4[0] / 2, 8 * mm, marking)
+        canvas.setFont(REGULAR, 8)
+        canvas.drawRightString(A4[0] - 15 * mm, 8 * mm, f"page {doc.page}")
+        canvas.restoreState()
+
+    story: list[Any] = []
+    logo = settings.get("logo_png_base64")
+    if logo:
+        with contextlib.suppress(ValueError, OSError):
+            story.append(Image(io.BytesIO(base64.b64decode(logo)), width=30 * mm,
+                               height=15 * mm, kind="proportional"))
+    period = ("all dates" if report.since is None and report.until is None else
+              f"{report.since or 'start'} to {report.until or 'today'}")
+    story.append(Paragraph(esc(f"{org} – CSE screening report" if org
+                               else "CSE screening report"), head))
+    story.append(Paragraph(esc(
+        f"Finalised screenings: {suppressed(report.total)}; period: {period}; produced "
+        f"{datetime.now(UTC).date().isoformat()}. Anonymised aggregates: no names or dates "
+        f"of birth; counts under {SUPPRESS_BELOW} are shown as <{SUPPRESS_BELOW}."), body))
+    for t in report.tables:
+        story.append(Paragraph(esc(t.title), sub))
+        if t.note:
+            story.append(Paragraph(esc(t.note), body))
+        data = [[Paragraph("<b>Category</b>", body), Paragraph("<b>Count</b>", body)]]
+        data += [[Paragraph(esc(label), body), Paragraph(esc(n), body)]
+                 for label, n in t.shown()]
+        table = Table(data, colWidths=[135 * mm, 25 * mm], repeatRows=1)
+        table.setStyle(TableStyle([
+            ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
+            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eaf6")),
+            ("VALIGN", (0, 0), (-1, -1), "TOP")]))
+        story.append(table)
+        story.append(Spacer(1, 4))
+    out = io.BytesIO()
+    SimpleDocTemplate(out, pagesize=A4, topMargin=18 * mm, bottomMargin=16 * mm,
+                      title="CSE screening report", author=org or "RiskScreen").build(
+        story, onFirstPage=on_page, onLaterPages=on_page)
+    return out.getvalue()
