@@ -1,0 +1,242 @@
+"""Administrators' use cases beyond :class:`Session`'s accounts: the audit log viewer and its
+chain check, passphrase reset with the recovery key, backups with progress, and settings.
+
+Account creation, roles, disabling and administrator resets are :class:`Session`'s own
+methods (reused, not duplicated). Settings live in the encrypted database's ``meta`` table
+(keys ``setting.*``), so they travel with backups and need no new table; the routing contacts
+are stored there as routing YAML, checked by :func:`riskscreen.routing.loader.parse_routing`.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import io
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from sqlalchemy import select, text
+
+from riskscreen.crypto.keys import data_key_from_recovery
+from riskscreen.definitions import DefinitionError
+from riskscreen.services.errors import AccountError, ServiceError
+from riskscreen.services.session import Session
+from riskscreen.store import audit
+from riskscreen.store.models import Meta, Role
+
+__all__ = [
+    "SETTING_KEYS",
+    "AdminService",
+    "AuditRow",
+    "ChainResult",
+    "read_settings",
+]
+
+SETTING_KEYS = ("idle_lock_minutes", "protective_marking", "organisation_name",
+                "logo_png_base64", "routing_yaml")
+_DEFAULTS = {"idle_lock_minutes": "5", "protective_marking": "OFFICIAL-SENSITIVE",
+             "organisation_name": "", "logo_png_base64": "", "routing_yaml": ""}
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    """One audit entry as the viewer shows it (ids, levels and counts only)."""
+
+    seq: int
+    at: str
+    user: str
+    action: str
+    object: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class ChainResult:
+    """The hash chain check: ``ok`` or the entries at fault."""
+
+    entries: int
+    head: str
+    problems: list[str]
+
+    @property
+    def ok(self) -> bool:
+        """No entry was changed, removed or reordered."""
+        return not self.problems
+
+    def message(self) -> str:
+        """The result in one sentence for the administrator."""
+        if self.ok:
+            return (f"The audit log is intact: all {self.entries} entries link up and none "
+                    f"was changed (head {self.head[:12]}).")
+        return (f"The audit log has been tampered with or damaged: {len(self.problems)} "
+                f"problem(s), first: {self.problems[0]}.")
+
+
+def read_settings(session: Session) -> dict[str, str]:
+    """Every setting (defaults for those never set); any signed-in role may read them."""
+    with session._tx() as s:
+        rows = {str(k): str(v) for k, v in s.execute(select(Meta.key, Meta.value).where(
+            Meta.key.like("setting.%")))}
+    return {k: rows.get(f"setting.{k}", _DEFAULTS[k]) for k in SETTING_KEYS}
+
+
+class AdminService:
+    """Administration on one signed-in session (administrators only)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def _admin(self) -> None:
+        self.session._require(Role.ADMINISTRATOR)
+
+    # -- accounts (Session's methods, plus the recovery-key reset) -----------------------------
+
+    def reset_with_recovery_key(self, recovery_key: str, name: str, passphrase: str) -> None:
+        """Set an account's passphrase after checking the database's recovery key."""
+        self._admin()
+        try:
+            key: bytes | None = data_key_from_recovery(recovery_key)
+        except ValueError:
+            key = None
+        if key is None or key != self.session._key:
+            raise AccountError("That recovery key does not belong to this database.")
+        self.session._set_passphrase(name, passphrase, "account_passphrase_reset_recovery")
+
+    # -- audit ---------------------------------------------------------------------------------
+
+    def audit_entries(self, user: str | None = None, action: str | None = None,
+                      since: date | None = None, until: date | None = None,
+                      limit: int = 5000) -> list[AuditRow]:
+        """Audit entries, newest first, filtered by user, action and date."""
+        self._admin()
+        clauses: list[str] = []
+        params: dict[str, Any] = {"n": limit}
+        if user:
+            clauses.append("user = :user")
+            params["user"] = user
+        if action:
+            clauses.append("action = :action")
+            params["action"] = action
+        if since is not None:
+            clauses.append("at >= :since")
+            params["since"] = since.isoformat()
+        if until is not None:
+            clauses.append("at < :until")
+            params["until"] = date.fromordinal(until.toordinal() + 1).isoformat()
+        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+        sql = ("SELECT seq, at, user, action, object, detail FROM audit_log"  # noqa: S608 - fixed text; bound values
+               + where + " ORDER BY seq DESC LIMIT :n")
+        with self.session._tx() as s:
+            return [AuditRow(*r) for r in s.execute(text(sql), params)]
+
+    def audit_choices(self) -> tuple[list[str], list[str]]:
+        """The users and actions that appear in the log (for the filters)."""
+        self._admin()
+        with self.session._tx() as s:
+            users = [r[0] for r in s.execute(text("SELECT DISTINCT user FROM audit_log "
+                                                  "ORDER BY user"))]
+            actions = [r[0] for r in s.execute(text("SELECT DISTINCT action FROM audit_log "
+                                                    "ORDER BY action"))]
+        return users, actions
+
+    def verify_audit(self) -> ChainResult:
+        """Check the hash chain of the whole log."""
+        self._admin()
+        with self.session._lock, self.session.engine.connect() as conn:
+            count, head, problems = audit.verify_chain(conn)
+        with self.session._tx() as s:
+            self.session._audit(s, "audit_verify", "audit_log", {"ok": not problems})
+        return ChainResult(count, head, [f"entry {p.seq} {p.message}" for p in problems])
+
+    # -- backups -------------------------------------------------------------------------------
+
+    def backup(self, dest: Path, progress: Callable[[int, int], None] | None = None) -> Path:
+        """An encrypted backup (with its key file); ``progress(step, 3)`` as it goes."""
+        self._admin()
+        if progress:
+            progress(1, 3)
+        path = self.session.backup(dest)
+        if progress:
+            progress(2, 3)
+        problems = self.session.check_integrity()
+        if progress:
+            progress(3, 3)
+        if problems:
+            raise ServiceError("The backup was written, but the database failed its check: "
+                               + problems[0])
+        return path
+
+    # -- settings ------------------------------------------------------------------------------
+
+    def settings(self) -> dict[str, str]:
+        """Every setting."""
+        self._admin()
+        return read_settings(self.session)
+
+    def save_settings(self, changes: dict[str, str]) -> None:
+        """Store settings after checking them; the audit records which keys changed."""
+        self._admin()
+        unknown = [k for k in changes if k not in SETTING_KEYS]
+        if unknown:
+            raise ServiceError(f"Unknown setting '{unknown[0]}'.")
+        if "idle_lock_minutes" in changes:
+            value = changes["idle_lock_minutes"]
+            if not value.isdigit() or not 0 <= int(value) <= 240:
+                raise ServiceError("The idle lock time is a whole number of minutes from 0 "
+                                   "(never) to 240.")
+        if changes.get("logo_png_base64"):
+            try:
+                raw = base64.b64decode(changes["logo_png_base64"], validate=True)
+            except ValueError:
+                raise ServiceError("The logo is not a valid image.") from None
+            if not raw.startswith(b"\x89PNG") or len(raw) > 1_000_000:
+                raise ServiceError("The logo must be a PNG file of at most 1 MB.")
+        if changes.get("routing_yaml"):
+            self.check_routing(changes["routing_yaml"])
+        with self.session._tx() as s:
+            for key, value in changes.items():
+                s.merge(Meta(key=f"setting.{key}", value=value))
+            self.session._audit(s, "settings", "database", {"changed": sorted(changes)})
+
+    # -- routing contacts ------------------------------------------------------------------------
+
+    def routing_data(self) -> dict[str, Any]:
+        """The routing table in force (edited copy if any, else the shipped one) as data."""
+        self._admin()
+        stored = read_settings(self.session)["routing_yaml"]
+        if stored:
+            yaml = YAML(typ="safe", pure=True)
+            data: dict[str, Any] = dict(yaml.load(stored))
+            return data
+        from riskscreen.routing.loader import load_routing
+
+        table = load_routing()
+        shipped: dict[str, Any] = json.loads(
+            table.model_dump_json(by_alias=True, exclude_none=True))
+        return shipped
+
+    def check_routing(self, text_: str) -> None:
+        """Refuse routing YAML that the routing loader does not accept."""
+        from riskscreen.routing.loader import parse_routing
+
+        try:
+            parse_routing(text_, "routing.yaml")
+        except DefinitionError as error:
+            raise ServiceError("The routing contacts are not valid: "
+                               + "; ".join(p.format() for p in error.problems[:3])) from None
+
+    def save_destinations(self, destinations: list[dict[str, Any]]) -> None:
+        """Replace the routing contacts (destinations) and store the checked routing table."""
+        data = copy.deepcopy(self.routing_data())
+        data["destinations"] = destinations
+        data.setdefault("kind", "routing")
+        yaml = YAML(typ="safe", pure=True)
+        yaml.default_flow_style = False
+        out = io.StringIO()
+        yaml.dump(data, out)
+        self.save_settings({"routing_yaml": out.getvalue()})

@@ -1,0 +1,1 @@
+"""Administrators' tools: accounts, backup and restore, the audit log viewer and settings."""

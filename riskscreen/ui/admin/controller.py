@@ -1,0 +1,334 @@
+"""Wiring of the administrator's window to :class:`Session` and :class:`AdminService`."""
+
+from __future__ import annotations
+
+import base64
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QSettings, Qt, Signal
+from PySide6.QtGui import QPixmap
+from PySide6.QtWidgets import QFileDialog, QLabel, QMessageBox, QTableWidgetItem
+
+from riskscreen.services import USER_ERRORS, Session, restore_backup
+from riskscreen.services.admin import AdminService, ChainResult
+from riskscreen.ui.admin.views import AdminWindow
+from riskscreen.ui.worker import run_in_background
+
+__all__ = ["AdminController"]
+
+_CONTACT_KEYS = ("id", "name", "service", "address", "secure_email", "phone",
+                 "referral_hours", "out_of_hours")
+
+
+class _Progress(QObject):
+    progressed = Signal(int, int)
+
+
+def _say(label: QLabel, text: str, ok: bool) -> None:
+    label.setText(("✓ " if ok else "✗ ") + text)
+    label.setStyleSheet("color: #1b5e20; font-weight: bold;" if ok
+                        else "color: #b3261e; font-weight: bold;")
+
+
+class AdminController(QObject):
+    """Accounts, backups, audit and settings; the window never holds the session."""
+
+    backup_finished = Signal(object)
+    restored = Signal()
+
+    def __init__(self, session: Session, window: AdminWindow | None = None, *,
+                 settings: QSettings | None = None) -> None:
+        super().__init__()
+        self.session = session
+        self.qsettings = settings or QSettings()
+        self.service = AdminService(session)
+        self.window = window or AdminWindow()
+        self._progress = _Progress(self)
+        self._progress.progressed.connect(self._on_progress_progressed)
+        self._logo = ""
+        a = self.window.accounts
+        a.table.currentCellChanged.connect(self._on_accounts_current_cell_changed)
+        a.create_button.clicked.connect(self.create_account)
+        a.role_button.clicked.connect(self.change_role)
+        a.disable_button.clicked.connect(self.disable_account)
+        a.enable_button.clicked.connect(self.enable_account)
+        a.reset_button.clicked.connect(self.reset_passphrase)
+        a.recovery_button.clicked.connect(self.reset_with_recovery_key)
+        b = self.window.backup
+        b.browse_button.clicked.connect(self._on_browse_button_clicked)
+        b.backup_button.clicked.connect(self.back_up)
+        b.choose_button.clicked.connect(self._on_choose_button_clicked)
+        b.restore_button.clicked.connect(self._on_restore_button_clicked)
+        u = self.window.audit
+        u.apply_button.clicked.connect(self.refresh_audit)
+        u.verify_button.clicked.connect(self.verify_audit)
+        s = self.window.settings
+        s.save_button.clicked.connect(self.save_settings)
+        s.logo_button.clicked.connect(self._on_logo_button_clicked)
+        s.contacts_button.clicked.connect(self.save_contacts)
+
+    def start(self) -> None:
+        """Fill every tab (refused with PermissionDenied for other roles)."""
+        self.refresh_accounts()
+        self.window.backup.folder.setText(str(self.session.db_path.parent / "backups"))
+        users, actions = self.service.audit_choices()
+        u = self.window.audit
+        u.user.clear()
+        u.user.addItem("anyone", "")
+        for name in users:
+            u.user.addItem(name, name)
+        u.action.clear()
+        u.action.addItem("any action", "")
+        for action in actions:
+            u.action.addItem(action, action)
+        self.refresh_audit()
+        self.refresh_settings()
+
+    def _try(self, label: QLabel, fn: Any, done: str) -> bool:
+        try:
+            fn()
+        except USER_ERRORS as error:
+            _say(label, str(error), False)
+            return False
+        _say(label, done, True)
+        return True
+
+    # -- accounts ------------------------------------------------------------------------------
+
+    def refresh_accounts(self) -> None:
+        """The accounts list."""
+        table = self.window.accounts.table
+        users = self.session.list_users()
+        table.setRowCount(len(users))
+        for r, u in enumerate(users):
+            for c, value in enumerate((u.name, u.display_name, u.role,
+                                       "disabled" if u.disabled else "active")):
+                table.setItem(r, c, QTableWidgetItem(value))
+
+    def _on_accounts_current_cell_changed(self, row: int, *_: int) -> None:
+        table, a = self.window.accounts.table, self.window.accounts
+        cells = [table.item(row, c) for c in range(3)] if row >= 0 else []
+        if not cells or any(c is None for c in cells):
+            return
+        name, shown, role = (c.text() for c in cells if c is not None)
+        a.name.setText(name)
+        a.display_name.setText(shown)
+        a.role.setCurrentIndex(a.role.findData(role))
+
+    def _account(self, fn: Any, done: str) -> bool:
+        a = self.window.accounts
+        ok = self._try(a.status, fn, done)
+        a.passphrase.clear()
+        a.recovery_key.clear()
+        self.refresh_accounts()
+        return ok
+
+    def create_account(self) -> bool:
+        """Create the account typed in the form."""
+        a = self.window.accounts
+        name, role, phrase = a.name.text().strip(), a.role.currentData(), a.passphrase.text()
+        return self._account(lambda: self.session.create_user(
+            name, role, phrase, a.display_name.text().strip()), f"Account {name} created.")
+
+    def change_role(self) -> bool:
+        """Give the account the role chosen in the form."""
+        a = self.window.accounts
+        name, role = a.name.text().strip(), a.role.currentData()
+        return self._account(lambda: self.session.set_role(name, role),
+                             f"{name} is now a {role}.")
+
+    def disable_account(self) -> bool:
+        """Disable the account (its passphrase stops working at once)."""
+        name = self.window.accounts.name.text().strip()
+        return self._account(lambda: self.session.disable_user(name), f"{name} is disabled.")
+
+    def enable_account(self) -> bool:
+        """Enable a disabled account with the passphrase typed."""
+        a = self.window.accounts
+        name, phrase = a.name.text().strip(), a.passphrase.text()
+        return self._account(lambda: self.session.enable_user(name, phrase),
+                             f"{name} is enabled with the new passphrase.")
+
+    def reset_passphrase(self) -> bool:
+        """Set the account's passphrase (administrator's reset)."""
+        a = self.window.accounts
+        name, phrase = a.name.text().strip(), a.passphrase.text()
+        return self._account(lambda: self.session.reset_passphrase(name, phrase),
+                             f"{name}'s passphrase was reset.")
+
+    def reset_with_recovery_key(self) -> bool:
+        """Set the account's passphrase after checking the recovery key."""
+        a = self.window.accounts
+        name, phrase, key = a.name.text().strip(), a.passphrase.text(), a.recovery_key.text()
+        return self._account(
+            lambda: self.service.reset_with_recovery_key(key, name, phrase),
+            f"{name}'s passphrase was reset with the recovery key.")
+
+    # -- backup and restore ----------------------------------------------------------------------
+
+    def _on_browse_button_clicked(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self.window, "Backup folder",
+                                                  self.window.backup.folder.text())
+        if folder:
+            self.window.backup.folder.setText(folder)
+
+    def back_up(self) -> None:
+        """Write a backup in the background, with progress."""
+        b = self.window.backup
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        dest = Path(b.folder.text()).expanduser() / f"riskscreen-{stamp}.db"
+        b.backup_button.setEnabled(False)
+        b.progress.setRange(0, 3)
+        b.progress.setValue(0)
+        b.status.setText("Backing up…")
+        service, relay = self.service, self._progress
+        run_in_background(lambda: service.backup(dest, relay.progressed.emit),
+                          self._on_backup_done, self._on_backup_failed)
+
+    def _on_progress_progressed(self, step: int, total: int) -> None:
+        self.window.backup.progress.setRange(0, total)
+        self.window.backup.progress.setValue(step)
+
+    def _on_backup_done(self, path: object) -> None:
+        b = self.window.backup
+        b.backup_button.setEnabled(True)
+        _say(b.status, f"Backup written and checked: {path}", True)
+        self.backup_finished.emit(path)
+
+    def _on_backup_failed(self, error: BaseException) -> None:
+        b = self.window.backup
+        b.backup_button.setEnabled(True)
+        if not isinstance(error, USER_ERRORS):
+            raise error
+        _say(b.status, str(error), False)
+        self.backup_finished.emit(None)
+
+    def _on_choose_button_clicked(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self.window, "Backup to restore",
+                                              self.window.backup.folder.text(),
+                                              "RiskScreen backups (*.db)")
+        if path:
+            self.window.backup.source.setText(path)
+
+    def _on_restore_button_clicked(self) -> None:
+        answer = QMessageBox.question(
+            self.window, "Restore a backup",
+            "Replace the database with this backup? Everything saved since the backup was "
+            "made will be set aside (kept, not deleted), and everyone must sign in again.")
+        if answer == QMessageBox.StandardButton.Yes:
+            self.restore()
+
+    def restore(self) -> bool:
+        """Restore the chosen backup; this session ends (sign in again)."""
+        b = self.window.backup
+        source = Path(b.source.text()).expanduser()
+        phrase = b.passphrase.text()
+        b.passphrase.clear()
+        db, user = self.session.db_path, self.session.user.name
+        self.session.close()
+        try:
+            aside = restore_backup(db, source, user, phrase)
+        except USER_ERRORS as error:
+            _say(b.restore_status, str(error) + " Sign in again to carry on.", False)
+            self.restored.emit()
+            return False
+        _say(b.restore_status, f"Restored. The previous database was kept at {aside}. "
+             "Sign in again.", True)
+        self.restored.emit()
+        return True
+
+    # -- audit -----------------------------------------------------------------------------------
+
+    def refresh_audit(self) -> None:
+        """The entries matching the filters, newest first."""
+        u = self.window.audit
+        since = until = None
+        if u.use_dates.isChecked():
+            since = date.fromisoformat(u.since.date().toString("yyyy-MM-dd"))
+            until = date.fromisoformat(u.until.date().toString("yyyy-MM-dd"))
+        rows = self.service.audit_entries(u.user.currentData() or None,
+                                          u.action.currentData() or None, since, until)
+        u.table.setRowCount(len(rows))
+        for r, e in enumerate(rows):
+            for c, value in enumerate((str(e.seq), e.at[:19].replace("T", " "), e.user,
+                                       e.action, e.object, e.detail)):
+                u.table.setItem(r, c, QTableWidgetItem(value))
+
+    def verify_audit(self) -> ChainResult:
+        """Check the chain and say clearly whether it is intact."""
+        result = self.service.verify_audit()
+        _say(self.window.audit.result, result.message(), result.ok)
+        self.refresh_audit()
+        return result
+
+    # -- settings --------------------------------------------------------------------------------
+
+    def refresh_settings(self) -> None:
+        """The stored settings and routing contacts."""
+        s = self.window.settings
+        values = self.service.settings()
+        s.idle.setValue(int(values["idle_lock_minutes"] or 0))
+        s.marking.setText(values["protective_marking"])
+        s.organisation.setText(values["organisation_name"])
+        self._show_logo(values["logo_png_base64"])
+        destinations = self.service.routing_data().get("destinations", [])
+        s.contacts.setRowCount(len(destinations))
+        for r, d in enumerate(destinations):
+            for c, key in enumerate(_CONTACT_KEYS):
+                value = d.get(key) or ""
+                if key == "address":
+                    value = " / ".join(value)
+                s.contacts.setItem(r, c, QTableWidgetItem(str(value)))
+        s.contacts.resizeColumnsToContents()
+
+    def _show_logo(self, encoded: str) -> None:
+        self._logo = encoded
+        label = self.window.settings.logo
+        pixmap = QPixmap()
+        if encoded and pixmap.loadFromData(base64.b64decode(encoded)):
+            label.setPixmap(pixmap.scaled(label.size(), Qt.AspectRatioMode.KeepAspectRatio,
+                                          Qt.TransformationMode.SmoothTransformation))
+        else:
+            label.setText("No logo")
+
+    def _on_logo_button_clicked(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self.window, "Logo", "", "PNG images (*.png)")
+        if path:
+            try:
+                self._show_logo(base64.b64encode(Path(path).read_bytes()).decode("ascii"))
+            except OSError as error:
+                _say(self.window.settings.status, f"The logo could not be read: "
+                     f"{error.strerror}", False)
+
+    def save_settings(self) -> bool:
+        """Store the general settings (and the idle time for this computer's app)."""
+        s = self.window.settings
+        minutes = s.idle.value()
+        changes = {"idle_lock_minutes": str(minutes), "protective_marking": s.marking.text(),
+                   "organisation_name": s.organisation.text().strip(),
+                   "logo_png_base64": self._logo}
+        ok = self._try(s.status, lambda: self.service.save_settings(changes),
+                       "Settings saved.")
+        if ok:
+            self.qsettings.setValue("security/idle_lock_minutes", float(minutes))
+        return ok
+
+    def save_contacts(self) -> bool:
+        """Write the edited routing contacts after the routing checks."""
+        table = self.window.settings.contacts
+        destinations: list[dict[str, Any]] = []
+        for r in range(table.rowCount()):
+            d: dict[str, Any] = {}
+            for c, key in enumerate(_CONTACT_KEYS):
+                item = table.item(r, c)
+                value = item.text().strip() if item is not None else ""
+                if key == "address":
+                    d[key] = [part.strip() for part in value.split("/") if part.strip()]
+                elif value or key != "out_of_hours":
+                    d[key] = value
+            destinations.append(d)
+        return self._try(self.window.settings.status,
+                         lambda: self.service.save_destinations(destinations),
+                         "Routing contacts saved and checked.")

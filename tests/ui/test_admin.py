@@ -1,0 +1,134 @@
+"""The administrator's window through real widgets: accounts, audit viewer with a tampered
+entry, settings and routing contacts, backup with progress."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings, Qt
+from pytestqt.qtbot import QtBot
+from sqlalchemy import text
+
+from riskscreen.services import PermissionDenied
+from riskscreen.ui.admin.controller import AdminController
+from riskscreen.ui.worker import wait_for_background
+
+from .test_manager import login, make_db
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def admin(qtbot: QtBot, tmp_path: Path) -> Iterator[AdminController]:
+    session = login(make_db(tmp_path, 0), "admin")
+    settings = QSettings(str(tmp_path / "app.ini"), QSettings.Format.IniFormat)
+    controller = AdminController(session, settings=settings)
+    qtbot.addWidget(controller.window)
+    controller.start()
+    controller.window.show()
+    yield controller
+    wait_for_background()
+    session.close()
+
+
+def click(qtbot: QtBot, button: object) -> None:
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)  # type: ignore[arg-type]
+
+
+def test_account_management(qtbot: QtBot, admin: AdminController) -> None:
+    a = admin.window.accounts
+    qtbot.keyClicks(a.name, "nina")
+    qtbot.keyClicks(a.display_name, "Nina Nurse")
+    a.role.setCurrentIndex(a.role.findData("practitioner"))
+    qtbot.keyClicks(a.passphrase, "short")
+    click(qtbot, a.create_button)
+    assert "10 characters" in a.status.text()
+    qtbot.keyClicks(a.passphrase, "nina's long passphrase")
+    click(qtbot, a.create_button)
+    assert "created" in a.status.text()
+    names = [a.table.item(r, 0).text() for r in range(a.table.rowCount())]
+    row = names.index("nina")
+    a.table.setCurrentCell(row, 0)
+    assert a.name.text() == "nina"
+    a.role.setCurrentIndex(a.role.findData("manager"))
+    click(qtbot, a.role_button)
+    assert a.table.item(row, 2).text() == "manager"
+    click(qtbot, a.disable_button)
+    assert a.table.item(row, 3).text() == "disabled"
+    qtbot.keyClicks(a.passphrase, "a fresh passphrase")
+    click(qtbot, a.enable_button)
+    assert a.table.item(row, 3).text() == "active"
+    qtbot.keyClicks(a.passphrase, "reset by admin now")
+    click(qtbot, a.reset_button)
+    assert "reset" in a.status.text()
+    assert login_as(admin, "nina", "reset by admin now")
+    a.name.setText("admin")
+    click(qtbot, a.disable_button)
+    assert "last administrator" in a.status.text()
+
+
+def login_as(admin: AdminController, name: str, passphrase: str) -> bool:
+    from riskscreen.services import Unlocker
+
+    session = Unlocker(admin.session.db_path, auto_backups=False).unlock(name, passphrase)
+    session.close()
+    return True
+
+
+def test_audit_viewer_filters_and_detects_an_edited_entry(qtbot: QtBot,
+                                                         admin: AdminController) -> None:
+    u = admin.window.audit
+    click(qtbot, u.verify_button)
+    assert u.result.text().startswith("✓")
+    u.action.setCurrentIndex(u.action.findData("account_create"))
+    click(qtbot, u.apply_button)
+    assert u.table.rowCount() == 3
+    assert {u.table.item(r, 3).text() for r in range(3)} == {"account_create"}
+    with admin.session.engine.begin() as conn:
+        for (name,) in conn.execute(text(
+                "SELECT name FROM sqlite_master WHERE type='trigger' AND tbl_name='audit_log'")):
+            conn.execute(text(f'DROP TRIGGER "{name}"'))
+        conn.execute(text("UPDATE audit_log SET action='view' WHERE seq=3"))
+    click(qtbot, u.verify_button)
+    assert u.result.text().startswith("✗")
+    assert "entry 3 was changed" in u.result.text()
+
+
+def test_settings_and_routing_contacts(qtbot: QtBot, admin: AdminController) -> None:
+    s = admin.window.settings
+    s.idle.setValue(12)
+    s.organisation.clear()
+    qtbot.keyClicks(s.organisation, "Northvale Council")
+    click(qtbot, s.save_button)
+    assert s.status.text().startswith("✓")
+    assert float(admin.qsettings.value("security/idle_lock_minutes")) == 12.0  # type: ignore[arg-type]
+    assert admin.service.settings()["organisation_name"] == "Northvale Council"
+    s.contacts.item(0, 5).setText("0114 496 0777")
+    click(qtbot, s.contacts_button)
+    assert s.status.text().startswith("✓")
+    assert admin.service.routing_data()["destinations"][0]["phone"] == "0114 496 0777"
+    s.contacts.item(0, 4).setText("nobody")
+    click(qtbot, s.contacts_button)
+    assert "not an email address" in s.status.text()
+
+
+def test_backup_from_the_gui(qtbot: QtBot, admin: AdminController, tmp_path: Path) -> None:
+    b = admin.window.backup
+    b.folder.setText(str(tmp_path / "copies"))
+    with qtbot.waitSignal(admin.backup_finished, timeout=20_000) as blocker:
+        click(qtbot, b.backup_button)
+    assert isinstance(blocker.args[0], Path)
+    assert blocker.args[0].exists()
+    assert b.progress.value() == 3
+    assert b.status.text().startswith("✓")
+
+
+def test_non_administrators_cannot_open_admin_tools(qtbot: QtBot, tmp_path: Path) -> None:
+    session = login(make_db(tmp_path, 0), "mary")
+    controller = AdminController(session)
+    qtbot.addWidget(controller.window)
+    with pytest.raises(PermissionDenied):
+        controller.start()
+    session.close()
