@@ -27,7 +27,7 @@ from riskscreen.scoring.assessment import Assessment
 from riskscreen.scoring.impact import ImpactReport, impact
 from riskscreen.scoring.model import ScoringModel
 from riskscreen.services.errors import NotFound, ServiceError
-from riskscreen.services.session import Session, _trusted_answer_set
+from riskscreen.services.session import Session
 from riskscreen.services.types import ModelInfo
 from riskscreen.store.models import Role
 
@@ -181,14 +181,9 @@ class ModelService:
 
     def _answer_sets(self, since: date | None, until: date | None
                      ) -> Iterator[tuple[str, AnswerSet]]:
-        where, params = _date_filter(since, until)
-        with self.session._tx() as s:
-            sql = ("SELECT a.screening_id, a.answer_set FROM assessments a "  # noqa: S608 - as above
-                   "JOIN screenings s ON s.id = a.screening_id" + where
-                   + " ORDER BY a.screening_id")
-            rows = s.execute(text(sql), params).all()
-        for sid, data in rows:
-            yield str(sid), _trusted_answer_set(data)
+        # The session streams the packed answer sets on a connection of its own.
+        for sid, _, answer_set in self.session.finalised_answer_sets(since, until):
+            yield str(sid), answer_set
 
     def impact(self, draft: ScoringModel, since: date | None = None,
                until: date | None = None, *,
