@@ -285,6 +285,41 @@ def add_interval(start: date, interval: Interval) -> date:
 #: the protective floor, counts as not known, question id).
 _Hit = tuple[int, int, int, bool, str]
 
+#: Points and floor points of one answer packed into one integer, so that one ``sum`` gives
+#: both: ``points * 2**32 + floor points`` (unpacked by :func:`_unpack`; either may be negative).
+_SHIFT = 32
+_HALF = 1 << (_SHIFT - 1)
+_LOW = (1 << _SHIFT) - 1
+#: Plans kept per compiled model (one per set of hidden scored questions actually met).
+_MAX_PLANS = 4096
+
+
+def _unpack(packed: int) -> tuple[int, int]:
+    """(points, floor points) from a sum of packed answers."""
+    floor = ((packed + _HALF) & _LOW) - _HALF
+    return (packed - floor) >> _SHIFT, floor
+
+
+class _Plan(NamedTuple):
+    """The scored indicators visible for one set of hidden questions, in form order.
+
+    Per question, lookup tables from the answer: its prebuilt Contribution, its packed points
+    (see :data:`_SHIFT`) and whether it counts as not known. :meth:`CompiledModel.score` maps
+    them over the answers (``map`` runs in C: no Python code per question).
+    """
+
+    qids: tuple[str, ...]
+    contributions: tuple[dict[Any, Contribution], ...]
+    packed: tuple[dict[Any, int], ...]
+    unknown: tuple[dict[Any, bool], ...]
+    protective_qids: tuple[str, ...]
+    protective_contributions: tuple[dict[Any, Contribution], ...]
+    protective_points: tuple[dict[Any, int], ...]
+    protective_unknown: tuple[dict[Any, bool], ...]
+
+
+_lookup = dict.__getitem__
+
 
 class CompiledModel:
     """A model compiled against one form version into lookup tables. Immutable once built."""
@@ -418,6 +453,25 @@ class CompiledModel:
         self._sooner = tuple((compile_condition(model.review.sooner[i].when, form), i)
                              for i in self._sooner_order)
         self._review_cache: dict[tuple[date, int, int], tuple[date, str]] = {}
+
+        # The fast path of :meth:`score` (models without weighted choice questions): per
+        # scored indicator, answer -> Contribution / packed points / counts as not known, and
+        # per set of hidden questions met so far a :class:`_Plan` of the visible ones.
+        def tables(table: dict[Any, _Hit]) -> tuple[dict[Any, Contribution], dict[Any, int],
+                                                     dict[Any, bool]]:
+            return ({answer: contributions[hit[0]] for answer, hit in table.items()},
+                    {answer: hit[1] * (1 << _SHIFT) + hit[2] for answer, hit in table.items()},
+                    {answer: hit[3] for answer, hit in table.items()})
+
+        self._fast_tables = {qid: tables(table) for qid, table in (*weighted, *protective)}
+        self._visibility = tuple((1 << i, qid, shown)
+                                 for i, (qid, shown) in enumerate(self._conditionals))
+        scored = self._fast_tables.keys()
+        self._scored_bits = sum(bit for bit, qid, _ in self._visibility if qid in scored)
+        self._plans: dict[int, _Plan] = {}
+        self._fired = tuple((applies, minimum, fired) for (applies, minimum), fired
+                            in zip(self._rules, self._rule_objects, strict=True))
+        self._form_key = (form.id, form.version)
 
     # -- the hot path ---------------------------------------------------------------------
 
@@ -623,7 +677,117 @@ class CompiledModel:
         return cached
 
     def score(self, answer_set: AnswerSet, previous: Assessment | None = None) -> Assessment:
-        """The full, explainable assessment of one screening."""
+        """The full, explainable assessment of one screening.
+
+        The same result as :meth:`evaluate` packed into an Assessment (which is what models
+        weighting choice questions still do), computed with the :class:`_Plan` tables.
+        tests/scoring/test_engine_equivalence.py freezes the output.
+        """
+        if self._choices or (answer_set.form, answer_set.form_version) != self._form_key:
+            return self._score_evaluated(answer_set, previous)
+        answers = answer_set.answers
+        day = answer_set.screening_date
+        derived: dict[str, Any] = {}
+        for did, source in self._derived:
+            birth = _as_date(answers.get(source))
+            if birth is not None and birth <= day:
+                derived[did] = age_on(birth, day)
+        # Visibility as in :meth:`visible`, recording hidden questions as bits.
+        seen: Mapping[str, Any] = answers
+        copy: dict[str, Any] | None = None
+        hidden = 0
+        for bit, qid, shown in self._visibility:
+            if not shown(seen, derived):
+                hidden |= bit
+                if qid in seen:
+                    if copy is None:
+                        seen = copy = dict(answers)
+                    del copy[qid]
+        plan = self._plans.get(hidden & self._scored_bits) or self._plan(hidden)
+        get = seen.get
+        try:
+            values = list(map(get, plan.qids))
+            found = list(map(_lookup, plan.contributions, values))
+            packed = sum(map(_lookup, plan.packed, values))
+            reducing = list(map(get, plan.protective_qids))
+            protective = tuple(map(_lookup, plan.protective_contributions, reducing))
+            protective_total = -sum(map(_lookup, plan.protective_points, reducing))
+        except (KeyError, TypeError):
+            raise self._bad_answer(seen, self._hidden_ids(hidden)) from None
+        not_known = list(compress(plan.qids, map(_lookup, plan.unknown, values)))
+        not_known += compress(plan.protective_qids,
+                              map(_lookup, plan.protective_unknown, reducing))
+        gross, floor = _unpack(packed)
+        for index, band_entry in enumerate(self._bands):
+            banded = self._band(index, band_entry, seen, derived)
+            if banded is not None:
+                found.append(banded)
+                gross += banded.points
+                if band_entry[7]:
+                    floor += banded.points
+        reduction = min(protective_total, self._max_reduction, gross - floor)
+        if reduction < 0:
+            reduction = 0
+        total = gross - reduction
+        at = bisect.bisect_right(self._thresholds, total)
+        points_rank = self._threshold_ranks[at - 1] if at else 0
+        rank = points_rank
+        fired: list[RuleFired] = []
+        for applies, minimum, rule in self._fired:
+            if applies(seen, derived):
+                fired.append(rule)
+                if minimum > rank:
+                    rank = minimum
+        review_date, review_reason = self._review_of(rank, seen, derived, day)
+        return _assessment({
+            "level": self.level_ids[rank],
+            "score": total,
+            "points_level": self.level_ids[points_rank],
+            "contributions": tuple(found),
+            "protective": protective,
+            "protective_applied": reduction,
+            "rules_fired": tuple(fired),
+            "not_known": tuple(not_known),
+            "model": self.identity,
+            "form_id": self.form.id,
+            "form_version": self.form.version,
+            "screening_date": day,
+            "review_date": review_date,
+            "levels": self.levels,
+            "trend": Trend.FIRST if previous is None else _trend(rank, previous),
+            "override": None,
+            "extra": {
+                "age": next(iter(derived.values())) if derived else None,
+                "points_before_protection": gross,
+                "protective_points": protective_total,
+                "review_reason": review_reason,
+            },
+        })
+
+    def _plan(self, hidden: int) -> _Plan:
+        """The :class:`_Plan` for these hidden questions (bits of ``_visibility``), cached."""
+        key = hidden & self._scored_bits
+        hidden_ids = self._hidden_ids(key)
+        weighted = [(qid, self._fast_tables[qid]) for qid, _ in self._weighted
+                    if qid not in hidden_ids]
+        protective = [(qid, self._fast_tables[qid]) for qid, _ in self._protective
+                      if qid not in hidden_ids]
+        plan = _Plan(
+            tuple(qid for qid, _ in weighted), tuple(t[0] for _, t in weighted),
+            tuple(t[1] for _, t in weighted), tuple(t[2] for _, t in weighted),
+            tuple(qid for qid, _ in protective), tuple(t[0] for _, t in protective),
+            tuple({answer: _unpack(p)[0] for answer, p in t[1].items()} for _, t in protective),
+            tuple(t[2] for _, t in protective))
+        if len(self._plans) < _MAX_PLANS:
+            self._plans[key] = plan
+        return plan
+
+    def _hidden_ids(self, hidden: int) -> set[str]:
+        return {qid for bit, qid, _ in self._visibility if hidden & bit}
+
+    def _score_evaluated(self, answer_set: AnswerSet,
+                         previous: Assessment | None = None) -> Assessment:
+        """:meth:`score` by way of :meth:`evaluate` (models weighting choice questions)."""
         ev = self.evaluate(answer_set)
         review_date, review_reason = self._review(ev, answer_set.screening_date)
         rules = self._rule_objects
@@ -654,17 +818,21 @@ class CompiledModel:
 
     def _review(self, ev: Evaluation, screening_date: date) -> tuple[date, str]:
         """Review date and why: the level's interval, or sooner if a ``sooner`` entry applies."""
+        return self._review_of(ev.rank, ev.seen, ev.derived, screening_date)
+
+    def _review_of(self, rank: int, seen: Mapping[str, Any], derived: Mapping[str, Any],
+                   screening_date: date) -> tuple[date, str]:
         sooner = -1
         for i, (applies, _) in enumerate(self._sooner):
-            if applies(ev.seen, ev.derived):
+            if applies(seen, derived):
                 sooner = i
                 break  # entries are sorted by how soon they fall; the first that applies wins
-        key = (screening_date, ev.rank, sooner)
+        key = (screening_date, rank, sooner)
         hit = self._review_cache.get(key)
         if hit is None:
-            interval = self._intervals[ev.rank]
+            interval = self._intervals[rank]
             when = add_interval(screening_date, interval)
-            reason = f"{self.levels[ev.rank].name}: screen again within {interval.describe()}"
+            reason = f"{self.levels[rank].name}: screen again within {interval.describe()}"
             if sooner >= 0:
                 entry = self.model.review.sooner[self._sooner_order[sooner]]
                 candidate = add_interval(screening_date, entry.interval)
