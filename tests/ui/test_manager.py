@@ -110,9 +110,10 @@ def test_weight_change_impact_matrix_matches_the_core(qtbot: QtBot,
     for r, old in enumerate(core.levels):
         for c, new in enumerate(core.levels):
             assert table.item(r, c).text() == str(core.matrix[old][new])
-    assert manager.window.impact.changes.rowCount() == len(core.changes)
+    changes = manager.window.impact.changes
+    assert changes.model().rowCount() == len(core.changes)
     if core.changes:
-        manager.window.impact.changes.setCurrentCell(0, 0)
+        changes.setCurrentIndex(changes.model().index(0, 0))
         assert "Screening" in manager.window.impact.detail.toPlainText()
 
 

@@ -405,7 +405,9 @@ class ManagerController(QObject):
         view = self.window.impact
         if self.running:
             return
-        if self.validate() or self.model is None:
+        # Check again only if an edit is still waiting (a check takes a fifth of a second).
+        if ((self._check_timer.isActive() or self.model is None) and self.validate()) \
+                or self.model is None:
             view.status.setText("Fix the draft's problems first (see the draft tab).")
             return
         since: date | None = None
@@ -468,12 +470,11 @@ class ManagerController(QObject):
         after = [sum(result.matrix.get(o, {}).get(lv, 0) for o in result.levels)
                  for lv in result.levels]
         view.chart.set_data(names, [("Published model", before), ("Draft", after)])
-        view.changes.setRowCount(len(result.changes))
-        for r, ch in enumerate(result.changes):
-            for c, value in enumerate((ch.key, result.level_names.get(ch.old_level),
-                                       result.level_names.get(ch.new_level), ch.old_score,
-                                       ch.new_score)):
-                view.changes.setItem(r, c, QTableWidgetItem(str(value)))
+        names_of = result.level_names
+        view.changes_model.set_rows([
+            (ch.key, names_of.get(ch.old_level, ch.old_level),
+             names_of.get(ch.new_level, ch.new_level), ch.old_score, ch.new_score)
+            for ch in result.changes])
         view.detail.clear()
         word = "Cancelled after" if result.cancelled else "Done:"
         view.status.setText(

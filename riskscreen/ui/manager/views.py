@@ -6,7 +6,17 @@ signals; no view calls a service.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QDate, Qt, Signal
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QDate,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -25,6 +35,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSpinBox,
     QSplitter,
+    QTableView,
     QTableWidget,
     QTabWidget,
     QTextBrowser,
@@ -35,7 +46,9 @@ from PySide6.QtWidgets import (
 
 from riskscreen.ui.manager.charts import BarChart
 
-__all__ = ["HistoryView", "ImpactView", "ModelEditorView", "TryOutView"]
+__all__ = ["ChangesModel", "HistoryView", "ImpactView", "ModelEditorView", "TryOutView"]
+
+_ROOT = QModelIndex()
 
 
 def _table(headers: list[str]) -> QTableWidget:
@@ -182,6 +195,45 @@ class ModelEditorView(QWidget):
         self.publish_button.setEnabled(not problems)
 
 
+class ChangesModel(QAbstractTableModel):
+    """The screenings that would change, shown lazily (there may be thousands)."""
+
+    HEADERS = ("Screening", "Published level", "Draft level", "Points before",
+               "Points after")
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.rows: list[tuple[str, str, str, int, int]] = []
+
+    def set_rows(self, rows: list[tuple[str, str, str, int, int]]) -> None:
+        """Replace every row."""
+        self.beginResetModel()
+        self.rows = rows
+        self.endResetModel()
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = _ROOT) -> int:  # noqa: N802 - Qt's name
+        """Rows (none under an item)."""
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = _ROOT) -> int:  # noqa: N802 - Qt's name
+        """Five columns."""
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def data(self, index: QModelIndex | QPersistentModelIndex,
+             role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        """Display text."""
+        if role == Qt.ItemDataRole.DisplayRole and index.isValid():
+            return str(self.rows[index.row()][index.column()])
+        return None
+
+    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802 - Qt's name
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        """Column titles."""
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return self.HEADERS[section]
+        return None
+
+
 class ImpactView(QWidget):
     """Run the draft against stored screenings: matrix, chart, changed screenings."""
 
@@ -217,8 +269,13 @@ class ImpactView(QWidget):
         self.matrix = _table([])
         self.matrix.setAccessibleName("Transition matrix")
         self.chart = BarChart("Screenings per level: published model and draft")
-        self.changes = _table(["Screening", "Published level", "Draft level",
-                               "Points before", "Points after"])
+        self.changes = QTableView()
+        self.changes_model = ChangesModel(self.changes)
+        self.changes.setModel(self.changes_model)
+        self.changes.verticalHeader().setVisible(False)
+        self.changes.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.changes.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.changes.horizontalHeader().setStretchLastSection(True)
         self.changes.setAccessibleName("Screenings that would change")
         self.detail = QTextBrowser()
         self.detail.setAccessibleName("Differing contributions")
@@ -246,11 +303,12 @@ class ImpactView(QWidget):
         layout.addWidget(main, 1)
         self.run_button.clicked.connect(self.run_requested)
         self.cancel_button.clicked.connect(self.cancel_requested)
-        self.changes.currentCellChanged.connect(self._on_changes_current_cell_changed)
+        self.changes.selectionModel().currentRowChanged.connect(
+            self._on_changes_current_row_changed)
 
-    def _on_changes_current_cell_changed(self, row: int, *_: int) -> None:
-        if row >= 0:
-            self.change_selected.emit(row)
+    def _on_changes_current_row_changed(self, current: QModelIndex, *_: object) -> None:
+        if current.isValid():
+            self.change_selected.emit(current.row())
 
     def set_running(self, running: bool) -> None:
         """Buttons while the analysis runs."""
