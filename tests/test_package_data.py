@@ -54,3 +54,14 @@ def test_installed_wheel_finds_definitions(wheel: Path, tmp_path: Path) -> None:
     out = subprocess.run([str(python), "-c", code], capture_output=True, text=True, cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert "cse-screening" in out.stdout
+
+
+def test_every_package_is_listed_in_pyproject() -> None:
+    """pyproject lists packages by hand (the data folders are mapped); none may be forgotten."""
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["tool"][
+        "setuptools"]["packages"])
+    found = {".".join(p.parent.relative_to(ROOT).parts)
+             for p in (ROOT / "riskscreen").rglob("__init__.py")}
+    assert found - listed == set()
