@@ -16,6 +16,7 @@ from riskscreen.crypto.keys import KdfParams
 from riskscreen.scoring.impact import impact
 from riskscreen.services import PermissionDenied, Session, Unlocker, create_database
 from riskscreen.services.demo import populate
+from riskscreen.services.models import next_version
 from riskscreen.ui.manager.controller import ManagerController
 from riskscreen.ui.worker import wait_for_background
 
@@ -82,7 +83,7 @@ def edit_weight(qtbot: QtBot, controller: ManagerController, qid: str, answer: s
     qtbot.keyClicks(editor, str(points))
     qtbot.keyClick(editor, Qt.Key.Key_Return)
     # The delegate commits the editor's value through a queued call.
-    qtbot.waitUntil(lambda: item.data(2, Qt.ItemDataRole.EditRole) == points, timeout=2000)
+    qtbot.waitUntil(lambda: item.data(2, Qt.ItemDataRole.EditRole) == points, timeout=5000)
 
 
 def type_note(qtbot: QtBot, controller: ManagerController, note: str) -> None:
@@ -134,6 +135,7 @@ def test_publish_then_new_screening_uses_new_version(
     session = manager.service.session
     old = session.list_screenings().items[0].id
     old_sha = session.open_screening(old).model_sha256
+    proposed = manager.window.editor.version.text()
     type_note(qtbot, manager, "Lower the first threshold")
     table = manager.window.editor.levels
     table.item(1, 3).setData(Qt.ItemDataRole.EditRole, 2)
@@ -143,24 +145,26 @@ def test_publish_then_new_screening_uses_new_version(
     with qtbot.waitSignal(manager.published, timeout=5000) as blocker:
         qtbot.mouseClick(manager.window.editor.publish_button, Qt.MouseButton.LeftButton)
     info = blocker.args[0]
-    assert info.version == "1.1.0"
+    assert info.version == proposed
     child = session.create_child("Another Child", "2012-02-02")
     new = session.start_screening(child.id)
     assert session.open_screening(new).model_sha256 == info.sha256
     assert session.open_screening(old).model_sha256 == old_sha
-    assert manager.window.history.table.rowCount() == 2
-    assert manager.window.editor.version.text() == "1.2.0"
+    assert manager.window.history.table.item(0, 0).text() == proposed
+    assert manager.window.editor.version.text() == next_version(proposed)
 
 
 def test_import_of_invalid_model_is_refused(qtbot: QtBot, manager: ManagerController,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    from riskscreen.services.models import model_to_yaml
+    from riskscreen.services.models import model_data, model_to_yaml
 
     shown: list[str] = []
     monkeypatch.setattr(QMessageBox, "warning",
                         staticmethod(lambda parent, title, text, *a: shown.append(text)))
     _, model = manager.service.in_force()
-    bad = model_to_yaml(model).replace("from: 12", "from: 2")
+    data = model_data(model)
+    data["thresholds"][1]["from"] = data["thresholds"][0]["from"]  # out of order
+    bad = model_to_yaml(data)
     assert not manager.import_text(bad, "county.yaml")
     assert shown
     assert "refused" in shown[0]
@@ -219,3 +223,36 @@ def test_practitioner_cannot_build_reports(qtbot: QtBot, tmp_path: Path) -> None
     with pytest.raises(PermissionDenied):
         ReportService(session).build()
     session.close()
+
+
+def test_rule_editor_round_trips_every_shipped_rule(qtbot: QtBot,
+                                                    manager: ManagerController) -> None:
+    from riskscreen.ui.manager.rule_editor import RuleDialog
+
+    assert manager.data is not None
+    levels = [(lv["id"], lv["name"]) for lv in manager.data["levels"]]
+    for rule in manager.data["rules"]:
+        dialog = RuleDialog(rule, levels, manager.form)
+        qtbot.addWidget(dialog)
+        edited = dialog.rule()
+        when = rule["when"]
+        expected = when if next(iter(when)) in ("all", "any") else {"all": [when]}
+        assert edited == {**rule, "when": expected}
+
+
+def test_rule_editor_changes_a_level_through_choices(qtbot: QtBot,
+                                                     manager: ManagerController) -> None:
+    from riskscreen.ui.manager.rule_editor import RuleDialog
+
+    assert manager.data is not None
+    levels = [(lv["id"], lv["name"]) for lv in manager.data["levels"]]
+    dialog = RuleDialog(manager.data["rules"][0], levels, manager.form)
+    qtbot.addWidget(dialog)
+    dialog.minimum.setCurrentIndex(dialog.minimum.findData("medium"))
+    dialog.rows[1].value.setText("12")
+    edited = dialog.rule()
+    assert edited["minimum"] == "medium"
+    assert edited["when"]["all"][1] == {"less_than": {"derived": "age", "value": 12}}
+    manager.data["rules"][0] = edited
+    manager.data["change_note"] = "Under 12 rule"
+    assert manager.validate() == []

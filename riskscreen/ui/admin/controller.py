@@ -282,6 +282,9 @@ class AdminController(QObject):
                     value = " / ".join(value)
                 s.contacts.setItem(r, c, QTableWidgetItem(str(value)))
         s.contacts.resizeColumnsToContents()
+        for c in range(s.contacts.columnCount()):
+            s.contacts.setColumnWidth(c, min(s.contacts.columnWidth(c), 230))
+        s.contacts.resizeRowsToContents()
 
     def _show_logo(self, encoded: str) -> None:
         self._logo = encoded

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QMainWindow,
@@ -182,10 +183,13 @@ class SettingsView(QWidget):
         self.idle.setSuffix(" minutes")
         self.idle.setSpecialValueText("never")
         self.idle.setAccessibleName("Idle lock time")
+        self.idle.setMaximumWidth(160)
         self.marking = QLineEdit()
         self.marking.setAccessibleName("Protective marking")
         self.organisation = QLineEdit()
         self.organisation.setAccessibleName("Organisation name")
+        self.marking.setMaximumWidth(480)
+        self.organisation.setMaximumWidth(480)
         self.logo = QLabel("No logo")
         self.logo.setFixedSize(160, 60)
         self.logo.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -204,10 +208,16 @@ class SettingsView(QWidget):
         logo_row.addWidget(self.logo_button)
         logo_row.addStretch(1)
         form.addRow("Logo for reports:", logo_row)
-        form.addRow("", self.save_button)
+        save_row = QHBoxLayout()
+        save_row.addWidget(self.save_button)
+        save_row.addStretch(1)
+        form.addRow("", save_row)
         self.contacts = _table(["Id", "Team", "Service", "Address (lines split by /)",
                                 "Secure email", "Phone", "Referral hours", "Out of hours"])
         self.contacts.setAccessibleName("Routing contacts")
+        self.contacts.setWordWrap(True)
+        self.contacts.horizontalHeader().setSectionResizeMode(
+            QHeaderView.ResizeMode.Interactive)
         self.contacts.setEditTriggers(self.contacts.EditTrigger.DoubleClicked
                                       | self.contacts.EditTrigger.EditKeyPressed
                                       | self.contacts.EditTrigger.AnyKeyPressed)

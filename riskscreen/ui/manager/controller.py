@@ -544,8 +544,10 @@ class ManagerController(QObject):
         view.second.clear()
         for r, m in enumerate(versions):
             for c, value in enumerate((m.version, m.published_at[:16].replace("T", " "),
-                                       m.published_by, m.change_note, m.sha256)):
-                view.table.setItem(r, c, QTableWidgetItem(value))
+                                       m.published_by, m.change_note, m.sha256[:16] + "…")):
+                item = QTableWidgetItem(value)
+                item.setToolTip(m.sha256 if c == 4 else value)
+                view.table.setItem(r, c, item)
             view.first.addItem(m.version, m.sha256)
             view.second.addItem(m.version, m.sha256)
         view.table.resizeRowsToContents()

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QDateEdit,
     QFileDialog,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QListWidget,
     QMessageBox,
@@ -66,6 +67,8 @@ class ReportsView(QWidget):
         self.table = _table(["Category", "Count"])
         self.table.setAccessibleName("Report table")
         self.table.setWordWrap(True)
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.horizontalHeader().setStretchLastSection(False)
         self.note = QLabel()
         self.note.setWordWrap(True)
         self.chart = BarChart()

@@ -61,14 +61,14 @@ class ClauseRow(QWidget):
         self.subject = QComboBox()
         self.subject.setAccessibleName("Question")
         for derived in form.derived:
-            self.subject.addItem(f"the child's {derived.id}", ("derived", derived.id))
+            self.subject.addItem(f"the child's {derived.id}", f"derived:{derived.id}")
         for q in form.questions():
             if q.type in (QuestionType.TEXT, QuestionType.LONG_TEXT):
                 continue
             self.subject.addItem(q.text if len(q.text) < 70 else q.text[:67] + "…",
-                                 ("question", q.id))
-        key = ("derived", arg["derived"]) if "derived" in arg else ("question",
-                                                                     arg.get("question"))
+                                 f"question:{q.id}")
+        key = (f"derived:{arg['derived']}" if "derived" in arg
+               else f"question:{arg.get('question')}")
         self.subject.setCurrentIndex(max(0, self.subject.findData(key)))
         self.subject.setMaximumWidth(380)
         self.operator = QComboBox()
@@ -101,7 +101,7 @@ class ClauseRow(QWidget):
         """The condition as model data."""
         if self.kept is not None:
             return copy.deepcopy(self.kept)
-        kind, sid = self.subject.currentData()
+        kind, _, sid = str(self.subject.currentData()).partition(":")
         op = self.operator.currentData()
         arg: dict[str, Any] = {kind: sid}
         if op in ("equals", "greater_than", "less_than"):

@@ -268,6 +268,8 @@ class ImpactView(QWidget):
 
         self.matrix = _table([])
         self.matrix.setAccessibleName("Transition matrix")
+        self.matrix.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.matrix.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.chart = BarChart("Screenings per level: published model and draft")
         self.changes = QTableView()
         self.changes_model = ChangesModel(self.changes)
@@ -275,6 +277,8 @@ class ImpactView(QWidget):
         self.changes.verticalHeader().setVisible(False)
         self.changes.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.changes.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.changes.horizontalHeader().setSectionResizeMode(
+            QHeaderView.ResizeMode.ResizeToContents)
         self.changes.horizontalHeader().setStretchLastSection(True)
         self.changes.setAccessibleName("Screenings that would change")
         self.detail = QTextBrowser()
@@ -364,6 +368,9 @@ class HistoryView(QWidget):
         self.table = _table(["Version", "Published", "By", "Change note", "Hash"])
         self.table.setAccessibleName("Published versions")
         self.table.setWordWrap(True)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        header.setStretchLastSection(False)
         self.first = QComboBox()
         self.first.setAccessibleName("Compare from")
         self.second = QComboBox()
