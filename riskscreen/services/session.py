@@ -667,12 +667,19 @@ class Session:
         limit = max(1, min(query.limit, 1000))
         with self._tx() as s:
             base = _row_query()
+            # Without a name search the count needs no join: every screening has its child and
+            # practitioner (foreign keys), and a join-free count is answered from an index.
+            counted = select(func.count()).select_from(Screening)
             if self.user.role == Role.PRACTITIONER or query.mine_only:
                 base = base.where(Screening.practitioner_id == self.user.id)
+                counted = counted.where(Screening.practitioner_id == self.user.id)
             if query.level:
                 base = base.where(Screening.final_level == query.level)
-            if query.search and query.search.strip():
-                pattern = "%" + query.search.strip().replace("\\", "\\\\").replace(
+                counted = counted.where(Screening.final_level == query.level)
+            text = (query.search or "").strip()
+            searching = bool(text)
+            if searching:
+                pattern = "%" + text.replace("\\", "\\\\").replace(
                     "%", "\\%").replace("_", "\\_") + "%"
                 base = base.where(or_(Child.name.ilike(pattern, escape="\\"),
                                       Child.identifiers.ilike(pattern, escape="\\")))
@@ -684,7 +691,11 @@ class Session:
             offset = max(0, query.offset)
             for status in statuses:
                 q = base if status is None else base.where(Screening.status == status)
-                count = s.scalar(select(func.count()).select_from(q.subquery())) or 0
+                if searching:
+                    count = s.scalar(select(func.count()).select_from(q.subquery())) or 0
+                else:
+                    c = counted if status is None else counted.where(Screening.status == status)
+                    count = s.scalar(c) or 0
                 total += count
                 if len(items) < limit and offset < count:
                     rows = s.execute(q.order_by(*order).offset(offset)
