@@ -57,7 +57,7 @@ from riskscreen.services.types import (
     VerifyReport,
 )
 from riskscreen.store import audit
-from riskscreen.store.backup import backup_database, check_database
+from riskscreen.store.backup import auto_backup, backup_database, check_database
 from riskscreen.store.db import StorageError, translate_errors
 from riskscreen.store.models import (
     Answer,
@@ -879,6 +879,21 @@ class Session:
             self._audit(s, "backup", "database")
         self.record_audit_head()
         return path
+
+    def automatic_backup(self) -> bool:
+        """Make today's automatic backup if there is none yet; True if one was made.
+
+        Uses a connection of its own and never the session lock, so the application runs it in
+        the background after unlocking while the practitioner carries on working.
+        """
+        with translate_errors(), self._engine.connect() as conn:
+            made = auto_backup(conn.connection.dbapi_connection, self._key, self.db_path)
+        if made is None:
+            return False
+        with self._tx() as s:
+            audit.append(s, self.user.name, "backup", "database", {"automatic": True})
+        self.record_audit_head()
+        return True
 
     def _backup_to(self, dest: Path) -> Path:
         with self._lock, translate_errors(), self._engine.connect() as conn:

@@ -54,7 +54,6 @@ from riskscreen.services.session import (
 )
 from riskscreen.store import audit
 from riskscreen.store.backup import (
-    auto_backup,
     backup_database,
     check_database,
     list_backups,
@@ -270,25 +269,22 @@ class Unlocker:
                 info = _user_info(row)
             # After the commit: a crash in between records the attempts twice, never loses them.
             self._pending.clear()
-            made = None
             try:
                 clear_failed(self.signins_path)
             except OSError as error:
                 _log.warning("The record of failed sign-ins could not be cleared (%s).",
                              error.strerror)
-            if self._auto_backups:
-                with translate_errors(), engine.connect() as conn:
-                    made = auto_backup(conn.connection.dbapi_connection, key, self.db_path)
-                if made is not None:
-                    with translate_errors(), OrmSession(engine) as s, s.begin():
-                        audit.append(s, user, "backup", "database", {"automatic": True})
         except BaseException:
             engine.dispose()
             raise
         session = Session(engine, key, self.db_path, self.key_path, info,
                           scorer=self._scorer, form_loader=self._form_loader)
-        if made is not None:
-            session.record_audit_head()
+        if self._auto_backups:
+            try:
+                session.automatic_backup()
+            except BaseException:
+                session.close()
+                raise
         return session
 
     def unlock_with_recovery(self, recovery_key: str, user: str, new_passphrase: str,

@@ -239,7 +239,9 @@ class AppController(QObject):
 
     def _on_unlock_view_unlock_requested(self, name: str, passphrase: str) -> None:
         if self._unlocker is None or self._unlocker.db_path != self.db_path.resolve():
-            kwargs: dict[str, Any] = {"auto_backups": self._auto_backups}
+            # The day's automatic backup of a large database takes a while: it runs in the
+            # background after unlocking (see _on_unlocked), never inside the unlock itself.
+            kwargs: dict[str, Any] = {"auto_backups": False}
             if self._sleep is not None:
                 kwargs["sleep"] = self._sleep
             self._unlocker = Unlocker(self.db_path, **kwargs)
@@ -272,11 +274,25 @@ class AppController(QObject):
                 "You are signed in as an administrator. For privacy, administrators cannot see "
                 "screenings; sign in with a practitioner or manager account to complete one.")
         self.levels, self.level_order = self._call(lambda: level_styles(session)) or ({}, [])
+        if self._auto_backups:
+            run_in_background(session.automatic_backup, self._on_backup_done,
+                              self._on_backup_failed)
         if resumed and self.current is not None:
             self.window.show_page(self.current.view)
             return
         self._close_screening()
         self.show_home()
+
+    def _on_backup_done(self, made: object) -> None:
+        if made:
+            self.window.statusBar().showMessage("Today's automatic backup has been made.", 10_000)
+
+    def _on_backup_failed(self, error: BaseException) -> None:
+        log.error("automatic backup failed (%s)", type(error).__name__)
+        text = str(error) if isinstance(error, USER_ERRORS) else type(error).__name__
+        self.window.show_message(
+            f"Today's automatic backup could not be made ({text}). Your work is saved as "
+            "usual; tell your administrator so they can check the backups folder.")
 
     def lock(self) -> None:
         """Save what is being typed, forget the key, and show the unlock screen.

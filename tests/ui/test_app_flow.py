@@ -320,3 +320,36 @@ def test_home_list_search_filter_history_and_amend(
     click(qtbot, screening_view(app).history_button)
     assert app.window.stack.currentWidget() is app.history_view
     assert app.history_view.table.rowCount() == 2
+
+
+def test_daily_backup_runs_after_unlock_in_the_background(
+        qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unlocking never waits for the day's backup; the backup still happens and is audited."""
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    app = AppController(tmp_path / "data" / "riskscreen.db", settings=settings, kdf=FAST,
+                        sleep=lambda _: None, auto_backups=True)
+    qtbot.addWidget(app.window)
+    app.window.show()
+    set_up(qtbot, app)
+    calls: list[str] = []
+    real = Session.automatic_backup
+
+    def slow_backup(session: Session) -> bool:
+        calls.append("started")
+        assert app.session is session  # the app is already unlocked and usable
+        return real(session)
+
+    monkeypatch.setattr(Session, "automatic_backup", slow_backup)
+    unlock(qtbot, app, PAT[1])
+    assert app.window.stack.currentWidget() is app.home_view
+    qtbot.waitUntil(lambda: bool(calls) and any((tmp_path / "data" / "backups").glob("*")),
+                    timeout=20_000)
+    wait_for_background()
+    qtbot.waitUntil(lambda: "automatic backup" in app.window.statusBar().currentMessage(),
+                    timeout=5_000)
+    assert app.session is not None
+    app.session.close()
+    with read_db(tmp_path) as s, s._tx() as orm:
+        actions = [a for (a,) in orm.execute(text(
+            "SELECT action FROM audit_log WHERE detail LIKE '%automatic%'"))]
+    assert actions == ["backup"]
