@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QMainWindow, QMessageBox
+from PySide6.QtWidgets import QMainWindow, QMenu, QMessageBox
 
 from riskscreen.services import USER_ERRORS, Session
 
@@ -57,7 +57,13 @@ class RoleMenus:
     def __init__(self, window: QMainWindow) -> None:
         self.window = window
         self.session_provider: Callable[[], Session | None] = lambda: None
-        self.menu = window.menuBar().addMenu("&Manage")
+        bar = window.menuBar()
+        self.menu = QMenu("&Manage", bar)
+        existing = bar.actions()
+        if existing:  # before Help, where people look for it
+            bar.insertMenu(existing[-1], self.menu)
+        else:
+            bar.addMenu(self.menu)
         self.manager_action = QAction("Scoring model and reports…", window)
         self.admin_action = QAction("Accounts, backups, audit and settings…", window)
         self.menu.addAction(self.manager_action)
