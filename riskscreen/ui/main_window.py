@@ -128,6 +128,11 @@ class MainWindow(QMainWindow):
         help_menu.addAction(self.log_action)
         help_menu.addAction(self.about_action)
         self.quit_action.triggered.connect(self.close)
+        # Manager and administrator tools, shown by role; the controller gives the session
+        # through ``role_menus.session_provider`` (riskscreen.ui.manager.menus).
+        from riskscreen.ui.manager.menus import RoleMenus
+
+        self.role_menus = RoleMenus(self)
         self.set_signed_in(False)
         self.restore_geometry()
 
@@ -135,6 +140,7 @@ class MainWindow(QMainWindow):
         """Actions that touch children's data exist only while unlocked."""
         for action in (self.new_action, self.home_action, self.lock_action):
             action.setEnabled(signed_in)
+        self.role_menus.refresh(signed_in)
 
     def show_page(self, page: QWidget) -> None:
         """Show one page (adding it to the stack if needed)."""
