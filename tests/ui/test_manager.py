@@ -74,13 +74,17 @@ def edit_weight(qtbot: QtBot, controller: ManagerController, qid: str, answer: s
     """Type a new weight into the points cell, as a manager does."""
     tree = controller.window.editor.weights
     item = weight_item(controller, qid, answer)
+    tree.window().activateWindow()
+    tree.setFocus()
     tree.scrollToItem(item)
     tree.setCurrentItem(item, 2)
     tree.editItem(item, 2)
-    editor = tree.viewport().findChild(QSpinBox)
-    assert editor is not None
+    # Closed editors linger until deleted later: take the one on screen.
+    editor = next(w for w in tree.viewport().findChildren(QSpinBox) if w.isVisible())
+    editor.setFocus()
     editor.selectAll()
     qtbot.keyClicks(editor, str(points))
+    assert editor.value() == points
     qtbot.keyClick(editor, Qt.Key.Key_Return)
     # The delegate commits the editor's value through a queued call.
     qtbot.waitUntil(lambda: item.data(2, Qt.ItemDataRole.EditRole) == points, timeout=5000)
@@ -256,3 +260,37 @@ def test_rule_editor_changes_a_level_through_choices(qtbot: QtBot,
     manager.data["rules"][0] = edited
     manager.data["change_note"] = "Under 12 rule"
     assert manager.validate() == []
+
+
+def test_manage_menu_follows_the_role(qtbot: QtBot, tmp_path: Path) -> None:
+    from PySide6.QtCore import QSettings
+
+    from riskscreen.ui.main_window import MainWindow
+
+    db = make_db(tmp_path, 20)
+    window = MainWindow(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(window)
+    menus = window.role_menus
+    titles = [a.text() for a in window.menuBar().actions()]
+    assert titles.index("&Manage") == titles.index("&Help") - 1
+    assert not menus.menu.menuAction().isVisible()
+    for name, manager_visible, admin_visible in (("pat", False, False),
+                                                 ("mary", True, False),
+                                                 ("admin", False, True)):
+        session = login(db, name)
+        menus.session_provider = lambda s=session: s  # type: ignore[misc]
+        window.set_signed_in(True)
+        assert menus.manager_action.isVisible() is manager_visible
+        assert menus.admin_action.isVisible() is admin_visible
+        assert menus.menu.menuAction().isVisible() is (manager_visible or admin_visible)
+        if manager_visible:
+            menus.manager_action.trigger()
+            assert len(menus.open) == 1
+            qtbot.addWidget(menus.open[0].window)
+        if admin_visible:
+            menus.admin_action.trigger()
+            qtbot.addWidget(menus.open[0].window)
+            assert menus.open[0].window.isVisible()
+        window.set_signed_in(False)
+        assert menus.open == []
+        session.close()
