@@ -132,3 +132,16 @@ def test_non_administrators_cannot_open_admin_tools(qtbot: QtBot, tmp_path: Path
     with pytest.raises(PermissionDenied):
         controller.start()
     session.close()
+
+
+def test_restore_from_the_gui(qtbot: QtBot, admin: AdminController, tmp_path: Path) -> None:
+    b = admin.window.backup
+    b.folder.setText(str(tmp_path / "copies"))
+    with qtbot.waitSignal(admin.backup_finished, timeout=20_000) as blocker:
+        click(qtbot, b.backup_button)
+    b.source.setText(str(blocker.args[0]))
+    qtbot.keyClicks(b.passphrase, "admin passphrase")
+    with qtbot.waitSignal(admin.restored, timeout=20_000):
+        assert admin.restore()
+    assert b.restore_status.text().startswith("✓")
+    assert b.passphrase.text() == ""

@@ -130,6 +130,8 @@ class ModelEditorView(QWidget):
         self.rules = QListWidget()
         self.rules.setWordWrap(True)
         self.rules.setAccessibleName("Rules")
+        self.rules.setSpacing(4)
+        self.rules.setAlternatingRowColors(True)
         self.add_rule = QPushButton("Add rule…")
         self.edit_rule = QPushButton("Edit rule…")
         self.remove_rule = QPushButton("Remove rule")

@@ -1,0 +1,144 @@
+"""Save PNGs of the manager's and administrator's windows to docs/images/ (offscreen, demo
+data only): manager-*.png and admin-*.png at 1366x768.
+
+    .venv/bin/python scripts/screenshots_manager.py [--out docs/images] [--count 2000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import QEventLoop, QSettings, QTimer
+from PySide6.QtWidgets import QApplication, QWidget
+
+from riskscreen.crypto.keys import KdfParams
+from riskscreen.services import Unlocker
+from riskscreen.services.demo import DEMO_ACCOUNTS, create_demo_database
+from riskscreen.ui.admin.controller import AdminController
+from riskscreen.ui.app import _load_fonts, apply_style, configure_application
+from riskscreen.ui.manager.controller import ManagerController
+from riskscreen.ui.manager.reports import attach_reports
+from riskscreen.ui.manager.rule_editor import RuleDialog
+from riskscreen.ui.worker import wait_for_background
+
+FAST = KdfParams(memory_cost=1024, iterations=1, lanes=1, salt=b"0" * 16)
+ROOT = Path(__file__).resolve().parent.parent
+SIZE = (1366, 768)
+
+
+def settle(app: QApplication) -> None:
+    """Let Qt lay out, paint and deliver background results."""
+    for _ in range(20):
+        wait_for_background(50)
+        app.processEvents()
+
+
+def save(app: QApplication, widget: QWidget, out: Path, name: str) -> None:
+    settle(app)
+    widget.grab().save(str(out / f"{name}.png"))
+    print(f"  {name}.png")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "images")
+    parser.add_argument("--count", type=int, default=2000)
+    args = parser.parse_args()
+    configure_application()
+    app = QApplication(["screenshots"])
+    _load_fonts()
+    apply_style(app)
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "riskscreen.db"
+        create_demo_database(db, args.count, kdf=FAST, seed=4).close()
+        unlocker = Unlocker(db, auto_backups=False)
+        manager = unlocker.unlock("manager", DEMO_ACCOUNTS["manager"][1])
+        mc = ManagerController(manager)
+        mc.start()
+        attach_reports(mc)
+        w = mc.window
+        w.resize(*SIZE)
+        w.show()
+        assert mc.data is not None
+        w.editor.change_note.setPlainText("Raise the weight of hotels and parties at unknown "
+                                          "addresses after the county review.")
+        mc.data["weights"]["hotels_parties_unknown_addresses"].update(recent=12, both=13)
+        mc._fill_weights()
+        mc.validate()
+        w.editor.weights.scrollToItem(w.editor.weights.findItems(
+            "hotels", __import__("PySide6.QtCore").QtCore.Qt.MatchFlag.MatchContains
+            | __import__("PySide6.QtCore").QtCore.Qt.MatchFlag.MatchRecursive)[0])
+        save(app, w, args.out, "manager-model-editor")
+        w.editor.tabs.setCurrentIndex(1)
+        save(app, w, args.out, "manager-levels")
+        w.editor.tabs.setCurrentIndex(2)
+        save(app, w, args.out, "manager-rules")
+        levels = [(lv["id"], lv["name"]) for lv in mc.data["levels"]]
+        dialog = RuleDialog(mc.data["rules"][0], levels, mc.form, w)
+        dialog.show()
+        save(app, dialog, args.out, "manager-rule-editor")
+        dialog.close()
+        mc.data["thresholds"][0]["from"] = 0
+        mc.validate()
+        w.editor.tabs.setCurrentIndex(1)
+        save(app, w, args.out, "manager-validation")
+        mc.data["thresholds"][0]["from"] = 3
+        mc.validate()
+        w.tabs.setCurrentIndex(1)
+        loop = QEventLoop()
+        mc.impact_finished.connect(lambda _: loop.quit())
+        QTimer.singleShot(0, mc.run_impact)
+        loop.exec()
+        w.impact.changes.setCurrentIndex(w.impact.changes_model.index(0, 0))
+        save(app, w, args.out, "manager-impact")
+        w.tabs.setCurrentIndex(2)
+        mc.try_screening(int(w.try_out.screening.itemData(0)))
+        save(app, w, args.out, "manager-try-out")
+        mc.publish()
+        w.tabs.setCurrentIndex(3)
+        mc._on_history_diff_requested(w.history.first.currentData(),
+                                      w.history.second.currentData())
+        save(app, w, args.out, "manager-history")
+        w.tabs.setCurrentIndex(4)
+        mc.reports.build()  # type: ignore[attr-defined]
+        save(app, w, args.out, "manager-reports")
+        mc.reports.view.tables.setCurrentRow(2)  # type: ignore[attr-defined]
+        save(app, w, args.out, "manager-reports-agency")
+        w.close()
+        manager.close()
+
+        admin = unlocker.unlock("admin", DEMO_ACCOUNTS["admin"][1])
+        ac = AdminController(admin, settings=QSettings(str(Path(tmp) / "s.ini"),
+                                                       QSettings.Format.IniFormat))
+        ac.start()
+        aw = ac.window
+        aw.resize(*SIZE)
+        aw.show()
+        aw.accounts.table.setCurrentCell(1, 0)
+        save(app, aw, args.out, "admin-accounts")
+        aw.tabs.setCurrentIndex(1)
+        aw.backup.folder.setText(str(Path(tmp) / "copies"))
+        loop = QEventLoop()
+        ac.backup_finished.connect(lambda _: loop.quit())
+        QTimer.singleShot(0, ac.back_up)
+        loop.exec()
+        aw.backup.status.setText(aw.backup.status.text().replace(tmp, "…"))
+        save(app, aw, args.out, "admin-backup")
+        aw.tabs.setCurrentIndex(2)
+        ac.verify_audit()
+        save(app, aw, args.out, "admin-audit")
+        aw.tabs.setCurrentIndex(3)
+        aw.settings.organisation.setText("Northvale Council")
+        save(app, aw, args.out, "admin-settings")
+        aw.close()
+        admin.close()
+        wait_for_background()
+
+
+if __name__ == "__main__":
+    main()
