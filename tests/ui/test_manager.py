@@ -205,7 +205,8 @@ def test_reports_tab_counts_and_exports(qtbot: QtBot, manager: ManagerController
 
     reports = attach_reports(manager)
     view = reports.view
-    qtbot.mouseClick(view.build_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(reports.built, timeout=10_000):
+        qtbot.mouseClick(view.build_button, Qt.MouseButton.LeftButton)
     assert reports.report is not None
     assert reports.report.total > 0
     view.tables.setCurrentRow(0)

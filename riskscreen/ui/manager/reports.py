@@ -27,6 +27,7 @@ from riskscreen.services import USER_ERRORS, Session
 from riskscreen.services.reports import Report, ReportService
 from riskscreen.ui.manager.charts import BarChart
 from riskscreen.ui.manager.views import _table
+from riskscreen.ui.worker import run_in_background
 
 __all__ = ["ReportsController", "ReportsView", "attach_reports"]
 
@@ -96,12 +97,14 @@ class ReportsView(QWidget):
 class ReportsController(QObject):
     """Builds the report through the service and shows one table at a time."""
 
+    built = Signal(object)
+
     def __init__(self, session: Session, view: ReportsView) -> None:
         super().__init__(view)
         self.service = ReportService(session)
         self.view = view
         self.report: Report | None = None
-        view.build_requested.connect(self.build)
+        view.build_requested.connect(self.build_in_background)
         view.csv_requested.connect(self._on_view_csv_requested)
         view.pdf_requested.connect(self._on_view_pdf_requested)
         view.tables.currentRowChanged.connect(self._on_tables_current_row_changed)
@@ -113,13 +116,37 @@ class ReportsController(QObject):
                 date.fromisoformat(self.view.until.date().toString("yyyy-MM-dd")))
 
     def build(self) -> Report | None:
-        """Aggregate now (a single read; fast enough on the GUI thread for 100,000 rows is
-        not promised, so large databases should narrow the period)."""
+        """Aggregate now, on the calling thread (exports and tests)."""
         try:
             report = self.service.build(*self._period())
         except USER_ERRORS as error:
             QMessageBox.warning(self.view, "RiskScreen", str(error))
             return None
+        self.show(report)
+        return report
+
+    def build_in_background(self) -> None:
+        """Aggregate off the GUI thread (large databases take seconds); show when done."""
+        self.view.build_button.setEnabled(False)
+        self.view.summary.setText("Counting finalised screenings…")
+        service, period = self.service, self._period()
+        run_in_background(lambda: service.build(*period), self._on_build_done,
+                          self._on_build_failed)
+
+    def _on_build_done(self, report: object) -> None:
+        assert isinstance(report, Report)
+        self.view.build_button.setEnabled(True)
+        self.show(report)
+        self.built.emit(report)
+
+    def _on_build_failed(self, error: BaseException) -> None:
+        self.view.build_button.setEnabled(True)
+        if not isinstance(error, USER_ERRORS):
+            raise error
+        self.view.summary.setText(str(error))
+
+    def show(self, report: Report) -> None:
+        """Show a built report."""
         self.report = report
         self.view.summary.setText(
             f"{report.total} finalised screenings. Anonymised aggregates: counts under 5 "
@@ -127,7 +154,6 @@ class ReportsController(QObject):
         self.view.tables.clear()
         self.view.tables.addItems([t.title for t in report.tables])
         self.view.tables.setCurrentRow(0)
-        return report
 
     def _on_tables_current_row_changed(self, row: int) -> None:
         if self.report is None or not 0 <= row < len(self.report.tables):
