@@ -127,6 +127,14 @@ def explain(assessment: Assessment, form: FormDefinition | None = None) -> str:
         score_line += (f" ({gross} from indicators, {a.protective_applied} taken off for "
                        "protective factors)")
     lines.append(score_line)
+    capped = a.extra.get("not_known_capped")
+    if capped:
+        unknown = a.extra.get("not_known_points", 0)
+        lines.append(
+            f"Not known: the answers not known or not yet answered add {unknown} points, but "
+            f"this model counts at most {unknown - capped} of them, so {capped} "
+            f"point{'s' if capped != 1 else ''} {'are' if capped != 1 else 'is'} not "
+            "counted. Not knowing is a gap to follow up, not evidence of exploitation.")
     lines.append(f"Model: {a.model.id} {a.model.version} (sha256 {a.model.short_hash})")
     age = a.extra.get("age")
     lines.append(f"Screening date: {a.screening_date.isoformat()}"

@@ -5,8 +5,12 @@ Semantics (docs/design/0002-scoring-semantics.md):
 1. Only questions visible for these answers are scored (the form's ``show_if`` rules, ages at
    the screening date). A visible weighted indicator left unanswered is scored as "not known".
 2. Points are integers. Each weighted answer and each band of a derived fact adds its points;
-   protective factors reduce the total by at most ``protective.max_reduction`` and never below
-   the points of ``protective.floor_kinds`` (indicators of harm).
+   if the model sets ``not_known_cap``, the points of "not known" (and unanswered) indicators
+   count together for at most that many (each keeps its own points in the explanation, and
+   ``extra["not_known_capped"]`` says how many were not counted); protective factors reduce
+   the total by at most ``protective.max_reduction`` and never below the points of
+   ``protective.floor_kinds`` (indicators of harm; their not-known points are counted first
+   within the cap).
 3. The total maps to a level through the thresholds; every rule whose condition holds sets a
    minimum level; the computed level is the higher of the two.
 4. The review date is the screening date plus the level's interval, brought forward by any
@@ -96,6 +100,10 @@ class Evaluation(NamedTuple):
     age: int | None
     seen: Mapping[str, Any]
     derived: dict[str, Any]
+    #: Points of "not known" and unanswered indicators (protective factors aside), before the
+    #: model's ``not_known_cap``, and how many of them the cap left out (0 without a cap).
+    not_known_points: int = 0
+    not_known_capped: int = 0
 
 
 # -- condition compilation ----------------------------------------------------------------
@@ -316,6 +324,9 @@ class _Plan(NamedTuple):
     protective_contributions: tuple[dict[Any, Contribution], ...]
     protective_points: tuple[dict[Any, int], ...]
     protective_unknown: tuple[dict[Any, bool], ...]
+    #: Per scored indicator: answer -> packed points if the answer counts as not known, else 0
+    #: (for the model's ``not_known_cap``).
+    unknown_packed: tuple[dict[Any, int], ...]
 
 
 _lookup = dict.__getitem__
@@ -428,6 +439,13 @@ class CompiledModel:
                                tuple(qid for qid, _ in self._conditionals), self._derived)
         self._packed_protective = tuple((qid, {answer: hit[1] for answer, hit in table.items()})
                                         for qid, table in protective)
+        #: The model's cap on not-known points (None: no cap), and per weighted indicator the
+        #: packed points of the answers that count as not known (0 for the others).
+        self._not_known_cap = model.not_known_cap
+        self._packed_unknown = tuple(
+            (qid, {answer: ((hit[1] << 32) | hit[2]) if hit[3] else 0
+                   for answer, hit in table.items()})
+            for qid, table in weighted)
 
         self._bands = tuple(
             (b.question is None, b.subject,
@@ -458,10 +476,12 @@ class CompiledModel:
         # scored indicator, answer -> Contribution / packed points / counts as not known, and
         # per set of hidden questions met so far a :class:`_Plan` of the visible ones.
         def tables(table: dict[Any, _Hit]) -> tuple[dict[Any, Contribution], dict[Any, int],
-                                                     dict[Any, bool]]:
+                                                     dict[Any, bool], dict[Any, int]]:
             return ({answer: contributions[hit[0]] for answer, hit in table.items()},
                     {answer: hit[1] * (1 << _SHIFT) + hit[2] for answer, hit in table.items()},
-                    {answer: hit[3] for answer, hit in table.items()})
+                    {answer: hit[3] for answer, hit in table.items()},
+                    {answer: hit[1] * (1 << _SHIFT) + hit[2] if hit[3] else 0
+                     for answer, hit in table.items()})
 
         self._fast_tables = {qid: tables(table) for qid, table in (*weighted, *protective)}
         self._visibility = tuple((1 << i, qid, shown)
@@ -535,6 +555,10 @@ class CompiledModel:
                                            else ((), (), (), (), ()))
         gross = sum(pts)
         floor = sum(floors)
+        unknown_points = capped = 0
+        if self._not_known_cap is not None:
+            gross, floor, unknown_points, capped = self._capped(
+                gross, floor, sum(compress(pts, unknown)), sum(compress(floors, unknown)))
         contributions = list(map(self._contributions.__getitem__, idx))
         not_known = list(compress(qids, unknown))
         protective: tuple[Contribution, ...] = ()
@@ -567,7 +591,25 @@ class CompiledModel:
         age = next(iter(derived.values()), None) if derived else None
         return Evaluation(rank, total, points_rank, gross, reduction, protective_total,
                           tuple(fired), tuple(contributions), protective,
-                          tuple(not_known), age, seen, derived)
+                          tuple(not_known), age, seen, derived, unknown_points, capped)
+
+    def _capped(self, gross: int, floor: int, unknown: int, unknown_floor: int
+                ) -> tuple[int, int, int, int]:
+        """Apply ``not_known_cap``: (points, floor points, not-known points, points left out).
+
+        ``unknown`` is the points of the answers counted as not known (protective factors
+        aside) and ``unknown_floor`` the part of them towards the protective floor. At most
+        ``cap`` not-known points count; within the cap the floor's own not-known points count
+        first, so the floor becomes its known points plus ``min(unknown_floor, cap)``. Both
+        sums stay non-decreasing when any answer changes from not known to seen (seen weighs
+        at least as much as not known), so the level never drops.
+        """
+        cap = self._not_known_cap
+        if cap is None or unknown <= cap:
+            return gross, floor, unknown, 0
+        left_out = unknown - cap
+        return (gross - left_out, floor - unknown_floor + min(unknown_floor, cap), unknown,
+                left_out)
 
     def rank(self, answer_set: AnswerSet) -> tuple[int, int]:
         """(level rank, points) only: the lean path for bulk work such as impact analysis.
@@ -586,7 +628,8 @@ class CompiledModel:
         """The intermediate sums of the lean path.
 
         Returns (points before protection, points of the floor kinds, protective points,
-        highest minimum rank among the rules that fire, visible answers, hidden question ids).
+        highest minimum rank among the rules that fire, visible answers, hidden question ids);
+        the first two after the model's ``not_known_cap``, if it has one.
         :meth:`level_from` turns the first four into (level rank, points). Not for models
         weighting choice questions (use :meth:`evaluate`).
         """
@@ -604,6 +647,10 @@ class CompiledModel:
             raise self._bad_answer(seen, hidden) from None
         gross = packed >> 32
         floor = packed & 0xFFFFFFFF
+        if self._not_known_cap is not None:
+            unknown, unknown_floor = _unpack(sum([table[get(qid)] for qid, table
+                                                  in self._packed_unknown if qid not in hidden]))
+            gross, floor, _, _ = self._capped(gross, floor, unknown, unknown_floor)
         for index, band_entry in enumerate(self._bands):
             banded = self._band(index, band_entry, seen, derived)
             if banded is not None:
@@ -718,6 +765,11 @@ class CompiledModel:
         not_known += compress(plan.protective_qids,
                               map(_lookup, plan.protective_unknown, reducing))
         gross, floor = _unpack(packed)
+        unknown_points = capped = 0
+        if self._not_known_cap is not None:
+            # The answers were checked by the lookups above (every table has the same keys).
+            gross, floor, unknown_points, capped = self._capped(
+                gross, floor, *_unpack(sum(map(_lookup, plan.unknown_packed, values))))
         for index, band_entry in enumerate(self._bands):
             banded = self._band(index, band_entry, seen, derived)
             if banded is not None:
@@ -739,6 +791,14 @@ class CompiledModel:
                 if minimum > rank:
                     rank = minimum
         review_date, review_reason = self._review_of(rank, seen, derived, day)
+        extra: dict[str, Any] = {
+            "age": next(iter(derived.values())) if derived else None,
+            "points_before_protection": gross,
+            "protective_points": protective_total,
+            "review_reason": review_reason,
+        }
+        if self._not_known_cap is not None:
+            extra.update(self._cap_extra(unknown_points, capped))
         return _assessment({
             "level": self.level_ids[rank],
             "score": total,
@@ -756,13 +816,14 @@ class CompiledModel:
             "levels": self.levels,
             "trend": Trend.FIRST if previous is None else _trend(rank, previous),
             "override": None,
-            "extra": {
-                "age": next(iter(derived.values())) if derived else None,
-                "points_before_protection": gross,
-                "protective_points": protective_total,
-                "review_reason": review_reason,
-            },
+            "extra": extra,
         })
+
+    def _cap_extra(self, unknown_points: int, capped: int) -> dict[str, int]:
+        """What an assessment records about the not-known cap (models that set one only)."""
+        assert self._not_known_cap is not None
+        return {"not_known_points": unknown_points, "not_known_cap": self._not_known_cap,
+                "not_known_capped": capped}
 
     def _plan(self, hidden: int) -> _Plan:
         """The :class:`_Plan` for these hidden questions (bits of ``_visibility``), cached."""
@@ -777,7 +838,7 @@ class CompiledModel:
             tuple(t[1] for _, t in weighted), tuple(t[2] for _, t in weighted),
             tuple(qid for qid, _ in protective), tuple(t[0] for _, t in protective),
             tuple({answer: _unpack(p)[0] for answer, p in t[1].items()} for _, t in protective),
-            tuple(t[2] for _, t in protective))
+            tuple(t[2] for _, t in protective), tuple(t[3] for _, t in weighted))
         if len(self._plans) < _MAX_PLANS:
             self._plans[key] = plan
         return plan
@@ -791,6 +852,14 @@ class CompiledModel:
         ev = self.evaluate(answer_set)
         review_date, review_reason = self._review(ev, answer_set.screening_date)
         rules = self._rule_objects
+        extra: dict[str, Any] = {
+            "age": ev.age,
+            "points_before_protection": ev.gross,
+            "protective_points": ev.protective_total,
+            "review_reason": review_reason,
+        }
+        if self._not_known_cap is not None:
+            extra.update(self._cap_extra(ev.not_known_points, ev.not_known_capped))
         return _assessment({
             "level": self.level_ids[ev.rank],
             "score": ev.score,
@@ -808,12 +877,7 @@ class CompiledModel:
             "levels": self.levels,
             "trend": _trend(ev.rank, previous),
             "override": None,
-            "extra": {
-                "age": ev.age,
-                "points_before_protection": ev.gross,
-                "protective_points": ev.protective_total,
-                "review_reason": review_reason,
-            },
+            "extra": extra,
         })
 
     def _review(self, ev: Evaluation, screening_date: date) -> tuple[date, str]:

@@ -193,9 +193,12 @@ def _weight_deltas(old: CompiledModel, new: CompiledModel
     """If the models differ only in indicator weights, the per-answer differences; else None.
 
     This is the usual draft (a manager adjusts weights), and lets impact score each
-    screening once instead of twice.
+    screening once instead of twice. Not for models with a ``not_known_cap``: how many
+    not-known points count depends on all of them together, not on one answer's weight.
     """
     if old._choices or new._choices or old.form is not new.form:
+        return None
+    if old.model.not_known_cap is not None or new.model.not_known_cap is not None:
         return None
     a = json.loads(old.model.canonical_json())
     b = json.loads(new.model.canonical_json())
@@ -227,13 +230,38 @@ def _explain(key: str, old: CompiledModel, new: CompiledModel,
     return ScreeningChange(
         key=key, old_level=old.level_ids[a.rank], new_level=new.level_ids[b.rank],
         old_score=a.score, new_score=b.score,
-        contributions=_contribution_changes(a, b),
+        contributions=_contribution_changes(a, b) + _cap_changes(old, new, a, b),
         rules_added=tuple(r for r in _rules(new, b) if r not in _rules(old, a)),
         rules_removed=tuple(r for r in _rules(old, a) if r not in _rules(new, b)))
 
 
 def _rules(model: CompiledModel, ev: Evaluation) -> list[str]:
     return [model.model.rules[i].id for i in ev.fired]
+
+
+#: The ``question`` of the line that reports a change in not-known points left out by a cap.
+NOT_KNOWN_CAP = "not_known_cap"
+
+
+def _cap_changes(old: CompiledModel, new: CompiledModel, a: Evaluation,
+                 b: Evaluation) -> tuple[ContributionChange, ...]:
+    """A line for the change in not-known points left out by ``not_known_cap``, if any.
+
+    Each answer's own points may be unchanged while the cap changes the total; this line says
+    so, as the points left out, negative (0 for a model without a cap).
+    """
+    old_cap, new_cap = old.model.not_known_cap, new.model.not_known_cap
+    if (old_cap is None and new_cap is None) or a.not_known_capped == b.not_known_capped:
+        return ()
+
+    def cap(value: int | None) -> str:
+        return "none" if value is None else str(value)
+
+    return (ContributionChange(
+        NOT_KNOWN_CAP, "Not known or unanswered: points over the model's cap, not counted",
+        str(b.not_known_points),
+        f"{b.not_known_points} points not known; cap {cap(old_cap)} -> {cap(new_cap)}",
+        -a.not_known_capped, -b.not_known_capped),)
 
 
 def _contribution_changes(a: Evaluation, b: Evaluation) -> tuple[ContributionChange, ...]:

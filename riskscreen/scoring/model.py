@@ -308,6 +308,16 @@ class ScoringModel(_Strict):
         "Choice questions must weight every option.")
     bands: list[BandWeight] = Field(default_factory=list)
     protective: Protective
+    not_known_cap: Annotated[int, Strict(), Field(ge=0, le=1000)] | None = Field(
+        default=None,
+        description="Optional. The most points that 'not known' answers (and visible weighted "
+        "indicators left unanswered, which count as not known) can add together, protective "
+        "factors aside. Each such answer keeps its own points in the explanation; points "
+        "above the cap are not counted, and the assessment records how many were left out "
+        "(extra.not_known_capped). Not-known points of the protective floor's kinds are "
+        "counted first within the cap. Absent: no cap (every not-known point counts). A "
+        "whole number, 0 or more: below a level's threshold, not knowing alone can never "
+        "reach that level (e.g. below Medium's so that unknowns alone reach at most Low).")
     rules: list[Rule] = Field(default_factory=list)
     review: Review
 
@@ -320,6 +330,21 @@ class ScoringModel(_Strict):
         return value
 
     _v_version = field_validator("version", mode="before")(lambda v: _semver(v))
+
+    @field_validator("not_known_cap", mode="before")
+    @classmethod
+    def _cap(cls, value: Any) -> Any:
+        if value is None:
+            return value
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise ValueError(hinted(f"not_known_cap {value!r} is not a whole number",
+                                    "write a whole number of points, e.g. 'not_known_cap: 8', "
+                                    "or leave the key out for no cap"))
+        if value < 0:
+            raise ValueError(hinted(f"not_known_cap {value} is below 0",
+                                    "the cap is the most points not-known answers add: 0 or "
+                                    "more"))
+        return value
 
     @field_validator("derived_from", mode="before")
     @classmethod

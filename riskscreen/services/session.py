@@ -130,6 +130,14 @@ def _normalised(data: Any) -> Any:
     return json.loads(_json(data))
 
 
+def _version_key(version: str) -> tuple[int, ...]:
+    """A semantic version as numbers, for ordering ("1.10.0" after "1.9.0")."""
+    try:
+        return tuple(int(part) for part in version.split("."))
+    except ValueError:
+        return ()
+
+
 def content_hash(model: ScoringModel) -> str:
     """SHA-256 of the model's canonical JSON, computed now (never a cached value)."""
     return hashlib.sha256(model.canonical_json().encode("utf-8")).hexdigest()
@@ -416,7 +424,13 @@ class Session:
     # -- screenings ----------------------------------------------------------------------------
 
     def _in_force(self, s: OrmSession, form: FormDefinition) -> ScoringModelRow:
-        rows = s.scalars(select(ScoringModelRow).order_by(ScoringModelRow.published_at.desc()))
+        """The model new screenings of this form use: the one published last.
+
+        Models published at the same instant (the shipped versions, imported together when a
+        database is created) are taken newest version first.
+        """
+        rows = sorted(s.scalars(select(ScoringModelRow)),
+                      key=lambda r: (r.published_at, _version_key(r.version)), reverse=True)
         for row in rows:
             model = self._model(s, row.sha256)
             if model.form.id == form.id and form.version in model.form.versions:

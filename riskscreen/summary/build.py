@@ -248,6 +248,12 @@ def _explanation(assessment: Assessment, route: Route) -> tuple[str, ...]:
 
     lines = [f"The answers below add up to {assessment.score} points, which on points alone "
              f"gives {name(assessment.points_level)}."]
+    capped = assessment.extra.get("not_known_capped")
+    if capped:
+        unknown = assessment.extra.get("not_known_points", 0)
+        lines.append(f"Answers not known or not yet answered add {unknown} points, of which the "
+                     f"scoring model counts at most {unknown - capped}: not knowing is a gap to "
+                     "follow up, not evidence of exploitation.")
     if assessment.protective_applied:
         n = abs(assessment.protective_applied)
         lines.append(f"Protective factors were taken into account: {n} "

@@ -181,6 +181,13 @@ class ScorePanel(QFrame):
         for c in assessment.protective:
             if c.points:
                 self.contributions.addItem(_line(c) + " (protective)")
+        capped = assessment.extra.get("not_known_capped")
+        if capped:
+            unknown = assessment.extra.get("not_known_points", 0)
+            self.contributions.addItem(
+                f"“Not known” and unanswered questions add {unknown} points; the scoring model "
+                f"counts at most {unknown - capped} of them ({capped} not counted): not knowing "
+                "is a gap to follow up, not evidence of exploitation.")
         if assessment.protective_applied:
             self.contributions.addItem(
                 f"Protective factors took {assessment.protective_applied} points off the total.")

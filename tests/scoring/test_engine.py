@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date
 
 import pytest
 
+from riskscreen.cli.main import main
 from riskscreen.forms.answers import AnswerError
 from riskscreen.forms.conditions import visible_answers
 from riskscreen.forms.model import FormDefinition
@@ -20,10 +22,11 @@ from riskscreen.scoring.engine import (
     compile_model,
     score,
 )
+from riskscreen.scoring.loader import load_model
 from riskscreen.scoring.model import Interval, ScoringModel
 from riskscreen.synthetic import generate_answer_sets
 
-from .conftest import case_answers, with_answers
+from .conftest import CASES, case_answers, with_answers
 
 
 def test_assessment_is_complete_and_round_trips(form: FormDefinition,
@@ -181,3 +184,116 @@ def test_override_to_the_same_or_unknown_level_is_refused(form: FormDefinition,
         apply_override(a, "severe", REASON, "A. Worker")
     with pytest.raises(OverrideRefused, match="name the practitioner"):
         apply_override(a, "high", REASON, "  ")
+
+
+# -- the not-known cap (model 1.1.0) ---------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def capped() -> ScoringModel:
+    model = load_model("cse-screening@1.1.0")
+    assert model.not_known_cap == 8
+    return model
+
+
+def test_capped_model_paths_agree(form: FormDefinition, capped: ScoringModel) -> None:
+    """The fast path, the evaluate path and the lean path give the same results."""
+    compiled = compile_model(form, capped)
+    sets = generate_answer_sets(form, 600, seed=8)
+    # Little known yet: half the answers of each set turned into "not known" or blanks.
+    unsure = [with_answers(s, **{q: ("not_known" if i % 3 else "") for i, q in
+                                 enumerate(sorted(capped.weights)) if i % 2})
+              for s in sets[:200]]
+    for answer_set in [*sets, *unsure]:
+        fast = compiled.score(answer_set)
+        assert fast == compiled._score_evaluated(answer_set)
+        ev = compiled.evaluate(answer_set)
+        assert compiled.rank(answer_set) == (ev.rank, ev.score) == (
+            capped.rank(fast.level), fast.score)
+        assert fast.extra["not_known_capped"] == ev.not_known_capped
+
+
+def test_cap_counts_at_most_cap_not_known_points(form: FormDefinition, model: ScoringModel,
+                                                 capped: ScoringModel) -> None:
+    base = case_answers("01-no-concerns")
+    unknown = {q: "not_known" for q in model.weights
+               if form.question(q).kind.value in ("risk_indicator", "harm_indicator")}
+    answers = with_answers(base, **unknown)
+    old, new = score(form, model, answers), score(form, capped, answers)
+    assert old.level == "high"
+    assert new.level == "low"
+    assert new.score == 8
+    # Each not-known answer keeps its own points; the assessment says how many were left out.
+    assert [c.points for c in old.contributions] == [c.points for c in new.contributions]
+    listed = sum(c.points for c in new.contributions if c.question in new.not_known)
+    assert new.extra["not_known_points"] == listed
+    assert new.extra["not_known_capped"] == listed - 8
+    assert new.extra["not_known_cap"] == 8
+    assert "not_known_capped" not in old.extra  # models without a cap record nothing new
+    # Under the cap nothing changes.
+    few = with_answers(base, older_associates="not_known", moved_between_towns="not_known")
+    assert score(form, capped, few) == replace(
+        score(form, model, few), model=capped.identity,
+        extra={**score(form, model, few).extra, "not_known_points": 4, "not_known_cap": 8,
+               "not_known_capped": 0})
+
+
+def test_empty_draft_is_low_with_the_cap(form: FormDefinition, model: ScoringModel,
+                                         capped: ScoringModel) -> None:
+    """A draft with only the details of the child: every indicator unanswered."""
+    base = case_answers("01-no-concerns")
+    blank = {q: None for q in model.weights}
+    answers = with_answers(base, **blank)
+    assert score(form, model, answers).level == "high"
+    a = score(form, capped, answers)
+    assert a.level == "low"
+    assert a.score == 8
+    assert all(c.answer == "unanswered" for c in a.contributions if c.points)
+
+
+def test_cap_and_protective_floor(form: FormDefinition, capped: ScoringModel) -> None:
+    """Harm indicators' not-known points count first within the cap and form the floor."""
+    base = case_answers("01-no-concerns")  # trusted adult, education, family: 5 protective
+    harm = with_answers(base, disclosure_sexual_exploitation="not_known",
+                        found_in_exploitative_situation="not_known",
+                        sexual_activity_in_exchange="not_known",
+                        images_used_to_threaten="not_known",
+                        older_associates="not_known", moved_between_towns="not_known")
+    a = score(form, capped, harm)
+    # 12 harm + 4 risk not-known points: 8 count, all of them harm, so nothing comes off.
+    assert a.extra["not_known_points"] == 16
+    assert a.extra["points_before_protection"] == 8
+    assert a.protective_applied == 0
+    assert a.score == 8
+    risk_only = with_answers(base, older_associates="not_known",
+                             moved_between_towns="not_known",
+                             hotels_parties_unknown_addresses="not_known",
+                             picked_up_by_unknown_adults="not_known",
+                             gifts_money_unknown_sources="not_known")
+    b = score(form, capped, risk_only)
+    # 9 risk not-known points: 8 count, none towards the floor, so protection takes off 4.
+    assert b.extra["not_known_capped"] == 1
+    assert b.protective_applied == 4
+    assert b.score == 4
+
+
+def test_explanation_says_what_the_cap_left_out(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["score", "--model", "cse-screening@1.1.0",
+                 str(CASES / "16-not-known-answers.json")]) == 0
+    out = capsys.readouterr().out
+    assert "Score: 8 points" in out
+    assert ("Not known: the answers not known or not yet answered add 15 points, but this "
+            "model counts at most 8 of them, so 7 points are not counted.") in out
+    assert "Not knowing is a gap to follow up, not evidence of exploitation." in out
+    assert main(["score", "--model", "cse-screening@1.0.0",
+                 str(CASES / "16-not-known-answers.json")]) == 0
+    assert "not counted" not in capsys.readouterr().out
+
+
+def test_cap_is_part_of_the_identity(capped: ScoringModel) -> None:
+    data = json.loads(capped.canonical_json())
+    assert data["not_known_cap"] == 8
+    data["not_known_cap"] = 9
+    assert ScoringModel.model_validate(data).sha256 != capped.sha256
+    del data["not_known_cap"]
+    assert "not_known_cap" not in json.loads(ScoringModel.model_validate(data).canonical_json())

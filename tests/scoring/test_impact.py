@@ -12,7 +12,8 @@ from riskscreen.cli.main import main
 from riskscreen.forms.answers import AnswerSet
 from riskscreen.forms.model import FormDefinition
 from riskscreen.scoring.engine import score
-from riskscreen.scoring.impact import impact
+from riskscreen.scoring.impact import NOT_KNOWN_CAP, impact
+from riskscreen.scoring.loader import load_model
 from riskscreen.scoring.model import ScoringModel
 from riskscreen.synthetic import generate_answer_sets
 
@@ -128,9 +129,38 @@ def test_impact_command_lists_the_changed_files(
     assert "broken.json" in out  # reported as skipped, not fatal
     assert "No apparent risk" in out
 
-    code = main(["impact", "--from", "cse-screening", "--to", str(new_file), "--json",
+    code = main(["impact", "--from", "cse-screening/1.0.0", "--to", str(new_file), "--json",
                  str(folder)])
     data = json.loads(capsys.readouterr().out)
     assert code == 0
     assert {c["key"] for c in data["changes"]} == expected
     assert data["total"] == 400
+
+
+def test_impact_of_the_not_known_cap(form: FormDefinition, model: ScoringModel) -> None:
+    """1.0.0 -> 1.1.0: exactly the screenings whose level the cap changes, with a cap line."""
+    new = load_model("cse-screening@1.1.0")
+    sets = [(f"s{i}", s) for i, s in enumerate(generate_answer_sets(form, 1500, seed=23))]
+    expected = _expected(form, model, new, sets)
+    assert expected
+    report = impact(form, model, new, sets)
+    assert {c.key for c in report.changes} == expected
+    for change in report.changes:
+        # The cap only ever lowers: it never adds points.
+        assert change.new_score < change.old_score
+        [line] = change.contributions
+        assert line.question == NOT_KNOWN_CAP
+        assert line.old_points == 0
+        assert line.new_points is not None
+        assert line.new_points < 0
+
+
+def test_weight_change_between_capped_models(form: FormDefinition) -> None:
+    """Two models with a cap differing only in weights: impact must not apply bare deltas."""
+    old = load_model("cse-screening@1.1.0")
+    new = _changed_copy(old, "hotels_parties_unknown_addresses", "not_known", 3)
+    new = new.model_copy(update={"version": "1.2.0", "derived_from": "1.1.0"})
+    sets = [(f"s{i}", s) for i, s in enumerate(generate_answer_sets(form, 1500, seed=24))]
+    expected = _expected(form, old, new, sets)
+    report = impact(form, old, new, sets)
+    assert {c.key for c in report.changes} == expected

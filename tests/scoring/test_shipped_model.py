@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from itertools import pairwise
 from pathlib import Path
 
 from riskscreen.checks import check_files
@@ -24,17 +26,44 @@ def test_every_shipped_model_is_valid_and_named_by_its_path() -> None:
 
 
 def test_every_rule_says_why_in_a_comment_above_it() -> None:
-    text = (ROOT / "scoring" / "cse-screening" / "1.0.0.yaml").read_text(encoding="utf-8")
-    lines = text.splitlines()
-    rule_lines = [i for i, line in enumerate(lines) if line.startswith("  - id: ")
-                  and i > lines.index("rules:") and i < lines.index("review:")]
-    assert len(rule_lines) == len(load_model("cse-screening").rules)
-    for i in rule_lines:
-        assert lines[i - 1].strip().startswith("#"), lines[i]
+    for version in shipped_model_versions("cse-screening"):
+        path = ROOT / "scoring" / "cse-screening" / f"{version}.yaml"
+        lines = path.read_text(encoding="utf-8").splitlines()
+        rule_lines = [i for i, line in enumerate(lines) if line.startswith("  - id: ")
+                      and i > lines.index("rules:") and i < lines.index("review:")]
+        assert len(rule_lines) == len(load_model(f"cse-screening@{version}").rules)
+        for i in rule_lines:
+            assert lines[i - 1].strip().startswith("#"), lines[i]
 
 
 def test_load_by_id_path_and_version_agree() -> None:
+    newest = shipped_model_versions("cse-screening")[-1]
     by_id = load_model("cse-screening")
-    by_path = load_model(ROOT / "scoring" / "cse-screening" / "1.0.0.yaml")
-    assert by_id.identity == by_path.identity == load_model("cse-screening@1.0.0").identity
+    by_path = load_model(ROOT / "scoring" / "cse-screening" / f"{newest}.yaml")
+    assert by_id.identity == by_path.identity == load_model(f"cse-screening@{newest}").identity
     assert len(by_id.sha256) == 64
+
+
+def test_each_new_version_derives_from_the_one_before_and_says_why() -> None:
+    versions = shipped_model_versions("cse-screening")
+    assert versions[:2] == ["1.0.0", "1.1.0"]
+    for before, after in pairwise(versions):
+        model = load_model(f"cse-screening@{after}")
+        assert model.derived_from == before
+        assert model.change_note
+        assert model.author
+        assert model.date >= load_model(f"cse-screening@{before}").date
+
+
+def test_1_1_0_only_adds_the_not_known_cap() -> None:
+    """Everything but the description and the cap is 1.0.0's, and unknowns alone stay Low."""
+    old = json.loads(load_model("cse-screening@1.0.0").canonical_json())
+    new = json.loads(load_model("cse-screening@1.1.0").canonical_json())
+    for key in ("version", "date", "change_note", "derived_from"):
+        old.pop(key, None)
+        new.pop(key, None)
+    cap = new.pop("not_known_cap")
+    assert old == new
+    medium = next(t["from"] for t in new["thresholds"] if t["level"] == "medium")
+    low = next(t["from"] for t in new["thresholds"] if t["level"] == "low")
+    assert low <= cap < medium

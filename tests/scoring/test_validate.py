@@ -72,6 +72,12 @@ CASES = [
                  "overlaps", id="overlapping-bands"),
     pytest.param("    high: {months: 1}\n", "", "  intervals:", "no review interval for level "
                  "'high'", id="missing-review-interval"),
+    pytest.param("protective:\n  max_reduction: 4", "not_known_cap: -1\nprotective:\n"
+                 "  max_reduction: 4", "not_known_cap: -1", "not_known_cap -1 is below 0",
+                 id="negative-not-known-cap"),
+    pytest.param("protective:\n  max_reduction: 4", "not_known_cap: 7.5\nprotective:\n"
+                 "  max_reduction: 4", "not_known_cap: 7.5",
+                 "not_known_cap 7.5 is not a whole number", id="not-known-cap-not-integer"),
 ]
 
 
