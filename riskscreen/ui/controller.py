@@ -97,6 +97,8 @@ class AppController(QObject):
 
         # The start-up may have shown these already, before the services were imported.
         self.window = window or MainWindow(self.settings)
+        # The Manage menu (managers' and administrators' tools) works on the signed-in session.
+        self.window.role_menus.session_provider = lambda: self.session
         self.unlock_view = unlock_view or UnlockView()
         self.home_view = HomeView()
         self.new_view = NewScreeningView()

@@ -353,3 +353,27 @@ def test_daily_backup_runs_after_unlock_in_the_background(
         actions = [a for (a,) in orm.execute(text(
             "SELECT action FROM audit_log WHERE detail LIKE '%automatic%'"))]
     assert actions == ["backup"]
+
+
+def test_manage_menu_follows_the_signed_in_role(qtbot: QtBot, app: AppController) -> None:
+    """The real controller hands its session to the Manage menu: admins get their tools."""
+    set_up(qtbot, app)
+    menus = app.window.role_menus
+    unlock(qtbot, app, PAT[1])
+    assert not menus.menu.menuAction().isVisible()
+    app.lock()
+    app.unlock_view.name.clear()
+    type_into(qtbot, app.unlock_view.name, ADMIN[0])
+    unlock(qtbot, app, ADMIN[1])
+    assert app.session is not None
+    assert app.session.user.role == "administrator"
+    assert menus.menu.menuAction().isVisible()
+    assert menus.admin_action.isVisible()
+    assert not menus.manager_action.isVisible()
+    menus.admin_action.trigger()
+    assert len(menus.open) == 1
+    tools = menus.open[0]
+    qtbot.addWidget(tools.window)
+    assert tools.window.isVisible()
+    app.lock()
+    assert menus.open == []
