@@ -28,11 +28,21 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "summary", help="write the referral summary PDF for a screening",
         description="Score ANSWERS.json with the scoring model, route it with the routing "
-                    "table, and write the referral summary as a PDF.")
-    p.add_argument("answers", type=Path, metavar="ANSWERS.json", help="the screening's answers")
-    p.add_argument("--form", required=True, help="form file or shipped form id")
-    p.add_argument("--model", required=True,
+                    "table, and write the referral summary as a PDF; or, with --screening, "
+                    "write the summary of a finalised screening stored in the database "
+                    "(recorded in the audit trail).")
+    p.add_argument("answers", type=Path, nargs="?", metavar="ANSWERS.json",
+                   help="the screening's answers (not with --screening)")
+    p.add_argument("--form", help="form file or shipped form id (with ANSWERS.json)")
+    p.add_argument("--model",
                    help="scoring model file or shipped model id (e.g. cse-screening@1.0.0)")
+    s = p.add_argument_group("a stored screening")
+    s.add_argument("--screening", type=int, metavar="ID", help="a finalised screening's number")
+    s.add_argument("--db", type=Path, metavar="PATH",
+                   help="database (default: $RISKSCREEN_DB or the user's data folder)")
+    s.add_argument("--user", metavar="NAME", help="account (default: $RISKSCREEN_USER)")
+    s.add_argument("--passphrase-file", type=Path, metavar="FILE",
+                   help="read the passphrase from the first line of FILE")
     p.add_argument("-o", "--output", required=True, type=Path, metavar="OUT.pdf")
     p.add_argument("--routing", type=Path, help="routing table (default: the shipped one)")
     p.add_argument("--marking", default=DEFAULT_MARKING,
@@ -88,6 +98,12 @@ def _summary(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.screening is not None:
+        if args.answers is not None:
+            raise ValueError("give either ANSWERS.json or --screening, not both")
+        return _run_stored(args)
+    if args.answers is None or not args.form or not args.model:
+        raise ValueError("give ANSWERS.json with --form and --model, or --screening ID")
     engine: Any = importlib.import_module("riskscreen.scoring.engine")
     scoring_loader: Any = importlib.import_module("riskscreen.scoring.loader")
     password = _read_password(args.password_file) if args.password_file else None
@@ -113,6 +129,30 @@ def _run(args: argparse.Namespace) -> int:
         organisation=args.organisation, fields=table.summary_fields,
         concern_labels=table.concerns)
     render_pdf(summary, args.output, password=password)
+    print(f"wrote {args.output} ({summary.level.name}; to {summary.route.destination.name}"
+          f"{'; encrypted' if password else ''})", file=sys.stderr)
+    return 0
+
+
+def _run_stored(args: argparse.Namespace) -> int:
+    """The summary of a stored, finalised screening, opened with the user's own account."""
+    from riskscreen.cli.storage import _db, _passphrase, _UsageError, _user
+    from riskscreen.services import USER_ERRORS, Unlocker
+    from riskscreen.services.referral import referral_summary
+
+    password = _read_password(args.password_file) if args.password_file else None
+    try:
+        unlocker = Unlocker(_db(args), auto_backups=False)
+        with unlocker.unlock(_user(args), _passphrase(args)) as session:
+            detail = session.open_screening(args.screening)
+            summary = referral_summary(session, detail, load_form(detail.form_id))
+            render_pdf(summary, args.output, password=password)
+            session.record_export(args.screening, "pdf_password" if password else "pdf")
+    except _UsageError as error:
+        print(f"riskscreen summary: {error}", file=sys.stderr)
+        return 2
+    except USER_ERRORS as error:
+        return _fail(str(error))
     print(f"wrote {args.output} ({summary.level.name}; to {summary.route.destination.name}"
           f"{'; encrypted' if password else ''})", file=sys.stderr)
     return 0

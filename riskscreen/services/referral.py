@@ -1,0 +1,63 @@
+"""The referral summary of a stored screening: one use case for the app and the CLI.
+
+The summary uses the settings an administrator keeps in the database (protective marking,
+organisation name, edited routing contacts) and falls back to the shipped routing table.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from riskscreen.forms.answers import AnswerSet
+from riskscreen.forms.model import FormDefinition
+from riskscreen.routing import RoutingTable, load_routing, route
+from riskscreen.routing.loader import parse_routing
+from riskscreen.services.admin import read_settings
+from riskscreen.services.errors import ServiceError
+from riskscreen.services.session import Session
+from riskscreen.services.types import ScreeningDetail
+from riskscreen.summary import DEFAULT_MARKING, ReferralSummary, Referrer, build_summary
+
+__all__ = ["answer_set_of", "referral_reference", "referral_summary", "routing_in_force"]
+
+
+def answer_set_of(detail: ScreeningDetail) -> AnswerSet:
+    """The answer set of a stored screening as the core takes it."""
+    evidence: dict[str, Any] = {qid: a.evidence for qid, a in detail.answers.items()
+                                if a.evidence}
+    return AnswerSet.model_validate({
+        "form": detail.form_id, "form_version": detail.form_version,
+        "screening_date": date.fromisoformat(detail.row.screening_date[:10]),
+        "answers": {qid: a.value for qid, a in detail.answers.items()},
+        "evidence": evidence})
+
+
+def referral_reference(detail: ScreeningDetail) -> str:
+    """``RS-YYYYMMDD-NNNNNN``: the screening date and its number, no personal data."""
+    return f"RS-{detail.row.screening_date[:10].replace('-', '')}-{detail.row.id:06d}"
+
+
+def routing_in_force(settings: dict[str, str]) -> RoutingTable:
+    """The routing contacts an administrator saved, else the shipped table."""
+    stored = settings.get("routing_yaml", "")
+    return parse_routing(stored, "routing (settings)") if stored else load_routing()
+
+
+def referral_summary(session: Session, detail: ScreeningDetail, form: FormDefinition,
+                     generated_at: datetime | None = None) -> ReferralSummary:
+    """The referral summary of a finalised screening, routed by the routing in force."""
+    if detail.assessment is None:
+        raise ServiceError("Only a finalised screening has a referral summary; finalise it "
+                           "first.")
+    settings = read_settings(session)
+    table = routing_in_force(settings)
+    user = session.user
+    return build_summary(
+        form, answer_set_of(detail), detail.assessment, route(detail.assessment, table),
+        reference=referral_reference(detail),
+        generated_at=generated_at or datetime.now().astimezone(),
+        marking=settings.get("protective_marking") or DEFAULT_MARKING,
+        referrer=Referrer(name=user.display_name or user.name),
+        organisation=settings.get("organisation_name", ""),
+        fields=table.summary_fields, concern_labels=table.concerns)
