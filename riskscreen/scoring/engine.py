@@ -568,19 +568,8 @@ class CompiledModel:
             protective_total = -sum(r_pts)
             protective = tuple(map(self._contributions.__getitem__, r_idx))
             not_known += compress(r_qids, r_unknown)
-        for index, band_entry in enumerate(self._bands):
-            banded = self._band(index, band_entry, seen, derived)
-            if banded is not None:
-                contributions.append(banded)
-                gross += banded.points
-                if band_entry[7]:
-                    floor += banded.points
-        reduction = min(protective_total, self._max_reduction, gross - floor)
-        if reduction < 0:
-            reduction = 0
-        total = gross - reduction
-        at = bisect.bisect_right(self._thresholds, total)
-        points_rank = self._threshold_ranks[at - 1] if at else 0
+        gross, reduction, total, points_rank = self._settle(
+            seen, derived, contributions, gross, floor, protective_total)
         rank = points_rank
         fired: list[int] = []
         for i, (applies, minimum) in enumerate(self._rules):
@@ -592,6 +581,26 @@ class CompiledModel:
         return Evaluation(rank, total, points_rank, gross, reduction, protective_total,
                           tuple(fired), tuple(contributions), protective,
                           tuple(not_known), age, seen, derived, unknown_points, capped)
+
+    def _settle(self, seen: Mapping[str, Any], derived: Mapping[str, Any],
+                contributions: list[Contribution], gross: int, floor: int,
+                protective_total: int) -> tuple[int, int, int, int]:
+        """Add the banded facts, apply protective factors down to the floor, find the level.
+
+        Appends band contributions to ``contributions``; returns (points before protection,
+        reduction applied, total, rank of the level the points reach).
+        """
+        for index, band_entry in enumerate(self._bands):
+            banded = self._band(index, band_entry, seen, derived)
+            if banded is not None:
+                contributions.append(banded)
+                gross += banded.points
+                if band_entry[7]:
+                    floor += banded.points
+        reduction = max(0, min(protective_total, self._max_reduction, gross - floor))
+        total = gross - reduction
+        at = bisect.bisect_right(self._thresholds, total)
+        return gross, reduction, total, self._threshold_ranks[at - 1] if at else 0
 
     def _capped(self, gross: int, floor: int, unknown: int, unknown_floor: int
                 ) -> tuple[int, int, int, int]:
@@ -770,19 +779,8 @@ class CompiledModel:
             # The answers were checked by the lookups above (every table has the same keys).
             gross, floor, unknown_points, capped = self._capped(
                 gross, floor, *_unpack(sum(map(_lookup, plan.unknown_packed, values))))
-        for index, band_entry in enumerate(self._bands):
-            banded = self._band(index, band_entry, seen, derived)
-            if banded is not None:
-                found.append(banded)
-                gross += banded.points
-                if band_entry[7]:
-                    floor += banded.points
-        reduction = min(protective_total, self._max_reduction, gross - floor)
-        if reduction < 0:
-            reduction = 0
-        total = gross - reduction
-        at = bisect.bisect_right(self._thresholds, total)
-        points_rank = self._threshold_ranks[at - 1] if at else 0
+        gross, reduction, total, points_rank = self._settle(
+            seen, derived, found, gross, floor, protective_total)
         rank = points_rank
         fired: list[RuleFired] = []
         for applies, minimum, rule in self._fired:
