@@ -268,6 +268,7 @@ class AppController(QObject):
         resumed = self.locked_by is not None and session.user.name == self.locked_by
         self.session = session
         self.locked_by = None
+        self._show_signed_in(session)
         self.window.set_signed_in(True)
         self.window.hide_message()
         self.idle.restart()
@@ -284,6 +285,16 @@ class AppController(QObject):
             return
         self._close_screening()
         self.show_home()
+
+    def _show_signed_in(self, session: Session | None) -> None:
+        """Name whoever is signed in now (nobody while locked), on every page that says it."""
+        if session is None:
+            self.home_view.greeting.clear()
+            self.window.setWindowTitle("RiskScreen")
+            return
+        who = session.user.display_name or session.user.name
+        self.home_view.greeting.setText(f"Signed in as {who}")
+        self.window.setWindowTitle(f"RiskScreen — {who}")
 
     def _on_backup_done(self, made: object) -> None:
         if made:
@@ -309,6 +320,7 @@ class AppController(QObject):
         self.locked_by = self.session.user.name
         self.session.close()
         self.session = None
+        self._show_signed_in(None)
         # Pages other than the open screening are rebuilt after unlocking; empty them now.
         self.home_view.table.setModel(None)
         self.list_model = None
@@ -367,8 +379,6 @@ class AppController(QObject):
             self.home_view.table.setModel(None)
             return
         self.list_model = ScreeningListModel(self._fetch_page, self.levels, self.home_view)
-        self.home_view.greeting.setText(
-            f"Signed in as {session.user.display_name or session.user.name}")
         self._call(lambda: self.list_model.set_query(self.home_view.current_query())
                    if self.list_model else None)
         self.home_view.set_model(self.list_model)

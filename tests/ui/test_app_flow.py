@@ -377,3 +377,28 @@ def test_manage_menu_follows_the_signed_in_role(qtbot: QtBot, app: AppController
     assert tools.window.isVisible()
     app.lock()
     assert menus.open == []
+
+
+def test_switching_user_at_the_lock_screen_names_the_new_user(
+        qtbot: QtBot, app: AppController) -> None:
+    """Whoever signs in at the lock screen is the one named in the header, whatever the role."""
+    set_up(qtbot, app)
+    unlock(qtbot, app, PAT[1])
+    assert app.home_view.greeting.text() == "Signed in as Pat Example"
+    assert "Pat Example" in app.window.windowTitle()
+    app.window.lock_action.trigger()
+    assert app.home_view.greeting.text() == ""
+    assert "Pat" not in app.window.windowTitle()
+    app.unlock_view.name.clear()
+    type_into(qtbot, app.unlock_view.name, ADMIN[0])
+    unlock(qtbot, app, ADMIN[1])
+    assert app.window.stack.currentWidget() is app.home_view
+    assert app.home_view.greeting.text() == f"Signed in as {ADMIN[0]}"
+    assert "Pat" not in app.window.windowTitle()
+    app.window.lock_action.trigger()
+    unlock(qtbot, app, ADMIN[1])
+    app.window.lock_action.trigger()
+    app.unlock_view.name.clear()
+    type_into(qtbot, app.unlock_view.name, PAT[0])
+    unlock(qtbot, app, PAT[1])
+    assert app.home_view.greeting.text() == "Signed in as Pat Example"
