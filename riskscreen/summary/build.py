@@ -18,6 +18,7 @@ from riskscreen.forms.model import FormDefinition, Question, QuestionType
 from riskscreen.routing.model import SummaryFields
 from riskscreen.routing.route import Route, level_phrase
 from riskscreen.scoring.assessment import Assessment, Contribution, LevelInfo
+from riskscreen.scoring.gaps import NOT_KNOWN_ANSWERS, not_known_tally
 from riskscreen.summary.model import (
     Field,
     Gap,
@@ -73,10 +74,6 @@ ROLE_LABELS = {
     "practitioner_analysis": "Practitioner's analysis of the risk",
     "actions_taken": "Actions already taken and what happens next",
 }
-
-#: Contribution answers that mean "not known" (the engine counts an unanswered indicator as
-#: not known). These are listed as gaps, never as indicators present.
-NOT_KNOWN_ANSWERS = frozenset({"not_known", "unanswered"})
 
 #: Answers that mean "not present"; with no points they are left off the summary, which lists
 #: what was found, not every question asked.
@@ -246,14 +243,13 @@ def _explanation(assessment: Assessment, route: Route) -> tuple[str, ...]:
     def name(level: str) -> str:
         return _badge(assessment, level).name
 
-    lines = [f"The answers below add up to {assessment.score} points, which on points alone "
+    unit = "point" if abs(assessment.score) == 1 else "points"
+    lines = [f"The answers below add up to {assessment.score} {unit}, which on points alone "
              f"gives {name(assessment.points_level)}."]
-    capped = assessment.extra.get("not_known_capped")
-    if capped:
-        unknown = assessment.extra.get("not_known_points", 0)
-        lines.append(f"Answers not known or not yet answered add {unknown} points, of which the "
-                     f"scoring model counts at most {unknown - capped}: not knowing is a gap to "
-                     "follow up, not evidence of exploitation.")
+    gaps = not_known_tally(assessment)
+    if gaps.questions:
+        lines.append(f"{gaps.sentence()}. Not knowing is a gap to follow up, not evidence of "
+                     "exploitation.")
     if assessment.protective_applied:
         n = abs(assessment.protective_applied)
         lines.append(f"Protective factors were taken into account: {n} "
@@ -326,6 +322,7 @@ def build_summary(
     if not consent:
         consent = (Field("Consent to share information", "Not recorded"),)
 
+    tally = not_known_tally(assessment)
     unknown = {c.question: c for c in assessment.contributions if c.answer in NOT_KNOWN_ANSWERS}
     gaps = []
     for qid in dict.fromkeys((*assessment.not_known, *unknown)):
@@ -397,4 +394,6 @@ def build_summary(
         analysis=reader.blocks("practitioner_analysis", "actions_taken"),
         override=override,
         provenance=tuple(provenance),
+        gaps_counted=tally.counted,
+        gaps_note=tally.sentence() if tally.questions else "",
     )

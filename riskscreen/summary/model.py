@@ -158,3 +158,7 @@ class ReferralSummary:
     analysis: tuple[TextBlock, ...]
     override: OverrideInfo | None
     provenance: tuple[Field, ...]
+    #: Points the score counts for the gaps (after the model's not-known cap), and the same
+    #: in words: how many gaps, the points counted and any cap.
+    gaps_counted: int = 0
+    gaps_note: str = ""

@@ -216,7 +216,8 @@ def _story(s: ReferralSummary) -> list[Flowable]:
                         "(points). None proves exploitation on its own; the pattern "
                         "matters.", st["note"]))
         for g in s.indicators:
-            story.append(_p(f"{g.section} ({g.points:+d} points)", st["h3"]))
+            unit = "point" if abs(g.points) == 1 else "points"
+            story.append(_p(f"{g.section} ({g.points:+d} {unit})", st["h3"]))
             story.append(_indicator_table(g.items, st))
     else:
         story.append(_p("No indicators were recorded as present.", st["body"]))
@@ -230,9 +231,10 @@ def _story(s: ReferralSummary) -> list[Flowable]:
 
     story.append(_p("Not known: gaps to follow up", st["h2"]))
     if s.gaps:
-        story.append(_p("These were answered \u201cnot known\u201d. Not known is never read "
-                        "as \u201cno\u201d: please help find out. Where the scoring model gives "
-                        "points for not knowing, they are shown.", st["note"]))
+        story.append(_p("These were answered \u201cnot known\u201d or not answered. Not known "
+                        "is never read as \u201cno\u201d: please help find out. Each shows the "
+                        "points the scoring model gives for not knowing it; the last row shows "
+                        "what the score counts for all of them together.", st["note"]))
         rows: list[list[Any]] = [[_p("Question", st["cellhead"]),
                                   _p("Section", st["cellhead"]),
                                   _p("Recorded as", st["cellhead"]),
@@ -242,8 +244,14 @@ def _story(s: ReferralSummary) -> list[Flowable]:
                   _p(gap.answer, st["small"]),
                   _p(f"{gap.points:+d}" if gap.points else "0", centred)]
                  for gap in s.gaps]
-        story.append(_table(rows, [CONTENT_W - 90 * mm, 48 * mm, 26 * mm, 16 * mm],
-                            header=True))
+        rows.append([_bold_label("Counted towards the score", st["body"]), "", "",
+                     _p(f"{s.gaps_counted:+d}" if s.gaps_counted else "0", centred)])
+        table = _table(rows, [CONTENT_W - 90 * mm, 48 * mm, 26 * mm, 16 * mm], header=True)
+        table.setStyle(TableStyle([("SPAN", (0, -1), (2, -1)),
+                                   ("BACKGROUND", (0, -1), (-1, -1), SHADE)]))
+        story.append(table)
+        if s.gaps_note:
+            story.append(_p(f"{s.gaps_note}.", st["note"]))
     else:
         story.append(_p("No answers were recorded as not known.", st["body"]))
 

@@ -474,7 +474,7 @@ class AppController(QObject):
         live: LiveScore | None = None
         if detail.assessment is not None:
             view.score.set_title("Score when finalised")
-            view.score.show_assessment(detail.assessment)
+            view.score.show_assessment(detail.assessment, final=True)
             view.save_status.setText("")
         else:
             model = self._call(lambda: session.stored_model(detail.model_sha256))

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
 )
 
 from riskscreen.scoring.assessment import Assessment, Contribution
+from riskscreen.scoring.gaps import NOT_KNOWN_ANSWERS, not_known_tally
 from riskscreen.ui.widgets import LevelChip
 
 __all__ = ["ScorePanel"]
@@ -24,8 +25,8 @@ JUDGEMENT_NOTE = ("The level supports your professional judgement; it never repl
                   "you are worried a child is in immediate danger, call 999.")
 
 
-#: The engine's answer word for an indicator with no answer (scored as not known).
-UNANSWERED = "unanswered"
+def _points(n: int) -> str:
+    return f"{n} point{'s' if abs(n) != 1 else ''}"
 
 
 def _signed(points: int) -> str:
@@ -137,20 +138,30 @@ class ScorePanel(QFrame):
                   self.not_known, self.model):
             w.setVisible(False)
 
-    def show_assessment(self, assessment: Assessment) -> None:
-        """Show the level, total, contributions, rules fired and model version."""
+    def show_assessment(self, assessment: Assessment, *, final: bool = False) -> None:
+        """Show the level, total, contributions, rules fired and model version.
+
+        ``final`` for a finalised screening's stored assessment; otherwise a level with
+        questions still unanswered is shown as provisional.
+        """
         self.assessment = assessment
+        gaps = not_known_tally(assessment)
+        draft = not final and assessment.override is None and gaps.unanswered > 0
         info = assessment.level_info(assessment.final_level)
-        self.chip.set_level(info.id, info.name, info.colour)
-        points = assessment.level_info(assessment.points_level).name
-        text = f"Total: {assessment.score} points"
-        if assessment.points_level != assessment.level:
-            text += f" (the points alone would give {points})"
-        waiting_count = sum(1 for c in assessment.contributions if c.answer == UNANSWERED)
-        if waiting_count and assessment.override is None:
-            signs = "signs are" if waiting_count != 1 else "sign is"
-            text += (f". Provisional: {waiting_count} {signs} not answered yet and counted "
-                     "as “Not known”")
+        if draft and gaps.nothing_answered:
+            self.chip.clear_level("Nothing answered yet")
+            text = ("No level yet: nothing that is scored has been answered. Until a question "
+                    "is answered it counts as “Not known”.")
+        else:
+            self.chip.set_level(info.id, info.name + (" (provisional)" if draft else ""),
+                                info.colour)
+            text = f"Total: {_points(assessment.score)}"
+            if assessment.points_level != assessment.level:
+                points = assessment.level_info(assessment.points_level).name
+                text += f" (the points alone would give {points})"
+            if draft:
+                text += (". Provisional: the level may change as the questions not answered "
+                         "yet are answered.")
         if assessment.override is not None:
             computed = assessment.level_info().name
             text += f". Computed level {computed}, changed by professional judgement."
@@ -167,37 +178,28 @@ class ScorePanel(QFrame):
         self.contributions_title.setVisible(True)
         self.contributions.setVisible(True)
         self.contributions.clear()
-        answered = sorted((c for c in assessment.contributions
-                           if c.points and c.answer != UNANSWERED), key=lambda c: -c.points)
-        for c in answered:
+        known = sorted((c for c in assessment.contributions
+                        if c.points and c.answer not in NOT_KNOWN_ANSWERS),
+                       key=lambda c: -c.points)
+        for c in known:
             self.contributions.addItem(_line(c))
-        waiting = [c for c in assessment.contributions if c.points and c.answer == UNANSWERED]
-        if waiting:
-            waiting_points = sum(c.points for c in waiting)
-            self.contributions.addItem(
-                f"{_signed(waiting_points)}   from {len(waiting)} question"
-                f"{'s' if len(waiting) != 1 else ''} not answered yet (the scoring model "
-                "counts an unanswered sign as “Not known”)")
+        if gaps.questions:
+            # One line for every gap, with the points the score really counts for them.
+            self.contributions.addItem(f"{_signed(gaps.counted)}   {gaps.sentence()}")
         for c in assessment.protective:
             if c.points:
                 self.contributions.addItem(_line(c) + " (protective)")
-        capped = assessment.extra.get("not_known_capped")
-        if capped:
-            unknown = assessment.extra.get("not_known_points", 0)
-            self.contributions.addItem(
-                f"“Not known” and unanswered questions add {unknown} points; the scoring model "
-                f"counts at most {unknown - capped} of them ({capped} not counted): not knowing "
-                "is a gap to follow up, not evidence of exploitation.")
         if assessment.protective_applied:
             self.contributions.addItem(
-                f"Protective factors took {assessment.protective_applied} points off the total.")
+                f"Protective factors took {_points(assessment.protective_applied)} off the "
+                "total.")
         if self.contributions.count() == 0:
             self.contributions.addItem("No answer adds points yet.")
-        count = len(assessment.not_known)
-        self.not_known.setVisible(bool(count))
+        self.not_known.setVisible(bool(gaps.questions))
         self.not_known.setText(
-            f"{count} question{'s' if count != 1 else ''} answered “Not known” or not yet "
-            "answered: finding out may change the level.")
+            f"{gaps.questions} question{'s' if gaps.questions != 1 else ''} not known or not "
+            "answered yet: finding out may change the level. Not knowing is a gap to follow "
+            "up, not evidence of exploitation.")
         m = assessment.model
         self.model.setVisible(True)
         self.model.setText(f"Scoring model {m.id} version {m.version} (hash {m.short_hash})")

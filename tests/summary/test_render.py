@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -12,7 +13,11 @@ from pypdf import PdfReader
 from pypdf.errors import FileNotDecryptedError
 
 from riskscreen.forms.answers import AnswerSet
-from riskscreen.scoring.assessment import Assessment, RuleFired
+from riskscreen.forms.loader import load_form
+from riskscreen.scoring.assessment import Assessment, Contribution, RuleFired
+from riskscreen.scoring.engine import score
+from riskscreen.scoring.gaps import not_known_tally
+from riskscreen.scoring.loader import load_model
 from riskscreen.summary import ReferralSummary, render_pdf, render_pdf_bytes
 
 MakeAssessment = Callable[..., Assessment]
@@ -144,3 +149,31 @@ def test_rtl_lines_keep_their_order() -> None:
     assert len(lines) > 3
     assert "0" in lines[0]  # the first words are on the first line
     assert "39" in lines[-1]
+
+
+def test_the_pdf_shows_the_not_known_points_that_count(make_summary: MakeSummary) -> None:
+    """37 points of "not known" with a cap of 8 print as 8 counted, never as +37."""
+    form = load_form("cse-screening")
+    cases = Path(__file__).resolve().parents[1] / "cases"
+    raw = json.loads((cases / "1.1.0" / "19-nothing-known-yet.json").read_text("utf-8"))
+    answers = AnswerSet.model_validate(raw)
+    assessment = score(form, load_model("cse-screening@1.1.0", form), answers)
+    tally = not_known_tally(assessment)
+    assert (tally.points, tally.counted) == (37, 8)
+    whole = flat(" ".join(pages(render_pdf_bytes(make_summary(assessment, answers)))))
+    assert (f"{tally.questions} questions not known or not answered yet: 8 points counted "
+            "(capped at 8; without the cap they would add 37 points)") in whole
+    assert "Counted towards the score +8" in whole
+    assert "add 37 points, of which" not in whole
+
+
+def test_one_point_is_singular(make_summary: MakeSummary,
+                               make_assessment: MakeAssessment) -> None:
+    one = (Contribution("older_associates", "Relationships with older people", "older",
+                        "3 to 12 months ago", 1, "risk_indicator", "exploitation_indicators",
+                        "relationships"),)
+    whole = flat(" ".join(pages(render_pdf_bytes(
+        make_summary(make_assessment("low", contributions=one))))))
+    assert "(+1 point)" in whole
+    assert "+1 points" not in whole
+    assert "add up to 1 point," in whole

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QCalendarWidget, QScrollBar, QWidget
@@ -130,8 +132,7 @@ def test_live_level_changes_as_answers_change(qtbot: QtBot, view: QuestionnaireV
     panel = ScorePanel()
     qtbot.addWidget(panel)
     live = LiveScore(view, panel, model, SCREENING_DATE)
-    first = panel.chip.level_id
-    assert first is not None
+    assert panel.chip.level_id is None  # nothing answered: no level, not "Low"
     assert panel.model.text().startswith("Scoring model cse-screening version")
     with qtbot.waitSignal(live.scored, timeout=1000):
         click(qtbot, view, "found_in_exploitative_situation", "recent")
@@ -139,6 +140,57 @@ def test_live_level_changes_as_answers_change(qtbot: QtBot, view: QuestionnaireV
     assert "High" in panel.chip.text()
     assert panel.rules.text() != "None applies."
     assert panel.contributions.count() > 0
+
+
+def _panel_lines(panel: ScorePanel) -> list[str]:
+    return [panel.contributions.item(i).text() for i in range(panel.contributions.count())]
+
+
+def test_an_empty_screening_shows_no_level_and_one_count_of_gaps(
+        qtbot: QtBot, view: QuestionnaireView, model: ScoringModel) -> None:
+    """Nothing answered is not "Low"; the gaps are counted once, with the points counted."""
+    panel = ScorePanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    live = LiveScore(view, panel, model, SCREENING_DATE)
+    assert live.assessment is not None
+    assert live.assessment.level == "low"  # what the engine computes, kept out of sight
+    assert panel.chip.level_id is None
+    assert panel.chip.text() == "Nothing answered yet"
+    assert "Low" not in panel.chip.text() + panel.total.text()
+    assert "No level yet" in panel.total.text()
+    questions = len(live.assessment.not_known)
+    lines = _panel_lines(panel)
+    gap_lines = [line for line in lines if "not known or not answered" in line]
+    assert gap_lines == [f"+8   {questions} questions not known or not answered yet: 8 points "
+                         f"counted (capped at 8; without the cap they would add "
+                         f"{live.assessment.extra['not_known_points']} points)"]
+    assert panel.not_known.text().startswith(f"{questions} questions not known")
+    # Every number the panel shows about gaps is that one count (no 24 or 32 beside 36).
+    shown = " ".join([panel.total.text(), *lines, panel.not_known.text()])
+    counts = {int(n) for n in re.findall(r"(\d+) questions?", shown)}
+    assert counts == {questions}
+
+    # One answer given: a level, said to be provisional; the lines add up to the total.
+    with qtbot.waitSignal(live.scored, timeout=1000):
+        click(qtbot, view, "older_associates", "recent")
+    assert panel.chip.level_id == live.assessment.level
+    assert "(provisional)" in panel.chip.text()
+    assert "Provisional" in panel.total.text()
+    lines = _panel_lines(panel)
+    assert sum(int(line.split()[0]) for line in lines) == live.assessment.score
+    assert panel.total.text().startswith(f"Total: {live.assessment.score} points")
+
+
+def test_a_finalised_assessment_is_not_called_provisional(
+        qtbot: QtBot, view: QuestionnaireView, model: ScoringModel) -> None:
+    panel = ScorePanel()
+    qtbot.addWidget(panel)
+    live = LiveScore(view, panel, model, SCREENING_DATE)
+    assert live.assessment is not None
+    panel.show_assessment(live.assessment, final=True)
+    assert panel.chip.level_id == "low"
+    assert "provisional" not in (panel.chip.text() + panel.total.text()).lower()
 
 
 def test_score_panel_without_a_model_says_so(qtbot: QtBot, view: QuestionnaireView) -> None:

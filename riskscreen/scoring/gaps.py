@@ -1,0 +1,87 @@
+"""What is not known yet in an assessment, and how much of it the score actually counts.
+
+One reading of an :class:`~riskscreen.scoring.assessment.Assessment` for everything that shows
+it (the live score, the review, the referral summary), so that each says the same count and
+the same points: the questions answered "Not known" or not answered yet, the points those
+answers would add, and the points counted after the model's ``not_known_cap``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from riskscreen.scoring.assessment import Assessment
+
+__all__ = ["NOT_KNOWN_ANSWERS", "UNANSWERED", "NotKnownTally", "not_known_tally"]
+
+#: The answer the engine records for a visible scored question left blank.
+UNANSWERED = "unanswered"
+#: Contribution answers that mean "not known" (an unanswered indicator counts as not known).
+NOT_KNOWN_ANSWERS = frozenset({"not_known", UNANSWERED})
+
+
+def _points(n: int) -> str:
+    return f"{n} point{'s' if abs(n) != 1 else ''}"
+
+
+@dataclass(frozen=True)
+class NotKnownTally:
+    """The gaps of one assessment, counted once.
+
+    Attributes:
+        questions: scored questions answered "Not known" or not answered yet (protective
+            factors included: finding out about them may change the level too).
+        unanswered: how many of ``questions`` have no answer at all yet.
+        scored: scored questions visible on this screening (answered or not).
+        points: the points those answers would add before the cap (protective factors aside).
+        counted: the points of them the score counts.
+        cap: the model's ``not_known_cap``, or None for a model without one.
+    """
+
+    questions: int
+    unanswered: int
+    scored: int
+    points: int
+    counted: int
+    cap: int | None
+
+    @property
+    def capped(self) -> bool:
+        """Whether the cap left some of the not-known points out."""
+        return self.counted < self.points
+
+    @property
+    def nothing_answered(self) -> bool:
+        """Whether no scored question has an answer yet (the level means nothing yet)."""
+        return self.scored > 0 and self.unanswered == self.scored
+
+    def sentence(self) -> str:
+        """E.g. ``39 questions not known or not answered yet: 8 points counted (capped at 8;
+        ...)``."""
+        if not self.questions:
+            return "No question is recorded as not known."
+        text = (f"{self.questions} question{'s' if self.questions != 1 else ''} not known or "
+                f"not answered yet: {_points(self.counted)} counted")
+        if self.capped:
+            text += (f" (capped at {self.cap}; without the cap they would add "
+                     f"{_points(self.points)})")
+        return text
+
+
+def not_known_tally(assessment: Assessment) -> NotKnownTally:
+    """Count the gaps of an assessment and the not-known points its score counts.
+
+    Works for any stored assessment: models without a cap record no ``not_known_*`` keys in
+    ``extra``, and then every not-known point counts.
+    """
+    scored = (*assessment.contributions, *assessment.protective)
+    by_question = {c.question for c in scored}
+    unanswered = len({c.question for c in scored if c.answer == UNANSWERED})
+    summed = sum(c.points for c in assessment.contributions if c.answer in NOT_KNOWN_ANSWERS)
+    points = int(assessment.extra.get("not_known_points", summed))
+    left_out = int(assessment.extra.get("not_known_capped", 0))
+    cap = assessment.extra.get("not_known_cap")
+    return NotKnownTally(
+        questions=len(assessment.not_known), unanswered=unanswered, scored=len(by_question),
+        points=points, counted=points - left_out,
+        cap=int(cap) if cap is not None else None)
