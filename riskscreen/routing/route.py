@@ -129,9 +129,16 @@ def route(assessment: Assessment, table: RoutingTable) -> Route:
     if assessment.override is not None:
         computed = _level_name(assessment, assessment.level)
         verb = assessment.override.direction.value
-        parts.append(
-            f"The screening gave {computed}. Professional judgement {verb} this to {name}, "
-            f"so the referral follows the {name} route.")
+        if assessment.override.from_level is not None:
+            earlier = _level_name(assessment, assessment.override.from_level)
+            parts.append(
+                f"The screening gave {computed}. It amends a screening finalised at "
+                f"{earlier}; professional judgement, countersigned by a manager, lowered "
+                f"this to {name}, so the referral follows the {name} route.")
+        else:
+            parts.append(
+                f"The screening gave {computed}. Professional judgement {verb} this to "
+                f"{name}, so the referral follows the {name} route.")
         if computed_destination.id != destination.id:
             parts.append(f"Without the override it would have gone to "
                          f"{computed_destination.name}.")

@@ -89,13 +89,19 @@ class OverrideDirection(StrEnum):
 
 @dataclass(frozen=True)
 class Override:
-    """Professional judgement recorded beside the computed level, never in place of it."""
+    """Professional judgement recorded beside the computed level, never in place of it.
+
+    ``from_level`` is set when the judgement lowered a level that was not the computed one:
+    an amendment starts from the final level of the screening it amends, and going below that
+    is a countersigned lowering even when it lands on the computed level.
+    """
 
     level: str
     direction: OverrideDirection
     reason: str
     by: str
     countersigned_by: str | None = None
+    from_level: str | None = None
 
 
 @dataclass(frozen=True)
@@ -125,6 +131,16 @@ class Assessment:
         """The level that routes the referral: the override's if there is one."""
         return self.override.level if self.override is not None else self.level
 
+    @property
+    def binding_rule(self) -> RuleFired | None:
+        """The fired rule with the highest minimum level: no judgement goes below it."""
+        ranks = {lv.id: lv.rank for lv in self.levels}
+        return max(self.rules_fired, key=lambda r: ranks.get(r.minimum_level, 0), default=None)
+
+    def rank(self, level_id: str | None = None) -> int:
+        """The rank of a level (the computed level by default); 0 is the lowest."""
+        return self.level_info(level_id).rank
+
     def level_info(self, level_id: str | None = None) -> LevelInfo:
         """Name, colour and rank of a level (the computed level by default)."""
         wanted = level_id or self.level
@@ -141,6 +157,9 @@ class Assessment:
         data["trend"] = self.trend.value if self.trend is not None else None
         if self.override is not None:
             data["override"]["direction"] = self.override.direction.value
+            if self.override.from_level is None:
+                # Snapshots without it stay exactly as they were before the field existed.
+                del data["override"]["from_level"]
         data["final_level"] = self.final_level
         return data
 
@@ -170,6 +189,7 @@ class Assessment:
                 reason=override["reason"],
                 by=override["by"],
                 countersigned_by=override.get("countersigned_by"),
+                from_level=override.get("from_level"),
             ) if override else None,
             extra=dict(data.get("extra") or {}),
         )

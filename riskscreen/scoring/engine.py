@@ -62,6 +62,7 @@ __all__ = [
     "OverrideRefused",
     "add_interval",
     "apply_override",
+    "carry_forward",
     "compile_model",
     "score",
 ]
@@ -1018,39 +1019,83 @@ def apply_override(assessment: Assessment, level: str, reason: str, by: str,
                    countersigned_by: str | None = None) -> Assessment:
     """Record professional judgement beside the computed level; return the new assessment.
 
-    Raising the level needs a written reason. Lowering it needs a reason and a manager's
-    countersignature (someone other than ``by``), and can never go below the minimum of a rule
-    that fired. Raises :class:`OverrideRefused` with a user-readable reason otherwise.
+    The judgement starts from the assessment's final level: the computed level, or the level
+    :func:`carry_forward` carried from the screening an amendment amends. Raising the level
+    needs a written reason. Going below the computed level or the starting level needs a
+    reason and a manager's countersignature (someone other than ``by``), and can never go
+    below the minimum of a rule that fired. Raises :class:`OverrideRefused` with a
+    user-readable reason otherwise.
     """
     ranks = {lv.id: lv.rank for lv in assessment.levels}
     if level not in ranks:
         raise OverrideRefused(f"unknown level '{level}'; use one of: " + ", ".join(ranks))
     if not by.strip():
         raise OverrideRefused("an override must name the practitioner making it")
-    current = ranks[assessment.level]
+    start = assessment.final_level
     wanted = ranks[level]
-    if wanted == current:
-        raise OverrideRefused(
-            f"the computed level is already {assessment.level_info().name}; there is nothing "
-            "to override")
-    text = _check_reason(reason)
-    if wanted > current:
+    if wanted >= max(ranks[assessment.level], ranks[start]):
+        if level == assessment.level:
+            if start == level:
+                raise OverrideRefused(
+                    f"the computed level is already {assessment.level_info().name}; there "
+                    "is nothing to override")
+            # Back up to the computed level from a carried-forward lower one: always allowed.
+            return replace(assessment, override=None)
+        text = _check_reason(reason)
         return replace(assessment, override=Override(level, OverrideDirection.RAISED, text,
                                                      by.strip(), _clean(countersigned_by)))
+    text = _check_reason(reason)
+    from_level = start if ranks[start] > ranks[assessment.level] else None
     signer = _clean(countersigned_by)
     if signer is None:
+        if from_level is not None:
+            raise OverrideRefused(
+                f"this amends a screening finalised at {assessment.level_info(start).name}; "
+                "a lower level needs a manager's countersignature")
         raise OverrideRefused("lowering the level needs a manager's countersignature")
     if signer.casefold() == by.strip().casefold():
         raise OverrideRefused("the countersignature must be from someone other than the "
                               "practitioner making the override")
-    floor_rank = max((ranks.get(r.minimum_level, 0) for r in assessment.rules_fired), default=0)
-    if wanted < floor_rank:
-        binding = max(assessment.rules_fired, key=lambda r: ranks.get(r.minimum_level, 0))
+    binding = assessment.binding_rule
+    if binding is not None and wanted < ranks.get(binding.minimum_level, 0):
         raise OverrideRefused(
-            f"the level cannot be lowered below {assessment.level_info(binding.minimum_level).name}"
-            f": rule '{binding.id}' applies ({binding.reason})")
+            "the level cannot be lowered below "
+            f"{assessment.level_info(binding.minimum_level).name}: {binding.reason}")
     return replace(assessment, override=Override(level, OverrideDirection.LOWERED, text,
-                                                 by.strip(), signer))
+                                                 by.strip(), signer, from_level))
+
+
+def carry_forward(assessment: Assessment, amended: Assessment, by: str) -> Assessment:
+    """The starting point of an amendment: its computed assessment with the final level of
+    the screening it amends (``amended``) carried forward, so amending never lowers a level
+    without the countersignature that lowering needs.
+
+    A higher earlier level is kept as a raising judgement, with the earlier reason and names
+    when it was one (else a reason saying it was carried, by ``by``). A lower earlier level
+    set by countersigned judgement is kept only while the computed level it lowered is
+    unchanged and no rule now forbids it; otherwise the amendment starts at its computed level.
+    """
+    ranks = {lv.id: lv.rank for lv in assessment.levels}
+    earlier = amended.final_level
+    if earlier not in ranks or earlier == assessment.level:
+        return assessment
+    if ranks[earlier] > ranks[assessment.level]:
+        o = amended.override
+        if o is not None and o.level == earlier:
+            reason, who, signer = o.reason, o.by, o.countersigned_by
+        else:
+            name = assessment.level_info(earlier).name
+            reason = (f"Carried forward: the screening this amends was finalised at {name}, "
+                      "and the amendment keeps that level.")
+            who, signer = by.strip(), None
+        return replace(assessment, override=Override(earlier, OverrideDirection.RAISED,
+                                                     reason, who, signer))
+    binding = assessment.binding_rule
+    floor = ranks.get(binding.minimum_level, 0) if binding is not None else 0
+    if (amended.override is not None and amended.level == assessment.level
+            and ranks[earlier] >= floor):
+        return replace(assessment, override=amended.override)
+    return assessment
 
 
 def _clean(name: str | None) -> str | None:

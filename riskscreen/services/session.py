@@ -108,7 +108,20 @@ def default_overrider(assessment: Assessment, level: str, reason: str, by: str,
     try:
         return apply_override(assessment, level, reason, by, countersigned_by)
     except EngineRefused as error:
-        raise OverrideRefused(str(error)) from None
+        raise OverrideRefused(_sentence(str(error))) from None
+
+
+def default_carrier(assessment: Assessment, amended: Assessment, by: str) -> Assessment:
+    """The engine's starting point of an amendment (the earlier final level carried)."""
+    from riskscreen.scoring.engine import carry_forward
+
+    return carry_forward(assessment, amended, by)
+
+
+def _sentence(message: str) -> str:
+    """An engine message as a sentence for the screen: a capital first letter, a full stop."""
+    message = message[:1].upper() + message[1:]
+    return message if message.endswith((".", "?", "!", ")")) else message + "."
 
 
 def default_form_loader(form_id: str, version: str) -> FormDefinition:
@@ -564,7 +577,8 @@ class Session:
                 assessment=Assessment.from_dict(json.loads(snap.snapshot)) if snap else None,
                 amendment_reason=screening.amendment_reason,
                 editable=(screening.status == Status.DRAFT
-                          and screening.practitioner_id == self.user.id))
+                          and screening.practitioner_id == self.user.id),
+                amended=self._amended(s, screening))
 
     def _answer_set(self, s: OrmSession, screening: Screening) -> AnswerSet:
         answers: dict[str, Any] = {}
@@ -590,6 +604,13 @@ class Session:
             return None, None
         return row[0], Assessment.from_dict(json.loads(row[1]))
 
+    def _amended(self, s: OrmSession, screening: Screening) -> Assessment | None:
+        """The finalised assessment of the screening this one amends (None if it amends none)."""
+        if screening.amendment_of is None:
+            return None
+        snap = s.get(AssessmentRow, screening.amendment_of)
+        return Assessment.from_dict(json.loads(snap.snapshot)) if snap is not None else None
+
     def preview(self, screening_id: int) -> Assessment:
         """Score the answers so far without storing anything (incomplete answers allowed)."""
         with self._tx() as s:
@@ -603,7 +624,9 @@ class Session:
         """Score with the recorded model and store the immutable snapshot; returns it.
 
         Lowering the level needs a manager's countersignature (their passphrase in
-        ``override``) and can never go below a fired rule's minimum level.
+        ``override``) and can never go below a fired rule's minimum level. An amendment starts
+        from the final level of the screening it amends (with its override); without
+        ``override`` it is finalised at that level or its computed level, whichever is higher.
         """
         self._require(*_SCREENING_ROLES)
         signer: UserInfo | None = None
@@ -620,6 +643,11 @@ class Session:
             previous_id, previous = self._previous(s, screening)
             model = self._model(s, screening.model_sha256)
             assessment = self._scorer(form, model, answer_set, previous)
+            amended = self._amended(s, screening)
+            if amended is not None:
+                # The amendment starts from the earlier final level; only a countersigned
+                # override goes below it.
+                assessment = default_carrier(assessment, amended, self.user.name)
             if override is not None:
                 assessment = self._overrider(assessment, override.level, override.reason,
                                              self.user.name,
@@ -639,10 +667,12 @@ class Session:
                         {"level": assessment.level, "score": assessment.score,
                          "model": screening.model_sha256[:12]})
             if assessment.override is not None:
-                self._audit(s, "override", f"screening:{screening_id}", {
-                    "direction": assessment.override.direction.value,
-                    "from": assessment.level, "to": assessment.override.level,
-                    "countersigned_by": assessment.override.countersigned_by})
+                detail = {"direction": assessment.override.direction.value,
+                          "from": assessment.level, "to": assessment.override.level,
+                          "countersigned_by": assessment.override.countersigned_by}
+                if amended is not None:
+                    detail["amended_level"] = amended.final_level
+                self._audit(s, "override", f"screening:{screening_id}", detail)
             return Assessment.from_dict(_normalised(snapshot))
 
     def amend(self, screening_id: int, reason: str) -> int:

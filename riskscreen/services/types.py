@@ -90,6 +90,9 @@ class ScreeningDetail:
     assessment: Assessment | None
     amendment_reason: str | None
     editable: bool
+    #: The finalised assessment of the screening this one amends: its final level and
+    #: override are the amendment's starting point.
+    amended: Assessment | None = None
 
 
 @dataclass(frozen=True)

@@ -338,7 +338,8 @@ def build_summary(
         computed_level=_badge(assessment, assessment.level).name,
         final_level=_badge(assessment, o.level).name,
         direction=o.direction.value, reason=o.reason, by=o.by,
-        countersigned_by=o.countersigned_by or "")
+        countersigned_by=o.countersigned_by or "",
+        from_level=_badge(assessment, o.from_level).name if o.from_level else "")
 
     trend = {"increased": "Higher than the previous screening",
              "decreased": "Lower than the previous screening",

@@ -124,6 +124,8 @@ class OverrideInfo:
     reason: str
     by: str
     countersigned_by: str
+    #: The final level of the screening an amendment amends, when the judgement lowered it.
+    from_level: str = ""
 
 
 @dataclass(frozen=True)

@@ -132,7 +132,11 @@ def _level_band(s: ReferralSummary, st: dict[str, ParagraphStyle]) -> Flowable:
     big = ParagraphStyle("lv", parent=st["level"], textColor=fg)
     sub = ParagraphStyle("lvs", parent=st["levelsub"], textColor=fg)
     lines: list[Flowable] = [_p(f"Risk level: {s.level.words}", big)]
-    if s.override is not None:
+    if s.override is not None and s.override.from_level:
+        lines.append(_p(f"Set by professional judgement (lowered from {s.override.from_level}"
+                        ", the level of the screening this amends). The screening alone gave "
+                        f"{s.override.computed_level}.", sub))
+    elif s.override is not None:
         lines.append(_p(f"Set by professional judgement ({s.override.direction} from "
                         f"{s.override.computed_level}). The screening alone gave "
                         f"{s.override.computed_level}.", sub))
@@ -274,9 +278,12 @@ def _story(s: ReferralSummary) -> list[Flowable]:
 
     if s.override is not None:
         o = s.override
-        rows_o = [Field("Screening level", o.computed_level),
-                  Field("Level after professional judgement", f"{o.final_level} ({o.direction})"),
-                  Field("Reason", o.reason), Field("Decided by", o.by)]
+        rows_o = [Field("Screening level", o.computed_level)]
+        if o.from_level:
+            rows_o.append(Field("Level of the screening this amends", o.from_level))
+        rows_o += [Field("Level after professional judgement",
+                         f"{o.final_level} ({o.direction})"),
+                   Field("Reason", o.reason), Field("Decided by", o.by)]
         if o.countersigned_by:
             rows_o.append(Field("Countersigned by", o.countersigned_by))
         story.append(KeepTogether([_p("Professional judgement override", st["h2"]),

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 
 from riskscreen.routing import load_routing, route
 from riskscreen.routing.model import DEFAULT_CONCERN_TAGS, DEFAULT_LEVEL_IDS
 from riskscreen.routing.route import concern_totals, dominant_concern
-from riskscreen.scoring.assessment import Assessment, Contribution
+from riskscreen.scoring.assessment import (
+    Assessment,
+    Contribution,
+    Override,
+    OverrideDirection,
+)
 
 MakeAssessment = Callable[..., Assessment]
 MakeContribution = Callable[..., Contribution]
@@ -126,3 +132,16 @@ def test_override_routes_as_its_level(computed: str, final: str,
     assert r.override_changed_destination == (r.computed_destination.id != r.destination.id)
     if r.override_changed_destination:
         assert "Without the override" in r.why
+
+
+def test_an_amendment_lowered_to_its_computed_level_says_what_it_amends(
+        make_assessment: MakeAssessment, contribution: MakeContribution) -> None:
+    a = make_assessment("medium", [contribution("online", 3)])
+    lowered = replace(a, override=Override("medium", OverrideDirection.LOWERED,
+                                           "Police checks show the adult is her uncle.",
+                                           "A. Practitioner", "M. Manager", from_level="high"))
+    r = route(lowered, TABLE)
+    assert r.level == "medium"
+    assert "amends a screening finalised at High risk" in r.why
+    assert "lowered this to Medium risk" in r.why
+    assert "lowered this to Medium risk" not in route(a, TABLE).why

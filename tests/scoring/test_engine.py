@@ -19,6 +19,7 @@ from riskscreen.scoring.engine import (
     OverrideRefused,
     add_interval,
     apply_override,
+    carry_forward,
     compile_model,
     score,
 )
@@ -163,8 +164,9 @@ def test_lowering_needs_countersignature_and_respects_rule_floor(
         apply_override(a, "low", REASON, "A. Worker")
     with pytest.raises(OverrideRefused, match="someone other"):
         apply_override(a, "low", REASON, "A. Worker", countersigned_by="a. worker")
-    with pytest.raises(OverrideRefused, match="repeated_missing_with_indicator"):
+    with pytest.raises(OverrideRefused, match="below Medium: The child has been missing") as e:
         apply_override(a, "low", REASON, "A. Worker", countersigned_by="M. Manager")
+    assert "repeated_missing_with_indicator" not in str(e.value)  # plain words, not an id
     points_only = score(form, model, case_answers("18-high-by-points"))
     lowered = apply_override(points_only, "medium", REASON, "A. Worker",
                              countersigned_by="M. Manager")
@@ -184,6 +186,40 @@ def test_override_to_the_same_or_unknown_level_is_refused(form: FormDefinition,
         apply_override(a, "severe", REASON, "A. Worker")
     with pytest.raises(OverrideRefused, match="name the practitioner"):
         apply_override(a, "high", REASON, "  ")
+
+
+def test_an_amendment_starts_from_the_earlier_final_level(form: FormDefinition,
+                                                          model: ScoringModel) -> None:
+    a = score(form, model, case_answers("06-repeated-missing-with-indicator"))
+    earlier = apply_override(a, "high", REASON, "A. Worker")
+    start = carry_forward(a, earlier, "B. Worker")
+    assert (start.level, start.final_level) == ("medium", "high")
+    assert start.override == earlier.override  # reason and names carried
+    # Back to the computed level is a lowering from High: reason and countersignature.
+    with pytest.raises(OverrideRefused, match="amends a screening finalised at High"):
+        apply_override(start, "medium", REASON, "B. Worker")
+    lowered = apply_override(start, "medium", REASON, "B. Worker", countersigned_by="M. Manager")
+    assert lowered.final_level == "medium"
+    assert lowered.override is not None
+    assert lowered.override.direction is OverrideDirection.LOWERED
+    assert lowered.override.from_level == "high"
+    assert Assessment.from_dict(lowered.to_dict()) == lowered
+    with pytest.raises(OverrideRefused, match="cannot be lowered below Medium"):
+        apply_override(start, "low", REASON, "B. Worker", countersigned_by="M. Manager")
+    # An earlier computed level that was higher is carried with a reason saying so.
+    points_only = score(form, model, case_answers("18-high-by-points"))
+    carried = carry_forward(a, points_only, "B. Worker")
+    assert carried.final_level == "high"
+    assert carried.override is not None
+    assert carried.override.by == "B. Worker"
+    assert "Carried forward" in carried.override.reason
+    # A lower earlier level never lowers the amendment unless it was a countersigned
+    # judgement on the same computed level.
+    assert carry_forward(points_only, a, "B. Worker").final_level == "high"
+    countersigned = apply_override(points_only, "medium", REASON, "A. Worker",
+                                   countersigned_by="M. Manager")
+    assert carry_forward(points_only, countersigned, "B. Worker") == countersigned
+    assert apply_override(countersigned, "high", "", "B. Worker").override is None
 
 
 # -- the not-known cap (model 1.1.0) ---------------------------------------------------------

@@ -303,3 +303,68 @@ def test_bulk_answer_sets_stream_without_holding_the_session(vault: Vault) -> No
                                                              until=date.fromisoformat(day))
             ] == ids
     assert list(mary.finalised_answer_sets(until=date(2000, 1, 1))) == []
+
+
+def _medium_screening(pat: Session) -> int:
+    """A screening whose computed level is Medium (a rule sets it at least Medium)."""
+    return _screening_where(pat, lambda a: a.level == "medium", "Medium")
+
+
+RAISE = "The school saw the child collected by unknown adults twice this week after lessons."
+LOWER = "Police checks show the adult collecting the child is her uncle, who cares for her."
+
+
+def test_an_amendment_keeps_the_earlier_level_unless_a_manager_countersigns(
+        vault: Vault) -> None:
+    pat = vault.login("pat")
+    sid = _medium_screening(pat)
+    original = pat.finalise(sid, OverrideRequest("high", RAISE))
+    assert (original.level, original.final_level) == ("medium", "high")
+    amendment = pat.amend(sid, "The date of birth was recorded wrongly at first.")
+    detail = pat.open_screening(amendment)
+    assert detail.amended is not None
+    assert detail.amended.final_level == "high"
+
+    # Finalising at the computed Medium is a lowering: a reason and a countersignature.
+    with pytest.raises(OverrideRefused, match="amends a screening finalised at High"):
+        pat.finalise(amendment, OverrideRequest("medium", LOWER))
+    with pytest.raises(OverrideRefused, match="passphrase is wrong"):
+        pat.finalise(amendment, OverrideRequest("medium", LOWER, "mary", "not hers"))
+    assert pat.open_screening(amendment).row.status == "draft"
+
+    # Without a new judgement the earlier level and its override carry forward.
+    kept = pat.finalise(amendment)
+    assert (kept.level, kept.final_level) == ("medium", "high")
+    assert kept.override is not None
+    assert (kept.override.reason, kept.override.by) == (RAISE, "pat")
+    assert pat.open_screening(amendment).row.level == "high"
+
+
+def test_a_countersigned_amendment_may_lower_to_the_computed_level_not_below_a_rule(
+        vault: Vault) -> None:
+    pat = vault.login("pat")
+    sid = _medium_screening(pat)
+    pat.finalise(sid, OverrideRequest("high", RAISE))
+    amendment = pat.amend(sid, "The date of birth was recorded wrongly at first.")
+    floor = pat.preview(amendment).binding_rule
+    assert floor is not None
+    assert floor.minimum_level == "medium"
+    with pytest.raises(OverrideRefused, match="cannot be lowered below Medium") as info:
+        pat.finalise(amendment, OverrideRequest("low", LOWER, "mary", PASSPHRASES["mary"]))
+    assert floor.id not in str(info.value)  # the rule's reason in plain words, not its id
+    assert floor.reason in str(info.value)
+    lowered = pat.finalise(amendment, OverrideRequest("medium", LOWER, "mary",
+                                                      PASSPHRASES["mary"]))
+    assert lowered.final_level == lowered.level == "medium"
+    assert lowered.override is not None
+    assert lowered.override.from_level == "high"
+    assert lowered.override.countersigned_by == "mary"
+    assert pat.open_screening(amendment).assessment == lowered
+    with pat.engine.connect() as conn:
+        audit_detail = conn.execute(text(
+            "SELECT detail FROM audit_log WHERE action = 'override' ORDER BY seq DESC")).scalar()
+    assert json.loads(audit_detail)["amended_level"] == "high"
+    pat.close()
+    with vault.login("mary") as mary:
+        report = mary.verify()
+    assert report.ok, report.rescore_differences
