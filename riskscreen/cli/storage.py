@@ -71,8 +71,9 @@ def register(subparsers: Any) -> None:
     r = subparsers.add_parser(
         "restore", help="replace the database with a checked backup",
         description="Check the backup SRC, then put it in place of the database. The current "
-                    "database is kept beside it (.before-restore-...). Needs an "
-                    "administrator account of the backup.")
+                    "database is kept beside it (.before-restore-..., with its key file). "
+                    "Needs an administrator account active in the current database; refused "
+                    "while RiskScreen has the database open anywhere else.")
     _common(r)
     r.add_argument("source", type=Path, metavar="SRC")
     r.set_defaults(func=_restore)

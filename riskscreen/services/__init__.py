@@ -20,8 +20,9 @@ from riskscreen.services.errors import (
     StorageFull,
     WrongKey,
     WrongPassphrase,
+    WrongRecoveryKey,
 )
-from riskscreen.services.session import Session
+from riskscreen.services.session import DatabaseReplaced, Session
 from riskscreen.services.types import (
     AnswerValue,
     ChildInfo,
@@ -43,6 +44,7 @@ from riskscreen.services.vault import (
     open_with_recovery,
     restore_backup,
 )
+from riskscreen.store.lock import DatabaseInUse
 
 __all__ = [
     "USER_ERRORS",
@@ -51,6 +53,8 @@ __all__ = [
     "ChildInfo",
     "ChildRecord",
     "DatabaseDamaged",
+    "DatabaseInUse",
+    "DatabaseReplaced",
     "IncompleteScreening",
     "KeyFileError",
     "ModelInfo",
@@ -72,6 +76,7 @@ __all__ = [
     "VerifyReport",
     "WrongKey",
     "WrongPassphrase",
+    "WrongRecoveryKey",
     "create_database",
     "default_db_path",
     "newest_backup",

@@ -26,6 +26,7 @@ __all__ = [
     "StorageFull",
     "WrongKey",
     "WrongPassphrase",
+    "WrongRecoveryKey",
 ]
 
 
@@ -44,6 +45,14 @@ class WrongPassphrase(ServiceError):  # noqa: N818 - the domain's name for it
         self.delay = delay
         super().__init__("The account name or passphrase is wrong. Check Caps Lock and try "
                          "again; after several attempts each try waits a little longer.")
+
+
+class WrongRecoveryKey(ServiceError):  # noqa: N818 - the domain's name for it
+    """The recovery key is mistyped or belongs to another database."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"That recovery key cannot be used: {detail}. Type it again exactly "
+                         "as printed (spaces and dashes do not matter).")
 
 
 class NotFound(ServiceError):  # noqa: N818 - the domain's name for it

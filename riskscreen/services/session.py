@@ -15,6 +15,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import os
 import threading
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -59,11 +60,13 @@ from riskscreen.services.types import (
 from riskscreen.store import audit
 from riskscreen.store.backup import auto_backup, backup_database, check_database
 from riskscreen.store.db import StorageError, translate_errors
+from riskscreen.store.lock import OpenLock
 from riskscreen.store.models import (
     Answer,
     AnswerPack,
     AssessmentRow,
     Child,
+    Meta,
     Role,
     ScoringModelRow,
     Screening,
@@ -171,7 +174,8 @@ class Session:
     def __init__(self, engine: Engine, key: bytes, db_path: Path, key_path: Path,
                  user: UserInfo, *, scorer: Scorer = default_scorer,
                  form_loader: FormLoader = default_form_loader,
-                 overrider: Overrider = default_overrider) -> None:
+                 overrider: Overrider = default_overrider,
+                 open_lock: OpenLock | None = None) -> None:
         self._engine = engine
         self._key = key
         self.db_path = db_path
@@ -184,6 +188,10 @@ class Session:
         self._forms: dict[tuple[str, str], FormDefinition] = {}
         self._lock = threading.RLock()
         self._closed = False
+        self._open_lock = open_lock
+        self._replaced = False
+        self.file_identity = _file_identity(db_path)
+        self._database_id = self._read_database_id()
 
     # -- plumbing ------------------------------------------------------------------------------
 
@@ -192,7 +200,37 @@ class Session:
         if self._closed:
             raise ServiceError("this session has been closed; unlock again")
         with self._lock, translate_errors(), OrmSession(self._engine) as s, s.begin():
+            # Checked once the write lock is held (BEGIN IMMEDIATE): a file replaced before
+            # this point is noticed, and nothing can replace it before the commit without
+            # that lock.
+            s.connection()
+            self._check_same_file()
+            found = s.execute(select(Meta.value).where(Meta.key == "database_id")).scalar()
+            if found != self._database_id:
+                self._replaced = True
+                raise DatabaseReplaced()
             yield s
+
+    def _read_database_id(self) -> str | None:
+        with translate_errors():
+            raw = self._engine.raw_connection()
+            try:
+                row = raw.cursor().execute(
+                    "SELECT value FROM meta WHERE key='database_id'").fetchone()
+            finally:
+                raw.close()
+        return None if row is None else str(row[0])
+
+    def _check_same_file(self) -> None:
+        """:class:`DatabaseReplaced` if the database path is no longer the file opened."""
+        if self._replaced or _file_identity(self.db_path) != self.file_identity:
+            self._replaced = True
+            raise DatabaseReplaced()
+
+    @property
+    def closed(self) -> bool:
+        """Whether the session has ended (locked, signed out, or its database replaced)."""
+        return self._closed
 
     def _require(self, *roles: str) -> None:
         if self.user.role not in roles:
@@ -209,11 +247,27 @@ class Session:
 
         Locking the application closes its session, so the head is recorded then too.
         """
-        if not self._closed:
+        if not self._closed and not self._replaced:
             self.record_audit_head()
         self._closed = True
         self._engine.dispose()
         self._key = b""
+        if self._open_lock is not None:
+            self._open_lock.release()
+            self._open_lock = None
+
+    def close_for_restore(self) -> OpenLock | None:
+        """Take the exclusive open lock, then close, handing the lock to the caller (a restore).
+
+        :class:`DatabaseInUse` (the session stays open) while another session has the
+        database open.
+        """
+        lock = self._open_lock
+        if lock is not None:
+            lock.upgrade()
+        self._open_lock = None
+        self.close()
+        return lock
 
     def record_audit_head(self, *, force: bool = False) -> None:
         """Write the audit log's head outside the database (see :mod:`riskscreen.store.audit`).
@@ -222,6 +276,8 @@ class Session:
         Uses a pooled connection in autocommit mode, so it takes no write lock.
         """
         try:
+            if self._replaced or _file_identity(self.db_path) != self.file_identity:
+                return
             with self._lock, translate_errors():
                 raw = self._engine.raw_connection()
                 try:
@@ -827,6 +883,7 @@ class Session:
         (autocommit: the statement is its own read transaction, no ``BEGIN IMMEDIATE``)."""
         if self._closed:
             raise ServiceError("this session has been closed; unlock again")
+        self._check_same_file()
         with translate_errors():
             raw = self._engine.raw_connection()
         try:
@@ -850,6 +907,7 @@ class Session:
         """Integrity of every page, the audit chain, and re-scoring of every finalised
         screening against its snapshot (managers and administrators)."""
         self._require(Role.MANAGER, Role.ADMINISTRATOR)
+        self._check_same_file()
         report = VerifyReport()
         with self._lock, translate_errors(), self._engine.connect() as conn:
             raw = conn.connection.dbapi_connection
@@ -930,6 +988,7 @@ class Session:
         Uses a connection of its own and never the session lock, so the application runs it in
         the background after unlocking while the practitioner carries on working.
         """
+        self._check_same_file()
         with translate_errors(), self._engine.connect() as conn:
             made = auto_backup(conn.connection.dbapi_connection, self._key, self.db_path)
         if made is None:
@@ -990,6 +1049,24 @@ def _trusted_from_raw(raw: dict[str, Any]) -> AnswerSet:
     object.__setattr__(answer_set, "__pydantic_extra__", None)
     object.__setattr__(answer_set, "__pydantic_private__", None)
     return answer_set
+
+
+class DatabaseReplaced(StorageError):  # noqa: N818 - a domain name the GUI shows
+    """The database file was replaced (a restore?) while this session had it open."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The database was replaced while you were signed in (a backup was restored?), so "
+            "this change was NOT saved. Sign in again to carry on.")
+
+
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of a file, which a rename onto its path changes; None if it is gone."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
 
 
 def _check_passphrase(passphrase: str) -> None:

@@ -21,7 +21,7 @@ from platformdirs import user_data_dir
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session as OrmSession
 
-from riskscreen.crypto.keyfile import KeyFile, KeyFileError, key_file_path
+from riskscreen.crypto.keyfile import KeyFile, KeyFileError, backup_path, key_file_path
 from riskscreen.crypto.keys import (
     KdfParams,
     UnwrapError,
@@ -42,6 +42,7 @@ from riskscreen.services.errors import (
     PermissionDenied,
     ServiceError,
     WrongPassphrase,
+    WrongRecoveryKey,
 )
 from riskscreen.services.session import (
     FormLoader,
@@ -56,16 +57,19 @@ from riskscreen.store import audit
 from riskscreen.store.backup import (
     backup_database,
     check_database,
+    clean_leftovers,
     list_backups,
     open_read_only,
     replace_database,
 )
 from riskscreen.store.db import (
+    DatabaseDamaged,
     StorageError,
     WrongKey,
     create_db_engine,
     translate_errors,
 )
+from riskscreen.store.lock import DatabaseInUse, OpenLock
 from riskscreen.store.models import Meta, Role, User
 from riskscreen.store.schema import current_revision, head_revision, upgrade
 
@@ -97,6 +101,27 @@ def shipped_models() -> list[ScoringModel]:
 
     return [load_model(f"{mid}@{v}") for mid in shipped_model_ids()
             for v in shipped_model_versions(mid)]
+
+
+def hold_open_lock(db_path: Path) -> OpenLock:
+    """The shared lock every session holds (see :mod:`riskscreen.store.lock`).
+
+    Whoever finds no other session open first removes what killed backups, restores and
+    key-file writes left behind.
+    """
+    try:
+        lock = OpenLock(db_path, exclusive=True)
+    except DatabaseInUse:
+        return OpenLock(db_path, exclusive=False, wait=10)
+    try:
+        if lock.held:
+            for path in clean_leftovers(db_path):
+                _log.info("Removed %s, left by an interrupted backup or write.", path.name)
+        lock.downgrade()
+    except BaseException:
+        lock.release()
+        raise
+    return lock
 
 
 def _open_engine(db_path: Path, key: bytes, keyfile: KeyFile | None) -> Any:
@@ -147,6 +172,18 @@ def create_database(db_path: Path, admin_name: str, passphrase: str, *,
     if not admin_name.strip() or any(ch.isspace() for ch in admin_name):
         raise AccountError("An account name is 1 to 100 characters without spaces.")
     db_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    open_lock = hold_open_lock(db_path)
+    try:
+        return _create(db_path, keys, admin_name, passphrase, display_name, kdf, models,
+                       scorer, form_loader, open_lock)
+    except BaseException:
+        open_lock.release()
+        raise
+
+
+def _create(db_path: Path, keys: Path, admin_name: str, passphrase: str, display_name: str,
+            kdf: KdfParams | None, models: Sequence[ScoringModel] | None, scorer: Scorer,
+            form_loader: FormLoader, open_lock: OpenLock) -> tuple[Session, str]:
     data_key = new_data_key()
     keyfile = KeyFile(database_id=uuid.uuid4().hex)
     keyfile.set_passphrase(admin_name, passphrase, data_key, kdf or tune_kdf())
@@ -166,7 +203,7 @@ def create_database(db_path: Path, admin_name: str, passphrase: str, *,
                      {"role": Role.ADMINISTRATOR})
         info = _user_info(admin)
     session = Session(engine, data_key, db_path, keys, info, scorer=scorer,
-                      form_loader=form_loader)
+                      form_loader=form_loader, open_lock=open_lock)
     with session._tx() as s:
         for model in (shipped_models() if models is None else models):
             session._publish(s, model, info.id, source="shipped")
@@ -253,8 +290,13 @@ class Unlocker:
         return check_database(self.db_path, key)
 
     def _session(self, key: bytes, keyfile: KeyFile | None, user: str,
-                 action: str) -> Session:
-        engine = _open_engine(self.db_path, key, keyfile)
+                 action: str, open_lock: OpenLock | None = None) -> Session:
+        open_lock = open_lock or hold_open_lock(self.db_path)
+        try:
+            engine = _open_engine(self.db_path, key, keyfile)
+        except BaseException:
+            open_lock.release()
+            raise
         try:
             with translate_errors(), OrmSession(engine) as s, s.begin():
                 row = s.scalar(select(User).where(User.name == user))
@@ -276,9 +318,11 @@ class Unlocker:
                              error.strerror)
         except BaseException:
             engine.dispose()
+            open_lock.release()
             raise
         session = Session(engine, key, self.db_path, self.key_path, info,
-                          scorer=self._scorer, form_loader=self._form_loader)
+                          scorer=self._scorer, form_loader=self._form_loader,
+                          open_lock=open_lock)
         if self._auto_backups:
             try:
                 session.automatic_backup()
@@ -291,39 +335,63 @@ class Unlocker:
                              kdf: KdfParams | None = None) -> Session:
         """Open with the recovery key and give ``user`` a new passphrase.
 
-        Works even when both copies of the key file are lost: a new key file is written.
+        Every other account keeps its slot. When both copies of the key file are lost, a new
+        one is written, with the slots of active accounts taken from the newest key file kept
+        beside a backup.
         """
         self._check_exists()
         _check_passphrase(new_passphrase)
         try:
             key = data_key_from_recovery(recovery_key)
         except ValueError as error:
-            raise self._fail(user) from error
+            raise WrongRecoveryKey(str(error)) from None
+        open_lock = hold_open_lock(self.db_path)
         try:
-            with open_read_only(self.db_path, key):
-                pass
-        except WrongKey:
-            raise self._fail(user) from None
-        engine = _open_engine(self.db_path, key, None)
-        try:
-            with translate_errors(), engine.connect() as conn:
-                database_id = str(conn.execute(
-                    text("SELECT value FROM meta WHERE key='database_id'")).scalar())
-                found = conn.execute(text("SELECT disabled FROM users WHERE name = :n"),
-                                     {"n": user}).first()
-            if found is None or found[0]:
+            try:
+                with open_read_only(self.db_path, key) as probe:
+                    database_id = str(probe.execute(
+                        "SELECT value FROM meta WHERE key='database_id'").fetchone()[0])
+                    active = {str(r[0]) for r in probe.execute(
+                        "SELECT name FROM users WHERE NOT disabled")}
+            except WrongKey:
+                self._fail(user)
+                raise WrongRecoveryKey("it is not the recovery key of this database") from None
+            if user not in active:
                 raise AccountError("There is no active account with that name.")
-        finally:
-            engine.dispose()
-        try:
-            keyfile = KeyFile.load(self.key_path)
-        except KeyFileError:
-            keyfile = KeyFile(database_id=database_id)
-        params = (kdf or next((s.kdf for s in keyfile.accounts.values()), None)
-                  or tune_kdf())
-        keyfile.set_passphrase(user, new_passphrase, key, params)
-        keyfile.save(self.key_path)
-        return self._session(key, keyfile, user, "login_recovery_key")
+            try:
+                keyfile = KeyFile.load(self.key_path)
+            except KeyFileError:
+                keyfile = self._salvaged_keyfile(database_id, active)
+            if keyfile.database_id != database_id:
+                raise WrongKey()
+            params = (kdf or next((s.kdf for s in keyfile.accounts.values()), None)
+                      or tune_kdf())
+            keyfile.set_passphrase(user, new_passphrase, key, params)
+            keyfile.save(self.key_path)
+            return self._session(key, keyfile, user, "login_recovery_key", open_lock)
+        except BaseException:
+            open_lock.release()
+            raise
+
+    def _salvaged_keyfile(self, database_id: str, active: set[str]) -> KeyFile:
+        """A new key file holding the active accounts' slots from the newest backup's key
+        file of this database (none if there is none)."""
+        keyfile = KeyFile(database_id=database_id)
+        candidates = sorted(
+            (p for p in self.db_path.parent.glob("**/*.keys.json") if p != self.key_path),
+            key=lambda p: p.stat().st_mtime, reverse=True)
+        for candidate in candidates:
+            try:
+                found = KeyFile.load(candidate)
+            except KeyFileError:
+                continue
+            if found.database_id == database_id:
+                keyfile.accounts.update({name: slot for name, slot in found.accounts.items()
+                                         if name in active})
+                _log.warning("The key file was lost; account slots were taken from %s.",
+                             candidate.name)
+                break
+        return keyfile
 
 
 def open_with_recovery(db_path: Path, recovery_key: str, user: str,
@@ -338,54 +406,147 @@ def newest_backup(db_path: Path) -> Path | None:
     return found[0] if found else None
 
 
-def restore_backup(db_path: Path, source: Path, user: str, passphrase: str) -> Path | None:
-    """Replace the database with a checked backup (administrators of the backup only).
+def restore_backup(db_path: Path, source: Path, user: str, passphrase: str, *,
+                   session: Session | None = None) -> Path | None:
+    """Replace the database with a checked backup; returns where the current one was put.
 
-    The passphrase is checked against the current key file, or the backup's when the
-    current one is lost. The current database is kept aside (its path is returned).
+    Authorised by an administrator who is active in the *current* database, with the
+    current key file (the backup's own accounts count only when the current database is
+    missing or too damaged to read). Refused while any other window or process has the
+    database open. ``session`` is the caller's own session on it: it stays open if the
+    restore is refused, and is closed just before the file is replaced. The restore is
+    audited in the restored database and in the audit head recorded beside it.
     """
     db_path = db_path.expanduser().resolve()
     source = source.expanduser().resolve()
-    if not source.exists():
+    if not source.is_file():
         raise ServiceError(f"There is no backup at {source}.")
+    if source == db_path:
+        raise ServiceError("That is the database itself; choose a backup file.")
+    if source.stat().st_size == 0:
+        raise ServiceError(f"{source.name} is empty (0 bytes), so it is not a backup: the "
+                           "copy was never completed. Choose another backup.")
+    if session is not None and (session.db_path != db_path or session.user.name != user):
+        raise ServiceError("Restore from the session of the account that restores.")
+    open_lock = None if session is not None else OpenLock(db_path, exclusive=True)
+    try:
+        plan = _authorise_restore(db_path, source, user, passphrase)
+        if session is not None:
+            open_lock = session.close_for_restore()
+        for path in clean_leftovers(db_path):
+            _log.info("Removed %s, left by an interrupted backup or write.", path.name)
+        return _replace(db_path, source, user, plan)
+    finally:
+        if open_lock is not None:
+            open_lock.release()
+
+
+class _RestorePlan:
+    """What the checks before a restore found."""
+
+    def __init__(self, key: bytes, keyfile: KeyFile, authorised_by: str,
+                 previous: tuple[int, str] | None) -> None:
+        self.key = key
+        self.keyfile = keyfile
+        self.authorised_by = authorised_by
+        self.previous = previous
+
+
+def _unlock_key_file(path: Path, user: str, passphrase: str) -> tuple[KeyFile, bytes]:
+    keyfile = KeyFile.load(path)
+    try:
+        return keyfile, keyfile.unlock(user, passphrase)
+    except UnwrapError:
+        raise WrongPassphrase() from None
+
+
+def _active_administrator(conn: Any, user: str) -> bool:
+    row = conn.execute("SELECT role, disabled FROM users WHERE name = ?", (user,)).fetchone()
+    return row is not None and not row[1] and row[0] == Role.ADMINISTRATOR
+
+
+def _authorise_restore(db_path: Path, source: Path, user: str,
+                       passphrase: str) -> _RestorePlan:
+    """The key and key file the restored database needs, once ``user`` is allowed."""
     keys = key_file_path(db_path)
-    candidates = [keys, key_file_path(source)]
-    key: bytes | None = None
-    keyfile: KeyFile | None = None
-    for candidate in candidates:
+    refused = PermissionDenied("Restoring a backup needs an administrator account that is "
+                               "active in the current database.")
+    current: tuple[KeyFile, bytes] | None = None
+    if keys.exists() or backup_path(keys).exists():
+        with contextlib.suppress(KeyFileError):
+            current = _unlock_key_file(keys, user, passphrase)
+    previous: tuple[int, str] | None = None
+    readable = False
+    if db_path.exists() and db_path.stat().st_size > 0:
+        key = current[1] if current else _unlock_key_file(key_file_path(source), user,
+                                                          passphrase)[1]
         try:
-            keyfile = KeyFile.load(candidate)
-            key = keyfile.unlock(user, passphrase)
-            break
-        except (KeyFileError, UnwrapError):
-            continue
-    if key is None or keyfile is None:
-        raise WrongPassphrase()
+            with translate_errors(), open_read_only(db_path, key) as conn:
+                if not _active_administrator(conn, user):
+                    raise refused
+                last = conn.execute(
+                    "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
+                previous = (int(last[0]), str(last[1])) if last else None
+                readable = True
+        except DatabaseDamaged:
+            readable = False
+        except WrongKey:
+            raise StorageError("The current database does not open with that key file; "
+                               "check that the database and its key file belong together, "
+                               "or sign in with the recovery key first.") from None
+    backup_keys = key_file_path(source)
+    if current is not None:
+        keyfile, key = current
+        try:
+            with translate_errors(), open_read_only(source, key):
+                pass
+        except WrongKey:
+            # Made before the data key changed: it opens with its own key file.
+            keyfile, key = _unlock_key_file(backup_keys, user, passphrase)
+    else:
+        keyfile, key = _unlock_key_file(backup_keys, user, passphrase)
+    problems = check_database(source, key)
+    if problems:
+        raise DatabaseDamaged("the backup failed its check: " + "; ".join(problems[:3]))
     try:
         with translate_errors(), open_read_only(source, key) as probe:
-            row = probe.execute("SELECT role, disabled FROM users WHERE name = ?",
-                                (user,)).fetchone()
             stored_id = probe.execute(
                 "SELECT value FROM meta WHERE key='database_id'").fetchone()
+            backup_admin = _active_administrator(probe, user)
     except WrongKey:
         raise StorageError("That backup belongs to another database.") from None
-    if row is None or row[1] or row[0] != Role.ADMINISTRATOR:
-        raise PermissionDenied("Restoring a backup needs an administrator account.")
     if stored_id is None or stored_id[0] != keyfile.database_id:
         raise StorageError("That backup belongs to another database.")
-    aside = replace_database(db_path, source, key)
-    if not keys.exists():
-        with contextlib.suppress(KeyFileError):
-            KeyFile.load(key_file_path(source)).save(keys)
-    engine = _open_engine(db_path, key, keyfile)
+    if not readable and not backup_admin:
+        raise refused
+    return _RestorePlan(key, keyfile, "current database" if readable else "backup", previous)
+
+
+def _replace(db_path: Path, source: Path, user: str, plan: _RestorePlan) -> Path | None:
+    keys = key_file_path(db_path)
+    aside = replace_database(db_path, source, plan.key)
+    if aside is not None and keys.exists():
+        # The set-aside database can still be opened, like any backup, with its key file.
+        with contextlib.suppress(KeyFileError, OSError):
+            KeyFile.load(keys).save(key_file_path(aside))
+    with contextlib.suppress(KeyFileError):
+        if not keys.exists() or KeyFile.load(keys).to_bytes() != plan.keyfile.to_bytes():
+            plan.keyfile.save(keys)
+    record = {"user": user, "backup": source.name,
+              "set_aside": aside.name if aside is not None else None,
+              "authorised_by": plan.authorised_by,
+              "previous_seq": plan.previous[0] if plan.previous else None,
+              "previous_hash": plan.previous[1] if plan.previous else None}
+    engine = _open_engine(db_path, plan.key, plan.keyfile)
     try:
         with translate_errors(), OrmSession(engine) as s, s.begin():
-            audit.append(s, user, "restore", "database", {"backup": source.name})
-        # The restored log is legitimately behind the head recorded before: start afresh.
+            audit.append(s, user, "restore", "database", record)
+        # The restored log is legitimately behind the head recorded before: start afresh,
+        # keeping the record of every restore.
         with translate_errors():
             raw = engine.raw_connection()
             try:
-                audit.record_head(raw.driver_connection, db_path, force=True)
+                audit.record_head(raw.driver_connection, db_path, force=True, restore=record)
             except OSError as error:
                 _log.warning("The audit head could not be recorded (%s).", error.strerror)
             finally:

@@ -114,6 +114,7 @@ class AuditHead:
     seq: int
     hash: str
     recorded_at: str
+    restores: tuple[dict[str, Any], ...] = ()
 
 
 def head_path(db_path: Path) -> Path:
@@ -130,8 +131,11 @@ def read_head(db_path: Path) -> AuditHead | None:
     if body is None:
         return None
     try:
+        restores = body.get("restores", [])
+        if not isinstance(restores, list) or not all(isinstance(r, dict) for r in restores):
+            raise ValueError("malformed")
         return AuditHead(str(body["database_id"]), int(body["seq"]), str(body["hash"]),
-                         str(body["recorded_at"]))
+                         str(body["recorded_at"]), tuple(restores))
     except (KeyError, TypeError, ValueError):
         raise ValueError("malformed") from None
 
@@ -148,24 +152,32 @@ def _hash_at(raw: Any, seq: int) -> str | None:
     return None if row is None else str(row[0])
 
 
-def record_head(raw: Any, db_path: Path, *, force: bool = False) -> None:
+_KEEP_RESTORES = 50
+
+
+def record_head(raw: Any, db_path: Path, *, force: bool = False,
+                restore: Mapping[str, Any] | None = None) -> None:
     """Write the database's current head beside it, through a DB-API connection ``raw``.
 
     Only forward: if the database's chain is behind the recorded head or differs at it, the
-    record is kept (``verify`` reports it) unless ``force`` (after a restore). A damaged
-    record is replaced. ``OSError`` if the file cannot be written.
+    record is kept (``verify`` reports it) unless ``force`` (after a restore, whose record
+    ``restore`` is added to the list of restores the file keeps). A damaged record is
+    replaced. ``OSError`` if the file cannot be written.
     """
     database_id, seq, digest = _database_head(raw)
-    if not force:
-        try:
-            recorded = read_head(db_path)
-        except ValueError:
-            recorded = None
-        if recorded is not None and recorded.database_id == database_id and (
-                seq < recorded.seq or _hash_at(raw, recorded.seq) != recorded.hash):
-            return
+    try:
+        recorded = read_head(db_path)
+    except ValueError:
+        recorded = None
+    if not force and recorded is not None and recorded.database_id == database_id and (
+            seq < recorded.seq or _hash_at(raw, recorded.seq) != recorded.hash):
+        return
+    restores = list(recorded.restores) if recorded is not None else []
+    if restore is not None:
+        restores.append({**restore, "at": utc_now(), "restored_seq": seq})
     write_checked(head_path(db_path), _HEAD_FORMAT, {
-        "database_id": database_id, "seq": seq, "hash": digest, "recorded_at": utc_now()})
+        "database_id": database_id, "seq": seq, "hash": digest, "recorded_at": utc_now(),
+        "restores": restores[-_KEEP_RESTORES:]})
 
 
 def check_head(raw: Any, db_path: Path) -> list[str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -26,6 +27,7 @@ __all__ = [
     "backup_database",
     "backup_folder",
     "check_database",
+    "clean_leftovers",
     "list_backups",
     "open_read_only",
     "replace_database",
@@ -112,6 +114,12 @@ def open_read_only(path: Path, key: bytes) -> Iterator[Any]:
 def check_database(path: Path, key: bytes) -> list[str]:
     """Problems found by SQLCipher's page authentication and SQLite's integrity check."""
     try:
+        if path.stat().st_size == 0:
+            return ["the file is empty (0 bytes), so it holds no database: it was never "
+                    "completed, or it was cut short"]
+    except OSError as error:
+        return [f"the file cannot be read ({error.strerror})"]
+    try:
         with open_read_only(path, key) as conn:
             return _check_open(conn)
     except StorageError as error:
@@ -130,10 +138,41 @@ def _check_open(conn: Any) -> list[str]:
         fk = conn.execute("PRAGMA foreign_key_check").fetchall()
         if fk:
             problems.append(f"{len(fk)} rows refer to missing rows")
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if not problems and not {"meta", "users", "audit_log"} <= tables:
+            problems.append("it is not a RiskScreen database (its tables are missing)")
         return problems
     except sqlcipher3.dbapi2.Error as error:
         storage = classify(error)
         return [str(storage) if storage else "the database could not be checked"]
+
+
+_ATOMIC_TMP = r"\.[0-9a-f]{8}\.tmp"
+_SQLITE_SIDES = r"(-journal|-wal|-shm)?"
+
+
+def clean_leftovers(db_path: Path) -> list[Path]:
+    """Remove what killed backups, restores and key-file writes left behind; returns them.
+
+    Only names this module and :func:`atomic_write` make are touched: beside the database,
+    those starting with the database's own name; in ``backups/``, half-written backups. Call
+    it only while no other session has the database open (with its exclusive lock).
+    """
+    name = re.escape(db_path.name)
+    beside = re.compile(rf"\.{name}(\..+{_ATOMIC_TMP}|\.restoring{_SQLITE_SIDES})")
+    in_backups = re.compile(rf"\..+({_ATOMIC_TMP}|\.partial{_SQLITE_SIDES})")
+    removed: list[Path] = []
+    for folder, pattern in ((db_path.parent, beside), (backup_folder(db_path), in_backups)):
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            if pattern.fullmatch(entry.name) and entry.is_file(follow_symlinks=False):
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
+                    removed.append(Path(entry.path))
+    return removed
 
 
 def list_backups(db_path: Path) -> list[Path]:

@@ -99,6 +99,8 @@ class AppController(QObject):
         self.window = window or MainWindow(self.settings)
         # The Manage menu (managers' and administrators' tools) works on the signed-in session.
         self.window.role_menus.session_provider = lambda: self.session
+        self.window.role_menus.on_session_ended = self.sign_out_after_restore
+        self._file_identity: object = None
         self.unlock_view = unlock_view or UnlockView()
         self.home_view = HomeView()
         self.new_view = NewScreeningView()
@@ -266,11 +268,23 @@ class AppController(QObject):
         self.unlock_view.set_busy(False)
         self.unlock_view.passphrase.clear()
         resumed = self.locked_by is not None and session.user.name == self.locked_by
+        replaced = (self._file_identity is not None
+                    and session.file_identity != self._file_identity)
+        self._file_identity = session.file_identity
         self.session = session
         self.locked_by = None
         self._show_signed_in(session)
         self.window.set_signed_in(True)
         self.window.hide_message()
+        if replaced and self.current is not None:
+            # The screening on screen belongs to the database that was set aside: never
+            # save into the restored one (its numbers may now mean another screening).
+            resumed = False
+            self._discard_screening()
+            self.window.show_message(
+                "A backup was restored while RiskScreen was locked, so the screening you had "
+                "open was closed. What was saved before the restore is kept in the set-aside "
+                "copy of the database; your administrator can help.")
         self.idle.restart()
         if session.user.role == "administrator":
             self.window.show_message(
@@ -328,6 +342,21 @@ class AppController(QObject):
         self.new_view.reset()
         self.idle.stop()
         self.show_unlock()
+
+    def sign_out_after_restore(self) -> None:
+        """A restore ended the session: sign out fully (a fresh sign-in, not a lock)."""
+        if self.session is not None:
+            self.session.close()
+        self.session = None
+        self.locked_by = None
+        self._discard_screening()
+        self.home_view.table.setModel(None)
+        self.list_model = None
+        self.history_view.table.setRowCount(0)
+        self.new_view.reset()
+        self.idle.stop()
+        self.show_unlock()
+        self.window.show_message("A backup was restored. Everyone must sign in again.")
 
     def _on_idle_idle(self) -> None:
         log.info("locking after idle time")
@@ -526,6 +555,16 @@ class AppController(QObject):
             return
         self.current.view.questionnaire.flush()
         self._save_splitters()
+        view = self.current.view
+        self.current = None
+        self.summary = None
+        self.window.stack.removeWidget(view)
+        view.deleteLater()
+
+    def _discard_screening(self) -> None:
+        """Close the screening on screen without saving (its database is gone)."""
+        if self.current is None:
+            return
         view = self.current.view
         self.current = None
         self.summary = None

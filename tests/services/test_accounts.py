@@ -17,6 +17,7 @@ from riskscreen.services import (
     ScreeningQuery,
     Unlocker,
     WrongPassphrase,
+    WrongRecoveryKey,
 )
 
 from .conftest import PASSPHRASES, Vault
@@ -118,7 +119,7 @@ def test_recovery_key_opens_even_without_any_key_file(vault: Vault) -> None:
     backup_path(key_file_path(vault.db)).unlink()
     with pytest.raises(KeyFileError, match="recovery key"):
         vault.login("admin")
-    with pytest.raises(WrongPassphrase):
+    with pytest.raises(WrongRecoveryKey, match="mistyped"):
         vault.unlocker().unlock_with_recovery(
             vault.recovery_key[:-1] + ("0" if vault.recovery_key[-1] != "0" else "1"),
             "admin", "recovered passphrase")

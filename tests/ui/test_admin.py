@@ -145,3 +145,48 @@ def test_restore_from_the_gui(qtbot: QtBot, admin: AdminController, tmp_path: Pa
         assert admin.restore()
     assert b.restore_status.text().startswith("✓")
     assert b.passphrase.text() == ""
+
+
+def test_restore_from_the_app_keeps_the_session_when_refused_and_signs_out_after(
+        qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    from riskscreen.ui.controller import AppController
+
+    db = make_db(tmp_path, 0)
+    settings = QSettings(str(tmp_path / "app.ini"), QSettings.Format.IniFormat)
+    app = AppController(db, settings=settings, sleep=lambda _: None, auto_backups=False)
+    qtbot.addWidget(app.window)
+    app.window.show()
+    app.start()
+    qtbot.keyClicks(app.unlock_view.name, "admin")
+    qtbot.keyClicks(app.unlock_view.passphrase, "admin passphrase")
+    click(qtbot, app.unlock_view.button)
+    qtbot.waitUntil(lambda: app.session is not None, timeout=20_000)
+    app.window.role_menus.admin_action.trigger()
+    admin = app.window.role_menus.open[-1]
+    b = admin.window.backup
+    b.folder.setText(str(tmp_path / "copies"))
+    with qtbot.waitSignal(admin.backup_finished, timeout=20_000) as blocker:
+        click(qtbot, b.backup_button)
+    b.source.setText(str(blocker.args[0]))
+    monkeypatch.setattr(QMessageBox, "question",
+                        lambda *_: QMessageBox.StandardButton.Yes)
+
+    qtbot.keyClicks(b.passphrase, "not my passphrase")
+    click(qtbot, b.restore_button)
+    assert "passphrase is wrong" in b.restore_status.text()
+    assert app.session is not None
+    assert not app.session.closed
+    assert app.window.lock_action.isEnabled()
+    assert app.session.list_users()  # the next action works
+
+    qtbot.keyClicks(b.passphrase, "admin passphrase")
+    click(qtbot, b.restore_button)
+    assert app.session is None
+    assert app.window.stack.currentWidget() is app.unlock_view
+    assert not app.window.lock_action.isEnabled()
+    assert not admin.window.isVisible()
+    assert "sign in again" in app.window.banner_text.text()
+    assert app.unlock_view.title.text() == "Sign in to RiskScreen"  # not a lock
+    wait_for_background()

@@ -216,21 +216,27 @@ class AdminController(QObject):
         answer = QMessageBox.question(
             self.window, "Restore a backup",
             "Replace the database with this backup? Everything saved since the backup was "
-            "made will be set aside (kept, not deleted), and everyone must sign in again.")
+            "made will be set aside (kept, not deleted). Everyone else must have closed "
+            "RiskScreen first, and you will sign in again afterwards.")
         if answer == QMessageBox.StandardButton.Yes:
             self.restore()
 
     def restore(self) -> bool:
-        """Restore the chosen backup; this session ends (sign in again)."""
+        """Restore the chosen backup. Refused (the session carries on) for a wrong
+        passphrase, a bad backup or while others have the database open; after a restore
+        this session has ended and ``restored`` asks the application to sign everyone out."""
         b = self.window.backup
         source = Path(b.source.text()).expanduser()
         phrase = b.passphrase.text()
         b.passphrase.clear()
-        db, user = self.session.db_path, self.session.user.name
-        self.session.close()
+        session = self.session
         try:
-            aside = restore_backup(db, source, user, phrase)
+            aside = restore_backup(session.db_path, source, session.user.name, phrase,
+                                   session=session)
         except USER_ERRORS as error:
+            if not session.closed:
+                _say(b.restore_status, str(error), False)
+                return False
             _say(b.restore_status, str(error) + " Sign in again to carry on.", False)
             self.restored.emit()
             return False

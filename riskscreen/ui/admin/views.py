@@ -115,8 +115,8 @@ class BackupView(QWidget):
         self.passphrase = _password("Your passphrase")
         self.restore_button = QPushButton("Restore…")
         self.restore_status = QLabel("Restoring replaces the database with the backup (the "
-                                     "current file is kept aside); everyone must sign in "
-                                     "again afterwards.")
+                                     "current file is kept aside). Everyone else must have "
+                                     "closed RiskScreen first; you sign in again afterwards.")
         self.restore_status.setWordWrap(True)
         r = QGroupBox("Restore")
         rl = QFormLayout(r)

@@ -37,12 +37,18 @@ def open_manager_tools(session: Session, show_error: Callable[[str], Any]) -> An
     return controller
 
 
-def open_admin_tools(session: Session, show_error: Callable[[str], Any]) -> Any:
-    """The administrator's window (accounts, backups, audit, settings), or None if refused."""
+def open_admin_tools(session: Session, show_error: Callable[[str], Any],
+                     on_session_ended: Callable[[], Any] | None = None) -> Any:
+    """The administrator's window (accounts, backups, audit, settings), or None if refused.
+
+    ``on_session_ended`` is called once a restore has ended the session.
+    """
     from riskscreen.ui.admin.controller import AdminController
 
     try:
         controller = AdminController(session)
+        if on_session_ended is not None:
+            controller.restored.connect(on_session_ended)
         controller.start()
     except USER_ERRORS as error:
         show_error(str(error))
@@ -57,6 +63,8 @@ class RoleMenus:
     def __init__(self, window: QMainWindow) -> None:
         self.window = window
         self.session_provider: Callable[[], Session | None] = lambda: None
+        #: Called when a tool ended the session (a restore): the application signs out.
+        self.on_session_ended: Callable[[], Any] = lambda: None
         bar = window.menuBar()
         self.menu = QMenu("&Manage", bar)
         existing = bar.actions()
@@ -95,9 +103,12 @@ class RoleMenus:
             if opened is not None:
                 self.open.append(opened)
 
+    def _on_session_ended(self) -> None:
+        self.on_session_ended()
+
     def _on_admin_action_triggered(self) -> None:
         session = self.session_provider()
         if session is not None:
-            opened = open_admin_tools(session, self._show)
+            opened = open_admin_tools(session, self._show, self._on_session_ended)
             if opened is not None:
                 self.open.append(opened)
