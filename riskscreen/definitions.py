@@ -168,7 +168,9 @@ def problems_from_validation(error: ValidationError) -> list[Problem]:
     for item in error.errors(include_url=False):
         loc: Path_ = tuple(p for p in item["loc"] if isinstance(p, (str, int)))
         # pydantic adds the union member or validator name as a path step; keep real keys only.
-        loc = tuple(p for p in loc if not (isinstance(p, str) and p.startswith("function-")))
+        # Tagged unions (the condition language) add their tag, written in angle brackets.
+        loc = tuple(p for p in loc if not (isinstance(p, str) and (
+            p.startswith("function-") or (p.startswith("<") and p.endswith(">")))))
         kind = item["type"]
         msg = item["msg"]
         hint = ""

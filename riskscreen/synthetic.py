@@ -13,8 +13,8 @@ from datetime import date, timedelta
 from typing import Any
 
 from riskscreen.forms.answers import DEFAULT_LONG_TEXT_LIMIT, DEFAULT_TEXT_LIMIT, AnswerSet
-from riskscreen.forms.conditions import visible_answers
 from riskscreen.forms.model import NOT_KNOWN, FormDefinition, Question, QuestionKind, QuestionType
+from riskscreen.forms.visibility import visible_answers
 
 __all__ = ["PROFILES", "generate_answer_sets"]
 

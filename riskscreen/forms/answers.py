@@ -21,7 +21,6 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from riskscreen.forms.conditions import is_answered, visible_questions
 from riskscreen.forms.model import (
     INDICATOR_VALUES,
     TIME_WINDOW_VALUES,
@@ -29,6 +28,7 @@ from riskscreen.forms.model import (
     Question,
     QuestionType,
 )
+from riskscreen.forms.visibility import is_answered, visible_questions
 
 __all__ = [
     "AnswerError",

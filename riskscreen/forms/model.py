@@ -8,20 +8,27 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from enum import StrEnum
-from typing import Any, ClassVar, Literal, Self
+from functools import cached_property
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from riskscreen.definitions import Path_, hinted
+from riskscreen.conditions import Condition, Predicate
+from riskscreen.definitions import hinted
+from riskscreen.forms.kinds import (
+    ANSWER_LABELS,
+    INDICATOR_VALUES,
+    NOT_KNOWN,
+    TIME_WINDOW_VALUES,
+    QuestionKind,
+    QuestionType,
+)
 
 __all__ = [
+    "ANSWER_LABELS",
     "INDICATOR_VALUES",
     "NOT_KNOWN",
     "TIME_WINDOW_VALUES",
-    "Comparison",
-    "Condition",
-    "ConditionTree",
     "DerivedValue",
     "FormDefinition",
     "Option",
@@ -35,12 +42,10 @@ ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 FORM_ID_PATTERN = re.compile(r"^[a-z][a-z0-9-]*$")
 SEMVER_PATTERN = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
 
-NOT_KNOWN = "not_known"
-#: Answers to a yes/no/not-known indicator. "not_known" is an honest answer, never read as "no".
-INDICATOR_VALUES = ("yes", "no", NOT_KNOWN)
-#: Answers to a time-window indicator: not seen, seen in the last 3 months, seen 3 to 12 months
-#: ago, seen in both periods, or not known.
-TIME_WINDOW_VALUES = ("none", "recent", "older", "both", NOT_KNOWN)
+
+
+def _always(_: object, __: object) -> bool:
+    return True
 
 
 class _Strict(BaseModel):
@@ -58,33 +63,6 @@ def _check_id(value: str, what: str) -> str:
     return value
 
 
-class QuestionKind(StrEnum):
-    """What a question tells the engine and the summary, kept apart on purpose.
-
-    Inspectors criticise tools that mix risk (something that makes exploitation more likely)
-    with evidence of harm already happening; the two are scored and reported separately.
-    """
-
-    CONTEXT = "context"
-    VULNERABILITY = "vulnerability"
-    RISK_INDICATOR = "risk_indicator"
-    HARM_INDICATOR = "harm_indicator"
-    PROTECTIVE_FACTOR = "protective_factor"
-
-
-class QuestionType(StrEnum):
-    """The kind of answer a question takes."""
-
-    INDICATOR = "indicator"  # yes / no / not_known
-    TIME_WINDOW = "time_window"  # none / recent / older / both / not_known
-    SINGLE_CHOICE = "single_choice"
-    MULTIPLE_CHOICE = "multiple_choice"
-    NUMBER = "number"
-    DATE = "date"
-    TEXT = "text"
-    LONG_TEXT = "long_text"
-
-
 class Option(_Strict):
     """One choice of a single- or multiple-choice question."""
 
@@ -93,156 +71,6 @@ class Option(_Strict):
     help: str | None = None
 
     _v_id = field_validator("id")(lambda v: _check_id(v, "option"))
-
-
-class Comparison(_Strict):
-    """The operand of a comparison: a question's answer or a derived value, and a value."""
-
-    question: str | None = None
-    derived: str | None = None
-    value: Any = None
-    values: list[Any] | None = None
-
-    @model_validator(mode="after")
-    def _one_subject(self) -> Comparison:
-        if (self.question is None) == (self.derived is None):
-            raise ValueError(
-                hinted(
-                    "a comparison names exactly one of 'question' or 'derived'",
-                    "write 'question: <question id>' or 'derived: <derived value id>'",
-                )
-            )
-        return self
-
-    @property
-    def subject(self) -> str:
-        """The id compared: a question id or a derived value id."""
-        return self.question if self.question is not None else str(self.derived)
-
-
-class Subject(_Strict):
-    """The operand of ``answered``: only names what is tested."""
-
-    question: str | None = None
-    derived: str | None = None
-
-    @model_validator(mode="after")
-    def _one_subject(self) -> Subject:
-        if (self.question is None) == (self.derived is None):
-            raise ValueError(
-                hinted("'answered' names exactly one of 'question' or 'derived'",
-                       "write 'answered: {question: <question id>}'")
-            )
-        return self
-
-    @property
-    def subject(self) -> str:
-        """The id tested."""
-        return self.question if self.question is not None else str(self.derived)
-
-
-CONDITION_OPERATORS = (
-    "all", "any", "not", "equals", "in", "contains", "greater_than", "less_than", "answered",
-)
-
-
-class ConditionTree(_Strict):
-    """What every condition tree shares: one operator per node, non-empty operands.
-
-    Subclasses declare the operator fields (``all_``, ``any_``, ``not_``, ``in_`` and the
-    comparisons, plus any of their own) and list the operator names in ``OPERATORS``.
-    """
-
-    OPERATORS: ClassVar[tuple[str, ...]] = CONDITION_OPERATORS
-
-    @model_validator(mode="before")
-    @classmethod
-    def _exactly_one(cls, data: Any) -> Any:
-        ops = ", ".join(cls.OPERATORS)
-        if not isinstance(data, dict):
-            raise ValueError(hinted("a condition must be a mapping with one operator",
-                                    f"use one of: {ops}"))
-        unknown = [k for k in data if k not in cls.OPERATORS]
-        if unknown:
-            raise ValueError(hinted(f"unknown condition operator {unknown[0]!r}",
-                                    f"use one of: {ops}"))
-        empty = [k for k in data if data[k] is None]
-        if empty:
-            raise ValueError(
-                hinted(f"condition operator '{empty[0]}' has no value",
-                       "give it a mapping (for a comparison) or a list (for all/any)")
-            )
-        if len(data) != 1:
-            raise ValueError(hinted(
-                "a condition has exactly one operator, found " + (", ".join(data) or "none"),
-                "combine several with 'all:' or 'any:'"))
-        return data
-
-    @model_validator(mode="after")
-    def _shape(self) -> Self:
-        for name in ("all_", "any_"):
-            items = getattr(self, name)
-            if items is not None and not items:
-                raise ValueError(
-                    hinted(f"'{name.rstrip('_')}' needs at least one condition", "add a condition")
-                )
-        in_ = getattr(self, "in_", None)
-        if in_ is not None and not in_.values:
-            raise ValueError(hinted("'in' needs a non-empty 'values' list",
-                                    "write 'values: [a, b]'"))
-        for name in ("equals", "contains", "greater_than", "less_than"):
-            comparison = getattr(self, name, None)
-            if comparison is not None and comparison.value is None:
-                raise ValueError(hinted(f"'{name}' needs a 'value'", "add 'value: ...'"))
-        return self
-
-    @property
-    def operator(self) -> str:
-        """The name of this node's operator as written in the file."""
-        for name in self.OPERATORS:
-            attr = name + "_" if name in {"all", "any", "not", "in"} else name
-            if getattr(self, attr) is not None:
-                return name
-        raise AssertionError("validated condition without operator")  # pragma: no cover
-
-    def walk(self, path: Path_ = ()) -> Iterator[tuple[Self, Path_]]:
-        """Yield every node of the tree with its path below ``path``, this node first."""
-        yield self, path
-        for name in ("all", "any"):
-            for i, child in enumerate(getattr(self, name + "_") or []):
-                yield from child.walk((*path, name, i))
-        child = getattr(self, "not_", None)
-        if child is not None:
-            yield from child.walk((*path, "not"))
-
-
-class Condition(ConditionTree):
-    """A structured ``show_if`` condition: exactly one operator, combined into a tree.
-
-    Conditions are data. Nothing in a definition file is ever evaluated as code.
-    """
-
-    all_: list[Condition] | None = Field(default=None, alias="all")
-    any_: list[Condition] | None = Field(default=None, alias="any")
-    not_: Condition | None = Field(default=None, alias="not")
-    equals: Comparison | None = None
-    in_: Comparison | None = Field(default=None, alias="in")
-    contains: Comparison | None = None
-    greater_than: Comparison | None = None
-    less_than: Comparison | None = None
-    answered: Subject | None = None
-
-    def subjects(self) -> Iterator[tuple[str, str]]:
-        """Yield ``("question"|"derived", id)`` for every operand in this tree."""
-        for child in (self.all_ or []) + (self.any_ or []) + ([self.not_] if self.not_ else []):
-            yield from child.subjects()
-        for comp in (self.equals, self.in_, self.contains, self.greater_than, self.less_than,
-                     self.answered):
-            if comp is not None:
-                if comp.question is not None:
-                    yield ("question", comp.question)
-                else:
-                    yield ("derived", str(comp.derived))
 
 
 class Evidence(_Strict):
@@ -338,17 +166,6 @@ class Question(_Strict):
         return ANSWER_LABELS.get(value, value)
 
 
-ANSWER_LABELS = {
-    "yes": "Yes",
-    "no": "No",
-    NOT_KNOWN: "Not known",
-    "none": "Not present",
-    "recent": "Within the last 3 months",
-    "older": "3 to 12 months ago",
-    "both": "Both recently and 3 to 12 months ago",
-}
-
-
 class Section(_Strict):
     """An ordered group of questions with guidance for the practitioner."""
 
@@ -424,6 +241,16 @@ class FormDefinition(_Strict):
             if any(q.id == question_id for q in section.questions):
                 return section
         raise KeyError(question_id)
+
+    @cached_property
+    def show_if_predicates(self) -> dict[str, Predicate]:
+        """Each conditional question's ``show_if``, compiled once (see :meth:`shown_by`)."""
+        return {q.id: q.show_if.compile(self) for q in self.questions() if q.show_if is not None}
+
+    def shown_by(self, question_id: str) -> Predicate:
+        """Whether a question is shown, as a function of the visible answers before it and
+        the derived values (always true for a question without ``show_if``)."""
+        return self.show_if_predicates.get(question_id, _always)
 
     def derived_value(self, derived_id: str) -> DerivedValue:
         """The derived value with this id; ``KeyError`` if there is none."""

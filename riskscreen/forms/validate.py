@@ -6,22 +6,11 @@ at fault, so the caller can report ``FILE:LINE: message`` with a hint.
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Any
-
+from riskscreen.conditions import CheckScope
 from riskscreen.definitions import Path_, Problem
-from riskscreen.forms.model import (
-    Comparison,
-    FormDefinition,
-    Question,
-    QuestionType,
-    Subject,
-)
+from riskscreen.forms.model import FormDefinition, QuestionType
 
 __all__ = ["check_form"]
-
-_NUMERIC = (QuestionType.NUMBER, QuestionType.DATE)
-
 
 def check_form(form: FormDefinition) -> list[Problem]:
     """Return every cross-node problem in a structurally valid form."""
@@ -105,146 +94,45 @@ def _derived(form: FormDefinition) -> list[Problem]:
 
 
 def _conditions(form: FormDefinition) -> list[Problem]:
-    index = form.question_index()
     order: dict[str, int] = {}
     for i, q in enumerate(form.questions()):
         order.setdefault(q.id, i)
     derived = {d.id: d for d in form.derived}
+    index = form.question_index()
     problems: list[Problem] = []
     graph: dict[str, set[str]] = {}
     for q in form.questions():
         if q.show_if is None:
             continue
         base = (*_qpath(form, q.id), "show_if")
+        scope = CheckScope(owner=q.id)
         deps: set[str] = set()
         for node, path in q.show_if.walk(base):
-            comp: Comparison | Subject | None = None
-            op = node.operator
-            if op in ("all", "any", "not"):
-                continue
-            comp = {"equals": node.equals, "in": node.in_, "contains": node.contains,
-                    "greater_than": node.greater_than, "less_than": node.less_than,
-                    "answered": node.answered}[op]
-            assert comp is not None
-            op_path = (*path, op)
-            if comp.derived is not None:
-                d = derived.get(comp.derived)
-                if d is None:
-                    problems.append(Problem(
-                        f"condition of '{q.id}' names unknown derived value '{comp.derived}'",
-                        (*op_path, "derived"),
-                        "declare it under 'derived:' or use one of: " + (", ".join(derived) or
-                                                                          "(none declared)")))
+            found = node.check(form, path, scope)
+            problems += found
+            for kind, sid in node.subjects():
+                if kind == "derived":
+                    if sid not in derived:
+                        continue
+                    target = derived[sid].question
+                elif sid not in index:
                     continue
-                deps.add(d.question)
-                target = d.question
-                if isinstance(comp, Comparison):
-                    problems += _check_number_comparison(q, op, comp, op_path, f"derived value "
-                                                         f"'{comp.derived}'")
-            else:
-                assert comp.question is not None
-                target = comp.question
+                else:
+                    target = sid
                 deps.add(target)
-                other = index.get(target)
-                if other is None:
+                op_path = (*path, node.operator)
+                if target == q.id:
+                    problems.append(Problem(f"condition of '{q.id}' depends on its own answer",
+                                            op_path,
+                                            "a question cannot be shown by its own answer"))
+                elif target in order and order[target] > order[q.id]:
                     problems.append(Problem(
-                        f"condition of '{q.id}' names unknown question '{target}'",
-                        (*op_path, "question"), "check the spelling of the question id"))
-                    continue
-                if isinstance(comp, Comparison):
-                    problems += _check_types(q, other, op, comp, op_path)
-            if target == q.id:
-                problems.append(Problem(f"condition of '{q.id}' depends on its own answer",
-                                        op_path, "a question cannot be shown by its own answer"))
-            elif target in order and order[target] > order[q.id]:
-                problems.append(Problem(
-                    f"condition of '{q.id}' depends on '{target}', which comes after it",
-                    op_path,
-                    "practitioners answer in order: move the condition's question earlier"))
+                        f"condition of '{q.id}' depends on '{target}', which comes after it",
+                        op_path,
+                        "practitioners answer in order: move the condition's question earlier"))
         graph[q.id] = deps
     problems += _cycles(form, graph)
     return problems
-
-
-def _check_number_comparison(q: Question, op: str, comp: Comparison, path: Path_,
-                             subject: str) -> list[Problem]:
-    values = comp.values if op == "in" else [comp.value]
-    if op == "contains":
-        return [Problem(f"condition of '{q.id}': 'contains' needs a multiple-choice question, "
-                        f"not {subject}", path, "use equals, greater_than or less_than")]
-    bad = [v for v in values or [] if isinstance(v, bool) or not isinstance(v, (int, float))]
-    if bad:
-        return [Problem(f"condition of '{q.id}' compares {subject} (a number) with {bad[0]!r}",
-                        path, "compare numbers with numbers")]
-    return []
-
-
-def _check_types(q: Question, other: Question, op: str, comp: Comparison,
-                 path: Path_) -> list[Problem]:
-    """Check the comparison fits the type of the question it tests."""
-    problems = []
-    where = f"condition of '{q.id}' on '{other.id}'"
-    allowed = other.allowed_values()
-    if op in ("greater_than", "less_than"):
-        if other.type not in _NUMERIC:
-            problems.append(Problem(
-                f"{where}: '{op}' compares order, but '{other.id}' is a {other.type.value} "
-                "question", path, "use equals or in for choices and indicators"))
-        elif other.type is QuestionType.NUMBER and (
-                isinstance(comp.value, bool) or not isinstance(comp.value, (int, float))):
-            problems.append(Problem(f"{where}: compares a number with {comp.value!r}", path,
-                                    "write a number as the value"))
-        elif other.type is QuestionType.DATE and not _is_iso_date(comp.value):
-            problems.append(Problem(f"{where}: compares a date with {comp.value!r}", path,
-                                    "write the value as an ISO date, e.g. 2024-01-31"))
-        return problems
-    if op == "contains":
-        if other.type is not QuestionType.MULTIPLE_CHOICE:
-            problems.append(Problem(
-                f"{where}: 'contains' needs a multiple-choice question, but '{other.id}' is "
-                f"{other.type.value}", path, "use equals for a single answer"))
-        elif comp.value not in other.option_ids():
-            problems.append(_not_offered(where, other, comp.value, path))
-        return problems
-    values = comp.values if op == "in" else [comp.value]
-    if other.type is QuestionType.MULTIPLE_CHOICE:
-        problems.append(Problem(
-            f"{where}: '{other.id}' allows several answers; '{op}' cannot test it",
-            path, "use 'contains' to test one option of a multiple-choice question"))
-        return problems
-    for v in values or []:
-        if allowed is not None:
-            if v not in allowed:
-                problems.append(_not_offered(where, other, v, path))
-        elif other.type is QuestionType.NUMBER and (
-                isinstance(v, bool) or not isinstance(v, (int, float))):
-            problems.append(Problem(f"{where}: compares a number with {v!r}", path,
-                                    "write a number"))
-        elif other.type in (QuestionType.TEXT, QuestionType.LONG_TEXT) and not isinstance(v, str):
-            problems.append(Problem(f"{where}: compares text with {v!r}", path,
-                                    "quote the value"))
-        elif other.type is QuestionType.DATE and not _is_iso_date(v):
-            problems.append(Problem(f"{where}: compares a date with {v!r}", path,
-                                    "write an ISO date"))
-    return problems
-
-
-def _not_offered(where: str, other: Question, value: Any, path: Path_) -> Problem:
-    allowed = other.allowed_values() or ()
-    return Problem(f"{where}: {value!r} is not an answer '{other.id}' offers", path,
-                   "use one of: " + ", ".join(allowed))
-
-
-def _is_iso_date(value: Any) -> bool:
-    if isinstance(value, date):
-        return True
-    if not isinstance(value, str):
-        return False
-    try:
-        date.fromisoformat(value)
-    except ValueError:
-        return False
-    return True
 
 
 def _cycles(form: FormDefinition, graph: dict[str, set[str]]) -> list[Problem]:

@@ -31,8 +31,8 @@ from datetime import date
 from itertools import compress
 from typing import Any, NamedTuple
 
+from riskscreen.conditions import Node, as_date
 from riskscreen.forms.answers import AnswerError, AnswerProblem, AnswerSet
-from riskscreen.forms.conditions import age_on
 from riskscreen.forms.model import (
     ANSWER_LABELS,
     NOT_KNOWN,
@@ -41,6 +41,7 @@ from riskscreen.forms.model import (
     QuestionKind,
     QuestionType,
 )
+from riskscreen.forms.visibility import age_on
 from riskscreen.scoring.assessment import (
     Assessment,
     Contribution,
@@ -49,8 +50,8 @@ from riskscreen.scoring.assessment import (
     RuleFired,
     Trend,
 )
-from riskscreen.scoring.loader import check_model, selected_questions
-from riskscreen.scoring.model import PRESENT_WINDOWS, Interval, RuleCondition, ScoringModel
+from riskscreen.scoring.loader import check_model
+from riskscreen.scoring.model import Interval, ScoringModel
 
 __all__ = [
     "MIN_REASON_CHARS",
@@ -107,171 +108,25 @@ class Evaluation(NamedTuple):
     not_known_capped: int = 0
 
 
-# -- condition compilation ----------------------------------------------------------------
-
-
-def _answered(value: Any) -> bool:
-    if value is None:
-        return False
-    if isinstance(value, str):
-        return bool(value.strip())
-    return not (isinstance(value, (list, tuple)) and not value)
+# -- conditions -----------------------------------------------------------------------------
 
 
 def _as_date(value: Any) -> date | None:
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            return None
-    return None
+    return as_date(value)
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+def compile_condition(node: Node, form: FormDefinition) -> _Pred:
+    """A ``show_if`` or rule condition as a closure over (visible answers, derived values)."""
+    return node.compile(form)
 
 
-def _getter(comp: Any) -> tuple[bool, str]:
-    """(reads derived values?, subject id) of a comparison."""
-    if comp.question is not None:
-        return False, comp.question
-    return True, str(comp.derived)
+def _subjects(node: Node, form: FormDefinition | None = None) -> set[str]:
+    """Question ids a condition reads (with ``form``, the indicators it counts too)."""
+    return {sid for kind, sid in node.subjects(form) if kind == "question"}
 
 
-def _compile_leaf(op: str, comp: Any) -> _Pred:
-    """One comparison, with the semantics of :func:`riskscreen.forms.conditions.evaluate`."""
-    use_derived, key = _getter(comp)
-
-    def pick(a: Mapping[str, Any], d: Mapping[str, Any]) -> Any:
-        return d.get(key) if use_derived else a.get(key)
-
-    if op == "answered":
-        return lambda a, d: _answered(pick(a, d))
-    if op == "equals":
-        wanted = comp.value
-        if not _answered(wanted):
-            return lambda a, d: False
-        if use_derived:
-            return lambda a, d: bool(d.get(key) == wanted)
-        return lambda a, d: bool(a.get(key) == wanted)
-    if op == "in":
-        values = list(comp.values or [])
-        return lambda a, d: (_answered(v := pick(a, d)) and v in values)
-    if op == "contains":
-        item = comp.value
-        return lambda a, d: isinstance(v := pick(a, d), (list, tuple)) and item in v
-    greater = op == "greater_than"
-    bound = comp.value
-    if _is_number(bound):
-        # ``type(v) is int`` rather than isinstance: True and False are not numbers here.
-        if use_derived and greater:
-            return lambda a, d: (type(v := d.get(key)) is int or type(v) is float) and v > bound
-        if use_derived:
-            return lambda a, d: (type(v := d.get(key)) is int or type(v) is float) and v < bound
-        if greater:
-            return lambda a, d: (type(v := a.get(key)) is int or type(v) is float) and v > bound
-        return lambda a, d: (type(v := a.get(key)) is int or type(v) is float) and v < bound
-    bound_date = _as_date(bound)
-    if bound_date is None:
-        return lambda a, d: False
-
-    def compare_dates(a: Mapping[str, Any], d: Mapping[str, Any]) -> bool:
-        value = pick(a, d)
-        if not _answered(value) or _is_number(value):
-            return False
-        left = _as_date(value)
-        if left is None:
-            return False
-        return left > bound_date if greater else left < bound_date
-
-    return compare_dates
-
-
-def _present_values(q: Question, windows: list[str] | None) -> tuple[str, ...]:
-    if q.type is QuestionType.INDICATOR:
-        return ("yes",)
-    return tuple(windows) if windows is not None else PRESENT_WINDOWS
-
-
-def compile_condition(node: Any, form: FormDefinition) -> _Pred:
-    """Compile a ``show_if`` :class:`Condition` or a :class:`RuleCondition` into a closure.
-
-    The closure takes (visible answers, derived values); hidden questions must already be
-    absent from the answers.
-    """
-    op = node.operator
-    if op in ("all", "any"):
-        parts = [compile_condition(c, form) for c in (node.all_ if op == "all" else node.any_)]
-        if len(parts) == 1:
-            return parts[0]
-        if op == "all":
-            def all_of(a: Mapping[str, Any], d: Mapping[str, Any]) -> bool:
-                # A plain loop: measurably faster than all() over a generator on the hot path.
-                for part in parts:  # noqa: SIM110
-                    if not part(a, d):
-                        return False
-                return True
-            return all_of
-
-        def any_of(a: Mapping[str, Any], d: Mapping[str, Any]) -> bool:
-            for part in parts:  # noqa: SIM110 - faster than any() on the hot path
-                if part(a, d):
-                    return True
-            return False
-        return any_of
-    if op == "not":
-        inner = compile_condition(node.not_, form)
-        return lambda a, d: not inner(a, d)
-    if op == "present":
-        q = form.question(node.present.question)
-        values = _present_values(q, node.present.windows)
-        qid = q.id
-        return lambda a, d: a.get(qid) in values
-    if op == "count_present":
-        sel = node.count_present
-        # Indicator answers are never window words and time-window answers never "yes", so
-        # one set of "seen" answers serves both kinds of question.
-        seen_words = frozenset({"yes", *(sel.windows or PRESENT_WINDOWS)})
-        qids = tuple(q.id for q in selected_questions(sel, form))
-        is_seen = seen_words.__contains__
-        need = sel.at_least
-        if need == 1:
-            return lambda a, d: any(map(is_seen, map(a.get, qids)))
-        return lambda a, d: sum(map(is_seen, map(a.get, qids))) >= need
-    comp = getattr(node, {"in": "in_"}.get(op, op))
-    return _compile_leaf(op, comp)
-
-
-def _subjects(node: Any) -> set[str]:
-    """Question ids a condition reads (directly; selections included)."""
-    out: set[str] = set()
-    for child in (node.all_ or []) + (node.any_ or []) + ([node.not_] if node.not_ else []):
-        out |= _subjects(child)
-    op = node.operator
-    if op in ("all", "any", "not"):
-        return out
-    if op == "present":
-        out.add(node.present.question)
-    elif op == "count_present":
-        pass  # resolved against the form by the caller
-    else:
-        comp = getattr(node, {"in": "in_"}.get(op, op))
-        if comp.question is not None:
-            out.add(comp.question)
-    return out
-
-
-def _uses_derived(node: Any) -> bool:
-    for child in (node.all_ or []) + (node.any_ or []) + ([node.not_] if node.not_ else []):
-        if _uses_derived(child):
-            return True
-    op = node.operator
-    if op in ("all", "any", "not", "present", "count_present"):
-        return False
-    comp = getattr(node, {"in": "in_"}.get(op, op))
-    return comp.derived is not None
+def _uses_derived(node: Node) -> bool:
+    return any(kind == "derived" for kind, _ in node.subjects())
 
 
 # -- dates ----------------------------------------------------------------------------------
@@ -363,8 +218,7 @@ class CompiledModel:
         relevant: set[str] = set(model.weights)
         relevant |= {b.question for b in model.bands if b.question is not None}
         for _, cond in model.conditions():
-            relevant |= _subjects(cond)
-            relevant |= {q.id for q in _selection_questions(cond, form)}
+            relevant |= _subjects(cond, form)
         closure: set[str] = set()
         stack = [q for q in relevant if q in index]
         needs_derived = any(_uses_derived(c) for _, c in model.conditions()) or any(
@@ -376,10 +230,10 @@ class CompiledModel:
             closure.add(qid)
             show_if = index[qid].show_if
             if show_if is not None:
-                stack += [s for s in _show_if_questions(show_if) if s in index]
+                stack += [s for s in _subjects(show_if) if s in index]
                 needs_derived = needs_derived or _uses_derived(show_if)
         self._conditionals: tuple[tuple[str, _Pred], ...] = tuple(
-            (qid, compile_condition(index[qid].show_if, form))
+            (qid, form.shown_by(qid))
             for qid in sorted(closure, key=order.__getitem__) if index[qid].show_if is not None)
         self._derived: tuple[tuple[str, str], ...] = tuple(
             (d.id, d.question) for d in form.derived) if needs_derived else ()
@@ -928,27 +782,6 @@ def _contribution(q: Question, section: str, answer: str, label: str,
     return Contribution(question=q.id, label=" ".join(q.text.split()), answer=answer,
                         answer_label=label or ANSWER_LABELS.get(answer, answer), points=points,
                         kind=q.kind.value, section=section, concern=q.concern)
-
-
-def _show_if_questions(node: Any) -> set[str]:
-    out: set[str] = set()
-    for child in (node.all_ or []) + (node.any_ or []) + ([node.not_] if node.not_ else []):
-        out |= _show_if_questions(child)
-    op = node.operator
-    if op not in ("all", "any", "not"):
-        comp = getattr(node, {"in": "in_"}.get(op, op))
-        if comp.question is not None:
-            out.add(comp.question)
-    return out
-
-
-def _selection_questions(cond: RuleCondition, form: FormDefinition) -> list[Question]:
-    out: list[Question] = []
-    if cond.count_present is not None:
-        out += selected_questions(cond.count_present, form)
-    for child in (cond.all_ or []) + (cond.any_ or []) + ([cond.not_] if cond.not_ else []):
-        out += _selection_questions(child, form)
-    return out
 
 
 def _trend(rank: int, previous: Assessment | None) -> Trend:

@@ -14,9 +14,9 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from riskscreen import checks
+from riskscreen.conditions import PRESENT_WINDOWS, AllOf, AnyOf, CheckScope, Node, Not
 from riskscreen.definitions import (
     DefinitionError,
     Located,
@@ -34,13 +34,12 @@ from riskscreen.forms.model import (
     QuestionKind,
     QuestionType,
 )
-from riskscreen.scoring.model import PRESENT_WINDOWS, RuleCondition, ScoringModel, Selection
+from riskscreen.scoring.model import ScoringModel
 
 __all__ = [
     "check_model",
     "load_model",
     "parse_model",
-    "selected_questions",
     "shipped_model_ids",
     "shipped_model_versions",
 ]
@@ -429,137 +428,11 @@ def _check_bands(model: ScoringModel, form: FormDefinition) -> list[Problem]:
 # -- rule conditions --------------------------------------------------------------------------
 
 
-def selected_questions(selection: Selection, form: FormDefinition) -> list[Question]:
-    """The indicator questions a ``count_present`` looks at, in form order."""
-    out = []
-    for section in form.sections:
-        if selection.sections is not None and section.id not in selection.sections:
-            continue
-        for q in section.questions:
-            if q.type not in _INDICATOR_TYPES:
-                continue
-            if selection.kinds is not None and q.kind not in selection.kinds:
-                continue
-            if selection.concerns is not None and q.concern not in selection.concerns:
-                continue
-            if selection.questions is not None and q.id not in selection.questions:
-                continue
-            out.append(q)
-    return out
-
-
-def _check_condition(cond: RuleCondition, base: Path_, form: FormDefinition) -> list[Problem]:
-    index = form.question_index()
-    derived = {d.id for d in form.derived}
+def _check_condition(cond: Node, base: Path_, form: FormDefinition) -> list[Problem]:
+    scope = CheckScope()
     problems: list[Problem] = []
     for node, path in cond.walk(base):
-        op = node.operator
-        op_path: Path_ = (*path, op)
-        if op in ("all", "any", "not"):
-            continue
-        if op == "present":
-            assert node.present is not None
-            q = index.get(node.present.question)
-            if q is None:
-                problems.append(Problem(f"'present' names unknown question "
-                                        f"'{node.present.question}'", (*op_path, "question"),
-                                        "check the question id against the form"))
-            elif q.type not in _INDICATOR_TYPES:
-                problems.append(Problem(
-                    f"'present' needs an indicator or time-window question, but '{q.id}' is "
-                    f"{q.type.value}", (*op_path, "question"),
-                    "use equals or in to test other answers"))
-            elif node.present.windows is not None and q.type is QuestionType.INDICATOR:
-                problems.append(Problem(
-                    f"'windows' only applies to time-window questions; '{q.id}' is yes/no",
-                    (*op_path, "windows"), "remove 'windows'"))
-            continue
-        if op == "count_present":
-            assert node.count_present is not None
-            problems += _check_selection(node.count_present, op_path, form)
-            continue
-        comp = {"equals": node.equals, "in": node.in_, "contains": node.contains,
-                "greater_than": node.greater_than, "less_than": node.less_than,
-                "answered": node.answered}[op]
-        assert comp is not None
-        if comp.derived is not None:
-            if comp.derived not in derived:
-                problems.append(Problem(
-                    f"condition names unknown derived value '{comp.derived}'",
-                    (*op_path, "derived"),
-                    "use one of: " + (", ".join(sorted(derived)) or "(none declared)")))
-            elif op != "answered":
-                values = comp.values if op == "in" else [comp.value]  # type: ignore[union-attr]
-                bad = [v for v in values or [] if isinstance(v, bool)
-                       or not isinstance(v, (int, float))]
-                if bad or op == "contains":
-                    problems.append(Problem(
-                        f"'{op}' on derived value '{comp.derived}' (a number) with "
-                        f"{(bad or [None])[0]!r}", op_path, "compare numbers with numbers"))
-            continue
-        assert comp.question is not None
-        q = index.get(comp.question)
-        if q is None:
-            problems.append(Problem(f"condition names unknown question '{comp.question}'",
-                                    (*op_path, "question"),
-                                    "check the question id against the form"))
-            continue
-        if op == "answered":
-            continue
-        problems += _check_comparison(q, op, comp.value, comp.values,  # type: ignore[union-attr]
-                                      op_path)
-    return problems
-
-
-def _check_comparison(q: Question, op: str, value: Any, values: list[Any] | None,
-                      path: Path_) -> list[Problem]:
-    where = f"condition on '{q.id}'"
-    allowed = q.allowed_values()
-    if op in ("greater_than", "less_than"):
-        if q.type is not QuestionType.NUMBER or isinstance(value, bool) or not isinstance(
-                value, (int, float)):
-            return [Problem(f"{where}: '{op}' needs a number question and a number value",
-                            path, "use equals or in for choices and indicators")]
-        return []
-    if op == "contains":
-        if q.type is not QuestionType.MULTIPLE_CHOICE:
-            return [Problem(f"{where}: 'contains' needs a multiple-choice question", path,
-                            "use equals for a single answer")]
-        if value not in q.option_ids():
-            return [Problem(f"{where}: {value!r} is not an option of '{q.id}'", path,
-                            "use one of: " + ", ".join(q.option_ids()))]
-        return []
-    if q.type is QuestionType.MULTIPLE_CHOICE:
-        return [Problem(f"{where}: '{q.id}' allows several answers; '{op}' cannot test it",
-                        path, "use 'contains'")]
-    for v in (values if op == "in" else [value]) or []:
-        if allowed is not None and v not in allowed:
-            return [Problem(f"{where}: {v!r} is not an answer '{q.id}' offers", path,
-                            "use one of: " + ", ".join(allowed))]
-    return []
-
-
-def _check_selection(sel: Selection, path: Path_, form: FormDefinition) -> list[Problem]:
-    problems: list[Problem] = []
-    index = form.question_index()
-    sections = {s.id for s in form.sections}
-    concerns = {q.concern for q in form.questions() if q.concern}
-    for name, known in (("sections", sections), ("concerns", concerns),
-                        ("questions", set(index))):
-        for i, value in enumerate(getattr(sel, name) or []):
-            if value not in known:
-                problems.append(Problem(f"count_present: unknown {name[:-1]} '{value}'",
-                                        (*path, name, i),
-                                        "use one of: " + ", ".join(sorted(known))))
-    if problems:
-        return problems
-    matched = selected_questions(sel, form)
-    if len(matched) < sel.at_least:
-        problems.append(Problem(
-            f"count_present can never fire: it needs {sel.at_least} indicator"
-            f"{'s' if sel.at_least != 1 else ''} but only {len(matched)} question"
-            f"{'s' if len(matched) != 1 else ''} of the form match its filters",
-            (*path, "at_least"), "widen the filters or lower 'at_least'"))
+        problems += node.check(form, path, scope)
     return problems
 
 
@@ -584,76 +457,42 @@ class _Ranges:
         return None
 
 
-def _leaves(nodes: Iterable[Any], form: FormDefinition, seen: set[str],
-            out: list[Any], alternatives: list[Any]) -> None:
+def _leaves(nodes: Iterable[Node], form: FormDefinition, seen: set[str],
+            out: list[Node], alternatives: list[AnyOf]) -> None:
     """Flatten a conjunction: leaves that must hold, and ``any`` nodes of which one must."""
     index = form.question_index()
-    derived = {d.id: d for d in form.derived}
     for node in nodes:
-        op = node.operator
-        if op == "all":
+        if isinstance(node, AllOf):
             _leaves(node.all_, form, seen, out, alternatives)
             continue
-        if op == "any":
+        if isinstance(node, AnyOf):
             alternatives.append(node)
             continue
-        if op == "not":
+        if isinstance(node, Not):
             continue
         out.append(node)
         # A leaf about a question can only hold when that question is shown.
-        subject: str | None = None
-        if op == "present":
-            subject = node.present.question
-        elif op == "count_present":
-            continue
-        else:
-            comp = getattr(node, {"in": "in_"}.get(op, op))
-            subject = comp.question
-            if comp.derived is not None and comp.derived in derived:
-                subject = None
+        subject = node.needed_question()
         q = index.get(subject) if subject else None
         if q is not None and q.show_if is not None and q.id not in seen:
             seen.add(q.id)
             _leaves([q.show_if], form, seen, out, alternatives)
 
 
-def _feasible(nodes: Sequence[Any], form: FormDefinition, seen: set[str]) -> bool:
+def _feasible(nodes: Sequence[Node], form: FormDefinition, seen: set[str]) -> bool:
     """Whether a conjunction of conditions can hold for some answers (numeric ranges only).
 
     Sound but incomplete: ``False`` means it certainly never holds; ``True`` may be optimistic.
     """
-    leaves: list[Any] = []
-    alternatives: list[Any] = []
+    leaves: list[Node] = []
+    alternatives: list[AnyOf] = []
     expanded = set(seen)
     _leaves(nodes, form, expanded, leaves, alternatives)
     ranges = _Ranges()
-    index = form.question_index()
-    derived = {d.id for d in form.derived}
     for leaf in leaves:
-        op = leaf.operator
-        if op not in ("equals", "in", "greater_than", "less_than"):
-            continue
-        comp = getattr(leaf, {"in": "in_"}.get(op, op))
-        if comp.derived is not None:
-            if comp.derived not in derived:
-                continue
-            subject = "derived:" + comp.derived
-            ranges.narrow(subject, *_AGE_RANGE)
-        else:
-            q = index.get(comp.question)
-            if q is None or q.type is not QuestionType.NUMBER:
-                continue
-            subject = "question:" + q.id
-            ranges.narrow(subject, q.minimum if q.minimum is not None else -math.inf,
-                          q.maximum if q.maximum is not None else math.inf)
-        numbers = [v for v in (comp.values if op == "in" else [comp.value]) or []
-                   if isinstance(v, (int, float)) and not isinstance(v, bool)]
-        if op == "greater_than" and numbers:
-            ranges.narrow(subject, math.floor(numbers[0]) + 1, math.inf)
-        elif op == "less_than" and numbers:
-            ranges.narrow(subject, -math.inf, math.ceil(numbers[0]) - 1)
-        elif op in ("equals", "in") and numbers:
-            ranges.narrow(subject, min(numbers), max(numbers))
+        bounds = leaf.numeric_bounds(form)
+        if bounds is not None:
+            ranges.narrow(*bounds)
     if ranges.empty() is not None:
         return False
     if not alternatives:

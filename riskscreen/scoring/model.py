@@ -17,7 +17,7 @@ import json
 import re
 from collections.abc import Iterator, Mapping
 from functools import cached_property
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -28,15 +28,9 @@ from pydantic import (
     model_validator,
 )
 
+from riskscreen.conditions import PRESENT_WINDOWS, Condition, PresentArg, Selection
 from riskscreen.definitions import hinted
-from riskscreen.forms.model import (
-    FORM_ID_PATTERN,
-    SEMVER_PATTERN,
-    Comparison,
-    ConditionTree,
-    QuestionKind,
-    Subject,
-)
+from riskscreen.forms.model import FORM_ID_PATTERN, SEMVER_PATTERN, QuestionKind
 from riskscreen.scoring.assessment import LevelInfo, ModelIdentity
 
 __all__ = [
@@ -46,11 +40,10 @@ __all__ = [
     "FormRef",
     "Interval",
     "Level",
-    "Present",
+    "PresentArg",
     "Protective",
     "Review",
     "Rule",
-    "RuleCondition",
     "ScoringModel",
     "Selection",
     "SoonerReview",
@@ -59,9 +52,6 @@ __all__ = [
 
 #: Integer points, never coerced from text or floats.
 Points = Annotated[int, Strict(), Field(ge=-1000, le=1000)]
-#: The time-window answers that mean an indicator was seen.
-PRESENT_WINDOWS = ("recent", "older", "both")
-Window = Literal["recent", "older", "both"]
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -187,55 +177,6 @@ class Protective(_Strict):
         default_factory=lambda: [QuestionKind.HARM_INDICATOR])
 
 
-class Present(_Strict):
-    """True when a question is visible and answered as seen: "yes", or one of ``windows``."""
-
-    question: str
-    windows: list[Window] | None = Field(
-        default=None,
-        description="For time-window questions: which answers count (default recent, older, "
-        "both). An indicator question counts 'yes' whatever the windows.")
-
-
-class Selection(_Strict):
-    """A count of visible indicators answered as seen; every filter given must match."""
-
-    kinds: list[QuestionKind] | None = None
-    concerns: list[str] | None = None
-    sections: list[str] | None = None
-    questions: list[str] | None = None
-    windows: list[Window] | None = None
-    at_least: Annotated[int, Strict(), Field(ge=1)] = 1
-
-
-RULE_OPERATORS = (
-    "all", "any", "not", "equals", "in", "contains", "greater_than", "less_than", "answered",
-    "present", "count_present",
-)
-
-
-class RuleCondition(ConditionTree):
-    """When a rule applies: the ``show_if`` operators plus ``present`` and ``count_present``.
-
-    Conditions are data, never code. Questions hidden for these answers count as unanswered.
-    """
-
-    OPERATORS: ClassVar[tuple[str, ...]] = RULE_OPERATORS
-
-    all_: list[RuleCondition] | None = Field(default=None, alias="all")
-    any_: list[RuleCondition] | None = Field(default=None, alias="any")
-    not_: RuleCondition | None = Field(default=None, alias="not")
-    equals: Comparison | None = None
-    in_: Comparison | None = Field(default=None, alias="in")
-    contains: Comparison | None = None
-    greater_than: Comparison | None = None
-    less_than: Comparison | None = None
-    answered: Subject | None = None
-    present: Present | None = None
-    count_present: Selection | None = None
-
-
-
 class Rule(_Strict):
     """A minimum level that applies regardless of points, with the reason users see."""
 
@@ -244,7 +185,7 @@ class Rule(_Strict):
     reason: str = Field(min_length=10)
     source: str = Field(min_length=3, description="Where the rule comes from: law, guidance "
                         "or the agreed local minimum.")
-    when: RuleCondition
+    when: Condition
 
     _v_id = field_validator("id")(lambda v: _check_id(v, "rule"))
 
@@ -273,7 +214,7 @@ class SoonerReview(_Strict):
     """A reason to re-screen sooner than the level's interval (e.g. a new missing episode)."""
 
     id: str
-    when: RuleCondition
+    when: Condition
     interval: Interval
     reason: str = Field(min_length=10)
 
@@ -394,7 +335,7 @@ class ScoringModel(_Strict):
                 return i
         raise KeyError(level_id)
 
-    def conditions(self) -> Iterator[tuple[tuple[str | int, ...], RuleCondition]]:
+    def conditions(self) -> Iterator[tuple[tuple[str | int, ...], Condition]]:
         """Every rule and review condition with its path in the file."""
         for i, rule in enumerate(self.rules):
             yield ("rules", i, "when"), rule.when

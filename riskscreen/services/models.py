@@ -17,9 +17,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from pydantic import ValidationError
 from ruamel.yaml import YAML
 from sqlalchemy import text
 
+from riskscreen.conditions import parse_condition
 from riskscreen.definitions import DefinitionError
 from riskscreen.forms.answers import AnswerSet
 from riskscreen.forms.model import FormDefinition
@@ -298,58 +300,17 @@ def _date_filter(since: date | None, until: date | None) -> tuple[str, dict[str,
 # -- rules as sentences -----------------------------------------------------------------------
 
 
-def _subject(node: dict[str, Any], form: FormDefinition | None) -> str:
-    if "derived" in node:
-        return f"the child's {node['derived']}"
-    qid = str(node.get("question"))
-    if form is not None:
-        try:
-            q = form.question(qid)
-        except KeyError:
-            return f"'{qid}'"
-        words = q.text.rstrip("?")
-        return f"“{words if len(words) <= 70 else words[:67] + '…'}”"
-    return f"'{qid}'"
-
-
-def _value(node: dict[str, Any], value: Any, form: FormDefinition | None) -> str:
-    if form is not None and "question" in node:
-        try:
-            return form.question(str(node["question"])).label_of(str(value))
-        except (KeyError, ValueError):
-            pass
-    return str(value)
-
-
 def describe_condition(cond: dict[str, Any], form: FormDefinition | None = None) -> str:
-    """A rule condition (as data) in plain words, for managers who do not read YAML."""
-    (op, arg), = cond.items()
-    if op in ("all", "any"):
-        parts = [describe_condition(c, form) for c in arg]
-        if len(parts) == 1:
-            return parts[0]
-        joiner = " and " if op == "all" else " or "
-        lead = "all of: " if op == "all" else "any of: "
-        return lead + joiner.join(f"({p})" for p in parts)
-    if op == "not":
-        return f"it is not the case that {describe_condition(arg, form)}"
-    if op == "answered":
-        return f"{_subject(arg, form)} is answered"
-    if op == "present":
-        windows = arg.get("windows")
-        when = (" (" + " or ".join(windows) + ")") if windows else ""
-        return f"{_subject(arg, form)} was seen{when}"
-    if op == "count_present":
-        filters = [f"{k}: {', '.join(map(str, v))}" for k, v in arg.items()
-                   if k != "at_least" and v]
-        which = f" ({'; '.join(filters)})" if filters else ""
-        return f"at least {arg.get('at_least', 1)} indicators{which} were seen"
-    words = {"equals": "is", "contains": "includes", "greater_than": "is more than",
-             "less_than": "is less than"}
-    if op == "in":
-        values = ", ".join(_value(arg, v, form) for v in arg.get("values", []))
-        return f"{_subject(arg, form)} is one of: {values}"
-    return f"{_subject(arg, form)} {words.get(op, op)} {_value(arg, arg.get('value'), form)}"
+    """A rule condition (as draft data) in plain words, for managers who do not read YAML.
+
+    The words are the condition language's own (:meth:`riskscreen.conditions.Node.describe`);
+    a condition that is not valid yet is shown as written.
+    """
+    try:
+        node = parse_condition(cond)
+    except ValidationError:
+        return f"(a condition that is not complete yet: {cond})"
+    return node.describe(form)
 
 
 def describe_rule(rule: dict[str, Any], level_names: dict[str, str],

@@ -13,8 +13,8 @@ from datetime import date, datetime
 from typing import Any
 
 from riskscreen.forms.answers import AnswerSet, answer_text
-from riskscreen.forms.conditions import derived_values, is_answered, visible_answers
 from riskscreen.forms.model import FormDefinition, Question, QuestionType
+from riskscreen.forms.visibility import derived_values, is_answered, visible_answers
 from riskscreen.routing.model import SummaryFields
 from riskscreen.routing.route import Route, level_phrase
 from riskscreen.scoring.assessment import Assessment, Contribution, LevelInfo

@@ -20,8 +20,8 @@ from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import QDialog, QFileDialog, QInputDialog, QMessageBox
 
 from riskscreen.crypto.keys import KdfParams
-from riskscreen.forms.conditions import is_answered
 from riskscreen.forms.model import NOT_KNOWN, FormDefinition, QuestionType
+from riskscreen.forms.visibility import is_answered
 from riskscreen.scoring.assessment import Assessment
 from riskscreen.services import (
     USER_ERRORS,

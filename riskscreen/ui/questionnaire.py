@@ -1,7 +1,7 @@
 """The questionnaire, generated from the form definition: sections in a side panel, one
 section at a time, one block per question.
 
-Conditions come from :func:`riskscreen.forms.conditions.visible_questions`: a question
+Conditions come from :func:`riskscreen.forms.visibility.visible_questions`: a question
 appears and disappears as the answers it depends on change. The view holds answers in memory
 only; a controller saves them (autosave) and scores them.
 """
@@ -26,8 +26,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from riskscreen.forms.conditions import is_answered, visible_questions
 from riskscreen.forms.model import FormDefinition, Question, QuestionType, Section
+from riskscreen.forms.visibility import is_answered, visible_questions
 from riskscreen.ui.editors import PRESENT_VALUES, AnswerEditor, EvidenceEditor, editor_for
 from riskscreen.ui.widgets import ExpandableText
 

@@ -17,17 +17,17 @@ from typing import Any
 
 import pytest
 
+from riskscreen.conditions import Equals, GreaterThan, In, LessThan, Node
 from riskscreen.definitions import data_file
-from riskscreen.forms.conditions import visible_questions
 from riskscreen.forms.loader import load_form, parse_form, shipped_form_ids
 from riskscreen.forms.model import (
-    Condition,
     DerivedValue,
     FormDefinition,
     Question,
     QuestionKind,
     QuestionType,
 )
+from riskscreen.forms.visibility import visible_questions
 
 FORM_FILE = Path(__file__).resolve().parents[2] / "forms" / "cse-screening.yaml"
 #: A fixed screening date: ages are worked out on it, never on today's date.
@@ -351,15 +351,12 @@ def dob_for_age(age: int, on: date = SCREENING_DATE) -> str:
 AGE_OF_DOB = {dob_for_age(n): n for n in AGES}
 
 
-def _nodes(condition: Condition) -> Iterator[Condition]:
-    yield condition
-    for child in (condition.all_ or []) + (condition.any_ or []):
-        yield from _nodes(child)
-    if condition.not_ is not None:
-        yield from _nodes(condition.not_)
+def _nodes(condition: Node) -> Iterator[Node]:
+    for node, _ in condition.walk():
+        yield node
 
 
-def _subject_questions(form: FormDefinition, condition: Condition) -> set[str]:
+def _subject_questions(form: FormDefinition, condition: Node) -> set[str]:
     out = set()
     for kind, ident in condition.subjects():
         out.add(ident if kind == "question" else form.derived_value(ident).question)
@@ -385,8 +382,9 @@ def _compared_numbers(form: FormDefinition, question_id: str) -> set[int]:
     values: set[int] = set()
     for q in form.questions():
         for node in _nodes(q.show_if) if q.show_if else ():
-            for comp in (node.equals, node.in_, node.greater_than, node.less_than):
-                if comp is not None and comp.question == question_id:
+            if isinstance(node, Equals | In | GreaterThan | LessThan):
+                comp = node.arg()
+                if comp.question == question_id:
                     values |= {v for v in [comp.value, *(comp.values or [])]
                                if isinstance(v, int)}
     return values
@@ -450,7 +448,7 @@ def test_conditions_use_every_operator(form: FormDefinition) -> None:
             "less_than", "answered"} <= operators
     on_age = {node.operator for q in form.questions() if q.show_if
               for node in _nodes(q.show_if)
-              for comp in [node.greater_than or node.less_than] if comp and comp.derived}
+              if isinstance(node, GreaterThan | LessThan) and node.arg().derived}
     assert on_age == {"greater_than", "less_than"}
 
 

@@ -10,8 +10,8 @@ import pytest
 
 from riskscreen.cli.main import main
 from riskscreen.forms.answers import AnswerError
-from riskscreen.forms.conditions import visible_answers
 from riskscreen.forms.model import FormDefinition
+from riskscreen.forms.visibility import visible_answers
 from riskscreen.scoring.assessment import Assessment, OverrideDirection, Trend
 from riskscreen.scoring.engine import (
     ASSESSMENT_FIELDS,

@@ -22,11 +22,11 @@ def test_rule_condition_with_a_null_operator_is_a_clear_error() -> None:
     import pytest
     from pydantic import ValidationError
 
-    from riskscreen.scoring.model import RuleCondition
+    from riskscreen.conditions import parse_condition
 
     with pytest.raises(ValidationError, match="condition operator 'present' has no value"):
-        RuleCondition.model_validate({"present": None})
-    node = RuleCondition.model_validate(
+        parse_condition({"present": None})
+    node = parse_condition(
         {"all": [{"present": {"question": "a"}}, {"not": {"answered": {"question": "b"}}}]})
     assert [(n.operator, p) for n, p in node.walk()] == [
         ("all", ()), ("present", ("all", 0)), ("not", ("all", 1)),

@@ -1,6 +1,6 @@
 """Property tests of the engine against a naive reference reading of the same model.
 
-The reference walks the form with :mod:`riskscreen.forms.conditions` (no compiled tables) so
+The reference walks the form with :mod:`riskscreen.forms.visibility` (no compiled tables) so
 that a bug in the engine's precompilation cannot hide behind itself. The engine properties
 hold for every shipped model version and for 1.0.0 with tighter not-known caps (0 and 3,
 where the cap and the protective floor meet most often).
@@ -16,13 +16,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from riskscreen.conditions import PRESENT_WINDOWS, AllOf, AnyOf, CountPresent, Node, Not, Present
 from riskscreen.forms.answers import AnswerSet
-from riskscreen.forms.conditions import derived_values, evaluate, visible_answers
 from riskscreen.forms.loader import load_form
-from riskscreen.forms.model import Condition, FormDefinition, QuestionKind, QuestionType
+from riskscreen.forms.model import FormDefinition, QuestionKind, QuestionType
+from riskscreen.forms.visibility import derived_values, visible_answers
 from riskscreen.scoring.engine import score
 from riskscreen.scoring.loader import load_model, shipped_model_versions
-from riskscreen.scoring.model import PRESENT_WINDOWS, RuleCondition, ScoringModel
+from riskscreen.scoring.model import ScoringModel
 
 FORM = load_form("cse-screening")
 MODEL = load_model("cse-screening@1.0.0")
@@ -96,23 +97,19 @@ def answer_sets(draw: st.DrawFn, form: FormDefinition = FORM) -> AnswerSet:
 # -- the reference reading ------------------------------------------------------------------
 
 
-def _holds(node: RuleCondition, seen: dict[str, Any], derived: dict[str, Any]) -> bool:
+def _holds(node: Node, seen: dict[str, Any], derived: dict[str, Any]) -> bool:
     index = FORM.question_index()
-    op = node.operator
-    if op == "all":
-        return all(_holds(c, seen, derived) for c in node.all_ or [])
-    if op == "any":
-        return any(_holds(c, seen, derived) for c in node.any_ or [])
-    if op == "not":
-        assert node.not_ is not None
+    if isinstance(node, AllOf):
+        return all(_holds(c, seen, derived) for c in node.all_)
+    if isinstance(node, AnyOf):
+        return any(_holds(c, seen, derived) for c in node.any_)
+    if isinstance(node, Not):
         return not _holds(node.not_, seen, derived)
-    if op == "present":
-        assert node.present is not None
+    if isinstance(node, Present):
         q = index[node.present.question]
         return _is_present(q.type, seen.get(q.id), node.present.windows)
-    if op == "count_present":
+    if isinstance(node, CountPresent):
         sel = node.count_present
-        assert sel is not None
         n = 0
         for section in FORM.sections:
             for q in section.questions:
@@ -128,8 +125,7 @@ def _holds(node: RuleCondition, seen: dict[str, Any], derived: dict[str, Any]) -
                     continue
                 n += _is_present(q.type, seen.get(q.id), sel.windows)
         return n >= sel.at_least
-    data = node.model_dump(by_alias=True, exclude_none=True)
-    return evaluate(Condition.model_validate(data), seen, derived)
+    return node.evaluate(seen, derived, FORM)
 
 
 def _is_present(qtype: QuestionType, value: Any, windows: list[str] | None) -> bool:
@@ -143,7 +139,7 @@ def reference(model: ScoringModel, s: AnswerSet) -> tuple[str, int, str, list[st
     derived = derived_values(FORM, s.answers, s.screening_date)
     seen = visible_answers(FORM, s.answers, s.screening_date)
     index = FORM.question_index()
-    from riskscreen.forms.conditions import visible_questions
+    from riskscreen.forms.visibility import visible_questions
 
     shown = set(visible_questions(FORM, s.answers, s.screening_date))
     gross = floor = protective = 0

@@ -1,0 +1,195 @@
+"""Many screenings' answers as columns: one int64 array of answer codes per question.
+
+Bulk work (impact analysis, re-scoring, reports) reads answers as columns rather than as one
+dict per screening, so that conditions and points are computed for every screening at once
+with numpy. The codes are described in :mod:`riskscreen.conditions.codes`; :func:`encode`
+builds columns from answer sets, and anything that stores answers as codes can build
+:class:`Columns` directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date
+
+import numpy as np
+from numpy.typing import NDArray
+
+from riskscreen.conditions.codes import MISSING, as_date, is_answered
+from riskscreen.forms.answers import AnswerSet
+from riskscreen.forms.kinds import QuestionType
+from riskscreen.forms.model import FormDefinition, Question
+
+__all__ = ["Codes", "Columns", "ages", "encode"]
+
+Codes = NDArray[np.int64]
+#: The proleptic ordinal of numpy's day 0 (1970-01-01).
+_EPOCH = date(1970, 1, 1).toordinal()
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Answers of ``size`` screenings of one form version, by question id.
+
+    ``days`` holds each screening date's ordinal. A question without a column is unanswered
+    everywhere. ``texts`` lists the distinct answers of text columns (code ``i + 1`` is
+    ``texts[qid][i]``); ``derived`` the derived values (see :meth:`with_derived`);
+    ``unscorable`` the rows whose answers did not fit the form, with the reason (their codes
+    are all unanswered; callers skip them).
+    """
+
+    form: FormDefinition
+    days: Codes
+    codes: Mapping[str, Codes]
+    texts: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    derived: Mapping[str, Codes] = field(default_factory=dict)
+    unscorable: Mapping[int, tuple[str, str]] = field(default_factory=dict)
+
+    @property
+    def size(self) -> int:
+        """How many screenings the columns hold."""
+        return int(self.days.shape[0])
+
+    def column(self, question: str) -> Codes:
+        """The codes of one question (unanswered everywhere if it has no column)."""
+        found = self.codes.get(question)
+        if found is not None:
+            return found
+        q = self.form.question_index().get(question)
+        empty = MISSING if q is not None and q.type in (QuestionType.NUMBER,
+                                                         QuestionType.DATE) else 0
+        return np.full(self.size, empty, dtype=np.int64)
+
+    def derived_value(self, derived: str) -> Codes:
+        """The values of one derived value (:data:`MISSING` where it has none)."""
+        found = self.derived.get(derived)
+        if found is None:
+            return np.full(self.size, MISSING, dtype=np.int64)
+        return found
+
+    def text_code(self, question: str, text: str) -> int:
+        """The code of one text answer in this column (0 if no screening gives it)."""
+        try:
+            return self.texts.get(question, ()).index(text) + 1
+        except ValueError:
+            return 0
+
+    def with_codes(self, codes: Mapping[str, Codes]) -> Columns:
+        """The same screenings with some columns replaced (e.g. hidden answers removed)."""
+        return replace(self, codes={**self.codes, **codes})
+
+    def with_derived(self) -> Columns:
+        """These columns with every derived value of the form computed from them."""
+        derived = {}
+        for d in self.form.derived:
+            if d.kind == "age_years":
+                derived[d.id] = ages(self.column(d.question), self.days)
+        return replace(self, derived=derived)
+
+
+def ages(births: Codes, days: Codes) -> Codes:
+    """Whole years from each date of birth to each screening date (a birthday counts on the
+    day); :data:`MISSING` where the birth date is missing or after the screening date."""
+    valid = (births != MISSING) & (births <= days)
+    born = _ymd(np.where(valid, births, days))
+    on = _ymd(days)
+    years = on[0] - born[0] - ((on[1] * 32 + on[2]) < (born[1] * 32 + born[2]))
+    return np.where(valid, years, MISSING).astype(np.int64)
+
+
+def _ymd(ordinals: Codes) -> tuple[Codes, Codes, Codes]:
+    days = (ordinals - _EPOCH).astype("datetime64[D]")
+    months = days.astype("datetime64[M]")
+    year = days.astype("datetime64[Y]").astype(np.int64) + 1970
+    month = months.astype(np.int64) % 12 + 1
+    day = (days - months).astype(np.int64) + 1
+    return year, month, day
+
+
+def _encoder(q: Question) -> tuple[dict[object, int] | None, int]:
+    """(answer -> code, code of unanswered) for a question held as small codes."""
+    if q.type is QuestionType.MULTIPLE_CHOICE:
+        return {o: 1 << i for i, o in enumerate(q.option_ids())}, 0
+    allowed = q.allowed_values()
+    if allowed is None:
+        return None, MISSING
+    return {a: i + 1 for i, a in enumerate(allowed)}, 0
+
+
+def encode(form: FormDefinition, answer_sets: Iterable[AnswerSet],
+           questions: Iterable[str] | None = None) -> Columns:
+    """Columns of the given questions (default: all) from answer sets of this form version.
+
+    An answer set for another form version, or with an answer that does not fit its question,
+    is listed in ``unscorable`` and left unanswered; derived values are computed.
+    """
+    index = form.question_index()
+    wanted = [index[qid] for qid in (questions if questions is not None else index)
+              if qid in index]
+    sets = list(answer_sets)
+    n = len(sets)
+    days = np.fromiter((s.screening_date.toordinal() for s in sets), dtype=np.int64, count=n)
+    unscorable: dict[int, tuple[str, str]] = {}
+    for row, s in enumerate(sets):
+        if s.form != form.id or s.form_version != form.version:
+            unscorable[row] = ("", f"answers are for form '{s.form}' version "
+                                   f"{s.form_version}, but the form is '{form.id}' version "
+                                   f"{form.version}")
+    codes: dict[str, Codes] = {}
+    texts: dict[str, tuple[str, ...]] = {}
+    for q in wanted:
+        table, empty = _encoder(q)
+        values = [s.answers.get(q.id) for s in sets]
+        out = np.full(n, empty, dtype=np.int64)
+        if q.type is QuestionType.MULTIPLE_CHOICE:
+            assert table is not None
+            for row, v in enumerate(values):
+                if isinstance(v, list) and all(isinstance(x, str) and x in table for x in v):
+                    mask = 0
+                    for x in v:
+                        mask |= table[x]
+                    out[row] = mask
+                elif is_answered(v):
+                    unscorable.setdefault(row, (q.id, f"answer {v!r} is not a list of the "
+                                                      "options this question offers"))
+        elif table is not None:
+            get = table.get
+            for row, v in enumerate(values):
+                if not is_answered(v):
+                    continue
+                code = get(v) if isinstance(v, str) else None
+                if code is None:
+                    offered = ", ".join(map(str, table))
+                    unscorable.setdefault(row, (q.id, f"answer {v!r} is not one this "
+                                                      f"question offers ({offered})"))
+                else:
+                    out[row] = code
+        elif q.type is QuestionType.NUMBER:
+            for row, v in enumerate(values):
+                if isinstance(v, int) and not isinstance(v, bool):
+                    out[row] = v
+                elif v is not None:
+                    unscorable.setdefault(row, (q.id, f"expects a whole number, got {v!r}"))
+        elif q.type is QuestionType.DATE:
+            for row, v in enumerate(values):
+                if not is_answered(v):
+                    continue
+                day = as_date(v)
+                if day is None:
+                    unscorable.setdefault(row, (q.id, f"{v!r} is not a date"))
+                else:
+                    out[row] = day.toordinal()
+        else:
+            seen: dict[str, int] = {}
+            for row, v in enumerate(values):
+                if isinstance(v, str) and is_answered(v):
+                    out[row] = seen.setdefault(v, len(seen) + 1)
+                elif is_answered(v):
+                    unscorable.setdefault(row, (q.id, f"expects text, got {v!r}"))
+            texts[q.id] = tuple(seen)
+        codes[q.id] = out
+    for row in unscorable:
+        for q in wanted:
+            codes[q.id][row] = _encoder(q)[1]
+    return Columns(form, days, codes, texts, unscorable=unscorable).with_derived()
