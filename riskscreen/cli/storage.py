@@ -221,6 +221,14 @@ def _do_verify(args: argparse.Namespace) -> int:
             print(f"  {problem}")
     else:
         print(f"audit chain: ok ({report.audit_entries} entries, head {report.audit_head})")
+    if report.record_problems:
+        print(f"records: {len(report.record_problems)} problem(s): finalised records were "
+              "changed outside RiskScreen")
+        for problem in report.record_problems[:20]:
+            print(f"  {problem}")
+    else:
+        print("records: ok (levels, finalised answers and snapshots agree with the audit "
+              "log; the immutability triggers are in place)")
     if not args.no_rescore:
         if report.rescore_differences:
             print(f"re-scoring: {len(report.rescore_differences)} of {report.rescored} "

@@ -35,6 +35,7 @@ from riskscreen.services.session import Session
 from riskscreen.services.vault import create_database
 from riskscreen.store import audit
 from riskscreen.store.db import translate_errors
+from riskscreen.store.integrity import snapshot_digest
 from riskscreen.store.models import (
     Answer,
     AnswerPack,
@@ -151,11 +152,13 @@ def populate(session: Session, count: int, *, seed: int = 0, final_share: float 
                 level = assessment.final_level
                 answers_json = answer_set.model_dump_json()
                 packs.append((sid, json.loads(answers_json)))
+                snapshot_text = json.dumps(assessment.to_dict(), sort_keys=True,
+                                           separators=(",", ":"), ensure_ascii=False)
+                digest = snapshot_digest(snapshot_text, answers_json)
                 snapshots.append({
                     "screening_id": sid, "model_sha256": sha,
                     "answer_set": answers_json, "previous_id": None,
-                    "snapshot": json.dumps(assessment.to_dict(), sort_keys=True,
-                                           separators=(",", ":"), ensure_ascii=False),
+                    "snapshot": snapshot_text,
                     "final_level": level, "finalised_by": user, "finalised_at": _ts(updated)})
             screenings.append({
                 "id": sid, "child_id": child_id, "practitioner_id": user, "form_id": form.id,
@@ -177,7 +180,7 @@ def populate(session: Session, count: int, *, seed: int = 0, final_share: float 
             if final:
                 events.append((now, who, "finalise", f"screening:{sid}",
                                {"level": level, "model": sha[:12],
-                                "demo": True}))
+                                "snapshot": digest, "demo": True}))
         finals = {row["screening_id"]: row["final_level"] for row in snapshots}
         with translate_errors(), OrmSession(session.engine) as s, s.begin():
             s.execute(insert(Child), children)

@@ -60,6 +60,7 @@ from riskscreen.services.types import (
 from riskscreen.store import audit
 from riskscreen.store.backup import auto_backup, backup_database, check_database
 from riskscreen.store.db import StorageError, translate_errors
+from riskscreen.store.integrity import check_records, check_triggers, snapshot_digest
 from riskscreen.store.lock import OpenLock
 from riskscreen.store.models import (
     Answer,
@@ -710,10 +711,11 @@ class Session:
                                              signer.name if signer is not None else None)
             snapshot = assessment.to_dict()
             answers_json = answer_set.model_dump_json()
+            snapshot_text = _json(snapshot)
             s.add(AssessmentRow(
                 screening_id=screening_id, model_sha256=screening.model_sha256,
                 answer_set=answers_json, previous_id=previous_id,
-                snapshot=_json(snapshot), final_level=assessment.final_level,
+                snapshot=snapshot_text, final_level=assessment.final_level,
                 finalised_by=self.user.id))
             s.add(AnswerPack(screening_id=screening_id, model_sha256=screening.model_sha256,
                              packed=_pack(s, json.loads(answers_json))))
@@ -721,7 +723,8 @@ class Session:
                 status=Status.FINAL, final_level=assessment.final_level, updated_at=utc_now()))
             self._audit(s, "finalise", f"screening:{screening_id}",
                         {"level": assessment.level, "score": assessment.score,
-                         "model": screening.model_sha256[:12]})
+                         "model": screening.model_sha256[:12],
+                         "snapshot": snapshot_digest(snapshot_text, answers_json)})
             if assessment.override is not None:
                 detail = {"direction": assessment.override.direction.value,
                           "from": assessment.level, "to": assessment.override.level,
@@ -921,6 +924,8 @@ class Session:
             report.audit_entries, report.audit_head = count, head
             report.audit_problems = [f"audit entry {p.seq}: {p.message}" for p in problems]
             report.audit_problems += audit.check_head(raw, self.db_path)
+            if not report.integrity_problems:
+                report.record_problems = check_triggers(raw) + list(check_records(raw))
         if rescore and not report.integrity_problems:
             self._rescore_all(report, progress)
         with self._tx() as s:

@@ -152,8 +152,11 @@ class VerifyReport:
     audit_problems: list[str] = field(default_factory=list)
     rescored: int = 0
     rescore_differences: list[str] = field(default_factory=list)
+    #: Records that disagree with their snapshots or audit entries; missing triggers.
+    record_problems: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         """Whether every check passed."""
-        return not (self.integrity_problems or self.audit_problems or self.rescore_differences)
+        return not (self.integrity_problems or self.audit_problems or self.rescore_differences
+                    or self.record_problems)

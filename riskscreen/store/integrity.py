@@ -1,0 +1,138 @@
+"""Cross-checks of the stored records, for ``verify``, beyond pages and the audit chain.
+
+Someone who holds the data key can edit rows directly and can drop the triggers that keep
+finalised records immutable. These checks find such edits: every denormalised column against
+the snapshot it copies, a finalised screening's answers against its snapshot's answer set,
+each snapshot against the digest its finalise audit entry recorded (the audit chain and the
+head kept outside the database protect that entry), and the triggers themselves.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from typing import Any
+
+__all__ = ["EXPECTED_TRIGGERS", "check_records", "check_triggers", "snapshot_digest"]
+
+_IMMUTABLE = "BEGIN SELECT RAISE(ABORT, '{message}'); END"
+_SNAPSHOTS = "assessment snapshots are immutable"
+_FINAL = "a finalised screening cannot be edited"
+
+
+def _simple(name: str, event: str, table: str, message: str) -> str:
+    return f"CREATE TRIGGER {name} BEFORE {event} ON {table} " + _IMMUTABLE.format(
+        message=message)
+
+
+def _answers(name: str, event: str, row: str) -> str:
+    return (f"CREATE TRIGGER {name} BEFORE {event} ON answers WHEN (SELECT status FROM "  # noqa: S608 - compared with sqlite_master, never run
+            f"screenings WHERE id = {row}.screening_id) = 'final' "
+            + _IMMUTABLE.format(message=_FINAL))
+
+
+#: Every trigger that keeps finalised records immutable, as its SQL with single spaces.
+EXPECTED_TRIGGERS: dict[str, str] = {
+    **{f"{table}_immutable_{e[0].lower()}": _simple(f"{table}_immutable_{e[0].lower()}", e,
+                                                    table, message)
+       for table, message in (("scoring_models", "published scoring models are immutable"),
+                              ("assessments", _SNAPSHOTS),
+                              ("audit_log", "the audit log is append-only"),
+                              ("answer_packs", _SNAPSHOTS),
+                              ("answer_keysets", _SNAPSHOTS))
+       for e in ("UPDATE", "DELETE")},
+    "answers_final_i": _answers("answers_final_i", "INSERT", "NEW"),
+    "answers_final_u": _answers("answers_final_u", "UPDATE", "OLD"),
+    "answers_final_d": _answers("answers_final_d", "DELETE", "OLD"),
+    "screenings_final_u": ("CREATE TRIGGER screenings_final_u BEFORE UPDATE ON screenings "
+                           "WHEN OLD.status = 'final' " + _IMMUTABLE.format(message=_FINAL)),
+}
+
+
+def snapshot_digest(snapshot: str, answer_set: str) -> str:
+    """SHA-256 over a snapshot's stored text and its answer set's, as the finalise audit
+    entry records it."""
+    return hashlib.sha256(f"{snapshot}\n{answer_set}".encode()).hexdigest()
+
+
+def check_triggers(raw: Any) -> list[str]:
+    """Missing or altered immutability triggers, through a DB-API connection."""
+    found = {str(name): " ".join(str(sql).split()) for name, sql in raw.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")}
+    problems = []
+    for name, sql in EXPECTED_TRIGGERS.items():
+        if name not in found:
+            problems.append(f"the trigger {name}, which keeps finalised records from being "
+                            "changed, is missing (it was dropped)")
+        elif found[name] != sql:
+            problems.append(f"the trigger {name}, which keeps finalised records from being "
+                            "changed, was altered")
+    return problems
+
+
+def _finalise_entries(raw: Any) -> dict[int, dict[str, Any]]:
+    entries: dict[int, dict[str, Any]] = {}
+    for obj, detail in raw.execute(
+            "SELECT object, detail FROM audit_log WHERE action = 'finalise' ORDER BY seq"):
+        try:
+            entries[int(str(obj).removeprefix("screening:"))] = json.loads(detail)
+        except (ValueError, TypeError):
+            continue
+    return entries
+
+
+def _stored_answers(raw: Any, screening_id: int) -> dict[str, tuple[Any, Any]]:
+    return {str(q): (json.loads(v), json.loads(e) if e else None) for q, v, e in raw.execute(
+        "SELECT question_id, value, evidence FROM answers WHERE screening_id = ?",
+        (screening_id,))}
+
+
+def check_records(raw: Any) -> Iterator[str]:
+    """Disagreements between finalised records and their snapshots, one message each."""
+    finalised = _finalise_entries(raw)
+    rows = raw.execute(
+        "SELECT s.id, s.status, s.final_level, s.model_sha256, a.screening_id, "
+        "a.final_level, a.model_sha256, a.snapshot, a.answer_set FROM screenings s "
+        "LEFT JOIN assessments a ON a.screening_id = s.id "
+        "WHERE s.status = 'final' OR s.final_level IS NOT NULL OR a.screening_id IS NOT NULL "
+        "ORDER BY s.id").fetchall()
+    for sid, status, level, sha, snap_id, snap_level, snap_sha, snapshot, answer_set in rows:
+        where = f"screening {sid}"
+        if snap_id is None:
+            yield (f"{where} is marked finalised (or shows level {level}) but has no "
+                   "snapshot")
+            continue
+        if status != "final":
+            yield f"{where} has a finalised snapshot but is marked as a draft"
+        try:
+            snap = json.loads(snapshot)
+            kept = json.loads(answer_set)
+            snap_final = snap["final_level"]
+        except (ValueError, TypeError, KeyError):
+            yield f"{where}: its snapshot cannot be read"
+            continue
+        if level != snap_final:
+            yield (f"{where}: the level shown in lists ({level or 'none'}) differs from its "
+                   f"snapshot ({snap_final})")
+        if snap_level != snap_final:
+            yield (f"{where}: the snapshot's level column ({snap_level}) differs from the "
+                   f"snapshot ({snap_final})")
+        if sha != snap_sha:
+            yield f"{where}: its scoring model differs from the one in its snapshot"
+        expected = {q: (v, (kept.get("evidence") or {}).get(q))
+                    for q, v in (kept.get("answers") or {}).items()}
+        if _stored_answers(raw, sid) != expected:
+            yield (f"{where}: its answers differ from the answers recorded when it was "
+                   "finalised")
+        entry = finalised.get(sid)
+        if entry is None:
+            yield f"{where}: the audit log has no entry for its finalisation"
+        elif "snapshot" in entry:
+            if entry["snapshot"] != snapshot_digest(snapshot, answer_set):
+                yield (f"{where}: its snapshot differs from the one recorded in the audit log "
+                       "when it was finalised")
+        elif entry.get("level") != snap.get("level") or (
+                "score" in entry and entry["score"] != snap.get("score")):
+            yield (f"{where}: its snapshot's level or score differs from the audit log entry "
+                   "of its finalisation")

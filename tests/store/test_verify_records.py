@@ -1,0 +1,127 @@
+"""``verify`` finds edits made with the data key: each test edits the database through raw SQL
+(dropping a trigger and putting it back exactly, where one is in the way) and checks that
+``riskscreen verify`` now fails with a message that names the screening and the problem."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from riskscreen.cli.main import main
+from riskscreen.store.integrity import EXPECTED_TRIGGERS
+
+from .conftest import PASSPHRASES, Store
+
+
+@pytest.fixture
+def finalised(store: Store) -> list[int]:
+    """Three finalised screenings of pat's, with every answer given."""
+    from riskscreen.forms.loader import load_form
+    from riskscreen.synthetic import generate_answer_sets
+
+    form = load_form("cse-screening")
+    ids = []
+    with store.login("pat") as pat:
+        for n, answer_set in enumerate(generate_answer_sets(form, 3, 11)):
+            sid = pat.start_screening(pat.create_child(f"Child {n}").id)
+            for qid, value in answer_set.answers.items():
+                if qid != "child_name":
+                    pat.save_answer(sid, qid, value, answer_set.evidence.get(qid))
+            pat.finalise(sid)
+            ids.append(sid)
+    return ids
+
+
+def _tamper(store: Store, *statements: str, around: tuple[str, ...] = ()) -> None:
+    """Run ``statements`` with the triggers named in ``around`` dropped, then recreate them."""
+    with store.login("admin") as admin, admin.engine.begin() as conn:
+        for name in around:
+            conn.execute(text(f"DROP TRIGGER {name}"))
+        for statement in statements:
+            conn.execute(text(statement))
+        for name in around:
+            conn.execute(text(EXPECTED_TRIGGERS[name]))
+
+
+def _verify(store: Store, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int,
+                                                                                       str]:
+    phrase = tmp_path / "mary.txt"
+    phrase.write_text(PASSPHRASES["mary"] + "\n")
+    capsys.readouterr()
+    code = main(["verify", "--db", str(store.db), "--user", "mary", "--passphrase-file",
+                 str(phrase)])
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    return code, captured.out
+
+
+def test_a_healthy_database_passes(store: Store, finalised: list[int], tmp_path: Path,
+                                   capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = _verify(store, tmp_path, capsys)
+    assert code == 0, out
+    assert "records: ok" in out
+
+
+def test_an_edited_level_column_is_found(store: Store, finalised: list[int], tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    sid = finalised[1]
+    _tamper(store, f"UPDATE screenings SET final_level = 'none' WHERE id = {sid}",
+            around=("screenings_final_u",))
+    code, out = _verify(store, tmp_path, capsys)
+    assert code == 1
+    assert f"screening {sid}: the level shown in lists (none) differs from its snapshot" in out
+
+
+def test_edited_answers_of_a_finalised_screening_are_found(
+        store: Store, finalised: list[int], tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    sid = finalised[0]
+    _tamper(store, "UPDATE answers SET value = '\"an edited account\"' "
+                   f"WHERE screening_id = {sid} AND question_id = 'child_views'",
+            around=("answers_final_u",))
+    code, out = _verify(store, tmp_path, capsys)
+    assert code == 1
+    assert (f"screening {sid}: its answers differ from the answers recorded when it was "
+            "finalised") in out
+
+
+def test_snapshot_text_rewritten_outside_the_scored_fields_is_found(
+        store: Store, finalised: list[int], tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    sid = finalised[2]
+    _tamper(store, "UPDATE assessments SET snapshot = json_set(snapshot, '$.note', "
+                   f"'added later') WHERE screening_id = {sid}",
+            around=("assessments_immutable_u",))
+    code, out = _verify(store, tmp_path, capsys)
+    assert code == 1
+    assert "re-scoring: ok" in out  # the scored fields still reproduce ...
+    assert (f"screening {sid}: its snapshot differs from the one recorded in the audit log "
+            "when it was finalised") in out  # ... but the text is not what was finalised
+
+
+def test_a_dropped_or_altered_trigger_is_found(store: Store, finalised: list[int],
+                                               tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    _tamper(store, "DROP TRIGGER answers_final_u", "DROP TRIGGER audit_log_immutable_d",
+            "CREATE TRIGGER audit_log_immutable_d BEFORE DELETE ON audit_log "
+            "BEGIN SELECT 1; END")
+    code, out = _verify(store, tmp_path, capsys)
+    assert code == 1
+    assert "the trigger answers_final_u, which keeps finalised records from being changed, " \
+           "is missing" in out
+    assert "the trigger audit_log_immutable_d" in out
+    assert "was altered" in out
+
+
+def test_the_finalise_entry_records_the_snapshot(store: Store,
+                                                 finalised: list[int]) -> None:
+    with store.login("mary") as mary:
+        with mary.engine.connect() as conn:
+            details = conn.execute(text(
+                "SELECT detail FROM audit_log WHERE action = 'finalise'")).scalars().all()
+        report = mary.verify(rescore=False)
+    assert len(details) == 3
+    assert all('"snapshot":"' in d for d in details)
+    assert report.record_problems == []
