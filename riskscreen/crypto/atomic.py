@@ -1,4 +1,5 @@
-"""Crash-safe file replacement: temporary file in the same folder, fsync, rename, fsync folder."""
+"""Crash-safe, private file replacement: a 0600 temporary file in the same folder, fsync,
+rename, fsync folder."""
 
 from __future__ import annotations
 
@@ -22,8 +23,15 @@ def fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def atomic_write(path: Path, data: bytes, mode: int = 0o600) -> None:
-    """Replace ``path`` with ``data`` so that a crash leaves either the old or the new file."""
+def atomic_write(path: str | Path, data: bytes, mode: int = 0o600) -> None:
+    """Replace ``path`` with ``data`` so that a crash leaves either the old or the new file.
+
+    The one way private files (referral PDFs, reports, key files) are written: the file is
+    created with ``mode`` (owner read and write only, by default), so it is never readable by
+    others, not even for the moment before a ``chmod``; an older file of wider mode at
+    ``path`` is replaced, not reused.
+    """
+    path = Path(path)
     folder = path.parent
     tmp = folder / f".{path.name}.{secrets.token_hex(4)}.tmp"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)

@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import text
 
+from riskscreen.crypto.atomic import atomic_write
 from riskscreen.forms.model import QuestionKind
 from riskscreen.services.session import Session
 from riskscreen.store.models import Role
@@ -198,7 +199,7 @@ class ReportService:
     def export_csv(self, report: Report, path: Path) -> Path:
         """Write the anonymised CSV."""
         self.session._require(Role.MANAGER)
-        path.write_text(report.to_csv(), encoding="utf-8")
+        atomic_write(path, report.to_csv().encode("utf-8"))
         with self.session._tx() as s:
             self.session._audit(s, "report_export", "screenings", {"kind": "csv"})
         return path
@@ -206,7 +207,7 @@ class ReportService:
     def export_pdf(self, report: Report, path: Path) -> Path:
         """Write the anonymised PDF report (tables; small counts suppressed)."""
         self.session._require(Role.MANAGER)
-        path.write_bytes(render_report_pdf(report, self.settings()))
+        atomic_write(path, render_report_pdf(report, self.settings()))
         with self.session._tx() as s:
             self.session._audit(s, "report_export", "screenings", {"kind": "pdf"})
         return path

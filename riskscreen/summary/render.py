@@ -39,6 +39,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from riskscreen.crypto.atomic import atomic_write
 from riskscreen.summary.build import format_date
 from riskscreen.summary.fonts import BOLD, REGULAR, register_fonts
 from riskscreen.summary.model import Field, Indicator, ReferralSummary, TextBlock
@@ -401,16 +402,11 @@ def render_pdf(summary: ReferralSummary, target: str | Path | BinaryIO,
     """Write the summary as a PDF to a path or a binary stream.
 
     A path is written through a temporary file in the same folder and moved into place, so a
-    failure never leaves half a summary behind.
+    failure never leaves half a summary behind, and it is readable by its owner only (0600)
+    from the start: a referral holds a child's personal data.
     """
     data = render_pdf_bytes(summary, password)
     if isinstance(target, (str, Path)):
-        path = Path(target)
-        tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-        try:
-            tmp.write_bytes(data)
-            tmp.replace(path)
-        finally:
-            tmp.unlink(missing_ok=True)
+        atomic_write(Path(target), data)
     else:
         target.write(data)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -34,10 +36,15 @@ def test_summary_of_a_stored_screening(demo: Path, tmp_path: Path,
         level = s.open_screening(sid).assessment
     assert level is not None
     out = tmp_path / "out.pdf"
-    code = main(["summary", "--screening", str(sid), "--db", str(demo), "--user", "pat",
-                 "--passphrase-file", _passfile(tmp_path, "demo practitioner pat"),
-                 "-o", str(out)])
+    old_umask = os.umask(0o022)  # the usual umask, under which it was written 0644
+    try:
+        code = main(["summary", "--screening", str(sid), "--db", str(demo), "--user", "pat",
+                     "--passphrase-file", _passfile(tmp_path, "demo practitioner pat"),
+                     "-o", str(out)])
+    finally:
+        os.umask(old_umask)
     assert code == 0
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
     whole = " ".join(p.extract_text() or "" for p in PdfReader(io.BytesIO(out.read_bytes()))
                      .pages)
     assert "RS-" in whole

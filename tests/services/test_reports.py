@@ -3,6 +3,7 @@ and the manager-only check."""
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +73,8 @@ def test_report_counts_and_suppression(hand_built: Vault, tmp_path: Path) -> Non
     assert "2011-05-01" not in csv_text
     pdf = service.export_pdf(report, tmp_path / "r.pdf").read_bytes()
     assert pdf.startswith(b"%PDF")
+    for name in ("r.csv", "r.pdf"):  # readable by their owner only
+        assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o600
 
 
 def test_suppressed_values() -> None:

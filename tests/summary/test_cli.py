@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -31,9 +34,19 @@ def text_of(path: Path, password: str | None = None) -> str:
     return " ".join(p.extract_text() or "" for p in reader.pages)
 
 
+@pytest.fixture(autouse=True)
+def _usual_umask() -> Iterator[None]:
+    """The usual umask, under which summaries were written world-readable (0644)."""
+    old = os.umask(0o022)
+    yield
+    os.umask(old)
+
+
 def test_writes_a_summary(answers_file: Path, tmp_path: Path,
                           capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "out.pdf"
+    out.write_bytes(b"an older, world-readable file")
+    out.chmod(0o644)
     assert run(str(answers_file), "--form", "cse-screening", "--model", "cse-screening",
                "-o", str(out), "--marking", "OFFICIAL", "--reference", "REF-1",
                "--referrer-name", "Sam Taylor") == 0
@@ -43,6 +56,7 @@ def test_writes_a_summary(answers_file: Path, tmp_path: Path,
     assert "Sam Taylor" in text
     assert "SENSITIVE" not in text
     assert "Zofia" not in capsys.readouterr().err  # no personal data in messages
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600  # readable by its owner only
 
 
 def test_password_file_and_override(answers_file: Path, tmp_path: Path) -> None:
@@ -54,6 +68,7 @@ def test_password_file_and_override(answers_file: Path, tmp_path: Path) -> None:
                "--override-reason", "Seen by the team this week; the risk is lower now.",
                "--override-by", "J. Okafor", "--countersigned-by", "M. Patel") == 0
     assert PdfReader(io.BytesIO(out.read_bytes())).is_encrypted
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
     text = text_of(out, "s3cret phrase")
     assert "Professional judgement override" in text
     assert "Seen by the team this week" in text

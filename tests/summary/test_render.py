@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
+import stat
 from collections.abc import Callable
 from pathlib import Path
 
@@ -117,6 +119,20 @@ def test_password_protects_the_file(make_summary: MakeSummary) -> None:
 def test_empty_password_is_refused(make_summary: MakeSummary) -> None:
     with pytest.raises(ValueError, match="empty"):
         render_pdf_bytes(make_summary(), password="")
+
+
+def test_a_file_is_private_from_the_start(make_summary: MakeSummary, tmp_path: Path) -> None:
+    target = tmp_path / "referral.pdf"
+    target.write_bytes(b"an older, world-readable file")
+    target.chmod(0o644)
+    old = os.umask(0o022)  # the usual umask, under which files were created 0644
+    try:
+        render_pdf(make_summary(), target, password="correct horse battery")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert PdfReader(target).is_encrypted
+    assert [p.name for p in tmp_path.iterdir()] == ["referral.pdf"]  # no temporary left
 
 
 def test_writes_to_a_stream(make_summary: MakeSummary) -> None:
