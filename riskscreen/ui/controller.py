@@ -57,7 +57,7 @@ DEFAULT_IDLE_MINUTES = 5.0
 
 
 class OpenScreening:
-    """The screening on screen: its detail, form, view and live score."""
+    """The screening on screen: its detail, form, view and live score, and what of it is saved."""
 
     def __init__(self, detail: ScreeningDetail, form: FormDefinition, view: ScreeningView,
                  live: LiveScore | None) -> None:
@@ -65,6 +65,11 @@ class OpenScreening:
         self.form = form
         self.view = view
         self.live = live
+        #: When an answer was last saved (ISO time), for the save status.
+        self.last_saved: str | None = max((a.saved_at for a in detail.answers.values()),
+                                          default=None)
+        #: Answers whose last save failed, with the reason, until a save of them works.
+        self.save_errors: dict[str, str] = {}
 
     @property
     def id(self) -> int:
@@ -513,6 +518,8 @@ class AppController(QObject):
         view.set_editable(detail.editable, detail.row.status == "final")
         view.questionnaire.answer_changed.connect(self._on_questionnaire_answer_changed)
         view.questionnaire.evidence_changed.connect(self._on_questionnaire_evidence_changed)
+        view.questionnaire.save_state_changed.connect(self._show_save_status)
+        view.questionnaire.visibility_changed.connect(self._show_save_status)
         view.back_requested.connect(self._on_back_to_list)
         view.finalise_requested.connect(self._on_screening_finalise_requested)
         view.amend_requested.connect(self._on_screening_amend_requested)
@@ -529,9 +536,7 @@ class AppController(QObject):
             q = view.questionnaire
             q.show_section(next((i for i in range(len(form.sections))
                                  if not q.progress(i).complete), 0))
-        if detail.editable and detail.answers:
-            last = max(a.saved_at for a in detail.answers.values())
-            view.save_status.setText(f"All answers saved (last at {_clock(last)})")
+        self._show_save_status()
 
     def _describe(self, detail: ScreeningDetail) -> None:
         assert self.current is not None
@@ -586,15 +591,32 @@ class AppController(QObject):
         questionnaire = current.view.questionnaire
         value = questionnaire.answers().get(question_id)
         evidence = questionnaire.evidence().get(question_id) if value is not None else None
-        status = current.view.save_status
 
         def show(message: str) -> None:
-            status.setText(f"⚠ Not saved: {message}")
+            current.save_errors[question_id] = message
             self.window.show_message(f"An answer could not be saved: {message}")
 
         if self._done(lambda: session.save_answer(current.id, question_id, value, evidence),
                       show):
-            status.setText(f"Saved at {datetime.now().strftime('%H:%M:%S')}")
+            current.save_errors.pop(question_id, None)
+            current.last_saved = datetime.now().astimezone().isoformat()
+        self._show_save_status()
+
+    def _show_save_status(self) -> None:
+        """Say truthfully what is saved: never "saved" while typing is still waiting."""
+        current = self.current
+        if current is None:
+            return
+        if not current.detail.editable:
+            current.view.save_status.setText("")
+            return
+        if current.save_errors:
+            text = f"⚠ Not saved: {next(reversed(current.save_errors.values()))}"
+        else:
+            text = current.view.questionnaire.unsaved_typing() or (
+                f"All answers saved (last at {_clock(current.last_saved)})"
+                if current.last_saved else "Not changed yet")
+        current.view.save_status.setText(text)
 
     def _on_questionnaire_answer_changed(self, question_id: str, value: object) -> None:
         self._save(question_id)

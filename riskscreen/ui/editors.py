@@ -1,8 +1,12 @@
 """One answer editor per question type, built from the question's definition.
 
 Every editor has the same small interface: ``value()``, ``set_value(value)`` (which does not
-emit), ``set_read_only(flag)``, ``flush()`` (emit typing still waiting for its pause) and the
+emit), ``set_read_only(flag)``, ``flush()`` (emit typing still waiting to be given out) and the
 ``value_changed(value)`` signal. ``None`` always means "not answered".
+
+Editors of typed text also say whether they hold typing not yet given out (``pending()``) or
+text that cannot be saved as it is (``problem()``), and emit ``save_state_changed`` when that
+changes, so the save status never says "saved" over unsaved typing.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from riskscreen.ui.widgets import DateField
 __all__ = [
     "INDICATOR_CHOICES",
     "PRESENT_VALUES",
+    "SAVE_WITHIN_MS",
     "TIME_WINDOW_CHOICES",
     "AnswerEditor",
     "EvidenceEditor",
@@ -58,8 +63,10 @@ TIME_WINDOW_CHOICES = (
 #: Answers that mean a sign is present, so the evidence behind it is asked for.
 PRESENT_VALUES = frozenset({"yes", "recent", "older", "both"})
 
-#: Typing is saved after this pause (and at once when the field loses focus).
-TYPING_PAUSE_MS = 700
+#: Typing is given out to be saved this long after the first key not yet saved, even while
+#: the typing goes on (and at once when the field loses focus), so a crash loses at most the
+#: last second of typing.
+SAVE_WITHIN_MS = 500
 
 
 def _key_name(key: Qt.Key) -> str:
@@ -70,6 +77,7 @@ class AnswerEditor(QWidget):
     """Base of every editor: an answer in, an answer out, and a signal when it changes."""
 
     value_changed = Signal(object)
+    save_state_changed = Signal()
 
     def __init__(self, question: Question, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -89,7 +97,15 @@ class AnswerEditor(QWidget):
         self.setEnabled(not read_only)
 
     def flush(self) -> None:
-        """Emit any typing still waiting for its pause."""
+        """Emit any typing still waiting to be given out."""
+
+    def pending(self) -> bool:
+        """True while typing waits to be given out (it will be within a second)."""
+        return False
+
+    def problem(self) -> str | None:
+        """Why what is shown cannot be saved as it is (for example half a date), or None."""
+        return None
 
     def focus_target(self) -> QWidget:
         """The widget that takes focus for this question (the inner field if there is one)."""
@@ -278,32 +294,58 @@ class NumberEditor(AnswerEditor):
 
 
 class _Debounced(AnswerEditor):
-    """Text editors: the answer is emitted after a pause in typing or on leaving the field."""
+    """Text editors: typing is given out within :data:`SAVE_WITHIN_MS` of its first key, and at
+    once on leaving the field; the timer is not restarted by later keys, so steady typing is
+    saved as it goes rather than only at a pause."""
 
     def __init__(self, question: Question, parent: QWidget | None = None) -> None:
         super().__init__(question, parent)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
-        self._timer.setInterval(TYPING_PAUSE_MS)
+        self._timer.setInterval(SAVE_WITHIN_MS)
         self._timer.timeout.connect(self._on_timer_timeout)
         self._sent: Any = None
+        self._reported: tuple[bool, str | None] = (False, None)
 
     def _typed(self) -> None:
-        self._timer.start()
+        if not self._timer.isActive():
+            self._timer.start()
+        self._report()
 
     def _on_timer_timeout(self) -> None:
         self._emit_if_changed()
 
+    def _acceptable(self) -> bool:
+        """Whether what is shown can be given out as an answer."""
+        return True
+
     def _emit_if_changed(self) -> None:
         self._timer.stop()
-        value = self.value()
-        if value != self._sent:
-            self._sent = value
-            self.value_changed.emit(value)
+        if self._acceptable():
+            value = self.value()
+            if value != self._sent:
+                self._sent = value
+                self.value_changed.emit(value)
+        self._report()
+
+    def _shown(self) -> None:
+        """A stored answer is shown: nothing is waiting to be saved."""
+        self._timer.stop()
+        self._sent = self.value()
+        self._report()
+
+    def _report(self) -> None:
+        state = (self.pending(), self.problem())
+        if state != self._reported:
+            self._reported = state
+            self.save_state_changed.emit()
 
     def flush(self) -> None:
         if self._timer.isActive():
             self._emit_if_changed()
+
+    def pending(self) -> bool:
+        return self._timer.isActive()
 
 
 class DateEditor(_Debounced):
@@ -328,7 +370,17 @@ class DateEditor(_Debounced):
 
     def set_value(self, value: Any) -> None:
         self.field.set_date(date.fromisoformat(str(value)) if value else None)
-        self._sent = self.value()
+        self._shown()
+
+    def _acceptable(self) -> bool:
+        # Half a date or an impossible one is not saved (nor does it clear the saved date):
+        # the status says it is not saved yet until it is a whole date or empty.
+        return not self.field.line.text().strip() or self.field.value() is not None
+
+    def problem(self) -> str | None:
+        if self._acceptable():
+            return None
+        return "the date is not complete or not valid (day/month/year)"
 
     def set_read_only(self, read_only: bool) -> None:
         self.field.set_read_only(read_only)
@@ -361,7 +413,7 @@ class TextEditor(_Debounced):
 
     def set_value(self, value: Any) -> None:
         self.line.setText("" if value is None else str(value))
-        self._sent = self.value()
+        self._shown()
 
     def set_read_only(self, read_only: bool) -> None:
         self.line.setReadOnly(read_only)
@@ -416,7 +468,7 @@ class LongTextEditor(_Debounced):
         self.box.blockSignals(True)
         self.box.setPlainText("" if value is None else str(value))
         self.box.blockSignals(False)
-        self._sent = self.value()
+        self._shown()
 
     def set_read_only(self, read_only: bool) -> None:
         self.box.setReadOnly(read_only)
@@ -433,6 +485,7 @@ class EvidenceEditor(QWidget):
     """What lies behind a "yes": the basis, what was seen or heard, and its source."""
 
     evidence_changed = Signal(object)
+    save_state_changed = Signal()
 
     def __init__(self, question: Question, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -471,9 +524,10 @@ class EvidenceEditor(QWidget):
         layout.addWidget(self.source)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
-        self._timer.setInterval(TYPING_PAUSE_MS)
+        self._timer.setInterval(SAVE_WITHIN_MS)
         self._timer.timeout.connect(self._on_timer_timeout)
         self._sent: Any = None
+        self._reported: tuple[bool, str | None] = (False, None)
         self.group.buttonClicked.connect(self._on_group_button_clicked)
         self.details.textChanged.connect(self._on_text_changed)
         self.source.textEdited.connect(self._on_text_changed)
@@ -498,7 +552,9 @@ class EvidenceEditor(QWidget):
         self.details.setPlainText(str((value or {}).get("details") or ""))
         self.details.blockSignals(False)
         self.source.setText(str((value or {}).get("source") or ""))
+        self._timer.stop()
         self._sent = self.value()
+        self._report()
 
     def set_read_only(self, read_only: bool) -> None:
         """Allow or prevent changes."""
@@ -511,7 +567,9 @@ class EvidenceEditor(QWidget):
         self._emit_if_changed()
 
     def _on_text_changed(self, *args: object) -> None:
-        self._timer.start()
+        if not self._timer.isActive():
+            self._timer.start()
+        self._report()
 
     def _on_timer_timeout(self) -> None:
         self._emit_if_changed()
@@ -522,11 +580,29 @@ class EvidenceEditor(QWidget):
         if value != self._sent:
             self._sent = value
             self.evidence_changed.emit(value)
+        self._report()
+
+    def _report(self) -> None:
+        state = (self.pending(), self.problem())
+        if state != self._reported:
+            self._reported = state
+            self.save_state_changed.emit()
 
     def flush(self) -> None:
-        """Emit typing still waiting for its pause."""
+        """Emit typing still waiting to be given out."""
         if self._timer.isActive():
             self._emit_if_changed()
+
+    def pending(self) -> bool:
+        """True while typing waits to be given out (it will be within a second)."""
+        return self._timer.isActive()
+
+    def problem(self) -> str | None:
+        """Why the typed evidence cannot be saved yet, or None."""
+        typed = self.details.toPlainText().strip() or self.source.text().strip()
+        if typed and not any(b.isChecked() for b in self.basis.values()):
+            return "choose what the evidence is based on"
+        return None
 
 
 def editor_for(question: Question, screening_date: date,

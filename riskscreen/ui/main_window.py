@@ -70,7 +70,8 @@ class IdleWatcher(QObject):
 
 
 class MainWindow(QMainWindow):
-    """Pages, menus and the problem banner."""
+    """Pages, menus and the problem banner; ``closing`` is emitted when the window closes or
+    the application quits, so what is being typed can be saved first."""
 
     closing = Signal()
 
@@ -128,6 +129,10 @@ class MainWindow(QMainWindow):
         help_menu.addAction(self.log_action)
         help_menu.addAction(self.about_action)
         self.quit_action.triggered.connect(self.close)
+        app = QApplication.instance()
+        if app is not None:
+            # Quitting without closing the window (for example at log-out) saves typing too.
+            app.aboutToQuit.connect(self._on_app_about_to_quit)
         # Manager and administrator tools, shown by role; the controller gives the session
         # through ``role_menus.session_provider`` (riskscreen.ui.manager.menus).
         from riskscreen.ui.manager.menus import RoleMenus
@@ -182,6 +187,9 @@ class MainWindow(QMainWindow):
     def save_splitter(self, splitter: QSplitter) -> None:
         """Remember a splitter's sizes."""
         self.settings.setValue(f"splitters/{splitter.objectName()}", splitter.saveState())
+
+    def _on_app_about_to_quit(self) -> None:
+        self.closing.emit()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
         """Save what is being typed and remember the window's geometry."""

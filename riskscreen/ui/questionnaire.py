@@ -45,6 +45,7 @@ class QuestionBlock(QFrame):
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.question = question
+        self.number = number
         self.setObjectName("questionBlock")
         self.setProperty("qid", question.id)
         self.title = QLabel(f"{number}  {question.text}", self)
@@ -127,12 +128,14 @@ _OPTIONAL_TEXT = (QuestionType.TEXT, QuestionType.LONG_TEXT)
 class QuestionnaireView(QWidget):
     """Every section of a form; emits ``answer_changed(question_id, value)`` as answers change.
 
-    ``evidence_changed(question_id, record)`` reports the evidence behind an indicator.
+    ``evidence_changed(question_id, record)`` reports the evidence behind an indicator;
+    ``save_state_changed`` says that :meth:`unsaved_typing` may have changed.
     """
 
     answer_changed = Signal(str, object)
     evidence_changed = Signal(str, object)
     visibility_changed = Signal()
+    save_state_changed = Signal()
 
     def __init__(self, form: FormDefinition, screening_date: date,
                  parent: QWidget | None = None) -> None:
@@ -222,10 +225,12 @@ class QuestionnaireView(QWidget):
             layout.addWidget(block)
             block.editor.value_changed.connect(
                 lambda value, qid=question.id: self._on_editor_value_changed(qid, value))
+            block.editor.save_state_changed.connect(self.save_state_changed)
             if block.evidence is not None:
                 block.evidence.evidence_changed.connect(
                     lambda record, qid=question.id: self._on_evidence_evidence_changed(qid,
                                                                                        record))
+                block.evidence.save_state_changed.connect(self.save_state_changed)
         layout.addStretch(1)
         scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
@@ -269,8 +274,28 @@ class QuestionnaireView(QWidget):
                 block.evidence.set_read_only(read_only)
         self._refresh()
 
+    def unsaved_typing(self) -> str | None:
+        """What the save status must say while a shown field holds typing not yet saved.
+
+        "Saving…" while typing waits to be given out (within a second); "Not saved yet: …"
+        while a field holds text that cannot be saved as it is; None when nothing is waiting.
+        """
+        waiting = False
+        for qid, block in self.blocks.items():
+            if qid not in self._visible:
+                continue
+            parts: list[AnswerEditor | EvidenceEditor] = [block.editor]
+            if block.evidence is not None and not block.evidence.isHidden():
+                parts.append(block.evidence)
+            for part in parts:
+                problem = part.problem()
+                if problem is not None:
+                    return f"⚠ Not saved yet: question {block.number}: {problem}."
+                waiting = waiting or part.pending()
+        return "Saving…" if waiting else None
+
     def flush(self) -> None:
-        """Emit typing that is still waiting for its pause (before locking or closing)."""
+        """Emit typing that is still waiting to be given out (before locking or closing)."""
         for block in self.blocks.values():
             block.editor.flush()
             if block.evidence is not None:

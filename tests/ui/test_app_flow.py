@@ -133,7 +133,8 @@ def test_set_up_unlock_complete_finalise_and_save_the_referral(
     # The screening date of the golden case is fixed; this screening is dated today, so
     # the age is checked on the answers that do not depend on it.
     answer_all(qtbot, questionnaire, case)
-    qtbot.waitUntil(lambda: view.save_status.text().startswith("Saved at"), timeout=3000)
+    qtbot.waitUntil(lambda: view.save_status.text().startswith("All answers saved"),
+                    timeout=3000)
     assert view.score.chip.level_id == expected["level"]
     for rule in expected["rules_fired"]:
         assert view.score.assessment is not None

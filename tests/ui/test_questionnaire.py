@@ -229,7 +229,16 @@ def test_dates_are_typed_day_month_year_and_never_after_the_screening(
     qtbot.keyClicks(line, "31/02/2010")
     qtbot.keyClick(line, Qt.Key.Key_Return)
     assert "day/month/year" in editor.field.problem.text()
-    assert "date_of_birth" not in view.answers()
+    # A date that is not valid is not saved, and does not clear the one saved before: the
+    # editor says it is not saved yet.
+    assert view.answers()["date_of_birth"] == "2009-02-14"
+    assert editor.problem() is not None
+    assert "Not saved yet: question 1.2" in (view.unsaved_typing() or "")
+    line.clear()
+    with qtbot.waitSignal(view.answer_changed, timeout=3000) as blocker:
+        qtbot.keyClick(line, Qt.Key.Key_Return)
+    assert blocker.args == ["date_of_birth", None]
+    assert view.unsaved_typing() is None
 
 
 def _block_of(widget: QWidget | None) -> str | None:
