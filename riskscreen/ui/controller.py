@@ -345,6 +345,7 @@ class AppController(QObject):
         self.list_model = None
         self.history_view.table.setRowCount(0)
         self.new_view.reset()
+        self.referral_view.forget_password()
         self.idle.stop()
         self.show_unlock()
 
@@ -707,6 +708,7 @@ class AppController(QObject):
             return
         self.summary = summary
         view = self.referral_view
+        view.forget_password()  # never carried over from another child's referral
         view.show_error("")
         view.show_pages([], "")
         view.set_busy("Preparing the referral summary…")
@@ -741,6 +743,13 @@ class AppController(QObject):
         dialog = QPrintDialog(printer, self.window)
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return
+        target = printer.outputFileName()
+        if printer.outputFormat() == QPrinter.OutputFormat.PdfFormat and target:
+            # "Print to file" writes the referral PDF itself, as "Save as PDF" does: private
+            # to this account, with the password when protection is asked for, and with its
+            # text kept. Printed page images would be none of these.
+            self._write_referral(target, "The file was not written: ")
+            return
         try:
             print_images(printer, images)
         except OSError:
@@ -752,8 +761,8 @@ class AppController(QObject):
             self.referral_view.status.setText("Sent to the printer. This has been recorded.")
 
     def _on_referral_save_requested(self) -> None:
-        current, session, summary = self.current, self.session, self.summary
-        if current is None or session is None or summary is None:
+        current = self.current
+        if current is None or self.session is None or self.summary is None:
             return
         problem = self.referral_view.password_problem()
         if problem:
@@ -763,21 +772,36 @@ class AppController(QObject):
         suggested = str(Path.home() / f"{referral_reference(current.detail)}.pdf")
         path, _ = QFileDialog.getSaveFileName(self.window, "Save the referral summary",
                                               suggested, "PDF files (*.pdf)")
-        if not path:
+        if path:
+            self._write_referral(path)
+
+    def _write_referral(self, path: str, refused: str = "") -> None:
+        """Write the referral PDF to ``path`` and record it.
+
+        The file is readable by this account only from its first byte, and encrypted when
+        "Protect the PDF with a password" is ticked; the password is then forgotten.
+        """
+        current, session, summary = self.current, self.session, self.summary
+        if current is None or session is None or summary is None:
             return
-        password = self.referral_view.chosen_password()
+        view = self.referral_view
+        problem = view.password_problem()
+        if problem:
+            view.show_error(refused + (problem[0].lower() + problem[1:] if refused else problem))
+            return
+        view.show_error("")
+        password = view.chosen_password()
         try:
             render_pdf(summary, path, password=password)
         except OSError:
-            self.referral_view.show_error("The PDF could not be saved there. Choose a folder "
-                                          "you can write to.")
+            view.show_error("The PDF could not be saved there. Choose a folder you can write "
+                            "to.")
             return
+        view.forget_password()
         kind = "pdf_password" if password else "pdf"
-        if self._done(lambda: session.record_export(current.id, kind),
-                      self.referral_view.show_error):
+        if self._done(lambda: session.record_export(current.id, kind), view.show_error):
             protected = " with a password" if password else ""
-            self.referral_view.status.setText(f"Saved{protected} to {path}. This has been "
-                                              "recorded.")
+            view.status.setText(f"Saved{protected} to {path}. This has been recorded.")
 
     # -- history -------------------------------------------------------------------------------
 

@@ -145,6 +145,11 @@ class ReferralView(QWidget):
         """The PDF password, if protection is ticked."""
         return self.password.text() if self.protect.isChecked() else None
 
+    def forget_password(self) -> None:
+        """Empty both password fields (after use, on locking, and for the next referral)."""
+        self.password.clear()
+        self.repeat.clear()
+
     def set_busy(self, message: str) -> None:
         """Rendering takes a moment; say what is happening."""
         self.status.setText(message)

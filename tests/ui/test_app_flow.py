@@ -171,7 +171,9 @@ def test_set_up_unlock_complete_finalise_and_save_the_referral(
     assert "Saved with a password" in referral.status.text()
     screening_id = app.current.id
 
-    # Print: the platform's print dialog is patched to "print" to a PDF file.
+    assert referral.password.text() == ""  # the password is not kept after use
+
+    # "Print to file" in the platform's print dialog (patched) writes the same PDF.
     printed = tmp_path / "printed.pdf"
 
     class FakePrintDialog:
@@ -183,9 +185,11 @@ def test_set_up_unlock_complete_finalise_and_save_the_referral(
             return int(QDialog.DialogCode.Accepted)
 
     monkeypatch.setattr(controller_module, "QPrintDialog", FakePrintDialog)
+    click(qtbot, referral.protect)  # this time without a password
     click(qtbot, referral.print_button)
     assert printed.read_bytes().startswith(b"%PDF")
-    assert "printer" in referral.status.text()
+    assert b"/Encrypt" not in printed.read_bytes()
+    assert "Saved to" in referral.status.text()
 
     # Everything is in the database.
     app.lock()
@@ -202,8 +206,8 @@ def test_set_up_unlock_complete_finalise_and_save_the_referral(
             details = [r[0] for r in conn.execute(text(
                 "SELECT detail FROM audit_log WHERE action = 'export'"))]
         assert "finalise" in actions
-        assert any("pdf_password" in (d or "") for d in details)
-        assert any("print" in (d or "") for d in details)
+        kinds = [json.loads(d)["kind"] for d in details]
+        assert kinds == ["pdf_password", "pdf"]
 
 
 def test_override_needs_a_reason_and_is_recorded(

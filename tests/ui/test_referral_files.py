@@ -1,0 +1,214 @@
+"""Referral files written from the app stay protected: private to the account (0600), encrypted
+when "Protect the PDF with a password" is ticked (by "Save as PDF" and by "Print to file"
+alike), and the password is never left filled in for the next child's referral.
+
+Only the file chooser and the platform's print dialog are patched.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+from PySide6.QtCore import QSettings
+from PySide6.QtPrintSupport import QPrinter
+from PySide6.QtWidgets import QDialog, QFileDialog
+from pytestqt.qtbot import QtBot
+
+from riskscreen.ui import controller as controller_module
+from riskscreen.ui.controller import AppController
+from riskscreen.ui.referral import ReferralView, print_images
+from riskscreen.ui.worker import wait_for_background
+
+from .helpers import click, golden_case, type_into
+from .test_app_flow import FAST, PAT, read_db, set_up, unlock
+
+pytestmark = pytest.mark.gui
+
+PASSWORD = "a PDF password"
+
+
+@pytest.fixture
+def app(qtbot: QtBot, tmp_path: Path) -> Iterator[AppController]:
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    controller = AppController(tmp_path / "data" / "riskscreen.db", settings=settings,
+                               kdf=FAST, sleep=lambda _: None, auto_backups=False)
+    qtbot.addWidget(controller.window)
+    controller.window.resize(1366, 768)
+    controller.window.show()
+    yield controller
+    wait_for_background()
+    if controller.session is not None:
+        controller.session.close()
+
+
+@pytest.fixture
+def finalised(qtbot: QtBot, app: AppController, tmp_path: Path) -> list[int]:
+    """Two children's finalised screenings, and the practitioner signed in to the app."""
+    set_up(qtbot, app)
+    answers, _ = golden_case("01-no-concerns")
+    ids = []
+    with read_db(tmp_path) as session:
+        for name in ("Synthetic Child One", "Synthetic Child Two"):
+            child = session.create_child(name, answers["answers"]["date_of_birth"])
+            sid = session.start_screening(
+                child.id, screening_date=date.fromisoformat(answers["screening_date"]))
+            for qid, value in answers["answers"].items():
+                session.save_answer(sid, qid, name if qid == "child_name" else value)
+            session.finalise(sid, None)
+            ids.append(sid)
+    unlock(qtbot, app, PAT[1])
+    return ids
+
+
+@pytest.fixture(autouse=True)
+def _usual_umask() -> Iterator[None]:
+    """The umask that made files world-readable before (0644)."""
+    old = os.umask(0o022)
+    yield
+    os.umask(old)
+
+
+def open_referral(qtbot: QtBot, app: AppController, screening_id: int) -> ReferralView:
+    app.open_screening(screening_id)
+    assert app.current is not None
+    click(qtbot, app.current.view.referral_button)
+    view = app.referral_view
+    qtbot.waitUntil(lambda: bool(view.images), timeout=30_000)
+    return view
+
+
+def choose_password(qtbot: QtBot, view: ReferralView, password: str = PASSWORD) -> None:
+    if not view.protect.isChecked():
+        click(qtbot, view.protect)
+    view.password.clear()
+    view.repeat.clear()
+    type_into(qtbot, view.password, password)
+    type_into(qtbot, view.repeat, password)
+
+
+def print_to_file(monkeypatch: pytest.MonkeyPatch, target: Path) -> None:
+    """The print dialog, answered with "Print to file" (PDF) as a user would choose it."""
+
+    class PrintToFileDialog:
+        def __init__(self, printer: QPrinter, parent: object = None) -> None:
+            self.printer = printer
+
+        def exec(self) -> int:
+            self.printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+            self.printer.setOutputFileName(str(target))
+            return int(QDialog.DialogCode.Accepted)
+
+    monkeypatch.setattr(controller_module, "QPrintDialog", PrintToFileDialog)
+
+
+def save_to(monkeypatch: pytest.MonkeyPatch, target: Path) -> None:
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        staticmethod(lambda *a, **k: (str(target), "PDF files (*.pdf)")))
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def text_of(path: Path, password: str | None = None) -> str:
+    reader = PdfReader(path)
+    if password is not None:
+        assert reader.decrypt(password)
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+def test_print_to_file_honours_the_password_and_is_private(
+        qtbot: QtBot, app: AppController, finalised: list[int], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    view = open_referral(qtbot, app, finalised[0])
+    choose_password(qtbot, view)
+    target = tmp_path / "printed.pdf"
+    print_to_file(monkeypatch, target)
+    click(qtbot, view.print_button)
+    assert not view.error.isVisible(), view.error.text()
+    reader = PdfReader(target)
+    assert reader.is_encrypted
+    assert reader.decrypt("not the password") == 0
+    assert "Referral summary" in text_of(target, PASSWORD)  # text, not page images
+    assert mode(target) == 0o600
+    assert "with a password" in view.status.text()
+    assert view.password.text() == view.repeat.text() == ""  # forgotten after use
+
+
+def test_print_to_file_without_a_usable_password_writes_nothing(
+        qtbot: QtBot, app: AppController, finalised: list[int], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    view = open_referral(qtbot, app, finalised[0])
+    choose_password(qtbot, view, "short")
+    target = tmp_path / "printed.pdf"
+    print_to_file(monkeypatch, target)
+    click(qtbot, view.print_button)
+    assert not target.exists()
+    assert view.error.isVisible()
+    assert "not written" in view.error.text()
+    assert "at least 8 characters" in view.error.text()
+
+
+def test_print_to_file_without_protection_is_still_private(
+        qtbot: QtBot, app: AppController, finalised: list[int], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    view = open_referral(qtbot, app, finalised[0])
+    target = tmp_path / "printed.pdf"
+    target.write_bytes(b"an older file, world-readable")
+    target.chmod(0o644)
+    print_to_file(monkeypatch, target)
+    click(qtbot, view.print_button)
+    assert not PdfReader(target).is_encrypted
+    assert "Referral summary" in text_of(target)
+    assert mode(target) == 0o600
+
+
+def test_saved_pdf_is_encrypted_private_and_the_password_is_not_kept(
+        qtbot: QtBot, app: AppController, finalised: list[int], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    first, second = finalised
+    view = open_referral(qtbot, app, first)
+    choose_password(qtbot, view)
+    target = tmp_path / "first.pdf"
+    save_to(monkeypatch, target)
+    click(qtbot, view.save_button)
+    assert PdfReader(target).is_encrypted
+    assert "Synthetic Child One" in text_of(target, PASSWORD)
+    assert mode(target) == 0o600
+    assert view.password.text() == view.repeat.text() == ""
+
+    # Typed again but not used, it is not there for the next child's referral either.
+    choose_password(qtbot, view)
+    click(qtbot, view.back_button)
+    view = open_referral(qtbot, app, second)
+    assert view.password.text() == view.repeat.text() == ""
+    second_target = tmp_path / "second.pdf"
+    save_to(monkeypatch, second_target)
+    click(qtbot, view.save_button)  # protection is still ticked: it asks for a password
+    assert not second_target.exists()
+    assert "at least 8 characters" in view.error.text()
+
+
+def test_page_images_print_one_to_a_sheet(
+        qtbot: QtBot, app: AppController, finalised: list[int], tmp_path: Path) -> None:
+    """What a paper printer is given (checked through Qt's own PDF printer)."""
+    view = open_referral(qtbot, app, finalised[0])
+    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+    printer.setOutputFileName(str(tmp_path / "sheets.pdf"))
+    print_images(printer, view.images)
+    assert len(PdfReader(tmp_path / "sheets.pdf").pages) == len(view.images) > 1
+
+
+def test_locking_forgets_a_typed_password(
+        qtbot: QtBot, app: AppController, finalised: list[int]) -> None:
+    view = open_referral(qtbot, app, finalised[0])
+    choose_password(qtbot, view)
+    app.lock()
+    assert view.password.text() == view.repeat.text() == ""
