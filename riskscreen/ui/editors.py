@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 
 from riskscreen.forms.answers import DEFAULT_LONG_TEXT_LIMIT, DEFAULT_TEXT_LIMIT
 from riskscreen.forms.model import NOT_KNOWN, Question, QuestionType
-from riskscreen.ui.widgets import DateField
+from riskscreen.ui.widgets import DateField, FlowLayout, WrapCheckBox, WrapRadioButton
 
 __all__ = [
     "INDICATOR_CHOICES",
@@ -114,7 +114,11 @@ class AnswerEditor(QWidget):
 
 
 class ChoiceButtons(AnswerEditor):
-    """Radio buttons, one per answer, with single-key shortcuts while focus is inside."""
+    """Radio buttons, one per answer, with single-key shortcuts while focus is inside.
+
+    ``columns=0`` lets short answers flow side by side and onto a second row when the window
+    is narrow; otherwise they sit in a grid. Long answers wrap either way.
+    """
 
     def __init__(self, question: Question, choices: list[tuple[str, str, Qt.Key | None]],
                  columns: int, parent: QWidget | None = None) -> None:
@@ -123,11 +127,15 @@ class ChoiceButtons(AnswerEditor):
         self.group.setExclusive(True)
         self.buttons: dict[str, QRadioButton] = {}
         self._keys: dict[int, str] = {}
-        layout = QGridLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setHorizontalSpacing(18)
+        layout: QGridLayout | FlowLayout
+        if columns:
+            layout = QGridLayout(self)
+            layout.setContentsMargins(0, 0, 0, 0)
+            layout.setHorizontalSpacing(18)
+        else:
+            layout = FlowLayout(self)
         for i, (value, label, key) in enumerate(choices):
-            button = QRadioButton(label, self)
+            button = WrapRadioButton(label, self)
             button.setObjectName(f"{question.id}__{value}")
             button.setAccessibleName(label)
             button.setAccessibleDescription(question.text)
@@ -136,8 +144,12 @@ class ChoiceButtons(AnswerEditor):
                 button.setToolTip(f"Press {_key_name(key)} to choose “{label}”")
             self.group.addButton(button, i)
             self.buttons[value] = button
-            layout.addWidget(button, i // columns, i % columns)
-        layout.setColumnStretch(columns, 1)
+            if isinstance(layout, QGridLayout):
+                layout.addWidget(button, i // columns, i % columns)
+            else:
+                layout.addWidget(button)
+        if isinstance(layout, QGridLayout):
+            layout.setColumnStretch(columns, 1)
         self.group.buttonClicked.connect(self._on_group_button_clicked)
 
     def _on_group_button_clicked(self, button: QAbstractButton) -> None:
@@ -225,7 +237,7 @@ class MultipleChoice(AnswerEditor):
         columns = 2 if len(options) > 4 else 1
         rows = (len(options) + columns - 1) // columns
         for i, option in enumerate(options):
-            box = QCheckBox(option.label, self)
+            box = WrapCheckBox(option.label, self)
             box.setObjectName(f"{question.id}__{option.id}")
             box.setAccessibleName(option.label)
             box.setAccessibleDescription(question.text)
@@ -496,16 +508,15 @@ class EvidenceEditor(QWidget):
         self.prompt.setWordWrap(True)
         self.group = QButtonGroup(self)
         self.basis: dict[str, QRadioButton] = {}
-        row = QHBoxLayout()
+        row = FlowLayout()
         for value, label in BASIS_CHOICES:
-            button = QRadioButton(label, self)
+            button = WrapRadioButton(label, self)
             button.setObjectName(f"{question.id}__basis_{value}")
             button.setAccessibleName(label)
             button.setAccessibleDescription(f"What the answer to “{question.text}” is based on")
             self.group.addButton(button)
             self.basis[value] = button
             row.addWidget(button)
-        row.addStretch(1)
         self.details = _PlainText(self)
         self.details.setObjectName(f"{question.id}__details")
         self.details.setAccessibleName(f"Evidence: {prompt}")
@@ -610,9 +621,9 @@ def editor_for(question: Question, screening_date: date,
     """The editor for a question's type (the form decides; nothing is typed twice)."""
     t = question.type
     if t is QuestionType.INDICATOR:
-        return ChoiceButtons(question, list(INDICATOR_CHOICES), 3, parent)
+        return ChoiceButtons(question, list(INDICATOR_CHOICES), 0, parent)
     if t is QuestionType.TIME_WINDOW:
-        return ChoiceButtons(question, list(TIME_WINDOW_CHOICES), 5, parent)
+        return ChoiceButtons(question, list(TIME_WINDOW_CHOICES), 0, parent)
     if t is QuestionType.SINGLE_CHOICE:
         options = question.options or []
         if len(options) > 6:

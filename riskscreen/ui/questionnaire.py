@@ -152,7 +152,7 @@ class QuestionnaireView(QWidget):
         self.sections = QListWidget(self)
         self.sections.setObjectName("sectionList")
         self.sections.setAccessibleName("Sections of the questionnaire")
-        self.sections.setMinimumWidth(200)
+        self.sections.setMinimumWidth(150)
         self.sections.setWordWrap(True)
         self.sections.setSpacing(2)
         self.pages = QStackedWidget(self)

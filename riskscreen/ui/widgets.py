@@ -1,25 +1,45 @@
-"""Small reusable widgets: the level chip and a collapsible "what to look for" box."""
+"""Small reusable widgets: the level chip, a collapsible "what to look for" box, a flow layout,
+radio buttons and check boxes whose text wraps, and a message line that keeps its space."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtCore import QDate, QEvent, QPoint, QRect, QSize, Qt, Signal
+from PySide6.QtGui import QPaintEvent
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QCalendarWidget,
+    QCheckBox,
     QHBoxLayout,
     QLabel,
+    QLayout,
+    QLayoutItem,
     QLineEdit,
     QMenu,
     QPushButton,
+    QRadioButton,
     QSizePolicy,
+    QStyle,
+    QStyleOptionButton,
+    QStylePainter,
     QToolButton,
     QVBoxLayout,
     QWidget,
     QWidgetAction,
 )
 
-__all__ = ["DateField", "ExpandableText", "LevelChip", "parse_date", "text_colour_for"]
+__all__ = [
+    "DateField",
+    "ExpandableText",
+    "FlowLayout",
+    "LevelChip",
+    "MessageLabel",
+    "WrapCheckBox",
+    "WrapRadioButton",
+    "parse_date",
+    "text_colour_for",
+]
 
 
 def text_colour_for(background: str) -> str:
@@ -145,9 +165,9 @@ class DateField(QWidget):
         action.setDefaultWidget(self.calendar)
         menu.addAction(action)
         self.button.setMenu(menu)
-        self.problem = QLabel(self)
+        # One line is kept for the problem, so the fields below do not jump when it shows.
+        self.problem = MessageLabel(1, self)
         self.problem.setObjectName("missingNote")
-        self.problem.setWordWrap(True)
         self.problem.setVisible(False)
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
@@ -209,3 +229,282 @@ class DateField(QWidget):
             menu.hide()
         self._check()
         self.finished.emit()
+
+
+class FlowLayout(QLayout):
+    """Items side by side, moving to the next line when the width runs out.
+
+    Qt has no flow layout of its own. Answer buttons use it so that a narrow window (a small
+    screen, or a large scale factor) puts them on two rows instead of pushing the last one out
+    of sight behind a horizontal scrollbar.
+    """
+
+    def __init__(self, parent: QWidget | None = None, spacing: int = 18,
+                 line_spacing: int = 4) -> None:
+        super().__init__(parent)
+        self._items: list[QLayoutItem] = []
+        self._spacing = spacing
+        self._line_spacing = line_spacing
+        self.setContentsMargins(0, 0, 0, 0)
+
+    def addItem(self, item: QLayoutItem) -> None:  # noqa: N802 - Qt's name
+        """Take ownership of an item (``addWidget`` ends up here)."""
+        self._items.append(item)
+
+    def count(self) -> int:
+        """How many items."""
+        return len(self._items)
+
+    def itemAt(self, index: int) -> QLayoutItem | None:  # noqa: N802 - Qt's name
+        """The item at ``index``, or None."""
+        return self._items[index] if 0 <= index < len(self._items) else None
+
+    def takeAt(self, index: int) -> QLayoutItem | None:  # noqa: N802 - Qt's name
+        """Remove and return the item at ``index``."""
+        return self._items.pop(index) if 0 <= index < len(self._items) else None
+
+    def expandingDirections(self) -> Qt.Orientation:  # noqa: N802 - Qt's name
+        """A flow never asks for more space than its items need."""
+        return Qt.Orientation(0)
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802 - Qt's name
+        """The height depends on how many lines the width allows."""
+        return True
+
+    def heightForWidth(self, width: int) -> int:  # noqa: N802 - Qt's name
+        """The height the items need at ``width``."""
+        return self._arrange(QRect(0, 0, width, 0), apply=False)
+
+    def setGeometry(self, rect: QRect) -> None:  # noqa: N802 - Qt's name
+        """Place the items line by line."""
+        super().setGeometry(rect)
+        self._arrange(rect, apply=True)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        """Everything on one line."""
+        margins = self.contentsMargins()
+        visible = [i for i in self._items if not i.isEmpty()]
+        width = sum(i.sizeHint().width() for i in visible)
+        width += self._spacing * max(0, len(visible) - 1)
+        height = max((i.sizeHint().height() for i in visible), default=0)
+        return QSize(width + margins.left() + margins.right(),
+                     height + margins.top() + margins.bottom())
+
+    def minimumSize(self) -> QSize:  # noqa: N802 - Qt's name
+        """As narrow as the widest single item allows."""
+        margins = self.contentsMargins()
+        size = QSize()
+        for item in self._items:
+            if not item.isEmpty():
+                size = size.expandedTo(item.minimumSize())
+        return QSize(size.width() + margins.left() + margins.right(),
+                     size.height() + margins.top() + margins.bottom())
+
+    def _arrange(self, rect: QRect, apply: bool) -> int:
+        margins = self.contentsMargins()
+        area = rect.adjusted(margins.left(), margins.top(), -margins.right(), -margins.bottom())
+        x, y, line_height = area.x(), area.y(), 0
+        for item in self._items:
+            if item.isEmpty():
+                continue
+            hint = item.sizeHint()
+            width = min(hint.width(), max(area.width(), item.minimumSize().width()))
+            if item.hasHeightForWidth():
+                height = item.heightForWidth(width)
+            else:
+                height = max(hint.height(), item.minimumSize().height())
+            if x > area.x() and x + width > area.right() + 1:
+                x = area.x()
+                y += line_height + self._line_spacing
+                line_height = 0
+            if apply:
+                item.setGeometry(QRect(QPoint(x, y), QSize(width, height)))
+            x += width + self._spacing
+            line_height = max(line_height, height)
+        return y + line_height - rect.y() + margins.bottom()
+
+
+class _WrapButtonMixin:
+    """Paints a radio button's or check box's text word-wrapped beside its indicator.
+
+    ``QRadioButton`` and ``QCheckBox`` only ever draw one line, so a long answer either forces
+    the whole form wider than the window or is cut off. Here the text wraps to the width the
+    layout gives, the indicator stays beside the first line, and the whole area is clickable.
+    """
+
+    _indicator_metric: QStyle.PixelMetric
+    _spacing_metric: QStyle.PixelMetric
+    _control: QStyle.ControlElement
+    #: The narrowest text column allowed before words are broken.
+    MIN_TEXT_WIDTH = 90
+
+    def _button(self) -> QAbstractButton:
+        assert isinstance(self, QAbstractButton)
+        return self
+
+    def _text_left(self) -> int:
+        b = self._button()
+        style = b.style()
+        return (style.pixelMetric(self._indicator_metric, None, b)
+                + style.pixelMetric(self._spacing_metric, None, b) + 2)
+
+    def _text_rect(self, width: int) -> QRect:
+        b = self._button()
+        flags = int(Qt.TextFlag.TextWordWrap | Qt.AlignmentFlag.AlignLeft)
+        available = max(1, width - self._text_left())
+        return b.fontMetrics().boundingRect(QRect(0, 0, available, 100_000), flags, b.text())
+
+    def _line_height(self) -> int:
+        b = self._button()
+        indicator = b.style().pixelMetric(self._indicator_metric, None, b)
+        return max(b.fontMetrics().height(), indicator) + 2
+
+    def _wrap_size_hint(self) -> QSize:
+        b = self._button()
+        one_line = b.fontMetrics().horizontalAdvance(b.text())
+        return QSize(self._text_left() + one_line + 2, self._line_height())
+
+    def _wrap_minimum_size_hint(self) -> QSize:
+        b = self._button()
+        words = b.text().split()
+        longest = max((b.fontMetrics().horizontalAdvance(w) for w in words), default=0)
+        one_line = b.fontMetrics().horizontalAdvance(b.text())
+        text = min(one_line, max(longest, self.MIN_TEXT_WIDTH))
+        # The height comes from heightForWidth; one line here keeps layouts from reserving
+        # the height of the narrowest possible wrap.
+        return QSize(self._text_left() + text + 2, self._line_height())
+
+    def _wrap_height_for_width(self, width: int) -> int:
+        b = self._button()
+        text = self._text_rect(width).height()
+        return max(self._line_height(), text + self._line_height() - b.fontMetrics().height())
+
+    def _wrap_paint(self) -> None:
+        b = self._button()
+        painter = QStylePainter(b)
+        option = QStyleOptionButton()
+        b.initStyleOption(option)  # type: ignore[attr-defined]
+        option.text = ""
+        option.state &= ~QStyle.StateFlag.State_HasFocus
+        option.rect = QRect(0, 0, self._text_left(), self._line_height())
+        painter.drawControl(self._control, option)
+        text_rect = QRect(self._text_left(), (self._line_height() - b.fontMetrics().height()) // 2,
+                          b.width() - self._text_left(), b.height())
+        flags = int(Qt.TextFlag.TextWordWrap | Qt.AlignmentFlag.AlignLeft
+                    | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextShowMnemonic)
+        painter.drawItemText(text_rect, flags, b.palette(), b.isEnabled(), b.text(),
+                             b.foregroundRole())
+        if b.hasFocus():
+            focus = QStyleOptionButton()
+            focus.initFrom(b)
+            used = b.fontMetrics().boundingRect(text_rect, flags, b.text())
+            focus.rect = used.adjusted(-2, -1, 2, 1)
+            painter.drawPrimitive(QStyle.PrimitiveElement.PE_FrameFocusRect, focus)
+        painter.end()
+
+    def _wrap_setup(self) -> None:
+        b = self._button()
+        policy = b.sizePolicy()
+        policy.setHeightForWidth(True)
+        policy.setHorizontalPolicy(QSizePolicy.Policy.Preferred)
+        b.setSizePolicy(policy)
+
+
+class WrapRadioButton(_WrapButtonMixin, QRadioButton):
+    """A radio button whose text wraps instead of widening the form."""
+
+    _indicator_metric = QStyle.PixelMetric.PM_ExclusiveIndicatorWidth
+    _spacing_metric = QStyle.PixelMetric.PM_RadioButtonLabelSpacing
+    _control = QStyle.ControlElement.CE_RadioButton
+
+    def __init__(self, text: str, parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self._wrap_setup()
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        """All the text on one line."""
+        return self._wrap_size_hint()
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        """Narrow enough to wrap at word boundaries."""
+        return self._wrap_minimum_size_hint()
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802 - Qt's name
+        """Wrapped text is taller when narrower."""
+        return True
+
+    def heightForWidth(self, width: int) -> int:  # noqa: N802 - Qt's name
+        """The height the wrapped text needs at ``width``."""
+        return self._wrap_height_for_width(width)
+
+    def hitButton(self, pos: QPoint) -> bool:  # noqa: N802 - Qt's name
+        """The text is part of the button, on every line."""
+        return self.rect().contains(pos)
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt's name
+        """The indicator, then the wrapped text."""
+        self._wrap_paint()
+
+
+class WrapCheckBox(_WrapButtonMixin, QCheckBox):
+    """A check box whose text wraps instead of widening the form."""
+
+    _indicator_metric = QStyle.PixelMetric.PM_IndicatorWidth
+    _spacing_metric = QStyle.PixelMetric.PM_CheckBoxLabelSpacing
+    _control = QStyle.ControlElement.CE_CheckBox
+
+    def __init__(self, text: str, parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self._wrap_setup()
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        """All the text on one line."""
+        return self._wrap_size_hint()
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        """Narrow enough to wrap at word boundaries."""
+        return self._wrap_minimum_size_hint()
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802 - Qt's name
+        """Wrapped text is taller when narrower."""
+        return True
+
+    def heightForWidth(self, width: int) -> int:  # noqa: N802 - Qt's name
+        """The height the wrapped text needs at ``width``."""
+        return self._wrap_height_for_width(width)
+
+    def hitButton(self, pos: QPoint) -> bool:  # noqa: N802 - Qt's name
+        """The text is part of the button, on every line."""
+        return self.rect().contains(pos)
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt's name
+        """The indicator, then the wrapped text."""
+        self._wrap_paint()
+
+
+class MessageLabel(QLabel):
+    """A line for messages that keeps its space while empty, so nothing moves when one appears.
+
+    Room is kept for ``lines`` lines of text; a longer message still wraps and grows.
+    """
+
+    def __init__(self, lines: int = 2, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.lines = lines
+        self.setWordWrap(True)
+        self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        policy = self.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)
+        self.setSizePolicy(policy)
+        self._reserve()
+
+    def _reserve(self) -> None:
+        margins = self.contentsMargins()
+        self.setMinimumHeight(self.fontMetrics().lineSpacing() * self.lines
+                              + margins.top() + margins.bottom() + 2)
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt's name
+        """Keep the reserved height right when the font or style changes."""
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self._reserve()
