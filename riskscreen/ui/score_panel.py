@@ -8,6 +8,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QListWidget,
+    QScrollArea,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -77,6 +78,7 @@ class ScorePanel(QFrame):
         self.contributions.setObjectName("contributions")
         self.contributions.setAccessibleName("Answers that add up to the total")
         self.contributions.setWordWrap(True)
+        self.contributions.setMinimumHeight(self.fontMetrics().lineSpacing() * 6)
         self.not_known = QLabel(self.body)
         self.not_known.setWordWrap(True)
         self.model = QLabel(self.body)
@@ -102,10 +104,18 @@ class ScorePanel(QFrame):
         body.addWidget(self.not_known)
         body.addWidget(self.model)
         body.addWidget(note)
+        # On a short screen (or at a large scale factor) the body scrolls instead of being
+        # squeezed until its labels are cut off; its text wraps, so it never scrolls sideways.
+        self.body_scroll = QScrollArea(self)
+        self.body_scroll.setObjectName("scoreScroll")
+        self.body_scroll.setWidgetResizable(True)
+        self.body_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.body_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.body_scroll.setWidget(self.body)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addWidget(self.toggle, 0, Qt.AlignmentFlag.AlignLeft)
-        layout.addWidget(self.body, 1)
+        layout.addWidget(self.body_scroll, 1)
         self.toggle.toggled.connect(self._on_toggle_toggled)
         self.assessment: Assessment | None = None
         self.show_unavailable()
@@ -113,6 +123,7 @@ class ScorePanel(QFrame):
     def set_title(self, title: str) -> None:
         """"Live score" while answering; another title for a finalised screening."""
         self.toggle.setText(title)
+        self._fit_width()
 
     def is_collapsed(self) -> bool:
         """Whether only the header is shown."""
@@ -122,10 +133,28 @@ class ScorePanel(QFrame):
         """Show only the header, or everything."""
         self.toggle.setChecked(not collapsed)
 
+    def collapsed_width(self) -> int:
+        """The width that shows the whole header (its title is never cut short)."""
+        margins = self.contentsMargins()
+        layout = self.layout()
+        inner = layout.contentsMargins() if layout is not None else margins
+        return (self.toggle.sizeHint().width() + margins.left() + margins.right()
+                + inner.left() + inner.right() + 2)
+
+    def _fit_width(self) -> None:
+        # Collapsed, the panel is only as wide as its header; expanded, as wide as allowed.
+        self.setMaximumWidth(self.collapsed_width() if self.is_collapsed() else 16_777_215)
+
     def _on_toggle_toggled(self, expanded: bool) -> None:
+        if not expanded:
+            # Listeners remember the expanded layout before the panel shrinks.
+            self.collapsed_changed.emit(True)
+        self.body_scroll.setVisible(expanded)
         self.body.setVisible(expanded)
+        self._fit_width()
         self.toggle.setArrowType(Qt.ArrowType.DownArrow if expanded else Qt.ArrowType.RightArrow)
-        self.collapsed_changed.emit(not expanded)
+        if expanded:
+            self.collapsed_changed.emit(False)
 
     def show_unavailable(self, message: str = UNAVAILABLE) -> None:
         """No score can be computed (no model, or answers it cannot score yet)."""

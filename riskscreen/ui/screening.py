@@ -21,8 +21,6 @@ from riskscreen.ui.score_panel import ScorePanel
 
 __all__ = ["ScreeningView"]
 
-COLLAPSED_WIDTH = 130
-
 
 class ScreeningView(QWidget):
     """Layout of one screening; a controller fills and wires it."""
@@ -102,8 +100,5 @@ class ScreeningView(QWidget):
     def _on_score_collapsed_changed(self, collapsed: bool) -> None:
         if collapsed:
             self._expanded_sizes = self.splitter.sizes()
-            self.score.setMaximumWidth(COLLAPSED_WIDTH)
-        else:
-            self.score.setMaximumWidth(16_777_215)
-            if self._expanded_sizes:
-                self.splitter.setSizes(self._expanded_sizes)
+        elif self._expanded_sizes:
+            self.splitter.setSizes(self._expanded_sizes)
