@@ -25,12 +25,18 @@ from PySide6.QtWidgets import (
 
 from riskscreen.scoring.assessment import Assessment
 from riskscreen.services.types import OverrideRequest
-from riskscreen.ui.widgets import LevelChip
+from riskscreen.ui.widgets import LevelChip, MessageLabel
 
 __all__ = ["FinaliseView"]
 
 #: A reason must be at least a sentence: this many words (the engine checks it too).
 MIN_REASON_WORDS = 6
+
+
+def _wrapped(text: str, parent: QWidget) -> QLabel:
+    label = QLabel(text, parent)
+    label.setWordWrap(True)
+    return label
 
 
 class FinaliseView(QWidget):
@@ -58,8 +64,8 @@ class FinaliseView(QWidget):
         self.missing.setAccessibleName("Required questions without an answer")
         self.missing.setWordWrap(True)
         m = QVBoxLayout(self.missing_box)
-        m.addWidget(QLabel("These must be answered before finalising. Double-click one to go "
-                           "to it.", self.missing_box))
+        m.addWidget(_wrapped("These must be answered before finalising. Double-click one to "
+                             "go to it.", self.missing_box))
         m.addWidget(self.missing)
 
         self.unknown_box = QGroupBox("Answered “Not known” or not answered", self)
@@ -68,8 +74,8 @@ class FinaliseView(QWidget):
         self.unknown.setAccessibleName("Questions answered not known")
         self.unknown.setWordWrap(True)
         u = QVBoxLayout(self.unknown_box)
-        u.addWidget(QLabel("Finding these out could change the level. Say in your analysis "
-                           "what you will do to find out.", self.unknown_box))
+        u.addWidget(_wrapped("Finding these out could change the level. Say in your analysis "
+                             "what you will do to find out.", self.unknown_box))
         u.addWidget(self.unknown)
 
         level_box = QGroupBox("Level", self)
@@ -124,9 +130,9 @@ class FinaliseView(QWidget):
         lv.addWidget(self.other)
         lv.addWidget(self.override_fields)
 
-        self.error = QLabel(self)
+        # The message keeps its room while empty, so the buttons beside it never move.
+        self.error = MessageLabel(2, self)
         self.error.setObjectName("errorText")
-        self.error.setWordWrap(True)
         self.error.setVisible(False)
         self.back_button = QPushButton("← Back to the questions", self)
         self.back_button.setObjectName("backToQuestions")

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from riskscreen.services.types import ChildInfo
-from riskscreen.ui.widgets import DateField
+from riskscreen.ui.widgets import DateField, MessageLabel
 
 __all__ = ["NewScreeningView"]
 
@@ -93,12 +93,12 @@ class NewScreeningView(QWidget):
         form.addRow("Full name:", self.name)
         form.addRow("Date of birth:", self.dob)
         form.addRow("Case or reference number:", self.reference)
-        form.addRow(self.duplicates)
+        # The warning goes under the button, so the button stays put when it appears.
         form.addRow(self.create_button)
+        form.addRow(self.duplicates)
 
-        self.error = QLabel(self)
+        self.error = MessageLabel(2, self)
         self.error.setObjectName("errorText")
-        self.error.setWordWrap(True)
         self.error.setVisible(False)
         self.cancel_button = QPushButton("Back to the list", self)
         columns = QHBoxLayout()

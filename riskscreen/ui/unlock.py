@@ -14,6 +14,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from riskscreen.ui.widgets import MessageLabel
+
 __all__ = ["UnlockView"]
 
 
@@ -38,9 +40,9 @@ class UnlockView(QWidget):
         self.passphrase.setObjectName("unlockPassphrase")
         self.passphrase.setAccessibleName("Passphrase")
         self.passphrase.setEchoMode(QLineEdit.EchoMode.Password)
-        self.error = QLabel(self)
+        # Room for the message is kept, so the card and its button never move.
+        self.error = MessageLabel(2, self)
         self.error.setObjectName("errorText")
-        self.error.setWordWrap(True)
         self.error.setVisible(False)
         self.error.setAccessibleName("Sign-in problem")
         self.button = QPushButton("Unlock", self)
