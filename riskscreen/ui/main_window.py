@@ -23,6 +23,8 @@ from PySide6.QtWidgets import (
 __all__ = ["IdleWatcher", "MainWindow"]
 
 DEFAULT_SIZE = (1280, 720)
+#: Room left for the window manager's title bar and borders around the default size.
+FRAME_ALLOWANCE = 60
 
 
 class IdleWatcher(QObject):
@@ -165,17 +167,37 @@ class MainWindow(QMainWindow):
 
     # -- remembered geometry -------------------------------------------------------------------
 
+    def geometry_key(self) -> str:
+        """Where the geometry is kept: one entry per screen size and scale factor.
+
+        A window sized on a 1366x768 screen at 150 % (910x512 logical) would be far too small
+        at 100 %, and one sized at 100 % would not fit at 150 %, so each is kept apart.
+        """
+        screen = self.screen() or QApplication.primaryScreen()
+        if screen is None:
+            return "window/geometry"
+        size = screen.availableGeometry().size()
+        ratio = round(screen.devicePixelRatio() * 100)
+        return f"window/geometry-{size.width()}x{size.height()}-{ratio}"
+
     def restore_geometry(self) -> None:
-        """Size, position and window state as last left (a laptop-sized default otherwise)."""
-        geometry = self.settings.value("window/geometry")
-        if isinstance(geometry, QByteArray) and self.restoreGeometry(geometry):
+        """Size, position and window state as last left on this screen at this scale, if it
+        still fits; a laptop-sized default that fits the screen otherwise."""
+        screen = self.screen() or QApplication.primaryScreen()
+        available = screen.availableGeometry() if screen is not None else None
+        geometry = self.settings.value(self.geometry_key())
+        if (isinstance(geometry, QByteArray) and self.restoreGeometry(geometry)
+                and (available is None or available.contains(self.geometry()))):
             return
-        screen = QApplication.primaryScreen()
         width, height = DEFAULT_SIZE
-        if screen is not None:
-            available = screen.availableGeometry()
-            width = min(width, available.width())
-            height = min(height, available.height())
+        self.setWindowState(Qt.WindowState.WindowNoState)
+        if available is not None and (available.width() < width + FRAME_ALLOWANCE
+                                      or available.height() < height + FRAME_ALLOWANCE):
+            # A small screen: fill it, title bar and all, rather than hang off its bottom.
+            self.resize(available.width() - FRAME_ALLOWANCE, available.height() - FRAME_ALLOWANCE)
+            self.move(available.topLeft())
+            self.setWindowState(Qt.WindowState.WindowMaximized)
+            return
         self.resize(width, height)
 
     def restore_splitter(self, splitter: QSplitter) -> None:
@@ -194,6 +216,6 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
         """Save what is being typed and remember the window's geometry."""
         self.closing.emit()
-        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue(self.geometry_key(), self.saveGeometry())
         self.settings.sync()
         super().closeEvent(event)
