@@ -1,7 +1,11 @@
 """Save PNGs of the manager's and administrator's windows to docs/images/ (offscreen, demo
-data only): manager-*.png and admin-*.png at 1366x768.
+data only): manager-*.png and admin-*.png.
 
     .venv/bin/python scripts/screenshots_manager.py [--out docs/images] [--count 2000]
+        [--size 1366x768] [--suffix ""]
+
+``--size`` is the window's size in logical pixels (at ``QT_SCALE_FACTOR=1.5`` a 1366x768
+screen is 910x512 of them); ``--suffix`` is added to every file name.
 """
 
 from __future__ import annotations
@@ -28,7 +32,6 @@ from riskscreen.ui.worker import wait_for_background
 
 FAST = KdfParams(memory_cost=1024, iterations=1, lanes=1, salt=b"0" * 16)
 ROOT = Path(__file__).resolve().parent.parent
-SIZE = (1366, 768)
 
 
 def settle(app: QApplication) -> None:
@@ -38,17 +41,26 @@ def settle(app: QApplication) -> None:
         app.processEvents()
 
 
+SUFFIX = ""
+
+
 def save(app: QApplication, widget: QWidget, out: Path, name: str) -> None:
     settle(app)
-    widget.grab().save(str(out / f"{name}.png"))
-    print(f"  {name}.png")
+    widget.grab().save(str(out / f"{name}{SUFFIX}.png"))
+    print(f"  {name}{SUFFIX}.png")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "images")
     parser.add_argument("--count", type=int, default=2000)
+    parser.add_argument("--size", default="1366x768", help="window size, WIDTHxHEIGHT")
+    parser.add_argument("--suffix", default="", help="added to each file name")
     args = parser.parse_args()
+    global SUFFIX
+    SUFFIX = args.suffix
+    size = tuple(int(v) for v in args.size.lower().split("x"))
+    args.out.mkdir(parents=True, exist_ok=True)
     configure_application()
     app = QApplication(["screenshots"])
     _load_fonts()
@@ -62,7 +74,7 @@ def main() -> None:
         mc.start()
         attach_reports(mc)
         w = mc.window
-        w.resize(*SIZE)
+        w.resize(*size)
         w.show()
         assert mc.data is not None
         w.editor.change_note.setPlainText("Raise the weight of hotels and parties at unknown "
@@ -109,6 +121,12 @@ def main() -> None:
         save(app, w, args.out, "manager-reports")
         mc.reports.view.tables.setCurrentRow(2)  # type: ignore[attr-defined]
         save(app, w, args.out, "manager-reports-agency")
+        titles = [t.title for t in mc.reports.report.tables]  # type: ignore[attr-defined]
+        mc.reports.view.tables.setCurrentRow(titles.index("By month"))  # type: ignore[attr-defined]
+        save(app, w, args.out, "manager-reports-month")
+        mc.reports.view.tables.setCurrentRow(  # type: ignore[attr-defined]
+            titles.index("Indicator prevalence"))
+        save(app, w, args.out, "manager-reports-indicators")
         w.close()
         manager.close()
 
@@ -117,7 +135,7 @@ def main() -> None:
                                                        QSettings.Format.IniFormat))
         ac.start()
         aw = ac.window
-        aw.resize(*SIZE)
+        aw.resize(*size)
         aw.show()
         aw.accounts.table.setCurrentCell(1, 0)
         save(app, aw, args.out, "admin-accounts")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 from datetime import date
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
@@ -21,7 +22,7 @@ from PySide6.QtWidgets import (
 from riskscreen.services.types import ChildRecord, ScreeningRow
 from riskscreen.ui.home import STATUS_LABELS, LevelStyle
 
-__all__ = ["HistoryView", "LevelChart"]
+__all__ = ["ChartGeometry", "HistoryView", "LevelChart"]
 
 
 def _date(iso: str) -> date | None:
@@ -29,6 +30,22 @@ def _date(iso: str) -> date | None:
         return date.fromisoformat(iso[:10])
     except ValueError:
         return None
+
+
+DOT_RADIUS = 6
+#: Space between the level names and the plot.
+LABEL_GAP = 10
+
+
+@dataclass(frozen=True)
+class ChartGeometry:
+    """The parts of a :class:`LevelChart`: plot area, level rows and names, dots, dates."""
+
+    plot: QRectF
+    y_of: dict[str, float]
+    labels: dict[str, QRectF]
+    dots: list[QRectF]
+    dates: list[tuple[QRectF, str]]
 
 
 class LevelChart(QWidget):
@@ -56,51 +73,75 @@ class LevelChart(QWidget):
         """A short, wide chart."""
         return QSize(600, 200)
 
+    def chart_geometry(self) -> ChartGeometry:
+        """Where each part is drawn at the current size (painting and tests share it)."""
+        metrics = self.fontMetrics()
+        label_width = max((metrics.horizontalAdvance(s.name) for _, s in self.levels),
+                          default=40)
+        date_half = metrics.horizontalAdvance("00/00/00") / 2 + 4
+        # The plot starts clear of the level names by more than a dot's radius, and ends far
+        # enough from the edge for the last date to be written in full.
+        left = max(label_width + LABEL_GAP + DOT_RADIUS, date_half)
+        top = DOT_RADIUS + 4
+        bottom_room = metrics.height() + 14
+        plot = QRectF(left, top, max(10.0, self.width() - left - date_half - 4),
+                      max(10.0, self.height() - top - bottom_room))
+        rows = max(1, len(self.levels) - 1)
+        y_of = {lv: plot.bottom() - i * plot.height() / rows
+                for i, (lv, _) in enumerate(self.levels)}
+        labels = {lv: QRectF(0, y_of[lv] - metrics.height() / 2, label_width,
+                             metrics.height()) for lv, _ in self.levels}
+        dots: list[QRectF] = []
+        dates: list[tuple[QRectF, str]] = []
+        if self.points:
+            first, last = self.points[0][0], self.points[-1][0]
+            span = max(1, (last - first).days)
+            for d, lv in self.points:
+                x = (plot.center().x() if len(self.points) == 1
+                     else plot.left() + (d - first).days / span * plot.width())
+                y = y_of.get(lv, plot.bottom())
+                dots.append(QRectF(x - DOT_RADIUS, y - DOT_RADIUS, 2 * DOT_RADIUS,
+                                   2 * DOT_RADIUS))
+                text = d.strftime("%d/%m/%y")
+                rect = QRectF(x - date_half, plot.bottom() + DOT_RADIUS + 4, 2 * date_half,
+                              metrics.height())
+                # Dates that would run into the one before are left out (each dot's date is
+                # in the table below and in the accessible description).
+                if not dates or rect.left() >= dates[-1][0].right():
+                    dates.append((rect, text))
+        return ChartGeometry(plot, y_of, labels, dots, dates)
+
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt's name
         """Axis labels in words, a line through the levels, a dot per screening."""
+        g = self.chart_geometry()
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        metrics = painter.fontMetrics()
-        left = max((metrics.horizontalAdvance(s.name) for _, s in self.levels), default=40) + 16
-        rect = QRectF(left, 10, max(10, self.width() - left - 30),
-                      max(10, self.height() - 40))
-        rows = max(1, len(self.levels) - 1)
-        y_of = {lv: rect.bottom() - i * rect.height() / rows
-                for i, (lv, _) in enumerate(self.levels)}
         painter.setPen(QPen(QColor("#999999"), 1, Qt.PenStyle.DotLine))
-        for lv, _ in self.levels:
-            y = y_of[lv]
-            painter.drawLine(QPointF(rect.left(), y), QPointF(rect.right(), y))
+        for y in g.y_of.values():
+            painter.drawLine(QPointF(g.plot.left() - DOT_RADIUS, y),
+                             QPointF(g.plot.right() + DOT_RADIUS, y))
         painter.setPen(self.palette().windowText().color())
         for lv, style in self.levels:
-            painter.drawText(QRectF(0, y_of[lv] - 10, left - 8, 20),
+            painter.drawText(g.labels[lv],
                              int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
                              style.name)
         if not self.points:
-            painter.drawText(rect, int(Qt.AlignmentFlag.AlignCenter), "No finalised screening yet")
+            painter.drawText(g.plot, int(Qt.AlignmentFlag.AlignCenter),
+                             "No finalised screening yet")
             painter.end()
             return
-        first, last = self.points[0][0], self.points[-1][0]
-        span = max(1, (last - first).days)
-
-        def x_of(d: date) -> float:
-            if len(self.points) == 1:
-                return rect.center().x()
-            return rect.left() + (d - first).days / span * rect.width()
-
-        coords = [QPointF(x_of(d), y_of.get(lv, rect.bottom())) for d, lv in self.points]
         painter.setPen(QPen(QColor("#1f4e79"), 2))
-        for a, b in itertools.pairwise(coords):
-            painter.drawLine(a, b)
+        for a, b in itertools.pairwise(g.dots):
+            painter.drawLine(a.center(), b.center())
         styles = dict(self.levels)
-        for (d, lv), point in zip(self.points, coords, strict=True):
+        for (_, lv), dot in zip(self.points, g.dots, strict=True):
             found = styles.get(lv)
             painter.setBrush(QColor(found.colour if found else "#777777"))
             painter.setPen(QPen(QColor("#222222"), 1))
-            painter.drawEllipse(point, 6, 6)
-            painter.setPen(self.palette().windowText().color())
-            painter.drawText(QRectF(point.x() - 45, rect.bottom() + 8, 90, 20),
-                             int(Qt.AlignmentFlag.AlignCenter), d.strftime("%d/%m/%y"))
+            painter.drawEllipse(dot)
+        painter.setPen(self.palette().windowText().color())
+        for rect, text in g.dates:
+            painter.drawText(rect, int(Qt.AlignmentFlag.AlignCenter), text)
         painter.end()
 
 

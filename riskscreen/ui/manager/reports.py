@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QMessageBox,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QTableWidgetItem,
     QVBoxLayout,
@@ -80,7 +81,13 @@ class ReportsView(QWidget):
         bl.addWidget(self.note)
         bl.addWidget(self.table, 1)
         right.addWidget(box)
-        right.addWidget(self.chart)
+        # Long category names make the chart taller than its pane: it scrolls, never cuts.
+        self.chart_scroll = QScrollArea()
+        self.chart_scroll.setWidgetResizable(True)
+        self.chart_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.chart_scroll.setWidget(self.chart)
+        self.chart_scroll.setAccessibleName("Chart of the report table")
+        right.addWidget(self.chart_scroll)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.tables)
         split.addWidget(right)
@@ -168,12 +175,12 @@ class ReportsController(QObject):
             item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             self.view.table.setItem(r, 1, item)
         self.view.table.resizeRowsToContents()
-        rows = t.rows[:12]
-        # Suppressed counts are drawn as a stub labelled "<5", never at their true height.
-        heights = [0 if 0 < n < 5 else n for _, n in rows]
+        # Every row the table (and the CSV) has is charted. Suppressed counts are drawn as a
+        # stub labelled "<5", never at their true height.
+        heights = [0 if 0 < n < 5 else n for _, n in t.rows]
         self.view.chart.title = t.title
-        self.view.chart.set_data([label for label, _ in rows], [("Screenings", heights)],
-                                 [[n for _, n in shown[:12]]])
+        self.view.chart.set_data([label for label, _ in t.rows], [("Screenings", heights)],
+                                 [[n for _, n in shown]])
 
     def export(self, kind: str, path: Path) -> Path | None:
         """Write the CSV or PDF export (building the report first if needed)."""
