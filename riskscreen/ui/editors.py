@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
     QComboBox,
-    QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -113,11 +112,28 @@ class AnswerEditor(QWidget):
         return proxy if proxy is not None else self
 
 
+def _in_columns(widgets: list[QWidget], columns: int) -> QHBoxLayout:
+    """Widgets down ``columns`` columns, filled column by column so that the reading order
+    matches the tab order. Box layouts (unlike grids) give wrapped text its full height."""
+    rows = max(1, (len(widgets) + columns - 1) // columns)
+    outer = QHBoxLayout()
+    outer.setContentsMargins(0, 0, 0, 0)
+    outer.setSpacing(18)
+    for start in range(0, len(widgets), rows):
+        column = QVBoxLayout()
+        column.setSpacing(4)
+        for widget in widgets[start:start + rows]:
+            column.addWidget(widget)
+        column.addStretch(1)
+        outer.addLayout(column, 1)
+    return outer
+
+
 class ChoiceButtons(AnswerEditor):
     """Radio buttons, one per answer, with single-key shortcuts while focus is inside.
 
     ``columns=0`` lets short answers flow side by side and onto a second row when the window
-    is narrow; otherwise they sit in a grid. Long answers wrap either way.
+    is narrow; otherwise they sit in columns. Long answers wrap either way.
     """
 
     def __init__(self, question: Question, choices: list[tuple[str, str, Qt.Key | None]],
@@ -127,13 +143,7 @@ class ChoiceButtons(AnswerEditor):
         self.group.setExclusive(True)
         self.buttons: dict[str, QRadioButton] = {}
         self._keys: dict[int, str] = {}
-        layout: QGridLayout | FlowLayout
-        if columns:
-            layout = QGridLayout(self)
-            layout.setContentsMargins(0, 0, 0, 0)
-            layout.setHorizontalSpacing(18)
-        else:
-            layout = FlowLayout(self)
+        created: list[QWidget] = []
         for i, (value, label, key) in enumerate(choices):
             button = WrapRadioButton(label, self)
             button.setObjectName(f"{question.id}__{value}")
@@ -144,12 +154,13 @@ class ChoiceButtons(AnswerEditor):
                 button.setToolTip(f"Press {_key_name(key)} to choose “{label}”")
             self.group.addButton(button, i)
             self.buttons[value] = button
-            if isinstance(layout, QGridLayout):
-                layout.addWidget(button, i // columns, i % columns)
-            else:
-                layout.addWidget(button)
-        if isinstance(layout, QGridLayout):
-            layout.setColumnStretch(columns, 1)
+            created.append(button)
+        if columns:
+            self.setLayout(_in_columns(created, columns))
+        else:
+            flow = FlowLayout(self)
+            for widget in created:
+                flow.addWidget(widget)
         self.group.buttonClicked.connect(self._on_group_button_clicked)
 
     def _on_group_button_clicked(self, button: QAbstractButton) -> None:
@@ -231,12 +242,8 @@ class MultipleChoice(AnswerEditor):
     def __init__(self, question: Question, parent: QWidget | None = None) -> None:
         super().__init__(question, parent)
         self.boxes: dict[str, QCheckBox] = {}
-        layout = QGridLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
         options = question.options or []
-        columns = 2 if len(options) > 4 else 1
-        rows = (len(options) + columns - 1) // columns
-        for i, option in enumerate(options):
+        for option in options:
             box = WrapCheckBox(option.label, self)
             box.setObjectName(f"{question.id}__{option.id}")
             box.setAccessibleName(option.label)
@@ -244,10 +251,8 @@ class MultipleChoice(AnswerEditor):
             if option.help:
                 box.setToolTip(option.help)
             self.boxes[option.id] = box
-            # Fill down the columns so the reading order matches the tab order.
-            layout.addWidget(box, i % rows, i // rows)
             box.toggled.connect(self._on_box_toggled)
-        layout.setColumnStretch(columns, 1)
+        self.setLayout(_in_columns(list(self.boxes.values()), 2 if len(options) > 4 else 1))
 
     def _on_box_toggled(self, checked: bool) -> None:
         self.value_changed.emit(self.value())
@@ -629,8 +634,8 @@ def editor_for(question: Question, screening_date: date,
         if len(options) > 6:
             return ComboChoice(question, parent)
         choices: list[tuple[str, str, Qt.Key | None]] = [(o.id, o.label, None) for o in options]
-        editor = ChoiceButtons(question, choices, 2 if len(options) > 3 else len(options),
-                               parent)
+        # A few answers flow side by side; more sit in two columns.
+        editor = ChoiceButtons(question, choices, 2 if len(options) > 3 else 0, parent)
         for option in options:
             if option.help:
                 editor.buttons[option.id].setToolTip(option.help)

@@ -57,6 +57,7 @@ class QuestionBlock(QFrame):
         self.required.setVisible(question.required)
         self.missing = QLabel("⚠ Needs an answer before the screening can be finalised", self)
         self.missing.setObjectName("missingNote")
+        self.missing.setWordWrap(True)
         self.missing.setVisible(False)
         # Created in reading order, which is also the tab order: help, answer, evidence.
         self.help: ExpandableText | None = None
@@ -184,8 +185,9 @@ class QuestionnaireView(QWidget):
         self.splitter.setObjectName("questionnaireSplitter")
         self.splitter.addWidget(self.sections)
         self.splitter.addWidget(right)
-        self.splitter.setStretchFactor(0, 0)
-        self.splitter.setStretchFactor(1, 1)
+        # Both sides give up width on a small screen, the questions three times as much.
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 3)
         self.splitter.setSizes([230, 700])
         self.splitter.setChildrenCollapsible(False)
         layout = QVBoxLayout(self)

@@ -61,8 +61,9 @@ class ScreeningView(QWidget):
         self.splitter.setObjectName("screeningSplitter")
         self.splitter.addWidget(self.questionnaire)
         self.splitter.addWidget(self.score)
-        self.splitter.setStretchFactor(0, 1)
-        self.splitter.setStretchFactor(1, 0)
+        # The score gives up a share of the width on a small screen too, not only the questions.
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 1)
         self.splitter.setChildrenCollapsible(False)
         self.splitter.setSizes([900, 320])
 

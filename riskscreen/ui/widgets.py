@@ -165,8 +165,8 @@ class DateField(QWidget):
         action.setDefaultWidget(self.calendar)
         menu.addAction(action)
         self.button.setMenu(menu)
-        # One line is kept for the problem, so the fields below do not jump when it shows.
-        self.problem = MessageLabel(1, self)
+        # Room is kept for the problem, so the fields below do not jump when it shows.
+        self.problem = MessageLabel(2, self)
         self.problem.setObjectName("missingNote")
         self.problem.setVisible(False)
         row = QHBoxLayout()
@@ -407,6 +407,8 @@ class _WrapButtonMixin:
         policy = b.sizePolicy()
         policy.setHeightForWidth(True)
         policy.setHorizontalPolicy(QSizePolicy.Policy.Preferred)
+        # Not Fixed (the buttons' default): layouts would cap the height at one line.
+        policy.setVerticalPolicy(QSizePolicy.Policy.Minimum)
         b.setSizePolicy(policy)
 
 
