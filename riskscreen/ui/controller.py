@@ -36,7 +36,7 @@ from riskscreen.services import (
 )
 from riskscreen.summary import ReferralSummary, render_pdf, render_pdf_bytes
 from riskscreen.ui.adapters import level_styles, referral_reference, referral_summary
-from riskscreen.ui.finalise import FinaliseView
+from riskscreen.ui.finalise import AmendReasonDialog, FinaliseView
 from riskscreen.ui.history import HistoryView
 from riskscreen.ui.home import HomeView, LevelStyle, ScreeningListModel
 from riskscreen.ui.live_score import LiveScore
@@ -99,6 +99,7 @@ class AppController(QObject):
         self.level_order: list[str] = []
         self.list_model: ScreeningListModel | None = None
         self._unlocker: Unlocker | None = None
+        self.amend_dialog: AmendReasonDialog | None = None
 
         # The start-up may have shown these already, before the services were imported.
         self.window = window or MainWindow(self.settings)
@@ -651,7 +652,8 @@ class AppController(QObject):
                             and not is_answered(answers.get(qid))]
         index = form.question_index()
         not_known = [(qid, index[qid].text if qid in index else qid) for qid in unknown_ids]
-        self.finalise_view.show_review(assessment, missing, not_known)
+        self.finalise_view.show_review(assessment, missing, not_known, current.detail.amended,
+                                       current.detail.row.amendment_of)
         self.window.show_page(self.finalise_view)
 
     def _on_finalise_question_requested(self, question_id: str) -> None:
@@ -686,15 +688,22 @@ class AppController(QObject):
         current, session = self.current, self.session
         if current is None or session is None:
             return
-        reason, ok = QInputDialog.getMultiLineText(
-            self.window, "Amend the screening",
-            "Say in a sentence why the screening is being amended. The original is kept "
-            "unchanged; the amendment starts as a draft with the same answers.")
-        if not ok:
-            return
-        new_id = self._call(lambda: session.amend(current.id, reason))
-        if new_id is not None:
-            self.open_screening(new_id)
+        dialog = AmendReasonDialog(self.window)
+        self.amend_dialog = dialog
+
+        def amend(reason: str) -> None:
+            new_id = self._call(lambda: session.amend(current.id, reason), dialog.show_error)
+            if new_id is not None:
+                dialog.accept()
+                self.open_screening(new_id)
+
+        def closed() -> None:
+            self.amend_dialog = None
+            dialog.deleteLater()
+
+        dialog.reason_given.connect(amend)
+        dialog.finished.connect(closed)
+        dialog.open()
 
     # -- referral ------------------------------------------------------------------------------
 

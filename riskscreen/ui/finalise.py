@@ -3,10 +3,13 @@ and the professional-judgement step (agree, or choose another level with a reaso
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
+    QDialog,
+    QDialogButtonBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -14,6 +17,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QRadioButton,
@@ -24,10 +28,11 @@ from PySide6.QtWidgets import (
 )
 
 from riskscreen.scoring.assessment import Assessment
+from riskscreen.scoring.engine import carry_forward
 from riskscreen.services.types import OverrideRequest
 from riskscreen.ui.widgets import LevelChip, MessageLabel
 
-__all__ = ["FinaliseView"]
+__all__ = ["AmendReasonDialog", "FinaliseView"]
 
 #: A reason must be at least a sentence: this many words (the engine checks it too).
 MIN_REASON_WORDS = 6
@@ -50,6 +55,9 @@ class FinaliseView(QWidget):
         super().__init__(parent)
         self.setObjectName("finaliseView")
         self.assessment: Assessment | None = None
+        #: Where the judgement starts: the computed assessment, or for an amendment the
+        #: amended screening's final level carried forward.
+        self.start: Assessment | None = None
         title = QLabel("Review and finalise", self)
         title.setObjectName("pageTitle")
         intro = QLabel(
@@ -77,11 +85,18 @@ class FinaliseView(QWidget):
         u.addWidget(_wrapped("Finding these out could change the level. Say in your analysis "
                              "what you will do to find out.", self.unknown_box))
         u.addWidget(self.unknown)
+        # Short lists, so the level and the judgement fit on a laptop screen; they scroll.
+        for listing in (self.missing, self.unknown):
+            listing.setMaximumHeight(listing.fontMetrics().lineSpacing() * 7)
 
         level_box = QGroupBox("Level", self)
         self.chip = LevelChip(level_box)
         self.explanation = QLabel(level_box)
         self.explanation.setWordWrap(True)
+        self.amend_notice = QLabel(level_box)
+        self.amend_notice.setObjectName("amendNotice")
+        self.amend_notice.setWordWrap(True)
+        self.amend_notice.setVisible(False)
         self.agree = QRadioButton("I agree with the computed level", level_box)
         self.agree.setObjectName("agreeLevel")
         self.agree.setChecked(True)
@@ -93,6 +108,9 @@ class FinaliseView(QWidget):
         self.level = QComboBox(level_box)
         self.level.setObjectName("overrideLevel")
         self.level.setAccessibleName("Level chosen by professional judgement")
+        self.floor_note = QLabel(level_box)
+        self.floor_note.setObjectName("floorNote")
+        self.floor_note.setWordWrap(True)
         self.reason = QPlainTextEdit(level_box)
         self.reason.setObjectName("overrideReason")
         self.reason.setAccessibleName("Reason for choosing a different level")
@@ -115,6 +133,7 @@ class FinaliseView(QWidget):
         of = QFormLayout(self.override_fields)
         of.setContentsMargins(20, 0, 0, 0)
         of.addRow("Level:", self.level)
+        of.addRow(self.floor_note)
         of.addRow("Reason:", self.reason)
         of.addRow(self.countersign_note)
         of.addRow("Manager's account:", self.manager)
@@ -126,6 +145,7 @@ class FinaliseView(QWidget):
         lv = QVBoxLayout(level_box)
         lv.addLayout(chip_row)
         lv.addWidget(self.explanation)
+        lv.addWidget(self.amend_notice)
         lv.addWidget(self.agree)
         lv.addWidget(self.other)
         lv.addWidget(self.override_fields)
@@ -170,12 +190,17 @@ class FinaliseView(QWidget):
         self.unknown.itemActivated.connect(self._on_missing_item_activated)
         self.back_button.clicked.connect(self.back_requested)
         self.finalise_button.clicked.connect(self._on_finalise_button_clicked)
+        self.confirm_box: QMessageBox | None = None
         self._on_other_toggled(False)
 
     def show_review(self, assessment: Assessment | None, missing: list[tuple[str, str]],
-                    not_known: list[tuple[str, str]]) -> None:
-        """Fill the page: (question id, text) pairs and the computed assessment."""
+                    not_known: list[tuple[str, str]], amended: Assessment | None = None,
+                    amended_id: int | None = None) -> None:
+        """Fill the page: (question id, text) pairs, the computed assessment and, for an
+        amendment, the final assessment of the screening it amends (``amended_id``)."""
         self.assessment = assessment
+        self.start = (carry_forward(assessment, amended, "")
+                      if assessment is not None and amended is not None else assessment)
         self.error.setVisible(False)
         self.agree.setChecked(True)
         self.reason.clear()
@@ -198,17 +223,69 @@ class FinaliseView(QWidget):
         else:
             info = assessment.level_info()
             self.chip.set_level(info.id, info.name, info.colour)
-            rules = "; ".join(r.reason for r in assessment.rules_fired)
+            rules = " ".join(r.reason for r in assessment.rules_fired)
             text = f"Total {assessment.score} points."
             if rules:
                 text += f" Minimum levels set by rules: {rules}"
             self.explanation.setText(text)
-            for level in sorted(assessment.levels, key=lambda lv: lv.rank):
-                if level.id != assessment.level:
-                    self.level.addItem(level.name, level.id)
+            self._fill_levels(assessment)
+        self._show_amendment(amended, amended_id)
         self.finalise_button.setEnabled(not missing and assessment is not None)
         self.finalise_button.setToolTip(
             "" if not missing else "Answer the required questions listed first.")
+
+    def _fill_levels(self, assessment: Assessment) -> None:
+        """The levels judgement may choose: none below a fired rule's minimum, and no level
+        until one is chosen (a default would be one click from the wrong level)."""
+        start = self.start or assessment
+        binding = assessment.binding_rule
+        floor = assessment.rank(binding.minimum_level) if binding is not None else 0
+        self.level.addItem("Choose a level…", None)
+        for level in sorted(assessment.levels, key=lambda lv: lv.rank):
+            if level.id == start.final_level or level.rank < floor:
+                continue
+            name = level.name
+            if level.id == assessment.level:
+                name += " (the computed level)"
+            self.level.addItem(name, level.id)
+        if binding is not None and floor > 0:
+            lowest = assessment.level_info(binding.minimum_level).name
+            self.floor_note.setText(f"It cannot be lower than {lowest}, because "
+                                    f"{_lower_first(binding.reason)}")
+        self.floor_note.setVisible(binding is not None and floor > 0)
+
+    def _show_amendment(self, amended: Assessment | None, amended_id: int | None) -> None:
+        start, assessment = self.start, self.assessment
+        if amended is None or start is None or assessment is None:
+            self.amend_notice.setVisible(False)
+            self.agree.setText("I agree with the computed level")
+            return
+        earlier = assessment.level_info(amended.final_level).name
+        which = f"screening #{amended_id}" if amended_id is not None else "the screening"
+        text = f"This amends {which}, which was finalised at {earlier}"
+        if amended.override is not None:
+            o = amended.override
+            text += f" by professional judgement (recorded by {o.by}: “{o.reason}”)"
+        text += "."
+        if start.final_level != assessment.level:
+            final = assessment.level_info(start.final_level).name
+            text += (f" The amendment starts at {final}, carried forward. Finalising at a "
+                     "lower level needs a written reason and a manager's countersignature.")
+            self.agree.setText(f"Keep {final}, the level carried forward from {which}")
+        else:
+            self.agree.setText("I agree with the computed level")
+        self.amend_notice.setText(text)
+        self.amend_notice.setVisible(True)
+
+    def chosen_level(self) -> str | None:
+        """The name of the level the screening will be finalised at, as chosen now."""
+        start = self.start
+        if start is None:
+            return None
+        level = self.level.currentData() if self.other.isChecked() else start.final_level
+        if not isinstance(level, str):
+            return None
+        return start.level_info(level).name
 
     def show_error(self, message: str) -> None:
         """A plain-words problem (for example an override the rules do not allow)."""
@@ -216,11 +293,19 @@ class FinaliseView(QWidget):
         self.error.setVisible(bool(message))
 
     def _lowering(self) -> bool:
-        if self.assessment is None or not self.other.isChecked():
+        """Whether the chosen level is below the computed or the carried-forward level."""
+        start = self.start
+        if start is None or not self.other.isChecked():
             return False
         wanted = self.level.currentData()
-        ranks = {lv.id: lv.rank for lv in self.assessment.levels}
-        return bool(wanted) and ranks.get(wanted, 0) < ranks[self.assessment.level]
+        if not isinstance(wanted, str):
+            return False
+        return start.rank(wanted) < max(start.rank(), start.rank(start.final_level))
+
+    def _lowering_carried(self) -> bool:
+        start = self.start
+        return (self._lowering() and start is not None
+                and start.rank(start.final_level) > start.rank())
 
     def _on_other_toggled(self, checked: bool) -> None:
         self.override_fields.setVisible(checked)
@@ -228,6 +313,15 @@ class FinaliseView(QWidget):
 
     def _on_level_current_index_changed(self, index: int) -> None:
         lowering = self._lowering()
+        if self._lowering_carried() and self.start is not None:
+            earlier = self.start.level_info(self.start.final_level).name
+            self.countersign_note.setText(
+                f"This is lower than {earlier}, the level carried forward. A manager must "
+                "countersign now, with their own account name and passphrase.")
+        else:
+            self.countersign_note.setText(
+                "Lowering the level needs a manager to countersign now, with their own "
+                "account name and passphrase.")
         for w in (self.countersign_note, self.manager, self.manager_passphrase):
             w.setVisible(lowering)
         layout = self.override_fields.layout()
@@ -244,7 +338,7 @@ class FinaliseView(QWidget):
 
     def _on_finalise_button_clicked(self) -> None:
         if not self.other.isChecked():
-            self.finalise_requested.emit(None)
+            self._confirm(None)
             return
         reason = " ".join(self.reason.toPlainText().split())
         if len(reason.split()) < MIN_REASON_WORDS:
@@ -261,7 +355,104 @@ class FinaliseView(QWidget):
             self.show_error("Lowering the level needs a manager's countersignature: enter "
                             "their account name and passphrase.")
             return
-        self.finalise_requested.emit(OverrideRequest(
+        self._confirm(OverrideRequest(
             level=level, reason=reason,
             countersigned_by=self.manager.text().strip() if lowering else None,
             countersign_passphrase=self.manager_passphrase.text() if lowering else None))
+
+    def _confirm(self, request: OverrideRequest | None) -> None:
+        """Ask before finalising, which cannot be undone; Enter finalises, Esc goes back."""
+        self.show_error("")
+        name = self.chosen_level() or ""
+        box = QMessageBox(QMessageBox.Icon.Question, "Finalise the screening",
+                          f"Finalise this screening at the level “{name}”?",
+                          QMessageBox.StandardButton.NoButton, self)
+        box.setInformativeText("Once finalised it cannot be changed or undone. A correction "
+                               "is made as a linked amendment, and the original is kept.")
+        go = box.addButton(f"Finalise at {name}", QMessageBox.ButtonRole.AcceptRole)
+        go.setObjectName("confirmFinalise")
+        back = box.addButton("Go back", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(go)
+        box.setEscapeButton(back)
+        box.setWindowModality(Qt.WindowModality.WindowModal)
+
+        def done() -> None:
+            self.confirm_box = None
+            box.deleteLater()
+            if box.clickedButton() is go:
+                self.finalise_requested.emit(request)
+
+        box.finished.connect(done)
+        self.confirm_box = box
+        box.open()
+
+
+class AmendReasonDialog(QDialog):
+    """Asks why a finalised screening is being amended; stays open until the reason is
+    accepted, showing what is missing (``reason_given`` carries the text to check)."""
+
+    reason_given = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Amend the screening")
+        intro = QLabel("Say in a sentence why the screening is being amended. The original is "
+                       "kept unchanged; the amendment starts as a draft with the same answers "
+                       "and level.", self)
+        intro.setWordWrap(True)
+        self.reason = QPlainTextEdit(self)
+        self.reason.setObjectName("amendReason")
+        self.reason.setAccessibleName("Why the screening is being amended")
+        self.reason.setPlaceholderText("For example: the date of birth was recorded wrongly.")
+        self.reason.setTabChangesFocus(True)
+        self.error = QLabel(self)
+        self.error.setObjectName("errorText")
+        self.error.setWordWrap(True)
+        self.error.setVisible(False)
+        self.buttons = QDialogButtonBox(self)
+        self.ok_button = self.buttons.addButton("Amend",
+                                                QDialogButtonBox.ButtonRole.AcceptRole)
+        self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        self.ok_button.setDefault(True)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addWidget(self.reason)
+        layout.addWidget(self.error)
+        layout.addWidget(self.buttons)
+        self.resize(460, 260)
+        self.buttons.accepted.connect(self._on_buttons_accepted)
+        self.buttons.rejected.connect(self.reject)
+        self.reason.installEventFilter(self)
+        self.reason.setFocus()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        """Enter in the reason submits it (Shift+Enter starts a new line)."""
+        if (watched is self.reason and isinstance(event, QKeyEvent)
+                and event.type() == QEvent.Type.KeyPress
+                and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+                and not event.modifiers() & Qt.KeyboardModifier.ShiftModifier):
+            self._on_buttons_accepted()
+            return True
+        return super().eventFilter(watched, event)
+
+    def text(self) -> str:
+        """The reason as typed, with spaces tidied."""
+        return " ".join(self.reason.toPlainText().split())
+
+    def show_error(self, message: str) -> None:
+        """What is missing, in plain words; the dialog stays open."""
+        self.error.setText(message)
+        self.error.setVisible(bool(message))
+        self.reason.setFocus()
+
+    def _on_buttons_accepted(self) -> None:
+        if not self.text():
+            self.show_error("Write why the screening is being amended: the amendment "
+                            "cannot be made without a reason.")
+            return
+        self.reason_given.emit(self.text())
+
+
+def _lower_first(text: str) -> str:
+    """A sentence that follows "because": its first letter in lower case."""
+    return text[:1].lower() + text[1:] if text[1:2].islower() else text

@@ -8,6 +8,7 @@ import os
 import re
 import stat
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,13 @@ from pypdf.errors import FileNotDecryptedError
 
 from riskscreen.forms.answers import AnswerSet
 from riskscreen.forms.loader import load_form
-from riskscreen.scoring.assessment import Assessment, Contribution, RuleFired
+from riskscreen.scoring.assessment import (
+    Assessment,
+    Contribution,
+    Override,
+    OverrideDirection,
+    RuleFired,
+)
 from riskscreen.scoring.engine import score
 from riskscreen.scoring.gaps import not_known_tally
 from riskscreen.scoring.loader import load_model
@@ -193,3 +200,15 @@ def test_one_point_is_singular(make_summary: MakeSummary,
     assert "(+1 point)" in whole
     assert "+1 points" not in whole
     assert "add up to 1 point," in whole
+
+
+def test_an_amendment_lowered_by_judgement_names_the_level_it_amends(
+        make_summary: MakeSummary, make_assessment: MakeAssessment) -> None:
+    a = make_assessment("medium")
+    lowered = replace(a, override=Override(
+        "medium", OverrideDirection.LOWERED, "Police checks show the adult is her uncle.",
+        "J. Okafor", "M. Patel", from_level="high"))
+    whole = flat(" ".join(pages(render_pdf_bytes(make_summary(lowered)))))
+    assert "lowered from High risk, the level of the screening this amends" in whole
+    assert "Level of the screening this amends High risk" in whole
+    assert "Countersigned by M. Patel" in whole

@@ -20,6 +20,7 @@ from riskscreen.ui.editors import (
     NumberEditor,
     TextEditor,
 )
+from riskscreen.ui.finalise import FinaliseView
 from riskscreen.ui.questionnaire import QuestionnaireView
 
 CASES = Path(__file__).resolve().parent.parent / "cases"
@@ -86,3 +87,17 @@ def answer_all(qtbot: QtBot, view: QuestionnaireView, answers: dict[str, Any]) -
     order = list(view.blocks)
     for qid in sorted(answers, key=order.index):
         answer(qtbot, view, qid, answers[qid])
+
+
+def answer_confirmation(qtbot: QtBot, review: FinaliseView, key: Qt.Key = Qt.Key.Key_Return
+                        ) -> str:
+    """Answer the real "Finalise?" question by key (Enter finalises, Esc goes back); return
+    the question it asked."""
+    qtbot.waitUntil(lambda: review.confirm_box is not None and review.confirm_box.isVisible(),
+                    timeout=3000)
+    box = review.confirm_box
+    assert box is not None
+    asked = f"{box.text()} {box.informativeText()}"
+    qtbot.keyClick(box, key)
+    assert review.confirm_box is None
+    return asked

@@ -1,6 +1,6 @@
 """The practitioner's path through the real application, from set-up to a saved referral.
 
-Only modal dialogs (file chooser, print dialog, amendment reason) are patched.
+Only the platform's modal dialogs (file chooser, print dialog) are patched.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtPrintSupport import QPrinter
-from PySide6.QtWidgets import QDialog, QFileDialog, QInputDialog
+from PySide6.QtWidgets import QDialog, QFileDialog
 from pytestqt.qtbot import QtBot
 from sqlalchemy import text
 
@@ -25,7 +25,14 @@ from riskscreen.ui.home import ScreeningListModel
 from riskscreen.ui.screening import ScreeningView
 from riskscreen.ui.worker import wait_for_background
 
-from .helpers import answer, answer_all, click, golden_case, type_into
+from .helpers import (
+    answer,
+    answer_all,
+    answer_confirmation,
+    click,
+    golden_case,
+    type_into,
+)
 
 pytestmark = pytest.mark.gui
 
@@ -105,6 +112,18 @@ def new_child_screening(qtbot: QtBot, app: AppController, name: str, dob: str) -
     return view
 
 
+def amend(qtbot: QtBot, app: AppController, reason: str) -> None:
+    """Amend the open screening through the real reason dialog."""
+    assert app.current is not None
+    click(qtbot, app.current.view.amend_button)
+    dialog = app.amend_dialog
+    assert dialog is not None
+    assert dialog.isVisible()
+    type_into(qtbot, dialog.reason, reason)
+    click(qtbot, dialog.ok_button)
+    assert app.amend_dialog is None
+
+
 def read_db(tmp_path: Path) -> Session:
     return Unlocker(tmp_path / "data" / "riskscreen.db", auto_backups=False).unlock(*PAT)
 
@@ -147,6 +166,7 @@ def test_set_up_unlock_complete_finalise_and_save_the_referral(
     assert review.finalise_button.isEnabled()
     assert review.chip.level_id == expected["level"]
     click(qtbot, review.finalise_button)
+    assert "cannot be changed or undone" in answer_confirmation(qtbot, review)
     view = screening_view(app)
     assert app.current is not None
     assert app.current.detail.row.status == "final"
@@ -234,16 +254,15 @@ def test_override_needs_a_reason_and_is_recorded(
     review.reason.clear()
     type_into(qtbot, review.reason, reason)
     click(qtbot, review.finalise_button)
+    answer_confirmation(qtbot, review)
     assert app.current is not None
     assert app.current.detail.row.status == "final"
     assert app.current.detail.assessment is not None
     assert app.current.detail.assessment.final_level == "low"
     screening_id = app.current.id
 
-    # "Amend" makes a linked draft (the reason dialog is patched).
-    monkeypatch.setattr(QInputDialog, "getMultiLineText", staticmethod(
-        lambda *a, **k: ("The date of birth was recorded wrongly at first.", True)))
-    click(qtbot, app.current.view.amend_button)
+    # "Amend" makes a linked draft.
+    amend(qtbot, app, "The date of birth was recorded wrongly at first.")
     assert app.current.id != screening_id
     assert app.current.detail.row.amendment_of == screening_id
     assert app.current.detail.editable

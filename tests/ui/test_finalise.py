@@ -1,0 +1,170 @@
+"""Finalising and amending in the real window: the level a child was given is never lowered
+by one click, the choice of levels is safe, and finalising asks first.
+
+Only the confirmation key presses go to the real message box; nothing is patched.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from riskscreen.services import Unlocker
+from riskscreen.ui.controller import AppController
+from riskscreen.ui.finalise import FinaliseView
+
+from .helpers import answer_all, answer_confirmation, click, golden_case, type_into
+from .test_app_flow import ADMIN, PAT, app, new_child_screening, read_db, set_up, unlock
+
+pytestmark = pytest.mark.gui
+__all__ = ["app"]  # the fixture, shared with the practitioner's path
+
+MARY = ("mary", "manager passphrase here")
+RAISE = "The school saw the child collected by unknown adults twice this week after lessons."
+LOWER = "Police checks show the adult collecting the child is her uncle, who cares for her."
+
+
+def _levels(review: FinaliseView) -> list[object]:
+    return [review.level.itemData(i) for i in range(review.level.count())]
+
+
+def _open_review(qtbot: QtBot, app: AppController) -> FinaliseView:
+    assert app.current is not None
+    click(qtbot, app.current.view.finalise_button)
+    review = app.finalise_view
+    assert app.window.stack.currentWidget() is review
+    return review
+
+
+def test_amending_a_level_raised_by_judgement_cannot_lower_it_in_one_click(
+        qtbot: QtBot, app: AppController, tmp_path: Path) -> None:
+    set_up(qtbot, app)
+    with Unlocker(tmp_path / "data" / "riskscreen.db", auto_backups=False).unlock(*ADMIN) as a:
+        a.create_user(*MARY[:1], "manager", MARY[1], display_name="Mary Manager")
+    unlock(qtbot, app, PAT[1])
+    answers, expected = golden_case("06-repeated-missing-with-indicator")
+    case = answers["answers"]
+    view = new_child_screening(qtbot, app, case["child_name"], case["date_of_birth"])
+    answer_all(qtbot, view.questionnaire, case)
+    assert view.score.chip.level_id == expected["level"] == "medium"
+
+    # A new screening: the level list starts on no level, and offers nothing below the
+    # rule's minimum, saying why in plain words before anyone types a passphrase.
+    review = _open_review(qtbot, app)
+    click(qtbot, review.other)
+    assert review.level.currentData() is None
+    assert _levels(review) == [None, "high"]
+    assert review.floor_note.isVisible()
+    assert "cannot be lower than Medium, because the child has been missing" in \
+        review.floor_note.text()
+    assert "repeated_missing" not in review.floor_note.text()
+    type_into(qtbot, review.reason, RAISE)
+    click(qtbot, review.finalise_button)
+    assert "Choose the level" in review.error.text()
+    review.level.setCurrentIndex(review.level.findData("high"))
+
+    # Finalising asks first; Esc goes back without finalising, Enter finalises.
+    click(qtbot, review.finalise_button)
+    asked = answer_confirmation(qtbot, review, Qt.Key.Key_Escape)
+    assert "“High”" in asked
+    assert "cannot be changed or undone" in asked
+    assert app.window.stack.currentWidget() is review
+    assert app.current is not None
+    assert app.current.detail.row.status == "draft"
+    click(qtbot, review.finalise_button)
+    answer_confirmation(qtbot, review)
+    assert app.current.detail.row.status == "final"
+    assert app.current.detail.row.level == "high"
+    original = app.current.id
+
+    # Amend: an empty reason says what is missing and keeps the dialog open.
+    click(qtbot, app.current.view.amend_button)
+    dialog = app.amend_dialog
+    assert dialog is not None
+    click(qtbot, dialog.ok_button)
+    assert dialog.isVisible()
+    assert dialog.error.isVisible()
+    assert "why the screening is being amended" in dialog.error.text()
+    type_into(qtbot, dialog.reason, "No")
+    qtbot.keyClick(dialog.reason, Qt.Key.Key_Return)
+    assert dialog.isVisible()
+    assert "in a sentence" in dialog.error.text()
+    dialog.reason.clear()
+    type_into(qtbot, dialog.reason, "The school's name was recorded wrongly at first.")
+    qtbot.keyClick(dialog.reason, Qt.Key.Key_Return)
+    assert app.amend_dialog is None
+    assert app.current.detail.row.amendment_of == original
+
+    # The reported scenario: the review defaults to keeping High, says why, and one click
+    # (and Enter) finalises High, never the computed Medium.
+    review = _open_review(qtbot, app)
+    assert review.chip.level_id == "medium"
+    assert review.agree.isChecked()
+    assert "Keep High" in review.agree.text()
+    assert review.amend_notice.isVisible()
+    assert "finalised at High" in review.amend_notice.text()
+    assert "countersignature" in review.amend_notice.text()
+    click(qtbot, review.finalise_button)
+    assert "“High”" in answer_confirmation(qtbot, review, Qt.Key.Key_Escape)
+
+    # Medium is offered as the computed level, only with a reason and a countersignature.
+    click(qtbot, review.other)
+    assert review.level.currentData() is None
+    assert _levels(review) == [None, "medium"]
+    review.level.setCurrentIndex(review.level.findData("medium"))
+    assert review.manager.isVisible()
+    assert "lower than High, the level carried forward" in review.countersign_note.text()
+    type_into(qtbot, review.reason, LOWER)
+    click(qtbot, review.finalise_button)
+    assert "countersignature" in review.error.text()
+    assert review.confirm_box is None
+    type_into(qtbot, review.manager, MARY[0])
+    type_into(qtbot, review.manager_passphrase, MARY[1])
+    click(qtbot, review.finalise_button)
+    assert "“Medium”" in answer_confirmation(qtbot, review)
+    assert app.current.detail.row.status == "final"
+    assessment = app.current.detail.assessment
+    assert assessment is not None
+    assert assessment.final_level == "medium"
+    assert assessment.override is not None
+    assert (assessment.override.from_level, assessment.override.countersigned_by) == \
+        ("high", "mary")
+    amendment = app.current.id
+    app.lock()
+    with read_db(tmp_path) as session:
+        levels = [r.level for r in session.get_child(
+            session.open_screening(amendment).row.child_id).screenings]
+    assert levels == ["high", "medium"]
+
+
+def test_one_click_on_an_amendment_finalises_the_level_carried_forward(
+        qtbot: QtBot, app: AppController) -> None:
+    set_up(qtbot, app)
+    unlock(qtbot, app, PAT[1])
+    answers, _ = golden_case("06-repeated-missing-with-indicator")
+    case = answers["answers"]
+    view = new_child_screening(qtbot, app, case["child_name"], case["date_of_birth"])
+    answer_all(qtbot, view.questionnaire, case)
+    review = _open_review(qtbot, app)
+    click(qtbot, review.other)
+    review.level.setCurrentIndex(review.level.findData("high"))
+    type_into(qtbot, review.reason, RAISE)
+    click(qtbot, review.finalise_button)
+    answer_confirmation(qtbot, review)
+    assert app.current is not None
+    click(qtbot, app.current.view.amend_button)
+    assert app.amend_dialog is not None
+    type_into(qtbot, app.amend_dialog.reason, "The school's name was recorded wrongly.")
+    click(qtbot, app.amend_dialog.ok_button)
+    review = _open_review(qtbot, app)
+    click(qtbot, review.finalise_button)
+    answer_confirmation(qtbot, review)
+    detail = app.current.detail
+    assert detail.row.status == "final"
+    assert detail.assessment is not None
+    assert (detail.assessment.level, detail.assessment.final_level) == ("medium", "high")
+    assert detail.assessment.override is not None
+    assert detail.assessment.override.reason == RAISE
