@@ -1,4 +1,4 @@
-"""``riskscreen init | demo | verify | backup | restore``: the encrypted database.
+"""``riskscreen init | demo | verify | backup | restore | recover``: the encrypted database.
 
 Passphrases never go on the command line: they are asked for without echo on a terminal, or
 read from the first line of ``--passphrase-file`` in scripts.
@@ -78,6 +78,18 @@ def register(subparsers: Any) -> None:
     r.add_argument("source", type=Path, metavar="SRC")
     r.set_defaults(func=_restore)
 
+    c = subparsers.add_parser(
+        "recover", help="set a new passphrase for an account with the recovery key",
+        description="Unlock with the recovery key printed when the database was created and "
+                    "give the account a new passphrase. Every other account keeps its "
+                    "passphrase. The recovery key and the new passphrase are asked for "
+                    "without echo, or read from the first line of --recovery-key-file and "
+                    "--passphrase-file (the new passphrase).")
+    _common(c)
+    c.add_argument("--recovery-key-file", type=Path, metavar="FILE",
+                   help="read the recovery key from the first line of FILE (for scripts)")
+    c.set_defaults(func=_recover)
+
 
 # -- helpers ----------------------------------------------------------------------------------
 
@@ -113,6 +125,18 @@ def _passphrase(args: argparse.Namespace, prompt: str = "Passphrase: ",
     if confirm and getpass.getpass("Again, to confirm: ") != first:
         raise _UsageError("the two passphrases differ")
     return first
+
+
+def _first_line(path: Path, what: str) -> str:
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError as error:
+        raise _UsageError(f"cannot read the {what} file ({error.strerror})") from None
+    except UnicodeDecodeError:
+        raise _UsageError(f"the {what} file is not text") from None
+    if not lines or not lines[0].strip():
+        raise _UsageError(f"the {what} file is empty")
+    return lines[0]
 
 
 def _user(args: argparse.Namespace) -> str:
@@ -268,4 +292,27 @@ def _do_restore(args: argparse.Namespace) -> int:
     print(f"Restored {args.source}.")
     if aside is not None:
         print(f"The previous database was kept as {aside}")
+    return 0
+
+
+def _recover(args: argparse.Namespace) -> int:
+    args.command_name = "recover"
+    return _run(_do_recover, args)
+
+
+def _do_recover(args: argparse.Namespace) -> int:
+    from riskscreen.services import Unlocker
+
+    unlocker = Unlocker(_db(args), auto_backups=False)
+    user = _user(args)
+    if args.recovery_key_file:
+        recovery_key = _first_line(args.recovery_key_file, "recovery key")
+    elif _interactive():
+        recovery_key = getpass.getpass("Recovery key: ")
+    else:
+        raise _UsageError("no terminal to ask for the recovery key: give --recovery-key-file")
+    new = _passphrase(args, f"New passphrase for '{user}': ", confirm=True)
+    unlocker.unlock_with_recovery(recovery_key, user, new).close()
+    print(f"The passphrase of '{user}' has been changed with the recovery key. Every other "
+          "account keeps its passphrase.")
     return 0

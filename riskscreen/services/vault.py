@@ -377,8 +377,10 @@ class Unlocker:
         """A new key file holding the active accounts' slots from the newest backup's key
         file of this database (none if there is none)."""
         keyfile = KeyFile(database_id=database_id)
+        folders = (self.db_path.parent, self.db_path.parent / "backups")
         candidates = sorted(
-            (p for p in self.db_path.parent.glob("**/*.keys.json") if p != self.key_path),
+            (p for folder in folders for p in folder.glob("*.keys.json")
+             if p != self.key_path),
             key=lambda p: p.stat().st_mtime, reverse=True)
         for candidate in candidates:
             try:

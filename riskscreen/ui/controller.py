@@ -136,6 +136,7 @@ class AppController(QObject):
         w.closing.connect(self._on_window_closing)
         self.idle.idle.connect(self._on_idle_idle)
         self.unlock_view.unlock_requested.connect(self._on_unlock_view_unlock_requested)
+        self.unlock_view.recovery_requested.connect(self._on_unlock_view_recovery_requested)
         self.home_view.new_requested.connect(self._on_home_new_requested)
         self.home_view.open_requested.connect(self.open_screening)
         self.home_view.history_requested.connect(self.show_history)
@@ -248,6 +249,26 @@ class AppController(QObject):
         self.window.show_page(self.unlock_view)
 
     def _on_unlock_view_unlock_requested(self, name: str, passphrase: str) -> None:
+        unlocker = self._current_unlocker()
+        self.unlock_view.set_busy(True)
+        run_in_background(lambda: unlocker.unlock(name, passphrase), self._on_unlocked,
+                          self._on_unlock_failed)
+
+    def _on_unlock_view_recovery_requested(self, name: str, recovery_key: str,
+                                           new_passphrase: str) -> None:
+        unlocker, kdf = self._current_unlocker(), self._kdf
+        self.unlock_view.set_busy(True)
+        run_in_background(
+            lambda: unlocker.unlock_with_recovery(recovery_key, name, new_passphrase, kdf),
+            self._on_recovered, self._on_unlock_failed)
+
+    def _on_recovered(self, session: object) -> None:
+        self.unlock_view.show_recovery(False)  # forget the key and the new passphrase
+        self._on_unlocked(session)
+        self.window.statusBar().showMessage(
+            "Your new passphrase is set; use it from now on.", 15_000)
+
+    def _current_unlocker(self) -> Unlocker:
         if self._unlocker is None or self._unlocker.db_path != self.db_path.resolve():
             # The day's automatic backup of a large database takes a while: it runs in the
             # background after unlocking (see _on_unlocked), never inside the unlock itself.
@@ -255,10 +276,7 @@ class AppController(QObject):
             if self._sleep is not None:
                 kwargs["sleep"] = self._sleep
             self._unlocker = Unlocker(self.db_path, **kwargs)
-        unlocker = self._unlocker
-        self.unlock_view.set_busy(True)
-        run_in_background(lambda: unlocker.unlock(name, passphrase), self._on_unlocked,
-                          self._on_unlock_failed)
+        return self._unlocker
 
     def _on_unlock_failed(self, error: BaseException) -> None:
         self.unlock_view.set_busy(False)

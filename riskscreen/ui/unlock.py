@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QFormLayout,
     QFrame,
     QHBoxLayout,
@@ -20,9 +21,14 @@ __all__ = ["UnlockView"]
 
 
 class UnlockView(QWidget):
-    """Asks for the account name and passphrase; emits ``unlock_requested(name, passphrase)``."""
+    """Asks for the account name and passphrase; emits ``unlock_requested(name, passphrase)``.
+
+    "Use the recovery key" switches to a second form (account, recovery key, new passphrase
+    twice) that emits ``recovery_requested(name, recovery_key, new_passphrase)``.
+    """
 
     unlock_requested = Signal(str, str)
+    recovery_requested = Signal(str, str, str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -51,9 +57,26 @@ class UnlockView(QWidget):
         self.status = QLabel(self)
         self.status.setWordWrap(True)
 
+        self.recovery_link = QPushButton("Forgotten your passphrase? Use the recovery key", self)
+        self.recovery_link.setObjectName("recoveryLink")
+        self.recovery_link.setFlat(True)
+        self.recovery_link.setStyleSheet("text-decoration: underline; color: palette(link);")
+        self.recovery_link.setAutoDefault(False)
+
         form = QFormLayout()
         form.addRow("&Account name:", self.name)
         form.addRow("&Passphrase:", self.passphrase)
+        self.sign_in = QWidget(self)
+        sign_in = QVBoxLayout(self.sign_in)
+        sign_in.setContentsMargins(0, 0, 0, 0)
+        sign_in.addLayout(form)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.recovery_link)
+        buttons.addStretch(1)
+        buttons.addWidget(self.button)
+        sign_in.addLayout(buttons)
+        self.recovery = self._recovery_form()
+        self.recovery.setVisible(False)
         card = QFrame(self)
         card.setFrameShape(QFrame.Shape.StyledPanel)
         card.setFixedWidth(520)
@@ -61,9 +84,9 @@ class UnlockView(QWidget):
         inner.setContentsMargins(24, 24, 24, 24)
         inner.addWidget(self.title)
         inner.addWidget(self.explanation)
-        inner.addLayout(form)
+        inner.addWidget(self.sign_in)
+        inner.addWidget(self.recovery)
         inner.addWidget(self.error)
-        inner.addWidget(self.button, 0, Qt.AlignmentFlag.AlignRight)
         inner.addWidget(self.status)
         # Centred by stretches, not alignment: word-wrapped labels then get their full height.
         row = QHBoxLayout()
@@ -78,6 +101,99 @@ class UnlockView(QWidget):
         self.button.clicked.connect(self._on_button_clicked)
         self.passphrase.returnPressed.connect(self._on_button_clicked)
         self.name.returnPressed.connect(self.passphrase.setFocus)
+        self.recovery_link.clicked.connect(self._on_recovery_link_clicked)
+        self.back_button.clicked.connect(self._on_back_button_clicked)
+        self.recover_button.clicked.connect(self._on_recover_button_clicked)
+        self.repeat.returnPressed.connect(self._on_recover_button_clicked)
+        self.show_key.toggled.connect(self._on_show_key_toggled)
+
+    def _recovery_form(self) -> QWidget:
+        box = QWidget(self)
+        self.recovery_explanation = QLabel(
+            "Type the recovery key printed when RiskScreen was set up, then choose a new "
+            "passphrase for your account. Every other account keeps its passphrase.", box)
+        self.recovery_explanation.setWordWrap(True)
+        self.recovery_name = QLineEdit(box)
+        self.recovery_name.setAccessibleName("Account name")
+        self.recovery_key = QLineEdit(box)
+        self.recovery_key.setObjectName("recoveryKeyInput")
+        self.recovery_key.setAccessibleName("Recovery key")
+        self.recovery_key.setEchoMode(QLineEdit.EchoMode.Password)
+        self.recovery_key.setPlaceholderText("8 groups of 7 letters and digits")
+        self.show_key = QCheckBox("Show the key while typing", box)
+        self.new_passphrase = QLineEdit(box)
+        self.new_passphrase.setAccessibleName("New passphrase")
+        self.new_passphrase.setEchoMode(QLineEdit.EchoMode.Password)
+        self.repeat = QLineEdit(box)
+        self.repeat.setAccessibleName("New passphrase again")
+        self.repeat.setEchoMode(QLineEdit.EchoMode.Password)
+        self.back_button = QPushButton("Back to sign-in", box)
+        self.back_button.setAutoDefault(False)
+        self.recover_button = QPushButton("Set the new passphrase and sign in", box)
+        self.recover_button.setObjectName("recoverButton")
+        form = QFormLayout()
+        form.addRow("A&ccount name:", self.recovery_name)
+        form.addRow("&Recovery key:", self.recovery_key)
+        form.addRow("", self.show_key)
+        form.addRow("&New passphrase:", self.new_passphrase)
+        form.addRow("New passphrase a&gain:", self.repeat)
+        layout = QVBoxLayout(box)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.recovery_explanation)
+        layout.addLayout(form)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.back_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.recover_button)
+        layout.addLayout(buttons)
+        return box
+
+    def show_recovery(self, shown: bool) -> None:
+        """Switch between signing in and unlocking with the recovery key."""
+        self.sign_in.setVisible(not shown)
+        self.explanation.setVisible(not shown)
+        self.recovery.setVisible(shown)
+        self.error.setVisible(False)
+        self.button.setDefault(not shown)
+        self.recover_button.setDefault(shown)
+        if shown:
+            self.title.setText("Use the recovery key")
+            self.recovery_name.setText(self.name.text().strip())
+            (self.recovery_key if self.recovery_name.text() else self.recovery_name).setFocus()
+        else:
+            self._clear_recovery()
+            self.title.setText("Sign in to RiskScreen")
+            self.name.setFocus()
+
+    def _clear_recovery(self) -> None:
+        for field in (self.recovery_key, self.new_passphrase, self.repeat):
+            field.clear()
+
+    def _on_recovery_link_clicked(self) -> None:
+        self.show_recovery(True)
+
+    def _on_back_button_clicked(self) -> None:
+        self.show_recovery(False)
+
+    def _on_show_key_toggled(self, shown: bool) -> None:
+        self.recovery_key.setEchoMode(QLineEdit.EchoMode.Normal if shown
+                                      else QLineEdit.EchoMode.Password)
+
+    def _on_recover_button_clicked(self) -> None:
+        if not self.recover_button.isEnabled():
+            return
+        name = self.recovery_name.text().strip()
+        if not name or not self.recovery_key.text().strip() or not self.new_passphrase.text():
+            self.show_error("Enter your account name, the recovery key and a new passphrase.")
+            return
+        if self.new_passphrase.text() != self.repeat.text():
+            self.show_error("The two new passphrases are not the same; type them again.")
+            self.new_passphrase.clear()
+            self.repeat.clear()
+            self.new_passphrase.setFocus()
+            return
+        self.recovery_requested.emit(name, self.recovery_key.text(),
+                                     self.new_passphrase.text())
 
     def _on_button_clicked(self) -> None:
         if not self.button.isEnabled():
@@ -101,18 +217,29 @@ class UnlockView(QWidget):
             self.title.setText("Sign in to RiskScreen")
             self.name.setFocus()
         self.passphrase.clear()
+        self.sign_in.setVisible(True)
+        self.explanation.setVisible(True)
+        self.recovery.setVisible(False)
+        self.button.setDefault(True)
+        self._clear_recovery()
         self.error.setVisible(False)
 
     def set_busy(self, busy: bool) -> None:
         """Checking a passphrase takes a moment on purpose; say so."""
-        self.button.setEnabled(not busy)
-        self.name.setEnabled(not busy)
-        self.passphrase.setEnabled(not busy)
-        self.status.setText("Checking your passphrase…" if busy else "")
+        for widget in (self.button, self.name, self.passphrase, self.recovery_link,
+                       self.recover_button, self.back_button, self.recovery_name,
+                       self.recovery_key, self.new_passphrase, self.repeat):
+            widget.setEnabled(not busy)
+        self.status.setText(("Checking the recovery key…" if self.recovery.isVisible()
+                             else "Checking your passphrase…") if busy else "")
 
     def show_error(self, message: str) -> None:
         """A plain-words message, for example after a wrong passphrase."""
         self.error.setText(message)
         self.error.setVisible(True)
+        if self.recovery.isVisible():
+            if not self.new_passphrase.hasFocus():
+                self.recovery_key.setFocus()
+            return
         self.passphrase.clear()
         self.passphrase.setFocus()

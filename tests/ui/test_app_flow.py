@@ -426,3 +426,47 @@ def test_switching_user_at_the_lock_screen_names_the_new_user(
     type_into(qtbot, app.unlock_view.name, PAT[0])
     unlock(qtbot, app, PAT[1])
     assert app.home_view.greeting.text() == "Signed in as Pat Example"
+
+
+def test_unlock_with_the_recovery_key_from_the_unlock_window(
+        qtbot: QtBot, app: AppController) -> None:
+    from riskscreen.services import create_database
+
+    session, recovery = create_database(app.db_path, ADMIN[0], ADMIN[1], kdf=FAST, models=[])
+    session.create_user(PAT[0], "practitioner", PAT[1])
+    session.close()
+    app.start()
+    view = app.unlock_view
+    type_into(qtbot, view.name, PAT[0])
+    click(qtbot, view.recovery_link)
+    assert view.recovery.isVisible()
+    assert not view.sign_in.isVisible()
+    assert view.recovery_name.text() == PAT[0]
+    assert view.recovery_key.echoMode() == view.recovery_key.EchoMode.Password
+
+    type_into(qtbot, view.recovery_key, "ABCDEFG " * 8)
+    type_into(qtbot, view.new_passphrase, "pat's new passphrase")
+    type_into(qtbot, view.repeat, "something else")
+    click(qtbot, view.recover_button)
+    assert "not the same" in view.error.text()
+    type_into(qtbot, view.new_passphrase, "pat's new passphrase")
+    type_into(qtbot, view.repeat, "pat's new passphrase")
+    click(qtbot, view.recover_button)
+    qtbot.waitUntil(lambda: view.recover_button.isEnabled(), timeout=20_000)
+    assert "recovery key cannot be used" in view.error.text()
+    assert view.recovery.isVisible()
+    assert app.session is None
+
+    assert view.new_passphrase.text() == "pat's new passphrase"  # only the key to retype
+    view.recovery_key.clear()
+    type_into(qtbot, view.recovery_key, recovery.lower())
+    click(qtbot, view.recover_button)
+    qtbot.waitUntil(lambda: app.session is not None, timeout=20_000)
+    assert app.session is not None
+    assert app.session.user.name == PAT[0]
+    assert view.recovery_key.text() == ""
+    assert view.new_passphrase.text() == ""
+    app.lock()
+    wait_for_background()
+    Unlocker(app.db_path, auto_backups=False).unlock(PAT[0], "pat's new passphrase").close()
+    Unlocker(app.db_path, auto_backups=False).unlock(*ADMIN).close()  # kept its passphrase
