@@ -235,10 +235,10 @@ def _do_verify(args: argparse.Namespace) -> int:
         print("Restore the newest backup: riskscreen restore "
               f"{unlocker.db_path.parent / 'backups'}/auto-<newest date>.db")
         return 1
+    print("pages and structure: ok", flush=True)
     with unlocker.unlock(user, passphrase) as session:
         report = session.verify(rescore=not args.no_rescore,
                                 progress=_progress("re-scored"))
-    print("pages and structure: ok")
     if report.audit_problems:
         print(f"audit chain: {len(report.audit_problems)} problem(s)")
         for problem in report.audit_problems[:20]:

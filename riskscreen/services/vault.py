@@ -64,6 +64,7 @@ from riskscreen.store.backup import (
 )
 from riskscreen.store.db import (
     DatabaseDamaged,
+    ReadOnlyDatabase,
     StorageError,
     WrongKey,
     create_db_engine,
@@ -263,6 +264,14 @@ class Unlocker:
         if not self.db_path.exists():
             raise ServiceError(f"There is no RiskScreen database at {self.db_path}. Create "
                                "one with 'riskscreen init', or choose another with --db.")
+        if self.db_path.is_file() and self.db_path.stat().st_size == 0:
+            # Opening it would write a new, empty schema into it.
+            raise DatabaseDamaged("the file is empty (0 bytes)")
+
+    def check_writable(self) -> None:
+        """:class:`ReadOnlyDatabase` if the database or its folder cannot be written."""
+        if not (os.access(self.db_path, os.W_OK) and os.access(self.db_path.parent, os.W_OK)):
+            raise ReadOnlyDatabase()
 
     def unlock(self, user: str, passphrase: str) -> Session:
         """A session for ``user``; :class:`WrongPassphrase` (after the delay) if wrong."""
@@ -291,6 +300,12 @@ class Unlocker:
 
     def _session(self, key: bytes, keyfile: KeyFile | None, user: str,
                  action: str, open_lock: OpenLock | None = None) -> Session:
+        try:
+            self.check_writable()
+        except ReadOnlyDatabase:
+            if open_lock is not None:
+                open_lock.release()
+            raise
         open_lock = open_lock or hold_open_lock(self.db_path)
         try:
             engine = _open_engine(self.db_path, key, keyfile)

@@ -107,7 +107,7 @@ def open_read_only(path: Path, key: bytes) -> Iterator[Any]:
         conn.close()
         for side in _with_side_files(path)[1:]:
             if side not in existing:
-                with contextlib.suppress(FileNotFoundError):
+                with contextlib.suppress(OSError):  # absent, or a read-only folder
                     side.unlink()
 
 

@@ -23,6 +23,7 @@ from sqlalchemy.pool import QueuePool
 __all__ = [
     "MIN_CIPHER_VERSION",
     "DatabaseDamaged",
+    "ReadOnlyDatabase",
     "StorageError",
     "StorageFull",
     "UnsupportedCipher",
@@ -39,9 +40,11 @@ MIN_CIPHER_VERSION = (4, 0)
 # SQLite primary result codes we tell apart (https://sqlite.org/rescode.html).
 _SQLITE_BUSY = 5
 _SQLITE_LOCKED = 6
+_SQLITE_READONLY = 8
 _SQLITE_IOERR = 10
 _SQLITE_CORRUPT = 11
 _SQLITE_FULL = 13
+_SQLITE_CANTOPEN = 14
 _SQLITE_NOTADB = 26
 
 
@@ -79,6 +82,17 @@ class StorageFull(StorageError):  # noqa: N818 - a domain name the GUI shows
             "is intact. Free some disk space and try again.")
 
 
+class ReadOnlyDatabase(StorageError):  # noqa: N818 - a domain name the GUI shows
+    """The database file or its folder cannot be written (a read-only disk, share or copy)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The database, or the folder it is in, is read-only, so RiskScreen cannot open it "
+            "for work (every sign-in and change is recorded in it). Copy the database with "
+            "its .keys.json files to a folder you can write to, or ask for the folder's "
+            "permissions to be fixed.")
+
+
 class UnsupportedCipher(StorageError):  # noqa: N818 - a domain name the GUI shows
     """The SQLCipher library is older than version 4."""
 
@@ -112,6 +126,11 @@ def classify(error: BaseException) -> StorageError | None:
         return DatabaseDamaged("a page could not be decrypted")
     if primary == _SQLITE_CORRUPT or "malformed" in text:
         return DatabaseDamaged("the file structure is broken")
+    if primary == _SQLITE_READONLY or "readonly database" in text:
+        return ReadOnlyDatabase()
+    if primary == _SQLITE_CANTOPEN:
+        return StorageError("The database file could not be opened: check that it exists "
+                            "and that it and its folder can be read and written.")
     if primary == _SQLITE_IOERR:
         return StorageError("The database file could not be read or written (input/output "
                             "error). Check the disk, then try again.")
@@ -143,7 +162,7 @@ def connect_raw(path: Path, key: bytes, *, check_same_thread: bool = True,
     if len(key) != 32:
         raise ValueError("the data key must be 32 bytes")
     if read_only:
-        conn = sqlcipher3.connect(f"file:{path}?mode=ro", uri=True, timeout=30,
+        conn = sqlcipher3.connect(f"{_uri(path)}?mode=ro", uri=True, timeout=30,
                                   check_same_thread=check_same_thread, isolation_level=None)
     else:
         conn = sqlcipher3.connect(str(path), timeout=30, check_same_thread=check_same_thread,
@@ -161,8 +180,14 @@ def connect_raw(path: Path, key: bytes, *, check_same_thread: bool = True,
         try:
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         except sqlcipher3.dbapi2.DatabaseError as error:
-            if getattr(error, "sqlite_errorcode", None) == _SQLITE_NOTADB:
+            code = getattr(error, "sqlite_errorcode", None)
+            if code == _SQLITE_NOTADB:
                 raise WrongKey() from None
+            if read_only and code == _SQLITE_CANTOPEN and _no_pending_wal(path):
+                # A read-only folder: SQLite cannot create the -shm file a WAL database
+                # needs, and with no -wal to read the file alone is the whole database.
+                conn.close()
+                return _immutable(path, key, check_same_thread)
             _raise_classified(error)
         conn.execute("PRAGMA temp_store = MEMORY")
         conn.execute("PRAGMA foreign_keys = ON")
@@ -170,6 +195,40 @@ def connect_raw(path: Path, key: bytes, *, check_same_thread: bool = True,
             if journal_wal:
                 conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = FULL")
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _uri(path: Path) -> str:
+    return Path(path).resolve().as_uri()
+
+
+def _no_pending_wal(path: Path) -> bool:
+    wal = Path(f"{path}-wal")
+    try:
+        return wal.stat().st_size == 0
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+
+
+def _immutable(path: Path, key: bytes, check_same_thread: bool) -> Any:
+    """A read-only connection that assumes nobody writes the file (no -shm needed)."""
+    conn = sqlcipher3.connect(f"{_uri(path)}?mode=ro&immutable=1", uri=True, timeout=30,
+                              check_same_thread=check_same_thread, isolation_level=None)
+    try:
+        conn.execute("PRAGMA cipher_log_level = NONE")
+        conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlcipher3.dbapi2.DatabaseError as error:
+            if getattr(error, "sqlite_errorcode", None) == _SQLITE_NOTADB:
+                raise WrongKey() from None
+            _raise_classified(error)
+        conn.execute("PRAGMA temp_store = MEMORY")
     except BaseException:
         conn.close()
         raise
