@@ -93,7 +93,7 @@ def _score(args: argparse.Namespace) -> int:
         except (OSError, ValueError, KeyError, TypeError) as error:
             return _fail(f"{args.previous}: not a previous assessment ({error})")
     try:
-        assessment = compile_model(form, model).score(answer_set, previous)
+        assessment = compile_model(form, model).explain(answer_set, previous)
     except ModelFormError as error:
         return _fail(str(error))
     except AnswerError as error:

@@ -373,6 +373,23 @@ def _value_words(arg: Subject, value: object, form: FormDefinition | None) -> st
     return q.label_of(str(value)) if q is not None else str(value)
 
 
+def one_of(codes: NDArray[np.int64], wanted: Sequence[int]) -> Mask:
+    """Where ``codes`` is one of ``wanted`` (a few comparisons: faster than ``np.isin``)."""
+    values = sorted(set(wanted))
+    if not values:
+        return np.zeros(codes.shape, dtype=np.bool_)
+    if values == list(range(values[0], values[-1] + 1)):
+        if len(values) == 1:
+            out: Mask = codes == values[0]
+            return out
+        low: Mask = codes >= values[0]
+        return low & (codes <= values[-1])
+    out = codes == values[0]
+    for v in values[1:]:
+        out |= codes == v
+    return out
+
+
 def _subject_codes(arg: Subject, cols: Columns) -> NDArray[np.int64]:
     return cols.column(arg.subject) if arg.question is not None else cols.derived_value(
         arg.subject)
@@ -637,7 +654,7 @@ class _Match(_Compare):
 
         def match(cols: Columns) -> Mask:
             codes = _code_set(reading, q, wanted, cols, arg.subject)
-            return np.isin(_subject_codes(arg, cols), codes) if codes else _never_columns(cols)
+            return one_of(_subject_codes(arg, cols), codes)
         return match
 
 
@@ -846,7 +863,7 @@ class Present(_RuleOnly):
         if q is None:
             return _never_columns
         codes, qid = _seen_codes(q, self.present.windows), q.id
-        return lambda cols: np.isin(cols.column(qid), codes)
+        return lambda cols: one_of(cols.column(qid), codes)
 
     def describe(self, form: FormDefinition | None = None) -> str:
         windows = self.present.windows
@@ -938,7 +955,7 @@ class CountPresent(_RuleOnly):
         def count(cols: Columns) -> Mask:
             n = np.zeros(cols.size, dtype=np.int64)
             for qid, codes in parts:
-                n += np.isin(cols.column(qid), codes)
+                n += one_of(cols.column(qid), codes)
             return n >= need
         return count
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
+from itertools import repeat
 
 import numpy as np
 from numpy.typing import NDArray
@@ -136,60 +137,69 @@ def encode(form: FormDefinition, answer_sets: Iterable[AnswerSet],
             unscorable[row] = ("", f"answers are for form '{s.form}' version "
                                    f"{s.form_version}, but the form is '{form.id}' version "
                                    f"{form.version}")
+    answers = [s.answers for s in sets]
     codes: dict[str, Codes] = {}
     texts: dict[str, tuple[str, ...]] = {}
     for q in wanted:
+        values = list(map(dict.get, answers, repeat(q.id)))
         table, empty = _encoder(q)
-        values = [s.answers.get(q.id) for s in sets]
-        out = np.full(n, empty, dtype=np.int64)
-        if q.type is QuestionType.MULTIPLE_CHOICE:
-            assert table is not None
-            for row, v in enumerate(values):
-                if isinstance(v, list) and all(isinstance(x, str) and x in table for x in v):
-                    mask = 0
-                    for x in v:
-                        mask |= table[x]
-                    out[row] = mask
-                elif is_answered(v):
-                    unscorable.setdefault(row, (q.id, f"answer {v!r} is not a list of the "
-                                                      "options this question offers"))
-        elif table is not None:
-            get = table.get
-            for row, v in enumerate(values):
-                if not is_answered(v):
-                    continue
-                code = get(v) if isinstance(v, str) else None
-                if code is None:
-                    offered = ", ".join(map(str, table))
-                    unscorable.setdefault(row, (q.id, f"answer {v!r} is not one this "
-                                                      f"question offers ({offered})"))
-                else:
-                    out[row] = code
-        elif q.type is QuestionType.NUMBER:
-            for row, v in enumerate(values):
-                if isinstance(v, int) and not isinstance(v, bool):
-                    out[row] = v
-                elif v is not None:
-                    unscorable.setdefault(row, (q.id, f"expects a whole number, got {v!r}"))
-        elif q.type is QuestionType.DATE:
-            for row, v in enumerate(values):
-                if not is_answered(v):
-                    continue
-                day = as_date(v)
-                if day is None:
-                    unscorable.setdefault(row, (q.id, f"{v!r} is not a date"))
-                else:
-                    out[row] = day.toordinal()
+        if table is not None and q.type is not QuestionType.MULTIPLE_CHOICE:
+            # The common case in one pass in C: every answer a known word, None or "".
+            lookup = {None: 0, "": 0, **table}
+            try:
+                out = np.fromiter(map(lookup.get, values, repeat(-1)), dtype=np.int64,
+                                  count=n)
+            except TypeError:  # an unhashable answer (a list): the careful way below
+                out = np.full(n, -1, dtype=np.int64)
+            slow = np.flatnonzero(out < 0).tolist()
         else:
-            seen: dict[str, int] = {}
-            for row, v in enumerate(values):
-                if isinstance(v, str) and is_answered(v):
-                    out[row] = seen.setdefault(v, len(seen) + 1)
-                elif is_answered(v):
-                    unscorable.setdefault(row, (q.id, f"expects text, got {v!r}"))
-            texts[q.id] = tuple(seen)
+            out = np.full(n, empty, dtype=np.int64)
+            slow = list(range(n))
+        texts_seen: dict[str, int] = {}
+        for row in slow:
+            code, problem = _code(q, table, values[row], texts_seen)
+            out[row] = empty if code is None else code
+            if problem is not None:
+                unscorable.setdefault(row, (q.id, problem))
+        if q.type in (QuestionType.TEXT, QuestionType.LONG_TEXT):
+            texts[q.id] = tuple(texts_seen)
         codes[q.id] = out
     for row in unscorable:
         for q in wanted:
             codes[q.id][row] = _encoder(q)[1]
     return Columns(form, days, codes, texts, unscorable=unscorable).with_derived()
+
+
+def _code(q: Question, table: dict[object, int] | None, v: object,
+          texts: dict[str, int]) -> tuple[int | None, str | None]:
+    """(code, None) for one answer, or (None, why it does not fit); None code: unanswered."""
+    if q.type is QuestionType.MULTIPLE_CHOICE:
+        assert table is not None
+        if isinstance(v, list) and all(isinstance(x, str) and x in table for x in v):
+            mask = 0
+            for x in v:
+                mask |= table[x]
+            return mask, None
+        if is_answered(v):
+            return None, f"answer {v!r} is not a list of the options this question offers"
+        return None, None
+    if not is_answered(v):
+        return None, None
+    if table is not None:
+        code = table.get(v) if isinstance(v, str) else None
+        if code is None:
+            offered = ", ".join(map(str, table))
+            return None, f"answer {v!r} is not one this question offers ({offered})"
+        return code, None
+    if q.type is QuestionType.NUMBER:
+        if isinstance(v, int) and not isinstance(v, bool):
+            return v, None
+        return None, f"expects a whole number, got {v!r}"
+    if q.type is QuestionType.DATE:
+        day = as_date(v)
+        if day is None:
+            return None, f"{v!r} is not a date"
+        return day.toordinal(), None
+    if isinstance(v, str):
+        return texts.setdefault(v, len(texts) + 1), None
+    return None, f"expects text, got {v!r}"

@@ -5,21 +5,25 @@ level-by-level transition matrix and, for each screening whose level changes, th
 and rules that differ. It takes any iterable (files, a database cursor), reports progress and
 can be cancelled between screenings, so the GUI can run it in a worker thread.
 
-Each screening is first scored on the lean path (level and points only); the full explanation
-is computed only for the screenings whose level changes.
+Screenings are scored in columns by the batch executor of each model's plan (level and points
+only); the full explanation is computed only for the screenings whose level changes.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
+from itertools import islice
 from typing import Any
 
-from riskscreen.forms.answers import AnswerError, AnswerSet
-from riskscreen.forms.model import FormDefinition, QuestionKind
-from riskscreen.scoring.assessment import Contribution, ModelIdentity
-from riskscreen.scoring.engine import CompiledModel, Evaluation, compile_model
+import numpy as np
+
+from riskscreen.forms.answers import AnswerError, AnswerProblem, AnswerSet
+from riskscreen.forms.columns import encode
+from riskscreen.forms.model import FormDefinition
+from riskscreen.scoring.assessment import Assessment, Contribution, ModelIdentity
+from riskscreen.scoring.engine import ScoringPlan, compile_model
+from riskscreen.scoring.gaps import not_known_tally
 from riskscreen.scoring.model import ScoringModel
 
 __all__ = [
@@ -116,6 +120,8 @@ def impact(
 ) -> ImpactReport:
     """Compare two models over many screenings.
 
+    Screenings are read ``every`` at a time into columns and scored by both plans' batch
+    executors; only the screenings whose level changes are explained one by one.
     ``progress(n)`` is called with the number of screenings done every ``every`` screenings
     and at the end; ``cancelled()`` is polled as often, and when it returns True the report
     covers the screenings done so far and says ``cancelled``. Answer sets for another form
@@ -126,147 +132,96 @@ def impact(
     levels = tuple(new.level_ids) + tuple(lv for lv in old.level_ids if lv not in new.level_ids)
     names = {info.id: info.name for info in old.levels} | {
         info.id: info.name for info in new.levels}
-    counts = [[0] * len(new.level_ids) for _ in old.level_ids]
+    counts = np.zeros((len(old.level_ids), len(new.level_ids)), dtype=np.int64)
+    questions = sorted(old.questions | new.questions)
     changes: list[ScreeningChange] = []
     skipped: list[tuple[str, str]] = []
     score_changed = 0
     done = 0
     stopped = False
-    old_rank, new_rank = old.rank, new.rank
-    old_ids, new_ids = old.level_ids, new.level_ids
     every = max(1, every)
-    deltas = _weight_deltas(old, new)
-    old_parts, old_level, new_level = old.parts, old.level_from, new.level_from
-    for item in answer_sets:
-        if done % every == 0 and done:
+    items = iter(answer_sets)
+    while True:
+        chunk = list(islice(items, every))
+        if not chunk:
+            break
+        if done:
             if progress is not None:
                 progress(done)
             if cancelled is not None and cancelled():
                 stopped = True
                 break
-        done += 1
-        key, answer_set = item if isinstance(item, tuple) else (str(done), item)
-        try:
-            if deltas is None:
-                a_rank, a_score = old_rank(answer_set)
-                b_rank, b_score = new_rank(answer_set)
-            else:
-                # Only some weights differ: score once, then apply the differences.
-                gross, floor, protective, rule_rank, seen, hidden = old_parts(answer_set)
-                a_rank, a_score = old_level(gross, floor, protective, rule_rank)
-                for qid, changed, is_protective in deltas:
-                    if qid in hidden:
-                        continue
-                    d_points, d_floor = changed.get(seen.get(qid), (0, 0))
-                    if is_protective:
-                        protective -= d_points
-                    else:
-                        gross += d_points
-                        floor += d_floor
-                b_rank, b_score = new_level(gross, floor, protective, rule_rank)
-        except AnswerError as error:
-            skipped.append((key, str(error)))
-            continue
-        counts[a_rank][b_rank] += 1
-        if a_score != b_score:
-            score_changed += 1
-        if old_ids[a_rank] != new_ids[b_rank]:
+        keyed = [item if isinstance(item, tuple) else (str(done + i + 1), item)
+                 for i, item in enumerate(chunk)]
+        done += len(chunk)
+        columns = encode(form, [s for _, s in keyed], questions)
+        a, b = old.batch(columns), new.batch(columns)
+        scorable = np.ones(len(keyed), dtype=np.bool_)
+        for row, (question, reason) in sorted(columns.unscorable.items()):
+            scorable[row] = False
+            skipped.append((keyed[row][0], str(AnswerError([AnswerProblem(question, reason)]))))
+        np.add.at(counts, (a.ranks[scorable], b.ranks[scorable]), 1)
+        score_changed += int(np.count_nonzero((a.points != b.points) & scorable))
+        old_ids = np.asarray(old.level_ids, dtype=object)[a.ranks]
+        new_ids = np.asarray(new.level_ids, dtype=object)[b.ranks]
+        for changed in np.flatnonzero((old_ids != new_ids) & scorable).tolist():
+            key, answer_set = keyed[changed]
             changes.append(_explain(key, old, new, answer_set))
     if progress is not None:
         progress(done)
     matrix = {lv: {to: 0 for to in levels} for lv in levels}
-    for i, row in enumerate(counts):
-        for j, n in enumerate(row):
-            matrix[old_ids[i]][new_ids[j]] += n
+    for i, row_counts in enumerate(counts.tolist()):
+        for j, n in enumerate(row_counts):
+            matrix[old.level_ids[i]][new.level_ids[j]] += n
     return ImpactReport(
         old=old.identity, new=new.identity, levels=levels, level_names=names, matrix=matrix,
         total=done - len(skipped), score_changed=score_changed, changes=tuple(changes),
         skipped=tuple(skipped), cancelled=stopped)
 
 
-#: Keys that describe a model but do not change any level.
-_DESCRIPTIVE = ("id", "version", "title", "author", "date", "change_note", "derived_from")
-
-
-def _weight_deltas(old: CompiledModel, new: CompiledModel
-                   ) -> tuple[tuple[str, dict[Any, tuple[int, int]], bool], ...] | None:
-    """If the models differ only in indicator weights, the per-answer differences; else None.
-
-    This is the usual draft (a manager adjusts weights), and lets impact score each
-    screening once instead of twice. Not for models with a ``not_known_cap``: how many
-    not-known points count depends on all of them together, not on one answer's weight.
-    """
-    if old._choices or new._choices or old.form is not new.form:
-        return None
-    if old.model.not_known_cap is not None or new.model.not_known_cap is not None:
-        return None
-    a = json.loads(old.model.canonical_json())
-    b = json.loads(new.model.canonical_json())
-    for key in _DESCRIPTIVE:
-        a.pop(key, None)
-        b.pop(key, None)
-    weights_a, weights_b = a.pop("weights"), b.pop("weights")
-    if a != b or weights_a.keys() != weights_b.keys():
-        return None
-    out = []
-    for qid in weights_a:
-        if weights_a[qid] == weights_b[qid]:
-            continue
-        before, after = old.answer_points(qid), new.answer_points(qid)
-        if before is None or after is None or before.keys() != after.keys():
-            return None
-        changed = {answer: (after[answer][0] - before[answer][0],
-                            after[answer][1] - before[answer][1])
-                   for answer in before if after[answer] != before[answer]}
-        protective = old.form.question(qid).kind is QuestionKind.PROTECTIVE_FACTOR
-        out.append((qid, changed, protective))
-    return tuple(out)
-
-
-def _explain(key: str, old: CompiledModel, new: CompiledModel,
+def _explain(key: str, old: ScoringPlan, new: ScoringPlan,
              answer_set: AnswerSet) -> ScreeningChange:
-    a = old.evaluate(answer_set)
-    b = new.evaluate(answer_set)
+    a = old.explain(answer_set)
+    b = new.explain(answer_set)
+    rules_a = [r.id for r in a.rules_fired]
+    rules_b = [r.id for r in b.rules_fired]
     return ScreeningChange(
-        key=key, old_level=old.level_ids[a.rank], new_level=new.level_ids[b.rank],
-        old_score=a.score, new_score=b.score,
+        key=key, old_level=a.level, new_level=b.level, old_score=a.score, new_score=b.score,
         contributions=_contribution_changes(a, b) + _cap_changes(old, new, a, b),
-        rules_added=tuple(r for r in _rules(new, b) if r not in _rules(old, a)),
-        rules_removed=tuple(r for r in _rules(old, a) if r not in _rules(new, b)))
-
-
-def _rules(model: CompiledModel, ev: Evaluation) -> list[str]:
-    return [model.model.rules[i].id for i in ev.fired]
+        rules_added=tuple(r for r in rules_b if r not in rules_a),
+        rules_removed=tuple(r for r in rules_a if r not in rules_b))
 
 
 #: The ``question`` of the line that reports a change in not-known points left out by a cap.
 NOT_KNOWN_CAP = "not_known_cap"
 
 
-def _cap_changes(old: CompiledModel, new: CompiledModel, a: Evaluation,
-                 b: Evaluation) -> tuple[ContributionChange, ...]:
+def _cap_changes(old: ScoringPlan, new: ScoringPlan, a: Assessment,
+                 b: Assessment) -> tuple[ContributionChange, ...]:
     """A line for the change in not-known points left out by ``not_known_cap``, if any.
 
     Each answer's own points may be unchanged while the cap changes the total; this line says
     so, as the points left out, negative (0 for a model without a cap).
     """
     old_cap, new_cap = old.model.not_known_cap, new.model.not_known_cap
-    if (old_cap is None and new_cap is None) or a.not_known_capped == b.not_known_capped:
+    a_capped = int(a.extra.get("not_known_capped", 0))
+    b_capped = int(b.extra.get("not_known_capped", 0))
+    if (old_cap is None and new_cap is None) or a_capped == b_capped:
         return ()
+    b_points = not_known_tally(b).points
 
     def cap(value: int | None) -> str:
         return "none" if value is None else str(value)
 
     return (ContributionChange(
         NOT_KNOWN_CAP, "Not known or unanswered: points over the model's cap, not counted",
-        str(b.not_known_points),
-        f"{b.not_known_points} points not known; cap {cap(old_cap)} -> {cap(new_cap)}",
-        -a.not_known_capped, -b.not_known_capped),)
+        str(b_points), f"{b_points} points not known; cap {cap(old_cap)} -> {cap(new_cap)}",
+        -a_capped, -b_capped),)
 
 
-def _contribution_changes(a: Evaluation, b: Evaluation) -> tuple[ContributionChange, ...]:
-    def keyed(ev: Evaluation) -> dict[tuple[str, str], Contribution]:
-        return {(c.question, c.answer): c for c in (*ev.contributions, *ev.protective)}
+def _contribution_changes(a: Assessment, b: Assessment) -> tuple[ContributionChange, ...]:
+    def keyed(x: Assessment) -> dict[tuple[str, str], Contribution]:
+        return {(c.question, c.answer): c for c in (*x.contributions, *x.protective)}
 
     before, after = keyed(a), keyed(b)
     out = []

@@ -12,6 +12,7 @@ import pytest
 from riskscreen.forms.answers import AnswerSet
 from riskscreen.forms.loader import load_form
 from riskscreen.forms.model import FormDefinition
+from riskscreen.scoring.engine import ScoringPlan
 from riskscreen.scoring.loader import load_model
 from riskscreen.scoring.model import ScoringModel
 
@@ -50,3 +51,14 @@ def with_answers(answer_set: AnswerSet, **changes: Any) -> AnswerSet:
 def on(answer_set: AnswerSet, day: date) -> AnswerSet:
     """The same answers screened on another date."""
     return answer_set.model_copy(update={"screening_date": day})
+
+
+def assert_batch_agrees(plan: ScoringPlan, answer_sets: list[AnswerSet]) -> None:
+    """The batch executor gives exactly the level, points and rules fired that the explain
+    executor gives, for every screening."""
+    result = plan.batch(plan.encode(answer_sets))
+    assert not result.unscorable
+    for row, answer_set in enumerate(answer_sets):
+        a = plan.explain(answer_set)
+        assert (result.level(row), int(result.points[row]), result.rules(row)) == (
+            a.level, a.score, [r.id for r in a.rules_fired]), (row, answer_set.answers)

@@ -27,7 +27,7 @@ from riskscreen.scoring.loader import load_model
 from riskscreen.scoring.model import Interval, ScoringModel
 from riskscreen.synthetic import generate_answer_sets
 
-from .conftest import CASES, case_answers, with_answers
+from .conftest import CASES, assert_batch_agrees, case_answers, with_answers
 
 
 def test_assessment_is_complete_and_round_trips(form: FormDefinition,
@@ -41,26 +41,24 @@ def test_assessment_is_complete_and_round_trips(form: FormDefinition,
     assert a.trend is Trend.FIRST
 
 
-def test_compiled_visibility_matches_the_form(form: FormDefinition, model: ScoringModel) -> None:
-    compiled = compile_model(form, model)
+def test_lingering_answers_on_hidden_questions_count_for_nothing(
+        form: FormDefinition, model: ScoringModel) -> None:
+    plan = compile_model(form, model)
     for answer_set in generate_answer_sets(form, 300, seed=11):
         # Add lingering answers to every question, visible or not.
         answers = dict(answer_set.answers)
         for q in form.questions():
             if q.id in model.weights and q.id not in answers:
                 answers[q.id] = "yes" if q.type.value == "indicator" else "recent"
-        seen, _, hidden = compiled.visible(answers, answer_set.screening_date)
-        reference = visible_answers(form, answers, answer_set.screening_date)
-        for qid in model.weights:
-            assert (qid in seen) == (qid in reference), qid
-            assert (qid in hidden) == (qid not in reference), qid
+        lingering = answer_set.model_copy(update={"answers": answers})
+        visible = answer_set.model_copy(update={"answers": visible_answers(
+            form, answers, answer_set.screening_date)})
+        assert plan.explain(lingering) == plan.explain(visible)
+        assert_batch_agrees(plan, [lingering, visible])
 
 
-def test_rank_is_the_lean_path_of_evaluate(form: FormDefinition, model: ScoringModel) -> None:
-    compiled = compile_model(form, model)
-    for answer_set in generate_answer_sets(form, 500, seed=5):
-        ev = compiled.evaluate(answer_set)
-        assert compiled.rank(answer_set) == (ev.rank, ev.score)
+def test_batch_agrees_with_explain(form: FormDefinition, model: ScoringModel) -> None:
+    assert_batch_agrees(compile_model(form, model), generate_answer_sets(form, 500, seed=5))
 
 
 def test_hidden_answers_are_not_scored(form: FormDefinition, model: ScoringModel) -> None:
@@ -126,8 +124,9 @@ def test_answers_the_model_cannot_score_name_the_question(form: FormDefinition,
     with pytest.raises(AnswerError) as caught:
         score(form, model, bad)
     assert caught.value.problems[0].question == "online_grooming"
-    with pytest.raises(AnswerError):
-        compile_model(form, model).rank(bad)
+    plan = compile_model(form, model)
+    result = plan.batch(plan.encode([bad]))
+    assert result.unscorable[0][0] == "online_grooming"
 
 
 def test_model_for_another_form_version_is_refused(form: FormDefinition,
@@ -232,21 +231,15 @@ def capped() -> ScoringModel:
     return model
 
 
-def test_capped_model_paths_agree(form: FormDefinition, capped: ScoringModel) -> None:
-    """The fast path, the evaluate path and the lean path give the same results."""
-    compiled = compile_model(form, capped)
+def test_capped_model_executors_agree(form: FormDefinition, capped: ScoringModel) -> None:
+    """Explain and batch give the same level, points and rules under the not-known cap."""
+    plan = compile_model(form, capped)
     sets = generate_answer_sets(form, 600, seed=8)
     # Little known yet: half the answers of each set turned into "not known" or blanks.
     unsure = [with_answers(s, **{q: ("not_known" if i % 3 else "") for i, q in
                                  enumerate(sorted(capped.weights)) if i % 2})
               for s in sets[:200]]
-    for answer_set in [*sets, *unsure]:
-        fast = compiled.score(answer_set)
-        assert fast == compiled._score_evaluated(answer_set)
-        ev = compiled.evaluate(answer_set)
-        assert compiled.rank(answer_set) == (ev.rank, ev.score) == (
-            capped.rank(fast.level), fast.score)
-        assert fast.extra["not_known_capped"] == ev.not_known_capped
+    assert_batch_agrees(plan, [*sets, *unsure])
 
 
 def test_cap_counts_at_most_cap_not_known_points(form: FormDefinition, model: ScoringModel,
