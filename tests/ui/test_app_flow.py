@@ -470,3 +470,30 @@ def test_unlock_with_the_recovery_key_from_the_unlock_window(
     wait_for_background()
     Unlocker(app.db_path, auto_backups=False).unlock(PAT[0], "pat's new passphrase").close()
     Unlocker(app.db_path, auto_backups=False).unlock(*ADMIN).close()  # kept its passphrase
+
+
+def test_a_screening_open_when_locked_is_not_resumed_into_a_restored_database(
+        qtbot: QtBot, app: AppController, tmp_path: Path) -> None:
+    from riskscreen.services import create_database, restore_backup
+
+    session, _ = create_database(app.db_path, ADMIN[0], ADMIN[1], kdf=FAST)
+    session.create_user(PAT[0], "practitioner", PAT[1])
+    copy = session.backup(tmp_path / "copy.db")
+    session.close()
+    app.start()
+    type_into(qtbot, app.unlock_view.name, PAT[0])
+    type_into(qtbot, app.unlock_view.passphrase, PAT[1])
+    click(qtbot, app.unlock_view.button)
+    qtbot.waitUntil(lambda: app.session is not None, timeout=20_000)
+    assert app.session is not None
+    child = app.session.create_child("Child Example")
+    app.start_screening(child.id)
+    assert app.current is not None
+    app.lock()
+    restore_backup(app.db_path, copy, ADMIN[0], ADMIN[1])  # the lock released the database
+    type_into(qtbot, app.unlock_view.passphrase, PAT[1])
+    click(qtbot, app.unlock_view.button)
+    qtbot.waitUntil(lambda: app.session is not None, timeout=20_000)
+    assert app.current is None
+    assert not isinstance(app.window.stack.currentWidget(), ScreeningView)
+    assert "backup was restored while RiskScreen was locked" in app.window.banner_text.text()
