@@ -300,3 +300,41 @@ def test_leftovers_stay_while_another_session_is_open(store: Store) -> None:
             assert leftover.exists()  # it may be another session's write in progress
     with store.login("pat"):
         assert not leftover.exists()
+
+
+_KILLED = textwrap.dedent("""
+    import os, signal, sys
+    from pathlib import Path
+    import riskscreen.store.backup as backup
+    from riskscreen.services import Unlocker
+
+    def die(*args, **kwargs):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    session = Unlocker(Path(sys.argv[1]), sleep=lambda _: None, auto_backups=False).unlock(
+        "admin", "admin passphrase")
+    if sys.argv[2] == "backup":
+        backup.check_database = die  # the copy is written; killed before it is renamed
+        session.automatic_backup()
+    else:
+        os.replace = die  # the new key file is written; killed before it is renamed
+        session.create_user("nina", "practitioner", "nina's passphrase")
+""")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
+def test_leftovers_of_a_killed_backup_and_key_file_write_are_removed(store: Store) -> None:
+    patterns = {"backup": ("backups", ".auto-*.db.partial"),
+                "keys": (".", f".{store.db.name}.keys.json.*.tmp")}
+    for what, (folder, pattern) in patterns.items():
+        killed = subprocess.run([sys.executable, "-c", _KILLED, str(store.db), what],
+                                capture_output=True, text=True, timeout=120)
+        assert killed.returncode == -9, killed.stderr
+        left = list((store.db.parent / folder).glob(pattern))
+        assert len(left) == 1, what
+        with store.login("pat"):
+            pass
+        assert not left[0].exists(), what
+    with store.login("admin") as admin:
+        assert "nina" not in [u.name for u in admin.list_users()]
+        assert admin.automatic_backup()  # today's backup can now be made
