@@ -1,10 +1,17 @@
 """Save a PNG of each main screen of the app to docs/images/ (offscreen, demo data only).
 
     .venv/bin/python scripts/screenshots.py [--out docs/images] [--size 1366x768]
+        [--scale 1.5] [--suffix -1024x768] [--main-only] [--check]
 
 Everything shown is synthetic: a fresh demo database (``riskscreen demo``'s generator) is made
-in a temporary folder and deleted afterwards. The window is the size of a common laptop
-screen, so a clipped label or a layout that breaks at that size shows up in the pictures.
+in a temporary folder and deleted afterwards. ``--size`` is the screen in physical pixels and
+``--scale`` the Qt scale factor (``QT_SCALE_FACTOR``); the window fills that screen, so a
+clipped label or a layout that breaks at that size shows up in the pictures. ``--check``
+reports sideways scrollbars, cut-off text and anything outside the window, and fails if it
+finds any; run it in a real X server too::
+
+    xvfb-run -s "-screen 0 1024x768x24" env QT_QPA_PLATFORM=xcb \
+        .venv/bin/python scripts/screenshots.py --size 1024x768 --check --out /tmp/shots
 """
 
 from __future__ import annotations
@@ -16,11 +23,19 @@ import tempfile
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
+from typing import ClassVar
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QSettings, QThread
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QPoint, QRect, QSettings, Qt, QThread
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractScrollArea,
+    QApplication,
+    QLabel,
+    QScrollArea,
+    QWidget,
+)
 
 from riskscreen.crypto.keys import KdfParams
 from riskscreen.services import ScreeningQuery, Session
@@ -45,10 +60,81 @@ def settle(app: QApplication, until: Callable[[], bool] | None = None,
     app.processEvents()
 
 
-def shoot(app: QApplication, controller: AppController, out: Path, name: str) -> Path:
-    """Grab the whole window."""
+#: The screens taken at every size; the rest only at the default size (``--main-only``).
+MAIN_SCREENS = frozenset({"04-unlock", "06-home", "09-questionnaire-live-score",
+                          "10-review-and-finalise", "12-referral-preview", "13-child-history"})
+
+
+class Options:
+    """What every shot shares: the file-name suffix, which shots, and whether to check."""
+
+    suffix: ClassVar[str] = ""
+    main_only: ClassVar[bool] = False
+    check: ClassVar[bool] = False
+    problems: ClassVar[list[str]] = []
+
+
+def layout_problems(window: QWidget) -> list[str]:
+    """Sideways scrollbars, text cut short and widgets outside the window, in words."""
+    found: list[str] = []
+    bounds = window.rect()
+    for area in window.findChildren(QAbstractScrollArea):
+        if area.isVisible() and area.horizontalScrollBar().isVisible():
+            found.append(f"sideways scrollbar in {type(area).__name__} "
+                         f"{area.accessibleName() or area.objectName()!r}")
+    for area in window.findChildren(QScrollArea):
+        inner = area.widget()
+        if not area.isVisible() or inner is None:
+            continue
+        viewport = area.viewport()
+        for widget in inner.findChildren(QWidget):
+            if isinstance(widget, (QLabel, QAbstractButton)) and widget.isVisible():
+                right = widget.mapTo(viewport, QPoint(widget.width(), 0)).x()
+                if right > viewport.width() + 1:
+                    found.append(f"cut off at the right of {area.accessibleName()!r}: "
+                                 f"{type(widget).__name__} {_text(widget)!r}")
+    for widget in window.findChildren(QWidget):
+        if not widget.isVisible() or widget.window() is not window:
+            continue
+        where = QRect(widget.mapTo(window, QPoint(0, 0)), widget.size())
+        if isinstance(widget, (QLabel, QAbstractButton)) and not bounds.contains(where):
+            clipped_by_scroll = any(isinstance(p, QAbstractScrollArea) for p in _parents(widget))
+            if not clipped_by_scroll:
+                found.append(f"outside the window: {type(widget).__name__} "
+                             f"{_text(widget)!r}")
+        short = (isinstance(widget, QAbstractButton) and not widget.hasHeightForWidth()
+                 and widget.text()) or (isinstance(widget, QLabel) and not widget.wordWrap()
+                                        and widget.pixmap().isNull() and widget.text())
+        if short and widget.width() + 1 < widget.sizeHint().width():
+            found.append(f"text cut short: {type(widget).__name__} {_text(widget)!r} "
+                         f"({widget.width()} of {widget.sizeHint().width()} px)")
+    return found
+
+
+def _parents(widget: QWidget) -> list[QWidget]:
+    out: list[QWidget] = []
+    parent = widget.parentWidget()
+    while parent is not None:
+        out.append(parent)
+        parent = parent.parentWidget()
+    return out
+
+
+def _text(widget: QWidget) -> str:
+    text = getattr(widget, "text", lambda: "")()
+    return str(text)[:50]
+
+
+def shoot(app: QApplication, controller: AppController, out: Path, name: str) -> Path | None:
+    """Grab the whole window (and check its layout, with ``--check``)."""
     settle(app, rounds=5)
-    path = out / f"{name}.png"
+    if Options.check:
+        for problem in layout_problems(controller.window):
+            Options.problems.append(f"{name}: {problem}")
+            print(f"PROBLEM {name}: {problem}")
+    if Options.main_only and name not in MAIN_SCREENS:
+        return None
+    path = out / f"{name}{Options.suffix}.png"
     controller.window.grab().save(str(path))
     print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
     return path
@@ -76,19 +162,35 @@ def add_history(session: Session, screening_id: int) -> int:
 def make_controller(db: Path, settings_dir: Path, size: tuple[int, int]) -> AppController:
     settings = QSettings(str(settings_dir / f"{db.stem}.ini"), QSettings.Format.IniFormat)
     controller = AppController(db, settings=settings, kdf=FAST, auto_backups=False)
+    controller.window.setWindowState(Qt.WindowState.WindowNoState)
     controller.window.resize(*size)
     controller.window.show()
     return controller
 
 
+def logical_size(physical: str, scale: float) -> tuple[int, int]:
+    """The window size in logical pixels for a screen of ``physical`` pixels at ``scale``;
+    sets the scale factor for the application about to be created."""
+    if scale != 1.0:
+        os.environ["QT_SCALE_FACTOR"] = f"{scale:g}"
+    width, height = (int(v) for v in physical.lower().split("x"))
+    return int(width / scale), int(height / scale)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "images")
-    parser.add_argument("--size", default="1366x768", help="window size, WIDTHxHEIGHT")
+    parser.add_argument("--size", default="1366x768",
+                        help="screen size in physical pixels, WIDTHxHEIGHT")
+    parser.add_argument("--scale", type=float, default=1.0, help="Qt scale factor")
     parser.add_argument("--count", type=int, default=400, help="synthetic screenings")
+    parser.add_argument("--suffix", default="", help="added to each file name")
+    parser.add_argument("--main-only", action="store_true",
+                        help="save only the main screens (every screen is still checked)")
+    parser.add_argument("--check", action="store_true", help="report layout problems")
     args = parser.parse_args(argv)
-    width, height = (int(v) for v in args.size.lower().split("x"))
-    size = (width, height)
+    size = logical_size(args.size, args.scale)
+    Options.suffix, Options.main_only, Options.check = args.suffix, args.main_only, args.check
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
 
@@ -197,6 +299,9 @@ def main(argv: list[str] | None = None) -> int:
         shoot(app, controller, out, "14-locked")
         controller.window.close()
         settle(app, rounds=5)
+    if Options.problems:
+        print(f"{len(Options.problems)} layout problem(s) found")
+        return 1
     return 0
 
 

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from riskscreen.services.types import ChildInfo
-from riskscreen.ui.widgets import DateField, MessageLabel
+from riskscreen.ui.widgets import DateField, MessageLabel, WrappingItemDelegate
 
 __all__ = ["NewScreeningView"]
 
@@ -64,6 +64,7 @@ class NewScreeningView(QWidget):
         self.results = QListWidget(find)
         self.results.setObjectName("childResults")
         self.results.setAccessibleName("Child records found")
+        WrappingItemDelegate.install(self.results)
         self.use_button = QPushButton("Start a screening for this child", find)
         self.use_button.setObjectName("useChild")
         self.use_button.setEnabled(False)

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 from riskscreen.forms.model import FormDefinition, Question, QuestionType, Section
 from riskscreen.forms.visibility import is_answered, visible_questions
 from riskscreen.ui.editors import PRESENT_VALUES, AnswerEditor, EvidenceEditor, editor_for
-from riskscreen.ui.widgets import ExpandableText
+from riskscreen.ui.widgets import ExpandableText, WrappingItemDelegate
 
 __all__ = ["QuestionBlock", "QuestionnaireView", "SectionProgress"]
 
@@ -154,7 +154,9 @@ class QuestionnaireView(QWidget):
         self.sections.setObjectName("sectionList")
         self.sections.setAccessibleName("Sections of the questionnaire")
         self.sections.setMinimumWidth(150)
-        self.sections.setWordWrap(True)
+        # Titles wrap to the list's width, so a narrow list never hides a title's end or its
+        # progress behind a sideways scrollbar.
+        WrappingItemDelegate.install(self.sections)
         self.sections.setSpacing(2)
         self.pages = QStackedWidget(self)
         for number, section in enumerate(form.sections, start=1):

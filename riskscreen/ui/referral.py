@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QImage, QPainter, QPixmap
+from PySide6.QtGui import QImage, QPainter, QPixmap, QResizeEvent
 from PySide6.QtPrintSupport import QPrinter
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -127,6 +127,30 @@ class ReferralView(QWidget):
         self._on_protect_toggled(False)
         self.images: list[QImage] = []
 
+    def _fit_pages(self) -> None:
+        # Pages are shown no wider than the preview (a small screen or a large scale factor
+        # would otherwise need sideways scrolling); printing and saving use the full images.
+        margins = self.pages_layout.contentsMargins()
+        room = self.scroll_area.viewport().width() - margins.left() - margins.right() - 4
+        room -= self.scroll_area.verticalScrollBar().sizeHint().width()
+        ratio = self.devicePixelRatioF()
+        for label in self.pages.findChildren(QLabel):
+            index = label.property("page")
+            if not isinstance(index, int) or not 0 <= index < len(self.images):
+                continue
+            image = self.images[index]
+            width = min(image.width() / ratio, max(100, room))
+            if label.pixmap().isNull() or label.pixmap().width() / ratio != int(width):
+                pixmap = QPixmap.fromImage(image.scaledToWidth(
+                    int(width * ratio), Qt.TransformationMode.SmoothTransformation))
+                pixmap.setDevicePixelRatio(ratio)
+                label.setPixmap(pixmap)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt's name
+        """Fit the pages to the new width."""
+        super().resizeEvent(event)
+        self._fit_pages()
+
     def _on_protect_toggled(self, checked: bool) -> None:
         self.password.setVisible(checked)
         self.repeat.setVisible(checked)
@@ -169,12 +193,13 @@ class ReferralView(QWidget):
             widget = item.widget() if item is not None else None
             if widget is not None:
                 widget.deleteLater()
-        for i, image in enumerate(images, start=1):
+        for i in range(1, len(images) + 1):
             label = QLabel(self.pages)
-            label.setPixmap(QPixmap.fromImage(image))
+            label.setProperty("page", i - 1)
             label.setAccessibleName(f"Page {i} of {len(images)}")
             label.setStyleSheet("border: 1px solid #999; background: white;")
             self.pages_layout.addWidget(label, 0, Qt.AlignmentFlag.AlignHCenter)
+        self._fit_pages()
         self.status.setText(status)
         self.print_button.setEnabled(bool(images))
         self.save_button.setEnabled(bool(images))

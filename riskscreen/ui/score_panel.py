@@ -5,7 +5,6 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QFrame,
-    QHBoxLayout,
     QLabel,
     QListWidget,
     QScrollArea,
@@ -16,7 +15,7 @@ from PySide6.QtWidgets import (
 
 from riskscreen.scoring.assessment import Assessment, Contribution
 from riskscreen.scoring.gaps import NOT_KNOWN_ANSWERS, not_known_tally
-from riskscreen.ui.widgets import LevelChip
+from riskscreen.ui.widgets import FlowLayout, LevelChip
 
 __all__ = ["ScorePanel"]
 
@@ -90,10 +89,10 @@ class ScorePanel(QFrame):
         note.setObjectName("judgementNote")
         note.setWordWrap(True)
 
-        chip_row = QHBoxLayout()
+        # The chip goes under "Level:" when the panel is too narrow for both on one line.
+        chip_row = FlowLayout(spacing=6)
         chip_row.addWidget(QLabel("Level:", self.body))
         chip_row.addWidget(self.chip)
-        chip_row.addStretch(1)
         body = QVBoxLayout(self.body)
         body.setContentsMargins(0, 0, 0, 0)
         body.addLayout(chip_row)

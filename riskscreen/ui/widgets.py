@@ -5,7 +5,17 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from PySide6.QtCore import QDate, QEvent, QPoint, QRect, QSize, Qt, Signal
+from PySide6.QtCore import (
+    QDate,
+    QEvent,
+    QModelIndex,
+    QPersistentModelIndex,
+    QPoint,
+    QRect,
+    QSize,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import QPaintEvent
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -16,12 +26,16 @@ from PySide6.QtWidgets import (
     QLayout,
     QLayoutItem,
     QLineEdit,
+    QListView,
+    QListWidget,
     QMenu,
     QPushButton,
     QRadioButton,
     QSizePolicy,
     QStyle,
+    QStyledItemDelegate,
     QStyleOptionButton,
+    QStyleOptionViewItem,
     QStylePainter,
     QToolButton,
     QVBoxLayout,
@@ -37,6 +51,7 @@ __all__ = [
     "MessageLabel",
     "WrapCheckBox",
     "WrapRadioButton",
+    "WrappingItemDelegate",
     "parse_date",
     "text_colour_for",
 ]
@@ -510,3 +525,36 @@ class MessageLabel(QLabel):
         super().changeEvent(event)
         if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
             self._reserve()
+
+
+class WrappingItemDelegate(QStyledItemDelegate):
+    """List items as tall as their wrapped text at the list's current width.
+
+    The default delegate measures an item once, at whatever width it meets first, and then
+    cuts the text short with "…" when the list is narrower.
+    """
+
+    @classmethod
+    def install(cls, view: QListWidget) -> None:
+        """Wrap a list's items to its width, laid out again whenever the width changes."""
+        view.setWordWrap(True)
+        view.setResizeMode(QListView.ResizeMode.Adjust)
+        view.setTextElideMode(Qt.TextElideMode.ElideNone)
+        view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        view.setItemDelegate(cls(view))
+
+    #: The style sheet's item padding and border, plus the text margins, in pixels.
+    SPARE_WIDTH = 22
+    SPARE_HEIGHT = 18
+
+    def sizeHint(self, option: QStyleOptionViewItem,  # noqa: N802 - Qt's name
+                 index: QModelIndex | QPersistentModelIndex) -> QSize:
+        """Wrapped to the viewport's width."""
+        view = self.parent()
+        if not isinstance(view, QListWidget):
+            return super().sizeHint(option, index)
+        width = max(40, view.viewport().width() - 2 * view.spacing() - self.SPARE_WIDTH)
+        text = str(index.data(Qt.ItemDataRole.DisplayRole) or "")
+        used = option.fontMetrics.boundingRect(QRect(0, 0, width, 100_000),
+                                               int(Qt.TextFlag.TextWordWrap), text)
+        return QSize(width, used.height() + self.SPARE_HEIGHT)

@@ -123,6 +123,16 @@ def test_questionnaire_needs_no_sideways_scrolling(qtbot: QtBot, window: MainWin
                 assert where.right() < viewport.width(), label.text()
                 assert_not_squeezed(label)
     assert checked > 100  # every answer button of the form was looked at
+    sections = view.questionnaire.sections
+    assert not sections.horizontalScrollBar().isVisible()
+    fm = sections.fontMetrics()
+    for row in range(sections.count()):
+        item = sections.item(row)
+        rect = sections.visualItemRect(item)
+        assert rect.right() < sections.viewport().width()
+        needed = fm.boundingRect(QRect(0, 0, rect.width() - 12, 10_000),
+                                 int(Qt.TextFlag.TextWordWrap), item.text())
+        assert rect.height() >= needed.height(), item.text()  # not cut short with "…"
 
 
 def test_time_window_answers_move_onto_a_second_row_when_narrow(
@@ -173,10 +183,11 @@ def test_score_panel_scrolls_instead_of_cutting_text_at_150_percent(
     show_at(window, view, SIZES["1366x768 at 150%"])
     panel = view.score
     assert panel.rules.isVisible()
-    for label in panel.body.findChildren(QLabel):
+    viewport = panel.body_scroll.viewport()
+    for label in panel.body.findChildren(QLabel):  # the level chip too
         if label.isVisible():
             assert_not_squeezed(label)
-            assert label.width() <= panel.body_scroll.viewport().width()
+            assert rect_in(label, viewport).right() < viewport.width(), label.text()
     assert panel.body.height() > panel.body_scroll.viewport().height()
     assert panel.body_scroll.verticalScrollBar().isVisible()
     assert not panel.body_scroll.horizontalScrollBar().isVisible()
@@ -392,3 +403,36 @@ def test_a_remembered_window_larger_than_the_screen_is_not_used(
     qtbot.addWidget(second)
     assert second.width() <= available.width()
     assert second.height() <= available.height()
+
+
+def test_referral_pages_fit_the_preview_width(qtbot: QtBot, window: MainWindow) -> None:
+    from PySide6.QtGui import QColor, QImage
+
+    page = QImage(1300, 1800, QImage.Format.Format_RGB888)
+    page.fill(QColor("white"))
+    view = ReferralView()
+    show_at(window, view, SIZES["1366x768 at 150%"])
+    view.show_pages([page, page], "2 pages.")
+    settle()
+    assert not view.scroll_area.horizontalScrollBar().isVisible()
+    shown = [label for label in view.pages.findChildren(QLabel) if label.isVisible()]
+    assert len(shown) == 2
+    for label in shown:
+        assert rect_in(label, view.scroll_area.viewport()).right() < (
+            view.scroll_area.viewport().width())
+    assert view.images[0].width() == 1300  # printing and saving keep the full pages
+
+
+def test_child_search_results_wrap_instead_of_scrolling_sideways(
+        qtbot: QtBot, window: MainWindow) -> None:
+    view = NewScreeningView()
+    show_at(window, view, SIZES["1366x768 at 150%"])
+    view.search.setText("Ivy")
+    view.show_results([ChildInfo(1, "Ivy Campbell", "2015-10-07",
+                                 {"reference": "Synthetic 000088, Synthetic 000091"}),
+                       ChildInfo(2, "Ivy White", "2016-12-08", {"reference": "Synthetic 00"})])
+    settle()
+    assert not view.results.horizontalScrollBar().isVisible()
+    for row in range(view.results.count()):
+        rect = view.results.visualItemRect(view.results.item(row))
+        assert rect.right() < view.results.viewport().width()
