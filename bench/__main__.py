@@ -1,18 +1,26 @@
-"""Run every benchmark and write ``bench/report.md``.
+"""Run every benchmark and write ``bench/report.md`` and ``bench/report.json``.
 
     python -m bench            # 100,000 screenings (the targets' size)
     python -m bench --quick    # 2,000 screenings, for a fast look
 
 Each ``bench/bench_<area>.py`` module exposes ``run(size, workdir) -> list[dict]`` with the keys
-``name``, ``value``, ``unit``, ``target``, ``ok`` and ``note``. Generated data lives in
-``bench/data/<size>/`` and is reused between runs. Timings are medians of several runs, taken
-here on a shared, noisy machine; ratios measured in one run are the steadier figures.
+``name``, ``value``, ``unit``, ``target``, ``ok`` and ``note``; a row that measures one of the
+named figures of :data:`FIGURES` also has ``figure`` (its name) and ``scaled`` (a time for the
+whole dataset, scaled to 100,000 screenings in the JSON when ``--size`` differs). Generated data
+lives in ``bench/data/<size>/`` and is reused between runs. Timings are medians of several
+runs, taken here on a shared, noisy machine; ratios measured in one run are the steadier
+figures.
+
+``report.json`` is ``{"size": N, "machine": "...", "figures": {NAME: {"median": number or
+null, "unit": "...", "target": number or null, "met": true/false}}}``; a figure nothing
+measured yet has median null and met false, and the Markdown report says so.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import os
 import platform
 import sys
@@ -24,6 +32,31 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 AREAS = ("scoring", "storage", "summary", "ui", "startup")
+
+#: The named figures of report.json: unit, target (None: reported only) and whether the
+#: target is a floor (">=") or a ceiling ("<", "<=").
+FIGURES: dict[str, tuple[str, float | None, str]] = {
+    "score_explain_per_s": ("screenings/s", 20_000, ">="),
+    "score_batch_per_s": ("screenings/s", 1_000_000, ">="),
+    "impact_100k_memory_s": ("s", 0.3, "<"),
+    "impact_100k_db_s": ("s", 2.0, "<"),
+    "gui_impact_100k_s": ("s", 3.0, "<"),
+    "gui_live_impact_update_s": ("s", 0.5, "<"),
+    "event_loop_max_block_ms": ("ms", 100, "<"),
+    "save_median_ms": ("ms", None, "<"),
+    "save_p99_ms": ("ms", None, "<"),
+    "fsync_floor_median_ms": ("ms", None, "<"),
+    "save_over_fsync_floor": ("x", 1.5, "<="),
+    "bytes_per_screening": ("bytes", 4096, "<="),
+    "peak_rss_100k_mb": ("MB", 300, "<="),
+    "start_to_unlock_s": ("s", 1.0, "<"),
+    "summary_pdf_ms": ("ms", 150, "<"),
+}
+#: Why a figure may be missing: what would measure it.
+NOT_MEASURED = {
+    "gui_live_impact_update_s": "the model editor has no live impact yet (it updates on a "
+                                "button press); nothing to time until it does",
+}
 
 
 def _machine() -> str:
@@ -75,12 +108,41 @@ def main(argv: list[str] | None = None) -> int:
             mark = "ok" if r["ok"] else "MISSED"
             print(f"  {r['name']}: {r['value']:.4g} {r['unit']} (target {r['target']}) {mark}")
         print(f"  ({time.perf_counter() - started:.1f} s)")
-    _write_report(args.report, rows, failures, size)
-    print(f"[bench] wrote {args.report}")
+    figures = _figures(rows, size)
+    _write_report(args.report, rows, failures, size, figures)
+    json_path = args.report.with_suffix(".json")
+    json_path.write_text(json.dumps({"size": size, "machine": _machine(), "figures": figures},
+                                    indent=2) + "\n", encoding="utf-8")
+    print(f"[bench] wrote {args.report} and {json_path}")
     return 1 if failures else 0
 
 
-def _write_report(path: Path, rows: list[dict[str, Any]], failures: list[str], size: int) -> None:
+def _figures(rows: list[dict[str, Any]], size: int) -> dict[str, dict[str, Any]]:
+    """The named figures from the rows, scaled to 100,000 screenings where they say so."""
+    figures: dict[str, dict[str, Any]] = {}
+    for name, (unit, target, sense) in FIGURES.items():
+        row = next((r for r in rows if r.get("figure") == name), None)
+        if row is None or row["value"] is None:
+            figures[name] = {"median": None, "unit": unit, "target": target, "met": False}
+            continue
+        value = float(row["value"])
+        if row.get("scaled") and size != 100_000:
+            value *= 100_000 / size
+        if target is None:
+            met = True
+        elif sense == ">=":
+            met = value >= target
+        elif sense == "<=":
+            met = value <= target
+        else:
+            met = value < target
+        figures[name] = {"median": round(value, 6), "unit": unit, "target": target,
+                         "met": met}
+    return figures
+
+
+def _write_report(path: Path, rows: list[dict[str, Any]], failures: list[str], size: int,
+                  figures: dict[str, dict[str, Any]]) -> None:
     lines = [
         "# RiskScreen benchmark report",
         "",
@@ -96,6 +158,20 @@ def _write_report(path: Path, rows: list[dict[str, Any]], failures: list[str], s
     for r in rows:
         lines.append(f"| {r['area']} | {r['name']} | {r['value']:,.4g} {r['unit']} | "
                      f"{r['target']} | {'yes' if r['ok'] else '**no**'} | {r['note']} |")
+    lines += ["", "## Named figures (report.json)", "",
+              f"Figures named \"100k\" are scaled to 100,000 screenings"
+              f"{' from this run of ' + format(size, ',') if size != 100_000 else ''}.", "",
+              "| figure | median | unit | target | met |", "|---|---|---|---|---|"]
+    for name, f in figures.items():
+        median = "not measured" if f["median"] is None else f"{f['median']:,.4g}"
+        target = "—" if f["target"] is None else f"{f['target']:,}"
+        lines.append(f"| `{name}` | {median} | {f['unit']} | {target} | "
+                     f"{'yes' if f['met'] else '**no**'} |")
+    missing = [name for name, f in figures.items() if f["median"] is None]
+    if missing:
+        lines += ["", "Not measured in this run:"]
+        lines += [f"- `{name}`: {NOT_MEASURED.get(name, 'its benchmark did not run')}"
+                  for name in missing]
     if failures:
         lines += ["", "## Failures", ""] + [f"```\n{f}\n```" for f in failures]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -39,8 +39,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 START_RUNS = 7
-START_TARGET_S = 1.5
-MEMORY_TARGET_MB = 400.0
+START_TARGET_S = 1.0
+MEMORY_TARGET_MB = 300.0
 CHILD_TIMEOUT_S = 600
 PRACTITIONER = "pat"  # a demo account (riskscreen.services.demo): public passphrase
 
@@ -221,6 +221,7 @@ def run(size: int, workdir: Path) -> list[dict[str, Any]]:
     shown = "unlock window shown" if all(visible) else "unlock window NOT shown in every run"
     return [
         {"name": "start to interactive unlock window", "value": median, "unit": "s",
+         "figure": "start_to_unlock_s",
          "target": f"< {START_TARGET_S} s", "ok": median < START_TARGET_S and all(visible),
          "note": (f"median of {START_RUNS} fresh processes (from source, {platform}); "
                   f"Qt import {qt_median:.2f} s of it ({qt_median / median:.0%}); "
@@ -230,6 +231,7 @@ def run(size: int, workdir: Path) -> list[dict[str, Any]]:
         {"name": "start, first run (colder caches)", "value": first, "unit": "s",
          "target": "info", "ok": True, "note": f"Qt import {parts['qt'][0]:.2f} s"},
         {"name": f"peak memory, {size:,}-screening database open", "value": peak_mb,
+         "figure": "peak_rss_100k_mb",
          "unit": "MB", "target": f"< {MEMORY_TARGET_MB:.0f} MB",
          "ok": peak_mb < MEMORY_TARGET_MB,
          "note": (f"ru_maxrss of the app after unlocking and showing the list "

@@ -21,7 +21,7 @@ from riskscreen.services import Unlocker
 from riskscreen.services.demo import DEMO_ACCOUNTS, create_demo_database
 
 FAST = KdfParams(memory_cost=1024, iterations=1, lanes=1, salt=b"0" * 16)
-END_TO_END_TARGET = 10.0  # seconds for 100,000 screenings (issue 7)
+END_TO_END_TARGET = 3.0  # seconds for 100,000 screenings
 BLOCK_TARGET = 100.0  # milliseconds
 
 
@@ -93,12 +93,14 @@ def run(size: int, workdir: Path) -> list[dict[str, Any]]:
     finally:
         session.close()
     return [
-        {"name": "GUI impact analysis, click to results shown", "value": round(elapsed, 2),
-         "unit": "s", "target": f"< {target:.1f} s ({END_TO_END_TARGET:.0f} s per 100,000)",
+        {"name": "GUI impact analysis, click to results shown (scaled)",
+         "figure": "gui_impact_100k_s", "scaled": True, "value": round(elapsed, 2),
+         "unit": "s", "target": f"< {END_TO_END_TARGET:.0f} s per 100,000",
          "ok": elapsed < target,
          "note": f"{scored:,} finalised screenings scored with both models; {changed:,} "
                  "change level; one weight changed in the editor"},
         {"name": "Longest event-loop block during the analysis", "value": worst,
+         "figure": "event_loop_max_block_ms",
          "unit": "ms", "target": f"< {BLOCK_TARGET:.0f} ms", "ok": worst < BLOCK_TARGET,
          "note": f"10 ms QTimer heartbeat, {len(gaps):,} beats; includes showing the "
                  "matrix, chart and changed list"},

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from riskscreen.forms.answers import AnswerError, AnswerProblem, AnswerSet
-from riskscreen.forms.columns import encode
+from riskscreen.forms.columns import Columns, encode
 from riskscreen.forms.model import FormDefinition
 from riskscreen.scoring.assessment import Assessment, Contribution, ModelIdentity
 from riskscreen.scoring.engine import ScoringPlan, compile_model
@@ -31,6 +31,7 @@ __all__ = [
     "ImpactReport",
     "ScreeningChange",
     "impact",
+    "impact_of_columns",
 ]
 
 #: A screening to analyse: an answer set, or (key, answer set) where the key names it in
@@ -108,6 +109,55 @@ class ImpactReport:
         return "\n".join(lines)
 
 
+class _Tally:
+    """What an impact analysis has counted so far, chunk by chunk of columns."""
+
+    def __init__(self, form: FormDefinition, old_model: ScoringModel,
+                 new_model: ScoringModel) -> None:
+        self.old = compile_model(form, old_model)
+        self.new = compile_model(form, new_model)
+        self.levels = tuple(self.new.level_ids) + tuple(
+            lv for lv in self.old.level_ids if lv not in self.new.level_ids)
+        self.names = {info.id: info.name for info in self.old.levels} | {
+            info.id: info.name for info in self.new.levels}
+        self.counts = np.zeros((len(self.old.level_ids), len(self.new.level_ids)),
+                               dtype=np.int64)
+        self.questions = sorted(self.old.questions | self.new.questions)
+        self.changes: list[ScreeningChange] = []
+        self.skipped: list[tuple[str, str]] = []
+        self.score_changed = 0
+        self.done = 0
+
+    def add(self, columns: Columns, key: Callable[[int], str],
+            answer_set: Callable[[int], AnswerSet]) -> None:
+        """Count the screenings held in ``columns``; ``key(row)`` names one in the report and
+        ``answer_set(row)`` gives its answers (asked only for those whose level changes)."""
+        old, new = self.old, self.new
+        a, b = old.batch(columns), new.batch(columns)
+        scorable = np.ones(columns.size, dtype=np.bool_)
+        for row, (question, reason) in sorted(columns.unscorable.items()):
+            scorable[row] = False
+            self.skipped.append((key(row), str(AnswerError([AnswerProblem(question, reason)]))))
+        np.add.at(self.counts, (a.ranks[scorable], b.ranks[scorable]), 1)
+        self.score_changed += int(np.count_nonzero((a.points != b.points) & scorable))
+        old_ids = np.asarray(old.level_ids, dtype=object)[a.ranks]
+        new_ids = np.asarray(new.level_ids, dtype=object)[b.ranks]
+        for changed in np.flatnonzero((old_ids != new_ids) & scorable).tolist():
+            self.changes.append(_explain(key(changed), old, new, answer_set(changed)))
+        self.done += columns.size
+
+    def report(self, cancelled: bool = False) -> ImpactReport:
+        matrix = {lv: {to: 0 for to in self.levels} for lv in self.levels}
+        for i, row_counts in enumerate(self.counts.tolist()):
+            for j, n in enumerate(row_counts):
+                matrix[self.old.level_ids[i]][self.new.level_ids[j]] += n
+        return ImpactReport(
+            old=self.old.identity, new=self.new.identity, levels=self.levels,
+            level_names=self.names, matrix=matrix, total=self.done - len(self.skipped),
+            score_changed=self.score_changed, changes=tuple(self.changes),
+            skipped=tuple(self.skipped), cancelled=cancelled)
+
+
 def impact(
     form: FormDefinition,
     old_model: ScoringModel,
@@ -127,56 +177,40 @@ def impact(
     covers the screenings done so far and says ``cancelled``. Answer sets for another form
     version, or with answers the models cannot score, are listed in ``skipped``.
     """
-    old = compile_model(form, old_model)
-    new = compile_model(form, new_model)
-    levels = tuple(new.level_ids) + tuple(lv for lv in old.level_ids if lv not in new.level_ids)
-    names = {info.id: info.name for info in old.levels} | {
-        info.id: info.name for info in new.levels}
-    counts = np.zeros((len(old.level_ids), len(new.level_ids)), dtype=np.int64)
-    questions = sorted(old.questions | new.questions)
-    changes: list[ScreeningChange] = []
-    skipped: list[tuple[str, str]] = []
-    score_changed = 0
-    done = 0
-    stopped = False
+    tally = _Tally(form, old_model, new_model)
     every = max(1, every)
     items = iter(answer_sets)
+    stopped = False
     while True:
         chunk = list(islice(items, every))
         if not chunk:
             break
-        if done:
+        if tally.done:
             if progress is not None:
-                progress(done)
+                progress(tally.done)
             if cancelled is not None and cancelled():
                 stopped = True
                 break
-        keyed = [item if isinstance(item, tuple) else (str(done + i + 1), item)
+        start = tally.done
+        keyed = [item if isinstance(item, tuple) else (str(start + i + 1), item)
                  for i, item in enumerate(chunk)]
-        done += len(chunk)
-        columns = encode(form, [s for _, s in keyed], questions)
-        a, b = old.batch(columns), new.batch(columns)
-        scorable = np.ones(len(keyed), dtype=np.bool_)
-        for row, (question, reason) in sorted(columns.unscorable.items()):
-            scorable[row] = False
-            skipped.append((keyed[row][0], str(AnswerError([AnswerProblem(question, reason)]))))
-        np.add.at(counts, (a.ranks[scorable], b.ranks[scorable]), 1)
-        score_changed += int(np.count_nonzero((a.points != b.points) & scorable))
-        old_ids = np.asarray(old.level_ids, dtype=object)[a.ranks]
-        new_ids = np.asarray(new.level_ids, dtype=object)[b.ranks]
-        for changed in np.flatnonzero((old_ids != new_ids) & scorable).tolist():
-            key, answer_set = keyed[changed]
-            changes.append(_explain(key, old, new, answer_set))
+        keys = [k for k, _ in keyed]
+        sets = [s for _, s in keyed]
+        tally.add(encode(form, sets, tally.questions), keys.__getitem__, sets.__getitem__)
     if progress is not None:
-        progress(done)
-    matrix = {lv: {to: 0 for to in levels} for lv in levels}
-    for i, row_counts in enumerate(counts.tolist()):
-        for j, n in enumerate(row_counts):
-            matrix[old.level_ids[i]][new.level_ids[j]] += n
-    return ImpactReport(
-        old=old.identity, new=new.identity, levels=levels, level_names=names, matrix=matrix,
-        total=done - len(skipped), score_changed=score_changed, changes=tuple(changes),
-        skipped=tuple(skipped), cancelled=stopped)
+        progress(tally.done)
+    return tally.report(stopped)
+
+
+def impact_of_columns(form: FormDefinition, old_model: ScoringModel, new_model: ScoringModel,
+                      columns: Columns, key: Callable[[int], str],
+                      answer_set: Callable[[int], AnswerSet]) -> ImpactReport:
+    """:func:`impact` over screenings already held as columns (for example read from storage
+    as columns): ``key(row)`` names a screening in the report, ``answer_set(row)`` gives the
+    answers of the few whose level changes, to explain them."""
+    tally = _Tally(form, old_model, new_model)
+    tally.add(columns, key, answer_set)
+    return tally.report()
 
 
 def _explain(key: str, old: ScoringPlan, new: ScoringPlan,

@@ -10,9 +10,10 @@ import pytest
 
 from riskscreen.cli.main import main
 from riskscreen.forms.answers import AnswerSet
+from riskscreen.forms.columns import encode
 from riskscreen.forms.model import FormDefinition
 from riskscreen.scoring.engine import score
-from riskscreen.scoring.impact import NOT_KNOWN_CAP, impact
+from riskscreen.scoring.impact import NOT_KNOWN_CAP, impact, impact_of_columns
 from riskscreen.scoring.loader import load_model
 from riskscreen.scoring.model import ScoringModel
 from riskscreen.synthetic import generate_answer_sets
@@ -164,3 +165,15 @@ def test_weight_change_between_capped_models(form: FormDefinition) -> None:
     expected = _expected(form, old, new, sets)
     report = impact(form, old, new, sets)
     assert {c.key for c in report.changes} == expected
+
+
+def test_impact_of_columns_is_impact(form: FormDefinition, model: ScoringModel) -> None:
+    """Screenings already held as columns give the same report as their answer sets."""
+    new = load_model("cse-screening@1.1.0")
+    sets = generate_answer_sets(form, 800, seed=31)
+    columns = encode(form, sets)
+    keys = [f"s{i}" for i in range(len(sets))]
+    by_columns = impact_of_columns(form, model, new, columns, keys.__getitem__,
+                                   sets.__getitem__)
+    assert by_columns == impact(form, model, new, list(zip(keys, sets, strict=True)))
+    assert by_columns.level_changed
