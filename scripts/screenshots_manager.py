@@ -2,10 +2,12 @@
 data only): manager-*.png and admin-*.png.
 
     .venv/bin/python scripts/screenshots_manager.py [--out docs/images] [--count 2000]
-        [--size 1366x768] [--suffix ""]
+        [--size 1366x768] [--scale 1.5] [--suffix ""] [--main-only] [--check]
 
-``--size`` is the window's size in logical pixels (at ``QT_SCALE_FACTOR=1.5`` a 1366x768
-screen is 910x512 of them); ``--suffix`` is added to every file name.
+The options are those of ``screenshots.py``: ``--size`` is the screen in physical pixels,
+``--scale`` the Qt scale factor, ``--suffix`` is added to every file name, ``--main-only``
+saves only the model editor and the reports, and ``--check`` reports (and fails on) sideways
+scrollbars and cut-off text.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtCore import QEventLoop, QSettings, QTimer
 from PySide6.QtWidgets import QApplication, QWidget
+from screenshots import layout_problems, logical_size
 
 from riskscreen.crypto.keys import KdfParams
 from riskscreen.services import Unlocker
@@ -42,24 +45,40 @@ def settle(app: QApplication) -> None:
 
 
 SUFFIX = ""
+MAIN_ONLY = False
+CHECK = False
+PROBLEMS: list[str] = []
+#: Taken at every size; the rest only at the default size (``--main-only``).
+MAIN_SCREENS = frozenset({"manager-model-editor", "manager-reports", "manager-reports-month",
+                          "manager-reports-indicators"})
 
 
 def save(app: QApplication, widget: QWidget, out: Path, name: str) -> None:
     settle(app)
+    if CHECK:
+        for problem in layout_problems(widget):
+            PROBLEMS.append(f"{name}: {problem}")
+            print(f"PROBLEM {name}: {problem}")
+    if MAIN_ONLY and name not in MAIN_SCREENS:
+        return
     widget.grab().save(str(out / f"{name}{SUFFIX}.png"))
     print(f"  {name}{SUFFIX}.png")
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "images")
     parser.add_argument("--count", type=int, default=2000)
-    parser.add_argument("--size", default="1366x768", help="window size, WIDTHxHEIGHT")
+    parser.add_argument("--size", default="1366x768",
+                        help="screen size in physical pixels, WIDTHxHEIGHT")
+    parser.add_argument("--scale", type=float, default=1.0, help="Qt scale factor")
     parser.add_argument("--suffix", default="", help="added to each file name")
+    parser.add_argument("--main-only", action="store_true", help="only the main screens")
+    parser.add_argument("--check", action="store_true", help="report layout problems")
     args = parser.parse_args()
-    global SUFFIX
-    SUFFIX = args.suffix
-    size = tuple(int(v) for v in args.size.lower().split("x"))
+    global SUFFIX, MAIN_ONLY, CHECK
+    SUFFIX, MAIN_ONLY, CHECK = args.suffix, args.main_only, args.check
+    size = logical_size(args.size, args.scale)
     args.out.mkdir(parents=True, exist_ok=True)
     configure_application()
     app = QApplication(["screenshots"])
@@ -156,7 +175,11 @@ def main() -> None:
         aw.close()
         admin.close()
         wait_for_background()
+    if PROBLEMS:
+        print(f"{len(PROBLEMS)} layout problem(s) found")
+        return 1
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

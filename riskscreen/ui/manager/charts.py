@@ -121,9 +121,17 @@ class BarChart(QWidget):
         left = float(max(fm.horizontalAdvance(str(self._peak())), fm.horizontalAdvance("0"))
                      + 10)
         group = (width - left - _MARGIN) / n
+        longest_word = max(fm.horizontalAdvance(w) for c in self.categories for w in c.split())
+        wrap = int(Qt.TextFlag.TextWordWrap | Qt.AlignmentFlag.AlignHCenter)
+        wrapped = max(fm.boundingRect(0, 0, max(1, int(group) - 4), 10_000, wrap, c).height()
+                      for c in self.categories)
         if max(widths) + 4 <= group:
             out.mode = "columns"
             bottom_room = line + 4
+        elif longest_word + 4 <= group and wrapped <= 3 * line:
+            # A few long names: written on two or three lines under their columns.
+            out.mode = "columns"
+            bottom_room = wrapped + 4
         elif max(widths) <= _ROTATE_UP_TO and line + 2 <= group:
             out.mode = "turned"
             bottom_room = max(widths) + 8
@@ -150,7 +158,8 @@ class BarChart(QWidget):
                 out.values.append((QRectF(rect.center().x() - tw / 2, rect.top() - line, tw,
                                           line), value_text))
             if out.mode == "columns":
-                out.labels.append((QRectF(left + c * group, bottom + 2, group, line), name))
+                out.labels.append((QRectF(left + c * group, bottom + 2, group,
+                                          bottom_room - 4), name))
             else:
                 cx = left + c * group + group / 2
                 out.labels.append((QRectF(cx - line / 2, bottom + 4, line, widths[c] + 2),
@@ -237,5 +246,6 @@ class BarChart(QWidget):
                 p.drawText(rect, int(Qt.TextFlag.TextWordWrap | Qt.AlignmentFlag.AlignRight),
                            name)
             else:
-                p.drawText(rect, Qt.AlignmentFlag.AlignHCenter, name)
+                p.drawText(rect, int(Qt.TextFlag.TextWordWrap | Qt.AlignmentFlag.AlignHCenter),
+                           name)
         p.end()

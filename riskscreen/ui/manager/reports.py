@@ -28,6 +28,7 @@ from riskscreen.services import USER_ERRORS, Session
 from riskscreen.services.reports import Report, ReportService
 from riskscreen.ui.manager.charts import BarChart
 from riskscreen.ui.manager.views import _table
+from riskscreen.ui.widgets import WrappingItemDelegate
 from riskscreen.ui.worker import run_in_background
 
 __all__ = ["ReportsController", "ReportsView", "attach_reports"]
@@ -66,6 +67,7 @@ class ReportsView(QWidget):
         self.tables = QListWidget()
         self.tables.setAccessibleName("Report tables")
         self.tables.setMaximumWidth(240)
+        WrappingItemDelegate.install(self.tables)
         self.table = _table(["Category", "Count"])
         self.table.setAccessibleName("Report table")
         self.table.setWordWrap(True)

@@ -157,6 +157,8 @@ class ModelEditorView(QWidget):
         self.problems.setAccessibleName("Validation problems")
         self.problems.setWordWrap(True)
         self.problems.setMaximumHeight(110)
+        # Shown only while there are problems, so the weights keep the room on a small screen.
+        self.problems.setVisible(False)
 
         layout = QVBoxLayout(self)
         layout.addLayout(buttons)
@@ -186,6 +188,7 @@ class ModelEditorView(QWidget):
         """Validation result: every problem, or that the draft is valid."""
         self.problems.clear()
         self.problems.addItems(problems)
+        self.problems.setVisible(bool(problems))
         if problems:
             self.status.setText(f"✗ {len(problems)} problem(s): the draft cannot be "
                                 "published until they are fixed.")
