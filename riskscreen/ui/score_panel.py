@@ -192,7 +192,11 @@ class ScorePanel(QFrame):
             if draft:
                 text += (". Provisional: the level may change as the questions not answered "
                          "yet are answered.")
-        if assessment.override is not None:
+        if assessment.override is not None and assessment.override.from_level is not None:
+            earlier = assessment.level_info(assessment.override.from_level).name
+            text += (f". Lowered from {earlier}, the level of the screening this amends, by "
+                     "professional judgement with a manager's countersignature.")
+        elif assessment.override is not None:
             computed = assessment.level_info().name
             text += f". Computed level {computed}, changed by professional judgement."
         self.total.setText(text)

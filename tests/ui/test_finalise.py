@@ -132,6 +132,8 @@ def test_amending_a_level_raised_by_judgement_cannot_lower_it_in_one_click(
     assert assessment.override is not None
     assert (assessment.override.from_level, assessment.override.countersigned_by) == \
         ("high", "mary")
+    assert "Lowered from High, the level of the screening this amends" in \
+        app.current.view.score.total.text()
     amendment = app.current.id
     app.lock()
     with read_db(tmp_path) as session:
