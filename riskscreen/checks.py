@@ -97,7 +97,8 @@ def _ordered(paths: Iterable[Path]) -> list[Path]:
 
     def rank(p: Path) -> int:
         try:
-            head = p.read_text(encoding="utf-8", errors="replace")[:2000]
+            with p.open(encoding="utf-8", errors="replace") as stream:
+                head = stream.read(2000)
         except OSError:
             return 0
         return 0 if "kind: form" in head else 1

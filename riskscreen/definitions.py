@@ -3,12 +3,20 @@
 Every definition is YAML parsed by ruamel.yaml, which keeps the line of each node, then
 validated by frozen pydantic models. Problems carry the path of the offending node so that
 both pydantic's errors and the semantic checks can be reported as ``FILE:LINE: message``.
+
+:func:`load_yaml` is the one gate every definition passes, whether it comes from a file, a
+manager's import or the stored routing settings. Before anything is built from the text it
+refuses, with the line, what could make loading slow or exhaust memory: a file over
+:data:`MAX_DEFINITION_CHARS`, YAML anchors and aliases (which let a few hundred bytes expand
+to gigabytes), nesting deeper than :data:`MAX_DEPTH`, and integers too long to convert.
+:func:`dump_yaml` writes data back without anchors, so what it writes always loads again.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -20,15 +28,36 @@ from pydantic import ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import (
+    AliasEvent,
+    CollectionEndEvent,
+    CollectionStartEvent,
+    Event,
+    NodeEvent,
+    ScalarEvent,
+)
+from ruamel.yaml.representer import SafeRepresenter
 
 __all__ = [
+    "MAX_DEFINITION_CHARS",
+    "MAX_DEPTH",
     "DefinitionError",
     "Located",
     "Problem",
     "data_file",
+    "dump_yaml",
     "load_yaml",
     "problems_from_validation",
+    "read_text",
 ]
+
+#: The largest definition file accepted, in characters (the shipped form is under 50,000).
+MAX_DEFINITION_CHARS = 1_000_000
+#: The deepest nesting of mappings and lists accepted (the shipped files use under 10).
+MAX_DEPTH = 50
+#: The longest integer accepted, in digits (Python refuses to convert beyond 4,300).
+MAX_INT_DIGITS = 100
+_INT_LIKE = re.compile(r"[-+]?[0-9][0-9_]*")
 
 Path_ = tuple[str | int, ...]
 
@@ -123,11 +152,49 @@ class _UniqueKeyYAML(YAML):
     """Round-trip YAML that refuses duplicate mapping keys (ruamel's default too, made explicit)."""
 
 
+def _refuse(file: str, line: int, message: str, hint: str) -> DefinitionError:
+    return DefinitionError(file, [Problem(message, (), hint, line, file)])
+
+
+def _screen(events: Iterable[Event], file: str) -> None:
+    """Refuse anchors, aliases, deep nesting and over-long integers, from the parser's events.
+
+    The events come from the parser alone, before any node or object is built, so a file
+    written to expand exponentially is refused after reading it once.
+    """
+    depth = 0
+    for event in events:
+        line = event.start_mark.line + 1 if event.start_mark is not None else 1
+        if isinstance(event, AliasEvent) or (
+                isinstance(event, NodeEvent) and event.anchor is not None):
+            raise _refuse(file, line, "YAML anchors and aliases (&name, *name, <<) are not "
+                          "allowed in definition files",
+                          "write the value out in full at each place it is used")
+        if isinstance(event, CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise _refuse(file, line, f"the file is nested more than {MAX_DEPTH} levels "
+                              "deep", "a definition file needs only a few levels; check the "
+                              "indentation and brackets")
+        elif isinstance(event, CollectionEndEvent):
+            depth -= 1
+        elif (isinstance(event, ScalarEvent) and event.style is None
+              and len(event.value) > MAX_INT_DIGITS and _INT_LIKE.fullmatch(event.value)):
+            raise _refuse(file, line, f"a number of {len(event.value)} digits is too long "
+                          f"(at most {MAX_INT_DIGITS})", "check the number at this line")
+
+
 def load_yaml(text: str, file: str) -> Located:
-    """Parse YAML text, keeping line numbers; raise :class:`DefinitionError` on a syntax error."""
+    """Parse YAML text, keeping line numbers; raise :class:`DefinitionError` on a syntax error,
+    an anchor or alias, nesting deeper than :data:`MAX_DEPTH`, or a file that is too large."""
+    if len(text) > MAX_DEFINITION_CHARS:
+        raise _refuse(file, 1, f"the file is {len(text):,} characters, more than the limit of "
+                      f"{MAX_DEFINITION_CHARS:,} for a definition file",
+                      "check that this is the right file")
     yaml = _UniqueKeyYAML(typ="rt")
     yaml.allow_duplicate_keys = False
     try:
+        _screen(yaml.parse(io.StringIO(text)), file)
         root = yaml.load(io.StringIO(text))
     except MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
@@ -150,6 +217,24 @@ def load_yaml(text: str, file: str) -> Located:
                      "start the file with 'kind:' and the other top-level keys", 1, file)],
         )
     return Located(file=file, data=_plain(root), _root=root)
+
+
+class _NoAliasRepresenter(SafeRepresenter):
+    """Writes a value shared by two places in full at both, never as an anchor and alias."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def dump_yaml(data: Any) -> str:
+    """YAML text of plain data (block style, keys in their order) that :func:`load_yaml` reads."""
+    yaml = YAML(typ="safe", pure=True)
+    yaml.Representer = _NoAliasRepresenter
+    yaml.default_flow_style = False
+    yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]  # keep order
+    out = io.StringIO()
+    yaml.dump(data, out)
+    return out.getvalue()
 
 
 def _yaml_hint(reason: str) -> str:
@@ -208,6 +293,13 @@ def data_file(kind: str, *parts: str) -> Traversable:
 
 def read_text(source: Path | Traversable) -> str:
     """Read a definition file as UTF-8, with a clear error if it cannot be read."""
+    if source.is_dir():
+        raise DefinitionError(str(source), [Problem(
+            "this is a folder, not a file", (), "give the path of a .yaml file", 1, str(source))])
+    size = source.stat().st_size if isinstance(source, Path) and source.is_file() else 0
+    if size > 4 * MAX_DEFINITION_CHARS:  # UTF-8 takes at most 4 bytes a character
+        raise _refuse(str(source), 1, f"the file is {size:,} bytes, more than a definition "
+                      "file can be", "check that this is the right file")
     try:
         return source.read_text(encoding="utf-8")
     except FileNotFoundError:

@@ -2,14 +2,24 @@
 
 With no subcommand it starts the desktop application (when the GUI is installed); each
 subcommand module exposes ``register(subparsers)`` and sets ``func`` on its parser.
+
+Whatever goes wrong, a command ends with one readable line on stderr and an exit code, never
+a traceback: commands report the errors they expect themselves, and :func:`main` catches the
+rest (Ctrl+C, a closed pipe, a file that cannot be read or written, input nested too deeply,
+anything unexpected, which is also noted in the log without personal data).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import importlib
+import os
+import signal
 import sys
 from collections.abc import Sequence
+from types import FrameType
 
 from riskscreen import __version__
 
@@ -58,16 +68,113 @@ def _start_gui(argv: Sequence[str]) -> int:
     return result
 
 
+class _Terminated(BaseException):
+    """The process was asked to stop (SIGTERM)."""
+
+
+def _on_terminate(signum: int, frame: FrameType | None) -> None:
+    raise _Terminated
+
+
+#: What to do about an operating-system error, by errno.
+_OS_HINTS = {
+    errno.ENOENT: "check the path",
+    errno.ENOTDIR: "a folder in the path is a file; check the path",
+    errno.EISDIR: "give the path of a file, not a folder",
+    errno.EACCES: "you may not use this file or folder; choose another place or ask your "
+                  "administrator",
+    errno.EPERM: "you may not use this file or folder; choose another place or ask your "
+                 "administrator",
+    errno.EROFS: "the disk or folder is read-only; choose a place you can write to",
+    errno.ENOSPC: "the disk is full; free some space and try again",
+    errno.EEXIST: "choose a new name",
+}
+
+
+def describe_os_error(error: OSError) -> str:
+    """One line for an operating-system error: what, where, and what to do."""
+    what = error.strerror or type(error).__name__
+    where = f" {error.filename}" if error.filename else ""
+    hint = _OS_HINTS.get(error.errno or 0, "check the path and try again")
+    return f"cannot use{where}: {what} ({hint})"
+
+
+def _silence_stdout() -> None:
+    """Point stdout at the null device, so the interpreter's last flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # stdout already closed or replaced
+        pass
+
+
+def _command(args_list: Sequence[str]) -> str:
+    first = next((a for a in args_list if not a.startswith("-")), "")
+    return f"riskscreen {first}".strip()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the process exit code."""
     args_list = list(sys.argv[1:] if argv is None else argv)
+    name = _command(args_list)
+    previous = None
+    if argv is None and not _is_gui(args_list):  # the application handles its own signals
+        previous = signal.signal(signal.SIGTERM, _on_terminate)
+    try:
+        code = _main(args_list)
+        sys.stdout.flush()
+    except KeyboardInterrupt:
+        _say(name, "interrupted (Ctrl+C) before it finished")
+        return 130
+    except _Terminated:
+        _say(name, "stopped before it finished")
+        return 128 + signal.SIGTERM
+    except BrokenPipeError:
+        # The reader of the output (``| head``) has what it wanted: stop quietly, as other
+        # command-line tools do.
+        _silence_stdout()
+        return 141
+    except OSError as error:
+        _say(name, describe_os_error(error))
+        return 1
+    except RecursionError:
+        _say(name, "the input is nested too deeply to read (check the file is the right one)")
+        return 1
+    except MemoryError:
+        _say(name, "not enough memory: the input is too large (check the file is the right "
+                   "one)")
+        return 1
+    except Exception as error:  # the last line of defence: no traceback reaches a user
+        from riskscreen.errorlog import record_unexpected
+
+        log = record_unexpected(error, name)
+        where = (f"a note without personal data was written to {log}; please send it to "
+                 "your system administrator") if log else "please tell your system administrator"
+        _say(name, f"unexpected error ({type(error).__name__}); {where}")
+        return 1
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+    return code
+
+
+def _say(name: str, message: str) -> None:
+    with contextlib.suppress(OSError, ValueError):  # stderr closed too: nothing to say
+        print(f"{name}: {message}", file=sys.stderr, flush=True)
+
+
+def _is_gui(args_list: Sequence[str]) -> bool:
+    """Whether these arguments open the desktop application (no command, only its options)."""
+    return not args_list or (args_list[0].startswith("--") and args_list[0] not in (
+        "--help", "--version", "--self-test"))
+
+
+def _main(args_list: list[str]) -> int:
     if args_list[:1] == ["--self-test"]:  # checks an installation; see riskscreen.selftest
         from riskscreen.selftest import main as self_test
 
         return self_test(args_list[1:])
-    if not args_list or (args_list[0].startswith("--") and args_list[0] not in (
-        "--help", "--version"
-    )):
+    if _is_gui(args_list):
         return _start_gui(args_list)
     parser = build_parser()
     args = parser.parse_args(args_list)
@@ -75,9 +182,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     if func is None:
         parser.print_help()
         return 0
-    try:
-        code: int = func(args)
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    code: int = func(args)
     return code

@@ -90,8 +90,12 @@ def _score(args: argparse.Namespace) -> int:
     if args.previous is not None:
         try:
             previous = Assessment.from_dict(json.loads(args.previous.read_text("utf-8")))
-        except (OSError, ValueError, KeyError, TypeError) as error:
-            return _fail(f"{args.previous}: not a previous assessment ({error})")
+        except OSError as error:
+            return _fail(f"{args.previous}: cannot read the previous assessment "
+                         f"({error.strerror or error}; check the path)")
+        except (ValueError, KeyError, TypeError, RecursionError):
+            return _fail(f"{args.previous}: not a previous assessment (give a file written by "
+                         "riskscreen score --json)")
     try:
         assessment = compile_model(form, model).explain(answer_set, previous)
     except ModelFormError as error:
@@ -106,6 +110,9 @@ def _score(args: argparse.Namespace) -> int:
 
 
 def _answer_failure(error: AnswerError, source: Path) -> int:
+    if len(error.problems) == 1 and not error.problems[0].question:
+        print(f"{source}: {error.problems[0].message}", file=sys.stderr)
+        return 1
     print(f"{source}: the answers do not fit the form:", file=sys.stderr)
     for problem in error.problems:
         where = f"question '{problem.question}': " if problem.question else ""

@@ -43,6 +43,9 @@ __all__ = [
 
 DEFAULT_TEXT_LIMIT = 500
 DEFAULT_LONG_TEXT_LIMIT = 50_000
+#: The largest answers file read (a complete screening with every text at its limit is far
+#: smaller).
+MAX_ANSWERS_FILE_BYTES = 10_000_000
 
 
 class EvidenceBasis(StrEnum):
@@ -98,14 +101,41 @@ class AnswerError(ValueError):
         super().__init__(prefix + "; ".join(p.format() for p in problems))
 
 
+def _unreadable(path: Path, message: str) -> AnswerError:
+    return AnswerError([AnswerProblem("", message)], str(path))
+
+
 def load_answer_set(path: Path) -> AnswerSet:
-    """Read an answers file, raising :class:`AnswerError` with a readable reason."""
+    """Read an answers file, raising :class:`AnswerError` with a readable reason.
+
+    Files larger than :data:`MAX_ANSWERS_FILE_BYTES`, nested deeper than JSON needs, or
+    holding numbers too long to convert are refused before anything is built from them.
+    """
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        if path.is_dir():
+            raise _unreadable(path, "this is a folder, not an answers file (give the path of "
+                                    "a .json file)")
+        if path.stat().st_size > MAX_ANSWERS_FILE_BYTES:
+            raise _unreadable(path, f"the file is larger than {MAX_ANSWERS_FILE_BYTES:,} "
+                                    "bytes, too large for an answers file (check it is the "
+                                    "right file)")
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise AnswerError([AnswerProblem("", "file not found")], str(path)) from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise AnswerError([AnswerProblem("", f"not valid JSON ({error})")], str(path)) from None
+        raise _unreadable(path, "file not found (check the path)") from None
+    except UnicodeDecodeError:
+        raise _unreadable(path, "the file is not UTF-8 text (save it as UTF-8 JSON)") from None
+    except OSError as error:
+        raise _unreadable(path, f"cannot read the file: {error.strerror or error} (check the "
+                                "path and that you may read it)") from None
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise _unreadable(path, f"not valid JSON: {error.msg} at line {error.lineno}, column "
+                                f"{error.colno}") from None
+    except RecursionError:
+        raise _unreadable(path, "not an answers file: the JSON is nested too deeply") from None
+    except ValueError:  # an integer of more digits than Python converts
+        raise _unreadable(path, "not an answers file: a number in it is far too long") from None
     return parse_answer_set(raw, str(path))
 
 
@@ -121,45 +151,56 @@ def parse_answer_set(raw: Any, source: str = "") -> AnswerSet:
         raise AnswerError(problems, source) from None
 
 
+def _brief(value: Any) -> str:
+    """A short rendering of a wrong answer for a message: long or nested values are cut."""
+    try:
+        text = repr(value) if not isinstance(value, (list, dict)) else type(value).__name__
+    except ValueError:  # an integer too long to turn into text
+        return "a number of more than 4,300 digits"
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def _check_value(q: Question, value: Any, screening_date: date) -> str | None:
     """Return why ``value`` is not a valid answer to ``q``, or None if it is."""
     t = q.type
     if t is QuestionType.INDICATOR:
         if value not in INDICATOR_VALUES:
-            return f"answer {value!r} is not one of {', '.join(INDICATOR_VALUES)}"
+            return f"answer {_brief(value)} is not one of {', '.join(INDICATOR_VALUES)}"
     elif t is QuestionType.TIME_WINDOW:
         if value not in TIME_WINDOW_VALUES:
-            return f"answer {value!r} is not one of {', '.join(TIME_WINDOW_VALUES)}"
+            return f"answer {_brief(value)} is not one of {', '.join(TIME_WINDOW_VALUES)}"
     elif t is QuestionType.SINGLE_CHOICE:
         if not isinstance(value, str) or value not in q.option_ids():
-            return f"option {value!r} is not offered; choose one of {', '.join(q.option_ids())}"
+            return (f"option {_brief(value)} is not offered; choose one of "
+                    f"{', '.join(q.option_ids())}")
     elif t is QuestionType.MULTIPLE_CHOICE:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             return "expects a list of option ids"
         bad = [v for v in value if v not in q.option_ids()]
         if bad:
-            return f"option {bad[0]!r} is not offered; choose from {', '.join(q.option_ids())}"
+            return (f"option {_brief(bad[0])} is not offered; choose from "
+                    f"{', '.join(q.option_ids())}")
         if len(set(value)) != len(value):
             return "lists the same option twice"
     elif t is QuestionType.NUMBER:
         if isinstance(value, bool) or not isinstance(value, int):
-            return f"expects a whole number, got {value!r}"
+            return f"expects a whole number, got {_brief(value)}"
         if q.minimum is not None and value < q.minimum:
-            return f"{value} is below the minimum of {q.minimum}"
+            return f"{_brief(value)} is below the minimum of {q.minimum}"
         if q.maximum is not None and value > q.maximum:
-            return f"{value} is above the maximum of {q.maximum}"
+            return f"{_brief(value)} is above the maximum of {q.maximum}"
     elif t is QuestionType.DATE:
         if not isinstance(value, str):
-            return f"expects a date as YYYY-MM-DD, got {value!r}"
+            return f"expects a date as YYYY-MM-DD, got {_brief(value)}"
         try:
             parsed = date.fromisoformat(value)
         except ValueError:
-            return f"{value!r} is not a date in the form YYYY-MM-DD"
+            return f"{_brief(value)} is not a date in the form YYYY-MM-DD"
         if not q.allow_future and parsed > screening_date:
             return f"{value} is after the screening date {screening_date.isoformat()}"
     elif t in (QuestionType.TEXT, QuestionType.LONG_TEXT):
         if not isinstance(value, str):
-            return f"expects text, got {value!r}"
+            return f"expects text, got {_brief(value)}"
         limit = q.max_length or (
             DEFAULT_TEXT_LIMIT if t is QuestionType.TEXT else DEFAULT_LONG_TEXT_LIMIT)
         if len(value) > limit:

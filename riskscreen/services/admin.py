@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import copy
-import io
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,11 +18,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
 from sqlalchemy import select, text
 
 from riskscreen.crypto.keys import data_key_from_recovery
-from riskscreen.definitions import DefinitionError
+from riskscreen.definitions import DefinitionError, dump_yaml, load_yaml
 from riskscreen.services.errors import AccountError, ServiceError
 from riskscreen.services.session import Session
 from riskscreen.store import audit
@@ -210,8 +208,7 @@ class AdminService:
         self._admin()
         stored = read_settings(self.session)["routing_yaml"]
         if stored:
-            yaml = YAML(typ="safe", pure=True)
-            data: dict[str, Any] = dict(yaml.load(stored))
+            data: dict[str, Any] = load_yaml(stored, "routing (settings)").data
             return data
         from riskscreen.routing.loader import load_routing
 
@@ -235,8 +232,4 @@ class AdminService:
         data = copy.deepcopy(self.routing_data())
         data["destinations"] = destinations
         data.setdefault("kind", "routing")
-        yaml = YAML(typ="safe", pure=True)
-        yaml.default_flow_style = False
-        out = io.StringIO()
-        yaml.dump(data, out)
-        self.save_settings({"routing_yaml": out.getvalue()})
+        self.save_settings({"routing_yaml": dump_yaml(data)})

@@ -11,18 +11,16 @@ from __future__ import annotations
 
 import copy
 import difflib
-import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
 from pydantic import ValidationError
-from ruamel.yaml import YAML
 from sqlalchemy import text
 
 from riskscreen.conditions import parse_condition
-from riskscreen.definitions import DefinitionError
+from riskscreen.definitions import DefinitionError, dump_yaml
 from riskscreen.forms.answers import AnswerSet
 from riskscreen.forms.model import FormDefinition
 from riskscreen.scoring.assessment import Assessment
@@ -91,13 +89,7 @@ def model_data(model: ScoringModel) -> dict[str, Any]:
 
 def model_to_yaml(model: ScoringModel | dict[str, Any]) -> str:
     """YAML text of a model (or draft data) that ``riskscreen validate`` reads."""
-    data = model_data(model) if isinstance(model, ScoringModel) else model
-    yaml = YAML(typ="safe", pure=True)
-    yaml.default_flow_style = False
-    yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]  # keep order
-    out = io.StringIO()
-    yaml.dump(data, out)
-    return out.getvalue()
+    return dump_yaml(model_data(model) if isinstance(model, ScoringModel) else model)
 
 
 def model_from_data(data: dict[str, Any], form: FormDefinition | None,

@@ -172,7 +172,10 @@ def create_database(db_path: Path, admin_name: str, passphrase: str, *,
     _check_passphrase(passphrase)
     if not admin_name.strip() or any(ch.isspace() for ch in admin_name):
         raise AccountError("An account name is 1 to 100 characters without spaces.")
-    db_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        db_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as error:
+        raise _cannot_create(db_path, error) from None
     open_lock = hold_open_lock(db_path)
     try:
         return _create(db_path, keys, admin_name, passphrase, display_name, kdf, models,
@@ -182,15 +185,24 @@ def create_database(db_path: Path, admin_name: str, passphrase: str, *,
         raise
 
 
+def _cannot_create(db_path: Path, error: OSError) -> StorageError:
+    return StorageError(f"The database cannot be created in {db_path.parent} "
+                        f"({error.strerror or error}). Choose a folder you can write to, "
+                        "with --db.")
+
+
 def _create(db_path: Path, keys: Path, admin_name: str, passphrase: str, display_name: str,
             kdf: KdfParams | None, models: Sequence[ScoringModel] | None, scorer: Scorer,
             form_loader: FormLoader, open_lock: OpenLock) -> tuple[Session, str]:
     data_key = new_data_key()
     keyfile = KeyFile(database_id=uuid.uuid4().hex)
     keyfile.set_passphrase(admin_name, passphrase, data_key, kdf or tune_kdf())
-    keyfile.save(keys)
-    # Only the owner may read the file; SQLite gives -wal and -shm the same mode.
-    os.close(os.open(db_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    try:
+        keyfile.save(keys)
+        # Only the owner may read the file; SQLite gives -wal and -shm the same mode.
+        os.close(os.open(db_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except OSError as error:
+        raise _cannot_create(db_path, error) from None
     engine = create_db_engine(db_path, data_key)
     upgrade(engine)
     with translate_errors(), OrmSession(engine) as s, s.begin():
@@ -261,6 +273,9 @@ class Unlocker:
         return WrongPassphrase(wait)
 
     def _check_exists(self) -> None:
+        if self.db_path.is_dir():
+            raise ServiceError(f"{self.db_path} is a folder, not a RiskScreen database. Give "
+                               "the path of the database file with --db.")
         if not self.db_path.exists():
             raise ServiceError(f"There is no RiskScreen database at {self.db_path}. Create "
                                "one with 'riskscreen init', or choose another with --db.")

@@ -38,6 +38,7 @@ __all__ = [
 MIN_CIPHER_VERSION = (4, 0)
 
 # SQLite primary result codes we tell apart (https://sqlite.org/rescode.html).
+_SQLITE_PERM = 3
 _SQLITE_BUSY = 5
 _SQLITE_LOCKED = 6
 _SQLITE_READONLY = 8

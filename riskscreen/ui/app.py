@@ -12,19 +12,19 @@ import logging
 import logging.handlers
 import os
 import sys
-import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from platformdirs import user_data_dir, user_log_dir
+from platformdirs import user_data_dir
 from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QFontDatabase, QGuiApplication, QIcon, QPixmap
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from riskscreen import __version__
 from riskscreen.definitions import data_file
+from riskscreen.errorlog import describe_exception, log_path
 
 __all__ = ["APP_NAME", "ORGANISATION", "apply_style", "configure_application", "database_path",
            "log_path", "run"]
@@ -33,11 +33,6 @@ APP_NAME = "RiskScreen"
 ORGANISATION = "RiskScreen"
 
 log = logging.getLogger("riskscreen")
-
-
-def log_path() -> Path:
-    """Where the application log is written (the user's log folder)."""
-    return Path(user_log_dir("riskscreen", appauthor=False)) / "riskscreen.log"
 
 
 def _setup_logging() -> Path:
@@ -54,17 +49,6 @@ def _setup_logging() -> Path:
         root.addHandler(handler)
     root.setLevel(logging.INFO)
     return path
-
-
-def describe_exception(exc_type: type[BaseException], tb: TracebackType | None) -> str:
-    """The exception's type and where it happened, without its message.
-
-    Messages and local values can hold a child's name or an answer, so only the type and the
-    code locations (file, line, function) are logged.
-    """
-    frames = traceback.extract_tb(tb)
-    where = "\n".join(f"  {Path(f.filename).name}:{f.lineno} in {f.name}" for f in frames)
-    return f"{exc_type.__module__}.{exc_type.__qualname__}\n{where}"
 
 
 _showing = False

@@ -102,3 +102,15 @@ def test_only_managers_use_the_model_service(filled: Vault, name: str) -> None:
         service.new_draft()
     with pytest.raises(PermissionDenied):
         service.history()
+
+
+def test_a_draft_sharing_parts_is_written_out_in_full() -> None:
+    """The editor may put one object in two places; the YAML must still load (no aliases)."""
+    from riskscreen.definitions import load_yaml
+    from riskscreen.scoring.loader import load_model
+
+    data = model_data(load_model("cse-screening"))
+    data["rules"].append(data["rules"][0])
+    text = model_to_yaml(data)
+    assert "&id" not in text
+    assert load_yaml(text, "draft.yaml").data["rules"][-1] == data["rules"][0]
