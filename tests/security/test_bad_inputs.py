@@ -301,7 +301,7 @@ def test_a_read_only_database(tmp_path: Path, database: Path, passphrase_file: P
     if what == "folder":
         _read_only(db.parent)
     result = cli(tmp_path, "backup", *_signed_in(db, passphrase_file), tmp_path / "copy.db")
-    assert_refused(result, "The database is read-only here")
+    assert_refused(result, "is read-only, so RiskScreen cannot open it for work")
 
 
 @pytest.mark.usefixtures("restore_permissions")
