@@ -33,6 +33,9 @@ from riskscreen.services.session import _user_info
 from riskscreen.store.db import connect_raw
 from riskscreen.store.models import Screening, Status, User
 
+# Cheap Argon2 settings for throw-away demo databases (below the minimum a real key file
+# must meet, so they are allowed only with this variable set).
+os.environ["RISKSCREEN_TEST_CHEAP_KDF"] = "1"
 FAST = KdfParams(memory_cost=1024, iterations=1, lanes=1, salt=b"0" * 16)
 SAVES_PER_ROUND = 100
 ROUNDS = 3

@@ -20,6 +20,9 @@ from riskscreen.crypto.keys import KdfParams
 from riskscreen.services import Unlocker
 from riskscreen.services.demo import DEMO_ACCOUNTS, create_demo_database
 
+# Cheap Argon2 settings for throw-away demo databases (below the minimum a real key file
+# must meet, so they are allowed only with this variable set).
+os.environ["RISKSCREEN_TEST_CHEAP_KDF"] = "1"
 FAST = KdfParams(memory_cost=1024, iterations=1, lanes=1, salt=b"0" * 16)
 END_TO_END_TARGET = 3.0  # seconds for 100,000 screenings
 BLOCK_TARGET = 100.0  # milliseconds

@@ -46,6 +46,9 @@ from riskscreen.ui.app import apply_style, configure_application
 from riskscreen.ui.controller import AppController
 from riskscreen.ui.worker import wait_for_background
 
+# Cheap Argon2 settings for throw-away demo databases (below the minimum a real key file
+# must meet, so they are allowed only with this variable set).
+os.environ["RISKSCREEN_TEST_CHEAP_KDF"] = "1"
 FAST = KdfParams(memory_cost=1024, iterations=1, lanes=1, salt=b"0" * 16)
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -33,6 +33,9 @@ from riskscreen.ui.manager.reports import attach_reports
 from riskscreen.ui.manager.rule_editor import RuleDialog
 from riskscreen.ui.worker import wait_for_background
 
+# Cheap Argon2 settings for throw-away demo databases (below the minimum a real key file
+# must meet, so they are allowed only with this variable set).
+os.environ["RISKSCREEN_TEST_CHEAP_KDF"] = "1"
 FAST = KdfParams(memory_cost=1024, iterations=1, lanes=1, salt=b"0" * 16)
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -9,6 +9,9 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Tests use cheap Argon2 settings (1 MiB, 1 pass) so that thousands of key derivations stay
+# fast; the tests of the minimum itself remove this (and subprocesses inherit it).
+os.environ.setdefault("RISKSCREEN_TEST_CHEAP_KDF", "1")
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -1,10 +1,11 @@
 """Data keys, passphrase key derivation (Argon2id), key wrapping (AES-256-GCM), recovery keys.
 
 The database is encrypted with one random 256-bit *data key*. Nobody types that key: each
-account *wraps* it with a key derived from the account's passphrase, and a recovery key shown
-once at set-up opens it too. Changing a passphrase re-wraps the data key; the data is not
-re-encrypted. The recovery key is the data key in printable form (see below).
-See ``docs/design/0001-encryption.md``.
+account has an X25519 key pair whose private half is wrapped with a key derived from the
+account's passphrase, and the data key is *sealed* (HPKE, RFC 9180) to each account's public
+key and to the recovery key's. Sealing needs no passphrase, so when an account is disabled a
+new data key can be sealed for everyone else. See ``docs/design/0001-encryption.md`` and
+``docs/design/0005-who-the-encryption-protects-against.md``.
 
 No function here logs or puts a key, a passphrase or a user name in an exception message.
 """
@@ -20,20 +21,28 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hpke, serialization
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 
 __all__ = [
     "DATA_KEY_BYTES",
+    "KDF_MINIMUM",
     "KdfParams",
     "RecoveryKeyError",
     "UnwrapError",
+    "WeakKdfError",
     "WrappedKey",
     "data_key_from_recovery",
     "derive_passphrase_key",
     "new_data_key",
+    "new_keypair",
     "new_salt",
+    "open_sealed",
+    "public_key_of",
     "recovery_key_for",
+    "seal",
     "tune_kdf",
     "unwrap_key",
     "wrap_key",
@@ -55,6 +64,25 @@ class UnwrapError(Exception):
 
 class RecoveryKeyError(ValueError):
     """A recovery key that is not well formed (wrong length, letters or check character)."""
+
+
+class WeakKdfError(ValueError):
+    """Argon2id settings below RiskScreen's minimum (too little memory or too few passes)."""
+
+
+#: The weakest Argon2id settings accepted in a key file, as (memory KiB, passes, lanes): the
+#: OWASP floor for Argon2id (19 MiB, 2 passes), which is also where ``tune_kdf`` stops
+#: lowering memory. Anything weaker makes an offline guess of a passphrase cheap.
+KDF_MINIMUM = (19 * 1024, 2, 1)
+#: Test suites (and only they) set this to "1" to accept cheap settings, so that thousands of
+#: key derivations do not take minutes; it is never set by the application.
+TEST_KDF_ENV = "RISKSCREEN_TEST_CHEAP_KDF"
+_TEST_MINIMUM = (1024, 1, 1)
+
+
+def kdf_minimum() -> tuple[int, int, int]:
+    """The minimum in force: :data:`KDF_MINIMUM`, or a cheap one under a test suite."""
+    return _TEST_MINIMUM if os.environ.get(TEST_KDF_ENV) == "1" else KDF_MINIMUM
 
 
 def new_data_key() -> bytes:
@@ -79,6 +107,23 @@ class KdfParams:
         """The same cost with a fresh random salt (every wrapping gets its own salt)."""
         return KdfParams(self.memory_cost, self.iterations, self.lanes,
                          secrets.token_bytes(_SALT_BYTES), self.algorithm)
+
+    def is_strong_enough(self) -> bool:
+        """Whether these settings are at least the minimum (memory, passes and lanes)."""
+        memory, passes, lanes = kdf_minimum()
+        return (self.memory_cost >= memory and self.iterations >= passes
+                and self.lanes >= lanes)
+
+    def check_strength(self) -> None:
+        """:class:`WeakKdfError` if these settings are below the minimum."""
+        if not self.is_strong_enough():
+            raise WeakKdfError("the key derivation settings are weaker than RiskScreen accepts")
+
+    def at_least_minimum(self) -> KdfParams:
+        """These settings raised to the minimum where they fall short (for a new slot)."""
+        memory, passes, lanes = kdf_minimum()
+        return KdfParams(max(self.memory_cost, memory), max(self.iterations, passes),
+                         max(self.lanes, lanes), self.salt, self.algorithm)
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready form for the key file."""
@@ -183,12 +228,51 @@ def unwrap_key(kek: bytes, wrapped: WrappedKey, aad: bytes) -> bytes:
     return key
 
 
+# -- sealing to a public key (HPKE) ---------------------------------------------------------------
+#
+# RFC 9180 base mode, DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-256-GCM, from
+# ``cryptography``. ``info`` binds a sealed key to its slot and data-key generation.
+
+_SUITE = hpke.Suite(hpke.KEM.X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES_256_GCM)
+
+
+def new_keypair() -> tuple[bytes, bytes]:
+    """A fresh X25519 key pair as (private, public) raw 32-byte strings."""
+    private = X25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
+        serialization.NoEncryption())
+    return private, public_key_of(private)
+
+
+def public_key_of(private: bytes) -> bytes:
+    """The raw X25519 public key of a raw private key."""
+    return X25519PrivateKey.from_private_bytes(private).public_key().public_bytes(
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def seal(public: bytes, data_key: bytes, info: bytes) -> bytes:
+    """``data_key`` encrypted to the holder of the private half of ``public``."""
+    return _SUITE.encrypt(data_key, X25519PublicKey.from_public_bytes(public), info=info)
+
+
+def open_sealed(private: bytes, sealed: bytes, info: bytes) -> bytes:
+    """The key sealed by :func:`seal`; :class:`UnwrapError` if anything does not match."""
+    try:
+        key = _SUITE.decrypt(sealed, X25519PrivateKey.from_private_bytes(private), info=info)
+    except (InvalidTag, ValueError):
+        raise UnwrapError("the key could not be opened") from None
+    if len(key) != DATA_KEY_BYTES:
+        raise UnwrapError("the key could not be opened")
+    return key
+
+
 # -- recovery keys -----------------------------------------------------------------------------
 #
-# The recovery key is the data key itself, written for people: 32 key bytes and a 3-byte
-# checksum in Crockford base32, 56 characters in 8 groups of 7. Being the data key, it opens
-# the database even when every copy of the key file is lost (a wrapped recovery slot would be
-# lost with the file). It is shown once at set-up and never stored.
+# A recovery key is 32 secret bytes written for people: the bytes and a 3-byte checksum in
+# Crockford base32, 56 characters in 8 groups of 7. Since key-file version 2 the bytes are an
+# X25519 private key to which the data key is sealed in the key file's recovery slot, so the
+# data key can change without a new recovery key. In databases made before that, the bytes are
+# the data key itself (until its first change). It is shown once and never stored.
 
 
 def _check_bytes(key: bytes) -> bytes:
@@ -196,7 +280,7 @@ def _check_bytes(key: bytes) -> bytes:
 
 
 def recovery_key_for(data_key: bytes) -> str:
-    """The printable recovery key of a data key: ``XXXXXXX-XXXXXXX-...`` (8 groups of 7)."""
+    """32 secret bytes as a printable recovery key: ``XXXXXXX-XXXXXXX-...`` (8 groups of 7)."""
     if len(data_key) != DATA_KEY_BYTES:
         raise ValueError("a data key is 32 bytes")
     raw = int.from_bytes(data_key + _check_bytes(data_key), "big")
@@ -205,7 +289,7 @@ def recovery_key_for(data_key: bytes) -> str:
 
 
 def data_key_from_recovery(text: str) -> bytes:
-    """The data key a typed recovery key stands for; :class:`RecoveryKeyError` if mistyped.
+    """The 32 bytes a typed recovery key stands for; :class:`RecoveryKeyError` if mistyped.
 
     Case, spaces and hyphens do not matter, and I/L are read as 1 and O as 0.
     """

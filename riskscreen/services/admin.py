@@ -10,6 +10,7 @@ are stored there as routing YAML, checked by :func:`riskscreen.routing.loader.pa
 from __future__ import annotations
 
 import base64
+import contextlib
 import copy
 import json
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import select, text
 
+from riskscreen.crypto.keyfile import KeyFile, KeyFileError
 from riskscreen.crypto.keys import data_key_from_recovery
 from riskscreen.definitions import DefinitionError, dump_yaml, load_yaml
 from riskscreen.services.errors import AccountError, ServiceError
@@ -98,10 +100,15 @@ class AdminService:
         """Set an account's passphrase after checking the database's recovery key."""
         self._admin()
         try:
-            key: bytes | None = data_key_from_recovery(recovery_key)
+            secret: bytes | None = data_key_from_recovery(recovery_key)
         except ValueError:
-            key = None
-        if key is None or key != self.session._key:
+            secret = None
+        opens: list[bytes] = []
+        if secret is not None:
+            with contextlib.suppress(KeyFileError):
+                opens = KeyFile.load(self.session.key_path).recovery_keys(secret)
+            opens.append(secret)  # a database made before recovery slots
+        if self.session._key not in opens:
             raise AccountError("That recovery key does not belong to this database.")
         self.session._set_passphrase(name, passphrase, "account_passphrase_reset_recovery")
 

@@ -13,9 +13,11 @@ from riskscreen.store.db import DatabaseDamaged, StorageError, StorageFull, Wron
 
 __all__ = [
     "USER_ERRORS",
+    "AccountDisabled",
     "AccountError",
     "DatabaseDamaged",
     "IncompleteScreening",
+    "KeyChanged",
     "KeyFileError",
     "NotEditable",
     "NotFound",
@@ -36,6 +38,24 @@ class ServiceError(Exception):
 
 class PermissionDenied(ServiceError):  # noqa: N818 - the domain's name for it
     """The signed-in account's role does not allow this."""
+
+
+class AccountDisabled(PermissionDenied):
+    """The signed-in account was disabled (or removed) while its session was open."""
+
+    def __init__(self) -> None:
+        super().__init__("This account has been disabled by an administrator, so nothing more "
+                         "can be done with it. Lock the application; if this is a mistake, "
+                         "ask an administrator.")
+
+
+class KeyChanged(ServiceError):  # noqa: N818 - the domain's name for it
+    """The database's key was changed (an account was disabled) while this session was open."""
+
+    def __init__(self) -> None:
+        super().__init__("An administrator changed the database's key (an account was "
+                         "disabled) while you were signed in. Everything saved before is "
+                         "kept: lock the application and sign in again.")
 
 
 class WrongPassphrase(ServiceError):  # noqa: N818 - the domain's name for it

@@ -29,15 +29,17 @@ from sqlalchemy import Engine, delete, func, or_, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session as OrmSession
 
-from riskscreen.crypto.keyfile import KeyFile
-from riskscreen.crypto.keys import KdfParams, UnwrapError
+from riskscreen.crypto.keyfile import KeyFile, KeyFileError
+from riskscreen.crypto.keys import KdfParams, UnwrapError, new_data_key
 from riskscreen.forms.answers import AnswerSet, EvidenceRecord, check_answers
 from riskscreen.forms.model import FormDefinition
 from riskscreen.scoring.assessment import Assessment
 from riskscreen.scoring.model import ScoringModel
 from riskscreen.services.errors import (
+    AccountDisabled,
     AccountError,
     IncompleteScreening,
+    KeyChanged,
     NotEditable,
     NotFound,
     OverrideRefused,
@@ -59,7 +61,15 @@ from riskscreen.services.types import (
 )
 from riskscreen.store import audit
 from riskscreen.store.backup import auto_backup, backup_database, check_database
-from riskscreen.store.db import StorageError, translate_errors
+from riskscreen.store.db import (
+    DatabaseDamaged,
+    StorageError,
+    WrongKey,
+    create_db_engine,
+    open_with_any,
+    rekey_database,
+    translate_errors,
+)
 from riskscreen.store.integrity import check_records, check_triggers, snapshot_digest
 from riskscreen.store.lock import OpenLock
 from riskscreen.store.models import (
@@ -193,24 +203,44 @@ class Session:
         self._replaced = False
         self.file_identity = _file_identity(db_path)
         self._database_id = self._read_database_id()
+        # Whether this thread is inside a transaction (where self.user was just re-read).
+        self._local = threading.local()
+        try:
+            self._generation: int | None = KeyFile.load(key_path).generation
+        except KeyFileError:
+            self._generation = None
 
     # -- plumbing ------------------------------------------------------------------------------
 
     @contextlib.contextmanager
     def _tx(self) -> Iterator[OrmSession]:
+        """One transaction, which first re-reads the account: a disabled account can do
+        nothing, and a changed role counts at once."""
         if self._closed:
             raise ServiceError("this session has been closed; unlock again")
-        with self._lock, translate_errors(), OrmSession(self._engine) as s, s.begin():
-            # Checked once the write lock is held (BEGIN IMMEDIATE): a file replaced before
-            # this point is noticed, and nothing can replace it before the commit without
-            # that lock.
-            s.connection()
-            self._check_same_file()
-            found = s.execute(select(Meta.value).where(Meta.key == "database_id")).scalar()
-            if found != self._database_id:
-                self._replaced = True
-                raise DatabaseReplaced()
-            yield s
+        try:
+            with self._lock, translate_errors(), OrmSession(self._engine) as s, s.begin():
+                # Checked once the write lock is held (BEGIN IMMEDIATE): a file replaced
+                # before this point is noticed, and nothing can replace it before the commit
+                # without that lock.
+                s.connection()
+                self._check_same_file()
+                found = s.execute(select(Meta.value).where(Meta.key == "database_id")).scalar()
+                if found != self._database_id:
+                    self._replaced = True
+                    raise DatabaseReplaced()
+                row = s.execute(select(User.role, User.disabled)
+                                .where(User.id == self.user.id)).first()
+                self._apply_current(row)
+                self._local.in_tx = True
+                try:
+                    yield s
+                finally:
+                    self._local.in_tx = False
+        except (DatabaseDamaged, WrongKey):
+            if self._key_changed():
+                raise KeyChanged() from None
+            raise
 
     def _read_database_id(self) -> str | None:
         with translate_errors():
@@ -233,11 +263,47 @@ class Session:
         """Whether the session has ended (locked, signed out, or its database replaced)."""
         return self._closed
 
-    def _require(self, *roles: str) -> None:
+    def _apply_current(self, row: Any) -> None:
+        """Take the account's current role; :class:`AccountDisabled` if it is gone."""
+        if row is None or row[1]:
+            raise AccountDisabled()
+        if row[0] != self.user.role:
+            self.user = replace(self.user, role=row[0])
+
+    def _key_changed(self) -> bool:
+        """Whether the key file moved to another data key since this session opened."""
+        try:
+            return KeyFile.load(self.key_path).generation != self._generation
+        except KeyFileError:
+            return False
+
+    def _check_role(self, roles: Sequence[str]) -> None:
         if self.user.role not in roles:
             wanted = " or ".join(roles)
             raise PermissionDenied(f"This needs the {wanted} role; your account is a "
                                    f"{self.user.role}.")
+
+    def _require(self, *roles: str) -> None:
+        """Check the account's *current* role and state, read again from the database (inside
+        a transaction, :meth:`_tx` has just read them)."""
+        if not getattr(self._local, "in_tx", False):
+            if self._closed:
+                raise ServiceError("this session has been closed; unlock again")
+            try:
+                with self._lock, translate_errors():
+                    raw = self._engine.raw_connection()
+                    try:
+                        row = raw.cursor().execute(
+                            "SELECT role, disabled FROM users WHERE id = ?",
+                            (self.user.id,)).fetchone()
+                    finally:
+                        raw.close()
+            except (DatabaseDamaged, WrongKey):
+                if self._key_changed():
+                    raise KeyChanged() from None
+                raise
+            self._apply_current(row)
+        self._check_role(roles)
 
     def _audit(self, s: OrmSession, action: str, obj: str,
                detail: Mapping[str, Any] | None = None) -> None:
@@ -319,8 +385,8 @@ class Session:
     # -- accounts ------------------------------------------------------------------------------
 
     def _kdf_params(self, keyfile: KeyFile) -> KdfParams:
-        slot = keyfile.accounts.get(self.user.name) or next(iter(keyfile.accounts.values()))
-        return slot.kdf
+        """Argon2 settings for a new slot: this account's, raised to the minimum if weaker."""
+        return keyfile.new_slot_params(self.user.name)
 
     def list_users(self) -> list[UserInfo]:
         """Every account (administrators only)."""
@@ -364,18 +430,61 @@ class Session:
             old, user.role = user.role, role
             self._audit(s, "account_role", f"user:{user.id}", {"from": old, "to": role})
 
-    def disable_user(self, name: str) -> None:
-        """Disable an account and remove its key wrapping (administrators only)."""
+    def disable_user(self, name: str) -> str | None:
+        """Disable an account and change the data key, so that nothing its old key opens is
+        still current (administrators only).
+
+        The new data key is sealed for every other account and for the recovery key; the
+        database is re-encrypted (``PRAGMA rekey``). Returns a new recovery key, to be shown
+        once, when the old one stopped working (a database made before recovery slots, whose
+        recovery key was the data key itself); otherwise None.
+        """
         self._require(Role.ADMINISTRATOR)
-        keyfile = KeyFile.load(self.key_path)
         with self._tx() as s:
             user = self._user_by_name(s, name)
             if user.role == Role.ADMINISTRATOR:
                 self._keep_an_administrator(s, user)
+            user_id = user.id
+        recovery, stale = self._rotate_key(drop=name)
+        with self._tx() as s:
+            user = self._user_by_name(s, name)
             user.disabled = True
-            self._audit(s, "account_disable", f"user:{user.id}")
-            keyfile.remove_account(name)
+            self._audit(s, "account_disable", f"user:{user_id}")
+            self._audit(s, "key_change", "database",
+                        {"reason": "account_disable", "new_recovery_key": recovery is not None,
+                         "slots_to_reset": len(stale)})
+        return recovery
+
+    def _rotate_key(self, drop: str | None = None) -> tuple[str | None, list[str]]:
+        """Move the database to a new data key; returns (new recovery key or None, accounts
+        whose old-format slots could not follow and need a passphrase reset).
+
+        Crash-safe in three steps: (1) the key file gets the new key sealed *beside* the old
+        one in every slot; (2) the database is re-keyed in one transaction; (3) the key file
+        keeps only the new key. Killed after (1) or (2), the next sign-in tries both keys and
+        completes the key file if the re-key was committed.
+        """
+        with self._lock:
+            keyfile = KeyFile.load(self.key_path)
+            if keyfile.rotating:  # a change that never reached the database
+                keyfile.abandon_rotation()
+            if drop is not None:
+                keyfile.remove_account(drop)
+            new_key = new_data_key()
+            recovery, stale = keyfile.begin_rotation(self._key, new_key)
             keyfile.save(self.key_path)
+            self._engine.dispose()
+            try:
+                rekey_database(self.db_path, self._key, new_key)
+            finally:
+                key = open_with_any(self.db_path, [new_key, self._key])
+                if key == new_key:
+                    keyfile.finish_rotation()
+                    keyfile.save(self.key_path)
+                self._key = key
+                self._engine = create_db_engine(self.db_path, key)
+                self._generation = keyfile.generation
+            return recovery, stale
 
     def enable_user(self, name: str, passphrase: str) -> None:
         """Enable a disabled account with a new passphrase (administrators only)."""

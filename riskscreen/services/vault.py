@@ -25,9 +25,9 @@ from riskscreen.crypto.keyfile import KeyFile, KeyFileError, backup_path, key_fi
 from riskscreen.crypto.keys import (
     KdfParams,
     UnwrapError,
+    WeakKdfError,
     data_key_from_recovery,
     new_data_key,
-    recovery_key_for,
     tune_kdf,
 )
 from riskscreen.crypto.signins import (
@@ -68,6 +68,7 @@ from riskscreen.store.db import (
     StorageError,
     WrongKey,
     create_db_engine,
+    open_with_any,
     translate_errors,
 )
 from riskscreen.store.lock import DatabaseInUse, OpenLock
@@ -80,7 +81,9 @@ __all__ = [
     "default_db_path",
     "newest_backup",
     "open_with_recovery",
+    "recovery_data_key",
     "restore_backup",
+    "settle_rotation",
     "shipped_models",
 ]
 
@@ -196,7 +199,13 @@ def _create(db_path: Path, keys: Path, admin_name: str, passphrase: str, display
             form_loader: FormLoader, open_lock: OpenLock) -> tuple[Session, str]:
     data_key = new_data_key()
     keyfile = KeyFile(database_id=uuid.uuid4().hex)
-    keyfile.set_passphrase(admin_name, passphrase, data_key, kdf or tune_kdf())
+    try:
+        keyfile.set_passphrase(admin_name, passphrase, data_key, kdf or tune_kdf())
+    except WeakKdfError:
+        raise ServiceError("Those key derivation settings are weaker than RiskScreen accepts "
+                           "(at least 19 MiB of memory and 2 passes); leave them to be tuned "
+                           "on this machine.") from None
+    recovery_key = keyfile.new_recovery(data_key)
     try:
         keyfile.save(keys)
         # Only the owner may read the file; SQLite gives -wal and -shm the same mode.
@@ -220,7 +229,7 @@ def _create(db_path: Path, keys: Path, admin_name: str, passphrase: str, display
     with session._tx() as s:
         for model in (shipped_models() if models is None else models):
             session._publish(s, model, info.id, source="shipped")
-    return session, recovery_key_for(data_key)
+    return session, recovery_key
 
 
 class Unlocker:
@@ -294,10 +303,18 @@ class Unlocker:
         KeyFile.repair(self.key_path)
         keyfile = KeyFile.load(self.key_path)
         try:
-            key = keyfile.unlock(user, passphrase)
+            opened = keyfile.open_slot(user, passphrase)
         except UnwrapError:
             raise self._fail(user) from None
-        return self._session(key, keyfile, user, "login")
+        key = settle_rotation(self.db_path, self.key_path, keyfile, opened.candidates())
+        session = self._session(key, keyfile, user, "login")
+        if opened.legacy:  # a version-1 slot: give it a key pair, so key changes reach it
+            try:
+                keyfile.set_passphrase(user, passphrase, key, keyfile.new_slot_params(user))
+                keyfile.save(self.key_path)
+            except OSError as error:
+                _log.warning("The key file could not be upgraded (%s).", error.strerror)
+        return session
 
     def check_file(self, user: str, passphrase: str) -> list[str]:
         """Page and structure problems of the database file, without signing in or writing.
@@ -372,12 +389,13 @@ class Unlocker:
         self._check_exists()
         _check_passphrase(new_passphrase)
         try:
-            key = data_key_from_recovery(recovery_key)
+            secret = data_key_from_recovery(recovery_key)
         except ValueError as error:
             raise WrongRecoveryKey(str(error)) from None
         open_lock = hold_open_lock(self.db_path)
         try:
             try:
+                key = recovery_data_key(self.db_path, self.key_path, secret)
                 with open_read_only(self.db_path, key) as probe:
                     database_id = str(probe.execute(
                         "SELECT value FROM meta WHERE key='database_id'").fetchone()[0])
@@ -391,10 +409,10 @@ class Unlocker:
             try:
                 keyfile = KeyFile.load(self.key_path)
             except KeyFileError:
-                keyfile = self._salvaged_keyfile(database_id, active)
+                keyfile = self._salvaged_keyfile(database_id, active, secret, key)
             if keyfile.database_id != database_id:
                 raise WrongKey()
-            params = (kdf or next((s.kdf for s in keyfile.accounts.values()), None)
+            params = (kdf or (keyfile.new_slot_params(user) if keyfile.accounts else None)
                       or tune_kdf())
             keyfile.set_passphrase(user, new_passphrase, key, params)
             keyfile.save(self.key_path)
@@ -403,9 +421,11 @@ class Unlocker:
             open_lock.release()
             raise
 
-    def _salvaged_keyfile(self, database_id: str, active: set[str]) -> KeyFile:
-        """A new key file holding the active accounts' slots from the newest backup's key
-        file of this database (none if there is none)."""
+    def _salvaged_keyfile(self, database_id: str, active: set[str], secret: bytes,
+                          key: bytes) -> KeyFile:
+        """A new key file holding the active accounts' slots (and the recovery slot) from the
+        newest key file kept beside a backup of this database whose slots hold the current
+        data key (none if there is none)."""
         keyfile = KeyFile(database_id=database_id)
         folders = (self.db_path.parent, self.db_path.parent / "backups")
         candidates = sorted(
@@ -417,13 +437,61 @@ class Unlocker:
                 found = KeyFile.load(candidate)
             except KeyFileError:
                 continue
-            if found.database_id == database_id:
-                keyfile.accounts.update({name: slot for name, slot in found.accounts.items()
-                                         if name in active})
+            if found.database_id == database_id and key in found.recovery_keys(secret):
+                found.abandon_rotation()
+                keyfile = found.only(active)
                 _log.warning("The key file was lost; account slots were taken from %s.",
                              candidate.name)
                 break
         return keyfile
+
+
+def settle_rotation(db_path: Path, key_path: Path, keyfile: KeyFile,
+                    candidates: Sequence[bytes]) -> bytes:
+    """The data key that opens the database, finishing a key change a crash interrupted.
+
+    ``candidates`` are the current key and, while a change is pending, the next one. If the
+    next one opens the database the re-key was committed, so the key file is completed; if
+    only the current one does, the key file is left as it is (a change may be under way).
+    """
+    if not candidates:
+        raise WrongKey()
+    if not keyfile.rotating or len(candidates) == 1:
+        return candidates[0]
+    key = open_with_any(db_path, [candidates[-1], candidates[0]])
+    if key == candidates[-1]:
+        keyfile.finish_rotation()
+        try:
+            keyfile.save(key_path)
+        except OSError as error:
+            _log.warning("The key file could not be completed (%s).", error.strerror)
+    return key
+
+
+def recovery_data_key(db_path: Path, key_path: Path, secret: bytes) -> bytes:
+    """The data key a recovery key opens, through the recovery slot of the key file or, if
+    both of its copies are lost, of a key file kept beside a backup in the same folder tree
+    (valid while the data key has not changed since that backup). For a database made
+    before recovery slots (whose data key never changed) the secret is the data key itself.
+
+    :class:`WrongKey` if it opens nothing.
+    """
+    try:
+        keyfile: KeyFile | None = KeyFile.load(key_path)
+    except KeyFileError:
+        keyfile = None
+    if keyfile is not None:
+        candidates = keyfile.recovery_keys(secret)
+        if len(candidates) > 1:
+            return settle_rotation(db_path, key_path, keyfile, candidates)
+    else:
+        candidates = []
+        copies = sorted((p for p in db_path.parent.glob("**/*.keys.json") if p != key_path),
+                        key=lambda p: p.stat().st_mtime, reverse=True)
+        for copy in copies:
+            with contextlib.suppress(KeyFileError):
+                candidates += KeyFile.load(copy).recovery_keys(secret)
+    return open_with_any(db_path, list(dict.fromkeys([*candidates, secret])))
 
 
 def open_with_recovery(db_path: Path, recovery_key: str, user: str,

@@ -18,8 +18,9 @@ from typing import Any
 import sqlcipher3
 
 from riskscreen.crypto.atomic import atomic_write, fsync_dir
-from riskscreen.crypto.keyfile import key_file_path
+from riskscreen.crypto.keyfile import KeyFile, key_file_path
 from riskscreen.store.db import DatabaseDamaged, StorageError, classify, connect_raw
+from riskscreen.store.models import Role
 
 __all__ = [
     "AUTO_KEEP",
@@ -81,7 +82,7 @@ def backup_database(source: Any, key: bytes, dest: Path, key_file: Path) -> Path
         problems = check_database(tmp, key)
         if problems:
             raise StorageError("the backup copy failed its check: " + "; ".join(problems))
-        atomic_write(key_file_path(dest), key_file.read_bytes())
+        atomic_write(key_file_path(dest), _backup_key_file(source, key_file))
         os.replace(tmp, dest)
         fsync_dir(dest.parent)
     except sqlcipher3.dbapi2.Error as error:
@@ -94,6 +95,19 @@ def backup_database(source: Any, key: bytes, dest: Path, key_file: Path) -> Path
             with contextlib.suppress(FileNotFoundError):
                 leftover.unlink()
     return dest
+
+
+def _backup_key_file(source: Any, key_file: Path) -> bytes:
+    """The key file for a backup: only the active administrators' slots and the recovery slot.
+
+    Practitioners and managers open a backup only through an administrator's restore, so a
+    copy of their slots beside every backup would only keep their access to old data alive
+    after they leave.
+    """
+    keyfile = KeyFile.load(key_file)
+    admins = {str(r[0]) for r in source.execute(
+        "SELECT name FROM users WHERE role = ? AND NOT disabled", (Role.ADMINISTRATOR,))}
+    return keyfile.only(admins).to_bytes()
 
 
 @contextlib.contextmanager

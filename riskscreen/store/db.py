@@ -12,7 +12,7 @@ act on; none carries a key or any stored value.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -32,6 +32,8 @@ __all__ = [
     "classify",
     "connect_raw",
     "create_db_engine",
+    "open_with_any",
+    "rekey_database",
     "translate_errors",
 ]
 
@@ -259,3 +261,32 @@ def create_db_engine(path: Path, key: bytes, *,
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def rekey_database(path: Path, old_key: bytes, new_key: bytes) -> None:
+    """Re-encrypt every page of the database under ``new_key`` (SQLCipher ``PRAGMA rekey``).
+
+    In WAL mode the rekey is one write transaction: every page is written to the WAL under the
+    new key and committed at once, so a crash leaves the database wholly under the old key or
+    wholly under the new one (tested with SIGKILL). A checkpoint then moves the pages into the
+    main file. Connections still keyed with the old key fail their next read, and never write.
+    """
+    conn = connect_raw(path, old_key)
+    try:
+        with translate_errors():
+            conn.execute(f"PRAGMA rekey = \"x'{new_key.hex()}'\"")
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+    finally:
+        conn.close()
+    connect_raw(path, new_key).close()  # WrongKey if the change did not take
+
+
+def open_with_any(path: Path, keys: Sequence[bytes]) -> bytes:
+    """The first of ``keys`` that opens the database; :class:`WrongKey` if none does."""
+    for key in keys:
+        try:
+            connect_raw(path, key).close()
+        except WrongKey:
+            continue
+        return key
+    raise WrongKey()

@@ -114,7 +114,11 @@ def test_passphrase_change_rewraps_without_reencrypting(vault: Vault) -> None:
     vault.unlocker().unlock("pat", "a brand new passphrase").close()
 
 
-def test_recovery_key_opens_even_without_any_key_file(vault: Vault) -> None:
+def test_recovery_key_opens_with_a_backups_key_file_when_both_copies_are_lost(
+        vault: Vault) -> None:
+    admin = vault.login("admin")
+    admin.backup(vault.db.parent / "backups" / "copy.db")
+    admin.close()
     key_file_path(vault.db).unlink()
     backup_path(key_file_path(vault.db)).unlink()
     with pytest.raises(KeyFileError, match="recovery key"):

@@ -140,9 +140,30 @@ class AdminController(QObject):
                              f"{name} is now a {role}.")
 
     def disable_account(self) -> bool:
-        """Disable the account (its passphrase stops working at once)."""
+        """Disable the account; the database's key changes, so its old key opens nothing."""
         name = self.window.accounts.name.text().strip()
-        return self._account(lambda: self.session.disable_user(name), f"{name} is disabled.")
+        new_recovery: list[str] = []
+
+        def disable() -> None:
+            key = self.session.disable_user(name)
+            if key is not None:
+                new_recovery.append(key)
+
+        ok = self._account(disable, f"{name} is disabled, and the database's key was changed "
+                                    "so that the account's old key opens nothing.")
+        if new_recovery:
+            self.show_new_recovery_key(new_recovery[0])
+        return ok
+
+    def show_new_recovery_key(self, key: str) -> None:
+        """Show a new recovery key once (the old one stopped working with the key change)."""
+        box = QMessageBox(QMessageBox.Icon.Warning, "New recovery key",
+                          "The database's recovery key has changed, and the old one no longer "
+                          "opens it. Write this new recovery key down or print it now, and "
+                          "keep it away from the laptop. It is shown only this once.\n\n"
+                          + key, QMessageBox.StandardButton.Ok, self.window)
+        box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        box.exec()
 
     def enable_account(self) -> bool:
         """Enable a disabled account with the passphrase typed."""

@@ -1,0 +1,74 @@
+"""Every action checks the account's current role and state, read again from the database:
+an open session keeps no power its account has lost (two sessions on one database)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from riskscreen.scoring.loader import load_model
+from riskscreen.services import NotFound, PermissionDenied, ServiceError
+from riskscreen.services.errors import AccountDisabled
+from riskscreen.services.models import ModelService
+
+from .conftest import Vault
+
+
+def test_a_disabled_practitioners_open_session_creates_nothing(vault: Vault) -> None:
+    pat = vault.login("pat")
+    admin = vault.login("admin")
+    admin.disable_user("pat")
+    with pytest.raises(ServiceError):
+        pat.create_child("Should not exist")
+    admin.close()
+    mary = vault.login("mary")
+    assert mary.search_children("Should not") == []
+    mary.close()
+
+
+def test_an_account_disabled_in_the_database_is_refused_at_once(vault: Vault) -> None:
+    pat = vault.login("pat")
+    sid = pat.start_screening(pat.create_child("Open Child").id)
+    admin = vault.login("admin")
+    with admin.engine.begin() as conn:  # disabled by another process, key not yet changed
+        conn.execute(text("UPDATE users SET disabled = 1 WHERE name = 'pat'"))
+    admin.close()
+    with pytest.raises(AccountDisabled, match="disabled"):
+        pat.save_answer(sid, "child_views", "written after disabling")
+    with pytest.raises(AccountDisabled):
+        pat.create_child("Another")
+    with pytest.raises(AccountDisabled):
+        pat.open_screening(sid)
+    pat.close()
+
+
+def test_a_demoted_manager_cannot_publish_or_open_others_screenings(vault: Vault) -> None:
+    pat = vault.login("pat")
+    sid = pat.start_screening(pat.create_child("Private Child").id)
+    pat.close()
+    mary = vault.login("mary")
+    mary.open_screening(sid)  # as a manager she may
+    admin = vault.login("admin")
+    admin.set_role("mary", "practitioner")
+    admin.close()
+    model = load_model("cse-screening")
+    newer = model.model_copy(update={"version": "9.9.9"})
+    with pytest.raises(PermissionDenied):
+        mary.publish_model(newer)
+    with pytest.raises(NotFound):
+        mary.open_screening(sid)
+    with pytest.raises(PermissionDenied):
+        ModelService(mary).in_force()
+    assert mary.user.role == "practitioner"
+    mary.close()
+
+
+def test_a_promoted_account_gains_the_role_without_signing_in_again(vault: Vault) -> None:
+    paula = vault.login("paula")
+    with pytest.raises(PermissionDenied):
+        paula.verify(rescore=False)
+    admin = vault.login("admin")
+    admin.set_role("paula", "manager")
+    admin.close()
+    assert paula.verify(rescore=False).ok
+    paula.close()

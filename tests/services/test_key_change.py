@@ -1,0 +1,137 @@
+"""Disabling an account changes the data key, so what that account could take away opens
+nothing current; everyone else, the recovery key and backups keep working."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from riskscreen.crypto.keyfile import KeyFile, key_file_path
+from riskscreen.crypto.keys import new_data_key
+from riskscreen.services import ServiceError
+from riskscreen.services.admin import AdminService
+from riskscreen.services.errors import KeyChanged
+from riskscreen.store.db import WrongKey, connect_raw, rekey_database
+
+from .conftest import PASSPHRASES, Vault
+
+
+def _opens(vault: Vault, key: bytes) -> bool:
+    try:
+        connect_raw(vault.db, key).close()
+    except WrongKey:
+        return False
+    return True
+
+
+def test_a_disabled_accounts_key_and_key_file_copy_open_nothing(vault: Vault, tmp_path) -> None:
+    pat = vault.login("pat")
+    pat.create_child("Kept Child")
+    pat.close()
+    # What pat could take away while active: the key file and the data key it opens.
+    taken = tmp_path / "taken.keys.json"
+    shutil.copy(key_file_path(vault.db), taken)
+    pats_key = KeyFile.load(taken).unlock("pat", PASSPHRASES["pat"])
+    assert _opens(vault, pats_key)
+
+    admin = vault.login("admin")
+    assert admin.disable_user("pat") is None  # the recovery key stays the same
+    admin.close()
+
+    assert not _opens(vault, pats_key)
+    assert not KeyFile.load(key_file_path(vault.db)).has_account("pat")
+    # Everyone else still signs in and sees the data written under the old key.
+    paula = vault.login("paula")
+    paula.close()
+    mary = vault.login("mary")
+    assert [c.name for c in mary.search_children("Kept")] == ["Kept Child"]
+    mary.close()
+
+
+def test_the_recovery_key_survives_a_key_change(vault: Vault) -> None:
+    admin = vault.login("admin")
+    admin.disable_user("pat")
+    AdminService(admin).reset_with_recovery_key(vault.recovery_key, "mary",
+                                                "mary after recovery")
+    admin.close()
+    vault.unlocker().unlock("mary", "mary after recovery").close()
+    vault.unlocker().unlock_with_recovery(vault.recovery_key, "paula",
+                                          "paula recovered pass").close()
+
+
+def test_an_open_session_of_someone_else_is_told_to_sign_in_again(vault: Vault) -> None:
+    paula = vault.login("paula")
+    paula.create_child("Before")
+    admin = vault.login("admin")
+    admin.disable_user("pat")
+    with pytest.raises(KeyChanged, match="sign in again"):
+        paula.create_child("After")
+    paula.close()
+    paula = vault.login("paula")
+    assert [c.name for c in paula.search_children("")] == ["Before"]
+    paula.close()
+    # The administrator's own session carries on with the new key.
+    admin.create_user("newcomer", "practitioner", "newcomer passphrase")
+    admin.close()
+
+
+def test_backup_key_files_hold_only_administrators_and_the_recovery_slot(vault: Vault) -> None:
+    admin = vault.login("admin")
+    dest = admin.backup(vault.db.parent / "b" / "copy.db")
+    admin.close()
+    raw = json.loads(key_file_path(dest).read_text())
+    assert list(raw["accounts"]) == ["admin"]
+    assert "recovery" in raw
+    # The live key file still has everyone.
+    assert set(KeyFile.load(key_file_path(vault.db)).accounts) == {"admin", "mary", "pat",
+                                                                  "paula"}
+
+
+def _keys(vault: Vault) -> tuple[KeyFile, bytes]:
+    keyfile = KeyFile.load(key_file_path(vault.db))
+    return keyfile, keyfile.unlock("admin", PASSPHRASES["admin"])
+
+
+def test_killed_before_the_rekey_the_old_key_still_opens(vault: Vault) -> None:
+    keyfile, old = _keys(vault)
+    keyfile.begin_rotation(old, new_data_key())
+    keyfile.save(key_file_path(vault.db))  # step 1 written, then the process died
+    pat = vault.login("pat")
+    pat.create_child("After the crash")
+    pat.close()
+    assert _opens(vault, old)
+
+
+def test_killed_after_the_rekey_the_new_key_opens_and_the_key_file_is_completed(
+        vault: Vault) -> None:
+    keyfile, old = _keys(vault)
+    new = new_data_key()
+    keyfile.begin_rotation(old, new)
+    keyfile.save(key_file_path(vault.db))
+    rekey_database(vault.db, old, new)  # step 2 committed, then the process died
+    vault.login("pat").close()
+    completed = KeyFile.load(key_file_path(vault.db))
+    assert not completed.rotating
+    assert completed.unlock("mary", PASSPHRASES["mary"]) == new
+    assert not _opens(vault, old)
+    vault.unlocker().unlock_with_recovery(vault.recovery_key, "paula",
+                                          "paula recovered pass").close()
+
+
+def test_a_database_made_before_recovery_slots_gets_a_new_recovery_key(vault: Vault) -> None:
+    # Until now the recovery key was the data key itself: simulate such a key file.
+    path = key_file_path(vault.db)
+    keyfile = KeyFile.load(path)
+    keyfile.recovery = None
+    keyfile.save(path)
+    admin = vault.login("admin")
+    old_key = admin._key
+    new_recovery = admin.disable_user("pat")
+    admin.close()
+    assert new_recovery is not None and new_recovery != vault.recovery_key
+    assert not _opens(vault, old_key)  # the old recovery key (the old data key) is void
+    with pytest.raises(ServiceError):
+        vault.unlocker().unlock_with_recovery(vault.recovery_key, "mary", "mary recovered")
+    vault.unlocker().unlock_with_recovery(new_recovery, "mary", "mary recovered").close()
