@@ -138,6 +138,7 @@ def check_crypto() -> str:
     from cryptography.hazmat.backends.openssl.backend import backend
 
     from riskscreen.crypto.keys import (
+        KDF_MINIMUM,
         KdfParams,
         UnwrapError,
         derive_passphrase_key,
@@ -147,7 +148,8 @@ def check_crypto() -> str:
         wrap_key,
     )
 
-    params = KdfParams(memory_cost=8 * 1024, iterations=2, lanes=1, salt=new_salt())
+    memory, passes, lanes = KDF_MINIMUM
+    params = KdfParams(memory_cost=memory, iterations=passes, lanes=lanes, salt=new_salt())
     kek = derive_passphrase_key("correct horse battery staple", params)
     _require(kek == derive_passphrase_key("correct horse battery staple", params),
              "Argon2id is not deterministic")
@@ -189,12 +191,13 @@ def check_sqlcipher() -> str:
 def check_database() -> str:
     """A temporary encrypted database is created (with the migrations), written, reopened
     with its passphrase, refused with another key, and holds no plaintext on disk."""
-    from riskscreen.crypto.keys import KdfParams, new_data_key, new_salt
+    from riskscreen.crypto.keys import KDF_MINIMUM, KdfParams, new_data_key, new_salt
     from riskscreen.services import Unlocker, create_database
     from riskscreen.store.db import WrongKey, connect_raw
 
-    # Cheap Argon2id: the check is that it works, not that it is slow.
-    kdf = KdfParams(memory_cost=8 * 1024, iterations=2, lanes=1, salt=new_salt())
+    # The cheapest Argon2id a key file may use: the check is that it works, not that it is slow.
+    memory, passes, lanes = KDF_MINIMUM
+    kdf = KdfParams(memory_cost=memory, iterations=passes, lanes=lanes, salt=new_salt())
     admin_pass, user_pass = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
     with tempfile.TemporaryDirectory(prefix="riskscreen-selftest-") as tmp:
         db = Path(tmp) / "selftest.db"
