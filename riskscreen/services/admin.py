@@ -23,6 +23,7 @@ from sqlalchemy import select, text
 
 from riskscreen.crypto.keyfile import KeyFile, KeyFileError
 from riskscreen.crypto.keys import data_key_from_recovery
+from riskscreen.crypto.signins import RECOVERY_KEY
 from riskscreen.definitions import DefinitionError, dump_yaml, load_yaml
 from riskscreen.services.errors import AccountError, ServiceError
 from riskscreen.services.session import Session
@@ -99,16 +100,19 @@ class AdminService:
     def reset_with_recovery_key(self, recovery_key: str, name: str, passphrase: str) -> None:
         """Set an account's passphrase after checking the database's recovery key."""
         self._admin()
-        try:
-            secret: bytes | None = data_key_from_recovery(recovery_key)
-        except ValueError:
-            secret = None
-        opens: list[bytes] = []
-        if secret is not None:
+
+        def right() -> bool:
+            try:
+                secret = data_key_from_recovery(recovery_key)
+            except ValueError:
+                return False
+            opens: list[bytes] = []
             with contextlib.suppress(KeyFileError):
                 opens = KeyFile.load(self.session.key_path).recovery_keys(secret)
             opens.append(secret)  # a database made before recovery slots
-        if self.session._key not in opens:
+            return self.session._key in opens
+
+        if not self.session._gated_check(RECOVERY_KEY, "recovery key", right):
             raise AccountError("That recovery key does not belong to this database.")
         self.session._set_passphrase(name, passphrase, "account_passphrase_reset_recovery")
 

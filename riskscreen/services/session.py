@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import threading
+import time
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
@@ -31,6 +32,7 @@ from sqlalchemy.orm import Session as OrmSession
 
 from riskscreen.crypto.keyfile import KeyFile, KeyFileError
 from riskscreen.crypto.keys import KdfParams, UnwrapError, new_data_key
+from riskscreen.crypto.signins import PassphraseGate, load_unaudited, settle_failed
 from riskscreen.forms.answers import AnswerSet, EvidenceRecord, check_answers
 from riskscreen.forms.model import FormDefinition
 from riskscreen.scoring.assessment import Assessment
@@ -186,7 +188,8 @@ class Session:
                  user: UserInfo, *, scorer: Scorer = default_scorer,
                  form_loader: FormLoader = default_form_loader,
                  overrider: Overrider = default_overrider,
-                 open_lock: OpenLock | None = None) -> None:
+                 open_lock: OpenLock | None = None,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         self._engine = engine
         self._key = key
         self.db_path = db_path
@@ -205,6 +208,7 @@ class Session:
         self._database_id = self._read_database_id()
         # Whether this thread is inside a transaction (where self.user was just re-read).
         self._local = threading.local()
+        self._gate = PassphraseGate(db_path, sleep=sleep)
         try:
             self._generation: int | None = KeyFile.load(key_path).generation
         except KeyFileError:
@@ -505,13 +509,11 @@ class Session:
 
     def change_passphrase(self, old: str, new: str) -> None:
         """Change the signed-in account's own passphrase after checking the old one."""
-        keyfile = KeyFile.load(self.key_path)
-        try:
-            keyfile.unlock(self.user.name, old)
-        except UnwrapError:
+        _check_passphrase(new)
+        if not self._check_passphrase_of(self.user.name, old, "passphrase change"):
             from riskscreen.services.errors import WrongPassphrase
 
-            raise WrongPassphrase() from None
+            raise WrongPassphrase()
         self._set_passphrase(self.user.name, new, "account_passphrase_change")
 
     def _set_passphrase(self, name: str, passphrase: str, action: str) -> None:
@@ -538,16 +540,51 @@ class Session:
             raise AccountError("This is the last administrator account; make another "
                                "administrator first.")
 
+    def _check_passphrase_of(self, name: str, passphrase: str, check: str) -> bool:
+        """Whether ``passphrase`` opens ``name``'s slot, through the passphrase gate."""
+        def opens() -> bool:
+            try:
+                KeyFile.load(self.key_path).open_slot(name, passphrase)
+            except UnwrapError:
+                return False
+            return True
+
+        return self._gated_check(name, check, opens)
+
+    def _gated_check(self, name: str, check: str, attempt: Callable[[], bool]) -> bool:
+        """Run one check of a secret through the passphrase gate; True if it was right.
+
+        One check at a time on this computer; a failure is audited at once (action
+        ``passphrase_failed``, with the check and the name typed), counted beside the key file
+        and followed by the growing delay for that name. A success forgets that name's
+        failures, after moving any not yet audited into the log.
+        """
+        with self._gate.checking():
+            if not attempt():
+                at = utc_now()
+                with self._tx() as s:
+                    self._audit(s, "passphrase_failed", "user:?",
+                                {"check": check, "account": name[:100], "at": at})
+                self._gate.failed(name, check, at, audited=True)
+                return False
+            self._settle_failures(name)
+            return True
+
+    def _settle_failures(self, name: str) -> None:
+        """Move failed checks not yet audited into the log; forget those against ``name``."""
+        with self._tx() as s:
+            absorb_failed(s, self._gate)
+        try:
+            settle_failed(self._gate.path, name)
+        except OSError as error:
+            _log.warning("The record of failed sign-ins could not be updated (%s).",
+                         error.strerror)
+
     def check_countersignature(self, name: str, passphrase: str) -> UserInfo:
         """The manager account ``name`` if ``passphrase`` is theirs; else an error."""
-        keyfile = KeyFile.load(self.key_path)
-        try:
-            keyfile.unlock(name, passphrase)
-        except UnwrapError:
-            with self._tx() as s:
-                self._audit(s, "countersign_failed", "user:?")
+        if not self._check_passphrase_of(name, passphrase, "countersignature"):
             raise OverrideRefused("The countersigning manager's name or passphrase is "
-                                  "wrong.") from None
+                                  "wrong.")
         with self._tx() as s:
             user = s.scalar(select(User).where(User.name == name))
             if user is None or user.disabled or user.role != Role.MANAGER:
@@ -1123,6 +1160,20 @@ class Session:
 
 
 # -- helpers ----------------------------------------------------------------------------------
+
+
+def absorb_failed(s: OrmSession, gate: PassphraseGate) -> None:
+    """Append the failed checks recorded beside the key file (and not yet audited) to the
+    audit log; the caller marks them audited after the commit."""
+    recorded, dropped = load_unaudited(gate.path)
+    if dropped:
+        audit.append(s, "?", "login_failed", "database", {"count": dropped})
+    for name, at, check in [*recorded, *gate.pending]:
+        if check == "sign-in":
+            audit.append(s, name, "login_failed", "database", {"at": at})
+        else:
+            audit.append(s, name, "passphrase_failed", "database", {"at": at, "check": check})
+    gate.pending.clear()
 
 
 def _pack(s: OrmSession, raw: dict[str, Any]) -> bytes:

@@ -31,10 +31,11 @@ from riskscreen.crypto.keys import (
     tune_kdf,
 )
 from riskscreen.crypto.signins import (
-    clear_failed,
+    RECOVERY_KEY,
+    PassphraseGate,
     failed_signins_path,
-    load_failed,
-    record_failed,
+    load_unaudited,
+    settle_failed,
 )
 from riskscreen.scoring.model import ScoringModel
 from riskscreen.services.errors import (
@@ -50,6 +51,7 @@ from riskscreen.services.session import (
     Session,
     _check_passphrase,
     _user_info,
+    absorb_failed,
     default_form_loader,
     default_scorer,
 )
@@ -250,7 +252,7 @@ class Unlocker:
         self.db_path = (db_path or default_db_path()).expanduser().resolve()
         self.key_path = key_file_path(self.db_path)
         self.signins_path = failed_signins_path(self.db_path)
-        self._pending: list[tuple[str, str]] = []  # attempts the side file could not take
+        self._gate = PassphraseGate(self.db_path, sleep=sleep)
         self._sleep = sleep
         self._scorer = scorer
         self._form_loader = form_loader
@@ -258,28 +260,19 @@ class Unlocker:
 
     @property
     def failures(self) -> int:
-        """Wrong attempts since the last successful unlock (in any process)."""
-        attempts, dropped = load_failed(self.signins_path)
-        return len(attempts) + dropped + len(self._pending)
+        """Failed checks not yet in the audit log (in any process, against any name)."""
+        attempts, dropped = load_unaudited(self.signins_path)
+        return len(attempts) + dropped + len(self._gate.pending)
 
-    def delay(self) -> float:
-        """Seconds the next wrong attempt will wait: 0, 1, 2, 4 ... at most 30."""
-        failures = self.failures
-        return 0.0 if failures == 0 else float(min(30, 2 ** (failures - 1)))
+    def delay(self, user: str) -> float:
+        """Seconds the next wrong attempt for ``user`` will wait: 0, 1, 2, 4 ... at most 30."""
+        return self._gate.delay(user)
 
-    def _fail(self, user: str) -> WrongPassphrase:
+    def _fail(self, user: str, check: str = "sign-in") -> WrongPassphrase:
         from riskscreen.store.models import utc_now
 
-        wait = self.delay()
-        try:
-            record_failed(self.signins_path, user, utc_now())
-        except OSError as error:
-            _log.warning("A failed sign-in could not be recorded beside the key file (%s); "
-                         "it is kept in memory.", error.strerror)
-            self._pending.append((user[:100], utc_now()))
-        if wait:
-            self._sleep(wait)
-        return WrongPassphrase(wait)
+        with self._gate.checking():
+            return WrongPassphrase(self._gate.failed(user, check, utc_now()))
 
     def _check_exists(self) -> None:
         if self.db_path.is_dir():
@@ -302,11 +295,12 @@ class Unlocker:
         self._check_exists()
         KeyFile.repair(self.key_path)
         keyfile = KeyFile.load(self.key_path)
-        try:
-            opened = keyfile.open_slot(user, passphrase)
-        except UnwrapError:
-            raise self._fail(user) from None
-        key = settle_rotation(self.db_path, self.key_path, keyfile, opened.candidates())
+        with self._gate.checking():
+            try:
+                opened = keyfile.open_slot(user, passphrase)
+            except UnwrapError:
+                raise self._fail(user) from None
+            key = settle_rotation(self.db_path, self.key_path, keyfile, opened.candidates())
         session = self._session(key, keyfile, user, "login")
         if opened.legacy:  # a version-1 slot: give it a key pair, so key changes reach it
             try:
@@ -324,10 +318,11 @@ class Unlocker:
         """
         self._check_exists()
         keyfile = KeyFile.load(self.key_path)
-        try:
-            key = keyfile.unlock(user, passphrase)
-        except UnwrapError:
-            raise self._fail(user) from None
+        with self._gate.checking():
+            try:
+                key = keyfile.unlock(user, passphrase)
+            except UnwrapError:
+                raise self._fail(user, "verify") from None
         return check_database(self.db_path, key)
 
     def _session(self, key: bytes, keyfile: KeyFile | None, user: str,
@@ -345,31 +340,30 @@ class Unlocker:
             open_lock.release()
             raise
         try:
-            with translate_errors(), OrmSession(engine) as s, s.begin():
-                row = s.scalar(select(User).where(User.name == user))
-                if row is None or row.disabled:
-                    raise self._fail(user)
-                recorded, dropped = load_failed(self.signins_path)
-                if dropped:
-                    audit.append(s, "?", "login_failed", "database", {"count": dropped})
-                for name, at in [*recorded, *self._pending]:
-                    audit.append(s, name, "login_failed", "database", {"at": at})
-                audit.append(s, user, action, f"user:{row.id}")
-                info = _user_info(row)
-            # After the commit: a crash in between records the attempts twice, never loses them.
-            self._pending.clear()
-            try:
-                clear_failed(self.signins_path)
-            except OSError as error:
-                _log.warning("The record of failed sign-ins could not be cleared (%s).",
-                             error.strerror)
+            with self._gate.checking():  # the record of failures is read and rewritten
+                with translate_errors(), OrmSession(engine) as s, s.begin():
+                    row = s.scalar(select(User).where(User.name == user))
+                    if row is None or row.disabled:
+                        raise self._fail(user)
+                    absorb_failed(s, self._gate)
+                    audit.append(s, user, action, f"user:{row.id}")
+                    info = _user_info(row)
+                # After the commit: a crash in between records the attempts twice, never
+                # loses them.
+                try:
+                    settle_failed(self.signins_path, user)
+                    if action == "login_recovery_key":
+                        settle_failed(self.signins_path, RECOVERY_KEY)
+                except OSError as error:
+                    _log.warning("The record of failed sign-ins could not be updated (%s).",
+                                 error.strerror)
         except BaseException:
             engine.dispose()
             open_lock.release()
             raise
         session = Session(engine, key, self.db_path, self.key_path, info,
                           scorer=self._scorer, form_loader=self._form_loader,
-                          open_lock=open_lock)
+                          open_lock=open_lock, sleep=self._sleep)
         if self._auto_backups:
             try:
                 session.automatic_backup()
@@ -388,22 +382,26 @@ class Unlocker:
         """
         self._check_exists()
         _check_passphrase(new_passphrase)
-        try:
-            secret = data_key_from_recovery(recovery_key)
-        except ValueError as error:
-            raise WrongRecoveryKey(str(error)) from None
+        with self._gate.checking():
+            try:
+                secret = data_key_from_recovery(recovery_key)
+            except ValueError as error:
+                self._fail(RECOVERY_KEY, "recovery key")
+                raise WrongRecoveryKey(str(error)) from None
         open_lock = hold_open_lock(self.db_path)
         try:
-            try:
-                key = recovery_data_key(self.db_path, self.key_path, secret)
-                with open_read_only(self.db_path, key) as probe:
-                    database_id = str(probe.execute(
-                        "SELECT value FROM meta WHERE key='database_id'").fetchone()[0])
-                    active = {str(r[0]) for r in probe.execute(
-                        "SELECT name FROM users WHERE NOT disabled")}
-            except WrongKey:
-                self._fail(user)
-                raise WrongRecoveryKey("it is not the recovery key of this database") from None
+            with self._gate.checking():
+                try:
+                    key = recovery_data_key(self.db_path, self.key_path, secret)
+                    with open_read_only(self.db_path, key) as probe:
+                        database_id = str(probe.execute(
+                            "SELECT value FROM meta WHERE key='database_id'").fetchone()[0])
+                        active = {str(r[0]) for r in probe.execute(
+                            "SELECT name FROM users WHERE NOT disabled")}
+                except WrongKey:
+                    self._fail(RECOVERY_KEY, "recovery key")
+                    raise WrongRecoveryKey("it is not the recovery key of this "
+                                           "database") from None
             if user not in active:
                 raise AccountError("There is no active account with that name.")
             try:

@@ -26,8 +26,8 @@ def test_new_accounts_never_inherit_weak_settings(tmp_path, monkeypatch) -> None
     admin.create_user("pat", "practitioner", "practitioner pass")
     admin.close()
     kdf = KeyFile.load(key_file_path(db)).accounts["pat"].kdf
-    assert (kdf.memory_cost, kdf.iterations) >= KDF_MINIMUM[:2]
-    assert kdf.memory_cost >= KDF_MINIMUM[0] and kdf.iterations >= KDF_MINIMUM[1]
+    assert kdf.memory_cost >= KDF_MINIMUM[0]
+    assert kdf.iterations >= KDF_MINIMUM[1]
     Unlocker(db, auto_backups=False).unlock("pat", "practitioner pass").close()
 
 

@@ -46,26 +46,30 @@ def _failed(vault: Vault) -> list[tuple[str, str]]:
 
 def test_the_delay_and_the_attempts_survive_a_restart(vault: Vault) -> None:
     side = failed_signins_path(vault.db)
-    # First process: the first wrong attempt waits 0 s, the second 1 s.
-    assert _wrong_attempts_in_a_new_process(vault.db, "pat", "nobody") == [1.0]
+    # First process: the first wrong attempt for each name waits 0 s (the delay is counted
+    # per account name), the second for "pat" 1 s.
+    assert _wrong_attempts_in_a_new_process(vault.db, "pat", "nobody", "pat") == [1.0]
     assert side.exists()
     assert "not the passphrase" not in side.read_text()
     # A second process carries on where the first stopped: 2 s, then 4 s.
     assert _wrong_attempts_in_a_new_process(vault.db, "pat", "pat") == [2.0, 4.0]
     unlocker = vault.unlocker()
-    assert unlocker.failures == 4
-    assert unlocker.delay() == 8.0
-    # A successful unlock in this (third) process moves all four into the audit log.
+    assert unlocker.failures == 5
+    assert unlocker.delay("pat") == 8.0
+    assert unlocker.delay("nobody") == 1.0
+    # A successful unlock in this (third) process moves all five into the audit log, and
+    # forgets pat's; the guess at "nobody" still counts for "nobody".
     unlocker.unlock("pat", PASSPHRASES["pat"]).close()
-    assert not side.exists()
     assert unlocker.failures == 0
+    assert unlocker.delay("pat") == 0.0
+    assert unlocker.delay("nobody") == 1.0
     failed = _failed(vault)
-    assert [name for name, _ in failed] == ["pat", "nobody", "pat", "pat"]
+    assert [name for name, _ in failed] == ["pat", "nobody", "pat", "pat", "pat"]
     assert all(at.endswith("Z") for _, at in failed)
     assert failed == sorted(failed, key=lambda f: f[1])
     # Nothing is recorded twice at the next unlock.
     vault.login("pat").close()
-    assert len(_failed(vault)) == 4
+    assert len(_failed(vault)) == 5
 
 
 @pytest.mark.parametrize("damage", [b"", b"{not json", b'{"format": "other"}', "checksum"])

@@ -130,7 +130,8 @@ def test_a_database_made_before_recovery_slots_gets_a_new_recovery_key(vault: Va
     old_key = admin._key
     new_recovery = admin.disable_user("pat")
     admin.close()
-    assert new_recovery is not None and new_recovery != vault.recovery_key
+    assert new_recovery is not None
+    assert new_recovery != vault.recovery_key
     assert not _opens(vault, old_key)  # the old recovery key (the old data key) is void
     with pytest.raises(ServiceError):
         vault.unlocker().unlock_with_recovery(vault.recovery_key, "mary", "mary recovered")

@@ -102,4 +102,5 @@ def test_sigkill_during_a_key_change_leaves_an_openable_database(tmp_path) -> No
             outcomes["after"] += 1
         assert not KeyFile.load(key_file_path(db)).rotating or outcomes["before"]
     # Both outcomes are fine; the kills must have landed on both sides at least once.
-    assert outcomes["before"] and outcomes["after"], outcomes
+    assert outcomes["before"], outcomes
+    assert outcomes["after"], outcomes
