@@ -143,6 +143,20 @@ class AdminService:
         with self.session._tx() as s:
             return [AuditRow(*r) for r in s.execute(text(sql), params)]
 
+    def privileged_changes(self, limit: int = 50) -> list[AuditRow]:
+        """Account changes that give access to screenings (manager or administrator accounts
+        created, promoted, enabled, or a manager's passphrase reset), newest first, with who
+        countersigned each: the audit viewer shows them first."""
+        self._admin()
+        sql = ("SELECT seq, at, user, action, object, detail FROM audit_log "
+               "WHERE action IN ('account_create', 'account_role', 'account_enable', "
+               "'account_passphrase_reset') "
+               "AND CASE WHEN json_valid(detail) "
+               "THEN json_type(detail, '$.countersigned_by') END IS NOT NULL "
+               "ORDER BY seq DESC LIMIT :n")
+        with self.session._tx() as s:
+            return [AuditRow(*r) for r in s.execute(text(sql), {"n": limit})]
+
     def audit_choices(self) -> tuple[list[str], list[str]]:
         """The users and actions that appear in the log (for the filters)."""
         self._admin()

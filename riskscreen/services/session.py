@@ -52,6 +52,7 @@ from riskscreen.services.types import (
     AnswerValue,
     ChildInfo,
     ChildRecord,
+    Countersignature,
     ModelInfo,
     OverrideRequest,
     Page,
@@ -398,9 +399,15 @@ class Session:
         with self._tx() as s:
             return [_user_info(u) for u in s.scalars(select(User).order_by(User.name))]
 
-    def create_user(self, name: str, role: str, passphrase: str,
-                    display_name: str = "") -> UserInfo:
-        """A new account with its own wrapping of the data key (administrators only)."""
+    def create_user(self, name: str, role: str, passphrase: str, display_name: str = "",
+                    countersign: Countersignature | None = None) -> UserInfo:
+        """A new account with its own key pair (administrators only).
+
+        A manager or administrator account needs ``countersign`` from a second person: an
+        active manager for a manager account, an active manager or another administrator
+        for an administrator account (the very first manager of a database excepted, and
+        shown as such in the audit log).
+        """
         self._require(Role.ADMINISTRATOR)
         name = name.strip()
         if not name or len(name) > 100 or any(ch.isspace() for ch in name):
@@ -408,31 +415,87 @@ class Session:
         if role not in Role.ALL:
             raise AccountError(f"Unknown role; use one of: {', '.join(Role.ALL)}.")
         _check_passphrase(passphrase)
+        signer = self._countersigner(role, name, countersign)
         keyfile = KeyFile.load(self.key_path)
         with self._tx() as s:
             if s.scalar(select(User.id).where(User.name == name)) is not None:
                 raise AccountError("An account with that name already exists.")
+            detail = self._privileged_detail(s, role, signer)
             user = User(name=name, display_name=display_name, role=role, disabled=False)
             s.add(user)
             s.flush()
-            self._audit(s, "account_create", f"user:{user.id}", {"role": role})
+            self._audit(s, "account_create", f"user:{user.id}", {"role": role, **detail})
             # The key file is written inside the transaction: if writing it fails, the
             # account is not created; if the commit then fails, an unused slot remains.
             keyfile.set_passphrase(name, passphrase, self._key, self._kdf_params(keyfile))
             keyfile.save(self.key_path)
             return _user_info(user)
 
-    def set_role(self, name: str, role: str) -> None:
-        """Change an account's role (administrators only; never the last administrator)."""
+    def _countersigner(self, role: str, target: str,
+                       countersign: Countersignature | None) -> str | None:
+        """Check the countersignature an account change giving ``role`` to ``target`` needs;
+        the countersigner's name, or None where none is needed (or the first manager)."""
+        if role not in (Role.MANAGER, Role.ADMINISTRATOR):
+            return None
+        allowed = ((Role.MANAGER,) if role == Role.MANAGER
+                   else (Role.MANAGER, Role.ADMINISTRATOR))
+        if countersign is None or not countersign.name.strip():
+            if role == Role.MANAGER and not self._had_a_manager():
+                return None
+            who = "an active manager" if role == Role.MANAGER else (
+                "an active manager or another administrator")
+            raise PermissionDenied(f"Giving an account the {role} role, or resetting a "
+                                   f"manager's passphrase, needs a countersignature: {who} "
+                                   "must enter their account name and passphrase.")
+        signer = countersign.name.strip()
+        if signer in (self.user.name, target):
+            raise PermissionDenied("The countersignature must be from a second person, not "
+                                   "from you or the account being changed.")
+        if not self._check_passphrase_of(signer, countersign.passphrase, "countersignature"):
+            raise PermissionDenied("The countersigning account name or passphrase is wrong.")
+        with self._tx() as s:
+            found = s.scalar(select(User).where(User.name == signer))
+            if found is None or found.disabled or found.role not in allowed:
+                raise PermissionDenied("That account cannot countersign this change; it needs "
+                                       + " or ".join(f"an active {r}" for r in allowed) + ".")
+        return signer
+
+    def _had_a_manager(self) -> bool:
+        """Whether this database has ever had a manager account (so the next one needs a
+        countersignature)."""
+        with self._tx() as s:
+            return (s.get(Meta, "manager_created") is not None
+                    or s.scalar(select(func.count()).select_from(User)
+                                .where(User.role == Role.MANAGER)) != 0)
+
+    def _privileged_detail(self, s: OrmSession, role: str, signer: str | None) -> dict[str, Any]:
+        """Audit detail of a change giving ``role``: who countersigned (None: the first
+        manager, which needed nobody); empty for other roles."""
+        if role not in (Role.MANAGER, Role.ADMINISTRATOR):
+            return {}
+        if role == Role.MANAGER:
+            s.merge(Meta(key="manager_created", value="1"))
+        return {"countersigned_by": signer}
+
+    def set_role(self, name: str, role: str, countersign: Countersignature | None = None) -> None:
+        """Change an account's role (administrators only; never the last administrator).
+
+        Promoting to manager or administrator needs ``countersign`` (see :meth:`create_user`).
+        """
         self._require(Role.ADMINISTRATOR)
         if role not in Role.ALL:
             raise AccountError(f"Unknown role; use one of: {', '.join(Role.ALL)}.")
         with self._tx() as s:
+            current = self._user_by_name(s, name).role
+        signer = self._countersigner(role, name, countersign) if current != role else None
+        with self._tx() as s:
             user = self._user_by_name(s, name)
             if user.role == Role.ADMINISTRATOR and role != Role.ADMINISTRATOR:
                 self._keep_an_administrator(s, user)
+            detail = self._privileged_detail(s, role, signer) if user.role != role else {}
             old, user.role = user.role, role
-            self._audit(s, "account_role", f"user:{user.id}", {"from": old, "to": role})
+            self._audit(s, "account_role", f"user:{user.id}",
+                        {"from": old, "to": role, **detail})
 
     def disable_user(self, name: str) -> str | None:
         """Disable an account and change the data key, so that nothing its old key opens is
@@ -490,22 +553,43 @@ class Session:
                 self._generation = keyfile.generation
             return recovery, stale
 
-    def enable_user(self, name: str, passphrase: str) -> None:
-        """Enable a disabled account with a new passphrase (administrators only)."""
+    def enable_user(self, name: str, passphrase: str,
+                    countersign: Countersignature | None = None) -> None:
+        """Enable a disabled account with a new passphrase (administrators only); a manager's
+        or administrator's account needs ``countersign`` (see :meth:`create_user`)."""
         self._require(Role.ADMINISTRATOR)
         _check_passphrase(passphrase)
+        with self._tx() as s:
+            role = self._user_by_name(s, name).role
+        signer = self._countersigner(role, name, countersign)
         keyfile = KeyFile.load(self.key_path)
         with self._tx() as s:
             user = self._user_by_name(s, name)
             user.disabled = False
-            self._audit(s, "account_enable", f"user:{user.id}")
+            self._audit(s, "account_enable", f"user:{user.id}",
+                        self._privileged_detail(s, role, signer))
             keyfile.set_passphrase(name, passphrase, self._key, self._kdf_params(keyfile))
             keyfile.save(self.key_path)
 
-    def reset_passphrase(self, name: str, passphrase: str) -> None:
-        """Set another account's passphrase (administrators only); re-wraps, never re-encrypts."""
+    def reset_passphrase(self, name: str, passphrase: str,
+                         countersign: Countersignature | None = None) -> None:
+        """Set another account's passphrase (administrators only); re-wraps, never re-encrypts.
+
+        A manager's passphrase needs ``countersign`` from another active manager: whoever
+        sets it can sign in as that manager.
+        """
         self._require(Role.ADMINISTRATOR)
-        self._set_passphrase(name, passphrase, "account_passphrase_reset")
+        _check_passphrase(passphrase)
+        with self._tx() as s:
+            role = self._user_by_name(s, name).role
+        detail: dict[str, Any] = {}
+        if role == Role.MANAGER:
+            if countersign is None or not countersign.name.strip():
+                raise PermissionDenied("Resetting a manager's passphrase needs a "
+                                       "countersignature: another active manager must enter "
+                                       "their account name and passphrase.")
+            detail = {"countersigned_by": self._countersigner(role, name, countersign)}
+        self._set_passphrase(name, passphrase, "account_passphrase_reset", detail)
 
     def change_passphrase(self, old: str, new: str) -> None:
         """Change the signed-in account's own passphrase after checking the old one."""
@@ -516,14 +600,15 @@ class Session:
             raise WrongPassphrase()
         self._set_passphrase(self.user.name, new, "account_passphrase_change")
 
-    def _set_passphrase(self, name: str, passphrase: str, action: str) -> None:
+    def _set_passphrase(self, name: str, passphrase: str, action: str,
+                        detail: Mapping[str, Any] | None = None) -> None:
         _check_passphrase(passphrase)
         keyfile = KeyFile.load(self.key_path)
         with self._tx() as s:
             user = self._user_by_name(s, name)
             if user.disabled:
                 raise AccountError("That account is disabled; enable it first.")
-            self._audit(s, action, f"user:{user.id}")
+            self._audit(s, action, f"user:{user.id}", detail or None)
             keyfile.set_passphrase(name, passphrase, self._key, self._kdf_params(keyfile))
             keyfile.save(self.key_path)
 

@@ -11,6 +11,7 @@ __all__ = [
     "AnswerValue",
     "ChildInfo",
     "ChildRecord",
+    "Countersignature",
     "ModelInfo",
     "OverrideRequest",
     "Page",
@@ -127,6 +128,15 @@ class ModelInfo:
     published_by: str
     published_at: str
     change_note: str
+
+
+@dataclass(frozen=True)
+class Countersignature:
+    """A second person's account name and passphrase, typed by them, approving an account
+    change that gives access to screenings (see :meth:`Session.create_user`)."""
+
+    name: str
+    passphrase: str = field(repr=False)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from sqlalchemy import text
 from riskscreen.crypto.keyfile import backup_path, key_file_path
 from riskscreen.services import (
     AccountError,
+    Countersignature,
     KeyFileError,
     NotFound,
     PermissionDenied,
@@ -73,7 +74,7 @@ def test_account_changes_are_audited_and_the_last_admin_is_kept(vault: Vault) ->
         admin.create_user("pat", "practitioner", "another passphrase")
     with pytest.raises(AccountError):
         admin.create_user("short", "practitioner", "short")
-    admin.set_role("paula", "manager")
+    admin.set_role("paula", "manager", Countersignature("mary", PASSPHRASES["mary"]))
     admin.disable_user("paula")
     with pytest.raises(WrongPassphrase):  # her key slot is gone
         vault.login("paula")
@@ -89,13 +90,16 @@ def test_wrong_passphrase_waits_longer_each_time_and_is_audited(vault: Vault) ->
             unlocker.unlock("pat", "not the passphrase")
         assert "not the passphrase" not in str(info.value)
     with pytest.raises(WrongPassphrase):
-        unlocker.unlock("nobody", "whatever it is")
+        unlocker.unlock("nobody", "whatever it is")  # counted for that name: waits 0 s
+    assert vault.sleeps == [1.0, 2.0, 4.0]
+    with pytest.raises(WrongPassphrase):
+        unlocker.unlock("pat", "not the passphrase")
     assert vault.sleeps == [1.0, 2.0, 4.0, 8.0]
     session = unlocker.unlock("pat", PASSPHRASES["pat"])
     session.close()
     assert unlocker.failures == 0
     failed = [a for a in _actions(vault) if a[1] == "login_failed"]
-    assert failed.count(("pat", "login_failed")) == 4
+    assert failed.count(("pat", "login_failed")) == 5
     assert ("nobody", "login_failed") in failed
 
 

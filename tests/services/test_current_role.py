@@ -7,11 +7,11 @@ import pytest
 from sqlalchemy import text
 
 from riskscreen.scoring.loader import load_model
-from riskscreen.services import NotFound, PermissionDenied, ServiceError
+from riskscreen.services import Countersignature, NotFound, PermissionDenied, ServiceError
 from riskscreen.services.errors import AccountDisabled
 from riskscreen.services.models import ModelService
 
-from .conftest import Vault
+from .conftest import PASSPHRASES, Vault
 
 
 def test_a_disabled_practitioners_open_session_creates_nothing(vault: Vault) -> None:
@@ -68,7 +68,7 @@ def test_a_promoted_account_gains_the_role_without_signing_in_again(vault: Vault
     with pytest.raises(PermissionDenied):
         paula.verify(rescore=False)
     admin = vault.login("admin")
-    admin.set_role("paula", "manager")
+    admin.set_role("paula", "manager", Countersignature("mary", PASSPHRASES["mary"]))
     admin.close()
     assert paula.verify(rescore=False).ok
     paula.close()

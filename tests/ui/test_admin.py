@@ -53,14 +53,27 @@ def test_account_management(qtbot: QtBot, admin: AdminController) -> None:
     a.table.setCurrentCell(row, 0)
     assert a.name.text() == "nina"
     a.role.setCurrentIndex(a.role.findData("manager"))
+    click(qtbot, a.role_button)  # alone, an administrator cannot make a manager
+    assert "countersignature" in a.status.text()
+    assert a.table.item(row, 2).text() == "practitioner"
+    qtbot.keyClicks(a.countersigner, "mary")
+    qtbot.keyClicks(a.countersign_passphrase, "manager passphrase")
     click(qtbot, a.role_button)
     assert a.table.item(row, 2).text() == "manager"
+    assert a.countersign_passphrase.text() == ""  # never kept in the form
+    front = admin.window.audit.privileged
+    assert front.item(0, 3).text() == "role"
+    assert front.item(0, 5).text() == "mary"
     click(qtbot, a.disable_button)
     assert a.table.item(row, 3).text() == "disabled"
     qtbot.keyClicks(a.passphrase, "a fresh passphrase")
+    qtbot.keyClicks(a.countersigner, "mary")
+    qtbot.keyClicks(a.countersign_passphrase, "manager passphrase")
     click(qtbot, a.enable_button)
     assert a.table.item(row, 3).text() == "active"
     qtbot.keyClicks(a.passphrase, "reset by admin now")
+    qtbot.keyClicks(a.countersigner, "mary")
+    qtbot.keyClicks(a.countersign_passphrase, "manager passphrase")
     click(qtbot, a.reset_button)
     assert "reset" in a.status.text()
     assert login_as(admin, "nina", "reset by admin now")

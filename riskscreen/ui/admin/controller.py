@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ from PySide6.QtCore import QObject, QSettings, Qt, Signal
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QFileDialog, QLabel, QMessageBox, QTableWidgetItem
 
-from riskscreen.services import USER_ERRORS, Session, restore_backup
+from riskscreen.services import USER_ERRORS, Countersignature, Session, restore_backup
 from riskscreen.services.admin import AdminService, ChainResult
 from riskscreen.ui.admin.views import AdminWindow
 from riskscreen.ui.worker import run_in_background
@@ -84,6 +85,7 @@ class AdminController(QObject):
         for action in actions:
             u.action.addItem(action, action)
         self.refresh_audit()
+        self.refresh_privileged()
         self.refresh_settings()
 
     def _try(self, label: QLabel, fn: Any, done: str) -> bool:
@@ -122,21 +124,32 @@ class AdminController(QObject):
         ok = self._try(a.status, fn, done)
         a.passphrase.clear()
         a.recovery_key.clear()
+        a.countersigner.clear()
+        a.countersign_passphrase.clear()
         self.refresh_accounts()
+        self.refresh_privileged()
         return ok
+
+    def _countersign(self) -> Countersignature | None:
+        """The second person's countersignature typed in the form, if any."""
+        a = self.window.accounts
+        name = a.countersigner.text().strip()
+        return Countersignature(name, a.countersign_passphrase.text()) if name else None
 
     def create_account(self) -> bool:
         """Create the account typed in the form."""
         a = self.window.accounts
         name, role, phrase = a.name.text().strip(), a.role.currentData(), a.passphrase.text()
+        sign = self._countersign()
         return self._account(lambda: self.session.create_user(
-            name, role, phrase, a.display_name.text().strip()), f"Account {name} created.")
+            name, role, phrase, a.display_name.text().strip(), sign), f"Account {name} created.")
 
     def change_role(self) -> bool:
         """Give the account the role chosen in the form."""
         a = self.window.accounts
         name, role = a.name.text().strip(), a.role.currentData()
-        return self._account(lambda: self.session.set_role(name, role),
+        sign = self._countersign()
+        return self._account(lambda: self.session.set_role(name, role, sign),
                              f"{name} is now a {role}.")
 
     def disable_account(self) -> bool:
@@ -169,14 +182,16 @@ class AdminController(QObject):
         """Enable a disabled account with the passphrase typed."""
         a = self.window.accounts
         name, phrase = a.name.text().strip(), a.passphrase.text()
-        return self._account(lambda: self.session.enable_user(name, phrase),
+        sign = self._countersign()
+        return self._account(lambda: self.session.enable_user(name, phrase, sign),
                              f"{name} is enabled with the new passphrase.")
 
     def reset_passphrase(self) -> bool:
         """Set the account's passphrase (administrator's reset)."""
         a = self.window.accounts
         name, phrase = a.name.text().strip(), a.passphrase.text()
-        return self._account(lambda: self.session.reset_passphrase(name, phrase),
+        sign = self._countersign()
+        return self._account(lambda: self.session.reset_passphrase(name, phrase, sign),
                              f"{name}'s passphrase was reset.")
 
     def reset_with_recovery_key(self) -> bool:
@@ -282,6 +297,21 @@ class AdminController(QObject):
             for c, value in enumerate((str(e.seq), e.at[:19].replace("T", " "), e.user,
                                        e.action, e.object, e.detail)):
                 u.table.setItem(r, c, QTableWidgetItem(value))
+
+    def refresh_privileged(self) -> None:
+        """The front page: every change that gave access to screenings, and its countersigner."""
+        table = self.window.audit.privileged
+        rows = self.service.privileged_changes()
+        table.setRowCount(len(rows))
+        for r, e in enumerate(rows):
+            detail = json.loads(e.detail)
+            signer = detail.pop("countersigned_by", None)
+            for c, value in enumerate((
+                    str(e.seq), e.at[:19].replace("T", " "), e.user,
+                    e.action.removeprefix("account_").replace("_", " "), e.object,
+                    signer or "nobody (the first manager)",
+                    ", ".join(f"{k}: {v}" for k, v in sorted(detail.items())))):
+                table.setItem(r, c, QTableWidgetItem(value))
 
     def verify_audit(self) -> ChainResult:
         """Check the chain and say clearly whether it is intact."""

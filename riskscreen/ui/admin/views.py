@@ -54,6 +54,16 @@ class AccountsView(QWidget):
         self.recovery_key = QLineEdit()
         self.recovery_key.setAccessibleName("Recovery key")
         self.recovery_key.setPlaceholderText("only to reset with the recovery key")
+        self.countersigner = QLineEdit()
+        self.countersigner.setAccessibleName("Countersigning account")
+        self.countersigner.setPlaceholderText("a second person's account name")
+        self.countersign_passphrase = _password("Countersigning passphrase")
+        self.countersign_passphrase.setPlaceholderText("typed by them")
+        self.countersign_note = QLabel(
+            "Creating, promoting or enabling a manager or administrator, or resetting a "
+            "manager's passphrase, needs a second person to countersign here with their own "
+            "account: a manager for manager accounts.")
+        self.countersign_note.setWordWrap(True)
         self.create_button = QPushButton("Create account")
         self.role_button = QPushButton("Change role")
         self.disable_button = QPushButton("Disable")
@@ -68,6 +78,9 @@ class AccountsView(QWidget):
         form.addRow("Role:", self.role)
         form.addRow("New passphrase:", self.passphrase)
         form.addRow("Recovery key:", self.recovery_key)
+        form.addRow(self.countersign_note)
+        form.addRow("Countersigned by:", self.countersigner)
+        form.addRow("Their passphrase:", self.countersign_passphrase)
         box = QGroupBox("Account (select one in the list, or type a new name)")
         bl = QVBoxLayout(box)
         bl.addLayout(form)
@@ -153,6 +166,10 @@ class AuditView(QWidget):
         self.result = QLabel()
         self.result.setWordWrap(True)
         self.result.setAccessibleName("Verification result")
+        self.privileged = _table(["#", "When (UTC)", "By", "Change", "Account", "Countersigned by",
+                                  "Detail"])
+        self.privileged.setAccessibleName("Account changes that needed a countersignature")
+        self.privileged.setMaximumHeight(150)
         self.table = _table(["#", "When (UTC)", "User", "Action", "Object", "Detail"])
         self.table.setAccessibleName("Audit entries")
         row = QHBoxLayout()
@@ -168,6 +185,12 @@ class AuditView(QWidget):
         row.addStretch(1)
         row.addWidget(self.verify_button)
         layout = QVBoxLayout(self)
+        heading = QLabel("<b>Access to screenings given</b> (manager and administrator accounts "
+                         "created, promoted or enabled, managers' passphrases reset) and who "
+                         "countersigned:")
+        heading.setWordWrap(True)
+        layout.addWidget(heading)
+        layout.addWidget(self.privileged)
         layout.addLayout(row)
         layout.addWidget(self.result)
         layout.addWidget(self.table, 1)
