@@ -71,6 +71,7 @@ from riskscreen.store.db import (
     WrongKey,
     create_db_engine,
     open_with_any,
+    rekey_database,
     translate_errors,
 )
 from riskscreen.store.lock import DatabaseInUse, OpenLock
@@ -528,7 +529,14 @@ def restore_backup(db_path: Path, source: Path, user: str, passphrase: str, *,
         raise ServiceError("Restore from the session of the account that restores.")
     open_lock = None if session is not None else OpenLock(db_path, exclusive=True)
     try:
-        plan = _authorise_restore(db_path, source, user, passphrase)
+        gate = PassphraseGate(db_path)
+        with gate.checking():
+            try:
+                plan = _authorise_restore(db_path, source, user, passphrase)
+            except WrongPassphrase:
+                from riskscreen.store.models import utc_now
+
+                raise WrongPassphrase(gate.failed(user, "restore", utc_now())) from None
         if session is not None:
             open_lock = session.close_for_restore()
         for path in clean_leftovers(db_path):
@@ -543,11 +551,16 @@ class _RestorePlan:
     """What the checks before a restore found."""
 
     def __init__(self, key: bytes, keyfile: KeyFile, authorised_by: str,
-                 previous: tuple[int, str] | None) -> None:
+                 previous: tuple[int, str] | None,
+                 current: tuple[KeyFile, bytes] | None = None) -> None:
         self.key = key
         self.keyfile = keyfile
         self.authorised_by = authorised_by
         self.previous = previous
+        # The current key file and key, when the backup was made under an older data key:
+        # the restored copy is re-keyed to the current key, so every current slot opens it
+        # (and no slot of an account disabled since comes back).
+        self.current = current
 
 
 def _unlock_key_file(path: Path, user: str, passphrase: str) -> tuple[KeyFile, bytes]:
@@ -617,12 +630,27 @@ def _authorise_restore(db_path: Path, source: Path, user: str,
         raise StorageError("That backup belongs to another database.")
     if not readable and not backup_admin:
         raise refused
-    return _RestorePlan(key, keyfile, "current database" if readable else "backup", previous)
+    older = current if current is not None and current[1] != key else None
+    return _RestorePlan(key, keyfile, "current database" if readable else "backup", previous,
+                        older)
 
 
 def _replace(db_path: Path, source: Path, user: str, plan: _RestorePlan) -> Path | None:
     keys = key_file_path(db_path)
+    if plan.current is not None:
+        # Crash-safe like a key change: the current key file first gets the backup's key as
+        # the pending one, so whichever key the file is under when a crash strikes, the next
+        # sign-in opens it.
+        current_file, current_key = plan.current
+        current_file.abandon_rotation()
+        current_file.begin_rotation(current_key, plan.key)
+        current_file.save(keys)
     aside = replace_database(db_path, source, plan.key)
+    if plan.current is not None:
+        rekey_database(db_path, plan.key, current_key)
+        current_file.abandon_rotation()
+        current_file.save(keys)
+        plan.key, plan.keyfile = current_key, current_file
     if aside is not None and keys.exists():
         # The set-aside database can still be opened, like any backup, with its key file.
         with contextlib.suppress(KeyFileError, OSError):

@@ -136,3 +136,24 @@ def test_a_database_made_before_recovery_slots_gets_a_new_recovery_key(vault: Va
     with pytest.raises(ServiceError):
         vault.unlocker().unlock_with_recovery(vault.recovery_key, "mary", "mary recovered")
     vault.unlocker().unlock_with_recovery(new_recovery, "mary", "mary recovered").close()
+
+
+def test_a_backup_from_before_a_key_change_is_restored_under_the_current_key(
+        vault: Vault) -> None:
+    from riskscreen.services import restore_backup
+
+    admin = vault.login("admin")
+    backup = admin.backup(vault.db.parent / "b" / "before.db")
+    admin.close()
+    pats_key = KeyFile.load(key_file_path(vault.db)).unlock("pat", PASSPHRASES["pat"])
+    admin = vault.login("admin")
+    admin.disable_user("pat")
+    admin.close()
+    restore_backup(vault.db, backup, "admin", PASSPHRASES["admin"])
+    # Everyone active now still signs in (their current slots open the restored copy), the
+    # recovery key too; pat's old key opens nothing.
+    vault.login("mary").close()
+    vault.login("paula").close()
+    assert not _opens(vault, pats_key)
+    assert not KeyFile.load(key_file_path(vault.db)).rotating
+    vault.unlocker().unlock_with_recovery(vault.recovery_key, "mary", "mary recovered").close()

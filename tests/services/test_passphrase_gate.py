@@ -112,3 +112,21 @@ def test_a_check_waits_while_another_holds_the_gate(vault: Vault, tmp_path: Path
         assert not side.exists()  # its check has not run: it is queued behind this one
     child.communicate(timeout=120)
     assert side.exists()
+
+
+def test_wrong_restore_passphrases_wait_longer_and_are_audited(vault: Vault) -> None:
+    from riskscreen.services import restore_backup
+
+    admin = vault.login("admin")
+    backup = admin.backup(vault.db.parent / "b" / "copy.db")
+    admin.close()
+    waits = []
+    for _ in range(2):
+        with pytest.raises(WrongPassphrase) as info:
+            restore_backup(vault.db, backup, "admin", "not the admin's passphrase")
+        waits.append(info.value.delay)
+    assert waits == [0.0, 1.0]
+    with vault.login("mary") as mary, mary.engine.connect() as conn:
+        rows = conn.execute(text("SELECT user, detail FROM audit_log "
+                                 "WHERE action='passphrase_failed'")).all()
+    assert [(u, json.loads(d)["check"]) for u, d in rows] == [("admin", "restore")] * 2
