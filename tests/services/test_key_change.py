@@ -157,3 +157,52 @@ def test_a_backup_from_before_a_key_change_is_restored_under_the_current_key(
     assert not _opens(vault, pats_key)
     assert not KeyFile.load(key_file_path(vault.db)).rotating
     vault.unlocker().unlock_with_recovery(vault.recovery_key, "mary", "mary recovered").close()
+
+
+def _as_version_1(vault: Vault) -> bytes:
+    """Rewrite the key file the way RiskScreen wrote it before key pairs: each account's
+    slot is the data key wrapped under its passphrase, no recovery slot (the recovery key
+    was the data key)."""
+    import hashlib
+
+    from riskscreen.crypto.keys import derive_passphrase_key, wrap_key
+
+    path = key_file_path(vault.db)
+    current = KeyFile.load(path)
+    key = current.unlock("admin", PASSPHRASES["admin"])
+    accounts = {}
+    for name in ("admin", "mary", "pat", "paula"):
+        kdf = current.accounts[name].kdf.with_new_salt()
+        aad = f"riskscreen-keys v1|{current.database_id}|account:{name}".encode()
+        wrapped = wrap_key(derive_passphrase_key(PASSPHRASES[name], kdf), key, aad)
+        accounts[name] = {"kdf": kdf.to_dict(), "wrapped": wrapped.to_dict(),
+                          "changed": "2026-01-01T00:00:00+00:00"}
+    body = {"format": "riskscreen-keys", "version": 1, "database_id": current.database_id,
+            "accounts": accounts}
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    body["checksum"] = "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+    path.write_text(json.dumps(body))
+    path.with_name(path.name + ".bak").write_text(json.dumps(body))
+    return key
+
+
+def test_a_version_1_key_file_still_opens_and_is_upgraded_at_sign_in(vault: Vault) -> None:
+    from riskscreen.crypto.keys import recovery_key_for
+
+    old_key = _as_version_1(vault)
+    vault.login("paula").close()  # paula signs in once after the upgrade
+    assert not KeyFile.load(key_file_path(vault.db)).accounts["paula"].legacy
+    assert KeyFile.load(key_file_path(vault.db)).accounts["mary"].legacy
+    admin = vault.login("admin")
+    new_recovery = admin.disable_user("pat")
+    admin.close()
+    # The old recovery key was the data key: a new one is made; mary, who has not signed in
+    # since the upgrade, needs a passphrase reset; paula carries on.
+    assert new_recovery is not None
+    vault.login("paula").close()
+    with pytest.raises(ServiceError):
+        vault.login("mary")
+    with pytest.raises(ServiceError):
+        vault.unlocker().unlock_with_recovery(recovery_key_for(old_key), "mary",
+                                              "mary recovered")
+    vault.unlocker().unlock_with_recovery(new_recovery, "mary", "mary recovered").close()

@@ -20,9 +20,11 @@ from sqlalchemy import text
 
 from riskscreen.crypto.keyfile import KeyFile, backup_path, key_file_path
 from riskscreen.services import (
+    Countersignature,
     DatabaseInUse,
     DatabaseReplaced,
     PermissionDenied,
+    StorageError,
     Unlocker,
     WrongPassphrase,
     restore_backup,
@@ -214,18 +216,20 @@ def test_own_session_restores_and_stays_open_when_refused(store: Store,
 def test_a_disabled_administrator_cannot_restore_with_the_backups_key_file(
         store: Store, tmp_path: Path) -> None:
     with store.login("admin") as admin:
-        admin.create_user("ada", "administrator", "ada's passphrase")
+        admin.create_user("ada", "administrator", "ada's passphrase",
+                          countersign=Countersignature("mary", PASSPHRASES["mary"]))
         copy = admin.backup(tmp_path / "copies" / "copy.db")
         admin.disable_user("ada")
     inode = store.db.stat().st_ino
     with pytest.raises((WrongPassphrase, PermissionDenied)):
         restore_backup(store.db, copy, "ada", "ada's passphrase")
-    # Without the current key file, the backup's opens the database, but ada is disabled in it.
+    # Without the current key file, the backup's does not even open the database: disabling
+    # ada changed the data key.
     keys = key_file_path(store.db)
     saved = keys.read_bytes()
     keys.unlink()
     backup_path(keys).unlink()
-    with pytest.raises(PermissionDenied, match="active in the current database"):
+    with pytest.raises(StorageError, match="does not open with that key file"):
         restore_backup(store.db, copy, "ada", "ada's passphrase")
     keys.write_bytes(saved)
     assert store.db.stat().st_ino == inode
