@@ -38,17 +38,28 @@ def test_recover_sets_a_new_passphrase_and_keeps_every_other_account(
         vault.login(name).close()
 
 
-def test_recover_keeps_the_other_accounts_when_both_key_files_are_lost(
+def test_recover_keeps_the_administrators_when_both_key_files_are_lost(
         vault: Vault, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from riskscreen.services import Countersignature
+    from riskscreen.services.admin import AdminService
+
     with vault.login("admin") as admin:
+        admin.create_user("ada", "administrator", "ada's passphrase",
+                          countersign=Countersignature("mary", PASSPHRASES["mary"]))
         admin.automatic_backup()  # keeps a copy of the key file beside the backup
     key_file_path(vault.db).unlink()
     backup_path(key_file_path(vault.db)).unlink()
     assert main(["recover", "--db", str(vault.db), "--user", "admin",
                  *_files(tmp_path, vault.recovery_key, "a new admin passphrase")]) == 0
-    vault.unlocker().unlock("admin", "a new admin passphrase").close()
+    admin = vault.unlocker().unlock("admin", "a new admin passphrase")
+    vault.unlocker().unlock("ada", "ada's passphrase").close()
+    # A backup's key file holds only the administrators' slots: the others are reset.
     for name in ("mary", "pat", "paula"):
-        vault.login(name).close()
+        with pytest.raises(WrongPassphrase):
+            vault.login(name)
+    AdminService(admin).reset_with_recovery_key(vault.recovery_key, "mary", "mary's new one")
+    admin.close()
+    vault.unlocker().unlock("mary", "mary's new one").close()
 
 
 def test_recover_refuses_a_wrong_recovery_key_in_one_line(
