@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from riskscreen.crypto.keys import KdfParams
+from riskscreen.crypto.keys import TEST_KDF_ENV, KdfParams
 from riskscreen.services import ServiceError, Session, Unlocker, create_database
 from riskscreen.services.admin import AdminService
 from riskscreen.services.models import ModelRefused, ModelService
@@ -57,7 +57,9 @@ def _honour_permissions() -> None:
 
 
 def _env(home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RISKSCREEN_")}
+    # The cheap Argon2 settings of the test databases stay allowed; nothing else of ours.
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("RISKSCREEN_") or k == TEST_KDF_ENV}
     env.update(HOME=str(home), XDG_DATA_HOME=str(home / "data"),
                XDG_STATE_HOME=str(home / "state"), XDG_CONFIG_HOME=str(home / "config"))
     return env
