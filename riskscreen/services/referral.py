@@ -14,12 +14,19 @@ from riskscreen.forms.model import FormDefinition
 from riskscreen.routing import RoutingTable, load_routing, route
 from riskscreen.routing.loader import parse_routing
 from riskscreen.services.admin import read_settings
-from riskscreen.services.errors import ServiceError
+from riskscreen.services.errors import NotFound, PermissionDenied, ServiceError
 from riskscreen.services.session import Session
 from riskscreen.services.types import ScreeningDetail
-from riskscreen.summary import DEFAULT_MARKING, ReferralSummary, Referrer, build_summary
+from riskscreen.summary import (
+    DEFAULT_MARKING,
+    Amendment,
+    ReferralSummary,
+    Referrer,
+    build_summary,
+)
 
-__all__ = ["answer_set_of", "referral_reference", "referral_summary", "routing_in_force"]
+__all__ = ["amended_referral", "answer_set_of", "referral_reference", "referral_summary",
+           "routing_in_force"]
 
 
 def answer_set_of(detail: ScreeningDetail) -> AnswerSet:
@@ -35,7 +42,11 @@ def answer_set_of(detail: ScreeningDetail) -> AnswerSet:
 
 def referral_reference(detail: ScreeningDetail) -> str:
     """``RS-YYYYMMDD-NNNNNN``: the screening date and its number, no personal data."""
-    return f"RS-{detail.row.screening_date[:10].replace('-', '')}-{detail.row.id:06d}"
+    return _reference(detail.row.screening_date, detail.row.id)
+
+
+def _reference(screening_date: str, screening_id: int) -> str:
+    return f"RS-{screening_date[:10].replace('-', '')}-{screening_id:06d}"
 
 
 def routing_in_force(settings: dict[str, str]) -> RoutingTable:
@@ -53,6 +64,9 @@ def referral_summary(session: Session, detail: ScreeningDetail, form: FormDefini
     settings = read_settings(session)
     table = routing_in_force(settings)
     user = session.user
+    override = detail.assessment.override
+    people = session.display_names(
+        [override.by, override.countersigned_by or ""] if override is not None else [])
     return build_summary(
         form, answer_set_of(detail), detail.assessment, route(detail.assessment, table),
         reference=referral_reference(detail),
@@ -60,4 +74,23 @@ def referral_summary(session: Session, detail: ScreeningDetail, form: FormDefini
         marking=settings.get("protective_marking") or DEFAULT_MARKING,
         referrer=Referrer(name=user.display_name or user.name),
         organisation=settings.get("organisation_name", ""),
-        fields=table.summary_fields, concern_labels=table.concerns)
+        fields=table.summary_fields, concern_labels=table.concerns, people=people,
+        amends=amended_referral(session, detail))
+
+
+def amended_referral(session: Session, detail: ScreeningDetail) -> Amendment | None:
+    """The earlier referral an amendment replaces: its reference, when it was finalised, why.
+
+    If the earlier screening cannot be opened by this user, its reference is still known
+    (an amendment keeps the screening date), only the date it was finalised is left out.
+    """
+    earlier_id = detail.row.amendment_of
+    if earlier_id is None:
+        return None
+    reason = detail.amendment_reason or ""
+    try:
+        earlier = session.open_screening(earlier_id)
+    except (NotFound, PermissionDenied):
+        return Amendment(_reference(detail.row.screening_date, earlier_id), None, reason)
+    finalised = date.fromisoformat(earlier.finalised_at[:10]) if earlier.finalised_at else None
+    return Amendment(referral_reference(earlier), finalised, reason)

@@ -19,7 +19,7 @@ import os
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -106,6 +106,10 @@ Overrider = Callable[[Assessment, str, str, str, str | None], Assessment]
 _SCREENING_ROLES = (Role.PRACTITIONER, Role.MANAGER)
 _log = logging.getLogger(__name__)
 _PREFILL = {"child_name": "name", "date_of_birth": "date_of_birth"}
+#: Question -> the child record's identifiers that fill it in a new screening, first found
+#: first ("reference" is what records created before "case_number" was used hold).
+_PREFILL_IDENTIFIERS = {"case_number": ("case_number", "reference"),
+                        "nhs_number": ("nhs_number",)}
 
 
 def default_scorer(form: FormDefinition, model: ScoringModel, answers: AnswerSet,
@@ -679,6 +683,20 @@ class Session:
                                       "the practitioner making the override.")
             return _user_info(user)
 
+    def display_names(self, names: Iterable[str]) -> dict[str, str]:
+        """Account name -> the person's name shown to others (the account name if it has none).
+
+        Assessments record who decided or countersigned by account name; a referral names
+        the person.
+        """
+        self._require(*_SCREENING_ROLES)
+        wanted = {n for n in names if n}
+        if not wanted:
+            return {}
+        with self._tx() as s:
+            users = s.scalars(select(User).where(User.name.in_(wanted)))
+            return {u.name: u.display_name or u.name for u in users}
+
     # -- children ------------------------------------------------------------------------------
 
     def create_child(self, name: str, date_of_birth: date | str | None = None,
@@ -745,7 +763,8 @@ class Session:
         """A new draft screening of a child; returns its id.
 
         The form version and the scoring model version in force are fixed now. The child's
-        name and date of birth are filled in from the child record.
+        name, date of birth, case reference and NHS number are filled in from the child
+        record.
         """
         self._require(*_SCREENING_ROLES)
         if form_version is None:
@@ -767,8 +786,12 @@ class Session:
             s.add(screening)
             s.flush()
             questions = form.question_index()
-            for qid, attr in _PREFILL.items():
-                value = getattr(child, attr)
+            prefill: dict[str, Any] = {qid: getattr(child, attr) for qid, attr in _PREFILL.items()}
+            identifiers = json.loads(child.identifiers or "{}")
+            for qid, keys in _PREFILL_IDENTIFIERS.items():
+                prefill[qid] = next((str(identifiers[k]).strip() for k in keys
+                                     if str(identifiers.get(k) or "").strip()), None)
+            for qid, value in prefill.items():
                 if qid in questions and value:
                     s.add(Answer(screening_id=screening.id, question_id=qid,
                                  value=_json(value), evidence=None))
@@ -866,7 +889,8 @@ class Session:
                 amendment_reason=screening.amendment_reason,
                 editable=(screening.status == Status.DRAFT
                           and screening.practitioner_id == self.user.id),
-                amended=self._amended(s, screening))
+                amended=self._amended(s, screening),
+                finalised_at=snap.finalised_at if snap else None)
 
     def _answer_set(self, s: OrmSession, screening: Screening) -> AnswerSet:
         answers: dict[str, Any] = {}

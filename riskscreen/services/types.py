@@ -94,6 +94,8 @@ class ScreeningDetail:
     #: The finalised assessment of the screening this one amends: its final level and
     #: override are the amendment's starting point.
     amended: Assessment | None = None
+    #: When it was finalised (ISO 8601 UTC), for a finalised screening.
+    finalised_at: str | None = None
 
 
 @dataclass(frozen=True)

@@ -4,11 +4,12 @@ Pure core: reportlab only, no Qt, no storage. See ``riskscreen summary --help``.
 """
 
 from riskscreen.summary.build import DEFAULT_MARKING, build_summary
-from riskscreen.summary.model import ReferralSummary, Referrer
+from riskscreen.summary.model import Amendment, ReferralSummary, Referrer
 from riskscreen.summary.render import render_pdf, render_pdf_bytes
 
 __all__ = [
     "DEFAULT_MARKING",
+    "Amendment",
     "ReferralSummary",
     "Referrer",
     "build_summary",

@@ -20,6 +20,7 @@ from riskscreen.routing.route import Route, level_phrase
 from riskscreen.scoring.assessment import Assessment, Contribution, LevelInfo
 from riskscreen.scoring.gaps import NOT_KNOWN_ANSWERS, not_known_tally
 from riskscreen.summary.model import (
+    Amendment,
     Field,
     Gap,
     Indicator,
@@ -54,6 +55,13 @@ ROLE_LABELS = {
     "ethnicity": "Ethnicity",
     "case_number": "Case or reference number",
     "nhs_number": "NHS number",
+    "child_address": "Address",
+    "school": "School or college",
+    "gp": "GP practice",
+    "parent_carer": "Name and relationship",
+    "parent_carer_contact": "How to contact them",
+    "practitioner_phone": "Phone",
+    "practitioner_email": "Email",
     "practitioner_agency": "Agency",
     "practitioner_agency_other": "Agency name",
     "practitioner_role": "Role",
@@ -274,10 +282,12 @@ def _referrer_fields(reader: _Reader, referrer: Referrer | None) -> tuple[Field,
         out.append(Field("Role", role))
     if agency:
         out.append(Field("Agency", agency))
-    if r.email:
-        out.append(Field("Email", r.email))
-    if r.phone:
-        out.append(Field("Phone", r.phone))
+    email = r.email or reader.text("practitioner_email")
+    if email:
+        out.append(Field("Email", email))
+    phone = r.phone or reader.text("practitioner_phone")
+    if phone:
+        out.append(Field("Phone", phone))
     if not out:
         out.append(Field("Referrer", "Not recorded: contact the agency named on the screening"))
     return tuple(out)
@@ -296,6 +306,8 @@ def build_summary(
     organisation: str = "",
     fields: SummaryFields | None = None,
     concern_labels: Mapping[str, str] | None = None,
+    people: Mapping[str, str] | None = None,
+    amends: Amendment | None = None,
 ) -> ReferralSummary:
     """Collect and word everything the referral summary shows.
 
@@ -311,6 +323,9 @@ def build_summary(
         organisation: the organisation issuing the summary, for the title block.
         fields: which questions hold which fields (the routing table's ``summary_fields``).
         concern_labels: concern tag -> label (the routing table's ``concerns``).
+        people: account name -> the person's name, for who decided or countersigned an
+            override (assessments record account names).
+        amends: the earlier referral this one replaces, for an amended screening.
     """
     reader = _Reader(form, answer_set, fields or SummaryFields())
     labels = dict(concern_labels or {})
@@ -333,12 +348,14 @@ def build_summary(
         gaps.append(Gap(section, q.text if q is not None else qid.replace("_", " "), answer,
                         c.points if c is not None else 0))
 
+    names = dict(people or {})
     o = assessment.override
     override = None if o is None else OverrideInfo(
         computed_level=_badge(assessment, assessment.level).name,
         final_level=_badge(assessment, o.level).name,
-        direction=o.direction.value, reason=o.reason, by=o.by,
-        countersigned_by=o.countersigned_by or "",
+        direction=o.direction.value, reason=o.reason, by=names.get(o.by) or o.by,
+        countersigned_by=(names.get(o.countersigned_by) or o.countersigned_by
+                          if o.countersigned_by else ""),
         from_level=_badge(assessment, o.from_level).name if o.from_level else "")
 
     trend = {"increased": "Higher than the previous screening",
@@ -356,6 +373,20 @@ def build_summary(
     if assessment.trend is not None:
         provenance.append(Field("Change since last screening",
                                 trend.get(assessment.trend.value, assessment.trend.value)))
+    replaces = ""
+    if amends is not None:
+        provenance.append(Field("Replaces", amends.reference))
+        when = (f", finalised on {format_date(amends.finalised_on)}"
+                if amends.finalised_on is not None else "")
+        replaces = (f"This referral replaces referral {amends.reference}{when}, which "
+                    "should no longer be used.")
+        if amends.reason.strip():
+            replaces += f" Why the screening was amended: {amends.reason.strip()}"
+    family_note = ""
+    if reader.raw("family_aware") == "no":
+        family_note = ("The parents or carers have not been told about this screening. Read "
+                       "why (under \u201cReason for the screening\u201d) before contacting "
+                       "them.")
 
     protective = tuple(_indicator(c, form, answer_set, labels) for c in assessment.protective
                        if _shown(c))
@@ -377,7 +408,8 @@ def build_summary(
         route=route,
         level_explanation=_explanation(assessment, route),
         child=reader.fields("child_name", "date_of_birth", "age", "gender", "ethnicity",
-                            "case_number", "nhs_number"),
+                            "case_number", "nhs_number", "child_address", "school", "gp"),
+        family=reader.fields("parent_carer", "parent_carer_contact"),
         referrer=_referrer_fields(reader, referrer),
         reason=reader.fields("screening_reason", "child_aware", "family_aware"),
         reason_detail=reader.blocks("screening_reason_detail", "family_not_told_reason"),
@@ -397,4 +429,6 @@ def build_summary(
         provenance=tuple(provenance),
         gaps_counted=tally.counted,
         gaps_note=tally.sentence() if tally.questions else "",
+        family_note=family_note,
+        replaces=replaces,
     )

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from riskscreen.routing.route import Route
 
 __all__ = [
+    "Amendment",
     "Field",
     "Gap",
     "Indicator",
@@ -50,6 +51,15 @@ class Referrer:
     organisation: str = ""
     email: str = ""
     phone: str = ""
+
+
+@dataclass(frozen=True)
+class Amendment:
+    """The earlier referral an amended screening's referral replaces."""
+
+    reference: str
+    finalised_on: date | None = None
+    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -164,3 +174,8 @@ class ReferralSummary:
     #: in words: how many gaps, the points counted and any cap.
     gaps_counted: int = 0
     gaps_note: str = ""
+    #: Parents or carers and how to reach them, and a caution when they have not been told.
+    family: tuple[Field, ...] = ()
+    family_note: str = ""
+    #: For an amendment: that this referral replaces an earlier one, which, and why.
+    replaces: str = ""

@@ -153,6 +153,19 @@ def _level_band(s: ReferralSummary, st: dict[str, ParagraphStyle]) -> Flowable:
     return band
 
 
+def _replaces_box(text: str, st: dict[str, ParagraphStyle]) -> Flowable:
+    """An amended referral says first of all which referral it replaces."""
+    box = Table([[_p(text, st["label"])]], colWidths=[CONTENT_W], hAlign="LEFT")
+    box.setStyle(TableStyle([
+        ("BOX", (0, 0), (-1, -1), 1.5, INK),
+        ("BACKGROUND", (0, 0), (-1, -1), SHADE),
+        ("LEFTPADDING", (0, 0), (-1, -1), 8),
+        ("TOPPADDING", (0, 0), (-1, -1), 5),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 6),
+    ]))
+    return box
+
+
 def _route_block(s: ReferralSummary, st: dict[str, ParagraphStyle]) -> list[Flowable]:
     r = s.route
     d = r.destination
@@ -201,11 +214,16 @@ def _story(s: ReferralSummary) -> list[Flowable]:
                                   f"Screening date {format_date(s.screening_date)}") if x),
            st["muted"]),
         Spacer(1, 4),
-        _level_band(s, st),
     ]
+    if s.replaces:
+        story += [_replaces_box(s.replaces, st), Spacer(1, 4)]
+    story += [_level_band(s, st)]
     story += _route_block(s, st)
 
     story += [_p("The child", st["h2"]), _fields(s.child, st)]
+    story += [_p("Parents or carers", st["h2"]), _fields(s.family, st)]
+    if s.family_note:
+        story.append(_p(s.family_note, st["label"]))
     story += [_p("Who is making this referral", st["h2"]), _fields(s.referrer, st)]
     story += [_p("Reason for the screening", st["h2"]), _fields(s.reason, st)]
     story += _blocks(s.reason_detail, st)
@@ -346,7 +364,8 @@ def _canvas_class(s: ReferralSummary) -> type[Canvas]:
             self.drawCentredString(PAGE_W / 2, top, s.marking)
             self.setFont(REGULAR, 8)
             self.drawString(MARGIN, top, f"Reference {s.reference}")
-            self.drawRightString(PAGE_W - MARGIN, top, "Referral summary")
+            self.drawRightString(PAGE_W - MARGIN, top, "Amended referral summary"
+                                 if s.replaces else "Referral summary")
             self.setStrokeColor(RULE)
             self.setLineWidth(0.5)
             self.line(MARGIN, top - 2.5 * mm, PAGE_W - MARGIN, top - 2.5 * mm)

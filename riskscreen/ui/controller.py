@@ -490,7 +490,7 @@ class AppController(QObject):
         session = self.session
         if session is None:
             return
-        identifiers = {"reference": reference} if reference else {}
+        identifiers = {"case_number": reference} if reference else {}
         birth = dob if isinstance(dob, date) else None
         child = self._call(lambda: session.create_child(name, birth, identifiers),
                            self.new_view.show_error)

@@ -45,8 +45,10 @@ SEEN = {"recent", "older", "both"}
 EXPECTED_SECTIONS = {
     "child_and_screening": [
         "child_name", "date_of_birth", "gender", "gender_description", "ethnicity",
-        "case_number", "nhs_number", "practitioner_agency", "practitioner_agency_other",
-        "practitioner_role", "screening_reason", "previous_screening_date",
+        "case_number", "nhs_number", "child_address", "child_school", "child_gp",
+        "parent_carer_name", "parent_carer_contact", "practitioner_agency",
+        "practitioner_agency_other", "practitioner_role", "practitioner_phone",
+        "practitioner_email", "screening_reason", "previous_screening_date",
         "screening_reason_detail", "child_aware_of_referral", "family_aware_of_referral",
         "family_not_told_reason", "consent_to_share", "consent_given_by",
         "sharing_without_consent_reason",

@@ -5,12 +5,14 @@ Only the platform's modal dialogs (file chooser, print dialog) are patched.
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
+from pypdf import PdfReader
 from PySide6.QtCore import QSettings
 from PySide6.QtPrintSupport import QPrinter
 from PySide6.QtWidgets import QDialog, QFileDialog
@@ -19,6 +21,7 @@ from sqlalchemy import text
 
 from riskscreen.crypto.keys import KdfParams
 from riskscreen.services import Session, Unlocker
+from riskscreen.summary import render_pdf_bytes
 from riskscreen.ui import controller as controller_module
 from riskscreen.ui.controller import AppController
 from riskscreen.ui.home import ScreeningListModel
@@ -497,3 +500,40 @@ def test_a_screening_open_when_locked_is_not_resumed_into_a_restored_database(
     assert app.current is None
     assert not isinstance(app.window.stack.currentWidget(), ScreeningView)
     assert "backup was restored while RiskScreen was locked" in app.window.banner_text.text()
+
+
+def test_the_case_reference_typed_for_a_new_record_reaches_the_referral(
+        qtbot: QtBot, app: AppController) -> None:
+    """Typed once when the child's record is created; in the screening and on the PDF."""
+    set_up(qtbot, app)
+    unlock(qtbot, app, PAT[1])
+    click(qtbot, app.home_view.new_button)
+    type_into(qtbot, app.new_view.name, "Synthetic Child")
+    type_into(qtbot, app.new_view.dob.line, "04/05/2011")
+    type_into(qtbot, app.new_view.reference, "NV-CSC-4711")
+    click(qtbot, app.new_view.create_button)
+    view = screening_view(app)
+    questionnaire = view.questionnaire
+    assert questionnaire.answers()["case_number"] == "NV-CSC-4711"
+    editor = questionnaire.blocks["case_number"].editor
+    assert editor.value() == "NV-CSC-4711"
+    # The contacts a receiving team needs are asked beside the child's details.
+    answer(qtbot, questionnaire, "practitioner_phone", "0114 496 0555")
+    answer(qtbot, questionnaire, "child_school", "Northvale Academy")
+    qtbot.waitUntil(lambda: view.save_status.text().startswith("Saved at"), timeout=3000)
+    answers, _ = golden_case("01-no-concerns")
+    assert app.session is not None
+    assert app.current is not None
+    for qid, value in answers["answers"].items():
+        if qid not in ("child_name", "date_of_birth"):
+            app.session.save_answer(app.current.id, qid, value)
+    app.session.finalise(app.current.id)
+    app.open_screening(app.current.id)
+    click(qtbot, screening_view(app).referral_button)
+    qtbot.waitUntil(lambda: bool(app.referral_view.images), timeout=30_000)
+    assert app.summary is not None
+    whole = " ".join(p.extract_text() or "" for p in PdfReader(io.BytesIO(
+        render_pdf_bytes(app.summary))).pages)
+    assert "NV-CSC-4711" in whole
+    assert "0114 496 0555" in whole
+    assert "Northvale Academy" in whole
