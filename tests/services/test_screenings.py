@@ -40,7 +40,10 @@ def _new(session: Session, name: str = "Test Child", dob: str = "2011-04-05") ->
 
 
 def _screening_where(pat: Session, wanted: Callable[[Assessment], bool], what: str) -> int:
-    """A screening with the first synthetic answer set (fixed seed) whose score is ``wanted``."""
+    """A screening with the first synthetic answer set (fixed seed) whose score is ``wanted``.
+
+    Stored with that set's date of birth and screening date, so it scores as it did here.
+    """
     form = load_form("cse-screening")
     from riskscreen.scoring.engine import score
     from riskscreen.scoring.loader import load_model
@@ -48,10 +51,13 @@ def _screening_where(pat: Session, wanted: Callable[[Assessment], bool], what: s
     model = load_model("cse-screening")
     for seed, answer_set in enumerate(generate_answer_sets(form, 200, 7)):
         if wanted(score(form, model, answer_set)):
-            sid = _new(pat, f"{what} Child {seed}")
+            child = pat.create_child(f"{what} Child {seed}",
+                                     answer_set.answers.get("date_of_birth"))
+            sid = pat.start_screening(child.id, screening_date=answer_set.screening_date)
             for qid, value in answer_set.answers.items():
                 if qid not in ("child_name", "date_of_birth"):
                     pat.save_answer(sid, qid, value)
+            assert wanted(pat.preview(sid)), what
             return sid
     raise AssertionError(f"no synthetic answer set is {what}")
 
