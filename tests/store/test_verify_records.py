@@ -78,8 +78,9 @@ def test_edited_answers_of_a_finalised_screening_are_found(
         store: Store, finalised: list[int], tmp_path: Path,
         capsys: pytest.CaptureFixture[str]) -> None:
     sid = finalised[0]
+    # screening_reason_detail is required and always shown, so every screening has it.
     _tamper(store, "UPDATE answers SET value = '\"an edited account\"' "
-                   f"WHERE screening_id = {sid} AND question_id = 'child_views'",
+                   f"WHERE screening_id = {sid} AND question_id = 'screening_reason_detail'",
             around=("answers_final_u",))
     code, out = _verify(store, tmp_path, capsys)
     assert code == 1
