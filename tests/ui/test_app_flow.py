@@ -520,7 +520,7 @@ def test_the_case_reference_typed_for_a_new_record_reaches_the_referral(
     # The contacts a receiving team needs are asked beside the child's details.
     answer(qtbot, questionnaire, "practitioner_phone", "0114 496 0555")
     answer(qtbot, questionnaire, "child_school", "Northvale Academy")
-    qtbot.waitUntil(lambda: view.save_status.text().startswith("Saved at"), timeout=3000)
+    qtbot.waitUntil(lambda: view.save_status.text().startswith("All answers saved"), timeout=3000)
     answers, _ = golden_case("01-no-concerns")
     assert app.session is not None
     assert app.current is not None
