@@ -16,14 +16,18 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+import numpy as np
+from numpy.typing import NDArray
 from pydantic import ValidationError
 from sqlalchemy import text
 
 from riskscreen.conditions import parse_condition
 from riskscreen.definitions import DefinitionError, dump_yaml
 from riskscreen.forms.answers import AnswerSet
+from riskscreen.forms.columns import Codes, Columns, encode
 from riskscreen.forms.model import FormDefinition
 from riskscreen.scoring.assessment import Assessment
+from riskscreen.scoring.engine import compile_model
 from riskscreen.scoring.impact import ImpactReport, impact
 from riskscreen.scoring.model import ScoringModel
 from riskscreen.services.errors import NotFound, ServiceError
@@ -34,6 +38,8 @@ from riskscreen.store.models import Role
 __all__ = [
     "DEFAULT_FORM",
     "DraftProblems",
+    "LiveImpact",
+    "LiveResult",
     "ModelRefused",
     "ModelService",
     "TryOut",
@@ -60,10 +66,13 @@ class ModelRefused(ServiceError):  # noqa: N818 - the domain's name for it
 
 @dataclass(frozen=True)
 class DraftProblems:
-    """The result of checking a draft: ``problems`` empty means it is valid."""
+    """The result of checking a draft: ``problems`` empty means it is valid. ``scorable``
+    is the draft as a model whenever it can score screenings, even if it cannot be published
+    yet (no change note), for the live impact."""
 
     problems: list[str]
     model: ScoringModel | None
+    scorable: ScoringModel | None = None
 
 
 @dataclass(frozen=True)
@@ -73,6 +82,107 @@ class TryOut:
     screening_id: int
     published: Assessment
     draft: Assessment
+
+
+@dataclass(frozen=True)
+class LiveResult:
+    """What a draft changes over every finalised screening: the level-to-level matrix (rows
+    the model in force, columns the draft) and how many screenings change level or points."""
+
+    levels: tuple[str, ...]
+    level_names: dict[str, str]
+    matrix: dict[str, dict[str, int]]
+    total: int
+    level_changed: int
+    score_changed: int
+    skipped: int
+
+
+@dataclass(frozen=True)
+class LiveImpact:
+    """Every finalised screening held as columns and scored once with the model in force, so
+    that the effect of each draft is one batch re-score (the model editor's live impact).
+
+    Built by :meth:`ModelService.live_impact`; :meth:`update` is pure and safe to call from a
+    worker thread.
+    """
+
+    form: FormDefinition
+    published: ScoringModel
+    columns: Columns
+    old_ranks: NDArray[np.int64]
+    old_points: NDArray[np.int64]
+    scorable: NDArray[np.bool_]
+    skipped: int
+
+    @classmethod
+    def of(cls, form: FormDefinition, published: ScoringModel, columns: Columns,
+           skipped: int = 0) -> LiveImpact:
+        """Score ``columns`` with ``published`` once and keep the result."""
+        old = compile_model(form, published).batch(columns)
+        scorable = np.ones(columns.size, dtype=np.bool_)
+        scorable[list(columns.unscorable)] = False
+        return cls(form, published, columns, old.ranks, old.points, scorable,
+                   skipped + len(columns.unscorable))
+
+    @property
+    def total(self) -> int:
+        """How many finalised screenings are scored."""
+        return int(np.count_nonzero(self.scorable))
+
+    def update(self, draft: ScoringModel) -> LiveResult:
+        """The draft against the model in force over every screening held."""
+        old = compile_model(self.form, self.published)
+        new = compile_model(self.form, draft)
+        b = new.batch(self.columns)
+        ok = self.scorable
+        counts = np.zeros((len(old.level_ids), len(new.level_ids)), dtype=np.int64)
+        np.add.at(counts, (self.old_ranks[ok], b.ranks[ok]), 1)
+        levels = tuple(new.level_ids) + tuple(
+            lv for lv in old.level_ids if lv not in new.level_ids)
+        names = {i.id: i.name for i in old.levels} | {i.id: i.name for i in new.levels}
+        matrix = {lv: dict.fromkeys(levels, 0) for lv in levels}
+        changed = 0
+        for i, row in enumerate(counts.tolist()):
+            for j, n in enumerate(row):
+                matrix[old.level_ids[i]][new.level_ids[j]] += n
+                if old.level_ids[i] != new.level_ids[j]:
+                    changed += n
+        return LiveResult(levels, names, matrix, self.total, changed,
+                          int(np.count_nonzero((self.old_points != b.points) & ok)),
+                          self.skipped)
+
+
+def concat_columns(form: FormDefinition, parts: list[Columns]) -> Columns:
+    """One :class:`Columns` from chunks of the same form version, in order (text answers
+    renumbered into one table per question; derived values recomputed)."""
+    if not parts:
+        return encode(form, [])
+    codes: dict[str, Codes] = {}
+    texts: dict[str, tuple[str, ...]] = {}
+    for qid in parts[0].codes:
+        if qid in parts[0].texts:
+            table: dict[str, int] = {}
+            pieces = []
+            for part in parts:
+                local = part.texts.get(qid, ())
+                remap = np.asarray([0, *(table.setdefault(t, len(table) + 1) for t in local)],
+                                   dtype=np.int64)
+                local_codes = part.column(qid)
+                given = local_codes > 0  # unanswered is 0 or MISSING
+                pieces.append(np.where(given, remap[np.where(given, local_codes, 0)],
+                                       local_codes))
+            codes[qid] = np.concatenate(pieces)
+            texts[qid] = tuple(table)
+        else:
+            codes[qid] = np.concatenate([part.column(qid) for part in parts])
+    unscorable: dict[int, tuple[str, str]] = {}
+    offset = 0
+    for part in parts:
+        unscorable.update({offset + row: why for row, why in part.unscorable.items()})
+        offset += part.size
+    return Columns(form, np.concatenate([p.days for p in parts]), codes, texts,
+                   unscorable=unscorable).with_derived()
 
 
 def next_version(version: str) -> str:
@@ -150,11 +260,16 @@ class ModelService:
     def check(self, data: dict[str, Any]) -> DraftProblems:
         """Problems of a draft (``validate``'s messages), or the model when there are none."""
         self._manager()
-        found = model_from_data(data, self.form())
-        if found.model is not None and not str(data.get("change_note", "")).strip():
-            return DraftProblems(["draft.yaml:1: a change note is required (hint: say what "
-                                  "changed and why)"], None)
-        return found
+        form = self.form()
+        found = model_from_data(data, form)
+        if not str(data.get("change_note", "")).strip():
+            # Without its note a draft cannot be published, but it can still score.
+            scorable = model_from_data({**data, "change_note": "(none yet)"}, form).model
+            if found.model is not None:
+                return DraftProblems(["draft.yaml:1: a change note is required (hint: say "
+                                      "what changed and why)"], None, scorable)
+            return DraftProblems(found.problems, None, scorable)
+        return DraftProblems(found.problems, found.model, found.model)
 
     def build(self, data: dict[str, Any]) -> ScoringModel:
         """The draft as a model; :class:`ModelRefused` with every problem if it is invalid."""
@@ -197,6 +312,31 @@ class ModelService:
                                 {"screenings": report.total, "changed": report.level_changed,
                                  "cancelled": report.cancelled})
         return report
+
+    def live_impact(self, *, cancelled: Callable[[], bool] | None = None,
+                    every: int = 5000) -> LiveImpact | None:
+        """Every finalised screening of the current form version as columns, scored with the
+        model in force, for the editor's live impact (loaded once per editor session; safe
+        off the GUI thread). Streamed ``every`` screenings at a time, so no more than that
+        many answer sets exist at once; None if ``cancelled()`` says so meanwhile."""
+        _, published = self.in_force()
+        form = self.form()
+        parts: list[Columns] = []
+        chunk: list[AnswerSet] = []
+        skipped = 0
+        for _, _, answer_set in self.session.finalised_answer_sets():
+            if (answer_set.form, answer_set.form_version) != (form.id, form.version):
+                skipped += 1
+                continue
+            chunk.append(answer_set)
+            if len(chunk) >= every:
+                parts.append(encode(form, chunk))
+                chunk = []
+                if cancelled is not None and cancelled():
+                    return None
+        if chunk or not parts:
+            parts.append(encode(form, chunk))
+        return LiveImpact.of(form, published, concat_columns(form, parts), skipped)
 
     def try_out(self, screening_id: int, draft: ScoringModel) -> TryOut:
         """One finalised screening scored by the model in force and by the draft."""

@@ -295,3 +295,37 @@ def test_manage_menu_follows_the_role(qtbot: QtBot, tmp_path: Path) -> None:
         window.set_signed_in(False)
         assert menus.open == []
         session.close()
+
+
+def test_weight_edit_updates_live_impact_without_a_button(qtbot: QtBot,
+                                                          manager: ManagerController) -> None:
+    """After an edit the editor's matrix and count follow the draft by themselves, and agree
+    with the core's impact analysis over every finalised screening."""
+    manager.window.show()
+    panel = manager.window.editor.live
+    qtbot.waitUntil(lambda: manager.live_result is not None, timeout=20_000)
+    assert manager.live_result is not None
+    assert manager.live_result.level_changed == 0
+    type_note(qtbot, manager, "Raise hotels and parties a lot")
+    edit_weight(qtbot, manager, "hotels_parties_unknown_addresses", "recent", 40)
+    edit_weight(qtbot, manager, "hotels_parties_unknown_addresses", "both", 41)
+    service = manager.service
+    _, published = service.in_force()
+    draft = service.build(manager.data or {})
+    core = impact(service.form(), published, draft,
+                  [(str(sid), a) for sid, _, a in service.session.finalised_answer_sets()])
+    assert core.level_changed > 0
+
+    def shown() -> bool:
+        result = manager.live_result
+        return (result is not None and result.matrix == core.matrix
+                and result.level_changed == core.level_changed
+                and f"{core.level_changed:,} would change level" in panel.summary.text())
+
+    qtbot.waitUntil(shown, timeout=10_000)
+    assert manager.live_result is not None
+    assert manager.live_result.total == core.total
+    assert manager.live_result.score_changed == core.score_changed
+    for r, old in enumerate(core.levels):
+        for c, new in enumerate(core.levels):
+            assert panel.matrix.item(r, c).text() == str(core.matrix[old][new])

@@ -4,6 +4,7 @@ impact analysis in a worker thread, try-out, publishing, import/export and histo
 from __future__ import annotations
 
 import copy
+import gc
 import threading
 from datetime import date
 from html import escape
@@ -25,7 +26,15 @@ from riskscreen.scoring.assessment import Assessment
 from riskscreen.scoring.impact import ImpactReport
 from riskscreen.scoring.model import ScoringModel
 from riskscreen.services import USER_ERRORS, Session
-from riskscreen.services.models import ModelRefused, ModelService, TryOut, describe_rule
+from riskscreen.services.models import (
+    DraftProblems,
+    LiveImpact,
+    LiveResult,
+    ModelRefused,
+    ModelService,
+    TryOut,
+    describe_rule,
+)
 from riskscreen.ui.manager.rule_editor import RuleDialog
 from riskscreen.ui.manager.views import HistoryView, ImpactView, ModelEditorView, TryOutView
 from riskscreen.ui.worker import run_in_background
@@ -76,6 +85,7 @@ class ManagerController(QObject):
     """Everything a manager does with the scoring model; the window holds no session."""
 
     impact_finished = Signal(object)
+    live_updated = Signal(object)
     published = Signal(object)
 
     def __init__(self, session: Session, window: ManagerWindow | None = None) -> None:
@@ -91,10 +101,19 @@ class ManagerController(QObject):
         self._cancel = threading.Event()
         self._progress = _Progress(self)
         self._progress.progressed.connect(self._on_progress_progressed)
+        # An edit is checked, and its live impact computed, off the GUI thread once the
+        # edits pause; only the newest edit's result is shown.
         self._check_timer = QTimer(self)
         self._check_timer.setSingleShot(True)
-        self._check_timer.setInterval(250)
-        self._check_timer.timeout.connect(self.validate)
+        self._check_timer.setInterval(300)
+        self._check_timer.timeout.connect(self._check_in_background)
+        self._scorable: ScoringModel | None = None
+        self.live: LiveImpact | None = None
+        self.live_result: LiveResult | None = None
+        self._generation = 0
+        self._checking = False
+        self._check_again = False
+        self._live_cancel = threading.Event()
         self._filling = False
         e = self.window.editor
         e.new_draft_requested.connect(self.new_draft)
@@ -127,6 +146,7 @@ class ManagerController(QObject):
         self.new_draft()
         self.refresh_history()
         self.refresh_screenings()
+        self._load_live()
 
     # -- the draft -------------------------------------------------------------------------------
 
@@ -321,14 +341,111 @@ class ManagerController(QObject):
             self._changed()
 
     def validate(self) -> list[str]:
-        """Check the draft now (the editor calls this 250 ms after the last edit)."""
+        """Check the draft now, on the GUI thread (before publishing, trying out or an
+        impact analysis); edits are checked in the background as they are made."""
         self._check_timer.stop()
         if self.data is None:
             return []
+        self._generation += 1  # a background check still running is now stale
         found = self.service.check(self.data)
-        self.model, self.problems = found.model, found.problems
-        self.window.editor.show_problems(self.problems)
+        self._show_check(found)
+        self._update_live()
         return self.problems
+
+    def _show_check(self, found: DraftProblems) -> None:
+        self.model, self.problems, self._scorable = found.model, found.problems, found.scorable
+        self.window.editor.show_problems(self.problems)
+
+    # -- live impact ------------------------------------------------------------------------------
+
+    def _load_live(self) -> None:
+        """Load every finalised screening as columns, once per editor session, off the GUI
+        thread; each edit is then one batch re-score."""
+        service, cancel = self.service, self._live_cancel
+        self.window.editor.live.show_waiting("Loading the finalised screenings…")
+
+        def work() -> tuple[LiveImpact | None]:
+            return (service.live_impact(cancelled=cancel.is_set),)
+
+        run_in_background(work, self._on_live_loaded, self._on_live_failed)
+
+    def _on_live_loaded(self, outcome: object) -> None:
+        assert isinstance(outcome, tuple)
+        result = outcome[0]
+        if result is None:  # cancelled: the window closed meanwhile
+            return
+        assert isinstance(result, LiveImpact)
+        self.live = result
+        # What is alive now lives as long as the editor: keep the cycle collector from
+        # walking it on every full pass, which otherwise freezes the window for 100 ms+.
+        gc.freeze()
+        if self._checking or self._check_timer.isActive():
+            return  # the pending check shows the figures
+        self._update_live()
+
+    def _on_live_failed(self, error: BaseException) -> None:
+        self.window.editor.live.show_waiting("The finalised screenings could not be loaded, "
+                                             "so the live impact is not shown.")
+        self._error(error)
+
+    def _update_live(self) -> None:
+        """Re-score the held screenings with the current valid draft, in the background."""
+        if self.live is None or self._checking:
+            return
+        self._start_check(check=False)
+
+    def _check_in_background(self) -> None:
+        if self.data is None:
+            return
+        if self._checking:
+            self._check_again = True  # run once more when the current one is back
+            return
+        self._start_check(check=True)
+
+    def _start_check(self, *, check: bool) -> None:
+        assert self.data is not None
+        self._generation += 1
+        generation = self._generation
+        data = copy.deepcopy(self.data)
+        service, live, model = self.service, self.live, self._scorable
+
+        def work() -> tuple[int, DraftProblems | None, LiveResult | None]:
+            found = service.check(data) if check else None
+            draft = found.scorable if found is not None else model
+            if live is None or draft is None or generation != self._generation:
+                return generation, found, None
+            return generation, found, live.update(draft)
+
+        self._checking = True
+        run_in_background(work, self._on_check_done, self._on_check_failed)
+
+    def _on_check_done(self, result: object) -> None:
+        self._checking = False
+        assert isinstance(result, tuple)
+        generation: int = result[0]
+        found: DraftProblems | None = result[1]
+        figures: LiveResult | None = result[2]
+        if self._check_again:
+            self._check_again = False
+            self._start_check(check=True)
+            return
+        if generation != self._generation:
+            # A synchronous check overtook this one: score the draft it left.
+            self._update_live()
+            return
+        if found is not None:
+            self._show_check(found)
+        panel = self.window.editor.live
+        if figures is not None:
+            self.live_result = figures
+            panel.show_result(figures)
+            self.live_updated.emit(figures)
+        elif self._scorable is None:
+            panel.show_waiting("Fix the draft's problems to see what it would change.")
+
+    def _on_check_failed(self, error: BaseException) -> None:
+        self._checking = False
+        self._error(error)
 
     # -- publish, import, export ----------------------------------------------------------------
 

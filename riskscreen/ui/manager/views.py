@@ -45,6 +45,7 @@ from PySide6.QtWidgets import (
 )
 
 from riskscreen.ui.manager.charts import BarChart
+from riskscreen.ui.manager.live import LiveImpactPanel
 
 __all__ = ["ChangesModel", "HistoryView", "ImpactView", "ModelEditorView", "TryOutView"]
 
@@ -159,6 +160,7 @@ class ModelEditorView(QWidget):
         self.problems.setMaximumHeight(110)
         # Shown only while there are problems, so the weights keep the room on a small screen.
         self.problems.setVisible(False)
+        self.live = LiveImpactPanel()
 
         layout = QVBoxLayout(self)
         layout.addLayout(buttons)
@@ -166,6 +168,7 @@ class ModelEditorView(QWidget):
         layout.addWidget(self.tabs, 1)
         layout.addWidget(self.status)
         layout.addWidget(self.problems)
+        layout.addWidget(self.live)
 
         self.new_button.clicked.connect(self.new_draft_requested)
         self.import_button.clicked.connect(self.import_requested)
