@@ -538,7 +538,8 @@ def restore_backup(db_path: Path, source: Path, user: str, passphrase: str, *,
 
                 raise WrongPassphrase(gate.failed(user, "restore", utc_now())) from None
         if session is not None:
-            open_lock = session.close_for_restore()
+            # A session made without the open lock hands none over: take it now.
+            open_lock = session.close_for_restore() or OpenLock(db_path, exclusive=True)
         for path in clean_leftovers(db_path):
             _log.info("Removed %s, left by an interrupted backup or write.", path.name)
         return _replace(db_path, source, user, plan)
