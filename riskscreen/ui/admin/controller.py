@@ -152,21 +152,36 @@ class AdminController(QObject):
         return self._account(lambda: self.session.set_role(name, role, sign),
                              f"{name} is now a {role}.")
 
-    def disable_account(self) -> bool:
-        """Disable the account; the database's key changes, so its old key opens nothing."""
-        name = self.window.accounts.name.text().strip()
-        new_recovery: list[str] = []
+    def disable_account(self) -> None:
+        """Disable the account in the background: the database's key changes (the whole file
+        is re-encrypted, which takes about a minute for a very large database), so that the
+        account's old key opens nothing."""
+        a = self.window.accounts
+        name = a.name.text().strip()
+        a.disable_button.setEnabled(False)
+        a.status.setStyleSheet("")
+        a.status.setText(f"Disabling {name} and changing the database's key…")
+        session = self.session
+        run_in_background(lambda: session.disable_user(name),
+                          lambda key: self._on_disable_done(name, key),
+                          self._on_disable_failed)
 
-        def disable() -> None:
-            key = self.session.disable_user(name)
-            if key is not None:
-                new_recovery.append(key)
-
-        ok = self._account(disable, f"{name} is disabled, and the database's key was changed "
+    def _on_disable_done(self, name: str, new_recovery: object) -> None:
+        a = self.window.accounts
+        a.disable_button.setEnabled(True)
+        self._account(lambda: None, f"{name} is disabled, and the database's key was changed "
                                     "so that the account's old key opens nothing.")
-        if new_recovery:
-            self.show_new_recovery_key(new_recovery[0])
-        return ok
+        if isinstance(new_recovery, str):
+            self.show_new_recovery_key(new_recovery)
+
+    def _on_disable_failed(self, error: BaseException) -> None:
+        a = self.window.accounts
+        a.disable_button.setEnabled(True)
+
+        def fail() -> None:
+            raise error
+
+        self._account(fail, "")
 
     def show_new_recovery_key(self, key: str) -> None:
         """Show a new recovery key once (the old one stopped working with the key change)."""
