@@ -55,6 +55,15 @@ T = TypeVar("T")
 
 DEFAULT_IDLE_MINUTES = 5.0
 
+HELP_TEXT = (
+    "Answering: Tab and Shift+Tab move between questions. Y, N and K answer Yes, No and Not "
+    "known; N, R, O, B and K answer questions about when something happened; Delete clears "
+    "an answer. Ctrl+Z undoes the last answer. F1 on a question shows what to look for.\n\n"
+    "Sections: Ctrl+Page Down (or Alt+Right) goes to the next section, Ctrl+Page Up (or "
+    "Alt+Left) to the previous one.\n\n"
+    "Elsewhere: Ctrl+F searches the list, Ctrl+N starts a new screening, Ctrl+P prints the "
+    "referral summary, Ctrl+L locks RiskScreen. Enter confirms a question, Esc cancels it.")
+
 
 class OpenScreening:
     """The screening on screen: its detail, form, view and live score, and what of it is saved."""
@@ -131,6 +140,7 @@ class AppController(QObject):
         w.new_action.triggered.connect(self._on_home_new_requested)
         w.home_action.triggered.connect(self._on_back_to_list)
         w.idle_action.triggered.connect(self._on_idle_action_triggered)
+        w.help_action.triggered.connect(self._on_help_action_triggered)
         w.log_action.triggered.connect(self._on_log_action_triggered)
         w.about_action.triggered.connect(self._on_about_action_triggered)
         w.closing.connect(self._on_window_closing)
@@ -398,6 +408,13 @@ class AppController(QObject):
             if self.session is None:
                 self.idle.stop()
 
+    def _on_help_action_triggered(self) -> None:
+        current = self.current
+        if (current is not None and self.window.stack.currentWidget() is current.view
+                and current.view.questionnaire.toggle_focused_help()):
+            return
+        QMessageBox.information(self.window, "Help and keyboard shortcuts", HELP_TEXT)
+
     def _on_log_action_triggered(self) -> None:
         from riskscreen.ui.app import log_path
 
@@ -550,12 +567,13 @@ class AppController(QObject):
         collapsed = self.settings.value("score/collapsed", False)
         view.score.set_collapsed(collapsed in (True, "true"))
         view.score.collapsed_changed.connect(self._on_score_collapsed_changed)
-        self.window.show_page(view)
+        view.questionnaire.answer_undone.connect(self._on_questionnaire_answer_undone)
         if detail.editable:
             # Carry on where the practitioner stopped: the first section not yet complete.
             q = view.questionnaire
             q.show_section(next((i for i in range(len(form.sections))
                                  if not q.progress(i).complete), 0))
+        self.window.show_page(view)
         self._show_save_status()
 
     def _describe(self, detail: ScreeningDetail) -> None:
@@ -640,6 +658,12 @@ class AppController(QObject):
 
     def _on_questionnaire_answer_changed(self, question_id: str, value: object) -> None:
         self._save(question_id)
+
+    def _on_questionnaire_answer_undone(self, question_id: str) -> None:
+        if self.current is not None:
+            number = self.current.view.questionnaire.blocks[question_id].number
+            self.window.statusBar().showMessage(
+                f"The answer to question {number} is back as it was.", 8_000)
 
     def _on_questionnaire_evidence_changed(self, question_id: str, record: object) -> None:
         if self.current is not None and question_id in self.current.view.questionnaire.answers():

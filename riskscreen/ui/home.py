@@ -21,7 +21,7 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QColor, QPainter
+from PySide6.QtGui import QAction, QColor, QKeySequence, QPainter
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -41,7 +41,7 @@ from PySide6.QtWidgets import (
 from riskscreen.services.types import Page, ScreeningQuery, ScreeningRow
 from riskscreen.ui.widgets import text_colour_for
 
-__all__ = ["HomeView", "LevelDelegate", "LevelStyle", "ScreeningListModel"]
+__all__ = ["HomeView", "LevelDelegate", "LevelStyle", "ScreeningListModel", "find_action"]
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 PAGE_SIZE = 200
@@ -202,6 +202,22 @@ class LevelDelegate(QStyledItemDelegate):
         return QSize(size.width() + 24, max(size.height(), 26))
 
 
+def find_action(page: QWidget, field: QLineEdit) -> QAction:
+    """Ctrl+F on ``page`` (while it is shown) puts the cursor in its search field."""
+    action = QAction("Search", page)
+    action.setShortcut(QKeySequence.StandardKey.Find)
+    action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+
+    def find() -> None:
+        field.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        field.selectAll()
+
+    action.triggered.connect(find)
+    page.addAction(action)
+    field.setToolTip(f"{field.accessibleName()} (Ctrl+F)")
+    return action
+
+
 class HomeView(QWidget):
     """The screenings list with search and filters, and the actions on a screening."""
 
@@ -280,6 +296,11 @@ class HomeView(QWidget):
         self.open_button.clicked.connect(self._on_open_button_clicked)
         self.history_button.clicked.connect(self._on_history_button_clicked)
         self.table.activated.connect(self._on_table_activated)
+        self.find_action = find_action(self, self.search)
+
+    def first_field(self) -> QWidget:
+        """The cursor starts in the search."""
+        return self.search
 
     def set_model(self, model: ScreeningListModel) -> None:
         """Show a list model; the level column is drawn as chips."""

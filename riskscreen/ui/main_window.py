@@ -8,11 +8,16 @@ from __future__ import annotations
 from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QAbstractSpinBox,
     QApplication,
+    QComboBox,
     QFrame,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QMainWindow,
+    QPlainTextEdit,
     QPushButton,
     QSplitter,
     QStackedWidget,
@@ -20,9 +25,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-__all__ = ["IdleWatcher", "MainWindow"]
+__all__ = ["IdleWatcher", "MainWindow", "first_field"]
 
 DEFAULT_SIZE = (1280, 720)
+#: What counts as a field for the cursor to start in (rather than a button).
+FIELD_TYPES = (QLineEdit, QPlainTextEdit, QComboBox, QAbstractSpinBox, QAbstractItemView)
 #: Room left for the window manager's title bar and borders around the default size.
 FRAME_ALLOWANCE = 60
 
@@ -69,6 +76,30 @@ class IdleWatcher(QObject):
         if event.type() in self.INPUT_EVENTS and self.timer.isActive():
             self.timer.start()
         return False
+
+
+def first_field(page: QWidget) -> QWidget | None:
+    """Where the cursor goes when ``page`` is shown.
+
+    A page may name it (``first_field()``, for example the unlock screen's passphrase);
+    otherwise it is the first field in the page's Tab order that can be typed into or
+    chosen from, and failing that its first Tab stop of any kind.
+    """
+    chooser = getattr(page, "first_field", None)
+    if callable(chooser):
+        chosen = chooser()
+        if isinstance(chosen, QWidget):
+            return chosen
+    first_stop: QWidget | None = None
+    widget = page.nextInFocusChain()
+    while widget is not None and widget is not page and page.isAncestorOf(widget):
+        if (widget.isVisibleTo(page) and widget.isEnabled()
+                and widget.focusPolicy() & Qt.FocusPolicy.TabFocus):
+            if isinstance(widget, FIELD_TYPES):
+                return widget
+            first_stop = first_stop or widget
+        widget = widget.nextInFocusChain()
+    return first_stop
 
 
 class MainWindow(QMainWindow):
@@ -126,6 +157,10 @@ class MainWindow(QMainWindow):
         self.idle_action = QAction("Lock automatically after…", self)
         settings_menu.addAction(self.idle_action)
         help_menu = menu.addMenu("&Help")
+        self.help_action = QAction("&Help and keyboard shortcuts", self)
+        # F1 on a question opens its "What to look for"; elsewhere it opens this help.
+        self.help_action.setShortcut(QKeySequence.StandardKey.HelpContents)
+        help_menu.addAction(self.help_action)
         self.log_action = QAction("Where is the problem log?", self)
         self.about_action = QAction("&About RiskScreen", self)
         help_menu.addAction(self.log_action)
@@ -150,10 +185,14 @@ class MainWindow(QMainWindow):
         self.role_menus.refresh(signed_in)
 
     def show_page(self, page: QWidget) -> None:
-        """Show one page (adding it to the stack if needed)."""
+        """Show one page (adding it to the stack if needed), with the cursor in its first
+        field."""
         if self.stack.indexOf(page) < 0:
             self.stack.addWidget(page)
         self.stack.setCurrentWidget(page)
+        target = first_field(page)
+        if target is not None:
+            target.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def show_message(self, text: str) -> None:
         """A problem in plain words, shown in the banner until dismissed."""

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from riskscreen.services.types import ChildInfo
+from riskscreen.ui.home import find_action
 from riskscreen.ui.widgets import DateField, MessageLabel, WrappingItemDelegate
 
 __all__ = ["NewScreeningView"]
@@ -129,6 +130,11 @@ class NewScreeningView(QWidget):
         self.use_button.clicked.connect(self._on_use_button_clicked)
         self.create_button.clicked.connect(self._on_create_button_clicked)
         self.cancel_button.clicked.connect(self.cancelled)
+        self.find_action = find_action(self, self.search)
+
+    def first_field(self) -> QWidget:
+        """The cursor starts in the search for an existing record."""
+        return self.search
 
     def reset(self) -> None:
         """Empty every field (a new start)."""

@@ -12,7 +12,9 @@ from datetime import date
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -35,7 +37,12 @@ __all__ = ["QuestionBlock", "QuestionnaireView", "SectionProgress"]
 
 KEYBOARD_HINT = ("Keyboard: Tab moves between questions. Y, N and K answer Yes, No and Not "
                  "known; N, R, O, B and K answer questions about when something happened. "
-                 "Delete clears an answer.")
+                 "Delete clears an answer, Ctrl+Z undoes the last one. F1 shows what to look "
+                 "for; Ctrl+Page Down and Ctrl+Page Up go to the next and previous section.")
+
+#: Keys for the next and previous section (the first is the one menus and hints show).
+NEXT_SECTION_KEYS = ("Ctrl+PgDown", "Alt+Right")
+PREVIOUS_SECTION_KEYS = ("Ctrl+PgUp", "Alt+Left")
 
 
 class QuestionBlock(QFrame):
@@ -48,10 +55,11 @@ class QuestionBlock(QFrame):
         self.number = number
         self.setObjectName("questionBlock")
         self.setProperty("qid", question.id)
-        self.title = QLabel(f"{number}  {question.text}", self)
+        self.title = QLabel(self)
         self.title.setObjectName("questionText")
         self.title.setWordWrap(True)
         self.title.setTextFormat(Qt.TextFormat.PlainText)
+        self.set_number(number)
         self.required = QLabel("Required", self)
         self.required.setObjectName("requiredTag")
         self.required.setVisible(question.required)
@@ -59,11 +67,15 @@ class QuestionBlock(QFrame):
         self.missing.setObjectName("missingNote")
         self.missing.setWordWrap(True)
         self.missing.setVisible(False)
-        # Created in reading order, which is also the tab order: help, answer, evidence.
+        # Created in reading order, which is also the tab order: answer, then evidence. The
+        # "What to look for" button is no Tab stop of its own (one per question would double
+        # the presses between questions): F1 opens it for the question being answered.
         self.help: ExpandableText | None = None
         if question.help:
             self.help = ExpandableText("What to look for", question.help, self)
             self.help.toggle.setAccessibleName(f"What to look for: {question.text}")
+            self.help.toggle.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            self.help.toggle.setToolTip("Show or hide what to look for (F1 while answering)")
         self.editor: AnswerEditor = editor_for(question, screening_date, self)
         self.title.setBuddy(self.editor.focus_target())
         head = QHBoxLayout()
@@ -86,6 +98,18 @@ class QuestionBlock(QFrame):
             self.evidence = EvidenceEditor(question, self)
             self.evidence.setVisible(False)
             layout.addWidget(self.evidence)
+
+    def set_number(self, number: str) -> None:
+        """Show the question's number (it counts the questions shown, so there are no gaps)."""
+        self.number = number
+        self.title.setText(f"{number}  {self.question.text}")
+
+    def toggle_help(self) -> bool:
+        """Show or hide "What to look for"; False if the question has none."""
+        if self.help is None:
+            return False
+        self.help.toggle.toggle()
+        return True
 
     def show_evidence_for(self, value: Any) -> None:
         """Ask for evidence only when the sign is present."""
@@ -130,10 +154,13 @@ class QuestionnaireView(QWidget):
     """Every section of a form; emits ``answer_changed(question_id, value)`` as answers change.
 
     ``evidence_changed(question_id, record)`` reports the evidence behind an indicator;
-    ``save_state_changed`` says that :meth:`unsaved_typing` may have changed.
+    ``save_state_changed`` says that :meth:`unsaved_typing` may have changed. Ctrl+Z puts
+    the last answer back as it was (``answer_changed`` again, so it is saved as any answer
+    is, then ``answer_undone``).
     """
 
     answer_changed = Signal(str, object)
+    answer_undone = Signal(str)
     evidence_changed = Signal(str, object)
     visibility_changed = Signal()
     save_state_changed = Signal()
@@ -149,6 +176,8 @@ class QuestionnaireView(QWidget):
         self.blocks: dict[str, QuestionBlock] = {}
         self._section_of: dict[str, int] = {}
         self._visible: set[str] = set()
+        #: (question, answer before the change), most recent last, for Ctrl+Z.
+        self._undo: list[tuple[str, Any]] = []
 
         self.sections = QListWidget(self)
         self.sections.setObjectName("sectionList")
@@ -199,8 +228,27 @@ class QuestionnaireView(QWidget):
         self.sections.currentRowChanged.connect(self._on_sections_current_row_changed)
         self.previous_button.clicked.connect(self._on_previous_button_clicked)
         self.next_button.clicked.connect(self._on_next_button_clicked)
+        self.next_action = self._action("Next section", NEXT_SECTION_KEYS,
+                                        self._on_next_button_clicked)
+        self.previous_action = self._action("Previous section", PREVIOUS_SECTION_KEYS,
+                                            self._on_previous_button_clicked)
+        self.undo_action = self._action("Undo the last answer",
+                                        (QKeySequence(QKeySequence.StandardKey.Undo)
+                                         .toString(),), self.undo)
+        self.next_button.setToolTip(f"Next section ({NEXT_SECTION_KEYS[0]})")
+        self.previous_button.setToolTip(f"Previous section ({PREVIOUS_SECTION_KEYS[0]})")
         self.sections.setCurrentRow(0)
         self._refresh()
+
+    def _action(self, text: str, keys: tuple[str, ...], slot: Any) -> QAction:
+        # Shortcuts of the questionnaire only while it is shown; a text field keeps its own
+        # Ctrl+Z (Qt gives the field the key first).
+        action = QAction(text, self)
+        action.setShortcuts([QKeySequence(k) for k in keys])
+        action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
 
     # -- building ------------------------------------------------------------------------------
 
@@ -261,6 +309,7 @@ class QuestionnaireView(QWidget):
                     evidence: dict[str, dict[str, Any]] | None = None) -> None:
         """Show stored answers (no signals: they are already saved)."""
         self._answers = {k: v for k, v in answers.items() if k in self.blocks}
+        self._undo.clear()
         self._evidence = {k: v for k, v in (evidence or {}).items() if k in self.blocks}
         for qid, block in self.blocks.items():
             block.editor.set_value(self._answers.get(qid))
@@ -318,6 +367,56 @@ class QuestionnaireView(QWidget):
             scroll.ensureWidgetVisible(block)
         block.editor.focus_target().setFocus(Qt.FocusReason.OtherFocusReason)
 
+    def first_question(self) -> QWidget | None:
+        """Where the cursor goes on a section: the first question shown that can be answered."""
+        for question in self.form.sections[self.current_section()].questions:
+            target = self.blocks[question.id].editor.focus_target()
+            if question.id in self._visible and target.isEnabled():
+                return target
+        return None
+
+    def focus_first_question(self) -> None:
+        """Put the cursor in the section's first question, so Tab goes on to the next one."""
+        target = self.first_question()
+        if target is not None:
+            target.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def focused_block(self) -> QuestionBlock | None:
+        """The question holding the keyboard focus, if any."""
+        widget = QApplication.focusWidget()
+        while widget is not None and widget is not self:
+            if isinstance(widget, QuestionBlock):
+                return widget
+            widget = widget.parentWidget()
+        return None
+
+    def toggle_focused_help(self) -> bool:
+        """F1: show or hide "What to look for" of the question being answered."""
+        block = self.focused_block()
+        return block is not None and block.toggle_help()
+
+    def can_undo(self) -> bool:
+        """Whether Ctrl+Z has an answer to put back."""
+        return bool(self._undo) and not self._read_only
+
+    def undo(self) -> None:
+        """Put the last changed answer back as it was; it is saved like any other answer."""
+        if not self.can_undo():
+            return
+        question_id, value = self._undo.pop()
+        block = self.blocks[question_id]
+        block.editor.set_value(value)
+        if value is None:
+            self._answers.pop(question_id, None)
+        else:
+            self._answers[question_id] = value
+        block.show_evidence_for(value)
+        self._refresh()
+        if question_id in self._visible:
+            self.show_question(question_id)
+        self.answer_changed.emit(question_id, value)
+        self.answer_undone.emit(question_id)
+
     def current_section(self) -> int:
         """Index of the section shown."""
         return self.pages.currentIndex()
@@ -338,6 +437,10 @@ class QuestionnaireView(QWidget):
     # -- slots ---------------------------------------------------------------------------------
 
     def _on_editor_value_changed(self, question_id: str, value: Any) -> None:
+        before = self._answers.get(question_id)
+        if before != value:
+            self._undo.append((question_id, before))
+            del self._undo[:-100]
         if value is None:
             self._answers.pop(question_id, None)
         else:
@@ -362,13 +465,18 @@ class QuestionnaireView(QWidget):
         self.next_button.setEnabled(row < self.pages.count() - 1)
 
     def _on_previous_button_clicked(self) -> None:
-        self.show_section(max(0, self.current_section() - 1))
+        self._go_to(max(0, self.current_section() - 1))
 
     def _on_next_button_clicked(self) -> None:
-        self.show_section(min(self.pages.count() - 1, self.current_section() + 1))
+        self._go_to(min(self.pages.count() - 1, self.current_section() + 1))
+
+    def _go_to(self, index: int) -> None:
+        """Another section, from its top, with the cursor in its first question."""
+        self.show_section(index)
         scroll = self.pages.currentWidget()
         if isinstance(scroll, QScrollArea):
             scroll.verticalScrollBar().setValue(0)
+        self.focus_first_question()
 
     # -- visibility and marks ------------------------------------------------------------------
 
@@ -376,6 +484,11 @@ class QuestionnaireView(QWidget):
         visible = set(visible_questions(self.form, self._answers, self.screening_date))
         changed = visible != self._visible
         self._visible = visible
+        for number, section in enumerate(self.form.sections, start=1):
+            shown_questions = [q.id for q in section.questions if q.id in visible]
+            for i, qid in enumerate(shown_questions, start=1):
+                if self.blocks[qid].number != f"{number}.{i}":
+                    self.blocks[qid].set_number(f"{number}.{i}")
         for qid, block in self.blocks.items():
             shown = qid in visible
             if block.isHidden() == shown:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QImage, QPainter, QPixmap, QResizeEvent
+from PySide6.QtGui import QAction, QImage, QKeySequence, QPainter, QPixmap, QResizeEvent
 from PySide6.QtPrintSupport import QPrinter
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -126,6 +126,19 @@ class ReferralView(QWidget):
         self.back_button.clicked.connect(self.back_requested)
         self._on_protect_toggled(False)
         self.images: list[QImage] = []
+        self.print_action = QAction("Print the referral summary", self)
+        self.print_action.setShortcut(QKeySequence.StandardKey.Print)
+        self.print_action.triggered.connect(self._on_print_action_triggered)
+        self.addAction(self.print_action)
+        self.print_button.setToolTip("Print the referral summary (Ctrl+P)")
+
+    def _on_print_action_triggered(self) -> None:
+        if self.print_button.isEnabled():
+            self.print_requested.emit()
+
+    def first_field(self) -> QWidget:
+        """The cursor starts on Print, the usual next step."""
+        return self.print_button if self.print_button.isEnabled() else self.back_button
 
     def _fit_pages(self) -> None:
         # Pages are shown no wider than the preview (a small screen or a large scale factor

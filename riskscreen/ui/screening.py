@@ -90,6 +90,13 @@ class ScreeningView(QWidget):
         self.history_button.clicked.connect(self.history_requested)
         self.score.collapsed_changed.connect(self._on_score_collapsed_changed)
         self._expanded_sizes: list[int] | None = None
+        # The questionnaire's shortcuts (sections, undo) work anywhere on the screening.
+        q = self.questionnaire
+        self.addActions([q.next_action, q.previous_action, q.undo_action])
+
+    def first_field(self) -> QWidget | None:
+        """Where the cursor goes when the screening is shown: the section's first question."""
+        return self.questionnaire.first_question()
 
     def set_editable(self, editable: bool, finalised: bool) -> None:
         """Drafts can be changed and finalised; finalised screenings can be amended."""

@@ -215,11 +215,19 @@ class SetupView(QWidget):
         self.recovery_key.setText(key)
         self.steps.setCurrentIndex(3)
         self.show_error("")
-        self._update_buttons()
+        self._step_shown()
 
     def forget_recovery_key(self) -> None:
         """Remove the key from the screen when the assistant ends."""
         self.recovery_key.clear()
+
+    def first_field(self) -> QWidget:
+        """The cursor starts in the step's first field, or on Next."""
+        from riskscreen.ui.main_window import first_field
+
+        page = self.steps.currentWidget()
+        found = first_field(page) if page is not None else None
+        return found if found is not None else self.next_button
 
     def _update_buttons(self) -> None:
         step = self.step()
@@ -227,10 +235,16 @@ class SetupView(QWidget):
         self.next_button.setText({2: "Create database", 3: "Finish"}.get(step, "Next"))
         self.next_button.setEnabled(step != 3 or self.stored.isChecked())
 
+    def _step_shown(self) -> None:
+        """A new step: its buttons, and the cursor in its first field."""
+        self._update_buttons()
+        if self.isVisible():
+            self.first_field().setFocus(Qt.FocusReason.OtherFocusReason)
+
     def _on_back_button_clicked(self) -> None:
         self.steps.setCurrentIndex(max(0, self.step() - 1))
         self.show_error("")
-        self._update_buttons()
+        self._step_shown()
 
     def _on_next_button_clicked(self) -> None:
         step = self.step()
@@ -257,7 +271,7 @@ class SetupView(QWidget):
             return
         self.steps.setCurrentIndex(step + 1)
         self.show_error("")
-        self._update_buttons()
+        self._step_shown()
 
     def _on_copy_button_clicked(self) -> None:
         QGuiApplication.clipboard().setText(self.recovery_key.text())

@@ -107,6 +107,12 @@ class UnlockView(QWidget):
         self.repeat.returnPressed.connect(self._on_recover_button_clicked)
         self.show_key.toggled.connect(self._on_show_key_toggled)
 
+    def first_field(self) -> QWidget:
+        """The cursor starts where typing starts: the passphrase once the name is known."""
+        if self.recovery.isVisibleTo(self):
+            return self.recovery_key if self.recovery_name.text() else self.recovery_name
+        return self.passphrase if self.name.text().strip() else self.name
+
     def _recovery_form(self) -> QWidget:
         box = QWidget(self)
         self.recovery_explanation = QLabel(

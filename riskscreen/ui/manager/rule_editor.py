@@ -49,6 +49,8 @@ class ClauseRow(QWidget):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.remove = QPushButton("Remove")
+        # Enter in the dialog means OK, never "remove this condition".
+        self.remove.setAutoDefault(False)
         if op not in dict(OPERATORS) or not isinstance(arg, dict):
             self.kept = clause
             text = QLabel(describe_condition(clause, form) + "  (kept as it is)")
@@ -157,6 +159,7 @@ class RuleDialog(QDialog):
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.rows_box)
         add = QPushButton("Add condition")
+        add.setAutoDefault(False)
         add.clicked.connect(self._on_add_clicked)
         form_layout = QFormLayout()
         form_layout.addRow("Rule id:", self.rule_id)
@@ -166,6 +169,9 @@ class RuleDialog(QDialog):
         form_layout.addRow("When:", self.combine)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                    | QDialogButtonBox.StandardButton.Cancel)
+        self.ok_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        # Enter (in any one-line field) accepts the rule.
+        self.ok_button.setDefault(True)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
