@@ -12,17 +12,19 @@ from __future__ import annotations
 import copy
 import difflib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 from pydantic import ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
 from sqlalchemy import text
 
 from riskscreen.conditions import parse_condition
-from riskscreen.definitions import DefinitionError, dump_yaml
+from riskscreen.definitions import DefinitionError, Problem, dump_yaml
 from riskscreen.forms.answers import AnswerSet
 from riskscreen.forms.columns import Codes, Columns, encode
 from riskscreen.forms.model import FormDefinition
@@ -31,6 +33,7 @@ from riskscreen.scoring.engine import compile_model
 from riskscreen.scoring.impact import ImpactReport, impact
 from riskscreen.scoring.model import ScoringModel
 from riskscreen.services.errors import NotFound, ServiceError
+from riskscreen.services.model_words import model_changes, plain_problem
 from riskscreen.services.session import Session
 from riskscreen.services.types import ModelInfo
 from riskscreen.store.models import Role
@@ -55,24 +58,34 @@ DEFAULT_FORM = "cse-screening"
 
 
 class ModelRefused(ServiceError):  # noqa: N818 - the domain's name for it
-    """A draft or imported model fails validation; ``problems`` are ``validate``'s lines."""
+    """A draft or imported model fails validation; ``problems`` are ``validate``'s lines,
+    ``plain`` the same problems in plain words (what the message says)."""
 
-    def __init__(self, problems: list[str]) -> None:
+    def __init__(self, problems: list[str], plain: list[str] | None = None) -> None:
         self.problems = problems
+        self.plain = plain or problems
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        super().__init__("The scoring model is not valid and was refused: "
-                         + (problems[0] if problems else "unknown problem") + more)
+        super().__init__("The scoring model is not valid and was refused. "
+                         + (self.plain[0] if self.plain else "The reason is not known.")
+                         + more)
 
 
 @dataclass(frozen=True)
 class DraftProblems:
     """The result of checking a draft: ``problems`` empty means it is valid. ``scorable``
     is the draft as a model whenever it can score screenings, even if it cannot be published
-    yet (no change note), for the live impact."""
+    yet (no change note), for the live impact.
+
+    ``problems`` are the lines ``riskscreen validate`` prints; ``plain`` says each in words
+    for the editor, naming the field (no file, no line, no ids).
+    """
 
     problems: list[str]
     model: ScoringModel | None
     scorable: ScoringModel | None = None
+    plain: list[str] = field(default_factory=list)
+    #: The draft is valid but for its missing change note (for example a new, untouched one).
+    only_change_note: bool = False
 
 
 @dataclass(frozen=True)
@@ -210,8 +223,17 @@ def model_from_data(data: dict[str, Any], form: FormDefinition | None,
     try:
         model = parse_model(model_to_yaml(data), file, form)
     except DefinitionError as error:
-        return DraftProblems([p.format() for p in error.problems], None)
+        return _refusal(error.problems, data, form)
     return DraftProblems([], model)
+
+
+def _refusal(problems: list[Problem], data: dict[str, Any], form: FormDefinition | None,
+             file: str | None = None) -> DraftProblems:
+    """Problems as ``validate`` prints them and in plain words (with the line for a file)."""
+    plain = [plain_problem(p, data, form,
+                           where=f"{file}, line {p.line or 1}" if file else "")
+             for p in problems]
+    return DraftProblems([p.format() for p in problems], None, plain=plain)
 
 
 class ModelService:
@@ -261,21 +283,22 @@ class ModelService:
         """Problems of a draft (``validate``'s messages), or the model when there are none."""
         self._manager()
         form = self.form()
-        found = model_from_data(data, form)
-        if not str(data.get("change_note", "")).strip():
-            # Without its note a draft cannot be published, but it can still score.
-            scorable = model_from_data({**data, "change_note": "(none yet)"}, form).model
-            if found.model is not None:
-                return DraftProblems(["draft.yaml:1: a change note is required (hint: say "
-                                      "what changed and why)"], None, scorable)
-            return DraftProblems(found.problems, None, scorable)
-        return DraftProblems(found.problems, found.model, found.model)
+        if str(data.get("change_note", "")).strip():
+            found = model_from_data(data, form)
+            return DraftProblems(found.problems, found.model, found.model, found.plain)
+        # Without its note a draft cannot be published, but it can still score; the rest is
+        # checked as if the note were written, so the note is named once.
+        found = model_from_data({**data, "change_note": "(none yet)"}, form)
+        note = _refusal([Problem("a change note is required", ("change_note",),
+                                 "say what changed and why", 1, "draft.yaml")], data, form)
+        return DraftProblems(note.problems + found.problems, None, found.model,
+                             note.plain + found.plain, only_change_note=found.model is not None)
 
     def build(self, data: dict[str, Any]) -> ScoringModel:
         """The draft as a model; :class:`ModelRefused` with every problem if it is invalid."""
         found = self.check(data)
         if found.model is None:
-            raise ModelRefused(found.problems)
+            raise ModelRefused(found.problems, found.plain)
         return found.model
 
     # -- impact and try-out --------------------------------------------------------------------
@@ -362,7 +385,7 @@ class ModelService:
         self._manager()
         found = self.check(model_data(draft))
         if found.model is None:
-            raise ModelRefused(found.problems)
+            raise ModelRefused(found.problems, found.plain)
         return self.session.publish_model(draft)
 
     def history(self) -> list[ModelInfo]:
@@ -392,7 +415,12 @@ class ModelService:
         try:
             model = parse_model(text_, file, form)
         except DefinitionError as error:
-            raise ModelRefused([p.format() for p in error.problems]) from None
+            try:
+                shared = dict(YAML(typ="safe", pure=True).load(text_) or {})
+            except (YAMLError, TypeError, ValueError):  # not YAML: it names no fields
+                shared = {}
+            found = _refusal(error.problems, shared, form, file)
+            raise ModelRefused(found.problems, found.plain) from None
         if model.form.id != form.id:  # pragma: no cover - parse_model reports it first
             raise ModelRefused([f"{file}:1: this model is for form '{model.form.id}', "
                                 f"not '{form.id}'"])
@@ -405,6 +433,14 @@ class ModelService:
             model_to_yaml(a).splitlines(keepends=True),
             model_to_yaml(b).splitlines(keepends=True),
             fromfile=f"{a.id} {a.version}", tofile=f"{b.id} {b.version}"))
+
+    def changes(self, sha_a: str, sha_b: str) -> list[tuple[str, str, str]]:
+        """What differs between two published versions, as (what, before, after) rows in
+        plain words: weights, thresholds, level names, limits and rules."""
+        a, b = self.stored(sha_a), self.stored(sha_b)
+        form = self.form()
+        return model_changes(model_data(a), model_data(b), form,
+                             lambda rule, names: describe_rule(rule, names, form))
 
     def finalised_ids(self, limit: int = 500) -> list[tuple[int, str, str]]:
         """(screening id, screening date, level) of recent finalised screenings, for try-out.

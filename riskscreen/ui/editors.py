@@ -33,7 +33,13 @@ from PySide6.QtWidgets import (
 
 from riskscreen.forms.answers import DEFAULT_LONG_TEXT_LIMIT, DEFAULT_TEXT_LIMIT
 from riskscreen.forms.model import NOT_KNOWN, Question, QuestionType
-from riskscreen.ui.widgets import DateField, FlowLayout, WrapCheckBox, WrapRadioButton
+from riskscreen.ui.widgets import (
+    DateField,
+    FlowLayout,
+    WrapCheckBox,
+    WrapRadioButton,
+    date_problem,
+)
 
 __all__ = [
     "INDICATOR_CHOICES",
@@ -397,7 +403,10 @@ class DateEditor(_Debounced):
     def problem(self) -> str | None:
         if self._acceptable():
             return None
-        return "the date is not complete or not valid (day/month/year)"
+        problem = date_problem(self.field.line.text())
+        if problem is None:  # a whole date, but after the screening date
+            return "the date cannot be after the screening date"
+        return problem[0].lower() + problem[1:].rstrip(".")
 
     def set_read_only(self, read_only: bool) -> None:
         self.field.set_read_only(read_only)

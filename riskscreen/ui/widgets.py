@@ -3,6 +3,8 @@ radio buttons and check boxes whose text wraps, and a message line that keeps it
 
 from __future__ import annotations
 
+import calendar
+import re
 from datetime import date, datetime
 
 from PySide6.QtCore import (
@@ -52,6 +54,7 @@ __all__ = [
     "WrapCheckBox",
     "WrapRadioButton",
     "WrappingItemDelegate",
+    "date_problem",
     "parse_date",
     "text_colour_for",
 ]
@@ -151,6 +154,38 @@ def parse_date(text: str) -> date | None:
     return None
 
 
+#: Three numbers that look like a day, a month and a year, however they are separated.
+_DAY_MONTH_YEAR = re.compile(r"(\d{1,2})\s*[/.\- ]\s*(\d{1,2})\s*[/.\- ]\s*(\d{4})")
+_YEAR_MONTH_DAY = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+FORMAT_ADVICE = "Enter the date as day/month/year, for example 14/02/2009."
+
+
+def date_problem(text: str) -> str | None:
+    """Why ``text`` is not a date, in a sentence that says what to do; None if it is one.
+
+    A date typed the right way that does not exist (31/02/2012) is told apart from one typed
+    the wrong way, so the practitioner checks the day rather than the format.
+    """
+    text = " ".join(text.split())
+    if not text or parse_date(text) is not None:
+        return None
+    parts: tuple[int, int, int] | None = None
+    if found := _DAY_MONTH_YEAR.fullmatch(text):
+        parts = int(found[1]), int(found[2]), int(found[3])
+    elif found := _YEAR_MONTH_DAY.fullmatch(text):
+        parts = int(found[3]), int(found[2]), int(found[1])
+    if parts is None:
+        return FORMAT_ADVICE
+    _, month, year = parts
+    if not 1 <= month <= 12:
+        return f"There is no month {month}: the month comes second, from 1 to 12."
+    if year < 1:
+        return "There is no year 0: check the year."
+    days = calendar.monthrange(year, month)[1]
+    return (f"The date {text} does not exist: {calendar.month_name[month]} {year} has "
+            f"{days} days. Check the day.")
+
+
 class DateField(QWidget):
     """A date typed as dd/mm/yyyy, with a calendar to pick from; never later than ``latest``.
 
@@ -223,7 +258,7 @@ class DateField(QWidget):
         found = parse_date(text) if text else None
         message = ""
         if text and found is None:
-            message = "Enter the date as day/month/year, for example 14/02/2009."
+            message = date_problem(text) or FORMAT_ADVICE
         elif found is not None and self.latest is not None and found > self.latest:
             message = "The date cannot be after the screening date."
         self.problem.setText(f"⚠ {message}" if message else "")

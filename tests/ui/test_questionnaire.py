@@ -228,7 +228,9 @@ def test_dates_are_typed_day_month_year_and_never_after_the_screening(
     line.clear()
     qtbot.keyClicks(line, "31/02/2010")
     qtbot.keyClick(line, Qt.Key.Key_Return)
-    assert "day/month/year" in editor.field.problem.text()
+    # A date that does not exist is not called a wrong format.
+    assert "does not exist: February 2010 has 28 days" in editor.field.problem.text()
+    assert "day/month/year" not in editor.field.problem.text()
     # A date that is not valid is not saved, and does not clear the one saved before: the
     # editor says it is not saved yet.
     assert view.answers()["date_of_birth"] == "2009-02-14"
@@ -291,3 +293,23 @@ def test_every_answer_widget_has_an_accessible_name(view: QuestionnaireView) -> 
             if (widget.focusPolicy() != Qt.FocusPolicy.NoFocus and widget.isEnabled()
                     and not isinstance(widget, QScrollBar) and not _qt_part(widget)):
                 assert widget.accessibleName(), (block.question.id, type(widget).__name__)
+
+
+def test_question_numbers_count_the_questions_shown(qtbot: QtBot, view: QuestionnaireView,
+                                                    form: FormDefinition) -> None:
+    def numbers(section: int) -> list[str]:
+        return [view.blocks[q.id].number for q in form.sections[section].questions
+                if q.id in view.visible_ids()]
+
+    def title(qid: str) -> str:
+        return view.blocks[qid].title.text().split("  ", 1)[0]
+
+    for index in range(len(form.sections)):
+        assert numbers(index) == [f"{index + 1}.{n}" for n in range(1, len(numbers(index)) + 1)]
+    # "Gender, in their own words" is hidden: 1.3 is followed by 1.4, not 1.5.
+    assert "gender_description" not in view.visible_ids()
+    assert (title("gender"), title("ethnicity")) == ("1.3", "1.4")
+    click(qtbot, view, "gender", "self_described")
+    assert (title("gender"), title("gender_description"), title("ethnicity")) == \
+        ("1.3", "1.4", "1.5")
+    assert numbers(0) == [f"1.{n}" for n in range(1, len(numbers(0)) + 1)]

@@ -42,6 +42,8 @@ from riskscreen.ui.worker import run_in_background
 __all__ = ["ManagerController", "ManagerWindow"]
 
 _KEY = Qt.ItemDataRole.UserRole
+UNTOUCHED = ("This draft is a copy of the model in force. Change the weights, thresholds or "
+             "rules, say what changed and why in the change note, then publish it.")
 
 
 class ManagerWindow(QMainWindow):
@@ -115,6 +117,10 @@ class ManagerController(QObject):
         self._check_again = False
         self._live_cancel = threading.Event()
         self._filling = False
+        #: Whether the draft on screen has been changed since it was opened.
+        self._edited = False
+        #: Said over an untouched draft (for example that a version was just published).
+        self._untouched_note = UNTOUCHED
         e = self.window.editor
         e.new_draft_requested.connect(self.new_draft)
         e.import_requested.connect(self._on_editor_import_requested)
@@ -163,6 +169,7 @@ class ManagerController(QObject):
     def set_draft(self, data: dict[str, Any], base: str) -> None:
         """Show draft data in the editor and check it."""
         self.data = data
+        self._edited = False
         e = self.window.editor
         self._filling = True
         try:
@@ -262,6 +269,8 @@ class ManagerController(QObject):
 
     def _changed(self) -> None:
         if not self._filling:
+            self._edited = True
+            self._untouched_note = UNTOUCHED
             self._check_timer.start()
 
     def _on_header_edited(self, *_: object) -> None:
@@ -354,7 +363,10 @@ class ManagerController(QObject):
 
     def _show_check(self, found: DraftProblems) -> None:
         self.model, self.problems, self._scorable = found.model, found.problems, found.scorable
-        self.window.editor.show_problems(self.problems)
+        if found.only_change_note and not self._edited:
+            self.window.editor.show_untouched(self._untouched_note)
+        else:
+            self.window.editor.show_problems(found.plain, found.problems)
 
     # -- live impact ------------------------------------------------------------------------------
 
@@ -471,13 +483,16 @@ class ManagerController(QObject):
         self.published.emit(info)
         self.refresh_history()
         self.new_draft()
+        self._untouched_note = (f"✓ Version {info.version} is published: new screenings use it "
+                                "from now on. Below is a new draft based on it.")
+        self.validate()
 
     def import_text(self, text: str, name: str) -> bool:
         """Open a shared YAML model as the draft; refuse it with every reason if invalid."""
         try:
             data = self.service.import_yaml(text, name)
         except ModelRefused as error:
-            self.window.editor.show_problems(error.problems)
+            self.window.editor.show_problems(error.plain, error.problems)
             QMessageBox.warning(self.window, "Model refused",
                                 str(error) + "\n\nNothing was changed.")
             return False
@@ -672,9 +687,10 @@ class ManagerController(QObject):
             view.first.setCurrentIndex(1)
 
     def _on_history_diff_requested(self, first: str, second: str) -> None:
+        view = self.window.history
         try:
-            text = self.service.diff(first, second)
+            rows = self.service.changes(first, second)
         except USER_ERRORS as error:
             self._error(error)
             return
-        self.window.history.diff.setPlainText(text or "The two versions are identical.")
+        view.show_changes(view.first.currentText(), view.second.currentText(), rows)

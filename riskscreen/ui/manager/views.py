@@ -17,7 +17,6 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -37,6 +36,7 @@ from PySide6.QtWidgets import (
     QSplitter,
     QTableView,
     QTableWidget,
+    QTableWidgetItem,
     QTabWidget,
     QTextBrowser,
     QTreeWidget,
@@ -187,11 +187,16 @@ class ModelEditorView(QWidget):
         if self.rules.currentRow() >= 0:
             self.remove_rule_requested.emit(self.rules.currentRow())
 
-    def show_problems(self, problems: list[str]) -> None:
-        """Validation result: every problem, or that the draft is valid."""
+    def show_problems(self, problems: list[str], details: list[str] | None = None) -> None:
+        """Validation result: every problem in plain words (with ``riskscreen validate``'s
+        line as its tooltip), or that the draft is valid."""
         self.problems.clear()
         self.problems.addItems(problems)
         self.problems.setVisible(bool(problems))
+        for i, detail in enumerate(details or []):
+            item = self.problems.item(i)
+            if item is not None:
+                item.setToolTip(detail)
         if problems:
             self.status.setText(f"✗ {len(problems)} problem(s): the draft cannot be "
                                 "published until they are fixed.")
@@ -201,6 +206,14 @@ class ModelEditorView(QWidget):
                                 "'riskscreen validate').")
             self.status.setStyleSheet("color: #1b5e20; font-weight: bold;")
         self.publish_button.setEnabled(not problems)
+
+    def show_untouched(self, message: str) -> None:
+        """A draft nobody has changed yet: nothing is wrong, there is just nothing to publish."""
+        self.problems.clear()
+        self.status.setText(message)
+        self.status.setStyleSheet("color: #1b5e20; font-weight: bold;"
+                                  if message.startswith("✓") else "")
+        self.publish_button.setEnabled(False)
 
 
 class ChangesModel(QAbstractTableModel):
@@ -367,7 +380,7 @@ class TryOutView(QWidget):
 
 
 class HistoryView(QWidget):
-    """Published versions and the difference between any two."""
+    """Published versions, and what differs between any two as a table in plain words."""
 
     diff_requested = Signal(str, str)
 
@@ -384,12 +397,15 @@ class HistoryView(QWidget):
         self.second = QComboBox()
         self.second.setAccessibleName("Compare to")
         self.diff_button = QPushButton("Show differences")
-        self.diff = QPlainTextEdit()
-        self.diff.setReadOnly(True)
-        self.diff.setAccessibleName("Differences")
-        mono = QFont("DejaVu Sans Mono")
-        mono.setStyleHint(QFont.StyleHint.Monospace)
-        self.diff.setFont(mono)
+        self.diff_button.setDefault(True)
+        self.summary = QLabel("Choose two versions and press “Show differences”.")
+        self.summary.setWordWrap(True)
+        self.changes = _table(["What changed", "Before", "After"])
+        self.changes.setAccessibleName("Differences")
+        self.changes.setWordWrap(True)
+        header = self.changes.horizontalHeader()
+        for column in range(3):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
         row = QHBoxLayout()
         row.addWidget(QLabel("Compare"))
         row.addWidget(self.first)
@@ -403,11 +419,29 @@ class HistoryView(QWidget):
         bl = QVBoxLayout(box)
         bl.setContentsMargins(0, 0, 0, 0)
         bl.addLayout(row)
-        bl.addWidget(self.diff, 1)
+        bl.addWidget(self.summary)
+        bl.addWidget(self.changes, 1)
         split.addWidget(box)
         layout = QVBoxLayout(self)
         layout.addWidget(split, 1)
         self.diff_button.clicked.connect(self._on_diff_button_clicked)
+
+    def show_changes(self, before: str, after: str, rows: list[tuple[str, str, str]]) -> None:
+        """The weights, thresholds and rules that differ, one per row."""
+        self.changes.setHorizontalHeaderLabels(["What changed", f"In {before}", f"In {after}"])
+        self.changes.setRowCount(len(rows))
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                item = QTableWidgetItem(value or "—")
+                item.setToolTip(value)
+                self.changes.setItem(r, c, item)
+        self.changes.resizeRowsToContents()
+        count = len(rows)
+        self.summary.setText(
+            f"Versions {before} and {after} score every screening the same way."
+            if not count else
+            f"{count} difference{'s' if count != 1 else ''} between version {before} and "
+            f"version {after}.")
 
     def _on_diff_button_clicked(self) -> None:
         a, b = self.first.currentData(), self.second.currentData()
