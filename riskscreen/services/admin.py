@@ -26,6 +26,7 @@ from riskscreen.crypto.keys import data_key_from_recovery
 from riskscreen.crypto.signins import RECOVERY_KEY
 from riskscreen.definitions import DefinitionError, dump_yaml, load_yaml
 from riskscreen.services.errors import AccountError, ServiceError
+from riskscreen.services.idle_lock import check_idle_limit
 from riskscreen.services.session import Session
 from riskscreen.store import audit
 from riskscreen.store.models import Meta, Role
@@ -208,10 +209,7 @@ class AdminService:
         if unknown:
             raise ServiceError(f"Unknown setting '{unknown[0]}'.")
         if "idle_lock_minutes" in changes:
-            value = changes["idle_lock_minutes"]
-            if not value.isdigit() or not 0 <= int(value) <= 240:
-                raise ServiceError("The idle lock time is a whole number of minutes from 0 "
-                                   "(never) to 240.")
+            check_idle_limit(changes["idle_lock_minutes"])
         if changes.get("logo_png_base64"):
             try:
                 raw = base64.b64decode(changes["logo_png_base64"], validate=True)

@@ -34,6 +34,11 @@ from riskscreen.services import (
     create_database,
     default_db_path,
 )
+from riskscreen.services.idle_lock import (
+    idle_lock_limit,
+    idle_lock_minutes,
+    set_idle_lock_minutes,
+)
 from riskscreen.summary import ReferralSummary, render_pdf, render_pdf_bytes
 from riskscreen.ui.adapters import level_styles, referral_reference, referral_summary
 from riskscreen.ui.finalise import AmendReasonDialog, FinaliseView
@@ -102,6 +107,8 @@ class AppController(QObject):
         self._auto_backups = auto_backups
         self.session: Session | None = None
         self.locked_by: str | None = None
+        #: Why RiskScreen is locked, in the words the lock screen shows.
+        self.locked_why = ""
         self.current: OpenScreening | None = None
         self.summary: ReferralSummary | None = None
         self.levels: dict[str, LevelStyle] = {}
@@ -136,7 +143,7 @@ class AppController(QObject):
 
     def _wire(self) -> None:
         w = self.window
-        w.lock_action.triggered.connect(self.lock)
+        w.lock_action.triggered.connect(self._on_lock_action_triggered)
         w.new_action.triggered.connect(self._on_home_new_requested)
         w.home_action.triggered.connect(self._on_back_to_list)
         w.idle_action.triggered.connect(self._on_idle_action_triggered)
@@ -254,7 +261,7 @@ class AppController(QObject):
 
     def show_unlock(self) -> None:
         """The unlock screen (no child's data is visible on it)."""
-        self.unlock_view.set_locked(self.locked_by)
+        self.unlock_view.set_locked(self.locked_by, self.locked_why)
         self.window.set_signed_in(False)
         self.window.show_page(self.unlock_view)
 
@@ -319,6 +326,9 @@ class AppController(QObject):
                 "A backup was restored while RiskScreen was locked, so the screening you had "
                 "open was closed. What was saved before the restore is kept in the set-aside "
                 "copy of the database; your administrator can help.")
+        minutes = self._call(lambda: idle_lock_minutes(session))
+        if minutes is not None:
+            self.idle.set_minutes(minutes)
         self.idle.restart()
         if session.user.role == "administrator":
             self.window.show_message(
@@ -355,14 +365,17 @@ class AppController(QObject):
             f"Today's automatic backup could not be made ({text}). Your work is saved as "
             "usual; tell your administrator so they can check the backups folder.")
 
-    def lock(self) -> None:
-        """Save what is being typed, forget the key, and show the unlock screen.
+    def lock(self, why: str = "") -> None:
+        """Save what is being typed, forget the key, and show the unlock screen, which says
+        ``why`` (for example "Locked after 5 minutes without use.").
 
         The open screening's widgets stay as they are (hidden), so nothing typed is lost; the
         same account carries on after unlocking.
         """
         if self.session is None:
             return
+        user = self.session.user
+        self.locked_why = why or f"Locked by {user.display_name or user.name}."
         if self.current is not None:
             self.current.view.questionnaire.flush()
         self.locked_by = self.session.user.name
@@ -393,20 +406,33 @@ class AppController(QObject):
         self.show_unlock()
         self.window.show_message("A backup was restored. Everyone must sign in again.")
 
-    def _on_idle_idle(self) -> None:
-        log.info("locking after idle time")
+    def _on_lock_action_triggered(self) -> None:
         self.lock()
 
+    def _on_idle_idle(self) -> None:
+        log.info("locking after idle time")
+        minutes = self.idle.minutes
+        shown = f"{minutes:g} minute{'' if minutes == 1 else 's'}"
+        self.lock(f"Locked after {shown} without use.")
+
     def _on_idle_action_triggered(self) -> None:
+        session = self.session
+        if session is None:
+            return
+        limit = self._call(lambda: idle_lock_limit(session))
+        if limit is None:
+            return
         minutes, ok = QInputDialog.getInt(
             self.window, "Lock automatically",
-            "Lock RiskScreen after this many minutes without use (0 = never):",
-            int(self.idle.minutes), 0, 120)
-        if ok:
+            f"Lock RiskScreen after this many minutes without use (1 to {limit}; your "
+            "administrator sets the longest time):",
+            max(1, min(int(self.idle.minutes), limit)), 1, limit)
+        if ok and self._call(lambda: set_idle_lock_minutes(session, minutes)) is not None:
             self.settings.setValue("security/idle_lock_minutes", minutes)
             self.idle.set_minutes(minutes)
-            if self.session is None:
-                self.idle.stop()
+            self.window.statusBar().showMessage(
+                f"RiskScreen now locks after {minutes} minute{'' if minutes == 1 else 's'} "
+                "without use.", 8_000)
 
     def _on_help_action_triggered(self) -> None:
         current = self.current

@@ -180,7 +180,7 @@ class MainWindow(QMainWindow):
 
     def set_signed_in(self, signed_in: bool) -> None:
         """Actions that touch children's data exist only while unlocked."""
-        for action in (self.new_action, self.home_action, self.lock_action):
+        for action in (self.new_action, self.home_action, self.lock_action, self.idle_action):
             action.setEnabled(signed_in)
         self.role_menus.refresh(signed_in)
 

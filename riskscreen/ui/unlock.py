@@ -210,13 +210,15 @@ class UnlockView(QWidget):
             return
         self.unlock_requested.emit(name, self.passphrase.text())
 
-    def set_locked(self, locked_by: str | None) -> None:
-        """Word the screen for a lock (the same account continues) or a fresh sign-in."""
+    def set_locked(self, locked_by: str | None, why: str = "") -> None:
+        """Word the screen for a lock (the same account continues) or a fresh sign-in;
+        ``why`` says who locked it or after how long ("Locked after 5 minutes without use.")."""
         if locked_by:
             self.title.setText("RiskScreen is locked")
             self.explanation.setText(
-                "RiskScreen locked itself to keep children's information private. Anything "
-                "you were typing has been kept. Enter your passphrase to carry on.")
+                f"{why or 'Locked.'} Children's information is hidden until you sign in "
+                "again. Anything you were typing has been kept. Enter your passphrase to "
+                "carry on.")
             self.name.setText(locked_by)
             self.passphrase.setFocus()
         else:

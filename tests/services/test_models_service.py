@@ -87,9 +87,9 @@ def test_import_refuses_invalid_and_other_form_models(filled: Vault) -> None:
     text = model_to_yaml(model)
     bad = model_data(model)
     bad["thresholds"][0]["from"] = 0
-    with pytest.raises(ModelRefused, match="first threshold"):
+    with pytest.raises(ModelRefused, match=r"bad.yaml, line \d+: The points at which Low starts"):
         service.import_yaml(model_to_yaml(bad), "bad.yaml")
-    with pytest.raises(ModelRefused, match="not 'cse-screening'"):
+    with pytest.raises(ModelRefused, match="not “cse-screening”"):
         service.import_yaml(text.replace("  id: cse-screening", "  id: other-form"),
                             "other.yaml")
     assert service.import_yaml(service.export_yaml(model))["version"] == model.version

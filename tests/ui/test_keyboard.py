@@ -34,6 +34,11 @@ PAT = ("pat", "practitioner passphrase")
 
 @pytest.fixture
 def app(qtbot: QtBot, tmp_path: Path) -> Iterator[AppController]:
+    yield from running_app(qtbot, tmp_path)
+
+
+def running_app(qtbot: QtBot, tmp_path: Path) -> Iterator[AppController]:
+    """The application in a 1366x768 window over a database with a practitioner, Pat."""
     db = tmp_path / "riskscreen.db"
     admin, _ = create_database(db, "admin", "administrator passphrase", kdf=FAST)
     admin.create_user(PAT[0], "practitioner", PAT[1], display_name="Pat Example")
@@ -165,7 +170,8 @@ def test_what_to_look_for_is_no_tab_stop_and_f1_opens_it(
     # Four questions in as many presses as they have Tab stops: no stop on their links.
     assert seen == questions[:4]
     block = block_of(focused())
-    assert block is not None and block.help is not None
+    assert block is not None
+    assert block.help is not None
     assert not block.help.body.isVisible()
     key(qtbot, Qt.Key.Key_F1)
     assert block.help.body.isVisible()
@@ -178,7 +184,9 @@ def test_what_to_look_for_is_no_tab_stop_and_f1_opens_it(
                         lambda parent, title, words: shown.append(words))
     view.back_button.setFocus()
     key(qtbot, Qt.Key.Key_F1)
-    assert shown and "Ctrl+Page Down" in shown[0] and "Ctrl+Z" in shown[0]
+    assert shown
+    assert "Ctrl+Page Down" in shown[0]
+    assert "Ctrl+Z" in shown[0]
 
 
 def test_shortcuts_go_to_the_next_and_previous_section(qtbot: QtBot,
@@ -207,7 +215,8 @@ def test_ctrl_z_undoes_the_last_answer_saved_and_audited(qtbot: QtBot,
     key(qtbot, Qt.Key.Key_R)
     key(qtbot, Qt.Key.Key_N)
     assert q.answers()[qid] == "none"
-    assert app.session is not None and app.current is not None
+    assert app.session is not None
+    assert app.current is not None
     sid = app.current.id
 
     def edits() -> int:

@@ -129,7 +129,8 @@ def test_invalid_edit_shows_validate_message_and_blocks_publish(
     edit_weight(qtbot, manager, "older_associates", "recent", 30)
     problems = manager.window.editor.problems
     qtbot.waitUntil(lambda: problems.count() == 1
-                    and "counts less than “Within the last 3 months”" in problems.item(0).text(), timeout=3000)
+                    and "counts less than “Within the last 3 months”" in problems.item(0).text(),
+                    timeout=3000)
     assert not manager.window.editor.publish_button.isEnabled()
 
 

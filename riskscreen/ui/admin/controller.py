@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QFileDialog, QLabel, QMessageBox, QTableWidgetItem
 
 from riskscreen.services import USER_ERRORS, Countersignature, Session, restore_backup
 from riskscreen.services.admin import AdminService, ChainResult
+from riskscreen.services.idle_lock import idle_lock_limit
 from riskscreen.ui.admin.views import AdminWindow
 from riskscreen.ui.worker import run_in_background
 
@@ -341,7 +342,7 @@ class AdminController(QObject):
         """The stored settings and routing contacts."""
         s = self.window.settings
         values = self.service.settings()
-        s.idle.setValue(int(values["idle_lock_minutes"] or 0))
+        s.idle.setValue(idle_lock_limit(self.session))
         s.marking.setText(values["protective_marking"])
         s.organisation.setText(values["organisation_name"])
         self._show_logo(values["logo_png_base64"])

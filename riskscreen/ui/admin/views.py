@@ -202,10 +202,11 @@ class SettingsView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.idle = QSpinBox()
-        self.idle.setRange(0, 240)
+        # Always some time: "never" would leave children's information open on a desk.
+        self.idle.setRange(1, 240)
         self.idle.setSuffix(" minutes")
-        self.idle.setSpecialValueText("never")
-        self.idle.setAccessibleName("Idle lock time")
+        self.idle.setAccessibleName("Longest idle time before RiskScreen locks")
+        self.idle.setToolTip("Each practitioner may choose a shorter time, never a longer one.")
         self.idle.setMaximumWidth(160)
         self.marking = QLineEdit()
         self.marking.setAccessibleName("Protective marking")
@@ -223,7 +224,7 @@ class SettingsView(QWidget):
         self.status.setWordWrap(True)
         general = QGroupBox("General")
         form = QFormLayout(general)
-        form.addRow("Lock after no input for:", self.idle)
+        form.addRow("Lock after no input for at most:", self.idle)
         form.addRow("Protective marking:", self.marking)
         form.addRow("Organisation name:", self.organisation)
         logo_row = QHBoxLayout()
