@@ -25,6 +25,7 @@ from riskscreen.crypto.keyfile import KeyFile, KeyFileError
 from riskscreen.crypto.keys import data_key_from_recovery
 from riskscreen.crypto.signins import RECOVERY_KEY
 from riskscreen.definitions import DefinitionError, dump_yaml, load_yaml
+from riskscreen.services.audit_words import AuditLine, action_words, describe_entry
 from riskscreen.services.errors import AccountError, ServiceError
 from riskscreen.services.idle_lock import check_idle_limit
 from riskscreen.services.session import Session
@@ -144,6 +145,32 @@ class AdminService:
         with self.session._tx() as s:
             return [AuditRow(*r) for r in s.execute(text(sql), params)]
 
+    def audit_lines(self, user: str | None = None, action: str | None = None,
+                    since: date | None = None, until: date | None = None,
+                    limit: int = 5000) -> list[AuditLine]:
+        """The entries of :meth:`audit_entries` in plain words: names of accounts instead of
+        ids, actions and details as sentences (screenings and children by number only)."""
+        return self.describe(self.audit_entries(user, action, since, until, limit))
+
+    def describe(self, rows: list[AuditRow]) -> list[AuditLine]:
+        """Audit entries in plain words (see :mod:`riskscreen.services.audit_words`)."""
+        self._admin()
+        users, accounts = self._names()
+        from riskscreen.forms.loader import load_form
+
+        try:
+            questions = {q.id: q.text for q in load_form("cse-screening").questions()}
+        except DefinitionError:  # pragma: no cover - the shipped form always loads
+            questions = {}
+        return [describe_entry(r.seq, r.at, r.user, r.action, r.object, r.detail, users,
+                               accounts, questions) for r in rows]
+
+    def _names(self) -> tuple[dict[int, str], dict[str, str]]:
+        """Account ids to names, and names to the names shown."""
+        found = self.session.list_users()
+        return ({u.id: u.name for u in found},
+                {u.name: u.display_name or u.name for u in found})
+
     def privileged_changes(self, limit: int = 50) -> list[AuditRow]:
         """Account changes that give access to screenings (manager or administrator accounts
         created, promoted, enabled, or a manager's passphrase reset), newest first, with who
@@ -157,6 +184,13 @@ class AdminService:
                "ORDER BY seq DESC LIMIT :n")
         with self.session._tx() as s:
             return [AuditRow(*r) for r in s.execute(text(sql), {"n": limit})]
+
+    def audit_filter_choices(self) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+        """(words, value) of the accounts and actions in the log, for the viewer's filters."""
+        users, actions = self.audit_choices()
+        _, accounts = self._names()
+        return ([(describe_entry(0, "", u, "", "", "", {}, accounts).who, u) for u in users],
+                sorted(((action_words(a), a) for a in actions), key=lambda p: p[0]))
 
     def audit_choices(self) -> tuple[list[str], list[str]]:
         """The users and actions that appear in the log (for the filters)."""

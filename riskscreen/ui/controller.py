@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, QSettings, Qt
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QGuiApplication, QTextDocument
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import QDialog, QFileDialog, QInputDialog, QMessageBox
 
@@ -49,7 +49,7 @@ from riskscreen.ui.main_window import IdleWatcher, MainWindow
 from riskscreen.ui.new_screening import NewScreeningView
 from riskscreen.ui.referral import ReferralView, pdf_pages, print_images
 from riskscreen.ui.screening import ScreeningView
-from riskscreen.ui.setup import SetupView
+from riskscreen.ui.setup import SetupView, recovery_sheet_html
 from riskscreen.ui.unlock import UnlockView
 from riskscreen.ui.worker import run_in_background
 
@@ -203,6 +203,7 @@ class AppController(QObject):
         """The set-up assistant."""
         self.setup_view = SetupView(self.db_path)
         self.setup_view.create_requested.connect(self._on_setup_create_requested)
+        self.setup_view.print_requested.connect(self._on_setup_print_requested)
         self.setup_view.finished.connect(self._on_setup_finished)
         self.window.show_page(self.setup_view)
 
@@ -231,6 +232,22 @@ class AppController(QObject):
 
         view.set_busy(True)
         run_in_background(work, self._on_setup_created, self._on_setup_failed)
+
+    def _on_setup_print_requested(self) -> None:
+        view = self.setup_view
+        if view is None or not view.key:
+            return
+        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        printer.setDocName("RiskScreen recovery key")
+        dialog = QPrintDialog(printer, self.window)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return
+        document = QTextDocument()
+        document.setHtml(recovery_sheet_html(view.key, self.db_path,
+                                             date.today().strftime("%d/%m/%Y")))
+        document.print_(printer)
+        view.status.setText("The recovery key was sent to the printer. Check the page is "
+                            "clear before you tick the box.")
 
     def _on_setup_created(self, recovery: object) -> None:
         assert self.setup_view is not None

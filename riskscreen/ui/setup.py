@@ -3,10 +3,11 @@ first practitioner account, and the recovery key shown once."""
 
 from __future__ import annotations
 
+from html import escape
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
     QCheckBox,
     QFormLayout,
@@ -20,9 +21,31 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-__all__ = ["AccountFields", "SetupView"]
+__all__ = ["AccountFields", "SetupView", "key_lines", "recovery_sheet_html"]
 
 MIN_PASSPHRASE = 10
+#: Groups of the recovery key on one line (two lines for the usual eight groups).
+GROUPS_PER_LINE = 4
+
+
+def key_lines(key: str) -> str:
+    """The recovery key as lines of whole groups, dashes kept between groups."""
+    groups = key.split("-")
+    return "\n".join("-".join(groups[i:i + GROUPS_PER_LINE])
+                     for i in range(0, len(groups), GROUPS_PER_LINE))
+
+
+def recovery_sheet_html(key: str, db_path: Path, made: str) -> str:
+    """The printed sheet: what the key is for, the key in whole groups, and how to keep it."""
+    lines = "<br>".join(escape(line) for line in key_lines(key).splitlines())
+    return (
+        "<h2>RiskScreen recovery key</h2>"
+        f"<p>For the database at {escape(str(db_path))}, created {escape(made)}.</p>"
+        f"<p style='font-family: monospace; font-size: 16pt'>{lines}</p>"
+        "<p>If every passphrase is forgotten, this key is the only way to open the database. "
+        "Anyone with it can read the database: keep this sheet somewhere safe and separate "
+        "from the computer, as your organisation's policy says. Dashes and line breaks do not "
+        "need to be typed.</p>")
 
 
 class AccountFields(QWidget):
@@ -69,6 +92,7 @@ class SetupView(QWidget):
     """Four steps; emits ``create_requested`` after step 3 and ``finished`` at the end."""
 
     create_requested = Signal()
+    print_requested = Signal()
     finished = Signal()
 
     def __init__(self, db_path: Path, parent: QWidget | None = None) -> None:
@@ -131,14 +155,26 @@ class SetupView(QWidget):
             "says. Anyone with this key can read the database."))
         self.recovery_key = QLabel(recovery)
         self.recovery_key.setObjectName("recoveryKey")
-        self.recovery_key.setWordWrap(True)
+        # Whole groups on each line, never wrapped inside one: a key copied by hand from a
+        # broken group is easily copied wrongly.
+        self.recovery_key.setWordWrap(False)
+        mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        mono.setPointSizeF(mono.pointSizeF() * 1.3)
+        self.recovery_key.setFont(mono)
         self.recovery_key.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.recovery_key.setAccessibleName("Recovery key")
+        self.key = ""
         self.copy_button = QPushButton("Copy to clipboard", recovery)
+        self.print_button = QPushButton("Print…", recovery)
+        self.print_button.setObjectName("printRecoveryKey")
         self.stored = QCheckBox("I have stored the recovery key safely", recovery)
         self.stored.setObjectName("recoveryStored")
         r.addWidget(self.recovery_key)
-        r.addWidget(self.copy_button, 0, Qt.AlignmentFlag.AlignLeft)
+        key_buttons = QHBoxLayout()
+        key_buttons.addWidget(self.print_button)
+        key_buttons.addWidget(self.copy_button)
+        key_buttons.addStretch(1)
+        r.addLayout(key_buttons)
         r.addWidget(self.stored)
         r.addStretch(1)
         self.steps.addWidget(recovery)
@@ -179,6 +215,7 @@ class SetupView(QWidget):
         self.next_button.clicked.connect(self._on_next_button_clicked)
         self.make_practitioner.toggled.connect(self.practitioner.setEnabled)
         self.copy_button.clicked.connect(self._on_copy_button_clicked)
+        self.print_button.clicked.connect(self.print_requested)
         self.stored.toggled.connect(self._on_stored_toggled)
         self._update_buttons()
 
@@ -212,7 +249,8 @@ class SetupView(QWidget):
 
     def show_recovery_key(self, key: str) -> None:
         """Step 4: the recovery key, once."""
-        self.recovery_key.setText(key)
+        self.key = key
+        self.recovery_key.setText(key_lines(key))
         self.steps.setCurrentIndex(3)
         self.show_error("")
         self._step_shown()
@@ -220,6 +258,7 @@ class SetupView(QWidget):
     def forget_recovery_key(self) -> None:
         """Remove the key from the screen when the assistant ends."""
         self.recovery_key.clear()
+        self.key = ""
 
     def first_field(self) -> QWidget:
         """The cursor starts in the step's first field, or on Next."""
@@ -274,7 +313,7 @@ class SetupView(QWidget):
         self._step_shown()
 
     def _on_copy_button_clicked(self) -> None:
-        QGuiApplication.clipboard().setText(self.recovery_key.text())
+        QGuiApplication.clipboard().setText(self.key)
 
     def _on_stored_toggled(self, checked: bool) -> None:
         self._update_buttons()

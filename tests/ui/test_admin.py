@@ -62,8 +62,8 @@ def test_account_management(qtbot: QtBot, admin: AdminController) -> None:
     assert a.table.item(row, 2).text() == "manager"
     assert a.countersign_passphrase.text() == ""  # never kept in the form
     front = admin.window.audit.privileged
-    assert front.item(0, 3).text() == "role"
-    assert front.item(0, 5).text() == "mary"
+    assert front.item(0, 3).text() == "Changed an account's role"
+    assert front.item(0, 5).text() == "Mary Manager (mary)"
     click(qtbot, a.disable_button)  # in the background: the database is re-encrypted
     qtbot.waitUntil(lambda: a.table.item(row, 3).text() == "disabled", timeout=60_000)
     assert a.disable_button.isEnabled()
@@ -99,7 +99,7 @@ def test_audit_viewer_filters_and_detects_an_edited_entry(qtbot: QtBot,
     u.action.setCurrentIndex(u.action.findData("account_create"))
     click(qtbot, u.apply_button)
     assert u.table.rowCount() == 3
-    assert {u.table.item(r, 3).text() for r in range(3)} == {"account_create"}
+    assert {u.table.item(r, 3).text() for r in range(3)} == {"Created an account"}
     with admin.session.engine.begin() as conn:
         for (name,) in conn.execute(text(
                 "SELECT name FROM sqlite_master WHERE type='trigger' AND tbl_name='audit_log'")):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -75,16 +76,6 @@ class AdminController(QObject):
         """Fill every tab (refused with PermissionDenied for other roles)."""
         self.refresh_accounts()
         self.window.backup.folder.setText(str(self.session.db_path.parent / "backups"))
-        users, actions = self.service.audit_choices()
-        u = self.window.audit
-        u.user.clear()
-        u.user.addItem("anyone", "")
-        for name in users:
-            u.user.addItem(name, name)
-        u.action.clear()
-        u.action.addItem("any action", "")
-        for action in actions:
-            u.action.addItem(action, action)
         self.refresh_audit()
         self.refresh_privileged()
         self.refresh_settings()
@@ -299,34 +290,57 @@ class AdminController(QObject):
 
     # -- audit -----------------------------------------------------------------------------------
 
+    def _fill_audit_filters(self) -> None:
+        """The accounts and actions in the log, in words, keeping what is chosen."""
+        users, actions = self.service.audit_filter_choices()
+        u = self.window.audit
+        for combo, anything, choices in ((u.user, "anyone", users),
+                                         (u.action, "any action", actions)):
+            chosen = combo.currentData()
+            combo.blockSignals(True)
+            combo.clear()
+            combo.addItem(anything, "")
+            for shown, value in choices:
+                combo.addItem(shown, value)
+            combo.setCurrentIndex(max(0, combo.findData(chosen)))
+            combo.blockSignals(False)
+
     def refresh_audit(self) -> None:
         """The entries matching the filters, newest first."""
+        self._fill_audit_filters()
         u = self.window.audit
         since = until = None
         if u.use_dates.isChecked():
             since = date.fromisoformat(u.since.date().toString("yyyy-MM-dd"))
             until = date.fromisoformat(u.until.date().toString("yyyy-MM-dd"))
-        rows = self.service.audit_entries(u.user.currentData() or None,
-                                          u.action.currentData() or None, since, until)
-        u.table.setRowCount(len(rows))
-        for r, e in enumerate(rows):
-            for c, value in enumerate((str(e.seq), e.at[:19].replace("T", " "), e.user,
-                                       e.action, e.object, e.detail)):
-                u.table.setItem(r, c, QTableWidgetItem(value))
+        lines = self.service.audit_lines(u.user.currentData() or None,
+                                         u.action.currentData() or None, since, until)
+        u.table.setRowCount(len(lines))
+        for r, e in enumerate(lines):
+            for c, value in enumerate((str(e.seq), e.at, e.who, e.what, e.about, e.detail)):
+                item = QTableWidgetItem(value)
+                # The entry as stored stays at hand for whoever checks the log itself.
+                item.setToolTip(e.raw if c == 5 and e.raw not in ("", "{}") else value)
+                u.table.setItem(r, c, item)
 
     def refresh_privileged(self) -> None:
         """The front page: every change that gave access to screenings, and its countersigner."""
         table = self.window.audit.privileged
         rows = self.service.privileged_changes()
-        table.setRowCount(len(rows))
-        for r, e in enumerate(rows):
+        signers: list[str | None] = []
+        rest = []
+        for e in rows:
             detail = json.loads(e.detail)
-            signer = detail.pop("countersigned_by", None)
-            for c, value in enumerate((
-                    str(e.seq), e.at[:19].replace("T", " "), e.user,
-                    e.action.removeprefix("account_").replace("_", " "), e.object,
-                    signer or "nobody (the first manager)",
-                    ", ".join(f"{k}: {v}" for k, v in sorted(detail.items())))):
+            signers.append(detail.pop("countersigned_by", None))
+            rest.append(replace(e, detail=json.dumps(detail)))
+        lines = self.service.describe(rest)
+        names = {u.name: u.display_name or u.name for u in self.session.list_users()}
+        table.setRowCount(len(lines))
+        for r, (line, signer) in enumerate(zip(lines, signers, strict=True)):
+            signed = (f"{names[signer]} ({signer})" if signer in names and names[signer] != signer
+                      else signer or "nobody (the first manager)")
+            for c, value in enumerate((str(line.seq), line.at, line.who, line.what, line.about,
+                                       signed, line.detail)):
                 table.setItem(r, c, QTableWidgetItem(value))
 
     def verify_audit(self) -> ChainResult:

@@ -170,7 +170,7 @@ class AuditView(QWidget):
                                   "Detail"])
         self.privileged.setAccessibleName("Account changes that needed a countersignature")
         self.privileged.setMaximumHeight(150)
-        self.table = _table(["#", "When (UTC)", "User", "Action", "Object", "Detail"])
+        self.table = _table(["#", "When (UTC)", "Who", "What", "About", "Details"])
         self.table.setAccessibleName("Audit entries")
         row = QHBoxLayout()
         row.addWidget(QLabel("User:"))

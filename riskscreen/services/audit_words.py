@@ -1,0 +1,192 @@
+"""Audit entries in plain words for the administrator's viewer.
+
+The log itself keeps compact facts (``account_role``, ``user:2``, ``{"from": ...}``) so that
+its hash chain never depends on wording. The viewer says them as a person would: who did
+what to which account or screening. Children's names are never shown: a screening or a
+child's record is named by its number only.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+__all__ = ["ACTION_WORDS", "AuditLine", "action_words", "describe_entry"]
+
+#: Every action the services record, as the viewer names it.
+ACTION_WORDS: dict[str, str] = {
+    "database_create": "Created the database",
+    "login": "Signed in",
+    "login_recovery_key": "Signed in with the recovery key",
+    "login_failed": "Sign-in refused (wrong name or passphrase)",
+    "passphrase_failed": "Passphrase check refused",
+    "account_create": "Created an account",
+    "account_role": "Changed an account's role",
+    "account_disable": "Disabled an account",
+    "account_enable": "Enabled an account",
+    "account_passphrase_reset": "Reset an account's passphrase",
+    "account_passphrase_reset_recovery": "Reset a passphrase with the recovery key",
+    "account_passphrase_change": "Changed their own passphrase",
+    "countersign_failed": "Countersignature refused",
+    "key_change": "Changed the database's keys",
+    "idle_lock_set": "Chose when RiskScreen locks",
+    "create": "Created",
+    "view": "Opened",
+    "edit": "Changed an answer",
+    "finalise": "Finalised a screening",
+    "override": "Chose a different level (professional judgement)",
+    "amend": "Started an amendment",
+    "export": "Printed or saved a referral summary",
+    "publish": "Published a scoring model",
+    "model_impact": "Ran an impact analysis",
+    "model_try_out": "Tried a draft model on a screening",
+    "model_export": "Exported a scoring model",
+    "report": "Made a report",
+    "report_export": "Exported a report",
+    "settings": "Changed the settings",
+    "audit_verify": "Checked the audit log",
+    "verify": "Checked the database",
+    "backup": "Made a backup",
+    "restore": "Restored a backup",
+}
+
+_KINDS = {"print": "printed", "pdf": "saved as a PDF", "pdf_password":
+          "saved as a PDF with a password", "csv": "as a spreadsheet (CSV)"}
+#: Detail keys that only the hash chain or a technician needs (kept in the tooltip).
+_TECHNICAL = frozenset({"snapshot", "previous_hash", "previous_seq", "model", "hash", "head"})
+
+
+@dataclass(frozen=True)
+class AuditLine:
+    """One audit entry as the viewer shows it; ``raw`` is the entry as stored."""
+
+    seq: int
+    at: str
+    who: str
+    what: str
+    about: str
+    detail: str
+    raw: str
+
+
+def action_words(action: str) -> str:
+    """An action as the viewer names it (an unknown one still reads as words)."""
+    return ACTION_WORDS.get(action, action.replace("_", " ").capitalize())
+
+
+def _account(name: str, accounts: Mapping[str, str]) -> str:
+    if name in ("", "?"):
+        return "Unknown account"
+    shown = accounts.get(name, "")
+    return f"{shown} ({name})" if shown and shown != name else name
+
+
+def _about(obj: str, users: Mapping[int, str], accounts: Mapping[str, str]) -> str:
+    kind, _, ident = obj.partition(":")
+    if kind == "user":
+        if not ident.isdigit():
+            return "An account that does not exist"
+        name = users.get(int(ident))
+        return _account(name, accounts) if name else f"Account {ident} (since removed)"
+    if kind == "screening":
+        return f"Screening {ident}"
+    if kind == "child":
+        return f"Child's record {ident}"
+    if kind == "model":
+        return f"Scoring model {ident[:12]}"
+    return {"database": "The database", "audit_log": "The audit log",
+            "screenings": "Screenings (counts only)"}.get(obj, obj.replace("_", " "))
+
+
+def _level(value: Any) -> str:
+    return str(value).replace("_", " ").capitalize()
+
+
+def _detail(action: str, detail: dict[str, Any], accounts: Mapping[str, str],
+            questions: Mapping[str, str]) -> str:
+    parts: list[str] = []
+    for key, value in detail.items():
+        if key in _TECHNICAL or value is None:
+            continue
+        if key == "role":
+            parts.append(f"as {_level(value).lower()}")
+        elif key == "from" and "to" in detail:
+            words = _level if action == "override" else (lambda v: str(v))
+            parts.append(f"from {words(value)} to {words(detail['to'])}")
+        elif key == "to":
+            continue
+        elif key in ("level", "amended_level"):
+            label = "level" if key == "level" else "amended screening's level"
+            parts.append(f"{label} {_level(value)}")
+        elif key == "score":
+            parts.append(f"{value} points")
+        elif key == "direction":
+            parts.append({"raise": "raised", "lower": "lowered"}.get(str(value), str(value)))
+        elif key == "question":
+            parts.append(f"question “{questions.get(str(value), value)}”")
+        elif key == "kind":
+            parts.append(_KINDS.get(str(value), str(value)))
+        elif key in ("countersigned_by", "authorised_by"):
+            word = "countersigned" if key == "countersigned_by" else "authorised"
+            parts.append(f"{word} by {_account(str(value), accounts)}")
+        elif key == "ok":
+            parts.append("all in order" if value else "problems found")
+        elif key == "changed" and isinstance(value, list):
+            parts.append("changed: " + ", ".join(str(v).replace("_", " ") for v in value))
+        elif key == "minutes":
+            parts.append(f"after {value} minutes without use")
+        elif key == "child":
+            parts.append(f"for child's record {value}")
+        elif key == "amendment_of":
+            parts.append(f"corrects screening {value}")
+        elif key == "screenings":
+            parts.append(f"{value} screenings")
+        elif key == "changed":
+            parts.append(f"{value} would change level")
+        elif key == "cancelled":
+            if value:
+                parts.append("cancelled")
+        elif key == "automatic":
+            parts.append("automatic" if value else "by hand")
+        elif key == "count":
+            parts.append(f"{value} attempts")
+        elif key == "at":
+            parts.append(f"at {_time(str(value))}")
+        elif key == "user":
+            parts.append(f"by {_account(str(value), accounts)}")
+        elif key == "backup":
+            parts.append(f"from {value}")
+        elif key == "set_aside":
+            parts.append(f"previous database kept as {value}")
+        else:
+            parts.append(f"{key.replace('_', ' ')}: {value}")
+    return "; ".join(parts)
+
+
+def _time(iso: str) -> str:
+    try:
+        return datetime.fromisoformat(iso).strftime("%d/%m/%Y %H:%M")
+    except ValueError:
+        return iso
+
+
+def describe_entry(seq: int, at: str, user: str, action: str, obj: str, detail: str,
+                   users: Mapping[int, str], accounts: Mapping[str, str],
+                   questions: Mapping[str, str] | None = None) -> AuditLine:
+    """One entry in words. ``users`` maps account ids to account names, ``accounts`` account
+    names to the names shown, ``questions`` question ids to their text."""
+    try:
+        facts = json.loads(detail) if detail else {}
+    except ValueError:
+        facts = {}
+    if not isinstance(facts, dict):
+        facts = {}
+    about = _about(obj, users, accounts)
+    what = action_words(action)
+    if action in ("create", "view") and obj.partition(":")[0] in ("screening", "child"):
+        what = f"{what} a {'screening' if obj.startswith('screening') else 'child’s record'}"
+    return AuditLine(seq, _time(at), _account(user, accounts), what, about,
+                     _detail(action, facts, accounts, questions or {}), detail)
