@@ -184,8 +184,8 @@ class QuestionnaireView(QWidget):
         self.sections.setAccessibleName("Sections of the questionnaire")
         self.sections.setMinimumWidth(150)
         # Titles wrap to the list's width, so a narrow list never hides a title's end or its
-        # progress behind a sideways scrollbar.
-        WrappingItemDelegate.install(self.sections)
+        # progress behind a sideways scrollbar (the padding is the style sheet's, plus margins).
+        WrappingItemDelegate.install(self.sections, padding=(22, 18))
         self.sections.setSpacing(2)
         self.pages = QStackedWidget(self)
         for number, section in enumerate(form.sections, start=1):

@@ -570,17 +570,22 @@ class WrappingItemDelegate(QStyledItemDelegate):
     """
 
     @classmethod
-    def install(cls, view: QListWidget) -> None:
-        """Wrap a list's items to its width, laid out again whenever the width changes."""
+    def install(cls, view: QListWidget, padding: tuple[int, int] = (10, 6)) -> None:
+        """Wrap a list's items to its width, laid out again whenever the width changes.
+
+        ``padding`` is the room around each item's text (width, height) that the style or
+        style sheet adds, in pixels.
+        """
         view.setWordWrap(True)
         view.setResizeMode(QListView.ResizeMode.Adjust)
         view.setTextElideMode(Qt.TextElideMode.ElideNone)
         view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        view.setItemDelegate(cls(view))
+        delegate = cls(view)
+        delegate.spare_width, delegate.spare_height = padding
+        view.setItemDelegate(delegate)
 
-    #: The style sheet's item padding and border, plus the text margins, in pixels.
-    SPARE_WIDTH = 22
-    SPARE_HEIGHT = 18
+    spare_width = 10
+    spare_height = 6
 
     def sizeHint(self, option: QStyleOptionViewItem,  # noqa: N802 - Qt's name
                  index: QModelIndex | QPersistentModelIndex) -> QSize:
@@ -588,8 +593,10 @@ class WrappingItemDelegate(QStyledItemDelegate):
         view = self.parent()
         if not isinstance(view, QListWidget):
             return super().sizeHint(option, index)
-        width = max(40, view.viewport().width() - 2 * view.spacing() - self.SPARE_WIDTH)
+        width = max(40, view.viewport().width() - 2 * view.spacing())
         text = str(index.data(Qt.ItemDataRole.DisplayRole) or "")
-        used = option.fontMetrics.boundingRect(QRect(0, 0, width, 100_000),
-                                               int(Qt.TextFlag.TextWordWrap), text)
-        return QSize(width, used.height() + self.SPARE_HEIGHT)
+        # Measured a little narrower than the text will be drawn, so it never wraps more.
+        used = option.fontMetrics.boundingRect(
+            QRect(0, 0, max(20, width - self.spare_width), 100_000),
+            int(Qt.TextFlag.TextWordWrap), text)
+        return QSize(width, used.height() + self.spare_height)
