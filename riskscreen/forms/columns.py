@@ -76,6 +76,13 @@ class Columns:
         except ValueError:
             return 0
 
+    def rows(self, start: int, stop: int) -> Columns:
+        """The screenings ``start`` to ``stop`` (views, not copies; ``unscorable`` left out)."""
+        return replace(self, days=self.days[start:stop],
+                       codes={k: v[start:stop] for k, v in self.codes.items()},
+                       derived={k: v[start:stop] for k, v in self.derived.items()},
+                       unscorable={})
+
     def with_codes(self, codes: Mapping[str, Codes]) -> Columns:
         """The same screenings with some columns replaced (e.g. hidden answers removed)."""
         return replace(self, codes={**self.codes, **codes})

@@ -59,6 +59,8 @@ _LOW = (1 << _SHIFT) - 1
 #: give points, floor points and protective reduction at once.
 _LANE_BITS = 21
 _LANE = 1 << _LANE_BITS
+#: Rows scored at a time by the batch executor.
+_BATCH_ROWS = 8192
 #: Explain tables kept per plan (one per set of hidden scored questions actually met).
 _MAX_TABLES = 4096
 _lookup = dict.__getitem__
@@ -509,6 +511,17 @@ class ScoringPlan:
                 f"{columns.form.version}, but this plan scores '{self.form.id}' version "
                 f"{self.form.version}")
         cols = columns if columns.derived or not self.form.derived else columns.with_derived()
+        if cols.size <= _BATCH_ROWS:
+            return self._batch(cols, columns.unscorable)
+        # Slices of a few thousand rows keep each step's arrays in the processor's cache.
+        parts = [self._batch(cols.rows(start, start + _BATCH_ROWS), {})
+                 for start in range(0, cols.size, _BATCH_ROWS)]
+        return BatchResult(np.concatenate([p.ranks for p in parts]),
+                           np.concatenate([p.points for p in parts]),
+                           np.concatenate([p.fired for p in parts], axis=1),
+                           self.level_ids, self.rule_ids, dict(columns.unscorable))
+
+    def _batch(self, cols: Columns, unscorable: Mapping[int, tuple[str, str]]) -> BatchResult:
         n = cols.size
         visible: dict[str, NDArray[np.bool_]] = {}
         for _, qid, _, shown_columns in self._visibility:
@@ -564,7 +577,7 @@ class ScoringPlan:
             fired[i] = applies(cols)
             ranks = np.where(fired[i], np.maximum(ranks, minimum), ranks)
         return BatchResult(ranks.astype(np.int64), total.astype(np.int64), fired,
-                           self.level_ids, self.rule_ids, dict(columns.unscorable))
+                           self.level_ids, self.rule_ids, dict(unscorable))
 
 
 def _check_codes(codes: Codes, size: int, qid: str) -> None:

@@ -10,10 +10,12 @@ shipped model (100,000 of them in the slow test).
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -249,3 +251,19 @@ def hundred_thousand() -> list[AnswerSet]:
 def test_executors_agree_on_100000_synthetic_screenings(
         version: str, hundred_thousand: list[AnswerSet]) -> None:
     assert_batch_agrees(compile_model(FORM, SHIPPED[version]), hundred_thousand)
+
+
+def test_large_batches_are_scored_in_slices_with_the_same_result() -> None:
+    """Columns longer than one slice give what each slice gives (rows keep their order)."""
+    plan = compile_model(FORM, SHIPPED["1.1.0"])
+    sets = generate_answer_sets(FORM, 500, seed=43)
+    small = plan.encode(sets)
+    repeats = 41  # 20,500 rows: several slices and a partial last one
+    big = replace(small, days=np.tile(small.days, repeats),
+                  codes={k: np.tile(v, repeats) for k, v in small.codes.items()},
+                  derived={k: np.tile(v, repeats) for k, v in small.derived.items()})
+    one, many = plan.batch(small), plan.batch(big)
+    assert many.size == 500 * repeats
+    assert many.ranks.tolist() == one.ranks.tolist() * repeats
+    assert many.points.tolist() == one.points.tolist() * repeats
+    assert many.fired.tolist() == [row * repeats for row in one.fired.tolist()]
