@@ -249,9 +249,10 @@ class DateField(QWidget):
         self._check()
 
     def set_read_only(self, read_only: bool) -> None:
-        """Allow or prevent changes."""
+        """Allow or prevent changes (a read-only date needs no room for a problem)."""
         self.line.setReadOnly(read_only)
         self.button.setEnabled(not read_only)
+        self.problem.set_reserved(not read_only)
 
     def _check(self) -> None:
         text = self.line.text().strip()
@@ -548,7 +549,19 @@ class MessageLabel(QLabel):
         policy = self.sizePolicy()
         policy.setRetainSizeWhenHidden(True)
         self.setSizePolicy(policy)
+        self._reserved = True
         self._reserve()
+
+    def set_reserved(self, reserved: bool) -> None:
+        """Keep the room while empty (the default), or let it go (nothing can go wrong)."""
+        policy = self.sizePolicy()
+        policy.setRetainSizeWhenHidden(reserved)
+        self.setSizePolicy(policy)
+        self._reserved = reserved
+        if reserved:
+            self._reserve()
+        else:
+            self.setMinimumHeight(0)
 
     def _reserve(self) -> None:
         margins = self.contentsMargins()
@@ -558,7 +571,8 @@ class MessageLabel(QLabel):
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt's name
         """Keep the reserved height right when the font or style changes."""
         super().changeEvent(event)
-        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+        if self._reserved and event.type() in (QEvent.Type.FontChange,
+                                               QEvent.Type.StyleChange):
             self._reserve()
 
 

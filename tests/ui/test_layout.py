@@ -453,3 +453,15 @@ def test_a_few_long_names_wrap_under_their_columns(qtbot: QtBot) -> None:
                                  int(Qt.TextFlag.TextWordWrap), name)
         assert rect.height() >= needed.height()
         assert rect.width() >= needed.width()
+
+
+def test_a_read_only_date_keeps_no_room_for_a_problem(qtbot: QtBot) -> None:
+    from riskscreen.ui.widgets import DateField
+
+    field = DateField(SCREENING_DATE)
+    qtbot.addWidget(field)
+    editable = field.sizeHint().height()
+    field.set_read_only(True)
+    assert field.sizeHint().height() < editable
+    field.set_read_only(False)
+    assert field.sizeHint().height() == editable
