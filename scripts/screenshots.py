@@ -42,6 +42,7 @@ from PySide6.QtWidgets import (
 from riskscreen.crypto.keys import KdfParams
 from riskscreen.services import ScreeningQuery, Session
 from riskscreen.services.demo import DEMO_ACCOUNTS, create_demo_database
+from riskscreen.services.errors import ServiceError
 from riskscreen.ui.app import apply_style, configure_application
 from riskscreen.ui.controller import AppController
 from riskscreen.ui.worker import wait_for_background
@@ -161,8 +162,11 @@ def add_history(session: Session, screening_id: int) -> int:
         new = session.start_screening(detail.row.child_id,
                                       screening_date=first + timedelta(weeks=weeks))
         for qid, answer in detail.answers.items():
-            session.save_answer(new, qid, change.get(qid, answer.value),
-                                answer.evidence if qid not in change else None)
+            try:
+                session.save_answer(new, qid, change.get(qid, answer.value),
+                                    answer.evidence if qid not in change else None)
+            except ServiceError:
+                continue  # only valid on the later date (say, the date of an earlier screening)
         session.finalise(new)
     return detail.row.child_id
 
