@@ -48,6 +48,7 @@ from riskscreen.store.models import (
     utc_now,
 )
 from riskscreen.store.packs import choose_keyset, encode_pack, keyset_id, parse_keysets
+from riskscreen.store.records import compress_record, dictionary_for, record_text
 
 __all__ = ["DEMO_ACCOUNTS", "create_demo_database", "populate"]
 
@@ -110,6 +111,7 @@ def populate(session: Session, count: int, *, seed: int = 0, final_share: float 
         in_force = session._in_force(s, form)
         sha, model_id, model_version = in_force.sha256, in_force.model_id, in_force.version
         model = session._model(s, sha)
+        dictionary_id, dictionary = dictionary_for(s.connection(), sha, model.canonical_json())
         first_child = (s.scalar(select(Child.id).order_by(Child.id.desc()).limit(1)) or 0) + 1
         first_screening = (s.scalar(select(Screening.id).order_by(Screening.id.desc())
                                     .limit(1)) or 0) + 1
@@ -156,9 +158,10 @@ def populate(session: Session, count: int, *, seed: int = 0, final_share: float 
                                            separators=(",", ":"), ensure_ascii=False)
                 digest = snapshot_digest(snapshot_text, answers_json)
                 snapshots.append({
-                    "screening_id": sid, "model_sha256": sha,
-                    "answer_set": answers_json, "previous_id": None,
-                    "snapshot": snapshot_text,
+                    "screening_id": sid, "model_sha256": sha, "previous_id": None,
+                    "dictionary_id": dictionary_id,
+                    "record": compress_record(record_text(snapshot_text, answers_json),
+                                              dictionary),
                     "final_level": level, "finalised_by": user, "finalised_at": _ts(updated)})
             screenings.append({
                 "id": sid, "child_id": child_id, "practitioner_id": user, "form_id": form.id,
@@ -167,7 +170,8 @@ def populate(session: Session, count: int, *, seed: int = 0, final_share: float 
                 "screening_date": answer_set.screening_date.isoformat(),
                 "status": Status.DRAFT, "amendment_of": None, "amendment_reason": None,
                 "created_at": _ts(created), "updated_at": _ts(updated), "final_level": None})
-            for qid, value in values.items():
+            for qid, value in values.items() if not final else ():
+                # A finalised screening's answers live in its record and pack only.
                 evidence = answer_set.evidence.get(qid)
                 answers.append({"screening_id": sid, "question_id": qid,
                                 "value": json.dumps(value, ensure_ascii=False),

@@ -36,7 +36,7 @@ from riskscreen.services.errors import NotFound, ServiceError
 from riskscreen.services.model_words import model_changes, plain_problem
 from riskscreen.services.session import Session
 from riskscreen.services.types import ModelInfo
-from riskscreen.store.models import Role
+from riskscreen.store.models import AssessmentRow, Role
 
 __all__ = [
     "DEFAULT_FORM",
@@ -365,12 +365,12 @@ class ModelService:
         """One finalised screening scored by the model in force and by the draft."""
         self._manager()
         with self.session._tx() as s:
-            row = s.execute(text("SELECT answer_set FROM assessments WHERE screening_id = :i"),
-                            {"i": screening_id}).first()
+            row = s.get(AssessmentRow, screening_id)
             if row is None:
                 raise NotFound("There is no finalised screening with that number.")
+            answers_text = self.session._record(s, row)[1]
             self.session._audit(s, "model_try_out", f"screening:{screening_id}")
-        answers = AnswerSet.model_validate_json(row[0])
+        answers = AnswerSet.model_validate_json(answers_text)
         _, published = self.in_force()
         form = self.session.form(answers.form, answers.form_version)
         from riskscreen.scoring.engine import score

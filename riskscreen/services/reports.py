@@ -24,7 +24,9 @@ from sqlalchemy import text
 from riskscreen.crypto.atomic import atomic_write
 from riskscreen.forms.model import QuestionKind
 from riskscreen.services.session import Session
+from riskscreen.store.integrity import stored_record
 from riskscreen.store.models import Role
+from riskscreen.store.records import read_dictionaries
 
 __all__ = ["SUPPRESS_BELOW", "Report", "ReportService", "ReportTable", "suppressed"]
 
@@ -111,12 +113,15 @@ class ReportService:
             clauses.append("s.screening_date <= :until")
             params["until"] = until.isoformat()
         where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
-        sql = ("SELECT s.child_id, s.screening_date, a.final_level, a.snapshot, "  # noqa: S608 - fixed text; bound values
-               "a.answer_set FROM assessments a JOIN screenings s ON s.id = a.screening_id"
+        sql = ("SELECT s.child_id, s.screening_date, a.final_level, a.dictionary_id, "  # noqa: S608 - fixed text; bound values
+               "a.record FROM assessments a JOIN screenings s ON s.id = a.screening_id"
                + where + " ORDER BY s.screening_date, s.id")
         with self.session._tx() as s:
-            rows = s.execute(text(sql), params).all()
-            self.session._audit(s, "report", "screenings", {"screenings": len(rows)})
+            stored = s.execute(text(sql), params).all()
+            dictionaries = read_dictionaries(s.connection())
+            self.session._audit(s, "report", "screenings", {"screenings": len(stored)})
+        rows = [(child, when, level, *stored_record(dictionaries, did, record))
+                for child, when, level, did, record in stored]
         level_names: dict[str, str] = {}
         level_rank: dict[str, int] = {}
         by_level: Counter[str] = Counter()

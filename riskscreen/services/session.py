@@ -73,7 +73,12 @@ from riskscreen.store.db import (
     rekey_database,
     translate_errors,
 )
-from riskscreen.store.integrity import check_records, check_triggers, snapshot_digest
+from riskscreen.store.integrity import (
+    check_records,
+    check_triggers,
+    snapshot_digest,
+    stored_record,
+)
 from riskscreen.store.lock import OpenLock
 from riskscreen.store.models import (
     Answer,
@@ -81,6 +86,7 @@ from riskscreen.store.models import (
     AssessmentRow,
     Child,
     Meta,
+    RecordDictionary,
     Role,
     ScoringModelRow,
     Screening,
@@ -95,6 +101,11 @@ from riskscreen.store.packs import (
     encode_pack,
     keyset_id,
     parse_keysets,
+)
+from riskscreen.store.records import (
+    compress_record,
+    dictionary_for,
+    record_text,
 )
 
 __all__ = ["FormLoader", "Scorer", "Session", "default_form_loader", "default_scorer"]
@@ -204,6 +215,7 @@ class Session:
         self._form_loader = form_loader
         self._overrider = overrider
         self._models: dict[str, ScoringModel] = {}
+        self._dictionaries: dict[int, bytes] = {}
         self._forms: dict[tuple[str, str], FormDefinition] = {}
         self._lock = threading.RLock()
         self._closed = False
@@ -880,17 +892,39 @@ class Session:
                                            a.saved_at)
                 for a in s.scalars(select(Answer).where(Answer.screening_id == screening_id))}
             snap = s.get(AssessmentRow, screening_id)
+            assessment = None
+            if snap is not None:
+                snapshot_text, answers_text = self._record(s, snap)
+                assessment = Assessment.from_dict(json.loads(snapshot_text))
+                if not answers:  # a finalised screening's answers live in its record
+                    answers = _record_answers(answers_text, snap.finalised_at)
             self._audit(s, "view", f"screening:{screening_id}")
             return ScreeningDetail(
                 row=_row(row), form_id=screening.form_id, form_version=screening.form_version,
                 model_id=screening.model_id, model_version=screening.model_version,
                 model_sha256=screening.model_sha256, answers=answers,
-                assessment=Assessment.from_dict(json.loads(snap.snapshot)) if snap else None,
+                assessment=assessment,
                 amendment_reason=screening.amendment_reason,
                 editable=(screening.status == Status.DRAFT
                           and screening.practitioner_id == self.user.id),
                 amended=self._amended(s, screening),
                 finalised_at=snap.finalised_at if snap else None)
+
+    def _record(self, s: OrmSession, row: AssessmentRow) -> tuple[str, str]:
+        """(snapshot, answer set) texts of a finalised record."""
+        dictionaries = self._dictionaries
+        if row.dictionary_id not in dictionaries:
+            found = s.get(RecordDictionary, row.dictionary_id)
+            if found is not None:
+                dictionaries[row.dictionary_id] = bytes(found.data)
+        try:
+            return stored_record(dictionaries, row.dictionary_id, row.record)
+        except ValueError:
+            raise StorageError("A finalised record cannot be read; run 'riskscreen verify' "
+                               "and restore a backup if it reports damage.") from None
+
+    def _snapshot(self, s: OrmSession, row: AssessmentRow) -> Assessment:
+        return Assessment.from_dict(json.loads(self._record(s, row)[0]))
 
     def _answer_set(self, s: OrmSession, screening: Screening) -> AnswerSet:
         answers: dict[str, Any] = {}
@@ -906,22 +940,22 @@ class Session:
 
     def _previous(self, s: OrmSession, screening: Screening) -> tuple[int | None,
                                                                      Assessment | None]:
-        row = s.execute(
-            select(AssessmentRow.screening_id, AssessmentRow.snapshot)
+        row = s.scalars(
+            select(AssessmentRow)
             .join(Screening, Screening.id == AssessmentRow.screening_id)
             .where(Screening.child_id == screening.child_id, Screening.id != screening.id,
                    Screening.screening_date <= screening.screening_date)
             .order_by(Screening.screening_date.desc(), Screening.id.desc()).limit(1)).first()
         if row is None:
             return None, None
-        return row[0], Assessment.from_dict(json.loads(row[1]))
+        return row.screening_id, self._snapshot(s, row)
 
     def _amended(self, s: OrmSession, screening: Screening) -> Assessment | None:
         """The finalised assessment of the screening this one amends (None if it amends none)."""
         if screening.amendment_of is None:
             return None
         snap = s.get(AssessmentRow, screening.amendment_of)
-        return Assessment.from_dict(json.loads(snap.snapshot)) if snap is not None else None
+        return self._snapshot(s, snap) if snap is not None else None
 
     def preview(self, screening_id: int) -> Assessment:
         """Score the answers so far without storing anything (incomplete answers allowed)."""
@@ -967,10 +1001,15 @@ class Session:
             snapshot = assessment.to_dict()
             answers_json = answer_set.model_dump_json()
             snapshot_text = _json(snapshot)
+            dictionary_id, dictionary = dictionary_for(s.connection(), screening.model_sha256,
+                                                       model.canonical_json())
+            # The answers now live in the record (exactly) and the pack (for bulk reads).
+            s.execute(delete(Answer).where(Answer.screening_id == screening_id))
             s.add(AssessmentRow(
                 screening_id=screening_id, model_sha256=screening.model_sha256,
-                answer_set=answers_json, previous_id=previous_id,
-                snapshot=snapshot_text, final_level=assessment.final_level,
+                previous_id=previous_id, dictionary_id=dictionary_id,
+                record=compress_record(record_text(snapshot_text, answers_json), dictionary),
+                final_level=assessment.final_level,
                 finalised_by=self.user.id))
             s.add(AnswerPack(screening_id=screening_id, model_sha256=screening.model_sha256,
                              packed=_pack(s, json.loads(answers_json))))
@@ -1006,9 +1045,15 @@ class Session:
                 status=Status.DRAFT, amendment_of=original.id, amendment_reason=reason.strip())
             s.add(amendment)
             s.flush()
-            for a in s.scalars(select(Answer).where(Answer.screening_id == screening_id)):
-                s.add(Answer(screening_id=amendment.id, question_id=a.question_id,
-                             value=a.value, evidence=a.evidence))
+            snap = s.get(AssessmentRow, screening_id)
+            if snap is None:
+                raise NotFound("The finalised record of this screening is missing; run "
+                               "'riskscreen verify'.")
+            for qid, answer in _record_answers(self._record(s, snap)[1], "").items():
+                s.add(Answer(screening_id=amendment.id, question_id=qid,
+                             value=_json(answer.value),
+                             evidence=None if answer.evidence is None
+                             else _json(answer.evidence)))
             self._audit(s, "amend", f"screening:{amendment.id}",
                         {"amendment_of": original.id})
             return amendment.id
@@ -1194,14 +1239,20 @@ class Session:
             total = s.scalar(select(func.count()).select_from(AssessmentRow)) or 0
         models: dict[str, ScoringModel] = {}
         keysets = self._keysets()
+        dictionaries = {int(i): bytes(d) for i, d in self._stream(
+            "SELECT id, data FROM record_dictionaries")}
         rows = self._stream(
-            "SELECT a.screening_id, a.model_sha256, a.answer_set, a.snapshot, "
-            "p.snapshot, k.packed, k.model_sha256 FROM assessments a "
+            "SELECT a.screening_id, a.model_sha256, a.dictionary_id, a.record, "
+            "p.dictionary_id, p.record, k.packed, k.model_sha256 FROM assessments a "
             "LEFT JOIN assessments p ON p.screening_id = a.previous_id "
             "LEFT JOIN answer_packs k ON k.screening_id = a.screening_id "
             "ORDER BY a.screening_id")
-        for i, (sid, sha, answers_json, snapshot, previous, packed, pack_sha) in enumerate(rows):
+        for i, (sid, sha, did, record, prev_did, prev_record, packed, pack_sha) in enumerate(
+                rows):
             try:
+                snapshot, answers_json = stored_record(dictionaries, did, record)
+                previous = (stored_record(dictionaries, prev_did, prev_record)[0]
+                            if prev_record is not None else None)
                 if (packed is None or pack_sha != sha
                         or decode_pack(packed, keysets, self._keysets)
                         != json.loads(answers_json)):
@@ -1291,6 +1342,14 @@ def _pack(s: OrmSession, raw: dict[str, Any]) -> bytes:
     keysets = parse_keysets(conn.exec_driver_sql("SELECT id, keys FROM answer_keysets"))
     kid, keys = choose_keyset(keysets, raw["answers"])
     return encode_pack(raw, keyset_id(conn, keys) if kid is None else kid, keys)
+
+
+def _record_answers(answers_text: str, saved_at: str) -> dict[str, AnswerValue]:
+    """The answers of a finalised record as the screen shows them (saved when finalised)."""
+    raw = json.loads(answers_text)
+    evidence = raw.get("evidence") or {}
+    return {qid: AnswerValue(value, evidence.get(qid), saved_at)
+            for qid, value in (raw.get("answers") or {}).items()}
 
 
 _ANSWER_SET_FIELDS = frozenset(AnswerSet.model_fields)

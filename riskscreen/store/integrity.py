@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import zlib
 from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["EXPECTED_TRIGGERS", "check_records", "check_triggers", "snapshot_digest"]
+from riskscreen.store.records import decompress_record, read_dictionaries, split_record
+
+__all__ = ["EXPECTED_TRIGGERS", "check_records", "check_triggers", "snapshot_digest",
+           "stored_record"]
 
 _IMMUTABLE = "BEGIN SELECT RAISE(ABORT, '{message}'); END"
 _SNAPSHOTS = "assessment snapshots are immutable"
@@ -40,7 +44,8 @@ EXPECTED_TRIGGERS: dict[str, str] = {
                               ("assessments", _SNAPSHOTS),
                               ("audit_log", "the audit log is append-only"),
                               ("answer_packs", _SNAPSHOTS),
-                              ("answer_keysets", _SNAPSHOTS))
+                              ("answer_keysets", _SNAPSHOTS),
+                              ("record_dictionaries", _SNAPSHOTS))
        for e in ("UPDATE", "DELETE")},
     "answers_final_i": _answers("answers_final_i", "INSERT", "NEW"),
     "answers_final_u": _answers("answers_final_u", "UPDATE", "OLD"),
@@ -82,22 +87,29 @@ def _finalise_entries(raw: Any) -> dict[int, dict[str, Any]]:
     return entries
 
 
-def _stored_answers(raw: Any, screening_id: int) -> dict[str, tuple[Any, Any]]:
-    return {str(q): (json.loads(v), json.loads(e) if e else None) for q, v, e in raw.execute(
-        "SELECT question_id, value, evidence FROM answers WHERE screening_id = ?",
-        (screening_id,))}
+def stored_record(dictionaries: dict[int, bytes], dictionary_id: Any, record: Any
+                  ) -> tuple[str, str]:
+    """(snapshot, answer set) texts of a stored record; ``ValueError`` if it cannot be read."""
+    try:
+        return split_record(decompress_record(bytes(record), dictionaries[int(dictionary_id)]))
+    except (KeyError, TypeError, zlib.error, UnicodeDecodeError) as error:
+        raise ValueError("the record cannot be read") from error
 
 
 def check_records(raw: Any) -> Iterator[str]:
     """Disagreements between finalised records and their snapshots, one message each."""
     finalised = _finalise_entries(raw)
+    dictionaries = read_dictionaries(raw)
+    with_rows = {int(r[0]) for r in raw.execute(
+        "SELECT DISTINCT a.screening_id FROM answers a JOIN screenings s ON s.id = "
+        "a.screening_id WHERE s.status = 'final'")}
     rows = raw.execute(
         "SELECT s.id, s.status, s.final_level, s.model_sha256, a.screening_id, "
-        "a.final_level, a.model_sha256, a.snapshot, a.answer_set FROM screenings s "
+        "a.final_level, a.model_sha256, a.dictionary_id, a.record FROM screenings s "
         "LEFT JOIN assessments a ON a.screening_id = s.id "
         "WHERE s.status = 'final' OR s.final_level IS NOT NULL OR a.screening_id IS NOT NULL "
-        "ORDER BY s.id").fetchall()
-    for sid, status, level, sha, snap_id, snap_level, snap_sha, snapshot, answer_set in rows:
+        "ORDER BY s.id")
+    for sid, status, level, sha, snap_id, snap_level, snap_sha, did, record in rows:
         where = f"screening {sid}"
         if snap_id is None:
             yield (f"{where} is marked finalised (or shows level {level}) but has no "
@@ -106,8 +118,9 @@ def check_records(raw: Any) -> Iterator[str]:
         if status != "final":
             yield f"{where} has a finalised snapshot but is marked as a draft"
         try:
+            snapshot, answer_set = stored_record(dictionaries, did, record)
             snap = json.loads(snapshot)
-            kept = json.loads(answer_set)
+            json.loads(answer_set)
             snap_final = snap["final_level"]
         except (ValueError, TypeError, KeyError):
             yield f"{where}: its snapshot cannot be read"
@@ -120,9 +133,8 @@ def check_records(raw: Any) -> Iterator[str]:
                    f"snapshot ({snap_final})")
         if sha != snap_sha:
             yield f"{where}: its scoring model differs from the one in its snapshot"
-        expected = {q: (v, (kept.get("evidence") or {}).get(q))
-                    for q, v in (kept.get("answers") or {}).items()}
-        if _stored_answers(raw, sid) != expected:
+        if int(sid) in with_rows:
+            # A finalised screening's answers live only in its record (and its pack).
             yield (f"{where}: its answers differ from the answers recorded when it was "
                    "finalised")
         entry = finalised.get(sid)

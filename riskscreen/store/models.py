@@ -25,6 +25,7 @@ __all__ = [
     "Base",
     "Child",
     "Meta",
+    "RecordDictionary",
     "Role",
     "ScoringModelRow",
     "Screening",
@@ -127,6 +128,8 @@ class Answer(Base):
     """One answer to one question of one screening; saved as it is given."""
 
     __tablename__ = "answers"
+    #: The key is the table (no rowid and no second index): only drafts keep rows here.
+    __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012 - SQLAlchemy's class attribute
     screening_id: Mapped[int] = mapped_column(ForeignKey("screenings.id"), primary_key=True)
     question_id: Mapped[str] = mapped_column(String(100), primary_key=True)
     value: Mapped[str] = mapped_column(Text)  # JSON
@@ -150,22 +153,32 @@ class ScoringModelRow(Base):
 
 
 class AssessmentRow(Base):
-    """The immutable snapshot stored when a screening is finalised.
+    """The immutable record stored when a screening is finalised.
 
-    ``answer_set`` is the exact answer set that was scored, so re-scoring needs one row per
-    screening, and ``snapshot`` is ``Assessment.to_dict()``.
+    ``record`` is the snapshot (``Assessment.to_dict()``) and the exact answer set that was
+    scored, compressed with dictionary ``dictionary_id`` (:mod:`riskscreen.store.records`,
+    revision 0005); the answers of a finalised screening live only here and in its pack.
     """
 
     __tablename__ = "assessments"
     screening_id: Mapped[int] = mapped_column(ForeignKey("screenings.id"), primary_key=True)
     model_sha256: Mapped[str] = mapped_column(ForeignKey("scoring_models.sha256"))
-    answer_set: Mapped[str] = mapped_column(Text)
     #: The child's earlier screening whose assessment gave the trend (re-scoring needs it).
     previous_id: Mapped[int | None] = mapped_column(ForeignKey("screenings.id"))
-    snapshot: Mapped[str] = mapped_column(Text)
     final_level: Mapped[str] = mapped_column(String(50))
     finalised_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     finalised_at: Mapped[str] = mapped_column(String(27), default=utc_now)
+    dictionary_id: Mapped[int] = mapped_column(ForeignKey("record_dictionaries.id"))
+    record: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class RecordDictionary(Base):
+    """Text that primes the compression of one model's records (revision 0005)."""
+
+    __tablename__ = "record_dictionaries"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    model_sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class AnswerPack(Base):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -34,7 +35,7 @@ def test_default_location_follows_riskscreen_db(isolated_home: Path,
 
 
 def test_demo_verify_backup_restore(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                    isolated_home: Path) -> None:
+                                    isolated_home: Path, edit_record: Any) -> None:
     db = tmp_path / "demo.db"
     assert main(["demo", "--db", str(db), "--count", "60"]) == 0
     pw = tmp_path / "pw"
@@ -53,9 +54,8 @@ def test_demo_verify_backup_restore(tmp_path: Path, capsys: pytest.CaptureFixtur
     with Unlocker(db, auto_backups=False).unlock("admin", "demo admin passphrase") as s, \
             s.engine.begin() as conn:
         conn.execute(text("DROP TRIGGER assessments_immutable_u"))
-        conn.execute(text("UPDATE assessments SET snapshot = json_set(snapshot, '$.score', "
-                          "-5) WHERE screening_id = (SELECT min(screening_id) "
-                          "FROM assessments)"))
+        first = conn.execute(text("SELECT min(screening_id) FROM assessments")).scalar_one()
+        edit_record(conn, first, lambda snap: snap.update(score=-5))
     capsys.readouterr()
     assert main(["verify", *args]) == 1
     assert "differ from their snapshot" in capsys.readouterr().out

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -95,13 +96,24 @@ def test_autosave_finalise_and_snapshot(vault: Vault) -> None:
         pat.save_answer(sid, "child_views", "changed my mind")
 
 
-def test_finalised_answers_are_protected_by_triggers_too(vault: Vault) -> None:
+def test_finalised_answers_are_protected_by_triggers_too(vault: Vault,
+                                                        read_records: Any) -> None:
     pat = vault.login("pat")
     sid = _new(pat)
     _fill(pat, sid)
+    before = pat.open_screening(sid).answers
     pat.finalise(sid)
+    with pat.engine.connect() as conn:
+        # The answers are kept once, in the record (and the pack), not as rows as well.
+        assert conn.execute(text("SELECT count(*) FROM answers WHERE screening_id = :s"),
+                            {"s": sid}).scalar_one() == 0
+        [(_, _, answers_text)] = read_records(conn)
+    assert json.loads(answers_text)["answers"] == {q: a.value for q, a in before.items()}
+    assert {q: a.value for q, a in pat.open_screening(sid).answers.items()} == {
+        q: a.value for q, a in before.items()}
     with pat.engine.begin() as conn, pytest.raises(Exception, match="cannot be edited"):
-        conn.execute(text("UPDATE answers SET value='\"x\"' WHERE screening_id=:s"), {"s": sid})
+        conn.execute(text("INSERT INTO answers VALUES (:s, 'gender', '\"x\"', NULL, "
+                          "'2026-01-01T00:00:00.000000Z')"), {"s": sid})
     with pat.engine.begin() as conn, pytest.raises(Exception, match="immutable"):
         conn.execute(text("UPDATE assessments SET final_level='none'"))
 
@@ -232,7 +244,7 @@ def test_the_same_model_version_cannot_be_republished_differently(vault: Vault) 
     assert json.loads(stored)["version"] == "1.0.1"
 
 
-def test_bulk_answer_sets_equal_validated_ones(vault: Vault) -> None:
+def test_bulk_answer_sets_equal_validated_ones(vault: Vault, read_records: Any) -> None:
     from riskscreen.forms.answers import AnswerSet
 
     pat = vault.login("pat")
@@ -243,14 +255,15 @@ def test_bulk_answer_sets_equal_validated_ones(vault: Vault) -> None:
     pat.finalise(sid)
     mary = vault.login("mary")
     with mary.engine.connect() as conn:
-        stored = conn.execute(text("SELECT answer_set FROM assessments")).scalar_one()
+        [(_, _, stored)] = read_records(conn)
     [(got_id, _, fast)] = list(mary.finalised_answer_sets())
     assert got_id == sid
     assert fast == AnswerSet.model_validate_json(stored)
     assert fast.evidence["missing_overnight"].when is not None
 
 
-def test_answer_pack_is_immutable_and_checked_by_verify(vault: Vault) -> None:
+def test_answer_pack_is_immutable_and_checked_by_verify(vault: Vault,
+                                                        read_records: Any) -> None:
     from riskscreen.store.packs import decode_pack, encode_pack, parse_keysets
 
     pat = vault.login("pat")
@@ -261,9 +274,10 @@ def test_answer_pack_is_immutable_and_checked_by_verify(vault: Vault) -> None:
         pat.finalise(sid)
         ids.append(sid)
     with pat.engine.connect() as conn:
-        rows = conn.execute(text(
-            "SELECT a.answer_set, p.packed FROM assessments a JOIN answer_packs p "
-            "ON p.screening_id = a.screening_id ORDER BY a.screening_id")).all()
+        packs = conn.execute(text(
+            "SELECT packed FROM answer_packs ORDER BY screening_id")).scalars().all()
+        rows = [(answers, packed) for (_, _, answers), packed in zip(read_records(conn), packs,
+                                                                   strict=True)]
         keysets = parse_keysets(conn.execute(text("SELECT id, keys FROM answer_keysets")))
     for stored, packed in rows:
         assert decode_pack(packed, keysets) == json.loads(stored)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import event, text
@@ -111,7 +112,7 @@ def test_audit_chain_detects_a_deleted_entry(store: Store) -> None:
     assert any("missing" in p for p in report.audit_problems)
 
 
-def test_rescoring_detects_an_altered_snapshot(store: Store) -> None:
+def test_rescoring_detects_an_altered_snapshot(store: Store, edit_record: Any) -> None:
     from riskscreen.forms.loader import load_form
     from riskscreen.synthetic import generate_answer_sets
 
@@ -129,8 +130,7 @@ def test_rescoring_detects_an_altered_snapshot(store: Store) -> None:
         assert report.rescored == 3
     with store.login("admin") as admin, admin.engine.begin() as conn:
         conn.execute(text("DROP TRIGGER assessments_immutable_u"))
-        conn.execute(text("UPDATE assessments SET snapshot = "
-                          "json_set(snapshot, '$.score', 999) WHERE screening_id = 2"))
+        edit_record(conn, 2, lambda snap: snap.update(score=999))
     with store.login("mary") as mary:
         report = mary.verify()
     assert [d.split(":")[0] for d in report.rescore_differences] == ["screening 2"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import text
 
@@ -57,7 +58,8 @@ def _first_schema_database(db: Path) -> None:
     engine.dispose()
 
 
-def test_first_schema_database_upgrades_with_data_intact(tmp_path: Path) -> None:
+def test_first_schema_database_upgrades_with_data_intact(tmp_path: Path,
+                                                         read_records: Any) -> None:
     db = tmp_path / "old.db"
     _first_schema_database(db)
     session = Unlocker(db, auto_backups=False).unlock("pat", "practitioner pass")
@@ -77,10 +79,21 @@ def test_first_schema_database_upgrades_with_data_intact(tmp_path: Path) -> None
                                   "FROM answer_packs ORDER BY screening_id")).all()
         keysets = {i: tuple(json.loads(k)) for i, k in conn.execute(text(
             "SELECT id, keys FROM answer_keysets"))}
+        records = read_records(conn)
+        answers_sql = conn.execute(text("SELECT sql FROM sqlite_master WHERE name = "
+                                        "'answers'")).scalar_one()
     session.close()
     assert [tuple(r) for r in rows] == [(1, "draft", None), (2, "final", "high"),
                                         (3, "final", "low")]
-    assert [(r[0], json.loads(r[1])) for r in answers] == [(1, "kept"), (2, "final one")]
+    # Revision 0005: a finalised screening's answers live in its record, exactly as they
+    # were kept, with the snapshot's text; the draft keeps its rows.
+    assert [(r[0], json.loads(r[1])) for r in answers] == [(1, "kept")]
+    assert records == [(2, '{"final_level": "high"}', ANSWERS),
+                       (3, '{"final_level": "low"}', "{}")]
+    assert "WITHOUT ROWID" in answers_sql
+    assert {"assessments_immutable_u", "assessments_immutable_d", "answers_final_i",
+            "answers_final_u", "answers_final_d", "record_dictionaries_immutable_u",
+            "record_dictionaries_immutable_d"} <= triggers
     assert names == ["Old Child"]
     assert "ix_screenings_level_updated" in index_names
     assert "screenings_final_u" in triggers

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -79,9 +80,11 @@ def test_edited_answers_of_a_finalised_screening_are_found(
         capsys: pytest.CaptureFixture[str]) -> None:
     sid = finalised[0]
     # screening_reason_detail is required and always shown, so every screening has it.
-    _tamper(store, "UPDATE answers SET value = '\"an edited account\"' "
-                   f"WHERE screening_id = {sid} AND question_id = 'screening_reason_detail'",
-            around=("answers_final_u",))
+    # A finalised screening's answers live in its record: a row put back beside it is found.
+    _tamper(store, "INSERT INTO answers VALUES "
+                   f"({sid}, 'screening_reason_detail', '\"an edited account\"', NULL, "
+                   "'2026-01-01T00:00:00.000000Z')",
+            around=("answers_final_i",))
     code, out = _verify(store, tmp_path, capsys)
     assert code == 1
     assert (f"screening {sid}: its answers differ from the answers recorded when it was "
@@ -89,12 +92,13 @@ def test_edited_answers_of_a_finalised_screening_are_found(
 
 
 def test_snapshot_text_rewritten_outside_the_scored_fields_is_found(
-        store: Store, finalised: list[int], tmp_path: Path,
+        store: Store, finalised: list[int], tmp_path: Path, edit_record: Any,
         capsys: pytest.CaptureFixture[str]) -> None:
     sid = finalised[2]
-    _tamper(store, "UPDATE assessments SET snapshot = json_set(snapshot, '$.note', "
-                   f"'added later') WHERE screening_id = {sid}",
-            around=("assessments_immutable_u",))
+    with store.login("admin") as admin, admin.engine.begin() as conn:
+        conn.execute(text("DROP TRIGGER assessments_immutable_u"))
+        edit_record(conn, sid, lambda snap: snap.update(note="added later"))
+        conn.execute(text(EXPECTED_TRIGGERS["assessments_immutable_u"]))
     code, out = _verify(store, tmp_path, capsys)
     assert code == 1
     assert "re-scoring: ok" in out  # the scored fields still reproduce ...

@@ -1,0 +1,110 @@
+"""Finalised records kept compactly: a snapshot and its answer set as one compressed blob.
+
+A finalised screening's record is the exact text its finalise audit entry digests,
+``snapshot + "\\n" + answer set`` (both compact JSON, which never holds a raw newline),
+compressed with raw deflate primed with a *dictionary*: text that looks like a record, so
+that the labels, reasons and question ids every snapshot repeats cost a few bytes each.
+A record of about 13 KB takes about 500 bytes. Dictionaries are rows of
+``record_dictionaries``, immutable like the records, made once per scoring model from
+synthetic screenings (never from anyone's answers), so decompressing needs only the
+database. ``verify`` decompresses every record and checks its digest against the audit log.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from typing import Any
+
+__all__ = [
+    "DICTIONARY_BYTES",
+    "build_dictionary",
+    "compress_record",
+    "decompress_record",
+    "dictionary_for",
+    "read_dictionaries",
+    "record_text",
+    "split_record",
+    "synthetic_dictionary",
+]
+
+#: Deflate looks back at most 32 KB, so a longer dictionary is never used.
+DICTIONARY_BYTES = 32 * 1024
+_WBITS = -15  # raw deflate: no header or checksum (the page HMAC authenticates the bytes)
+
+
+def record_text(snapshot: str, answer_set: str) -> str:
+    """The text a record holds (and the finalise audit entry's digest covers)."""
+    return f"{snapshot}\n{answer_set}"
+
+
+def split_record(text: str) -> tuple[str, str]:
+    """(snapshot, answer set) texts of a record's text."""
+    snapshot, _, answer_set = text.partition("\n")
+    return snapshot, answer_set
+
+
+def compress_record(text: str, dictionary: bytes) -> bytes:
+    """A record's text compressed with ``dictionary``."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, _WBITS, 9, zlib.Z_DEFAULT_STRATEGY,
+                              zdict=dictionary)
+    return packer.compress(text.encode("utf-8")) + packer.flush()
+
+
+def decompress_record(blob: bytes, dictionary: bytes) -> str:
+    """The text of a record compressed with ``dictionary`` (``zlib.error`` if damaged)."""
+    unpacker = zlib.decompressobj(_WBITS, zdict=dictionary)
+    data = unpacker.decompress(blob) + unpacker.flush()
+    if not unpacker.eof:
+        raise zlib.error("the record is cut short")
+    return data.decode("utf-8")
+
+
+def build_dictionary(samples: list[str]) -> bytes:
+    """A dictionary from sample record texts (the last 32 KB of them, joined)."""
+    return "\n".join(samples).encode("utf-8")[-DICTIONARY_BYTES:]
+
+
+def synthetic_dictionary(model_json: str) -> bytes:
+    """A dictionary for records scored with a stored model: a few synthetic screenings
+    scored with it, or the model's own text if it cannot score the shipped form."""
+    from riskscreen.forms.loader import load_form
+    from riskscreen.scoring.engine import score
+    from riskscreen.scoring.model import ScoringModel
+    from riskscreen.synthetic import generate_answer_sets
+
+    try:
+        model = ScoringModel.model_validate_json(model_json)  # as stored, hash checked
+        form = load_form(model.form.id)
+        samples = []
+        for answer_set in generate_answer_sets(form, 3, seed=20_131):
+            snapshot = json.dumps(score(form, model, answer_set).to_dict(), sort_keys=True,
+                                  separators=(",", ":"), ensure_ascii=False)
+            samples.append(record_text(snapshot, answer_set.model_dump_json()))
+    except (ValueError, LookupError, OSError):
+        return model_json.encode("utf-8")[-DICTIONARY_BYTES:]
+    return build_dictionary(samples)
+
+
+def read_dictionaries(raw: Any) -> dict[int, bytes]:
+    """Every dictionary by id, through a DB-API connection (or SQLAlchemy's)."""
+    run = raw.exec_driver_sql if hasattr(raw, "exec_driver_sql") else raw.execute
+    return {int(i): bytes(d) for i, d in run("SELECT id, data FROM record_dictionaries")}
+
+
+def dictionary_for(connection: Any, model_sha256: str, model_json: str) -> tuple[int, bytes]:
+    """(id, bytes) of the dictionary for records of one model, made and stored if it has
+    none yet, through a SQLAlchemy connection inside the caller's write transaction."""
+    row = connection.exec_driver_sql(
+        "SELECT id, data FROM record_dictionaries WHERE model_sha256 = ? ORDER BY id LIMIT 1",
+        (model_sha256,)).first()
+    if row is not None:
+        return int(row[0]), bytes(row[1])
+    data = synthetic_dictionary(model_json)
+    connection.exec_driver_sql(
+        "INSERT INTO record_dictionaries (model_sha256, data) VALUES (?, ?)",
+        (model_sha256, data))
+    new = connection.exec_driver_sql(
+        "SELECT id FROM record_dictionaries WHERE model_sha256 = ? ORDER BY id LIMIT 1",
+        (model_sha256,)).scalar_one()
+    return int(new), data
