@@ -158,7 +158,7 @@ def populate(session: Session, count: int, *, seed: int = 0, final_share: float 
                                            separators=(",", ":"), ensure_ascii=False)
                 digest = snapshot_digest(snapshot_text, answers_json)
                 snapshots.append({
-                    "screening_id": sid, "model_sha256": sha, "previous_id": None,
+                    "screening_id": sid, "previous_id": None,
                     "dictionary_id": dictionary_id,
                     "record": compress_record(record_text(snapshot_text, answers_json),
                                               dictionary),
@@ -201,7 +201,7 @@ def populate(session: Session, count: int, *, seed: int = 0, final_share: float 
                     if kid is None:
                         kid = keyset_id(conn, keys)
                         keysets[kid] = keys
-                    rows.append({"screening_id": pack_sid, "model_sha256": sha,
+                    rows.append({"screening_id": pack_sid,
                                  "packed": encode_pack(raw, kid, keys)})
                 s.execute(insert(AnswerPack), rows)
             if finals:

@@ -1006,12 +1006,11 @@ class Session:
             # The answers now live in the record (exactly) and the pack (for bulk reads).
             s.execute(delete(Answer).where(Answer.screening_id == screening_id))
             s.add(AssessmentRow(
-                screening_id=screening_id, model_sha256=screening.model_sha256,
-                previous_id=previous_id, dictionary_id=dictionary_id,
+                screening_id=screening_id, previous_id=previous_id, dictionary_id=dictionary_id,
                 record=compress_record(record_text(snapshot_text, answers_json), dictionary),
                 final_level=assessment.final_level,
                 finalised_by=self.user.id))
-            s.add(AnswerPack(screening_id=screening_id, model_sha256=screening.model_sha256,
+            s.add(AnswerPack(screening_id=screening_id,
                              packed=_pack(s, json.loads(answers_json))))
             s.execute(update(Screening).where(Screening.id == screening_id).values(
                 status=Status.FINAL, final_level=assessment.final_level, updated_at=utc_now()))
@@ -1164,7 +1163,8 @@ class Session:
         caller works through 100,000 screenings, and sees one consistent state.
         """
         self._require(Role.MANAGER)
-        sql = "SELECT p.screening_id, p.model_sha256, p.packed FROM answer_packs p"
+        sql = ("SELECT p.screening_id, s.model_sha256, p.packed FROM answer_packs p "
+               "JOIN screenings s ON s.id = p.screening_id")
         clauses, params = [], []
         if since is not None:
             clauses.append("s.screening_date >= ?")
@@ -1173,7 +1173,7 @@ class Session:
             clauses.append("s.screening_date <= ?")
             params.append(until.isoformat())
         if clauses:
-            sql += " JOIN screenings s ON s.id = p.screening_id WHERE " + " AND ".join(clauses)
+            sql += " WHERE " + " AND ".join(clauses)
         keysets = self._keysets()
         for sid, sha, packed in self._stream(sql + " ORDER BY p.screening_id", params):
             yield sid, sha, _trusted_from_raw(decode_pack(packed, keysets, self._keysets))
@@ -1242,18 +1242,18 @@ class Session:
         dictionaries = {int(i): bytes(d) for i, d in self._stream(
             "SELECT id, data FROM record_dictionaries")}
         rows = self._stream(
-            "SELECT a.screening_id, a.model_sha256, a.dictionary_id, a.record, "
-            "p.dictionary_id, p.record, k.packed, k.model_sha256 FROM assessments a "
+            "SELECT a.screening_id, s.model_sha256, a.dictionary_id, a.record, "
+            "p.dictionary_id, p.record, k.packed FROM assessments a "
+            "JOIN screenings s ON s.id = a.screening_id "
             "LEFT JOIN assessments p ON p.screening_id = a.previous_id "
             "LEFT JOIN answer_packs k ON k.screening_id = a.screening_id "
             "ORDER BY a.screening_id")
-        for i, (sid, sha, did, record, prev_did, prev_record, packed, pack_sha) in enumerate(
-                rows):
+        for i, (sid, sha, did, record, prev_did, prev_record, packed) in enumerate(rows):
             try:
                 snapshot, answers_json = stored_record(dictionaries, did, record)
                 previous = (stored_record(dictionaries, prev_did, prev_record)[0]
                             if prev_record is not None else None)
-                if (packed is None or pack_sha != sha
+                if (packed is None
                         or decode_pack(packed, keysets, self._keysets)
                         != json.loads(answers_json)):
                     report.rescore_differences.append(

@@ -105,11 +105,11 @@ def check_records(raw: Any) -> Iterator[str]:
         "a.screening_id WHERE s.status = 'final'")}
     rows = raw.execute(
         "SELECT s.id, s.status, s.final_level, s.model_sha256, a.screening_id, "
-        "a.final_level, a.model_sha256, a.dictionary_id, a.record FROM screenings s "
+        "a.final_level, a.dictionary_id, a.record FROM screenings s "
         "LEFT JOIN assessments a ON a.screening_id = s.id "
         "WHERE s.status = 'final' OR s.final_level IS NOT NULL OR a.screening_id IS NOT NULL "
         "ORDER BY s.id")
-    for sid, status, level, sha, snap_id, snap_level, snap_sha, did, record in rows:
+    for sid, status, level, sha, snap_id, snap_level, did, record in rows:
         where = f"screening {sid}"
         if snap_id is None:
             yield (f"{where} is marked finalised (or shows level {level}) but has no "
@@ -131,7 +131,7 @@ def check_records(raw: Any) -> Iterator[str]:
         if snap_level != snap_final:
             yield (f"{where}: the snapshot's level column ({snap_level}) differs from the "
                    f"snapshot ({snap_final})")
-        if sha != snap_sha:
+        if sha != (snap.get("model") or {}).get("sha256", sha):
             yield f"{where}: its scoring model differs from the one in its snapshot"
         if int(sid) in with_rows:
             # A finalised screening's answers live only in its record (and its pack).

@@ -158,11 +158,12 @@ class AssessmentRow(Base):
     ``record`` is the snapshot (``Assessment.to_dict()``) and the exact answer set that was
     scored, compressed with dictionary ``dictionary_id`` (:mod:`riskscreen.store.records`,
     revision 0005); the answers of a finalised screening live only here and in its pack.
+    The model that scored it is the screening's (``screenings.model_sha256``), also named in
+    the snapshot.
     """
 
     __tablename__ = "assessments"
     screening_id: Mapped[int] = mapped_column(ForeignKey("screenings.id"), primary_key=True)
-    model_sha256: Mapped[str] = mapped_column(ForeignKey("scoring_models.sha256"))
     #: The child's earlier screening whose assessment gave the trend (re-scoring needs it).
     previous_id: Mapped[int | None] = mapped_column(ForeignKey("screenings.id"))
     final_level: Mapped[str] = mapped_column(String(50))
@@ -190,7 +191,6 @@ class AnswerPack(Base):
 
     __tablename__ = "answer_packs"
     screening_id: Mapped[int] = mapped_column(ForeignKey("screenings.id"), primary_key=True)
-    model_sha256: Mapped[str] = mapped_column(String(64))
     packed: Mapped[bytes] = mapped_column(LargeBinary)
 
 

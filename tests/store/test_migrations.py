@@ -75,8 +75,9 @@ def test_first_schema_database_upgrades_with_data_intact(tmp_path: Path,
         # The finalised-screening trigger is back after the back-fill.
         triggers = set(conn.execute(text(
             "SELECT name FROM sqlite_master WHERE type='trigger'")).scalars())
-        packs = conn.execute(text("SELECT screening_id, model_sha256, packed "
-                                  "FROM answer_packs ORDER BY screening_id")).all()
+        packs = conn.execute(text("SELECT p.screening_id, s.model_sha256, p.packed "
+                                  "FROM answer_packs p JOIN screenings s ON s.id = "
+                                  "p.screening_id ORDER BY p.screening_id")).all()
         keysets = {i: tuple(json.loads(k)) for i, k in conn.execute(text(
             "SELECT id, keys FROM answer_keysets"))}
         records = read_records(conn)

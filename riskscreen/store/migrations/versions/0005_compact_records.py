@@ -9,6 +9,7 @@ exact text the finalise audit entry digests, compressed with a dictionary per sc
 about 500 bytes. The ``answers`` rows of finalised screenings, a third copy of their answers,
 are removed (the record holds them exactly, the pack for bulk reads), and ``answers``, which
 now holds drafts only, is rebuilt WITHOUT ROWID so its key is the table, not a second index.
+Records and packs no longer repeat the model hash the screening already names.
 Both rebuilt tables get their triggers back unchanged; the record of every row is checked to
 decompress to the texts it replaces before the old table is dropped.
 """
@@ -35,6 +36,8 @@ _SNAPSHOTS = "BEGIN SELECT RAISE(ABORT, 'assessment snapshots are immutable'); E
 _FINAL = "BEGIN SELECT RAISE(ABORT, 'a finalised screening cannot be edited'); END"
 
 TRIGGERS = [
+    f"CREATE TRIGGER answer_packs_immutable_u BEFORE UPDATE ON answer_packs {_SNAPSHOTS}",
+    f"CREATE TRIGGER answer_packs_immutable_d BEFORE DELETE ON answer_packs {_SNAPSHOTS}",
     f"CREATE TRIGGER assessments_immutable_u BEFORE UPDATE ON assessments {_SNAPSHOTS}",
     f"CREATE TRIGGER assessments_immutable_d BEFORE DELETE ON assessments {_SNAPSHOTS}",
     f"CREATE TRIGGER record_dictionaries_immutable_u BEFORE UPDATE ON record_dictionaries "
@@ -59,8 +62,6 @@ def upgrade() -> None:
         "assessments_v5",
         sa.Column("screening_id", sa.Integer, sa.ForeignKey("screenings.id"),
                   primary_key=True),
-        sa.Column("model_sha256", sa.String(64), sa.ForeignKey("scoring_models.sha256"),
-                  nullable=False),
         sa.Column("previous_id", sa.Integer, sa.ForeignKey("screenings.id")),
         sa.Column("final_level", sa.String(50), nullable=False),
         sa.Column("finalised_by", sa.Integer, sa.ForeignKey("users.id"), nullable=False),
@@ -94,10 +95,10 @@ def upgrade() -> None:
             record = compress_record(text, data)
             if decompress_record(record, data) != text:  # pragma: no cover - zlib's promise
                 raise RuntimeError(f"screening {sid}: its record did not round-trip")
-            out.append((sid, sha, previous, level, by, at, did, record))
+            out.append((sid, previous, level, by, at, did, record))
         bind.exec_driver_sql(
-            "INSERT INTO assessments_v5 (screening_id, model_sha256, previous_id, final_level, "
-            "finalised_by, finalised_at, dictionary_id, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO assessments_v5 (screening_id, previous_id, final_level, "
+            "finalised_by, finalised_at, dictionary_id, record) VALUES (?, ?, ?, ?, ?, ?, ?)",
             out)
         last = rows[-1][0]
     op.execute("DROP TABLE assessments")  # its triggers go with it
@@ -112,5 +113,12 @@ def upgrade() -> None:
                "a.screening_id WHERE s.status != 'final'")
     op.execute("DROP TABLE answers")
     op.execute("ALTER TABLE answers_v5 RENAME TO answers")
+
+    # The packs without their copy of the model hash (the screening names it).
+    op.execute("CREATE TABLE answer_packs_v5 (screening_id INTEGER NOT NULL REFERENCES "
+               "screenings (id), packed BLOB NOT NULL, PRIMARY KEY (screening_id))")
+    op.execute("INSERT INTO answer_packs_v5 SELECT screening_id, packed FROM answer_packs")
+    op.execute("DROP TABLE answer_packs")
+    op.execute("ALTER TABLE answer_packs_v5 RENAME TO answer_packs")
     for trigger in TRIGGERS:
         op.execute(trigger)
