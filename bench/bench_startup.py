@@ -1,6 +1,6 @@
 """Benchmark: start-up time to an interactive unlock window, and memory with a database open.
 
-Targets (issue 8): start to the unlock window in under 1.5 s; peak resident memory of the app
+Targets: start to the unlock window in under 1.5 s; peak resident memory of the app
 with a ``size``-screening database open under 400 MB.
 
 Every run is a fresh process running the real entry point (``riskscreen.cli.main.main`` with

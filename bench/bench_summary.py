@@ -1,6 +1,6 @@
 """Benchmark: time to build one referral summary PDF for a typical screening.
 
-Target: median under 150 ms (issue 5). One run = route + build_summary + render_pdf_bytes
+Target: median under 150 ms. One run = route + build_summary + render_pdf_bytes
 (reportlab layout, font subsetting, page X of Y), on a typical screening of the shipped form:
 every indicator answered, a few present, short free text, about five pages. The first run,
 which also loads the fonts, is reported separately.

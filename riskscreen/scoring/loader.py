@@ -15,6 +15,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from packaging.version import Version
+
 from riskscreen import checks
 from riskscreen.conditions import PRESENT_WINDOWS, AllOf, AnyOf, CheckScope, Node, Not
 from riskscreen.definitions import (
@@ -53,8 +55,8 @@ _AGE_RANGE = (0, 150)
 # -- loading ----------------------------------------------------------------------------------
 
 
-def _version_key(version: str) -> tuple[int, ...]:
-    return tuple(int(p) for p in version.split("."))
+def _version_key(version: str) -> Version:
+    return Version(version)
 
 
 def shipped_model_ids() -> list[str]:

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+from packaging.version import Version
 from pydantic import ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
@@ -200,8 +201,8 @@ def concat_columns(form: FormDefinition, parts: list[Columns]) -> Columns:
 
 def next_version(version: str) -> str:
     """The proposed version of a draft: the next minor version (``1.2.3`` → ``1.3.0``)."""
-    major, minor, _ = (int(p) for p in version.split("."))
-    return f"{major}.{minor + 1}.0"
+    parsed = Version(version)
+    return f"{parsed.major}.{parsed.minor + 1}.0"
 
 
 def model_data(model: ScoringModel) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """The signed-in session: every use case the GUI and the command line call, with role checks.
 
-Roles (issue 4): a *practitioner* creates, edits, finalises and prints their own screenings;
+Roles: a *practitioner* creates, edits, finalises and prints their own screenings;
 a *manager* also sees every screening (drafts too) and publishes scoring models; an
 *administrator* manages accounts and backups (and sees no screening). The checks live here,
 not in the GUI, and raise :class:`PermissionDenied`.
@@ -25,6 +25,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from packaging.version import InvalidVersion, Version
 from pydantic import ValidationError
 from sqlalchemy import Engine, delete, func, or_, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -175,12 +176,12 @@ def _normalised(data: Any) -> Any:
     return json.loads(_json(data))
 
 
-def _version_key(version: str) -> tuple[int, ...]:
-    """A semantic version as numbers, for ordering ("1.10.0" after "1.9.0")."""
+def _version_key(version: str) -> Version:
+    """A version for ordering ("1.10.0" after "1.9.0"); an unreadable one sorts first."""
     try:
-        return tuple(int(part) for part in version.split("."))
-    except ValueError:
-        return ()
+        return Version(version)
+    except InvalidVersion:
+        return Version("0")
 
 
 def content_hash(model: ScoringModel) -> str:
@@ -730,10 +731,9 @@ class Session:
     def search_children(self, text_: str, limit: int = 50) -> list[ChildInfo]:
         """Children whose name contains ``text_`` (case-insensitive), to start a screening."""
         self._require(*_SCREENING_ROLES)
-        pattern = "%" + text_.strip().replace("\\", "\\\\").replace("%", "\\%").replace(
-            "_", "\\_") + "%"
         with self._tx() as s:
-            rows = s.scalars(select(Child).where(Child.name.ilike(pattern, escape="\\"))
+            rows = s.scalars(select(Child).where(Child.name.icontains(text_.strip(),
+                                                                      autoescape=True))
                              .order_by(Child.name, Child.id).limit(limit))
             return [_child_info(c) for c in rows]
 
@@ -1081,10 +1081,8 @@ class Session:
             text = (query.search or "").strip()
             searching = bool(text)
             if searching:
-                pattern = "%" + text.replace("\\", "\\\\").replace(
-                    "%", "\\%").replace("_", "\\_") + "%"
-                base = base.where(or_(Child.name.ilike(pattern, escape="\\"),
-                                      Child.identifiers.ilike(pattern, escape="\\")))
+                base = base.where(or_(Child.name.icontains(text, autoescape=True),
+                                      Child.identifiers.icontains(text, autoescape=True)))
             order = (Screening.updated_at.desc(), Screening.id.desc())
             statuses = ([query.status] if query.status else
                         [Status.DRAFT, Status.FINAL] if query.drafts_first else [None])
@@ -1158,7 +1156,7 @@ class Session:
         """(screening id, model hash, answer set) of every finalised screening (managers),
         in screening id order; ``since``/``until`` limit the screening dates (inclusive).
 
-        Streams the compressed packs (revisions 0003-0004) on a connection of its own in one read
+        Streams the compressed answer packs on a connection of its own in one read
         transaction: it neither holds the session's lock nor blocks autosaves while the
         caller works through 100,000 screenings, and sees one consistent state.
         """
@@ -1359,10 +1357,9 @@ def _trusted_answer_set(data: str | bytes) -> AnswerSet:
     """An answer set stored at finalisation, rebuilt without re-validation.
 
     It was validated before it was stored, and SQLCipher authenticates every page, so bulk
-    reads (impact analysis over 100,000 screenings) skip pydantic's validation, and even
-    ``model_construct`` (whose per-field loop costs more than the JSON parse here): the
-    instance is filled the way ``model_construct`` fills it. ``verify`` re-validates in full,
-    and a test checks the result equals a validated answer set.
+    reads (impact analysis over 100,000 screenings) skip pydantic's validation through
+    ``model_construct``. ``verify`` re-validates in full, and a test checks the result equals
+    a validated answer set.
     """
     return _trusted_from_raw(json.loads(data))
 
@@ -1370,18 +1367,14 @@ def _trusted_answer_set(data: str | bytes) -> AnswerSet:
 def _trusted_from_raw(raw: dict[str, Any]) -> AnswerSet:
     """:func:`_trusted_answer_set` of an already parsed answer set."""
     evidence = raw.get("evidence")
-    answer_set = AnswerSet.__new__(AnswerSet)
-    object.__setattr__(answer_set, "__dict__", {
-        "form": raw["form"], "form_version": raw["form_version"],
-        "screening_date": date.fromisoformat(raw["screening_date"]),
-        "answers": raw["answers"],
-        "evidence": {k: EvidenceRecord.model_construct(
+    return AnswerSet.model_construct(
+        set(_ANSWER_SET_FIELDS),
+        form=raw["form"], form_version=raw["form_version"],
+        screening_date=date.fromisoformat(raw["screening_date"]),
+        answers=raw["answers"],
+        evidence={k: EvidenceRecord.model_construct(
             **{**v, "when": date.fromisoformat(v["when"]) if v.get("when") else None})
-            for k, v in evidence.items()} if evidence else {}})
-    object.__setattr__(answer_set, "__pydantic_fields_set__", set(_ANSWER_SET_FIELDS))
-    object.__setattr__(answer_set, "__pydantic_extra__", None)
-    object.__setattr__(answer_set, "__pydantic_private__", None)
-    return answer_set
+            for k, v in evidence.items()} if evidence else {})
 
 
 class DatabaseReplaced(StorageError):  # noqa: N818 - a domain name the GUI shows

@@ -112,7 +112,7 @@ class Screening(Base):
     amendment_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[str] = mapped_column(String(27), default=utc_now)
     updated_at: Mapped[str] = mapped_column(String(27), default=utc_now)
-    #: Denormalised from the snapshot (revision 0002) so the list can filter by level.
+    #: Denormalised from the snapshot so the list can filter by level.
     final_level: Mapped[str | None] = mapped_column(String(50))
 
     __table_args__ = (
@@ -183,7 +183,7 @@ class RecordDictionary(Base):
 
 
 class AnswerPack(Base):
-    """A finalised screening's answer set, packed (:mod:`riskscreen.store.packs`, 0003-4).
+    """A finalised screening's answer set, packed (:mod:`riskscreen.store.packs`).
 
     A narrow, immutable table of its own, so bulk re-scoring reads well under 1 KB per
     screening instead of pages of snapshots.
@@ -195,7 +195,7 @@ class AnswerPack(Base):
 
 
 class AnswerKeyset(Base):
-    """The question ids of answer packs, once per distinct set (revision 0004)."""
+    """The question ids of answer packs, once per distinct set."""
 
     __tablename__ = "answer_keysets"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

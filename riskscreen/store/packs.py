@@ -1,4 +1,4 @@
-"""Compact copies of finalised answer sets for bulk re-scoring (revisions 0003 and 0004).
+"""Compact copies of finalised answer sets for bulk re-scoring.
 
 A pack is ``zlib`` of the compact JSON ``[form, form_version, screening_date, keyset,
 [positions...], [values...], evidence]``. The question ids are not repeated in every pack:
@@ -9,7 +9,7 @@ answers, in the order of ``values``. A pack is about a third of the answer set's
 decodes in about half the time, and all decoded answer dicts share the same key strings.
 Packs and key sets are immutable (triggers), and ``verify`` checks each pack against its
 snapshot's answer set. A pack that decompresses to a JSON object is the answer set itself
-(revision 0003's form, left by 0004 only where the answer set is not well formed; read too).
+(the first pack format, still written where the answer set is not well formed; read too).
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ def decode_pack(packed: bytes, keysets: Keysets,
     data = json.loads(zlib.decompress(packed))
     if isinstance(data, dict):
         return data
-    if len(data) == 6:  # an early form of revision 0004: the key set is exactly the answers
+    if len(data) == 6:  # an earlier keyset format: the key set is exactly the answers
         form, version, day, keyset, values, evidence = data
         positions = None
     else:

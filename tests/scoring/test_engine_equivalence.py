@@ -4,7 +4,7 @@ Scores 3,000 synthetic screenings (each also with the previous one as ``previous
 trend), variants of them holding answers lingering on questions that may be hidden, every
 golden case in ``tests/cases``, and a few unscorable answers (the error text), then compares
 a SHA-256 over the canonical JSON of every ``Assessment.to_dict()`` with the digest the engine
-gave when this test was written (commit 39fcf68, before the engine was tuned for speed).
+gave when this test was written, before the engine was tuned for speed.
 
 The digest only means something for the same inputs, so the inputs are fingerprinted too: if
 the form, the model, the synthetic generator or the golden cases change, the test says so
@@ -40,9 +40,9 @@ SEED = 20_240_601
 
 #: SHA-256 of the inputs below (form, model, synthetic answers, golden cases).
 INPUTS_SHA256 = "56b6cb409aac1738f732127c1ca5eec25294a0192ca89ca4e957c0ff1b0056b7"
-#: SHA-256 of the canonical JSON of every result, as the engine gave at commit 39fcf68 on the
-#: inputs of that time; recomputed, with the engine unchanged, when the form gained optional
-#: contact questions (which change the form and the synthetic answers, not any score).
+#: SHA-256 of the canonical JSON of every result, as the engine gave before it was tuned for
+#: speed, on the inputs of that time; recomputed, with the engine unchanged, when the form gained
+#: optional contact questions (which change the form and the synthetic answers, not any score).
 OUTPUT_SHA256 = "bd461be6c0897aaab4dc834d19ff88f8546e8f036a76460a4242f5d422c207f3"
 
 

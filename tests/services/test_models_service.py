@@ -114,3 +114,8 @@ def test_a_draft_sharing_parts_is_written_out_in_full() -> None:
     text = model_to_yaml(data)
     assert "&id" not in text
     assert load_yaml(text, "draft.yaml").data["rules"][-1] == data["rules"][0]
+
+
+def test_next_version_counts_past_nine() -> None:
+    assert next_version("1.9.4") == "1.10.0"
+    assert next_version("2.10.0") == "2.11.0"

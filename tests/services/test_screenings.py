@@ -388,3 +388,13 @@ def test_a_countersigned_amendment_may_lower_to_the_computed_level_not_below_a_r
     with vault.login("mary") as mary:
         report = mary.verify()
     assert report.ok, report.rescore_differences
+
+
+def test_searches_take_wildcards_literally(vault: Vault) -> None:
+    pat = vault.login("pat")
+    for name in ("Ann_Lee", "Annie Lee", "Bo 50% Hall", "Bo 500 Hall"):
+        _new(pat, name)
+    assert [c.name for c in pat.search_children("n_l")] == ["Ann_Lee"]
+    assert [c.name for c in pat.search_children("50%")] == ["Bo 50% Hall"]
+    rows = pat.list_screenings(ScreeningQuery(search="ann_")).items
+    assert [r.child_name for r in rows] == ["Ann_Lee"]

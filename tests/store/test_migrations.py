@@ -98,7 +98,6 @@ def test_first_schema_database_upgrades_with_data_intact(tmp_path: Path,
     assert names == ["Old Child"]
     assert "ix_screenings_level_updated" in index_names
     assert "screenings_final_u" in triggers
-    # Revision 0003 back-filled the compact answer copy of the finalised screening.
     # Revision 0003 back-filled the packs of the finalised screenings (a malformed answer
     # set is kept as it is, for verify to report).
     assert [(sid, sha, decode_pack(p, keysets)) for sid, sha, p in packs] == [
