@@ -110,8 +110,10 @@ def _score(args: argparse.Namespace) -> int:
 
 
 def _answer_failure(error: AnswerError, source: Path) -> int:
-    if len(error.problems) == 1 and not error.problems[0].question:
-        print(f"{source}: {error.problems[0].message}", file=sys.stderr)
+    if len(error.problems) == 1:
+        problem = error.problems[0]
+        where = f"question '{problem.question}': " if problem.question else ""
+        print(f"{source}: {where}{problem.message}", file=sys.stderr)
         return 1
     print(f"{source}: the answers do not fit the form:", file=sys.stderr)
     for problem in error.problems:

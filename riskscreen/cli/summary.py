@@ -60,7 +60,9 @@ def register(subparsers: Any) -> None:
     g.add_argument("--override-level", metavar="LEVEL", help="level set by professional judgement")
     g.add_argument("--override-reason", default="", help="why (required with --override-level)")
     g.add_argument("--override-by", default="", help="who made the judgement")
-    g.add_argument("--countersigned-by", help="manager countersigning (needed to lower a level)")
+    g.add_argument("--countersigned-by",
+                   help="manager countersigning (needed to lower a level); printed as not "
+                        "verified, since no account is checked here")
     p.set_defaults(func=_summary)
 
 
@@ -118,7 +120,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.override_level:
         assessment = engine.apply_override(assessment, args.override_level,
                                            args.override_reason, args.override_by,
-                                           args.countersigned_by)
+                                           _unverified(args.countersigned_by))
     reference = args.reference or _reference(args.answers, answer_set.screening_date.isoformat())
     summary = build_summary(
         form, answer_set, assessment, route(assessment, table),
@@ -156,6 +158,12 @@ def _run_stored(args: argparse.Namespace) -> int:
     print(f"wrote {args.output} ({summary.level.name}; to {summary.route.destination.name}"
           f"{'; encrypted' if password else ''})", file=sys.stderr)
     return 0
+
+
+def _unverified(name: str | None) -> str | None:
+    """A countersignature named on the command line, marked as such: this command checks no
+    account (``--screening`` prints the one the application checked)."""
+    return f"{name} (not verified: named on the command line)" if name else None
 
 
 def _reference(path: Path, screening_date: str) -> str:

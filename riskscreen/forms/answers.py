@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from riskscreen.forms.model import (
     INDICATOR_VALUES,
+    MAX_TEXT_LIMIT,
     TIME_WINDOW_VALUES,
     FormDefinition,
     Question,
@@ -41,8 +42,12 @@ __all__ = [
     "load_answer_set",
 ]
 
+#: Length limits of free text, in characters (documented in docs/forms.md). A form may set a
+#: question's own ``max_length``, at most :data:`MAX_TEXT_LIMIT`.
 DEFAULT_TEXT_LIMIT = 500
-DEFAULT_LONG_TEXT_LIMIT = 50_000
+DEFAULT_LONG_TEXT_LIMIT = MAX_TEXT_LIMIT
+EVIDENCE_DETAILS_LIMIT = 20_000
+EVIDENCE_SOURCE_LIMIT = 200
 #: The largest answers file read (a complete screening with every text at its limit is far
 #: smaller).
 MAX_ANSWERS_FILE_BYTES = 10_000_000
@@ -62,8 +67,10 @@ class EvidenceRecord(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     basis: EvidenceBasis
-    details: str = ""
-    source: str = ""
+    # Limits are checked with the answers (check_answers), not here, so that a record stored
+    # before they existed still opens.
+    details: str = Field(default="", json_schema_extra={"maxLength": EVIDENCE_DETAILS_LIMIT})
+    source: str = Field(default="", json_schema_extra={"maxLength": EVIDENCE_SOURCE_LIMIT})
     when: date | None = None
 
 
@@ -85,6 +92,9 @@ class AnswerProblem:
 
     question: str
     message: str
+    #: The length limit the answer goes over, for a problem of length (the message of any
+    #: other problem may quote the answer).
+    limit: int | None = None
 
     def format(self) -> str:
         """``question: message``, the form used on the command line."""
@@ -201,11 +211,34 @@ def _check_value(q: Question, value: Any, screening_date: date) -> str | None:
     elif t in (QuestionType.TEXT, QuestionType.LONG_TEXT):
         if not isinstance(value, str):
             return f"expects text, got {_brief(value)}"
-        limit = q.max_length or (
-            DEFAULT_TEXT_LIMIT if t is QuestionType.TEXT else DEFAULT_LONG_TEXT_LIMIT)
+        limit = text_limit(q)
         if len(value) > limit:
-            return f"text is {len(value)} characters, longer than the limit of {limit}"
+            return f"text is {len(value):,} characters, longer than the limit of {limit:,}"
     return None
+
+
+def text_limit(q: Question) -> int:
+    """The most characters an answer to a text question may have."""
+    default = DEFAULT_TEXT_LIMIT if q.type is QuestionType.TEXT else DEFAULT_LONG_TEXT_LIMIT
+    return q.max_length or default
+
+
+def _too_long(q: Question, value: Any) -> int | None:
+    if q.type in (QuestionType.TEXT, QuestionType.LONG_TEXT) and isinstance(value, str):
+        limit = text_limit(q)
+        return limit if len(value) > limit else None
+    return None
+
+
+def _evidence_problems(qid: str, record: EvidenceRecord) -> list[AnswerProblem]:
+    problems = []
+    for name, text, limit in (("details are", record.details, EVIDENCE_DETAILS_LIMIT),
+                              ("source is", record.source, EVIDENCE_SOURCE_LIMIT)):
+        if len(text) > limit:
+            problems.append(AnswerProblem(
+                qid, f"the evidence {name} {len(text):,} characters, longer than the limit "
+                     f"of {limit:,}", limit))
+    return problems
 
 
 def check_answers(
@@ -234,13 +267,15 @@ def check_answers(
             continue
         reason = _check_value(q, value, answer_set.screening_date)
         if reason:
-            problems.append(AnswerProblem(qid, reason))
-    for qid in answer_set.evidence:
+            problems.append(AnswerProblem(qid, reason, _too_long(q, value)))
+    for qid, record in answer_set.evidence.items():
         q = index.get(qid)
         if q is None:
             problems.append(AnswerProblem(qid, "evidence given for a question not in this form"))
         elif q.evidence is None:
             problems.append(AnswerProblem(qid, "this question does not take evidence"))
+        else:
+            problems += _evidence_problems(qid, record)
     if complete:
         shown = visible_questions(form, answer_set.answers, answer_set.screening_date)
         for qid in shown:
@@ -276,9 +311,7 @@ def _question_schema(q: Question) -> dict[str, Any]:
     elif q.type is QuestionType.DATE:
         schema |= {"type": "string", "format": "date"}
     else:
-        limit = q.max_length or (
-            DEFAULT_TEXT_LIMIT if q.type is QuestionType.TEXT else DEFAULT_LONG_TEXT_LIMIT)
-        schema |= {"type": "string", "maxLength": limit}
+        schema |= {"type": "string", "maxLength": text_limit(q)}
     return schema
 
 

@@ -27,6 +27,7 @@ from riskscreen.forms.kinds import (
 __all__ = [
     "ANSWER_LABELS",
     "INDICATOR_VALUES",
+    "MAX_TEXT_LIMIT",
     "NOT_KNOWN",
     "TIME_WINDOW_VALUES",
     "DerivedValue",
@@ -42,6 +43,8 @@ ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 FORM_ID_PATTERN = re.compile(r"^[a-z][a-z0-9-]*$")
 SEMVER_PATTERN = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
 
+#: The longest a form may allow a text answer to be, in characters (docs/forms.md).
+MAX_TEXT_LIMIT = 50_000
 
 
 def _always(_: object, __: object) -> bool:
@@ -93,7 +96,7 @@ class Question(_Strict):
     minimum: int | None = None
     maximum: int | None = None
     allow_future: bool = False
-    max_length: int | None = Field(default=None, gt=0)
+    max_length: int | None = Field(default=None, gt=0, le=MAX_TEXT_LIMIT)
     evidence: Evidence | None = None
     concern: str | None = Field(
         default=None,

@@ -875,6 +875,10 @@ class Session:
             answers={question_id: value},
             evidence={question_id: record} if record is not None else {})
         problems = check_answers(form, answer_set, complete=False)
+        too_long = next((p for p in problems if p.limit is not None), None)
+        if too_long is not None:  # a length message quotes no answer
+            raise ServiceError(f"Not saved: the {too_long.message.removeprefix('the ')} "
+                               f"(question '{question_id}'). Shorten it and try again.")
         if problems:
             # The engine's message may quote the answer; keep it out of the exception text.
             raise ServiceError(f"The answer to '{question_id}' is not valid for this "

@@ -43,7 +43,7 @@ from riskscreen.crypto.atomic import atomic_write
 from riskscreen.summary.build import format_date
 from riskscreen.summary.fonts import BOLD, REGULAR, register_fonts
 from riskscreen.summary.model import Field, Indicator, ReferralSummary, TextBlock
-from riskscreen.summary.text import paragraph
+from riskscreen.summary.text import TextStack, paragraph, paragraphs
 
 __all__ = ["render_pdf", "render_pdf_bytes"]
 
@@ -58,6 +58,12 @@ HEAD = colors.HexColor("#1f3a5f")
 RULE = colors.HexColor("#8a8a8a")
 SHADE = colors.HexColor("#e9edf2")
 MUTED = colors.HexColor("#4a4a4a")
+
+#: Text longer than this is written out below its table rather than inside a cell: tables
+#: re-measure a split cell on every page, so long cells would take time growing with the
+#: square of their length (and would be hard to read in a narrow column).
+LONG_CELL = 2000
+IN_FULL_BELOW = "Written out in full below this table."
 
 
 def _styles() -> dict[str, ParagraphStyle]:
@@ -89,6 +95,11 @@ def _p(text: str, style: ParagraphStyle) -> Flowable:
     return paragraph(text, style)
 
 
+def _cell(text: str, style: ParagraphStyle) -> list[Flowable]:
+    """Free text for a table cell: a list of bounded paragraphs, which tables split well."""
+    return paragraphs(text, style)
+
+
 def _bold_label(text: str, style: ParagraphStyle) -> Flowable:
     return paragraph(f"<b>{escape(text)}</b>", style, markup=True)
 
@@ -116,8 +127,16 @@ def _table(rows: list[list[Any]], widths: Sequence[float], *, header: bool,
 def _fields(fields: Sequence[Field], st: dict[str, ParagraphStyle]) -> Flowable:
     if not fields:
         return _p("Nothing recorded.", st["muted"])
-    rows = [[_bold_label(f.label, st["body"]), _p(f.value, st["body"])] for f in fields]
-    return _table(rows, [52 * mm, CONTENT_W - 52 * mm], header=False, shade_first_col=True)
+    rows: list[list[Any]] = []
+    below: list[Flowable] = []
+    for f in fields:
+        if len(f.value) > LONG_CELL:
+            rows.append([_bold_label(f.label, st["body"]), _p(IN_FULL_BELOW, st["muted"])])
+            below += [_p(f.label, st["h3"]), *paragraphs(f.value, st["body"])]
+        else:
+            rows.append([_bold_label(f.label, st["body"]), _cell(f.value, st["body"])])
+    table = _table(rows, [52 * mm, CONTENT_W - 52 * mm], header=False, shade_first_col=True)
+    return TextStack([table, *below]) if below else table
 
 
 def _blocks(blocks: Sequence[TextBlock], st: dict[str, ParagraphStyle]) -> list[Flowable]:
@@ -190,20 +209,25 @@ def _route_block(s: ReferralSummary, st: dict[str, ParagraphStyle]) -> list[Flow
 
 
 def _indicator_table(items: Sequence[Indicator], st: dict[str, ParagraphStyle],
-                     *, weight_label: str = "Points") -> Table:
+                     *, weight_label: str = "Points") -> Flowable:
     widths = [CONTENT_W - 72 * mm, 30 * mm, 26 * mm, 16 * mm]
     rows: list[list[Any]] = [[_p("Indicator", st["cellhead"]), _p("Answer", st["cellhead"]),
                               _p("Kind", st["cellhead"]), _p(weight_label, st["cellhead"])]]
+    below: list[Flowable] = []
     for i in items:
         cell: list[Flowable] = [_p(i.text, st["body"])]
         if i.concern:
             cell.append(_p(f"Concern: {i.concern}", st["muted"]))
-        if i.evidence:
-            cell.append(_p(f"Evidence: {i.evidence}", st["small"]))
+        if len(i.evidence) > LONG_CELL:
+            cell.append(_p(f"Evidence: {IN_FULL_BELOW.lower()}", st["small"]))
+            below += [_p(f"Evidence: {i.text}", st["h3"]), *paragraphs(i.evidence, st["body"])]
+        elif i.evidence:
+            cell += _cell(f"Evidence: {i.evidence}", st["small"])
         rows.append([cell, _p(i.answer, st["body"]), _p(i.kind, st["small"]),
                      _p(f"{i.points:+d}" if i.points else "0",
                         ParagraphStyle("w", parent=st["label"], alignment=TA_CENTER))])
-    return _table(rows, widths, header=True)
+    table = _table(rows, widths, header=True)
+    return TextStack([table, *below]) if below else table
 
 
 def _story(s: ReferralSummary) -> list[Flowable]:

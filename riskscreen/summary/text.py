@@ -9,6 +9,11 @@ the lines of a long paragraph in the right order. Limits: the presentation-form 
 covers Arabic, Persian and Urdu letters DejaVu Sans has; it does not position diacritics the
 way a full shaping engine (HarfBuzz) would, and text copied out of the PDF comes out in
 visual order.
+
+Long text is laid out as a :class:`TextStack` of paragraphs of at most :data:`CHUNK_CHARS`
+characters. reportlab re-wraps the whole rest of a paragraph at every page break it splits,
+which made one long answer take time growing with the square of its length; pieces of
+bounded size keep the time linear in the text.
 """
 
 from __future__ import annotations
@@ -24,7 +29,11 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase.pdfmetrics import getFont, stringWidth
 from reportlab.platypus import Flowable, Paragraph
 
-__all__ = ["BidiParagraph", "base_direction", "has_rtl", "paragraph", "visual_lines"]
+__all__ = ["CHUNK_CHARS", "BidiParagraph", "TextStack", "base_direction", "chunks", "has_rtl",
+           "paragraph", "paragraphs", "visual_lines"]
+
+#: The most characters one laid-out paragraph of free text holds (about a third of a page).
+CHUNK_CHARS = 2000
 
 _RTL = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
 
@@ -46,15 +55,16 @@ def base_direction(text: str) -> str:
 
 
 def _break_word(word: str, width: float, font: str, size: float) -> list[str]:
+    """Cut a word wider than ``width`` into pieces that fit, measuring each letter once."""
     parts: list[str] = []
-    cur = ""
-    for ch in word:
-        if cur and stringWidth(cur + ch, font, size) > width:
-            parts.append(cur)
-            cur = ch
-        else:
-            cur += ch
-    return [*parts, cur] if cur else parts
+    start, used = 0, 0.0
+    for i, ch in enumerate(word):
+        w = stringWidth(ch, font, size)
+        if i > start and used + w > width:
+            parts.append(word[start:i])
+            start, used = i, 0.0
+        used += w
+    return [*parts, word[start:]] if start < len(word) else parts
 
 
 @lru_cache(maxsize=8)
@@ -144,9 +154,94 @@ class BidiParagraph(Flowable):  # type: ignore[misc]  # reportlab has no type hi
         return float(self.style.spaceAfter)
 
 
-def paragraph(text: str, style: ParagraphStyle, *, markup: bool = False) -> Flowable:
-    """A flowable for ``text``: escaped (unless ``markup``), newlines kept, RTL handled."""
+def chunks(text: str, size: int = CHUNK_CHARS) -> list[str]:
+    """``text`` in consecutive pieces of at most ``size`` characters, for separate paragraphs.
+
+    Pieces end at line breaks where possible; a single longer line is cut at a space (or,
+    with none, anywhere), which starts a new line there in the PDF.
+    """
+    out: list[str] = []
+    lines: list[str] = []
+    length = 0
+    for line in text.split("\n"):
+        while len(line) > size:
+            cut = line.rfind(" ", 1, size + 1)
+            cut = cut if cut > 0 else size
+            if lines:
+                out.append("\n".join(lines))
+                lines, length = [], 0
+            out.append(line[:cut])
+            line = line[cut + 1:] if line[cut:cut + 1] == " " else line[cut:]
+        if lines and length + 1 + len(line) > size:
+            out.append("\n".join(lines))
+            lines, length = [], 0
+        length += (1 if lines else 0) + len(line)
+        lines.append(line)
+    out.append("\n".join(lines))
+    return out
+
+
+class TextStack(Flowable):  # type: ignore[misc]  # reportlab has no type hints
+    """Paragraphs of one long text, one after the other; a page break falls between them or
+    inside one of them, never re-wrapping the whole text."""
+
+    def __init__(self, parts: list[Flowable]) -> None:
+        super().__init__()
+        self.parts = parts
+
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+        height = 0.0
+        for i, part in enumerate(self.parts):
+            _, h = part.wrap(avail_width, avail_height)
+            height += h + (part.getSpaceBefore() if i else 0.0)
+        self.width, self.height = avail_width, height
+        return avail_width, height
+
+    def split(self, avail_width: float, avail_height: float) -> list[Any]:
+        # The pieces go back to the frame one by one; the first must fit where it is put.
+        first = self.parts[0]
+        _, h = first.wrap(avail_width, avail_height)
+        if h <= avail_height:
+            return list(self.parts)
+        head: list[Any] = first.split(avail_width, avail_height)
+        return [*head, *self.parts[1:]] if head else []
+
+    def draw(self) -> None:
+        y = self.height
+        for i, part in enumerate(self.parts):
+            y -= part.height + (part.getSpaceBefore() if i else 0.0)
+            part.drawOn(self.canv, 0, y)
+
+    def getSpaceBefore(self) -> float:  # noqa: N802 - reportlab's name
+        return float(self.parts[0].getSpaceBefore())
+
+    def getSpaceAfter(self) -> float:  # noqa: N802 - reportlab's name
+        return float(self.parts[-1].getSpaceAfter())
+
+
+def _one(text: str, style: ParagraphStyle, markup: bool) -> Flowable:
     if not markup and has_rtl(text):
         return BidiParagraph(text, style)
     body = text if markup else escape(text)
     return Paragraph(body.replace("\n", "<br/>"), style)
+
+
+def paragraph(text: str, style: ParagraphStyle, *, markup: bool = False) -> Flowable:
+    """A flowable for ``text``: escaped (unless ``markup``), newlines kept, RTL handled, and
+    long plain text split into a :class:`TextStack` of bounded paragraphs."""
+    if markup or len(text) <= CHUNK_CHARS:
+        return _one(text, style, markup)
+    return TextStack(paragraphs(text, style))
+
+
+def paragraphs(text: str, style: ParagraphStyle) -> list[Flowable]:
+    """Plain ``text`` as paragraphs of at most :data:`CHUNK_CHARS` characters that read as
+    one (no space between them); a table cell takes the list as it is."""
+    pieces = chunks(text)
+    if len(pieces) == 1:
+        return [_one(text, style, False)]
+    inner = ParagraphStyle(f"{style.name}-piece", parent=style, spaceBefore=0, spaceAfter=0)
+    first = ParagraphStyle(f"{style.name}-first", parent=style, spaceAfter=0)
+    last = ParagraphStyle(f"{style.name}-last", parent=style, spaceBefore=0)
+    styles = [first, *[inner] * (len(pieces) - 2), last]
+    return [_one(piece, st, False) for piece, st in zip(pieces, styles, strict=True)]

@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QKeyEvent, QTextCursor
 from PySide6.QtWidgets import (
     QAbstractButton,
     QButtonGroup,
@@ -31,7 +31,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from riskscreen.forms.answers import DEFAULT_LONG_TEXT_LIMIT, DEFAULT_TEXT_LIMIT
+from riskscreen.forms.answers import (
+    DEFAULT_LONG_TEXT_LIMIT,
+    DEFAULT_TEXT_LIMIT,
+    EVIDENCE_DETAILS_LIMIT,
+    EVIDENCE_SOURCE_LIMIT,
+)
 from riskscreen.forms.model import NOT_KNOWN, Question, QuestionType
 from riskscreen.ui.widgets import (
     DateField,
@@ -446,18 +451,43 @@ class TextEditor(_Debounced):
 
 
 class _PlainText(QPlainTextEdit):
-    """A plain text box where Tab moves to the next field instead of typing a tab."""
+    """A plain text box where Tab moves to the next field instead of typing a tab, and that
+    keeps at most ``limit`` characters (typing or pasting more stops there and says so)."""
 
     focus_lost = Signal()
+    limit_reached = Signal(bool)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, limit: int = 0) -> None:
         super().__init__(parent)
         self.setTabChangesFocus(True)
+        self.limit = limit
+        if limit:
+            self.textChanged.connect(self._on_self_text_changed)
+
+    def _on_self_text_changed(self) -> None:
+        text = self.toPlainText()
+        over = len(text) > self.limit
+        if over:
+            self.blockSignals(True)
+            self.setPlainText(text[: self.limit])
+            self.blockSignals(False)
+            self.moveCursor(QTextCursor.MoveOperation.End)
+        self.limit_reached.emit(over or len(text) == self.limit)
 
     def focusOutEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
         """Report leaving the box so the answer is saved at once."""
         super().focusOutEvent(event)
         self.focus_lost.emit()
+
+
+def _limit_note(limit: int, parent: QWidget) -> QLabel:
+    """The note shown under a text box once its limit is reached."""
+    note = QLabel(f"This box keeps up to {limit:,} characters; anything beyond that was not "
+                  "added.", parent)
+    note.setObjectName("limit_note")
+    note.setWordWrap(True)
+    note.hide()
+    return note
 
 
 class LongTextEditor(_Debounced):
@@ -466,21 +496,21 @@ class LongTextEditor(_Debounced):
     def __init__(self, question: Question, parent: QWidget | None = None) -> None:
         super().__init__(question, parent)
         self.limit = question.max_length or DEFAULT_LONG_TEXT_LIMIT
-        self.box = _PlainText(self)
+        self.box = _PlainText(self, self.limit)
         self.box.setAccessibleName(question.text)
         self.box.setMinimumHeight(70)
         self.box.setMaximumHeight(140)
+        self.limit_note = _limit_note(self.limit, self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.box)
+        layout.addWidget(self.limit_note)
         self.setFocusProxy(self.box)
         self.box.textChanged.connect(self._on_box_text_changed)
+        self.box.limit_reached.connect(self.limit_note.setVisible)
         self.box.focus_lost.connect(self._on_box_focus_lost)
 
     def _on_box_text_changed(self) -> None:
-        text = self.box.toPlainText()
-        if len(text) > self.limit:
-            self.box.setPlainText(text[: self.limit])
         self._typed()
 
     def _on_box_focus_lost(self) -> None:
@@ -531,7 +561,7 @@ class EvidenceEditor(QWidget):
             self.group.addButton(button)
             self.basis[value] = button
             row.addWidget(button)
-        self.details = _PlainText(self)
+        self.details = _PlainText(self, EVIDENCE_DETAILS_LIMIT)
         self.details.setObjectName(f"{question.id}__details")
         self.details.setAccessibleName(f"Evidence: {prompt}")
         self.details.setPlaceholderText("What was seen or heard, by whom, and when")
@@ -540,12 +570,15 @@ class EvidenceEditor(QWidget):
         self.source.setObjectName(f"{question.id}__source")
         self.source.setAccessibleName("Source of the information")
         self.source.setPlaceholderText("Source, for example a police report or a teacher")
-        self.source.setMaxLength(200)
+        self.source.setMaxLength(EVIDENCE_SOURCE_LIMIT)
+        self.limit_note = _limit_note(EVIDENCE_DETAILS_LIMIT, self)
+        self.details.limit_reached.connect(self.limit_note.setVisible)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 4, 0, 4)
         layout.addWidget(self.prompt)
         layout.addLayout(row)
         layout.addWidget(self.details)
+        layout.addWidget(self.limit_note)
         layout.addWidget(self.source)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)

@@ -256,3 +256,40 @@ def test_bare_id_is_never_read_as_a_folder(tmp_path: Path, monkeypatch: pytest.M
     (tmp_path / "cse-screening").mkdir()
     monkeypatch.chdir(tmp_path)
     assert load_form("cse-screening").id == "cse-screening"
+
+
+def test_free_text_limits_are_checked_with_the_answers() -> None:
+    from riskscreen.forms.answers import (
+        EVIDENCE_DETAILS_LIMIT,
+        EVIDENCE_SOURCE_LIMIT,
+        AnswerSet,
+        check_answers,
+    )
+    from riskscreen.forms.loader import load_form
+
+    form = load_form("cse-screening")
+    answers = AnswerSet.model_validate({
+        "form": form.id, "form_version": form.version, "screening_date": "2026-03-01",
+        "answers": {"older_associates": "recent", "practitioner_analysis": "x" * 50_001},
+        "evidence": {"older_associates": {
+            "basis": "observed", "details": "y" * (EVIDENCE_DETAILS_LIMIT + 1),
+            "source": "z" * (EVIDENCE_SOURCE_LIMIT + 1)}}})
+    found = {(p.question, p.message, p.limit) for p in check_answers(form, answers,
+                                                                      complete=False)}
+    assert found == {
+        ("practitioner_analysis", "text is 50,001 characters, longer than the limit of 50,000",
+         50_000),
+        ("older_associates", "the evidence details are 20,001 characters, longer than the "
+                             "limit of 20,000", 20_000),
+        ("older_associates", "the evidence source is 201 characters, longer than the limit "
+                             "of 200", 200),
+    }
+
+
+def test_a_form_cannot_allow_longer_text_than_the_documented_maximum(form_file: Path) -> None:
+    text = form_file.read_text(encoding="utf-8")
+    line = text.splitlines().index("        max_length: 200") + 1
+    with pytest.raises(DefinitionError) as error:
+        parse_form(text.replace("max_length: 200", "max_length: 60000", 1), "form.yaml")
+    assert error.value.problems[0].format().startswith(f"form.yaml:{line}: ")
+    assert "50000" in error.value.problems[0].message

@@ -8,6 +8,7 @@ alias bomb ran for more than 300 s), not a benchmark.
 from __future__ import annotations
 
 import ctypes
+import json
 import os
 import shutil
 import signal
@@ -375,3 +376,54 @@ def test_routing_settings_refuse_an_alias_bomb_at_once(
             service.save_settings({"routing_yaml": bomb})
 
     assert _timed(attempt) < LIMIT
+
+
+# -- free text ----------------------------------------------------------------------------------
+
+
+def _case_with(**changes: object) -> str:
+    data = json.loads(CASE.read_text(encoding="utf-8"))
+    for key, value in changes.items():
+        data[key] = {**data.get(key, {}), **value}  # type: ignore[dict-item]
+    return json.dumps(data)
+
+
+@pytest.mark.parametrize(("qid", "changes", "says"), [
+    ("online_grooming",
+     {"evidence": {"online_grooming": {"basis": "observed", "details": "x" * 9_000_000}}},
+     "the evidence details are 9,000,000 characters, longer than the limit of 20,000"),
+    ("practitioner_analysis", {"answers": {"practitioner_analysis": "y" * 200_000}},
+     "text is 200,000 characters, longer than the limit of 50,000"),
+], ids=["9 MB evidence", "200,000-character analysis"])
+def test_text_over_its_limit_is_refused_at_once(tmp_path: Path, qid: str,
+                                                changes: dict[str, object], says: str) -> None:
+    _write(tmp_path / "answers.json", _case_with(**changes))
+    for args in (("score", "answers.json"),
+                 ("summary", "answers.json", "--form", "cse-screening", "--model",
+                  "cse-screening", "-o", "out.pdf")):
+        result = cli(tmp_path, *args)
+        assert_refused(result, says)
+        assert qid in result.lines()[0]
+    assert not (tmp_path / "out.pdf").exists()
+
+
+def test_the_summary_renders_long_text_in_linear_time() -> None:
+    """Far more text than any answer may hold, as one block of short lines (the worst case for
+    reportlab, which re-wrapped the rest of a paragraph at each page: minutes for this)."""
+    from datetime import datetime
+
+    from riskscreen.forms.answers import AnswerSet
+    from riskscreen.forms.loader import load_form
+    from riskscreen.routing import load_routing, route
+    from riskscreen.scoring.engine import score
+    from riskscreen.scoring.loader import load_model
+    from riskscreen.summary import build_summary, render_pdf_bytes
+
+    form = load_form("cse-screening")
+    answers = AnswerSet.model_validate_json(CASE.read_text(encoding="utf-8"))
+    assessment = score(form, load_model("cse-screening", form), answers)
+    long = answers.model_copy(update={"answers": {
+        **answers.answers, "practitioner_analysis": "A short line of notes.\n" * 9000}})
+    summary = build_summary(form, long, assessment, route(assessment, load_routing()),
+                            reference="RS-TEST", generated_at=datetime(2026, 3, 1, 9, 0))
+    assert _timed(lambda: render_pdf_bytes(summary)) < LIMIT

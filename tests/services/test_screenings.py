@@ -136,6 +136,22 @@ def test_invalid_answer_is_refused_without_quoting_it(vault: Vault) -> None:
         pat.save_answer(sid, "no_such_question", "x")
 
 
+def test_free_text_over_its_limit_is_refused_saying_so(vault: Vault) -> None:
+    pat = vault.login("pat")
+    sid = _new(pat)
+    with pytest.raises(ServiceError, match=r"^Not saved: the evidence details are 20,001 "
+                       r"characters, longer than the limit of 20,000 \(question "
+                       r"'older_associates'\)\. Shorten it and try again\.$"):
+        pat.save_answer(sid, "older_associates", "recent",
+                        {"basis": "observed", "details": "x" * 20_001})
+    with pytest.raises(ServiceError, match=r"^Not saved: the text is 50,001 characters, longer "
+                                           r"than the limit of 50,000"):
+        pat.save_answer(sid, "practitioner_analysis", "y" * 50_001)
+    assert "older_associates" not in pat.open_screening(sid).answers
+    pat.save_answer(sid, "older_associates", "recent",
+                    {"basis": "observed", "details": "x" * 20_000})
+
+
 def test_amendment_links_to_the_original(vault: Vault) -> None:
     pat = vault.login("pat")
     sid = _new(pat)

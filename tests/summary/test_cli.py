@@ -68,6 +68,9 @@ def test_password_file_and_override(answers_file: Path, tmp_path: Path) -> None:
                "--override-reason", "Seen by the team this week; the risk is lower now.",
                "--override-by", "J. Okafor", "--countersigned-by", "M. Patel") == 0
     assert PdfReader(io.BytesIO(out.read_bytes())).is_encrypted
+    # No account is checked here, so the PDF must not present the name as a countersignature.
+    text = " ".join(text_of(out, "s3cret phrase").split())
+    assert "M. Patel (not verified: named on the command line)" in text
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
     text = text_of(out, "s3cret phrase")
     assert "Professional judgement override" in text

@@ -212,3 +212,29 @@ def test_an_amendment_lowered_by_judgement_names_the_level_it_amends(
     assert "lowered from High risk, the level of the screening this amends" in whole
     assert "Level of the screening this amends High risk" in whole
     assert "Countersigned by M. Patel" in whole
+
+
+def test_long_text_is_laid_out_in_bounded_paragraphs() -> None:
+    from riskscreen.summary.text import CHUNK_CHARS, chunks
+
+    lines = "\n".join(f"line {i} of what the young person said" for i in range(2000))
+    pieces = chunks(lines)
+    assert len(pieces) > 1
+    assert all(len(p) <= CHUNK_CHARS for p in pieces)
+    assert "\n".join(pieces) == lines  # cut only at line breaks when there are any
+    words = "word " * 3000
+    assert " ".join(chunks(words)).split() == words.split()  # cut at spaces, no word lost
+    assert all(len(p) <= CHUNK_CHARS for p in chunks("x" * 9000))
+
+
+def test_long_evidence_is_written_out_in_full_below_its_table(
+        make_summary: MakeSummary, answer_set: AnswerSet) -> None:
+    evidence = {**answer_set.evidence, "asked_for_sexual_images": {
+        "basis": "reported", "source": "School",
+        "details": "\n".join(f"Note {i}: told her tutor about the messages." for i in range(400))}}
+    s = make_summary(answers=AnswerSet.model_validate(
+        {**answer_set.model_dump(mode="json"), "evidence": evidence}))
+    whole = flat(" ".join(pages(render_pdf_bytes(s))))
+    assert "Evidence: written out in full below this table." in whole
+    assert "Note 0: told her tutor" in whole
+    assert "Note 399: told her tutor about the messages." in whole

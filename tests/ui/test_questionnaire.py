@@ -311,3 +311,24 @@ def test_question_numbers_count_the_questions_shown(qtbot: QtBot, view: Question
     assert (title("gender"), title("gender_description"), title("ethnicity")) == \
         ("1.3", "1.4", "1.5")
     assert numbers(0) == [f"1.{n}" for n in range(1, len(numbers(0)) + 1)]
+
+
+def test_evidence_details_stop_at_their_limit_and_say_so(qtbot: QtBot,
+                                                         view: QuestionnaireView) -> None:
+    from riskscreen.forms.answers import EVIDENCE_DETAILS_LIMIT
+
+    click(qtbot, view, "older_associates", "recent")
+    evidence = view.blocks["older_associates"].evidence
+    assert evidence is not None
+    qtbot.mouseClick(evidence.basis["observed"], Qt.MouseButton.LeftButton)
+    assert not evidence.limit_note.isVisibleTo(view)
+    evidence.details.setFocus()
+    QApplication.clipboard().setText("x" * (EVIDENCE_DETAILS_LIMIT + 500))
+    evidence.details.paste()
+    qtbot.keyClicks(evidence.details, "more")
+    assert len(evidence.details.toPlainText()) == EVIDENCE_DETAILS_LIMIT
+    assert evidence.limit_note.isVisibleTo(view)
+    assert "20,000 characters" in evidence.limit_note.text()
+    value = evidence.value()
+    assert value is not None
+    assert len(value["details"]) == EVIDENCE_DETAILS_LIMIT
