@@ -188,14 +188,15 @@ class TextStack(Flowable):  # type: ignore[misc]  # reportlab has no type hints
     def __init__(self, parts: list[Flowable]) -> None:
         super().__init__()
         self.parts = parts
+        self._heights: list[float] = []
 
     def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
-        height = 0.0
+        self._heights = []
         for i, part in enumerate(self.parts):
             _, h = part.wrap(avail_width, avail_height)
-            height += h + (part.getSpaceBefore() if i else 0.0)
-        self.width, self.height = avail_width, height
-        return avail_width, height
+            self._heights.append(h + (part.getSpaceBefore() if i else 0.0))
+        self.width, self.height = avail_width, sum(self._heights)
+        return self.width, self.height
 
     def split(self, avail_width: float, avail_height: float) -> list[Any]:
         # The pieces go back to the frame one by one; the first must fit where it is put.
@@ -208,8 +209,8 @@ class TextStack(Flowable):  # type: ignore[misc]  # reportlab has no type hints
 
     def draw(self) -> None:
         y = self.height
-        for i, part in enumerate(self.parts):
-            y -= part.height + (part.getSpaceBefore() if i else 0.0)
+        for part, height in zip(self.parts, self._heights, strict=True):
+            y -= height
             part.drawOn(self.canv, 0, y)
 
     def getSpaceBefore(self) -> float:  # noqa: N802 - reportlab's name

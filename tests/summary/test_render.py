@@ -238,3 +238,12 @@ def test_long_evidence_is_written_out_in_full_below_its_table(
     assert "Evidence: written out in full below this table." in whole
     assert "Note 0: told her tutor" in whole
     assert "Note 399: told her tutor about the messages." in whole
+
+
+def test_a_long_field_that_fits_on_its_page_is_drawn_below_its_table(
+        make_summary: MakeSummary, answer_set: AnswerSet) -> None:
+    answers = {**answer_set.answers, "consent_given_by": "Anna Kowalczyk, mother. " * 100}
+    s = make_summary(answers=answer_set.model_copy(update={"answers": answers}))
+    whole = flat(" ".join(pages(render_pdf_bytes(s))))
+    assert "Consent given by Written out in full below this table." in whole
+    assert whole.count("Anna Kowalczyk, mother.") == 100
