@@ -358,7 +358,7 @@ def test_model_import_refuses_an_alias_bomb_at_once(signed_in: Callable[[str], S
     service = ModelService(signed_in("mary"))
 
     def attempt() -> None:
-        with pytest.raises(ModelRefused, match=r"shared\.yaml:2: YAML anchors and aliases"):
+        with pytest.raises(ModelRefused, match=r"shared\.yaml, line 2: .*YAML anchors and aliases"):
             service.import_yaml(SMALL_BOMB, "shared.yaml")
 
     assert _timed(attempt) < LIMIT
