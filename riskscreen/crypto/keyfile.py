@@ -349,7 +349,7 @@ class KeyFile:
         """Parse and check a key file; ``ValueError`` (without content) if it is damaged."""
         try:
             raw = json.loads(data.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError):
+        except (ValueError, RecursionError):  # also nested too deeply, or a huge number
             raise ValueError("not valid JSON") from None
         if not isinstance(raw, dict) or raw.get("format") != KEY_FILE_FORMAT:
             raise ValueError("not a RiskScreen key file")

@@ -49,7 +49,7 @@ def read_checked(path: Path, fmt: str) -> dict[str, Any] | None:
         return None
     try:
         data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (ValueError, RecursionError):  # also nested too deeply, or a huge number
         raise ValueError("not valid JSON") from None
     if not isinstance(data, dict) or data.get("format") != fmt:
         raise ValueError("not the expected kind of file")

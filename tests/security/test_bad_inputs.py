@@ -427,3 +427,13 @@ def test_the_summary_renders_long_text_in_linear_time() -> None:
     summary = build_summary(form, long, assessment, route(assessment, load_routing()),
                             reference="RS-TEST", generated_at=datetime(2026, 3, 1, 9, 0))
     assert _timed(lambda: render_pdf_bytes(summary)) < LIMIT
+
+
+def test_deeply_nested_key_files_are_called_unusable(tmp_path: Path, database: Path,
+                                                     passphrase_file: Path) -> None:
+    db = _copy(database, tmp_path / "data")
+    for name in (f"{db.name}.keys.json", f"{db.name}.keys.json.bak"):
+        _write(db.parent / name, "[" * 100_000 + "]" * 100_000)
+    assert_refused(cli(tmp_path, "verify", *_signed_in(db, passphrase_file)),
+                   "keys.json: not valid JSON; riskscreen.db.keys.json.bak: not valid JSON). "
+                   "Restore it from a backup")
