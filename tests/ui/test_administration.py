@@ -86,16 +86,25 @@ def test_a_practitioner_chooses_the_idle_lock_only_within_the_administrators_lim
     AdminService(admin).save_settings({"idle_lock_minutes": "20"})
     admin.close()
 
+    still_open: list[bool] = []
+
     def choose_twelve() -> None:
         dialog = next(w for w in QApplication.topLevelWidgets()
                       if isinstance(w, QInputDialog) and w.isVisible())
         asked.append((dialog.intMinimum(), dialog.intMaximum()))
-        dialog.setIntValue(12)
-        dialog.accept()
+        spin = dialog.findChild(QSpinBox)
+        assert spin is not None
+        spin.selectAll()
+        qtbot.keyClicks(spin, "12")
+        qtbot.keyClick(spin, Qt.Key.Key_Return)  # Enter gives the answer
+        still_open.append(dialog.isVisible())
+        if dialog.isVisible():
+            dialog.reject()
 
     QTimer.singleShot(200, choose_twelve)
     app.window.idle_action.trigger()
     assert asked[-1] == (1, 20)
+    assert still_open == [False]
     assert app.idle.minutes == 12
     assert idle_lock_minutes(app.session) == 12
     assert "locks after 12 minutes" in app.window.statusBar().currentMessage()
