@@ -20,12 +20,10 @@ import numpy as np
 from numpy.typing import NDArray
 from packaging.version import Version
 from pydantic import ValidationError
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
 from sqlalchemy import text
 
 from riskscreen.conditions import parse_condition
-from riskscreen.definitions import DefinitionError, Problem, dump_yaml
+from riskscreen.definitions import DefinitionError, Problem, dump_yaml, load_yaml
 from riskscreen.forms.answers import AnswerSet
 from riskscreen.forms.columns import Codes, Columns, encode
 from riskscreen.forms.model import FormDefinition
@@ -416,10 +414,13 @@ class ModelService:
         try:
             model = parse_model(text_, file, form)
         except DefinitionError as error:
+            # Read through the same gate as the check (no aliases, no deep nesting), only to
+            # name the fields in the message; a file it refuses names none.
             try:
-                shared = dict(YAML(typ="safe", pure=True).load(text_) or {})
-            except (YAMLError, TypeError, ValueError):  # not YAML: it names no fields
-                shared = {}
+                loaded = load_yaml(text_, file).data
+            except DefinitionError:
+                loaded = {}
+            shared = loaded if isinstance(loaded, dict) else {}
             found = _refusal(error.problems, shared, form, file)
             raise ModelRefused(found.problems, found.plain) from None
         if model.form.id != form.id:  # pragma: no cover - parse_model reports it first
