@@ -29,8 +29,9 @@ from riskscreen.services.audit_words import AuditLine, action_words, describe_en
 from riskscreen.services.errors import AccountError, ServiceError
 from riskscreen.services.idle_lock import check_idle_limit
 from riskscreen.services.session import Session
+from riskscreen.services.types import Role
 from riskscreen.store import audit
-from riskscreen.store.models import Meta, Role
+from riskscreen.store.models import Meta
 
 __all__ = [
     "SETTING_KEYS",

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session as OrmSession
 from riskscreen.crypto.keys import KdfParams
 from riskscreen.forms.answers import AnswerSet
 from riskscreen.services.session import Session
+from riskscreen.services.types import Status
 from riskscreen.services.vault import create_database
 from riskscreen.store import audit
 from riskscreen.store.db import translate_errors
@@ -43,7 +44,6 @@ from riskscreen.store.models import (
     AuditEntry,
     Child,
     Screening,
-    Status,
     User,
     utc_now,
 )

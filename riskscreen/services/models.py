@@ -34,8 +34,8 @@ from riskscreen.scoring.model import ScoringModel
 from riskscreen.services.errors import NotFound, ServiceError
 from riskscreen.services.model_words import model_changes, plain_problem
 from riskscreen.services.session import Session
-from riskscreen.services.types import ModelInfo
-from riskscreen.store.models import AssessmentRow, Role
+from riskscreen.services.types import ModelInfo, Role
+from riskscreen.store.models import AssessmentRow
 
 __all__ = [
     "DEFAULT_FORM",

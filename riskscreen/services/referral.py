@@ -35,7 +35,7 @@ def answer_set_of(detail: ScreeningDetail) -> AnswerSet:
                                 if a.evidence}
     return AnswerSet.model_validate({
         "form": detail.form_id, "form_version": detail.form_version,
-        "screening_date": date.fromisoformat(detail.row.screening_date[:10]),
+        "screening_date": detail.row.screening_date,
         "answers": {qid: a.value for qid, a in detail.answers.items()},
         "evidence": evidence})
 
@@ -45,8 +45,8 @@ def referral_reference(detail: ScreeningDetail) -> str:
     return _reference(detail.row.screening_date, detail.row.id)
 
 
-def _reference(screening_date: str, screening_id: int) -> str:
-    return f"RS-{screening_date[:10].replace('-', '')}-{screening_id:06d}"
+def _reference(screening_date: date, screening_id: int) -> str:
+    return f"RS-{screening_date:%Y%m%d}-{screening_id:06d}"
 
 
 def routing_in_force(settings: dict[str, str]) -> RoutingTable:

@@ -24,8 +24,8 @@ from sqlalchemy import text
 from riskscreen.crypto.atomic import atomic_write
 from riskscreen.forms.model import QuestionKind
 from riskscreen.services.session import Session
+from riskscreen.services.types import Role
 from riskscreen.store.integrity import stored_record
-from riskscreen.store.models import Role
 from riskscreen.store.records import read_dictionaries
 
 __all__ = ["SUPPRESS_BELOW", "Report", "ReportService", "ReportTable", "suppressed"]

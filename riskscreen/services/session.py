@@ -57,9 +57,11 @@ from riskscreen.services.types import (
     ModelInfo,
     OverrideRequest,
     Page,
+    Role,
     ScreeningDetail,
     ScreeningQuery,
     ScreeningRow,
+    Status,
     UserInfo,
     VerifyReport,
 )
@@ -88,10 +90,8 @@ from riskscreen.store.models import (
     Child,
     Meta,
     RecordDictionary,
-    Role,
     ScoringModelRow,
     Screening,
-    Status,
     User,
     utc_now,
 )
@@ -116,6 +116,7 @@ FormLoader = Callable[[str, str], FormDefinition]
 Overrider = Callable[[Assessment, str, str, str, str | None], Assessment]
 
 _SCREENING_ROLES = (Role.PRACTITIONER, Role.MANAGER)
+_ROLES = frozenset(Role)
 _log = logging.getLogger(__name__)
 _PREFILL = {"child_name": "name", "date_of_birth": "date_of_birth"}
 #: Question -> the child record's identifiers that fill it in a new screening, first found
@@ -429,8 +430,8 @@ class Session:
         name = name.strip()
         if not name or len(name) > 100 or any(ch.isspace() for ch in name):
             raise AccountError("An account name is 1 to 100 characters without spaces.")
-        if role not in Role.ALL:
-            raise AccountError(f"Unknown role; use one of: {', '.join(Role.ALL)}.")
+        if role not in _ROLES:
+            raise AccountError(f"Unknown role; use one of: {', '.join(Role)}.")
         _check_passphrase(passphrase)
         signer = self._countersigner(role, name, countersign)
         keyfile = KeyFile.load(self.key_path)
@@ -500,8 +501,8 @@ class Session:
         Promoting to manager or administrator needs ``countersign`` (see :meth:`create_user`).
         """
         self._require(Role.ADMINISTRATOR)
-        if role not in Role.ALL:
-            raise AccountError(f"Unknown role; use one of: {', '.join(Role.ALL)}.")
+        if role not in _ROLES:
+            raise AccountError(f"Unknown role; use one of: {', '.join(Role)}.")
         with self._tx() as s:
             current = self._user_by_name(s, name).role
         signer = self._countersigner(role, name, countersign) if current != role else None
@@ -718,7 +719,13 @@ class Session:
         self._require(*_SCREENING_ROLES)
         if not name.strip():
             raise ServiceError("A child record needs a name.")
-        dob = date_of_birth.isoformat() if isinstance(date_of_birth, date) else date_of_birth
+        if isinstance(date_of_birth, str):
+            try:
+                date_of_birth = date.fromisoformat(date_of_birth)
+            except ValueError:
+                raise ServiceError("Write the date of birth as YYYY-MM-DD, for example "
+                                   "2011-04-05.") from None
+        dob = date_of_birth.isoformat() if date_of_birth else None
         with self._tx() as s:
             child = Child(name=name.strip(), date_of_birth=dob,
                           identifiers=_json(dict(identifiers or {})),
@@ -1406,11 +1413,21 @@ def _check_passphrase(passphrase: str) -> None:
 
 
 def _user_info(u: User) -> UserInfo:
-    return UserInfo(u.id, u.name, u.display_name, u.role, u.disabled)
+    return UserInfo(u.id, u.name, u.display_name, Role(u.role), u.disabled)
 
 
 def _child_info(c: Child) -> ChildInfo:
-    return ChildInfo(c.id, c.name, c.date_of_birth, json.loads(c.identifiers or "{}"))
+    return ChildInfo(c.id, c.name, _day(c.date_of_birth), json.loads(c.identifiers or "{}"))
+
+
+def _day(text: str | None) -> date | None:
+    """A stored ISO date (an unreadable one, from outside the services, as unknown)."""
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text[:10])
+    except ValueError:
+        return None
 
 
 def _row_query() -> Any:
@@ -1422,5 +1439,8 @@ def _row_query() -> Any:
 
 
 def _row(r: Any) -> ScreeningRow:
-    return ScreeningRow(*r)
+    (sid, child_id, child_name, dob, practitioner, status, level, screening_date, updated_at,
+     amendment_of) = r
+    return ScreeningRow(sid, child_id, child_name, _day(dob), practitioner, Status(status), level,
+                        date.fromisoformat(screening_date[:10]), updated_at, amendment_of)
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
 from typing import Any
 
 from riskscreen.scoring.assessment import Assessment
@@ -15,12 +17,29 @@ __all__ = [
     "ModelInfo",
     "OverrideRequest",
     "Page",
+    "Role",
     "ScreeningDetail",
     "ScreeningQuery",
     "ScreeningRow",
+    "Status",
     "UserInfo",
     "VerifyReport",
 ]
+
+
+class Role(StrEnum):
+    """An account's role; the value is the text stored in the database."""
+
+    PRACTITIONER = "practitioner"
+    MANAGER = "manager"
+    ADMINISTRATOR = "administrator"
+
+
+class Status(StrEnum):
+    """A screening's state; the value is the text stored in the database."""
+
+    DRAFT = "draft"
+    FINAL = "final"
 
 
 @dataclass(frozen=True)
@@ -30,7 +49,7 @@ class UserInfo:
     id: int
     name: str
     display_name: str
-    role: str
+    role: Role
     disabled: bool
 
 
@@ -40,7 +59,7 @@ class ChildInfo:
 
     id: int
     name: str
-    date_of_birth: str | None
+    date_of_birth: date | None
     identifiers: dict[str, str]
 
 
@@ -51,11 +70,11 @@ class ScreeningRow:
     id: int
     child_id: int
     child_name: str
-    date_of_birth: str | None
+    date_of_birth: date | None
     practitioner: str
-    status: str
+    status: Status
     level: str | None
-    screening_date: str
+    screening_date: date
     updated_at: str
     amendment_of: int | None
 
@@ -102,7 +121,7 @@ class ScreeningDetail:
 class ScreeningQuery:
     """Filters and paging for the screenings list (newest first)."""
 
-    status: str | None = None
+    status: Status | None = None
     level: str | None = None
     search: str | None = None
     drafts_first: bool = False

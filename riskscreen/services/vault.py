@@ -55,6 +55,7 @@ from riskscreen.services.session import (
     default_form_loader,
     default_scorer,
 )
+from riskscreen.services.types import Role
 from riskscreen.store import audit
 from riskscreen.store.backup import (
     backup_database,
@@ -75,7 +76,7 @@ from riskscreen.store.db import (
     translate_errors,
 )
 from riskscreen.store.lock import DatabaseInUse, OpenLock
-from riskscreen.store.models import Meta, Role, User
+from riskscreen.store.models import Meta, User
 from riskscreen.store.schema import current_revision, head_revision, upgrade
 
 __all__ = [

@@ -20,7 +20,6 @@ import sqlcipher3
 from riskscreen.crypto.atomic import atomic_write, fsync_dir
 from riskscreen.crypto.keyfile import KeyFile, key_file_path
 from riskscreen.store.db import DatabaseDamaged, StorageError, classify, connect_raw
-from riskscreen.store.models import Role
 
 __all__ = [
     "AUTO_KEEP",
@@ -106,7 +105,7 @@ def _backup_key_file(source: Any, key_file: Path) -> bytes:
     """
     keyfile = KeyFile.load(key_file)
     admins = {str(r[0]) for r in source.execute(
-        "SELECT name FROM users WHERE role = ? AND NOT disabled", (Role.ADMINISTRATOR,))}
+        "SELECT name FROM users WHERE role = 'administrator' AND NOT disabled")}
     return keyfile.only(admins).to_bytes()
 
 

@@ -26,10 +26,8 @@ __all__ = [
     "Child",
     "Meta",
     "RecordDictionary",
-    "Role",
     "ScoringModelRow",
     "Screening",
-    "Status",
     "User",
     "utc_now",
 ]
@@ -38,22 +36,6 @@ __all__ = [
 def utc_now() -> str:
     """The current time as fixed-width ISO 8601 UTC text."""
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-class Role:
-    """Account roles (stored as text)."""
-
-    PRACTITIONER = "practitioner"
-    MANAGER = "manager"
-    ADMINISTRATOR = "administrator"
-    ALL = (PRACTITIONER, MANAGER, ADMINISTRATOR)
-
-
-class Status:
-    """Screening states."""
-
-    DRAFT = "draft"
-    FINAL = "final"
 
 
 class Base(DeclarativeBase):
@@ -107,7 +89,8 @@ class Screening(Base):
     model_version: Mapped[str] = mapped_column(String(30))
     model_sha256: Mapped[str] = mapped_column(ForeignKey("scoring_models.sha256"))
     screening_date: Mapped[str] = mapped_column(String(10))
-    status: Mapped[str] = mapped_column(String(10), default=Status.DRAFT)
+    #: "draft" or "final" (``riskscreen.services.types.Status``).
+    status: Mapped[str] = mapped_column(String(10))
     amendment_of: Mapped[int | None] = mapped_column(ForeignKey("screenings.id"))
     amendment_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[str] = mapped_column(String(27), default=utc_now)

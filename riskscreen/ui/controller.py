@@ -27,9 +27,11 @@ from riskscreen.services import (
     USER_ERRORS,
     IncompleteScreening,
     OverrideRequest,
+    Role,
     ScreeningDetail,
     ScreeningQuery,
     Session,
+    Status,
     Unlocker,
     create_database,
     default_db_path,
@@ -224,7 +226,7 @@ class AppController(QObject):
                                                 display_name=admin[2], kdf=kdf)
             try:
                 if practitioner is not None:
-                    session.create_user(practitioner[0], "practitioner", practitioner[1],
+                    session.create_user(practitioner[0], Role.PRACTITIONER, practitioner[1],
                                         display_name=practitioner[2])
             finally:
                 session.close()
@@ -347,7 +349,7 @@ class AppController(QObject):
         if minutes is not None:
             self.idle.set_minutes(minutes)
         self.idle.restart()
-        if session.user.role == "administrator":
+        if session.user.role == Role.ADMINISTRATOR:
             self.window.show_message(
                 "You are signed in as an administrator. For privacy, administrators cannot see "
                 "screenings; sign in with a practitioner or manager account to complete one.")
@@ -488,7 +490,7 @@ class AppController(QObject):
         session = self.session
         if session is None:
             return
-        if session.user.role == "administrator":
+        if session.user.role == Role.ADMINISTRATOR:
             self.window.show_page(self.home_view)
             self.home_view.table.setModel(None)
             return
@@ -580,7 +582,7 @@ class AppController(QObject):
         if form is None:
             return
         self._close_screening()
-        screening_date = date.fromisoformat(detail.row.screening_date[:10])
+        screening_date = detail.row.screening_date
         view = ScreeningView(form, screening_date)
         view.questionnaire.set_answers(
             {qid: a.value for qid, a in detail.answers.items()},
@@ -595,7 +597,7 @@ class AppController(QObject):
             live = LiveScore(view.questionnaire, view.score, model, screening_date, None, view)
         self.current = OpenScreening(detail, form, view, live)
         self._describe(detail)
-        view.set_editable(detail.editable, detail.row.status == "final")
+        view.set_editable(detail.editable, detail.row.status == Status.FINAL)
         view.questionnaire.answer_changed.connect(self._on_questionnaire_answer_changed)
         view.questionnaire.evidence_changed.connect(self._on_questionnaire_evidence_changed)
         view.questionnaire.save_state_changed.connect(self._show_save_status)
@@ -623,9 +625,9 @@ class AppController(QObject):
         assert self.current is not None
         view = self.current.view
         row = detail.row
-        when = date.fromisoformat(row.screening_date[:10]).strftime("%d/%m/%Y")
+        when = row.screening_date.strftime("%d/%m/%Y")
         view.heading.setText(f"{row.child_name} — screening of {when}")
-        if row.status == "final":
+        if row.status == Status.FINAL:
             state = "Finalised: this screening can no longer be changed. Use “Amend” to " \
                     "correct it; the original is kept."
         elif not detail.editable:

@@ -19,17 +19,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from riskscreen.services.types import ChildRecord, ScreeningRow
+from riskscreen.services.types import ChildRecord, ScreeningRow, Status
 from riskscreen.ui.home import STATUS_LABELS, LevelStyle
 
 __all__ = ["ChartGeometry", "HistoryView", "LevelChart"]
-
-
-def _date(iso: str) -> date | None:
-    try:
-        return date.fromisoformat(iso[:10])
-    except ValueError:
-        return None
 
 
 DOT_RADIUS = 6
@@ -192,15 +185,13 @@ class HistoryView(QWidget):
         self._rows = list(record.screenings)
         self.title.setText(f"History: {record.child.name}")
         ordered = [(lv, levels[lv]) for lv in level_order if lv in levels]
-        points = [(d, row.level) for row in self._rows
-                  if row.status == "final" and row.level
-                  and (d := _date(row.screening_date)) is not None]
+        points = [(row.screening_date, row.level) for row in self._rows
+                  if row.status == Status.FINAL and row.level]
         self.chart.set_data(ordered, points)
         self.table.setRowCount(len(self._rows))
         for r, row in enumerate(self._rows):
-            d = _date(row.screening_date)
             level = levels.get(row.level) if row.level else None
-            values = [d.strftime("%d/%m/%Y") if d else row.screening_date,
+            values = [row.screening_date.strftime("%d/%m/%Y"),
                       STATUS_LABELS.get(row.status, row.status),
                       level.name if level else "Not yet finalised", row.practitioner,
                       f"#{row.amendment_of}" if row.amendment_of else ""]

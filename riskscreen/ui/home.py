@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from PySide6.QtCore import (
@@ -38,14 +38,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from riskscreen.services.types import Page, ScreeningQuery, ScreeningRow
+from riskscreen.services.types import Page, ScreeningQuery, ScreeningRow, Status
 from riskscreen.ui.widgets import text_colour_for
 
 __all__ = ["HomeView", "LevelDelegate", "LevelStyle", "ScreeningListModel", "find_action"]
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 PAGE_SIZE = 200
-STATUS_LABELS = {"draft": "Draft", "final": "Finalised"}
+STATUS_LABELS = {Status.DRAFT: "Draft", Status.FINAL: "Finalised"}
 LEVEL_ROLE = Qt.ItemDataRole.UserRole + 1
 ROW_ROLE = Qt.ItemDataRole.UserRole + 2
 
@@ -58,11 +58,13 @@ class LevelStyle:
     colour: str
 
 
-def _when(iso: str) -> str:
+def _when(value: date | str) -> str:
+    if isinstance(value, date):
+        return value.strftime("%d/%m/%Y")
     try:
-        return datetime.fromisoformat(iso).strftime("%d/%m/%Y")
+        return datetime.fromisoformat(value).strftime("%d/%m/%Y")
     except ValueError:
-        return iso
+        return value
 
 
 class ScreeningListModel(QAbstractTableModel):
@@ -241,8 +243,8 @@ class HomeView(QWidget):
         self.status.setObjectName("statusFilter")
         self.status.setAccessibleName("Show screenings with status")
         self.status.addItem("All statuses", None)
-        self.status.addItem("Drafts", "draft")
-        self.status.addItem("Finalised", "final")
+        self.status.addItem("Drafts", Status.DRAFT)
+        self.status.addItem("Finalised", Status.FINAL)
         self.level = QComboBox(self)
         self.level.setObjectName("levelFilter")
         self.level.setAccessibleName("Show screenings with level")

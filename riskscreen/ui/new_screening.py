@@ -29,10 +29,7 @@ def child_label(child: ChildInfo) -> str:
     """A child record as listed: name, date of birth and references."""
     parts = [child.name]
     if child.date_of_birth:
-        try:
-            parts.append("born " + date.fromisoformat(child.date_of_birth).strftime("%d/%m/%Y"))
-        except ValueError:
-            parts.append("born " + child.date_of_birth)
+        parts.append("born " + child.date_of_birth.strftime("%d/%m/%Y"))
     refs = ", ".join(f"{v}" for v in child.identifiers.values() if v)
     if refs:
         parts.append(f"ref. {refs}")

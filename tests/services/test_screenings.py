@@ -335,9 +335,7 @@ def test_bulk_answer_sets_stream_without_holding_the_session(vault: Vault) -> No
     mary.create_child("Written Meanwhile")
     assert [first[0], *(sid for sid, _, _ in stream)] == ids
     day = pat.open_screening(ids[0]).row.screening_date
-    assert [sid for sid, _, _ in mary.finalised_answer_sets(since=date.fromisoformat(day),
-                                                             until=date.fromisoformat(day))
-            ] == ids
+    assert [sid for sid, _, _ in mary.finalised_answer_sets(since=day, until=day)] == ids
     assert list(mary.finalised_answer_sets(until=date(2000, 1, 1))) == []
 
 
@@ -414,3 +412,25 @@ def test_searches_take_wildcards_literally(vault: Vault) -> None:
     assert [c.name for c in pat.search_children("50%")] == ["Bo 50% Hall"]
     rows = pat.list_screenings(ScreeningQuery(search="ann_")).items
     assert [r.child_name for r in rows] == ["Ann_Lee"]
+
+
+def test_rows_carry_typed_status_role_and_dates(vault: Vault) -> None:
+    from riskscreen.services import Role, Status
+
+    pat = vault.login("pat")
+    assert pat.user.role is Role.PRACTITIONER
+    child = pat.create_child("Dated Child", "2011-04-05")
+    assert child.date_of_birth == date(2011, 4, 5)
+    sid = pat.start_screening(child.id, screening_date=date(2026, 2, 3))
+    row = pat.open_screening(sid).row
+    assert (row.status, row.screening_date, row.date_of_birth) == (
+        Status.DRAFT, date(2026, 2, 3), date(2011, 4, 5))
+    assert row.status is Status.DRAFT
+    assert [r.id for r in pat.list_screenings(ScreeningQuery(status=Status.DRAFT)).items] == [sid]
+
+
+def test_unreadable_date_of_birth_is_refused(vault: Vault) -> None:
+    pat = vault.login("pat")
+    with pytest.raises(ServiceError, match="YYYY-MM-DD"):
+        pat.create_child("Odd Date", "5 April 2011")
+    assert pat.search_children("Odd Date") == []

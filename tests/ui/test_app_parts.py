@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ from PySide6.QtCore import QRect, QSettings
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
-from riskscreen.services.types import Page, ScreeningQuery, ScreeningRow
+from riskscreen.services.types import Page, ScreeningQuery, ScreeningRow, Status
 from riskscreen.ui import app as app_module
 from riskscreen.ui.home import LevelStyle, ScreeningListModel
 from riskscreen.ui.main_window import MainWindow
@@ -57,8 +58,8 @@ def test_window_geometry_is_remembered(qtbot: QtBot, tmp_path: Path) -> None:
 
 def _row(i: int) -> ScreeningRow:
     return ScreeningRow(id=i, child_id=i, child_name=f"Synthetic {i}", date_of_birth=None,
-                        practitioner="pat", status="final" if i % 3 else "draft",
-                        level="high" if i % 2 else None, screening_date="2026-01-01",
+                        practitioner="pat", status=Status.FINAL if i % 3 else Status.DRAFT,
+                        level="high" if i % 2 else None, screening_date=date(2026, 1, 1),
                         updated_at="2026-01-01T10:00:00", amendment_of=None)
 
 

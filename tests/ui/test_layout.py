@@ -258,7 +258,7 @@ def test_create_button_stays_put_when_similar_records_are_found(
     view = NewScreeningView()
     show_at(window, view, SIZES["1024x768"])
     before = rect_in(view.create_button, window)
-    view.show_duplicates([ChildInfo(i, f"Robin Example {i}", "2011-06-14", {})
+    view.show_duplicates([ChildInfo(i, f"Robin Example {i}", date(2011, 6, 14), {})
                           for i in range(4)])
     settle()
     assert view.duplicates.isVisible()
@@ -426,9 +426,9 @@ def test_child_search_results_wrap_instead_of_scrolling_sideways(
     view = NewScreeningView()
     show_at(window, view, SIZES["1366x768 at 150%"])
     view.search.setText("Ivy")
-    view.show_results([ChildInfo(1, "Ivy Campbell", "2015-10-07",
+    view.show_results([ChildInfo(1, "Ivy Campbell", date(2015, 10, 7),
                                  {"reference": "Synthetic 000088, Synthetic 000091"}),
-                       ChildInfo(2, "Ivy White", "2016-12-08", {"reference": "Synthetic 00"})])
+                       ChildInfo(2, "Ivy White", date(2016, 12, 8), {"reference": "Synthetic 00"})])
     settle()
     assert not view.results.horizontalScrollBar().isVisible()
     for row in range(view.results.count()):

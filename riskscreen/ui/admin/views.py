@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from riskscreen.store.models import Role
+from riskscreen.services.types import Role
 from riskscreen.ui.manager.views import _table
 
 __all__ = ["AccountsView", "AdminWindow", "AuditView", "BackupView", "SettingsView"]
@@ -48,7 +48,7 @@ class AccountsView(QWidget):
         self.display_name.setAccessibleName("Name shown")
         self.role = QComboBox()
         self.role.setAccessibleName("Role")
-        for role in Role.ALL:
+        for role in Role:
             self.role.addItem(role.capitalize(), role)
         self.passphrase = _password("New passphrase")
         self.recovery_key = QLineEdit()

@@ -13,7 +13,7 @@ from typing import Any
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMainWindow, QMenu, QMessageBox
 
-from riskscreen.services import USER_ERRORS, Session
+from riskscreen.services import USER_ERRORS, Role, Session
 
 __all__ = ["RoleMenus", "open_admin_tools", "open_manager_tools"]
 
@@ -88,9 +88,9 @@ class RoleMenus:
         """Show the entries the signed-in role may use; close the tools when locked."""
         session = self.session_provider() if signed_in else None
         role = session.user.role if session is not None else None
-        self.manager_action.setVisible(role == "manager")
-        self.admin_action.setVisible(role == "administrator")
-        self.menu.menuAction().setVisible(role in ("manager", "administrator"))
+        self.manager_action.setVisible(role == Role.MANAGER)
+        self.admin_action.setVisible(role == Role.ADMINISTRATOR)
+        self.menu.menuAction().setVisible(role in (Role.MANAGER, Role.ADMINISTRATOR))
         if not signed_in:
             for controller in self.open:
                 controller.window.close()
