@@ -189,7 +189,8 @@ def populate(session: Session, count: int, *, seed: int = 0, final_share: float 
         with translate_errors(), OrmSession(session.engine) as s, s.begin():
             s.execute(insert(Child), children)
             s.execute(insert(Screening), screenings)
-            s.execute(insert(Answer), answers)
+            if answers:  # drafts only: finalised answers are in their records
+                s.execute(insert(Answer), answers)
             if snapshots:
                 s.execute(insert(AssessmentRow), snapshots)
                 conn = s.connection()

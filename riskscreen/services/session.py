@@ -37,6 +37,7 @@ from riskscreen.crypto.signins import PassphraseGate, load_unaudited, settle_fai
 from riskscreen.forms.answers import AnswerSet, EvidenceRecord, check_answers
 from riskscreen.forms.model import FormDefinition
 from riskscreen.scoring.assessment import Assessment
+from riskscreen.scoring.engine import compile_model
 from riskscreen.scoring.model import ScoringModel
 from riskscreen.services.errors import (
     AccountDisabled,
@@ -1247,6 +1248,9 @@ class Session:
         with self._tx() as s:
             total = s.scalar(select(func.count()).select_from(AssessmentRow)) or 0
         models: dict[str, ScoringModel] = {}
+        # Each snapshot is also re-scored in columns by the batch executor, a chunk at a time.
+        batches: dict[tuple[str, str, str], tuple[FormDefinition, ScoringModel,
+                                                  list[tuple[int, AnswerSet, Assessment]]]] = {}
         keysets = self._keysets()
         dictionaries = {int(i): bytes(d) for i, d in self._stream(
             "SELECT id, data FROM record_dictionaries")}
@@ -1286,12 +1290,21 @@ class Session:
                     report.rescore_differences.append(
                         f"screening {sid}: re-scoring with {model.id} "
                         f"{model.version} gives a different result from its snapshot")
+                else:
+                    group = batches.setdefault((form.id, form.version, sha),
+                                               (form, model, []))
+                    group[2].append((sid, answer_set, kept))
+                    if len(group[2]) >= 2000:
+                        report.rescore_differences += _batch_differences(*group)
+                        group[2].clear()
             except (ValueError, KeyError, TypeError, ServiceError, zlib.error) as error:
                 report.rescore_differences.append(
                     f"screening {sid}: could not be re-scored ({type(error).__name__})")
             report.rescored += 1
             if progress is not None and (i % 500 == 0 or i == total - 1):
                 progress(i + 1, max(total, i + 1))
+        for group in batches.values():
+            report.rescore_differences += _batch_differences(*group)
 
     def backup(self, dest: Path) -> Path:
         """An encrypted copy of the database, with its key file beside it (administrators)."""
@@ -1351,6 +1364,22 @@ def _pack(s: OrmSession, raw: dict[str, Any]) -> bytes:
     keysets = parse_keysets(conn.exec_driver_sql("SELECT id, keys FROM answer_keysets"))
     kid, keys = choose_keyset(keysets, raw["answers"])
     return encode_pack(raw, keyset_id(conn, keys) if kid is None else kid, keys)
+
+
+def _batch_differences(form: FormDefinition, model: ScoringModel,
+                       rows: list[tuple[int, AnswerSet, Assessment]]) -> list[str]:
+    """Screenings whose snapshot's level, points or rules differ from the batch executor's."""
+    if not rows:
+        return []
+    plan = compile_model(form, model)
+    result = plan.batch(plan.encode([answer_set for _, answer_set, _ in rows]))
+    out = []
+    for row, (sid, _, kept) in enumerate(rows):
+        if (result.level(row) != kept.level or int(result.points[row]) != kept.score
+                or result.rules(row) != [r.id for r in kept.rules_fired]):
+            out.append(f"screening {sid}: re-scoring in columns with {model.id} "
+                       f"{model.version} gives a different result from its snapshot")
+    return out
 
 
 def _record_answers(answers_text: str, saved_at: str) -> dict[str, AnswerValue]:
