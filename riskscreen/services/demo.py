@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session as OrmSession
 
 from riskscreen.crypto.keys import KdfParams
 from riskscreen.forms.answers import AnswerSet
-from riskscreen.services.session import Session
+from riskscreen.services.session import Session, default_scorer
 from riskscreen.services.types import Status
 from riskscreen.services.vault import create_database
 from riskscreen.store import audit
@@ -97,7 +97,7 @@ def populate(session: Session, count: int, *, seed: int = 0, final_share: float 
     """Add ``count`` synthetic children, each with one screening, in bulk.
 
     About ``final_share`` of them are finalised with the model in force (scored by the
-    session's scorer, so snapshots re-score exactly); the rest are drafts.
+    scoring engine, so snapshots re-score exactly); the rest are drafts.
     """
     from riskscreen.forms.loader import load_form
     from riskscreen.synthetic import generate_answer_sets
@@ -150,7 +150,7 @@ def populate(session: Session, count: int, *, seed: int = 0, final_share: float 
             final = rng.random() < final_share
             level = None
             if final:
-                assessment = session._scorer(form, model, answer_set, None)
+                assessment = default_scorer(form, model, answer_set, None)
                 level = assessment.final_level
                 answers_json = answer_set.model_dump_json()
                 packs.append((sid, json.loads(answers_json)))

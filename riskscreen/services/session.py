@@ -110,11 +110,7 @@ from riskscreen.store.records import (
     record_text,
 )
 
-__all__ = ["FormLoader", "Scorer", "Session", "default_form_loader", "default_scorer"]
-
-Scorer = Callable[[FormDefinition, ScoringModel, AnswerSet, Assessment | None], Assessment]
-FormLoader = Callable[[str, str], FormDefinition]
-Overrider = Callable[[Assessment, str, str, str, str | None], Assessment]
+__all__ = ["Session", "default_form_loader", "default_scorer"]
 
 _SCREENING_ROLES = (Role.PRACTITIONER, Role.MANAGER)
 _ROLES = frozenset(Role)
@@ -204,19 +200,13 @@ class Session:
     """An unlocked database and the account using it. Create through :mod:`vault`."""
 
     def __init__(self, engine: Engine, key: bytes, db_path: Path, key_path: Path,
-                 user: UserInfo, *, scorer: Scorer = default_scorer,
-                 form_loader: FormLoader = default_form_loader,
-                 overrider: Overrider = default_overrider,
-                 open_lock: OpenLock | None = None,
+                 user: UserInfo, *, open_lock: OpenLock | None = None,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         self._engine = engine
         self._key = key
         self.db_path = db_path
         self.key_path = key_path
         self.user = user
-        self._scorer = scorer
-        self._form_loader = form_loader
-        self._overrider = overrider
         self._models: dict[str, ScoringModel] = {}
         self._dictionaries: dict[int, bytes] = {}
         self._forms: dict[tuple[str, str], FormDefinition] = {}
@@ -394,7 +384,7 @@ class Session:
         """The form definition of a screening (cached)."""
         found = self._forms.get((form_id, version))
         if found is None:
-            found = self._forms[(form_id, version)] = self._form_loader(form_id, version)
+            found = self._forms[(form_id, version)] = default_form_loader(form_id, version)
         return found
 
     def _model(self, s: OrmSession, sha256: str) -> ScoringModel:
@@ -975,7 +965,7 @@ class Session:
             screening = self._screening_for_view(s, screening_id)
             form = self.form(screening.form_id, screening.form_version)
             _, previous = self._previous(s, screening)
-            return self._scorer(form, self._model(s, screening.model_sha256),
+            return default_scorer(form, self._model(s, screening.model_sha256),
                                 self._answer_set(s, screening), previous)
 
     def finalise(self, screening_id: int, override: OverrideRequest | None = None) -> Assessment:
@@ -1000,14 +990,14 @@ class Session:
                 raise IncompleteScreening([(p.question, p.message) for p in problems])
             previous_id, previous = self._previous(s, screening)
             model = self._model(s, screening.model_sha256)
-            assessment = self._scorer(form, model, answer_set, previous)
+            assessment = default_scorer(form, model, answer_set, previous)
             amended = self._amended(s, screening)
             if amended is not None:
                 # The amendment starts from the earlier final level; only a countersigned
                 # override goes below it.
                 assessment = default_carrier(assessment, amended, self.user.name)
             if override is not None:
-                assessment = self._overrider(assessment, override.level, override.reason,
+                assessment = default_overrider(assessment, override.level, override.reason,
                                              self.user.name,
                                              signer.name if signer is not None else None)
             snapshot = assessment.to_dict()
@@ -1279,7 +1269,7 @@ class Session:
                 answer_set = AnswerSet.model_validate_json(answers_json)
                 form = self.form(answer_set.form, answer_set.form_version)
                 prev = Assessment.from_dict(json.loads(previous)) if previous else None
-                again = self._scorer(form, model, answer_set, prev)
+                again = default_scorer(form, model, answer_set, prev)
                 # to_dict/from_dict round-trip exactly, so comparing the rebuilt snapshot
                 # with the new assessment is the exact comparison (and far cheaper than
                 # serialising every new assessment).

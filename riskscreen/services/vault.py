@@ -46,14 +46,10 @@ from riskscreen.services.errors import (
     WrongRecoveryKey,
 )
 from riskscreen.services.session import (
-    FormLoader,
-    Scorer,
     Session,
     _check_passphrase,
     _user_info,
     absorb_failed,
-    default_form_loader,
-    default_scorer,
 )
 from riskscreen.services.types import Role
 from riskscreen.store import audit
@@ -163,9 +159,7 @@ def _open_engine(db_path: Path, key: bytes, keyfile: KeyFile | None) -> Any:
 
 def create_database(db_path: Path, admin_name: str, passphrase: str, *,
                     display_name: str = "", kdf: KdfParams | None = None,
-                    models: Sequence[ScoringModel] | None = None,
-                    scorer: Scorer = default_scorer,
-                    form_loader: FormLoader = default_form_loader) -> tuple[Session, str]:
+                    models: Sequence[ScoringModel] | None = None) -> tuple[Session, str]:
     """A new encrypted database with its administrator; returns (session, recovery key).
 
     The key file is written before the database, so the database never exists without a
@@ -186,7 +180,7 @@ def create_database(db_path: Path, admin_name: str, passphrase: str, *,
     open_lock = hold_open_lock(db_path)
     try:
         return _create(db_path, keys, admin_name, passphrase, display_name, kdf, models,
-                       scorer, form_loader, open_lock)
+                       open_lock)
     except BaseException:
         open_lock.release()
         raise
@@ -199,8 +193,8 @@ def _cannot_create(db_path: Path, error: OSError) -> StorageError:
 
 
 def _create(db_path: Path, keys: Path, admin_name: str, passphrase: str, display_name: str,
-            kdf: KdfParams | None, models: Sequence[ScoringModel] | None, scorer: Scorer,
-            form_loader: FormLoader, open_lock: OpenLock) -> tuple[Session, str]:
+            kdf: KdfParams | None, models: Sequence[ScoringModel] | None,
+            open_lock: OpenLock) -> tuple[Session, str]:
     data_key = new_data_key()
     keyfile = KeyFile(database_id=uuid.uuid4().hex)
     try:
@@ -228,8 +222,7 @@ def _create(db_path: Path, keys: Path, admin_name: str, passphrase: str, display
         audit.append(s, admin_name, "account_create", f"user:{admin.id}",
                      {"role": Role.ADMINISTRATOR})
         info = _user_info(admin)
-    session = Session(engine, data_key, db_path, keys, info, scorer=scorer,
-                      form_loader=form_loader, open_lock=open_lock)
+    session = Session(engine, data_key, db_path, keys, info, open_lock=open_lock)
     with session._tx() as s:
         for model in (shipped_models() if models is None else models):
             session._publish(s, model, info.id, source="shipped")
@@ -248,16 +241,12 @@ class Unlocker:
 
     def __init__(self, db_path: Path | None = None, *,
                  sleep: Callable[[float], None] = time.sleep,
-                 scorer: Scorer = default_scorer,
-                 form_loader: FormLoader = default_form_loader,
                  auto_backups: bool = True) -> None:
         self.db_path = (db_path or default_db_path()).expanduser().resolve()
         self.key_path = key_file_path(self.db_path)
         self.signins_path = failed_signins_path(self.db_path)
         self._gate = PassphraseGate(self.db_path, sleep=sleep)
         self._sleep = sleep
-        self._scorer = scorer
-        self._form_loader = form_loader
         self._auto_backups = auto_backups
 
     @property
@@ -364,7 +353,6 @@ class Unlocker:
             open_lock.release()
             raise
         session = Session(engine, key, self.db_path, self.key_path, info,
-                          scorer=self._scorer, form_loader=self._form_loader,
                           open_lock=open_lock, sleep=self._sleep)
         if self._auto_backups:
             try:
