@@ -120,8 +120,9 @@ class ReportService:
             stored = s.execute(text(sql), params).all()
             dictionaries = read_dictionaries(s.connection())
             self.session._audit(s, "report", "screenings", {"screenings": len(stored)})
-        rows = [(child, when, level, *stored_record(dictionaries, did, record))
-                for child, when, level, did, record in stored]
+        # The compressed records are small; each is opened only while it is counted.
+        rows = ((child, when, level, *stored_record(dictionaries, did, record))
+                for child, when, level, did, record in stored)
         level_names: dict[str, str] = {}
         level_rank: dict[str, int] = {}
         by_level: Counter[str] = Counter()
@@ -167,7 +168,7 @@ class ReportService:
                 trajectories["went up" if b > a else "went down" if b < a
                              else "stayed the same"] += 1
         order = sorted(level_names, key=lambda lv: level_rank[lv])
-        total = len(rows)
+        total = len(stored)
         report = Report(total, since, until)
         report.tables.append(ReportTable(
             "By level", [(level_names[lv], by_level[lv]) for lv in order],
