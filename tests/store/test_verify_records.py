@@ -132,29 +132,33 @@ def test_the_finalise_entry_records_the_snapshot(store: Store,
     assert report.record_problems == []
 
 
-def test_verify_rescores_every_snapshot_in_columns_too(tmp_path: Path) -> None:
+def test_verify_rescores_every_snapshot_in_columns_too(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """verify re-scores with the batch executor as well: snapshots that the one-screening
     scorer reproduces but the columns do not are reported."""
     from dataclasses import replace
 
+    import riskscreen.services.demo as demo
+    import riskscreen.services.session as session_module
     from riskscreen.crypto.keys import KdfParams
     from riskscreen.scoring.engine import score
     from riskscreen.services import Unlocker, create_database
-    from riskscreen.services.demo import populate
 
     def skewed(form: Any, model: Any, answer_set: Any, previous: Any) -> Any:
         """A scorer the batch executor does not share: one point more than the model."""
         found = score(form, model, answer_set, previous)
         return replace(found, score=found.score + 1)
 
+    # Only the one-screening scorer is replaced; the batch executor is the real one.
+    monkeypatch.setattr(session_module, "default_scorer", skewed)
+    monkeypatch.setattr(demo, "default_scorer", skewed)
     fast = KdfParams(memory_cost=1024, iterations=1, lanes=1, salt=b"0" * 16)
     db = tmp_path / "skewed.db"
-    admin, _ = create_database(db, "admin", "admin passphrase", kdf=fast, scorer=skewed)
+    admin, _ = create_database(db, "admin", "admin passphrase", kdf=fast)
     admin.create_user("mary", "manager", "manager passphrase")
     admin.close()
-    with Unlocker(db, auto_backups=False, scorer=skewed).unlock(
-            "mary", "manager passphrase") as mary:
-        populate(mary, 12, seed=3, final_share=1.0)
+    with Unlocker(db, auto_backups=False).unlock("mary", "manager passphrase") as mary:
+        demo.populate(mary, 12, seed=3, final_share=1.0)
         report = mary.verify()
     assert report.rescored == 12
     assert len(report.rescore_differences) == 12
