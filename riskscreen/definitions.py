@@ -208,6 +208,13 @@ def load_yaml(text: str, file: str) -> Located:
         raise DefinitionError(
             file, [Problem(f"YAML error: {error}", (), "check the file is valid YAML", 1, file)]
         ) from None
+    except (ValueError, IndexError):
+        # The YAML library fails this way on number-like values it cannot convert ("+_", "._").
+        raise DefinitionError(
+            file,
+            [Problem("a value looks like a number but is not one", (),
+                     "put quotes around values such as '+_' or '._'", 1, file)],
+        ) from None
     if root is None:
         raise DefinitionError(file, [Problem("the file is empty", (), "", 1, file)])
     if not isinstance(root, CommentedMap):

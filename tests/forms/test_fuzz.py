@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
@@ -107,3 +108,13 @@ def test_mutation_is_detected(tmp_path: Path) -> None:
     broken["sections"][1]["questions"][0]["show_if"] = {"equals": {"question": "nope",
                                                                   "value": 1}}
     assert _check(tmp_path, json.dumps(broken))
+
+
+@pytest.mark.parametrize("value", ["+_", "-_", "0x_", "0o_", "0b_", "._"])
+def test_number_like_values_the_yaml_library_cannot_convert_are_located(
+    tmp_path: Path, value: str
+) -> None:
+    """Random text found these: the YAML library raised IndexError/ValueError on them."""
+    problems = _check(tmp_path, f"kind: form\nid: {value}\n")
+    assert problems
+    assert "quotes" in problems[0].format()
