@@ -25,6 +25,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from riskscreen import __version__
 from riskscreen.definitions import data_file
 from riskscreen.errorlog import describe_exception, log_path
+from riskscreen.ui.collector import install_main_thread_collector
 
 __all__ = ["APP_NAME", "ORGANISATION", "apply_style", "configure_application", "database_path",
            "log_path", "run"]
@@ -186,6 +187,7 @@ def run(argv: Sequence[str]) -> int:
     configure_application()
     app = QApplication.instance() or QApplication([sys.argv[0], *argv])
     assert isinstance(app, QApplication)
+    install_main_thread_collector()
     _load_fonts()
     apply_style(app)
     install_exception_hook()

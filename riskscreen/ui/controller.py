@@ -43,6 +43,7 @@ from riskscreen.services.idle_lock import (
 )
 from riskscreen.summary import ReferralSummary, render_pdf, render_pdf_bytes
 from riskscreen.ui.adapters import level_styles, referral_reference, referral_summary
+from riskscreen.ui.collector import install_main_thread_collector
 from riskscreen.ui.finalise import AmendReasonDialog, FinaliseView
 from riskscreen.ui.history import HistoryView
 from riskscreen.ui.home import HomeView, LevelStyle, ScreeningListModel
@@ -102,6 +103,7 @@ class AppController(QObject):
                  auto_backups: bool = True, window: MainWindow | None = None,
                  unlock_view: UnlockView | None = None) -> None:
         super().__init__()
+        install_main_thread_collector()
         self.db_path = (db_path or default_db_path()).expanduser()
         self.settings = settings or QSettings()
         self._kdf = kdf
