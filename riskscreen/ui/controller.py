@@ -14,8 +14,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from PySide6.QtCore import QObject, QSettings, Qt
-from PySide6.QtGui import QGuiApplication, QTextDocument
+from PySide6.QtCore import QObject, QSettings, QTimer
+from PySide6.QtGui import QTextDocument
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import QDialog, QFileDialog, QInputDialog, QMessageBox
 
@@ -25,7 +25,6 @@ from riskscreen.forms.visibility import is_answered
 from riskscreen.scoring.assessment import Assessment
 from riskscreen.services import (
     USER_ERRORS,
-    IncompleteScreening,
     OverrideRequest,
     Role,
     ScreeningDetail,
@@ -50,11 +49,11 @@ from riskscreen.ui.home import HomeView, LevelStyle, ScreeningListModel
 from riskscreen.ui.live_score import LiveScore
 from riskscreen.ui.main_window import IdleWatcher, MainWindow
 from riskscreen.ui.new_screening import NewScreeningView
+from riskscreen.ui.operations import ChangeOp, QueryOp
 from riskscreen.ui.referral import ReferralView, pdf_pages, print_images
 from riskscreen.ui.screening import ScreeningView
 from riskscreen.ui.setup import SetupView, recovery_sheet_html
 from riskscreen.ui.unlock import UnlockView
-from riskscreen.ui.worker import run_in_background
 
 __all__ = ["DEFAULT_IDLE_MINUTES", "AppController", "OpenScreening"]
 
@@ -120,6 +119,9 @@ class AppController(QObject):
         self.list_model: ScreeningListModel | None = None
         self._unlocker: Unlocker | None = None
         self.amend_dialog: AmendReasonDialog | None = None
+        #: True while a change runs in the background; locking waits for it.
+        self.changing = False
+        self._lock_waiting: str | None = None
 
         # The start-up may have shown these already, before the services were imported.
         self.window = window or MainWindow(self.settings)
@@ -234,8 +236,10 @@ class AppController(QObject):
                 session.close()
             return recovery
 
-        view.set_busy(True)
-        run_in_background(work, self._on_setup_created, self._on_setup_failed)
+        ChangeOp(work, show=view.show_error, what="set-up").busy(view.set_busy) \
+            .unexpected("The database could not be created. Check that the folder can be "
+                        "written to, then try again.") \
+            .success(self._on_setup_created).run_in_background()
 
     def _on_setup_print_requested(self) -> None:
         view = self.setup_view
@@ -253,20 +257,9 @@ class AppController(QObject):
         view.status.setText("The recovery key was sent to the printer. Check the page is "
                             "clear before you tick the box.")
 
-    def _on_setup_created(self, recovery: object) -> None:
+    def _on_setup_created(self, recovery: str) -> None:
         assert self.setup_view is not None
-        self.setup_view.set_busy(False)
-        self.setup_view.show_recovery_key(str(recovery))
-
-    def _on_setup_failed(self, error: BaseException) -> None:
-        assert self.setup_view is not None
-        self.setup_view.set_busy(False)
-        if isinstance(error, USER_ERRORS):
-            self.setup_view.show_error(str(error))
-        else:
-            log.error("set-up failed (%s)", type(error).__name__)
-            self.setup_view.show_error("The database could not be created. Check that the "
-                                       "folder can be written to, then try again.")
+        self.setup_view.show_recovery_key(recovery)
 
     def _on_setup_finished(self) -> None:
         view = self.setup_view
@@ -288,19 +281,24 @@ class AppController(QObject):
 
     def _on_unlock_view_unlock_requested(self, name: str, passphrase: str) -> None:
         unlocker = self._current_unlocker()
-        self.unlock_view.set_busy(True)
-        run_in_background(lambda: unlocker.unlock(name, passphrase), self._on_unlocked,
-                          self._on_unlock_failed)
+        self._unlock_op(lambda: unlocker.unlock(name, passphrase)) \
+            .success(self._on_unlocked).run_in_background()
 
     def _on_unlock_view_recovery_requested(self, name: str, recovery_key: str,
                                            new_passphrase: str) -> None:
         unlocker, kdf = self._current_unlocker(), self._kdf
-        self.unlock_view.set_busy(True)
-        run_in_background(
-            lambda: unlocker.unlock_with_recovery(recovery_key, name, new_passphrase, kdf),
-            self._on_recovered, self._on_unlock_failed)
+        self._unlock_op(
+            lambda: unlocker.unlock_with_recovery(recovery_key, name, new_passphrase, kdf)) \
+            .success(self._on_recovered).run_in_background()
 
-    def _on_recovered(self, session: object) -> None:
+    def _unlock_op(self, work: Callable[[], Session]) -> QueryOp[Session]:
+        """Unlocking (Argon2, and the delay after wrong guesses), off the GUI thread."""
+        return QueryOp(work, show=self.unlock_view.show_error, what="unlock") \
+            .busy(self.unlock_view.set_busy) \
+            .unexpected("RiskScreen could not open the database. Ask your administrator "
+                        "for help.")
+
+    def _on_recovered(self, session: Session) -> None:
         self.unlock_view.show_recovery(False)  # forget the key and the new passphrase
         self._on_unlocked(session)
         self.window.statusBar().showMessage(
@@ -316,17 +314,7 @@ class AppController(QObject):
             self._unlocker = Unlocker(self.db_path, **kwargs)
         return self._unlocker
 
-    def _on_unlock_failed(self, error: BaseException) -> None:
-        self.unlock_view.set_busy(False)
-        if isinstance(error, USER_ERRORS):
-            self.unlock_view.show_error(str(error))
-        else:
-            log.error("unlock failed (%s)", type(error).__name__)
-            self.unlock_view.show_error("RiskScreen could not open the database. Ask your "
-                                        "administrator for help.")
-
-    def _on_unlocked(self, session: object) -> None:
-        assert isinstance(session, Session)
+    def _on_unlocked(self, session: Session) -> None:
         self.unlock_view.set_busy(False)
         self.unlock_view.passphrase.clear()
         resumed = self.locked_by is not None and session.user.name == self.locked_by
@@ -357,8 +345,10 @@ class AppController(QObject):
                 "screenings; sign in with a practitioner or manager account to complete one.")
         self.levels, self.level_order = self._call(lambda: level_styles(session)) or ({}, [])
         if self._auto_backups:
-            run_in_background(session.automatic_backup, self._on_backup_done,
-                              self._on_backup_failed)
+            QueryOp(session.automatic_backup, show=self._show_backup_failure,
+                    what="automatic backup") \
+                .unexpected(lambda error: type(error).__name__) \
+                .success(self._on_backup_done).run_in_background()
         if resumed and self.current is not None:
             self.window.show_page(self.current.view)
             return
@@ -379,9 +369,7 @@ class AppController(QObject):
         if made:
             self.window.statusBar().showMessage("Today's automatic backup has been made.", 10_000)
 
-    def _on_backup_failed(self, error: BaseException) -> None:
-        log.error("automatic backup failed (%s)", type(error).__name__)
-        text = str(error) if isinstance(error, USER_ERRORS) else type(error).__name__
+    def _show_backup_failure(self, text: str) -> None:
         self.window.show_message(
             f"Today's automatic backup could not be made ({text}). Your work is saved as "
             "usual; tell your administrator so they can check the backups folder.")
@@ -394,6 +382,9 @@ class AppController(QObject):
         same account carries on after unlocking.
         """
         if self.session is None:
+            return
+        if self.changing:  # lock once the change in progress is over, never mid-way
+            self._lock_waiting = why
             return
         user = self.session.user
         self.locked_why = why or f"Locked by {user.display_name or user.name}."
@@ -759,19 +750,26 @@ class AppController(QObject):
         if current is None or session is None:
             return
         request = override if isinstance(override, OverrideRequest) else None
-        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-        try:
-            session.finalise(current.id, request)
-        except IncompleteScreening as error:
-            self.finalise_view.show_error(str(error))
-            return
-        except USER_ERRORS as error:
-            self.finalise_view.show_error(str(error))
-            return
-        finally:
-            QGuiApplication.restoreOverrideCursor()
-        log.info("screening finalised")
-        self.open_screening(current.id)
+        sid = current.id
+
+        def finalised(_: object) -> None:
+            log.info("screening finalised")
+            self.open_screening(sid)
+
+        # The countersignature check (Argon2) takes a noticeable moment: never on the GUI
+        # thread. The menus and the review wait, so nothing else asks the session meanwhile.
+        ChangeOp(lambda: session.finalise(sid, request), show=self.finalise_view.show_error,
+                 what="finalise") \
+            .busy(self._set_changing).success(finalised).run_in_background()
+
+    def _set_changing(self, busy: bool) -> None:
+        """Hold the window (and the idle lock) still while a change is being made."""
+        self.changing = busy
+        self.window.set_signed_in(not busy)
+        self.finalise_view.set_busy(busy)
+        if not busy and self._lock_waiting is not None:
+            why, self._lock_waiting = self._lock_waiting, None
+            QTimer.singleShot(0, lambda: self.lock(why))  # after the change's own follow-up
 
     def _on_screening_amend_requested(self) -> None:
         current, session = self.current, self.session
@@ -815,21 +813,21 @@ class AppController(QObject):
         def work() -> list[Any]:
             return pdf_pages(render_pdf_bytes(summary))
 
-        run_in_background(work, self._on_referral_rendered, self._on_referral_failed)
+        def clear(_error: BaseException) -> bool:
+            view.show_pages([], "")
+            return False  # the message is still to be shown
 
-    def _on_referral_rendered(self, images: object) -> None:
-        assert isinstance(images, list)
+        QueryOp(work, show=view.show_error, what="referral rendering").failure(clear) \
+            .unexpected("The referral summary could not be prepared. Please tell your "
+                        "administrator; the screening itself is safe.") \
+            .success(self._on_referral_rendered).run_in_background()
+
+    def _on_referral_rendered(self, images: list[Any]) -> None:
         summary = self.summary
         count = len(images)
         where = summary.route.destination.name if summary is not None else ""
         self.referral_view.show_pages(
             images, f"{count} page{'s' if count != 1 else ''}. Send to: {where}.")
-
-    def _on_referral_failed(self, error: BaseException) -> None:
-        log.error("referral rendering failed (%s)", type(error).__name__)
-        self.referral_view.show_pages([], "")
-        self.referral_view.show_error("The referral summary could not be prepared. Please "
-                                      "tell your administrator; the screening itself is safe.")
 
     def _on_referral_print_requested(self) -> None:
         current, session = self.current, self.session

@@ -287,6 +287,11 @@ class FinaliseView(QWidget):
             return None
         return start.level_info(level).name
 
+    def set_busy(self, busy: bool) -> None:
+        """While the screening is being finalised, neither button can be pressed again."""
+        self.finalise_button.setEnabled(not busy)
+        self.back_button.setEnabled(not busy)
+
     def show_error(self, message: str) -> None:
         """A plain-words problem (for example an override the rules do not allow)."""
         self.error.setText(message)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QAbstractButton, QCheckBox, QRadioButton, QWidget
 from pytestqt.qtbot import QtBot
 
@@ -100,4 +101,6 @@ def answer_confirmation(qtbot: QtBot, review: FinaliseView, key: Qt.Key = Qt.Key
     asked = f"{box.text()} {box.informativeText()}"
     qtbot.keyClick(box, key)
     assert review.confirm_box is None
+    # Finalising runs in the background under the wait cursor; wait until it is over.
+    qtbot.waitUntil(lambda: QGuiApplication.overrideCursor() is None, timeout=10_000)
     return asked

@@ -6,6 +6,7 @@ Only the confirmation key presses go to the real message box; nothing is patched
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -170,3 +171,44 @@ def test_one_click_on_an_amendment_finalises_the_level_carried_forward(
     assert (detail.assessment.level, detail.assessment.final_level) == ("medium", "high")
     assert detail.assessment.override is not None
     assert detail.assessment.override.reason == RAISE
+
+
+def test_finalising_runs_off_the_gui_thread_and_a_lock_waits_for_it(
+        qtbot: QtBot, app: AppController, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    set_up(qtbot, app)
+    unlock(qtbot, app, PAT[1])
+    answers, _ = golden_case("06-repeated-missing-with-indicator")
+    case = answers["answers"]
+    view = new_child_screening(qtbot, app, case["child_name"], case["date_of_birth"])
+    answer_all(qtbot, view.questionnaire, case)
+    session = app.session
+    assert session is not None
+    assert app.current is not None
+    finalise, release = session.finalise, threading.Event()
+    on_gui_thread: list[bool] = []
+
+    def held_finalise(*args: object) -> None:
+        # The real finalise, held until the test has looked at the window meanwhile.
+        on_gui_thread.append(threading.current_thread() is threading.main_thread())
+        release.wait(10)
+        finalise(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(session, "finalise", held_finalise)
+    sid = app.current.id
+    review = _open_review(qtbot, app)
+    click(qtbot, review.finalise_button)
+    qtbot.waitUntil(lambda: review.confirm_box is not None and review.confirm_box.isVisible())
+    assert review.confirm_box is not None
+    qtbot.keyClick(review.confirm_box, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: on_gui_thread == [False])
+    # Meanwhile the GUI answers, but nothing else can be asked of the session.
+    assert not review.finalise_button.isEnabled()
+    assert not app.window.lock_action.isEnabled()
+    app.lock("Locked after 5 minutes without use.")
+    assert app.session is session
+    release.set()
+    qtbot.waitUntil(lambda: app.session is None, timeout=10_000)
+    assert app.window.stack.currentWidget() is app.unlock_view
+    with read_db(tmp_path) as reader:
+        assert reader.open_screening(sid).row.status == "final"
