@@ -462,6 +462,31 @@ class _WrapButtonMixin:
         policy.setVerticalPolicy(QSizePolicy.Policy.Minimum)
         b.setSizePolicy(policy)
 
+    # Qt's virtual methods, shared by both buttons (PySide6 finds overrides on a mixin).
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        """All the text on one line."""
+        return self._wrap_size_hint()
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        """Narrow enough to wrap at word boundaries."""
+        return self._wrap_minimum_size_hint()
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802 - Qt's name
+        """Wrapped text is taller when narrower."""
+        return True
+
+    def heightForWidth(self, width: int) -> int:  # noqa: N802 - Qt's name
+        """The height the wrapped text needs at ``width``."""
+        return self._wrap_height_for_width(width)
+
+    def hitButton(self, pos: QPoint) -> bool:  # noqa: N802 - Qt's name
+        """The text is part of the button, on every line."""
+        return self._button().rect().contains(pos)
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt's name
+        """The indicator, then the wrapped text."""
+        self._wrap_paint()
+
 
 class WrapRadioButton(_WrapButtonMixin, QRadioButton):
     """A radio button whose text wraps instead of widening the form."""
@@ -474,30 +499,6 @@ class WrapRadioButton(_WrapButtonMixin, QRadioButton):
         super().__init__(text, parent)
         self._wrap_setup()
 
-    def sizeHint(self) -> QSize:  # noqa: N802 - Qt's name
-        """All the text on one line."""
-        return self._wrap_size_hint()
-
-    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
-        """Narrow enough to wrap at word boundaries."""
-        return self._wrap_minimum_size_hint()
-
-    def hasHeightForWidth(self) -> bool:  # noqa: N802 - Qt's name
-        """Wrapped text is taller when narrower."""
-        return True
-
-    def heightForWidth(self, width: int) -> int:  # noqa: N802 - Qt's name
-        """The height the wrapped text needs at ``width``."""
-        return self._wrap_height_for_width(width)
-
-    def hitButton(self, pos: QPoint) -> bool:  # noqa: N802 - Qt's name
-        """The text is part of the button, on every line."""
-        return self.rect().contains(pos)
-
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt's name
-        """The indicator, then the wrapped text."""
-        self._wrap_paint()
-
 
 class WrapCheckBox(_WrapButtonMixin, QCheckBox):
     """A check box whose text wraps instead of widening the form."""
@@ -509,30 +510,6 @@ class WrapCheckBox(_WrapButtonMixin, QCheckBox):
     def __init__(self, text: str, parent: QWidget | None = None) -> None:
         super().__init__(text, parent)
         self._wrap_setup()
-
-    def sizeHint(self) -> QSize:  # noqa: N802 - Qt's name
-        """All the text on one line."""
-        return self._wrap_size_hint()
-
-    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
-        """Narrow enough to wrap at word boundaries."""
-        return self._wrap_minimum_size_hint()
-
-    def hasHeightForWidth(self) -> bool:  # noqa: N802 - Qt's name
-        """Wrapped text is taller when narrower."""
-        return True
-
-    def heightForWidth(self, width: int) -> int:  # noqa: N802 - Qt's name
-        """The height the wrapped text needs at ``width``."""
-        return self._wrap_height_for_width(width)
-
-    def hitButton(self, pos: QPoint) -> bool:  # noqa: N802 - Qt's name
-        """The text is part of the button, on every line."""
-        return self.rect().contains(pos)
-
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt's name
-        """The indicator, then the wrapped text."""
-        self._wrap_paint()
 
 
 class MessageLabel(QLabel):
