@@ -27,11 +27,11 @@ from sqlalchemy.pool import QueuePool
 from riskscreen.crypto.keys import KdfParams
 from riskscreen.forms.loader import load_form
 from riskscreen.scoring.model import ScoringModel
-from riskscreen.services import ScreeningQuery, Session, Unlocker
+from riskscreen.services import ScreeningQuery, Session, Status, Unlocker
 from riskscreen.services.demo import DEMO_ACCOUNTS, create_demo_database
 from riskscreen.services.session import _user_info
 from riskscreen.store.db import connect_raw
-from riskscreen.store.models import Screening, Status, User
+from riskscreen.store.models import Screening, User
 
 # Cheap Argon2 settings for throw-away demo databases (below the minimum a real key file
 # must meet, so they are allowed only with this variable set).
