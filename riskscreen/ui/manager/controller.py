@@ -35,6 +35,7 @@ from riskscreen.services.models import (
     TryOut,
     describe_rule,
 )
+from riskscreen.ui.manager.live import fill_transition_matrix
 from riskscreen.ui.manager.rule_editor import RuleDialog
 from riskscreen.ui.manager.views import HistoryView, ImpactView, ModelEditorView, TryOutView
 from riskscreen.ui.worker import run_in_background
@@ -584,20 +585,8 @@ class ManagerController(QObject):
         view = self.window.impact
         view.set_running(False)
         names = [result.level_names.get(lv, lv) for lv in result.levels]
-        view.matrix.setColumnCount(len(names))
-        view.matrix.setRowCount(len(names))
-        view.matrix.setHorizontalHeaderLabels(names)
-        view.matrix.setVerticalHeaderLabels(names)
+        fill_transition_matrix(view.matrix, result.levels, result.level_names, result.matrix)
         view.matrix.verticalHeader().setVisible(True)
-        for r, old in enumerate(result.levels):
-            for c, new in enumerate(result.levels):
-                n = result.matrix.get(old, {}).get(new, 0)
-                item = QTableWidgetItem(str(n))
-                item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
-                if r != c and n:
-                    item.setBackground(Qt.GlobalColor.yellow)
-                    item.setForeground(Qt.GlobalColor.black)
-                view.matrix.setItem(r, c, item)
         before = [sum(result.matrix.get(lv, {}).values()) for lv in result.levels]
         after = [sum(result.matrix.get(o, {}).get(lv, 0) for o in result.levels)
                  for lv in result.levels]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -45,24 +47,30 @@ class LiveImpactPanel(QGroupBox):
 
     def show_result(self, result: LiveResult) -> None:
         """Show the matrix and the counts of one live update."""
-        names = [result.level_names.get(lv, lv) for lv in result.levels]
-        m = self.matrix
-        m.setColumnCount(len(names))
-        m.setRowCount(len(names))
-        m.setHorizontalHeaderLabels(names)
-        m.setVerticalHeaderLabels(names)
-        for r, old in enumerate(result.levels):
-            for c, new in enumerate(result.levels):
-                n = result.matrix.get(old, {}).get(new, 0)
-                item = QTableWidgetItem(str(n))
-                item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
-                if r != c and n:
-                    item.setBackground(Qt.GlobalColor.yellow)
-                    item.setForeground(Qt.GlobalColor.black)
-                m.setItem(r, c, item)
+        fill_transition_matrix(self.matrix, result.levels, result.level_names, result.matrix)
         skipped = (f" ({result.skipped:,} of another form version left out)"
                    if result.skipped else "")
         self.summary.setText(
             f"Over all {result.total:,} finalised screenings{skipped}: "
             f"{result.level_changed:,} would change level and {result.score_changed:,} "
             "would change points. Rows: the model in force; columns: this draft.")
+
+
+def fill_transition_matrix(table: QTableWidget, levels: Sequence[str],
+                           level_names: Mapping[str, str],
+                           matrix: Mapping[str, Mapping[str, int]]) -> None:
+    """Rows: the model in force; columns: the draft; cells that move a screening highlighted."""
+    names = [level_names.get(lv, lv) for lv in levels]
+    table.setColumnCount(len(names))
+    table.setRowCount(len(names))
+    table.setHorizontalHeaderLabels(names)
+    table.setVerticalHeaderLabels(names)
+    for r, old in enumerate(levels):
+        for c, new in enumerate(levels):
+            n = matrix.get(old, {}).get(new, 0)
+            item = QTableWidgetItem(str(n))
+            item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+            if r != c and n:
+                item.setBackground(Qt.GlobalColor.yellow)
+                item.setForeground(Qt.GlobalColor.black)
+            table.setItem(r, c, item)
