@@ -20,9 +20,11 @@ __all__ = ["CHECKERS", "CheckContext", "check_files"]
 
 @dataclass
 class CheckContext:
-    """What a checker may need besides its own file: forms seen so far, by id and version."""
+    """What a checker may need besides its own file: forms seen so far, by id and version;
+    and where checkers say, one line each, what they checked."""
 
     forms: dict[tuple[str, str], FormDefinition] = field(default_factory=dict)
+    checked: list[str] = field(default_factory=list)
 
     def form(self, form_id: str, version: str | None = None) -> FormDefinition | None:
         """A form given on the command line, else the shipped one, else None."""
@@ -44,6 +46,8 @@ Checker = Callable[[Located, str, CheckContext], list[Problem]]
 def _check_form(located: Located, text: str, context: CheckContext) -> list[Problem]:
     form = parse_form(text, located.file)
     context.forms[(form.id, form.version)] = form
+    context.checked.append(f"form {form.id} {form.version} ({located.file}): "
+                           f"{sum(1 for _ in form.questions())} questions")
     return []
 
 
@@ -106,10 +110,12 @@ def _ordered(paths: Iterable[Path]) -> list[Path]:
     return sorted(files, key=rank)
 
 
-def check_files(paths: Iterable[Path]) -> list[Problem]:
-    """Check many files (folders are searched for ``*.yaml``); forms are checked first."""
+def check_files(paths: Iterable[Path], context: CheckContext | None = None) -> list[Problem]:
+    """Check many files (folders are searched for ``*.yaml``); forms are checked first.
+
+    ``context`` collects what was checked (a fresh one is used if none is given)."""
     _load_registered()
-    context = CheckContext()
+    context = context if context is not None else CheckContext()
     problems: list[Problem] = []
     for path in _ordered(paths):
         found = check_file(path, context)

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import ValidationError
 from ruamel.yaml import YAML
@@ -39,8 +39,12 @@ from ruamel.yaml.events import (
 from ruamel.yaml.representer import SafeRepresenter
 
 __all__ = [
+    "FORM_FILE",
+    "INSTRUMENT_FILE",
     "MAX_DEFINITION_CHARS",
     "MAX_DEPTH",
+    "MODELS_FOLDER",
+    "ROUTING_FILE",
     "DefinitionError",
     "Located",
     "Problem",
@@ -49,7 +53,15 @@ __all__ = [
     "load_yaml",
     "problems_from_validation",
     "read_text",
+    "shipped_instrument_ids",
 ]
+
+#: The files of an instrument folder (docs/design/0009-instrument-folders.md): the manifest,
+#: the questionnaire, the folder of scoring models (one file per version) and the routing.
+INSTRUMENT_FILE = "instrument.yaml"
+FORM_FILE = "form.yaml"
+MODELS_FOLDER = "scoring"
+ROUTING_FILE = "routing.yaml"
 
 #: The largest definition file accepted, in characters (the shipped form is under 50,000).
 MAX_DEFINITION_CHARS = 1_000_000
@@ -71,11 +83,19 @@ class Problem:
     hint: str = ""
     line: int | None = None  # 1-based; filled in by :meth:`Located.locate`
     file: str = ""
+    #: A warning is worth a look but does not make the file invalid.
+    severity: Literal["error", "warning"] = "error"
+
+    @property
+    def is_warning(self) -> bool:
+        """Whether this is a warning rather than an error."""
+        return self.severity == "warning"
 
     def format(self) -> str:
-        """Render as ``FILE:LINE: message (hint: ...)``, the form editors jump to."""
+        """Render as ``FILE:LINE: message (hint: ...)``, the form editors jump to (warnings
+        as ``FILE:LINE: warning: message``)."""
         where = f"{self.file}:{self.line if self.line is not None else 1}"
-        text = f"{where}: {self.message}"
+        text = f"{where}: {'warning: ' if self.is_warning else ''}{self.message}"
         if self.path:
             text += f" [at {format_path(self.path)}]"
         if self.hint:
@@ -135,7 +155,7 @@ class Located:
         out = []
         for p in problems:
             line = p.line if p.line is not None else self.line_of(p.path)
-            out.append(Problem(p.message, p.path, p.hint, line, self.file))
+            out.append(Problem(p.message, p.path, p.hint, line, self.file, p.severity))
         return out
 
 
@@ -296,6 +316,13 @@ def data_file(kind: str, *parts: str) -> Traversable:
     for part in parts:
         node = node.joinpath(part)
     return node
+
+
+def shipped_instrument_ids() -> list[str]:
+    """Ids of the instruments shipped with RiskScreen: the folders of ``forms/`` holding a
+    manifest (the folder's name is the instrument's id and its form's id)."""
+    return sorted(p.name for p in data_file("forms").iterdir()
+                  if p.is_dir() and p.joinpath(INSTRUMENT_FILE).is_file())
 
 
 def read_text(source: Path | Traversable) -> str:

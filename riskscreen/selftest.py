@@ -102,9 +102,9 @@ def _as_folder(node: Traversable) -> Iterator[Path]:
 
 def check_definitions() -> str:
     """Every shipped form, scoring model and routing file validates; the defaults load."""
-    from riskscreen.checks import check_files
     from riskscreen.definitions import data_file
     from riskscreen.forms.loader import load_form, shipped_form_ids
+    from riskscreen.instruments import check_paths, shipped_instrument_ids
     from riskscreen.routing.loader import load_routing
     from riskscreen.scoring.loader import load_model, shipped_model_ids, shipped_model_versions
 
@@ -114,10 +114,10 @@ def check_definitions() -> str:
         with _as_folder(data_file(kind)) as folder:
             files = [p for p in folder.rglob("*") if p.suffix in {".yaml", ".yml"}]
             counts[kind] = len(files)
-            problems += check_files([folder])
+            problems += check_paths([folder]).errors
     _require(not problems, f"{len(problems)} problem(s), first: {problems[0].format()}"
              if problems else "")
-    _require(counts["forms"] > 0 and counts["scoring"] > 0 and counts["resources"] > 0,
+    _require(counts["forms"] > 0 and bool(shipped_instrument_ids()),
              f"definition files missing from the package: {counts}")
     forms = shipped_form_ids()
     for form_id in forms:
@@ -126,8 +126,9 @@ def check_definitions() -> str:
     for model in models:
         load_model(model)
     table = load_routing()
-    return (f"{counts['forms']} form, {counts['scoring']} scoring and {counts['resources']} "
-            f"resource file(s) valid; forms {', '.join(forms)}; models {', '.join(models)}; "
+    return (f"{counts['forms'] + counts['scoring'] + counts['resources']} definition file(s) "
+            f"valid; instruments {', '.join(shipped_instrument_ids())}; forms "
+            f"{', '.join(forms)}; models {', '.join(models)}; "
             f"routing with {len(table.concerns)} concern label(s)")
 
 

@@ -26,7 +26,7 @@ def repo_root() -> Path:
 @pytest.fixture
 def form_file() -> Path:
     """The shipped questionnaire in the source tree."""
-    return ROOT / "forms" / "cse-screening.yaml"
+    return ROOT / "forms" / "cse-screening" / "form.yaml"
 
 
 @pytest.fixture

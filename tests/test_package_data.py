@@ -29,7 +29,7 @@ def test_wheel_contains_definitions(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     shipped = {p.relative_to(ROOT).as_posix() for folder in ("forms", "scoring", "resources")
                for p in (ROOT / folder).rglob("*") if p.is_file()
-               and p.suffix in {".yaml", ".ttf", ".svg", ".png"}}
+               and p.suffix in {".yaml", ".ttf", ".svg", ".png", ".md"}}
     assert shipped, "no definition files found in the source tree"
     for rel in shipped:
         assert f"riskscreen/_defs/{rel}" in names, rel
@@ -49,7 +49,8 @@ def test_installed_wheel_finds_definitions(wheel: Path, tmp_path: Path) -> None:
         f"sys.path[:0] = [{str(target)!r}] + {site_packages!r}\n"
         "import riskscreen.definitions as d, riskscreen.forms.loader as l\n"
         "assert d.__file__.startswith(" + repr(str(target)) + "), d.__file__\n"
-        "print(sorted(l.shipped_form_ids()))\n"
+        "import riskscreen.instruments as i\n"
+        "print(sorted(l.shipped_form_ids()), i.load_instrument('cse-screening').title)\n"
     )
     out = subprocess.run([str(python), "-c", code], capture_output=True, text=True, cwd=tmp_path)
     assert out.returncode == 0, out.stderr

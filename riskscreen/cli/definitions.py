@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from riskscreen.checks import check_files
 from riskscreen.definitions import DefinitionError
 from riskscreen.forms.answers import answers_json_schema
 from riskscreen.forms.loader import load_form
@@ -20,11 +19,13 @@ __all__ = ["register"]
 def register(subparsers: Any) -> None:
     """Add ``validate`` and ``schema`` to the command line."""
     p = subparsers.add_parser(
-        "validate", help="check form, scoring model and routing files",
-        description="Check definition files. Prints FILE:LINE: message for each problem; "
-                    "exits 0 when every file is valid, 1 otherwise.")
+        "validate", help="check instruments, or form, scoring model and routing files",
+        description="Check instrument folders (the form, its scoring models and its routing "
+                    "together) or definition files. Prints FILE:LINE: message for each "
+                    "problem (warnings as FILE:LINE: warning: message) and what was checked; "
+                    "exits 0 when everything is valid (warnings allowed), 1 otherwise.")
     p.add_argument("paths", nargs="+", type=Path, metavar="PATH",
-                   help="YAML files or folders to check")
+                   help="instrument folders, YAML files, or folders holding either")
     p.set_defaults(func=_validate)
 
     s = subparsers.add_parser("schema", help="print a JSON Schema of a definition format")
@@ -35,17 +36,25 @@ def register(subparsers: Any) -> None:
 
 
 def _validate(args: argparse.Namespace) -> int:
+    from riskscreen.instruments import check_paths
+
     missing = [p for p in args.paths if not p.exists()]
     for p in missing:
         print(f"{p}:1: file not found (hint: check the path)")
-    problems = check_files([p for p in args.paths if p.exists()])
-    for problem in problems:
+    report = check_paths([p for p in args.paths if p.exists()])
+    for problem in report.problems:
         print(problem.format())
-    if problems or missing:
-        count = len(problems) + len(missing)
-        print(f"{count} problem{'s' if count != 1 else ''} found", file=sys.stderr)
+    if report.checked:
+        print("checked:", file=sys.stderr)
+        for line in report.checked:
+            print(f"  {line}", file=sys.stderr)
+    warned = len(report.warnings)
+    also = f" and {warned} warning{'s' if warned != 1 else ''}" if warned else ""
+    if report.errors or missing:
+        count = len(report.errors) + len(missing)
+        print(f"{count} problem{'s' if count != 1 else ''}{also} found", file=sys.stderr)
         return 1
-    print(f"ok: {len(args.paths)} path{'s' if len(args.paths) != 1 else ''} valid",
+    print(f"ok: {len(args.paths)} path{'s' if len(args.paths) != 1 else ''} valid{also}",
           file=sys.stderr)
     return 0
 

@@ -35,6 +35,9 @@ def register(subparsers: Any) -> None:
                     "contributions, rules fired, not-known answers. Exits 1 when the answers "
                     "do not fit the form.")
     p.add_argument("answers", type=Path, metavar="ANSWERS.json", help="an answers file")
+    p.add_argument("--instrument", metavar="DIR_OR_ID",
+                   help="instrument folder or shipped instrument id: its form and newest model "
+                        "(--model chooses another)")
     p.add_argument("--form", help="form file or shipped form id (default: the answers' form)")
     p.add_argument("--model", help="scoring model file or shipped id, e.g. cse-screening@1.0.0 "
                                    "(default: the newest shipped model for the form)")
@@ -79,8 +82,15 @@ def _score(args: argparse.Namespace) -> int:
     except AnswerError as error:
         return _answer_failure(error, args.answers)
     try:
-        form = load_form(args.form or answer_set.form)
-        model = load_model(args.model or form.id, form)
+        if args.instrument:
+            from riskscreen.instruments import load_instrument
+
+            instrument = load_instrument(args.instrument)
+            form = load_form(args.form) if args.form else instrument.form
+            model = load_model(args.model, form) if args.model else instrument.model()
+        else:
+            form = load_form(args.form or answer_set.form)
+            model = load_model(args.model or form.id, form)
     except DefinitionError as error:
         return _definition_failure(error)
     problems = check_answers(form, answer_set)

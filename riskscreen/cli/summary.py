@@ -33,6 +33,9 @@ def register(subparsers: Any) -> None:
                     "(recorded in the audit trail).")
     p.add_argument("answers", type=Path, nargs="?", metavar="ANSWERS.json",
                    help="the screening's answers (not with --screening)")
+    p.add_argument("--instrument", metavar="DIR_OR_ID",
+                   help="instrument folder or shipped instrument id: its form, newest model and "
+                        "routing (with ANSWERS.json; --form, --model and --routing override)")
     p.add_argument("--form", help="form file or shipped form id (with ANSWERS.json)")
     p.add_argument("--model",
                    help="scoring model file or shipped model id (e.g. cse-screening@1.0.0)")
@@ -104,14 +107,26 @@ def _run(args: argparse.Namespace) -> int:
         if args.answers is not None:
             raise ValueError("give either ANSWERS.json or --screening, not both")
         return _run_stored(args)
-    if args.answers is None or not args.form or not args.model:
-        raise ValueError("give ANSWERS.json with --form and --model, or --screening ID")
+    if args.answers is None or not (args.instrument or (args.form and args.model)):
+        raise ValueError("give ANSWERS.json with --instrument (or --form and --model), or "
+                         "--screening ID")
     engine: Any = importlib.import_module("riskscreen.scoring.engine")
     scoring_loader: Any = importlib.import_module("riskscreen.scoring.loader")
     password = _read_password(args.password_file) if args.password_file else None
-    form = load_form(args.form)
-    model = scoring_loader.load_model(args.model, form)
-    table = load_routing(args.routing)
+    if args.instrument:
+        from riskscreen.instruments import load_instrument
+
+        instrument = load_instrument(args.instrument)
+        form = load_form(args.form) if args.form else instrument.form
+        model = (scoring_loader.load_model(args.model, form) if args.model
+                 else instrument.model())
+        table = (load_routing(args.routing, form=form, levels=[lv.id for lv in model.levels])
+                 if args.routing else instrument.routing)
+    else:
+        form = load_form(args.form)
+        model = scoring_loader.load_model(args.model, form)
+        table = (load_routing(args.routing, form=form, levels=[lv.id for lv in model.levels])
+                 if args.routing else load_routing())
     answer_set = load_answer_set(args.answers)
     problems = check_answers(form, answer_set)
     if problems:

@@ -9,6 +9,7 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 
 from riskscreen.definitions import (
+    FORM_FILE,
     DefinitionError,
     Located,
     Problem,
@@ -16,6 +17,7 @@ from riskscreen.definitions import (
     load_yaml,
     problems_from_validation,
     read_text,
+    shipped_instrument_ids,
 )
 from riskscreen.forms.model import FormDefinition
 from riskscreen.forms.validate import check_form
@@ -51,11 +53,8 @@ def parse_form(text: str, file: str) -> FormDefinition:
 
 
 def shipped_form_ids() -> list[str]:
-    """Ids of the forms shipped with RiskScreen."""
-    return sorted(
-        p.name.removesuffix(".yaml") for p in data_file("forms").iterdir()
-        if p.name.endswith(".yaml")
-    )
+    """Ids of the forms shipped with RiskScreen (one per shipped instrument, same id)."""
+    return shipped_instrument_ids()
 
 
 def load_form(source: str | Path) -> FormDefinition:
@@ -73,10 +72,10 @@ def load_form(source: str | Path) -> FormDefinition:
 
 @lru_cache(maxsize=16)
 def _load_shipped(form_id: str) -> FormDefinition:
-    node = data_file("forms", f"{form_id}.yaml")
-    if not node.is_file():
+    node = data_file("forms", form_id, FORM_FILE)
+    if not form_id or not node.is_file():
         known = ", ".join(shipped_form_ids()) or "none"
         raise DefinitionError(form_id, [Problem(
             f"no form file and no shipped form called '{form_id}'", (),
             f"give a path to a .yaml file or one of: {known}", 1, form_id)])
-    return parse_form(read_text(node), f"forms/{form_id}.yaml")
+    return parse_form(read_text(node), f"forms/{form_id}/{FORM_FILE}")

@@ -1,4 +1,4 @@
-"""Referral routing: which team a screening goes to, from data in ``resources/routing.yaml``.
+"""Referral routing: which team a screening goes to, from each instrument's ``routing.yaml``.
 
 >>> from riskscreen.routing import load_routing, route  # doctest: +SKIP
 >>> route(assessment, load_routing()).destination.name  # doctest: +SKIP

@@ -1,9 +1,10 @@
 """Reading and checking routing tables; registers the ``routing`` checker for ``validate``.
 
 Beyond the shape checked by :mod:`riskscreen.routing.model`, a table must route every level of
-its scoring model (checked against the model when it can be loaded, else against
-:data:`~riskscreen.routing.model.DEFAULT_LEVEL_IDS`), name only destinations it defines and
-concern tags its form uses, define each destination once, and read only questions its form has.
+its scoring model and no other, name only destinations it defines and concern tags its form
+uses, define each destination once, and read only questions its form has. What cannot be
+checked without the model or the form is checked when they are given (``riskscreen validate``
+on the instrument folder checks the parts together, and says what it needs otherwise).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 from riskscreen import checks
 from riskscreen.definitions import (
+    ROUTING_FILE,
     DefinitionError,
     Located,
     Problem,
@@ -25,11 +27,12 @@ from riskscreen.definitions import (
 )
 from riskscreen.forms.loader import load_form, parse_definition
 from riskscreen.forms.model import FormDefinition
-from riskscreen.routing.model import DEFAULT_CONCERN_TAGS, DEFAULT_LEVEL_IDS, RoutingTable
+from riskscreen.routing.model import RoutingTable
 
 __all__ = ["check_routing", "load_routing", "model_level_ids", "parse_routing"]
 
-SHIPPED = "routing.yaml"
+#: The instrument whose routing table :func:`load_routing` gives by default.
+DEFAULT_INSTRUMENT = "cse-screening"
 
 
 def model_level_ids(model_id: str) -> tuple[str, ...] | None:
@@ -54,15 +57,10 @@ def check_routing(
 ) -> list[Problem]:
     """Every cross-reference problem of a routing table, with node paths (no lines yet)."""
     problems: list[Problem] = []
-    levels = tuple(level_ids) if level_ids else DEFAULT_LEVEL_IDS
-    level_source = "the scoring model" if level_ids else "the default levels"
-    if form is not None:
-        tags = {q.concern for q in form.questions() if q.concern}
-        tag_source = f"form '{form.id}'"
-    else:
-        tags = set(DEFAULT_CONCERN_TAGS)
-        tag_source = "the default concern tags"
-    known_tags = ", ".join(sorted(tags))
+    levels = tuple(level_ids) if level_ids is not None else None
+    tags = {q.concern for q in form.questions() if q.concern} if form is not None else None
+    tag_source = f"form '{form.id}'" if form is not None else ""
+    known_tags = ", ".join(sorted(tags or ()))
 
     seen: dict[str, int] = {}
     for i, d in enumerate(table.destinations):
@@ -74,22 +72,23 @@ def check_routing(
             seen[d.id] = i
     defined = ", ".join(seen)
 
-    for level in levels:
+    for level in levels or ():
         if level not in table.levels:
             problems.append(Problem(
                 f"level '{level}' has no route", ("levels",),
                 f"add 'levels: {level}:' with pathway, destination, next_step and deadline"))
     for level, rule in table.levels.items():
-        if level not in levels:
+        if levels is not None and level not in levels:
             problems.append(Problem(
-                f"route for unknown level '{level}' (levels of {level_source}: "
-                f"{', '.join(levels)})", ("levels", level), "check the spelling of the level"))
+                f"route for unknown level '{level}' (levels of the scoring model "
+                f"'{table.model}': {', '.join(levels)})", ("levels", level),
+                "check the spelling of the level"))
         if rule.destination not in seen:
             problems.append(Problem(
                 f"level '{level}' routes to unknown destination '{rule.destination}'",
                 ("levels", level, "destination"), f"use one of: {defined}"))
         for tag, dest in rule.by_concern.items():
-            if tag not in tags:
+            if tags is not None and tag not in tags:
                 problems.append(Problem(
                     f"unknown concern tag '{tag}' (not used by {tag_source})",
                     ("levels", level, "by_concern", tag), f"use one of: {known_tags}"))
@@ -98,7 +97,7 @@ def check_routing(
                     f"concern '{tag}' at level '{level}' routes to unknown destination "
                     f"'{dest}'", ("levels", level, "by_concern", tag), f"use one of: {defined}"))
     for tag in table.concerns:
-        if tag not in tags:
+        if tags is not None and tag not in tags:
             problems.append(Problem(
                 f"unknown concern tag '{tag}' (not used by {tag_source})", ("concerns", tag),
                 f"use one of: {known_tags}"))
@@ -126,7 +125,8 @@ def check_routing(
     return problems
 
 
-def _parse(located: Located, form: FormDefinition | None, use_form: bool) -> RoutingTable:
+def _parse(located: Located, form: FormDefinition | None, use_form: bool,
+           levels: Sequence[str] | None = None) -> RoutingTable:
     kind = located.data.get("kind")
     if kind != "routing":
         raise DefinitionError(located.file, located.locate([Problem(
@@ -138,43 +138,80 @@ def _parse(located: Located, form: FormDefinition | None, use_form: bool) -> Rou
             form = load_form(table.form)
         except DefinitionError:
             form = None
-    problems = check_routing(table, level_ids=model_level_ids(table.model), form=form)
+    if levels is None:
+        levels = model_level_ids(table.model)
+    problems = check_routing(table, level_ids=levels, form=form)
     if problems:
         raise DefinitionError(located.file, located.locate(problems))
     return table
 
 
-def parse_routing(text: str, file: str, *, form: FormDefinition | None = None) -> RoutingTable:
+def parse_routing(text: str, file: str, *, form: FormDefinition | None = None,
+                  levels: Sequence[str] | None = None) -> RoutingTable:
     """Parse and fully check a routing table's YAML text; ``file`` names it in messages.
 
-    The table is checked against ``form`` if given, else against the form it names when that
-    can be loaded, else against the default concern tags.
+    The table is checked against ``form`` if given, else against the shipped form it names;
+    and against the level ids ``levels`` if given, else the shipped model it names. What
+    neither gives is not checked here (see :func:`_checker`).
     """
-    return _parse(load_yaml(text, file), form, use_form=True)
+    return _parse(load_yaml(text, file), form, use_form=True, levels=levels)
 
 
-def load_routing(source: str | Path | None = None) -> RoutingTable:
-    """Load a routing table from a file, or the shipped ``resources/routing.yaml``."""
+def load_routing(source: str | Path | None = None, *, form: FormDefinition | None = None,
+                 levels: Sequence[str] | None = None) -> RoutingTable:
+    """Load a routing table from a file, or the default instrument's shipped one; checked
+    against ``form`` and ``levels`` when given (see :func:`parse_routing`)."""
     if source is None:
         return _load_shipped()
     path = Path(source)
-    return parse_routing(read_text(path), str(path))
+    return parse_routing(read_text(path), str(path), form=form, levels=levels)
 
 
 @lru_cache(maxsize=1)
 def _load_shipped() -> RoutingTable:
-    return parse_routing(read_text(data_file("resources", SHIPPED)), f"resources/{SHIPPED}")
+    return parse_routing(read_text(data_file("forms", DEFAULT_INSTRUMENT, ROUTING_FILE)),
+                         f"forms/{DEFAULT_INSTRUMENT}/{ROUTING_FILE}")
 
 
 def _checker(located: Located, text: str, context: checks.CheckContext) -> list[Problem]:
-    """``riskscreen validate`` for ``kind: routing`` files."""
-    form_id = located.data.get("form", "cse-screening")
-    form = context.form(form_id) if isinstance(form_id, str) else None
+    """``riskscreen validate`` for ``kind: routing`` files.
+
+    A routing table is checked against its form (concern tags, summary questions) and its
+    scoring model (levels). When either cannot be found, the table is not called valid: the
+    problem names the part it needs.
+    """
     try:
-        _parse(located, form, use_form=False)
+        table = parse_definition(located, RoutingTable) if located.data.get(
+            "kind") == "routing" else None
     except DefinitionError as error:
         return error.problems
-    return []
+    if table is None:
+        try:
+            _parse(located, None, use_form=False)
+        except DefinitionError as error:
+            return error.problems
+        return []
+    form = context.form(table.form)
+    levels = model_level_ids(table.model)
+    found = check_routing(table, level_ids=levels, form=form) if (
+        form is not None and levels is not None) else []
+    folder = Path(located.file).parent
+    inside = (folder / "instrument.yaml").is_file()
+    also = (f"validate the instrument folder {folder} instead" if inside else
+            "give it on the same command line, or validate the instrument folder")
+    if form is None:
+        found.append(Problem(
+            f"needs form '{table.form}' to be checked (its concern tags and the questions the "
+            "summary reads), and it was not found", ("form",), also))
+    if levels is None:
+        found.append(Problem(
+            f"needs scoring model '{table.model}' to be checked (the levels it routes), and it "
+            "was not found", ("model",), also))
+    if form is not None and levels is not None:
+        context.checked.append(
+            f"routing {table.id} {table.version} ({located.file}) against form {form.id} "
+            f"{form.version} and the levels of model {table.model} ({', '.join(levels)})")
+    return located.locate(found)
 
 
 checks.register("routing", _checker)

@@ -1,6 +1,6 @@
 """The routing table format: where a screening at each level is sent, as frozen pydantic models.
 
-A routing table is data (``resources/routing.yaml``, ``kind: routing``). It names the
+A routing table is data (``forms/<instrument>/routing.yaml``, ``kind: routing``). It names the
 destinations (teams with their contact details), and for each risk level the pathway, the
 destination (optionally chosen by the main kind of concern), the next step and its deadline.
 It also holds ``summary_fields``: which form questions the referral summary reads, so that no
@@ -17,8 +17,6 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from riskscreen.definitions import hinted
 
 __all__ = [
-    "DEFAULT_CONCERN_TAGS",
-    "DEFAULT_LEVEL_IDS",
     "Destination",
     "LevelRoute",
     "RoutingTable",
@@ -29,16 +27,6 @@ ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 SEMVER_PATTERN = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PHONE_PATTERN = re.compile(r"^\+?[0-9][0-9 ]{6,}[0-9]$")
-
-#: Level ids of the shipped scoring model, used when no scoring model can be loaded to check
-#: a routing table against.
-DEFAULT_LEVEL_IDS = ("none", "low", "medium", "high")
-#: Concern tags of the shipped questionnaire, used when no form can be loaded.
-DEFAULT_CONCERN_TAGS = (
-    "online", "missing", "substances", "relationships", "sexual_health", "criminal",
-    "trafficking",
-)
-
 
 class _Strict(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")

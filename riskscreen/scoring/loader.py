@@ -20,6 +20,7 @@ from packaging.version import Version
 from riskscreen import checks
 from riskscreen.conditions import PRESENT_WINDOWS, AllOf, AnyOf, CheckScope, Node, Not
 from riskscreen.definitions import (
+    MODELS_FOLDER,
     DefinitionError,
     Located,
     Path_,
@@ -27,6 +28,7 @@ from riskscreen.definitions import (
     data_file,
     load_yaml,
     read_text,
+    shipped_instrument_ids,
 )
 from riskscreen.forms.loader import load_form, parse_definition
 from riskscreen.forms.model import (
@@ -44,6 +46,7 @@ __all__ = [
     "parse_model",
     "shipped_model_ids",
     "shipped_model_versions",
+    "unweighted_indicators",
 ]
 
 _INDICATOR_TYPES = (QuestionType.INDICATOR, QuestionType.TIME_WINDOW)
@@ -60,14 +63,17 @@ def _version_key(version: str) -> Version:
 
 
 def shipped_model_ids() -> list[str]:
-    """Ids of the scoring models shipped with RiskScreen (one folder per model id)."""
-    return sorted(p.name for p in data_file("scoring").iterdir()
-                  if p.is_dir() and not p.name.startswith(("_", ".")))
+    """Ids of the scoring models shipped with RiskScreen: one per shipped instrument, named
+    like it, its versions in the instrument's ``scoring/`` folder."""
+    return [i for i in shipped_instrument_ids()
+            if data_file("forms", i, MODELS_FOLDER).is_dir()]
 
 
 def shipped_model_versions(model_id: str) -> list[str]:
     """Shipped versions of a model, oldest first."""
-    folder = data_file("scoring", model_id)
+    if not model_id or model_id not in shipped_instrument_ids():
+        return []
+    folder = data_file("forms", model_id, MODELS_FOLDER)
     if not folder.is_dir():
         return []
     versions = [p.name.removesuffix(".yaml") for p in folder.iterdir()
@@ -115,8 +121,9 @@ def load_model(source: str | Path, form: FormDefinition | None = None) -> Scorin
             f"no model file and no shipped scoring model called '{source}'", (),
             f"give a path to a .yaml file or one of: {known}", 1, str(source))])
     chosen = version or versions[-1]
-    node = data_file("scoring", model_id, f"{chosen}.yaml")
-    return parse_model(read_text(node), f"scoring/{model_id}/{chosen}.yaml", form)
+    node = data_file("forms", model_id, MODELS_FOLDER, f"{chosen}.yaml")
+    return parse_model(read_text(node), f"forms/{model_id}/{MODELS_FOLDER}/{chosen}.yaml",
+                       form)
 
 
 def _shipped_form_for(model: ScoringModel) -> FormDefinition | None:
@@ -157,7 +164,45 @@ def _check_file(located: Located, text: str, context: checks.CheckContext) -> li
         for p in check_model(model, f, form_only=True):
             if p not in problems:
                 problems.append(p)
+        context.checked.append(
+            f"scoring model {model.id} {model.version} ({located.file}) against form "
+            f"{f.id} {f.version}")
+    if forms:
+        problems += [_in_form(w) for w in unweighted_indicators(forms[-1], [model])]
     return located.locate(problems)
+
+
+def _in_form(warning: Problem) -> Problem:
+    """A warning about a form's question, reported against the model being checked."""
+    return Problem(warning.message, ("weights",), warning.hint, None, "", warning.severity)
+
+
+def unweighted_indicators(form: FormDefinition,
+                          models: Sequence[ScoringModel]) -> list[Problem]:
+    """Warnings for indicator questions that no model weights and no rule or review reads.
+
+    Such a question changes nothing whatever the answer: usually a forgotten weight. Its
+    "not known" is still listed as a gap to follow up. The paths point into the form.
+    """
+    used: set[str] = set()
+    for model in models:
+        used |= set(model.weights)
+        used |= {b.question for b in model.bands if b.question is not None}
+        for _, cond in model.conditions():
+            used |= {sid for kind, sid in cond.subjects(form) if kind == "question"}
+    out = []
+    for si, section in enumerate(form.sections):
+        for qi, q in enumerate(section.questions):
+            if q.type in _INDICATOR_TYPES and q.kind is not QuestionKind.CONTEXT and (
+                    q.id not in used):
+                names = ", ".join(f"{m.id} {m.version}" for m in models)
+                out.append(Problem(
+                    f"indicator '{q.id}' is not weighted by any scoring model ({names}) and "
+                    "no rule names it, so its answer never changes the level",
+                    ("sections", si, "questions", qi, "id"),
+                    "add weights for it, or name it in a rule; a 'not known' answer to it is "
+                    "still listed as a gap", severity="warning"))
+    return out
 
 
 checks.register("scoring_model", _check_file)

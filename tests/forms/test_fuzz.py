@@ -21,7 +21,7 @@ _yaml = YAML(typ="safe")
 # tmp_path is shared across examples on purpose: each example overwrites the one file.
 FIXTURE_OK = [HealthCheck.function_scoped_fixture]
 BASE: dict[str, Any] = _yaml.load(GOOD)
-SHIPPED = Path(__file__).resolve().parents[2] / "forms" / "cse-screening.yaml"
+SHIPPED = Path(__file__).resolve().parents[2] / "forms" / "cse-screening" / "form.yaml"
 
 scalars = st.one_of(
     st.none(), st.booleans(), st.integers(-5, 500), st.text(max_size=12),

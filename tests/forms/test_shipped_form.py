@@ -1,4 +1,4 @@
-"""The shipped questionnaire, forms/cse-screening.yaml: loading, contents, show_if and wording.
+"""The shipped questionnaire, forms/cse-screening/form.yaml: loading, contents, show_if and wording.
 
 The show_if tests do not trust the YAML: ``EXPECTED_SHOW_IF`` states, in Python and
 independently of the file, when each conditional question should be shown. Every
@@ -29,7 +29,7 @@ from riskscreen.forms.model import (
 )
 from riskscreen.forms.visibility import visible_questions
 
-FORM_FILE = Path(__file__).resolve().parents[2] / "forms" / "cse-screening.yaml"
+FORM_FILE = Path(__file__).resolve().parents[2] / "forms" / "cse-screening" / "form.yaml"
 #: A fixed screening date: ages are worked out on it, never on today's date.
 SCREENING_DATE = date(2025, 3, 10)
 
@@ -146,7 +146,7 @@ def test_shipped_form_is_listed_and_loads_by_id(form: FormDefinition) -> None:
 
 def test_shipped_copy_is_the_repository_file(form: FormDefinition, form_file: Path) -> None:
     assert form_file == FORM_FILE
-    shipped_text = data_file("forms", "cse-screening.yaml").read_text(encoding="utf-8")
+    shipped_text = data_file("forms", "cse-screening", "form.yaml").read_text(encoding="utf-8")
     assert shipped_text == FORM_FILE.read_text(encoding="utf-8")
     assert load_form(FORM_FILE) == form
     assert load_form(str(FORM_FILE)) == form

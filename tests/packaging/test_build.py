@@ -48,11 +48,15 @@ def test_packaged_application_starts(build: dict[str, object]) -> None:
 def test_folder_holds_the_data_and_not_the_unused_qt(build: dict[str, object]) -> None:
     files = {p.relative_to(APP).as_posix() for p in APP.rglob("*") if p.is_file()}
     defs = "_internal/riskscreen/_defs"
-    for wanted in (f"{defs}/forms/cse-screening.yaml", f"{defs}/resources/routing.yaml",
+    for wanted in (f"{defs}/forms/cse-screening/form.yaml",
+                   f"{defs}/forms/cse-screening/routing.yaml",
+                   f"{defs}/forms/cse-screening/instrument.yaml",
+                   f"{defs}/forms/cse-screening/README.md",
                    f"{defs}/resources/fonts/DejaVuSans.ttf", f"{defs}/resources/icons/app.png",
                    "_internal/riskscreen/store/migrations/env.py"):
         assert wanted in files, wanted
-    assert any(f.startswith(f"{defs}/scoring/") and f.endswith(".yaml") for f in files)
+    assert any(f.startswith(f"{defs}/forms/cse-screening/scoring/") and f.endswith(".yaml")
+               for f in files)
     assert any("pdfium" in f for f in files)
     unwanted = ("QtNetwork", "QtQml", "QtQuick", "QtWebEngine", "Qt3D", "QtMultimedia", "QtSql",
                 "/translations/", "libqgtk3", "tkinter", "pytest", "hypothesis")

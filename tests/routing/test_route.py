@@ -1,4 +1,4 @@
-"""Routing: every level and every concern goes where resources/routing.yaml says."""
+"""Routing: every level and every concern goes where the shipped routing table says."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from dataclasses import replace
 
 import pytest
 
+from riskscreen.forms.loader import load_form
 from riskscreen.routing import load_routing, route
-from riskscreen.routing.model import DEFAULT_CONCERN_TAGS, DEFAULT_LEVEL_IDS
 from riskscreen.routing.route import concern_totals, dominant_concern
 from riskscreen.scoring.assessment import (
     Assessment,
@@ -21,6 +21,10 @@ MakeAssessment = Callable[..., Assessment]
 MakeContribution = Callable[..., Contribution]
 
 TABLE = load_routing()
+#: The levels of the shipped model and the concern tags of the shipped form.
+DEFAULT_LEVEL_IDS = ("none", "low", "medium", "high")
+DEFAULT_CONCERN_TAGS = tuple(sorted({q.concern for q in load_form("cse-screening").questions()
+                                     if q.concern}))
 
 
 def test_shipped_table_routes_every_default_level() -> None:

@@ -14,7 +14,7 @@ from riskscreen.routing.loader import check_routing
 from riskscreen.routing.model import RoutingTable
 
 ROOT = Path(__file__).resolve().parents[2]
-SHIPPED = ROOT / "resources" / "routing.yaml"
+SHIPPED = ROOT / "forms" / "cse-screening" / "routing.yaml"
 
 
 def shipped_text() -> str:

@@ -17,8 +17,8 @@ from riskscreen.scoring.loader import load_model
 from riskscreen.scoring.model import ScoringModel
 
 ROOT = Path(__file__).resolve().parents[2]
-MODEL_FILE = ROOT / "scoring" / "cse-screening" / "1.0.0.yaml"
-FORM_FILE = ROOT / "forms" / "cse-screening.yaml"
+MODEL_FILE = ROOT / "forms" / "cse-screening" / "scoring" / "1.0.0.yaml"
+FORM_FILE = ROOT / "forms" / "cse-screening" / "form.yaml"
 CASES = ROOT / "tests" / "cases"
 
 

@@ -17,7 +17,7 @@ def test_every_shipped_model_is_valid_and_named_by_its_path() -> None:
     assert shipped_model_ids() == ["cse-screening"]
     for model_id in shipped_model_ids():
         for version in shipped_model_versions(model_id):
-            path = ROOT / "scoring" / model_id / f"{version}.yaml"
+            path = ROOT / "forms" / model_id / "scoring" / f"{version}.yaml"
             assert [p.format() for p in check_files([path])] == []
             model = load_model(f"{model_id}@{version}")
             assert (model.id, model.version) == (model_id, version)
@@ -27,7 +27,7 @@ def test_every_shipped_model_is_valid_and_named_by_its_path() -> None:
 
 def test_every_rule_says_why_in_a_comment_above_it() -> None:
     for version in shipped_model_versions("cse-screening"):
-        path = ROOT / "scoring" / "cse-screening" / f"{version}.yaml"
+        path = ROOT / "forms" / "cse-screening" / "scoring" / f"{version}.yaml"
         lines = path.read_text(encoding="utf-8").splitlines()
         rule_lines = [i for i, line in enumerate(lines) if line.startswith("  - id: ")
                       and i > lines.index("rules:") and i < lines.index("review:")]
@@ -39,7 +39,7 @@ def test_every_rule_says_why_in_a_comment_above_it() -> None:
 def test_load_by_id_path_and_version_agree() -> None:
     newest = shipped_model_versions("cse-screening")[-1]
     by_id = load_model("cse-screening")
-    by_path = load_model(ROOT / "scoring" / "cse-screening" / f"{newest}.yaml")
+    by_path = load_model(ROOT / "forms" / "cse-screening" / "scoring" / f"{newest}.yaml")
     assert by_id.identity == by_path.identity == load_model(f"cse-screening@{newest}").identity
     assert len(by_id.sha256) == 64
 
