@@ -96,7 +96,7 @@ def test_reply_round_trips() -> None:
 
 
 def test_package_archive_round_trips_and_refuses_changes() -> None:
-    form_json = files("riskscreen._defs.forms").joinpath("cse-screening.yaml").read_bytes()
+    form_json = files("riskscreen._defs.forms").joinpath("cse-screening", "form.yaml").read_bytes()
     import hashlib
 
     sha = hashlib.sha256(form_json).hexdigest()
