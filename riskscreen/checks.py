@@ -64,7 +64,8 @@ def _load_registered() -> None:
     """Import the modules that register checkers for the other kinds, if present."""
     import importlib
 
-    for module in ("riskscreen.scoring.loader", "riskscreen.routing.loader"):
+    for module in ("riskscreen.scoring.loader", "riskscreen.routing.loader",
+                   "riskscreen.routing.outcomes"):
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as error:

@@ -37,6 +37,7 @@ from ruamel.yaml.events import (
     ScalarEvent,
 )
 from ruamel.yaml.representer import SafeRepresenter
+from ruamel.yaml.scalarbool import ScalarBoolean
 
 __all__ = [
     "FORM_FILE",
@@ -160,11 +161,19 @@ class Located:
 
 
 def _plain(node: Any) -> Any:
-    """Convert ruamel's round-trip containers into plain dicts and lists."""
+    """Convert ruamel's round-trip containers into plain dicts and lists, and its number
+    types (``0`` and ``0x1f`` load as ``ScalarInt``) into plain numbers, which
+    :func:`dump_yaml` can write back."""
     if isinstance(node, dict):
         return {str(k) if not isinstance(k, str) else k: _plain(v) for k, v in node.items()}
     if isinstance(node, list):
         return [_plain(v) for v in node]
+    if isinstance(node, ScalarBoolean):
+        return bool(node)
+    if isinstance(node, int) and type(node) not in (int, bool):
+        return int(node)
+    if isinstance(node, float) and type(node) is not float:
+        return float(node)
     return node
 
 

@@ -84,6 +84,17 @@ class LevelRoute(_Strict):
     deadline: str = Field(min_length=1, description="By when, e.g. 'within one working day'.")
     advice: str | None = Field(default=None, description="Advice to give, e.g. on universal "
                                                          "services.")
+    refer: bool = Field(default=True, description="Whether finalising makes a referral to the "
+                                                  "destination; false records a decision not "
+                                                  "to refer (universal services).")
+    send_within_days: int = Field(
+        default=1, ge=0, le=60,
+        description="Working days after finalising by which the referral is sent (0: the "
+                    "same day).")
+    decision_within_days: int | None = Field(
+        default=None, ge=0, le=60,
+        description="Working days after sending by which the receiving team decides "
+                    "(accepts or declines); none: no deadline is tracked.")
 
 
 class SummaryFields(_Strict):

@@ -60,6 +60,11 @@ class Route:
     computed_destination: Destination
     table_id: str
     table_version: str
+    #: Whether this route makes a referral (false: universal services, no referral).
+    refer: bool = True
+    #: Working days after finalising to send it, and after sending for the team's decision.
+    send_within_days: int = 1
+    decision_within_days: int | None = None
 
     @property
     def override_changed_destination(self) -> bool:
@@ -170,4 +175,7 @@ def route(assessment: Assessment, table: RoutingTable) -> Route:
         computed_destination=computed_destination,
         table_id=table.id,
         table_version=table.version,
+        refer=rule.refer,
+        send_within_days=rule.send_within_days,
+        decision_within_days=rule.decision_within_days,
     )

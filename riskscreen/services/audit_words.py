@@ -40,6 +40,15 @@ ACTION_WORDS: dict[str, str] = {
     "override": "Chose a different level (professional judgement)",
     "amend": "Started an amendment",
     "export": "Printed or saved a referral summary",
+    "referral_create": "Recorded the referral of a finalised screening",
+    "referral_not_referred": "Recorded a decision not to refer",
+    "referral_sent": "Marked a referral as sent",
+    "referral_received": "Marked a referral as received",
+    "referral_accepted": "Marked a referral as accepted",
+    "referral_declined": "Marked a referral as declined",
+    "referral_outcome": "Recorded a referral's outcome",
+    "referral_confirmation": "Answered “exploitation confirmed?”",
+    "referral_closed": "Closed a referral",
     "publish": "Published a scoring model",
     "model_impact": "Ran an impact analysis",
     "model_try_out": "Tried a draft model on a screening",
@@ -95,6 +104,8 @@ def _about(obj: str, users: Mapping[int, str], accounts: Mapping[str, str]) -> s
         return f"Screening {ident}"
     if kind == "child":
         return f"Child's record {ident}"
+    if kind == "referral":
+        return f"Referral {ident}"
     if kind == "model":
         return f"Scoring model {ident[:12]}"
     return {"database": "The database", "audit_log": "The audit log",
@@ -140,6 +151,23 @@ def _detail(action: str, detail: dict[str, Any], accounts: Mapping[str, str],
             parts.append(f"after {value} minutes without use")
         elif key == "child":
             parts.append(f"for child's record {value}")
+        elif key == "step":
+            continue
+        elif key == "screening" and action.startswith("referral"):
+            parts.append(f"of screening {value}")
+        elif key == "decision":
+            parts.append({"refer": "to refer", "not_refer": "not to refer"}.get(
+                str(value), str(value)))
+        elif key == "destination":
+            parts.append(f"to {str(value).replace('_', ' ')}")
+        elif key == "method":
+            parts.append(f"by {str(value).replace('_', ' ')}")
+        elif key == "outcome":
+            parts.append(f"outcome: {str(value).replace('_', ' ')}")
+        elif key == "answer":
+            parts.append(str(value).replace("_", " "))
+        elif key == "source":
+            parts.append(f"source: {str(value).replace('_', ' ')}")
         elif key == "amendment_of":
             parts.append(f"corrects screening {value}")
         elif key == "screenings":
@@ -186,7 +214,9 @@ def describe_entry(seq: int, at: str, user: str, action: str, obj: str, detail: 
         facts = {}
     about = _about(obj, users, accounts)
     what = action_words(action)
-    if action in ("create", "view") and obj.partition(":")[0] in ("screening", "child"):
-        what = f"{what} a {'screening' if obj.startswith('screening') else 'child’s record'}"
+    kind = obj.partition(":")[0]
+    if action in ("create", "view") and kind in ("screening", "child", "referral"):
+        what = f"{what} a " + {"screening": "screening", "child": "child’s record",
+                              "referral": "referral"}[kind]
     return AuditLine(seq, _time(at), _account(user, accounts), what, about,
                      _detail(action, facts, accounts, questions or {}), detail)

@@ -50,6 +50,7 @@ from riskscreen.services.errors import (
     PermissionDenied,
     ServiceError,
 )
+from riskscreen.services.referrals import ReferralManager
 from riskscreen.services.types import (
     AnswerValue,
     ChildInfo,
@@ -223,6 +224,8 @@ class Session:
             self._generation: int | None = KeyFile.load(key_path).generation
         except KeyFileError:
             self._generation = None
+        #: Referral records: what happened after each finalised screening.
+        self.referrals = ReferralManager(_SessionUnit(self))
 
     # -- plumbing ------------------------------------------------------------------------------
 
@@ -1027,7 +1030,9 @@ class Session:
                 if amended is not None:
                     detail["amended_level"] = amended.final_level
                 self._audit(s, "override", f"screening:{screening_id}", detail)
-            return Assessment.from_dict(_normalised(snapshot))
+            final = Assessment.from_dict(_normalised(snapshot))
+            self.referrals.record_on_finalise(s, screening_id, final)
+            return final
 
     def amend(self, screening_id: int, reason: str) -> int:
         """A new draft linked to a finalised screening, with its answers, for a correction."""
@@ -1332,6 +1337,27 @@ class Session:
 
 
 # -- helpers ----------------------------------------------------------------------------------
+
+
+class _SessionUnit:
+    """The session's transaction, role check and audit, as the managers use them."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    @property
+    def user(self) -> UserInfo:
+        return self._session.user
+
+    def require(self, *roles: str) -> None:
+        self._session._require(*roles)
+
+    def transaction(self) -> contextlib.AbstractContextManager[OrmSession]:
+        return self._session._tx()
+
+    def audit(self, s: OrmSession, action: str, obj: str,
+              detail: Mapping[str, Any] | None = None) -> None:
+        self._session._audit(s, action, obj, detail)
 
 
 def absorb_failed(s: OrmSession, gate: PassphraseGate) -> None:

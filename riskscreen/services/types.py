@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -13,15 +13,24 @@ __all__ = [
     "AnswerValue",
     "ChildInfo",
     "ChildRecord",
+    "Confirmation",
+    "ConfirmationRecord",
     "Countersignature",
     "ModelInfo",
     "OverrideRequest",
     "Page",
+    "Referral",
+    "ReferralDecision",
+    "ReferralOutcome",
+    "ReferralStatus",
+    "ReferralStep",
     "Role",
     "ScreeningDetail",
     "ScreeningQuery",
     "ScreeningRow",
+    "SendMethod",
     "Status",
+    "StepKind",
     "UserInfo",
     "VerifyReport",
 ]
@@ -40,6 +49,82 @@ class Status(StrEnum):
 
     DRAFT = "draft"
     FINAL = "final"
+
+
+class ReferralDecision(StrEnum):
+    """What finalising decided: refer to the routed destination, or not (with a reason)."""
+
+    REFER = "refer"
+    NOT_REFER = "not_refer"
+
+
+class ReferralStatus(StrEnum):
+    """Where a referral is: to send, sent, received, accepted or declined, closed; or a
+    recorded decision not to refer. The value is the text stored in the database."""
+
+    TO_SEND = "to_send"
+    SENT = "sent"
+    RECEIVED = "received"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    CLOSED = "closed"
+    NOT_REFERRED = "not_referred"
+
+    @property
+    def words(self) -> str:
+        """The status as a person says it."""
+        return _STATUS_WORDS[self]
+
+
+_STATUS_WORDS = {
+    ReferralStatus.TO_SEND: "To send", ReferralStatus.SENT: "Sent",
+    ReferralStatus.RECEIVED: "Received", ReferralStatus.ACCEPTED: "Accepted",
+    ReferralStatus.DECLINED: "Declined", ReferralStatus.CLOSED: "Closed",
+    ReferralStatus.NOT_REFERRED: "Not referred"}
+
+
+class SendMethod(StrEnum):
+    """How a referral was sent."""
+
+    PRINTED = "printed"
+    SECURE_EMAIL = "secure_email"
+    EXCHANGE_PACKAGE = "exchange_package"
+
+    @property
+    def words(self) -> str:
+        """The method as a person says it."""
+        return {SendMethod.PRINTED: "printed and handed over",
+                SendMethod.SECURE_EMAIL: "secure email",
+                SendMethod.EXCHANGE_PACKAGE: "exchange package"}[self]
+
+
+class Confirmation(StrEnum):
+    """The answer to "exploitation confirmed?" (the ground truth calibration uses)."""
+
+    CONFIRMED = "confirmed"
+    NOT_CONFIRMED = "not_confirmed"
+    NOT_KNOWN = "not_known"
+
+    @property
+    def words(self) -> str:
+        """The answer as a person says it."""
+        return {Confirmation.CONFIRMED: "Exploitation confirmed",
+                Confirmation.NOT_CONFIRMED: "Exploitation not confirmed",
+                Confirmation.NOT_KNOWN: "Not known yet"}[self]
+
+
+class StepKind(StrEnum):
+    """One recorded step in a referral's history."""
+
+    CREATED = "created"
+    NOT_REFERRED = "not_referred"
+    SENT = "sent"
+    RECEIVED = "received"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    OUTCOME = "outcome"
+    CONFIRMATION = "confirmation"
+    CLOSED = "closed"
 
 
 @dataclass(frozen=True)
@@ -191,3 +276,100 @@ class VerifyReport:
         """Whether every check passed."""
         return not (self.integrity_problems or self.audit_problems or self.rescore_differences
                     or self.record_problems)
+
+
+@dataclass(frozen=True)
+class ReferralStep:
+    """One step of a referral as recorded: when it happened (as the user said), by whom.
+
+    Only the fields of its kind are set: ``method`` for sent, ``reason`` for declined and not
+    referred, ``outcome_id``/``detail`` for an outcome, ``answer``/``source_id`` for a
+    confirmation.
+    """
+
+    id: int
+    kind: StepKind
+    at: datetime
+    recorded_at: datetime
+    by: str
+    method: SendMethod | None = None
+    reason: str | None = None
+    outcome_id: str | None = None
+    outcome: str | None = None
+    detail: str | None = None
+    answer: Confirmation | None = None
+    source_id: str | None = None
+    source: str | None = None
+
+
+@dataclass(frozen=True)
+class ReferralOutcome:
+    """One outcome of a referral (an entry of ``resources/outcomes.yaml``)."""
+
+    outcome_id: str
+    label: str
+    detail: str | None
+    on: date
+    by: str
+
+
+@dataclass(frozen=True)
+class ConfirmationRecord:
+    """A dated answer to "exploitation confirmed?" with where it came from."""
+
+    screening_id: int
+    referral_id: int
+    answer: Confirmation
+    source_id: str
+    source: str
+    on: date
+    by: str
+
+
+@dataclass(frozen=True)
+class Referral:
+    """A referral record (or a recorded decision not to refer) of one finalised screening.
+
+    ``send_due`` is the last day to send it, ``decision_due`` (once sent) the last day for the
+    receiving team's decision, both counted in working days from the route's deadline.
+    """
+
+    id: int
+    screening_id: int
+    child_id: int
+    practitioner: str
+    decision: ReferralDecision
+    status: ReferralStatus
+    level: str
+    pathway: str
+    destination_id: str
+    destination_name: str
+    deadline: str
+    created_at: datetime
+    send_due: date | None
+    decision_due: date | None
+    sent_at: datetime | None
+    sent_method: SendMethod | None
+    sent_by: str | None
+    received_at: datetime | None
+    decided_at: datetime | None
+    decline_reason: str | None
+    not_referred_reason: str | None
+    closed_at: datetime | None
+    outcomes: list[ReferralOutcome]
+    confirmation: ConfirmationRecord | None
+    steps: list[ReferralStep]
+
+    def overdue(self, today: date) -> str | None:
+        """The step past its deadline on ``today``, in words; None when nothing is late."""
+        if self.status == ReferralStatus.TO_SEND and self.send_due and today > self.send_due:
+            return f"Not sent yet; it was due by {self.send_due:%d/%m/%Y}"
+        if (self.status in (ReferralStatus.SENT, ReferralStatus.RECEIVED)
+                and self.decision_due and today > self.decision_due):
+            return f"No decision yet; it was due by {self.decision_due:%d/%m/%Y}"
+        return None
+
+    @property
+    def open(self) -> bool:
+        """Whether the referral still has steps to come."""
+        return self.status not in (ReferralStatus.CLOSED, ReferralStatus.NOT_REFERRED)

@@ -26,6 +26,8 @@ __all__ = [
     "Child",
     "Meta",
     "RecordDictionary",
+    "ReferralRow",
+    "ReferralStepRow",
     "ScoringModelRow",
     "Screening",
     "User",
@@ -183,6 +185,73 @@ class AnswerKeyset(Base):
     __tablename__ = "answer_keysets"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     keys: Mapped[str] = mapped_column(Text, unique=True)  # compact JSON list
+
+
+class ReferralRow(Base):
+    """The referral made when a screening was finalised, or the decision not to refer.
+
+    Where it goes and its deadlines are copied from the route at the time (the routing table
+    may change later); ``status`` is the latest step (``riskscreen.services.types.
+    ReferralStatus``). Every step, outcome and "exploitation confirmed?" answer is a row of
+    ``referral_steps``; the dates here repeat the steps' for the lists and reports (revision
+    0006).
+    """
+
+    __tablename__ = "referrals"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    screening_id: Mapped[int] = mapped_column(ForeignKey("screenings.id"), unique=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("children.id"))
+    #: Whose referral it is: the practitioner who made the screening.
+    practitioner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    #: "refer" or "not_refer" (``ReferralDecision``).
+    decision: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))
+    level: Mapped[str] = mapped_column(String(50))
+    pathway: Mapped[str] = mapped_column(String(200))
+    destination_id: Mapped[str] = mapped_column(String(100))
+    destination_name: Mapped[str] = mapped_column(String(200))
+    deadline: Mapped[str] = mapped_column(Text, default="")
+    send_within_days: Mapped[int | None] = mapped_column(Integer)
+    decision_within_days: Mapped[int | None] = mapped_column(Integer)
+    #: ISO dates (YYYY-MM-DD) by which it is sent, and decided once sent.
+    send_due: Mapped[str | None] = mapped_column(String(10))
+    decision_due: Mapped[str | None] = mapped_column(String(10))
+    created_at: Mapped[str] = mapped_column(String(27), default=utc_now)
+    updated_at: Mapped[str] = mapped_column(String(27), default=utc_now)
+    sent_at: Mapped[str | None] = mapped_column(String(27))
+    decided_at: Mapped[str | None] = mapped_column(String(27))
+    closed_at: Mapped[str | None] = mapped_column(String(27))
+
+    __table_args__ = (
+        Index("ix_referrals_status", "status", "id"),
+        Index("ix_referrals_child", "child_id", "id"),
+        Index("ix_referrals_practitioner", "practitioner_id", "id"),
+    )
+
+
+class ReferralStepRow(Base):
+    """One recorded step of a referral: sent (how), received, accepted, declined (why), an
+    outcome (with its detail), an answer to "exploitation confirmed?" (with its source), closed.
+
+    ``at`` is when it happened as the user said; ``recorded_at`` when it was typed in.
+    """
+
+    __tablename__ = "referral_steps"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id"))
+    #: ``riskscreen.services.types.StepKind``.
+    kind: Mapped[str] = mapped_column(String(20))
+    at: Mapped[str] = mapped_column(String(27))
+    recorded_at: Mapped[str] = mapped_column(String(27), default=utc_now)
+    recorded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    method: Mapped[str | None] = mapped_column(String(30))
+    reason: Mapped[str | None] = mapped_column(Text)
+    outcome_id: Mapped[str | None] = mapped_column(String(60))
+    detail: Mapped[str | None] = mapped_column(Text)
+    answer: Mapped[str | None] = mapped_column(String(20))
+    source_id: Mapped[str | None] = mapped_column(String(60))
+
+    __table_args__ = (Index("ix_referral_steps_referral", "referral_id", "id"),)
 
 
 class AuditEntry(Base):

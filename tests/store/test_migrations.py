@@ -107,3 +107,60 @@ def test_first_schema_database_upgrades_with_data_intact(tmp_path: Path,
             "answer_keysets_immutable_u", "answer_keysets_immutable_d"} <= triggers
     # A backup was taken before the upgrade, in the data folder.
     assert list((tmp_path / "backups").glob("before-upgrade-0001-*.db"))
+
+
+def _schema(conn: Any) -> list[tuple[str, str]]:
+    return sorted((str(n), str(s)) for n, s in conn.execute(text(
+        "SELECT name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' AND sql IS NOT "
+        "NULL")))
+
+
+def test_a_database_at_the_previous_head_gains_referrals_with_its_data_intact(
+        store: Any, tmp_path: Path) -> None:
+    """A working database (real finalised screenings, drafts, audit) taken back to revision
+    0005, the schema before referrals, then opened: everything is kept, and its old
+    screenings can be referred."""
+    from alembic import command
+
+    from riskscreen.services.demo import populate
+    from riskscreen.store.schema import _config
+
+    with store.login("mary") as mary:
+        populate(mary, 40, seed=3)
+        sid = mary.list_screenings().items[0].id
+    key = KeyFile.load(key_file_path(store.db)).open_slot("mary", "manager passphrase").data_key
+    engine = create_db_engine(store.db, key)
+    with engine.begin() as conn:
+        config = _config()
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0005")
+    with engine.connect() as conn:
+        before_schema = _schema(conn)
+        before = {t: conn.execute(text(f"SELECT COUNT(*) FROM {t}")).scalar()
+                  for t in ("children", "screenings", "answers", "assessments", "answer_packs",
+                            "audit_log")}
+        assert current_revision(conn) == "0005"
+    engine.dispose()
+    fresh = create_db_engine(tmp_path / "fresh.db", new_data_key())
+    upgrade(fresh, "0005")
+    with fresh.connect() as conn:
+        assert _schema(conn) == before_schema  # exactly the schema revision 0005 makes
+    fresh.dispose()
+
+    with store.login("mary") as mary:
+        with mary.engine.connect() as conn:
+            assert current_revision(conn) == head_revision()
+            after = {t: conn.execute(text(f"SELECT COUNT(*) FROM {t}")).scalar()
+                     for t in before}
+        report = mary.verify()
+        final = next(r for r in mary.list_screenings().items if r.status == "final")
+        made = mary.referrals.record_for(final.id)
+        sent = mary.referrals.mark_sent(made.id, "secure_email")
+        assert mary.open_screening(sid).row.id == sid
+    assert report.ok, report
+    # Opening appended sign-in entries to the audit log; nothing else changed in number.
+    assert {t: n for t, n in after.items() if t != "audit_log"} == {
+        t: n for t, n in before.items() if t != "audit_log"}
+    assert after["audit_log"] > before["audit_log"]
+    assert sent.status == "sent"
+    assert list((store.db.parent / "backups").glob("before-upgrade-0005-*.db"))
