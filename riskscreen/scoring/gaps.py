@@ -8,11 +8,17 @@ answers would add, and the points counted after the model's ``not_known_cap``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 
+from riskscreen.forms.kinds import INDICATOR_TYPES
+from riskscreen.forms.model import NOT_KNOWN, FormDefinition
+from riskscreen.forms.visibility import is_answered, visible_questions
 from riskscreen.scoring.assessment import Assessment
 
-__all__ = ["NOT_KNOWN_ANSWERS", "UNANSWERED", "NotKnownTally", "not_known_tally"]
+__all__ = ["NOT_KNOWN_ANSWERS", "UNANSWERED", "NotKnownTally", "ReviewGaps", "not_known_tally",
+           "review_gaps"]
 
 #: The answer the engine records for a visible scored question left blank.
 UNANSWERED = "unanswered"
@@ -85,3 +91,37 @@ def not_known_tally(assessment: Assessment) -> NotKnownTally:
         questions=len(assessment.not_known), unanswered=unanswered, scored=len(by_question),
         points=points, counted=points - left_out,
         cap=int(cap) if cap is not None else None)
+
+
+@dataclass(frozen=True)
+class ReviewGaps:
+    """What the review before finalising lists, as question ids in form order.
+
+    Attributes:
+        missing: questions shown for these answers that must be answered and are not.
+        not_known: indicators shown and answered "Not known", then the questions the score
+            counts as not known that have no answer at all yet.
+    """
+
+    missing: tuple[str, ...]
+    not_known: tuple[str, ...]
+
+
+def review_gaps(form: FormDefinition, answers: Mapping[str, object], screening_date: date,
+                assessment: Assessment | None = None) -> ReviewGaps:
+    """The gaps of a screening about to be finalised: one reading for every review.
+
+    A hidden question is never a gap, whatever value lingers on it; a question answered
+    "Not known" that the score does not weigh (another kind than an indicator) is no gap
+    either, since finding it out changes nothing the level rests on.
+    """
+    visible = set(visible_questions(form, answers, screening_date))
+    missing = tuple(q.id for q in form.questions()
+                    if q.id in visible and q.required and not is_answered(answers.get(q.id)))
+    unknown = [q.id for q in form.questions() if q.id in visible
+               and q.type in INDICATOR_TYPES and answers.get(q.id) == NOT_KNOWN]
+    if assessment is not None:
+        for qid in assessment.not_known:
+            if qid not in unknown and not is_answered(answers.get(qid)):
+                unknown.append(qid)
+    return ReviewGaps(missing, tuple(unknown))

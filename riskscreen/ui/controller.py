@@ -20,9 +20,9 @@ from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import QDialog, QFileDialog, QInputDialog, QMessageBox
 
 from riskscreen.crypto.keys import KdfParams
-from riskscreen.forms.model import NOT_KNOWN, FormDefinition, QuestionType
-from riskscreen.forms.visibility import is_answered
+from riskscreen.forms.model import FormDefinition
 from riskscreen.scoring.assessment import Assessment
+from riskscreen.scoring.gaps import review_gaps
 from riskscreen.services import (
     USER_ERRORS,
     OverrideRequest,
@@ -720,20 +720,16 @@ class AppController(QObject):
         questionnaire = current.view.questionnaire
         questionnaire.flush()
         form = current.form
-        answers = questionnaire.answers()
-        visible = questionnaire.visible_ids()
-        missing = [(qid, form.question(qid).text) for qid in questionnaire.missing_required()]
         assessment: Assessment | None = current.live.rescore() if current.live else None
-        unknown_ids = [q.id for q in form.questions()
-                       if q.id in visible and answers.get(q.id) == NOT_KNOWN
-                       and q.type in (QuestionType.INDICATOR, QuestionType.TIME_WINDOW)]
-        if assessment is not None:
-            unknown_ids += [qid for qid in assessment.not_known if qid not in unknown_ids
-                            and not is_answered(answers.get(qid))]
+        gaps = review_gaps(form, questionnaire.answers(), current.detail.row.screening_date,
+                           assessment)
         index = form.question_index()
-        not_known = [(qid, index[qid].text if qid in index else qid) for qid in unknown_ids]
-        self.finalise_view.show_review(assessment, missing, not_known, current.detail.amended,
-                                       current.detail.row.amendment_of)
+
+        def texts(ids: tuple[str, ...]) -> list[tuple[str, str]]:
+            return [(qid, index[qid].text if qid in index else qid) for qid in ids]
+
+        self.finalise_view.show_review(assessment, texts(gaps.missing), texts(gaps.not_known),
+                                       current.detail.amended, current.detail.row.amendment_of)
         self.window.show_page(self.finalise_view)
 
     def _on_finalise_question_requested(self, question_id: str) -> None:

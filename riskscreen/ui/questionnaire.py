@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from riskscreen.forms.model import FormDefinition, Question, QuestionType, Section
 from riskscreen.forms.visibility import is_answered, visible_questions
+from riskscreen.scoring.gaps import review_gaps
 from riskscreen.ui.editors import PRESENT_VALUES, AnswerEditor, EvidenceEditor, editor_for
 from riskscreen.ui.widgets import ExpandableText, WrappingItemDelegate
 
@@ -430,9 +431,7 @@ class QuestionnaireView(QWidget):
 
     def missing_required(self) -> list[str]:
         """Visible required questions without an answer, in form order."""
-        return [q.id for q in self.form.questions()
-                if q.id in self._visible and q.required
-                and not is_answered(self._answers.get(q.id))]
+        return list(review_gaps(self.form, self._answers, self.screening_date).missing)
 
     # -- slots ---------------------------------------------------------------------------------
 

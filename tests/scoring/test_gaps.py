@@ -9,7 +9,7 @@ from riskscreen.forms.answers import AnswerSet
 from riskscreen.forms.model import FormDefinition
 from riskscreen.scoring.assessment import Assessment
 from riskscreen.scoring.engine import score
-from riskscreen.scoring.gaps import not_known_tally
+from riskscreen.scoring.gaps import not_known_tally, review_gaps
 from riskscreen.scoring.loader import load_model
 from riskscreen.scoring.model import ScoringModel
 
@@ -60,3 +60,35 @@ def test_a_stored_assessment_reads_the_same(form: FormDefinition) -> None:
     again = Assessment.from_dict(json.loads(json.dumps(assessment.to_dict())))
     assert not_known_tally(again) == not_known_tally(assessment)
     assert not_known_tally(assessment).questions == 0 or not_known_tally(assessment).counted <= 8
+
+
+def test_the_review_lists_shown_gaps_only_answered_ones_first(form: FormDefinition,
+                                                             model: ScoringModel) -> None:
+    base = _case("16-not-known-answers.json")
+    answers = {**base.answers, "missing_episodes_3_months": 0,
+               "missing_overnight": "not_known",  # hidden without missing episodes
+               "older_associates": "not_known", "gender": "not_known"}
+    del answers["online_grooming"]
+    del answers["practitioner_agency"]
+    answer_set = base.model_copy(update={"answers": answers})
+    assessment = score(form, model, answer_set)
+    gaps = review_gaps(form, answers, answer_set.screening_date, assessment)
+    assert gaps.missing == ("practitioner_agency",)
+    assert "missing_overnight" not in gaps.not_known  # a lingering hidden answer is no gap
+    assert "gender" not in gaps.not_known  # not an indicator: the level does not rest on it
+    answered = [qid for qid in gaps.not_known if answers.get(qid) == "not_known"]
+    assert "older_associates" in answered
+    assert list(gaps.not_known[:len(answered)]) == answered  # answered "Not known" first
+    unanswered = gaps.not_known[len(answered):]
+    assert "online_grooming" in unanswered  # then what has no answer yet
+    assert not any(qid in answers for qid in unanswered)
+    assert set(gaps.not_known) == set(assessment.not_known)
+    assert len(set(gaps.not_known)) == len(gaps.not_known)
+
+
+def test_without_a_score_the_review_lists_answered_not_known_only(form: FormDefinition) -> None:
+    base = _case("16-not-known-answers.json")
+    gaps = review_gaps(form, base.answers, base.screening_date)
+    assert gaps.not_known
+    assert all(base.answers[qid] == "not_known" for qid in gaps.not_known)
+    assert gaps.missing == ()
