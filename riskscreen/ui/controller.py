@@ -129,12 +129,18 @@ class AppController(QObject):
         self.window.role_menus.session_provider = lambda: self.session
         self.window.role_menus.on_session_ended = self.sign_out_after_restore
         self._file_identity: object = None
-        self.unlock_view = unlock_view or UnlockView()
-        self.home_view = HomeView()
-        self.new_view = NewScreeningView()
-        self.finalise_view = FinaliseView()
-        self.referral_view = ReferralView()
-        self.history_view = HistoryView()
+        # Every page lives in the window's stack from the start (the unlock page first, so it
+        # is the one shown by default): the window owns them, and they go with it.
+        stack = self.window.stack
+        self.unlock_view = unlock_view or UnlockView(stack)
+        self.home_view = HomeView(stack)
+        self.new_view = NewScreeningView(stack)
+        self.finalise_view = FinaliseView(stack)
+        self.referral_view = ReferralView(stack)
+        self.history_view = HistoryView(stack)
+        for page in (self.unlock_view, self.home_view, self.new_view, self.finalise_view,
+                     self.referral_view, self.history_view):
+            self.window.add_page(page)
         self.setup_view: SetupView | None = None
         minutes = self.settings.value("security/idle_lock_minutes", DEFAULT_IDLE_MINUTES)
         try:
@@ -207,7 +213,7 @@ class AppController(QObject):
 
     def show_setup(self) -> None:
         """The set-up assistant."""
-        self.setup_view = SetupView(self.db_path)
+        self.setup_view = SetupView(self.db_path, self.window.stack)
         self.setup_view.create_requested.connect(self._on_setup_create_requested)
         self.setup_view.print_requested.connect(self._on_setup_print_requested)
         self.setup_view.finished.connect(self._on_setup_finished)
@@ -576,7 +582,7 @@ class AppController(QObject):
             return
         self._close_screening()
         screening_date = detail.row.screening_date
-        view = ScreeningView(form, screening_date)
+        view = ScreeningView(form, screening_date, parent=self.window.stack)
         view.questionnaire.set_answers(
             {qid: a.value for qid, a in detail.answers.items()},
             {qid: a.evidence for qid, a in detail.answers.items() if a.evidence})

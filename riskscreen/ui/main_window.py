@@ -184,11 +184,15 @@ class MainWindow(QMainWindow):
             action.setEnabled(signed_in)
         self.role_menus.refresh(signed_in)
 
+    def add_page(self, page: QWidget) -> None:
+        """Put a page in the stack (the window owns it from then on) without showing it."""
+        if self.stack.indexOf(page) < 0:
+            self.stack.addWidget(page)
+
     def show_page(self, page: QWidget) -> None:
         """Show one page (adding it to the stack if needed), with the cursor in its first
         field."""
-        if self.stack.indexOf(page) < 0:
-            self.stack.addWidget(page)
+        self.add_page(page)
         self.stack.setCurrentWidget(page)
         target = first_field(page)
         if target is not None:

@@ -1,0 +1,61 @@
+"""Every widget of the application goes with its window: none survives a full flow."""
+
+from __future__ import annotations
+
+import gc
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QCoreApplication, QEvent, QSettings
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from riskscreen.ui.controller import AppController
+from riskscreen.ui.worker import wait_for_background
+
+from .helpers import answer_all, answer_confirmation, click, golden_case
+from .test_app_flow import FAST, PAT, new_child_screening, set_up, unlock
+
+pytestmark = pytest.mark.gui
+
+
+def _settle() -> None:
+    """Run what is waiting: deferred deletions and the cycles they free."""
+    for _ in range(3):
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        QCoreApplication.processEvents()
+        gc.collect()
+
+
+def _flow(qtbot: QtBot, tmp_path: Path) -> None:
+    """Set up, unlock, answer and finalise a screening, lock and close: the pages not visited
+    on the way (the referral, the child's history) must go with the window as well."""
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    app = AppController(tmp_path / "data" / "riskscreen.db", settings=settings, kdf=FAST,
+                        sleep=lambda _: None, auto_backups=False)
+    app.window.resize(1366, 768)
+    app.window.show()
+    set_up(qtbot, app)
+    unlock(qtbot, app, PAT[1])
+    answers, _ = golden_case("01-no-concerns")
+    case = answers["answers"]
+    view = new_child_screening(qtbot, app, case["child_name"], case["date_of_birth"])
+    answer_all(qtbot, view.questionnaire, case)
+    click(qtbot, view.finalise_button)
+    click(qtbot, app.finalise_view.finalise_button)
+    answer_confirmation(qtbot, app.finalise_view)
+    qtbot.waitUntil(lambda: app.current is not None and app.current.detail.assessment
+                    is not None, timeout=20_000)
+    app.lock()
+    wait_for_background()
+    app.window.close()
+    app.window.deleteLater()
+
+
+def test_no_widget_outlives_the_window(qtbot: QtBot, tmp_path: Path) -> None:
+    _settle()
+    before = {id(w) for w in QApplication.allWidgets()}
+    _flow(qtbot, tmp_path)
+    _settle()
+    left = [type(w).__name__ for w in QApplication.allWidgets() if id(w) not in before]
+    assert left == [], f"{len(left)} widgets outlived the window, e.g. {sorted(set(left))[:8]}"
