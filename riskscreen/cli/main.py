@@ -31,6 +31,7 @@ COMMAND_MODULES = (
     "riskscreen.cli.scoring",
     "riskscreen.cli.summary",
     "riskscreen.cli.storage",
+    "riskscreen.cli.referrals",
 )
 
 
