@@ -36,18 +36,26 @@ _LEFT_BLANK = 0.02
 _FIRST_DATE = date(2025, 1, 6)
 
 
-def generate_answer_sets(form: FormDefinition, n: int, seed: int = 0) -> list[AnswerSet]:
-    """``n`` synthetic answer sets for ``form``, the same for the same (form, n, seed).
+#: Screening dates are spread over this many days.
+_SPAN_DAYS = 700
 
-    Every set passes :func:`riskscreen.forms.answers.check_answers` for the form.
+
+def generate_answer_sets(form: FormDefinition, n: int, seed: int = 0,
+                         latest: date | None = None) -> list[AnswerSet]:
+    """``n`` synthetic answer sets for ``form``, the same for the same (form, n, seed, latest).
+
+    Screening dates fall in the 700 days up to ``latest`` (the demo passes yesterday, so
+    nothing is dated in the future), or from 6 January 2025 when it is not given. Every set
+    passes :func:`riskscreen.forms.answers.check_answers` for the form.
     """
     rng = random.Random(seed)  # noqa: S311 - reproducible test data, not security
+    first = _FIRST_DATE if latest is None else latest - timedelta(days=_SPAN_DAYS - 1)
     birth_questions = {d.question for d in form.derived}
     questions = list(form.questions())
     out = []
     for i in range(n):
         profile = rng.choices(range(len(PROFILES)), _PROFILE_WEIGHTS)[0]
-        screening_date = _FIRST_DATE + timedelta(days=rng.randrange(700))
+        screening_date = first + timedelta(days=rng.randrange(_SPAN_DAYS))
         answers: dict[str, Any] = {}
         for q in questions:
             value = _answer(rng, q, profile, i, screening_date, q.id in birth_questions)

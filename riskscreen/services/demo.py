@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +50,7 @@ from riskscreen.store.models import (
 from riskscreen.store.packs import choose_keyset, encode_pack, keyset_id, parse_keysets
 from riskscreen.store.records import compress_record, dictionary_for, record_text
 
-__all__ = ["DEMO_ACCOUNTS", "create_demo_database", "populate"]
+__all__ = ["DEMO_ACCOUNTS", "add_referral_demo", "create_demo_database", "populate"]
 
 DEMO_ACCOUNTS = {
     "admin": ("administrator", "demo admin passphrase"),
@@ -89,6 +89,7 @@ def create_demo_database(db_path: Path, count: int, *, seed: int = 0,
         if name != "admin":
             session.create_user(name, role, passphrase, display_name=f"Demo {role}")
     populate(session, count, seed=seed, progress=progress)
+    add_referral_demo(session, seed=seed)
     return session
 
 
@@ -104,6 +105,8 @@ def populate(session: Session, count: int, *, seed: int = 0, final_share: float 
 
     form = load_form("cse-screening")
     rng = random.Random(seed)  # noqa: S311 - invented demo data, not security
+    # Every screening is dated before today (the latest yesterday).
+    latest = date.today() - timedelta(days=1)
     with translate_errors(), OrmSession(session.engine) as s, s.begin():
         practitioners = [u.id for u in s.scalars(
             select(User).where(User.role.in_(("practitioner", "manager")),
@@ -121,7 +124,8 @@ def populate(session: Session, count: int, *, seed: int = 0, final_share: float 
     done = 0
     while done < count:
         n = min(_CHUNK, count - done)
-        answer_sets = generate_answer_sets(form, n, seed * 1_000_003 + done)
+        answer_sets = generate_answer_sets(form, n, seed * 1_000_003 + done,
+                                           latest=latest)
         children: list[dict[str, Any]] = []
         screenings: list[dict[str, Any]] = []
         answers: list[dict[str, Any]] = []
@@ -233,3 +237,214 @@ def _append_events(s: OrmSession, events: list[tuple[str, str, str, str, dict[st
         prev = digest
     if rows:
         s.execute(insert(AuditEntry), rows)
+
+
+# -- referrals and their outcomes ---------------------------------------------------------------
+
+_DECLINE_REASONS = (
+    "Already open to the CSE team, who are working with the child.",
+    "The family have moved out of the area; passed to the team where they now live.",
+    "The child is already receiving support from another service for the same concerns.")
+_NOT_REFERRED = ("Already open to the CSE team; the screening was shared with the allocated "
+                 "worker instead.")
+_NO_FURTHER_ACTION = ("The concerns were looked into with the child and family and are "
+                      "explained; universal services continue.")
+_CONFIRMED_SHARE = {"high": 0.55, "medium": 0.25, "low": 0.08}
+
+
+def add_referral_demo(session: Session, *, seed: int = 0, today: date | None = None) -> int:
+    """Referral records for the finalised demo screenings that have none, moved on as far as
+    their age allows: sent, received, accepted or declined, outcomes, an answer to
+    "exploitation confirmed?" and closed. The newest stay to send or waiting for a decision,
+    some past their deadline. Every step is dated in the past. Returns how many were made.
+    """
+    from riskscreen.routing import load_routing, route
+    from riskscreen.routing.outcomes import load_outcomes
+    from riskscreen.scoring.assessment import Assessment
+    from riskscreen.services.referrals import NO_REFERRAL_REASON, working_day
+    from riskscreen.services.types import (
+        ReferralDecision,
+        ReferralStatus,
+        SendMethod,
+        StepKind,
+    )
+    from riskscreen.store.integrity import stored_record
+    from riskscreen.store.models import ReferralRow, ReferralStepRow
+    from riskscreen.store.records import read_dictionaries
+
+    rng = random.Random(seed * 31 + 7)  # noqa: S311 - invented demo data, not security
+    now = datetime.now(UTC)
+    today = today or now.date()
+    table = load_routing()
+    sources = [s.id for s in load_outcomes().confirmation_sources]
+    with translate_errors(), OrmSession(session.engine) as s:
+        names = {uid: name for uid, name in s.execute(select(User.id, User.name))}
+        managers = [uid for uid, role in s.execute(select(User.id, User.role))
+                    if role == "manager"]
+        dictionaries = read_dictionaries(s.connection())
+        rows = s.execute(
+            select(Screening.id, Screening.child_id, Screening.practitioner_id,
+                   AssessmentRow.finalised_at, AssessmentRow.dictionary_id,
+                   AssessmentRow.record)
+            .join(AssessmentRow, AssessmentRow.screening_id == Screening.id)
+            .where(Screening.id.notin_(select(ReferralRow.screening_id)))
+            .order_by(Screening.id)).all()
+    referrals: list[dict[str, Any]] = []
+    steps: list[dict[str, Any]] = []
+    events: list[tuple[str, str, str, str, dict[str, Any]]] = []
+    first_id = 1
+    with translate_errors(), OrmSession(session.engine) as s:
+        first_id = (s.scalar(select(ReferralRow.id).order_by(ReferralRow.id.desc())
+                             .limit(1)) or 0) + 1
+    stamp = utc_now()
+    for n, (sid, child, owner, finalised_at, did, record) in enumerate(rows):
+        rid = first_id + n
+        snapshot, _ = stored_record(dictionaries, did, record)
+        way = route(Assessment.from_dict(json.loads(snapshot)), table)
+        made = datetime.fromisoformat(finalised_at.replace("Z", "+00:00"))
+        who = names[owner]
+        history = _Steps(now)
+        history.items.append((StepKind.CREATED, made, {}))
+        happened = history.add
+        row: dict[str, Any] = {
+            "id": rid, "screening_id": sid, "child_id": child, "practitioner_id": owner,
+            "decision": ReferralDecision.REFER, "status": ReferralStatus.TO_SEND,
+            "level": way.level, "pathway": way.pathway, "destination_id": way.destination.id,
+            "destination_name": way.destination.name, "deadline": way.deadline,
+            "send_within_days": way.send_within_days,
+            "decision_within_days": way.decision_within_days,
+            "send_due": working_day(made.date(), way.send_within_days).isoformat(),
+            "decision_due": None, "created_at": _ts(made), "updated_at": stamp,
+            "sent_at": None, "decided_at": None, "closed_at": None}
+
+        if not way.refer:
+            row.update(decision=ReferralDecision.NOT_REFER,
+                       status=ReferralStatus.NOT_REFERRED, send_within_days=None,
+                       decision_within_days=None, send_due=None, closed_at=_ts(made))
+            history.items.append((StepKind.NOT_REFERRED, made,
+                                  {"reason": NO_REFERRAL_REASON}))
+        elif rng.random() < 0.03:
+            at = made + timedelta(hours=2)
+            if happened(StepKind.NOT_REFERRED, at, reason=_NOT_REFERRED):
+                row.update(decision=ReferralDecision.NOT_REFER,
+                           status=ReferralStatus.NOT_REFERRED, closed_at=_ts(at))
+        elif rng.random() < 0.03:
+            pass  # never sent: past its deadline
+        else:
+            sent = _later(rng, made, way.send_within_days + (1 if rng.random() < 0.1 else 0))
+            method = rng.choices(list(SendMethod), (2, 6, 2))[0]
+            if happened(StepKind.SENT, sent, method=method):
+                row.update(status=ReferralStatus.SENT, sent_at=_ts(sent))
+                days = way.decision_within_days or 5
+                row["decision_due"] = working_day(sent.date(), days).isoformat()
+                received = sent + timedelta(hours=rng.randint(1, 20))
+                # A few wait for a decision long past the deadline.
+                if rng.random() > 0.06 and happened(StepKind.RECEIVED, received):
+                    row["status"] = ReferralStatus.RECEIVED
+                    late = rng.random() < 0.12
+                    decided = _later(rng, received, rng.randint(0, days) + (2 if late else 0))
+                    accept = rng.random() < 0.85
+                    kind = StepKind.ACCEPTED if accept else StepKind.DECLINED
+                    extra = {} if accept else {"reason": rng.choice(_DECLINE_REASONS)}
+                    if happened(kind, decided, **extra):
+                        row.update(status=ReferralStatus(kind.value), decided_at=_ts(decided))
+                        _demo_outcomes(rng, way.level, way.destination.name, accept,
+                                       decided, happened, sources, _CONFIRMED_SHARE)
+                        if (any(k == StepKind.OUTCOME for k, _, _ in history.items)
+                                and rng.random() < 0.85):
+                            closed = decided + timedelta(days=rng.randint(30, 90))
+                            if happened(StepKind.CLOSED, closed):
+                                row.update(status=ReferralStatus.CLOSED, closed_at=_ts(closed))
+        referrals.append(row)
+        for kind, at, fields in history.items:
+            by = owner
+            if kind in (StepKind.OUTCOME, StepKind.CONFIRMATION) and managers and \
+                    rng.random() < 0.3:
+                by = rng.choice(managers)
+            steps.append({"referral_id": rid, "kind": kind, "at": _ts(at),
+                          "recorded_at": _ts(min(now, at + timedelta(minutes=20))),
+                          "recorded_by": by, "method": fields.get("method"),
+                          "reason": fields.get("reason"),
+                          "outcome_id": fields.get("outcome_id"),
+                          "detail": fields.get("detail"), "answer": fields.get("answer"),
+                          "source_id": fields.get("source_id")})
+            action = "referral_create" if kind == StepKind.CREATED else f"referral_{kind}"
+            detail: dict[str, Any] = {"demo": True}
+            if kind == StepKind.CREATED:
+                detail.update(screening=sid, decision=row["decision"],
+                              destination=way.destination.id)
+            for key in ("method", "outcome_id", "answer", "source_id"):
+                if fields.get(key) is not None:
+                    detail[key.removesuffix("_id")] = str(fields[key])
+            events.append((stamp, names.get(by, who), action,
+                           f"referral:{rid}", detail))
+    if referrals:
+        with translate_errors(), OrmSession(session.engine) as s, s.begin():
+            s.execute(insert(ReferralRow), referrals)
+            s.execute(insert(ReferralStepRow), steps)
+            _append_events(s, events)
+    return len(referrals)
+
+
+class _Steps:
+    """The steps of one demo referral; a step is kept only if it is in the past."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+        self.items: list[tuple[Any, datetime, dict[str, Any]]] = []
+
+    def add(self, kind: Any, at: datetime, **fields: Any) -> bool:
+        """Add the step if it happened over an hour ago; False (nothing added) if not."""
+        if at >= self.now - timedelta(hours=1):
+            return False
+        self.items.append((kind, at, fields))
+        return True
+
+
+def _later(rng: random.Random, start: datetime, days: int) -> datetime:
+    """A time in office hours ``days`` working days after ``start``."""
+    from riskscreen.services.referrals import working_day
+
+    day = working_day(start.date(), days)
+    return datetime.combine(day, datetime.min.time(), tzinfo=UTC) + timedelta(
+        hours=rng.randint(9, 16), minutes=rng.randrange(60))
+
+
+def _demo_outcomes(rng: random.Random, level: str, partner: str, accepted: bool,
+                   decided: datetime, happened: Callable[..., bool], sources: list[str],
+                   confirmed_share: dict[str, float]) -> None:
+    """The outcomes a referral at ``level`` commonly has, and later an answer to
+    "exploitation confirmed?", each some days after the decision."""
+    from riskscreen.services.types import Confirmation, StepKind
+
+    at = decided + timedelta(days=rng.randint(1, 10))
+    if not accepted:
+        happened(StepKind.OUTCOME, at, outcome_id="no_further_action",
+                 detail=_NO_FURTHER_ACTION)
+        return
+    if rng.random() < 0.08:
+        happened(StepKind.OUTCOME, at, outcome_id="support_declined",
+                 detail="Support was offered by phone and by letter.")
+        return
+    if level == "high":
+        if not happened(StepKind.OUTCOME, at, outcome_id="strategy_discussion"):
+            return
+        follow = rng.choices(("cse_team_allocated", "police_investigation", "nrm_referral",
+                              "social_care_assessment"), (5, 3, 1, 2))[0]
+        happened(StepKind.OUTCOME, at + timedelta(days=rng.randint(1, 7)), outcome_id=follow)
+    else:
+        if rng.random() < 0.85:
+            happened(StepKind.OUTCOME, at, outcome_id="preventative_work", detail=partner)
+        else:
+            happened(StepKind.OUTCOME, at, outcome_id="no_further_action",
+                     detail=_NO_FURTHER_ACTION)
+    when = at + timedelta(days=rng.randint(7, 60))
+    roll = rng.random()
+    share = confirmed_share.get(level, 0.05)
+    answer = (Confirmation.CONFIRMED if roll < share else
+              Confirmation.NOT_KNOWN if roll < share + 0.15 else Confirmation.NOT_CONFIRMED)
+    source = "strategy_discussion" if level == "high" else rng.choice(
+        [x for x in sources if x != "nrm_decision"] or sources)
+    if level == "high" and rng.random() < 0.2:
+        source = "nrm_decision"
+    happened(StepKind.CONFIRMATION, when, answer=answer, source_id=source)

@@ -1,0 +1,44 @@
+"""`riskscreen demo`: referrals with outcomes, everything dated in the past."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from sqlalchemy import text
+
+from riskscreen.services import Unlocker
+from riskscreen.services.demo import DEMO_ACCOUNTS, create_demo_database
+from riskscreen.services.types import ReferralStatus, StepKind
+
+from .conftest import FAST
+
+
+def test_the_demo_has_referrals_with_outcomes_all_in_the_past(tmp_path: Path) -> None:
+    db = tmp_path / "demo.db"
+    create_demo_database(db, 150, seed=2, kdf=FAST).close()
+    with Unlocker(db, auto_backups=False).unlock(
+            "manager", DEMO_ACCOUNTS["manager"][1]) as manager:
+        with manager.engine.connect() as conn:
+            latest = conn.execute(text("SELECT MAX(screening_date) FROM screenings")).scalar()
+            finalised = conn.execute(text(
+                "SELECT COUNT(*) FROM screenings WHERE status = 'final'")).scalar()
+        referrals = manager.referrals.find()
+        truth = manager.referrals.confirmations()
+        report = manager.verify()
+    now = datetime.now(UTC)
+    assert date.fromisoformat(latest) < date.today()
+    assert len(referrals) == finalised
+    assert all(step.at < now for r in referrals for step in r.steps)
+    statuses = Counter(r.status for r in referrals)
+    assert statuses[ReferralStatus.CLOSED] > 10
+    assert statuses[ReferralStatus.NOT_REFERRED] > 5
+    closed = [r for r in referrals if r.status == ReferralStatus.CLOSED]
+    assert all(r.outcomes for r in closed)
+    assert {o.outcome_id for r in closed for o in r.outcomes} >= {
+        "strategy_discussion", "preventative_work", "no_further_action"}
+    assert any(r.overdue(date.today()) for r in referrals)
+    assert {c.answer for c in truth.values()} == {"confirmed", "not_confirmed", "not_known"}
+    assert all(r.steps[0].kind == StepKind.CREATED for r in referrals)
+    assert report.ok, report
