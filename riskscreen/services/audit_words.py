@@ -109,7 +109,8 @@ def _about(obj: str, users: Mapping[int, str], accounts: Mapping[str, str]) -> s
     if kind == "model":
         return f"Scoring model {ident[:12]}"
     return {"database": "The database", "audit_log": "The audit log",
-            "screenings": "Screenings (counts only)"}.get(obj, obj.replace("_", " "))
+            "screenings": "Screenings (counts only)",
+            "referrals": "Referrals (counts only)"}.get(obj, obj.replace("_", " "))
 
 
 def _level(value: Any) -> str:
@@ -172,6 +173,8 @@ def _detail(action: str, detail: dict[str, Any], accounts: Mapping[str, str],
             parts.append(f"corrects screening {value}")
         elif key == "screenings":
             parts.append(f"{value} screenings")
+        elif key == "referrals":
+            parts.append(f"{value} referrals")
         elif key == "changed":
             parts.append(f"{value} would change level")
         elif key == "cancelled":

@@ -17,16 +17,18 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
 
 from riskscreen.crypto.atomic import atomic_write
 from riskscreen.forms.model import QuestionKind
-from riskscreen.services.session import Session
 from riskscreen.services.types import Role
 from riskscreen.store.integrity import stored_record
 from riskscreen.store.records import read_dictionaries
+
+if TYPE_CHECKING:  # the session composes the pathway reports, which use these tables
+    from riskscreen.services.session import Session
 
 __all__ = ["SUPPRESS_BELOW", "Report", "ReportService", "ReportTable", "suppressed"]
 
@@ -60,6 +62,9 @@ class Report:
     since: date | None
     until: date | None
     tables: list[ReportTable] = field(default_factory=list)
+    #: What the report is called (the PDF's heading) and what ``total`` counts.
+    title: str = "CSE screening report"
+    total_label: str = "Finalised screenings"
 
     def table(self, title: str) -> ReportTable:
         """A table by its title."""
@@ -70,7 +75,7 @@ class Report:
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(["table", "category", "count"])
-        writer.writerow(["Finalised screenings", "all", suppressed(self.total)])
+        writer.writerow([self.total_label, "all", suppressed(self.total)])
         for t in self.tables:
             for label, shown in t.shown():
                 writer.writerow([t.title, label, shown])
@@ -266,10 +271,9 @@ def render_report_pdf(report: Report, settings: dict[str, str]) -> bytes:
                                height=15 * mm, kind="proportional"))
     period = ("all dates" if report.since is None and report.until is None else
               f"{report.since or 'start'} to {report.until or 'today'}")
-    story.append(Paragraph(esc(f"{org} – CSE screening report" if org
-                               else "CSE screening report"), head))
+    story.append(Paragraph(esc(f"{org} – {report.title}" if org else report.title), head))
     story.append(Paragraph(esc(
-        f"Finalised screenings: {suppressed(report.total)}; period: {period}; produced "
+        f"{report.total_label}: {suppressed(report.total)}; period: {period}; produced "
         f"{datetime.now(UTC).date().isoformat()}. Anonymised aggregates: no names or dates "
         f"of birth; counts under {SUPPRESS_BELOW} are shown as <{SUPPRESS_BELOW}."), body))
     for t in report.tables:
@@ -288,6 +292,6 @@ def render_report_pdf(report: Report, settings: dict[str, str]) -> bytes:
         story.append(Spacer(1, 4))
     out = io.BytesIO()
     SimpleDocTemplate(out, pagesize=A4, topMargin=18 * mm, bottomMargin=16 * mm,
-                      title="CSE screening report", author=org or "RiskScreen").build(
+                      title=report.title, author=org or "RiskScreen").build(
         story, onFirstPage=on_page, onLaterPages=on_page)
     return out.getvalue()

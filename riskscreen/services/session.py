@@ -50,6 +50,7 @@ from riskscreen.services.errors import (
     PermissionDenied,
     ServiceError,
 )
+from riskscreen.services.pathways import PathwayReports
 from riskscreen.services.referrals import ReferralManager
 from riskscreen.services.types import (
     AnswerValue,
@@ -226,6 +227,8 @@ class Session:
             self._generation = None
         #: Referral records: what happened after each finalised screening.
         self.referrals = ReferralManager(_SessionUnit(self))
+        #: Managers' pathway reports (what happened after the screenings, anonymised).
+        self.pathways = PathwayReports(_SessionUnit(self))
 
     # -- plumbing ------------------------------------------------------------------------------
 
