@@ -31,6 +31,7 @@ __all__ = [
     "NOT_KNOWN",
     "TIME_WINDOW_VALUES",
     "DerivedValue",
+    "FormChanges",
     "FormDefinition",
     "Option",
     "Question",
@@ -45,6 +46,10 @@ SEMVER_PATTERN = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
 
 #: The longest a form may allow a text answer to be, in characters (docs/forms.md).
 MAX_TEXT_LIMIT = 50_000
+
+
+def _version_tuple(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split("."))
 
 
 def _always(_: object, __: object) -> bool:
@@ -191,6 +196,34 @@ class DerivedValue(_Strict):
     _v_id = field_validator("id")(lambda v: _check_id(v, "derived value"))
 
 
+class FormChanges(_Strict):
+    """What a form version changed from the version before it: questions renamed (old id to
+    new id) or removed. Answers given under the earlier version are carried over by it (a
+    re-screening's starting answers, trends across versions)."""
+
+    version: str
+    renamed: dict[str, str] = Field(default_factory=dict)
+    removed: list[str] = Field(default_factory=list)
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _semver(cls, value: Any) -> str:
+        if not isinstance(value, str) or not SEMVER_PATTERN.match(value):
+            raise ValueError(
+                hinted(f"changes_from version {value!r} is not a semantic version",
+                       "write the earlier version in quotes, for example \"1.0.0\"")
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _distinct(self) -> FormChanges:
+        both = sorted(set(self.renamed) & set(self.removed))
+        if both:
+            raise ValueError(hinted(f"question '{both[0]}' is both renamed and removed",
+                                    "keep it in one of 'renamed:' or 'removed:'"))
+        return self
+
+
 class FormDefinition(_Strict):
     """A versioned questionnaire."""
 
@@ -201,6 +234,8 @@ class FormDefinition(_Strict):
     description: str | None = None
     derived: list[DerivedValue] = Field(default_factory=list)
     sections: list[Section]
+    #: What this version changed from the one before (None for a first version).
+    changes_from: FormChanges | None = None
 
     @field_validator("id")
     @classmethod
@@ -221,6 +256,23 @@ class FormDefinition(_Strict):
                        "write MAJOR.MINOR.PATCH in quotes, for example \"1.0.0\"")
             )
         return value
+
+    @model_validator(mode="after")
+    def _changes(self) -> FormDefinition:
+        change = self.changes_from
+        if change is None:
+            return self
+        if _version_tuple(change.version) >= _version_tuple(self.version):
+            raise ValueError(hinted(
+                f"changes_from names version {change.version}, which is not before this "
+                f"form's version {self.version}", "name the version this one replaces"))
+        asked = {q.id for section in self.sections for q in section.questions}
+        missing = sorted(new for new in change.renamed.values() if new not in asked)
+        if missing:
+            raise ValueError(hinted(
+                f"changes_from renames a question to '{missing[0]}', which this form does "
+                "not ask", "rename it to the id of a question in this version"))
+        return self
 
     def questions(self) -> Iterator[Question]:
         """Every question, in the order a practitioner meets them."""

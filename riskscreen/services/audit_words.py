@@ -53,6 +53,7 @@ ACTION_WORDS: dict[str, str] = {
     "model_impact": "Ran an impact analysis",
     "model_try_out": "Tried a draft model on a screening",
     "model_export": "Exported a scoring model",
+    "instrument_install": "Installed an instrument",
     "report": "Made a report",
     "report_export": "Exported a report",
     "settings": "Changed the settings",
@@ -108,6 +109,8 @@ def _about(obj: str, users: Mapping[int, str], accounts: Mapping[str, str]) -> s
         return f"Referral {ident}"
     if kind == "model":
         return f"Scoring model {ident[:12]}"
+    if kind == "instrument":
+        return f"The instrument {ident}"
     return {"database": "The database", "audit_log": "The audit log",
             "screenings": "Screenings (counts only)",
             "referrals": "Referrals (counts only)"}.get(obj, obj.replace("_", " "))
@@ -188,6 +191,13 @@ def _detail(action: str, detail: dict[str, Any], accounts: Mapping[str, str],
             parts.append(f"at {_time(str(value))}")
         elif key == "user":
             parts.append(f"by {_account(str(value), accounts)}")
+        elif key == "form_version":
+            parts.append(f"questionnaire version {value}")
+        elif key == "models" and isinstance(value, list):
+            parts.append("scoring models " + ", ".join(str(v) for v in value) if value
+                         else "no new scoring model")
+        elif key == "routing":
+            parts.append("with its own routing" if value else "with the shipped routing")
         elif key == "backup":
             parts.append(f"from {value}")
         elif key == "set_aside":

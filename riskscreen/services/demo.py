@@ -100,14 +100,16 @@ def populate(session: Session, count: int, *, seed: int = 0, final_share: float 
     About ``final_share`` of them are finalised with the model in force (scored by the
     scoring engine, so snapshots re-score exactly); the rest are drafts.
     """
-    from riskscreen.forms.loader import load_form
+    from riskscreen.forms.identity import form_sha256
+    from riskscreen.services.session import instrument_form_version, stored_form
     from riskscreen.synthetic import generate_answer_sets
 
-    form = load_form("cse-screening")
     rng = random.Random(seed)  # noqa: S311 - invented demo data, not security
     # Every screening is dated before today (the latest yesterday).
     latest = date.today() - timedelta(days=1)
     with translate_errors(), OrmSession(session.engine) as s, s.begin():
+        form = stored_form(s, "cse-screening", instrument_form_version(s, "cse-screening"))
+        form_sha = form_sha256(form)
         practitioners = [u.id for u in s.scalars(
             select(User).where(User.role.in_(("practitioner", "manager")),
                                User.disabled.is_(False)))]
@@ -169,7 +171,7 @@ def populate(session: Session, count: int, *, seed: int = 0, final_share: float 
                     "final_level": level, "finalised_by": user, "finalised_at": _ts(updated)})
             screenings.append({
                 "id": sid, "child_id": child_id, "practitioner_id": user, "form_id": form.id,
-                "form_version": form.version, "model_id": model_id,
+                "form_version": form.version, "form_sha256": form_sha, "model_id": model_id,
                 "model_version": model_version, "model_sha256": sha,
                 "screening_date": answer_set.screening_date.isoformat(),
                 "status": Status.DRAFT, "amendment_of": None, "amendment_reason": None,

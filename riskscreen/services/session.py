@@ -35,6 +35,7 @@ from riskscreen.crypto.keyfile import KeyFile, KeyFileError
 from riskscreen.crypto.keys import KdfParams, UnwrapError, new_data_key
 from riskscreen.crypto.signins import PassphraseGate, load_unaudited, settle_failed
 from riskscreen.forms.answers import AnswerSet, EvidenceRecord, check_answers
+from riskscreen.forms.identity import StoredFormMismatch, form_sha256
 from riskscreen.forms.model import FormDefinition
 from riskscreen.scoring.assessment import Assessment
 from riskscreen.scoring.engine import compile_model
@@ -69,6 +70,7 @@ from riskscreen.services.types import (
     VerifyReport,
 )
 from riskscreen.store import audit
+from riskscreen.store import forms as stored_forms
 from riskscreen.store.backup import auto_backup, backup_database, check_database
 from riskscreen.store.db import (
     DatabaseDamaged,
@@ -91,6 +93,8 @@ from riskscreen.store.models import (
     AnswerPack,
     AssessmentRow,
     Child,
+    FormRow,
+    InstrumentRow,
     Meta,
     RecordDictionary,
     ScoringModelRow,
@@ -112,7 +116,7 @@ from riskscreen.store.records import (
     record_text,
 )
 
-__all__ = ["Session", "default_form_loader", "default_scorer"]
+__all__ = ["Session", "default_scorer", "stored_form"]
 
 _SCREENING_ROLES = (Role.PRACTITIONER, Role.MANAGER)
 _ROLES = frozenset(Role)
@@ -157,14 +161,32 @@ def _sentence(message: str) -> str:
     return message if message.endswith((".", "?", "!", ")")) else message + "."
 
 
-def default_form_loader(form_id: str, version: str) -> FormDefinition:
-    """The shipped form of that id, if it is that version."""
-    from riskscreen.forms.loader import load_form
+def instrument_form_version(s: OrmSession, instrument_id: str) -> str:
+    """The form version new screenings of an installed instrument use; :class:`NotFound`
+    if it is not installed or not in force."""
+    found = s.execute(select(FormRow.version).join(
+        InstrumentRow, InstrumentRow.form_sha256 == FormRow.sha256).where(
+        InstrumentRow.id == instrument_id, InstrumentRow.in_force.is_(True))).scalar()
+    if found is None:
+        raise NotFound(f"The instrument '{instrument_id}' is not installed or not in use in "
+                       "this database; a manager can install it.")
+    return str(found)
 
-    form = load_form(form_id)
-    if form.version != version:
-        raise ServiceError(f"form '{form_id}' version {version} is not installed (this "
-                           f"RiskScreen has version {form.version})")
+
+def stored_form(s: OrmSession, form_id: str, version: str) -> FormDefinition:
+    """A form version from the database, checked against its hash; :class:`NotFound` if
+    it was never installed, :class:`ServiceError` if its stored text was altered."""
+    conn = s.connection()
+    sha = stored_forms.stored_form_sha(conn, form_id, version)
+    try:
+        form = stored_forms.read_form(conn, sha) if sha is not None else None
+    except StoredFormMismatch:
+        raise ServiceError(f"The stored form {form_id} {version} does not match its recorded "
+                           "hash; the database may have been altered. Run 'riskscreen "
+                           "verify'.") from None
+    if form is None:
+        raise NotFound(f"Form '{form_id}' version {version} is not installed in this "
+                       "database; a manager can install its instrument.")
     return form
 
 
@@ -229,6 +251,10 @@ class Session:
         self.referrals = ReferralManager(_SessionUnit(self))
         #: Managers' pathway reports (what happened after the screenings, anonymised).
         self.pathways = PathwayReports(_SessionUnit(self))
+        from riskscreen.services.instruments import InstrumentManager
+
+        #: Installed instruments (forms, models and routing kept by hash).
+        self.instruments = InstrumentManager(self)
 
     # -- plumbing ------------------------------------------------------------------------------
 
@@ -387,10 +413,22 @@ class Session:
         return self._engine
 
     def form(self, form_id: str, version: str) -> FormDefinition:
-        """The form definition of a screening (cached)."""
+        """A stored form version (cached), as every screening made under it uses it."""
         found = self._forms.get((form_id, version))
         if found is None:
-            found = self._forms[(form_id, version)] = default_form_loader(form_id, version)
+            with self._tx() as s:
+                found = self._forms[(form_id, version)] = stored_form(s, form_id, version)
+        return found
+
+    def _screening_form(self, s: OrmSession, screening: Screening) -> FormDefinition:
+        """The form a screening was made under: the stored version its hash names."""
+        found = self._forms.get((screening.form_id, screening.form_version))
+        if found is None:
+            found = stored_form(s, screening.form_id, screening.form_version)
+            if screening.form_sha256 is not None and form_sha256(found) != screening.form_sha256:
+                raise ServiceError("This screening's form is not the one stored under its "
+                                   "version; run 'riskscreen verify'.")
+            self._forms[(screening.form_id, screening.form_version)] = found
         return found
 
     def _model(self, s: OrmSession, sha256: str) -> ScoringModel:
@@ -783,20 +821,19 @@ class Session:
         record.
         """
         self._require(*_SCREENING_ROLES)
-        if form_version is None:
-            from riskscreen.forms.loader import load_form
-
-            form_version = load_form(form_id).version
-        form = self.form(form_id, form_version)
         when = (screening_date or datetime.now(UTC).date()).isoformat()
         with self._tx() as s:
+            if form_version is None:
+                form_version = instrument_form_version(s, form_id)
+            form = stored_form(s, form_id, form_version)
             child = s.get(Child, child_id)
             if child is None:
                 raise NotFound("There is no such child record.")
             model = self._in_force(s, form)
             screening = Screening(
                 child_id=child_id, practitioner_id=self.user.id, form_id=form.id,
-                form_version=form.version, model_id=model.model_id,
+                form_version=form.version, form_sha256=form_sha256(form),
+                model_id=model.model_id,
                 model_version=model.version, model_sha256=model.sha256,
                 screening_date=when, status=Status.DRAFT)
             s.add(screening)
@@ -843,7 +880,7 @@ class Session:
         self._require(*_SCREENING_ROLES)
         with self._tx() as s:
             screening = self._screening_for_edit(s, screening_id)
-            form = self.form(screening.form_id, screening.form_version)
+            form = self._screening_form(s, screening)
             evidence_json = self._checked(form, screening, question_id, value, evidence)
             now = utc_now()
             if value is None:
@@ -969,7 +1006,7 @@ class Session:
         """Score the answers so far without storing anything (incomplete answers allowed)."""
         with self._tx() as s:
             screening = self._screening_for_view(s, screening_id)
-            form = self.form(screening.form_id, screening.form_version)
+            form = self._screening_form(s, screening)
             _, previous = self._previous(s, screening)
             return default_scorer(form, self._model(s, screening.model_sha256),
                                 self._answer_set(s, screening), previous)
@@ -989,7 +1026,7 @@ class Session:
                                                  override.countersign_passphrase or "")
         with self._tx() as s:
             screening = self._screening_for_edit(s, screening_id)
-            form = self.form(screening.form_id, screening.form_version)
+            form = self._screening_form(s, screening)
             answer_set = self._answer_set(s, screening)
             problems = check_answers(form, answer_set, complete=True)
             if problems:
@@ -1049,7 +1086,7 @@ class Session:
             amendment = Screening(
                 child_id=original.child_id, practitioner_id=self.user.id,
                 form_id=original.form_id, form_version=original.form_version,
-                model_id=original.model_id, model_version=original.model_version,
+                form_sha256=original.form_sha256, model_id=original.model_id, model_version=original.model_version,
                 model_sha256=original.model_sha256, screening_date=original.screening_date,
                 status=Status.DRAFT, amendment_of=original.id, amendment_reason=reason.strip())
             s.add(amendment)

@@ -45,7 +45,8 @@ EXPECTED_TRIGGERS: dict[str, str] = {
                               ("audit_log", "the audit log is append-only"),
                               ("answer_packs", _SNAPSHOTS),
                               ("answer_keysets", _SNAPSHOTS),
-                              ("record_dictionaries", _SNAPSHOTS))
+                              ("record_dictionaries", _SNAPSHOTS),
+                              ("forms", "stored forms are immutable"))
        for e in ("UPDATE", "DELETE")},
     "answers_final_i": _answers("answers_final_i", "INSERT", "NEW"),
     "answers_final_u": _answers("answers_final_u", "UPDATE", "OLD"),

@@ -24,6 +24,8 @@ __all__ = [
     "AuditEntry",
     "Base",
     "Child",
+    "FormRow",
+    "InstrumentRow",
     "Meta",
     "RecordDictionary",
     "ReferralRow",
@@ -90,6 +92,9 @@ class Screening(Base):
     model_id: Mapped[str] = mapped_column(String(100))
     model_version: Mapped[str] = mapped_column(String(30))
     model_sha256: Mapped[str] = mapped_column(ForeignKey("scoring_models.sha256"))
+    #: The stored form version the screening was made under (revision 0007); None only for
+    #: a screening of a form version no RiskScreen release shipped, which ``verify`` names.
+    form_sha256: Mapped[str | None] = mapped_column(ForeignKey("forms.sha256"))
     screening_date: Mapped[str] = mapped_column(String(10))
     #: "draft" or "final" (``riskscreen.services.types.Status``).
     status: Mapped[str] = mapped_column(String(10))
@@ -106,6 +111,7 @@ class Screening(Base):
         Index("ix_screenings_child", "child_id", "screening_date"),
         Index("ix_screenings_practitioner", "practitioner_id", "updated_at"),
         Index("ix_screenings_level_updated", "final_level", "updated_at", "id"),
+        Index("ix_screenings_form", "form_sha256"),
     )
 
 
@@ -135,6 +141,47 @@ class ScoringModelRow(Base):
     change_note: Mapped[str] = mapped_column(Text, default="")
 
     __table_args__ = (UniqueConstraint("model_id", "version", name="uq_model_version"),)
+
+
+class FormRow(Base):
+    """A stored form version: immutable, identified by its content hash (revision 0007).
+
+    Every screening names the form version it was made under, so it opens, re-scores and
+    prints with that exact questionnaire whatever is installed later.
+    """
+
+    __tablename__ = "forms"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    form_id: Mapped[str] = mapped_column(String(100))
+    version: Mapped[str] = mapped_column(String(30))
+    canonical_json: Mapped[str] = mapped_column(Text)
+    #: Who installed it; None for a form shipped with RiskScreen.
+    installed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    installed_at: Mapped[str] = mapped_column(String(27), default=utc_now)
+
+    __table_args__ = (UniqueConstraint("form_id", "version", name="uq_form_version"),)
+
+
+class InstrumentRow(Base):
+    """An installed instrument: a form with its scoring models and routing (revision 0007).
+
+    One row per instrument (its id is its form's id); installing a new version replaces the
+    row's routing and README, while the form versions and models it brought stay stored.
+    Only instruments ``in_force`` are offered when a screening starts.
+    """
+
+    __tablename__ = "instruments"
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    form_sha256: Mapped[str] = mapped_column(ForeignKey("forms.sha256"))
+    owner: Mapped[str] = mapped_column(String(200), default="")
+    approved_by: Mapped[str] = mapped_column(String(200), default="")
+    #: The instrument's own routing table (YAML); empty for the routing shipped with it.
+    routing_yaml: Mapped[str] = mapped_column(Text, default="")
+    readme: Mapped[str] = mapped_column(Text, default="")
+    in_force: Mapped[bool] = mapped_column(default=True)
+    installed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    installed_at: Mapped[str] = mapped_column(String(27), default=utc_now)
 
 
 class AssessmentRow(Base):

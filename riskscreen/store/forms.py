@@ -1,0 +1,63 @@
+"""Stored form versions: each kept once, by the hash of its canonical JSON, for ever.
+
+Works on a SQLAlchemy connection inside the caller's transaction (a session's, or a
+migration's), with plain SQL that runs on SQLite and PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, text
+
+from riskscreen.forms.identity import form_canonical_json, form_sha256, parse_stored_form
+from riskscreen.forms.model import FormDefinition
+from riskscreen.store.models import utc_now
+
+__all__ = ["FormVersionTaken", "read_form", "shipped_forms", "store_form", "stored_form_sha"]
+
+
+class FormVersionTaken(ValueError):  # noqa: N818 - the domain's name for it
+    """A form version is already stored with other content (a stored form is never edited)."""
+
+
+def shipped_forms() -> list[FormDefinition]:
+    """Every form version shipped with this release of RiskScreen."""
+    from riskscreen.forms.loader import load_form, shipped_form_ids
+
+    return [load_form(form_id) for form_id in shipped_form_ids()]
+
+
+def stored_form_sha(conn: Connection, form_id: str, version: str) -> str | None:
+    """The hash of the stored version ``version`` of form ``form_id`` (None if not stored)."""
+    found = conn.execute(text("SELECT sha256 FROM forms WHERE form_id = :id AND "
+                              "version = :version"), {"id": form_id, "version": version}).first()
+    return None if found is None else str(found[0])
+
+
+def store_form(conn: Connection, form: FormDefinition, installed_by: int | None) -> str:
+    """Store a form version unless it is stored already; its hash.
+
+    :class:`FormVersionTaken` if that id and version are stored with other content.
+    """
+    sha = form_sha256(form)
+    existing = stored_form_sha(conn, form.id, form.version)
+    if existing == sha:
+        return sha
+    if existing is not None:
+        raise FormVersionTaken(f"form {form.id} version {form.version} is already installed "
+                               "with other content")
+    conn.execute(text("INSERT INTO forms (sha256, form_id, version, canonical_json, "
+                      "installed_by, installed_at) VALUES (:sha, :id, :version, :json, :by, "
+                      ":at)"),
+                 {"sha": sha, "id": form.id, "version": form.version,
+                  "json": form_canonical_json(form), "by": installed_by, "at": utc_now()})
+    return sha
+
+
+def read_form(conn: Connection, sha256: str) -> FormDefinition | None:
+    """The stored form with this hash, checked against it (None if none is stored).
+
+    ``StoredFormMismatch`` if its text was altered.
+    """
+    found = conn.execute(text("SELECT canonical_json FROM forms WHERE sha256 = :sha"),
+                         {"sha": sha256}).first()
+    return None if found is None else parse_stored_form(str(found[0]), sha256)
