@@ -30,8 +30,8 @@ from riskscreen.store.models import FormRow, InstrumentRow, ScoringModelRow, Use
 
 __all__ = [
     "FormVersionInfo",
-    "Installable",
     "InstallResult",
+    "Installable",
     "InstrumentInfo",
     "InstrumentManager",
     "InstrumentRefused",
@@ -143,7 +143,7 @@ class InstrumentManager:
 
     # -- reading -------------------------------------------------------------------------------
 
-    def list(self) -> list[InstrumentInfo]:
+    def installed(self) -> list[InstrumentInfo]:
         """Every installed instrument, the ones in force first, then by title."""
         with self._session._tx() as s:
             rows = list(s.scalars(select(InstrumentRow)))
@@ -152,7 +152,7 @@ class InstrumentManager:
 
     def in_force(self) -> list[InstrumentInfo]:
         """The instruments offered when a screening starts."""
-        return [i for i in self.list() if i.in_force]
+        return [i for i in self.installed() if i.in_force]
 
     def get(self, instrument_id: str) -> InstrumentInfo:
         """One installed instrument; :class:`NotFound` if there is none by that id."""
@@ -166,7 +166,8 @@ class InstrumentManager:
     def form(self, instrument_id: str, version: str | None = None) -> FormDefinition:
         """The instrument's form version in force (or the stored ``version``)."""
         info = self.get(instrument_id)
-        return self._session.form(info.id, version or info.form_version)
+        form: FormDefinition = self._session.form(info.id, version or info.form_version)
+        return form
 
     def routing_yaml(self, instrument_id: str) -> str:
         """The instrument's own routing table as installed ('' for the shipped one)."""

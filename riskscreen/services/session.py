@@ -1086,7 +1086,8 @@ class Session:
             amendment = Screening(
                 child_id=original.child_id, practitioner_id=self.user.id,
                 form_id=original.form_id, form_version=original.form_version,
-                form_sha256=original.form_sha256, model_id=original.model_id, model_version=original.model_version,
+                form_sha256=original.form_sha256, model_id=original.model_id,
+                model_version=original.model_version,
                 model_sha256=original.model_sha256, screening_date=original.screening_date,
                 status=Status.DRAFT, amendment_of=original.id, amendment_reason=reason.strip())
             s.add(amendment)

@@ -6,8 +6,7 @@ from __future__ import annotations
 import io
 import json
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+import shutil
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -16,11 +15,10 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import text
 
-from riskscreen.forms.identity import form_canonical_json, form_sha256
+from riskscreen.definitions import data_file
+from riskscreen.forms.identity import form_sha256
 from riskscreen.forms.loader import load_form
-from riskscreen.forms.model import FormDefinition
-from riskscreen.scoring.loader import load_model
-from riskscreen.scoring.model import ScoringModel
+from riskscreen.instruments import Instrument, load_instrument
 from riskscreen.services import PermissionDenied, ServiceError, Session
 from riskscreen.services.instruments import InstrumentRefused
 from riskscreen.services.referral import referral_summary
@@ -33,49 +31,30 @@ PREVIOUS_HEAD = "0006"
 CASE = Path(__file__).resolve().parents[1] / "cases" / "07-disclosure.json"
 
 
-@dataclass(frozen=True)
-class _Manifest:
-    owner: str = "Northvale exploitation team"
-    approved_by: str = "Northvale safeguarding partnership"
+def _copy_shipped(dest: Path) -> Path:
+    """A copy of the shipped CSE instrument folder, to change as a team would."""
+    shutil.copytree(Path(str(data_file("forms", "cse-screening"))), dest,
+                    ignore=shutil.ignore_patterns("__pycache__", "__init__.py"))
+    return dest
 
 
-@dataclass(frozen=True)
-class _Instrument:
-    """An instrument as the folder loader gives it (only what installing reads)."""
-
-    form: FormDefinition
-    models: tuple[ScoringModel, ...]
-    readme: str = "Who owns it and who approved it."
-    texts: Mapping[str, str] = field(default_factory=dict)
-    manifest: _Manifest = _Manifest()
-
-    @property
-    def id(self) -> str:
-        return self.form.id
-
-    @property
-    def title(self) -> str:
-        return self.form.title
-
-
-def _next_version(rename: bool = True, declare: bool = True) -> _Instrument:
-    """Version 1.1.0 of the shipped form (one question renamed) with a model scoring it."""
-    data = json.loads(form_canonical_json(load_form("cse-screening")))
-    data["version"] = "1.1.0"
-    if rename:
-        for section in data["sections"]:
-            for q in section["questions"]:
-                if q["id"] == "gender_description":
-                    q["id"] = "gender_in_own_words"
+def _next_version(tmp: Path, *, declare: bool = True, version: str = "1.1.0") -> Instrument:
+    """Version 1.1.0 of the shipped form, one question renamed, with model 2.0.0 scoring
+    it: a real instrument folder, loaded and checked as ``riskscreen instrument add`` does."""
+    folder = _copy_shipped(tmp / f"cse-{version}-{declare}")
+    form = folder / "form.yaml"
+    text_ = form.read_text("utf-8").replace('version: "1.0.0"', f'version: "{version}"', 1)
+    text_ = text_.replace("- id: gender_description", "- id: gender_in_own_words")
     if declare:
-        data["changes_from"] = {"version": "1.0.0",
-                                "renamed": {"gender_description": "gender_in_own_words"}}
-    form = FormDefinition.model_validate(data)
-    shipped = load_model("cse-screening")
-    model = shipped.model_copy(update={
-        "version": "2.0.0", "form": shipped.form.model_copy(update={"versions": ["1.1.0"]}),
-        "change_note": "Scores version 1.1.0 of the form."})
-    return _Instrument(form, (model,))
+        text_ += ('changes_from:\n  version: "1.0.0"\n  renamed:\n'
+                  "    gender_description: gender_in_own_words\n")
+    form.write_text(text_, "utf-8")
+    model = (folder / "scoring" / "1.1.0.yaml").read_text("utf-8")
+    model = model.replace('version: "1.1.0"', 'version: "2.0.0"', 1).replace(
+        'derived_from: "1.0.0"', 'derived_from: "1.1.0"').replace(
+        'versions: ["1.0.0"]', f'versions: ["{version}"]')
+    (folder / "scoring" / "2.0.0.yaml").write_text(model, "utf-8")
+    return load_instrument(folder)
 
 
 def _answers() -> tuple[date, dict[str, Any]]:
@@ -103,12 +82,14 @@ def _pdf_text(data: bytes) -> str:
                                         for p in PdfReader(io.BytesIO(data)).pages))
 
 
-def test_screenings_of_the_old_form_version_open_verify_and_print(vault: Vault) -> None:
+def test_screenings_of_the_old_form_version_open_verify_and_print(vault: Vault,
+                                                                   tmp_path: Path) -> None:
     with vault.login("pat") as pat:
         final = _screen(pat, final=True)
         draft = _screen(pat, final=False)
     with vault.login("mary") as mary:
-        result = mary.instruments.install(_next_version())
+        newer = _next_version(tmp_path)
+        result = mary.instruments.install(newer)
         assert result.form_stored
         assert result.models_published == ("cse-screening 2.0.0",)
         info = mary.instruments.get("cse-screening")
@@ -140,48 +121,117 @@ def test_screenings_of_the_old_form_version_open_verify_and_print(vault: Vault) 
         with pat.engine.connect() as conn:
             pins = dict(conn.execute(text("SELECT id, form_sha256 FROM screenings")).all())
         assert pins[final] == pins[draft] == form_sha256(load_form("cse-screening"))
-        assert pins[new.row.id] == form_sha256(_next_version().form)
+        assert pins[new.row.id] == form_sha256(newer.form)
 
 
-def test_answers_carry_from_the_old_version_to_the_new(vault: Vault) -> None:
+def test_answers_carry_from_the_old_version_to_the_new(vault: Vault, tmp_path: Path) -> None:
     with vault.login("mary") as mary:
-        mary.instruments.install(_next_version())
+        mary.instruments.install(_next_version(tmp_path))
         carried = mary.instruments.carry_answers(
             {"gender": "self_described", "gender_description": "own words",
              "no_such_question": "x", "ethnicity": "not an option"},
             "cse-screening", "1.0.0")
     assert carried["gender_in_own_words"] == "own words"
     assert carried["gender"] == "self_described"
-    assert "gender_description" not in carried and "no_such_question" not in carried
+    assert "gender_description" not in carried
+    assert "no_such_question" not in carried
 
 
-def test_a_new_version_must_say_what_became_of_questions_it_drops(vault: Vault) -> None:
+def test_a_new_version_must_say_what_became_of_questions_it_drops(vault: Vault,
+                                                                   tmp_path: Path) -> None:
     with vault.login("mary") as mary:
         with pytest.raises(InstrumentRefused, match="no longer asks 'gender_description'"):
-            mary.instruments.install(_next_version(declare=False))
+            mary.instruments.install(_next_version(tmp_path, declare=False))
         assert mary.instruments.get("cse-screening").form_version == "1.0.0"
 
 
-def test_a_stored_version_is_never_replaced_by_other_content(vault: Vault) -> None:
-    changed = _next_version()
-    same_version = FormDefinition.model_validate(
-        {**json.loads(form_canonical_json(changed.form)), "version": "1.0.0",
-         "changes_from": None})
-    with vault.login("mary") as mary:
-        with pytest.raises(ServiceError, match="already installed with different questions"):
-            mary.instruments.install(_Instrument(same_version, changed.models))
+def test_a_stored_version_is_never_replaced_by_other_content(vault: Vault,
+                                                             tmp_path: Path) -> None:
+    changed = _next_version(tmp_path, declare=False, version="1.0.0")
+    with vault.login("mary") as mary, pytest.raises(
+            ServiceError, match="already installed with different questions"):
+        mary.instruments.install(changed)
 
 
 def test_only_administrators_and_managers_install_and_each_install_is_audited(
-        vault: Vault) -> None:
+        vault: Vault, tmp_path: Path) -> None:
+    newer = _next_version(tmp_path)
     with vault.login("pat") as pat:
         with pytest.raises(PermissionDenied):
-            pat.instruments.install(_next_version())
+            pat.instruments.install(newer)
         assert [i.id for i in pat.instruments.in_force()] == ["cse-screening"]
     with vault.login("admin") as admin:
-        admin.instruments.install(_next_version())
+        admin.instruments.install(newer)
         with admin.engine.connect() as conn:
             entries = conn.execute(text("SELECT user, object, detail FROM audit_log WHERE "
                                         "action = 'instrument_install'")).all()
     assert [(u, o) for u, o, _ in entries] == [("admin", "instrument:cse-screening")]
     assert json.loads(entries[0][2])["form_version"] == "1.1.0"
+
+
+def _back_to_0005(session: Session, scratch: Path) -> None:
+    """Turn a database the real app wrote back into the schema of revision 0005 (the head
+    before forms were stored), keeping every row: the screenings table as 0005 made it,
+    without the forms and instruments tables."""
+    from riskscreen.store.db import create_db_engine
+    from riskscreen.store.schema import upgrade
+
+    engine = create_db_engine(scratch, b"k" * 32)
+    upgrade(engine, "0005")
+    with engine.connect() as conn:
+        ddl = {name: sql for name, sql in conn.execute(text(
+            "SELECT name, sql FROM sqlite_master WHERE tbl_name = 'screenings' "
+            "AND sql IS NOT NULL"))}
+    engine.dispose()
+    columns = ("id", "child_id", "practitioner_id", "form_id", "form_version", "model_id",
+               "model_version", "model_sha256", "screening_date", "status", "amendment_of",
+               "amendment_reason", "created_at", "updated_at", "final_level")
+    with session.engine.connect() as conn:
+        raw = conn.connection.dbapi_connection
+        assert raw is not None
+        raw.execute("PRAGMA foreign_keys = OFF")
+        raw.execute("PRAGMA legacy_alter_table = ON")  # the answers triggers name the table
+        raw.execute("BEGIN")
+        for name in ("screenings_final_u", "forms_immutable_u", "forms_immutable_d"):
+            raw.execute(f"DROP TRIGGER {name}")
+        raw.execute(ddl["screenings"].replace("screenings", "screenings_v5", 1))
+        raw.execute(f"INSERT INTO screenings_v5 SELECT {', '.join(columns)} FROM screenings")
+        raw.execute("DROP TABLE screenings")
+        raw.execute("ALTER TABLE screenings_v5 RENAME TO screenings")
+        for name, sql in ddl.items():
+            if name != "screenings":
+                raw.execute(sql)
+        raw.execute("DROP TABLE instruments")
+        raw.execute("DROP TABLE forms")
+        raw.execute("UPDATE alembic_version SET version_num = '0005'")
+        raw.execute("COMMIT")
+        raw.execute("PRAGMA legacy_alter_table = OFF")
+
+
+def test_a_database_at_the_previous_head_upgrades_and_pins_the_shipped_form(
+        vault: Vault, tmp_path: Path) -> None:
+    with vault.login("pat") as pat:
+        final = _screen(pat, final=True)
+        draft = _screen(pat, final=False)
+        before = pat.open_screening(final).assessment
+    with vault.login("admin") as admin:
+        _back_to_0005(admin, tmp_path / "scratch.db")
+    with vault.login("mary") as mary:  # signing in migrates the database
+        with mary.engine.connect() as conn:
+            pins = dict(conn.execute(text("SELECT id, form_sha256 FROM screenings")).all())
+            installed = conn.execute(text("SELECT id, in_force FROM instruments")).all()
+        report = mary.verify()
+        assert report.ok, (report.rescore_differences, report.record_problems)
+        assert report.rescored == 1
+        assert [i.form_version for i in mary.instruments.in_force()] == ["1.0.0"]
+    shipped = form_sha256(load_form("cse-screening"))
+    assert pins == {final: shipped, draft: shipped}
+    assert [tuple(r) for r in installed] == [("cse-screening", 1)]
+    with vault.login("pat") as pat:
+        detail = pat.open_screening(final)
+        assert detail.assessment == before
+        form = pat.form(detail.form_id, detail.form_version)
+        assert "in their own words" in _pdf_text(render_pdf_bytes(
+            referral_summary(pat, detail, form)))
+        pat.save_answer(draft, "child_views", "the draft carries on after the upgrade")
+        pat.finalise(draft)
