@@ -22,6 +22,7 @@ from riskscreen.instruments import Instrument, load_instrument
 from riskscreen.services import PermissionDenied, ServiceError, Session
 from riskscreen.services.instruments import InstrumentRefused
 from riskscreen.services.referral import referral_summary
+from riskscreen.store.schema import current_revision
 from riskscreen.summary import render_pdf_bytes
 
 from .conftest import Vault
@@ -169,43 +170,21 @@ def test_only_administrators_and_managers_install_and_each_install_is_audited(
     assert json.loads(entries[0][2])["form_version"] == "1.1.0"
 
 
-def _back_to_0005(session: Session, scratch: Path) -> None:
-    """Turn a database the real app wrote back into the schema of revision 0005 (the head
-    before forms were stored), keeping every row: the screenings table as 0005 made it,
-    without the forms and instruments tables."""
-    from riskscreen.store.db import create_db_engine
-    from riskscreen.store.schema import upgrade
+def _back_to_previous_head(session: Session) -> None:
+    """Take a database the real app wrote back to the revision before forms were stored
+    (its own downgrade), keeping every row."""
+    from alembic import command
 
-    engine = create_db_engine(scratch, b"k" * 32)
-    upgrade(engine, "0005")
-    with engine.connect() as conn:
-        ddl = {name: sql for name, sql in conn.execute(text(
-            "SELECT name, sql FROM sqlite_master WHERE tbl_name = 'screenings' "
-            "AND sql IS NOT NULL"))}
-    engine.dispose()
-    columns = ("id", "child_id", "practitioner_id", "form_id", "form_version", "model_id",
-               "model_version", "model_sha256", "screening_date", "status", "amendment_of",
-               "amendment_reason", "created_at", "updated_at", "final_level")
-    with session.engine.connect() as conn:
-        raw = conn.connection.dbapi_connection
-        assert raw is not None
-        raw.execute("PRAGMA foreign_keys = OFF")
-        raw.execute("PRAGMA legacy_alter_table = ON")  # the answers triggers name the table
-        raw.execute("BEGIN")
-        for name in ("screenings_final_u", "forms_immutable_u", "forms_immutable_d"):
-            raw.execute(f"DROP TRIGGER {name}")
-        raw.execute(ddl["screenings"].replace("screenings", "screenings_v5", 1))
-        raw.execute(f"INSERT INTO screenings_v5 SELECT {', '.join(columns)} FROM screenings")
-        raw.execute("DROP TABLE screenings")
-        raw.execute("ALTER TABLE screenings_v5 RENAME TO screenings")
-        for name, sql in ddl.items():
-            if name != "screenings":
-                raw.execute(sql)
-        raw.execute("DROP TABLE instruments")
-        raw.execute("DROP TABLE forms")
-        raw.execute("UPDATE alembic_version SET version_num = '0005'")
-        raw.execute("COMMIT")
-        raw.execute("PRAGMA legacy_alter_table = OFF")
+    from riskscreen.store.schema import _config
+
+    with session.engine.begin() as conn:
+        config = _config()
+        config.attributes["connection"] = conn
+        command.downgrade(config, PREVIOUS_HEAD)
+        assert current_revision(conn) == PREVIOUS_HEAD
+        tables = set(conn.execute(text("SELECT name FROM sqlite_master WHERE type = "
+                                       "'table'")).scalars())
+    assert "forms" not in tables
 
 
 def test_a_database_at_the_previous_head_upgrades_and_pins_the_shipped_form(
@@ -215,7 +194,7 @@ def test_a_database_at_the_previous_head_upgrades_and_pins_the_shipped_form(
         draft = _screen(pat, final=False)
         before = pat.open_screening(final).assessment
     with vault.login("admin") as admin:
-        _back_to_0005(admin, tmp_path / "scratch.db")
+        _back_to_previous_head(admin)
     with vault.login("mary") as mary:  # signing in migrates the database
         with mary.engine.connect() as conn:
             pins = dict(conn.execute(text("SELECT id, form_sha256 FROM screenings")).all())

@@ -28,7 +28,6 @@ branch_labels = None
 depends_on = None
 
 _FORMS = "stored forms are immutable"
-_FINAL = "a finalised screening cannot be edited"
 
 SQLITE_TRIGGERS = [
     f"CREATE TRIGGER forms_immutable_u BEFORE UPDATE ON forms "
@@ -36,8 +35,6 @@ SQLITE_TRIGGERS = [
     f"CREATE TRIGGER forms_immutable_d BEFORE DELETE ON forms "
     f"BEGIN SELECT RAISE(ABORT, '{_FORMS}'); END",
 ]
-_SCREENINGS_FINAL = ("CREATE TRIGGER screenings_final_u BEFORE UPDATE ON screenings "
-                     f"WHEN OLD.status = 'final' BEGIN SELECT RAISE(ABORT, '{_FINAL}'); END")
 POSTGRESQL_TRIGGERS = [
     "CREATE FUNCTION forms_immutable() RETURNS trigger LANGUAGE plpgsql AS "
     f"$$ BEGIN RAISE EXCEPTION '{_FORMS}'; END $$",
@@ -78,6 +75,10 @@ def upgrade() -> None:
     op.execute("ALTER TABLE screenings ADD COLUMN form_sha256 VARCHAR(64) "
                "REFERENCES forms (sha256)")
 
+    # The trigger is put back exactly as it was written (verify compares its text).
+    final_trigger = bind.execute(sa.text(
+        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = "
+        "'screenings_final_u'")).scalar() if sqlite else None
     now = utc_now()
     for form in shipped_forms():
         sha = store_form(bind, form, None)
@@ -87,13 +88,27 @@ def upgrade() -> None:
             "'', '', :yes, NULL, :at)"),
             {"id": form.id, "title": form.title, "sha": sha, "yes": True, "at": now})
         # Pinning finalised screenings too: their trigger is lifted for this one statement.
-        if sqlite:
+        if final_trigger is not None:
             op.execute("DROP TRIGGER screenings_final_u")
         bind.execute(sa.text("UPDATE screenings SET form_sha256 = :sha WHERE form_id = :id "
                              "AND form_version = :version"),
                      {"sha": sha, "id": form.id, "version": form.version})
-        if sqlite:
-            op.execute(_SCREENINGS_FINAL)
+        if final_trigger is not None:
+            op.execute(str(final_trigger))
     op.create_index("ix_screenings_form", "screenings", ["form_sha256"])
     for trigger in SQLITE_TRIGGERS if sqlite else POSTGRESQL_TRIGGERS:
         op.execute(trigger)
+
+
+def downgrade() -> None:
+    sqlite = op.get_bind().dialect.name == "sqlite"
+    if sqlite:
+        op.execute("DROP TRIGGER forms_immutable_u")
+        op.execute("DROP TRIGGER forms_immutable_d")
+    else:
+        op.execute("DROP TRIGGER forms_immutable ON forms")
+        op.execute("DROP FUNCTION forms_immutable()")
+    op.drop_index("ix_screenings_form", "screenings")
+    op.execute("ALTER TABLE screenings DROP COLUMN form_sha256")
+    op.drop_table("instruments")
+    op.drop_table("forms")
