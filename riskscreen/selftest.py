@@ -252,9 +252,10 @@ def check_summary() -> str:
     answer_set = generate_answer_sets(form, 1, seed=7)[0]
     assessment = score(form, model, answer_set)
     summary = build_summary(
-        form, answer_set, assessment, route(assessment, table), reference="RS-SELFTEST",
-        generated_at=datetime(2026, 1, 1, 12, 0), referrer=Referrer(name="Self-test"),
-        fields=table.summary_fields, concern_labels=table.concerns)
+        form, answer_set, assessment, route(assessment, table, form.kind_roles()),
+        reference="RS-SELFTEST", generated_at=datetime(2026, 1, 1, 12, 0),
+        referrer=Referrer(name="Self-test"), fields=table.summary_fields,
+        concern_labels=table.concerns, model=model)
     data = render_pdf_bytes(summary)
     _require(data.startswith(b"%PDF-"), "the output is not a PDF")
     pdf = pypdfium2.PdfDocument(data)

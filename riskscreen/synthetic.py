@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from riskscreen.forms.answers import DEFAULT_LONG_TEXT_LIMIT, DEFAULT_TEXT_LIMIT, AnswerSet
-from riskscreen.forms.model import NOT_KNOWN, FormDefinition, Question, QuestionKind, QuestionType
+from riskscreen.forms.model import NOT_KNOWN, FormDefinition, KindRole, Question, QuestionType
 from riskscreen.forms.visibility import visible_answers
 
 __all__ = ["PROFILES", "generate_answer_sets"]
@@ -25,11 +25,11 @@ _PROFILE_WEIGHTS = [weight for _, weight in PROFILES]
 
 # Chance that an indicator of each kind is seen, per profile.
 _PRESENT = {
-    QuestionKind.RISK_INDICATOR: (0.01, 0.10, 0.22, 0.40),
-    QuestionKind.HARM_INDICATOR: (0.0, 0.01, 0.05, 0.25),
-    QuestionKind.VULNERABILITY: (0.08, 0.18, 0.30, 0.40),
-    QuestionKind.PROTECTIVE_FACTOR: (0.85, 0.65, 0.45, 0.30),
-    QuestionKind.CONTEXT: (0.7, 0.7, 0.7, 0.7),
+    KindRole.RISK: (0.01, 0.10, 0.22, 0.40),
+    KindRole.HARM: (0.0, 0.01, 0.05, 0.25),
+    KindRole.VULNERABILITY: (0.08, 0.18, 0.30, 0.40),
+    KindRole.PROTECTIVE: (0.85, 0.65, 0.45, 0.30),
+    KindRole.CONTEXT: (0.7, 0.7, 0.7, 0.7),
 }
 _NOT_KNOWN = 0.06
 _LEFT_BLANK = 0.02
@@ -76,10 +76,10 @@ def _answer(rng: random.Random, q: Question, profile: int, i: int, screening_dat
         roll = rng.random()
         if roll < _NOT_KNOWN:
             return NOT_KNOWN
-        if roll < _NOT_KNOWN + _PRESENT[q.kind][profile]:
+        if roll < _NOT_KNOWN + _PRESENT[q.role][profile]:
             if t is QuestionType.INDICATOR:
                 return "yes"
-            return rng.choices(("recent", "older", "both"), (5, 3, 2))[0]
+            return rng.choices(q.windows.present_ids(), (5, 3, 2))[0]
         return "no" if t is QuestionType.INDICATOR else "none"
     if t is QuestionType.SINGLE_CHOICE:
         return rng.choice(q.option_ids())

@@ -138,13 +138,13 @@ def _run(args: argparse.Namespace) -> int:
                                            _unverified(args.countersigned_by))
     reference = args.reference or _reference(args.answers, answer_set.screening_date.isoformat())
     summary = build_summary(
-        form, answer_set, assessment, route(assessment, table),
+        form, answer_set, assessment, route(assessment, table, form.kind_roles()),
         reference=reference, generated_at=datetime.now().astimezone(),
         marking=args.marking,
         referrer=Referrer(name=args.referrer_name, role=args.referrer_role,
                           email=args.referrer_email, phone=args.referrer_phone),
         organisation=args.organisation, fields=table.summary_fields,
-        concern_labels=table.concerns)
+        concern_labels=table.concerns, model=model)
     render_pdf(summary, args.output, password=password)
     print(f"wrote {args.output} ({summary.level.name}; to {summary.route.destination.name}"
           f"{'; encrypted' if password else ''})", file=sys.stderr)

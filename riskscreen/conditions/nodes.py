@@ -41,7 +41,7 @@ from pydantic import (
 
 from riskscreen.conditions.codes import MISSING, as_date, is_answered, is_number
 from riskscreen.definitions import Path_, Problem, hinted
-from riskscreen.forms.kinds import INDICATOR_TYPES, QuestionKind, QuestionType
+from riskscreen.forms.kinds import INDICATOR_TYPES, QuestionType
 
 if TYPE_CHECKING:
     from riskscreen.forms.columns import Columns
@@ -89,9 +89,11 @@ Ref = tuple[Literal["question", "derived"], str]
 #: A value written in a condition.
 Value = Annotated[str, Strict()] | Annotated[bool, Strict()] | int | float | date
 
-#: The time-window answers that mean an indicator was seen.
+#: The time-window answers that mean an indicator was seen, for a form with the default
+#: windows; a form's own are ``form.time_windows.present_ids()``.
 PRESENT_WINDOWS = ("recent", "older", "both")
-Window = Literal["recent", "older", "both"]
+#: A time window's id, as the form declares it.
+Window = str
 #: Operators a ``show_if`` may use; scoring rules may also use ``present`` and
 #: ``count_present``.
 FORM_OPERATORS = ("all", "any", "not", "equals", "in", "contains", "greater_than",
@@ -821,7 +823,16 @@ class _RuleOnly(Node):
 def _seen_words(q: Question, windows: Sequence[str] | None) -> tuple[str, ...]:
     if q.type is QuestionType.INDICATOR:
         return ("yes",)
-    return tuple(windows) if windows is not None else PRESENT_WINDOWS
+    return tuple(windows) if windows is not None else q.windows.present_ids()
+
+
+def _check_windows(form: FormDefinition, windows: Sequence[str] | None,
+                   path: Path_) -> list[Problem]:
+    """Every window named must be one of the form's."""
+    known = form.time_windows.present_ids()
+    return [Problem(f"unknown time window '{w}'", (*path, "windows", i),
+                    "use one of the form's windows: " + ", ".join(known))
+            for i, w in enumerate(windows or ()) if w not in known]
 
 
 def _seen_codes(q: Question, windows: Sequence[str] | None) -> list[int]:
@@ -835,8 +846,9 @@ class PresentArg(_Strict):
     question: str
     windows: list[Window] | None = Field(
         default=None,
-        description="For time-window questions: which answers count (default recent, older, "
-        "both). An indicator question counts 'yes' whatever the windows.")
+        description="For time-window questions: which of the form's windows count (default "
+        "all three, e.g. recent, older, both). An indicator question counts 'yes' whatever "
+        "the windows.")
 
 
 class Present(_RuleOnly):
@@ -882,13 +894,13 @@ class Present(_RuleOnly):
         if self.present.windows is not None and q.type is QuestionType.INDICATOR:
             return [Problem(f"'windows' only applies to time-window questions; '{q.id}' is "
                             "yes/no", (*path, "windows"), "remove 'windows'")]
-        return []
+        return _check_windows(form, self.present.windows, path)
 
 
 class Selection(_Strict):
     """A count of visible indicators answered as seen; every filter given must match."""
 
-    kinds: list[QuestionKind] | None = None
+    kinds: list[str] | None = None
     concerns: list[str] | None = None
     sections: list[str] | None = None
     questions: list[str] | None = None
@@ -898,7 +910,7 @@ class Selection(_Strict):
     def describe(self) -> str:
         """``at least 2 indicators (sections: …) were seen``."""
         filters = [f"{name}: {', '.join(map(str, values))}" for name, values in (
-            ("kinds", [k.value for k in self.kinds or []]), ("concerns", self.concerns),
+            ("kinds", self.kinds), ("concerns", self.concerns),
             ("sections", self.sections), ("questions", self.questions),
             ("windows", self.windows)) if values]
         which = f" ({'; '.join(filters)})" if filters else ""
@@ -939,7 +951,7 @@ class CountPresent(_RuleOnly):
         sel = self.count_present
         # Indicator answers are never window words and time-window answers never "yes", so
         # one set of "seen" answers serves both kinds of question.
-        seen_words = frozenset({"yes", *(sel.windows or PRESENT_WINDOWS)})
+        seen_words = frozenset({"yes", *(sel.windows or form.time_windows.present_ids())})
         qids = tuple(q.id for q in selected_questions(sel, form))
         is_seen = seen_words.__contains__
         need = sel.at_least
@@ -968,7 +980,9 @@ class CountPresent(_RuleOnly):
         sections = {s.id for s in form.sections}
         concerns = {q.concern for q in form.questions() if q.concern}
         known_questions = set(form.question_index())
-        for name, known, values in (("sections", sections, sel.sections),
+        kinds = set(form.kind_roles())
+        for name, known, values in (("kinds", kinds, sel.kinds),
+                                    ("sections", sections, sel.sections),
                                     ("concerns", concerns, sel.concerns),
                                     ("questions", known_questions, sel.questions)):
             for i, value in enumerate(values or []):
@@ -976,6 +990,7 @@ class CountPresent(_RuleOnly):
                     problems.append(Problem(f"count_present: unknown {name[:-1]} '{value}'",
                                             (*path, name, i),
                                             "use one of: " + ", ".join(sorted(known))))
+        problems += _check_windows(form, sel.windows, path)
         if problems:
             return problems
         matched = selected_questions(sel, form)

@@ -24,7 +24,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from riskscreen.forms.model import (
     INDICATOR_VALUES,
     MAX_TEXT_LIMIT,
-    TIME_WINDOW_VALUES,
     FormDefinition,
     Question,
     QuestionType,
@@ -177,8 +176,9 @@ def _check_value(q: Question, value: Any, screening_date: date) -> str | None:
         if value not in INDICATOR_VALUES:
             return f"answer {_brief(value)} is not one of {', '.join(INDICATOR_VALUES)}"
     elif t is QuestionType.TIME_WINDOW:
-        if value not in TIME_WINDOW_VALUES:
-            return f"answer {_brief(value)} is not one of {', '.join(TIME_WINDOW_VALUES)}"
+        allowed = q.windows.values()
+        if value not in allowed:
+            return f"answer {_brief(value)} is not one of {', '.join(allowed)}"
     elif t is QuestionType.SINGLE_CHOICE:
         if not isinstance(value, str) or value not in q.option_ids():
             return (f"option {_brief(value)} is not offered; choose one of "

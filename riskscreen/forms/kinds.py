@@ -7,11 +7,14 @@ from __future__ import annotations
 from enum import StrEnum
 
 __all__ = [
+    "ABSENT",
     "ANSWER_LABELS",
     "INDICATOR_TYPES",
     "INDICATOR_VALUES",
     "NOT_KNOWN",
+    "RESERVED_ANSWERS",
     "TIME_WINDOW_VALUES",
+    "KindRole",
     "QuestionKind",
     "QuestionType",
 ]
@@ -19,9 +22,14 @@ __all__ = [
 NOT_KNOWN = "not_known"
 #: Answers to a yes/no/not-known indicator. "not_known" is an honest answer, never read as "no".
 INDICATOR_VALUES = ("yes", "no", NOT_KNOWN)
-#: Answers to a time-window indicator: not seen, seen in the last 3 months, seen 3 to 12 months
-#: ago, seen in both periods, or not known.
-TIME_WINDOW_VALUES = ("none", "recent", "older", "both", NOT_KNOWN)
+#: The time-window answer for an indicator not seen in either period.
+ABSENT = "none"
+#: Answers to a time-window indicator of a form that declares no ``time_windows``: not seen,
+#: seen in the last 3 months, seen 3 to 12 months ago, seen in both periods, or not known. A
+#: form's own windows replace the three middle words (see ``FormDefinition.time_windows``).
+TIME_WINDOW_VALUES = (ABSENT, "recent", "older", "both", NOT_KNOWN)
+#: Answer words no time window may take as its id.
+RESERVED_ANSWERS = frozenset({"yes", "no", ABSENT, NOT_KNOWN, "unanswered"})
 
 
 class QuestionKind(StrEnum):
@@ -36,6 +44,21 @@ class QuestionKind(StrEnum):
     RISK_INDICATOR = "risk_indicator"
     HARM_INDICATOR = "harm_indicator"
     PROTECTIVE_FACTOR = "protective_factor"
+
+
+class KindRole(StrEnum):
+    """What a kind of question does in scoring and routing, whatever the form calls it.
+
+    A form names its own kinds (``kinds:``); each says which role it plays: context is not
+    scored; risk and harm are indicators (harm counts first towards the main concern);
+    protective factors may only take points off; vulnerabilities add a little.
+    """
+
+    CONTEXT = "context"
+    VULNERABILITY = "vulnerability"
+    RISK = "risk"
+    HARM = "harm"
+    PROTECTIVE = "protective"
 
 
 class QuestionType(StrEnum):

@@ -15,6 +15,7 @@ __all__ = ["check_form"]
 def check_form(form: FormDefinition) -> list[Problem]:
     """Return every cross-node problem in a structurally valid form."""
     problems: list[Problem] = []
+    problems += _kinds(form)
     problems += _duplicates(form)
     problems += _empty_sections(form)
     problems += _derived(form)
@@ -28,6 +29,29 @@ def _qpath(form: FormDefinition, question_id: str) -> Path_:
             if q.id == question_id:
                 return ("sections", si, "questions", qi)
     return ()
+
+
+def _kinds(form: FormDefinition) -> list[Problem]:
+    """Kinds declared once each, and every question of a declared kind (or context)."""
+    problems = []
+    seen: set[str] = set()
+    for ki, kind in enumerate(form.kinds):
+        if kind.id == "context":
+            problems.append(Problem("'context' is every form's own kind and is not declared",
+                                    ("kinds", ki, "id"), "remove this entry"))
+        elif kind.id in seen:
+            problems.append(Problem(f"kind '{kind.id}' is declared twice", ("kinds", ki, "id"),
+                                    "declare each kind once"))
+        seen.add(kind.id)
+    known = ", ".join(["context", *(k.id for k in form.kinds)])
+    for si, section in enumerate(form.sections):
+        for qi, q in enumerate(section.questions):
+            if q.kind != "context" and q.kind not in seen:
+                problems.append(Problem(
+                    f"question '{q.id}' is of kind '{q.kind}', which the form does not declare",
+                    ("sections", si, "questions", qi, "kind"),
+                    f"use one of: {known}; or declare it under 'kinds:'"))
+    return problems
 
 
 def _duplicates(form: FormDefinition) -> list[Problem]:

@@ -13,16 +13,22 @@ routing table, which the table's authors set as a priority; (3) the tag's alphab
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 
+from riskscreen.forms.kinds import KindRole
 from riskscreen.routing.model import Destination, RoutingTable
 from riskscreen.scoring.assessment import Assessment
 
-__all__ = ["ConcernTotal", "Route", "RoutingError", "concern_totals", "dominant_concern",
-           "level_phrase", "route"]
+__all__ = ["DEFAULT_ROLES", "ConcernTotal", "Route", "RoutingError", "concern_totals",
+           "dominant_concern", "level_phrase", "route"]
 
-#: Contribution kinds that count towards the dominant concern.
-CONCERN_KINDS = ("risk_indicator", "harm_indicator")
+#: Kind id -> role for a form that declares no kinds of its own (see
+#: :meth:`riskscreen.forms.model.FormDefinition.kind_roles`). Risk and harm indicators count
+#: towards the dominant concern; harm breaks a tie.
+DEFAULT_ROLES: Mapping[str, str] = {
+    "risk_indicator": KindRole.RISK, "significant_indicator": KindRole.RISK,
+    "harm_indicator": KindRole.HARM}
 
 
 class RoutingError(ValueError):
@@ -73,23 +79,30 @@ class Route:
         return self.overridden and self.destination.id != self.computed_destination.id
 
 
-def concern_totals(assessment: Assessment, table: RoutingTable) -> list[ConcernTotal]:
-    """Points per concern tag, best first (see the module docstring for the tie-breaks)."""
+def concern_totals(assessment: Assessment, table: RoutingTable,
+                   roles: Mapping[str, str] | None = None) -> list[ConcernTotal]:
+    """Points per concern tag, best first (see the module docstring for the tie-breaks).
+
+    ``roles`` maps the form's kind ids to their roles (the form's ``kind_roles()``).
+    """
+    roles = DEFAULT_ROLES if roles is None else roles
     points: dict[str, int] = defaultdict(int)
     harm: dict[str, int] = defaultdict(int)
     for c in assessment.contributions:
-        if c.concern and c.kind in CONCERN_KINDS and c.points > 0:
+        role = roles.get(c.kind)
+        if c.concern and role in (KindRole.RISK, KindRole.HARM) and c.points > 0:
             points[c.concern] += c.points
-            if c.kind == "harm_indicator":
+            if role == KindRole.HARM:
                 harm[c.concern] += c.points
     priority = {tag: i for i, tag in enumerate(table.concerns)}
     order = sorted(points, key=lambda t: (-points[t], -harm[t], priority.get(t, len(priority)), t))
     return [ConcernTotal(t, table.concern_label(t), points[t], harm[t]) for t in order]
 
 
-def dominant_concern(assessment: Assessment, table: RoutingTable) -> str | None:
+def dominant_concern(assessment: Assessment, table: RoutingTable,
+                     roles: Mapping[str, str] | None = None) -> str | None:
     """The concern tag with the most risk and harm points, or None if no indicator has one."""
-    totals = concern_totals(assessment, table)
+    totals = concern_totals(assessment, table, roles)
     return totals[0].concern if totals else None
 
 
@@ -115,13 +128,18 @@ def _destination_for(level: str, concern: str | None,
     return table.destination(rule.destination), False
 
 
-def route(assessment: Assessment, table: RoutingTable) -> Route:
-    """Route an assessment: destination, next step and the reasons, in plain words."""
+def route(assessment: Assessment, table: RoutingTable,
+          roles: Mapping[str, str] | None = None) -> Route:
+    """Route an assessment: destination, next step and the reasons, in plain words.
+
+    ``roles`` maps the form's kind ids to their roles (``form.kind_roles()``); without it the
+    default kinds are assumed.
+    """
     final = assessment.final_level
     rule = table.levels.get(final)
     if rule is None:
         raise RoutingError(f"routing table '{table.id}' has no route for level '{final}'")
-    concern = dominant_concern(assessment, table)
+    concern = dominant_concern(assessment, table, roles)
     destination, by_concern = _destination_for(final, concern, table)
     computed_destination, _ = (
         _destination_for(assessment.level, concern, table)

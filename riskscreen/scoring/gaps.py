@@ -8,17 +8,17 @@ answers would add, and the points counted after the model's ``not_known_cap``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from riskscreen.forms.kinds import INDICATOR_TYPES
-from riskscreen.forms.model import NOT_KNOWN, FormDefinition
+from riskscreen.forms.kinds import INDICATOR_TYPES, NOT_KNOWN, KindRole
+from riskscreen.forms.model import FormDefinition
 from riskscreen.forms.visibility import is_answered, visible_questions
 from riskscreen.scoring.assessment import Assessment
 
 __all__ = ["NOT_KNOWN_ANSWERS", "UNANSWERED", "NotKnownTally", "ReviewGaps", "not_known_tally",
-           "review_gaps"]
+           "review_gaps", "unscored_not_known"]
 
 #: The answer the engine records for a visible scored question left blank.
 UNANSWERED = "unanswered"
@@ -74,11 +74,27 @@ class NotKnownTally:
         return text
 
 
-def not_known_tally(assessment: Assessment) -> NotKnownTally:
+def unscored_not_known(form: FormDefinition, visible: Mapping[str, object],
+                       assessment: Assessment) -> list[str]:
+    """Indicators answered "not known" that the model does not score, in form order.
+
+    The assessment lists the not-known answers the model weights; an indicator no model
+    weights is still a gap to follow up. ``visible`` holds the answers of the questions shown
+    for these answers (hidden ones removed).
+    """
+    listed = set(assessment.not_known)
+    return [q.id for q in form.questions()
+            if q.type in INDICATOR_TYPES and q.role is not KindRole.CONTEXT
+            and q.id not in listed and visible.get(q.id) == NOT_KNOWN]
+
+
+def not_known_tally(assessment: Assessment, unscored: Sequence[str] = ()) -> NotKnownTally:
     """Count the gaps of an assessment and the not-known points its score counts.
 
-    Works for any stored assessment: models without a cap record no ``not_known_*`` keys in
-    ``extra``, and then every not-known point counts.
+    ``unscored`` adds the indicators answered "not known" that the model does not score
+    (:func:`unscored_not_known`): gaps too, with no points. Works for any stored assessment:
+    models without a cap record no ``not_known_*`` keys in ``extra``, and then every
+    not-known point counts.
     """
     scored = (*assessment.contributions, *assessment.protective)
     by_question = {c.question for c in scored}
@@ -88,8 +104,8 @@ def not_known_tally(assessment: Assessment) -> NotKnownTally:
     left_out = int(assessment.extra.get("not_known_capped", 0))
     cap = assessment.extra.get("not_known_cap")
     return NotKnownTally(
-        questions=len(assessment.not_known), unanswered=unanswered, scored=len(by_question),
-        points=points, counted=points - left_out,
+        questions=len(assessment.not_known) + len(unscored), unanswered=unanswered,
+        scored=len(by_question), points=points, counted=points - left_out,
         cap=int(cap) if cap is not None else None)
 
 

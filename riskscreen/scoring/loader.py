@@ -18,7 +18,7 @@ from pathlib import Path
 from packaging.version import Version
 
 from riskscreen import checks
-from riskscreen.conditions import PRESENT_WINDOWS, AllOf, AnyOf, CheckScope, Node, Not
+from riskscreen.conditions import AllOf, AnyOf, CheckScope, Node, Not
 from riskscreen.definitions import (
     MODELS_FOLDER,
     DefinitionError,
@@ -34,8 +34,8 @@ from riskscreen.forms.loader import load_form, parse_definition
 from riskscreen.forms.model import (
     NOT_KNOWN,
     FormDefinition,
+    KindRole,
     Question,
-    QuestionKind,
     QuestionType,
 )
 from riskscreen.scoring.model import ScoringModel
@@ -193,7 +193,7 @@ def unweighted_indicators(form: FormDefinition,
     out = []
     for si, section in enumerate(form.sections):
         for qi, q in enumerate(section.questions):
-            if q.type in _INDICATOR_TYPES and q.kind is not QuestionKind.CONTEXT and (
+            if q.type in _INDICATOR_TYPES and q.role is not KindRole.CONTEXT and (
                     q.id not in used):
                 names = ", ".join(f"{m.id} {m.version}" for m in models)
                 out.append(Problem(
@@ -232,6 +232,7 @@ def check_model(model: ScoringModel, form: FormDefinition | None,
             return problems
         problems += _check_weights(model, form)
         problems += _check_bands(model, form)
+        problems += _check_floor(model, form)
         for path, cond in model.conditions():
             problems += _check_condition(cond, path, form)
         problems += _check_can_fire(model, form)
@@ -366,7 +367,7 @@ def _check_weights(model: ScoringModel, form: FormDefinition) -> list[Problem]:
                 problems.append(_weight_problem(
                     qid, f"option '{missing[0]}' has no weight", None,
                     "weight every option of a weighted choice question (0 is allowed)"))
-        protective = q.kind is QuestionKind.PROTECTIVE_FACTOR
+        protective = q.role is KindRole.PROTECTIVE
         for answer, points in table.items():
             if protective and points > 0:
                 problems.append(_weight_problem(
@@ -383,6 +384,18 @@ def _check_weights(model: ScoringModel, form: FormDefinition) -> list[Problem]:
     return problems
 
 
+def _check_floor(model: ScoringModel, form: FormDefinition) -> list[Problem]:
+    """The protective floor names kinds the form declares."""
+    known = form.kind_roles()
+    harm = form.kinds_with(KindRole.HARM)
+    return [Problem(
+        f"protective.floor_kinds names kind '{kind}', which form '{form.id}' does not declare",
+        ("protective", "floor_kinds", i),
+        "list the kinds whose points protective factors may not take away"
+        + (f", e.g. floor_kinds: [{', '.join(harm)}]" if harm else ", or write floor_kinds: []"))
+        for i, kind in enumerate(model.protective.floor_kinds) if kind not in known]
+
+
 def _check_order(q: Question, table: dict[str, int]) -> list[Problem]:
     """Weights must keep "seen" worth at least "not known", and "recent" at least "older"."""
     def w(answer: str) -> int:
@@ -390,8 +403,9 @@ def _check_order(q: Question, table: dict[str, int]) -> list[Problem]:
 
     problems: list[Problem] = []
     absent = "no" if q.type is QuestionType.INDICATOR else "none"
-    present = ["yes"] if q.type is QuestionType.INDICATOR else list(PRESENT_WINDOWS)
-    if q.kind is QuestionKind.PROTECTIVE_FACTOR:
+    recent, older, both = q.windows.present_ids()
+    present = ["yes"] if q.type is QuestionType.INDICATOR else [recent, older, both]
+    if q.role is KindRole.PROTECTIVE:
         for p in present:
             if w(p) > w(NOT_KNOWN) or w(p) > w(absent):
                 problems.append(_weight_problem(
@@ -412,13 +426,13 @@ def _check_order(q: Question, table: dict[str, int]) -> list[Problem]:
             q.id, f"'not_known' counts less than '{absent}'", NOT_KNOWN,
             "not knowing is never better than knowing the indicator is absent"))
     if q.type is QuestionType.TIME_WINDOW:
-        if w("recent") < w("older"):
+        if w(recent) < w(older):
             problems.append(_weight_problem(
-                q.id, f"'recent' ({w('recent')}) counts less than 'older' ({w('older')})",
-                "recent", "a recent indicator counts at least as much as an older one"))
-        if w("both") < w("recent"):
+                q.id, f"'{recent}' ({w(recent)}) counts less than '{older}' ({w(older)})",
+                recent, "a recent indicator counts at least as much as an older one"))
+        if w(both) < w(recent):
             problems.append(_weight_problem(
-                q.id, f"'both' ({w('both')}) counts less than 'recent' ({w('recent')})", "both",
+                q.id, f"'{both}' ({w(both)}) counts less than '{recent}' ({w(recent)})", both,
                 "seen in both periods counts at least as much as seen recently"))
     return problems
 
@@ -441,7 +455,7 @@ def _check_bands(model: ScoringModel, form: FormDefinition) -> list[Problem]:
                     f"bands need a number question, but '{q.id}' is {q.type.value}",
                     (*path, "question"), "weight answers of other questions under 'weights:'"))
                 continue
-            if q.kind is QuestionKind.PROTECTIVE_FACTOR:
+            if q.role is KindRole.PROTECTIVE:
                 problems.append(Problem("bands cannot weight a protective factor",
                                         (*path, "question"), "use 'weights:'"))
             lo = q.minimum if q.minimum is not None else -math.inf

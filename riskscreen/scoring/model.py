@@ -173,8 +173,10 @@ class Protective(_Strict):
     """
 
     max_reduction: Annotated[int, Strict(), Field(ge=0, le=1000)]
-    floor_kinds: list[QuestionKind] = Field(
-        default_factory=lambda: [QuestionKind.HARM_INDICATOR])
+    floor_kinds: list[str] = Field(
+        default_factory=lambda: [QuestionKind.HARM_INDICATOR.value],
+        description="Kinds of question (ids the form declares) whose points protective "
+        "factors never take away; usually the form's kinds of harm.")
 
 
 class Rule(_Strict):

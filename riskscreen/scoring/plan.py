@@ -31,7 +31,7 @@ from numpy.typing import NDArray
 from riskscreen.conditions import MISSING, ColumnPredicate, Node, Predicate, as_date
 from riskscreen.forms.answers import AnswerError, AnswerProblem, AnswerSet
 from riskscreen.forms.columns import Codes, Columns, encode
-from riskscreen.forms.kinds import ANSWER_LABELS, INDICATOR_TYPES, NOT_KNOWN, QuestionKind
+from riskscreen.forms.kinds import ANSWER_LABELS, INDICATOR_TYPES, NOT_KNOWN, KindRole
 from riskscreen.forms.model import FormDefinition, Question, QuestionType
 from riskscreen.forms.visibility import age_on
 from riskscreen.scoring.assessment import Assessment, Contribution, RuleFired, Trend
@@ -463,7 +463,7 @@ class ScoringPlan:
                 question=band.subject, label=band.label or (q.text if q is not None
                                                             else band.subject),
                 answer=str(value), answer_label=described, points=points,
-                kind=q.kind.value if q is not None else "derived", section=band.section,
+                kind=q.kind if q is not None else "derived", section=band.section,
                 concern=q.concern if q is not None else None)
             if len(self._band_cache) < 100_000:
                 self._band_cache[key] = cached
@@ -627,7 +627,7 @@ def _weighted(q: Question, section: str, weights: Mapping[str, int],
         contributions[key] = Contribution(
             question=q.id, label=label, answer=answer,
             answer_label=answer_label or ANSWER_LABELS.get(answer, answer), points=pts,
-            kind=q.kind.value, section=section, concern=q.concern)
+            kind=q.kind, section=section, concern=q.concern)
         points[key] = pts
         unknown[key] = is_unknown
 
@@ -643,7 +643,7 @@ def _weighted(q: Question, section: str, weights: Mapping[str, int],
         points[""], unknown[""] = points[None], unknown[None]
     floor = {k: (p if counts_to_floor else 0) for k, p in points.items()}
     packed = {k: p * (1 << _SHIFT) + floor[k] for k, p in points.items()}
-    protective = q.kind is QuestionKind.PROTECTIVE_FACTOR
+    protective = q.role is KindRole.PROTECTIVE
     # Columns: code 0 is unanswered (scored as not known for indicators, nothing for choices).
     if q.type is QuestionType.MULTIPLE_CHOICE:
         keys: list[object] = list(allowed)

@@ -68,14 +68,16 @@ def referral_summary(session: Session, detail: ScreeningDetail, form: FormDefini
     people = session.display_names(
         [override.by, override.countersigned_by or ""] if override is not None else [])
     return build_summary(
-        form, answer_set_of(detail), detail.assessment, route(detail.assessment, table),
+        form, answer_set_of(detail), detail.assessment,
+        route(detail.assessment, table, form.kind_roles()),
         reference=referral_reference(detail),
         generated_at=generated_at or datetime.now().astimezone(),
         marking=settings.get("protective_marking") or DEFAULT_MARKING,
         referrer=Referrer(name=user.display_name or user.name),
         organisation=settings.get("organisation_name", ""),
         fields=table.summary_fields, concern_labels=table.concerns, people=people,
-        amends=amended_referral(session, detail))
+        amends=amended_referral(session, detail),
+        model=session.stored_model(detail.assessment.model.sha256))
 
 
 def amended_referral(session: Session, detail: ScreeningDetail) -> Amendment | None:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import text
 
 from riskscreen.crypto.atomic import atomic_write
-from riskscreen.forms.model import QuestionKind
+from riskscreen.forms.model import KindRole
 from riskscreen.services.types import Role
 from riskscreen.store.integrity import stored_record
 from riskscreen.store.records import read_dictionaries
@@ -84,7 +84,6 @@ class Report:
 
 _AGE_BANDS = ((0, 9, "under 10"), (10, 12, "10 to 12"), (13, 15, "13 to 15"),
               (16, 17, "16 to 17"), (18, 200, "18 or over"))
-_SEEN = {"yes", "recent", "older", "both"}
 
 
 def _age(dob: Any, on: date) -> int | None:
@@ -108,8 +107,8 @@ class ReportService:
         from riskscreen.forms.loader import load_form
 
         form = load_form(self.form_id)
-        indicators = [q for q in form.questions()
-                      if q.kind in (QuestionKind.RISK_INDICATOR, QuestionKind.HARM_INDICATOR)]
+        indicators = [q for q in form.questions() if q.role in (KindRole.RISK, KindRole.HARM)]
+        seen = {"yes", *form.time_windows.present_ids()}
         clauses, params = [], {}
         if since is not None:
             clauses.append("s.screening_date >= :since")
@@ -159,7 +158,7 @@ class ReportService:
             override = snapshot.get("override")
             overrides[override["direction"] if override else "none"] += 1
             for q in indicators:
-                if answers.get(q.id) in _SEEN:
+                if answers.get(q.id) in seen:
                     prevalence[q.id] += 1
             age = _age(answers.get("date_of_birth"), date.fromisoformat(str(when)))
             band = "not known" if age is None else next(

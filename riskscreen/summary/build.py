@@ -13,12 +13,18 @@ from datetime import date, datetime
 from typing import Any
 
 from riskscreen.forms.answers import AnswerSet, answer_text
-from riskscreen.forms.model import FormDefinition, Question, QuestionType
+from riskscreen.forms.model import FormDefinition, KindRole, Question, QuestionType
 from riskscreen.forms.visibility import derived_values, is_answered, visible_answers
 from riskscreen.routing.model import SummaryFields
 from riskscreen.routing.route import Route, level_phrase
 from riskscreen.scoring.assessment import Assessment, Contribution, LevelInfo
-from riskscreen.scoring.gaps import NOT_KNOWN_ANSWERS, not_known_tally
+from riskscreen.scoring.gaps import (
+    NOT_KNOWN_ANSWERS,
+    NotKnownTally,
+    not_known_tally,
+    unscored_not_known,
+)
+from riskscreen.scoring.model import ScoringModel
 from riskscreen.summary.model import (
     Amendment,
     Field,
@@ -33,11 +39,11 @@ from riskscreen.summary.model import (
     TextBlock,
 )
 
-__all__ = ["DEFAULT_MARKING", "KIND_LABELS", "build_summary", "format_date"]
+__all__ = ["DEFAULT_MARKING", "KIND_LABELS", "build_summary", "format_date", "protective_note"]
 
 DEFAULT_MARKING = "OFFICIAL-SENSITIVE"
 
-#: How each kind of question is named on the summary.
+#: How each kind of question is named on the summary when the form does not say.
 KIND_LABELS = {
     "risk_indicator": "Sign of risk",
     "harm_indicator": "Sign of harm",
@@ -224,10 +230,59 @@ def _indicator(c: Contribution, form: FormDefinition, answer_set: AnswerSet,
         text=c.label or (q.text if q else c.question),
         answer=c.answer_label or c.answer,
         points=c.points,
-        kind=KIND_LABELS.get(c.kind, c.kind.replace("_", " ")),
+        kind=_kind_label(form, c.kind),
         concern=concern_labels.get(c.concern, c.concern.replace("_", " ")) if c.concern else "",
         evidence=_evidence(answer_set, c.question),
     )
+
+
+def _kind_label(form: FormDefinition, kind: str) -> str:
+    try:
+        return form.kind_of(kind).label
+    except KeyError:
+        return KIND_LABELS.get(kind, kind.replace("_", " "))
+
+
+def _either(phrases: list[str]) -> str:
+    """``signs of risk or harm``: phrases joined with "or", sharing their first words."""
+    if not phrases:
+        return ""
+    if len(phrases) == 1:
+        return phrases[0]
+    words = [p.split() for p in phrases]
+    shared = 0
+    while all(len(w) > shared + 1 and w[shared] == words[0][shared] for w in words):
+        shared += 1
+    head = " ".join(words[0][:shared])
+    tails = [" ".join(w[shared:]) for w in words]
+    joined = ", ".join(tails[:-1]) + " or " + tails[-1]
+    return f"{head} {joined}" if head else joined
+
+
+def protective_note(form: FormDefinition, model: ScoringModel | None) -> str:
+    """What protective factors do under the model in force, in a sentence or two."""
+    base = "Protective factors are what any plan should build on."
+    used = {q.kind for q in form.questions()}
+    signs = [form.kind_of(k).plural for k in form.kinds_with(KindRole.RISK, KindRole.HARM)
+             if k in used]
+    harm = [k for k in form.kinds_with(KindRole.HARM) if k in used]
+    what = _either(signs) or "what was found"
+    kept = ": a child can have a loving family and still be exploited."
+    if model is None:
+        return f"{base} They do not cancel out {what}{kept}"
+    index = form.question_index()
+    reduces = any(points < 0 for qid, table in model.weights.items()
+                  if qid in index and index[qid].role is KindRole.PROTECTIVE
+                  for points in table.values())
+    n = model.protective.max_reduction
+    if not reduces or n == 0:
+        return f"{base} This scoring model takes no points off for them."
+    floor = set(model.protective.floor_kinds)
+    if all(k in floor for k in harm):
+        return f"{base} They do not cancel out {what}{kept}"
+    return (f"{base} With this scoring model they take up to {n} point{'s' if n != 1 else ''} "
+            f"off, from {what} alike, so the level can be lower than those signs alone would "
+            f"give. They never remove a sign that was seen{kept}")
 
 
 def _groups(assessment: Assessment, form: FormDefinition, answer_set: AnswerSet,
@@ -247,14 +302,14 @@ def _groups(assessment: Assessment, form: FormDefinition, answer_set: AnswerSet,
     return tuple(groups)
 
 
-def _explanation(assessment: Assessment, route: Route) -> tuple[str, ...]:
+def _explanation(assessment: Assessment, route: Route,
+                 gaps: NotKnownTally) -> tuple[str, ...]:
     def name(level: str) -> str:
         return _badge(assessment, level).name
 
     unit = "point" if abs(assessment.score) == 1 else "points"
     lines = [f"The answers below add up to {assessment.score} {unit}, which on points alone "
              f"gives {name(assessment.points_level)}."]
-    gaps = not_known_tally(assessment)
     if gaps.questions:
         lines.append(f"{gaps.sentence()}. Not knowing is a gap to follow up, not evidence of "
                      "exploitation.")
@@ -308,6 +363,7 @@ def build_summary(
     concern_labels: Mapping[str, str] | None = None,
     people: Mapping[str, str] | None = None,
     amends: Amendment | None = None,
+    model: ScoringModel | None = None,
 ) -> ReferralSummary:
     """Collect and word everything the referral summary shows.
 
@@ -326,6 +382,8 @@ def build_summary(
         people: account name -> the person's name, for who decided or countersigned an
             override (assessments record account names).
         amends: the earlier referral this one replaces, for an amended screening.
+        model: the scoring model that made the assessment, for the sentences about what
+            protective factors do (a general sentence without it).
     """
     reader = _Reader(form, answer_set, fields or SummaryFields())
     labels = dict(concern_labels or {})
@@ -337,10 +395,11 @@ def build_summary(
     if not consent:
         consent = (Field("Consent to share information", "Not recorded"),)
 
-    tally = not_known_tally(assessment)
+    unscored = unscored_not_known(form, reader.answers, assessment)
+    tally = not_known_tally(assessment, unscored)
     unknown = {c.question: c for c in assessment.contributions if c.answer in NOT_KNOWN_ANSWERS}
     gaps = []
-    for qid in dict.fromkeys((*assessment.not_known, *unknown)):
+    for qid in dict.fromkeys((*assessment.not_known, *unknown, *unscored)):
         q = index.get(qid)
         section = titles.get(form.section_of(qid).id, "") if q is not None else ""
         c = unknown.get(qid)
@@ -390,9 +449,6 @@ def build_summary(
 
     protective = tuple(_indicator(c, form, answer_set, labels) for c in assessment.protective
                        if _shown(c))
-    protective_note = (
-        "Protective factors are what any plan should build on. They do not cancel out signs "
-        "of risk or harm: a child can have a loving family and still be exploited.")
 
     return ReferralSummary(
         title="Referral summary",
@@ -406,7 +462,7 @@ def build_summary(
         level=_badge(assessment, assessment.final_level),
         computed_level=_badge(assessment, assessment.level),
         route=route,
-        level_explanation=_explanation(assessment, route),
+        level_explanation=_explanation(assessment, route, tally),
         child=reader.fields("child_name", "date_of_birth", "age", "gender", "ethnicity",
                             "case_number", "nhs_number", "child_address", "school", "gp"),
         family=reader.fields("parent_carer", "parent_carer_contact"),
@@ -420,7 +476,7 @@ def build_summary(
                           for r in assessment.rules_fired),
         gaps=tuple(gaps),
         protective=protective,
-        protective_note=protective_note,
+        protective_note=protective_note(form, model),
         views=reader.fields("child_spoken_to", "who_was_present"),
         views_text=reader.blocks("child_views", "child_wishes", "not_spoken_to_reason",
                                  "parent_carer_views"),

@@ -27,7 +27,7 @@ from fhir.resources.R4B.task import Task
 from pydantic import ValidationError
 
 from riskscreen.forms.answers import AnswerSet
-from riskscreen.forms.kinds import ANSWER_LABELS, INDICATOR_VALUES, TIME_WINDOW_VALUES
+from riskscreen.forms.kinds import ANSWER_LABELS, INDICATOR_VALUES
 from riskscreen.forms.model import FormDefinition, Question, QuestionType
 from riskscreen.routing.model import Destination, SummaryFields
 from riskscreen.routing.route import Route
@@ -101,7 +101,7 @@ def _options(question: Question) -> list[tuple[str, str]]:
     if question.type is QuestionType.INDICATOR:
         return [(v, ANSWER_LABELS[v]) for v in INDICATOR_VALUES]
     if question.type is QuestionType.TIME_WINDOW:
-        return [(v, ANSWER_LABELS[v]) for v in TIME_WINDOW_VALUES]
+        return list(question.windows.labels().items())
     return [(o.id, o.label) for o in question.options or []]
 
 

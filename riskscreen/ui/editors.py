@@ -54,6 +54,8 @@ __all__ = [
     "AnswerEditor",
     "EvidenceEditor",
     "editor_for",
+    "present_values",
+    "time_window_choices",
 ]
 
 #: (answer word, label, shortcut key) for yes/no/not-known indicators.
@@ -62,15 +64,29 @@ INDICATOR_CHOICES = (
     ("no", "No", Qt.Key.Key_N),
     (NOT_KNOWN, "Not known", Qt.Key.Key_K),
 )
-#: (answer word, label, shortcut key) for time-window indicators.
-TIME_WINDOW_CHOICES = (
-    ("none", "Not present", Qt.Key.Key_N),
-    ("recent", "Within last 3 months", Qt.Key.Key_R),
-    ("older", "3–12 months ago", Qt.Key.Key_O),
-    ("both", "Both", Qt.Key.Key_B),
-    (NOT_KNOWN, "Not known", Qt.Key.Key_K),
-)
-#: Answers that mean a sign is present, so the evidence behind it is asked for.
+#: Shortcut keys of a time-window question's answers, in order: not present, recent, older,
+#: both, not known (the words come from the form's time windows).
+TIME_WINDOW_KEYS = (Qt.Key.Key_N, Qt.Key.Key_R, Qt.Key.Key_O, Qt.Key.Key_B, Qt.Key.Key_K)
+
+
+def time_window_choices(question: Question) -> list[tuple[str, str, Qt.Key | None]]:
+    """(answer word, label, shortcut key) for a time-window question of its form."""
+    labels = question.windows.short_labels()
+    return [(value, labels[value], key)
+            for value, key in zip(question.windows.values(), TIME_WINDOW_KEYS, strict=True)]
+
+
+#: (answer word, label, shortcut key) for time-window indicators of the default windows.
+TIME_WINDOW_CHOICES = tuple(time_window_choices(Question(id="q", text="q", kind="context",
+                                                         type=QuestionType.TIME_WINDOW)))
+
+
+def present_values(question: Question) -> frozenset[str]:
+    """Answers that mean a sign is present, so the evidence behind it is asked for."""
+    return frozenset({"yes", *question.windows.present_ids()})
+
+
+#: Answers that mean a sign is present, for the default windows.
 PRESENT_VALUES = frozenset({"yes", "recent", "older", "both"})
 
 #: Typing is given out to be saved this long after the first key not yet saved, even while
@@ -670,7 +686,7 @@ def editor_for(question: Question, screening_date: date,
     if t is QuestionType.INDICATOR:
         return ChoiceButtons(question, list(INDICATOR_CHOICES), 0, parent)
     if t is QuestionType.TIME_WINDOW:
-        return ChoiceButtons(question, list(TIME_WINDOW_CHOICES), 0, parent)
+        return ChoiceButtons(question, time_window_choices(question), 0, parent)
     if t is QuestionType.SINGLE_CHOICE:
         options = question.options or []
         if len(options) > 6:

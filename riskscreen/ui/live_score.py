@@ -14,7 +14,9 @@ from PySide6.QtCore import QObject, Signal
 
 from riskscreen.forms.answers import AnswerError, AnswerSet
 from riskscreen.forms.model import FormDefinition
+from riskscreen.forms.visibility import visible_answers
 from riskscreen.scoring.assessment import Assessment
+from riskscreen.scoring.gaps import unscored_not_known
 from riskscreen.scoring.model import ScoringModel
 from riskscreen.ui.questionnaire import QuestionnaireView
 from riskscreen.ui.score_panel import ScorePanel
@@ -82,6 +84,9 @@ class LiveScore(QObject):
             self.panel.show_unavailable("These answers cannot be scored yet. Check the "
                                         "answers marked as needing attention.")
             return None
-        self.panel.show_assessment(self.assessment)
+        form = self.view.form
+        visible = visible_answers(form, self.view.answers(), self.screening_date)
+        self.panel.show_assessment(self.assessment,
+                                   unscored=unscored_not_known(form, visible, self.assessment))
         self.scored.emit(self.assessment)
         return self.assessment

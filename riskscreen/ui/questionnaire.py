@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 from riskscreen.forms.model import FormDefinition, Question, QuestionType, Section
 from riskscreen.forms.visibility import is_answered, visible_questions
 from riskscreen.scoring.gaps import review_gaps
-from riskscreen.ui.editors import PRESENT_VALUES, AnswerEditor, EvidenceEditor, editor_for
+from riskscreen.ui.editors import AnswerEditor, EvidenceEditor, editor_for, present_values
 from riskscreen.ui.widgets import ExpandableText, WrappingItemDelegate
 
 __all__ = ["QuestionBlock", "QuestionnaireView", "SectionProgress"]
@@ -115,7 +115,7 @@ class QuestionBlock(QFrame):
     def show_evidence_for(self, value: Any) -> None:
         """Ask for evidence only when the sign is present."""
         if self.evidence is not None:
-            self.evidence.setVisible(value in PRESENT_VALUES)
+            self.evidence.setVisible(value in present_values(self.question))
 
     def set_missing(self, missing: bool) -> None:
         """Mark a required question that has no answer (words and an icon, not colour only)."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QFrame,
@@ -168,14 +170,16 @@ class ScorePanel(QFrame):
                   self.not_known, self.model):
             w.setVisible(False)
 
-    def show_assessment(self, assessment: Assessment, *, final: bool = False) -> None:
+    def show_assessment(self, assessment: Assessment, *, final: bool = False,
+                        unscored: Sequence[str] = ()) -> None:
         """Show the level, total, contributions, rules fired and model version.
 
         ``final`` for a finalised screening's stored assessment; otherwise a level with
-        questions still unanswered is shown as provisional.
+        questions still unanswered is shown as provisional. ``unscored`` names indicators
+        answered "not known" that the model does not score: gaps too.
         """
         self.assessment = assessment
-        gaps = not_known_tally(assessment)
+        gaps = not_known_tally(assessment, unscored)
         draft = not final and assessment.override is None and gaps.unanswered > 0
         info = assessment.level_info(assessment.final_level)
         if draft and gaps.nothing_answered:

@@ -200,7 +200,7 @@ def test_every_indicator_has_help(form: FormDefinition) -> None:
 
 
 def test_protective_factors(form: FormDefinition) -> None:
-    protective = [q for q in form.questions() if q.kind is QuestionKind.PROTECTIVE_FACTOR]
+    protective = [q for q in form.questions() if q.kind == QuestionKind.PROTECTIVE_FACTOR]
     assert [q.id for q in protective] == [
         "trusted_adult", "engaged_in_education", "positive_activities", "family_support",
     ]
@@ -213,7 +213,7 @@ def test_kinds_match_their_sections(form: FormDefinition) -> None:
     for section in form.sections:
         for q in section.questions:
             assert q.kind in SECTION_KINDS[section.id], (section.id, q.id, q.kind)
-            if q.kind is QuestionKind.CONTEXT and section.id not in {
+            if q.kind == QuestionKind.CONTEXT and section.id not in {
                 "child_and_screening", "missing_episodes", "young_persons_views", "analysis",
             }:
                 # A context question among indicators is a free-text follow-up only.
@@ -240,19 +240,19 @@ def test_answer_types_of_key_questions(form: FormDefinition) -> None:
     assert form.question("sharing_without_consent_reason").type is QuestionType.LONG_TEXT
     assert form.question("practitioner_analysis").type is QuestionType.LONG_TEXT
     assert form.question("missing_overnight").type is QuestionType.INDICATOR
-    assert form.question("learning_disability").kind is QuestionKind.VULNERABILITY
-    assert form.question("disclosure_sexual_exploitation").kind is QuestionKind.HARM_INDICATOR
+    assert form.question("learning_disability").kind == QuestionKind.VULNERABILITY
+    assert form.question("disclosure_sexual_exploitation").kind == QuestionKind.HARM_INDICATOR
 
 
 def test_risk_indicators_record_when_and_what(form: FormDefinition) -> None:
-    risk = [q for q in form.questions() if q.kind is QuestionKind.RISK_INDICATOR]
+    risk = [q for q in form.questions() if q.kind == QuestionKind.RISK_INDICATOR]
     section = [q for q in form.section_of("older_associates").questions
-               if q.kind is QuestionKind.RISK_INDICATOR]
+               if q.kind == QuestionKind.RISK_INDICATOR]
     assert len(section) >= 14
     # Most indicators of exploitation say when they were seen; all of them in that section.
     assert all(q.type is QuestionType.TIME_WINDOW for q in section)
     # Evidence is asked for behind every risk and harm indicator.
-    for q in risk + [q for q in form.questions() if q.kind is QuestionKind.HARM_INDICATOR]:
+    for q in risk + [q for q in form.questions() if q.kind == QuestionKind.HARM_INDICATOR]:
         assert q.evidence is not None, q.id
         assert q.evidence.prompt.strip(), q.id
     tagged = [q for q in risk if q.concern is not None]
@@ -263,7 +263,7 @@ def test_risk_indicators_record_when_and_what(form: FormDefinition) -> None:
 
 def test_sexual_activity_help_states_the_law(form: FormDefinition) -> None:
     under_13 = form.question("sexual_activity_under_13")
-    assert under_13.kind is QuestionKind.HARM_INDICATOR
+    assert under_13.kind == QuestionKind.HARM_INDICATOR
     help_13 = " ".join((under_13.help or "").split())
     assert "cannot legally consent to any sexual activity" in help_13
     assert "Sexual Offences Act 2003" in help_13

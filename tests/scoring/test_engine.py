@@ -246,7 +246,7 @@ def test_cap_counts_at_most_cap_not_known_points(form: FormDefinition, model: Sc
                                                  capped: ScoringModel) -> None:
     base = case_answers("01-no-concerns")
     unknown = {q: "not_known" for q in model.weights
-               if form.question(q).kind.value in ("risk_indicator", "harm_indicator")}
+               if form.question(q).kind in ("risk_indicator", "harm_indicator")}
     answers = with_answers(base, **unknown)
     old, new = score(form, model, answers), score(form, capped, answers)
     assert old.level == "high"

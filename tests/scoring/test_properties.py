@@ -50,7 +50,7 @@ def answer_sets(draw: st.DrawFn, form: FormDefinition = FORM) -> AnswerSet:
     # Mostly a few chosen signs among absent ones, as in real screenings, so that single
     # signs, rules and the protective floor decide levels often; sometimes dense answers.
     ids = [q.id for q in form.questions() if q.type in INDICATORS
-           and q.kind is not QuestionKind.PROTECTIVE_FACTOR]
+           and q.kind != QuestionKind.PROTECTIVE_FACTOR]
     dense = draw(st.integers(0, 4)) == 0
     # Sometimes little is known yet: signs not chosen are mostly not known or left blank.
     unsure = draw(st.integers(0, 4)) == 0
@@ -62,7 +62,7 @@ def answer_sets(draw: st.DrawFn, form: FormDefinition = FORM) -> AnswerSet:
         value: Any
         present = ["yes"] if q.type is QuestionType.INDICATOR else list(PRESENT_WINDOWS)
         absent = "no" if q.type is QuestionType.INDICATOR else "none"
-        if q.type in INDICATORS and (dense or q.kind is QuestionKind.PROTECTIVE_FACTOR):
+        if q.type in INDICATORS and (dense or q.kind == QuestionKind.PROTECTIVE_FACTOR):
             value = draw(st.sampled_from([*(q.allowed_values() or ()), None]))
         elif q.type in INDICATORS and unsure and q.id not in chosen:
             value = draw(st.sampled_from(["not_known", "not_known", None, absent]))
@@ -153,7 +153,7 @@ def reference(model: ScoringModel, s: AnswerSet) -> tuple[str, int, str, list[st
             value = "not_known"
         for v in value if isinstance(value, list) else [value] if value is not None else []:
             points = weights.get(v, 0)
-            if q.kind is QuestionKind.PROTECTIVE_FACTOR:
+            if q.kind == QuestionKind.PROTECTIVE_FACTOR:
                 protective -= points
             else:
                 gross += points
@@ -208,7 +208,7 @@ def test_engine_agrees_with_the_reference_reading(model: ScoringModel, s: Answer
 
 
 RAISABLE = [q for q in FORM.questions() if q.id in MODEL.weights and q.type in INDICATORS
-            and q.kind is not QuestionKind.PROTECTIVE_FACTOR]
+            and q.kind != QuestionKind.PROTECTIVE_FACTOR]
 
 
 @ENGINE_MODELS

@@ -31,8 +31,15 @@ __all__ = ["ClauseRow", "RuleDialog"]
 #: Operators a row can edit, with the words shown.
 OPERATORS = (("present", "was seen"), ("equals", "is"), ("greater_than", "is more than"),
              ("less_than", "is less than"), ("answered", "is answered"))
-WINDOWS = (("", "at any time"), ("recent,both", "within the last 3 months"),
-           ("older,both", "more than 3 months ago"))
+
+
+def windows_of(form: FormDefinition) -> tuple[tuple[str, str], ...]:
+    """(windows as written in a rule, words) for a ``present`` clause: any time, recently
+    (the recent window or both), or longer ago (the older window or both)."""
+    w = form.time_windows
+    return (("", "at any time"),
+            (f"{w.recent.id},{w.both.id}", w.recent.label[:1].lower() + w.recent.label[1:]),
+            (f"{w.older.id},{w.both.id}", w.older.label[:1].lower() + w.older.label[1:]))
 
 
 class ClauseRow(QWidget):
@@ -83,7 +90,7 @@ class ClauseRow(QWidget):
         self.value.setMaximumWidth(140)
         self.windows = QComboBox()
         self.windows.setAccessibleName("When")
-        for wid, words in WINDOWS:
+        for wid, words in windows_of(form):
             self.windows.addItem(words, wid)
         self.windows.setCurrentIndex(max(0, self.windows.findData(
             ",".join(arg.get("windows") or []))))
