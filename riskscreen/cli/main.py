@@ -32,6 +32,7 @@ COMMAND_MODULES = (
     "riskscreen.cli.summary",
     "riskscreen.cli.storage",
     "riskscreen.cli.referrals",
+    "riskscreen.cli.instruments",
 )
 
 

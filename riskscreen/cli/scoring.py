@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from riskscreen.cli.instruments import unlock_for_instrument, wants_database
 from riskscreen.definitions import DefinitionError
 from riskscreen.forms.answers import (
     AnswerError,
@@ -37,7 +38,14 @@ def register(subparsers: Any) -> None:
     p.add_argument("answers", type=Path, metavar="ANSWERS.json", help="an answers file")
     p.add_argument("--instrument", metavar="DIR_OR_ID",
                    help="instrument folder or shipped instrument id: its form and newest model "
-                        "(--model chooses another)")
+                        "(--model chooses another); with --db, --user or --passphrase-file, "
+                        "an instrument installed in the database")
+    p.add_argument("--db", type=Path, metavar="PATH",
+                   help="database holding the installed instrument (default: $RISKSCREEN_DB "
+                        "or the user's data folder)")
+    p.add_argument("--user", metavar="NAME", help="account (default: $RISKSCREEN_USER)")
+    p.add_argument("--passphrase-file", type=Path, metavar="FILE",
+                   help="read the passphrase from the first line of FILE")
     p.add_argument("--form", help="form file or shipped form id (default: the answers' form)")
     p.add_argument("--model", help="scoring model file or shipped id, e.g. cse-screening@1.0.0 "
                                    "(default: the newest shipped model for the form)")
@@ -82,7 +90,14 @@ def _score(args: argparse.Namespace) -> int:
     except AnswerError as error:
         return _answer_failure(error, args.answers)
     try:
-        if args.instrument:
+        if wants_database(args):
+            found = _installed(args)
+            if isinstance(found, int):
+                return found
+            form, model = found
+            if args.model:
+                model = load_model(args.model, form)
+        elif args.instrument:
             from riskscreen.instruments import load_instrument
 
             instrument = load_instrument(args.instrument)
@@ -117,6 +132,23 @@ def _score(args: argparse.Namespace) -> int:
     else:
         print(explain(assessment, form))
     return 0
+
+
+def _installed(args: argparse.Namespace) -> tuple[FormDefinition, ScoringModel] | int:
+    """The form and model in force of an instrument installed in the database (or the exit
+    code of a refusal, already said)."""
+    from riskscreen.cli.storage import _UsageError
+    from riskscreen.services import USER_ERRORS
+
+    try:
+        with unlock_for_instrument(args) as session:
+            return (session.instruments.form(args.instrument),
+                    session.instruments.model(args.instrument))
+    except _UsageError as error:
+        print(f"riskscreen score: {error}", file=sys.stderr)
+        return 2
+    except USER_ERRORS as error:
+        return _fail(f"riskscreen score: {error}")
 
 
 def _answer_failure(error: AnswerError, source: Path) -> int:

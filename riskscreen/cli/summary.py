@@ -39,7 +39,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--form", help="form file or shipped form id (with ANSWERS.json)")
     p.add_argument("--model",
                    help="scoring model file or shipped model id (e.g. cse-screening@1.0.0)")
-    s = p.add_argument_group("a stored screening")
+    s = p.add_argument_group("a stored screening, or an instrument installed in the database")
     s.add_argument("--screening", type=int, metavar="ID", help="a finalised screening's number")
     s.add_argument("--db", type=Path, metavar="PATH",
                    help="database (default: $RISKSCREEN_DB or the user's data folder)")
@@ -98,6 +98,9 @@ def _summary(args: argparse.Namespace) -> int:
     except (RoutingError, ValueError) as error:
         # Engine and routing errors name ids and levels, never answers or names.
         return _fail(str(error))
+    except _Refused as error:
+        _fail(str(error))
+        return error.code
     except OSError as error:
         return _fail(f"cannot write {args.output}: {error.strerror or error}")
 
@@ -113,7 +116,15 @@ def _run(args: argparse.Namespace) -> int:
     engine: Any = importlib.import_module("riskscreen.scoring.engine")
     scoring_loader: Any = importlib.import_module("riskscreen.scoring.loader")
     password = _read_password(args.password_file) if args.password_file else None
-    if args.instrument:
+    from riskscreen.cli.instruments import wants_database
+
+    if wants_database(args):
+        form, model, table = _installed(args)
+        if args.model:
+            model = scoring_loader.load_model(args.model, form)
+        if args.routing:
+            table = load_routing(args.routing, form=form, levels=[lv.id for lv in model.levels])
+    elif args.instrument:
         from riskscreen.instruments import load_instrument
 
         instrument = load_instrument(args.instrument)
@@ -151,6 +162,32 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Refused(Exception):  # noqa: N818 - a refusal, said in one line
+    """The database refused (its message is the line to print); ``code`` is the exit code."""
+
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _installed(args: argparse.Namespace) -> tuple[Any, Any, Any]:
+    """Form, model and routing in force of an instrument installed in the database."""
+    from riskscreen.cli.instruments import unlock_for_instrument
+    from riskscreen.cli.storage import _UsageError
+    from riskscreen.services import USER_ERRORS
+    from riskscreen.services.referral import instrument_routing
+
+    try:
+        with unlock_for_instrument(args) as session:
+            return (session.instruments.form(args.instrument),
+                    session.instruments.model(args.instrument),
+                    instrument_routing(session, args.instrument))
+    except _UsageError as error:
+        raise _Refused(str(error), 2) from None
+    except USER_ERRORS as error:
+        raise _Refused(str(error), 1) from None
+
+
 def _run_stored(args: argparse.Namespace) -> int:
     """The summary of a stored, finalised screening, opened with the user's own account."""
     from riskscreen.cli.storage import _db, _passphrase, _UsageError, _user
@@ -162,7 +199,8 @@ def _run_stored(args: argparse.Namespace) -> int:
         unlocker = Unlocker(_db(args), auto_backups=False)
         with unlocker.unlock(_user(args), _passphrase(args)) as session:
             detail = session.open_screening(args.screening)
-            summary = referral_summary(session, detail, load_form(detail.form_id))
+            summary = referral_summary(session, detail,
+                                       session.form(detail.form_id, detail.form_version))
             render_pdf(summary, args.output, password=password)
             session.record_export(args.screening, "pdf_password" if password else "pdf")
     except _UsageError as error:

@@ -1,0 +1,93 @@
+"""``riskscreen instrument add | list`` and ``score``/``summary --instrument ID`` on an
+instrument installed in a real encrypted database."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from riskscreen.cli.main import main
+from riskscreen.definitions import data_file
+
+from .conftest import PASSPHRASES, Vault
+
+CASE = Path(__file__).resolve().parents[1] / "cases" / "07-disclosure.json"
+
+
+def team_instrument(dest: Path, instrument_id: str = "northvale-seraf") -> Path:
+    """A team's own instrument folder: the shipped one under another id and title."""
+    shutil.copytree(Path(str(data_file("forms", "cse-screening"))), dest,
+                    ignore=shutil.ignore_patterns("__pycache__", "__init__.py"))
+    for path in dest.rglob("*.yaml"):
+        text = path.read_text("utf-8").replace("cse-screening", instrument_id)
+        text = text.replace("title: Child sexual exploitation (CSE) risk screening",
+                            "title: Northvale exploitation screening")
+        path.write_text(text, "utf-8")
+    return dest
+
+
+def _who(tmp_path: Path, vault: Vault, name: str) -> list[str]:
+    pw = tmp_path / f"{name}.pw"
+    pw.write_text(PASSPHRASES[name] + "\n", "utf-8")
+    return ["--db", str(vault.db), "--user", name, "--passphrase-file", str(pw)]
+
+
+def test_install_list_and_score_an_installed_instrument(
+        vault: Vault, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = team_instrument(tmp_path / "seraf")
+    mary = _who(tmp_path, vault, "mary")
+    assert main(["instrument", "add", str(folder), *mary]) == 0
+    out = capsys.readouterr().out
+    assert "Installed northvale-seraf (Northvale exploitation screening)" in out
+    assert "Published scoring models: northvale-seraf 1.0.0, northvale-seraf 1.1.0." in out
+    assert main(["instrument", "list", "--json", *_who(tmp_path, vault, "pat")]) == 0
+    listed = {i["id"]: i for i in json.loads(capsys.readouterr().out)}
+    assert set(listed) == {"cse-screening", "northvale-seraf"}
+    assert listed["northvale-seraf"]["form_versions"][0]["installed_by"] == "mary"
+    assert listed["northvale-seraf"]["models"] == ["northvale-seraf 1.0.0",
+                                                   "northvale-seraf 1.1.0"]
+    assert main(["instrument", "list", *mary]) == 0
+    assert "northvale-seraf: Northvale exploitation screening (in use)" in (
+        capsys.readouterr().out)
+    # Installing the same folder again changes nothing and says so.
+    assert main(["instrument", "add", str(folder), *mary]) == 0
+    assert "already stored; nothing changed" in capsys.readouterr().out
+
+    case = json.loads(CASE.read_text("utf-8"))
+    answers = tmp_path / "answers.json"
+    answers.write_text(json.dumps({**case, "form": "northvale-seraf"}), "utf-8")
+    assert main(["score", "--json", "--instrument", "northvale-seraf", str(answers),
+                 *mary]) == 0
+    scored = json.loads(capsys.readouterr().out)
+    assert scored["model"]["id"] == "northvale-seraf"
+    assert scored["model"]["version"] == "1.1.0"
+    pdf = tmp_path / "out.pdf"
+    assert main(["summary", str(answers), "--instrument", "northvale-seraf", "-o", str(pdf),
+                 *mary]) == 0
+    assert pdf.read_bytes().startswith(b"%PDF")
+
+
+def test_an_invalid_folder_is_refused_with_file_and_line(
+        vault: Vault, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = team_instrument(tmp_path / "broken")
+    routing = folder / "routing.yaml"
+    routing.write_text(routing.read_text("utf-8").replace("form: northvale-seraf",
+                                                          "form: no-such-form"), "utf-8")
+    assert main(["instrument", "add", str(folder), *_who(tmp_path, vault, "mary")]) == 1
+    err = capsys.readouterr().err
+    assert f"{folder}/routing.yaml:" in err
+    assert "was not installed" in err
+    assert main(["instrument", "list", "--json", *_who(tmp_path, vault, "mary")]) == 0
+    assert [i["id"] for i in json.loads(capsys.readouterr().out)] == ["cse-screening"]
+
+
+def test_a_practitioner_cannot_install(vault: Vault, tmp_path: Path,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    folder = team_instrument(tmp_path / "seraf")
+    assert main(["instrument", "add", str(folder), *_who(tmp_path, vault, "pat")]) == 1
+    err = capsys.readouterr().err
+    assert "riskscreen instrument add: This needs the administrator or manager role" in err
+    assert "Traceback" not in err
