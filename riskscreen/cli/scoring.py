@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +19,10 @@ from riskscreen.forms.answers import (
 )
 from riskscreen.forms.loader import load_form
 from riskscreen.forms.model import FormDefinition
+from riskscreen.forms.visibility import visible_answers
 from riskscreen.scoring.assessment import Assessment
 from riskscreen.scoring.engine import ModelFormError, compile_model
+from riskscreen.scoring.gaps import unscored_not_known
 from riskscreen.scoring.impact import ImpactReport, impact
 from riskscreen.scoring.loader import load_model
 from riskscreen.scoring.model import ScoringModel
@@ -130,7 +132,8 @@ def _score(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(assessment.to_dict(), indent=2, ensure_ascii=False))
     else:
-        print(explain(assessment, form))
+        visible = visible_answers(form, answer_set.answers, answer_set.screening_date)
+        print(explain(assessment, form, unscored_not_known(form, visible, assessment)))
     return 0
 
 
@@ -164,8 +167,13 @@ def _answer_failure(error: AnswerError, source: Path) -> int:
     return 1
 
 
-def explain(assessment: Assessment, form: FormDefinition | None = None) -> str:
-    """A readable explanation of an assessment, as ``riskscreen score`` prints it."""
+def explain(assessment: Assessment, form: FormDefinition | None = None,
+            unscored: Sequence[str] = ()) -> str:
+    """A readable explanation of an assessment, as ``riskscreen score`` prints it.
+
+    ``unscored`` names indicators answered "not known" that the model does not weigh; they
+    are listed with the other gaps.
+    """
     a = assessment
     info = a.level_info()
     lines = [f"Level: {info.name}"]
@@ -214,13 +222,18 @@ def explain(assessment: Assessment, form: FormDefinition | None = None) -> str:
         for c in present:
             lines.append(f"  {c.points:+4d}  {c.label} — {c.answer_label}")
     lines.append("")
-    lines.append("Not known:" if a.not_known else "Not known: none")
+    lines.append("Not known:" if a.not_known or unscored else "Not known: none")
     labels = {c.question: c for c in (*a.contributions, *a.protective)}
     for qid in a.not_known:
         known = labels.get(qid)
         text = known.label if known is not None else qid
         note = " (not answered)" if known is not None and known.answer == "unanswered" else ""
         lines.append(f"  - {text}{note}")
+    index = form.question_index() if form is not None else {}
+    for qid in unscored:
+        q = index.get(qid)
+        lines.append(f"  - {' '.join(q.text.split()) if q else qid} (not scored by this "
+                     "model)")
     return "\n".join(lines)
 
 

@@ -107,8 +107,10 @@ def dominant_concern(assessment: Assessment, table: RoutingTable,
 
 
 def level_phrase(name: str) -> str:
-    """A level's name as a phrase: ``High`` -> ``High risk``; ``No apparent risk`` as is."""
-    return name if "risk" in name.lower() else f"{name} risk"
+    """A level's name as a phrase: a one-word name gains "risk" (``High`` -> ``High risk``);
+    a longer name (``No apparent risk``, ``Emerging concern``) is printed as the model
+    writes it."""
+    return f"{name} risk" if len(name.split()) == 1 and "risk" not in name.lower() else name
 
 
 def _level_name(assessment: Assessment, level: str) -> str:

@@ -243,8 +243,9 @@ def _kind_label(form: FormDefinition, kind: str) -> str:
         return KIND_LABELS.get(kind, kind.replace("_", " "))
 
 
-def _either(phrases: list[str]) -> str:
-    """``signs of risk or harm``: phrases joined with "or", sharing their first words."""
+def _either(phrases: list[str], conjunction: str = "or") -> str:
+    """``signs of risk or harm``: phrases joined with "or" (or ``conjunction``), sharing
+    their first words."""
     if not phrases:
         return ""
     if len(phrases) == 1:
@@ -255,7 +256,7 @@ def _either(phrases: list[str]) -> str:
         shared += 1
     head = " ".join(words[0][:shared])
     tails = [" ".join(w[shared:]) for w in words]
-    joined = ", ".join(tails[:-1]) + " or " + tails[-1]
+    joined = ", ".join(tails[:-1]) + f" {conjunction} " + tails[-1]
     return f"{head} {joined}" if head else joined
 
 
@@ -267,6 +268,7 @@ def protective_note(form: FormDefinition, model: ScoringModel | None) -> str:
              if k in used]
     harm = [k for k in form.kinds_with(KindRole.HARM) if k in used]
     what = _either(signs) or "what was found"
+    every = _either(signs, "and") or "what was found"
     kept = ": a child can have a loving family and still be exploited."
     if model is None:
         return f"{base} They do not cancel out {what}{kept}"
@@ -281,7 +283,7 @@ def protective_note(form: FormDefinition, model: ScoringModel | None) -> str:
     if all(k in floor for k in harm):
         return f"{base} They do not cancel out {what}{kept}"
     return (f"{base} With this scoring model they take up to {n} point{'s' if n != 1 else ''} "
-            f"off, from {what} alike, so the level can be lower than those signs alone would "
+            f"off, from {every} alike, so the level can be lower than those signs alone would "
             f"give. They never remove a sign that was seen{kept}")
 
 
