@@ -21,7 +21,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import ClassVar
 
@@ -152,7 +152,7 @@ def shoot(app: QApplication, controller: AppController, out: Path, name: str) ->
 def add_history(session: Session, screening_id: int) -> int:
     """Two later screenings of the same child (synthetic), so the history shows a trend."""
     detail = session.open_screening(screening_id)
-    first = date.fromisoformat(detail.row.screening_date[:10])
+    first = detail.row.screening_date
     changes = [{"older_associates": "older", "found_in_exploitative_situation": "older",
                 "sexual_activity_in_exchange": "older"},
                {"older_associates": "none", "found_in_exploitative_situation": "none",

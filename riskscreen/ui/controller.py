@@ -51,6 +51,7 @@ from riskscreen.ui.main_window import IdleWatcher, MainWindow
 from riskscreen.ui.new_screening import NewScreeningView
 from riskscreen.ui.operations import ChangeOp, QueryOp
 from riskscreen.ui.referral import ReferralView, pdf_pages, print_images
+from riskscreen.ui.referral_record import ReferralRecordController
 from riskscreen.ui.screening import ScreeningView
 from riskscreen.ui.setup import SetupView, recovery_sheet_html
 from riskscreen.ui.unlock import UnlockView
@@ -138,6 +139,8 @@ class AppController(QObject):
         self.finalise_view = FinaliseView(stack)
         self.referral_view = ReferralView(stack)
         self.history_view = HistoryView(stack)
+        self.referral_record = ReferralRecordController(self.referral_view.record,
+                                                        lambda: self.session, self)
         for page in (self.unlock_view, self.home_view, self.new_view, self.finalise_view,
                      self.referral_view, self.history_view):
             self.window.add_page(page)
@@ -406,6 +409,7 @@ class AppController(QObject):
         self.history_view.table.setRowCount(0)
         self.new_view.reset()
         self.referral_view.forget_password()
+        self.referral_record.clear()
         self.idle.stop()
         self.show_unlock()
 
@@ -420,6 +424,7 @@ class AppController(QObject):
         self.list_model = None
         self.history_view.table.setRowCount(0)
         self.new_view.reset()
+        self.referral_record.clear()
         self.idle.stop()
         self.show_unlock()
         self.window.show_message("A backup was restored. Everyone must sign in again.")
@@ -810,6 +815,7 @@ class AppController(QObject):
         view.show_error("")
         view.show_pages([], "")
         view.set_busy("Preparing the referral summary…")
+        self.referral_record.show(current.detail.row.id)
         self.window.show_page(view)
 
         def work() -> list[Any]:
@@ -911,8 +917,10 @@ class AppController(QObject):
         record = self._call(lambda: session.get_child(child_id))
         if record is None:
             return
+        referrals = self._call(lambda: session.referrals.for_child(child_id)) or []
         self._close_screening()
-        self.history_view.show_record(record, self.levels, self.level_order)
+        self.history_view.show_record(record, self.levels, self.level_order,
+                                      {r.screening_id: r for r in referrals})
         self.window.show_page(self.history_view)
 
 

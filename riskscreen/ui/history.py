@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -19,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from riskscreen.services.types import ChildRecord, ScreeningRow, Status
+from riskscreen.services.types import ChildRecord, Referral, ScreeningRow, Status
 from riskscreen.ui.home import STATUS_LABELS, LevelStyle
 
 __all__ = ["ChartGeometry", "HistoryView", "LevelChart"]
@@ -153,11 +154,11 @@ class HistoryView(QWidget):
         self.title.setObjectName("pageTitle")
         self.title.setWordWrap(True)
         self.chart = LevelChart(self)
-        self.table = QTableWidget(0, 5, self)
+        self.table = QTableWidget(0, 6, self)
         self.table.setObjectName("historyTable")
         self.table.setAccessibleName("Screenings of this child")
         self.table.setHorizontalHeaderLabels(
-            ["Screening date", "Status", "Level", "Practitioner", "Amendment of"])
+            ["Screening date", "Status", "Level", "Referral", "Practitioner", "Amendment of"])
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
@@ -179,8 +180,10 @@ class HistoryView(QWidget):
         self._rows: list[ScreeningRow] = []
 
     def show_record(self, record: ChildRecord, levels: dict[str, LevelStyle],
-                    level_order: list[str]) -> None:
-        """Show a child's record."""
+                    level_order: list[str],
+                    referrals: Mapping[int, Referral] | None = None) -> None:
+        """Show a child's record, with the referral of each screening (by screening id)."""
+        today = date.today()
         self.child_id = record.child.id
         self._rows = list(record.screenings)
         self.title.setText(f"History: {record.child.name}")
@@ -191,10 +194,14 @@ class HistoryView(QWidget):
         self.table.setRowCount(len(self._rows))
         for r, row in enumerate(self._rows):
             level = levels.get(row.level) if row.level else None
+            referral = (referrals or {}).get(row.id)
+            late = referral.overdue(today) if referral is not None else None
             values = [row.screening_date.strftime("%d/%m/%Y"),
                       STATUS_LABELS.get(row.status, row.status),
-                      level.name if level else "Not yet finalised", row.practitioner,
-                      f"#{row.amendment_of}" if row.amendment_of else ""]
+                      level.name if level else "Not yet finalised",
+                      "" if referral is None else referral.status.words
+                      + (" (overdue)" if late else ""),
+                      row.practitioner, f"#{row.amendment_of}" if row.amendment_of else ""]
             for c, value in enumerate(values):
                 item = QTableWidgetItem(value)
                 if c == 2 and level is not None:
@@ -202,6 +209,9 @@ class HistoryView(QWidget):
                     from riskscreen.ui.widgets import text_colour_for
 
                     item.setForeground(QColor(text_colour_for(level.colour)))
+                if c == 3 and late:
+                    item.setToolTip(late)
+                    item.setForeground(QColor("#8a1c1c"))
                 self.table.setItem(r, c, item)
         self.table.resizeColumnsToContents()
 

@@ -16,6 +16,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from riskscreen.ui.referral_record import ReferralRecordPanel
+
 __all__ = ["ReferralView", "pdf_pages", "print_images"]
 
 
@@ -104,6 +106,8 @@ class ReferralView(QWidget):
         self.error.setObjectName("errorText")
         self.error.setWordWrap(True)
         self.error.setVisible(False)
+        #: The referral record: its status and next steps.
+        self.record = ReferralRecordPanel(self)
         top = QHBoxLayout()
         top.addWidget(self.back_button)
         top.addWidget(title, 1)
@@ -117,6 +121,7 @@ class ReferralView(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addLayout(protect)
+        layout.addWidget(self.record)
         layout.addWidget(self.status)
         layout.addWidget(self.error)
         layout.addWidget(self.scroll_area, 1)
