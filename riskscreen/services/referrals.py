@@ -20,6 +20,7 @@ reason or detail text goes into the audit log).
 from __future__ import annotations
 
 import json
+import logging
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
@@ -30,7 +31,8 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session as OrmSession
 
-from riskscreen.routing import RoutingTable, load_routing, parse_routing, route
+from riskscreen.definitions import DefinitionError
+from riskscreen.routing import RoutingError, RoutingTable, load_routing, parse_routing, route
 from riskscreen.routing.outcomes import OutcomeVocabulary, load_outcomes
 from riskscreen.scoring.assessment import Assessment
 from riskscreen.services.errors import NotFound, PermissionDenied, ServiceError
@@ -50,6 +52,7 @@ from riskscreen.services.types import (
 )
 from riskscreen.store.models import (
     AssessmentRow,
+    InstrumentRow,
     Meta,
     ReferralRow,
     ReferralStepRow,
@@ -60,6 +63,7 @@ from riskscreen.store.models import (
 
 __all__ = ["MAX_REASON", "ReferralManager", "Unit", "working_day"]
 
+_log = logging.getLogger(__name__)
 #: The longest reason, detail or decline text accepted, in characters.
 MAX_REASON = 2000
 #: How far ahead of this computer's clock a step may be dated (clocks differ a little).
@@ -178,7 +182,7 @@ class ReferralManager:
 
     def __init__(self, unit: Unit) -> None:
         self._unit = unit
-        self._routing: tuple[str, RoutingTable] | None = None
+        self._routing: dict[str, RoutingTable] = {}
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -252,13 +256,21 @@ class ReferralManager:
     # -- finalising ----------------------------------------------------------------------------
 
     def record_on_finalise(self, s: OrmSession, screening_id: int,
-                           assessment: Assessment) -> int:
+                           assessment: Assessment) -> int | None:
         """Make the referral of a screening being finalised, in the caller's transaction
-        ``s`` (the screenings manager calls this); returns its id."""
+        ``s`` (the screenings manager calls this); returns its id (None when its instrument
+        has no routing table to follow)."""
         screening = s.get(Screening, screening_id)
         if screening is None:
             raise NotFound("There is no such screening.")
-        return self._create(s, screening, assessment, datetime.now(UTC))
+        try:
+            return self._create(s, screening, assessment, datetime.now(UTC))
+        except ServiceError as error:
+            # Finalising never fails for want of a route: the referral page offers to make
+            # the record, and says then what is missing.
+            _log.warning("No referral record was made at finalising (%s).",
+                         type(error).__name__)
+            return None
 
     def record_for(self, screening_id: int) -> Referral:
         """The referral of a finalised screening that has none yet (one finalised before
@@ -293,8 +305,13 @@ class ReferralManager:
 
     def _create(self, s: OrmSession, screening: Screening, assessment: Assessment,
                 finalised: datetime) -> int:
-        table = self._routing_in_force(s)
-        way = route(assessment, table)
+        table = self._routing_for(s, screening.form_id)
+        try:
+            way = route(assessment, table)
+        except RoutingError:
+            raise ServiceError(f"The routing table '{table.id}' has no route for the level "
+                               f"'{assessment.final_level}'; an administrator must add one "
+                               "before this referral can be recorded.") from None
         now = utc_now()
         refer = way.refer
         row = ReferralRow(
@@ -324,15 +341,33 @@ class ReferralManager:
                           "destination": way.destination.id})
         return row.id
 
-    def _routing_in_force(self, s: OrmSession) -> RoutingTable:
-        """The routing an administrator saved (settings), else the shipped table."""
+    def _routing_for(self, s: OrmSession, form_id: str) -> RoutingTable:
+        """The routing of an instrument's screenings, as the referral summary uses it
+        (:func:`riskscreen.services.referral.instrument_routing`), read in transaction ``s``:
+        the contacts an administrator saved when they are for this form, else the routing
+        installed with the instrument, else its shipped table."""
         stored = s.get(Meta, "setting.routing_yaml")
-        text = stored.value if stored is not None else ""
-        if not text:
-            return load_routing()
-        if self._routing is None or self._routing[0] != text:
-            self._routing = (text, parse_routing(text, "routing (settings)"))
-        return self._routing[1]
+        saved = stored.value if stored is not None else ""
+        table = self._parsed(saved, "routing (settings)") if saved else load_routing()
+        if table.form == form_id:
+            return table
+        row = s.get(InstrumentRow, form_id)
+        if row is not None and row.routing_yaml:
+            return self._parsed(row.routing_yaml, f"routing of the instrument {form_id}")
+        from riskscreen.instruments import load_instrument
+
+        try:
+            return load_instrument(form_id).routing
+        except DefinitionError:
+            raise ServiceError(f"The instrument '{form_id}' has no routing table in this "
+                               "database; install it again with its routing.yaml.") from None
+
+    def _parsed(self, text: str, name: str) -> RoutingTable:
+        """A routing table from its YAML, parsed once per text."""
+        found = self._routing.get(text)
+        if found is None:
+            found = self._routing[text] = parse_routing(text, name)
+        return found
 
     # -- steps ---------------------------------------------------------------------------------
 
