@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from PySide6.QtCore import QDate, QObject, Qt, Signal
 from PySide6.QtWidgets import (
@@ -103,14 +103,45 @@ class ReportsView(QWidget):
         self.pdf_button.clicked.connect(self.pdf_requested)
 
 
+class _ReportMaker(Protocol):
+    """What the tab needs of a report service."""
+
+    def build(self, since: date | None = None, until: date | None = None) -> Report: ...
+
+    def export_csv(self, report: Report, path: Path) -> Path: ...
+
+    def export_pdf(self, report: Report, path: Path) -> Path: ...
+
+
+class _PathwayService:
+    """The pathway report with the managers' report's calls (the PDF takes the settings)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def build(self, since: date | None = None, until: date | None = None) -> Report:
+        return self.session.pathways.build(since, until)
+
+    def export_csv(self, report: Report, path: Path) -> Path:
+        return self.session.pathways.export_csv(report, path)
+
+    def export_pdf(self, report: Report, path: Path) -> Path:
+        from riskscreen.services.admin import read_settings
+
+        return self.session.pathways.export_pdf(report, path, read_settings(self.session))
+
+
 class ReportsController(QObject):
-    """Builds the report through the service and shows one table at a time."""
+    """Builds the report through the service and shows one table at a time (the screenings
+    report, or with ``pathway`` the pathway report: what happened after the screenings)."""
 
     built = Signal(object)
 
-    def __init__(self, session: Session, view: ReportsView) -> None:
+    def __init__(self, session: Session, view: ReportsView, *, pathway: bool = False) -> None:
         super().__init__(view)
-        self.service = ReportService(session)
+        self.service: _ReportMaker = (_PathwayService(session) if pathway
+                                      else ReportService(session))
+        self.file_name = "cse-pathway-report" if pathway else "cse-screening-report"
         self.view = view
         self.report: Report | None = None
         view.build_requested.connect(self.build_in_background)
@@ -137,7 +168,7 @@ class ReportsController(QObject):
     def build_in_background(self) -> None:
         """Aggregate off the GUI thread (large databases take seconds); show when done."""
         self.view.build_button.setEnabled(False)
-        self.view.summary.setText("Counting finalised screenings…")
+        self.view.summary.setText("Counting…")
         service, period = self.service, self._period()
         run_in_background(lambda: service.build(*period), self._on_build_done,
                           self._on_build_failed)
@@ -158,7 +189,7 @@ class ReportsController(QObject):
         """Show a built report."""
         self.report = report
         self.view.summary.setText(
-            f"{report.total} finalised screenings. Anonymised aggregates: counts under 5 "
+            f"{report.total_label}: {report.total}. Anonymised aggregates: counts under 5 "
             "are shown as <5, in the window and in every export.")
         self.view.tables.clear()
         self.view.tables.addItems([t.title for t in report.tables])
@@ -181,7 +212,7 @@ class ReportsController(QObject):
         # stub labelled "<5", never at their true height.
         heights = [0 if 0 < n < 5 else n for _, n in t.rows]
         self.view.chart.title = t.title
-        self.view.chart.set_data([label for label, _ in t.rows], [("Screenings", heights)],
+        self.view.chart.set_data([label for label, _ in t.rows], [("Count", heights)],
                                  [[n for _, n in shown]])
 
     def export(self, kind: str, path: Path) -> Path | None:
@@ -202,7 +233,7 @@ class ReportsController(QObject):
 
     def _ask(self, kind: str) -> None:
         path, _ = QFileDialog.getSaveFileName(
-            self.view, "Export the report", f"cse-screening-report.{kind}",
+            self.view, "Export the report", f"{self.file_name}.{kind}",
             "CSV files (*.csv)" if kind == "csv" else "PDF files (*.pdf)")
         if path:
             self.export(kind, Path(path))
@@ -215,9 +246,18 @@ class ReportsController(QObject):
 
 
 def attach_reports(controller: Any) -> ReportsController:
-    """Add the reports tab to a manager's window."""
+    """Add the reports tab, and the pathway report's, to a manager's window."""
     view = ReportsView()
     reports = ReportsController(controller.service.session, view)
     controller.window.tabs.addTab(view, "Reports")
     controller.reports = reports
+    pathway_view = ReportsView()
+    pathway_view.use_dates.setText("Only referrals of screenings dated from")
+    pathway_view.summary.setText("What happened after the screenings: referrals, decisions "
+                                 "against their deadlines, reviews, Return Home Interviews, "
+                                 "re-screening levels and outcomes. Counts under 5 are shown "
+                                 "as <5.")
+    controller.pathway_reports = ReportsController(controller.service.session, pathway_view,
+                                                   pathway=True)
+    controller.window.tabs.addTab(pathway_view, "Pathway report")
     return reports
