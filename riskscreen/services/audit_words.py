@@ -157,6 +157,8 @@ def _detail(action: str, detail: dict[str, Any], accounts: Mapping[str, str],
             parts.append(f"for child's record {value}")
         elif key == "step":
             continue
+        elif key == "amendment":
+            parts.append(f"replaced by the amended screening {value}")
         elif key == "screening" and action.startswith("referral"):
             parts.append(f"of screening {value}")
         elif key == "decision":

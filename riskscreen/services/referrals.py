@@ -339,7 +339,27 @@ class ReferralManager:
         self._unit.audit(s, "referral_create", f"referral:{row.id}",
                          {"screening": screening.id, "decision": row.decision,
                           "destination": way.destination.id})
+        if screening.amendment_of is not None:
+            self._replace_unsent(s, screening.amendment_of, screening.id, at, now)
         return row.id
+
+    def _replace_unsent(self, s: OrmSession, earlier_id: int, amendment_id: int, at: str,
+                        now: str) -> None:
+        """An amendment's referral replaces the earlier one if that was never sent (one
+        already sent stays, for its team's decision: the amended summary says what it
+        replaces)."""
+        earlier = s.scalar(select(ReferralRow).where(ReferralRow.screening_id == earlier_id))
+        if earlier is None or earlier.status != ReferralStatus.TO_SEND:
+            return
+        earlier.status = ReferralStatus.NOT_REFERRED
+        earlier.decision = ReferralDecision.NOT_REFER
+        earlier.closed_at = earlier.updated_at = now
+        s.add(ReferralStepRow(referral_id=earlier.id, kind=StepKind.NOT_REFERRED, at=at,
+                              recorded_at=now, recorded_by=self._unit.user.id,
+                              reason=f"Replaced by the referral of the amended screening "
+                                     f"{amendment_id}, before it was sent."))
+        self._unit.audit(s, "referral_not_referred", f"referral:{earlier.id}",
+                         {"step": StepKind.NOT_REFERRED.value, "amendment": amendment_id})
 
     def _routing_for(self, s: OrmSession, form_id: str) -> RoutingTable:
         """The routing of an instrument's screenings, as the referral summary uses it

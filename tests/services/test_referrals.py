@@ -291,3 +291,26 @@ def test_the_referral_follows_the_routing_contacts_an_administrator_saved(
         referral = pat.referrals.for_screening(high(pat))
     assert referral is not None
     assert referral.destination_name == "Renamed Exploitation Hub"
+
+
+def test_an_amendment_replaces_a_referral_not_yet_sent_and_keeps_one_sent(
+        vault: Vault) -> None:
+    with vault.login("pat") as pat:
+        first = high(pat)
+        amendment = pat.amend(first, "The date of birth was recorded wrongly.")
+        pat.finalise(amendment)
+        replaced = pat.referrals.for_screening(first)
+        new = pat.referrals.for_screening(amendment)
+        assert replaced is not None
+        assert new is not None
+        assert replaced.status == ReferralStatus.NOT_REFERRED
+        assert replaced.not_referred_reason == (
+            f"Replaced by the referral of the amended screening {amendment}, before it was "
+            "sent.")
+        assert new.status == ReferralStatus.TO_SEND
+        pat.referrals.mark_sent(new.id, "secure_email")
+        again = pat.amend(amendment, "A second correction to the record.")
+        pat.finalise(again)
+        kept = pat.referrals.for_screening(amendment)
+    assert kept is not None
+    assert kept.status == ReferralStatus.SENT
