@@ -12,8 +12,15 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
+from cryptography.x509 import Certificate
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from riskscreen.crypto.exchange import (
+    ExchangeError,
+    check_certificate,
+    fingerprint,
+    load_certificate,
+)
 from riskscreen.definitions import hinted
 
 __all__ = [
@@ -51,8 +58,39 @@ class Destination(_Strict):
     referral_hours: str = Field(min_length=1, description="When referrals are taken.")
     out_of_hours: str | None = Field(
         default=None, description="What to do outside the referral hours.")
+    exchange_certificate: str | None = Field(
+        default=None,
+        description="The team's exchange certificate (PEM): referral packages to this team "
+                    "are encrypted to it. Made by 'riskscreen keys new-team'.")
 
     _v_id = field_validator("id")(lambda v: _check_id(v, "destination"))
+
+    @field_validator("exchange_certificate")
+    @classmethod
+    def _certificate(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            check_certificate(load_certificate(value), what="exchange certificate")
+        except ExchangeError as error:
+            raise ValueError(hinted(str(error).split("; ")[0],
+                                    "paste the team's current team.cert.pem here, or leave "
+                                    "exchange_certificate out")) from None
+        return value
+
+    def certificate(self) -> Certificate | None:
+        """The exchange certificate, when the destination has one."""
+        if self.exchange_certificate is None:
+            return None
+        return load_certificate(self.exchange_certificate)
+
+    def certificate_words(self) -> str | None:
+        """``SHA-256 AB:CD:…, valid until YYYY-MM-DD`` of the exchange certificate."""
+        cert = self.certificate()
+        if cert is None:
+            return None
+        return (f"SHA-256 {fingerprint(cert)}, valid until "
+                f"{cert.not_valid_after_utc:%Y-%m-%d}")
 
     @field_validator("secure_email")
     @classmethod

@@ -50,7 +50,8 @@ from riskscreen.store.models import (
 from riskscreen.store.packs import choose_keyset, encode_pack, keyset_id, parse_keysets
 from riskscreen.store.records import compress_record, dictionary_for, record_text
 
-__all__ = ["DEMO_ACCOUNTS", "add_referral_demo", "create_demo_database", "populate"]
+__all__ = ["DEMO_ACCOUNTS", "DEMO_AGENCY", "add_referral_demo", "create_demo_database",
+           "populate"]
 
 DEMO_ACCOUNTS = {
     "admin": ("administrator", "demo admin passphrase"),
@@ -78,6 +79,10 @@ def _ts(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+#: The fictional agency a demo database belongs to (its exchange certificate's name).
+DEMO_AGENCY = "Northvale Demo Agency"
+
+
 def create_demo_database(db_path: Path, count: int, *, seed: int = 0,
                          kdf: KdfParams | None = None,
                          progress: Callable[[int, int], None] | None = None) -> Session:
@@ -88,6 +93,8 @@ def create_demo_database(db_path: Path, count: int, *, seed: int = 0,
     for name, (role, passphrase) in DEMO_ACCOUNTS.items():
         if name != "admin":
             session.create_user(name, role, passphrase, display_name=f"Demo {role}")
+    # The fictional agency's signing key, so a demo database can make packages at once.
+    session.exchange.create_identity(DEMO_AGENCY, organisation="Northvale (fictional)")
     populate(session, count, seed=seed, progress=progress)
     add_referral_demo(session, seed=seed)
     return session

@@ -52,6 +52,7 @@ from riskscreen.services.errors import (
     ServiceError,
 )
 from riskscreen.services.pathways import PathwayReports
+from riskscreen.services.exchange import ExchangeManager
 from riskscreen.services.referrals import ReferralManager
 from riskscreen.services.types import (
     AnswerValue,
@@ -255,6 +256,8 @@ class Session:
 
         #: Installed instruments (forms, models and routing kept by hash).
         self.instruments = InstrumentManager(self)
+        #: Exchange keys, trusted senders and packages between agencies.
+        self.exchange = ExchangeManager(_SessionUnit(self), self)
 
     # -- plumbing ------------------------------------------------------------------------------
 

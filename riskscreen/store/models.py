@@ -24,14 +24,18 @@ __all__ = [
     "AuditEntry",
     "Base",
     "Child",
+    "ExchangeKey",
     "FormRow",
     "InstrumentRow",
     "Meta",
+    "ReceivedPackage",
     "RecordDictionary",
     "ReferralRow",
     "ReferralStepRow",
     "ScoringModelRow",
     "Screening",
+    "SentPackage",
+    "TrustedSender",
     "User",
     "utc_now",
 ]
@@ -299,6 +303,93 @@ class ReferralStepRow(Base):
     source_id: Mapped[str | None] = mapped_column(String(60))
 
     __table_args__ = (Index("ix_referral_steps_referral", "referral_id", "id"),)
+
+
+class ExchangeKey(Base):
+    """This database's own exchange key pair: it signs the packages sent from here and opens
+    those sent to it (revision 0008). The newest active one signs; older ones still open
+    packages encrypted to them. The private key is PKCS#8 DER, protected by the database's
+    own encryption (SQLCipher) like every other secret in it.
+    """
+
+    __tablename__ = "exchange_keys"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(95), unique=True)  # SHA-256, AB:CD:…
+    name: Mapped[str] = mapped_column(String(200))
+    certificate: Mapped[str] = mapped_column(Text)  # PEM
+    private_key: Mapped[bytes] = mapped_column(LargeBinary)
+    not_after: Mapped[str] = mapped_column(String(27))
+    installed_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    installed_at: Mapped[str] = mapped_column(String(27), default=utc_now)
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class TrustedSender(Base):
+    """A sending agency's certificate that this database trusts (revision 0008)."""
+
+    __tablename__ = "trusted_senders"
+    fingerprint: Mapped[str] = mapped_column(String(95), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    certificate: Mapped[str] = mapped_column(Text)  # PEM
+    not_after: Mapped[str] = mapped_column(String(27))
+    installed_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    installed_at: Mapped[str] = mapped_column(String(27), default=utc_now)
+
+
+class SentPackage(Base):
+    """A package made here: which referral (or received referral, for a reply) it carried,
+    to whom, and the reference a reply names (revision 0008)."""
+
+    __tablename__ = "sent_packages"
+    package_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))  # referral, reply
+    reference: Mapped[str] = mapped_column(String(60))
+    #: The referral (``referrals.id``) a referral package carried, or the received package
+    #: (``received_packages.id``) a reply answers.
+    subject_id: Mapped[int] = mapped_column(Integer)
+    recipient_fingerprint: Mapped[str] = mapped_column(String(95))
+    recipient_name: Mapped[str] = mapped_column(String(200))
+    sha256: Mapped[str] = mapped_column(String(64))
+    made_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    made_at: Mapped[str] = mapped_column(String(27), default=utc_now)
+
+    __table_args__ = (Index("ix_sent_packages_reference", "reference", "kind"),)
+
+
+class ReceivedPackage(Base):
+    """A package imported here, kept as it arrived (revision 0008).
+
+    A referral package becomes a *received referral*: the child it was matched to (as a
+    person confirmed, or a new record), the sender's assessment read-only (``content`` is the
+    verified archive), and the team's decision, outcomes and confirmation as they are
+    recorded, which a reply package carries back. A reply package updates the sender's own
+    referral (``referral_id``).
+    """
+
+    __tablename__ = "received_packages"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    package_id: Mapped[str] = mapped_column(String(36), unique=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(10))  # referral, reply
+    reference: Mapped[str] = mapped_column(String(60))
+    sender_fingerprint: Mapped[str] = mapped_column(String(95))
+    sender_name: Mapped[str] = mapped_column(String(200))
+    signed_at: Mapped[str | None] = mapped_column(String(27))
+    received_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    received_at: Mapped[str] = mapped_column(String(27), default=utc_now)
+    child_id: Mapped[int | None] = mapped_column(ForeignKey("children.id"))
+    referral_id: Mapped[int | None] = mapped_column(Integer)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    #: received, accepted, declined, closed (referral packages only).
+    status: Mapped[str] = mapped_column(String(20), default="received")
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    decided_at: Mapped[str | None] = mapped_column(String(27))
+    #: JSON list of [outcome id, label, ISO date].
+    outcomes: Mapped[str] = mapped_column(Text, default="[]")
+    confirmed: Mapped[str | None] = mapped_column(String(20))
+    confirmed_source: Mapped[str | None] = mapped_column(String(60))
+
+    __table_args__ = (Index("ix_received_packages_child", "child_id", "id"),)
 
 
 class AuditEntry(Base):

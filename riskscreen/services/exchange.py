@@ -1,0 +1,851 @@
+"""Exchange packages between agencies and the co-located team (``session.exchange``).
+
+A database has one exchange identity at a time (a key pair and its certificate, installed by
+an administrator): it signs the packages made here and opens the packages sent here. The
+certificates of the sending agencies this database trusts are installed beside it.
+
+- *Sending*: a referral becomes a package (:mod:`riskscreen.summary.package`: the FHIR Bundle,
+  the summary PDF, the form and the scoring model by hash), signed with this database's key
+  and encrypted to the receiving team's certificate (the routing's, or one given).
+- *Receiving*: a package is decrypted and its signature checked before anything is stored;
+  the sender must be trusted; the child is matched by NHS number or by name and date of
+  birth, and a person confirms the match or asks for a new record (never a silent merge).
+  The received referral keeps the package as it arrived: the sender's assessment is read-only.
+  Importing the same package again changes nothing.
+- *Replies*: the receiving team's decision, outcomes and "exploitation confirmed?" go back as a
+  reply package; importing it on the sender's side updates the sender's referral.
+
+Every change is audited (ids and fingerprints only: no names or answers in the audit log).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session as OrmSession
+
+from riskscreen.crypto.atomic import atomic_write
+from riskscreen.crypto.exchange import (
+    CertificateError,
+    ExchangeError,
+    NotForThisTeamError,
+    Opened,
+    certificate_pem,
+    check_certificate,
+    common_name,
+    fingerprint,
+    load_certificate,
+    load_private_key,
+    new_private_key,
+    open_package,
+    recipients_of,
+    seal_package,
+    self_signed_certificate,
+)
+from riskscreen.forms.answers import AnswerSet
+from riskscreen.forms.model import FormDefinition
+from riskscreen.scoring.assessment import Assessment
+from riskscreen.services.errors import NotFound, PermissionDenied, ServiceError
+from riskscreen.services.types import ChildInfo, Role, UserInfo
+from riskscreen.store.models import (
+    Child,
+    ExchangeKey,
+    ReceivedPackage,
+    SentPackage,
+    TrustedSender,
+    utc_now,
+)
+from riskscreen.summary.fhir import (
+    NHS_NUMBER_SYSTEM,
+    FhirError,
+    ReplyFacts,
+    Sender,
+    birth_date,
+    questionnaire,
+    read_reply,
+    referral_bundle,
+    reply_bundle,
+    resources_of,
+)
+from riskscreen.summary.package import PackageContents, PackageFormatError, build_zip, read_zip
+
+if TYPE_CHECKING:
+    from riskscreen.services.session import Session
+
+__all__ = [
+    "ChildMatch",
+    "ExchangeManager",
+    "Imported",
+    "Incoming",
+    "KeyInfo",
+    "MadePackage",
+    "NeedsChildChoice",
+    "ReceivedReferral",
+    "SenderInfo",
+    "form_canonical_json",
+]
+
+_MAKERS = (Role.PRACTITIONER, Role.MANAGER)
+#: The largest package file read (a referral is well under a megabyte).
+MAX_PACKAGE_BYTES = 64 * 1024 * 1024
+NEW_CHILD: Literal["new"] = "new"
+
+
+class Unit(Protocol):
+    """What the manager needs of the session's shared unit of work."""
+
+    @property
+    def user(self) -> UserInfo:
+        """The signed-in account, its role as last read from the database."""
+
+    def require(self, *roles: str) -> None:
+        """Refuse unless the account's current role is one of ``roles``."""
+
+    def transaction(self) -> AbstractContextManager[OrmSession]:
+        """One short transaction that re-reads the account first."""
+
+    def audit(self, s: OrmSession, action: str, obj: str,
+              detail: Mapping[str, Any] | None = None) -> None:
+        """Append an audit entry inside transaction ``s``."""
+
+
+class NeedsChildChoice(ServiceError):  # noqa: N818 - a domain name the GUI and CLI show
+    """A referral package names a child: a person must confirm a match or ask for a new
+    record before it is imported."""
+
+    def __init__(self, incoming: Incoming) -> None:
+        self.incoming = incoming
+        if incoming.matches:
+            ids = ", ".join(str(m.child.id) for m in incoming.matches)
+            message = (f"This package's child may already have a record here (child "
+                       f"{ids}): confirm the match with --child ID, or create a new record "
+                       "with --new-child. Nothing was imported.")
+        else:
+            message = ("No child record here matches this package's child: create one with "
+                       "--new-child, or name an existing record with --child ID. Nothing "
+                       "was imported.")
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    """This database's exchange identity (no private key)."""
+
+    name: str
+    fingerprint: str
+    not_after: datetime
+    certificate_pem: str
+
+
+@dataclass(frozen=True)
+class SenderInfo:
+    """A trusted sending agency."""
+
+    name: str
+    fingerprint: str
+    not_after: datetime
+    installed_at: str
+
+
+@dataclass(frozen=True)
+class MadePackage:
+    """A package written to a file."""
+
+    package_id: str
+    path: Path
+    recipient: str
+    recipient_fingerprint: str
+    reference: str
+
+
+@dataclass(frozen=True)
+class ChildMatch:
+    """A child record here that may be the package's child, and why."""
+
+    child: ChildInfo
+    by: Literal["nhs_number", "name_and_date_of_birth"]
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """A package decrypted and checked, not yet imported."""
+
+    kind: Literal["referral", "reply"]
+    package_id: str
+    reference: str
+    sender: str
+    sender_fingerprint: str
+    trusted: bool
+    signed_at: datetime | None
+    already_imported: int | None
+    child_name: str | None
+    child_date_of_birth: date | None
+    nhs_number: str | None
+    level: str | None
+    matches: tuple[ChildMatch, ...]
+
+
+@dataclass(frozen=True)
+class Imported:
+    """What importing a package did."""
+
+    received_id: int
+    kind: Literal["referral", "reply"]
+    sender: str
+    sender_fingerprint: str
+    changed: bool
+    child_id: int | None = None
+    new_child: bool = False
+    referral_id: int | None = None
+    reference: str = ""
+
+
+@dataclass(frozen=True)
+class ReceivedReferral:
+    """A referral received in a package: the sender's assessment is read-only."""
+
+    id: int
+    reference: str
+    sender: str
+    sender_fingerprint: str
+    received_at: str
+    child_id: int | None
+    status: str
+    decision_reason: str | None
+    outcomes: tuple[tuple[str, str, str], ...]
+    confirmed: str | None
+    confirmed_source: str | None
+    bundle: dict[str, Any]
+    level: str | None
+    summary_pdf: bytes | None
+
+
+def form_canonical_json(form: FormDefinition) -> bytes:
+    """Key-sorted compact JSON of a form: what a package names it by (its SHA-256)."""
+    data = form.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+    return json.dumps(data, sort_keys=True, separators=(",", ":"),
+                      ensure_ascii=False).encode("utf-8")
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _digits(text: str | None) -> str:
+    return "".join(ch for ch in text or "" if ch.isdigit())
+
+
+class ExchangeManager:
+    """Keys, trusted senders and packages of one signed-in session (``session.exchange``)."""
+
+    def __init__(self, unit: Unit, session: Session) -> None:
+        self._unit = unit
+        self._session = session
+
+    # -- keys ----------------------------------------------------------------------------------
+
+    def install_key(self, key_pem: bytes, certificate: bytes, passphrase: str) -> KeyInfo:
+        """Install this database's exchange key pair (the key file opened with ``passphrase``)."""
+        self._unit.require(Role.ADMINISTRATOR)
+        try:
+            key = load_private_key(key_pem, passphrase)
+            cert = load_certificate(certificate)
+            check_certificate(cert, what="certificate")
+        except ExchangeError as error:
+            raise ServiceError(f"{_sentence(str(error))} Nothing was installed.") from None
+        if cert.public_key() != key.public_key():
+            raise ServiceError("The key file and the certificate do not belong together; "
+                               "give the folder 'riskscreen keys new-team' wrote. Nothing was "
+                               "installed.")
+        return self._install(key, cert)
+
+    def create_identity(self, name: str, organisation: str | None = None) -> KeyInfo:
+        """Make and install a new key pair with a self-signed certificate (the demo's)."""
+        self._unit.require(Role.ADMINISTRATOR)
+        key = new_private_key()
+        return self._install(key, self_signed_certificate(key, name,
+                                                          organisation=organisation))
+
+    def _install(self, key: rsa.RSAPrivateKey, cert: x509.Certificate) -> KeyInfo:
+        der = key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+        fp = fingerprint(cert)
+        with self._unit.transaction() as s:
+            for row in s.scalars(select(ExchangeKey).where(ExchangeKey.active)):
+                row.active = row.fingerprint == fp
+            existing = s.scalar(select(ExchangeKey).where(ExchangeKey.fingerprint == fp))
+            if existing is None:
+                s.add(ExchangeKey(fingerprint=fp, name=common_name(cert),
+                                  certificate=certificate_pem(cert), private_key=der,
+                                  not_after=_stamp(cert.not_valid_after_utc),
+                                  installed_by=self._unit.user.id, active=True))
+            else:
+                existing.active = True
+            self._unit.audit(s, "install_exchange_key", f"exchange_key:{fp[:23]}",
+                             {"fingerprint": fp})
+        return _key_info(cert)
+
+    def identity(self) -> KeyInfo | None:
+        """This database's exchange identity, if one is installed."""
+        with self._unit.transaction() as s:
+            row = s.scalar(select(ExchangeKey).where(ExchangeKey.active)
+                           .order_by(ExchangeKey.id.desc()))
+            return None if row is None else _key_info(load_certificate(row.certificate))
+
+    def _keys(self, s: OrmSession) -> list[tuple[x509.Certificate, rsa.RSAPrivateKey]]:
+        rows = s.scalars(select(ExchangeKey).order_by(ExchangeKey.active.desc(),
+                                                      ExchangeKey.id.desc()))
+        out = []
+        for row in rows:
+            key = serialization.load_der_private_key(row.private_key, None)
+            if isinstance(key, rsa.RSAPrivateKey):
+                out.append((load_certificate(row.certificate), key))
+        return out
+
+    def _signer(self, s: OrmSession) -> tuple[x509.Certificate, rsa.RSAPrivateKey]:
+        keys = self._keys(s)
+        if not keys:
+            raise ServiceError("This database has no exchange key yet: an administrator "
+                               "installs one with 'riskscreen keys install'.")
+        cert, key = keys[0]
+        try:
+            check_certificate(cert, what="exchange certificate")
+        except CertificateError as error:
+            raise ServiceError(f"{_sentence(str(error))} An administrator installs a new key "
+                               "with 'riskscreen keys install'.") from None
+        return cert, key
+
+    def install_sender(self, certificate: bytes) -> SenderInfo:
+        """Trust a sending agency's certificate."""
+        self._unit.require(Role.ADMINISTRATOR)
+        try:
+            cert = load_certificate(certificate)
+            check_certificate(cert, what="certificate")
+        except ExchangeError as error:
+            raise ServiceError(f"{_sentence(str(error))} Nothing was installed.") from None
+        fp = fingerprint(cert)
+        with self._unit.transaction() as s:
+            row = s.get(TrustedSender, fp)
+            if row is None:
+                row = TrustedSender(fingerprint=fp, name=common_name(cert),
+                                    certificate=certificate_pem(cert),
+                                    not_after=_stamp(cert.not_valid_after_utc),
+                                    installed_by=self._unit.user.id)
+                s.add(row)
+                s.flush()
+                self._unit.audit(s, "install_sender", f"sender:{fp[:23]}", {"fingerprint": fp})
+            return _sender_info(row)
+
+    def trusted_senders(self) -> list[SenderInfo]:
+        """The sending agencies this database trusts."""
+        with self._unit.transaction() as s:
+            return [_sender_info(r) for r in s.scalars(select(TrustedSender)
+                                                       .order_by(TrustedSender.name))]
+
+    # -- sending -------------------------------------------------------------------------------
+
+    def screening_bundle(self, screening_id: int, *, package_id: str | None = None,
+                         destination_certificate: bool = False) -> dict[str, Any]:
+        """The FHIR Bundle of a finalised screening (an audited export)."""
+        bundle, *_ = self._referral_parts(screening_id, package_id or str(uuid.uuid4()))
+        with self._unit.transaction() as s:
+            self._unit.audit(s, "export", f"screening:{screening_id}", {"kind": "fhir"})
+        return bundle
+
+    def _referral_parts(self, screening_id: int, package_id: str) -> tuple[
+            dict[str, Any], bytes, FormDefinition, Any, Any, str]:
+        from riskscreen.services.admin import read_settings
+        from riskscreen.services.referral import (
+            answer_set_of,
+            referral_reference,
+            referral_summary,
+        )
+        from riskscreen.summary import render_pdf_bytes
+
+        self._unit.require(*_MAKERS)
+        detail = self._session.open_screening(screening_id)
+        if detail.assessment is None:
+            raise ServiceError("Only a finalised screening can be sent; finalise it first.")
+        form = self._session.form(detail.form_id, detail.form_version)
+        summary = referral_summary(self._session, detail, form)
+        settings = read_settings(self._session)
+        user = self._unit.user
+        reference = referral_reference(detail)
+        answers: AnswerSet = answer_set_of(detail)
+        assessment: Assessment = detail.assessment
+        from riskscreen.services.referral import routing_in_force
+
+        table = routing_in_force(settings)
+        bundle = referral_bundle(
+            form, answers, assessment, summary.route, table.summary_fields,
+            reference=reference,
+            sender=Sender(settings.get("organisation_name", ""), user.display_name or user.name),
+            package_id=package_id, authored=_stamp(datetime.now(UTC)))
+        pdf = render_pdf_bytes(summary)
+        model = self._session.stored_model(detail.model_sha256)
+        return bundle, pdf, form, model, summary.route, reference
+
+    def save_screening_package(self, screening_id: int, path: Path,
+                               recipient: bytes | None = None, *,
+                               referral_id: int | None = None) -> MadePackage:
+        """Write the referral package of a finalised screening to ``path``."""
+        package_id = str(uuid.uuid4())
+        bundle, pdf, form, model, route, reference = self._referral_parts(
+            screening_id, package_id)
+        cert = self._recipient(recipient, route.destination)
+        form_json = form_canonical_json(form)
+        model_json = model.canonical_json().encode("utf-8")
+        content = build_zip(PackageContents(
+            kind="referral", package_id=package_id, bundle=bundle, summary_pdf=pdf,
+            forms={_sha(form_json): form_json}, models={_sha(model_json): model_json}))
+        with self._unit.transaction() as s:
+            signer_cert, signer_key = self._signer(s)
+        data = _seal(content, signer_cert, signer_key, cert)
+        atomic_write(path, data)
+        made = MadePackage(package_id, Path(path), common_name(cert), fingerprint(cert),
+                           reference)
+        with self._unit.transaction() as s:
+            s.add(SentPackage(package_id=package_id, kind="referral", reference=reference,
+                              subject_id=referral_id if referral_id is not None
+                              else screening_id,
+                              recipient_fingerprint=made.recipient_fingerprint,
+                              recipient_name=made.recipient, sha256=_sha(data),
+                              made_by=self._unit.user.id))
+            self._unit.audit(s, "package", f"screening:{screening_id}",
+                             {"package_id": package_id,
+                              "recipient": made.recipient_fingerprint})
+        return made
+
+    def _recipient(self, given: bytes | None, destination: Any) -> x509.Certificate:
+        try:
+            if given is not None:
+                cert = load_certificate(given)
+            else:
+                found = destination.certificate()
+                if found is None:
+                    raise ServiceError(
+                        f"The routing names no exchange certificate for "
+                        f"{destination.name}: give the team's certificate with --to "
+                        "CERT.pem, or ask an administrator to add it to the routing.")
+                cert = found
+            check_certificate(cert, what="receiving team's certificate")
+        except ExchangeError as error:
+            raise ServiceError(f"{_sentence(str(error))} No package was made.") from None
+        return cert
+
+    # -- receiving -----------------------------------------------------------------------------
+
+    def inspect(self, data: bytes) -> Incoming:
+        """Decrypt and check a package without storing anything: who sent it, whether they
+        are trusted, what it holds, and which child records here may be its child."""
+        self._unit.require(*_MAKERS)
+        opened, contents = self._open(data)
+        with self._unit.transaction() as s:
+            return self._incoming(s, opened, contents)
+
+    def _open(self, data: bytes) -> tuple[Opened, PackageContents]:
+        if len(data) > MAX_PACKAGE_BYTES:
+            raise ServiceError("This file is far larger than any RiskScreen package; check "
+                               "that it is the right file. Nothing was imported.")
+        with self._unit.transaction() as s:
+            keys = self._keys(s)
+        if not keys:
+            raise ServiceError("This database has no exchange key to open packages with: an "
+                               "administrator installs one with 'riskscreen keys install'.")
+        try:
+            recipients_of(data)
+            last: ExchangeError | None = None
+            for cert, key in keys:
+                try:
+                    opened = open_package(data, cert, key)
+                    break
+                except NotForThisTeamError as error:
+                    last = error
+            else:
+                assert last is not None
+                raise last
+            check_certificate(opened.signer, what="sender's certificate")
+            contents = read_zip(opened.content)
+        except (ExchangeError, PackageFormatError) as error:
+            raise ServiceError(f"{_sentence(str(error))} Nothing was imported.") from None
+        return opened, contents
+
+    def _incoming(self, s: OrmSession, opened: Opened, contents: PackageContents) -> Incoming:
+        fp = fingerprint(opened.signer)
+        trusted = s.get(TrustedSender, fp) is not None
+        already = s.scalar(select(ReceivedPackage.id)
+                           .where(ReceivedPackage.package_id == contents.package_id))
+        try:
+            if contents.kind == "reply":
+                reference = read_reply(contents.bundle).reference
+                return Incoming("reply", contents.package_id, reference,
+                                common_name(opened.signer), fp, trusted, opened.signed_at,
+                                already, None, None, None, None, ())
+            (request,) = resources_of(contents.bundle, "ServiceRequest")
+            (patient,) = resources_of(contents.bundle, "Patient")
+            risks = resources_of(contents.bundle, "RiskAssessment")
+        except (FhirError, ValueError, KeyError, TypeError):
+            raise ServiceError("The package's FHIR Bundle is not a RiskScreen referral; ask "
+                               "the sender to make it again. Nothing was imported.") from None
+        reference = str(request.get("identifier", [{}])[0].get("value", ""))
+        name = (patient.get("name") or [{}])[0].get("text")
+        dob = birth_date(patient)
+        nhs = next((i["value"] for i in patient.get("identifier", [])
+                    if i.get("system") == NHS_NUMBER_SYSTEM), None)
+        level = None
+        if risks:
+            level = risks[0]["prediction"][0]["qualitativeRisk"].get("text")
+        return Incoming("referral", contents.package_id, reference, common_name(opened.signer),
+                        fp, trusted, opened.signed_at, already, name, dob, nhs, level,
+                        tuple(self._matches(s, name, dob, nhs)))
+
+    def _matches(self, s: OrmSession, name: str | None, dob: date | None,
+                 nhs: str | None) -> Iterator[ChildMatch]:
+        seen: set[int] = set()
+        digits = _digits(nhs)
+        conditions = []
+        if len(digits) == 10:
+            conditions.append(Child.identifiers.contains(digits[:3], autoescape=True))
+        if name and dob:
+            conditions.append(func.lower(Child.name) == name.strip().lower())
+        if not conditions:
+            return
+        for child in s.scalars(select(Child).where(or_(*conditions)).order_by(Child.id)):
+            try:
+                ids = json.loads(child.identifiers or "{}")
+            except ValueError:
+                ids = {}
+            if len(digits) == 10 and _digits(str(ids.get("nhs_number", ""))) == digits:
+                seen.add(child.id)
+                yield ChildMatch(_child(child), "nhs_number")
+            elif (name and dob and child.id not in seen
+                  and child.name.strip().lower() == name.strip().lower()
+                  and child.date_of_birth == dob.isoformat()):
+                yield ChildMatch(_child(child), "name_and_date_of_birth")
+
+    def import_package(self, data: bytes, child: int | Literal["new"] | None = None
+                       ) -> Imported:
+        """Import a package. A referral needs ``child``: a record here a person confirmed is
+        the package's child, or ``"new"`` for a new record (:class:`NeedsChildChoice`
+        otherwise). A package imported before changes nothing."""
+        self._unit.require(*_MAKERS)
+        opened, contents = self._open(data)
+        with self._unit.transaction() as s:
+            incoming = self._incoming(s, opened, contents)
+            if not incoming.trusted:
+                raise ServiceError(
+                    f"This package is signed by {incoming.sender} (certificate SHA-256 "
+                    f"{incoming.sender_fingerprint}), which this database does not trust. If "
+                    "you know the sender, an administrator installs their certificate with "
+                    "'riskscreen keys install-sender', then import it again. Nothing was "
+                    "imported.")
+            if incoming.already_imported is not None:
+                row = s.get(ReceivedPackage, incoming.already_imported)
+                assert row is not None
+                return Imported(row.id, incoming.kind, incoming.sender, incoming.sender_fingerprint,
+                                False, row.child_id, False, row.referral_id, row.reference)
+        if incoming.kind == "reply":
+            return self._import_reply(data, opened, contents, incoming)
+        if child is None:
+            raise NeedsChildChoice(incoming)
+        with self._unit.transaction() as s:
+            new_child = child == NEW_CHILD
+            if child == NEW_CHILD:
+                ids = {"nhs_number": incoming.nhs_number} if incoming.nhs_number else {}
+                row_child = Child(name=incoming.child_name or "Name not given",
+                                  date_of_birth=(incoming.child_date_of_birth.isoformat()
+                                                 if incoming.child_date_of_birth else None),
+                                  identifiers=json.dumps(ids, sort_keys=True),
+                                  created_by=self._unit.user.id)
+                s.add(row_child)
+                s.flush()
+                self._unit.audit(s, "create", f"child:{row_child.id}",
+                                 {"from_package": contents.package_id})
+                child_id = row_child.id
+            else:
+                if not isinstance(child, int) or s.get(Child, child) is None:
+                    raise NotFound("There is no such child record. Nothing was imported.")
+                child_id = child
+            row = ReceivedPackage(
+                package_id=contents.package_id, sha256=_sha(data), kind="referral",
+                reference=incoming.reference, sender_fingerprint=incoming.sender_fingerprint,
+                sender_name=incoming.sender,
+                signed_at=_stamp(opened.signed_at) if opened.signed_at else None,
+                received_by=self._unit.user.id, child_id=child_id, content=opened.content,
+                status="received", outcomes="[]")
+            s.add(row)
+            s.flush()
+            self._unit.audit(s, "import_package", f"received:{row.id}",
+                             {"package_id": contents.package_id, "child_id": child_id,
+                              "sender": incoming.sender_fingerprint,
+                              "matched": not new_child})
+            return Imported(row.id, "referral", incoming.sender, incoming.sender_fingerprint,
+                            True, child_id, new_child, None, incoming.reference)
+
+    def _import_reply(self, data: bytes, opened: Opened, contents: PackageContents,
+                      incoming: Incoming) -> Imported:
+        facts = read_reply(contents.bundle)
+        with self._unit.transaction() as s:
+            sent = s.scalar(select(SentPackage).where(
+                SentPackage.reference == facts.reference, SentPackage.kind == "referral")
+                .order_by(SentPackage.made_at.desc()))
+            if sent is None:
+                raise ServiceError(f"This reply is about referral {facts.reference}, which was "
+                                   "not sent from this database. Nothing was imported.")
+            if sent.recipient_fingerprint != incoming.sender_fingerprint:
+                raise ServiceError(f"This reply is signed by {incoming.sender}, not by the team "
+                                   f"the referral was sent to ({sent.recipient_name}). Nothing "
+                                   "was imported.")
+            referral_id = sent.subject_id
+        self._apply_reply(referral_id, facts)
+        with self._unit.transaction() as s:
+            row = ReceivedPackage(
+                package_id=contents.package_id, sha256=_sha(data), kind="reply",
+                reference=facts.reference, sender_fingerprint=incoming.sender_fingerprint,
+                sender_name=incoming.sender,
+                signed_at=_stamp(opened.signed_at) if opened.signed_at else None,
+                received_by=self._unit.user.id, referral_id=referral_id,
+                content=opened.content, status=facts.status, outcomes=json.dumps(
+                    [list(o) for o in facts.outcomes]), confirmed=facts.exploitation_confirmed,
+                confirmed_source=facts.confirmed_source, decision_reason=facts.reason)
+            s.add(row)
+            s.flush()
+            self._unit.audit(s, "import_package", f"received:{row.id}",
+                             {"package_id": contents.package_id, "referral_id": referral_id,
+                              "sender": incoming.sender_fingerprint, "kind": "reply"})
+            return Imported(row.id, "reply", incoming.sender, incoming.sender_fingerprint,
+                            True, None, False, referral_id, facts.reference)
+
+    def _apply_reply(self, referral_id: int, facts: ReplyFacts) -> None:
+        """Bring the sender's referral up to what the reply says (steps not yet recorded)."""
+        referrals = getattr(self._session, "referrals", None)
+        if referrals is None:  # a database without referral records keeps the reply only
+            return
+        referral = referrals.get(referral_id)
+        status = str(referral.status)
+        at = _moment(facts.decided_at)
+        if status == "sent":
+            referrals.mark_received(referral_id, at)
+            status = "received"
+        if facts.status in ("accepted", "completed") and status == "received":
+            referrals.mark_accepted(referral_id, at)
+        elif facts.status == "rejected" and status == "received":
+            referrals.mark_declined(referral_id, facts.reason or "Declined by the receiving "
+                                                                   "team", at)
+        have = {o.outcome_id for o in referrals.get(referral_id).outcomes}
+        for outcome_id, _label in facts.outcomes:
+            if outcome_id not in have:
+                referrals.add_outcome(referral_id, outcome_id, None, at)
+        if facts.exploitation_confirmed and facts.confirmed_source:
+            referrals.confirm(referral_id, facts.exploitation_confirmed, facts.confirmed_source,
+                              at)
+
+    # -- received referrals --------------------------------------------------------------------
+
+    def received(self, received_id: int) -> ReceivedReferral:
+        """A received referral with the sender's assessment (a recorded view)."""
+        self._unit.require(*_MAKERS)
+        with self._unit.transaction() as s:
+            row = self._received_row(s, received_id)
+            self._unit.audit(s, "view", f"received:{row.id}")
+            return _received(row)
+
+    def list_received(self) -> list[ReceivedReferral]:
+        """Every received referral this account may see, newest first."""
+        self._unit.require(*_MAKERS)
+        with self._unit.transaction() as s:
+            query = select(ReceivedPackage).where(ReceivedPackage.kind == "referral")
+            if self._unit.user.role == Role.PRACTITIONER:
+                query = query.where(ReceivedPackage.received_by == self._unit.user.id)
+            return [_received(r) for r in s.scalars(query.order_by(ReceivedPackage.id.desc()))]
+
+    def _received_row(self, s: OrmSession, received_id: int) -> ReceivedPackage:
+        row = s.get(ReceivedPackage, received_id)
+        if row is None or row.kind != "referral":
+            raise NotFound("There is no such received referral.")
+        if (self._unit.user.role == Role.PRACTITIONER
+                and row.received_by != self._unit.user.id):
+            raise PermissionDenied("Only the practitioner who imported this referral, or a "
+                                   "manager, can see it.")
+        return row
+
+    def decide(self, received_id: int, accept: bool, reason: str | None = None) -> None:
+        """Record the team's decision on a received referral (declining needs a reason)."""
+        self._unit.require(*_MAKERS)
+        text = (reason or "").strip()
+        if not accept and not text:
+            raise ServiceError("Say why the referral is declined; the sender is told.")
+        with self._unit.transaction() as s:
+            row = self._received_row(s, received_id)
+            if row.status != "received":
+                raise ServiceError(f"This referral is already {row.status}.")
+            row.status = "accepted" if accept else "declined"
+            row.decision_reason = text or None
+            row.decided_at = utc_now()
+            self._unit.audit(s, "decide", f"received:{row.id}", {"status": row.status})
+
+    def add_outcome(self, received_id: int, outcome_id: str, label: str | None = None,
+                    confirmed: str | None = None, source: str | None = None) -> None:
+        """Record an outcome (and optionally "exploitation confirmed?") on a received
+        referral, for the reply."""
+        self._unit.require(*_MAKERS)
+        vocabulary = _vocabulary(self._session)
+        if vocabulary is not None and outcome_id not in vocabulary:
+            raise ServiceError(f"There is no outcome {outcome_id!r}; choose one of "
+                               f"{', '.join(sorted(vocabulary))}.")
+        if confirmed is not None and confirmed not in ("confirmed", "not_confirmed",
+                                                       "not_known"):
+            raise ServiceError("Answer 'exploitation confirmed?' with confirmed, "
+                               "not_confirmed or not_known.")
+        with self._unit.transaction() as s:
+            row = self._received_row(s, received_id)
+            if row.status == "received":
+                raise ServiceError("Record the decision (accepted or declined) first.")
+            outcomes = json.loads(row.outcomes)
+            if all(o[0] != outcome_id for o in outcomes):
+                words = label or (vocabulary or {}).get(outcome_id, outcome_id)
+                outcomes.append([outcome_id, words, date.today().isoformat()])
+                row.outcomes = json.dumps(outcomes)
+            if confirmed is not None:
+                row.confirmed, row.confirmed_source = confirmed, source
+            self._unit.audit(s, "outcome", f"received:{row.id}", {"outcome": outcome_id})
+
+    def save_reply_package(self, received_id: int, path: Path) -> MadePackage:
+        """Write the reply to a received referral (decision and outcomes) to ``path``."""
+        self._unit.require(*_MAKERS)
+        package_id = str(uuid.uuid4())
+        with self._unit.transaction() as s:
+            row = self._received_row(s, received_id)
+            if row.status == "received":
+                raise ServiceError("Record the decision (accepted or declined) before "
+                                   "replying.")
+            sender = s.get(TrustedSender, row.sender_fingerprint)
+            if sender is None:
+                raise ServiceError("The sender's certificate is no longer trusted here; an "
+                                   "administrator installs it again to reply.")
+            recipient = load_certificate(sender.certificate)
+            signer_cert, signer_key = self._signer(s)
+            status = {"accepted": "accepted", "declined": "rejected",
+                      "closed": "completed"}.get(row.status, "received")
+            facts = ReplyFacts(
+                reference=row.reference, status=status, decided_at=row.decided_at or utc_now(),
+                reason=row.decision_reason,
+                outcomes=tuple((o[0], o[1]) for o in json.loads(row.outcomes)),
+                exploitation_confirmed=row.confirmed, confirmed_source=row.confirmed_source,
+                team=common_name(signer_cert))
+        try:
+            check_certificate(recipient, what="sender's certificate")
+        except CertificateError as error:
+            raise ServiceError(f"{_sentence(str(error))} No reply was made.") from None
+        bundle = reply_bundle(facts, package_id=package_id, authored=utc_now())
+        content = build_zip(PackageContents(kind="reply", package_id=package_id,
+                                            bundle=bundle))
+        data = _seal(content, signer_cert, signer_key, recipient)
+        atomic_write(path, data)
+        with self._unit.transaction() as s:
+            s.add(SentPackage(package_id=package_id, kind="reply", reference=facts.reference,
+                              subject_id=received_id,
+                              recipient_fingerprint=fingerprint(recipient),
+                              recipient_name=common_name(recipient), sha256=_sha(data),
+                              made_by=self._unit.user.id))
+            self._unit.audit(s, "package", f"received:{received_id}",
+                             {"package_id": package_id, "kind": "reply",
+                              "recipient": fingerprint(recipient)})
+        return MadePackage(package_id, Path(path), common_name(recipient),
+                           fingerprint(recipient), facts.reference)
+
+    # -- standard exports ----------------------------------------------------------------------
+
+    def questionnaire(self, form: FormDefinition) -> dict[str, Any]:
+        """The form as a FHIR Questionnaire with the weights of the model in force."""
+        models = [m for m in self._session.list_models() if m.model_id == form.id]
+        model = self._session.stored_model(models[-1].sha256) if models else None
+        return questionnaire(form, model)
+
+
+def _seal(content: bytes, cert: x509.Certificate, key: rsa.RSAPrivateKey,
+          recipient: x509.Certificate) -> bytes:
+    try:
+        return seal_package(content, cert, key, [recipient])
+    except ExchangeError as error:
+        raise ServiceError(f"{_sentence(str(error))} No package was made.") from None
+
+
+def _vocabulary(session: Any) -> dict[str, str] | None:
+    referrals = getattr(session, "referrals", None)
+    if referrals is None:
+        return None
+    vocabulary = referrals.vocabulary
+    return {o.id: o.label for o in vocabulary.outcomes}
+
+
+def _moment(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _sentence(message: str) -> str:
+    text = message.strip()
+    text = text[0].upper() + text[1:] if text else text
+    return text if text.endswith(".") else text + "."
+
+
+def _key_info(cert: x509.Certificate) -> KeyInfo:
+    return KeyInfo(common_name(cert), fingerprint(cert), cert.not_valid_after_utc,
+                   certificate_pem(cert))
+
+
+def _sender_info(row: TrustedSender) -> SenderInfo:
+    return SenderInfo(row.name, row.fingerprint,
+                      datetime.fromisoformat(row.not_after.replace("Z", "+00:00")),
+                      row.installed_at)
+
+
+def _child(c: Child) -> ChildInfo:
+    try:
+        ids = json.loads(c.identifiers or "{}")
+    except ValueError:
+        ids = {}
+    dob = date.fromisoformat(c.date_of_birth) if c.date_of_birth else None
+    return ChildInfo(c.id, c.name, dob, {str(k): str(v) for k, v in ids.items()})
+
+
+def _received(row: ReceivedPackage) -> ReceivedReferral:
+    contents = read_zip(row.content)
+    risks = resources_of(contents.bundle, "RiskAssessment")
+    level = risks[0]["prediction"][0]["qualitativeRisk"].get("text") if risks else None
+    return ReceivedReferral(
+        id=row.id, reference=row.reference, sender=row.sender_name,
+        sender_fingerprint=row.sender_fingerprint, received_at=row.received_at,
+        child_id=row.child_id, status=row.status, decision_reason=row.decision_reason,
+        outcomes=tuple(tuple(o) for o in json.loads(row.outcomes)),
+        confirmed=row.confirmed, confirmed_source=row.confirmed_source,
+        bundle=contents.bundle, level=level, summary_pdf=contents.summary_pdf)
+
+
+def certificate_words(pem: str | bytes) -> str:
+    """``NAME, SHA-256 …, valid until …`` of a certificate, for lists."""
+    cert = load_certificate(pem)
+    return (f"{common_name(cert)}, SHA-256 {fingerprint(cert)}, valid until "
+            f"{cert.not_valid_after_utc:%Y-%m-%d}")
+
