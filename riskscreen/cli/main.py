@@ -33,6 +33,7 @@ COMMAND_MODULES = (
     "riskscreen.cli.storage",
     "riskscreen.cli.referrals",
     "riskscreen.cli.instruments",
+    "riskscreen.cli.exchange",
 )
 
 

@@ -288,6 +288,32 @@ class AdminService:
     def save_destinations(self, destinations: list[dict[str, Any]]) -> None:
         """Replace the routing contacts (destinations) and store the checked routing table."""
         data = copy.deepcopy(self.routing_data())
-        data["destinations"] = destinations
+        # The exchange certificates are not edited as contacts: keep each destination's.
+        certificates = {d.get("id"): d["exchange_certificate"]
+                        for d in data.get("destinations", []) if d.get("exchange_certificate")}
+        kept = []
+        for d in destinations:
+            d = dict(d)
+            if "exchange_certificate" not in d and d.get("id") in certificates:
+                d["exchange_certificate"] = certificates[d.get("id")]
+            kept.append(d)
+        data["destinations"] = kept
+        data.setdefault("kind", "routing")
+        self.save_settings({"routing_yaml": dump_yaml(data)})
+
+    def set_destination_certificate(self, destination_id: str, pem: str | None) -> None:
+        """Name (or, with None, remove) the exchange certificate of one routing destination;
+        an expired or malformed certificate is refused by the routing checks."""
+        data = copy.deepcopy(self.routing_data())
+        destinations = data.get("destinations", [])
+        found = [d for d in destinations if d.get("id") == destination_id]
+        if not found:
+            ids = ", ".join(str(d.get("id")) for d in destinations)
+            raise ServiceError(f"There is no destination {destination_id!r} in the routing; "
+                               f"choose one of {ids}.")
+        if pem is None:
+            found[0].pop("exchange_certificate", None)
+        else:
+            found[0]["exchange_certificate"] = pem
         data.setdefault("kind", "routing")
         self.save_settings({"routing_yaml": dump_yaml(data)})

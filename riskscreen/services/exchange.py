@@ -432,6 +432,23 @@ class ExchangeManager:
                               "recipient": made.recipient_fingerprint})
         return made
 
+    def save_referral_package(self, referral_id: int, path: Path,
+                              recipient: bytes | None = None) -> MadePackage:
+        """Write a referral's package to ``path`` and record the referral as sent by package."""
+        referrals = getattr(self._session, "referrals", None)
+        if referrals is None:
+            raise ServiceError("This database keeps no referral records yet; package the "
+                               "finalised screening with --screening ID.")
+        referral = referrals.get(referral_id)
+        if str(referral.decision) != "refer":
+            raise ServiceError("This screening's record says it was not referred; there is "
+                               "nothing to send.")
+        made = self.save_screening_package(referral.screening_id, path, recipient,
+                                           referral_id=referral_id)
+        if str(referral.status) == "to_send":
+            referrals.mark_sent(referral_id, "exchange_package")
+        return made
+
     def _recipient(self, given: bytes | None, destination: Any) -> x509.Certificate:
         try:
             if given is not None:

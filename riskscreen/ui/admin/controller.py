@@ -13,6 +13,7 @@ from PySide6.QtCore import QObject, QSettings, Qt, Signal
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QFileDialog, QLabel, QMessageBox, QTableWidgetItem
 
+from riskscreen.crypto.exchange import ExchangeError, fingerprint, load_certificate
 from riskscreen.services import USER_ERRORS, Countersignature, Session, restore_backup
 from riskscreen.services.admin import AdminService, ChainResult
 from riskscreen.services.idle_lock import idle_lock_limit
@@ -23,6 +24,26 @@ __all__ = ["AdminController"]
 
 _CONTACT_KEYS = ("id", "name", "service", "address", "secure_email", "phone",
                  "referral_hours", "out_of_hours")
+
+
+def _certificate_item(destination: dict[str, Any]) -> QTableWidgetItem:
+    """The destination's exchange certificate in words (set with 'riskscreen keys
+    set-destination'); read-only here."""
+    pem = destination.get("exchange_certificate")
+    if pem:
+        try:
+            cert = load_certificate(pem)
+            words = (f"SHA-256 {fingerprint(cert)[:23]}…, valid until "
+                     f"{cert.not_valid_after_utc:%Y-%m-%d}")
+            tip = f"SHA-256 {fingerprint(cert)}"
+        except ExchangeError as error:
+            words, tip = "Not readable", str(error)
+    else:
+        words, tip = "None (packages need a certificate given)", ""
+    item = QTableWidgetItem(words)
+    item.setToolTip(tip)
+    item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+    return item
 
 
 class _Progress(QObject):
@@ -368,6 +389,7 @@ class AdminController(QObject):
                 if key == "address":
                     value = " / ".join(value)
                 s.contacts.setItem(r, c, QTableWidgetItem(str(value)))
+            s.contacts.setItem(r, len(_CONTACT_KEYS), _certificate_item(d))
         s.contacts.resizeColumnsToContents()
         for c in range(s.contacts.columnCount()):
             s.contacts.setColumnWidth(c, min(s.contacts.columnWidth(c), 230))

@@ -237,7 +237,8 @@ class SettingsView(QWidget):
         save_row.addStretch(1)
         form.addRow("", save_row)
         self.contacts = _table(["Id", "Team", "Service", "Address (lines split by /)",
-                                "Secure email", "Phone", "Referral hours", "Out of hours"])
+                                "Secure email", "Phone", "Referral hours", "Out of hours",
+                                "Exchange certificate"])
         self.contacts.setAccessibleName("Routing contacts")
         self.contacts.setWordWrap(True)
         self.contacts.horizontalHeader().setSectionResizeMode(
