@@ -101,7 +101,7 @@ def register(subparsers: Any) -> None:
                                   "--to). The referral is recorded as sent by package.")
     r.add_argument("referral", type=int, nargs="?", metavar="REFERRAL_ID")
     r.add_argument("--screening", type=int, metavar="ID",
-                   help="package a finalised screening instead of a referral record")
+                   help="the referral of this finalised screening")
     r.add_argument("-o", "--output", type=Path, required=True, metavar="FILE.p7m")
     r.add_argument("--to", type=Path, metavar="CERT.pem",
                    help="the receiving team's certificate (instead of the routing's)")
@@ -346,11 +346,10 @@ def _package_referral(args: argparse.Namespace) -> int:
         raise UsageError("give REFERRAL_ID, or --screening ID")
     recipient = _read(args.to, "certificate") if args.to else None
     with _session(args) as session:
-        if args.referral is not None:
-            made = session.exchange.save_referral_package(args.referral, args.output, recipient)
-        else:
-            made = session.exchange.save_screening_package(args.screening, args.output,
-                                                           recipient)
+        referral = args.referral
+        if referral is None:
+            referral = session.exchange.referral_of_screening(args.screening)
+        made = session.exchange.save_referral_package(referral, args.output, recipient)
     print(f"wrote {made.path} for {made.recipient} (certificate SHA-256 "
           f"{made.recipient_fingerprint}); reference {made.reference}", file=sys.stderr)
     return 0

@@ -56,6 +56,7 @@ from riskscreen.crypto.exchange import (
 )
 from riskscreen.forms.answers import AnswerSet
 from riskscreen.forms.model import FormDefinition
+from riskscreen.routing.outcomes import load_outcomes
 from riskscreen.scoring.assessment import Assessment
 from riskscreen.services.errors import NotFound, PermissionDenied, ServiceError
 from riskscreen.services.types import ChildInfo, Role, UserInfo
@@ -401,9 +402,14 @@ class ExchangeManager:
         model = self._session.stored_model(detail.model_sha256)
         return bundle, pdf, form, model, summary.route, reference
 
-    def save_screening_package(self, screening_id: int, path: Path,
-                               recipient: bytes | None = None, *,
-                               referral_id: int | None = None) -> MadePackage:
+    def referral_of_screening(self, screening_id: int) -> int:
+        """The referral record of a finalised screening (made now if it has none yet)."""
+        referrals = self._session.referrals
+        found = referrals.for_screening(screening_id)
+        return (found or referrals.record_for(screening_id)).id
+
+    def _save_package(self, screening_id: int, path: Path, recipient: bytes | None,
+                      referral_id: int) -> MadePackage:
         """Write the referral package of a finalised screening to ``path``."""
         package_id = str(uuid.uuid4())
         bundle, pdf, form, model, route, reference = self._referral_parts(
@@ -422,29 +428,24 @@ class ExchangeManager:
                            reference)
         with self._unit.transaction() as s:
             s.add(SentPackage(package_id=package_id, kind="referral", reference=reference,
-                              subject_id=referral_id if referral_id is not None
-                              else screening_id,
+                              subject_id=referral_id,
                               recipient_fingerprint=made.recipient_fingerprint,
                               recipient_name=made.recipient, sha256=_sha(data),
                               made_by=self._unit.user.id))
-            self._unit.audit(s, "package", f"screening:{screening_id}",
-                             {"package_id": package_id,
+            self._unit.audit(s, "package", f"referral:{referral_id}",
+                             {"package_id": package_id, "screening_id": screening_id,
                               "recipient": made.recipient_fingerprint})
         return made
 
     def save_referral_package(self, referral_id: int, path: Path,
                               recipient: bytes | None = None) -> MadePackage:
         """Write a referral's package to ``path`` and record the referral as sent by package."""
-        referrals = getattr(self._session, "referrals", None)
-        if referrals is None:
-            raise ServiceError("This database keeps no referral records yet; package the "
-                               "finalised screening with --screening ID.")
+        referrals = self._session.referrals
         referral = referrals.get(referral_id)
         if str(referral.decision) != "refer":
             raise ServiceError("This screening's record says it was not referred; there is "
                                "nothing to send.")
-        made = self.save_screening_package(referral.screening_id, path, recipient,
-                                           referral_id=referral_id)
+        made = self._save_package(referral.screening_id, path, recipient, referral_id)
         if str(referral.status) == "to_send":
             referrals.mark_sent(referral_id, "exchange_package")
         return made
@@ -651,9 +652,7 @@ class ExchangeManager:
 
     def _apply_reply(self, referral_id: int, facts: ReplyFacts) -> None:
         """Bring the sender's referral up to what the reply says (steps not yet recorded)."""
-        referrals = getattr(self._session, "referrals", None)
-        if referrals is None:  # a database without referral records keeps the reply only
-            return
+        referrals = self._session.referrals
         referral = referrals.get(referral_id)
         status = str(referral.status)
         at = _moment(facts.decided_at)
@@ -666,9 +665,17 @@ class ExchangeManager:
             referrals.mark_declined(referral_id, facts.reason or "Declined by the receiving "
                                                                    "team", at)
         have = {o.outcome_id for o in referrals.get(referral_id).outcomes}
-        for outcome_id, _label in facts.outcomes:
-            if outcome_id not in have:
-                referrals.add_outcome(referral_id, outcome_id, None, at)
+        vocabulary = load_outcomes()
+        for outcome_id, words in facts.outcomes:
+            if outcome_id in have:
+                continue
+            try:
+                asks = vocabulary.outcome(outcome_id).detail is not None
+            except KeyError:
+                raise ServiceError(f"The reply names an outcome ({outcome_id!r}) this version "
+                                   "of RiskScreen does not know; update RiskScreen, then "
+                                   "import it again.") from None
+            referrals.add_outcome(referral_id, outcome_id, words if asks else None, at)
         if facts.exploitation_confirmed and facts.confirmed_source:
             referrals.confirm(referral_id, facts.exploitation_confirmed, facts.confirmed_source,
                               at)
@@ -717,27 +724,38 @@ class ExchangeManager:
             row.decided_at = utc_now()
             self._unit.audit(s, "decide", f"received:{row.id}", {"status": row.status})
 
-    def add_outcome(self, received_id: int, outcome_id: str, label: str | None = None,
+    def add_outcome(self, received_id: int, outcome_id: str, detail: str | None = None,
                     confirmed: str | None = None, source: str | None = None) -> None:
         """Record an outcome (and optionally "exploitation confirmed?") on a received
-        referral, for the reply."""
+        referral, from the same vocabulary as referrals, for the reply."""
         self._unit.require(*_MAKERS)
-        vocabulary = _vocabulary(self._session)
-        if vocabulary is not None and outcome_id not in vocabulary:
+        vocabulary = load_outcomes()
+        try:
+            outcome = vocabulary.outcome(outcome_id)
+        except KeyError:
+            ids = ", ".join(o.id for o in vocabulary.outcomes if not o.retired)
             raise ServiceError(f"There is no outcome {outcome_id!r}; choose one of "
-                               f"{', '.join(sorted(vocabulary))}.")
-        if confirmed is not None and confirmed not in ("confirmed", "not_confirmed",
-                                                       "not_known"):
-            raise ServiceError("Answer 'exploitation confirmed?' with confirmed, "
-                               "not_confirmed or not_known.")
+                               f"{ids}.") from None
+        text = (detail or "").strip() or None
+        if outcome.detail_required and not text:
+            raise ServiceError(f"The outcome '{outcome.label}' needs {outcome.detail}; "
+                               "give it with --detail.")
+        if confirmed is not None:
+            if confirmed not in ("confirmed", "not_confirmed", "not_known"):
+                raise ServiceError("Answer 'exploitation confirmed?' with confirmed, "
+                                   "not_confirmed or not_known.")
+            try:
+                vocabulary.source(source or "")
+            except KeyError:
+                ids = ", ".join(c.id for c in vocabulary.confirmation_sources)
+                raise ServiceError(f"Say where the answer comes from: one of {ids}.") from None
         with self._unit.transaction() as s:
             row = self._received_row(s, received_id)
             if row.status == "received":
                 raise ServiceError("Record the decision (accepted or declined) first.")
             outcomes = json.loads(row.outcomes)
             if all(o[0] != outcome_id for o in outcomes):
-                words = label or (vocabulary or {}).get(outcome_id, outcome_id)
-                outcomes.append([outcome_id, words, date.today().isoformat()])
+                outcomes.append([outcome_id, text or outcome.label, date.today().isoformat()])
                 row.outcomes = json.dumps(outcomes)
             if confirmed is not None:
                 row.confirmed, row.confirmed_source = confirmed, source
@@ -802,14 +820,6 @@ def _seal(content: bytes, cert: x509.Certificate, key: rsa.RSAPrivateKey,
         return seal_package(content, cert, key, [recipient])
     except ExchangeError as error:
         raise ServiceError(f"{_sentence(str(error))} No package was made.") from None
-
-
-def _vocabulary(session: Any) -> dict[str, str] | None:
-    referrals = getattr(session, "referrals", None)
-    if referrals is None:
-        return None
-    vocabulary = referrals.vocabulary
-    return {o.id: o.label for o in vocabulary.outcomes}
 
 
 def _moment(text: str | None) -> datetime | None:

@@ -47,14 +47,20 @@ def dbs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 def _finalised(db: Path) -> int:
+    """A finalised screening whose level makes a referral (not "no apparent risk")."""
     with _login(db, "manager") as s:
-        return s.list_screenings(ScreeningQuery(status="final", limit=1)).items[0].id
+        rows = s.list_screenings(ScreeningQuery(status="final", limit=100)).items
+        return next(r.id for r in rows if r.level != "none")
+
+
+def _send(s: Session, screening: int, out: Path, pem: bytes) -> None:
+    s.exchange.save_referral_package(s.exchange.referral_of_screening(screening), out, pem)
 
 
 def _package(dbs: dict[str, Path], out: Path, screening: int | None = None) -> Path:
     with _login(dbs["agency"], "manager") as s:
-        s.exchange.save_screening_package(screening or _finalised(dbs["agency"]), out,
-                                          (dbs["root"] / "team.cert.pem").read_bytes())
+        rid = s.exchange.referral_of_screening(screening or _finalised(dbs["agency"]))
+        s.exchange.save_referral_package(rid, out, (dbs["root"] / "team.cert.pem").read_bytes())
     return out
 
 
@@ -117,8 +123,8 @@ def test_openssl_reads_a_stored_screenings_package(dbs: dict[str, Path], tmp_pat
     (tmp_path / "c.pem").write_text(certificate_pem(cert))
     (tmp_path / "pass").write_text("reader passphrase\n")
     with _login(dbs["agency"], "manager") as s:
-        s.exchange.save_screening_package(_finalised(dbs["agency"]), tmp_path / "p.p7m",
-                                          certificate_pem(cert).encode())
+        _send(s, _finalised(dbs["agency"]), tmp_path / "p.p7m",
+              certificate_pem(cert).encode())
     done = subprocess.run(
         ["openssl", "cms", "-decrypt", "-inform", "DER", "-in", str(tmp_path / "p.p7m"),
          "-recip", str(tmp_path / "c.pem"), "-inkey", str(tmp_path / "k.pem"), "-passin",
@@ -154,8 +160,8 @@ def _bad(dbs: dict[str, Path], data: bytes, match: str) -> None:
 def test_package_for_another_recipient(dbs: dict[str, Path], tmp_path: Path) -> None:
     other = self_signed_certificate(new_private_key(), "Another team")
     with _login(dbs["agency"], "manager") as s:
-        s.exchange.save_screening_package(_finalised(dbs["agency"]), tmp_path / "o.p7m",
-                                          certificate_pem(other).encode())
+        _send(s, _finalised(dbs["agency"]), tmp_path / "o.p7m",
+              certificate_pem(other).encode())
     _bad(dbs, (tmp_path / "o.p7m").read_bytes(), "encrypted for another team")
 
 
@@ -173,10 +179,10 @@ def test_truncated_file(dbs: dict[str, Path], tmp_path: Path) -> None:
 
 def test_unknown_sender(dbs: dict[str, Path], tmp_path: Path) -> None:
     stranger = tmp_path / "stranger.db"
-    create_demo_database(stranger, 1, seed=3, kdf=FAST).close()
+    create_demo_database(stranger, 6, seed=1, kdf=FAST).close()
     with _login(stranger, "manager") as s:
-        s.exchange.save_screening_package(_finalised(stranger), tmp_path / "u.p7m",
-                                          (dbs["root"] / "team.cert.pem").read_bytes())
+        _send(s, _finalised(stranger), tmp_path / "u.p7m",
+              (dbs["root"] / "team.cert.pem").read_bytes())
     _bad(dbs, (tmp_path / "u.p7m").read_bytes(), "does not trust")
 
 
@@ -186,8 +192,89 @@ def test_expired_certificates(dbs: dict[str, Path], tmp_path: Path) -> None:
                                   now=datetime.now(UTC) - timedelta(days=90))
     with _login(dbs["agency"], "manager") as s, pytest.raises(ServiceError,
                                                                match="expired on"):
-        s.exchange.save_screening_package(_finalised(dbs["agency"]), tmp_path / "e.p7m",
-                                          certificate_pem(old).encode())
+        _send(s, _finalised(dbs["agency"]), tmp_path / "e.p7m",
+              certificate_pem(old).encode())
     assert not (tmp_path / "e.p7m").exists()
     with _login(dbs["team"], "admin") as s, pytest.raises(ServiceError, match="expired on"):
         s.exchange.install_sender(certificate_pem(old).encode())
+
+
+def test_the_loop_closes_across_machines(dbs: dict[str, Path], tmp_path: Path) -> None:
+    """Sent by package -> imported by the team -> decided, outcome -> reply -> the agency's
+    referral is accepted with the outcome and the confirmation."""
+    sid = _finalised(dbs["agency"])
+    package = _package(dbs, tmp_path / "loop.p7m", sid)
+    with _login(dbs["agency"], "manager") as s:
+        rid = s.exchange.referral_of_screening(sid)
+        referral = s.referrals.get(rid)
+        assert str(referral.status) == "sent"
+        assert str(referral.sent_method) == "exchange_package"
+    with _login(dbs["team"], "manager") as s:
+        received = s.exchange.import_package(package.read_bytes(), "new").received_id
+        with pytest.raises(ServiceError, match="decision"):
+            s.exchange.save_reply_package(received, tmp_path / "early.p7m")
+        s.exchange.decide(received, accept=True)
+        with pytest.raises(ServiceError, match="needs"):
+            s.exchange.add_outcome(received, "preventative_work")
+        s.exchange.add_outcome(received, "preventative_work", "Northvale Youth Project",
+                               confirmed="not_known", source="strategy_discussion")
+        s.exchange.add_outcome(received, "strategy_discussion")
+        s.exchange.save_reply_package(received, tmp_path / "reply.p7m")
+    reply = (tmp_path / "reply.p7m").read_bytes()
+    with _login(dbs["agency"], "manager") as s:
+        first = s.exchange.import_package(reply)
+        assert first.kind == "reply"
+        assert first.referral_id == rid
+        assert first.changed
+        again = s.exchange.import_package(reply)
+        assert not again.changed
+        referral = s.referrals.get(rid)
+    assert str(referral.status) == "accepted"
+    assert {o.outcome_id for o in referral.outcomes} == {"preventative_work",
+                                                         "strategy_discussion"}
+    assert referral.confirmation is not None
+    assert str(referral.confirmation.answer) == "not_known"
+
+
+def test_a_reply_from_another_team_is_refused(dbs: dict[str, Path], tmp_path: Path) -> None:
+    """A stranger that the agency trusts but did not send this referral to cannot answer it."""
+    sid = _finalised(dbs["agency"])
+    package = _package(dbs, tmp_path / "p.p7m", sid)
+    with _login(dbs["team"], "manager") as s:
+        received = s.exchange.import_package(package.read_bytes(), "new").received_id
+        s.exchange.decide(received, accept=False, reason="Already open to the CSE team")
+    other = tmp_path / "other.db"
+    create_demo_database(other, 0, seed=5, kdf=FAST).close()
+    with _login(other, "admin") as o, _login(dbs["agency"], "admin") as a:
+        identity = o.exchange.identity()
+        assert identity is not None
+        a.exchange.install_sender(identity.certificate_pem.encode())
+        agency = a.exchange.identity()
+        assert agency is not None
+        o.exchange.install_sender(agency.certificate_pem.encode())
+    # The other team makes a reply to the same reference from a copy of the package it never
+    # received: it cannot open the package, so it forges the reply's content directly.
+    from cryptography.hazmat.primitives import serialization
+
+    from riskscreen.crypto.exchange import load_certificate, seal_package
+    from riskscreen.store.models import ExchangeKey
+    from riskscreen.summary.fhir import ReplyFacts, reply_bundle
+    from riskscreen.summary.package import PackageContents, build_zip
+
+    with _login(dbs["team"], "manager") as s, s._tx() as orm:
+        reference = orm.execute(text("SELECT reference FROM received_packages WHERE id = :i"),
+                                {"i": received}).scalar_one()
+    with _login(other, "admin") as o, o._tx() as orm:
+        row = orm.query(ExchangeKey).one()
+        key = serialization.load_der_private_key(row.private_key, None)
+        cert = load_certificate(row.certificate)
+    facts = ReplyFacts(reference=reference, status="accepted", decided_at="2026-01-01T00:00:00Z")
+    content = build_zip(PackageContents(kind="reply", package_id="forged-1",
+                                        bundle=reply_bundle(facts, package_id="forged-1",
+                                                            authored="2026-01-01T00:00:00Z")))
+    forged = seal_package(content, cert, key, [load_certificate(agency.certificate_pem)])
+    with _login(dbs["agency"], "manager") as s:
+        before = s.referrals.get(s.exchange.referral_of_screening(sid))
+        with pytest.raises(ServiceError, match="not by the team the referral was sent to"):
+            s.exchange.import_package(forged)
+        assert s.referrals.get(s.exchange.referral_of_screening(sid)) == before

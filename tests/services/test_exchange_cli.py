@@ -54,7 +54,8 @@ def test_keys_package_import_reply(two: dict[str, Path], tmp_path: Path,
 
     with Unlocker(two["agency"], auto_backups=False).unlock(
             "pat", DEMO_ACCOUNTS["pat"][1]) as s:
-        sid = s.list_screenings(ScreeningQuery(status="final", limit=1)).items[0].id
+        sid = next(r.id for r in s.list_screenings(ScreeningQuery(status="final", limit=100))
+                   .items if r.level != "none")
     package = tmp_path / "referral.p7m"
     assert main(["package", "referral", "--screening", str(sid), "-o", str(package), "--to",
                  str(keys / "team.cert.pem"), *_as(two, "agency", "pat")]) == 0
@@ -113,7 +114,8 @@ def test_fhir_exports(two: dict[str, Path], tmp_path: Path,
     assert q["resourceType"] == "Questionnaire"
     with Unlocker(two["agency"], auto_backups=False).unlock(
             "pat", DEMO_ACCOUNTS["pat"][1]) as s:
-        sid = s.list_screenings(ScreeningQuery(status="final", limit=1)).items[0].id
+        sid = next(r.id for r in s.list_screenings(ScreeningQuery(status="final", limit=100))
+                   .items if r.level != "none")
     assert main(["export", "fhir", "--screening", str(sid), "-o", str(tmp_path / "b.json"),
                  *_as(two, "agency", "pat")]) == 0
     bundle = json.loads((tmp_path / "b.json").read_text(encoding="utf-8"))
@@ -135,7 +137,8 @@ def test_routing_names_the_teams_certificate(two: dict[str, Path], tmp_path: Pat
 
     with Unlocker(two["agency"], auto_backups=False).unlock(
             "pat", DEMO_ACCOUNTS["pat"][1]) as s:
-        sid = s.list_screenings(ScreeningQuery(status="final", limit=1)).items[0].id
+        sid = next(r.id for r in s.list_screenings(ScreeningQuery(status="final", limit=100))
+                   .items if r.level != "none")
         detail = s.open_screening(sid)
         destination = referral_summary(
             s, detail, s.form(detail.form_id, detail.form_version)).route.destination
