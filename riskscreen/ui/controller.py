@@ -161,6 +161,7 @@ class AppController(QObject):
         w.lock_action.triggered.connect(self._on_lock_action_triggered)
         w.new_action.triggered.connect(self._on_home_new_requested)
         w.home_action.triggered.connect(self._on_back_to_list)
+        w.import_action.triggered.connect(self._on_import_action_triggered)
         w.idle_action.triggered.connect(self._on_idle_action_triggered)
         w.help_action.triggered.connect(self._on_help_action_triggered)
         w.log_action.triggered.connect(self._on_log_action_triggered)
@@ -183,6 +184,7 @@ class AppController(QObject):
         self.finalise_view.back_requested.connect(self._on_finalise_back_requested)
         self.referral_view.print_requested.connect(self._on_referral_print_requested)
         self.referral_view.save_requested.connect(self._on_referral_save_requested)
+        self.referral_view.package_requested.connect(self._on_referral_package_requested)
         self.referral_view.back_requested.connect(self._on_finalise_back_requested)
         self.history_view.back_requested.connect(self._on_back_to_list)
         self.history_view.open_requested.connect(self.open_screening)
@@ -906,6 +908,98 @@ class AppController(QObject):
         if self._done(lambda: session.record_export(current.id, kind), view.show_error):
             protected = " with a password" if password else ""
             view.status.setText(f"Saved{protected} to {path}. This has been recorded.")
+
+    # -- exchange packages ---------------------------------------------------------------------
+
+    def _on_referral_package_requested(self) -> None:
+        """Save the referral as a package for the receiving team, and record it as sent."""
+        current, session, summary = self.current, self.session, self.summary
+        if current is None or session is None or summary is None:
+            return
+        view = self.referral_view
+        view.show_error("")
+        recipient: bytes | None = None
+        if summary.route.destination.exchange_certificate is None:
+            cert_path, _ = QFileDialog.getOpenFileName(
+                self.window, f"The certificate of {summary.route.destination.name}", "",
+                "Certificates (*.pem *.crt *.cer)")
+            if not cert_path:
+                return
+            try:
+                recipient = Path(cert_path).read_bytes()
+            except OSError:
+                view.show_error("The certificate could not be read. Choose the team's "
+                                "team.cert.pem file.")
+                return
+        suggested = str(Path.home() / f"{referral_reference(current.detail)}.p7m")
+        path, _ = QFileDialog.getSaveFileName(self.window, "Save the referral package",
+                                              suggested, "Exchange packages (*.p7m)")
+        if not path:
+            return
+        exchange = session.exchange
+        sid = current.id
+
+        def work() -> Any:
+            return exchange.save_referral_package(exchange.referral_of_screening(sid),
+                                                  Path(path), recipient)
+
+        def done(made: Any) -> None:
+            view.status.setText(
+                f"Package saved to {made.path} for {made.recipient} (certificate SHA-256 "
+                f"{made.recipient_fingerprint[:23]}…). The referral is recorded as sent by "
+                "package.")
+
+        ChangeOp(work, show=view.show_error, what="package") \
+            .unexpected("The package could not be saved there. Choose a folder you can "
+                        "write to.") \
+            .success(done).run_in_background()
+
+    def _on_import_action_triggered(self) -> None:
+        """Import a package: checked first, then a person confirms the child's record."""
+        session = self.session
+        if session is None:
+            return
+        path, _ = QFileDialog.getOpenFileName(self.window, "Import a package", "",
+                                              "Exchange packages (*.p7m);;All files (*)")
+        if not path:
+            return
+        try:
+            data = Path(path).read_bytes()
+        except OSError:
+            self.window.show_message("The package could not be read. Check the file and try "
+                                     "again.")
+            return
+        QueryOp(lambda: session.exchange.inspect(data), show=self.window.show_message,
+                what="package check") \
+            .success(lambda incoming: self._confirm_import(session, data, incoming)) \
+            .run_in_background()
+
+    def _confirm_import(self, session: Session, data: bytes, incoming: Any) -> None:
+        from riskscreen.ui.exchange import ImportPackageDialog
+
+        dialog = ImportPackageDialog(incoming, self.window)
+        try:
+            if dialog.exec() != ImportPackageDialog.DialogCode.Accepted:
+                return
+            choice = dialog.choice()
+        finally:
+            dialog.deleteLater()
+
+        def done(result: Any) -> None:
+            if not result.changed:
+                text = "This package was imported before; nothing changed."
+            elif result.kind == "reply":
+                text = (f"The reply from {result.sender} is imported: referral "
+                        f"{result.reference} now shows the team's decision and outcomes.")
+            else:
+                record = "a new child record" if result.new_child else "the confirmed record"
+                text = (f"The referral from {result.sender} is imported as received referral "
+                        f"{result.received_id}, on {record} (child {result.child_id}).")
+            QMessageBox.information(self.window, "Package imported", text)
+
+        ChangeOp(lambda: session.exchange.import_package(data, choice),  # type: ignore[arg-type]
+                 show=self.window.show_message, what="package import") \
+            .success(done).run_in_background()
 
     # -- history -------------------------------------------------------------------------------
 

@@ -144,12 +144,15 @@ class MainWindow(QMainWindow):
         self.new_action.setShortcut(QKeySequence.StandardKey.New)
         self.home_action = QAction("&Screenings list", self)
         self.home_action.setShortcut("Ctrl+Home")
+        self.import_action = QAction("&Import a package…", self)
+        self.import_action.setToolTip("Import a referral or a reply sent as an exchange package")
         self.lock_action = QAction("&Lock", self)
         self.lock_action.setShortcut("Ctrl+L")
         self.lock_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
         self.quit_action = QAction("&Quit", self)
         self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
-        for action in (self.new_action, self.home_action, self.lock_action):
+        for action in (self.new_action, self.home_action, self.import_action,
+                       self.lock_action):
             file_menu.addAction(action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
@@ -180,7 +183,8 @@ class MainWindow(QMainWindow):
 
     def set_signed_in(self, signed_in: bool) -> None:
         """Actions that touch children's data exist only while unlocked."""
-        for action in (self.new_action, self.home_action, self.lock_action, self.idle_action):
+        for action in (self.new_action, self.home_action, self.import_action,
+                       self.lock_action, self.idle_action):
             action.setEnabled(signed_in)
         self.role_menus.refresh(signed_in)
 

@@ -67,6 +67,7 @@ class ReferralView(QWidget):
 
     print_requested = Signal()
     save_requested = Signal()
+    package_requested = Signal()
     back_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -90,6 +91,11 @@ class ReferralView(QWidget):
         self.print_button.setObjectName("printReferral")
         self.save_button = QPushButton("Save as PDF…", self)
         self.save_button.setObjectName("saveReferral")
+        self.package_button = QPushButton("Save package…", self)
+        self.package_button.setObjectName("savePackage")
+        self.package_button.setToolTip("Save the referral as a signed, encrypted package for "
+                                       "the receiving team (to attach to secure email or "
+                                       "carry on an encrypted stick)")
         self.protect = QCheckBox("Protect the PDF with a password", self)
         self.protect.setObjectName("protectPdf")
         self.password = QLineEdit(self)
@@ -113,6 +119,7 @@ class ReferralView(QWidget):
         top.addWidget(title, 1)
         top.addWidget(self.print_button)
         top.addWidget(self.save_button)
+        top.addWidget(self.package_button)
         protect = QHBoxLayout()
         protect.addWidget(self.protect)
         protect.addWidget(self.password)
@@ -128,6 +135,7 @@ class ReferralView(QWidget):
         self.protect.toggled.connect(self._on_protect_toggled)
         self.print_button.clicked.connect(self.print_requested)
         self.save_button.clicked.connect(self.save_requested)
+        self.package_button.clicked.connect(self.package_requested)
         self.back_button.clicked.connect(self.back_requested)
         self._on_protect_toggled(False)
         self.images: list[QImage] = []
@@ -197,6 +205,7 @@ class ReferralView(QWidget):
         self.status.setText(message)
         self.print_button.setEnabled(False)
         self.save_button.setEnabled(False)
+        self.package_button.setEnabled(False)
 
     def show_error(self, message: str) -> None:
         """A plain-words problem."""
@@ -221,3 +230,4 @@ class ReferralView(QWidget):
         self.status.setText(status)
         self.print_button.setEnabled(bool(images))
         self.save_button.setEnabled(bool(images))
+        self.package_button.setEnabled(bool(images))
