@@ -651,19 +651,29 @@ class ExchangeManager:
                             True, None, False, referral_id, facts.reference)
 
     def _apply_reply(self, referral_id: int, facts: ReplyFacts) -> None:
-        """Bring the sender's referral up to what the reply says (steps not yet recorded)."""
+        """Bring the sender's referral up to what the reply says: only the steps not yet
+        recorded, and none that its status no longer allows (a referral already closed
+        keeps what it has; the reply is still kept)."""
         referrals = self._session.referrals
         referral = referrals.get(referral_id)
         status = str(referral.status)
         at = _moment(facts.decided_at)
+        if status == "to_send":  # sent another way and not yet marked: it arrived
+            referrals.mark_sent(referral_id, "exchange_package", at)
+            status = "sent"
         if status == "sent":
             referrals.mark_received(referral_id, at)
             status = "received"
-        if facts.status in ("accepted", "completed") and status == "received":
-            referrals.mark_accepted(referral_id, at)
-        elif facts.status == "rejected" and status == "received":
-            referrals.mark_declined(referral_id, facts.reason or "Declined by the receiving "
-                                                                   "team", at)
+        if status == "received":
+            if facts.status in ("accepted", "completed"):
+                referrals.mark_accepted(referral_id, at)
+                status = "accepted"
+            elif facts.status == "rejected":
+                referrals.mark_declined(referral_id, facts.reason
+                                        or "Declined by the receiving team.", at)
+                status = "declined"
+        if status not in ("sent", "received", "accepted", "declined"):
+            return
         have = {o.outcome_id for o in referrals.get(referral_id).outcomes}
         vocabulary = load_outcomes()
         for outcome_id, words in facts.outcomes:
@@ -676,7 +686,10 @@ class ExchangeManager:
                                    "of RiskScreen does not know; update RiskScreen, then "
                                    "import it again.") from None
             referrals.add_outcome(referral_id, outcome_id, words if asks else None, at)
-        if facts.exploitation_confirmed and facts.confirmed_source:
+        confirmation = referrals.get(referral_id).confirmation
+        if facts.exploitation_confirmed and facts.confirmed_source and (
+                confirmation is None or str(confirmation.answer) != facts.exploitation_confirmed
+                or confirmation.source_id != facts.confirmed_source):
             referrals.confirm(referral_id, facts.exploitation_confirmed, facts.confirmed_source,
                               at)
 

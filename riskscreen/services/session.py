@@ -51,8 +51,8 @@ from riskscreen.services.errors import (
     PermissionDenied,
     ServiceError,
 )
-from riskscreen.services.pathways import PathwayReports
 from riskscreen.services.exchange import ExchangeManager
+from riskscreen.services.pathways import PathwayReports
 from riskscreen.services.referrals import ReferralManager
 from riskscreen.services.types import (
     AnswerValue,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,7 +19,6 @@ from riskscreen.crypto.exchange import (
 from riskscreen.services import ServiceError, Session, Unlocker
 from riskscreen.services.demo import DEMO_ACCOUNTS, create_demo_database
 from riskscreen.services.exchange import NeedsChildChoice
-from riskscreen.services.types import ScreeningQuery
 
 from .conftest import FAST
 
@@ -46,11 +45,21 @@ def dbs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {"agency": agency, "team": team, "root": root}
 
 
-def _finalised(db: Path) -> int:
-    """A finalised screening whose level makes a referral (not "no apparent risk")."""
-    with _login(db, "manager") as s:
-        rows = s.list_screenings(ScreeningQuery(status="final", limit=100)).items
-        return next(r.id for r in rows if r.level != "none")
+CASE = json.loads((Path(__file__).parent.parent / "cases" / "07-disclosure.json").read_text(
+    encoding="utf-8"))
+
+
+def _finalised(db: Path, name: str = "Synthetic Exchange Child") -> int:
+    """A new finalised screening (high: it makes a referral, still to send)."""
+    with _login(db, "pat") as s:
+        answers = {**CASE["answers"], "child_name": name, "nhs_number": "943 476 5919"}
+        child = s.create_child(name, answers.get("date_of_birth"))
+        sid = s.start_screening(child.id,
+                                screening_date=date.fromisoformat(CASE["screening_date"]))
+        for qid, value in answers.items():
+            s.save_answer(sid, qid, value)
+        s.finalise(sid, None)
+        return sid
 
 
 def _send(s: Session, screening: int, out: Path, pem: bytes) -> None:
