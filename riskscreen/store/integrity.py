@@ -23,6 +23,7 @@ __all__ = ["EXPECTED_TRIGGERS", "check_records", "check_triggers", "snapshot_dig
 _IMMUTABLE = "BEGIN SELECT RAISE(ABORT, '{message}'); END"
 _SNAPSHOTS = "assessment snapshots are immutable"
 _FINAL = "a finalised screening cannot be edited"
+_RECEIVED = "a received package is kept as it arrived"
 
 
 def _simple(name: str, event: str, table: str, message: str) -> str:
@@ -53,6 +54,13 @@ EXPECTED_TRIGGERS: dict[str, str] = {
     "answers_final_d": _answers("answers_final_d", "DELETE", "OLD"),
     "screenings_final_u": ("CREATE TRIGGER screenings_final_u BEFORE UPDATE ON screenings "
                            "WHEN OLD.status = 'final' " + _IMMUTABLE.format(message=_FINAL)),
+    # A received package is kept as it arrived (revision 0007).
+    "received_packages_content_u": (
+        "CREATE TRIGGER received_packages_content_u BEFORE UPDATE OF content, sha256, "
+        "package_id, sender_fingerprint, kind, reference ON received_packages "
+        + _IMMUTABLE.format(message=_RECEIVED)),
+    "received_packages_d": ("CREATE TRIGGER received_packages_d BEFORE DELETE ON "
+                            "received_packages " + _IMMUTABLE.format(message=_RECEIVED)),
 }
 
 

@@ -287,3 +287,23 @@ def test_a_reply_from_another_team_is_refused(dbs: dict[str, Path], tmp_path: Pa
         with pytest.raises(ServiceError, match="not by the team the referral was sent to"):
             s.exchange.import_package(forged)
         assert s.referrals.get(s.exchange.referral_of_screening(sid)) == before
+
+
+def test_package_signed_with_an_expired_certificate(dbs: dict[str, Path],
+                                                    tmp_path: Path) -> None:
+    """Signed while the sender's certificate was valid; it has expired since."""
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.serialization import pkcs7
+
+    from riskscreen.crypto.exchange import load_certificate
+
+    key = new_private_key()
+    old = self_signed_certificate(key, "Lapsed Agency", days=30,
+                                  now=datetime.now(UTC) - timedelta(days=60))
+    team = load_certificate((dbs["root"] / "team.cert.pem").read_bytes())
+    signed = (pkcs7.PKCS7SignatureBuilder().set_data(b"PK not even read")
+              .add_signer(old, key, hashes.SHA256())
+              .sign(serialization.Encoding.DER, [pkcs7.PKCS7Options.Binary]))
+    sealed = (pkcs7.PKCS7EnvelopeBuilder().set_data(signed).add_recipient(team)
+              .encrypt(serialization.Encoding.DER, [pkcs7.PKCS7Options.Binary]))
+    _bad(dbs, sealed, "Lapsed Agency expired on")
