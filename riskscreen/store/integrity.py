@@ -54,7 +54,7 @@ EXPECTED_TRIGGERS: dict[str, str] = {
     "answers_final_d": _answers("answers_final_d", "DELETE", "OLD"),
     "screenings_final_u": ("CREATE TRIGGER screenings_final_u BEFORE UPDATE ON screenings "
                            "WHEN OLD.status = 'final' " + _IMMUTABLE.format(message=_FINAL)),
-    # A received package is kept as it arrived (revision 0007).
+    # A received package is kept as it arrived (revision 0008).
     "received_packages_content_u": (
         "CREATE TRIGGER received_packages_content_u BEFORE UPDATE OF content, sha256, "
         "package_id, sender_fingerprint, kind, reference ON received_packages "
