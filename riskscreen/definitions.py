@@ -40,6 +40,7 @@ from ruamel.yaml.representer import SafeRepresenter
 from ruamel.yaml.scalarbool import ScalarBoolean
 
 __all__ = [
+    "DEFAULT_INSTRUMENT",
     "FORM_FILE",
     "INSTRUMENT_FILE",
     "MAX_DEFINITION_CHARS",
@@ -57,6 +58,9 @@ __all__ = [
     "shipped_instrument_ids",
 ]
 
+#: The shipped instrument RiskScreen uses when none is chosen, and the only one a new
+#: database puts in force (the others are installed with ``riskscreen instrument add``).
+DEFAULT_INSTRUMENT = "cse-screening"
 #: The files of an instrument folder (docs/design/0009-instrument-folders.md): the manifest,
 #: the questionnaire, the folder of scoring models (one file per version) and the routing.
 INSTRUMENT_FILE = "instrument.yaml"

@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from riskscreen import checks
 from riskscreen.definitions import (
+    DEFAULT_INSTRUMENT,
     FORM_FILE,
     INSTRUMENT_FILE,
     MODELS_FOLDER,
@@ -60,8 +61,6 @@ __all__ = [
     "shipped_instrument_ids",
 ]
 
-#: The instrument RiskScreen uses when none is chosen.
-DEFAULT_INSTRUMENT = "cse-screening"
 README_FILE = "README.md"
 
 Folder = Path | Traversable

@@ -17,6 +17,7 @@ from typing import Any
 
 from riskscreen import checks
 from riskscreen.definitions import (
+    DEFAULT_INSTRUMENT,
     ROUTING_FILE,
     DefinitionError,
     Located,
@@ -31,8 +32,6 @@ from riskscreen.routing.model import RoutingTable
 
 __all__ = ["check_routing", "load_routing", "model_level_ids", "parse_routing"]
 
-#: The instrument whose routing table :func:`load_routing` gives by default.
-DEFAULT_INSTRUMENT = "cse-screening"
 
 
 def model_level_ids(model_id: str) -> tuple[str, ...] | None:

@@ -8,7 +8,8 @@ Revises: 0006
 its models and routing) and which are offered for new screenings. Every screening gets
 ``form_sha256``: the form version it was made under. Existing screenings get the hash of the
 shipped form version they name (a version no release shipped is left empty, for ``verify`` to
-report), and the shipped forms are stored and installed as instruments.
+report), and the default shipped instrument's form is stored and installed (other shipped
+instruments are installed with ``riskscreen instrument add``).
 
 Plain SQL with named parameters runs on SQLite and PostgreSQL; the triggers, which differ,
 are made per dialect.
@@ -19,6 +20,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from riskscreen.definitions import DEFAULT_INSTRUMENT
 from riskscreen.store.forms import shipped_forms, store_form
 from riskscreen.store.models import utc_now
 
@@ -80,7 +82,9 @@ def upgrade() -> None:
         "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = "
         "'screenings_final_u'")).scalar() if sqlite else None
     now = utc_now()
-    for form in shipped_forms():
+    # The default instrument is put in force; other shipped instruments are installed by an
+    # administrator or manager (riskscreen instrument add), so the app asks nothing new.
+    for form in [f for f in shipped_forms() if f.id == DEFAULT_INSTRUMENT]:
         sha = store_form(bind, form, None)
         bind.execute(sa.text(
             "INSERT INTO instruments (id, title, form_sha256, owner, approved_by, routing_yaml, "
