@@ -6,6 +6,8 @@ import json
 from itertools import pairwise
 from pathlib import Path
 
+import pytest
+
 from riskscreen.checks import check_files
 from riskscreen.forms.loader import load_form
 from riskscreen.scoring.loader import load_model, shipped_model_ids, shipped_model_versions
@@ -14,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_every_shipped_model_is_valid_and_named_by_its_path() -> None:
-    assert shipped_model_ids() == ["cse-screening"]
+    assert shipped_model_ids() == ["child-exploitation", "cse-screening"]
     for model_id in shipped_model_ids():
         for version in shipped_model_versions(model_id):
             path = ROOT / "forms" / model_id / "scoring" / f"{version}.yaml"
@@ -25,13 +27,14 @@ def test_every_shipped_model_is_valid_and_named_by_its_path() -> None:
             assert load_form(model.form.id).version in model.form.versions
 
 
-def test_every_rule_says_why_in_a_comment_above_it() -> None:
-    for version in shipped_model_versions("cse-screening"):
-        path = ROOT / "forms" / "cse-screening" / "scoring" / f"{version}.yaml"
+@pytest.mark.parametrize("model_id", shipped_model_ids())
+def test_every_rule_says_why_in_a_comment_above_it(model_id: str) -> None:
+    for version in shipped_model_versions(model_id):
+        path = ROOT / "forms" / model_id / "scoring" / f"{version}.yaml"
         lines = path.read_text(encoding="utf-8").splitlines()
         rule_lines = [i for i, line in enumerate(lines) if line.startswith("  - id: ")
                       and i > lines.index("rules:") and i < lines.index("review:")]
-        assert len(rule_lines) == len(load_model(f"cse-screening@{version}").rules)
+        assert len(rule_lines) == len(load_model(f"{model_id}@{version}").rules)
         for i in rule_lines:
             assert lines[i - 1].strip().startswith("#"), lines[i]
 
