@@ -29,7 +29,7 @@ from riskscreen.forms.loader import load_form
 from riskscreen.scoring.model import ScoringModel
 from riskscreen.services import ScreeningQuery, Session, Status, Unlocker
 from riskscreen.services.demo import DEMO_ACCOUNTS, create_demo_database
-from riskscreen.services.session import _user_info
+from riskscreen.services.rows import user_info
 from riskscreen.store.db import connect_raw
 from riskscreen.store.models import Screening, User
 
@@ -58,7 +58,7 @@ def _build(size: int, workdir: Path) -> tuple[Path, Path]:
               f"{time.perf_counter() - started:.0f} s", flush=True)
     if not plain.exists():
         with _login(enc, "admin") as admin:
-            key = admin._key
+            key = admin.context.data_key
         conn = connect_raw(enc, key)
         try:
             conn.execute(f"ATTACH DATABASE '{plain}' AS plaintext KEY ''")
@@ -89,7 +89,7 @@ def _plain_session(plain: Path, enc_session: Session) -> Session:
     with OrmSession(engine) as s:
         user = s.scalar(select(User).where(User.name == enc_session.user.name))
         assert user is not None
-        info = _user_info(user)
+        info = user_info(user)
     return Session(engine, b"\0" * 32, plain, enc_session.key_path, info)
 
 
@@ -99,7 +99,7 @@ def _draft_of(session: Session) -> int:
             Screening.practitioner_id == session.user.id, Screening.status == Status.DRAFT)
             .order_by(Screening.id.desc()).limit(1))
     if sid is None:
-        child = session.create_child("Bench Child", "2012-02-02")
+        child = session.children.create("Bench Child", "2012-02-02")
         sid = session.start_screening(child.id)
     return sid
 

@@ -207,9 +207,9 @@ def check_database() -> str:
             session.create_user("selftest-user", "practitioner", user_pass)
         _require(bool(recovery), "no recovery key was produced")
         with Unlocker(db, auto_backups=False).unlock("selftest-user", user_pass) as session:
-            child = session.create_child(_MARKER, date(2012, 1, 1))
+            child = session.children.create(_MARKER, date(2012, 1, 1))
         with Unlocker(db, auto_backups=False).unlock("selftest-user", user_pass) as session:
-            found = session.search_children(_MARKER)
+            found = session.children.search(_MARKER)
             _require([c.id for c in found] == [child.id],
                      "the record written was not read back after reopening")
         try:

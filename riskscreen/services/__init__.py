@@ -1,10 +1,11 @@
 """Use cases with role checks: what the GUI and the command line call.
 
 Start with :func:`create_database` (first start) or :class:`Unlocker` (every later start);
-both give a :class:`Session`, whose methods are the use cases. Catch :data:`USER_ERRORS` and
-show their message.
+both give a :class:`Session`, whose managers (``session.children``, ...) hold the use cases.
+Catch :data:`USER_ERRORS` and show their message.
 """
 
+from riskscreen.services.context import DatabaseReplaced
 from riskscreen.services.errors import (
     USER_ERRORS,
     AccountError,
@@ -22,7 +23,7 @@ from riskscreen.services.errors import (
     WrongPassphrase,
     WrongRecoveryKey,
 )
-from riskscreen.services.session import DatabaseReplaced, Session
+from riskscreen.services.session import Session
 from riskscreen.services.types import (
     AnswerValue,
     ChildInfo,

@@ -83,7 +83,7 @@ class ChainResult:
 
 def read_settings(session: Session) -> dict[str, str]:
     """Every setting (defaults for those never set); any signed-in role may read them."""
-    with session._tx() as s:
+    with session.context.transaction() as s:
         rows = {str(k): str(v) for k, v in s.execute(select(Meta.key, Meta.value).where(
             Meta.key.like("setting.%")))}
     return {k: rows.get(f"setting.{k}", _DEFAULTS[k]) for k in SETTING_KEYS}
@@ -96,7 +96,7 @@ class AdminService:
         self.session = session
 
     def _admin(self) -> None:
-        self.session._require(Role.ADMINISTRATOR)
+        self.session.context.require(Role.ADMINISTRATOR)
 
     # -- accounts (Session's methods, plus the recovery-key reset) -----------------------------
 
@@ -113,9 +113,9 @@ class AdminService:
             with contextlib.suppress(KeyFileError):
                 opens = KeyFile.load(self.session.key_path).recovery_keys(secret)
             opens.append(secret)  # a database made before recovery slots
-            return self.session._key in opens
+            return self.session.context.data_key in opens
 
-        if not self.session._gated_check(RECOVERY_KEY, "recovery key", right):
+        if not self.session.context.check_secret(RECOVERY_KEY, "recovery key", right):
             raise AccountError("That recovery key does not belong to this database.")
         self.session._set_passphrase(name, passphrase, "account_passphrase_reset_recovery")
 
@@ -143,7 +143,7 @@ class AdminService:
         where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
         sql = ("SELECT seq, at, user, action, object, detail FROM audit_log"  # noqa: S608 - fixed text; bound values
                + where + " ORDER BY seq DESC LIMIT :n")
-        with self.session._tx() as s:
+        with self.session.context.transaction() as s:
             return [AuditRow(*r) for r in s.execute(text(sql), params)]
 
     def audit_lines(self, user: str | None = None, action: str | None = None,
@@ -183,7 +183,7 @@ class AdminService:
                "AND CASE WHEN json_valid(detail) "
                "THEN json_type(detail, '$.countersigned_by') END IS NOT NULL "
                "ORDER BY seq DESC LIMIT :n")
-        with self.session._tx() as s:
+        with self.session.context.transaction() as s:
             return [AuditRow(*r) for r in s.execute(text(sql), {"n": limit})]
 
     def audit_filter_choices(self) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
@@ -196,7 +196,7 @@ class AdminService:
     def audit_choices(self) -> tuple[list[str], list[str]]:
         """The users and actions that appear in the log (for the filters)."""
         self._admin()
-        with self.session._tx() as s:
+        with self.session.context.transaction() as s:
             users = [r[0] for r in s.execute(text("SELECT DISTINCT user FROM audit_log "
                                                   "ORDER BY user"))]
             actions = [r[0] for r in s.execute(text("SELECT DISTINCT action FROM audit_log "
@@ -206,10 +206,10 @@ class AdminService:
     def verify_audit(self) -> ChainResult:
         """Check the hash chain of the whole log."""
         self._admin()
-        with self.session._lock, self.session.engine.connect() as conn:
+        with self.session.context.lock, self.session.engine.connect() as conn:
             count, head, problems = audit.verify_chain(conn)
-        with self.session._tx() as s:
-            self.session._audit(s, "audit_verify", "audit_log", {"ok": not problems})
+        with self.session.context.transaction() as s:
+            self.session.context.audit(s, "audit_verify", "audit_log", {"ok": not problems})
         return ChainResult(count, head, [f"entry {p.seq} {p.message}" for p in problems])
 
     # -- backups -------------------------------------------------------------------------------
@@ -254,10 +254,10 @@ class AdminService:
                 raise ServiceError("The logo must be a PNG file of at most 1 MB.")
         if changes.get("routing_yaml"):
             self.check_routing(changes["routing_yaml"])
-        with self.session._tx() as s:
+        with self.session.context.transaction() as s:
             for key, value in changes.items():
                 s.merge(Meta(key=f"setting.{key}", value=value))
-            self.session._audit(s, "settings", "database", {"changed": sorted(changes)})
+            self.session.context.audit(s, "settings", "database", {"changed": sorted(changes)})
 
     # -- routing contacts ------------------------------------------------------------------------
 

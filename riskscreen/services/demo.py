@@ -31,7 +31,8 @@ from sqlalchemy.orm import Session as OrmSession
 
 from riskscreen.crypto.keys import KdfParams
 from riskscreen.forms.answers import AnswerSet
-from riskscreen.services.session import Session, default_scorer
+from riskscreen.scoring.engine import score
+from riskscreen.services.session import Session
 from riskscreen.services.types import Status
 from riskscreen.services.vault import create_database
 from riskscreen.store import audit
@@ -108,7 +109,7 @@ def populate(session: Session, count: int, *, seed: int = 0, final_share: float 
     scoring engine, so snapshots re-score exactly); the rest are drafts.
     """
     from riskscreen.forms.identity import form_sha256
-    from riskscreen.services.session import instrument_form_version, stored_form
+    from riskscreen.services.context import instrument_form_version, stored_form
     from riskscreen.synthetic import generate_answer_sets
 
     rng = random.Random(seed)  # noqa: S311 - invented demo data, not security
@@ -163,7 +164,7 @@ def populate(session: Session, count: int, *, seed: int = 0, final_share: float 
             final = rng.random() < final_share
             level = None
             if final:
-                assessment = default_scorer(form, model, answer_set, None)
+                assessment = score(form, model, answer_set, None)
                 level = assessment.final_level
                 answers_json = answer_set.model_dump_json()
                 packs.append((sid, json.loads(answers_json)))

@@ -43,7 +43,7 @@ def check_idle_limit(value: str) -> int:
 
 def idle_lock_limit(session: Session) -> int:
     """The longest idle time the administrator allows, in minutes (any signed-in role)."""
-    with session._tx() as s:
+    with session.context.transaction() as s:
         stored = s.scalar(select(Meta.value).where(Meta.key == "setting.idle_lock_minutes"))
     try:
         return check_idle_limit(str(stored))
@@ -55,7 +55,7 @@ def idle_lock_limit(session: Session) -> int:
 def idle_lock_minutes(session: Session) -> int:
     """The idle time in force for the signed-in account: its own choice within the limit."""
     limit = idle_lock_limit(session)
-    with session._tx() as s:
+    with session.context.transaction() as s:
         own = s.scalar(select(Meta.value).where(Meta.key == _own_key(session)))
     if own is not None and str(own).isdigit() and int(own) >= 1:
         return min(int(own), limit)
@@ -68,7 +68,7 @@ def set_idle_lock_minutes(session: Session, minutes: int) -> int:
     if not 1 <= minutes <= limit:
         raise ServiceError(f"Choose from 1 to {limit} minutes: your administrator has set "
                            f"{limit} minutes as the longest time before RiskScreen locks.")
-    with session._tx() as s:
+    with session.context.transaction() as s:
         s.merge(Meta(key=_own_key(session), value=str(minutes)))
-        session._audit(s, "idle_lock_set", f"user:{session.user.id}", {"minutes": minutes})
+        session.context.audit(s, "idle_lock_set", f"user:{session.user.id}", {"minutes": minutes})
     return minutes

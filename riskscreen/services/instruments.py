@@ -145,7 +145,7 @@ class InstrumentManager:
 
     def installed(self) -> list[InstrumentInfo]:
         """Every installed instrument, the ones in force first, then by title."""
-        with self._session._tx() as s:
+        with self._session.context.transaction() as s:
             rows = list(s.scalars(select(InstrumentRow)))
             infos = [self._info(s, row) for row in rows]
         return sorted(infos, key=lambda i: (not i.in_force, i.title.lower(), i.id))
@@ -156,7 +156,7 @@ class InstrumentManager:
 
     def get(self, instrument_id: str) -> InstrumentInfo:
         """One installed instrument; :class:`NotFound` if there is none by that id."""
-        with self._session._tx() as s:
+        with self._session.context.transaction() as s:
             row = s.get(InstrumentRow, instrument_id)
             if row is None:
                 raise NotFound(f"No instrument '{instrument_id}' is installed; 'riskscreen "
@@ -171,14 +171,14 @@ class InstrumentManager:
 
     def routing_yaml(self, instrument_id: str) -> str:
         """The instrument's own routing table as installed ('' for the shipped one)."""
-        with self._session._tx() as s:
+        with self._session.context.transaction() as s:
             row = s.get(InstrumentRow, instrument_id)
             return row.routing_yaml if row is not None else ""
 
     def model(self, instrument_id: str) -> ScoringModel:
         """The scoring model new screenings of the instrument use now."""
         form = self.form(instrument_id)
-        with self._session._tx() as s:
+        with self._session.context.transaction() as s:
             row = self._session._in_force(s, form)
             return self._session._model(s, row.sha256)  # type: ignore[no-any-return]
 
@@ -190,7 +190,7 @@ class InstrumentManager:
         For a re-screening's starting answers and for trends across versions; an answer the
         new version no longer asks or allows is left out.
         """
-        with self._session._tx() as s:
+        with self._session.context.transaction() as s:
             rows = list(s.scalars(select(FormRow).where(FormRow.form_id == form_id)))
             forms = [parse_stored_form(r.canonical_json, r.sha256) for r in rows]
         if new_version is None:
@@ -229,9 +229,9 @@ class InstrumentManager:
         is offered for new screenings from now on, with its newest form version.
         """
         session = self._session
-        session._require(*INSTALL_ROLES)
+        session.context.require(*INSTALL_ROLES)
         form = instrument.form
-        with session._tx() as s:
+        with session.context.transaction() as s:
             conn = s.connection()
             stored = {r.version: r for r in s.scalars(
                 select(FormRow).where(FormRow.form_id == form.id))}
@@ -267,7 +267,7 @@ class InstrumentManager:
             row.installed_by = session.user.id
             row.installed_at = utc_now()
             s.flush()
-            session._audit(s, "instrument_install", f"instrument:{instrument.id}",
+            session.context.audit(s, "instrument_install", f"instrument:{instrument.id}",
                            {"form_version": form.version, "form": sha[:12],
                             "new_form_version": new_form, "models": list(published),
                             "routing": bool(routing)})

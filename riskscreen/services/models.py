@@ -243,7 +243,7 @@ class ModelService:
         self.form_id = form_id
 
     def _manager(self) -> None:
-        self.session._require(Role.MANAGER)
+        self.session.context.require(Role.MANAGER)
 
     def form(self) -> FormDefinition:
         """The current shipped form the models score."""
@@ -257,7 +257,7 @@ class ModelService:
         """The model new screenings use now, with its publication record."""
         self._manager()
         form = self.form()
-        with self.session._tx() as s:
+        with self.session.context.transaction() as s:
             row = self.session._in_force(s, form)
             return self.session._model_info(s, row), self.session._model(s, row.sha256)
 
@@ -306,7 +306,7 @@ class ModelService:
         """How many finalised screenings an impact analysis would cover."""
         self._manager()
         where, params = _date_filter(since, until)
-        with self.session._tx() as s:
+        with self.session.context.transaction() as s:
             # The narrow packs table, not the snapshots: counting reads a fraction of the pages.
             sql = ("SELECT count(*) FROM answer_packs a "  # noqa: S608 - fixed text; bound values
                    + ("JOIN screenings s ON s.id = a.screening_id" + where if where else ""))
@@ -329,8 +329,8 @@ class ModelService:
         report = impact(self.form(), published, draft, self._answer_sets(since, until),
                         progress=(lambda n: progress(n, total)) if progress else None,
                         cancelled=cancelled, every=2000)
-        with self.session._tx() as s:
-            self.session._audit(s, "model_impact", f"model:{published.sha256[:12]}",
+        with self.session.context.transaction() as s:
+            self.session.context.audit(s, "model_impact", f"model:{published.sha256[:12]}",
                                 {"screenings": report.total, "changed": report.level_changed,
                                  "cancelled": report.cancelled})
         return report
@@ -363,12 +363,12 @@ class ModelService:
     def try_out(self, screening_id: int, draft: ScoringModel) -> TryOut:
         """One finalised screening scored by the model in force and by the draft."""
         self._manager()
-        with self.session._tx() as s:
+        with self.session.context.transaction() as s:
             row = s.get(AssessmentRow, screening_id)
             if row is None:
                 raise NotFound("There is no finalised screening with that number.")
             answers_text = self.session._record(s, row)[1]
-            self.session._audit(s, "model_try_out", f"screening:{screening_id}")
+            self.session.context.audit(s, "model_try_out", f"screening:{screening_id}")
         answers = AnswerSet.model_validate_json(answers_text)
         _, published = self.in_force()
         form = self.session.form(answers.form, answers.form_version)
@@ -400,8 +400,8 @@ class ModelService:
     def export_yaml(self, model: ScoringModel) -> str:
         """YAML text of a model, to share with another team."""
         self._manager()
-        with self.session._tx() as s:
-            self.session._audit(s, "model_export", f"model:{model.sha256[:12]}")
+        with self.session.context.transaction() as s:
+            self.session.context.audit(s, "model_export", f"model:{model.sha256[:12]}")
         return model_to_yaml(model)
 
     def import_yaml(self, text_: str, file: str = "imported.yaml") -> dict[str, Any]:
@@ -449,7 +449,7 @@ class ModelService:
 
         Ids, dates and levels only: no names."""
         self._manager()
-        with self.session._tx() as s:
+        with self.session.context.transaction() as s:
             return [(int(r[0]), str(r[1]), str(r[2])) for r in s.execute(text(
                 "SELECT s.id, s.screening_date, a.final_level FROM assessments a "
                 "JOIN screenings s ON s.id = a.screening_id ORDER BY s.id DESC LIMIT :n"),

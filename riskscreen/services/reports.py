@@ -103,7 +103,7 @@ class ReportService:
 
     def build(self, since: date | None = None, until: date | None = None) -> Report:
         """Aggregate every finalised screening dated in the period (all when no dates)."""
-        self.session._require(Role.MANAGER)
+        self.session.context.require(Role.MANAGER)
         from riskscreen.forms.loader import load_form
 
         form = load_form(self.form_id)
@@ -120,10 +120,10 @@ class ReportService:
         sql = ("SELECT s.child_id, s.screening_date, a.final_level, a.dictionary_id, "  # noqa: S608 - fixed text; bound values
                "a.record FROM assessments a JOIN screenings s ON s.id = a.screening_id"
                + where + " ORDER BY s.screening_date, s.id")
-        with self.session._tx() as s:
+        with self.session.context.transaction() as s:
             stored = s.execute(text(sql), params).all()
             dictionaries = read_dictionaries(s.connection())
-            self.session._audit(s, "report", "screenings", {"screenings": len(stored)})
+            self.session.context.audit(s, "report", "screenings", {"screenings": len(stored)})
         # The compressed records are small; each is opened only while it is counted.
         rows = ((child, when, level, *stored_record(dictionaries, did, record))
                 for child, when, level, did, record in stored)
@@ -208,18 +208,18 @@ class ReportService:
 
     def export_csv(self, report: Report, path: Path) -> Path:
         """Write the anonymised CSV."""
-        self.session._require(Role.MANAGER)
+        self.session.context.require(Role.MANAGER)
         atomic_write(path, report.to_csv().encode("utf-8"))
-        with self.session._tx() as s:
-            self.session._audit(s, "report_export", "screenings", {"kind": "csv"})
+        with self.session.context.transaction() as s:
+            self.session.context.audit(s, "report_export", "screenings", {"kind": "csv"})
         return path
 
     def export_pdf(self, report: Report, path: Path) -> Path:
         """Write the anonymised PDF report (tables; small counts suppressed)."""
-        self.session._require(Role.MANAGER)
+        self.session.context.require(Role.MANAGER)
         atomic_write(path, render_report_pdf(report, self.settings()))
-        with self.session._tx() as s:
-            self.session._audit(s, "report_export", "screenings", {"kind": "pdf"})
+        with self.session.context.transaction() as s:
+            self.session.context.audit(s, "report_export", "screenings", {"kind": "pdf"})
         return path
 
 

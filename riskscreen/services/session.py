@@ -11,15 +11,12 @@ its audit entry, so the audit chain and the data never disagree.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import logging
-import os
-import threading
 import time
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -31,20 +28,20 @@ from sqlalchemy import Engine, delete, func, or_, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session as OrmSession
 
-from riskscreen.crypto.keyfile import KeyFile, KeyFileError
-from riskscreen.crypto.keys import KdfParams, UnwrapError, new_data_key
-from riskscreen.crypto.signins import PassphraseGate, load_unaudited, settle_failed
+from riskscreen.crypto.keyfile import KeyFile
+from riskscreen.crypto.keys import KdfParams
 from riskscreen.forms.answers import AnswerSet, EvidenceRecord, check_answers
-from riskscreen.forms.identity import StoredFormMismatch, form_sha256
+from riskscreen.forms.identity import form_sha256
 from riskscreen.forms.model import FormDefinition
 from riskscreen.scoring.assessment import Assessment
-from riskscreen.scoring.engine import compile_model
+from riskscreen.scoring.engine import OverrideRefused as EngineRefused
+from riskscreen.scoring.engine import apply_override, carry_forward, compile_model, score
 from riskscreen.scoring.model import ScoringModel
+from riskscreen.services.children import SCREENING_ROLES, ChildManager
+from riskscreen.services.context import Context, instrument_form_version, stored_form
 from riskscreen.services.errors import (
-    AccountDisabled,
     AccountError,
     IncompleteScreening,
-    KeyChanged,
     NotEditable,
     NotFound,
     OverrideRefused,
@@ -54,10 +51,9 @@ from riskscreen.services.errors import (
 from riskscreen.services.exchange import ExchangeManager
 from riskscreen.services.pathways import PathwayReports
 from riskscreen.services.referrals import ReferralManager
+from riskscreen.services.rows import canonical_json, screening_row, screening_rows, user_info
 from riskscreen.services.types import (
     AnswerValue,
-    ChildInfo,
-    ChildRecord,
     Countersignature,
     ModelInfo,
     OverrideRequest,
@@ -71,15 +67,9 @@ from riskscreen.services.types import (
     VerifyReport,
 )
 from riskscreen.store import audit
-from riskscreen.store import forms as stored_forms
 from riskscreen.store.backup import auto_backup, backup_database, check_database
 from riskscreen.store.db import (
-    DatabaseDamaged,
     StorageError,
-    WrongKey,
-    create_db_engine,
-    open_with_any,
-    rekey_database,
     translate_errors,
 )
 from riskscreen.store.integrity import (
@@ -94,8 +84,6 @@ from riskscreen.store.models import (
     AnswerPack,
     AssessmentRow,
     Child,
-    FormRow,
-    InstrumentRow,
     Meta,
     RecordDictionary,
     ScoringModelRow,
@@ -117,9 +105,8 @@ from riskscreen.store.records import (
     record_text,
 )
 
-__all__ = ["Session", "default_scorer", "stored_form"]
+__all__ = ["Session"]
 
-_SCREENING_ROLES = (Role.PRACTITIONER, Role.MANAGER)
 _ROLES = frozenset(Role)
 _log = logging.getLogger(__name__)
 _PREFILL = {"child_name": "name", "date_of_birth": "date_of_birth"}
@@ -129,31 +116,13 @@ _PREFILL_IDENTIFIERS = {"case_number": ("case_number", "reference"),
                         "nhs_number": ("nhs_number",)}
 
 
-def default_scorer(form: FormDefinition, model: ScoringModel, answers: AnswerSet,
-                   previous: Assessment | None) -> Assessment:
-    """The scoring engine."""
-    from riskscreen.scoring.engine import score
-
-    return score(form, model, answers, previous)
-
-
-def default_overrider(assessment: Assessment, level: str, reason: str, by: str,
-                      countersigned_by: str | None) -> Assessment:
+def _overridden(assessment: Assessment, level: str, reason: str, by: str,
+                countersigned_by: str | None) -> Assessment:
     """The engine's override rules (reason, countersignature, rule floors)."""
-    from riskscreen.scoring.engine import OverrideRefused as EngineRefused
-    from riskscreen.scoring.engine import apply_override
-
     try:
         return apply_override(assessment, level, reason, by, countersigned_by)
     except EngineRefused as error:
         raise OverrideRefused(_sentence(str(error))) from None
-
-
-def default_carrier(assessment: Assessment, amended: Assessment, by: str) -> Assessment:
-    """The engine's starting point of an amendment (the earlier final level carried)."""
-    from riskscreen.scoring.engine import carry_forward
-
-    return carry_forward(assessment, amended, by)
 
 
 def _sentence(message: str) -> str:
@@ -162,41 +131,14 @@ def _sentence(message: str) -> str:
     return message if message.endswith((".", "?", "!", ")")) else message + "."
 
 
-def instrument_form_version(s: OrmSession, instrument_id: str) -> str:
-    """The form version new screenings of an installed instrument use; :class:`NotFound`
-    if it is not installed or not in force."""
-    found = s.execute(select(FormRow.version).join(
-        InstrumentRow, InstrumentRow.form_sha256 == FormRow.sha256).where(
-        InstrumentRow.id == instrument_id, InstrumentRow.in_force.is_(True))).scalar()
-    if found is None:
-        raise NotFound(f"The instrument '{instrument_id}' is not installed or not in use in "
-                       "this database; a manager can install it.")
-    return str(found)
 
 
-def stored_form(s: OrmSession, form_id: str, version: str) -> FormDefinition:
-    """A form version from the database, checked against its hash; :class:`NotFound` if
-    it was never installed, :class:`ServiceError` if its stored text was altered."""
-    conn = s.connection()
-    sha = stored_forms.stored_form_sha(conn, form_id, version)
-    try:
-        form = stored_forms.read_form(conn, sha) if sha is not None else None
-    except StoredFormMismatch:
-        raise ServiceError(f"The stored form {form_id} {version} does not match its recorded "
-                           "hash; the database may have been altered. Run 'riskscreen "
-                           "verify'.") from None
-    if form is None:
-        raise NotFound(f"Form '{form_id}' version {version} is not installed in this "
-                       "database; a manager can install its instrument.")
-    return form
 
 
-def _json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def _normalised(data: Any) -> Any:
-    return json.loads(_json(data))
+    return json.loads(canonical_json(data))
 
 
 def _version_key(version: str) -> Version:
@@ -222,36 +164,26 @@ def parse_stored_model(canonical: str, sha256: str) -> ScoringModel:
 
 
 class Session:
-    """An unlocked database and the account using it. Create through :mod:`vault`."""
+    """An unlocked database and the account using it: the facade over one manager per
+    use-case area, all sharing one :class:`Context`. Create through :mod:`vault`.
+
+    The managers are reached as attributes (``session.children``, ...); the session itself
+    only opens, closes and names who is signed in.
+    """
 
     def __init__(self, engine: Engine, key: bytes, db_path: Path, key_path: Path,
                  user: UserInfo, *, open_lock: OpenLock | None = None,
                  sleep: Callable[[float], None] = time.sleep) -> None:
-        self._engine = engine
-        self._key = key
-        self.db_path = db_path
-        self.key_path = key_path
-        self.user = user
+        self._ctx = Context(engine, key, db_path, key_path, user, open_lock=open_lock,
+                            sleep=sleep)
         self._models: dict[str, ScoringModel] = {}
         self._dictionaries: dict[int, bytes] = {}
-        self._forms: dict[tuple[str, str], FormDefinition] = {}
-        self._lock = threading.RLock()
-        self._closed = False
-        self._open_lock = open_lock
-        self._replaced = False
-        self.file_identity = _file_identity(db_path)
-        self._database_id = self._read_database_id()
-        # Whether this thread is inside a transaction (where self.user was just re-read).
-        self._local = threading.local()
-        self._gate = PassphraseGate(db_path, sleep=sleep)
-        try:
-            self._generation: int | None = KeyFile.load(key_path).generation
-        except KeyFileError:
-            self._generation = None
+        #: Child records: create, search, view.
+        self.children = ChildManager(self._ctx)
         #: Referral records: what happened after each finalised screening.
-        self.referrals = ReferralManager(_SessionUnit(self))
+        self.referrals = ReferralManager(self._ctx)
         #: Managers' pathway reports (what happened after the screenings, anonymised).
-        self.pathways = PathwayReports(_SessionUnit(self))
+        self.pathways = PathwayReports(self._ctx)
         from riskscreen.services.instruments import InstrumentManager
 
         #: Installed instruments (forms, models and routing kept by hash).
@@ -259,118 +191,49 @@ class Session:
         #: Exchange keys, trusted senders and packages between agencies.
         self.exchange = ExchangeManager(_SessionUnit(self), self)
 
-    # -- plumbing ------------------------------------------------------------------------------
+    # -- lifecycle -----------------------------------------------------------------------------
 
-    @contextlib.contextmanager
-    def _tx(self) -> Iterator[OrmSession]:
-        """One transaction, which first re-reads the account: a disabled account can do
-        nothing, and a changed role counts at once."""
-        if self._closed:
-            raise ServiceError("this session has been closed; unlock again")
-        try:
-            with self._lock, translate_errors(), OrmSession(self._engine) as s, s.begin():
-                # Checked once the write lock is held (BEGIN IMMEDIATE): a file replaced
-                # before this point is noticed, and nothing can replace it before the commit
-                # without that lock.
-                s.connection()
-                self._check_same_file()
-                found = s.execute(select(Meta.value).where(Meta.key == "database_id")).scalar()
-                if found != self._database_id:
-                    self._replaced = True
-                    raise DatabaseReplaced()
-                row = s.execute(select(User.role, User.disabled)
-                                .where(User.id == self.user.id)).first()
-                self._apply_current(row)
-                self._local.in_tx = True
-                try:
-                    yield s
-                finally:
-                    self._local.in_tx = False
-        except (DatabaseDamaged, WrongKey):
-            if self._key_changed():
-                raise KeyChanged() from None
-            raise
+    @property
+    def context(self) -> Context:
+        """The unit of work the managers share (for building a manager on it)."""
+        return self._ctx
 
-    def _read_database_id(self) -> str | None:
-        with translate_errors():
-            raw = self._engine.raw_connection()
-            try:
-                row = raw.cursor().execute(
-                    "SELECT value FROM meta WHERE key='database_id'").fetchone()
-            finally:
-                raw.close()
-        return None if row is None else str(row[0])
+    @property
+    def user(self) -> UserInfo:
+        """The signed-in account, with its role as last read from the database."""
+        return self._ctx.user
 
-    def _check_same_file(self) -> None:
-        """:class:`DatabaseReplaced` if the database path is no longer the file opened."""
-        if self._replaced or _file_identity(self.db_path) != self.file_identity:
-            self._replaced = True
-            raise DatabaseReplaced()
+    @property
+    def db_path(self) -> Path:
+        """The database file."""
+        return self._ctx.db_path
+
+    @property
+    def key_path(self) -> Path:
+        """The key file beside the database."""
+        return self._ctx.key_path
+
+    @property
+    def file_identity(self) -> tuple[int, int] | None:
+        """(device, inode) of the database file opened: another after a restore."""
+        return self._ctx.file_identity
+
+    @property
+    def engine(self) -> Engine:
+        """The engine (for the store's own tools and tests; the GUI never needs it)."""
+        return self._ctx.engine
 
     @property
     def closed(self) -> bool:
         """Whether the session has ended (locked, signed out, or its database replaced)."""
-        return self._closed
-
-    def _apply_current(self, row: Any) -> None:
-        """Take the account's current role; :class:`AccountDisabled` if it is gone."""
-        if row is None or row[1]:
-            raise AccountDisabled()
-        if row[0] != self.user.role:
-            self.user = replace(self.user, role=row[0])
-
-    def _key_changed(self) -> bool:
-        """Whether the key file moved to another data key since this session opened."""
-        try:
-            return KeyFile.load(self.key_path).generation != self._generation
-        except KeyFileError:
-            return False
-
-    def _check_role(self, roles: Sequence[str]) -> None:
-        if self.user.role not in roles:
-            wanted = " or ".join(roles)
-            raise PermissionDenied(f"This needs the {wanted} role; your account is a "
-                                   f"{self.user.role}.")
-
-    def _require(self, *roles: str) -> None:
-        """Check the account's *current* role and state, read again from the database (inside
-        a transaction, :meth:`_tx` has just read them)."""
-        if not getattr(self._local, "in_tx", False):
-            if self._closed:
-                raise ServiceError("this session has been closed; unlock again")
-            try:
-                with self._lock, translate_errors():
-                    raw = self._engine.raw_connection()
-                    try:
-                        row = raw.cursor().execute(
-                            "SELECT role, disabled FROM users WHERE id = ?",
-                            (self.user.id,)).fetchone()
-                    finally:
-                        raw.close()
-            except (DatabaseDamaged, WrongKey):
-                if self._key_changed():
-                    raise KeyChanged() from None
-                raise
-            self._apply_current(row)
-        self._check_role(roles)
-
-    def _audit(self, s: OrmSession, action: str, obj: str,
-               detail: Mapping[str, Any] | None = None) -> None:
-        audit.append(s, self.user.name, action, obj, detail)
+        return self._ctx.closed
 
     def close(self) -> None:
         """Record the audit head beside the database, forget the key, close every connection.
 
         Locking the application closes its session, so the head is recorded then too.
         """
-        if not self._closed and not self._replaced:
-            self.record_audit_head()
-        self._closed = True
-        self._engine.dispose()
-        self._key = b""
-        if self._open_lock is not None:
-            self._open_lock.release()
-            self._open_lock = None
+        self._ctx.close()
 
     def close_for_restore(self) -> OpenLock | None:
         """Take the exclusive open lock, then close, handing the lock to the caller (a restore).
@@ -378,31 +241,7 @@ class Session:
         :class:`DatabaseInUse` (the session stays open) while another session has the
         database open.
         """
-        lock = self._open_lock
-        if lock is not None:
-            lock.upgrade()
-        self._open_lock = None
-        self.close()
-        return lock
-
-    def record_audit_head(self, *, force: bool = False) -> None:
-        """Write the audit log's head outside the database (see :mod:`riskscreen.store.audit`).
-
-        Never fails: a database or file problem is logged (without content) and ignored.
-        Uses a pooled connection in autocommit mode, so it takes no write lock.
-        """
-        try:
-            if self._replaced or _file_identity(self.db_path) != self.file_identity:
-                return
-            with self._lock, translate_errors():
-                raw = self._engine.raw_connection()
-                try:
-                    audit.record_head(raw.driver_connection, self.db_path, force=force)
-                finally:
-                    raw.close()
-        except (StorageError, OSError) as error:
-            _log.warning("The audit head could not be recorded (%s).",
-                         type(error).__name__)
+        return self._ctx.close_for_restore()
 
     def __enter__(self) -> Session:
         return self
@@ -410,29 +249,9 @@ class Session:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    @property
-    def engine(self) -> Engine:
-        """The engine (for the store's own tools and tests; the GUI never needs it)."""
-        return self._engine
-
     def form(self, form_id: str, version: str) -> FormDefinition:
         """A stored form version (cached), as every screening made under it uses it."""
-        found = self._forms.get((form_id, version))
-        if found is None:
-            with self._tx() as s:
-                found = self._forms[(form_id, version)] = stored_form(s, form_id, version)
-        return found
-
-    def _screening_form(self, s: OrmSession, screening: Screening) -> FormDefinition:
-        """The form a screening was made under: the stored version its hash names."""
-        found = self._forms.get((screening.form_id, screening.form_version))
-        if found is None:
-            found = stored_form(s, screening.form_id, screening.form_version)
-            if screening.form_sha256 is not None and form_sha256(found) != screening.form_sha256:
-                raise ServiceError("This screening's form is not the one stored under its "
-                                   "version; run 'riskscreen verify'.")
-            self._forms[(screening.form_id, screening.form_version)] = found
-        return found
+        return self._ctx.form(form_id, version)
 
     def _model(self, s: OrmSession, sha256: str) -> ScoringModel:
         model = self._models.get(sha256)
@@ -447,13 +266,13 @@ class Session:
 
     def _kdf_params(self, keyfile: KeyFile) -> KdfParams:
         """Argon2 settings for a new slot: this account's, raised to the minimum if weaker."""
-        return keyfile.new_slot_params(self.user.name)
+        return keyfile.new_slot_params(self._ctx.user.name)
 
     def list_users(self) -> list[UserInfo]:
         """Every account (administrators only)."""
-        self._require(Role.ADMINISTRATOR)
-        with self._tx() as s:
-            return [_user_info(u) for u in s.scalars(select(User).order_by(User.name))]
+        self._ctx.require(Role.ADMINISTRATOR)
+        with self._ctx.transaction() as s:
+            return [user_info(u) for u in s.scalars(select(User).order_by(User.name))]
 
     def create_user(self, name: str, role: str, passphrase: str, display_name: str = "",
                     countersign: Countersignature | None = None) -> UserInfo:
@@ -464,28 +283,28 @@ class Session:
         for an administrator account (the very first manager of a database excepted, and
         shown as such in the audit log).
         """
-        self._require(Role.ADMINISTRATOR)
+        self._ctx.require(Role.ADMINISTRATOR)
         name = name.strip()
         if not name or len(name) > 100 or any(ch.isspace() for ch in name):
             raise AccountError("An account name is 1 to 100 characters without spaces.")
         if role not in _ROLES:
             raise AccountError(f"Unknown role; use one of: {', '.join(Role)}.")
-        _check_passphrase(passphrase)
+        check_new_passphrase(passphrase)
         signer = self._countersigner(role, name, countersign)
-        keyfile = KeyFile.load(self.key_path)
-        with self._tx() as s:
+        keyfile = KeyFile.load(self._ctx.key_path)
+        with self._ctx.transaction() as s:
             if s.scalar(select(User.id).where(User.name == name)) is not None:
                 raise AccountError("An account with that name already exists.")
             detail = self._privileged_detail(s, role, signer)
             user = User(name=name, display_name=display_name, role=role, disabled=False)
             s.add(user)
             s.flush()
-            self._audit(s, "account_create", f"user:{user.id}", {"role": role, **detail})
+            self._ctx.audit(s, "account_create", f"user:{user.id}", {"role": role, **detail})
             # The key file is written inside the transaction: if writing it fails, the
             # account is not created; if the commit then fails, an unused slot remains.
-            keyfile.set_passphrase(name, passphrase, self._key, self._kdf_params(keyfile))
-            keyfile.save(self.key_path)
-            return _user_info(user)
+            keyfile.set_passphrase(name, passphrase, self._ctx.data_key, self._kdf_params(keyfile))
+            keyfile.save(self._ctx.key_path)
+            return user_info(user)
 
     def _countersigner(self, role: str, target: str,
                        countersign: Countersignature | None) -> str | None:
@@ -504,12 +323,12 @@ class Session:
                                    f"manager's passphrase, needs a countersignature: {who} "
                                    "must enter their account name and passphrase.")
         signer = countersign.name.strip()
-        if signer in (self.user.name, target):
+        if signer in (self._ctx.user.name, target):
             raise PermissionDenied("The countersignature must be from a second person, not "
                                    "from you or the account being changed.")
-        if not self._check_passphrase_of(signer, countersign.passphrase, "countersignature"):
+        if not self._ctx.passphrase_opens(signer, countersign.passphrase, "countersignature"):
             raise PermissionDenied("The countersigning account name or passphrase is wrong.")
-        with self._tx() as s:
+        with self._ctx.transaction() as s:
             found = s.scalar(select(User).where(User.name == signer))
             if found is None or found.disabled or found.role not in allowed:
                 raise PermissionDenied("That account cannot countersign this change; it needs "
@@ -519,7 +338,7 @@ class Session:
     def _had_a_manager(self) -> bool:
         """Whether this database has ever had a manager account (so the next one needs a
         countersignature)."""
-        with self._tx() as s:
+        with self._ctx.transaction() as s:
             return (s.get(Meta, "manager_created") is not None
                     or s.scalar(select(func.count()).select_from(User)
                                 .where(User.role == Role.MANAGER)) != 0)
@@ -538,19 +357,19 @@ class Session:
 
         Promoting to manager or administrator needs ``countersign`` (see :meth:`create_user`).
         """
-        self._require(Role.ADMINISTRATOR)
+        self._ctx.require(Role.ADMINISTRATOR)
         if role not in _ROLES:
             raise AccountError(f"Unknown role; use one of: {', '.join(Role)}.")
-        with self._tx() as s:
+        with self._ctx.transaction() as s:
             current = self._user_by_name(s, name).role
         signer = self._countersigner(role, name, countersign) if current != role else None
-        with self._tx() as s:
+        with self._ctx.transaction() as s:
             user = self._user_by_name(s, name)
             if user.role == Role.ADMINISTRATOR and role != Role.ADMINISTRATOR:
                 self._keep_an_administrator(s, user)
             detail = self._privileged_detail(s, role, signer) if user.role != role else {}
             old, user.role = user.role, role
-            self._audit(s, "account_role", f"user:{user.id}",
+            self._ctx.audit(s, "account_role", f"user:{user.id}",
                         {"from": old, "to": role, **detail})
 
     def disable_user(self, name: str) -> str | None:
@@ -562,70 +381,39 @@ class Session:
         once, when the old one stopped working (a database made before recovery slots, whose
         recovery key was the data key itself); otherwise None.
         """
-        self._require(Role.ADMINISTRATOR)
-        with self._tx() as s:
+        self._ctx.require(Role.ADMINISTRATOR)
+        with self._ctx.transaction() as s:
             user = self._user_by_name(s, name)
             if user.role == Role.ADMINISTRATOR:
                 self._keep_an_administrator(s, user)
             user_id = user.id
-        recovery, stale = self._rotate_key(drop=name)
-        with self._tx() as s:
+        recovery, stale = self._ctx.rotate_key(drop=name)
+        with self._ctx.transaction() as s:
             user = self._user_by_name(s, name)
             user.disabled = True
-            self._audit(s, "account_disable", f"user:{user_id}")
-            self._audit(s, "key_change", "database",
+            self._ctx.audit(s, "account_disable", f"user:{user_id}")
+            self._ctx.audit(s, "key_change", "database",
                         {"reason": "account_disable", "new_recovery_key": recovery is not None,
                          "slots_to_reset": len(stale)})
         return recovery
-
-    def _rotate_key(self, drop: str | None = None) -> tuple[str | None, list[str]]:
-        """Move the database to a new data key; returns (new recovery key or None, accounts
-        whose old-format slots could not follow and need a passphrase reset).
-
-        Crash-safe in three steps: (1) the key file gets the new key sealed *beside* the old
-        one in every slot; (2) the database is re-keyed in one transaction; (3) the key file
-        keeps only the new key. Killed after (1) or (2), the next sign-in tries both keys and
-        completes the key file if the re-key was committed.
-        """
-        with self._lock:
-            keyfile = KeyFile.load(self.key_path)
-            if keyfile.rotating:  # a change that never reached the database
-                keyfile.abandon_rotation()
-            if drop is not None:
-                keyfile.remove_account(drop)
-            new_key = new_data_key()
-            recovery, stale = keyfile.begin_rotation(self._key, new_key)
-            keyfile.save(self.key_path)
-            self._engine.dispose()
-            try:
-                rekey_database(self.db_path, self._key, new_key)
-            finally:
-                key = open_with_any(self.db_path, [new_key, self._key])
-                if key == new_key:
-                    keyfile.finish_rotation()
-                    keyfile.save(self.key_path)
-                self._key = key
-                self._engine = create_db_engine(self.db_path, key)
-                self._generation = keyfile.generation
-            return recovery, stale
 
     def enable_user(self, name: str, passphrase: str,
                     countersign: Countersignature | None = None) -> None:
         """Enable a disabled account with a new passphrase (administrators only); a manager's
         or administrator's account needs ``countersign`` (see :meth:`create_user`)."""
-        self._require(Role.ADMINISTRATOR)
-        _check_passphrase(passphrase)
-        with self._tx() as s:
+        self._ctx.require(Role.ADMINISTRATOR)
+        check_new_passphrase(passphrase)
+        with self._ctx.transaction() as s:
             role = self._user_by_name(s, name).role
         signer = self._countersigner(role, name, countersign)
-        keyfile = KeyFile.load(self.key_path)
-        with self._tx() as s:
+        keyfile = KeyFile.load(self._ctx.key_path)
+        with self._ctx.transaction() as s:
             user = self._user_by_name(s, name)
             user.disabled = False
-            self._audit(s, "account_enable", f"user:{user.id}",
+            self._ctx.audit(s, "account_enable", f"user:{user.id}",
                         self._privileged_detail(s, role, signer))
-            keyfile.set_passphrase(name, passphrase, self._key, self._kdf_params(keyfile))
-            keyfile.save(self.key_path)
+            keyfile.set_passphrase(name, passphrase, self._ctx.data_key, self._kdf_params(keyfile))
+            keyfile.save(self._ctx.key_path)
 
     def reset_passphrase(self, name: str, passphrase: str,
                          countersign: Countersignature | None = None) -> None:
@@ -634,9 +422,9 @@ class Session:
         A manager's passphrase needs ``countersign`` from another active manager: whoever
         sets it can sign in as that manager.
         """
-        self._require(Role.ADMINISTRATOR)
-        _check_passphrase(passphrase)
-        with self._tx() as s:
+        self._ctx.require(Role.ADMINISTRATOR)
+        check_new_passphrase(passphrase)
+        with self._ctx.transaction() as s:
             role = self._user_by_name(s, name).role
         detail: dict[str, Any] = {}
         if role == Role.MANAGER:
@@ -649,24 +437,24 @@ class Session:
 
     def change_passphrase(self, old: str, new: str) -> None:
         """Change the signed-in account's own passphrase after checking the old one."""
-        _check_passphrase(new)
-        if not self._check_passphrase_of(self.user.name, old, "passphrase change"):
+        check_new_passphrase(new)
+        if not self._ctx.passphrase_opens(self._ctx.user.name, old, "passphrase change"):
             from riskscreen.services.errors import WrongPassphrase
 
             raise WrongPassphrase()
-        self._set_passphrase(self.user.name, new, "account_passphrase_change")
+        self._set_passphrase(self._ctx.user.name, new, "account_passphrase_change")
 
     def _set_passphrase(self, name: str, passphrase: str, action: str,
                         detail: Mapping[str, Any] | None = None) -> None:
-        _check_passphrase(passphrase)
-        keyfile = KeyFile.load(self.key_path)
-        with self._tx() as s:
+        check_new_passphrase(passphrase)
+        keyfile = KeyFile.load(self._ctx.key_path)
+        with self._ctx.transaction() as s:
             user = self._user_by_name(s, name)
             if user.disabled:
                 raise AccountError("That account is disabled; enable it first.")
-            self._audit(s, action, f"user:{user.id}", detail or None)
-            keyfile.set_passphrase(name, passphrase, self._key, self._kdf_params(keyfile))
-            keyfile.save(self.key_path)
+            self._ctx.audit(s, action, f"user:{user.id}", detail or None)
+            keyfile.set_passphrase(name, passphrase, self._ctx.data_key, self._kdf_params(keyfile))
+            keyfile.save(self._ctx.key_path)
 
     def _user_by_name(self, s: OrmSession, name: str) -> User:
         user = s.scalar(select(User).where(User.name == name))
@@ -681,59 +469,19 @@ class Session:
             raise AccountError("This is the last administrator account; make another "
                                "administrator first.")
 
-    def _check_passphrase_of(self, name: str, passphrase: str, check: str) -> bool:
-        """Whether ``passphrase`` opens ``name``'s slot, through the passphrase gate."""
-        def opens() -> bool:
-            try:
-                KeyFile.load(self.key_path).open_slot(name, passphrase)
-            except UnwrapError:
-                return False
-            return True
-
-        return self._gated_check(name, check, opens)
-
-    def _gated_check(self, name: str, check: str, attempt: Callable[[], bool]) -> bool:
-        """Run one check of a secret through the passphrase gate; True if it was right.
-
-        One check at a time on this computer; a failure is audited at once (action
-        ``passphrase_failed``, with the check and the name typed), counted beside the key file
-        and followed by the growing delay for that name. A success forgets that name's
-        failures, after moving any not yet audited into the log.
-        """
-        with self._gate.checking():
-            if not attempt():
-                at = utc_now()
-                with self._tx() as s:
-                    self._audit(s, "passphrase_failed", "user:?",
-                                {"check": check, "account": name[:100], "at": at})
-                self._gate.failed(name, check, at, audited=True)
-                return False
-            self._settle_failures(name)
-            return True
-
-    def _settle_failures(self, name: str) -> None:
-        """Move failed checks not yet audited into the log; forget those against ``name``."""
-        with self._tx() as s:
-            absorb_failed(s, self._gate)
-        try:
-            settle_failed(self._gate.path, name)
-        except OSError as error:
-            _log.warning("The record of failed sign-ins could not be updated (%s).",
-                         error.strerror)
-
     def check_countersignature(self, name: str, passphrase: str) -> UserInfo:
         """The manager account ``name`` if ``passphrase`` is theirs; else an error."""
-        if not self._check_passphrase_of(name, passphrase, "countersignature"):
+        if not self._ctx.passphrase_opens(name, passphrase, "countersignature"):
             raise OverrideRefused("The countersigning manager's name or passphrase is "
                                   "wrong.")
-        with self._tx() as s:
+        with self._ctx.transaction() as s:
             user = s.scalar(select(User).where(User.name == name))
             if user is None or user.disabled or user.role != Role.MANAGER:
                 raise OverrideRefused("Only an active manager account can countersign.")
-            if user.id == self.user.id:
+            if user.id == self._ctx.user.id:
                 raise OverrideRefused("The countersignature must be from someone other than "
                                       "the practitioner making the override.")
-            return _user_info(user)
+            return user_info(user)
 
     def display_names(self, names: Iterable[str]) -> dict[str, str]:
         """Account name -> the person's name shown to others (the account name if it has none).
@@ -741,61 +489,13 @@ class Session:
         Assessments record who decided or countersigned by account name; a referral names
         the person.
         """
-        self._require(*_SCREENING_ROLES)
+        self._ctx.require(*SCREENING_ROLES)
         wanted = {n for n in names if n}
         if not wanted:
             return {}
-        with self._tx() as s:
+        with self._ctx.transaction() as s:
             users = s.scalars(select(User).where(User.name.in_(wanted)))
             return {u.name: u.display_name or u.name for u in users}
-
-    # -- children ------------------------------------------------------------------------------
-
-    def create_child(self, name: str, date_of_birth: date | str | None = None,
-                     identifiers: Mapping[str, str] | None = None) -> ChildInfo:
-        """A new child record."""
-        self._require(*_SCREENING_ROLES)
-        if not name.strip():
-            raise ServiceError("A child record needs a name.")
-        if isinstance(date_of_birth, str):
-            try:
-                date_of_birth = date.fromisoformat(date_of_birth)
-            except ValueError:
-                raise ServiceError("Write the date of birth as YYYY-MM-DD, for example "
-                                   "2011-04-05.") from None
-        dob = date_of_birth.isoformat() if date_of_birth else None
-        with self._tx() as s:
-            child = Child(name=name.strip(), date_of_birth=dob,
-                          identifiers=_json(dict(identifiers or {})),
-                          created_by=self.user.id)
-            s.add(child)
-            s.flush()
-            self._audit(s, "create", f"child:{child.id}")
-            return _child_info(child)
-
-    def search_children(self, text_: str, limit: int = 50) -> list[ChildInfo]:
-        """Children whose name contains ``text_`` (case-insensitive), to start a screening."""
-        self._require(*_SCREENING_ROLES)
-        with self._tx() as s:
-            rows = s.scalars(select(Child).where(Child.name.icontains(text_.strip(),
-                                                                      autoescape=True))
-                             .order_by(Child.name, Child.id).limit(limit))
-            return [_child_info(c) for c in rows]
-
-    def get_child(self, child_id: int) -> ChildRecord:
-        """A child and the screenings this user may see (a recorded view)."""
-        self._require(*_SCREENING_ROLES)
-        with self._tx() as s:
-            child = s.get(Child, child_id)
-            if child is None:
-                raise NotFound("There is no such child record.")
-            query = _row_query().where(Screening.child_id == child_id)
-            if self.user.role == Role.PRACTITIONER:
-                query = query.where(Screening.practitioner_id == self.user.id)
-            rows = [_row(r) for r in s.execute(query.order_by(Screening.screening_date,
-                                                              Screening.id))]
-            self._audit(s, "view", f"child:{child_id}")
-            return ChildRecord(_child_info(child), rows)
 
     # -- screenings ----------------------------------------------------------------------------
 
@@ -823,9 +523,9 @@ class Session:
         name, date of birth, case reference and NHS number are filled in from the child
         record.
         """
-        self._require(*_SCREENING_ROLES)
+        self._ctx.require(*SCREENING_ROLES)
         when = (screening_date or datetime.now(UTC).date()).isoformat()
-        with self._tx() as s:
+        with self._ctx.transaction() as s:
             if form_version is None:
                 form_version = instrument_form_version(s, form_id)
             form = stored_form(s, form_id, form_version)
@@ -834,7 +534,7 @@ class Session:
                 raise NotFound("There is no such child record.")
             model = self._in_force(s, form)
             screening = Screening(
-                child_id=child_id, practitioner_id=self.user.id, form_id=form.id,
+                child_id=child_id, practitioner_id=self._ctx.user.id, form_id=form.id,
                 form_version=form.version, form_sha256=form_sha256(form),
                 model_id=model.model_id,
                 model_version=model.version, model_sha256=model.sha256,
@@ -850,8 +550,8 @@ class Session:
             for qid, value in prefill.items():
                 if qid in questions and value:
                     s.add(Answer(screening_id=screening.id, question_id=qid,
-                                 value=_json(value), evidence=None))
-            self._audit(s, "create", f"screening:{screening.id}",
+                                 value=canonical_json(value), evidence=None))
+            self._ctx.audit(s, "create", f"screening:{screening.id}",
                         {"child": child_id, "model": model.sha256[:12]})
             return screening.id
 
@@ -859,7 +559,7 @@ class Session:
         screening = s.get(Screening, screening_id)
         if screening is None:
             raise NotFound("There is no such screening.")
-        if screening.practitioner_id != self.user.id:
+        if screening.practitioner_id != self._ctx.user.id:
             raise PermissionDenied("Only the practitioner who started a screening can edit it.")
         if screening.status != Status.DRAFT:
             raise NotEditable("This screening is finalised and cannot be changed; create an "
@@ -867,10 +567,10 @@ class Session:
         return screening
 
     def _screening_for_view(self, s: OrmSession, screening_id: int) -> Screening:
-        self._require(*_SCREENING_ROLES)
+        self._ctx.require(*SCREENING_ROLES)
         screening = s.get(Screening, screening_id)
-        if screening is None or (self.user.role == Role.PRACTITIONER
-                                 and screening.practitioner_id != self.user.id):
+        if screening is None or (self._ctx.user.role == Role.PRACTITIONER
+                                 and screening.practitioner_id != self._ctx.user.id):
             raise NotFound("There is no such screening, or it is not yours to see.")
         return screening
 
@@ -880,10 +580,10 @@ class Session:
 
         ``value=None`` clears the answer. An invalid answer raises :class:`ServiceError`.
         """
-        self._require(*_SCREENING_ROLES)
-        with self._tx() as s:
+        self._ctx.require(*SCREENING_ROLES)
+        with self._ctx.transaction() as s:
             screening = self._screening_for_edit(s, screening_id)
-            form = self._screening_form(s, screening)
+            form = self._ctx.screening_form(s, screening)
             evidence_json = self._checked(form, screening, question_id, value, evidence)
             now = utc_now()
             if value is None:
@@ -891,7 +591,7 @@ class Session:
                     Answer.screening_id == screening_id, Answer.question_id == question_id))
             else:
                 stmt = sqlite_insert(Answer).values(
-                    screening_id=screening_id, question_id=question_id, value=_json(value),
+                    screening_id=screening_id, question_id=question_id, value=canonical_json(value),
                     evidence=evidence_json, saved_at=now)
                 s.execute(stmt.on_conflict_do_update(
                     index_elements=["screening_id", "question_id"],
@@ -899,7 +599,7 @@ class Session:
                           "saved_at": stmt.excluded.saved_at}))
             s.execute(update(Screening).where(Screening.id == screening_id)
                       .values(updated_at=now))
-            self._audit(s, "edit", f"screening:{screening_id}", {"question": question_id})
+            self._ctx.audit(s, "edit", f"screening:{screening_id}", {"question": question_id})
 
     def _checked(self, form: FormDefinition, screening: Screening, question_id: str,
                  value: Any, evidence: Mapping[str, Any] | EvidenceRecord | None) -> str | None:
@@ -931,9 +631,9 @@ class Session:
 
     def open_screening(self, screening_id: int) -> ScreeningDetail:
         """A screening with its answers and assessment (a recorded view)."""
-        with self._tx() as s:
+        with self._ctx.transaction() as s:
             screening = self._screening_for_view(s, screening_id)
-            row = s.execute(_row_query().where(Screening.id == screening_id)).one()
+            row = s.execute(screening_rows().where(Screening.id == screening_id)).one()
             answers = {
                 a.question_id: AnswerValue(json.loads(a.value),
                                            json.loads(a.evidence) if a.evidence else None,
@@ -946,15 +646,16 @@ class Session:
                 assessment = Assessment.from_dict(json.loads(snapshot_text))
                 if not answers:  # a finalised screening's answers live in its record
                     answers = _record_answers(answers_text, snap.finalised_at)
-            self._audit(s, "view", f"screening:{screening_id}")
+            self._ctx.audit(s, "view", f"screening:{screening_id}")
             return ScreeningDetail(
-                row=_row(row), form_id=screening.form_id, form_version=screening.form_version,
+                row=screening_row(row), form_id=screening.form_id,
+                form_version=screening.form_version,
                 model_id=screening.model_id, model_version=screening.model_version,
                 model_sha256=screening.model_sha256, answers=answers,
                 assessment=assessment,
                 amendment_reason=screening.amendment_reason,
                 editable=(screening.status == Status.DRAFT
-                          and screening.practitioner_id == self.user.id),
+                          and screening.practitioner_id == self._ctx.user.id),
                 amended=self._amended(s, screening),
                 finalised_at=snap.finalised_at if snap else None)
 
@@ -1007,11 +708,11 @@ class Session:
 
     def preview(self, screening_id: int) -> Assessment:
         """Score the answers so far without storing anything (incomplete answers allowed)."""
-        with self._tx() as s:
+        with self._ctx.transaction() as s:
             screening = self._screening_for_view(s, screening_id)
-            form = self._screening_form(s, screening)
+            form = self._ctx.screening_form(s, screening)
             _, previous = self._previous(s, screening)
-            return default_scorer(form, self._model(s, screening.model_sha256),
+            return score(form, self._model(s, screening.model_sha256),
                                 self._answer_set(s, screening), previous)
 
     def finalise(self, screening_id: int, override: OverrideRequest | None = None) -> Assessment:
@@ -1022,33 +723,33 @@ class Session:
         from the final level of the screening it amends (with its override); without
         ``override`` it is finalised at that level or its computed level, whichever is higher.
         """
-        self._require(*_SCREENING_ROLES)
+        self._ctx.require(*SCREENING_ROLES)
         signer: UserInfo | None = None
         if override is not None and override.countersigned_by:
             signer = self.check_countersignature(override.countersigned_by,
                                                  override.countersign_passphrase or "")
-        with self._tx() as s:
+        with self._ctx.transaction() as s:
             screening = self._screening_for_edit(s, screening_id)
-            form = self._screening_form(s, screening)
+            form = self._ctx.screening_form(s, screening)
             answer_set = self._answer_set(s, screening)
             problems = check_answers(form, answer_set, complete=True)
             if problems:
                 raise IncompleteScreening([(p.question, p.message) for p in problems])
             previous_id, previous = self._previous(s, screening)
             model = self._model(s, screening.model_sha256)
-            assessment = default_scorer(form, model, answer_set, previous)
+            assessment = score(form, model, answer_set, previous)
             amended = self._amended(s, screening)
             if amended is not None:
                 # The amendment starts from the earlier final level; only a countersigned
                 # override goes below it.
-                assessment = default_carrier(assessment, amended, self.user.name)
+                assessment = carry_forward(assessment, amended, self._ctx.user.name)
             if override is not None:
-                assessment = default_overrider(assessment, override.level, override.reason,
-                                             self.user.name,
+                assessment = _overridden(assessment, override.level, override.reason,
+                                             self._ctx.user.name,
                                              signer.name if signer is not None else None)
             snapshot = assessment.to_dict()
             answers_json = answer_set.model_dump_json()
-            snapshot_text = _json(snapshot)
+            snapshot_text = canonical_json(snapshot)
             dictionary_id, dictionary = dictionary_for(s.connection(), screening.model_sha256,
                                                        model.canonical_json())
             # The answers now live in the record (exactly) and the pack (for bulk reads).
@@ -1057,12 +758,12 @@ class Session:
                 screening_id=screening_id, previous_id=previous_id, dictionary_id=dictionary_id,
                 record=compress_record(record_text(snapshot_text, answers_json), dictionary),
                 final_level=assessment.final_level,
-                finalised_by=self.user.id))
+                finalised_by=self._ctx.user.id))
             s.add(AnswerPack(screening_id=screening_id,
                              packed=_pack(s, json.loads(answers_json))))
             s.execute(update(Screening).where(Screening.id == screening_id).values(
                 status=Status.FINAL, final_level=assessment.final_level, updated_at=utc_now()))
-            self._audit(s, "finalise", f"screening:{screening_id}",
+            self._ctx.audit(s, "finalise", f"screening:{screening_id}",
                         {"level": assessment.level, "score": assessment.score,
                          "model": screening.model_sha256[:12],
                          "snapshot": snapshot_digest(snapshot_text, answers_json)})
@@ -1072,22 +773,22 @@ class Session:
                           "countersigned_by": assessment.override.countersigned_by}
                 if amended is not None:
                     detail["amended_level"] = amended.final_level
-                self._audit(s, "override", f"screening:{screening_id}", detail)
+                self._ctx.audit(s, "override", f"screening:{screening_id}", detail)
             final = Assessment.from_dict(_normalised(snapshot))
             self.referrals.record_on_finalise(s, screening_id, final)
             return final
 
     def amend(self, screening_id: int, reason: str) -> int:
         """A new draft linked to a finalised screening, with its answers, for a correction."""
-        self._require(*_SCREENING_ROLES)
+        self._ctx.require(*SCREENING_ROLES)
         if len(reason.split()) < 3:
             raise ServiceError("Say in a sentence why the screening is being amended.")
-        with self._tx() as s:
+        with self._ctx.transaction() as s:
             original = self._screening_for_view(s, screening_id)
             if original.status != Status.FINAL:
                 raise ServiceError("Only a finalised screening is amended; edit the draft.")
             amendment = Screening(
-                child_id=original.child_id, practitioner_id=self.user.id,
+                child_id=original.child_id, practitioner_id=self._ctx.user.id,
                 form_id=original.form_id, form_version=original.form_version,
                 form_sha256=original.form_sha256, model_id=original.model_id,
                 model_version=original.model_version,
@@ -1101,31 +802,31 @@ class Session:
                                "'riskscreen verify'.")
             for qid, answer in _record_answers(self._record(s, snap)[1], "").items():
                 s.add(Answer(screening_id=amendment.id, question_id=qid,
-                             value=_json(answer.value),
+                             value=canonical_json(answer.value),
                              evidence=None if answer.evidence is None
-                             else _json(answer.evidence)))
-            self._audit(s, "amend", f"screening:{amendment.id}",
+                             else canonical_json(answer.evidence)))
+            self._ctx.audit(s, "amend", f"screening:{amendment.id}",
                         {"amendment_of": original.id})
             return amendment.id
 
     def record_export(self, screening_id: int, kind: str = "print") -> None:
         """Record that a screening's summary was printed or exported."""
-        with self._tx() as s:
+        with self._ctx.transaction() as s:
             self._screening_for_view(s, screening_id)
-            self._audit(s, "export", f"screening:{screening_id}", {"kind": kind})
+            self._ctx.audit(s, "export", f"screening:{screening_id}", {"kind": kind})
 
     def list_screenings(self, query: ScreeningQuery = ScreeningQuery()) -> Page:  # noqa: B008 - frozen, shared safely
         """One page of screenings, newest first (drafts first if asked)."""
-        self._require(*_SCREENING_ROLES)
+        self._ctx.require(*SCREENING_ROLES)
         limit = max(1, min(query.limit, 1000))
-        with self._tx() as s:
-            base = _row_query()
+        with self._ctx.transaction() as s:
+            base = screening_rows()
             # Without a name search the count needs no join: every screening has its child and
             # practitioner (foreign keys), and a join-free count is answered from an index.
             counted = select(func.count()).select_from(Screening)
-            if self.user.role == Role.PRACTITIONER or query.mine_only:
-                base = base.where(Screening.practitioner_id == self.user.id)
-                counted = counted.where(Screening.practitioner_id == self.user.id)
+            if self._ctx.user.role == Role.PRACTITIONER or query.mine_only:
+                base = base.where(Screening.practitioner_id == self._ctx.user.id)
+                counted = counted.where(Screening.practitioner_id == self._ctx.user.id)
             if query.level:
                 base = base.where(Screening.final_level == query.level)
                 counted = counted.where(Screening.final_level == query.level)
@@ -1151,7 +852,7 @@ class Session:
                 if len(items) < limit and offset < count:
                     rows = s.execute(q.order_by(*order).offset(offset)
                                      .limit(limit - len(items)))
-                    items.extend(_row(r) for r in rows)
+                    items.extend(screening_row(r) for r in rows)
                 offset = max(0, offset - count)
             return Page(items, query.offset, total)
 
@@ -1159,9 +860,9 @@ class Session:
 
     def publish_model(self, model: ScoringModel) -> ModelInfo:
         """Store a scoring model version for use in new screenings (managers only)."""
-        self._require(Role.MANAGER)
-        with self._tx() as s:
-            return self._publish(s, model, self.user.id)
+        self._ctx.require(Role.MANAGER)
+        with self._ctx.transaction() as s:
+            return self._publish(s, model, self._ctx.user.id)
 
     def _publish(self, s: OrmSession, model: ScoringModel, by: int,
                  source: str = "manager") -> ModelInfo:
@@ -1180,7 +881,7 @@ class Session:
         s.add(row)
         s.flush()
         self._models[sha] = model
-        audit.append(s, self.user.name, "publish", f"model:{sha[:12]}",
+        audit.append(s, self._ctx.user.name, "publish", f"model:{sha[:12]}",
                      {"model": model.id, "version": model.version, "source": source})
         return self._model_info(s, row)
 
@@ -1191,15 +892,15 @@ class Session:
 
     def list_models(self) -> list[ModelInfo]:
         """Published scoring models, newest first."""
-        with self._tx() as s:
+        with self._ctx.transaction() as s:
             rows = s.scalars(select(ScoringModelRow)
                              .order_by(ScoringModelRow.published_at.desc()))
             return [self._model_info(s, r) for r in rows]
 
     def stored_model(self, sha256: str) -> ScoringModel:
         """A published model by hash (for the impact analysis and re-scoring)."""
-        self._require(Role.MANAGER, Role.ADMINISTRATOR, Role.PRACTITIONER)
-        with self._tx() as s:
+        self._ctx.require(Role.MANAGER, Role.ADMINISTRATOR, Role.PRACTITIONER)
+        with self._ctx.transaction() as s:
             return self._model(s, sha256)
 
     def finalised_answer_sets(self, since: date | None = None, until: date | None = None
@@ -1211,7 +912,7 @@ class Session:
         transaction: it neither holds the session's lock nor blocks autosaves while the
         caller works through 100,000 screenings, and sees one consistent state.
         """
-        self._require(Role.MANAGER)
+        self._ctx.require(Role.MANAGER)
         sql = ("SELECT p.screening_id, s.model_sha256, p.packed FROM answer_packs p "
                "JOIN screenings s ON s.id = p.screening_id")
         clauses, params = [], []
@@ -1224,33 +925,11 @@ class Session:
         if clauses:
             sql += " WHERE " + " AND ".join(clauses)
         keysets = self._keysets()
-        for sid, sha, packed in self._stream(sql + " ORDER BY p.screening_id", params):
+        for sid, sha, packed in self._ctx.stream(sql + " ORDER BY p.screening_id", params):
             yield sid, sha, _trusted_from_raw(decode_pack(packed, keysets, self._keysets))
 
     def _keysets(self) -> Keysets:
-        return parse_keysets(self._stream("SELECT id, keys FROM answer_keysets"))
-
-    def _stream(self, sql: str, params: Sequence[Any] = ()) -> Iterator[tuple[Any, ...]]:
-        """Rows of one read-only query, fetched in chunks on a pooled connection of its own
-        (autocommit: the statement is its own read transaction, no ``BEGIN IMMEDIATE``)."""
-        if self._closed:
-            raise ServiceError("this session has been closed; unlock again")
-        self._check_same_file()
-        with translate_errors():
-            raw = self._engine.raw_connection()
-        try:
-            with translate_errors():
-                cursor = raw.cursor()
-                cursor.execute(sql, tuple(params))
-                while True:
-                    with translate_errors():
-                        rows = cursor.fetchmany(2000)
-                    if not rows:
-                        break
-                    yield from rows
-                cursor.close()
-        finally:
-            raw.close()
+        return parse_keysets(self._ctx.stream("SELECT id, keys FROM answer_keysets"))
 
     # -- checks and backups --------------------------------------------------------------------
 
@@ -1258,10 +937,10 @@ class Session:
                progress: Callable[[int, int], None] | None = None) -> VerifyReport:
         """Integrity of every page, the audit chain, and re-scoring of every finalised
         screening against its snapshot (managers and administrators)."""
-        self._require(Role.MANAGER, Role.ADMINISTRATOR)
-        self._check_same_file()
+        self._ctx.require(Role.MANAGER, Role.ADMINISTRATOR)
+        self._ctx.check_same_file()
         report = VerifyReport()
-        with self._lock, translate_errors(), self._engine.connect() as conn:
+        with self._ctx.lock, translate_errors(), self._ctx.engine.connect() as conn:
             raw = conn.connection.dbapi_connection
             assert raw is not None
             report.integrity_problems += [f"page check: {r[0]}"
@@ -1272,28 +951,28 @@ class Session:
             count, head, problems = audit.verify_chain(conn)
             report.audit_entries, report.audit_head = count, head
             report.audit_problems = [f"audit entry {p.seq}: {p.message}" for p in problems]
-            report.audit_problems += audit.check_head(raw, self.db_path)
+            report.audit_problems += audit.check_head(raw, self._ctx.db_path)
             if not report.integrity_problems:
                 report.record_problems = check_triggers(raw) + list(check_records(raw))
         if rescore and not report.integrity_problems:
             self._rescore_all(report, progress)
-        with self._tx() as s:
-            self._audit(s, "verify", "database", {"ok": report.ok})
-        self.record_audit_head()
+        with self._ctx.transaction() as s:
+            self._ctx.audit(s, "verify", "database", {"ok": report.ok})
+        self._ctx.record_audit_head()
         return report
 
     def _rescore_all(self, report: VerifyReport,
                      progress: Callable[[int, int], None] | None) -> None:
-        with self._tx() as s:
+        with self._ctx.transaction() as s:
             total = s.scalar(select(func.count()).select_from(AssessmentRow)) or 0
         models: dict[str, ScoringModel] = {}
         # Each snapshot is also re-scored in columns by the batch executor, a chunk at a time.
         batches: dict[tuple[str, str, str], tuple[FormDefinition, ScoringModel,
                                                   list[tuple[int, AnswerSet, Assessment]]]] = {}
         keysets = self._keysets()
-        dictionaries = {int(i): bytes(d) for i, d in self._stream(
+        dictionaries = {int(i): bytes(d) for i, d in self._ctx.stream(
             "SELECT id, data FROM record_dictionaries")}
-        rows = self._stream(
+        rows = self._ctx.stream(
             "SELECT a.screening_id, s.model_sha256, a.dictionary_id, a.record, "
             "p.dictionary_id, p.record, k.packed FROM assessments a "
             "JOIN screenings s ON s.id = a.screening_id "
@@ -1313,12 +992,12 @@ class Session:
                         "from the snapshot's answer set")
                 model = models.get(sha)
                 if model is None:
-                    with self._tx() as s:
+                    with self._ctx.transaction() as s:
                         model = models[sha] = self._model(s, sha)
                 answer_set = AnswerSet.model_validate_json(answers_json)
-                form = self.form(answer_set.form, answer_set.form_version)
+                form = self._ctx.form(answer_set.form, answer_set.form_version)
                 prev = Assessment.from_dict(json.loads(previous)) if previous else None
-                again = default_scorer(form, model, answer_set, prev)
+                again = score(form, model, answer_set, prev)
                 # to_dict/from_dict round-trip exactly, so comparing the rebuilt snapshot
                 # with the new assessment is the exact comparison (and far cheaper than
                 # serialising every new assessment).
@@ -1347,11 +1026,11 @@ class Session:
 
     def backup(self, dest: Path) -> Path:
         """An encrypted copy of the database, with its key file beside it (administrators)."""
-        self._require(Role.ADMINISTRATOR)
+        self._ctx.require(Role.ADMINISTRATOR)
         path = self._backup_to(dest)
-        with self._tx() as s:
-            self._audit(s, "backup", "database")
-        self.record_audit_head()
+        with self._ctx.transaction() as s:
+            self._ctx.audit(s, "backup", "database")
+        self._ctx.record_audit_head()
         return path
 
     def automatic_backup(self) -> bool:
@@ -1360,62 +1039,32 @@ class Session:
         Uses a connection of its own and never the session lock, so the application runs it in
         the background after unlocking while the practitioner carries on working.
         """
-        self._check_same_file()
-        with translate_errors(), self._engine.connect() as conn:
-            made = auto_backup(conn.connection.dbapi_connection, self._key, self.db_path)
+        self._ctx.check_same_file()
+        with translate_errors(), self._ctx.engine.connect() as conn:
+            made = auto_backup(conn.connection.dbapi_connection, self._ctx.data_key,
+                               self._ctx.db_path)
         if made is None:
             return False
-        with self._tx() as s:
-            audit.append(s, self.user.name, "backup", "database", {"automatic": True})
-        self.record_audit_head()
+        with self._ctx.transaction() as s:
+            self._ctx.audit(s, "backup", "database", {"automatic": True})
+        self._ctx.record_audit_head()
         return True
 
     def _backup_to(self, dest: Path) -> Path:
-        with self._lock, translate_errors(), self._engine.connect() as conn:
+        with self._ctx.lock, translate_errors(), self._ctx.engine.connect() as conn:
             raw = conn.connection.dbapi_connection
-            return backup_database(raw, self._key, dest, self.key_path)
+            return backup_database(raw, self._ctx.data_key, dest, self._ctx.key_path)
 
     def check_integrity(self) -> list[str]:
         """Page authentication and structure problems of the database file (none: ok)."""
-        return check_database(self.db_path, self._key)
+        return check_database(self._ctx.db_path, self._ctx.data_key)
 
 
 # -- helpers ----------------------------------------------------------------------------------
 
 
-class _SessionUnit:
-    """The session's transaction, role check and audit, as the managers use them."""
-
-    def __init__(self, session: Session) -> None:
-        self._session = session
-
-    @property
-    def user(self) -> UserInfo:
-        return self._session.user
-
-    def require(self, *roles: str) -> None:
-        self._session._require(*roles)
-
-    def transaction(self) -> contextlib.AbstractContextManager[OrmSession]:
-        return self._session._tx()
-
-    def audit(self, s: OrmSession, action: str, obj: str,
-              detail: Mapping[str, Any] | None = None) -> None:
-        self._session._audit(s, action, obj, detail)
 
 
-def absorb_failed(s: OrmSession, gate: PassphraseGate) -> None:
-    """Append the failed checks recorded beside the key file (and not yet audited) to the
-    audit log; the caller marks them audited after the commit."""
-    recorded, dropped = load_unaudited(gate.path)
-    if dropped:
-        audit.append(s, "?", "login_failed", "database", {"count": dropped})
-    for name, at, check in [*recorded, *gate.pending]:
-        if check == "sign-in":
-            audit.append(s, name, "login_failed", "database", {"at": at})
-        else:
-            audit.append(s, name, "passphrase_failed", "database", {"at": at, "check": check})
-    gate.pending.clear()
 
 
 def _pack(s: OrmSession, raw: dict[str, Any]) -> bytes:
@@ -1477,59 +1126,22 @@ def _trusted_from_raw(raw: dict[str, Any]) -> AnswerSet:
             for k, v in evidence.items()} if evidence else {})
 
 
-class DatabaseReplaced(StorageError):  # noqa: N818 - a domain name the GUI shows
-    """The database file was replaced (a restore?) while this session had it open."""
-
-    def __init__(self) -> None:
-        super().__init__(
-            "The database was replaced while you were signed in (a backup was restored?), so "
-            "this change was NOT saved. Sign in again to carry on.")
 
 
-def _file_identity(path: Path) -> tuple[int, int] | None:
-    """(device, inode) of a file, which a rename onto its path changes; None if it is gone."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return (st.st_dev, st.st_ino)
 
 
-def _check_passphrase(passphrase: str) -> None:
+def check_new_passphrase(passphrase: str) -> None:
+    """Refuse a new passphrase shorter than the minimum."""
     if len(passphrase) < 10:
         raise AccountError("A passphrase needs at least 10 characters; a few unrelated words "
                            "are easy to remember and hard to guess.")
 
 
-def _user_info(u: User) -> UserInfo:
-    return UserInfo(u.id, u.name, u.display_name, Role(u.role), u.disabled)
 
 
-def _child_info(c: Child) -> ChildInfo:
-    return ChildInfo(c.id, c.name, _day(c.date_of_birth), json.loads(c.identifiers or "{}"))
 
 
-def _day(text: str | None) -> date | None:
-    """A stored ISO date (an unreadable one, from outside the services, as unknown)."""
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text[:10])
-    except ValueError:
-        return None
 
 
-def _row_query() -> Any:
-    return (select(Screening.id, Screening.child_id, Child.name, Child.date_of_birth,
-                   User.name, Screening.status, Screening.final_level,
-                   Screening.screening_date, Screening.updated_at, Screening.amendment_of)
-            .join(Child, Child.id == Screening.child_id)
-            .join(User, User.id == Screening.practitioner_id))
 
-
-def _row(r: Any) -> ScreeningRow:
-    (sid, child_id, child_name, dob, practitioner, status, level, screening_date, updated_at,
-     amendment_of) = r
-    return ScreeningRow(sid, child_id, child_name, _day(dob), practitioner, Status(status), level,
-                        date.fromisoformat(screening_date[:10]), updated_at, amendment_of)
 

@@ -38,6 +38,7 @@ from riskscreen.crypto.signins import (
     settle_failed,
 )
 from riskscreen.scoring.model import ScoringModel
+from riskscreen.services.context import absorb_failed
 from riskscreen.services.errors import (
     AccountError,
     PermissionDenied,
@@ -45,12 +46,8 @@ from riskscreen.services.errors import (
     WrongPassphrase,
     WrongRecoveryKey,
 )
-from riskscreen.services.session import (
-    Session,
-    _check_passphrase,
-    _user_info,
-    absorb_failed,
-)
+from riskscreen.services.rows import user_info
+from riskscreen.services.session import Session, check_new_passphrase
 from riskscreen.services.types import Role
 from riskscreen.store import audit
 from riskscreen.store.backup import (
@@ -170,7 +167,7 @@ def create_database(db_path: Path, admin_name: str, passphrase: str, *,
     if db_path.exists() or keys.exists():
         raise ServiceError(f"{db_path} (or its key file) already exists; choose another "
                            "place or remove the old database first.")
-    _check_passphrase(passphrase)
+    check_new_passphrase(passphrase)
     if not admin_name.strip() or any(ch.isspace() for ch in admin_name):
         raise AccountError("An account name is 1 to 100 characters without spaces.")
     try:
@@ -221,9 +218,9 @@ def _create(db_path: Path, keys: Path, admin_name: str, passphrase: str, display
         audit.append(s, admin_name, "database_create", "database")
         audit.append(s, admin_name, "account_create", f"user:{admin.id}",
                      {"role": Role.ADMINISTRATOR})
-        info = _user_info(admin)
+        info = user_info(admin)
     session = Session(engine, data_key, db_path, keys, info, open_lock=open_lock)
-    with session._tx() as s:
+    with session.context.transaction() as s:
         for model in (shipped_models() if models is None else models):
             session._publish(s, model, info.id, source="shipped")
     return session, recovery_key
@@ -338,7 +335,7 @@ class Unlocker:
                         raise self._fail(user)
                     absorb_failed(s, self._gate)
                     audit.append(s, user, action, f"user:{row.id}")
-                    info = _user_info(row)
+                    info = user_info(row)
                 # After the commit: a crash in between records the attempts twice, never
                 # loses them.
                 try:
@@ -371,7 +368,7 @@ class Unlocker:
         beside a backup.
         """
         self._check_exists()
-        _check_passphrase(new_passphrase)
+        check_new_passphrase(new_passphrase)
         with self._gate.checking():
             try:
                 secret = data_key_from_recovery(recovery_key)

@@ -539,7 +539,7 @@ class AppController(QObject):
         if not text:
             self.new_view.show_results([])
             return
-        found = self._call(lambda: session.search_children(text), self.new_view.show_error)
+        found = self._call(lambda: session.children.search(text), self.new_view.show_error)
         if found is not None:
             self.new_view.show_results(found)
 
@@ -560,7 +560,7 @@ class AppController(QObject):
             return
         identifiers = {"case_number": reference} if reference else {}
         birth = dob if isinstance(dob, date) else None
-        child = self._call(lambda: session.create_child(name, birth, identifiers),
+        child = self._call(lambda: session.children.create(name, birth, identifiers),
                            self.new_view.show_error)
         if child is not None:
             self.start_screening(child.id)
@@ -1008,7 +1008,7 @@ class AppController(QObject):
         session = self.session
         if session is None:
             return
-        record = self._call(lambda: session.get_child(child_id))
+        record = self._call(lambda: session.children.get(child_id))
         if record is None:
             return
         referrals = self._call(lambda: session.referrals.for_child(child_id)) or []
@@ -1031,4 +1031,4 @@ def _clock(iso: str) -> str:
 
 def _searcher(session: Session, word: str) -> Callable[[], list[Any]]:
     """A search for child records containing one word of a name."""
-    return lambda: list(session.search_children(word))
+    return lambda: list(session.children.search(word))

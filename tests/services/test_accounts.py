@@ -46,14 +46,14 @@ def test_administrator_sees_no_screenings(vault: Vault) -> None:
     with pytest.raises(PermissionDenied):
         admin.list_screenings()
     with pytest.raises(PermissionDenied):
-        admin.create_child("Someone")
+        admin.children.create("Someone")
     with pytest.raises(PermissionDenied):
-        admin.search_children("a")
+        admin.children.search("a")
 
 
 def test_practitioners_see_only_their_own_screenings_managers_see_all(vault: Vault) -> None:
     pat, paula, mary = vault.login("pat"), vault.login("paula"), vault.login("mary")
-    sid = pat.start_screening(pat.create_child("Own Child").id)
+    sid = pat.start_screening(pat.children.create("Own Child").id)
     assert paula.list_screenings().total == 0
     assert paula.list_screenings(ScreeningQuery(mine_only=False)).total == 0
     with pytest.raises(NotFound):

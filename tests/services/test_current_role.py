@@ -19,16 +19,16 @@ def test_a_disabled_practitioners_open_session_creates_nothing(vault: Vault) -> 
     admin = vault.login("admin")
     admin.disable_user("pat")
     with pytest.raises(ServiceError):
-        pat.create_child("Should not exist")
+        pat.children.create("Should not exist")
     admin.close()
     mary = vault.login("mary")
-    assert mary.search_children("Should not") == []
+    assert mary.children.search("Should not") == []
     mary.close()
 
 
 def test_an_account_disabled_in_the_database_is_refused_at_once(vault: Vault) -> None:
     pat = vault.login("pat")
-    sid = pat.start_screening(pat.create_child("Open Child").id)
+    sid = pat.start_screening(pat.children.create("Open Child").id)
     admin = vault.login("admin")
     with admin.engine.begin() as conn:  # disabled by another process, key not yet changed
         conn.execute(text("UPDATE users SET disabled = 1 WHERE name = 'pat'"))
@@ -36,7 +36,7 @@ def test_an_account_disabled_in_the_database_is_refused_at_once(vault: Vault) ->
     with pytest.raises(AccountDisabled, match="disabled"):
         pat.save_answer(sid, "child_views", "written after disabling")
     with pytest.raises(AccountDisabled):
-        pat.create_child("Another")
+        pat.children.create("Another")
     with pytest.raises(AccountDisabled):
         pat.open_screening(sid)
     pat.close()
@@ -44,7 +44,7 @@ def test_an_account_disabled_in_the_database_is_refused_at_once(vault: Vault) ->
 
 def test_a_demoted_manager_cannot_publish_or_open_others_screenings(vault: Vault) -> None:
     pat = vault.login("pat")
-    sid = pat.start_screening(pat.create_child("Private Child").id)
+    sid = pat.start_screening(pat.children.create("Private Child").id)
     pat.close()
     mary = vault.login("mary")
     mary.open_screening(sid)  # as a manager she may

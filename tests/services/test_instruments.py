@@ -65,7 +65,7 @@ def _answers() -> tuple[date, dict[str, Any]]:
 
 def _screen(session: Session, final: bool) -> int:
     when, answers = _answers()
-    child = session.create_child(answers["child_name"],
+    child = session.children.create(answers["child_name"],
                                  date.fromisoformat(answers["date_of_birth"]))
     sid = session.start_screening(child.id, screening_date=when)
     for qid, value in answers.items():
@@ -112,7 +112,7 @@ def test_screenings_of_the_old_form_version_open_verify_and_print(vault: Vault,
         pat.save_answer(draft, "gender_description", "still the old question")
         assert pat.finalise(draft).final_level == old.assessment.final_level  # type: ignore[union-attr]
         # A new screening uses the version now in force, and its model.
-        child = pat.create_child("Synthetic New", date(2012, 3, 4))
+        child = pat.children.create("Synthetic New", date(2012, 3, 4))
         new = pat.open_screening(pat.start_screening(child.id))
         assert new.form_version == "1.1.0"
         assert new.model_version == "2.0.0"

@@ -28,7 +28,7 @@ def _opens(vault: Vault, key: bytes) -> bool:
 
 def test_a_disabled_accounts_key_and_key_file_copy_open_nothing(vault: Vault, tmp_path) -> None:
     pat = vault.login("pat")
-    pat.create_child("Kept Child")
+    pat.children.create("Kept Child")
     pat.close()
     # What pat could take away while active: the key file and the data key it opens.
     taken = tmp_path / "taken.keys.json"
@@ -46,7 +46,7 @@ def test_a_disabled_accounts_key_and_key_file_copy_open_nothing(vault: Vault, tm
     paula = vault.login("paula")
     paula.close()
     mary = vault.login("mary")
-    assert [c.name for c in mary.search_children("Kept")] == ["Kept Child"]
+    assert [c.name for c in mary.children.search("Kept")] == ["Kept Child"]
     mary.close()
 
 
@@ -63,14 +63,14 @@ def test_the_recovery_key_survives_a_key_change(vault: Vault) -> None:
 
 def test_an_open_session_of_someone_else_is_told_to_sign_in_again(vault: Vault) -> None:
     paula = vault.login("paula")
-    paula.create_child("Before")
+    paula.children.create("Before")
     admin = vault.login("admin")
     admin.disable_user("pat")
     with pytest.raises(KeyChanged, match="sign in again"):
-        paula.create_child("After")
+        paula.children.create("After")
     paula.close()
     paula = vault.login("paula")
-    assert [c.name for c in paula.search_children("")] == ["Before"]
+    assert [c.name for c in paula.children.search("")] == ["Before"]
     paula.close()
     # The administrator's own session carries on with the new key.
     admin.create_user("newcomer", "practitioner", "newcomer passphrase")
@@ -99,7 +99,7 @@ def test_killed_before_the_rekey_the_old_key_still_opens(vault: Vault) -> None:
     keyfile.begin_rotation(old, new_data_key())
     keyfile.save(key_file_path(vault.db))  # step 1 written, then the process died
     pat = vault.login("pat")
-    pat.create_child("After the crash")
+    pat.children.create("After the crash")
     pat.close()
     assert _opens(vault, old)
 
@@ -127,7 +127,7 @@ def test_a_database_made_before_recovery_slots_gets_a_new_recovery_key(vault: Va
     keyfile.recovery = None
     keyfile.save(path)
     admin = vault.login("admin")
-    old_key = admin._key
+    old_key = admin.context.data_key
     new_recovery = admin.disable_user("pat")
     admin.close()
     assert new_recovery is not None

@@ -72,7 +72,7 @@ def test_impact_matches_the_core_and_publish_keeps_old_screenings(filled: Vault)
     old = mary.list_screenings().items[0].id
     info = service.publish(draft)
     assert info.version == data["version"]
-    child = mary.create_child("New Child", "2012-01-01")
+    child = mary.children.create("New Child", "2012-01-01")
     new = mary.start_screening(child.id)
     assert mary.open_screening(new).model_sha256 == info.sha256
     assert mary.open_screening(old).model_sha256 == published.sha256

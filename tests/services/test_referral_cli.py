@@ -51,7 +51,7 @@ def test_summary_of_a_stored_screening(demo: Path, tmp_path: Path,
     assert f"{sid:06d}" in whole
     assert level.level_info(level.final_level).name.upper() in whole.upper()
     with Unlocker(demo, auto_backups=False).unlock("pat", "demo practitioner pat") as s, \
-            s._tx() as orm:
+            s.context.transaction() as orm:
         kinds = list(orm.execute(text(
             "SELECT detail FROM audit_log WHERE action = 'export' AND object = :o"),
             {"o": f"screening:{sid}"}))

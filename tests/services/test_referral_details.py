@@ -50,7 +50,7 @@ def _jo(vault: Vault) -> Session:
 def _screening(session: Session, identifiers: dict[str, str]) -> int:
     case: dict[str, Any] = json.loads(CASE.read_text("utf-8"))
     answers = case["answers"]
-    child = session.create_child(answers["child_name"], date.fromisoformat(
+    child = session.children.create(answers["child_name"], date.fromisoformat(
         answers["date_of_birth"]), identifiers)
     sid = session.start_screening(child.id, screening_date=date.fromisoformat(
         case["screening_date"]))
@@ -62,13 +62,13 @@ def _screening(session: Session, identifiers: dict[str, str]) -> int:
 
 def test_the_case_reference_of_the_child_record_fills_the_screening(vault: Vault) -> None:
     with vault.login("pat") as pat:
-        child = pat.create_child("Synthetic Child", date(2011, 5, 4),
+        child = pat.children.create("Synthetic Child", date(2011, 5, 4),
                                  {"case_number": "NV-CSC-1234", "nhs_number": "9434765919"})
         answers = pat.open_screening(pat.start_screening(child.id)).answers
         assert answers["case_number"].value == "NV-CSC-1234"
         assert answers["nhs_number"].value == "9434765919"
         # Records made before the key was "case_number" held it as "reference".
-        older = pat.create_child("Synthetic Other", date(2012, 1, 1), {"reference": "OLD-77"})
+        older = pat.children.create("Synthetic Other", date(2012, 1, 1), {"reference": "OLD-77"})
         assert pat.open_screening(pat.start_screening(older.id)).answers[
             "case_number"].value == "OLD-77"
 

@@ -34,7 +34,7 @@ def finalised(pat: Session, wanted: Callable[[Assessment], bool], what: str = "T
     model = load_model("cse-screening")
     for seed, answer_set in enumerate(generate_answer_sets(form, 300, 11)):
         if wanted(score(form, model, answer_set)):
-            child = pat.create_child(f"{what} Child {seed}",
+            child = pat.children.create(f"{what} Child {seed}",
                                      answer_set.answers.get("date_of_birth"))
             sid = pat.start_screening(child.id, screening_date=answer_set.screening_date)
             for qid, value in answer_set.answers.items():

@@ -19,7 +19,7 @@ from .conftest import PASSPHRASES, Vault
 
 def _screen(pat: Session, name: str, dob: str, agency: str, reason: str,
             base: dict[str, Any], extra: dict[str, Any]) -> int:
-    child = pat.create_child(name, dob)
+    child = pat.children.create(name, dob)
     sid = pat.start_screening(child.id)
     values = {**base, "practitioner_agency": agency, "screening_reason": reason, **extra}
     for qid, value in values.items():

@@ -36,7 +36,7 @@ def _fill(session: Session, screening_id: int, seed: int = 1) -> None:
 
 
 def _new(session: Session, name: str = "Test Child", dob: str = "2011-04-05") -> int:
-    child = session.create_child(name, dob)
+    child = session.children.create(name, dob)
     return session.start_screening(child.id)
 
 
@@ -52,7 +52,7 @@ def _screening_where(pat: Session, wanted: Callable[[Assessment], bool], what: s
     model = load_model("cse-screening")
     for seed, answer_set in enumerate(generate_answer_sets(form, 200, 7)):
         if wanted(score(form, model, answer_set)):
-            child = pat.create_child(f"{what} Child {seed}",
+            child = pat.children.create(f"{what} Child {seed}",
                                      answer_set.answers.get("date_of_birth"))
             sid = pat.start_screening(child.id, screening_date=answer_set.screening_date)
             for qid, value in answer_set.answers.items():
@@ -218,17 +218,17 @@ def test_list_paging_filters_and_drafts_first(vault: Vault) -> None:
     assert [r.id for r in pat.list_screenings(ScreeningQuery(search="child 3")).items] == [ids[3]]
     level = pat.open_screening(ids[0]).row.level
     assert pat.list_screenings(ScreeningQuery(level=level)).total == 1
-    assert [c.name for c in pat.search_children("ILD 2")] == ["Child 2"]
+    assert [c.name for c in pat.children.search("ILD 2")] == ["Child 2"]
 
 
 def test_child_record_shows_trajectory_and_is_audited(vault: Vault) -> None:
     pat = vault.login("pat")
-    child = pat.create_child("Trajectory Child", "2010-01-01")
+    child = pat.children.create("Trajectory Child", "2010-01-01")
     first = pat.start_screening(child.id)
     _fill(pat, first, seed=3)
     pat.finalise(first)
     second = pat.start_screening(child.id)
-    record = pat.get_child(child.id)
+    record = pat.children.get(child.id)
     assert [r.id for r in record.screenings] == [first, second]
     with pat.engine.connect() as conn:
         actions = conn.execute(text("SELECT action, object FROM audit_log")).all()
@@ -332,7 +332,7 @@ def test_bulk_answer_sets_stream_without_holding_the_session(vault: Vault) -> No
     stream = mary.finalised_answer_sets()
     first = next(stream)
     # While the stream is open, the session still writes (no lock or write transaction held).
-    mary.create_child("Written Meanwhile")
+    mary.children.create("Written Meanwhile")
     assert [first[0], *(sid for sid, _, _ in stream)] == ids
     day = pat.open_screening(ids[0]).row.screening_date
     assert [sid for sid, _, _ in mary.finalised_answer_sets(since=day, until=day)] == ids
@@ -408,8 +408,8 @@ def test_searches_take_wildcards_literally(vault: Vault) -> None:
     pat = vault.login("pat")
     for name in ("Ann_Lee", "Annie Lee", "Bo 50% Hall", "Bo 500 Hall"):
         _new(pat, name)
-    assert [c.name for c in pat.search_children("n_l")] == ["Ann_Lee"]
-    assert [c.name for c in pat.search_children("50%")] == ["Bo 50% Hall"]
+    assert [c.name for c in pat.children.search("n_l")] == ["Ann_Lee"]
+    assert [c.name for c in pat.children.search("50%")] == ["Bo 50% Hall"]
     rows = pat.list_screenings(ScreeningQuery(search="ann_")).items
     assert [r.child_name for r in rows] == ["Ann_Lee"]
 
@@ -419,7 +419,7 @@ def test_rows_carry_typed_status_role_and_dates(vault: Vault) -> None:
 
     pat = vault.login("pat")
     assert pat.user.role is Role.PRACTITIONER
-    child = pat.create_child("Dated Child", "2011-04-05")
+    child = pat.children.create("Dated Child", "2011-04-05")
     assert child.date_of_birth == date(2011, 4, 5)
     sid = pat.start_screening(child.id, screening_date=date(2026, 2, 3))
     row = pat.open_screening(sid).row
@@ -432,5 +432,5 @@ def test_rows_carry_typed_status_role_and_dates(vault: Vault) -> None:
 def test_unreadable_date_of_birth_is_refused(vault: Vault) -> None:
     pat = vault.login("pat")
     with pytest.raises(ServiceError, match="YYYY-MM-DD"):
-        pat.create_child("Odd Date", "5 April 2011")
-    assert pat.search_children("Odd Date") == []
+        pat.children.create("Odd Date", "5 April 2011")
+    assert pat.children.search("Odd Date") == []

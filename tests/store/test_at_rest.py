@@ -14,7 +14,7 @@ MARKERS = ["ZQXMARKERNAME", "ZQXMARKERANSWER", "ZQXMARKEREVIDENCE", "ZQXMARKERCA
 
 def _write_marked_screenings(pat: Session) -> None:
     for i in range(3):
-        child = pat.create_child(f"ZQXMARKERNAME Child {i}", "2010-01-02",
+        child = pat.children.create(f"ZQXMARKERNAME Child {i}", "2010-01-02",
                                  {"case_number": f"ZQXMARKERCASE-{i}"})
         sid = pat.start_screening(child.id)
         pat.save_answer(sid, "child_views", "ZQXMARKERANSWER " * 50)

@@ -32,7 +32,7 @@ def _audit_problems(store: Store) -> list[str]:
 def test_closing_records_the_head_and_verify_finds_deleted_newest_entries(
         store: Store) -> None:
     with store.login("pat") as pat:
-        pat.create_child("Head Child")
+        pat.children.create("Head Child")
     recorded = read_head(store.db)
     assert recorded is not None
     assert recorded.seq > 0
@@ -49,7 +49,7 @@ def test_closing_records_the_head_and_verify_finds_deleted_newest_entries(
     assert "newest entries were deleted" in _audit_problems(store)[0]
     with store.login("pat") as pat:
         for i in range(5):
-            pat.create_child(f"Later Child {i}")
+            pat.children.create(f"Later Child {i}")
     assert "newest entries were deleted" in _audit_problems(store)[0]
 
 
@@ -86,7 +86,7 @@ def test_backup_records_the_head_and_restore_starts_afresh(store: Store,
                 text("SELECT max(seq) FROM audit_log")).scalar_one()
     with store.login("pat") as pat:
         for i in range(3):
-            pat.create_child(f"After Backup {i}")
+            pat.children.create(f"After Backup {i}")
     restore_backup(store.db, copy, "admin", PASSPHRASES["admin"])
     # The restored log is behind what was recorded, legitimately: no problem reported.
     assert _audit_problems(store) == []

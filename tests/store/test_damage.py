@@ -28,7 +28,7 @@ PAGE = 4096
 def _populate(pat: Session, n: int = 20) -> list[int]:
     ids = []
     for i in range(n):
-        sid = pat.start_screening(pat.create_child(f"Child {i}", "2010-01-02").id)
+        sid = pat.start_screening(pat.children.create(f"Child {i}", "2010-01-02").id)
         pat.save_answer(sid, "child_views", f"views of child {i} " * 40)
         ids.append(sid)
     return ids
@@ -119,7 +119,7 @@ def test_rescoring_detects_an_altered_snapshot(store: Store, edit_record: Any) -
     form = load_form("cse-screening")
     with store.login("pat") as pat:
         for n, answer_set in enumerate(generate_answer_sets(form, 3, 5)):
-            sid = pat.start_screening(pat.create_child(f"C{n}").id)
+            sid = pat.start_screening(pat.children.create(f"C{n}").id)
             for qid, value in answer_set.answers.items():
                 if qid != "child_name":
                     pat.save_answer(sid, qid, value)
@@ -138,7 +138,7 @@ def test_rescoring_detects_an_altered_snapshot(store: Store, edit_record: Any) -
 
 def test_full_disk_fails_the_save_cleanly_and_keeps_the_previous_state(store: Store) -> None:
     pat = store.login("pat")
-    sid = pat.start_screening(pat.create_child("Full Disk").id)
+    sid = pat.start_screening(pat.children.create("Full Disk").id)
     pat.save_answer(sid, "child_views", "saved before the disk filled")
     engine = pat.engine
     engine.dispose()
@@ -209,9 +209,10 @@ def test_automatic_backups_keep_seven(store: Store) -> None:
     with store.login("admin") as admin, admin.engine.connect() as conn:
         raw = conn.connection.dbapi_connection
         start = datetime(2026, 1, 1, tzinfo=UTC)
+        key = admin.context.data_key
         for day in range(10):
-            auto_backup(raw, admin._key, store.db, today=start + timedelta(days=day))
-        assert auto_backup(raw, admin._key, store.db, today=start + timedelta(days=9)) is None
+            auto_backup(raw, key, store.db, today=start + timedelta(days=day))
+        assert auto_backup(raw, key, store.db, today=start + timedelta(days=9)) is None
     names = [p.name for p in list_backups(store.db)]
     assert names == [f"auto-2026-01-{d:02d}.db" for d in range(10, 3, -1)]
     assert len(list(store.db.parent.glob("backups/*.keys.json"))) == 7

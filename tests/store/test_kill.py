@@ -86,9 +86,9 @@ def _read_until(fd: int, wanted: str, deadline: float) -> list[str]:
 def test_sigkill_at_random_points_loses_nothing_acknowledged(store: Store) -> None:
     rng = random.Random(1234)
     with store.login("pat") as pat:
-        screening_ids = [pat.start_screening(pat.create_child(f"Kill {r}").id)
+        screening_ids = [pat.start_screening(pat.children.create(f"Kill {r}").id)
                          for r in range(RUNS)]
-        key = pat._key
+        key = pat.context.data_key
     acked: dict[int, dict[str, int]] = {}
     started = time.monotonic()
     total_acks = 0
@@ -173,9 +173,9 @@ def test_sigkill_while_typing_loses_at_most_the_last_second(store: Store,
                                                               tmp_path: Path) -> None:
     rng = random.Random(4321)
     with store.login("pat") as pat:
-        screening_ids = [pat.start_screening(pat.create_child(f"Typing {r}").id)
+        screening_ids = [pat.start_screening(pat.children.create(f"Typing {r}").id)
                          for r in range(TYPING_RUNS)]
-        key = pat._key
+        key = pat.context.data_key
     passphrase = tmp_path / "passphrase.txt"
     passphrase.write_text(PASSPHRASES["pat"], encoding="utf-8")
     script = Path(__file__).with_name("typing_child.py")

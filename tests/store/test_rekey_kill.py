@@ -97,7 +97,7 @@ def test_sigkill_during_a_key_change_leaves_an_openable_database(tmp_path) -> No
         os.close(read_fd)
         assert b"error" not in lines, lines
         with store.login("mary") as mary:
-            key = mary._key
+            key = mary.context.data_key
         assert check_database(db, key) == []
         try:
             connect_raw(db, old_key).close()

@@ -121,7 +121,7 @@ def prepared(store: Store, tmp_path: Path) -> tuple[Path, int]:
     with store.login("admin") as admin:
         copy = admin.backup(tmp_path / "copies" / "copy.db")
     with store.login("pat") as pat:
-        child = pat.create_child("Child Example")
+        child = pat.children.create("Child Example")
         screening = pat.start_screening(child.id)
     return copy, screening
 
@@ -242,7 +242,7 @@ def test_restore_is_audited_in_the_database_and_in_the_recorded_head(
     with store.login("admin") as admin:
         copy = admin.backup(tmp_path / "copies" / "copy.db")
     with store.login("pat") as pat:
-        pat.create_child("Someone Later")
+        pat.children.create("Someone Later")
     before = audit.read_head(store.db)
     assert before is not None
     aside = restore_backup(store.db, copy, "admin", PASSPHRASES["admin"])

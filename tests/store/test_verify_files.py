@@ -51,7 +51,7 @@ def _unlocker(db: Path) -> Unlocker:
 def read_only_copy(store: Store, tmp_path: Path) -> Iterator[Path]:
     """The database seen through a read-only mount (or, without root, read-only modes)."""
     with store.login("pat") as pat:
-        pat.create_child("Someone")
+        pat.children.create("Someone")
     ro = tmp_path / "ro"
     ro.mkdir()
     if os.geteuid() != 0:

@@ -26,7 +26,7 @@ def finalised(store: Store) -> list[int]:
     ids = []
     with store.login("pat") as pat:
         for n, answer_set in enumerate(generate_answer_sets(form, 3, 11)):
-            sid = pat.start_screening(pat.create_child(f"Child {n}").id)
+            sid = pat.start_screening(pat.children.create(f"Child {n}").id)
             for qid, value in answer_set.answers.items():
                 if qid != "child_name":
                     pat.save_answer(sid, qid, value, answer_set.evidence.get(qid))
@@ -150,8 +150,8 @@ def test_verify_rescores_every_snapshot_in_columns_too(
         return replace(found, score=found.score + 1)
 
     # Only the one-screening scorer is replaced; the batch executor is the real one.
-    monkeypatch.setattr(session_module, "default_scorer", skewed)
-    monkeypatch.setattr(demo, "default_scorer", skewed)
+    monkeypatch.setattr(session_module, "score", skewed)
+    monkeypatch.setattr(demo, "score", skewed)
     fast = KdfParams(memory_cost=1024, iterations=1, lanes=1, salt=b"0" * 16)
     db = tmp_path / "skewed.db"
     admin, _ = create_database(db, "admin", "admin passphrase", kdf=fast)

@@ -126,7 +126,7 @@ def admin(qtbot: QtBot, tmp_path: Path) -> Iterator[AdminController]:
 def test_the_audit_viewer_shows_names_and_actions_in_words(qtbot: QtBot,
                                                           admin: AdminController) -> None:
     mary = login(admin.session.db_path, "mary")
-    child = mary.create_child("Sam Example", "2012-01-01")
+    child = mary.children.create("Sam Example", "2012-01-01")
     mary.start_screening(child.id)
     mary.close()
     u = admin.window.audit

@@ -376,7 +376,7 @@ def test_daily_backup_runs_after_unlock_in_the_background(
                     timeout=5_000)
     assert app.session is not None
     app.session.close()
-    with read_db(tmp_path) as s, s._tx() as orm:
+    with read_db(tmp_path) as s, s.context.transaction() as orm:
         actions = [a for (a,) in orm.execute(text(
             "SELECT action FROM audit_log WHERE detail LIKE '%automatic%'"))]
     assert actions == ["backup"]
@@ -489,7 +489,7 @@ def test_a_screening_open_when_locked_is_not_resumed_into_a_restored_database(
     click(qtbot, app.unlock_view.button)
     qtbot.waitUntil(lambda: app.session is not None, timeout=20_000)
     assert app.session is not None
-    child = app.session.create_child("Child Example")
+    child = app.session.children.create("Child Example")
     app.start_screening(child.id)
     assert app.current is not None
     app.lock()

@@ -138,7 +138,7 @@ def test_amending_a_level_raised_by_judgement_cannot_lower_it_in_one_click(
     amendment = app.current.id
     app.lock()
     with read_db(tmp_path) as session:
-        levels = [r.level for r in session.get_child(
+        levels = [r.level for r in session.children.get(
             session.open_screening(amendment).row.child_id).screenings]
     assert levels == ["high", "medium"]
 

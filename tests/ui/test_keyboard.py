@@ -221,7 +221,7 @@ def test_ctrl_z_undoes_the_last_answer_saved_and_audited(qtbot: QtBot,
 
     def edits() -> int:
         assert app.session is not None
-        with app.session._tx() as s:
+        with app.session.context.transaction() as s:
             return int(s.execute(text("SELECT count(*) FROM audit_log WHERE action = 'edit' "
                                       "AND object = :o"), {"o": f"screening:{sid}"}).scalar()
                        or 0)

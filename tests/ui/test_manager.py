@@ -151,7 +151,7 @@ def test_publish_then_new_screening_uses_new_version(
         qtbot.mouseClick(manager.window.editor.publish_button, Qt.MouseButton.LeftButton)
     info = blocker.args[0]
     assert info.version == proposed
-    child = session.create_child("Another Child", "2012-02-02")
+    child = session.children.create("Another Child", "2012-02-02")
     new = session.start_screening(child.id)
     assert session.open_screening(new).model_sha256 == info.sha256
     assert session.open_screening(old).model_sha256 == old_sha

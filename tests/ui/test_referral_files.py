@@ -55,7 +55,7 @@ def finalised(qtbot: QtBot, app: AppController, tmp_path: Path) -> list[int]:
     ids = []
     with read_db(tmp_path) as session:
         for name in ("Synthetic Child One", "Synthetic Child Two"):
-            child = session.create_child(name, answers["answers"]["date_of_birth"])
+            child = session.children.create(name, answers["answers"]["date_of_birth"])
             sid = session.start_screening(
                 child.id, screening_date=date.fromisoformat(answers["screening_date"]))
             for qid, value in answers["answers"].items():
