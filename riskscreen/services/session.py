@@ -189,7 +189,7 @@ class Session:
         #: Installed instruments (forms, models and routing kept by hash).
         self.instruments = InstrumentManager(self)
         #: Exchange keys, trusted senders and packages between agencies.
-        self.exchange = ExchangeManager(_SessionUnit(self), self)
+        self.exchange = ExchangeManager(self._ctx, self)
 
     # -- lifecycle -----------------------------------------------------------------------------
 

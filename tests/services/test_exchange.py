@@ -53,7 +53,7 @@ def _finalised(db: Path, name: str = "Synthetic Exchange Child") -> int:
     """A new finalised screening (high: it makes a referral, still to send)."""
     with _login(db, "pat") as s:
         answers = {**CASE["answers"], "child_name": name, "nhs_number": "943 476 5919"}
-        child = s.create_child(name, answers.get("date_of_birth"))
+        child = s.children.create(name, answers.get("date_of_birth"))
         sid = s.start_screening(child.id,
                                 screening_date=date.fromisoformat(CASE["screening_date"]))
         for qid, value in answers.items():
@@ -270,10 +270,10 @@ def test_a_reply_from_another_team_is_refused(dbs: dict[str, Path], tmp_path: Pa
     from riskscreen.summary.fhir import ReplyFacts, reply_bundle
     from riskscreen.summary.package import PackageContents, build_zip
 
-    with _login(dbs["team"], "manager") as s, s._tx() as orm:
+    with _login(dbs["team"], "manager") as s, s.context.transaction() as orm:
         reference = orm.execute(text("SELECT reference FROM received_packages WHERE id = :i"),
                                 {"i": received}).scalar_one()
-    with _login(other, "admin") as o, o._tx() as orm:
+    with _login(other, "admin") as o, o.context.transaction() as orm:
         row = orm.query(ExchangeKey).one()
         key = serialization.load_der_private_key(row.private_key, None)
         cert = load_certificate(row.certificate)

@@ -44,7 +44,8 @@ def app(qtbot: QtBot, tmp_path: Path) -> Iterator[AppController]:
 def _finalised_high(tmp_path: Path) -> int:
     answers, _ = golden_case("07-disclosure")
     with read_db(tmp_path) as session:
-        child = session.create_child("Synthetic Child Three", answers["answers"]["date_of_birth"])
+        child = session.children.create("Synthetic Child Three",
+                                        answers["answers"]["date_of_birth"])
         sid = session.start_screening(
             child.id, screening_date=date.fromisoformat(answers["screening_date"]))
         for qid, value in {**answers["answers"], "child_name": "Synthetic Child Three"}.items():

@@ -42,7 +42,7 @@ def _finalised(qtbot: QtBot, app: AppController, tmp_path: Path, case: str) -> i
     set_up(qtbot, app)
     answers, _ = golden_case(case)
     with read_db(tmp_path) as session:
-        child = session.create_child("Synthetic Child", answers["answers"]["date_of_birth"])
+        child = session.children.create("Synthetic Child", answers["answers"]["date_of_birth"])
         sid = session.start_screening(
             child.id, screening_date=date.fromisoformat(answers["screening_date"]))
         for qid, value in answers["answers"].items():
