@@ -25,7 +25,7 @@ from sqlalchemy import inspect, text
 
 from riskscreen.crypto.atomic import atomic_write
 from riskscreen.routing.outcomes import load_outcomes
-from riskscreen.services.referrals import Unit
+from riskscreen.services.context import Context
 from riskscreen.services.reports import SUPPRESS_BELOW, Report, ReportTable, render_report_pdf
 from riskscreen.services.types import Role, StepKind
 
@@ -57,14 +57,14 @@ def _working_days(start: str, end: str) -> int:
 class PathwayReports:
     """The pathway report of one signed-in session (managers only): ``session.pathways``."""
 
-    def __init__(self, unit: Unit) -> None:
-        self._unit = unit
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
 
     def build(self, since: date | None = None, until: date | None = None,
               today: date | None = None) -> Report:
         """Every table, for screenings dated in the period (all when no dates), as on
         ``today`` (default: today) for what is overdue."""
-        self._unit.require(Role.MANAGER)
+        self._ctx.require(Role.MANAGER)
         today = today or date.today()
         clauses, params = [], {}
         if since is not None:
@@ -74,7 +74,7 @@ class PathwayReports:
             clauses.append("s.screening_date <= :until")
             params["until"] = until.isoformat()
         where = (" AND " + " AND ".join(clauses)) if clauses else ""
-        with self._unit.transaction() as s:
+        with self._ctx.transaction() as s:
             referrals = s.execute(text(
                 "SELECT r.id, r.screening_id, r.child_id, r.decision, r.status, r.level, "  # noqa: S608 - fixed text; bound values
                 "r.pathway, r.destination_name, r.send_within_days, r.decision_within_days, "
@@ -99,7 +99,7 @@ class PathwayReports:
             episodes = (s.execute(text(
                 "SELECT missing_from, returned_at, rhi_status, rhi_at FROM missing_episodes"))
                 .all() if "missing_episodes" in tables else None)
-            self._unit.audit(s, "report", "referrals", {"referrals": len(referrals)})
+            self._ctx.audit(s, "report", "referrals", {"referrals": len(referrals)})
         levels = _levels()
         report = Report(len(referrals), since, until, title=PATHWAY_TITLE,
                         total_label="Referral records")
@@ -318,18 +318,18 @@ class PathwayReports:
 
     def export_csv(self, report: Report, path: Path) -> Path:
         """Write the anonymised CSV (small counts suppressed)."""
-        self._unit.require(Role.MANAGER)
+        self._ctx.require(Role.MANAGER)
         atomic_write(path, report.to_csv().encode("utf-8"))
-        with self._unit.transaction() as s:
-            self._unit.audit(s, "report_export", "referrals", {"kind": "csv"})
+        with self._ctx.transaction() as s:
+            self._ctx.audit(s, "report_export", "referrals", {"kind": "csv"})
         return path
 
     def export_pdf(self, report: Report, path: Path, settings: Mapping[str, str]) -> Path:
         """Write the anonymised PDF, with the organisation's marking and name from
         ``settings`` (:func:`riskscreen.services.admin.read_settings`)."""
-        self._unit.require(Role.MANAGER)
+        self._ctx.require(Role.MANAGER)
         atomic_write(path, render_report_pdf(report, dict(settings)))
-        with self._unit.transaction() as s:
-            self._unit.audit(s, "report_export", "referrals", {"kind": "pdf"})
+        with self._ctx.transaction() as s:
+            self._ctx.audit(s, "report_export", "referrals", {"kind": "pdf"})
         return path
 

@@ -23,9 +23,8 @@ import json
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import AbstractContextManager
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 from sqlalchemy import select
@@ -35,6 +34,7 @@ from riskscreen.definitions import DefinitionError
 from riskscreen.routing import RoutingError, RoutingTable, load_routing, parse_routing, route
 from riskscreen.routing.outcomes import OutcomeVocabulary, load_outcomes
 from riskscreen.scoring.assessment import Assessment
+from riskscreen.services.context import Context
 from riskscreen.services.errors import NotFound, PermissionDenied, ServiceError
 from riskscreen.services.types import (
     Confirmation,
@@ -48,7 +48,6 @@ from riskscreen.services.types import (
     SendMethod,
     Status,
     StepKind,
-    UserInfo,
 )
 from riskscreen.store.models import (
     AssessmentRow,
@@ -61,7 +60,7 @@ from riskscreen.store.models import (
     utc_now,
 )
 
-__all__ = ["MAX_REASON", "ReferralManager", "Unit", "working_day"]
+__all__ = ["MAX_REASON", "ReferralManager", "working_day"]
 
 _log = logging.getLogger(__name__)
 #: The longest reason, detail or decline text accepted, in characters.
@@ -71,24 +70,6 @@ _CLOCK_SLACK = timedelta(minutes=10)
 _ROLES = (Role.PRACTITIONER, Role.MANAGER)
 NO_REFERRAL_REASON = ("The route for this level makes no referral: universal services and "
                       "advice (the routing table's decision).")
-
-
-class Unit(Protocol):
-    """What the manager needs of the session's shared unit of work."""
-
-    @property
-    def user(self) -> UserInfo:
-        """The signed-in account, its role as last read from the database."""
-
-    def require(self, *roles: str) -> None:
-        """Refuse unless the account's current role is one of ``roles``."""
-
-    def transaction(self) -> AbstractContextManager[OrmSession]:
-        """One short transaction that re-reads the account first."""
-
-    def audit(self, s: OrmSession, action: str, obj: str,
-              detail: Mapping[str, Any] | None = None) -> None:
-        """Append an audit entry inside transaction ``s``."""
 
 
 def working_day(start: date, days: int) -> date:
@@ -180,8 +161,8 @@ _NEXT = {
 class ReferralManager:
     """Referral records of one signed-in session (``session.referrals``)."""
 
-    def __init__(self, unit: Unit) -> None:
-        self._unit = unit
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
         self._routing: dict[str, RoutingTable] = {}
 
     # -- reading -------------------------------------------------------------------------------
@@ -193,16 +174,16 @@ class ReferralManager:
 
     def get(self, referral_id: int) -> Referral:
         """One referral with its whole history (a recorded view)."""
-        self._unit.require(*_ROLES)
-        with self._unit.transaction() as s:
+        self._ctx.require(*_ROLES)
+        with self._ctx.transaction() as s:
             row = self._row(s, referral_id)
-            self._unit.audit(s, "view", f"referral:{row.id}")
+            self._ctx.audit(s, "view", f"referral:{row.id}")
             return self._build(s, [row])[0]
 
     def for_screening(self, screening_id: int) -> Referral | None:
         """The referral of a screening (None if it has none, for example a draft)."""
-        self._unit.require(*_ROLES)
-        with self._unit.transaction() as s:
+        self._ctx.require(*_ROLES)
+        with self._ctx.transaction() as s:
             row = s.scalar(select(ReferralRow).where(ReferralRow.screening_id == screening_id))
             if row is None or not self._may_see(row):
                 return None
@@ -210,8 +191,8 @@ class ReferralManager:
 
     def for_child(self, child_id: int) -> list[Referral]:
         """A child's referrals this user may see, oldest first (for the chronology)."""
-        self._unit.require(*_ROLES)
-        with self._unit.transaction() as s:
+        self._ctx.require(*_ROLES)
+        with self._ctx.transaction() as s:
             query = select(ReferralRow).where(ReferralRow.child_id == child_id)
             return self._build(s, list(s.scalars(self._mine(query).order_by(ReferralRow.id))))
 
@@ -220,9 +201,9 @@ class ReferralManager:
         """The referrals this user may see, newest first; only those past a deadline on
         ``today`` (default: today) with ``overdue_only``, only those not closed with
         ``open_only``."""
-        self._unit.require(*_ROLES)
+        self._ctx.require(*_ROLES)
         today = today or date.today()
-        with self._unit.transaction() as s:
+        with self._ctx.transaction() as s:
             query = select(ReferralRow)
             if overdue_only or open_only:
                 query = query.where(ReferralRow.status.notin_(
@@ -237,10 +218,10 @@ class ReferralManager:
                       ) -> dict[int, ConfirmationRecord]:
         """Screening id -> its latest answer to "exploitation confirmed?" (by the date it
         was given), for every referral this user may see (or only ``screening_ids``)."""
-        self._unit.require(*_ROLES)
+        self._ctx.require(*_ROLES)
         wanted = None if screening_ids is None else set(screening_ids)
         out: dict[int, ConfirmationRecord] = {}
-        with self._unit.transaction() as s:
+        with self._ctx.transaction() as s:
             query = (select(ReferralStepRow, ReferralRow.screening_id, User.name)
                      .join(ReferralRow, ReferralRow.id == ReferralStepRow.referral_id)
                      .join(User, User.id == ReferralStepRow.recorded_by)
@@ -275,8 +256,8 @@ class ReferralManager:
     def record_for(self, screening_id: int) -> Referral:
         """The referral of a finalised screening that has none yet (one finalised before
         referrals were recorded), made from the routing in force today."""
-        self._unit.require(*_ROLES)
-        with self._unit.transaction() as s:
+        self._ctx.require(*_ROLES)
+        with self._ctx.transaction() as s:
             screening = s.get(Screening, screening_id)
             if screening is None or not self._may_act_on(screening.practitioner_id):
                 raise NotFound("There is no such screening, or it is not yours to refer.")
@@ -331,12 +312,12 @@ class ReferralManager:
         s.flush()
         at = _stamp(finalised)
         s.add(ReferralStepRow(referral_id=row.id, kind=StepKind.CREATED, at=at,
-                              recorded_at=now, recorded_by=self._unit.user.id))
+                              recorded_at=now, recorded_by=self._ctx.user.id))
         if not refer:
             s.add(ReferralStepRow(referral_id=row.id, kind=StepKind.NOT_REFERRED, at=at,
-                                  recorded_at=now, recorded_by=self._unit.user.id,
+                                  recorded_at=now, recorded_by=self._ctx.user.id,
                                   reason=NO_REFERRAL_REASON))
-        self._unit.audit(s, "referral_create", f"referral:{row.id}",
+        self._ctx.audit(s, "referral_create", f"referral:{row.id}",
                          {"screening": screening.id, "decision": row.decision,
                           "destination": way.destination.id})
         if screening.amendment_of is not None:
@@ -355,10 +336,10 @@ class ReferralManager:
         earlier.decision = ReferralDecision.NOT_REFER
         earlier.closed_at = earlier.updated_at = now
         s.add(ReferralStepRow(referral_id=earlier.id, kind=StepKind.NOT_REFERRED, at=at,
-                              recorded_at=now, recorded_by=self._unit.user.id,
+                              recorded_at=now, recorded_by=self._ctx.user.id,
                               reason=f"Replaced by the referral of the amended screening "
                                      f"{amendment_id}, before it was sent."))
-        self._unit.audit(s, "referral_not_referred", f"referral:{earlier.id}",
+        self._ctx.audit(s, "referral_not_referred", f"referral:{earlier.id}",
                          {"step": StepKind.NOT_REFERRED.value, "amendment": amendment_id})
 
     def _routing_for(self, s: OrmSession, form_id: str) -> RoutingTable:
@@ -473,9 +454,9 @@ class ReferralManager:
 
     def _step(self, referral_id: int, kind: StepKind, at: datetime | date | None,
               status: ReferralStatus | None, **fields: Any) -> Referral:
-        self._unit.require(*_ROLES)
+        self._ctx.require(*_ROLES)
         when = _when(at)
-        with self._unit.transaction() as s:
+        with self._ctx.transaction() as s:
             row = self._row(s, referral_id)
             if not self._may_act_on(row.practitioner_id):
                 raise PermissionDenied("Only the practitioner who made the screening, or a "
@@ -493,7 +474,7 @@ class ReferralManager:
             stamp = _stamp(when)
             now = utc_now()
             s.add(ReferralStepRow(referral_id=row.id, kind=kind, at=stamp, recorded_at=now,
-                                  recorded_by=self._unit.user.id, **{
+                                  recorded_by=self._ctx.user.id, **{
                                       k: (str(v) if v is not None else None)
                                       for k, v in fields.items()}))
             if status is not None:
@@ -514,7 +495,7 @@ class ReferralManager:
             for key in ("method", "outcome_id", "answer", "source_id"):
                 if fields.get(key) is not None:
                     detail[key.removesuffix("_id")] = str(fields[key])
-            self._unit.audit(s, f"referral_{kind.value}", f"referral:{row.id}", detail)
+            self._ctx.audit(s, f"referral_{kind.value}", f"referral:{row.id}", detail)
             s.flush()
             return self._build(s, [row])[0]
 
@@ -537,7 +518,7 @@ class ReferralManager:
     # -- helpers -------------------------------------------------------------------------------
 
     def _may_act_on(self, practitioner_id: int) -> bool:
-        user = self._unit.user
+        user = self._ctx.user
         return user.role == Role.MANAGER or (user.role == Role.PRACTITIONER
                                              and practitioner_id == user.id)
 
@@ -546,8 +527,8 @@ class ReferralManager:
 
     def _mine(self, query: Any) -> Any:
         """``query`` limited to the referrals this user may see."""
-        if self._unit.user.role == Role.PRACTITIONER:
-            return query.where(ReferralRow.practitioner_id == self._unit.user.id)
+        if self._ctx.user.role == Role.PRACTITIONER:
+            return query.where(ReferralRow.practitioner_id == self._ctx.user.id)
         return query
 
     def _row(self, s: OrmSession, referral_id: int) -> ReferralRow:
