@@ -259,38 +259,48 @@ def render_report_pdf(report: Report, settings: dict[str, str]) -> bytes:
         canvas.drawCentredString(A4[0] / 2, A4[1] - 10 * mm, marking)
         canvas.drawCentredString(A4[0] / 2, 8 * mm, marking)
         canvas.setFont(REGULAR, 8)
-        canvas.drawRightString(A4[0] - 15 * mm, 8 * mm, f"page {doc.page}")
+        of = f" of {total[0]}" if total[0] else ""
+        canvas.drawRightString(A4[0] - 15 * mm, 8 * mm, f"Page {doc.page}{of}")
         canvas.restoreState()
 
-    story: list[Any] = []
-    logo = settings.get("logo_png_base64")
-    if logo:
-        with contextlib.suppress(ValueError, OSError):
-            story.append(Image(io.BytesIO(base64.b64decode(logo)), width=30 * mm,
-                               height=15 * mm, kind="proportional"))
-    period = ("all dates" if report.since is None and report.until is None else
-              f"{report.since or 'start'} to {report.until or 'today'}")
-    story.append(Paragraph(esc(f"{org} – {report.title}" if org else report.title), head))
-    story.append(Paragraph(esc(
-        f"{report.total_label}: {suppressed(report.total)}; period: {period}; produced "
-        f"{datetime.now(UTC).date().isoformat()}. Anonymised aggregates: no names or dates "
-        f"of birth; counts under {SUPPRESS_BELOW} are shown as <{SUPPRESS_BELOW}."), body))
-    for t in report.tables:
-        story.append(Paragraph(esc(t.title), sub))
-        if t.note:
-            story.append(Paragraph(esc(t.note), body))
-        data = [[Paragraph("<b>Category</b>", body), Paragraph("<b>Count</b>", body)]]
-        data += [[Paragraph(esc(label), body), Paragraph(esc(n), body)]
-                 for label, n in t.shown()]
-        table = Table(data, colWidths=[135 * mm, 25 * mm], repeatRows=1)
-        table.setStyle(TableStyle([
-            ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
-            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eaf6")),
-            ("VALIGN", (0, 0), (-1, -1), "TOP")]))
-        story.append(table)
-        story.append(Spacer(1, 4))
-    out = io.BytesIO()
-    SimpleDocTemplate(out, pagesize=A4, topMargin=18 * mm, bottomMargin=16 * mm,
-                      title=report.title, author=org or "RiskScreen").build(
-        story, onFirstPage=on_page, onLaterPages=on_page)
+    def story() -> list[Any]:
+        flowables: list[Any] = []
+        logo = settings.get("logo_png_base64")
+        if logo:
+            with contextlib.suppress(ValueError, OSError):
+                flowables.append(Image(io.BytesIO(base64.b64decode(logo)), width=30 * mm,
+                                       height=15 * mm, kind="proportional"))
+        period = ("all dates" if report.since is None and report.until is None else
+                  f"{report.since or 'start'} to {report.until or 'today'}")
+        flowables.append(Paragraph(esc(f"{org} – {report.title}" if org else report.title),
+                                   head))
+        flowables.append(Paragraph(esc(
+            f"{report.total_label}: {suppressed(report.total)}; period: {period}; produced "
+            f"{datetime.now(UTC).date().isoformat()}. Anonymised aggregates: no names or "
+            f"dates of birth; counts under {SUPPRESS_BELOW} are shown as <{SUPPRESS_BELOW}."),
+            body))
+        for t in report.tables:
+            flowables.append(Paragraph(esc(t.title), sub))
+            if t.note:
+                flowables.append(Paragraph(esc(t.note), body))
+            data = [[Paragraph("<b>Category</b>", body), Paragraph("<b>Count</b>", body)]]
+            data += [[Paragraph(esc(label), body), Paragraph(esc(n), body)]
+                     for label, n in t.shown()]
+            table = Table(data, colWidths=[135 * mm, 25 * mm], repeatRows=1)
+            table.setStyle(TableStyle([
+                ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eaf6")),
+                ("VALIGN", (0, 0), (-1, -1), "TOP")]))
+            flowables.append(table)
+            flowables.append(Spacer(1, 4))
+        return flowables
+
+    # Laid out twice: the first pass counts the pages, so each can say "Page X of Y".
+    total = [0]
+    for _ in range(2):
+        out = io.BytesIO()
+        doc = SimpleDocTemplate(out, pagesize=A4, topMargin=18 * mm, bottomMargin=16 * mm,
+                                title=report.title, author=org or "RiskScreen")
+        doc.build(story(), onFirstPage=on_page, onLaterPages=on_page)
+        total[0] = doc.page
     return out.getvalue()

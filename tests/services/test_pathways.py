@@ -61,6 +61,9 @@ def test_counts_agree_with_the_referral_records(demo: Path, tmp_path: Path) -> N
         pdf_path.read_bytes())).pages)
     assert "CSE pathway report" in text_
     assert "OFFICIAL-SENSITIVE" in text_
+    pages = len(PdfReader(io.BytesIO(pdf_path.read_bytes())).pages)
+    assert f"Page 1 of {pages}" in text_
+    assert f"Page {pages} of {pages}" in text_
     assert audited == ["report", "report_export", "report_export"]
 
 
