@@ -11,7 +11,6 @@ anything unexpected, which is also noted in the log without personal data).
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import errno
 import importlib
@@ -20,8 +19,12 @@ import signal
 import sys
 from collections.abc import Sequence
 from types import FrameType
+from typing import TYPE_CHECKING
 
-from riskscreen import __version__
+import riskscreen
+
+if TYPE_CHECKING:
+    import argparse
 
 __all__ = ["build_parser", "main"]
 
@@ -39,11 +42,14 @@ COMMAND_MODULES = (
 
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser with every available subcommand."""
+    import argparse  # here, not above: the moment before main() can catch Ctrl+C stays short
+
     parser = argparse.ArgumentParser(
         prog="riskscreen",
         description="Multi-agency CSE risk screening. Run with no command to open the app.",
     )
-    parser.add_argument("--version", action="version", version=f"riskscreen {__version__}")
+    parser.add_argument("--version", action="version",
+                        version=f"riskscreen {riskscreen.__version__}")
     parser.add_argument(
         "--self-test", action="store_true",
         help="check this installation (fonts, definitions, encryption, Qt), then exit")

@@ -268,6 +268,11 @@ def _answer_sets(paths: list[Path], form: FormDefinition,
 
 
 def _impact(args: argparse.Namespace) -> int:
+    missing = [p for p in args.answers if not p.exists()]
+    if missing:
+        more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+        return _fail(f"riskscreen impact: {missing[0]}: no such file or folder{more} (check "
+                     "the path; give answers files or folders holding them)")
     try:
         old: ScoringModel = load_model(args.old)
         new: ScoringModel = load_model(args.new)

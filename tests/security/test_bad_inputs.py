@@ -188,8 +188,17 @@ def test_a_folder_as_the_previous_assessment(tmp_path: Path) -> None:
 # -- closed pipes and interruptions ------------------------------------------------------------
 
 
-@pytest.mark.parametrize("args", [("schema", "form"), ("score", CASE), ("score", "--json", CASE)],
-                         ids=["schema", "score", "score-json"])
+OWN_INSTRUMENT = ROOT / "tests" / "instruments" / "eastbrook-seraf"
+
+
+@pytest.mark.parametrize("args", [
+    ("schema", "form"), ("score", CASE), ("score", "--json", CASE),
+    ("score", "--instrument", "child-exploitation",
+     ROOT / "tests" / "instruments" / "child-exploitation-cases" / "02-county-lines-now.json"),
+    ("validate", OWN_INSTRUMENT),  # its one warning goes to the closed pipe
+    ("impact", "--json", "--from", "cse-screening@1.0.0", "--to", "cse-screening",
+     ROOT / "tests" / "cases")],
+    ids=["schema", "score", "score-json", "score-instrument", "validate", "impact"])
 def test_a_closed_pipe_ends_quietly(tmp_path: Path, args: tuple[str | Path, ...]) -> None:
     """``riskscreen schema form | head -1``: the reader is gone before the output is written."""
     start = time.monotonic()
@@ -205,6 +214,40 @@ def test_a_closed_pipe_ends_quietly(tmp_path: Path, args: tuple[str | Path, ...]
     _no_traceback(Result(code, "", err, time.monotonic() - start))
     assert err == ""
     assert code == 141  # as a command stopped by SIGPIPE
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (("score", "--instrument", "no/such/folder", CASE), "no/such/folder:1: no such folder"),
+    (("score", "--instrument", "no-such-instrument", CASE), "no-such-instrument"),
+    (("summary", CASE, "--instrument", "no/such/folder", "-o", "out.pdf"), "no such folder"),
+    (("validate", "no/such/folder"), "file not found"),
+    (("impact", "--from", "cse-screening@1.0.0", "--to", "cse-screening", "no/such/folder"),
+     "no/such/folder: no such file or folder"),
+], ids=["score", "score-id", "summary", "validate", "impact"])
+def test_a_bad_instrument_or_answers_path(tmp_path: Path, args: tuple[str | Path, ...],
+                                          says: str) -> None:
+    result = cli(tmp_path, *args)
+    _no_traceback(result)
+    lines = [line for line in result.lines() if not line.endswith(PROBLEM_COUNT)]
+    assert result.code == 1, result.lines()
+    assert len(lines) == 1, lines
+    assert says in lines[0], lines
+
+
+def test_an_interrupted_impact_analysis_says_so_in_one_line(tmp_path: Path) -> None:
+    """Ctrl+C in the middle of scoring many screenings: one line, exit code 130."""
+    folders = [str(ROOT / "tests" / "cases")] * 5000
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "riskscreen", "impact", "--from", "cse-screening@1.0.0", "--to",
+         "cse-screening", *folders], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, env=_env(tmp_path), cwd=tmp_path)
+    time.sleep(3.0)
+    assert proc.poll() is None, "impact finished before it could be interrupted"
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=LIMIT)
+    result = Result(proc.returncode, "", err, 0.0)
+    _no_traceback(result)
+    assert_refused(result, "riskscreen impact: interrupted (Ctrl+C) before it finished", 130)
 
 
 @pytest.fixture(scope="module")
