@@ -218,7 +218,15 @@ def explain(assessment: Assessment, form: FormDefinition | None = None,
     present = [c for c in a.protective if c.points]
     if present:
         lines.append("")
-        lines.append(f"Protective factors (up to {a.protective_applied} points taken off):")
+        words = "Protective factors"
+        if form is not None:
+            # Imported here: the summary package loads the PDF library, which scoring
+            # commands otherwise never need.
+            from riskscreen.summary.build import protective_words
+
+            words = protective_words(form)
+            words = words[:1].upper() + words[1:]
+        lines.append(f"{words} (up to {a.protective_applied} points taken off):")
         for c in present:
             lines.append(f"  {c.points:+4d}  {c.label} — {c.answer_label}")
     lines.append("")

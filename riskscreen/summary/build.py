@@ -260,9 +260,20 @@ def _either(phrases: list[str], conjunction: str = "or") -> str:
     return f"{head} {joined}" if head else joined
 
 
+def protective_words(form: FormDefinition) -> str:
+    """What the form calls its protective factors, in the plural ("protective factors")."""
+    used = {q.kind for q in form.questions()}
+    return _either([form.kind_of(k).plural for k in form.kinds_with(KindRole.PROTECTIVE)
+                    if k in used], "and") or "protective factors"
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def protective_note(form: FormDefinition, model: ScoringModel | None) -> str:
     """What protective factors do under the model in force, in a sentence or two."""
-    base = "Protective factors are what any plan should build on."
+    base = f"{_capital(protective_words(form))} are what any plan should build on."
     used = {q.kind for q in form.questions()}
     signs = [form.kind_of(k).plural for k in form.kinds_with(KindRole.RISK, KindRole.HARM)
              if k in used]
@@ -304,8 +315,8 @@ def _groups(assessment: Assessment, form: FormDefinition, answer_set: AnswerSet,
     return tuple(groups)
 
 
-def _explanation(assessment: Assessment, route: Route,
-                 gaps: NotKnownTally) -> tuple[str, ...]:
+def _explanation(assessment: Assessment, route: Route, gaps: NotKnownTally,
+                 protective: str = "protective factors") -> tuple[str, ...]:
     def name(level: str) -> str:
         return _badge(assessment, level).name
 
@@ -317,7 +328,7 @@ def _explanation(assessment: Assessment, route: Route,
                      "exploitation.")
     if assessment.protective_applied:
         n = abs(assessment.protective_applied)
-        lines.append(f"Protective factors were taken into account: {n} "
+        lines.append(f"{_capital(protective)} were taken into account: {n} "
                      f"point{'s' if n != 1 else ''} less.")
     for rule in assessment.rules_fired:
         lines.append(f"{rule.reason} This means the level is at least "
@@ -464,7 +475,7 @@ def build_summary(
         level=_badge(assessment, assessment.final_level),
         computed_level=_badge(assessment, assessment.level),
         route=route,
-        level_explanation=_explanation(assessment, route, tally),
+        level_explanation=_explanation(assessment, route, tally, protective_words(form)),
         child=reader.fields("child_name", "date_of_birth", "age", "gender", "ethnicity",
                             "case_number", "nhs_number", "child_address", "school", "gp"),
         family=reader.fields("parent_carer", "parent_carer_contact"),
@@ -479,6 +490,7 @@ def build_summary(
         gaps=tuple(gaps),
         protective=protective,
         protective_note=protective_note(form, model),
+        protective_title=_capital(protective_words(form)),
         views=reader.fields("child_spoken_to", "who_was_present"),
         views_text=reader.blocks("child_views", "child_wishes", "not_spoken_to_reason",
                                  "parent_carer_views"),

@@ -179,3 +179,6 @@ class ReferralSummary:
     family_note: str = ""
     #: For an amendment: that this referral replaces an earlier one, which, and why.
     replaces: str = ""
+    #: What the form calls its protective factors, as a heading ("Protective factors",
+    #: "Strengths").
+    protective_title: str = "Protective factors"

@@ -302,12 +302,12 @@ def _story(s: ReferralSummary) -> list[Flowable]:
     else:
         story.append(_p("No answers were recorded as not known.", st["body"]))
 
-    story.append(_p("Protective factors", st["h2"]))
+    story.append(_p(s.protective_title, st["h2"]))
     story.append(_p(s.protective_note, st["note"]))
     if s.protective:
         story.append(_indicator_table(s.protective, st))
     else:
-        story.append(_p("No protective factors were recorded.", st["body"]))
+        story.append(_p(f"No {s.protective_title.lower()} were recorded.", st["body"]))
 
     story.append(_p("The young person's views", st["h2"]))
     if s.views:

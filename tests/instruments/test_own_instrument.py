@@ -24,7 +24,7 @@ HERE = Path(__file__).resolve().parent
 FOLDER = HERE / "eastbrook-seraf"
 CASES = HERE / "eastbrook-cases"
 #: Words of the shipped instrument that must not appear in this one's output.
-NOT_OURS = ("last 3 months", "3 to 12", "Sign of risk", "Sign of harm", "Protective factor ",
+NOT_OURS = ("last 3 months", "3 to 12", "Sign of risk", "Sign of harm", "Protective factor",
             "cancel out", "concern risk", "High", "Medium")
 
 
@@ -95,6 +95,9 @@ def test_it_prints_in_its_own_words(tmp_path: Path) -> None:
                   "Consultation within five working days", "Within the last 6 months",
                   "In both periods", "Warning sign", "Evidence of abuse", "Background factor",
                   "Strength", "Concern: Online harm",
+                  # Its protective factors are "strengths", in the headings and sentences too.
+                  "Strengths were taken into account: 6 points less",
+                  "Strengths Strengths are what any plan should build on.",
                   # The gap no model weighs is listed, with no points.
                   "Does the young person have a phone or money nobody can explain?",
                   # Strengths here may take points off evidence of abuse: the summary says so.
