@@ -37,7 +37,9 @@ __all__ = [
     "add_interval",
     "apply_override",
     "carry_forward",
+    "check_reason",
     "compile_model",
+    "is_lower",
     "score",
 ]
 
@@ -90,6 +92,31 @@ def score(form: FormDefinition, model: ScoringModel, answer_set: AnswerSet,
 _WORD = re.compile(r"[^\W\d_]{2,}")
 
 
+def is_lower(assessment: Assessment, level: str, than: str) -> bool:
+    """Whether ``level`` is lower than ``than`` on the assessment's scale of levels.
+
+    The one test of "lowering" in RiskScreen: an override below the computed or carried
+    level, an amendment below the level it amends, and a re-screen below the child's last
+    level (a step down, which needs a reason) all use it. An unknown level is never lower.
+    """
+    ranks = {lv.id: lv.rank for lv in assessment.levels}
+    if level not in ranks or than not in ranks:
+        return False
+    return ranks[level] < ranks[than]
+
+
+def check_reason(reason: str, what: str = "an override") -> str:
+    """The reason, tidied, if it is at least a sentence; else :class:`OverrideRefused`
+    saying how much to write (``what`` names what needs it)."""
+    text = " ".join(reason.split())
+    words = _WORD.findall(text)
+    if len(text) < MIN_REASON_CHARS or len(words) < MIN_REASON_WORDS:
+        raise OverrideRefused(
+            f"{what} needs a written reason of at least a sentence ({MIN_REASON_CHARS} "
+            f"characters and {MIN_REASON_WORDS} words)")
+    return text
+
+
 def _check_reason(reason: str) -> str:
     text = " ".join(reason.split())
     words = _WORD.findall(text)
@@ -119,7 +146,8 @@ def apply_override(assessment: Assessment, level: str, reason: str, by: str,
         raise OverrideRefused("an override must name the practitioner making it")
     start = assessment.final_level
     wanted = ranks[level]
-    if wanted >= max(ranks[assessment.level], ranks[start]):
+    higher = start if is_lower(assessment, assessment.level, start) else assessment.level
+    if not is_lower(assessment, level, higher):
         if level == assessment.level:
             if start == level:
                 raise OverrideRefused(

@@ -24,8 +24,10 @@ __all__ = [
     "OverrideRefused",
     "PermissionDenied",
     "ServiceError",
+    "StepDownReasonNeeded",
     "StorageError",
     "StorageFull",
+    "UnconfirmedAnswers",
     "WrongKey",
     "WrongPassphrase",
     "WrongRecoveryKey",
@@ -103,6 +105,23 @@ class IncompleteScreening(ServiceError):  # noqa: N818 - the domain's name for i
         more = f" and {len(self.problems) - 10} more" if len(self.problems) > 10 else ""
         super().__init__(f"The screening cannot be finalised: {len(self.problems)} answer(s) "
                          f"missing or not valid ({ids}{more}).")
+
+
+class UnconfirmedAnswers(ServiceError):  # noqa: N818 - the domain's name for it
+    """A re-screen has answers carried over from the last screening that nobody confirmed."""
+
+    def __init__(self, questions: Sequence[str]) -> None:
+        self.questions = list(questions)
+        n = len(self.questions)
+        super().__init__(
+            f"The screening cannot be finalised yet: {n} answer{'s' if n != 1 else ''} "
+            "carried over from the last screening "
+            f"{'are' if n != 1 else 'is'} not confirmed. Confirm each one, or change it, "
+            "then finalise.")
+
+
+class StepDownReasonNeeded(ServiceError):  # noqa: N818 - the domain's name for it
+    """The level is lower than the child's last screening and no reason was given."""
 
 
 #: Everything a caller should catch and show instead of a traceback.

@@ -3,19 +3,28 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from riskscreen.scoring.assessment import Assessment
 
 __all__ = [
+    "CHRONOLOGY_WORDS",
+    "RHI_WITHIN",
+    "RHI_WORDS",
     "AnswerValue",
+    "CarriedAnswerInfo",
     "ChildInfo",
     "ChildRecord",
+    "ChronologyEntry",
+    "ChronologyKind",
     "Confirmation",
     "ConfirmationRecord",
     "Countersignature",
+    "DueItem",
+    "DueKind",
+    "EpisodeInfo",
     "ModelInfo",
     "OverrideRequest",
     "Page",
@@ -24,6 +33,8 @@ __all__ = [
     "ReferralOutcome",
     "ReferralStatus",
     "ReferralStep",
+    "RescreenInfo",
+    "RhiStatus",
     "Role",
     "ScreeningDetail",
     "ScreeningQuery",
@@ -373,3 +384,152 @@ class Referral:
     def open(self) -> bool:
         """Whether the referral still has steps to come."""
         return self.status not in (ReferralStatus.CLOSED, ReferralStatus.NOT_REFERRED)
+#: A Return Home Interview is offered within this time of the child's return.
+RHI_WITHIN = timedelta(hours=72)
+
+
+class RhiStatus(StrEnum):
+    """What happened about a missing episode's Return Home Interview (stored text)."""
+
+    DONE = "done"
+    DECLINED = "declined"
+    NOT_DONE = "not_done"
+
+
+RHI_WORDS = {RhiStatus.DONE: "Done", RhiStatus.DECLINED: "Offered, declined by the child",
+             RhiStatus.NOT_DONE: "Not done"}
+
+
+@dataclass(frozen=True)
+class EpisodeInfo:
+    """One missing episode of a child, with its Return Home Interview."""
+
+    id: int
+    child_id: int
+    missing_from: datetime
+    returned_at: datetime | None
+    where_found: str
+    reported_by: str
+    rhi_status: RhiStatus | None
+    rhi_at: datetime | None
+    rhi_note: str
+    recorded_by: str
+
+    @property
+    def rhi_deadline(self) -> datetime | None:
+        """When the Return Home Interview should have been offered by (72 hours after the
+        return); None while the child has not returned."""
+        return None if self.returned_at is None else self.returned_at + RHI_WITHIN
+
+    def rhi_overdue(self, now: datetime) -> bool:
+        """Whether the deadline has passed with no interview recorded."""
+        deadline = self.rhi_deadline
+        return self.rhi_status is None and deadline is not None and now > deadline
+
+    def rhi_words(self) -> str:
+        """The interview's state in plain words."""
+        if self.rhi_status is not None:
+            words = RHI_WORDS[self.rhi_status]
+            if self.rhi_status == RhiStatus.NOT_DONE and self.rhi_note:
+                words += f": {self.rhi_note}"
+            elif self.rhi_at is not None:
+                words += f" ({self.rhi_at:%d/%m/%Y %H:%M})"
+            return words
+        if self.rhi_deadline is None:
+            return "Not due yet: the child has not returned"
+        return f"To offer by {self.rhi_deadline:%d/%m/%Y %H:%M}"
+
+
+class DueKind(StrEnum):
+    """Why a child's next screening is due."""
+
+    REVIEW = "review"
+    AFTER_EPISODE = "after_episode"
+
+
+@dataclass(frozen=True)
+class DueItem:
+    """A child's next screening: when it is due and why."""
+
+    child_id: int
+    child_name: str
+    kind: DueKind
+    due: date
+    reason: str
+    #: The child's last finalised screening (None if never screened).
+    last_screening_id: int | None
+    last_level: str | None
+
+    def overdue(self, today: date) -> bool:
+        """Whether the due date has passed."""
+        return self.due < today
+
+    def words(self, today: date) -> str:
+        """When it is due, in words (overdue is said, not only coloured)."""
+        days = (self.due - today).days
+        if days < 0:
+            return f"Overdue by {-days} day{'s' if days != -1 else ''}"
+        if days == 0:
+            return "Due today"
+        return f"Due in {days} day{'s' if days != 1 else ''}"
+
+
+@dataclass(frozen=True)
+class CarriedAnswerInfo:
+    """An answer a re-screen took over from the previous screening."""
+
+    question_id: str
+    previous: Any
+    current: Any
+    confirmed: bool
+
+    @property
+    def changed(self) -> bool:
+        """Whether the answer now differs from last time."""
+        return bool(self.current != self.previous)
+
+
+@dataclass(frozen=True)
+class RescreenInfo:
+    """How a draft compares with the child's last screening: the level then, and each
+    answer carried over (to be confirmed before finalising)."""
+
+    screening_id: int
+    #: The child's last finalised screening before this one (None for a first screening).
+    previous_id: int | None
+    previous_date: date | None
+    previous_level: str | None
+    carried: list[CarriedAnswerInfo]
+
+    @property
+    def unconfirmed(self) -> list[str]:
+        """Questions whose carried-over answer is not confirmed yet."""
+        return [c.question_id for c in self.carried if not c.confirmed]
+
+
+class ChronologyKind(StrEnum):
+    """What a chronology entry records (the filter's choices)."""
+
+    SCREENING = "screening"
+    OVERRIDE = "override"
+    REFERRAL = "referral"
+    EPISODE = "episode"
+    RHI = "rhi"
+
+
+CHRONOLOGY_WORDS = {ChronologyKind.SCREENING: "Screening", ChronologyKind.OVERRIDE:
+                    "Professional judgement", ChronologyKind.REFERRAL: "Referral",
+                    ChronologyKind.EPISODE: "Missing episode",
+                    ChronologyKind.RHI: "Return Home Interview"}
+
+
+@dataclass(frozen=True)
+class ChronologyEntry:
+    """One dated event in a child's chronology, already in words."""
+
+    when: datetime
+    kind: ChronologyKind
+    title: str
+    detail: str = ""
+    #: What the entry is about, e.g. ``screening:12`` (for opening it from the timeline).
+    ref: str = ""

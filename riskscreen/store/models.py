@@ -23,17 +23,20 @@ __all__ = [
     "AssessmentRow",
     "AuditEntry",
     "Base",
+    "CarriedAnswer",
     "Child",
     "ExchangeKey",
     "FormRow",
     "InstrumentRow",
     "Meta",
+    "MissingEpisode",
     "ReceivedPackage",
     "RecordDictionary",
     "ReferralRow",
     "ReferralStepRow",
     "ScoringModelRow",
     "Screening",
+    "ScreeningReview",
     "SentPackage",
     "TrustedSender",
     "User",
@@ -108,6 +111,8 @@ class Screening(Base):
     updated_at: Mapped[str] = mapped_column(String(27), default=utc_now)
     #: Denormalised from the snapshot so the list can filter by level.
     final_level: Mapped[str | None] = mapped_column(String(50))
+    #: The child's earlier finalised screening this re-screen started from (revision 0006).
+    rescreen_of: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (
         Index("ix_screenings_updated", "updated_at", "id"),
@@ -404,3 +409,63 @@ class AuditEntry(Base):
     detail: Mapped[str] = mapped_column(Text, default="{}")
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class ScreeningReview(Base):
+    """When a finalised screening falls due for review, and how it compared with the last one.
+
+    Written once when the screening is finalised (revision 0006 filled it in for screenings
+    finalised before). ``review_date`` is the assessment's review date for its final level;
+    a missing episode since can bring the review forward (:mod:`riskscreen.services.due`).
+    ``step_down_reason`` is the practitioner's reason for a lower level than the child's
+    previous screening.
+    """
+
+    __tablename__ = "screening_reviews"
+    screening_id: Mapped[int] = mapped_column(ForeignKey("screenings.id"), primary_key=True)
+    review_date: Mapped[str] = mapped_column(String(10))
+    previous_id: Mapped[int | None] = mapped_column(Integer)
+    previous_level: Mapped[str | None] = mapped_column(String(50))
+    step_down_reason: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_screening_reviews_date", "review_date"),)
+
+
+class CarriedAnswer(Base):
+    """An answer a re-screen carried over from the previous screening, until confirmed.
+
+    ``previous`` is the earlier answer (JSON), so the screen can say what changed since
+    last time. ``confirmed`` becomes true when the practitioner confirms or changes it; a
+    re-screen is finalised only when every carried answer is confirmed.
+    """
+
+    __tablename__ = "carried_answers"
+    screening_id: Mapped[int] = mapped_column(ForeignKey("screenings.id"), primary_key=True)
+    question_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    previous: Mapped[str] = mapped_column(Text)  # JSON
+    confirmed: Mapped[bool] = mapped_column(default=False)
+
+
+class MissingEpisode(Base):
+    """One time a child was reported missing, and the Return Home Interview after it.
+
+    Times are local wall-clock times as the practitioner gives them (``YYYY-MM-DDTHH:MM``).
+    ``rhi_status`` is ``done``, ``declined`` or ``not_done``
+    (:class:`riskscreen.services.types.RhiStatus`), empty until the interview is recorded.
+    """
+
+    __tablename__ = "missing_episodes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("children.id"))
+    missing_from: Mapped[str] = mapped_column(String(16))
+    returned_at: Mapped[str | None] = mapped_column(String(16))
+    where_found: Mapped[str] = mapped_column(Text, default="")
+    reported_by: Mapped[str] = mapped_column(Text, default="")
+    rhi_status: Mapped[str | None] = mapped_column(String(20))
+    rhi_at: Mapped[str | None] = mapped_column(String(16))
+    rhi_note: Mapped[str] = mapped_column(Text, default="")
+    recorded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[str] = mapped_column(String(27), default=utc_now)
+    updated_at: Mapped[str] = mapped_column(String(27), default=utc_now)
+
+    __table_args__ = (Index("ix_missing_episodes_child", "child_id", "missing_from"),)

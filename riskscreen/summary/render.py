@@ -45,7 +45,7 @@ from riskscreen.summary.fonts import BOLD, REGULAR, register_fonts
 from riskscreen.summary.model import Field, Indicator, ReferralSummary, TextBlock
 from riskscreen.summary.text import TextStack, paragraph, paragraphs
 
-__all__ = ["render_pdf", "render_pdf_bytes"]
+__all__ = ["build_pdf", "page_canvas", "render_pdf", "render_pdf_bytes", "styles", "table"]
 
 PAGE_W, PAGE_H = A4
 MARGIN = 16 * mm
@@ -64,6 +64,12 @@ MUTED = colors.HexColor("#4a4a4a")
 #: square of their length (and would be hard to read in a narrow column).
 LONG_CELL = 2000
 IN_FULL_BELOW = "Written out in full below this table."
+
+
+def styles() -> dict[str, ParagraphStyle]:
+    """The paragraph styles of RiskScreen PDFs, by name (registers the fonts first)."""
+    register_fonts()
+    return _styles()
 
 
 def _styles() -> dict[str, ParagraphStyle]:
@@ -102,6 +108,12 @@ def _cell(text: str, style: ParagraphStyle) -> list[Flowable]:
 
 def _bold_label(text: str, style: ParagraphStyle) -> Flowable:
     return paragraph(f"<b>{escape(text)}</b>", style, markup=True)
+
+
+def table(rows: list[list[Any]], widths: Sequence[float], *, header: bool,
+          shade_first_col: bool = False) -> Table:
+    """A ruled table in the summary's style (a shaded header row repeated on each page)."""
+    return _table(rows, widths, header=header, shade_first_col=shade_first_col)
 
 
 def _table(rows: list[list[Any]], widths: Sequence[float], *, header: bool,
@@ -359,6 +371,16 @@ def _heading_breaks(story: list[Flowable]) -> list[Flowable]:
 
 def _canvas_class(s: ReferralSummary) -> type[Canvas]:
     generated = f"Generated {format_date(s.generated_at.date())} at {s.generated_at:%H:%M}"
+    return page_canvas(s.marking, f"Reference {s.reference}",
+                       "Amended referral summary" if s.replaces else "Referral summary",
+                       generated)
+
+
+def page_canvas(marking: str, top_left: str, top_right: str, bottom_left: str
+                ) -> type[Canvas]:
+    """A canvas class that marks every page: the protective marking centred at top and
+    bottom, ``top_left``/``top_right`` beside the top one, ``bottom_left`` and "Page X of Y"
+    beside the bottom one (used by every RiskScreen PDF)."""
 
     class _Canvas(Canvas):  # type: ignore[misc]  # reportlab has no type hints
         """Holds pages back until the end so each can say "Page X of Y"."""
@@ -385,21 +407,20 @@ def _canvas_class(s: ReferralSummary) -> type[Canvas]:
             self.setFillColor(INK)
             top = PAGE_H - MARGIN + 2 * mm
             self.setFont(BOLD, 10)
-            self.drawCentredString(PAGE_W / 2, top, s.marking)
+            self.drawCentredString(PAGE_W / 2, top, marking)
             self.setFont(REGULAR, 8)
-            self.drawString(MARGIN, top, f"Reference {s.reference}")
-            self.drawRightString(PAGE_W - MARGIN, top, "Amended referral summary"
-                                 if s.replaces else "Referral summary")
+            self.drawString(MARGIN, top, top_left)
+            self.drawRightString(PAGE_W - MARGIN, top, top_right)
             self.setStrokeColor(RULE)
             self.setLineWidth(0.5)
             self.line(MARGIN, top - 2.5 * mm, PAGE_W - MARGIN, top - 2.5 * mm)
             bottom = MARGIN - 6 * mm
             self.line(MARGIN, bottom + 4.5 * mm, PAGE_W - MARGIN, bottom + 4.5 * mm)
             self.setFont(REGULAR, 8)
-            self.drawString(MARGIN, bottom, generated)
+            self.drawString(MARGIN, bottom, bottom_left)
             self.drawRightString(PAGE_W - MARGIN, bottom, f"Page {page} of {total}")
             self.setFont(BOLD, 10)
-            self.drawCentredString(PAGE_W / 2, bottom, s.marking)
+            self.drawCentredString(PAGE_W / 2, bottom, marking)
             self.restoreState()
 
     return _Canvas
@@ -408,22 +429,30 @@ def _canvas_class(s: ReferralSummary) -> type[Canvas]:
 def render_pdf_bytes(summary: ReferralSummary, password: str | None = None) -> bytes:
     """The summary as PDF bytes (encrypted with AES-256 when ``password`` is given)."""
     register_fonts()
+    data = build_pdf(_story(summary), _canvas_class(summary),
+                     title=f"Referral summary {summary.reference}", subject=summary.marking,
+                     author=summary.organisation or "RiskScreen")
+    if password is not None:
+        data = _encrypt(data, password)
+    return data
+
+
+def build_pdf(story: list[Flowable], canvas: type[Canvas], *, title: str, subject: str,
+              author: str = "RiskScreen") -> bytes:
+    """An A4 PDF of ``story`` on pages marked by ``canvas`` (see :func:`page_canvas`); the
+    fonts must be registered (:func:`~riskscreen.summary.fonts.register_fonts`) before the
+    story's paragraphs are made."""
     buffer = io.BytesIO()
     doc = BaseDocTemplate(
         buffer, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN,
         topMargin=MARGIN + HEADER_H - 6 * mm, bottomMargin=MARGIN + FOOTER_H - 6 * mm,
-        title=f"Referral summary {summary.reference}", subject=summary.marking,
-        author=summary.organisation or "RiskScreen", creator="RiskScreen",
-        invariant=0,
+        title=title, subject=subject, author=author, creator="RiskScreen", invariant=0,
     )
     frame = Frame(doc.leftMargin, doc.bottomMargin, doc.width, doc.height, id="body",
                   leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)
     doc.addPageTemplates([PageTemplate(id="page", frames=[frame])])
-    doc.build(_heading_breaks(_story(summary)), canvasmaker=_canvas_class(summary))
-    data = buffer.getvalue()
-    if password is not None:
-        data = _encrypt(data, password)
-    return data
+    doc.build(_heading_breaks(story), canvasmaker=canvas)
+    return buffer.getvalue()
 
 
 def _encrypt(data: bytes, password: str) -> bytes:
