@@ -37,6 +37,7 @@ COMMAND_MODULES = (
     "riskscreen.cli.referrals",
     "riskscreen.cli.instruments",
     "riskscreen.cli.exchange",
+    "riskscreen.cli.followup",
 )
 
 

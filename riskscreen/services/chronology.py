@@ -85,19 +85,20 @@ class ChronologyManager:
                  for e in self.entries(child_id, kinds)]
         with self._ctx.transaction() as s:
             child = child_for(s, self._ctx.user, child_id)
+            name, born = child.name, child.date_of_birth
             identifiers = json.loads(child.identifiers or "{}")
             me = s.get(User, self._ctx.user.id)
             by = (me.display_name or me.name) if me is not None else self._ctx.user.name
         details = []
-        if child.date_of_birth:
-            details.append(Field("Date of birth", datetime.fromisoformat(
-                child.date_of_birth).strftime("%d/%m/%Y")))
+        if born:
+            details.append(Field("Date of birth",
+                                 datetime.fromisoformat(born).strftime("%d/%m/%Y")))
         for key, label in (("case_number", "Case reference"), ("nhs_number", "NHS number")):
             if identifiers.get(key):
                 details.append(Field(label, str(identifiers[key])))
         shown = ("Everything" if not kinds or set(kinds) == set(ChronologyKind)
                  else ", ".join(CHRONOLOGY_WORDS[k] for k in ChronologyKind if k in kinds))
-        return ChronologyDocument(child.name, marking, datetime.now(), shown, lines, details,
+        return ChronologyDocument(name, marking, datetime.now(), shown, lines, details,
                                   by)
 
     def export_pdf(self, child_id: int, target: Path,
@@ -121,7 +122,7 @@ class ChronologyManager:
             if user.role == Role.PRACTITIONER:
                 query = query.where(Screening.practitioner_id == user.id)
             out: list[ChronologyEntry] = []
-            for screening, by in s.execute(query).tuples():
+            for screening, by in s.execute(query):
                 out += self._screening(s, screening, by.display_name or by.name)
             return out
 

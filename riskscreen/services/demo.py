@@ -31,9 +31,15 @@ from sqlalchemy.orm import Session as OrmSession
 
 from riskscreen.crypto.keys import KdfParams
 from riskscreen.forms.answers import AnswerSet
+from riskscreen.forms.kinds import QuestionKind
+from riskscreen.forms.model import QuestionType
+from riskscreen.scoring.assessment import Assessment
 from riskscreen.scoring.engine import score
+from riskscreen.scoring.model import ScoringModel
+from riskscreen.scoring.review import review_due
+from riskscreen.services.errors import IncompleteScreening, StepDownReasonNeeded
 from riskscreen.services.session import Session
-from riskscreen.services.types import Status
+from riskscreen.services.types import RhiStatus, Status
 from riskscreen.services.vault import create_database
 from riskscreen.store import audit
 from riskscreen.store.db import translate_errors
@@ -45,14 +51,15 @@ from riskscreen.store.models import (
     AuditEntry,
     Child,
     Screening,
+    ScreeningReview,
     User,
     utc_now,
 )
 from riskscreen.store.packs import choose_keyset, encode_pack, keyset_id, parse_keysets
 from riskscreen.store.records import compress_record, dictionary_for, record_text
 
-__all__ = ["DEMO_ACCOUNTS", "DEMO_AGENCY", "add_referral_demo", "create_demo_database",
-           "populate"]
+__all__ = ["DEMO_ACCOUNTS", "DEMO_AGENCY", "add_followup_demo", "add_referral_demo",
+           "create_demo_database", "populate"]
 
 DEMO_ACCOUNTS = {
     "admin": ("administrator", "demo admin passphrase"),
@@ -98,6 +105,7 @@ def create_demo_database(db_path: Path, count: int, *, seed: int = 0,
     session.exchange.create_identity(DEMO_AGENCY, organisation="Northvale (fictional)")
     populate(session, count, seed=seed, progress=progress)
     add_referral_demo(session, seed=seed)
+    add_followup_demo(session, seed=seed)
     return session
 
 
@@ -140,6 +148,7 @@ def populate(session: Session, count: int, *, seed: int = 0, final_share: float 
         screenings: list[dict[str, Any]] = []
         answers: list[dict[str, Any]] = []
         snapshots: list[dict[str, Any]] = []
+        reviews: list[dict[str, Any]] = []
         packs: list[tuple[int, dict[str, Any]]] = []
         events: list[tuple[str, str, str, str, dict[str, Any]]] = []
         now = utc_now()  # the audit says when rows were written, not the invented history
@@ -177,6 +186,7 @@ def populate(session: Session, count: int, *, seed: int = 0, final_share: float 
                     "record": compress_record(record_text(snapshot_text, answers_json),
                                               dictionary),
                     "final_level": level, "finalised_by": user, "finalised_at": _ts(updated)})
+                reviews.append(_review_row(sid, assessment, model))
             screenings.append({
                 "id": sid, "child_id": child_id, "practitioner_id": user, "form_id": form.id,
                 "form_version": form.version, "form_sha256": form_sha, "model_id": model_id,
@@ -226,6 +236,8 @@ def populate(session: Session, count: int, *, seed: int = 0, final_share: float 
                 conn.exec_driver_sql(
                     "UPDATE screenings SET status='final', final_level=? WHERE id=?",
                     [(lvl, sid) for sid, lvl in finals.items()])
+            if reviews:
+                s.execute(insert(ScreeningReview), reviews)
             _append_events(s, events)
         done += n
         if progress is not None:
@@ -458,3 +470,113 @@ def _demo_outcomes(rng: random.Random, level: str, partner: str, accepted: bool,
     if level == "high" and rng.random() < 0.2:
         source = "nrm_decision"
     happened(StepKind.CONFIRMATION, when, answer=answer, source_id=source)
+
+
+# -- after the screening: review dates, missing episodes, re-screens ---------------------------
+
+
+def _review_row(sid: int, assessment: Assessment, model: ScoringModel) -> dict[str, Any]:
+    """The review-date row a finalised demo screening has (as finalising writes it)."""
+    due = review_due(assessment.level, assessment.final_level, assessment.screening_date,
+                     assessment.review_date, model.review.intervals)
+    return {"screening_id": sid, "review_date": due.isoformat(), "previous_id": None,
+            "previous_level": None, "step_down_reason": None}
+
+
+_PLACES = ("A friend's house nearby", "The town centre bus station", "A flat above the "
+           "takeaway on the high street", "With an older friend in another town",
+           "The park near the school", "A hotel in the city centre")
+_REPORTERS = ("Mother", "Foster carer", "Residential home staff", "Father", "Grandparent")
+_STEP_DOWN = ("The child has been settled at home and at school for two months, and the "
+              "safety plan is working.")
+
+
+def add_followup_demo(session: Session, *, seed: int = 0, share: float = 0.15,
+                      today: date | None = None) -> None:
+    """Missing episodes and re-screens for about ``share`` of the finalised demo screenings,
+    all dated in the past, made through the services as each practitioner would."""
+    rng = random.Random(seed * 7 + 16)  # noqa: S311 - invented demo data, not security
+    today = today or date.today()
+    with translate_errors(), OrmSession(session.engine) as s:
+        rows = s.execute(
+            select(Screening.id, Screening.child_id, Screening.screening_date, User.name)
+            .join(User, User.id == Screening.practitioner_id)
+            .where(Screening.status == Status.FINAL).order_by(Screening.id)).all()
+    # Screenings at least three weeks old, so the episodes and re-screens fit before today.
+    candidates = [r for r in rows if date.fromisoformat(r[2]) < today - timedelta(days=21)]
+    if not candidates:
+        return
+    chosen = rng.sample(candidates, min(len(candidates), max(3, int(len(candidates) * share))))
+    by_user: dict[str, list[tuple[int, int, date]]] = {}
+    for sid, child, when, name in chosen:
+        by_user.setdefault(name, []).append((sid, child, date.fromisoformat(when)))
+    from riskscreen.services.vault import Unlocker
+
+    for name, items in sorted(by_user.items()):
+        passphrase = DEMO_ACCOUNTS.get(name, ("", ""))[1]
+        if not passphrase:
+            continue
+        with Unlocker(session.db_path, auto_backups=False).unlock(name, passphrase) as user:
+            for i, (_sid, child, day) in enumerate(items):
+                had = _demo_episodes(user, rng, child, day, today)
+                if i % 2 == 0:
+                    _demo_rescreen(user, rng, child, day, today, after_episode=had)
+
+
+def _demo_episodes(user: Session, rng: random.Random, child: int, day: date,
+                   today: date) -> bool:
+    """One to three past episodes after the screening; whether any was recorded."""
+    now = datetime.combine(today, datetime.min.time())
+    span = (today - day).days - 2
+    made = False
+    for _ in range(rng.randint(1, 3)):
+        start = datetime.combine(day + timedelta(days=rng.randint(1, max(1, span))),
+                                 datetime.min.time()) + timedelta(minutes=rng.randrange(
+                                     17 * 60, 23 * 60 + 59))
+        if start >= now - timedelta(days=1):
+            continue
+        back = start + timedelta(hours=rng.randint(3, 60))
+        returned = back if back < now else None
+        episode = user.episodes.add(child, start, returned, where_found=rng.choice(_PLACES)
+                                    if returned else "", reported_by=rng.choice(_REPORTERS))
+        made = True
+        if returned is None:
+            continue
+        roll = rng.random()
+        at = returned + timedelta(hours=rng.randint(6, 70))
+        if roll < 0.55 and at < now:
+            user.episodes.record_rhi(episode.id, RhiStatus.DONE, at)
+        elif roll < 0.7 and at < now:
+            user.episodes.record_rhi(episode.id, RhiStatus.DECLINED, at)
+        elif roll < 0.85:
+            user.episodes.record_rhi(episode.id, RhiStatus.NOT_DONE,
+                                     note="The interviewer was not available within three "
+                                          "days; the social worker will visit instead.")
+    return made
+
+
+def _demo_rescreen(user: Session, rng: random.Random, child: int, day: date, today: date, *,
+                   after_episode: bool) -> None:
+    """A re-screen some weeks later, its carried answers confirmed, finalised where it is
+    complete (with a reason when the level steps down); otherwise left as a draft."""
+    when = min(today - timedelta(days=1), day + timedelta(days=rng.randint(21, 120)))
+    sid = user.start_screening(child, screening_date=when, rescreen=True,
+                               after_episode=after_episode)
+    user.reviews.confirm(sid, user.reviews.rescreen_info(sid).unconfirmed)
+    if rng.random() < 0.4:  # things have got better: concerns seen before are not seen now
+        detail = user.open_screening(sid)
+        form = user.form(detail.form_id, detail.form_version)
+        better = {QuestionType.INDICATOR: {"yes": "no"},
+                  QuestionType.TIME_WINDOW: {"recent": "older", "both": "older"}}
+        for qid, question in form.question_index().items():
+            answer = detail.answers.get(qid)
+            value = answer.value if answer is not None else None
+            new = better.get(question.type, {}).get(value) if isinstance(value, str) else None
+            if question.kind == QuestionKind.RISK_INDICATOR and new is not None:
+                user.save_answer(sid, qid, new)
+    try:
+        user.finalise(sid)
+    except StepDownReasonNeeded:
+        user.finalise(sid, step_down_reason=_STEP_DOWN)
+    except IncompleteScreening:
+        pass  # a draft re-screen waiting for the practitioner

@@ -94,7 +94,7 @@ def episode_answers(form: FormDefinition, episodes: Sequence[EpisodeInfo],
     if not episodes:  # an empty log says nothing: the practitioner may know of episodes
         return out
     start = _months_before(screening_date, COUNT_MONTHS)
-    recent = sorted((e for e in episodes if start < e.missing_from.date() <= screening_date),
+    recent = sorted((e for e in episodes if start <= e.missing_from.date() <= screening_date),
                     key=lambda e: e.missing_from)
     count_id, _ = _question_options(form, "count")
     if count_id is not None:

@@ -92,7 +92,7 @@ class ReviewManager:
         self._ctx.require(*SCREENING_ROLES)
         with self._ctx.transaction() as s:
             children = dict(s.execute(select(Child.id, Child.name)
-                                      .where(own_children(self._ctx.user))).tuples().all())
+                                      .where(own_children(self._ctx.user))).all())
             last: dict[int, tuple[int, str, date, date]] = {}
             rows = s.execute(
                 select(Screening.child_id, Screening.id, Screening.final_level,

@@ -38,7 +38,9 @@ from riskscreen.scoring.engine import OverrideRefused as EngineRefused
 from riskscreen.scoring.engine import apply_override, carry_forward, compile_model, score
 from riskscreen.scoring.model import ScoringModel
 from riskscreen.services.children import SCREENING_ROLES, ChildManager
+from riskscreen.services.chronology import ChronologyManager
 from riskscreen.services.context import Context, instrument_form_version, stored_form
+from riskscreen.services.episodes import EpisodeManager
 from riskscreen.services.errors import (
     AccountError,
     IncompleteScreening,
@@ -51,6 +53,7 @@ from riskscreen.services.errors import (
 from riskscreen.services.exchange import ExchangeManager
 from riskscreen.services.pathways import PathwayReports
 from riskscreen.services.referrals import ReferralManager
+from riskscreen.services.reviews import ReviewManager
 from riskscreen.services.rows import canonical_json, screening_row, screening_rows, user_info
 from riskscreen.services.types import (
     AnswerValue,
@@ -190,6 +193,12 @@ class Session:
         self.instruments = InstrumentManager(self)
         #: Exchange keys, trusted senders and packages between agencies.
         self.exchange = ExchangeManager(self._ctx, self)
+        #: Missing episodes and Return Home Interviews.
+        self.episodes = EpisodeManager(self._ctx)
+        #: What is due, re-screens, step-down reasons.
+        self.reviews = ReviewManager(self._ctx, self.episodes)
+        #: One timeline per child.
+        self.chronology = ChronologyManager(self._ctx, self.episodes)
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -516,12 +525,15 @@ class Session:
 
     def start_screening(self, child_id: int, form_id: str = "cse-screening",
                         screening_date: date | None = None,
-                        form_version: str | None = None) -> int:
+                        form_version: str | None = None, *, rescreen: bool = False,
+                        after_episode: bool = False) -> int:
         """A new draft screening of a child; returns its id.
 
         The form version and the scoring model version in force are fixed now. The child's
         name, date of birth, case reference and NHS number are filled in from the child
-        record.
+        record, the missing-episode answers from the episode log. A ``rescreen`` carries the
+        answers of the child's last finalised screening over, each to be confirmed;
+        ``after_episode`` gives a missing episode as the reason (see ``session.reviews``).
         """
         self._ctx.require(*SCREENING_ROLES)
         when = (screening_date or datetime.now(UTC).date()).isoformat()
@@ -547,10 +559,12 @@ class Session:
             for qid, keys in _PREFILL_IDENTIFIERS.items():
                 prefill[qid] = next((str(identifiers[k]).strip() for k in keys
                                      if str(identifiers.get(k) or "").strip()), None)
+            prefill = {qid: v for qid, v in prefill.items() if qid in questions and v}
             for qid, value in prefill.items():
-                if qid in questions and value:
-                    s.add(Answer(screening_id=screening.id, question_id=qid,
-                                 value=canonical_json(value), evidence=None))
+                s.add(Answer(screening_id=screening.id, question_id=qid,
+                             value=canonical_json(value), evidence=None))
+            self.reviews.prefill(s, screening, form, prefill, rescreen=rescreen,
+                                 after_episode=after_episode)
             self._ctx.audit(s, "create", f"screening:{screening.id}",
                         {"child": child_id, "model": model.sha256[:12]})
             return screening.id
@@ -599,6 +613,7 @@ class Session:
                           "saved_at": stmt.excluded.saved_at}))
             s.execute(update(Screening).where(Screening.id == screening_id)
                       .values(updated_at=now))
+            self.reviews.answer_saved(s, screening_id, question_id)
             self._ctx.audit(s, "edit", f"screening:{screening_id}", {"question": question_id})
 
     def _checked(self, form: FormDefinition, screening: Screening, question_id: str,
@@ -715,8 +730,12 @@ class Session:
             return score(form, self._model(s, screening.model_sha256),
                                 self._answer_set(s, screening), previous)
 
-    def finalise(self, screening_id: int, override: OverrideRequest | None = None) -> Assessment:
+    def finalise(self, screening_id: int, override: OverrideRequest | None = None, *,
+                 step_down_reason: str | None = None) -> Assessment:
         """Score with the recorded model and store the immutable snapshot; returns it.
+
+        A level lower than the child's last screening needs ``step_down_reason``, and a
+        re-screen needs every carried-over answer confirmed (``session.reviews``).
 
         Lowering the level needs a manager's countersignature (their passphrase in
         ``override``) and can never go below a fired rule's minimum level. An amendment starts
@@ -747,6 +766,7 @@ class Session:
                 assessment = _overridden(assessment, override.level, override.reason,
                                              self._ctx.user.name,
                                              signer.name if signer is not None else None)
+            self.reviews.on_finalise(s, screening, assessment, model, step_down_reason)
             snapshot = assessment.to_dict()
             answers_json = answer_set.model_dump_json()
             snapshot_text = canonical_json(snapshot)
@@ -1061,10 +1081,6 @@ class Session:
 
 
 # -- helpers ----------------------------------------------------------------------------------
-
-
-
-
 
 
 def _pack(s: OrmSession, raw: dict[str, Any]) -> bytes:
