@@ -61,10 +61,21 @@ ACTION_WORDS: dict[str, str] = {
     "verify": "Checked the database",
     "backup": "Made a backup",
     "restore": "Restored a backup",
+    "episode_add": "Recorded a missing episode",
+    "episode_return": "Recorded a missing child's return",
+    "episode_rhi": "Recorded a Return Home Interview",
+    "due_list": "Looked at the screenings due",
+    "rescreen": "Started a re-screen from the last screening",
+    "confirm_answers": "Confirmed answers carried over from the last screening",
+    "step_down": "Finalised at a lower level than last time (reason recorded)",
+    "chronology_view": "Opened a child's chronology",
 }
 
 _KINDS = {"print": "printed", "pdf": "saved as a PDF", "pdf_password":
-          "saved as a PDF with a password", "csv": "as a spreadsheet (CSV)"}
+          "saved as a PDF with a password", "csv": "as a spreadsheet (CSV)",
+          "chronology": "as a PDF"}
+_RHI = {"done": "interview done", "declined": "interview offered, declined by the child",
+        "not_done": "interview not done (reason recorded)"}
 #: Detail keys that only the hash chain or a technician needs (kept in the tooltip).
 _TECHNICAL = frozenset({"snapshot", "previous_hash", "previous_seq", "model", "hash", "head"})
 
@@ -111,9 +122,12 @@ def _about(obj: str, users: Mapping[int, str], accounts: Mapping[str, str]) -> s
         return f"Scoring model {ident[:12]}"
     if kind == "instrument":
         return f"The instrument {ident}"
+    if kind == "episode":
+        return f"Missing episode {ident}"
     return {"database": "The database", "audit_log": "The audit log",
             "screenings": "Screenings (counts only)",
-            "referrals": "Referrals (counts only)"}.get(obj, obj.replace("_", " "))
+            "referrals": "Referrals (counts only)",
+            "children": "Children (counts only)"}.get(obj, obj.replace("_", " "))
 
 
 def _level(value: Any) -> str:
@@ -129,7 +143,7 @@ def _detail(action: str, detail: dict[str, Any], accounts: Mapping[str, str],
         if key == "role":
             parts.append(f"as {_level(value).lower()}")
         elif key == "from" and "to" in detail:
-            words = _level if action == "override" else (lambda v: str(v))
+            words = _level if action in ("override", "step_down") else (lambda v: str(v))
             parts.append(f"from {words(value)} to {words(detail['to'])}")
         elif key == "to":
             continue
@@ -176,6 +190,18 @@ def _detail(action: str, detail: dict[str, Any], accounts: Mapping[str, str],
             parts.append(f"source: {str(value).replace('_', ' ')}")
         elif key == "amendment_of":
             parts.append(f"corrects screening {value}")
+        elif key == "rescreen_of":
+            parts.append(f"re-screens screening {value}")
+        elif key == "previous":
+            parts.append(f"last screening {value}")
+        elif key == "carried":
+            parts.append(f"{value} answers carried over")
+        elif key in ("answers", "entries", "children", "episodes"):
+            parts.append(f"{value} {key}")
+        elif key == "returned":
+            parts.append("with the return" if value else "not returned yet")
+        elif key == "status" and action == "episode_rhi":
+            parts.append(_RHI.get(str(value), str(value)))
         elif key == "screenings":
             parts.append(f"{value} screenings")
         elif key == "referrals":
@@ -229,6 +255,8 @@ def describe_entry(seq: int, at: str, user: str, action: str, obj: str, detail: 
         facts = {}
     about = _about(obj, users, accounts)
     what = action_words(action)
+    if action == "export" and facts.get("kind") == "chronology":
+        what = "Printed or saved a child's chronology"
     kind = obj.partition(":")[0]
     if action in ("create", "view") and kind in ("screening", "child", "referral"):
         what = f"{what} a " + {"screening": "screening", "child": "child’s record",

@@ -36,7 +36,8 @@ def test_an_episode_brings_the_next_screening_forward() -> None:
     assert child_due(1, "A", last, [], Interval(days=14)).kind == DueKind.REVIEW
     before = _episode(1, "2025-12-20T10:00", "2025-12-21T10:00")
     item = child_due(1, "A", last, [before], Interval(days=14))
-    assert item is not None and (item.kind, item.due) == (DueKind.REVIEW, date(2026, 7, 1))
+    assert item is not None
+    assert (item.kind, item.due) == (DueKind.REVIEW, date(2026, 7, 1))
     after = _episode(2, "2026-01-10T22:00", "2026-01-11T09:00")
     item = child_due(1, "A", last, [before, after], Interval(days=14))
     assert item is not None
@@ -44,7 +45,8 @@ def test_an_episode_brings_the_next_screening_forward() -> None:
     assert item.last_screening_id == 7
     # Still missing: dated from the report.
     item = child_due(1, "A", None, [_episode(3, "2026-03-01T10:00")], Interval(days=14))
-    assert item is not None and item.due == date(2026, 3, 15)
+    assert item is not None
+    assert item.due == date(2026, 3, 15)
     assert child_due(1, "A", None, [], Interval(days=14)) is None
 
 

@@ -36,24 +36,28 @@ def test_episode_log_records_return_and_interview(vault: Vault) -> None:
     pat = vault.login("pat")
     child = pat.create_child("Episode Child", "2011-04-05")
     e = pat.episodes.add(child.id, "2026-02-01 21:30", where_found="", reported_by="Foster carer")
-    assert e.returned_at is None and e.rhi_deadline is None
+    assert e.returned_at is None
+    assert e.rhi_deadline is None
     assert e.rhi_words() == "Not due yet: the child has not returned"
     e = pat.episodes.record_return(e.id, "2026-02-02T08:15", where_found="A friend's flat")
     assert e.rhi_deadline == datetime(2026, 2, 5, 8, 15)
-    assert e.rhi_overdue(datetime(2026, 2, 6)) and not e.rhi_overdue(datetime(2026, 2, 4))
+    assert e.rhi_overdue(datetime(2026, 2, 6))
+    assert not e.rhi_overdue(datetime(2026, 2, 4))
     with pytest.raises(ServiceError, match="in a sentence"):
         pat.episodes.record_rhi(e.id, RhiStatus.NOT_DONE, note="no")
     with pytest.raises(ServiceError, match="before the child returned"):
         pat.episodes.record_rhi(e.id, RhiStatus.DONE, "2026-02-01 10:00")
     e = pat.episodes.record_rhi(e.id, RhiStatus.DONE, "2026-02-03 14:00")
-    assert e.rhi_status == RhiStatus.DONE and e.rhi_at == datetime(2026, 2, 3, 14, 0)
+    assert e.rhi_status == RhiStatus.DONE
+    assert e.rhi_at == datetime(2026, 2, 3, 14, 0)
     second = pat.episodes.add(child.id, datetime(2026, 2, 10, 18, 0), datetime(2026, 2, 11, 9, 0))
     second = pat.episodes.record_rhi(second.id, "not_done",
                                      note="The child was moved out of area the next day.")
     listed = pat.episodes.for_child(child.id)
     assert [x.id for x in listed] == [e.id, second.id]
     assert listed[0].where_found == "A friend's flat"
-    assert listed[0].reported_by == "Foster carer" and listed[0].recorded_by == "pat"
+    assert listed[0].reported_by == "Foster carer"
+    assert listed[0].recorded_by == "pat"
     assert listed[1].rhi_words() == "Not done: The child was moved out of area the next day."
     assert {"episode_add", "episode_return", "episode_rhi"} <= set(_actions(pat))
     pat.close()
@@ -117,8 +121,10 @@ def test_review_due_follows_final_level_and_comes_sooner_after_an_episode(vault:
     if assessment.review_date < expected:  # a sooner entry applied
         expected = assessment.review_date
     [item] = [i for i in pat.reviews.due() if i.child_id == child]
-    assert item.kind == DueKind.REVIEW and item.due == expected
-    assert item.last_screening_id == sid and item.last_level == assessment.final_level
+    assert item.kind == DueKind.REVIEW
+    assert item.due == expected
+    assert item.last_screening_id == sid
+    assert item.last_level == assessment.final_level
     # A missing episode after the screening brings the next screening forward.
     start = datetime.combine(assessment.screening_date + timedelta(days=1),
                              datetime.min.time()).replace(hour=20)
@@ -152,7 +158,8 @@ def test_overdue_comes_first(vault: Vault) -> None:
     pat.episodes.add(old.id, datetime.now() - timedelta(days=40))
     items = pat.reviews.due()
     assert [i.child_name for i in items][:2] == ["Old Episode Child", "New Episode Child"]
-    assert items[0].overdue(date.today()) and not items[1].overdue(date.today())
+    assert items[0].overdue(date.today())
+    assert not items[1].overdue(date.today())
     pat.close()
 
 
@@ -178,7 +185,8 @@ def test_new_screening_takes_missing_answers_from_the_log(vault: Vault) -> None:
     assert answers["return_home_interview"] == "not_done"
     assert answers["no_return_interview_reason"] == "The child would not talk to anyone yet."
     assert answers["screening_reason"] == "missing_episode"
-    assert "Bus station" in answers["where_found"] and "An adult's car" in answers["where_found"]
+    assert "Bus station" in answers["where_found"]
+    assert "An adult's car" in answers["where_found"]
     # A child with no logged episodes gets no missing-episode answers.
     other = pat.start_screening(pat.create_child("No Log Child").id)
     assert "missing_episodes_3_months" not in pat.open_screening(other).answers
@@ -203,10 +211,12 @@ def test_rescreen_carries_answers_over_to_be_confirmed(vault: Vault) -> None:
     previous = pat.open_screening(first).answers
     sid = pat.start_screening(child, rescreen=True)
     info = pat.reviews.rescreen_info(sid)
-    assert info.previous_id == first and info.carried
+    assert info.previous_id == first
+    assert info.carried
     assert not any(c.confirmed for c in info.carried)
     carried = {c.question_id: c for c in info.carried}
-    assert "child_name" not in carried and "screening_reason" not in carried
+    assert "child_name" not in carried
+    assert "screening_reason" not in carried
     answers = pat.open_screening(sid).answers
     assert answers["screening_reason"].value == "review"
     for qid, c in carried.items():
@@ -219,7 +229,8 @@ def test_rescreen_carries_answers_over_to_be_confirmed(vault: Vault) -> None:
     pat.save_answer(sid, changed, "Things are different now: she is back at school.")
     info = pat.reviews.rescreen_info(sid)
     after = {c.question_id: c for c in info.carried}
-    assert after[changed].confirmed and after[changed].changed
+    assert after[changed].confirmed
+    assert after[changed].changed
     assert not any(c.changed for q, c in after.items() if q != changed)
     assert pat.reviews.confirm(sid, [q for q in carried if q != changed]) == len(carried) - 1
     assert pat.reviews.rescreen_info(sid).unconfirmed == []
@@ -274,16 +285,20 @@ def test_chronology_has_every_kind_and_prints(vault: Vault, tmp_path: Path) -> N
             ChronologyKind.RHI} <= set(kinds)
     assert entries == sorted(entries, key=lambda x: x.when)
     only = pat.chronology.entries(child, {ChronologyKind.EPISODE})
-    assert {x.kind for x in only} == {ChronologyKind.EPISODE} and len(only) == 2
+    assert {x.kind for x in only} == {ChronologyKind.EPISODE}
+    assert len(only) == 2
     out = tmp_path / "chronology.pdf"
     pat.chronology.export_pdf(child, out)
     reader = PdfReader(out)
     words = "\n".join(p.extract_text() for p in reader.pages)
-    assert "OFFICIAL-SENSITIVE" in words and f"Page 1 of {len(reader.pages)}" in words
-    assert "Railway station" in words and "Reported missing" in words
+    assert "OFFICIAL-SENSITIVE" in words
+    assert f"Page 1 of {len(reader.pages)}" in words
+    assert "Railway station" in words
+    assert "Reported missing" in words
     assert "professional judgement" in words
     assert out.stat().st_mode & 0o777 == 0o600
-    assert "chronology_view" in _actions(pat) and "export" in _actions(pat)
+    assert "chronology_view" in _actions(pat)
+    assert "export" in _actions(pat)
     pat.close()
 
 
@@ -298,3 +313,21 @@ def test_chronology_source_plugs_in(vault: Vault) -> None:
     assert entry.title == f"Referral for {child.id}"
     assert pat.chronology.entries(child.id, {ChronologyKind.EPISODE}) == []
     pat.close()
+
+
+def test_every_new_action_has_plain_words(vault: Vault, tmp_path: Path) -> None:
+    from riskscreen.services.audit_words import ACTION_WORDS, describe_entry
+
+    test_chronology_has_every_kind_and_prints(vault, tmp_path)
+    pat = vault.login("pat")
+    pat.reviews.due()
+    with pat.engine.connect() as conn:
+        entries = conn.execute(text("SELECT seq, at, user, action, object, detail FROM "
+                                    "audit_log")).all()
+    pat.close()
+    actions = {e[3] for e in entries}
+    assert {"episode_add", "episode_rhi", "chronology_view", "due_list"} <= actions
+    assert actions <= set(ACTION_WORDS)
+    lines = [describe_entry(*e, {}, {}) for e in entries]
+    assert any(x.what == "Printed or saved a child's chronology" for x in lines)
+    assert not any("_" in x.detail for x in lines if x.what.startswith("Recorded"))

@@ -1,0 +1,103 @@
+"""Revision 0006 on a database at revision 0005 holding real screenings: the review dates of
+every finalised screening are filled in from its snapshot, and nothing stored changes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+
+from riskscreen.forms.loader import load_form
+from riskscreen.scoring.engine import score
+from riskscreen.scoring.loader import load_model
+from riskscreen.scoring.review import review_due
+from riskscreen.services import OverrideRequest, Unlocker, create_database
+from riskscreen.services.demo import populate
+from riskscreen.store.schema import current_revision, head_revision
+from riskscreen.synthetic import generate_answer_sets
+
+from .conftest import FAST
+
+_TABLES = ("users", "children", "screenings", "answers", "assessments", "answer_packs",
+           "audit_log", "scoring_models", "record_dictionaries", "answer_keysets")
+
+
+def _rows(conn: Any) -> dict[str, list[tuple[object, ...]]]:
+    return {t: [tuple(r) for r in conn.execute(text(f"SELECT * FROM {t} ORDER BY 1"))]
+            for t in _TABLES}
+
+
+def _at_0005(db: Path) -> tuple[dict[int, str], dict[str, list[tuple[object, ...]]]]:
+    """A database with 30 demo screenings and one overridden through the services, taken
+    back to revision 0005 (the 0006 tables and column removed): the review date each
+    finalised screening should get, and every row of the 0005 tables."""
+    admin, _ = create_database(db, "admin", "admin passphrase", kdf=FAST)
+    admin.create_user("mary", "manager", "manager passphrase")
+    admin.create_user("pat", "practitioner", "practitioner pass")
+    populate(admin, 30, seed=3)
+    admin.close()
+    pat = Unlocker(db, auto_backups=False).unlock("pat", "practitioner pass")
+    form = load_form("cse-screening")
+    model = load_model("cse-screening")
+    answer_set = next(a for a in generate_answer_sets(form, 50, 11)
+                      if score(form, model, a).level != "high")
+    child = pat.create_child("Override Child", answer_set.answers.get("date_of_birth"))
+    sid = pat.start_screening(child.id, screening_date=answer_set.screening_date)
+    for qid, value in answer_set.answers.items():
+        if qid not in ("child_name", "date_of_birth"):
+            pat.save_answer(sid, qid, value)
+    pat.finalise(sid, OverrideRequest("high", "The child told a teacher about an older man "
+                                              "who meets her after school."))
+    intervals = load_model("cse-screening").review.intervals
+    expected = {}
+    with pat.engine.connect() as conn:
+        finalised = list(conn.execute(text("SELECT screening_id FROM assessments")).scalars())
+    pat.close()
+    pat = Unlocker(db, auto_backups=False).unlock("mary", "manager passphrase")
+    for done in finalised:
+        a = pat.open_screening(done).assessment
+        assert a is not None
+        expected[done] = review_due(a.level, a.final_level, a.screening_date,
+                                    a.review_date, intervals).isoformat()
+    with pat.engine.begin() as conn:
+        for table in ("screening_reviews", "carried_answers", "missing_episodes"):
+            conn.execute(text(f"DROP TABLE {table}"))
+        conn.execute(text("ALTER TABLE screenings DROP COLUMN rescreen_of"))
+        conn.execute(text("UPDATE alembic_version SET version_num = '0005'"))
+        assert current_revision(conn) == "0005"
+        before = _rows(conn)
+    pat.close()
+    return expected, before
+
+
+def test_0006_fills_review_dates_and_keeps_the_data(tmp_path: Path) -> None:
+    db = tmp_path / "data" / "riskscreen.db"
+    expected, before = _at_0005(db)
+    # Signing in upgrades (after a backup, here turned off).
+    with Unlocker(db, auto_backups=False).unlock("mary", "manager passphrase") as s:
+        with s.engine.connect() as conn:
+            assert current_revision(conn) == head_revision()
+            got = dict(conn.execute(text(
+                "SELECT screening_id, review_date FROM screening_reviews")).all())
+            rescreens = conn.execute(text("SELECT count(*) FROM screenings WHERE "
+                                          "rescreen_of IS NOT NULL")).scalar_one()
+            after = _rows(conn)
+        report = s.verify()
+        due = s.reviews.due()
+    assert got == expected
+    assert len(got) > 20
+    assert rescreens == 0
+    for table in _TABLES:
+        if table == "audit_log":  # signing in adds entries; none before them changes
+            assert after[table][:len(before[table])] == before[table]
+        elif table == "screenings":  # one new column, empty
+            assert [r[:-1] for r in after[table]] == before[table]
+            assert {r[-1] for r in after[table]} == {None}
+        else:
+            assert after[table] == before[table], table
+    assert report.ok, report
+    # The overridden screening's review follows its final level: high, one month.
+    overridden = max(expected)
+    [item] = [i for i in due if i.last_screening_id == overridden]
+    assert item.due.isoformat() == got[overridden]
