@@ -1,11 +1,13 @@
-"""Revision 0006 on a database at revision 0005 holding real screenings: the review dates of
-every finalised screening are filled in from its snapshot, and nothing stored changes."""
+"""Revision 0007 on a database at revision 0006 holding real screenings and referrals: the
+review dates of every finalised screening are filled in from its snapshot, and nothing stored
+changes."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
+from alembic import command
 from sqlalchemy import text
 
 from riskscreen.forms.loader import load_form
@@ -14,13 +16,14 @@ from riskscreen.scoring.loader import load_model
 from riskscreen.scoring.review import review_due
 from riskscreen.services import OverrideRequest, Unlocker, create_database
 from riskscreen.services.demo import populate
-from riskscreen.store.schema import current_revision, head_revision
+from riskscreen.store.schema import _config, current_revision, head_revision
 from riskscreen.synthetic import generate_answer_sets
 
 from .conftest import FAST
 
 _TABLES = ("users", "children", "screenings", "answers", "assessments", "answer_packs",
-           "audit_log", "scoring_models", "record_dictionaries", "answer_keysets")
+           "audit_log", "scoring_models", "record_dictionaries", "answer_keysets", "referrals",
+           "referral_steps")
 
 
 def _rows(conn: Any) -> dict[str, list[tuple[object, ...]]]:
@@ -28,10 +31,10 @@ def _rows(conn: Any) -> dict[str, list[tuple[object, ...]]]:
             for t in _TABLES}
 
 
-def _at_0005(db: Path) -> tuple[dict[int, str], dict[str, list[tuple[object, ...]]]]:
+def _at_0006(db: Path) -> tuple[dict[int, str], dict[str, list[tuple[object, ...]]]]:
     """A database with 30 demo screenings and one overridden through the services, taken
-    back to revision 0005 (the 0006 tables and column removed): the review date each
-    finalised screening should get, and every row of the 0005 tables."""
+    back to revision 0006 by Alembic's downgrade: the review date each
+    finalised screening should get, and every row of the 0006 tables."""
     admin, _ = create_database(db, "admin", "admin passphrase", kdf=FAST)
     admin.create_user("mary", "manager", "manager passphrase")
     admin.create_user("pat", "practitioner", "practitioner pass")
@@ -61,19 +64,21 @@ def _at_0005(db: Path) -> tuple[dict[int, str], dict[str, list[tuple[object, ...
         expected[done] = review_due(a.level, a.final_level, a.screening_date,
                                     a.review_date, intervals).isoformat()
     with pat.engine.begin() as conn:
-        for table in ("screening_reviews", "carried_answers", "missing_episodes"):
-            conn.execute(text(f"DROP TABLE {table}"))
-        conn.execute(text("ALTER TABLE screenings DROP COLUMN rescreen_of"))
-        conn.execute(text("UPDATE alembic_version SET version_num = '0005'"))
-        assert current_revision(conn) == "0005"
+        config = _config()
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0006")
+        assert current_revision(conn) == "0006"
         before = _rows(conn)
+        triggers = set(conn.execute(text(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger'")).scalars())
+    assert "screenings_final_u" in triggers
     pat.close()
     return expected, before
 
 
-def test_0006_fills_review_dates_and_keeps_the_data(tmp_path: Path) -> None:
+def test_0007_fills_review_dates_and_keeps_the_data(tmp_path: Path) -> None:
     db = tmp_path / "data" / "riskscreen.db"
-    expected, before = _at_0005(db)
+    expected, before = _at_0006(db)
     # Signing in upgrades (after a backup, here turned off).
     with Unlocker(db, auto_backups=False).unlock("mary", "manager passphrase") as s:
         with s.engine.connect() as conn:

@@ -1,7 +1,7 @@
 """After the screening: review dates, re-screens carrying answers over, missing episodes.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 
 New tables only, and one new nullable column, so nothing already stored changes:
 
@@ -29,8 +29,8 @@ from riskscreen.scoring.model import Interval
 from riskscreen.scoring.review import review_due_from_snapshot
 from riskscreen.store.integrity import stored_record
 
-revision = "0006"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
@@ -116,3 +116,18 @@ def _fill_review_dates() -> None:
         if out:
             bind.execute(reviews.insert(), out)
         last = rows[-1][0]
+
+
+def downgrade() -> None:
+    """Back to revision 0006: the new tables and column go (with what they held)."""
+    op.drop_index("ix_missing_episodes_child", "missing_episodes")
+    op.drop_table("missing_episodes")
+    op.drop_table("carried_answers")
+    op.drop_index("ix_screening_reviews_date", "screening_reviews")
+    op.drop_table("screening_reviews")
+    if op.get_bind().dialect.name == "sqlite":
+        # A plain ALTER: the batch mode Alembic would use rebuilds the table, and with it
+        # would drop the triggers that keep finalised screenings unchanged.
+        op.execute("ALTER TABLE screenings DROP COLUMN rescreen_of")
+    else:
+        op.drop_column("screenings", "rescreen_of")

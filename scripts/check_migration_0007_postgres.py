@@ -1,10 +1,10 @@
-"""Run revision 0006 on PostgreSQL over real rows copied from a RiskScreen database.
+"""Run revision 0007 on PostgreSQL over real rows copied from a RiskScreen database.
 
-The earlier revisions use SQLite triggers, so the 0005 schema is made from the models (less
-the 0006 tables and column) and stamped 0005; then 0006 runs through Alembic exactly as in
+The earlier revisions use SQLite triggers, so the 0006 schema is made from the models (less
+the 0007 tables and column) and stamped 0006; then 0007 runs through Alembic exactly as in
 the application, and its review dates are compared with the SQLite database's.
 
-    python scripts/check_migration_0006_postgres.py DEMO.db ACCOUNT PASSPHRASE \\
+    python scripts/check_migration_0007_postgres.py DEMO.db ACCOUNT PASSPHRASE \\
         postgresql+psycopg://postgres@/riskscreen?host=/tmp/pg&port=5432
 
 Needs a PostgreSQL 15 server, an empty database and the psycopg driver (not a dependency
@@ -35,7 +35,7 @@ def main(db: str, account: str, passphrase: str, url: str) -> int:
         conn.execute(text("ALTER TABLE screenings DROP COLUMN rescreen_of"))
         conn.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL "
                           "PRIMARY KEY)"))
-        conn.execute(text("INSERT INTO alembic_version VALUES ('0005')"))
+        conn.execute(text("INSERT INTO alembic_version VALUES ('0006')"))
     with Unlocker(Path(db), auto_backups=False).unlock(account, passphrase) as session, \
             session.engine.connect() as source, pg.begin() as target:
         for name in _COPIED:
