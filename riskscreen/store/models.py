@@ -111,7 +111,7 @@ class Screening(Base):
     updated_at: Mapped[str] = mapped_column(String(27), default=utc_now)
     #: Denormalised from the snapshot so the list can filter by level.
     final_level: Mapped[str | None] = mapped_column(String(50))
-    #: The child's earlier finalised screening this re-screen started from (revision 0008).
+    #: The child's earlier finalised screening this re-screen started from (revision 0009).
     rescreen_of: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (
@@ -414,7 +414,7 @@ class AuditEntry(Base):
 class ScreeningReview(Base):
     """When a finalised screening falls due for review, and how it compared with the last one.
 
-    Written once when the screening is finalised (revision 0008 filled it in for screenings
+    Written once when the screening is finalised (revision 0009 filled it in for screenings
     finalised before). ``review_date`` is the assessment's review date for its final level;
     a missing episode since can bring the review forward (:mod:`riskscreen.services.due`).
     ``step_down_reason`` is the practitioner's reason for a lower level than the child's

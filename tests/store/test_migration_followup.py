@@ -1,4 +1,4 @@
-"""Revision 0008 on a database at revision 0007 holding real screenings and referrals: the
+"""Revision 0009 on a database at revision 0008 holding real screenings and referrals: the
 review dates of every finalised screening are filled in from its snapshot, and nothing stored
 changes."""
 
@@ -31,10 +31,10 @@ def _rows(conn: Any) -> dict[str, list[tuple[object, ...]]]:
             for t in _TABLES}
 
 
-def _at_0007(db: Path) -> tuple[dict[int, str], dict[str, list[tuple[object, ...]]]]:
+def _at_0008(db: Path) -> tuple[dict[int, str], dict[str, list[tuple[object, ...]]]]:
     """A database with 30 demo screenings and one overridden through the services, taken
-    back to revision 0007 by Alembic's downgrade: the review date each
-    finalised screening should get, and every row of the 0007 tables."""
+    back to revision 0008 by Alembic's downgrade: the review date each
+    finalised screening should get, and every row of the 0008 tables."""
     admin, _ = create_database(db, "admin", "admin passphrase", kdf=FAST)
     admin.create_user("mary", "manager", "manager passphrase")
     admin.create_user("pat", "practitioner", "practitioner pass")
@@ -66,8 +66,8 @@ def _at_0007(db: Path) -> tuple[dict[int, str], dict[str, list[tuple[object, ...
     with pat.engine.begin() as conn:
         config = _config()
         config.attributes["connection"] = conn
-        command.downgrade(config, "0007")
-        assert current_revision(conn) == "0007"
+        command.downgrade(config, "0008")
+        assert current_revision(conn) == "0008"
         before = _rows(conn)
         triggers = set(conn.execute(text(
             "SELECT name FROM sqlite_master WHERE type = 'trigger'")).scalars())
@@ -76,9 +76,9 @@ def _at_0007(db: Path) -> tuple[dict[int, str], dict[str, list[tuple[object, ...
     return expected, before
 
 
-def test_0008_fills_review_dates_and_keeps_the_data(tmp_path: Path) -> None:
+def test_0009_fills_review_dates_and_keeps_the_data(tmp_path: Path) -> None:
     db = tmp_path / "data" / "riskscreen.db"
-    expected, before = _at_0007(db)
+    expected, before = _at_0008(db)
     # Signing in upgrades (after a backup, here turned off).
     with Unlocker(db, auto_backups=False).unlock("mary", "manager passphrase") as s:
         with s.engine.connect() as conn:

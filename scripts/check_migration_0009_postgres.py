@@ -1,10 +1,10 @@
-"""Run revision 0008 on PostgreSQL over real rows copied from a RiskScreen database.
+"""Run revision 0009 on PostgreSQL over real rows copied from a RiskScreen database.
 
-The earlier revisions use SQLite triggers, so the 0007 schema is made from the models (less
-the 0008 tables and column) and stamped 0007; then 0008 runs through Alembic exactly as in
+The earlier revisions use SQLite triggers, so the 0008 schema is made from the models (less
+the 0009 tables and column) and stamped 0008; then 0009 runs through Alembic exactly as in
 the application, and its review dates are compared with the SQLite database's.
 
-    python scripts/check_migration_0008_postgres.py DEMO.db ACCOUNT PASSPHRASE \\
+    python scripts/check_migration_0009_postgres.py DEMO.db ACCOUNT PASSPHRASE \\
         postgresql+psycopg://postgres@/riskscreen?host=/tmp/pg&port=5432
 
 Needs a PostgreSQL 15 server, an empty database and the psycopg driver (not a dependency
@@ -35,7 +35,7 @@ def main(db: str, account: str, passphrase: str, url: str) -> int:
         conn.execute(text("ALTER TABLE screenings DROP COLUMN rescreen_of"))
         conn.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL "
                           "PRIMARY KEY)"))
-        conn.execute(text("INSERT INTO alembic_version VALUES ('0007')"))
+        conn.execute(text("INSERT INTO alembic_version VALUES ('0008')"))
     with Unlocker(Path(db), auto_backups=False).unlock(account, passphrase) as session, \
             session.engine.connect() as source, pg.begin() as target:
         for name in _COPIED:

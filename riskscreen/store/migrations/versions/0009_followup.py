@@ -1,7 +1,7 @@
 """After the screening: review dates, re-screens carrying answers over, missing episodes.
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 
 New tables only, and one new nullable column, so nothing already stored changes:
 
@@ -29,8 +29,8 @@ from riskscreen.scoring.model import Interval
 from riskscreen.scoring.review import review_due_from_snapshot
 from riskscreen.store.integrity import stored_record
 
-revision = "0008"
-down_revision = "0007"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
@@ -119,7 +119,7 @@ def _fill_review_dates() -> None:
 
 
 def downgrade() -> None:
-    """Back to revision 0007: the new tables and column go (with what they held)."""
+    """Back to revision 0008: the new tables and column go (with what they held)."""
     op.drop_index("ix_missing_episodes_child", "missing_episodes")
     op.drop_table("missing_episodes")
     op.drop_table("carried_answers")
