@@ -34,7 +34,7 @@ def _child_of(session: Session, sid: int) -> int:
 
 def test_episode_log_records_return_and_interview(vault: Vault) -> None:
     pat = vault.login("pat")
-    child = pat.create_child("Episode Child", "2011-04-05")
+    child = pat.children.create("Episode Child", "2011-04-05")
     e = pat.episodes.add(child.id, "2026-02-01 21:30", where_found="", reported_by="Foster carer")
     assert e.returned_at is None
     assert e.rhi_deadline is None
@@ -65,7 +65,7 @@ def test_episode_log_records_return_and_interview(vault: Vault) -> None:
 
 def test_episode_times_are_checked(vault: Vault) -> None:
     pat = vault.login("pat")
-    child = pat.create_child("Times Child")
+    child = pat.children.create("Times Child")
     with pytest.raises(ServiceError, match="YYYY-MM-DD HH:MM"):
         pat.episodes.add(child.id, "yesterday evening")
     with pytest.raises(ServiceError, match="before the child was reported missing"):
@@ -83,7 +83,7 @@ def test_episode_times_are_checked(vault: Vault) -> None:
 
 def test_episode_roles(vault: Vault) -> None:
     pat = vault.login("pat")
-    child = pat.create_child("Pat's Child")
+    child = pat.children.create("Pat's Child")
     e = pat.episodes.add(child.id, "2026-02-01 21:30")
     pat.close()
     paula = vault.login("paula")
@@ -152,8 +152,8 @@ def test_due_words_say_overdue() -> None:
 
 def test_overdue_comes_first(vault: Vault) -> None:
     pat = vault.login("pat")
-    old = pat.create_child("Old Episode Child")
-    new = pat.create_child("New Episode Child")
+    old = pat.children.create("Old Episode Child")
+    new = pat.children.create("New Episode Child")
     pat.episodes.add(new.id, datetime.now() - timedelta(days=1))
     pat.episodes.add(old.id, datetime.now() - timedelta(days=40))
     items = pat.reviews.due()
@@ -165,7 +165,7 @@ def test_overdue_comes_first(vault: Vault) -> None:
 
 def test_new_screening_takes_missing_answers_from_the_log(vault: Vault) -> None:
     pat = vault.login("pat")
-    child = pat.create_child("Log Child", "2011-04-05")
+    child = pat.children.create("Log Child", "2011-04-05")
     today = date.today()
     e1 = pat.episodes.add(child.id, datetime.combine(today - timedelta(days=20),
                                                      datetime.min.time()).replace(hour=19),
@@ -188,7 +188,7 @@ def test_new_screening_takes_missing_answers_from_the_log(vault: Vault) -> None:
     assert "Bus station" in answers["where_found"]
     assert "An adult's car" in answers["where_found"]
     # A child with no logged episodes gets no missing-episode answers.
-    other = pat.start_screening(pat.create_child("No Log Child").id)
+    other = pat.start_screening(pat.children.create("No Log Child").id)
     assert "missing_episodes_3_months" not in pat.open_screening(other).answers
     pat.close()
 
@@ -306,7 +306,7 @@ def test_chronology_source_plugs_in(vault: Vault) -> None:
     from riskscreen.services.types import ChronologyEntry
 
     pat = vault.login("pat")
-    child = pat.create_child("Source Child")
+    child = pat.children.create("Source Child")
     pat.chronology.add_source(lambda cid: [ChronologyEntry(
         datetime(2026, 1, 1, 9, 0), ChronologyKind.REFERRAL, f"Referral for {cid}")])
     [entry] = pat.chronology.entries(child.id)

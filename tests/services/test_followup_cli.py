@@ -24,7 +24,7 @@ def _args(vault: Vault, tmp_path: Path, user: str = "pat") -> list[str]:
 def test_episodes_due_and_chronology(vault: Vault, tmp_path: Path,
                                      capsys: pytest.CaptureFixture[str]) -> None:
     with vault.login("pat") as pat:
-        child = pat.create_child("Command Line Child", "2012-06-01").id
+        child = pat.children.create("Command Line Child", "2012-06-01").id
     auth = _args(vault, tmp_path)
     assert main(["episodes", "add", "--child", str(child), "--missing-from",
                  "2026-03-01T21:30", "--returned", "2026-03-02T07:45", *auth]) == 0
@@ -61,7 +61,7 @@ def test_episodes_due_and_chronology(vault: Vault, tmp_path: Path,
 
 def test_bad_input_is_one_line(vault: Vault, tmp_path: Path) -> None:
     with vault.login("pat") as pat:
-        child = pat.create_child("Bad Input Child").id
+        child = pat.children.create("Bad Input Child").id
     for extra, wanted in [
         (["episodes", "add", "--child", str(child), "--missing-from", "last night"],
          "YYYY-MM-DD HH:MM"),

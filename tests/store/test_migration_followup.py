@@ -45,7 +45,7 @@ def _at_0008(db: Path) -> tuple[dict[int, str], dict[str, list[tuple[object, ...
     model = load_model("cse-screening")
     answer_set = next(a for a in generate_answer_sets(form, 50, 11)
                       if score(form, model, a).level != "high")
-    child = pat.create_child("Override Child", answer_set.answers.get("date_of_birth"))
+    child = pat.children.create("Override Child", answer_set.answers.get("date_of_birth"))
     sid = pat.start_screening(child.id, screening_date=answer_set.screening_date)
     for qid, value in answer_set.answers.items():
         if qid not in ("child_name", "date_of_birth"):
