@@ -91,3 +91,26 @@ def read_records() -> Callable[[Any], list[tuple[int, str, str]]]:
                                   "assessments ORDER BY screening_id"))]
 
     return read
+
+
+TEAM_INSTRUMENT = "northvale-seraf"
+
+
+@pytest.fixture
+def team_instrument(tmp_path: Path) -> Callable[[str], Path]:
+    """Make a team's own instrument folder under ``tmp_path``: the shipped CSE instrument
+    under another id and title, as a team starting from it would write it."""
+    import shutil
+
+    def make(name: str = "seraf") -> Path:
+        dest = tmp_path / name
+        shutil.copytree(ROOT / "forms" / "cse-screening", dest,
+                        ignore=shutil.ignore_patterns("__pycache__", "__init__.py"))
+        for path in dest.rglob("*.yaml"):
+            text = path.read_text("utf-8").replace("cse-screening", TEAM_INSTRUMENT)
+            text = text.replace("title: Child sexual exploitation (CSE) risk screening",
+                                "title: Northvale exploitation screening")
+            path.write_text(text, "utf-8")
+        return dest
+
+    return make

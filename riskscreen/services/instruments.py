@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 from packaging.version import Version
@@ -273,6 +274,19 @@ class InstrumentManager:
                             "routing": bool(routing)})
             info = self._info(s, row)
         return InstallResult(info, new_form, published)
+
+    def install_folder(self, folder: Path) -> InstallResult:
+        """Check an instrument folder as ``riskscreen validate DIR`` does, then install it;
+        :class:`InstrumentRefused` with every ``FILE:LINE`` problem if it is not valid."""
+        from riskscreen.definitions import DefinitionError
+        from riskscreen.instruments import load_instrument
+
+        self._session._require(*INSTALL_ROLES)
+        try:
+            instrument = load_instrument(folder)
+        except DefinitionError as error:
+            raise InstrumentRefused([p.format() for p in error.problems]) from None
+        return self.install(instrument)
 
     def _check_successor(self, form: FormDefinition,
                          stored: Mapping[str, FormRow]) -> None:

@@ -527,9 +527,12 @@ class AppController(QObject):
     # -- new screening -------------------------------------------------------------------------
 
     def _on_home_new_requested(self) -> None:
-        if self.session is None:
+        session = self.session
+        if session is None:
             return
         self.new_view.reset()
+        offered = self._call(session.instruments.in_force, self.new_view.show_error)
+        self.new_view.set_instruments([(i.id, i.title) for i in offered or []])
         self.window.show_page(self.new_view)
 
     def _on_new_search_changed(self, text: str) -> None:
@@ -566,11 +569,15 @@ class AppController(QObject):
             self.start_screening(child.id)
 
     def start_screening(self, child_id: int) -> None:
-        """A new draft for a child, opened at once."""
+        """A new draft for a child with the instrument chosen (the only one in use, when
+        there is one), opened at once."""
         session = self.session
         if session is None:
             return
-        screening_id = self._call(lambda: session.start_screening(child_id))
+        instrument = self.new_view.chosen_instrument()
+        screening_id = self._call(
+            lambda: session.start_screening(child_id) if instrument is None
+            else session.start_screening(child_id, form_id=instrument))
         if screening_id is not None:
             self.open_screening(screening_id)
 

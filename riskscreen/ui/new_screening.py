@@ -7,6 +7,7 @@ from datetime import date
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
+    QComboBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -53,6 +54,22 @@ class NewScreeningView(QWidget):
         intro = QLabel("First find the child's record, so that all of a child's screenings "
                        "stay together. If there is no record yet, create one below.", self)
         intro.setWordWrap(True)
+
+        # Which questionnaire: shown only when more than one instrument is in use, so that
+        # with one there is nothing more to choose.
+        self.instrument_row = QWidget(self)
+        self.instrument_label = QLabel("Questionnaire:", self.instrument_row)
+        self.instrument = QComboBox(self.instrument_row)
+        self.instrument.setObjectName("instrumentChoice")
+        self.instrument.setAccessibleName("Questionnaire for this screening")
+        self.instrument.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.instrument_label.setBuddy(self.instrument)
+        row = QHBoxLayout(self.instrument_row)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.instrument_label)
+        row.addWidget(self.instrument)
+        row.addStretch(1)
+        self.instrument_row.setVisible(False)
 
         find = QGroupBox("Find an existing record", self)
         self.search = QLineEdit(find)
@@ -109,6 +126,7 @@ class NewScreeningView(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(title)
         layout.addWidget(intro)
+        layout.addWidget(self.instrument_row)
         layout.addLayout(columns, 1)
         layout.addLayout(bottom)
 
@@ -142,6 +160,22 @@ class NewScreeningView(QWidget):
         self.duplicates.clear()
         self.error.setVisible(False)
         self.search.setFocus()
+
+    def set_instruments(self, instruments: list[tuple[str, str]]) -> None:
+        """The instruments in use, as (id, title); the choice shows only for two or more,
+        and keeps the one chosen before when it is still offered."""
+        before = self.chosen_instrument()
+        self.instrument.clear()
+        for instrument_id, title in instruments:
+            self.instrument.addItem(title, instrument_id)
+        index = self.instrument.findData(before) if before is not None else -1
+        self.instrument.setCurrentIndex(max(index, 0) if instruments else -1)
+        self.instrument_row.setVisible(len(instruments) > 1)
+
+    def chosen_instrument(self) -> str | None:
+        """The id of the instrument a new screening uses (None before any is known)."""
+        found = self.instrument.currentData()
+        return found if isinstance(found, str) else None
 
     def show_results(self, children: list[ChildInfo]) -> None:
         """The records matching the search."""

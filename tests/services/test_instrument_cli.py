@@ -4,29 +4,16 @@ instrument installed in a real encrypted database."""
 from __future__ import annotations
 
 import json
-import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from riskscreen.cli.main import main
-from riskscreen.definitions import data_file
 
 from .conftest import PASSPHRASES, Vault
 
 CASE = Path(__file__).resolve().parents[1] / "cases" / "07-disclosure.json"
-
-
-def team_instrument(dest: Path, instrument_id: str = "northvale-seraf") -> Path:
-    """A team's own instrument folder: the shipped one under another id and title."""
-    shutil.copytree(Path(str(data_file("forms", "cse-screening"))), dest,
-                    ignore=shutil.ignore_patterns("__pycache__", "__init__.py"))
-    for path in dest.rglob("*.yaml"):
-        text = path.read_text("utf-8").replace("cse-screening", instrument_id)
-        text = text.replace("title: Child sexual exploitation (CSE) risk screening",
-                            "title: Northvale exploitation screening")
-        path.write_text(text, "utf-8")
-    return dest
 
 
 def _who(tmp_path: Path, vault: Vault, name: str) -> list[str]:
@@ -36,8 +23,9 @@ def _who(tmp_path: Path, vault: Vault, name: str) -> list[str]:
 
 
 def test_install_list_and_score_an_installed_instrument(
-        vault: Vault, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    folder = team_instrument(tmp_path / "seraf")
+        vault: Vault, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        team_instrument: Callable[[str], Path]) -> None:
+    folder = team_instrument("seraf")
     mary = _who(tmp_path, vault, "mary")
     assert main(["instrument", "add", str(folder), *mary]) == 0
     out = capsys.readouterr().out
@@ -71,8 +59,9 @@ def test_install_list_and_score_an_installed_instrument(
 
 
 def test_an_invalid_folder_is_refused_with_file_and_line(
-        vault: Vault, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    folder = team_instrument(tmp_path / "broken")
+        vault: Vault, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        team_instrument: Callable[[str], Path]) -> None:
+    folder = team_instrument("broken")
     routing = folder / "routing.yaml"
     routing.write_text(routing.read_text("utf-8").replace("form: northvale-seraf",
                                                           "form: no-such-form"), "utf-8")
@@ -85,8 +74,9 @@ def test_an_invalid_folder_is_refused_with_file_and_line(
 
 
 def test_a_practitioner_cannot_install(vault: Vault, tmp_path: Path,
-                                       capsys: pytest.CaptureFixture[str]) -> None:
-    folder = team_instrument(tmp_path / "seraf")
+                                       capsys: pytest.CaptureFixture[str],
+                                       team_instrument: Callable[[str], Path]) -> None:
+    folder = team_instrument("seraf")
     assert main(["instrument", "add", str(folder), *_who(tmp_path, vault, "pat")]) == 1
     err = capsys.readouterr().err
     assert "riskscreen instrument add: This needs the administrator or manager role" in err

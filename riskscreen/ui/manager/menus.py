@@ -8,14 +8,16 @@ hiding an entry is a convenience, never the protection.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QMainWindow, QMenu, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu, QMessageBox, QWidget
 
 from riskscreen.services import USER_ERRORS, Role, Session
+from riskscreen.ui.operations import ChangeOp
 
-__all__ = ["RoleMenus", "open_admin_tools", "open_manager_tools"]
+__all__ = ["RoleMenus", "install_instrument", "open_admin_tools", "open_manager_tools"]
 
 
 def open_manager_tools(session: Session, show_error: Callable[[str], Any]) -> Any:
@@ -74,10 +76,16 @@ class RoleMenus:
             bar.addMenu(self.menu)
         self.manager_action = QAction("Scoring model and reports…", window)
         self.admin_action = QAction("Accounts, backups, audit and settings…", window)
+        self.install_action = QAction("Install an instrument…", window)
+        self.install_action.setStatusTip("Check a folder holding a questionnaire, its scoring "
+                                         "models and routing, then install it")
         self.menu.addAction(self.manager_action)
         self.menu.addAction(self.admin_action)
+        self.menu.addSeparator()
+        self.menu.addAction(self.install_action)
         self.manager_action.triggered.connect(self._on_manager_action_triggered)
         self.admin_action.triggered.connect(self._on_admin_action_triggered)
+        self.install_action.triggered.connect(self._on_install_action_triggered)
         self.open: list[Any] = []
         self.refresh(False)
 
@@ -90,6 +98,7 @@ class RoleMenus:
         role = session.user.role if session is not None else None
         self.manager_action.setVisible(role == Role.MANAGER)
         self.admin_action.setVisible(role == Role.ADMINISTRATOR)
+        self.install_action.setVisible(role in (Role.MANAGER, Role.ADMINISTRATOR))
         self.menu.menuAction().setVisible(role in (Role.MANAGER, Role.ADMINISTRATOR))
         if not signed_in:
             for controller in self.open:
@@ -112,3 +121,50 @@ class RoleMenus:
             opened = open_admin_tools(session, self._show, self._on_session_ended)
             if opened is not None:
                 self.open.append(opened)
+
+    def _on_install_action_triggered(self) -> None:
+        session = self.session_provider()
+        if session is None:
+            return
+        folder = QFileDialog.getExistingDirectory(
+            self.window, "Choose the instrument folder (the one holding instrument.yaml)")
+        if folder:
+            install_instrument(self.window, session, Path(folder))
+
+
+def install_instrument(parent: QWidget, session: Session, folder: Path) -> None:
+    """Check and install an instrument folder off the GUI thread; then say what was
+    installed, or list every problem that stopped it."""
+    from riskscreen.services.instruments import InstallResult, InstrumentRefused
+
+    def refused(error: BaseException) -> bool:
+        if not isinstance(error, InstrumentRefused):
+            return False
+        box = QMessageBox(QMessageBox.Icon.Warning, "Instrument not installed",
+                          f"The folder {folder.name} was not installed: "
+                          f"{len(error.problems)} problem(s) to fix first. The first:\n\n"
+                          f"{error.problems[0] if error.problems else ''}", parent=parent)
+        box.setObjectName("instrumentRefused")
+        box.setDetailedText("\n".join(error.problems))
+        box.open()
+        return True
+
+    def installed(result: InstallResult) -> None:
+        info = result.instrument
+        stored = ("a new version" if result.form_stored
+                  else "already installed; nothing in it changed")
+        models = (f" Scoring models published: {', '.join(result.models_published)}."
+                  if result.models_published else "")
+        box = QMessageBox(QMessageBox.Icon.Information, "Instrument installed",
+                          f"{info.title} is installed: questionnaire version "
+                          f"{info.form_version}, {stored}.{models} It is offered when a "
+                          "screening starts.", parent=parent)
+        box.setObjectName("instrumentInstalled")
+        box.open()
+
+    def show(text: str) -> None:
+        QMessageBox.warning(parent, "RiskScreen", text)
+
+    ChangeOp(lambda: session.instruments.install_folder(folder), show=show,
+             what="instrument install").failure(refused).success(
+        installed).run_in_background()

@@ -1,0 +1,110 @@
+"""A team's own instrument installed through the Manage menu and offered when a screening
+starts: the real application, real widgets; only the folder chooser is patched."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+from pytestqt.qtbot import QtBot
+
+from riskscreen.crypto.keys import KdfParams
+from riskscreen.services import create_database
+from riskscreen.ui.controller import AppController
+from riskscreen.ui.worker import wait_for_background
+
+from .helpers import click, type_into
+
+pytestmark = pytest.mark.gui
+
+FAST = KdfParams(memory_cost=1024, iterations=1, lanes=1, salt=b"0" * 16)
+MARY = ("mary", "manager passphrase")
+
+
+@pytest.fixture
+def app(qtbot: QtBot, tmp_path: Path) -> Iterator[AppController]:
+    db = tmp_path / "data" / "riskscreen.db"
+    admin, _ = create_database(db, "admin", "admin passphrase", kdf=FAST)
+    admin.create_user(MARY[0], "manager", MARY[1], display_name="Mary Manager")
+    admin.close()
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    controller = AppController(db, settings=settings, kdf=FAST, sleep=lambda _: None,
+                               auto_backups=False)
+    qtbot.addWidget(controller.window)
+    controller.window.resize(1366, 768)
+    controller.window.show()
+    controller.start()
+    view = controller.unlock_view
+    view.name.clear()
+    type_into(qtbot, view.name, MARY[0])
+    type_into(qtbot, view.passphrase, MARY[1])
+    click(qtbot, view.button)
+    qtbot.waitUntil(lambda: controller.session is not None, timeout=20_000)
+    yield controller
+    wait_for_background()
+    if controller.session is not None:
+        controller.session.close()
+
+
+def _box(app: AppController, name: str) -> QMessageBox:
+    found = app.window.findChild(QMessageBox, name)
+    assert found is not None
+    return found
+
+
+def _install(qtbot: QtBot, app: AppController, folder: Path, name: str,
+             monkeypatch: pytest.MonkeyPatch) -> QMessageBox:
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory",
+                        staticmethod(lambda *args, **kwargs: str(folder)))
+    action = app.window.role_menus.install_action
+    assert action.isVisible()
+    action.trigger()
+    qtbot.waitUntil(lambda: app.window.findChild(QMessageBox, name) is not None,
+                    timeout=20_000)
+    return _box(app, name)
+
+
+def test_a_team_instrument_installs_and_is_offered_when_a_screening_starts(
+        qtbot: QtBot, app: AppController, monkeypatch: pytest.MonkeyPatch,
+        team_instrument: Callable[[str], Path]) -> None:
+    # One instrument in use: no choice to make.
+    click(qtbot, app.home_view.new_button)
+    assert app.window.stack.currentWidget() is app.new_view
+    assert not app.new_view.instrument_row.isVisible()
+    click(qtbot, app.new_view.cancel_button)
+
+    box = _install(qtbot, app, team_instrument("seraf"), "instrumentInstalled", monkeypatch)
+    assert "Northvale exploitation screening is installed" in box.text()
+    box.close()
+
+    click(qtbot, app.home_view.new_button)
+    choice = app.new_view.instrument
+    assert app.new_view.instrument_row.isVisible()
+    titles = [choice.itemText(i) for i in range(choice.count())]
+    assert titles == ["Child sexual exploitation (CSE) risk screening",
+                      "Northvale exploitation screening"]
+    choice.setCurrentIndex(titles.index("Northvale exploitation screening"))
+    type_into(qtbot, app.new_view.name, "Synthetic Child")
+    click(qtbot, app.new_view.create_button)
+    assert app.current is not None
+    assert app.window.stack.currentWidget() is app.current.view
+    assert app.current.detail.form_id == "northvale-seraf"
+    assert app.current.detail.model_id == "northvale-seraf"
+
+
+def test_an_invalid_instrument_is_refused_with_every_problem(
+        qtbot: QtBot, app: AppController, monkeypatch: pytest.MonkeyPatch,
+        team_instrument: Callable[[str], Path]) -> None:
+    folder = team_instrument("broken")
+    routing = folder / "routing.yaml"
+    routing.write_text(routing.read_text("utf-8").replace("form: northvale-seraf",
+                                                          "form: no-such-form"), "utf-8")
+    box = _install(qtbot, app, folder, "instrumentRefused", monkeypatch)
+    assert "was not installed" in box.text()
+    assert f"{folder}/routing.yaml:" in box.detailedText()
+    box.close()
+    assert app.session is not None
+    assert [i.id for i in app.session.instruments.in_force()] == ["cse-screening"]
