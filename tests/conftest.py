@@ -93,24 +93,20 @@ def read_records() -> Callable[[Any], list[tuple[int, str, str]]]:
     return read
 
 
-TEAM_INSTRUMENT = "northvale-seraf"
+#: A team's own instrument, written from docs/forms.md alone (6-month windows, its own level
+#: ids and kind labels), and answers to it.
+TEAM_INSTRUMENT = ROOT / "tests" / "instruments" / "eastbrook-seraf"
+TEAM_CASES = ROOT / "tests" / "instruments" / "eastbrook-cases"
 
 
 @pytest.fixture
 def team_instrument(tmp_path: Path) -> Callable[[str], Path]:
-    """Make a team's own instrument folder under ``tmp_path``: the shipped CSE instrument
-    under another id and title, as a team starting from it would write it."""
+    """Copy the team's own instrument folder under ``tmp_path`` (to install, or to break)."""
     import shutil
 
-    def make(name: str = "seraf") -> Path:
+    def make(name: str = "eastbrook") -> Path:
         dest = tmp_path / name
-        shutil.copytree(ROOT / "forms" / "cse-screening", dest,
-                        ignore=shutil.ignore_patterns("__pycache__", "__init__.py"))
-        for path in dest.rglob("*.yaml"):
-            text = path.read_text("utf-8").replace("cse-screening", TEAM_INSTRUMENT)
-            text = text.replace("title: Child sexual exploitation (CSE) risk screening",
-                                "title: Northvale exploitation screening")
-            path.write_text(text, "utf-8")
+        shutil.copytree(TEAM_INSTRUMENT, dest)
         return dest
 
     return make

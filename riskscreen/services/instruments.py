@@ -15,14 +15,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
 
 from packaging.version import Version
 from sqlalchemy import select
+from sqlalchemy.orm import Session as OrmSession
 
 from riskscreen.forms.identity import carry_answers, form_sha256, parse_stored_form
 from riskscreen.forms.model import FormDefinition
+from riskscreen.routing.model import RoutingTable
 from riskscreen.scoring.model import ScoringModel
 from riskscreen.services.errors import NotFound, ServiceError
 from riskscreen.services.types import Role
@@ -36,6 +39,7 @@ __all__ = [
     "InstrumentInfo",
     "InstrumentManager",
     "InstrumentRefused",
+    "routing_for",
 ]
 
 #: Who may install an instrument.
@@ -170,11 +174,10 @@ class InstrumentManager:
         form: FormDefinition = self._session.form(info.id, version or info.form_version)
         return form
 
-    def routing_yaml(self, instrument_id: str) -> str:
-        """The instrument's own routing table as installed ('' for the shipped one)."""
+    def routing(self, instrument_id: str) -> RoutingTable:
+        """Where the instrument's screenings are sent (see :func:`routing_for`)."""
         with self._session.context.transaction() as s:
-            row = s.get(InstrumentRow, instrument_id)
-            return row.routing_yaml if row is not None else ""
+            return routing_for(s, instrument_id)
 
     def model(self, instrument_id: str) -> ScoringModel:
         """The scoring model new screenings of the instrument use now."""
@@ -281,7 +284,7 @@ class InstrumentManager:
         from riskscreen.definitions import DefinitionError
         from riskscreen.instruments import load_instrument
 
-        self._session._require(*INSTALL_ROLES)
+        self._session.context.require(*INSTALL_ROLES)
         try:
             instrument = load_instrument(folder)
         except DefinitionError as error:
@@ -334,6 +337,41 @@ class InstrumentManager:
             session._publish(s, model, session.user.id, source="instrument")
             published.append(f"{model.id} {model.version}")
         return tuple(published)
+
+
+def routing_for(s: OrmSession, form_id: str) -> RoutingTable:
+    """The routing of a form's screenings, inside transaction ``s``: the contacts an
+    administrator saved when they are for that form, else the routing installed with its
+    instrument, else the routing shipped with it."""
+    from riskscreen.routing import load_routing
+    from riskscreen.store.models import Meta
+
+    saved = s.get(Meta, "setting.routing_yaml")
+    if saved is not None and saved.value:
+        table = _parsed_routing(saved.value, "routing (settings)")
+        if table.form == form_id:
+            return table
+    row = s.get(InstrumentRow, form_id)
+    if row is not None and row.routing_yaml:
+        return _parsed_routing(row.routing_yaml, f"routing of the instrument {form_id}")
+    shipped = load_routing()
+    if shipped.form == form_id:
+        return shipped
+    from riskscreen.definitions import DefinitionError
+    from riskscreen.instruments import load_instrument
+
+    try:
+        return load_instrument(form_id).routing
+    except DefinitionError:
+        raise ServiceError(f"The instrument '{form_id}' has no routing table in this "
+                           "database; install it again with its routing.yaml.") from None
+
+
+@lru_cache(maxsize=16)
+def _parsed_routing(text: str, name: str) -> RoutingTable:
+    from riskscreen.routing.loader import parse_routing
+
+    return parse_routing(text, name)
 
 
 def _who(names: Mapping[int, str], user_id: int | None) -> str:

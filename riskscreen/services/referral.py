@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from riskscreen.definitions import DefinitionError
 from riskscreen.forms.answers import AnswerSet
 from riskscreen.forms.model import FormDefinition
 from riskscreen.routing import RoutingTable, load_routing, route
@@ -56,24 +55,10 @@ def routing_in_force(settings: dict[str, str]) -> RoutingTable:
     return parse_routing(stored, "routing (settings)") if stored else load_routing()
 
 
-def instrument_routing(session: Session, form_id: str,
-                       settings: dict[str, str] | None = None) -> RoutingTable:
-    """The routing of an instrument's screenings: the contacts an administrator saved when
-    they are for its form, else the routing installed with it, else the shipped table."""
-    settings = read_settings(session) if settings is None else settings
-    table = routing_in_force(settings)
-    if table.form == form_id:
-        return table
-    installed = session.instruments.routing_yaml(form_id)
-    if installed:
-        return parse_routing(installed, f"routing of the instrument {form_id}")
-    from riskscreen.instruments import load_instrument
-
-    try:
-        return load_instrument(form_id).routing
-    except DefinitionError:
-        raise ServiceError(f"The instrument '{form_id}' has no routing table in this "
-                           "database; install it again with its routing.yaml.") from None
+def instrument_routing(session: Session, form_id: str) -> RoutingTable:
+    """The routing of an instrument's screenings (the saved contacts when they are for its
+    form, else its installed or shipped routing)."""
+    return session.instruments.routing(form_id)
 
 
 def referral_summary(session: Session, detail: ScreeningDetail, form: FormDefinition,
@@ -83,7 +68,7 @@ def referral_summary(session: Session, detail: ScreeningDetail, form: FormDefini
         raise ServiceError("Only a finalised screening has a referral summary; finalise it "
                            "first.")
     settings = read_settings(session)
-    table = instrument_routing(session, detail.form_id, settings)
+    table = instrument_routing(session, detail.form_id)
     user = session.user
     override = detail.assessment.override
     people = session.display_names(

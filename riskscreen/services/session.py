@@ -771,7 +771,7 @@ class Session:
             answers_json = answer_set.model_dump_json()
             snapshot_text = canonical_json(snapshot)
             dictionary_id, dictionary = dictionary_for(s.connection(), screening.model_sha256,
-                                                       model.canonical_json())
+                                                       model.canonical_json(), form)
             # The answers now live in the record (exactly) and the pack (for bulk reads).
             s.execute(delete(Answer).where(Answer.screening_id == screening_id))
             s.add(AssessmentRow(

@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import json
 import zlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from riskscreen.forms.model import FormDefinition
 
 __all__ = [
     "DICTIONARY_BYTES",
@@ -65,9 +68,11 @@ def build_dictionary(samples: list[str]) -> bytes:
     return "\n".join(samples).encode("utf-8")[-DICTIONARY_BYTES:]
 
 
-def synthetic_dictionary(model_json: str) -> bytes:
-    """A dictionary for records scored with a stored model: a few synthetic screenings
-    scored with it, or the model's own text if it cannot score the shipped form."""
+def synthetic_dictionary(model_json: str, form: FormDefinition | None = None) -> bytes:
+    """A dictionary for records scored with a stored model: a few synthetic screenings of
+    ``form`` (by default the shipped form of the model's id) scored with it, or the model's
+    own text if it cannot score that form."""
+    from riskscreen.definitions import DefinitionError
     from riskscreen.forms.loader import load_form
     from riskscreen.scoring.engine import score
     from riskscreen.scoring.model import ScoringModel
@@ -75,7 +80,11 @@ def synthetic_dictionary(model_json: str) -> bytes:
 
     try:
         model = ScoringModel.model_validate_json(model_json)  # as stored, hash checked
-        form = load_form(model.form.id)
+        if form is None:
+            try:
+                form = load_form(model.form.id)
+            except DefinitionError:  # an installed instrument: no shipped form of that id
+                return model_json.encode("utf-8")[-DICTIONARY_BYTES:]
         samples = []
         for answer_set in generate_answer_sets(form, 3, seed=20_131):
             snapshot = json.dumps(score(form, model, answer_set).to_dict(), sort_keys=True,
@@ -92,15 +101,17 @@ def read_dictionaries(raw: Any) -> dict[int, bytes]:
     return {int(i): bytes(d) for i, d in run("SELECT id, data FROM record_dictionaries")}
 
 
-def dictionary_for(connection: Any, model_sha256: str, model_json: str) -> tuple[int, bytes]:
-    """(id, bytes) of the dictionary for records of one model, made and stored if it has
-    none yet, through a SQLAlchemy connection inside the caller's write transaction."""
+def dictionary_for(connection: Any, model_sha256: str, model_json: str,
+                   form: FormDefinition | None = None) -> tuple[int, bytes]:
+    """(id, bytes) of the dictionary for records of one model (scoring ``form``), made and
+    stored if it has none yet, through a SQLAlchemy connection inside the caller's write
+    transaction."""
     row = connection.exec_driver_sql(
         "SELECT id, data FROM record_dictionaries WHERE model_sha256 = ? ORDER BY id LIMIT 1",
         (model_sha256,)).first()
     if row is not None:
         return int(row[0]), bytes(row[1])
-    data = synthetic_dictionary(model_json)
+    data = synthetic_dictionary(model_json, form)
     connection.exec_driver_sql(
         "INSERT INTO record_dictionaries (model_sha256, data) VALUES (?, ?)",
         (model_sha256, data))

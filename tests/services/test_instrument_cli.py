@@ -13,7 +13,7 @@ from riskscreen.cli.main import main
 
 from .conftest import PASSPHRASES, Vault
 
-CASE = Path(__file__).resolve().parents[1] / "cases" / "07-disclosure.json"
+TEAM_CASES = Path(__file__).resolve().parents[1] / "instruments" / "eastbrook-cases"
 
 
 def _who(tmp_path: Path, vault: Vault, name: str) -> list[str]:
@@ -25,35 +25,32 @@ def _who(tmp_path: Path, vault: Vault, name: str) -> list[str]:
 def test_install_list_and_score_an_installed_instrument(
         vault: Vault, tmp_path: Path, capsys: pytest.CaptureFixture[str],
         team_instrument: Callable[[str], Path]) -> None:
-    folder = team_instrument("seraf")
+    folder = team_instrument("eastbrook")
     mary = _who(tmp_path, vault, "mary")
     assert main(["instrument", "add", str(folder), *mary]) == 0
     out = capsys.readouterr().out
-    assert "Installed northvale-seraf (Northvale exploitation screening)" in out
-    assert "Published scoring models: northvale-seraf 1.0.0, northvale-seraf 1.1.0." in out
+    assert "Installed eastbrook-seraf (Eastbrook sexual exploitation risk screening)" in out
+    assert "Published scoring models: eastbrook-seraf 1.0.0." in out
     assert main(["instrument", "list", "--json", *_who(tmp_path, vault, "pat")]) == 0
     listed = {i["id"]: i for i in json.loads(capsys.readouterr().out)}
-    assert set(listed) == {"cse-screening", "northvale-seraf"}
-    assert listed["northvale-seraf"]["form_versions"][0]["installed_by"] == "mary"
-    assert listed["northvale-seraf"]["models"] == ["northvale-seraf 1.0.0",
-                                                   "northvale-seraf 1.1.0"]
+    assert set(listed) == {"cse-screening", "eastbrook-seraf"}
+    assert listed["eastbrook-seraf"]["form_versions"][0]["installed_by"] == "mary"
+    assert listed["eastbrook-seraf"]["models"] == ["eastbrook-seraf 1.0.0"]
     assert main(["instrument", "list", *mary]) == 0
-    assert "northvale-seraf: Northvale exploitation screening (in use)" in (
+    assert "eastbrook-seraf: Eastbrook sexual exploitation risk screening (in use)" in (
         capsys.readouterr().out)
     # Installing the same folder again changes nothing and says so.
     assert main(["instrument", "add", str(folder), *mary]) == 0
     assert "already stored; nothing changed" in capsys.readouterr().out
 
-    case = json.loads(CASE.read_text("utf-8"))
-    answers = tmp_path / "answers.json"
-    answers.write_text(json.dumps({**case, "form": "northvale-seraf"}), "utf-8")
-    assert main(["score", "--json", "--instrument", "northvale-seraf", str(answers),
+    answers = TEAM_CASES / "online-and-adults.json"
+    assert main(["score", "--json", "--instrument", "eastbrook-seraf", str(answers),
                  *mary]) == 0
     scored = json.loads(capsys.readouterr().out)
-    assert scored["model"]["id"] == "northvale-seraf"
-    assert scored["model"]["version"] == "1.1.0"
+    assert scored["model"]["id"] == "eastbrook-seraf"
+    assert scored["model"]["version"] == "1.0.0"
     pdf = tmp_path / "out.pdf"
-    assert main(["summary", str(answers), "--instrument", "northvale-seraf", "-o", str(pdf),
+    assert main(["summary", str(answers), "--instrument", "eastbrook-seraf", "-o", str(pdf),
                  *mary]) == 0
     assert pdf.read_bytes().startswith(b"%PDF")
 
@@ -63,7 +60,7 @@ def test_an_invalid_folder_is_refused_with_file_and_line(
         team_instrument: Callable[[str], Path]) -> None:
     folder = team_instrument("broken")
     routing = folder / "routing.yaml"
-    routing.write_text(routing.read_text("utf-8").replace("form: northvale-seraf",
+    routing.write_text(routing.read_text("utf-8").replace("form: eastbrook-seraf",
                                                           "form: no-such-form"), "utf-8")
     assert main(["instrument", "add", str(folder), *_who(tmp_path, vault, "mary")]) == 1
     err = capsys.readouterr().err
@@ -76,7 +73,7 @@ def test_an_invalid_folder_is_refused_with_file_and_line(
 def test_a_practitioner_cannot_install(vault: Vault, tmp_path: Path,
                                        capsys: pytest.CaptureFixture[str],
                                        team_instrument: Callable[[str], Path]) -> None:
-    folder = team_instrument("seraf")
+    folder = team_instrument("eastbrook")
     assert main(["instrument", "add", str(folder), *_who(tmp_path, vault, "pat")]) == 1
     err = capsys.readouterr().err
     assert "riskscreen instrument add: This needs the administrator or manager role" in err

@@ -7,6 +7,7 @@ import io
 import json
 import re
 import shutil
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -214,3 +215,31 @@ def test_a_database_at_the_previous_head_upgrades_and_pins_the_shipped_form(
             referral_summary(pat, detail, form)))
         pat.save_answer(draft, "child_views", "the draft carries on after the upgrade")
         pat.finalise(draft)
+
+
+def test_a_team_instrument_screens_finalises_routes_and_prints_in_its_own_words(
+        vault: Vault, team_instrument: Callable[[str], Path]) -> None:
+    cases = Path(__file__).resolve().parents[1] / "instruments" / "eastbrook-cases"
+    case = json.loads((cases / "online-and-adults.json").read_text("utf-8"))
+    with vault.login("mary") as mary:
+        mary.instruments.install(load_instrument(team_instrument("eastbrook")))
+    with vault.login("pat") as pat:
+        assert [i.id for i in pat.instruments.in_force()] == ["cse-screening",
+                                                             "eastbrook-seraf"]
+        child = pat.create_child("Sam Example", date(2011, 2, 3))
+        sid = pat.start_screening(child.id, form_id="eastbrook-seraf",
+                                  screening_date=date.fromisoformat(case["screening_date"]))
+        for qid, value in case["answers"].items():
+            pat.save_answer(sid, qid, value)
+        assessment = pat.finalise(sid)
+        detail = pat.open_screening(sid)
+        form = pat.form(detail.form_id, detail.form_version)
+        summary = referral_summary(pat, detail, form)
+        whole = _pdf_text(render_pdf_bytes(summary))
+    assert (detail.form_id, detail.model_id) == ("eastbrook-seraf", "eastbrook-seraf")
+    installed = load_instrument(team_instrument("again"))
+    assert summary.route.destination.name in {d.name for d in installed.routing.destinations}
+    assert assessment.final_level in {lv.id for lv in installed.models[0].levels}
+    assert "Within the last 6 months" in whole
+    with vault.login("mary") as mary:
+        assert mary.verify().ok

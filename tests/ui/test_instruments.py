@@ -76,8 +76,8 @@ def test_a_team_instrument_installs_and_is_offered_when_a_screening_starts(
     assert not app.new_view.instrument_row.isVisible()
     click(qtbot, app.new_view.cancel_button)
 
-    box = _install(qtbot, app, team_instrument("seraf"), "instrumentInstalled", monkeypatch)
-    assert "Northvale exploitation screening is installed" in box.text()
+    box = _install(qtbot, app, team_instrument("eastbrook"), "instrumentInstalled", monkeypatch)
+    assert "Eastbrook sexual exploitation risk screening is installed" in box.text()
     box.close()
 
     click(qtbot, app.home_view.new_button)
@@ -85,14 +85,14 @@ def test_a_team_instrument_installs_and_is_offered_when_a_screening_starts(
     assert app.new_view.instrument_row.isVisible()
     titles = [choice.itemText(i) for i in range(choice.count())]
     assert titles == ["Child sexual exploitation (CSE) risk screening",
-                      "Northvale exploitation screening"]
-    choice.setCurrentIndex(titles.index("Northvale exploitation screening"))
+                      "Eastbrook sexual exploitation risk screening"]
+    choice.setCurrentIndex(titles.index("Eastbrook sexual exploitation risk screening"))
     type_into(qtbot, app.new_view.name, "Synthetic Child")
     click(qtbot, app.new_view.create_button)
     assert app.current is not None
     assert app.window.stack.currentWidget() is app.current.view
-    assert app.current.detail.form_id == "northvale-seraf"
-    assert app.current.detail.model_id == "northvale-seraf"
+    assert app.current.detail.form_id == "eastbrook-seraf"
+    assert app.current.detail.model_id == "eastbrook-seraf"
 
 
 def test_an_invalid_instrument_is_refused_with_every_problem(
@@ -100,7 +100,7 @@ def test_an_invalid_instrument_is_refused_with_every_problem(
         team_instrument: Callable[[str], Path]) -> None:
     folder = team_instrument("broken")
     routing = folder / "routing.yaml"
-    routing.write_text(routing.read_text("utf-8").replace("form: northvale-seraf",
+    routing.write_text(routing.read_text("utf-8").replace("form: eastbrook-seraf",
                                                           "form: no-such-form"), "utf-8")
     box = _install(qtbot, app, folder, "instrumentRefused", monkeypatch)
     assert "was not installed" in box.text()
