@@ -246,10 +246,8 @@ class ModelService:
         self.session.context.require(Role.MANAGER)
 
     def form(self) -> FormDefinition:
-        """The current shipped form the models score."""
-        from riskscreen.forms.loader import load_form
-
-        return load_form(self.form_id)
+        """The form version new screenings of this instrument use (as stored)."""
+        return self.session.instruments.form(self.form_id)
 
     # -- the model in force and drafts ---------------------------------------------------------
 
@@ -306,17 +304,19 @@ class ModelService:
         """How many finalised screenings an impact analysis would cover."""
         self._manager()
         where, params = _date_filter(since, until)
+        where = (where + " AND " if where else " WHERE ") + "s.form_id = :form"
         with self.session.context.transaction() as s:
             # The narrow packs table, not the snapshots: counting reads a fraction of the pages.
             sql = ("SELECT count(*) FROM answer_packs a "  # noqa: S608 - fixed text; bound values
-                   + ("JOIN screenings s ON s.id = a.screening_id" + where if where else ""))
-            return int(s.execute(text(sql), params).scalar() or 0)
+                   "JOIN screenings s ON s.id = a.screening_id" + where)
+            return int(s.execute(text(sql), {**params, "form": self.form_id}).scalar() or 0)
 
     def _answer_sets(self, since: date | None, until: date | None
                      ) -> Iterator[tuple[str, AnswerSet]]:
         # The session streams the packed answer sets on a connection of its own.
         for sid, _, answer_set in self.session.finalised_answer_sets(since, until):
-            yield str(sid), answer_set
+            if answer_set.form == self.form_id:  # this instrument's screenings only
+                yield str(sid), answer_set
 
     def impact(self, draft: ScoringModel, since: date | None = None,
                until: date | None = None, *,

@@ -23,6 +23,7 @@ from sqlalchemy import text
 
 from riskscreen.crypto.atomic import atomic_write
 from riskscreen.forms.model import KindRole
+from riskscreen.instruments import DEFAULT_INSTRUMENT
 from riskscreen.services.types import Role
 from riskscreen.store.integrity import stored_record
 from riskscreen.store.records import read_dictionaries
@@ -97,19 +98,17 @@ def _age(dob: Any, on: date) -> int | None:
 class ReportService:
     """The managers' reports on one signed-in session (managers only)."""
 
-    def __init__(self, session: Session, form_id: str = "cse-screening") -> None:
+    def __init__(self, session: Session, form_id: str = DEFAULT_INSTRUMENT) -> None:
         self.session = session
         self.form_id = form_id
 
     def build(self, since: date | None = None, until: date | None = None) -> Report:
         """Aggregate every finalised screening dated in the period (all when no dates)."""
         self.session.context.require(Role.MANAGER)
-        from riskscreen.forms.loader import load_form
-
-        form = load_form(self.form_id)
+        form = self.session.instruments.form(self.form_id)
         indicators = [q for q in form.questions() if q.role in (KindRole.RISK, KindRole.HARM)]
         seen = {"yes", *form.time_windows.present_ids()}
-        clauses, params = [], {}
+        clauses, params = ["s.form_id = :form"], {"form": self.form_id}
         if since is not None:
             clauses.append("s.screening_date >= :since")
             params["since"] = since.isoformat()
@@ -174,6 +173,8 @@ class ReportService:
         order = sorted(level_names, key=lambda lv: level_rank[lv])
         total = len(stored)
         report = Report(total, since, until)
+        if self.form_id != DEFAULT_INSTRUMENT:
+            report.title = f"{form.title}: report"
         report.tables.append(ReportTable(
             "By level", [(level_names[lv], by_level[lv]) for lv in order],
             "Final level (after any professional-judgement override)."))

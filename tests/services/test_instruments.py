@@ -243,3 +243,40 @@ def test_a_team_instrument_screens_finalises_routes_and_prints_in_its_own_words(
     assert "Within the last 6 months" in whole
     with vault.login("mary") as mary:
         assert mary.verify().ok
+
+
+def test_reports_and_impact_count_each_instrument_apart(
+        vault: Vault, team_instrument: Callable[[str], Path]) -> None:
+    from riskscreen.services.models import ModelService
+    from riskscreen.services.reports import ReportService
+
+    cases = Path(__file__).resolve().parents[1] / "instruments" / "eastbrook-cases"
+    case = json.loads((cases / "online-and-adults.json").read_text("utf-8"))
+    with vault.login("mary") as mary:
+        mary.instruments.install(load_instrument(team_instrument("eastbrook")))
+    with vault.login("pat") as pat:
+        for _ in range(2):
+            child = pat.create_child("Sam Example", date(2011, 2, 3))
+            sid = pat.start_screening(child.id, form_id="eastbrook-seraf",
+                                      screening_date=date.fromisoformat(
+                                          case["screening_date"]))
+            for qid, value in case["answers"].items():
+                pat.save_answer(sid, qid, value)
+            pat.finalise(sid)
+        _screen(pat, final=True)
+    with vault.login("mary") as mary:
+        team = ReportService(mary, "eastbrook-seraf").build()
+        cse = ReportService(mary).build()
+        assert (team.total, cse.total) == (2, 1)
+        assert team.title == "Eastbrook sexual exploitation risk screening: report"
+        asked = {q.text for q in load_instrument(team_instrument("again")).form.questions()}
+        prevalence = {label for label, _ in team.table("Indicator prevalence").rows}
+        assert prevalence
+        assert prevalence <= asked
+        service = ModelService(mary, "eastbrook-seraf")
+        assert service.form().id == "eastbrook-seraf"
+        assert service.count_finalised() == 2
+        _, published = service.in_force()
+        assert published.id == "eastbrook-seraf"
+        assert service.impact(published).total == 2
+        assert ModelService(mary).impact(ModelService(mary).in_force()[1]).total == 1

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from riskscreen.crypto.keys import KdfParams
@@ -108,3 +108,30 @@ def test_an_invalid_instrument_is_refused_with_every_problem(
     box.close()
     assert app.session is not None
     assert [i.id for i in app.session.instruments.in_force()] == ["cse-screening"]
+
+
+def test_the_manager_chooses_which_instrument_to_analyse(
+        qtbot: QtBot, app: AppController, monkeypatch: pytest.MonkeyPatch,
+        team_instrument: Callable[[str], Path]) -> None:
+    box = _install(qtbot, app, team_instrument("eastbrook"), "instrumentInstalled",
+                   monkeypatch)
+    box.close()
+    asked: list[list[str]] = []
+
+    def pick(parent: object, title: str, label: str, items: list[str], *args: object
+             ) -> tuple[str, bool]:
+        asked.append(items)
+        return "Eastbrook sexual exploitation risk screening", True
+
+    monkeypatch.setattr(QInputDialog, "getItem", staticmethod(pick))
+    menus = app.window.role_menus
+    menus.manager_action.trigger()
+    assert asked == [["Child sexual exploitation (CSE) risk screening",
+                      "Eastbrook sexual exploitation risk screening"]]
+    manager = menus.open[-1]
+    qtbot.addWidget(manager.window)
+    assert "Eastbrook sexual exploitation risk screening" in manager.window.windowTitle()
+    assert manager.service.form_id == manager.reports.service.form_id == "eastbrook-seraf"
+    report = manager.reports.build()
+    assert report is not None
+    assert report.title == "Eastbrook sexual exploitation risk screening: report"

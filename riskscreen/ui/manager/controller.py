@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from riskscreen.instruments import DEFAULT_INSTRUMENT
 from riskscreen.scoring.assessment import Assessment
 from riskscreen.scoring.impact import ImpactReport
 from riskscreen.scoring.model import ScoringModel
@@ -91,11 +92,14 @@ class ManagerController(QObject):
     live_updated = Signal(object)
     published = Signal(object)
 
-    def __init__(self, session: Session, window: ManagerWindow | None = None) -> None:
+    def __init__(self, session: Session, window: ManagerWindow | None = None,
+                 instrument: str = DEFAULT_INSTRUMENT) -> None:
         super().__init__()
-        self.service = ModelService(session)
+        self.service = ModelService(session, instrument)
         self.window = window or ManagerWindow()
         self.form = self.service.form()
+        self.window.setWindowTitle(f"RiskScreen – {self.form.title}: scoring model and "
+                                   "reports")
         self.data: dict[str, Any] | None = None
         self.model: ScoringModel | None = None
         self.problems: list[str] = []

@@ -12,22 +12,49 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu, QMessageBox, QWidget
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QInputDialog,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QWidget,
+)
 
+from riskscreen.instruments import DEFAULT_INSTRUMENT
 from riskscreen.services import USER_ERRORS, Role, Session
 from riskscreen.ui.operations import ChangeOp
 
-__all__ = ["RoleMenus", "install_instrument", "open_admin_tools", "open_manager_tools"]
+__all__ = ["RoleMenus", "choose_instrument", "install_instrument", "open_admin_tools",
+           "open_manager_tools"]
 
 
-def open_manager_tools(session: Session, show_error: Callable[[str], Any]) -> Any:
-    """The manager's window (model editor, impact, history, reports), or None if refused."""
+def choose_instrument(session: Session, parent: QWidget | None) -> str | None:
+    """The instrument whose model and reports to open: the only one in use, or the one the
+    manager picks when there are several (None if they cancel)."""
+    offered = session.instruments.in_force()
+    if len(offered) <= 1:
+        return offered[0].id if offered else DEFAULT_INSTRUMENT
+    titles = [i.title for i in offered]
+    title, ok = QInputDialog.getItem(parent, "Scoring model and reports",
+                                     "Which instrument's scoring model and reports?", titles,
+                                     0, False)
+    return offered[titles.index(title)].id if ok and title in titles else None
+
+
+def open_manager_tools(session: Session, show_error: Callable[[str], Any],
+                       parent: QWidget | None = None) -> Any:
+    """The manager's window (model editor, impact, history, reports) for one instrument, or
+    None if refused or cancelled."""
     from riskscreen.services.models import ModelService
     from riskscreen.ui.manager.controller import ManagerController
 
     try:
         ModelService(session).history()  # the service checks the role
-        controller = ManagerController(session)
+        instrument = choose_instrument(session, parent)
+        if instrument is None:
+            return None
+        controller = ManagerController(session, instrument=instrument)
         controller.start()
         from riskscreen.ui.manager.reports import attach_reports
 
@@ -108,7 +135,7 @@ class RoleMenus:
     def _on_manager_action_triggered(self) -> None:
         session = self.session_provider()
         if session is not None:
-            opened = open_manager_tools(session, self._show)
+            opened = open_manager_tools(session, self._show, self.window)
             if opened is not None:
                 self.open.append(opened)
 

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from riskscreen.instruments import DEFAULT_INSTRUMENT
 from riskscreen.services import USER_ERRORS, Session
 from riskscreen.services.reports import Report, ReportService
 from riskscreen.ui.manager.charts import BarChart
@@ -137,11 +138,12 @@ class ReportsController(QObject):
 
     built = Signal(object)
 
-    def __init__(self, session: Session, view: ReportsView, *, pathway: bool = False) -> None:
+    def __init__(self, session: Session, view: ReportsView, *, pathway: bool = False,
+                 instrument: str = DEFAULT_INSTRUMENT) -> None:
         super().__init__(view)
         self.service: _ReportMaker = (_PathwayService(session) if pathway
-                                      else ReportService(session))
-        self.file_name = "cse-pathway-report" if pathway else "cse-screening-report"
+                                      else ReportService(session, instrument))
+        self.file_name = ("cse-pathway-report" if pathway else f"{instrument}-report")
         self.view = view
         self.report: Report | None = None
         view.build_requested.connect(self.build_in_background)
@@ -248,7 +250,8 @@ class ReportsController(QObject):
 def attach_reports(controller: Any) -> ReportsController:
     """Add the reports tab, and the pathway report's, to a manager's window."""
     view = ReportsView()
-    reports = ReportsController(controller.service.session, view)
+    reports = ReportsController(controller.service.session, view,
+                                instrument=controller.service.form_id)
     controller.window.tabs.addTab(view, "Reports")
     controller.reports = reports
     pathway_view = ReportsView()
