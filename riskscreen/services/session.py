@@ -973,7 +973,8 @@ class Session:
             report.audit_problems = [f"audit entry {p.seq}: {p.message}" for p in problems]
             report.audit_problems += audit.check_head(raw, self._ctx.db_path)
             if not report.integrity_problems:
-                report.record_problems = check_triggers(raw) + list(check_records(raw))
+                report.record_problems = (check_triggers(raw) + list(check_records(raw))
+                                          + stored_forms.check_forms(raw))
         if rescore and not report.integrity_problems:
             self._rescore_all(report, progress)
         with self._ctx.transaction() as s:

@@ -6,13 +6,16 @@ migration's), with plain SQL that runs on SQLite and PostgreSQL alike.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Connection, text
 
 from riskscreen.forms.identity import form_canonical_json, form_sha256, parse_stored_form
 from riskscreen.forms.model import FormDefinition
 from riskscreen.store.models import utc_now
 
-__all__ = ["FormVersionTaken", "read_form", "shipped_forms", "store_form", "stored_form_sha"]
+__all__ = ["FormVersionTaken", "check_forms", "read_form", "shipped_forms", "store_form",
+           "stored_form_sha"]
 
 
 class FormVersionTaken(ValueError):  # noqa: N818 - the domain's name for it
@@ -61,3 +64,24 @@ def read_form(conn: Connection, sha256: str) -> FormDefinition | None:
     found = conn.execute(text("SELECT canonical_json FROM forms WHERE sha256 = :sha"),
                          {"sha": sha256}).first()
     return None if found is None else parse_stored_form(str(found[0]), sha256)
+
+
+def check_forms(raw: Any) -> list[str]:
+    """Stored forms whose text no longer gives their hash, and screenings that name no
+    stored form, through a DB-API connection (for ``verify``)."""
+    problems = []
+    for sha, form_id, version, canonical in raw.execute(
+            "SELECT sha256, form_id, version, canonical_json FROM forms ORDER BY form_id, "
+            "version"):
+        try:
+            parse_stored_form(str(canonical), str(sha))
+        except ValueError:  # StoredFormMismatch, or pydantic's ValidationError
+            problems.append(f"the stored form {form_id} {version} does not match its recorded "
+                            "hash (it was changed outside RiskScreen)")
+    for sid, form_id, version in raw.execute(
+            "SELECT id, form_id, form_version FROM screenings WHERE form_sha256 IS NULL "
+            "ORDER BY id"):
+        problems.append(f"screening {sid}: its form {form_id} {version} is not stored in "
+                        "this database, so it cannot be opened or re-scored; install that "
+                        "form version")
+    return problems

@@ -280,3 +280,24 @@ def test_reports_and_impact_count_each_instrument_apart(
         assert published.id == "eastbrook-seraf"
         assert service.impact(published).total == 2
         assert ModelService(mary).impact(ModelService(mary).in_force()[1]).total == 1
+
+
+def test_verify_names_an_altered_stored_form_and_an_unpinned_screening(vault: Vault) -> None:
+    with vault.login("pat") as pat:
+        sid = _screen(pat, final=False)
+    with vault.login("mary") as mary:
+        with mary.engine.connect() as conn:
+            raw = conn.connection.dbapi_connection
+            assert raw is not None
+            raw.execute("DROP TRIGGER forms_immutable_u")
+            raw.execute("UPDATE forms SET canonical_json = replace(canonical_json, "
+                        "'Not known', 'Unknown')")
+            raw.execute(f"UPDATE screenings SET form_sha256 = NULL WHERE id = {sid}")
+            raw.commit()
+        report = mary.verify()
+    assert not report.ok
+    assert any("stored form cse-screening 1.0.0 does not match" in p
+               for p in report.record_problems)
+    assert any("forms_immutable_u" in p for p in report.record_problems)
+    assert any(p.startswith(f"screening {sid}: its form cse-screening 1.0.0 is not stored")
+               for p in report.record_problems)
