@@ -70,8 +70,10 @@ def _do_add(args: argparse.Namespace) -> int:
     except DefinitionError as error:
         for problem in error.problems:
             print(problem.format(), file=sys.stderr)
+        count = len(error.problems)
         print(f"riskscreen instrument add: {folder} was not installed: "
-              f"{len(error.problems)} problem(s) to fix first", file=sys.stderr)
+              + ("one problem" if count == 1 else f"{count} problems") + " to fix first",
+              file=sys.stderr)
         return 1
     for warning in instrument.warnings:
         print(warning.format(), file=sys.stderr)

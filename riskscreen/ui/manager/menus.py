@@ -167,9 +167,11 @@ def install_instrument(parent: QWidget, session: Session, folder: Path) -> None:
     def refused(error: BaseException) -> bool:
         if not isinstance(error, InstrumentRefused):
             return False
+        count = len(error.problems)
+        what = ("one problem to fix first:" if count == 1 else
+                f"{count} problems to fix first (Show Details lists them all). The first:")
         box = QMessageBox(QMessageBox.Icon.Warning, "Instrument not installed",
-                          f"The folder {folder.name} was not installed: "
-                          f"{len(error.problems)} problem(s) to fix first. The first:\n\n"
+                          f"The folder {folder.name} was not installed: {what}\n\n"
                           f"{error.problems[0] if error.problems else ''}", parent=parent)
         box.setObjectName("instrumentRefused")
         box.setDetailedText("\n".join(error.problems))
