@@ -75,6 +75,7 @@ from riskscreen.store.db import (
     StorageError,
     translate_errors,
 )
+from riskscreen.store.forms import check_forms
 from riskscreen.store.integrity import (
     check_records,
     check_triggers,
@@ -974,7 +975,7 @@ class Session:
             report.audit_problems += audit.check_head(raw, self._ctx.db_path)
             if not report.integrity_problems:
                 report.record_problems = (check_triggers(raw) + list(check_records(raw))
-                                          + stored_forms.check_forms(raw))
+                                          + check_forms(raw))
         if rescore and not report.integrity_problems:
             self._rescore_all(report, progress)
         with self._ctx.transaction() as s:
