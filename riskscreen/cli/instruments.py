@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from riskscreen.cli.storage import _common, _db, _passphrase, _run, _UsageError, _user
+from riskscreen.cli.storage import _common, _db, _passphrase, _run, _user
 
 __all__ = ["register", "unlock_for_instrument", "wants_database"]
 
@@ -33,7 +33,9 @@ def register(subparsers: Any) -> None:
                     "one, its new scoring models are published, and it is offered for new "
                     "screenings. Refused, with every problem as FILE:LINE, if it is not "
                     "valid.")
-    a.add_argument("folder", type=Path, metavar="DIR", help="the instrument folder")
+    a.add_argument("folder", metavar="DIR", help="the instrument folder (or the id of an "
+                                                 "instrument shipped with RiskScreen, such "
+                                                 "as child-exploitation)")
     _common(a)
     a.set_defaults(func=_add)
     ls = commands.add_parser("list", help="list the installed instruments",
@@ -61,10 +63,7 @@ def _do_add(args: argparse.Namespace) -> int:
     from riskscreen.services import Unlocker
     from riskscreen.services.instruments import InstrumentRefused
 
-    folder = Path(args.folder)
-    if not folder.is_dir():
-        raise _UsageError(f"{folder} is not a folder; give the instrument folder (the one "
-                          "holding instrument.yaml)")
+    folder = args.folder  # a folder, or the id of an instrument shipped with RiskScreen
     try:
         instrument = load_instrument(folder)
     except DefinitionError as error:
@@ -83,7 +82,7 @@ def _do_add(args: argparse.Namespace) -> int:
             result = session.instruments.install(instrument)
         except InstrumentRefused as error:
             for line in error.problems:
-                print(f"{folder}/{line}", file=sys.stderr)
+                print(f"{str(folder).rstrip('/')}/{line}", file=sys.stderr)
             print(f"riskscreen instrument add: {folder} was not installed", file=sys.stderr)
             return 1
     info = result.instrument

@@ -54,6 +54,7 @@ ACTION_WORDS: dict[str, str] = {
     "model_try_out": "Tried a draft model on a screening",
     "model_export": "Exported a scoring model",
     "instrument_install": "Installed an instrument",
+    "instrument_in_force": "Changed whether an instrument is offered",
     "report": "Made a report",
     "report_export": "Exported a report",
     "settings": "Changed the settings",
@@ -224,6 +225,8 @@ def _detail(action: str, detail: dict[str, Any], accounts: Mapping[str, str],
         elif key == "models" and isinstance(value, list):
             parts.append("scoring models " + ", ".join(str(v) for v in value) if value
                          else "no new scoring model")
+        elif key == "in_force":
+            parts.append("offered for new screenings" if value else "no longer offered")
         elif key == "routing":
             parts.append("with its own routing" if value else "with the shipped routing")
         elif key == "backup":

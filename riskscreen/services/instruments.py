@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session as OrmSession
 
 from riskscreen.forms.identity import carry_answers, form_sha256, parse_stored_form
 from riskscreen.forms.model import FormDefinition
+from riskscreen.instruments import DEFAULT_INSTRUMENT
 from riskscreen.routing.model import RoutingTable
 from riskscreen.scoring.model import ScoringModel
 from riskscreen.services.errors import NotFound, ServiceError
@@ -149,11 +150,13 @@ class InstrumentManager:
     # -- reading -------------------------------------------------------------------------------
 
     def installed(self) -> list[InstrumentInfo]:
-        """Every installed instrument, the ones in force first, then by title."""
+        """Every installed instrument: those in force first, the default (CSE) instrument
+        first among them, then by title."""
         with self._session.context.transaction() as s:
             rows = list(s.scalars(select(InstrumentRow)))
             infos = [self._info(s, row) for row in rows]
-        return sorted(infos, key=lambda i: (not i.in_force, i.title.lower(), i.id))
+        return sorted(infos, key=lambda i: (not i.in_force, i.id != DEFAULT_INSTRUMENT,
+                                            i.title.lower(), i.id))
 
     def in_force(self) -> list[InstrumentInfo]:
         """The instruments offered when a screening starts."""
@@ -166,6 +169,27 @@ class InstrumentManager:
             if row is None:
                 raise NotFound(f"No instrument '{instrument_id}' is installed; 'riskscreen "
                                "instrument list' shows those that are.")
+            return self._info(s, row)
+
+    def set_in_force(self, instrument_id: str, in_force: bool) -> InstrumentInfo:
+        """Offer an installed instrument for new screenings, or stop offering it
+        (administrators and managers). Its screenings and stored versions stay as they are;
+        the last instrument in force cannot be taken out of use."""
+        self._session.context.require(*INSTALL_ROLES)
+        with self._session.context.transaction() as s:
+            row = s.get(InstrumentRow, instrument_id)
+            if row is None:
+                raise NotFound(f"No instrument '{instrument_id}' is installed.")
+            others = s.scalars(select(InstrumentRow.id).where(
+                InstrumentRow.in_force.is_(True), InstrumentRow.id != instrument_id)).first()
+            if not in_force and others is None:
+                raise ServiceError("This is the only instrument in use; put another in use "
+                                   "first, so that screenings can still be started.")
+            if row.in_force != in_force:
+                row.in_force = in_force
+                self._session.context.audit(s, "instrument_in_force",
+                                            f"instrument:{instrument_id}",
+                                            {"in_force": in_force})
             return self._info(s, row)
 
     def form(self, instrument_id: str, version: str | None = None) -> FormDefinition:

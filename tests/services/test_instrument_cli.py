@@ -67,7 +67,7 @@ def test_an_invalid_folder_is_refused_with_file_and_line(
     assert f"{folder}/routing.yaml:" in err
     assert "was not installed" in err
     assert main(["instrument", "list", "--json", *_who(tmp_path, vault, "mary")]) == 0
-    assert [i["id"] for i in json.loads(capsys.readouterr().out)] == ["cse-screening"]
+    assert "eastbrook-seraf" not in {i["id"] for i in json.loads(capsys.readouterr().out)}
 
 
 def test_a_practitioner_cannot_install(vault: Vault, tmp_path: Path,
@@ -77,4 +77,16 @@ def test_a_practitioner_cannot_install(vault: Vault, tmp_path: Path,
     assert main(["instrument", "add", str(folder), *_who(tmp_path, vault, "pat")]) == 1
     err = capsys.readouterr().err
     assert "riskscreen instrument add: This needs the administrator or manager role" in err
+    assert "Traceback" not in err
+
+
+def test_a_shipped_instrument_installs_by_its_id(vault: Vault, tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    mary = _who(tmp_path, vault, "mary")
+    assert main(["instrument", "add", "child-exploitation", *mary]) == 0
+    assert "Installed child-exploitation (Child exploitation screening)" in (
+        capsys.readouterr().out)
+    assert main(["instrument", "add", "no-such-instrument", *mary]) == 1
+    err = capsys.readouterr().err
+    assert "was not installed" in err
     assert "Traceback" not in err

@@ -28,6 +28,8 @@ from riskscreen.summary import render_pdf_bytes
 
 from .conftest import Vault
 
+#: The instruments a new database offers: the default (CSE) one.
+SHIPPED = ["cse-screening"]
 #: The revision before the one that stores forms.
 PREVIOUS_HEAD = "0006"
 CASE = Path(__file__).resolve().parents[1] / "cases" / "07-disclosure.json"
@@ -161,7 +163,7 @@ def test_only_administrators_and_managers_install_and_each_install_is_audited(
     with vault.login("pat") as pat:
         with pytest.raises(PermissionDenied):
             pat.instruments.install(newer)
-        assert [i.id for i in pat.instruments.in_force()] == ["cse-screening"]
+        assert [i.id for i in pat.instruments.in_force()] == SHIPPED
     with vault.login("admin") as admin:
         admin.instruments.install(newer)
         with admin.engine.connect() as conn:
@@ -203,10 +205,10 @@ def test_a_database_at_the_previous_head_upgrades_and_pins_the_shipped_form(
         report = mary.verify()
         assert report.ok, (report.rescore_differences, report.record_problems)
         assert report.rescored == 1
-        assert [i.form_version for i in mary.instruments.in_force()] == ["1.0.0"]
+        assert mary.instruments.get("cse-screening").form_version == "1.0.0"
     shipped = form_sha256(load_form("cse-screening"))
     assert pins == {final: shipped, draft: shipped}
-    assert [tuple(r) for r in installed] == [("cse-screening", 1)]
+    assert sorted(tuple(r) for r in installed) == sorted((i, 1) for i in SHIPPED)
     with vault.login("pat") as pat:
         detail = pat.open_screening(final)
         assert detail.assessment == before
@@ -224,9 +226,8 @@ def test_a_team_instrument_screens_finalises_routes_and_prints_in_its_own_words(
     with vault.login("mary") as mary:
         mary.instruments.install(load_instrument(team_instrument("eastbrook")))
     with vault.login("pat") as pat:
-        assert [i.id for i in pat.instruments.in_force()] == ["cse-screening",
-                                                             "eastbrook-seraf"]
-        child = pat.create_child("Sam Example", date(2011, 2, 3))
+        assert [i.id for i in pat.instruments.in_force()] == [*SHIPPED, "eastbrook-seraf"]
+        child = pat.children.create("Sam Example", date(2011, 2, 3))
         sid = pat.start_screening(child.id, form_id="eastbrook-seraf",
                                   screening_date=date.fromisoformat(case["screening_date"]))
         for qid, value in case["answers"].items():
@@ -256,7 +257,7 @@ def test_reports_and_impact_count_each_instrument_apart(
         mary.instruments.install(load_instrument(team_instrument("eastbrook")))
     with vault.login("pat") as pat:
         for _ in range(2):
-            child = pat.create_child("Sam Example", date(2011, 2, 3))
+            child = pat.children.create("Sam Example", date(2011, 2, 3))
             sid = pat.start_screening(child.id, form_id="eastbrook-seraf",
                                       screening_date=date.fromisoformat(
                                           case["screening_date"]))
@@ -301,3 +302,18 @@ def test_verify_names_an_altered_stored_form_and_an_unpinned_screening(vault: Va
     assert any("forms_immutable_u" in p for p in report.record_problems)
     assert any(p.startswith(f"screening {sid}: its form cse-screening 1.0.0 is not stored")
                for p in report.record_problems)
+
+
+def test_an_instrument_taken_out_of_use_is_no_longer_offered(vault: Vault) -> None:
+    with vault.login("mary") as mary:
+        mary.instruments.install(load_instrument("child-exploitation"))
+        assert [i.id for i in mary.instruments.in_force()] == ["cse-screening",
+                                                              "child-exploitation"]
+    with vault.login("pat") as pat, pytest.raises(PermissionDenied):
+        pat.instruments.set_in_force("child-exploitation", False)
+    with vault.login("mary") as mary:
+        mary.instruments.set_in_force("child-exploitation", False)
+        assert [i.id for i in mary.instruments.in_force()] == ["cse-screening"]
+        assert not mary.instruments.get("child-exploitation").in_force
+        with pytest.raises(ServiceError, match="only instrument in use"):
+            mary.instruments.set_in_force("cse-screening", False)

@@ -86,6 +86,7 @@ def test_a_team_instrument_installs_and_is_offered_when_a_screening_starts(
     titles = [choice.itemText(i) for i in range(choice.count())]
     assert titles == ["Child sexual exploitation (CSE) risk screening",
                       "Eastbrook sexual exploitation risk screening"]
+    assert choice.currentText() == "Child sexual exploitation (CSE) risk screening"
     choice.setCurrentIndex(titles.index("Eastbrook sexual exploitation risk screening"))
     type_into(qtbot, app.new_view.name, "Synthetic Child")
     click(qtbot, app.new_view.create_button)
@@ -107,7 +108,7 @@ def test_an_invalid_instrument_is_refused_with_every_problem(
     assert f"{folder}/routing.yaml:" in box.detailedText()
     box.close()
     assert app.session is not None
-    assert [i.id for i in app.session.instruments.in_force()] == ["cse-screening"]
+    assert "eastbrook-seraf" not in {i.id for i in app.session.instruments.in_force()}
 
 
 def test_the_manager_chooses_which_instrument_to_analyse(
