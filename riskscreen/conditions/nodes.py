@@ -629,7 +629,7 @@ def _code_set(reading: str, q: Question | None, wanted: list[object],
     words = [v for v in wanted if isinstance(v, str) and is_answered(v)]
     if allowed is not None:
         return [allowed.index(w) + 1 for w in words if w in allowed]
-    return [c for c in (cols.text_code(subject, w) for w in words) if c]
+    return [c for w in words for c in cols.text_codes(subject, w)]
 
 
 class _Match(_Compare):

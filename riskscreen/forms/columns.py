@@ -22,7 +22,7 @@ from riskscreen.forms.answers import AnswerSet
 from riskscreen.forms.kinds import QuestionType
 from riskscreen.forms.model import FormDefinition, Question
 
-__all__ = ["Codes", "Columns", "ages", "encode"]
+__all__ = ["Codes", "Columns", "ages", "concat", "encode"]
 
 Codes = NDArray[np.int64]
 #: The proleptic ordinal of numpy's day 0 (1970-01-01).
@@ -34,8 +34,8 @@ class Columns:
     """Answers of ``size`` screenings of one form version, by question id.
 
     ``days`` holds each screening date's ordinal. A question without a column is unanswered
-    everywhere. ``texts`` lists the distinct answers of text columns (code ``i + 1`` is
-    ``texts[qid][i]``); ``derived`` the derived values (see :meth:`with_derived`);
+    everywhere. ``texts`` lists the answers of text columns (code ``i + 1`` is ``texts[qid][i]``;
+    distinct, except after :func:`concat`); ``derived`` the derived values (see :meth:`with_derived`);
     ``unscorable`` the rows whose answers did not fit the form, with the reason (their codes
     are all unanswered; callers skip them).
     """
@@ -69,12 +69,10 @@ class Columns:
             return np.full(self.size, MISSING, dtype=np.int64)
         return found
 
-    def text_code(self, question: str, text: str) -> int:
-        """The code of one text answer in this column (0 if no screening gives it)."""
-        try:
-            return self.texts.get(question, ()).index(text) + 1
-        except ValueError:
-            return 0
+    def text_codes(self, question: str, text: str) -> list[int]:
+        """The codes of one text answer in this column (none if no screening gives it; more
+        than one where joined parts each had it, see :func:`concat`)."""
+        return [i + 1 for i, t in enumerate(self.texts.get(question, ())) if t == text]
 
     def rows(self, start: int, stop: int) -> Columns:
         """The screenings ``start`` to ``stop`` (views, not copies; ``unscorable`` left out)."""
@@ -82,6 +80,16 @@ class Columns:
                        codes={k: v[start:stop] for k, v in self.codes.items()},
                        derived={k: v[start:stop] for k, v in self.derived.items()},
                        unscorable={})
+
+    def take(self, rows: NDArray[np.intp]) -> Columns:
+        """The screenings at positions ``rows``, in that order (copies; ``unscorable`` kept
+        for the rows taken, renumbered)."""
+        where = {int(old): new for new, old in enumerate(rows.tolist())}
+        return replace(self, days=self.days[rows],
+                       codes={k: v[rows] for k, v in self.codes.items()},
+                       derived={k: v[rows] for k, v in self.derived.items()},
+                       unscorable={where[r]: why for r, why in self.unscorable.items()
+                                   if r in where})
 
     def with_codes(self, codes: Mapping[str, Codes]) -> Columns:
         """The same screenings with some columns replaced (e.g. hidden answers removed)."""
@@ -104,6 +112,37 @@ def ages(births: Codes, days: Codes) -> Codes:
     on = _ymd(days)
     years = on[0] - born[0] - ((on[1] * 32 + on[2]) < (born[1] * 32 + born[2]))
     return np.where(valid, years, MISSING).astype(np.int64)
+
+
+def concat(form: FormDefinition, parts: Iterable[Columns]) -> Columns:
+    """One :class:`Columns` from parts of the same form version, in order, derived values
+    recomputed. Text tables are joined, not merged, so a text two parts give has a code in
+    each (:meth:`Columns.text_codes` finds them all): merging 100,000 distinct texts would
+    cost more than every other step of a bulk read together."""
+    parts = [p for p in parts if p.size] or [encode(form, [])]
+    qids = list(dict.fromkeys(q for part in parts for q in part.codes))
+    codes: dict[str, Codes] = {}
+    texts: dict[str, tuple[str, ...]] = {}
+    for qid in qids:
+        if any(qid in part.texts for part in parts):
+            joined: list[str] = []
+            pieces = []
+            for part in parts:
+                local = part.column(qid)
+                # Unanswered (0 or MISSING) stays so; answers move past earlier tables.
+                pieces.append(np.where(local > 0, local + len(joined), local))
+                joined += part.texts.get(qid, ())
+            codes[qid] = np.concatenate(pieces)
+            texts[qid] = tuple(joined)
+        else:
+            codes[qid] = np.concatenate([part.column(qid) for part in parts])
+    unscorable: dict[int, tuple[str, str]] = {}
+    offset = 0
+    for part in parts:
+        unscorable.update({offset + row: why for row, why in part.unscorable.items()})
+        offset += part.size
+    return Columns(form, np.concatenate([p.days for p in parts]), codes, texts,
+                   unscorable=unscorable).with_derived()
 
 
 def _ymd(ordinals: Codes) -> tuple[Codes, Codes, Codes]:

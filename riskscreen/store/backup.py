@@ -28,6 +28,7 @@ __all__ = [
     "backup_folder",
     "check_database",
     "clean_leftovers",
+    "compact_database",
     "list_backups",
     "open_read_only",
     "replace_database",
@@ -94,6 +95,52 @@ def backup_database(source: Any, key: bytes, dest: Path, key_file: Path) -> Path
             with contextlib.suppress(FileNotFoundError):
                 leftover.unlink()
     return dest
+
+
+def compact_database(db_path: Path, key: bytes) -> tuple[int, int]:
+    """Rewrite the database without its free pages; returns its size before and after.
+
+    An upgrade that drops a table leaves its pages free inside the file. ``VACUUM INTO``
+    writes a packed copy straight to a file beside the database (encrypted with the same key,
+    and without building the copy in the temporary store, which is memory here), the copy is
+    checked, then renamed over the database. The caller holds the exclusive open lock and has
+    no connection open, so nobody has the file open; a failure leaves the database as it was.
+    """
+    tmp = db_path.with_name(f".{db_path.name}.compacting")
+    for leftover in _with_side_files(tmp):
+        with contextlib.suppress(FileNotFoundError):
+            leftover.unlink()
+    before = db_path.stat().st_size
+    try:
+        conn = connect_raw(db_path, key)
+        try:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            before = db_path.stat().st_size
+            _create_private(tmp)
+            conn.execute("VACUUM INTO ?", (str(tmp),))
+        finally:
+            conn.close()  # the last connection folds the log in and removes it
+        _fsync_file(tmp)
+        problems = check_database(tmp, key)
+        if problems:
+            raise DatabaseDamaged("the compacted copy failed its check: " + "; ".join(problems))
+        wal = Path(f"{db_path}-wal")
+        if wal.exists() and wal.stat().st_size:
+            raise StorageError("the database is still in use; it was not compacted")
+        for side in _with_side_files(db_path)[1:]:
+            with contextlib.suppress(FileNotFoundError):
+                side.unlink()
+        os.replace(tmp, db_path)
+        fsync_dir(db_path.parent)
+    except sqlcipher3.dbapi2.Error as error:
+        raise (classify(error) or StorageError("the database could not be compacted")) from None
+    except OSError as error:
+        raise StorageError(f"the database could not be compacted ({error.strerror})") from None
+    finally:
+        for leftover in _with_side_files(tmp):
+            with contextlib.suppress(FileNotFoundError):
+                leftover.unlink()
+    return before, db_path.stat().st_size
 
 
 def _backup_key_file(source: Any, key_file: Path) -> bytes:

@@ -44,8 +44,6 @@ EXPECTED_TRIGGERS: dict[str, str] = {
        for table, message in (("scoring_models", "published scoring models are immutable"),
                               ("assessments", _SNAPSHOTS),
                               ("audit_log", "the audit log is append-only"),
-                              ("answer_packs", _SNAPSHOTS),
-                              ("answer_keysets", _SNAPSHOTS),
                               ("record_dictionaries", _SNAPSHOTS),
                               ("forms", "stored forms are immutable"))
        for e in ("UPDATE", "DELETE")},

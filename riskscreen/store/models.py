@@ -18,8 +18,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
     "Answer",
-    "AnswerKeyset",
-    "AnswerPack",
+    "AnswerColumnsRow",
     "AssessmentRow",
     "AuditEntry",
     "Base",
@@ -198,7 +197,8 @@ class AssessmentRow(Base):
 
     ``record`` is the snapshot (``Assessment.to_dict()``) and the exact answer set that was
     scored, compressed with dictionary ``dictionary_id`` (:mod:`riskscreen.store.records`,
-    revision 0005); the answers of a finalised screening live only here and in its pack.
+    revision 0005); the answers of a finalised screening live only here and, as codes, in
+    ``answer_columns``.
     The model that scored it is the screening's (``screenings.model_sha256``), also named in
     the snapshot.
     """
@@ -223,24 +223,18 @@ class RecordDictionary(Base):
     data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
-class AnswerPack(Base):
-    """A finalised screening's answer set, packed (:mod:`riskscreen.store.packs`).
+class AnswerColumnsRow(Base):
+    """Finalised screenings' answers of one form version as columns
+    (:mod:`riskscreen.store.columns`): a derived copy for bulk reads, checked by ``verify``."""
 
-    A narrow, immutable table of its own, so bulk re-scoring reads well under 1 KB per
-    screening instead of pages of snapshots.
-    """
-
-    __tablename__ = "answer_packs"
-    screening_id: Mapped[int] = mapped_column(ForeignKey("screenings.id"), primary_key=True)
-    packed: Mapped[bytes] = mapped_column(LargeBinary)
-
-
-class AnswerKeyset(Base):
-    """The question ids of answer packs, once per distinct set."""
-
-    __tablename__ = "answer_keysets"
+    __tablename__ = "answer_columns"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    keys: Mapped[str] = mapped_column(Text, unique=True)  # compact JSON list
+    form_id: Mapped[str] = mapped_column(String(100))
+    form_version: Mapped[str] = mapped_column(String(30))
+    #: The smallest screening id the chunk holds.
+    first_id: Mapped[int] = mapped_column(Integer)
+    rows: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class ReferralRow(Base):
