@@ -34,8 +34,9 @@ class Columns:
     """Answers of ``size`` screenings of one form version, by question id.
 
     ``days`` holds each screening date's ordinal. A question without a column is unanswered
-    everywhere. ``texts`` lists the answers of text columns (code ``i + 1`` is ``texts[qid][i]``;
-    distinct, except after :func:`concat`); ``derived`` the derived values (see :meth:`with_derived`);
+    everywhere. ``texts`` lists the answers of text columns (code ``i + 1`` is
+    ``texts[qid][i]``; distinct, except after :func:`concat`); ``derived`` the derived values
+    (see :meth:`with_derived`);
     ``unscorable`` the rows whose answers did not fit the form, with the reason (their codes
     are all unanswered; callers skip them).
     """

@@ -42,11 +42,11 @@ from riskscreen.services.session import Session
 from riskscreen.services.types import RhiStatus, Status
 from riskscreen.services.vault import create_database
 from riskscreen.store import audit
+from riskscreen.store.columns import add_screenings
 from riskscreen.store.db import translate_errors
 from riskscreen.store.integrity import snapshot_digest
 from riskscreen.store.models import (
     Answer,
-    AnswerPack,
     AssessmentRow,
     AuditEntry,
     Child,
@@ -55,7 +55,6 @@ from riskscreen.store.models import (
     User,
     utc_now,
 )
-from riskscreen.store.packs import choose_keyset, encode_pack, keyset_id, parse_keysets
 from riskscreen.store.records import compress_record, dictionary_for, record_text
 
 __all__ = ["DEMO_ACCOUNTS", "DEMO_AGENCY", "add_followup_demo", "add_referral_demo",
@@ -149,7 +148,7 @@ def populate(session: Session, count: int, *, seed: int = 0, final_share: float 
         answers: list[dict[str, Any]] = []
         snapshots: list[dict[str, Any]] = []
         reviews: list[dict[str, Any]] = []
-        packs: list[tuple[int, dict[str, Any]]] = []
+        finalised: list[tuple[int, AnswerSet, str | None]] = []
         events: list[tuple[str, str, str, str, dict[str, Any]]] = []
         now = utc_now()  # the audit says when rows were written, not the invented history
         for i, original in enumerate(answer_sets):
@@ -176,7 +175,7 @@ def populate(session: Session, count: int, *, seed: int = 0, final_share: float 
                 assessment = score(form, model, answer_set, None)
                 level = assessment.final_level
                 answers_json = answer_set.model_dump_json()
-                packs.append((sid, json.loads(answers_json)))
+                finalised.append((sid, answer_set, None))
                 snapshot_text = json.dumps(assessment.to_dict(), sort_keys=True,
                                            separators=(",", ":"), ensure_ascii=False)
                 digest = snapshot_digest(snapshot_text, answers_json)
@@ -195,7 +194,7 @@ def populate(session: Session, count: int, *, seed: int = 0, final_share: float 
                 "status": Status.DRAFT, "amendment_of": None, "amendment_reason": None,
                 "created_at": _ts(created), "updated_at": _ts(updated), "final_level": None})
             for qid, value in values.items() if not final else ():
-                # A finalised screening's answers live in its record and pack only.
+                # A finalised screening's answers live in its record and columns only.
                 evidence = answer_set.evidence.get(qid)
                 answers.append({"screening_id": sid, "question_id": qid,
                                 "value": json.dumps(value, ensure_ascii=False),
@@ -217,18 +216,7 @@ def populate(session: Session, count: int, *, seed: int = 0, final_share: float 
                 s.execute(insert(Answer), answers)
             if snapshots:
                 s.execute(insert(AssessmentRow), snapshots)
-                conn = s.connection()
-                keysets = parse_keysets(conn.exec_driver_sql(
-                    "SELECT id, keys FROM answer_keysets"))
-                rows = []
-                for pack_sid, raw in packs:
-                    kid, keys = choose_keyset(keysets, raw["answers"])
-                    if kid is None:
-                        kid = keyset_id(conn, keys)
-                        keysets[kid] = keys
-                    rows.append({"screening_id": pack_sid,
-                                 "packed": encode_pack(raw, kid, keys)})
-                s.execute(insert(AnswerPack), rows)
+                add_screenings(s.connection(), form, finalised)
             if finals:
                 # Drafts become final only after their answers are in (the triggers forbid
                 # answers on a final screening).

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import copy
 import difflib
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -24,12 +24,12 @@ from sqlalchemy import text
 
 from riskscreen.conditions import parse_condition
 from riskscreen.definitions import DefinitionError, Problem, dump_yaml, load_yaml
-from riskscreen.forms.answers import AnswerSet
-from riskscreen.forms.columns import Codes, Columns, encode
+from riskscreen.forms.answers import AnswerError, AnswerProblem, AnswerSet
+from riskscreen.forms.columns import Columns, concat
 from riskscreen.forms.model import FormDefinition
 from riskscreen.scoring.assessment import Assessment
 from riskscreen.scoring.engine import compile_model
-from riskscreen.scoring.impact import ImpactReport, impact
+from riskscreen.scoring.impact import ImpactReport, impact_of_columns
 from riskscreen.scoring.model import ScoringModel
 from riskscreen.services.errors import NotFound, ServiceError
 from riskscreen.services.model_words import model_changes, plain_problem
@@ -166,35 +166,8 @@ class LiveImpact:
 
 
 def concat_columns(form: FormDefinition, parts: list[Columns]) -> Columns:
-    """One :class:`Columns` from chunks of the same form version, in order (text answers
-    renumbered into one table per question; derived values recomputed)."""
-    if not parts:
-        return encode(form, [])
-    codes: dict[str, Codes] = {}
-    texts: dict[str, tuple[str, ...]] = {}
-    for qid in parts[0].codes:
-        if qid in parts[0].texts:
-            table: dict[str, int] = {}
-            pieces = []
-            for part in parts:
-                local = part.texts.get(qid, ())
-                remap = np.asarray([0, *(table.setdefault(t, len(table) + 1) for t in local)],
-                                   dtype=np.int64)
-                local_codes = part.column(qid)
-                given = local_codes > 0  # unanswered is 0 or MISSING
-                pieces.append(np.where(given, remap[np.where(given, local_codes, 0)],
-                                       local_codes))
-            codes[qid] = np.concatenate(pieces)
-            texts[qid] = tuple(table)
-        else:
-            codes[qid] = np.concatenate([part.column(qid) for part in parts])
-    unscorable: dict[int, tuple[str, str]] = {}
-    offset = 0
-    for part in parts:
-        unscorable.update({offset + row: why for row, why in part.unscorable.items()})
-        offset += part.size
-    return Columns(form, np.concatenate([p.days for p in parts]), codes, texts,
-                   unscorable=unscorable).with_derived()
+    """One :class:`Columns` from chunks of the same form version, in order."""
+    return concat(form, parts)
 
 
 def next_version(version: str) -> str:
@@ -304,19 +277,12 @@ class ModelService:
         """How many finalised screenings an impact analysis would cover."""
         self._manager()
         where, params = _date_filter(since, until)
-        where = (where + " AND " if where else " WHERE ") + "s.form_id = :form"
+        where = (where + " AND " if where else " WHERE ") + (
+            "s.form_id = :form AND s.status = 'final'")
         with self.session.context.transaction() as s:
-            # The narrow packs table, not the snapshots: counting reads a fraction of the pages.
-            sql = ("SELECT count(*) FROM answer_packs a "  # noqa: S608 - fixed text; bound values
-                   "JOIN screenings s ON s.id = a.screening_id" + where)
+            # The screenings' status index, not the wide records.
+            sql = "SELECT count(*) FROM screenings s" + where  # noqa: S608 - fixed text; bound values
             return int(s.execute(text(sql), {**params, "form": self.form_id}).scalar() or 0)
-
-    def _answer_sets(self, since: date | None, until: date | None
-                     ) -> Iterator[tuple[str, AnswerSet]]:
-        # The session streams the packed answer sets on a connection of its own.
-        for sid, _, answer_set in self.session.finalised_answer_sets(since, until):
-            if answer_set.form == self.form_id:  # this instrument's screenings only
-                yield str(sid), answer_set
 
     def impact(self, draft: ScoringModel, since: date | None = None,
                until: date | None = None, *,
@@ -325,10 +291,25 @@ class ModelService:
         """The draft against the model in force over every finalised screening (or a date
         range of screening dates). Safe to run off the GUI thread."""
         _, published = self.in_force()
-        total = self.count_finalised(since, until)
-        report = impact(self.form(), published, draft, self._answer_sets(since, until),
-                        progress=(lambda n: progress(n, total)) if progress else None,
-                        cancelled=cancelled, every=2000)
+        form = self.form()
+        plans = (compile_model(form, published), compile_model(form, draft))
+        stored = self.session.finalised.columns(
+            form, since, until, plans[0].questions | plans[1].questions)
+        total = stored.size
+        ids = stored.ids.tolist()
+        report = impact_of_columns(
+            form, published, draft, stored.columns, lambda row: str(ids[row]),
+            answer_sets=lambda rows: self.session.finalised.answer_sets_of(
+                [ids[r] for r in rows]),
+            progress=(lambda n: progress(n, total)) if progress else None,
+            cancelled=cancelled)
+        others = self.session.finalised.elsewhere(form, since, until)
+        if others:  # screenings of another form version: not scorable here, as ever
+            report = replace(report, skipped=report.skipped + tuple(
+                (str(sid), str(AnswerError([AnswerProblem(
+                    "", f"answers are for form '{fid}' version {version}, but the form is "
+                        f"'{form.id}' version {form.version}")])))
+                for sid, fid, version in others))
         with self.session.context.transaction() as s:
             self.session.context.audit(s, "model_impact", f"model:{published.sha256[:12]}",
                                 {"screenings": report.total, "changed": report.level_changed,
@@ -343,22 +324,13 @@ class ModelService:
         many answer sets exist at once; None if ``cancelled()`` says so meanwhile."""
         _, published = self.in_force()
         form = self.form()
-        parts: list[Columns] = []
-        chunk: list[AnswerSet] = []
-        skipped = 0
-        for _, _, answer_set in self.session.finalised_answer_sets():
-            if (answer_set.form, answer_set.form_version) != (form.id, form.version):
-                skipped += 1
-                continue
-            chunk.append(answer_set)
-            if len(chunk) >= every:
-                parts.append(encode(form, chunk))
-                chunk = []
-                if cancelled is not None and cancelled():
-                    return None
-        if chunk or not parts:
-            parts.append(encode(form, chunk))
-        return LiveImpact.of(form, published, concat_columns(form, parts), skipped)
+        if cancelled is not None and cancelled():
+            return None
+        stored = self.session.finalised.columns(form)
+        if cancelled is not None and cancelled():
+            return None
+        skipped = max(0, self.count_finalised() - stored.size)
+        return LiveImpact.of(form, published, stored.columns, skipped)
 
     def try_out(self, screening_id: int, draft: ScoringModel) -> TryOut:
         """One finalised screening scored by the model in force and by the draft."""

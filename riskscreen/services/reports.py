@@ -12,21 +12,23 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
-import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+from numpy.typing import NDArray
 from sqlalchemy import text
 
+from riskscreen.conditions import MISSING
 from riskscreen.crypto.atomic import atomic_write
-from riskscreen.forms.model import KindRole
+from riskscreen.forms.columns import Columns, ages
+from riskscreen.forms.model import FormDefinition, KindRole
 from riskscreen.instruments import DEFAULT_INSTRUMENT
 from riskscreen.services.types import Role
-from riskscreen.store.integrity import stored_record
-from riskscreen.store.records import read_dictionaries
+from riskscreen.store.columns import OVERRIDES
 
 if TYPE_CHECKING:  # the session composes the pathway reports, which use these tables
     from riskscreen.services.session import Session
@@ -87,14 +89,6 @@ _AGE_BANDS = ((0, 9, "under 10"), (10, 12, "10 to 12"), (13, 15, "13 to 15"),
               (16, 17, "16 to 17"), (18, 200, "18 or over"))
 
 
-def _age(dob: Any, on: date) -> int | None:
-    try:
-        born = date.fromisoformat(str(dob))
-    except ValueError:
-        return None
-    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
-
-
 class ReportService:
     """The managers' reports on one signed-in session (managers only)."""
 
@@ -103,67 +97,72 @@ class ReportService:
         self.form_id = form_id
 
     def build(self, since: date | None = None, until: date | None = None) -> Report:
-        """Aggregate every finalised screening dated in the period (all when no dates)."""
+        """Aggregate every finalised screening dated in the period (all when no dates).
+
+        The screenings' facts come from their rows, the answers from the stored answer
+        columns, counted with numpy: no screening's answers are opened one by one.
+        """
         self.session.context.require(Role.MANAGER)
         form = self.session.instruments.form(self.form_id)
+        index = form.question_index()
         indicators = [q for q in form.questions() if q.role in (KindRole.RISK, KindRole.HARM)]
-        seen = {"yes", *form.time_windows.present_ids()}
-        clauses, params = ["s.form_id = :form"], {"form": self.form_id}
+        seen_answers = {"yes", *form.time_windows.present_ids()}
+        clauses, params = ["s.form_id = :form", "s.status = 'final'"], {"form": self.form_id}
         if since is not None:
             clauses.append("s.screening_date >= :since")
             params["since"] = since.isoformat()
         if until is not None:
             clauses.append("s.screening_date <= :until")
             params["until"] = until.isoformat()
-        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
-        sql = ("SELECT s.child_id, s.screening_date, a.final_level, a.dictionary_id, "  # noqa: S608 - fixed text; bound values
-               "a.record FROM assessments a JOIN screenings s ON s.id = a.screening_id"
-               + where + " ORDER BY s.screening_date, s.id")
+        sql = ("SELECT s.id, s.child_id, s.screening_date, s.final_level, s.model_sha256 "
+               "FROM screenings s WHERE " + " AND ".join(clauses)
+               + " ORDER BY s.screening_date, s.id")
         with self.session.context.transaction() as s:
             stored = s.execute(text(sql), params).all()
-            dictionaries = read_dictionaries(s.connection())
             self.session.context.audit(s, "report", "screenings", {"screenings": len(stored)})
-        # The compressed records are small; each is opened only while it is counted.
-        rows = ((child, when, level, *stored_record(dictionaries, did, record))
-                for child, when, level, did, record in stored)
+        wanted = [q.id for q in indicators] + [
+            q for q in ("practitioner_agency", "screening_reason", "missing_episodes_3_months",
+                        "date_of_birth") if q in index]
+        found = self.session.finalised.columns(form, since, until, wanted)
+        cols = found.columns
+        row_of = {sid: row for row, sid in enumerate(found.ids.tolist())}
         level_names: dict[str, str] = {}
         level_rank: dict[str, int] = {}
-        by_level: Counter[str] = Counter()
-        by_month: Counter[str] = Counter()
-        by_agency: Counter[str] = Counter()
-        by_reason: Counter[str] = Counter()
-        overrides: Counter[str] = Counter()
+        for sha in sorted({str(r[4]) for r in stored}):
+            for info in self.session.stored_model(sha).level_infos():
+                level_names.setdefault(info.id, info.name)
+                level_rank.setdefault(info.id, info.rank)
+        # Each screening's row in the columns, -1 for one that has none (another form
+        # version): it counts with its level and date, its answers as not recorded.
+        at = np.asarray([row_of.get(int(r[0]), -1) for r in stored], dtype=np.intp)
+        held = at >= 0
+        total = len(stored)
+        by_level = Counter(str(r[3]) for r in stored)
+        by_month = Counter(str(r[2])[:7] for r in stored)
+        by_agency = _labelled(form, cols, "practitioner_agency", at, held)
+        by_reason = _labelled(form, cols, "screening_reason", at, held)
+        episodes = cols.column("missing_episodes_3_months")[at[held]]
+        missing = int(np.count_nonzero((episodes != MISSING) & (episodes > 0)))
+        override_codes = found.overrides[at[held]]
+        overrides = Counter({name: int(np.count_nonzero(override_codes == code))
+                             for code, name in enumerate(OVERRIDES)})
+        overrides["none"] += int(np.count_nonzero(~held))
         prevalence: Counter[str] = Counter()
-        ages: Counter[str] = Counter()
-        missing = 0
+        for q in indicators:
+            allowed = q.allowed_values() or ()
+            codes = [i + 1 for i, v in enumerate(allowed) if v in seen_answers]
+            prevalence[q.id] = int(np.count_nonzero(np.isin(cols.column(q.id)[at[held]],
+                                                            codes)))
+        born = cols.column("date_of_birth")[at[held]]
+        years = ages(born, cols.days[at[held]]) if born.size else born
+        ages_seen: Counter[str] = Counter()
+        for lo, hi, name in _AGE_BANDS:
+            ages_seen[name] = int(np.count_nonzero((years != MISSING) & (years >= lo)
+                                                   & (years <= hi)))
+        ages_seen["not known"] = total - sum(ages_seen.values())
         per_child: dict[int, list[str]] = defaultdict(list)
-        agency_q = form.question_index().get("practitioner_agency")
-        reason_q = form.question_index().get("screening_reason")
-        for child_id, when, final_level, snapshot_json, answers_json in rows:
-            snapshot = json.loads(snapshot_json)
-            for info in snapshot["levels"]:
-                level_names.setdefault(info["id"], info["name"])
-                level_rank.setdefault(info["id"], info["rank"])
-            answers = json.loads(answers_json)["answers"]
-            by_level[final_level] += 1
-            by_month[str(when)[:7]] += 1
-            agency = answers.get("practitioner_agency")
-            by_agency[agency_q.label_of(agency) if agency_q and agency else "not recorded"] += 1
-            reason = answers.get("screening_reason")
-            by_reason[reason_q.label_of(reason) if reason_q and reason else "not recorded"] += 1
-            episodes = answers.get("missing_episodes_3_months")
-            if isinstance(episodes, int) and episodes > 0:
-                missing += 1
-            override = snapshot.get("override")
-            overrides[override["direction"] if override else "none"] += 1
-            for q in indicators:
-                if answers.get(q.id) in seen:
-                    prevalence[q.id] += 1
-            age = _age(answers.get("date_of_birth"), date.fromisoformat(str(when)))
-            band = "not known" if age is None else next(
-                (name for lo, hi, name in _AGE_BANDS if lo <= age <= hi), "not known")
-            ages[band] += 1
-            per_child[int(child_id)].append(final_level)
+        for r in stored:
+            per_child[int(r[1])].append(str(r[3]))
         trajectories: Counter[str] = Counter()
         for levels in per_child.values():
             if len(levels) > 1:
@@ -171,7 +170,6 @@ class ReportService:
                 trajectories["went up" if b > a else "went down" if b < a
                              else "stayed the same"] += 1
         order = sorted(level_names, key=lambda lv: level_rank[lv])
-        total = len(stored)
         report = Report(total, since, until)
         if self.form_id != DEFAULT_INSTRUMENT:
             report.title = f"{form.title}: report"
@@ -179,9 +177,11 @@ class ReportService:
             "By level", [(level_names[lv], by_level[lv]) for lv in order],
             "Final level (after any professional-judgement override)."))
         report.tables.append(ReportTable("By month", sorted(by_month.items())))
-        report.tables.append(ReportTable("By agency", sorted(by_agency.items())))
+        by_agency["not recorded"] += int(np.count_nonzero(~held))
+        by_reason["not recorded"] += int(np.count_nonzero(~held))
+        report.tables.append(ReportTable("By agency", sorted(_nonzero(by_agency))))
         report.tables.append(ReportTable(
-            "By reason", [*sorted(by_reason.items()),
+            "By reason", [*sorted(_nonzero(by_reason)),
                           ("missing in the last 3 months (any reason)", missing)]))
         report.tables.append(ReportTable(
             "Overrides", [("no override", overrides["none"]),
@@ -193,8 +193,8 @@ class ReportService:
             sorted(((q.text, prevalence[q.id]) for q in indicators), key=lambda r: -r[1]),
             "Screenings in which each indicator was seen (recently, earlier or both)."))
         report.tables.append(ReportTable(
-            "Age bands", [(name, ages[name]) for _, _, name in _AGE_BANDS]
-            + [("not known", ages["not known"])]))
+            "Age bands", [(name, ages_seen[name]) for _, _, name in _AGE_BANDS]
+            + [("not known", ages_seen["not known"])]))
         report.tables.append(ReportTable(
             "Re-screening trajectories",
             [(k, trajectories[k]) for k in ("went up", "went down", "stayed the same")],
@@ -222,6 +222,28 @@ class ReportService:
         with self.session.context.transaction() as s:
             self.session.context.audit(s, "report_export", "screenings", {"kind": "pdf"})
         return path
+
+
+def _labelled(form: FormDefinition, cols: Columns, qid: str, at: NDArray[np.intp],
+              held: NDArray[np.bool_]) -> Counter[str]:
+    """Screenings by the label of their answer to a single-choice question."""
+    q = form.question_index().get(qid)
+    out: Counter[str] = Counter()
+    if q is None:
+        out["not recorded"] = int(np.count_nonzero(held))
+        return out
+    codes = cols.column(qid)[at[held]]
+    allowed = q.allowed_values() or ()
+    counts = np.bincount(np.where(codes > 0, codes, 0), minlength=len(allowed) + 1)
+    out["not recorded"] = int(counts[0])
+    for i, value in enumerate(allowed):
+        if counts[i + 1]:
+            out[q.label_of(value)] += int(counts[i + 1])
+    return out
+
+
+def _nonzero(counts: Counter[str]) -> list[tuple[str, int]]:
+    return [(k, n) for k, n in counts.items() if n]
 
 
 def _share(part: int, whole: int) -> str:

@@ -22,6 +22,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from packaging.version import InvalidVersion, Version
 from pydantic import ValidationError
 from sqlalchemy import Engine, delete, func, or_, select, update
@@ -31,6 +32,7 @@ from sqlalchemy.orm import Session as OrmSession
 from riskscreen.crypto.keyfile import KeyFile
 from riskscreen.crypto.keys import KdfParams
 from riskscreen.forms.answers import AnswerSet, EvidenceRecord, check_answers
+from riskscreen.forms.columns import encode
 from riskscreen.forms.identity import form_sha256
 from riskscreen.forms.model import FormDefinition
 from riskscreen.scoring.assessment import Assessment
@@ -51,6 +53,7 @@ from riskscreen.services.errors import (
     ServiceError,
 )
 from riskscreen.services.exchange import ExchangeManager
+from riskscreen.services.finalised import FinalisedManager
 from riskscreen.services.pathways import PathwayReports
 from riskscreen.services.referrals import ReferralManager
 from riskscreen.services.reviews import ReviewManager
@@ -71,6 +74,7 @@ from riskscreen.services.types import (
 )
 from riskscreen.store import audit
 from riskscreen.store.backup import auto_backup, backup_database, check_database
+from riskscreen.store.columns import StoredColumns, add_screenings, differing_rows, read_columns
 from riskscreen.store.db import (
     StorageError,
     translate_errors,
@@ -85,7 +89,6 @@ from riskscreen.store.integrity import (
 from riskscreen.store.lock import OpenLock
 from riskscreen.store.models import (
     Answer,
-    AnswerPack,
     AssessmentRow,
     Child,
     Meta,
@@ -94,14 +97,6 @@ from riskscreen.store.models import (
     Screening,
     User,
     utc_now,
-)
-from riskscreen.store.packs import (
-    Keysets,
-    choose_keyset,
-    decode_pack,
-    encode_pack,
-    keyset_id,
-    parse_keysets,
 )
 from riskscreen.store.records import (
     compress_record,
@@ -184,6 +179,8 @@ class Session:
         self._dictionaries: dict[int, bytes] = {}
         #: Child records: create, search, view.
         self.children = ChildManager(self._ctx)
+        #: Finalised screenings in bulk: answers as columns, answer sets when needed.
+        self.finalised = FinalisedManager(self._ctx)
         #: Referral records: what happened after each finalised screening.
         self.referrals = ReferralManager(self._ctx)
         #: Managers' pathway reports (what happened after the screenings, anonymised).
@@ -773,15 +770,17 @@ class Session:
             snapshot_text = canonical_json(snapshot)
             dictionary_id, dictionary = dictionary_for(s.connection(), screening.model_sha256,
                                                        model.canonical_json(), form)
-            # The answers now live in the record (exactly) and the pack (for bulk reads).
+            # The answers now live in the record (exactly) and the columns (for bulk reads).
             s.execute(delete(Answer).where(Answer.screening_id == screening_id))
             s.add(AssessmentRow(
                 screening_id=screening_id, previous_id=previous_id, dictionary_id=dictionary_id,
                 record=compress_record(record_text(snapshot_text, answers_json), dictionary),
                 final_level=assessment.final_level,
                 finalised_by=self._ctx.user.id))
-            s.add(AnswerPack(screening_id=screening_id,
-                             packed=_pack(s, json.loads(answers_json))))
+            s.flush()
+            add_screenings(s.connection(), form, [(
+                screening_id, answer_set,
+                assessment.override.direction.value if assessment.override else None)])
             s.execute(update(Screening).where(Screening.id == screening_id).values(
                 status=Status.FINAL, final_level=assessment.final_level, updated_at=utc_now()))
             self._ctx.audit(s, "finalise", f"screening:{screening_id}",
@@ -929,28 +928,10 @@ class Session:
         """(screening id, model hash, answer set) of every finalised screening (managers),
         in screening id order; ``since``/``until`` limit the screening dates (inclusive).
 
-        Streams the compressed answer packs on a connection of its own in one read
-        transaction: it neither holds the session's lock nor blocks autosaves while the
-        caller works through 100,000 screenings, and sees one consistent state.
+        Opens every finalised record, one at a time, on a connection of its own: for work
+        that needs each answer set whole. Bulk scoring reads ``session.finalised.columns``.
         """
-        self._ctx.require(Role.MANAGER)
-        sql = ("SELECT p.screening_id, s.model_sha256, p.packed FROM answer_packs p "
-               "JOIN screenings s ON s.id = p.screening_id")
-        clauses, params = [], []
-        if since is not None:
-            clauses.append("s.screening_date >= ?")
-            params.append(since.isoformat())
-        if until is not None:
-            clauses.append("s.screening_date <= ?")
-            params.append(until.isoformat())
-        if clauses:
-            sql += " WHERE " + " AND ".join(clauses)
-        keysets = self._keysets()
-        for sid, sha, packed in self._ctx.stream(sql + " ORDER BY p.screening_id", params):
-            yield sid, sha, _trusted_from_raw(decode_pack(packed, keysets, self._keysets))
-
-    def _keysets(self) -> Keysets:
-        return parse_keysets(self._ctx.stream("SELECT id, keys FROM answer_keysets"))
+        return self.finalised.answer_sets(since, until)
 
     # -- checks and backups --------------------------------------------------------------------
 
@@ -991,27 +972,22 @@ class Session:
         # Each snapshot is also re-scored in columns by the batch executor, a chunk at a time.
         batches: dict[tuple[str, str, str], tuple[FormDefinition, ScoringModel,
                                                   list[tuple[int, AnswerSet, Assessment]]]] = {}
-        keysets = self._keysets()
         dictionaries = {int(i): bytes(d) for i, d in self._ctx.stream(
             "SELECT id, data FROM record_dictionaries")}
+        stored = self._stored_columns(report)
         rows = self._ctx.stream(
             "SELECT a.screening_id, s.model_sha256, a.dictionary_id, a.record, "
-            "p.dictionary_id, p.record, k.packed FROM assessments a "
+            "p.dictionary_id, p.record FROM assessments a "
             "JOIN screenings s ON s.id = a.screening_id "
             "LEFT JOIN assessments p ON p.screening_id = a.previous_id "
-            "LEFT JOIN answer_packs k ON k.screening_id = a.screening_id "
             "ORDER BY a.screening_id")
-        for i, (sid, sha, did, record, prev_did, prev_record, packed) in enumerate(rows):
+        records: set[int] = set()
+        for i, (sid, sha, did, record, prev_did, prev_record) in enumerate(rows):
+            records.add(int(sid))
             try:
                 snapshot, answers_json = stored_record(dictionaries, did, record)
                 previous = (stored_record(dictionaries, prev_did, prev_record)[0]
                             if prev_record is not None else None)
-                if (packed is None
-                        or decode_pack(packed, keysets, self._keysets)
-                        != json.loads(answers_json)):
-                    report.rescore_differences.append(
-                        f"screening {sid}: its compact answer copy is missing or differs "
-                        "from the snapshot's answer set")
                 model = models.get(sha)
                 if model is None:
                     with self._ctx.transaction() as s:
@@ -1035,7 +1011,7 @@ class Session:
                                                (form, model, []))
                     group[2].append((sid, answer_set, kept))
                     if len(group[2]) >= 2000:
-                        report.rescore_differences += _batch_differences(*group)
+                        report.rescore_differences += _batch_differences(*group, stored)
                         group[2].clear()
             except (ValueError, KeyError, TypeError, ServiceError, zlib.error) as error:
                 report.rescore_differences.append(
@@ -1044,7 +1020,34 @@ class Session:
             if progress is not None and (i % 500 == 0 or i == total - 1):
                 progress(i + 1, max(total, i + 1))
         for group in batches.values():
-            report.rescore_differences += _batch_differences(*group)
+            report.rescore_differences += _batch_differences(*group, stored)
+        for (form_id, version), (columns, _) in sorted(stored.items()):
+            for sid in sorted(set(columns.ids.tolist()) - records):
+                report.rescore_differences.append(
+                    f"screening {sid}: answer columns of form '{form_id}' {version} are "
+                    "stored for it, but it has no finalised record")
+
+    def _stored_columns(self, report: VerifyReport) -> _Stored:
+        """Every form version's stored columns, with each screening's row."""
+        out: _Stored = {}
+        versions = list(self._ctx.stream(
+            "SELECT DISTINCT form_id, form_version FROM answer_columns"))
+        for form_id, version in versions:
+            try:
+                form = self._ctx.form(form_id, version)
+                columns = read_columns(form, [d for (d,) in self._ctx.stream(
+                    "SELECT data FROM answer_columns WHERE form_id = ? AND form_version = ?",
+                    (form_id, version))])
+            except (ServiceError, ValueError):
+                report.rescore_differences.append(
+                    f"the answer columns of form '{form_id}' {version} cannot be read")
+                continue
+            rows = {sid: row for row, sid in enumerate(columns.ids.tolist())}
+            if len(rows) != columns.size:
+                report.rescore_differences.append(
+                    f"the answer columns of form '{form_id}' {version} hold a screening twice")
+            out[(form_id, version)] = (columns, rows)
+        return out
 
     def backup(self, dest: Path) -> Path:
         """An encrypted copy of the database, with its key file beside it (administrators)."""
@@ -1085,27 +1088,42 @@ class Session:
 # -- helpers ----------------------------------------------------------------------------------
 
 
-def _pack(s: OrmSession, raw: dict[str, Any]) -> bytes:
-    """The pack of a parsed answer set, adding a key set if none holds its questions."""
-    conn = s.connection()
-    keysets = parse_keysets(conn.exec_driver_sql("SELECT id, keys FROM answer_keysets"))
-    kid, keys = choose_keyset(keysets, raw["answers"])
-    return encode_pack(raw, keyset_id(conn, keys) if kid is None else kid, keys)
+
+
+
+
+#: Stored columns by form version: the columns and each screening's row.
+_Stored = dict[tuple[str, str], tuple[StoredColumns, dict[int, int]]]
 
 
 def _batch_differences(form: FormDefinition, model: ScoringModel,
-                       rows: list[tuple[int, AnswerSet, Assessment]]) -> list[str]:
-    """Screenings whose snapshot's level, points or rules differ from the batch executor's."""
+                       rows: list[tuple[int, AnswerSet, Assessment]],
+                       stored: _Stored) -> list[str]:
+    """Screenings whose snapshot's level, points or rules differ from the batch executor's,
+    or whose stored answer columns differ from their record's answer set."""
     if not rows:
         return []
     plan = compile_model(form, model)
-    result = plan.batch(plan.encode([answer_set for _, answer_set, _ in rows]))
+    sets = [answer_set for _, answer_set, _ in rows]
+    result = plan.batch(plan.encode(sets))
     out = []
     for row, (sid, _, kept) in enumerate(rows):
         if (result.level(row) != kept.level or int(result.points[row]) != kept.score
                 or result.rules(row) != [r.id for r in kept.rules_fired]):
             out.append(f"screening {sid}: re-scoring in columns with {model.id} "
                        f"{model.version} gives a different result from its snapshot")
+    found = stored.get((form.id, form.version))
+    at = [None if found is None else found[1].get(sid) for sid, _, _ in rows]
+    present = [i for i, r in enumerate(at) if r is not None]
+    if found is not None and present:
+        columns = found[0]
+        where = np.asarray([at[i] for i in present], dtype=np.intp)
+        differ = differing_rows(encode(form, [sets[i] for i in present]),
+                                columns.columns.take(where))
+        out += [f"screening {rows[present[i]][0]}: its stored answer columns differ from "
+                "the answer set of its record" for i in np.flatnonzero(differ).tolist()]
+    out += [f"screening {rows[i][0]}: its answers are missing from the stored answer columns"
+            for i, r in enumerate(at) if r is None]
     return out
 
 
@@ -1115,37 +1133,6 @@ def _record_answers(answers_text: str, saved_at: str) -> dict[str, AnswerValue]:
     evidence = raw.get("evidence") or {}
     return {qid: AnswerValue(value, evidence.get(qid), saved_at)
             for qid, value in (raw.get("answers") or {}).items()}
-
-
-_ANSWER_SET_FIELDS = frozenset(AnswerSet.model_fields)
-
-
-def _trusted_answer_set(data: str | bytes) -> AnswerSet:
-    """An answer set stored at finalisation, rebuilt without re-validation.
-
-    It was validated before it was stored, and SQLCipher authenticates every page, so bulk
-    reads (impact analysis over 100,000 screenings) skip pydantic's validation through
-    ``model_construct``. ``verify`` re-validates in full, and a test checks the result equals
-    a validated answer set.
-    """
-    return _trusted_from_raw(json.loads(data))
-
-
-def _trusted_from_raw(raw: dict[str, Any]) -> AnswerSet:
-    """:func:`_trusted_answer_set` of an already parsed answer set."""
-    evidence = raw.get("evidence")
-    return AnswerSet.model_construct(
-        set(_ANSWER_SET_FIELDS),
-        form=raw["form"], form_version=raw["form_version"],
-        screening_date=date.fromisoformat(raw["screening_date"]),
-        answers=raw["answers"],
-        evidence={k: EvidenceRecord.model_construct(
-            **{**v, "when": date.fromisoformat(v["when"]) if v.get("when") else None})
-            for k, v in evidence.items()} if evidence else {})
-
-
-
-
 
 
 def check_new_passphrase(passphrase: str) -> None:

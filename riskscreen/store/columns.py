@@ -48,6 +48,7 @@ __all__ = [
     "StoredColumns",
     "add_screenings",
     "decode_chunk",
+    "differing_rows",
     "encode_chunk",
     "merge_chunks",
     "read_columns",
@@ -191,6 +192,29 @@ def read_columns(form: FormDefinition, chunks: Iterable[bytes],
     if questions is not None:
         questions = {*questions, *(d.question for d in form.derived)}
     return _joined(form, [decode_chunk(bytes(c), form, questions) for c in chunks])
+
+
+def differing_rows(expected: Columns, stored: Columns) -> NDArray[np.bool_]:
+    """Which rows of ``stored`` hold other answers than ``expected`` (same screenings, same
+    order): codes compared question by question, text answers by their text."""
+    if expected.size != stored.size:
+        raise ValueError("the columns hold different numbers of screenings")
+    differ: NDArray[np.bool_] = np.asarray(expected.days != stored.days)
+    for qid in expected.form.question_index():
+        a, b = expected.column(qid), stored.column(qid)
+        if qid in expected.texts or qid in stored.texts:
+            a = _texts_of(a, expected.texts.get(qid, ()))
+            b = _texts_of(b, stored.texts.get(qid, ()))
+        differ |= a != b
+    unscorable = np.zeros(stored.size, dtype=np.bool_)
+    unscorable[list(expected.unscorable)] = True
+    unscorable[list(stored.unscorable)] ^= True
+    return np.asarray(differ | unscorable, dtype=np.bool_)
+
+
+def _texts_of(codes: NDArray[np.int64], texts: Sequence[str]) -> NDArray[Any]:
+    table = np.asarray([None, *texts], dtype=object)
+    return table[np.where(codes > 0, codes, 0)]
 
 
 def _override_code(override: str | None) -> int:

@@ -278,46 +278,50 @@ def test_bulk_answer_sets_equal_validated_ones(vault: Vault, read_records: Any) 
     assert fast.evidence["missing_overnight"].when is not None
 
 
-def test_answer_pack_is_immutable_and_checked_by_verify(vault: Vault,
-                                                        read_records: Any) -> None:
-    from riskscreen.store.packs import decode_pack, encode_pack, parse_keysets
+def test_answer_columns_hold_the_finalised_answers_and_verify_checks_them(
+        vault: Vault, read_records: Any) -> None:
+    from riskscreen.forms.answers import AnswerSet
+    from riskscreen.forms.columns import encode
+    from riskscreen.store.columns import OVERRIDES, encode_chunk, read_columns
 
     pat = vault.login("pat")
     ids = []
     for seed in (1, 2):
-        sid = _new(pat, f"Pack Child {seed}")
+        sid = _new(pat, f"Column Child {seed}")
         _fill(pat, sid, seed)
         pat.finalise(sid)
         ids.append(sid)
-    with pat.engine.connect() as conn:
-        packs = conn.execute(text(
-            "SELECT packed FROM answer_packs ORDER BY screening_id")).scalars().all()
-        rows = [(answers, packed) for (_, _, answers), packed in zip(read_records(conn), packs,
-                                                                   strict=True)]
-        keysets = parse_keysets(conn.execute(text("SELECT id, keys FROM answer_keysets")))
-    for stored, packed in rows:
-        assert decode_pack(packed, keysets) == json.loads(stored)
-        assert len(packed) < len(stored) / 2
-    for statement in ("UPDATE answer_packs SET packed = x'00'", "DELETE FROM answer_packs",
-                      "UPDATE answer_keysets SET keys = '[]'", "DELETE FROM answer_keysets"):
-        with pat.engine.begin() as conn, pytest.raises(Exception, match="immutable"):
-            conn.execute(text(statement))
+    form = pat.form("cse-screening", "1.0.0")
     mary = vault.login("mary")
+    with mary.engine.connect() as conn:
+        sets = [AnswerSet.model_validate_json(a) for _, _, a in read_records(conn)]
+    stored = mary.finalised_columns(form)
+    assert stored.ids.tolist() == ids
+    assert stored.overrides.tolist() == [OVERRIDES.index("none")] * 2
+    expected = encode(form, sets)
+    assert stored.columns.column("gender").tolist() == expected.column("gender").tolist()
     assert mary.verify().ok
-    # A pack that no longer matches its snapshot's answer set is reported.
-    changed = json.loads(rows[0][0])
-    changed["answers"]["gender"] = "something else"  # an answered question, changed
-    keyset = max(keysets)  # the newest key set holds every question of both
-    keys = keysets[keyset]
-    assert all(set(json.loads(stored)["answers"]) <= set(keys) for stored, _ in rows)
+    # Columns that no longer match a record's answer set are reported.
+    changed = sets[0].model_copy(update={"answers": {**sets[0].answers, "gender": None}})
+    columns = encode(form, [changed, sets[1]])
     with mary.engine.begin() as conn:
-        conn.execute(text("DROP TRIGGER answer_packs_immutable_u"))
-        conn.execute(text("UPDATE answer_packs SET packed = :p WHERE screening_id = :s"),
-                     {"p": encode_pack(changed, keyset, keys), "s": ids[0]})
+        conn.execute(text("DELETE FROM answer_columns"))
+        conn.execute(text("INSERT INTO answer_columns (form_id, form_version, first_id, rows, "
+                          "data) VALUES (:f, :v, :i, 2, :d)"),
+                     {"f": form.id, "v": form.version, "i": ids[0],
+                      "d": encode_chunk(stored.ids, columns, stored.overrides)})
+    assert read_columns(form, [encode_chunk(stored.ids, columns, stored.overrides)]).size == 2
     report = mary.verify()
-    assert [d for d in report.rescore_differences if "compact answer copy" in d] == [
-        f"screening {ids[0]}: its compact answer copy is missing or differs from the "
-        "snapshot's answer set"]
+    assert [d for d in report.rescore_differences if "answer columns" in d] == [
+        f"screening {ids[0]}: its stored answer columns differ from the answer set of its "
+        "record"]
+    # And a finalised screening missing from them is reported too.
+    with mary.engine.begin() as conn:
+        conn.execute(text("DELETE FROM answer_columns"))
+    report = mary.verify()
+    assert [d for d in report.rescore_differences if "answer columns" in d] == [
+        f"screening {sid}: its answers are missing from the stored answer columns"
+        for sid in ids]
 
 
 def test_bulk_answer_sets_stream_without_holding_the_session(vault: Vault) -> None:

@@ -12,7 +12,8 @@ from riskscreen.crypto.keyfile import KeyFile, key_file_path
 from riskscreen.crypto.keys import new_data_key
 from riskscreen.services import Unlocker
 from riskscreen.store.db import create_db_engine
-from riskscreen.store.packs import decode_pack
+from riskscreen.forms.loader import load_form
+from riskscreen.store.columns import read_columns
 from riskscreen.store.schema import current_revision, head_revision, upgrade
 
 from .conftest import FAST
@@ -75,11 +76,10 @@ def test_first_schema_database_upgrades_with_data_intact(tmp_path: Path,
         # The finalised-screening trigger is back after the back-fill.
         triggers = set(conn.execute(text(
             "SELECT name FROM sqlite_master WHERE type='trigger'")).scalars())
-        packs = conn.execute(text("SELECT p.screening_id, s.model_sha256, p.packed "
-                                  "FROM answer_packs p JOIN screenings s ON s.id = "
-                                  "p.screening_id ORDER BY p.screening_id")).all()
-        keysets = {i: tuple(json.loads(k)) for i, k in conn.execute(text(
-            "SELECT id, keys FROM answer_keysets"))}
+        chunks = conn.execute(text("SELECT form_id, form_version, data FROM answer_columns"
+                                   )).all()
+        tables = set(conn.execute(text(
+            "SELECT name FROM sqlite_master WHERE type='table'")).scalars())
         records = read_records(conn)
         answers_sql = conn.execute(text("SELECT sql FROM sqlite_master WHERE name = "
                                         "'answers'")).scalar_one()
@@ -98,13 +98,16 @@ def test_first_schema_database_upgrades_with_data_intact(tmp_path: Path,
     assert names == ["Old Child"]
     assert "ix_screenings_level_updated" in index_names
     assert "screenings_final_u" in triggers
-    # Revision 0003 back-filled the packs of the finalised screenings (a malformed answer
-    # set is kept as it is, for verify to report).
-    assert [(sid, sha, decode_pack(p, keysets)) for sid, sha, p in packs] == [
-        (2, "a" * 64, json.loads(ANSWERS)), (3, "a" * 64, {})]
-    assert list(keysets.values()) == [("child_views", "gender")]
-    assert {"answer_packs_immutable_u", "answer_packs_immutable_d",
-            "answer_keysets_immutable_u", "answer_keysets_immutable_d"} <= triggers
+    # Revision 0006 made answer columns from the records (a malformed answer set has none;
+    # verify reports it) and dropped the packs that revisions 0003 and 0004 made.
+    form = load_form("cse-screening")
+    assert [(f, v) for f, v, _ in chunks] == [("cse-screening", form.version)]
+    stored = read_columns(form, [d for _, _, d in chunks])
+    assert stored.ids.tolist() == [2]
+    [code] = stored.columns.column("child_views").tolist()
+    assert stored.columns.texts["child_views"][code - 1] == "final one"
+    assert stored.columns.unscorable == {}
+    assert not {"answer_packs", "answer_keysets"} & tables
     # A backup was taken before the upgrade, in the data folder.
     assert list((tmp_path / "backups").glob("before-upgrade-0001-*.db"))
 

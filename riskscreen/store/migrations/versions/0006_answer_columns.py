@@ -66,8 +66,14 @@ def upgrade() -> None:
         for sid, did, record in rows:
             snapshot, answers = split_record(decompress_record(bytes(record),
                                                                dictionaries[int(did)]))
-            raw = json.loads(answers)
-            form_id = str(raw["form"])
+            try:
+                raw = json.loads(answers)
+                form_id = str(raw["form"])
+                version = str(raw["form_version"])
+                day = date.fromisoformat(raw["screening_date"])
+                override = json.loads(snapshot).get("override")
+            except (ValueError, TypeError, KeyError, AttributeError):
+                continue  # not a well-formed answer set: verify reports it, nothing scores it
             if form_id not in forms:
                 try:
                     forms[form_id] = load_form(form_id)
@@ -75,10 +81,8 @@ def upgrade() -> None:
                     forms[form_id] = None
             if forms[form_id] is None:
                 continue  # a form this RiskScreen does not ship: nothing could score it
-            override = json.loads(snapshot).get("override")
             answer_set = AnswerSet.model_construct(
-                form=form_id, form_version=str(raw["form_version"]),
-                screening_date=date.fromisoformat(raw["screening_date"]),
+                form=form_id, form_version=version, screening_date=day,
                 answers=raw.get("answers") or {}, evidence={})
             group = pending.setdefault(form_id, [])
             group.append((int(sid), answer_set,
