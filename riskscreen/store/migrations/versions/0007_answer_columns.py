@@ -1,7 +1,7 @@
 """Finalised answers as columns instead of one pack per screening.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 
 Bulk reads (impact analysis, the live impact, reports, ``verify``) decoded one answer pack
 per screening, about 30 microseconds each before any scoring. This revision adds
@@ -22,8 +22,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
