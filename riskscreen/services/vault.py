@@ -51,9 +51,11 @@ from riskscreen.services.session import Session, check_new_passphrase
 from riskscreen.services.types import Role
 from riskscreen.store import audit
 from riskscreen.store.backup import (
+    COMPACT_PENDING,
     backup_database,
     check_database,
     clean_leftovers,
+    compact_database,
     list_backups,
     open_read_only,
     replace_database,
@@ -125,8 +127,10 @@ def hold_open_lock(db_path: Path) -> OpenLock:
     return lock
 
 
-def _open_engine(db_path: Path, key: bytes, keyfile: KeyFile | None) -> Any:
-    """Engine on an existing database, migrated (with a backup first) and matched to its key
+def _open_engine(db_path: Path, key: bytes, keyfile: KeyFile | None,
+                 open_lock: OpenLock | None = None) -> Any:
+    """Engine on an existing database, migrated (with a backup first), compacted if an
+    upgrade asked for it and ``open_lock`` can be made exclusive, and matched to its key
     file."""
     engine = create_db_engine(db_path, key)
     try:
@@ -148,10 +152,42 @@ def _open_engine(db_path: Path, key: bytes, keyfile: KeyFile | None) -> Any:
                 found = stored.scalar()
             if found != keyfile.database_id:
                 raise WrongKey()
+        if open_lock is not None:
+            engine = _compact_if_pending(db_path, key, engine, open_lock)
     except BaseException:
         engine.dispose()
         raise
     return engine
+
+
+def _compact_if_pending(db_path: Path, key: bytes, engine: Any, open_lock: OpenLock) -> Any:
+    """The engine, on a compacted file if an upgrade asked for it (``COMPACT_PENDING``) and
+    no other session has the database open; otherwise left for a later sign-in. A failure
+    to compact is logged and leaves the database as it was."""
+    with translate_errors(), engine.connect() as conn:
+        pending = conn.execute(text("SELECT value FROM meta WHERE key = :k"),
+                               {"k": COMPACT_PENDING}).scalar()
+    if pending is None:
+        return engine
+    try:
+        open_lock.upgrade()
+    except DatabaseInUse:
+        return engine
+    try:
+        engine.dispose()
+        try:
+            before, after = compact_database(db_path, key)
+        except StorageError as error:
+            _log.warning("The database could not be compacted after its upgrade (%s).",
+                         type(error).__name__)
+            return create_db_engine(db_path, key)
+        _log.info("Compacted the database after its upgrade: %d to %d bytes.", before, after)
+        engine = create_db_engine(db_path, key)
+        with translate_errors(), engine.begin() as conn:
+            conn.execute(text("DELETE FROM meta WHERE key = :k"), {"k": COMPACT_PENDING})
+        return engine
+    finally:
+        open_lock.downgrade()
 
 
 def create_database(db_path: Path, admin_name: str, passphrase: str, *,
@@ -323,7 +359,7 @@ class Unlocker:
             raise
         open_lock = open_lock or hold_open_lock(self.db_path)
         try:
-            engine = _open_engine(self.db_path, key, keyfile)
+            engine = _open_engine(self.db_path, key, keyfile, open_lock)
         except BaseException:
             open_lock.release()
             raise

@@ -23,6 +23,7 @@ from riskscreen.store.db import DatabaseDamaged, StorageError, classify, connect
 
 __all__ = [
     "AUTO_KEEP",
+    "COMPACT_PENDING",
     "auto_backup",
     "backup_database",
     "backup_folder",
@@ -35,6 +36,8 @@ __all__ = [
 ]
 
 AUTO_KEEP = 7
+#: The ``meta`` key an upgrade that freed many pages sets, so that the file is compacted.
+COMPACT_PENDING = "compact_pending"
 _AUTO_PREFIX = "auto-"
 
 

@@ -10,7 +10,9 @@ screenings of one form version, one array of answer codes per question, about 50
 screening. They are made from each finalised record's answer set (the exact copy), and the
 packs and their key sets, a third copy of the answers, are dropped with their triggers.
 An answer set for a form version this RiskScreen does not have is stored under the form it
-has (the readers then list it as not scorable, as impact analysis always has).
+has (the readers then list it as not scorable, as impact analysis always has). The dropped
+tables' pages stay free inside the file until the next sign-in that finds nobody else
+connected compacts it (``meta`` key ``compact_pending``).
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ branch_labels = None
 depends_on = None
 
 _CHUNK = 4096
+#: The ``meta`` key that asks for the file to be compacted (the same text as the store's).
+COMPACT_PENDING = "compact_pending"
 
 
 def upgrade() -> None:
@@ -94,5 +98,70 @@ def upgrade() -> None:
         flush(form_id)
     op.drop_table("answer_packs")  # their triggers go with them
     op.drop_table("answer_keysets")
+    if last != -1:
+        # Their pages are now free inside the file: the next sign-in with nobody else
+        # connected gives them back (riskscreen.store.backup.compact_database).
+        bind.execute(sa.text("INSERT INTO meta (key, value) VALUES (:k, '1')"),
+                     {"k": COMPACT_PENDING})
 
 
+
+
+_SNAPSHOTS = "BEGIN SELECT RAISE(ABORT, 'assessment snapshots are immutable'); END"
+#: The tables and triggers as revisions 0004 and 0005 left them, text for text.
+_KEYSET_TRIGGERS = [
+    """CREATE TRIGGER answer_keysets_immutable_u BEFORE UPDATE ON answer_keysets
+       BEGIN SELECT RAISE(ABORT, 'assessment snapshots are immutable'); END""",
+    """CREATE TRIGGER answer_keysets_immutable_d BEFORE DELETE ON answer_keysets
+       BEGIN SELECT RAISE(ABORT, 'assessment snapshots are immutable'); END""",
+]
+_PACK_TRIGGERS = [
+    f"CREATE TRIGGER answer_packs_immutable_u BEFORE UPDATE ON answer_packs {_SNAPSHOTS}",
+    f"CREATE TRIGGER answer_packs_immutable_d BEFORE DELETE ON answer_packs {_SNAPSHOTS}",
+]
+
+
+def downgrade() -> None:
+    """Packs again, each the answer set itself compressed (a format revision 0005 reads)."""
+    import zlib
+
+    from riskscreen.store.records import decompress_record, split_record
+
+    bind = op.get_bind()
+    sqlite = bind.dialect.name == "sqlite"
+    op.create_table(
+        "answer_keysets",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("keys", sa.Text, nullable=False, unique=True),
+    )
+    if sqlite:
+        op.execute("CREATE TABLE answer_packs_v5 (screening_id INTEGER NOT NULL REFERENCES "
+                   "screenings (id), packed BLOB NOT NULL, PRIMARY KEY (screening_id))")
+        op.execute("ALTER TABLE answer_packs_v5 RENAME TO answer_packs")
+    else:
+        op.create_table(
+            "answer_packs",
+            sa.Column("screening_id", sa.Integer, sa.ForeignKey("screenings.id"),
+                      primary_key=True),
+            sa.Column("packed", sa.LargeBinary, nullable=False))
+    dictionaries = {int(i): bytes(d) for i, d in bind.execute(
+        sa.text("SELECT id, data FROM record_dictionaries"))}
+    last = -1
+    while True:
+        rows = bind.execute(sa.text(
+            "SELECT screening_id, dictionary_id, record FROM assessments "
+            "WHERE screening_id > :last ORDER BY screening_id LIMIT :n"),
+            {"last": last, "n": _CHUNK}).all()
+        if not rows:
+            break
+        packs = [{"s": int(sid), "p": zlib.compress(split_record(decompress_record(
+            bytes(record), dictionaries[int(did)]))[1].encode("utf-8"), 6)}
+            for sid, did, record in rows]
+        bind.execute(sa.text("INSERT INTO answer_packs (screening_id, packed) VALUES (:s, :p)"),
+                     packs)
+        last = rows[-1][0]
+    op.drop_table("answer_columns")
+    bind.execute(sa.text("DELETE FROM meta WHERE key = :k"), {"k": COMPACT_PENDING})
+    if sqlite:
+        for trigger in (*_KEYSET_TRIGGERS, *_PACK_TRIGGERS):
+            op.execute(trigger)
