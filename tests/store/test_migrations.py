@@ -10,10 +10,10 @@ from sqlalchemy import text
 
 from riskscreen.crypto.keyfile import KeyFile, key_file_path
 from riskscreen.crypto.keys import new_data_key
-from riskscreen.services import Unlocker
-from riskscreen.store.db import create_db_engine
 from riskscreen.forms.loader import load_form
+from riskscreen.services import Unlocker
 from riskscreen.store.columns import read_columns
+from riskscreen.store.db import create_db_engine
 from riskscreen.store.schema import current_revision, head_revision, upgrade
 
 from .conftest import FAST
