@@ -53,7 +53,7 @@ from riskscreen.store.db import (
     translate_errors,
 )
 from riskscreen.store.lock import OpenLock
-from riskscreen.store.models import FormRow, InstrumentRow, Meta, Screening, User, utc_now
+from riskscreen.store.models import FormRow, InstrumentRow, Screening, utc_now
 
 __all__ = ["Context", "DatabaseReplaced", "absorb_failed", "instrument_form_version",
            "stored_form"]
@@ -106,11 +106,13 @@ class Context:
 
     - :attr:`user`: the signed-in account, its role as last read from the database.
     - :meth:`transaction`: one unit of work; re-reads the account first, so a disabled
-      account can do nothing and a changed role counts at once.
+      account can do nothing and a changed role counts at once. :meth:`raw_transaction`:
+      the same on a DB-API cursor, for the autosave.
     - :meth:`require`: refuse (:class:`PermissionDenied`) unless the account's *current* role
       is one of those given.
     - :meth:`audit`: append an audit entry inside the caller's transaction.
-    - :meth:`form` / :meth:`screening_form`: a stored form version (cached).
+    - :meth:`form` / :meth:`screening_form` / :meth:`cached_form`: a stored form version
+      (cached).
     - :meth:`stream`: rows of one read-only query on a connection of its own (bulk reads).
     - :meth:`check_secret` / :meth:`passphrase_opens`: check a secret through the
       passphrase gate (failures audited and slowed down).
@@ -172,18 +174,9 @@ class Context:
             raise ServiceError("this session has been closed; unlock again")
         try:
             with self._lock, translate_errors(), OrmSession(self._engine) as s, s.begin():
-                # Checked once the write lock is held (BEGIN IMMEDIATE): a file replaced
-                # before this point is noticed, and nothing can replace it before the commit
-                # without that lock.
-                s.connection()
-                self.check_same_file()
-                found = s.execute(select(Meta.value).where(Meta.key == "database_id")).scalar()
-                if found != self._database_id:
-                    self._replaced = True
-                    raise DatabaseReplaced()
-                row = s.execute(select(User.role, User.disabled)
-                                .where(User.id == self.user.id)).first()
-                self._apply_current(row)
+                raw = s.connection().connection.dbapi_connection
+                assert raw is not None
+                self._begin_checks(raw.cursor())
                 self._local.in_tx = True
                 try:
                     yield s
@@ -193,6 +186,54 @@ class Context:
             if self._key_changed():
                 raise KeyChanged() from None
             raise
+
+    @contextlib.contextmanager
+    def raw_transaction(self) -> Iterator[Any]:
+        """:meth:`transaction` on a DB-API cursor, for the autosave: the same lock, checks
+        and ``BEGIN IMMEDIATE`` ... ``COMMIT``, without the ORM's own work, which was most
+        of the time of a save."""
+        if self._closed:
+            raise ServiceError("this session has been closed; unlock again")
+        try:
+            with self._lock, translate_errors():
+                raw = self._engine.raw_connection()
+                try:
+                    cursor = raw.cursor()
+                    cursor.execute("BEGIN IMMEDIATE")
+                    try:
+                        self._begin_checks(cursor)
+                        self._local.in_tx = True
+                        try:
+                            yield cursor
+                        finally:
+                            self._local.in_tx = False
+                        cursor.execute("COMMIT")
+                    except BaseException:
+                        with contextlib.suppress(Exception):
+                            cursor.execute("ROLLBACK")
+                        raise
+                finally:
+                    raw.close()
+        except (DatabaseDamaged, WrongKey):
+            if self._key_changed():
+                raise KeyChanged() from None
+            raise
+
+    def _begin_checks(self, cursor: Any) -> None:
+        """At the start of a write transaction: the same file and database, and the
+        account's current role (:class:`DatabaseReplaced`, :class:`AccountDisabled`).
+
+        Checked once the write lock is held (BEGIN IMMEDIATE): a file replaced before this
+        point is noticed, and nothing can replace it before the commit without that lock.
+        """
+        self.check_same_file()
+        row = cursor.execute(
+            "SELECT m.value, u.role, u.disabled FROM meta m LEFT JOIN users u ON u.id = ? "
+            "WHERE m.key = 'database_id'", (self.user.id,)).fetchone()
+        if row is None or row[0] != self._database_id:
+            self._replaced = True
+            raise DatabaseReplaced()
+        self._apply_current(None if row[1] is None else (row[1], bool(row[2])))
 
     def require(self, *roles: str) -> None:
         """Check the account's *current* role and state, read again from the database (inside
@@ -232,6 +273,10 @@ class Context:
             with self.transaction() as s:
                 found = self._forms[(form_id, version)] = stored_form(s, form_id, version)
         return found
+
+    def cached_form(self, form_id: str, version: str) -> FormDefinition | None:
+        """A form version already read (None if not yet: read it with :meth:`form`)."""
+        return self._forms.get((form_id, version))
 
     def screening_form(self, s: OrmSession, screening: Screening) -> FormDefinition:
         """The form a screening was made under, within transaction ``s``: the stored version

@@ -193,6 +193,11 @@ class ReviewManager:
             CarriedAnswer.screening_id == screening_id,
             CarriedAnswer.question_id == question_id).values(confirmed=True))
 
+    def answer_saved_raw(self, cursor: Any, screening_id: int, question_id: str) -> None:
+        """:meth:`answer_saved` through the autosave's DB-API cursor."""
+        cursor.execute("UPDATE carried_answers SET confirmed = 1 WHERE screening_id = ? AND "
+                       "question_id = ?", (screening_id, question_id))
+
     def confirm(self, screening_id: int, question_ids: Iterable[str]) -> int:
         """Confirm carried-over answers unchanged (the practitioner of the draft); returns
         how many were newly confirmed."""

@@ -26,7 +26,6 @@ import numpy as np
 from packaging.version import InvalidVersion, Version
 from pydantic import ValidationError
 from sqlalchemy import Engine, delete, func, or_, select, update
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session as OrmSession
 
 from riskscreen.crypto.keyfile import KeyFile
@@ -569,14 +568,20 @@ class Session:
 
     def _screening_for_edit(self, s: OrmSession, screening_id: int) -> Screening:
         screening = s.get(Screening, screening_id)
-        if screening is None:
+        self._check_editable(None if screening is None
+                             else (screening.practitioner_id, screening.status))
+        assert screening is not None
+        return screening
+
+    def _check_editable(self, found: tuple[int, str] | None) -> None:
+        """A screening's (practitioner id, status) allow this account to edit it."""
+        if found is None:
             raise NotFound("There is no such screening.")
-        if screening.practitioner_id != self._ctx.user.id:
+        if found[0] != self._ctx.user.id:
             raise PermissionDenied("Only the practitioner who started a screening can edit it.")
-        if screening.status != Status.DRAFT:
+        if found[1] != Status.DRAFT:
             raise NotEditable("This screening is finalised and cannot be changed; create an "
                               "amendment instead.")
-        return screening
 
     def _screening_for_view(self, s: OrmSession, screening_id: int) -> Screening:
         self._ctx.require(*SCREENING_ROLES)
@@ -592,29 +597,43 @@ class Session:
 
         ``value=None`` clears the answer. An invalid answer raises :class:`ServiceError`.
         """
-        self._ctx.require(*SCREENING_ROLES)
-        with self._ctx.transaction() as s:
-            screening = self._screening_for_edit(s, screening_id)
-            form = self._ctx.screening_form(s, screening)
-            evidence_json = self._checked(form, screening, question_id, value, evidence)
+        try:
+            self._save_answer(screening_id, question_id, value, evidence)
+        except _FormNotLoaded:
+            with self._ctx.transaction() as s:  # the first save under a form not read yet
+                self._ctx.screening_form(s, self._screening_for_edit(s, screening_id))
+            self._save_answer(screening_id, question_id, value, evidence)
+
+    def _save_answer(self, screening_id: int, question_id: str, value: Any,
+                     evidence: Mapping[str, Any] | EvidenceRecord | None) -> None:
+        with self._ctx.raw_transaction() as cursor:
+            self._ctx.require(*SCREENING_ROLES)
+            found = cursor.execute(
+                "SELECT practitioner_id, status, form_id, form_version, screening_date "
+                "FROM screenings WHERE id = ?", (screening_id,)).fetchone()
+            self._check_editable(None if found is None else (found[0], found[1]))
+            form = self._ctx.cached_form(found[2], found[3])
+            if form is None:
+                raise _FormNotLoaded()  # rolled back; reading it needs the ORM's session
+            evidence_json = self._checked(form, found[4], question_id, value, evidence)
             now = utc_now()
             if value is None:
-                s.execute(delete(Answer).where(
-                    Answer.screening_id == screening_id, Answer.question_id == question_id))
+                cursor.execute("DELETE FROM answers WHERE screening_id = ? AND question_id = ?",
+                               (screening_id, question_id))
             else:
-                stmt = sqlite_insert(Answer).values(
-                    screening_id=screening_id, question_id=question_id, value=canonical_json(value),
-                    evidence=evidence_json, saved_at=now)
-                s.execute(stmt.on_conflict_do_update(
-                    index_elements=["screening_id", "question_id"],
-                    set_={"value": stmt.excluded.value, "evidence": stmt.excluded.evidence,
-                          "saved_at": stmt.excluded.saved_at}))
-            s.execute(update(Screening).where(Screening.id == screening_id)
-                      .values(updated_at=now))
-            self.reviews.answer_saved(s, screening_id, question_id)
-            self._ctx.audit(s, "edit", f"screening:{screening_id}", {"question": question_id})
+                cursor.execute(
+                    "INSERT INTO answers (screening_id, question_id, value, evidence, saved_at) "
+                    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (screening_id, question_id) DO UPDATE "
+                    "SET value = excluded.value, evidence = excluded.evidence, "
+                    "saved_at = excluded.saved_at",
+                    (screening_id, question_id, canonical_json(value), evidence_json, now))
+            cursor.execute("UPDATE screenings SET updated_at = ? WHERE id = ?",
+                           (now, screening_id))
+            self.reviews.answer_saved_raw(cursor, screening_id, question_id)
+            audit.append_raw(cursor, self._ctx.user.name, "edit", f"screening:{screening_id}",
+                             {"question": question_id})
 
-    def _checked(self, form: FormDefinition, screening: Screening, question_id: str,
+    def _checked(self, form: FormDefinition, screening_date: str, question_id: str,
                  value: Any, evidence: Mapping[str, Any] | EvidenceRecord | None) -> str | None:
         if question_id not in form.question_index():
             raise ServiceError(f"The form has no question '{question_id}'.")
@@ -628,7 +647,7 @@ class Session:
             return None
         answer_set = AnswerSet(
             form=form.id, form_version=form.version,
-            screening_date=date.fromisoformat(screening.screening_date),
+            screening_date=date.fromisoformat(screening_date),
             answers={question_id: value},
             evidence={question_id: record} if record is not None else {})
         problems = check_answers(form, answer_set, complete=False)
@@ -1133,6 +1152,10 @@ def _record_answers(answers_text: str, saved_at: str) -> dict[str, AnswerValue]:
     evidence = raw.get("evidence") or {}
     return {qid: AnswerValue(value, evidence.get(qid), saved_at)
             for qid, value in (raw.get("answers") or {}).items()}
+
+
+class _FormNotLoaded(Exception):  # noqa: N818 - a signal inside the session, never shown
+    """The autosave met a form version not cached yet (read in an ORM transaction)."""
 
 
 def check_new_passphrase(passphrase: str) -> None:

@@ -59,15 +59,33 @@ def append(session: Session, user: str, action: str, obj: str,
     last = session.execute(
         select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
     ).first()
-    seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+    entry = AuditEntry(**_next_entry(last, user, action, obj, detail))
+    session.add(entry)
+    return entry
+
+
+def append_raw(cursor: Any, user: str, action: str, obj: str,
+               detail: Mapping[str, Any] | None = None) -> None:
+    """:func:`append` through a DB-API cursor inside the caller's write transaction."""
+    last = cursor.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
+    e = _next_entry(last, user, action, obj, detail)
+    cursor.execute(
+        "INSERT INTO audit_log (seq, at, user, action, object, detail, prev_hash, hash) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (e["seq"], e["at"], e["user"], e["action"], e["object"], e["detail"], e["prev_hash"],
+         e["hash"]))
+
+
+def _next_entry(last: Any, user: str, action: str, obj: str,
+                detail: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The columns of the entry that follows ``last`` (its (seq, hash), or None)."""
+    seq, prev = (int(last[0]) + 1, str(last[1])) if last else (1, GENESIS)
     at = utc_now()
     detail_text = json.dumps(dict(detail or {}), sort_keys=True, separators=(",", ":"),
                              ensure_ascii=False)
-    entry = AuditEntry(seq=seq, at=at, user=user, action=action, object=obj,
-                       detail=detail_text, prev_hash=prev,
-                       hash=entry_hash(prev, seq, at, user, action, obj, detail_text))
-    session.add(entry)
-    return entry
+    return {"seq": seq, "at": at, "user": user, "action": action, "object": obj,
+            "detail": detail_text, "prev_hash": prev,
+            "hash": entry_hash(prev, seq, at, user, action, obj, detail_text)}
 
 
 @dataclass(frozen=True)
