@@ -1,7 +1,7 @@
 """Finalised answers as columns instead of one pack per screening.
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 
 Bulk reads (impact analysis, the live impact, reports, ``verify``) decoded one answer pack
 per screening, about 30 microseconds each before any scoring. This revision adds
@@ -24,8 +24,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
