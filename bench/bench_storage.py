@@ -225,7 +225,7 @@ def run(size: int, workdir: Path) -> list[dict[str, Any]]:
         count = 0
         for _ in range(3):
             started = time.perf_counter()
-            stored = manager.finalised_columns(form)
+            stored = manager.finalised.columns(form)
             load_times.append(time.perf_counter() - started)
             count = stored.size
         load = statistics.median(load_times)
@@ -262,7 +262,7 @@ def run(size: int, workdir: Path) -> list[dict[str, Any]]:
                          "impact_100k_db_s", scaled=True))
 
         started = time.perf_counter()
-        stored = manager.finalised_columns(form)
+        stored = manager.finalised.columns(form)
         compile_model(form, in_force).batch(stored.columns)
         rescore = time.perf_counter() - started
         rows.append(_row("decrypt + read + re-score all (impact path)", rescore, "s",

@@ -295,7 +295,7 @@ def test_answer_columns_hold_the_finalised_answers_and_verify_checks_them(
     mary = vault.login("mary")
     with mary.engine.connect() as conn:
         sets = [AnswerSet.model_validate_json(a) for _, _, a in read_records(conn)]
-    stored = mary.finalised_columns(form)
+    stored = mary.finalised.columns(form)
     assert stored.ids.tolist() == ids
     assert stored.overrides.tolist() == [OVERRIDES.index("none")] * 2
     expected = encode(form, sets)

@@ -1,7 +1,7 @@
 """Finalised answers as columns instead of one pack per screening.
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 
 Bulk reads (impact analysis, the live impact, reports, ``verify``) decoded one answer pack
 per screening, about 30 microseconds each before any scoring. This revision adds
@@ -24,8 +24,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-down_revision = "0007"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
