@@ -181,7 +181,7 @@ def test_an_upgrade_that_drops_tables_gives_their_space_back(tmp_path: Path) -> 
     key = KeyFile.load(key_file_path(db))
     data_key = key.unlock("pat", "practitioner pass")
     engine = create_db_engine(db, data_key)
-    upgrade(engine, "0008")
+    upgrade(engine, "0009")
     with engine.begin() as conn:  # what years of finalised screenings' packs would weigh
         conn.execute(text("INSERT INTO answer_keysets (keys) VALUES (:k)"),
                      [{"k": json.dumps([f"q{i}-{n}" for i in range(300)])} for n in range(400)])
@@ -206,7 +206,7 @@ def test_no_compaction_while_another_session_has_the_database_open(tmp_path: Pat
     _first_schema_database(db)
     data_key = KeyFile.load(key_file_path(db)).unlock("pat", "practitioner pass")
     engine = create_db_engine(db, data_key)
-    upgrade(engine, "0008")
+    upgrade(engine, "0009")
     engine.dispose()
     from riskscreen.store.lock import OpenLock
 

@@ -1,7 +1,7 @@
 """Finalised answers as columns instead of one pack per screening.
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 
 Bulk reads (impact analysis, the live impact, reports, ``verify``) decoded one answer pack
 per screening, about 30 microseconds each before any scoring. This revision adds
@@ -24,8 +24,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009"
-down_revision = "0008"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
