@@ -351,7 +351,9 @@ def _package_referral(args: argparse.Namespace) -> int:
             referral = session.exchange.referral_of_screening(args.screening)
         made = session.exchange.save_referral_package(referral, args.output, recipient)
     print(f"wrote {made.path} for {made.recipient} (certificate SHA-256 "
-          f"{made.recipient_fingerprint}); reference {made.reference}", file=sys.stderr)
+          f"{made.recipient_fingerprint}); reference {made.reference}"
+          + ("; the referral is recorded as sent by package" if made.recorded_sent else ""),
+          file=sys.stderr)
     return 0
 
 

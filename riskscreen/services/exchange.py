@@ -25,7 +25,7 @@ import json
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
@@ -169,6 +169,8 @@ class MadePackage:
     recipient: str
     recipient_fingerprint: str
     reference: str
+    #: Whether making it recorded the referral as sent (it was still to send).
+    recorded_sent: bool = False
 
 
 @dataclass(frozen=True)
@@ -361,8 +363,8 @@ class ExchangeManager:
 
     # -- sending -------------------------------------------------------------------------------
 
-    def screening_bundle(self, screening_id: int, *, package_id: str | None = None,
-                         destination_certificate: bool = False) -> dict[str, Any]:
+    def screening_bundle(self, screening_id: int, *,
+                         package_id: str | None = None) -> dict[str, Any]:
         """The FHIR Bundle of a finalised screening (an audited export)."""
         bundle, *_ = self._referral_parts(screening_id, package_id or str(uuid.uuid4()))
         with self._unit.transaction() as s:
@@ -374,6 +376,7 @@ class ExchangeManager:
         from riskscreen.services.admin import read_settings
         from riskscreen.services.referral import (
             answer_set_of,
+            instrument_routing,
             referral_reference,
             referral_summary,
         )
@@ -390,9 +393,7 @@ class ExchangeManager:
         reference = referral_reference(detail)
         answers: AnswerSet = answer_set_of(detail)
         assessment: Assessment = detail.assessment
-        from riskscreen.services.referral import routing_in_force
-
-        table = routing_in_force(settings)
+        table = instrument_routing(self._session, detail.form_id)
         bundle = referral_bundle(
             form, answers, assessment, summary.route, table.summary_fields,
             reference=reference,
@@ -446,9 +447,10 @@ class ExchangeManager:
             raise ServiceError("This screening's record says it was not referred; there is "
                                "nothing to send.")
         made = self._save_package(referral.screening_id, path, recipient, referral_id)
-        if str(referral.status) == "to_send":
-            referrals.mark_sent(referral_id, "exchange_package")
-        return made
+        if str(referral.status) != "to_send":
+            return made
+        referrals.mark_sent(referral_id, "exchange_package")
+        return replace(made, recorded_sent=True)
 
     def _recipient(self, given: bytes | None, destination: Any) -> x509.Certificate:
         try:

@@ -951,10 +951,13 @@ class AppController(QObject):
                                                   Path(path), recipient)
 
         def done(made: Any) -> None:
+            recorded = ("The referral is recorded as sent by package." if made.recorded_sent
+                        else "The referral had already been sent; this package is recorded "
+                             "in the audit trail.")
             view.status.setText(
                 f"Package saved to {made.path} for {made.recipient} (certificate SHA-256 "
-                f"{made.recipient_fingerprint[:23]}…). The referral is recorded as sent by "
-                "package.")
+                f"{made.recipient_fingerprint[:23]}…). {recorded}")
+            self.referral_record.show(sid)
 
         ChangeOp(work, show=view.show_error, what="package") \
             .unexpected("The package could not be saved there. Choose a folder you can "
