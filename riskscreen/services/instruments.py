@@ -219,8 +219,7 @@ class InstrumentManager:
         new version no longer asks or allows is left out.
         """
         with self._session.context.transaction() as s:
-            rows = list(s.scalars(select(FormRow).where(FormRow.form_id == form_id)))
-            forms = [parse_stored_form(r.canonical_json, r.sha256) for r in rows]
+            forms = stored_forms.stored_versions(s.connection(), form_id)
         if new_version is None:
             new_version = self.get(form_id).form_version
         new = next((f for f in forms if f.version == new_version), None)

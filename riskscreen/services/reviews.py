@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session as OrmSession
 
+from riskscreen.forms.identity import carry_answers
 from riskscreen.forms.loader import load_form
 from riskscreen.forms.model import FormDefinition
 from riskscreen.scoring.assessment import Assessment
@@ -53,6 +54,7 @@ from riskscreen.services.types import (
     Role,
     Status,
 )
+from riskscreen.store.forms import stored_versions
 from riskscreen.store.models import (
     Answer,
     CarriedAnswer,
@@ -155,7 +157,13 @@ class ReviewManager:
             raw = json.loads(self._records.texts(s, previous.id)[1])
             reason_id = RESCREEN_QUESTIONS["reason"]
             date_id = RESCREEN_QUESTIONS["previous_date"]
-            for qid, value in (raw.get("answers") or {}).items():
+            earlier: dict[str, Any] = raw.get("answers") or {}
+            if previous.form_id == form.id and previous.form_version != form.version:
+                # Made under an earlier version: its answers follow the renames and removals
+                # each later version declares (an option that went is not carried).
+                earlier = carry_answers(earlier, previous.form_version, form,
+                                        stored_versions(s.connection(), form.id))
+            for qid, value in earlier.items():
                 if qid in questions and qid not in given and qid not in (reason_id, date_id):
                     carried[qid] = value
             evidence = raw.get("evidence") or {}

@@ -15,7 +15,7 @@ from riskscreen.forms.model import FormDefinition
 from riskscreen.store.models import utc_now
 
 __all__ = ["FormVersionTaken", "check_forms", "read_form", "shipped_forms", "store_form",
-           "stored_form_sha"]
+           "stored_form_sha", "stored_versions"]
 
 
 class FormVersionTaken(ValueError):  # noqa: N818 - the domain's name for it
@@ -54,6 +54,12 @@ def store_form(conn: Connection, form: FormDefinition, installed_by: int | None)
                  {"sha": sha, "id": form.id, "version": form.version,
                   "json": form_canonical_json(form), "by": installed_by, "at": utc_now()})
     return sha
+
+
+def stored_versions(conn: Connection, form_id: str) -> list[FormDefinition]:
+    """Every stored version of a form, each checked against its hash."""
+    return [parse_stored_form(str(canonical), str(sha)) for sha, canonical in conn.execute(
+        text("SELECT sha256, canonical_json FROM forms WHERE form_id = :id"), {"id": form_id})]
 
 
 def read_form(conn: Connection, sha256: str) -> FormDefinition | None:

@@ -317,3 +317,18 @@ def test_an_instrument_taken_out_of_use_is_no_longer_offered(vault: Vault) -> No
         assert not mary.instruments.get("child-exploitation").in_force
         with pytest.raises(ServiceError, match="only instrument in use"):
             mary.instruments.set_in_force("cse-screening", False)
+
+
+def test_a_rescreen_under_a_new_version_starts_from_the_renamed_answers(
+        vault: Vault, tmp_path: Path) -> None:
+    with vault.login("pat") as pat:
+        first = _screen(pat, final=True)
+        child = pat.open_screening(first).row.child_id
+    with vault.login("mary") as mary:
+        mary.instruments.install(_next_version(tmp_path))
+    with vault.login("pat") as pat:
+        again = pat.open_screening(pat.start_screening(child, rescreen=True))
+        assert again.form_version == "1.1.0"
+        assert again.answers["gender_in_own_words"].value == "in their own words"
+        assert "gender_description" not in again.answers
+        assert "gender_in_own_words" in pat.reviews.rescreen_info(again.row.id).unconfirmed
