@@ -53,7 +53,7 @@ CHECK = False
 PROBLEMS: list[str] = []
 #: Taken at every size; the rest only at the default size (``--main-only``).
 MAIN_SCREENS = frozenset({"manager-model-editor", "manager-reports", "manager-reports-month",
-                          "manager-reports-indicators"})
+                          "manager-reports-indicators", "manager-pathway-report"})
 
 
 def save(app: QApplication, widget: QWidget, out: Path, name: str) -> None:
@@ -149,6 +149,12 @@ def main() -> int:
         mc.reports.view.tables.setCurrentRow(  # type: ignore[attr-defined]
             titles.index("Indicator prevalence"))
         save(app, w, args.out, "manager-reports-indicators")
+        w.tabs.setCurrentIndex(5)
+        pathway = mc.pathway_reports  # type: ignore[attr-defined]
+        pathway.build()
+        titles = [t.title for t in pathway.report.tables]
+        pathway.view.tables.setCurrentRow(titles.index("Time to decision against the deadline"))
+        save(app, w, args.out, "manager-pathway-report")
         w.close()
         manager.close()
 
