@@ -2,14 +2,19 @@
 
 Scores 3,000 synthetic screenings (each also with the previous one as ``previous``, for the
 trend), variants of them holding answers lingering on questions that may be hidden, every
-golden case in ``tests/cases``, and a few unscorable answers (the error text), then compares
-a SHA-256 over the canonical JSON of every ``Assessment.to_dict()`` with the digest the engine
-gave when this test was written, before the engine was tuned for speed.
+golden case in ``tests/cases``, and a few unscorable answers (the error text), and compares
+each result with its golden entry in ``golden/engine-1.0.0/``, written when the engine was
+tuned for speed and checked then against the single digest the engine gave before it:
 
-The digest only means something for the same inputs, so the inputs are fingerprinted too: if
-the form, the model, the synthetic generator or the golden cases change, the test says so
-instead of blaming the engine. After such a change, check the engine against its previous
-version on the new inputs, then print the new values with::
+- ``outcomes.json`` holds, per input, a fingerprint of its answers and of its whole result,
+  with the level, points, points level and trend in the clear, so a failure names the inputs
+  whose results changed and shows how;
+- ``cases/<case>.json`` holds the whole result of every golden case, so a change there shows
+  as a diff of the assessment itself.
+
+If the form, the model, the synthetic generator or the golden cases change, the input
+fingerprints say so instead of blaming the engine. After such a change, check the engine
+against its previous version on the new inputs, then write the golden files again with::
 
     .venv/bin/python -m tests.scoring.test_engine_equivalence
 """
@@ -38,12 +43,10 @@ MODEL = "cse-screening@1.0.0"
 SYNTHETIC = 3_000
 SEED = 20_240_601
 
-#: SHA-256 of the inputs below (form, model, synthetic answers, golden cases); last changed
-#: when the form came to declare its time windows and kinds (the same as before, written out).
-INPUTS_SHA256 = "5a3dfcac2fdddb51b585594ea10843f67c367f7d82a7f673542af17a2ce29482"
-#: SHA-256 of the canonical JSON of every result, as the engine gave before it was tuned for
-#: speed, on the inputs of that time; recomputed, with the engine unchanged, when the form gained
-#: optional contact questions (which change the form and the synthetic answers, not any score).
+GOLDEN = Path(__file__).resolve().parent / "golden" / "engine-1.0.0"
+OUTCOMES = GOLDEN / "outcomes.json"
+#: SHA-256 over every result, the single digest this test compared before it kept golden
+#: entries per input; the golden files were written only once they reproduced it.
 OUTPUT_SHA256 = "bd461be6c0897aaab4dc834d19ff88f8546e8f036a76460a4242f5d422c207f3"
 
 
@@ -94,43 +97,87 @@ def _check_types(a: Assessment) -> None:
     assert type(a.extra) is dict
 
 
-def digests(form: FormDefinition, model: ScoringModel) -> tuple[str, str]:
-    """(inputs SHA-256, outputs SHA-256)."""
-    inputs = hashlib.sha256()
-    inputs.update(model.sha256.encode())
-    inputs.update(_canonical(form.model_dump(mode="json", by_alias=True,
-                                                exclude_none=True)).encode())
-    outputs = hashlib.sha256()
+def _fingerprint(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def outcomes(form: FormDefinition, model: ScoringModel
+             ) -> tuple[dict[str, list[Any]], dict[str, dict[str, Any]], str]:
+    """(golden entry per input, whole result per golden case, SHA-256 over every result as
+    the former single digest took it)."""
+    entries: dict[str, list[Any]] = {}
+    cases: dict[str, dict[str, Any]] = {}
+    digest = hashlib.sha256()
+    # What every result rests on besides its answers: a change here changes no engine.
+    entries["form and model"] = [_fingerprint(model.sha256 + _canonical(
+        form.model_dump(mode="json", by_alias=True, exclude_none=True)))]
     results: list[Assessment] = []
     for label, answers, previous in _inputs(form):
         before = answers.model_dump(mode="json")
-        inputs.update(f"{label}\n{_canonical(before)}\n".encode())
         a = score(form, model, answers, results[previous] if previous is not None else None)
         assert answers.model_dump(mode="json") == before, f"{label}: answers were changed"
         _check_types(a)
         results.append(a)
-        outputs.update(f"{label}\n{_canonical(a.to_dict())}\n".encode())
-    for bad in _unscorable(form, model):
-        inputs.update(_canonical(bad.model_dump(mode="json")).encode())
+        result = a.to_dict()
+        text = _canonical(result)
+        digest.update(f"{label}\n{text}\n".encode())
+        entries[label] = [_fingerprint(_canonical(before)), _fingerprint(text), a.level,
+                          a.score, a.points_level, a.trend.value]
+        if label.startswith("case "):
+            cases[label.removeprefix("case ")] = json.loads(text)
+    for n, bad in enumerate(_unscorable(form, model)):
         try:
             score(form, model, bad)
         except AnswerError as error:
-            outputs.update(f"error {error}\n".encode())
+            said = f"error {error}"
         else:
-            outputs.update(b"no error\n")
-    return inputs.hexdigest(), outputs.hexdigest()
+            said = "no error"
+        digest.update(f"{said}\n".encode())
+        entries[f"unscorable {n}"] = [_fingerprint(_canonical(bad.model_dump(mode="json"))),
+                                      said]
+    return entries, cases, digest.hexdigest()
+
+
+def _golden() -> tuple[dict[str, list[Any]], dict[str, dict[str, Any]]]:
+    entries = json.loads(OUTCOMES.read_text(encoding="utf-8"))
+    cases = {p.stem: json.loads(p.read_text(encoding="utf-8"))
+             for p in sorted((GOLDEN / "cases").glob("*.json"))}
+    return entries, cases
+
+
+def _write(form: FormDefinition, model: ScoringModel) -> None:
+    entries, cases, digest = outcomes(form, model)
+    if digest != OUTPUT_SHA256:
+        raise SystemExit("the results differ from the frozen digest: not written")
+    (GOLDEN / "cases").mkdir(parents=True, exist_ok=True)
+    lines = ",\n".join(f"  {json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}"
+                        for k, v in entries.items())
+    OUTCOMES.write_text("{\n" + lines + "\n}\n", encoding="utf-8")
+    for old in (GOLDEN / "cases").glob("*.json"):
+        old.unlink()
+    for name, result in cases.items():
+        (GOLDEN / "cases" / f"{name}.json").write_text(
+            json.dumps(result, indent=1, sort_keys=True, ensure_ascii=False) + "\n",
+            encoding="utf-8")
 
 
 def test_every_assessment_is_unchanged() -> None:
     form = load_form("cse-screening")
     model = load_model(MODEL)
-    got_inputs, got_outputs = digests(form, model)
-    assert got_inputs == INPUTS_SHA256, (
-        "the inputs changed (form, model, synthetic answers or golden cases), so the frozen "
-        "digest no longer applies: see this module's docstring")
-    assert got_outputs == OUTPUT_SHA256, "the engine's output changed for the same inputs"
+    got, got_cases, _ = outcomes(form, model)
+    want, want_cases = _golden()
+    assert list(got) == list(want), "inputs were added or removed: see this module's docstring"
+    moved = [k for k in got if got[k][0] != want[k][0]]
+    assert not moved, (f"the inputs changed ({len(moved)}, e.g. {moved[:3]}): the golden "
+                       "results no longer apply; see this module's docstring")
+    changed = [k for k in got if got[k] != want[k]]
+    # The first few that differ, side by side: fingerprint, level, points, points level, trend.
+    assert {k: got[k] for k in changed[:10]} == {k: want[k] for k in changed[:10]}, (
+        f"the engine's output changed for {len(changed)} of {len(got)} inputs")
+    for name, result in got_cases.items():
+        assert result == want_cases[name], f"golden case {name}"
 
 
 if __name__ == "__main__":
-    inputs_sha, outputs_sha = digests(load_form("cse-screening"), load_model(MODEL))
-    print(f'INPUTS_SHA256 = "{inputs_sha}"\nOUTPUT_SHA256 = "{outputs_sha}"')
+    _write(load_form("cse-screening"), load_model(MODEL))
+    print(f"written: {OUTCOMES.parent}")
