@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -15,6 +16,68 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("RISKSCREEN_TEST_CHEAP_KDF", "1")
 
 ROOT = Path(__file__).resolve().parent.parent
+
+if TYPE_CHECKING:
+    from riskscreen.crypto.keys import KdfParams
+    from riskscreen.services import Session, Unlocker
+
+
+def _fast_kdf() -> KdfParams:
+    from riskscreen.crypto.keys import KdfParams
+
+    return KdfParams(memory_cost=1024, iterations=1, lanes=1, salt=b"0" * 16)
+
+
+#: Cheap key derivation (1 MiB, 1 pass) for databases made in tests; the application refuses
+#: it unless ``RISKSCREEN_TEST_CHEAP_KDF`` is set, as it is above.
+FAST = _fast_kdf()
+#: The accounts of a test database and their passphrases.
+PASSPHRASES = {"admin": "admin passphrase", "mary": "manager passphrase",
+               "pat": "practitioner pass", "paula": "second practitioner"}
+ROLES = {"mary": "manager", "pat": "practitioner", "paula": "practitioner"}
+
+
+@dataclass
+class Vault:
+    """A test database (cheap key derivation) and a way to sign in to it."""
+
+    db: Path
+    recovery_key: str
+    #: What the unlocker would have slept after wrong guesses (it never really sleeps).
+    sleeps: list[float] = field(default_factory=list)
+
+    def unlocker(self, *, auto_backups: bool = False) -> Unlocker:
+        """An unlocker of this database that records its sleeps instead of sleeping."""
+        from riskscreen.services import Unlocker
+
+        return Unlocker(self.db, sleep=self.sleeps.append, auto_backups=auto_backups)
+
+    def login(self, name: str, *, auto_backups: bool = False) -> Session:
+        """Sign in as one of :data:`PASSPHRASES`' accounts."""
+        return self.unlocker(auto_backups=auto_backups).unlock(name, PASSPHRASES[name])
+
+
+def make_vault(db: Path, users: Iterable[str] = ("mary", "pat", "paula"), *,
+               models: list[Any] | None = None) -> Vault:
+    """A new database at ``db`` with the administrator ``admin`` and the named accounts
+    (``models=[]`` publishes no shipped model)."""
+    from riskscreen.services import create_database
+
+    extra = {} if models is None else {"models": models}
+    admin, recovery = create_database(db, "admin", PASSPHRASES["admin"], kdf=FAST, **extra)
+    try:
+        for name in users:
+            admin.create_user(name, ROLES[name], PASSPHRASES[name])
+    finally:
+        admin.close()
+    return Vault(db, recovery)
+
+
+@pytest.fixture
+def vault(tmp_path: Path) -> Vault:
+    """A database with an administrator, a manager (mary) and two practitioners (pat,
+    paula)."""
+    return make_vault(tmp_path / "data" / "riskscreen.db")
 
 
 @pytest.fixture
@@ -110,3 +173,10 @@ def team_instrument(tmp_path: Path) -> Callable[[str], Path]:
         return dest
 
     return make
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Vault:
+    """The storage tests' database: an administrator, a manager (mary) and a practitioner
+    (pat)."""
+    return make_vault(tmp_path / "data" / "riskscreen.db", ("mary", "pat"))

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from riskscreen.crypto.keyfile import KeyFile, WeakSlotError, key_file_path
-from riskscreen.crypto.keys import KDF_MINIMUM, TEST_KDF_ENV, KdfParams
+from riskscreen.crypto.keys import KDF_MINIMUM, TEST_KDF_ENV
 from riskscreen.services import ServiceError, Unlocker, create_database
 
-WEAK = KdfParams(memory_cost=1024, iterations=1, lanes=1, salt=b"0" * 16)
+from ..conftest import FAST as WEAK  # weaker than the application accepts
 
 
 def test_a_weak_slot_in_the_key_file_is_refused(tmp_path, monkeypatch) -> None:

@@ -9,7 +9,6 @@ import pytest
 
 from riskscreen.crypto.keyfile import KeyFile, KeyFileError, backup_path
 from riskscreen.crypto.keys import (
-    KdfParams,
     RecoveryKeyError,
     UnwrapError,
     data_key_from_recovery,
@@ -20,7 +19,7 @@ from riskscreen.crypto.keys import (
     wrap_key,
 )
 
-FAST = KdfParams(memory_cost=1024, iterations=1, lanes=1, salt=b"0" * 16)
+from ..conftest import FAST
 
 
 def test_wrap_roundtrip_and_aad_binding() -> None:

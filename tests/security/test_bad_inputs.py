@@ -22,15 +22,16 @@ from pathlib import Path
 
 import pytest
 
-from riskscreen.crypto.keys import TEST_KDF_ENV, KdfParams
+from riskscreen.crypto.keys import TEST_KDF_ENV
 from riskscreen.services import ServiceError, Session, Unlocker, create_database
 from riskscreen.services.admin import AdminService
 from riskscreen.services.models import ModelRefused, ModelService
 
+from ..conftest import FAST
+
 ROOT = Path(__file__).resolve().parents[2]
 CASE = ROOT / "tests" / "cases" / "07-disclosure.json"
 LIMIT = 60.0  # seconds for any one input; a guard, not a benchmark
-FAST = KdfParams(memory_cost=1024, iterations=1, lanes=1, salt=b"0" * 16)
 PASSPHRASE = "a passphrase for bad input tests"
 PROBLEM_COUNT = ("problem found", "problems found")  # validate's closing summary line
 

@@ -21,7 +21,7 @@ from riskscreen.services import (
     WrongRecoveryKey,
 )
 
-from .conftest import PASSPHRASES, Vault
+from ..conftest import PASSPHRASES, Vault
 
 
 def _actions(vault: Vault) -> list[tuple[str, str]]:
@@ -142,7 +142,7 @@ def test_recovery_key_opens_with_a_backups_key_file_when_both_copies_are_lost(
 def test_key_file_of_another_database_is_refused(vault: Vault, tmp_path) -> None:
     from riskscreen.services import WrongKey, create_database
 
-    from .conftest import FAST
+    from ..conftest import FAST
 
     other = tmp_path / "other" / "o.db"
     create_database(other, "admin", PASSPHRASES["admin"], kdf=FAST, models=[])[0].close()

@@ -11,7 +11,7 @@ from sqlalchemy import text
 from riskscreen.services import AccountError, PermissionDenied, ServiceError
 from riskscreen.services.admin import AdminService, read_settings
 
-from .conftest import PASSPHRASES, Vault
+from ..conftest import PASSPHRASES, Vault
 
 
 def test_recovery_key_reset_and_audit_filters(vault: Vault) -> None:

@@ -10,7 +10,7 @@ import pytest
 from riskscreen.services import Countersignature, PermissionDenied, WrongPassphrase
 from riskscreen.services.admin import AdminService
 
-from .conftest import PASSPHRASES, Vault
+from ..conftest import PASSPHRASES, Vault
 
 MARY = Countersignature("mary", PASSPHRASES["mary"])
 

@@ -11,7 +11,7 @@ from riskscreen.services import Countersignature, NotFound, PermissionDenied, Se
 from riskscreen.services.errors import AccountDisabled
 from riskscreen.services.models import ModelService
 
-from .conftest import PASSPHRASES, Vault
+from ..conftest import PASSPHRASES, Vault
 
 
 def test_a_disabled_practitioners_open_session_creates_nothing(vault: Vault) -> None:

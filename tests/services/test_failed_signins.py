@@ -14,7 +14,7 @@ from sqlalchemy import text
 from riskscreen.crypto.signins import failed_signins_path
 from riskscreen.services import WrongPassphrase
 
-from .conftest import PASSPHRASES, Vault
+from ..conftest import PASSPHRASES, Vault
 
 #: One process: N wrong attempts with recorded (not real) sleeps, printed as JSON.
 _CHILD = """

@@ -13,7 +13,7 @@ from riskscreen.services.idle_lock import (
     set_idle_lock_minutes,
 )
 
-from .conftest import Vault
+from ..conftest import Vault
 
 
 def test_a_practitioner_can_shorten_the_idle_lock_but_never_turn_it_off(vault: Vault) -> None:

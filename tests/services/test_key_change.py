@@ -15,7 +15,7 @@ from riskscreen.services.admin import AdminService
 from riskscreen.services.errors import KeyChanged
 from riskscreen.store.db import WrongKey, connect_raw, rekey_database
 
-from .conftest import PASSPHRASES, Vault
+from ..conftest import PASSPHRASES, Vault
 
 
 def _opens(vault: Vault, key: bytes) -> bool:

@@ -17,7 +17,7 @@ from riskscreen.services.models import (
     next_version,
 )
 
-from .conftest import Vault
+from ..conftest import Vault
 
 
 @pytest.fixture

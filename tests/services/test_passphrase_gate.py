@@ -17,7 +17,7 @@ from riskscreen.services import OverrideRefused, WrongPassphrase
 from riskscreen.services.admin import AdminService
 from riskscreen.services.errors import AccountError
 
-from .conftest import PASSPHRASES, Vault
+from ..conftest import PASSPHRASES, Vault
 
 
 def _passphrase_failures(vault: Vault) -> list[dict[str, str]]:

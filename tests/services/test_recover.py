@@ -13,7 +13,7 @@ from riskscreen.cli.main import main
 from riskscreen.crypto.keyfile import backup_path, key_file_path
 from riskscreen.services import WrongPassphrase
 
-from .conftest import PASSPHRASES, Vault
+from ..conftest import PASSPHRASES, Vault
 
 
 def _files(tmp_path: Path, recovery_key: str, new: str) -> list[str]:

@@ -18,7 +18,7 @@ from riskscreen.services.referral import referral_reference, referral_summary
 from riskscreen.summary import render_pdf_bytes
 from riskscreen.summary.build import format_date
 
-from .conftest import Vault
+from ..conftest import Vault
 
 CASE = Path(__file__).resolve().parents[1] / "cases" / "01-no-concerns.json"
 JO = ("jo", "practitioner jo passphrase")

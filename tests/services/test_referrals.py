@@ -22,7 +22,7 @@ from riskscreen.services.types import (
 )
 from riskscreen.synthetic import generate_answer_sets
 
-from .conftest import Vault
+from ..conftest import Vault
 
 
 def finalised(pat: Session, wanted: Callable[[Assessment], bool], what: str = "Test") -> int:

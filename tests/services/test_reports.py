@@ -14,7 +14,7 @@ from riskscreen.services import OverrideRequest, PermissionDenied, Session
 from riskscreen.services.reports import ReportService, suppressed
 from riskscreen.synthetic import generate_answer_sets
 
-from .conftest import PASSPHRASES, Vault
+from ..conftest import PASSPHRASES, Vault
 
 
 def _screen(pat: Session, name: str, dob: str, agency: str, reason: str,

@@ -24,7 +24,7 @@ from riskscreen.services import (
 )
 from riskscreen.synthetic import generate_answer_sets
 
-from .conftest import PASSPHRASES, Vault
+from ..conftest import PASSPHRASES, Vault
 
 
 def _fill(session: Session, screening_id: int, seed: int = 1) -> None:

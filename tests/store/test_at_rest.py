@@ -6,7 +6,7 @@ from pathlib import Path
 
 from riskscreen.services import Session
 
-from .conftest import Store
+from ..conftest import Vault
 
 MARKERS = ["ZQXMARKERNAME", "ZQXMARKERANSWER", "ZQXMARKEREVIDENCE", "ZQXMARKERCASE",
            "ZQXMARKERAMEND"]
@@ -40,7 +40,7 @@ def _scan(folder: Path) -> list[str]:
     return found
 
 
-def test_no_marker_in_any_file_while_open_and_after_close(store: Store, tmp_path: Path) -> None:
+def test_no_marker_in_any_file_while_open_and_after_close(store: Vault, tmp_path: Path) -> None:
     pat = store.login("pat")
     _write_marked_screenings(pat)
     folder = store.db.parent

@@ -10,10 +10,10 @@ from sqlalchemy import text
 from riskscreen.services import restore_backup
 from riskscreen.store.audit import head_path, read_head
 
-from .conftest import PASSPHRASES, Store
+from ..conftest import PASSPHRASES, Vault
 
 
-def _delete_newest(db_login: Store, count: int) -> None:
+def _delete_newest(db_login: Vault, count: int) -> None:
     """What someone holding the data key could do: drop the trigger, delete, put it back."""
     with db_login.login("admin") as admin, admin.engine.begin() as conn:
         sql = conn.execute(text("SELECT sql FROM sqlite_master "
@@ -24,13 +24,13 @@ def _delete_newest(db_login: Store, count: int) -> None:
         conn.execute(text(sql))
 
 
-def _audit_problems(store: Store) -> list[str]:
+def _audit_problems(store: Vault) -> list[str]:
     with store.login("mary") as mary:
         return mary.verify(rescore=False).audit_problems
 
 
 def test_closing_records_the_head_and_verify_finds_deleted_newest_entries(
-        store: Store) -> None:
+        store: Vault) -> None:
     with store.login("pat") as pat:
         pat.children.create("Head Child")
     recorded = read_head(store.db)
@@ -53,7 +53,7 @@ def test_closing_records_the_head_and_verify_finds_deleted_newest_entries(
     assert "newest entries were deleted" in _audit_problems(store)[0]
 
 
-def test_a_rewritten_head_entry_is_reported(store: Store) -> None:
+def test_a_rewritten_head_entry_is_reported(store: Vault) -> None:
     store.login("pat").close()
     recorded = read_head(store.db)
     assert recorded is not None
@@ -64,7 +64,7 @@ def test_a_rewritten_head_entry_is_reported(store: Store) -> None:
     assert any("rewritten" in p for p in _audit_problems(store))
 
 
-def test_a_damaged_record_is_reported_and_then_replaced(store: Store) -> None:
+def test_a_damaged_record_is_reported_and_then_replaced(store: Vault) -> None:
     store.login("pat").close()
     path = head_path(store.db)
     data = json.loads(path.read_text())
@@ -75,7 +75,7 @@ def test_a_damaged_record_is_reported_and_then_replaced(store: Store) -> None:
     assert _audit_problems(store) == []
 
 
-def test_backup_records_the_head_and_restore_starts_afresh(store: Store,
+def test_backup_records_the_head_and_restore_starts_afresh(store: Vault,
                                                            tmp_path: Path) -> None:
     with store.login("admin") as admin:
         copy = admin.backup(tmp_path / "copy.db")

@@ -20,7 +20,7 @@ from riskscreen.services import (
 )
 from riskscreen.store.audit import head_path
 
-from .conftest import PASSPHRASES, Store
+from ..conftest import PASSPHRASES, Vault
 
 PAGE = 4096
 
@@ -42,7 +42,7 @@ def _flip(path: Path, page: int, offset: int = 200) -> None:
         handle.write(bytes([byte[0] ^ 0xFF]))
 
 
-def _use_everything(store: Store) -> None:
+def _use_everything(store: Vault) -> None:
     """Sign in, list, open every screening and verify: what a user would do."""
     with store.login("mary") as mary:
         for row in mary.list_screenings().items:
@@ -52,7 +52,7 @@ def _use_everything(store: Store) -> None:
             raise DatabaseDamaged("; ".join(report.integrity_problems[:1]))
 
 
-def test_flipped_byte_in_any_page_is_a_clear_error(store: Store) -> None:
+def test_flipped_byte_in_any_page_is_a_clear_error(store: Vault) -> None:
     with store.login("pat") as pat:
         _populate(pat)
     pages = store.db.stat().st_size // PAGE
@@ -72,7 +72,7 @@ def test_flipped_byte_in_any_page_is_a_clear_error(store: Store) -> None:
     _use_everything(store)
 
 
-def test_verify_reports_a_damaged_page(store: Store) -> None:
+def test_verify_reports_a_damaged_page(store: Vault) -> None:
     with store.login("pat") as pat:
         _populate(pat, 40)
     mary = store.login("mary")
@@ -84,14 +84,14 @@ def test_verify_reports_a_damaged_page(store: Store) -> None:
     assert any("page" in p or "damaged" in p for p in problems)
 
 
-def _tamper_audit(store: Store, sql: str) -> None:
+def _tamper_audit(store: Vault, sql: str) -> None:
     with store.login("admin") as admin, admin.engine.begin() as conn:
         conn.execute(text("DROP TRIGGER audit_log_immutable_u"))
         conn.execute(text("DROP TRIGGER audit_log_immutable_d"))
         conn.execute(text(sql))
 
 
-def test_audit_chain_detects_an_edited_entry(store: Store) -> None:
+def test_audit_chain_detects_an_edited_entry(store: Vault) -> None:
     with store.login("pat") as pat:
         _populate(pat, 3)
     with store.login("mary") as mary:
@@ -103,7 +103,7 @@ def test_audit_chain_detects_an_edited_entry(store: Store) -> None:
     assert any("entry 5" in p and "changed" in p for p in report.audit_problems)
 
 
-def test_audit_chain_detects_a_deleted_entry(store: Store) -> None:
+def test_audit_chain_detects_a_deleted_entry(store: Vault) -> None:
     with store.login("pat") as pat:
         _populate(pat, 3)
     _tamper_audit(store, "DELETE FROM audit_log WHERE seq=4")
@@ -112,7 +112,7 @@ def test_audit_chain_detects_a_deleted_entry(store: Store) -> None:
     assert any("missing" in p for p in report.audit_problems)
 
 
-def test_rescoring_detects_an_altered_snapshot(store: Store, edit_record: Any) -> None:
+def test_rescoring_detects_an_altered_snapshot(store: Vault, edit_record: Any) -> None:
     from riskscreen.forms.loader import load_form
     from riskscreen.synthetic import generate_answer_sets
 
@@ -136,7 +136,7 @@ def test_rescoring_detects_an_altered_snapshot(store: Store, edit_record: Any) -
     assert [d.split(":")[0] for d in report.rescore_differences] == ["screening 2"]
 
 
-def test_full_disk_fails_the_save_cleanly_and_keeps_the_previous_state(store: Store) -> None:
+def test_full_disk_fails_the_save_cleanly_and_keeps_the_previous_state(store: Vault) -> None:
     pat = store.login("pat")
     sid = pat.start_screening(pat.children.create("Full Disk").id)
     pat.save_answer(sid, "child_views", "saved before the disk filled")
@@ -162,7 +162,7 @@ def test_full_disk_fails_the_save_cleanly_and_keeps_the_previous_state(store: St
     pat.close()
 
 
-def test_backup_and_restore(store: Store, tmp_path: Path) -> None:
+def test_backup_and_restore(store: Vault, tmp_path: Path) -> None:
     with store.login("pat") as pat:
         ids = _populate(pat, 5)
     dest = tmp_path / "backups" / "copy.db"
@@ -185,7 +185,7 @@ def test_backup_and_restore(store: Store, tmp_path: Path) -> None:
         assert pat.check_integrity() == []
 
 
-def test_restore_refuses_a_damaged_backup_and_keeps_the_database(store: Store,
+def test_restore_refuses_a_damaged_backup_and_keeps_the_database(store: Vault,
                                                                  tmp_path: Path) -> None:
     with store.login("pat") as pat:
         _populate(pat, 5)
@@ -201,7 +201,7 @@ def test_restore_refuses_a_damaged_backup_and_keeps_the_database(store: Store,
         p.name for p in store.db.parent.iterdir())
 
 
-def test_automatic_backups_keep_seven(store: Store) -> None:
+def test_automatic_backups_keep_seven(store: Vault) -> None:
     from datetime import UTC, datetime, timedelta
 
     from riskscreen.store.backup import auto_backup, list_backups

@@ -27,7 +27,7 @@ from sqlalchemy import text
 
 from riskscreen.store.backup import check_database
 
-from .conftest import PASSPHRASES, Store
+from ..conftest import PASSPHRASES, Vault
 
 pytestmark = [
     pytest.mark.slow,
@@ -39,7 +39,7 @@ QUESTIONS = ["child_views", "child_wishes", "practitioner_analysis", "actions_ta
              "parent_carer_views"]
 
 
-def _child(store: Store, screening_id: int, run: int, out: int) -> None:  # pragma: no cover
+def _child(store: Vault, screening_id: int, run: int, out: int) -> None:  # pragma: no cover
     """Runs in the forked process: save answers for ever, acknowledging each one."""
     try:
         session = store.login("pat")
@@ -83,7 +83,7 @@ def _read_until(fd: int, wanted: str, deadline: float) -> list[str]:
     return data.decode().splitlines()
 
 
-def test_sigkill_at_random_points_loses_nothing_acknowledged(store: Store) -> None:
+def test_sigkill_at_random_points_loses_nothing_acknowledged(store: Vault) -> None:
     rng = random.Random(1234)
     with store.login("pat") as pat:
         screening_ids = [pat.start_screening(pat.children.create(f"Kill {r}").id)
@@ -169,7 +169,7 @@ class _Lines:
             self.lines += [line.decode() for line in complete]
 
 
-def test_sigkill_while_typing_loses_at_most_the_last_second(store: Store,
+def test_sigkill_while_typing_loses_at_most_the_last_second(store: Vault,
                                                               tmp_path: Path) -> None:
     rng = random.Random(4321)
     with store.login("pat") as pat:

@@ -16,7 +16,7 @@ from riskscreen.store.columns import read_columns
 from riskscreen.store.db import create_db_engine
 from riskscreen.store.schema import current_revision, head_revision, upgrade
 
-from .conftest import FAST
+from ..conftest import FAST
 
 NOW = "2026-01-05T10:00:00.000000Z"
 ANSWERS = json.dumps({"form": "cse-screening", "form_version": "1.0.0",

@@ -25,7 +25,7 @@ from riskscreen.services import create_database
 from riskscreen.store.backup import check_database
 from riskscreen.store.db import WrongKey, connect_raw
 
-from .conftest import FAST, PASSPHRASES, Store
+from ..conftest import FAST, PASSPHRASES, Vault
 
 pytestmark = [
     pytest.mark.slow,
@@ -35,7 +35,7 @@ pytestmark = [
 RUNS = 12
 
 
-def _child(store: Store, name: str, out: int) -> None:  # pragma: no cover - the child
+def _child(store: Vault, name: str, out: int) -> None:  # pragma: no cover - the child
     try:
         session = store.login("admin")
         os.write(out, b"ready\n")
@@ -73,7 +73,7 @@ def test_sigkill_during_a_key_change_leaves_an_openable_database(tmp_path) -> No
                           "(WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
                           "WHERE i < 8000) SELECT i FROM n)"))
     admin.close()
-    store = Store(db, recovery)
+    store = Vault(db, recovery)
     outcomes = {"before": 0, "after": 0}
 
     def disable_and_kill(name: str, delay: float) -> float:

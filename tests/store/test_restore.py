@@ -32,7 +32,7 @@ from riskscreen.services import (
 from riskscreen.store import audit
 from riskscreen.store.backup import open_read_only, replace_database
 
-from .conftest import PASSPHRASES, Store
+from ..conftest import PASSPHRASES, Vault
 
 QUESTIONS = ["child_views", "child_wishes", "practitioner_analysis"]
 
@@ -59,7 +59,7 @@ _SAVER = textwrap.dedent("""
 """)
 
 
-def _start_saver(store: Store, screening_id: int, stop: Path) -> subprocess.Popen[str]:
+def _start_saver(store: Vault, screening_id: int, stop: Path) -> subprocess.Popen[str]:
     saver = subprocess.Popen(
         [sys.executable, "-c", _SAVER, str(store.db), str(screening_id), str(stop),
          ",".join(QUESTIONS)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -111,12 +111,12 @@ def _answers(db: Path, key: bytes, screening_id: int) -> dict[str, str]:
             (screening_id,))}
 
 
-def _key(store: Store) -> bytes:
+def _key(store: Vault) -> bytes:
     return KeyFile.load(key_file_path(store.db)).unlock("admin", PASSPHRASES["admin"])
 
 
 @pytest.fixture
-def prepared(store: Store, tmp_path: Path) -> tuple[Path, int]:
+def prepared(store: Vault, tmp_path: Path) -> tuple[Path, int]:
     """A backup (made before the screening) and a screening of pat's to save into."""
     with store.login("admin") as admin:
         copy = admin.backup(tmp_path / "copies" / "copy.db")
@@ -126,7 +126,7 @@ def prepared(store: Store, tmp_path: Path) -> tuple[Path, int]:
     return copy, screening
 
 
-def test_restore_is_refused_while_another_process_saves(store: Store, prepared: Any,
+def test_restore_is_refused_while_another_process_saves(store: Vault, prepared: Any,
                                                         tmp_path: Path) -> None:
     copy, screening = prepared
     stop = tmp_path / "stop"
@@ -155,7 +155,7 @@ def test_restore_is_refused_while_another_process_saves(store: Store, prepared: 
     assert all(saved[q] == v for q, v in _last_acked(lines).items())
 
 
-def test_a_session_stops_saving_once_its_database_is_replaced(store: Store, prepared: Any,
+def test_a_session_stops_saving_once_its_database_is_replaced(store: Vault, prepared: Any,
                                                               tmp_path: Path) -> None:
     """The lock cannot stop someone replacing the file by hand (or an older RiskScreen):
     the open session then refuses to save, instead of writing into the set-aside file."""
@@ -181,7 +181,7 @@ def test_a_session_stops_saving_once_its_database_is_replaced(store: Store, prep
                             (screening,)).fetchone()[0] == 0
 
 
-def test_a_replaced_database_is_noticed_in_process(store: Store, prepared: Any) -> None:
+def test_a_replaced_database_is_noticed_in_process(store: Vault, prepared: Any) -> None:
     copy, screening = prepared
     pat = store.login("pat")
     pat.save_answer(screening, QUESTIONS[0], "before")
@@ -193,7 +193,7 @@ def test_a_replaced_database_is_noticed_in_process(store: Store, prepared: Any) 
     pat.close()
 
 
-def test_own_session_restores_and_stays_open_when_refused(store: Store,
+def test_own_session_restores_and_stays_open_when_refused(store: Vault,
                                                           prepared: Any) -> None:
     copy, _ = prepared
     admin = store.login("admin")
@@ -214,7 +214,7 @@ def test_own_session_restores_and_stays_open_when_refused(store: Store,
 
 
 def test_a_disabled_administrator_cannot_restore_with_the_backups_key_file(
-        store: Store, tmp_path: Path) -> None:
+        store: Vault, tmp_path: Path) -> None:
     with store.login("admin") as admin:
         admin.create_user("ada", "administrator", "ada's passphrase",
                           countersign=Countersignature("mary", PASSPHRASES["mary"]))
@@ -238,7 +238,7 @@ def test_a_disabled_administrator_cannot_restore_with_the_backups_key_file(
 
 
 def test_restore_is_audited_in_the_database_and_in_the_recorded_head(
-        store: Store, tmp_path: Path) -> None:
+        store: Vault, tmp_path: Path) -> None:
     with store.login("admin") as admin:
         copy = admin.backup(tmp_path / "copies" / "copy.db")
     with store.login("pat") as pat:
@@ -267,7 +267,7 @@ def test_restore_is_audited_in_the_database_and_in_the_recorded_head(
         "admin", PASSPHRASES["admin"])
 
 
-def test_restoring_an_empty_file_says_so(store: Store, tmp_path: Path) -> None:
+def test_restoring_an_empty_file_says_so(store: Vault, tmp_path: Path) -> None:
     empty = tmp_path / "empty.db"
     empty.touch()
     with pytest.raises(Exception, match="empty") as caught:
@@ -277,7 +277,7 @@ def test_restoring_an_empty_file_says_so(store: Store, tmp_path: Path) -> None:
     assert isinstance(caught.value, USER_ERRORS)
 
 
-def test_leftovers_of_killed_writes_are_removed_at_the_next_start(store: Store) -> None:
+def test_leftovers_of_killed_writes_are_removed_at_the_next_start(store: Vault) -> None:
     folder = store.db.parent
     (folder / "backups").mkdir(exist_ok=True)
     leftovers = [folder / f".{store.db.name}.keys.json.0a1b2c3d.tmp",
@@ -296,7 +296,7 @@ def test_leftovers_of_killed_writes_are_removed_at_the_next_start(store: Store) 
     assert all(p.exists() for p in kept)
 
 
-def test_leftovers_stay_while_another_session_is_open(store: Store) -> None:
+def test_leftovers_stay_while_another_session_is_open(store: Vault) -> None:
     leftover = store.db.parent / f".{store.db.name}.keys.json.0a1b2c3d.tmp"
     with store.login("admin"):
         leftover.write_bytes(b"x")
@@ -327,7 +327,7 @@ _KILLED = textwrap.dedent("""
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
-def test_leftovers_of_a_killed_backup_and_key_file_write_are_removed(store: Store) -> None:
+def test_leftovers_of_a_killed_backup_and_key_file_write_are_removed(store: Vault) -> None:
     patterns = {"backup": ("backups", ".auto-*.db.partial"),
                 "keys": (".", f".{store.db.name}.keys.json.*.tmp")}
     for what, (folder, pattern) in patterns.items():

@@ -14,7 +14,7 @@ from riskscreen.cli.main import main
 from riskscreen.crypto.keyfile import backup_path, key_file_path
 from riskscreen.services import DatabaseDamaged, Unlocker
 
-from .conftest import PASSPHRASES, Store
+from ..conftest import PASSPHRASES, Vault
 
 
 def _verify(db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
@@ -29,7 +29,7 @@ def _verify(db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tup
 
 
 def test_verify_never_writes_a_schema_into_an_empty_file(
-        store: Store, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        store: Vault, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     empty = tmp_path / "empty" / "riskscreen.db"
     empty.parent.mkdir()
     empty.touch()
@@ -48,7 +48,7 @@ def _unlocker(db: Path) -> Unlocker:
 
 
 @pytest.fixture
-def read_only_copy(store: Store, tmp_path: Path) -> Iterator[Path]:
+def read_only_copy(store: Vault, tmp_path: Path) -> Iterator[Path]:
     """The database seen through a read-only mount (or, without root, read-only modes)."""
     with store.login("pat") as pat:
         pat.children.create("Someone")

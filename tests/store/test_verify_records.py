@@ -13,11 +13,11 @@ from sqlalchemy import text
 from riskscreen.cli.main import main
 from riskscreen.store.integrity import EXPECTED_TRIGGERS
 
-from .conftest import PASSPHRASES, Store
+from ..conftest import PASSPHRASES, Vault, make_vault
 
 
 @pytest.fixture
-def finalised(store: Store) -> list[int]:
+def finalised(store: Vault) -> list[int]:
     """Three finalised screenings of pat's, with every answer given."""
     from riskscreen.forms.loader import load_form
     from riskscreen.synthetic import generate_answer_sets
@@ -35,7 +35,7 @@ def finalised(store: Store) -> list[int]:
     return ids
 
 
-def _tamper(store: Store, *statements: str, around: tuple[str, ...] = ()) -> None:
+def _tamper(store: Vault, *statements: str, around: tuple[str, ...] = ()) -> None:
     """Run ``statements`` with the triggers named in ``around`` dropped, then recreate them."""
     with store.login("admin") as admin, admin.engine.begin() as conn:
         for name in around:
@@ -46,7 +46,7 @@ def _tamper(store: Store, *statements: str, around: tuple[str, ...] = ()) -> Non
             conn.execute(text(EXPECTED_TRIGGERS[name]))
 
 
-def _verify(store: Store, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int,
+def _verify(store: Vault, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int,
                                                                                        str]:
     phrase = tmp_path / "mary.txt"
     phrase.write_text(PASSPHRASES["mary"] + "\n")
@@ -58,14 +58,14 @@ def _verify(store: Store, tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     return code, captured.out
 
 
-def test_a_healthy_database_passes(store: Store, finalised: list[int], tmp_path: Path,
+def test_a_healthy_database_passes(store: Vault, finalised: list[int], tmp_path: Path,
                                    capsys: pytest.CaptureFixture[str]) -> None:
     code, out = _verify(store, tmp_path, capsys)
     assert code == 0, out
     assert "records: ok" in out
 
 
-def test_an_edited_level_column_is_found(store: Store, finalised: list[int], tmp_path: Path,
+def test_an_edited_level_column_is_found(store: Vault, finalised: list[int], tmp_path: Path,
                                          capsys: pytest.CaptureFixture[str]) -> None:
     sid = finalised[1]
     _tamper(store, f"UPDATE screenings SET final_level = 'none' WHERE id = {sid}",
@@ -76,7 +76,7 @@ def test_an_edited_level_column_is_found(store: Store, finalised: list[int], tmp
 
 
 def test_edited_answers_of_a_finalised_screening_are_found(
-        store: Store, finalised: list[int], tmp_path: Path,
+        store: Vault, finalised: list[int], tmp_path: Path,
         capsys: pytest.CaptureFixture[str]) -> None:
     sid = finalised[0]
     # screening_reason_detail is required and always shown, so every screening has it.
@@ -92,7 +92,7 @@ def test_edited_answers_of_a_finalised_screening_are_found(
 
 
 def test_snapshot_text_rewritten_outside_the_scored_fields_is_found(
-        store: Store, finalised: list[int], tmp_path: Path, edit_record: Any,
+        store: Vault, finalised: list[int], tmp_path: Path, edit_record: Any,
         capsys: pytest.CaptureFixture[str]) -> None:
     sid = finalised[2]
     with store.login("admin") as admin, admin.engine.begin() as conn:
@@ -106,7 +106,7 @@ def test_snapshot_text_rewritten_outside_the_scored_fields_is_found(
             "when it was finalised") in out  # ... but the text is not what was finalised
 
 
-def test_a_dropped_or_altered_trigger_is_found(store: Store, finalised: list[int],
+def test_a_dropped_or_altered_trigger_is_found(store: Vault, finalised: list[int],
                                                tmp_path: Path,
                                                capsys: pytest.CaptureFixture[str]) -> None:
     _tamper(store, "DROP TRIGGER answers_final_u", "DROP TRIGGER audit_log_immutable_d",
@@ -120,7 +120,7 @@ def test_a_dropped_or_altered_trigger_is_found(store: Store, finalised: list[int
     assert "was altered" in out
 
 
-def test_the_finalise_entry_records_the_snapshot(store: Store,
+def test_the_finalise_entry_records_the_snapshot(store: Vault,
                                                  finalised: list[int]) -> None:
     with store.login("mary") as mary:
         with mary.engine.connect() as conn:
@@ -140,9 +140,7 @@ def test_verify_rescores_every_snapshot_in_columns_too(
 
     import riskscreen.services.demo as demo
     import riskscreen.services.session as session_module
-    from riskscreen.crypto.keys import KdfParams
     from riskscreen.scoring.engine import score
-    from riskscreen.services import Unlocker, create_database
 
     def skewed(form: Any, model: Any, answer_set: Any, previous: Any) -> Any:
         """A scorer the batch executor does not share: one point more than the model."""
@@ -152,12 +150,7 @@ def test_verify_rescores_every_snapshot_in_columns_too(
     # Only the one-screening scorer is replaced; the batch executor is the real one.
     monkeypatch.setattr(session_module, "score", skewed)
     monkeypatch.setattr(demo, "score", skewed)
-    fast = KdfParams(memory_cost=1024, iterations=1, lanes=1, salt=b"0" * 16)
-    db = tmp_path / "skewed.db"
-    admin, _ = create_database(db, "admin", "admin passphrase", kdf=fast)
-    admin.create_user("mary", "manager", "manager passphrase")
-    admin.close()
-    with Unlocker(db, auto_backups=False).unlock("mary", "manager passphrase") as mary:
+    with make_vault(tmp_path / "skewed.db", ("mary",)).login("mary") as mary:
         demo.populate(mary, 12, seed=3, final_share=1.0)
         report = mary.verify()
     assert report.rescored == 12

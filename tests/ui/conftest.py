@@ -5,15 +5,28 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
 
 from riskscreen.forms.loader import load_form
 from riskscreen.forms.model import FormDefinition
 from riskscreen.scoring.loader import load_model
 from riskscreen.scoring.model import ScoringModel
+from riskscreen.services import Session
+from riskscreen.ui.admin.controller import AdminController
+from riskscreen.ui.controller import AppController
+from riskscreen.ui.manager.controller import ManagerController
+from riskscreen.ui.worker import wait_for_background
+
+from ..conftest import FAST, PASSPHRASES, Vault, make_vault
 
 SCREENING_DATE = date(2026, 3, 2)
+#: The practitioner that :func:`ready_app`'s database holds (GUI tests type these).
+PAT = ("pat", "practitioner passphrase")
 
 
 @pytest.fixture(scope="session")
@@ -46,3 +59,88 @@ def _collect_on_the_gui_thread() -> Iterator[None]:
     workers (the application collects from a GUI-thread timer; tests may not run it long)."""
     yield
     gc.collect()
+
+
+def _settings(tmp_path: Path) -> QSettings:
+    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+
+
+def _close(controller: AppController) -> None:
+    wait_for_background()
+    if controller.session is not None:
+        controller.session.close()
+
+
+@pytest.fixture
+def app(qtbot: QtBot, tmp_path: Path) -> Iterator[AppController]:
+    """The application in a 1366x768 window, before its first start (no database yet: the
+    test runs the set-up assistant)."""
+    controller = AppController(tmp_path / "data" / "riskscreen.db", settings=_settings(tmp_path),
+                               kdf=FAST, sleep=lambda _: None, auto_backups=False)
+    qtbot.addWidget(controller.window)
+    controller.window.resize(1366, 768)
+    controller.window.show()
+    yield controller
+    _close(controller)
+
+
+@pytest.fixture
+def ready_app(qtbot: QtBot, tmp_path: Path) -> Iterator[AppController]:
+    """The application in an active 1366x768 window over a database with a practitioner,
+    Pat Example (:data:`PAT`)."""
+    db = tmp_path / "riskscreen.db"
+    vault = make_vault(db, ())
+    with vault.login("admin") as admin:
+        admin.create_user(PAT[0], "practitioner", PAT[1], display_name="Pat Example")
+    controller = AppController(db, settings=_settings(tmp_path), kdf=FAST,
+                               sleep=lambda _: None, auto_backups=False)
+    qtbot.addWidget(controller.window)
+    controller.window.resize(1366, 768)
+    controller.window.show()
+    controller.window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is controller.window, timeout=3000)
+    yield controller
+    _close(controller)
+
+
+def make_db(folder: Path, count: int = 80) -> Path:
+    """A database with an administrator, a manager (Mary Manager) and a practitioner, and
+    ``count`` demonstration screenings."""
+    from riskscreen.services.demo import populate
+
+    vault = make_vault(folder / "riskscreen.db", ("pat",))
+    with vault.login("admin") as admin:
+        admin.create_user("mary", "manager", PASSPHRASES["mary"], "Mary Manager")
+    if count:
+        with vault.login("mary") as mary:
+            populate(mary, count, seed=5)
+    return vault.db
+
+
+def login(db: Path, name: str) -> Session:
+    """Sign in to a database :func:`make_db` made."""
+    return Vault(db, "").login(name)
+
+
+def open_manager(qtbot: QtBot, session: Session, *, show: bool = False) -> ManagerController:
+    """The manager's tools on a signed-in session, started."""
+    controller = ManagerController(session)
+    qtbot.addWidget(controller.window)
+    controller.start()
+    if show:
+        controller.window.show()
+    return controller
+
+
+@pytest.fixture
+def admin(qtbot: QtBot, tmp_path: Path) -> Iterator[AdminController]:
+    """The administrator's tools, shown, over a database without screenings."""
+    session = login(make_db(tmp_path, 0), "admin")
+    controller = AdminController(session, settings=QSettings(
+        str(tmp_path / "app.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(controller.window)
+    controller.start()
+    controller.window.show()
+    yield controller
+    wait_for_background()
+    session.close()

@@ -3,7 +3,6 @@ entry, settings and routing contacts, backup with progress."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,22 +14,9 @@ from riskscreen.services import PermissionDenied
 from riskscreen.ui.admin.controller import AdminController
 from riskscreen.ui.worker import wait_for_background
 
-from .test_manager import login, make_db
+from .conftest import login, make_db
 
 pytestmark = pytest.mark.gui
-
-
-@pytest.fixture
-def admin(qtbot: QtBot, tmp_path: Path) -> Iterator[AdminController]:
-    session = login(make_db(tmp_path, 0), "admin")
-    settings = QSettings(str(tmp_path / "app.ini"), QSettings.Format.IniFormat)
-    controller = AdminController(session, settings=settings)
-    qtbot.addWidget(controller.window)
-    controller.start()
-    controller.window.show()
-    yield controller
-    wait_for_background()
-    session.close()
 
 
 def click(qtbot: QtBot, button: object) -> None:

@@ -5,7 +5,6 @@ words, the recovery key is printed and never broken inside a group."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,15 +20,17 @@ from riskscreen.ui.admin.controller import AdminController
 from riskscreen.ui.controller import AppController
 from riskscreen.ui.worker import wait_for_background
 
-from .test_keyboard import FAST, PAT, key, running_app, sign_in_and_start
-from .test_manager import login, make_db
+from ..conftest import FAST
+from .conftest import PAT, login
+from .test_keyboard import key, sign_in_and_start
 
 pytestmark = pytest.mark.gui
 
 
 @pytest.fixture
-def app(qtbot: QtBot, tmp_path: Path) -> Iterator[AppController]:
-    yield from running_app(qtbot, tmp_path)
+def app(ready_app: AppController) -> AppController:
+    """Every test here starts from the application over a database with Pat."""
+    return ready_app
 
 
 def unlock_again(qtbot: QtBot, app: AppController) -> None:
@@ -82,7 +83,7 @@ def test_a_practitioner_chooses_the_idle_lock_only_within_the_administrators_lim
     assert idle_lock_minutes(app.session) == app.idle.minutes
 
     # The administrator raises the limit; Pat's next sign-in may choose up to it.
-    admin = app._current_unlocker().unlock("admin", "administrator passphrase")
+    admin = app._current_unlocker().unlock("admin", "admin passphrase")
     AdminService(admin).save_settings({"idle_lock_minutes": "20"})
     admin.close()
 
@@ -108,19 +109,6 @@ def test_a_practitioner_chooses_the_idle_lock_only_within_the_administrators_lim
     assert app.idle.minutes == 12
     assert idle_lock_minutes(app.session) == 12
     assert "locks after 12 minutes" in app.window.statusBar().currentMessage()
-
-
-@pytest.fixture
-def admin(qtbot: QtBot, tmp_path: Path) -> Iterator[AdminController]:
-    session = login(make_db(tmp_path, 0), "admin")
-    controller = AdminController(session, settings=QSettings(
-        str(tmp_path / "app.ini"), QSettings.Format.IniFormat))
-    qtbot.addWidget(controller.window)
-    controller.start()
-    controller.window.show()
-    yield controller
-    wait_for_background()
-    session.close()
 
 
 def test_the_audit_viewer_shows_names_and_actions_in_words(qtbot: QtBot,

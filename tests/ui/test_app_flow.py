@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -19,7 +18,6 @@ from PySide6.QtWidgets import QDialog, QFileDialog
 from pytestqt.qtbot import QtBot
 from sqlalchemy import text
 
-from riskscreen.crypto.keys import KdfParams
 from riskscreen.services import Session, Unlocker
 from riskscreen.summary import render_pdf_bytes
 from riskscreen.ui import controller as controller_module
@@ -28,6 +26,7 @@ from riskscreen.ui.home import ScreeningListModel
 from riskscreen.ui.screening import ScreeningView
 from riskscreen.ui.worker import wait_for_background
 
+from ..conftest import FAST
 from .helpers import (
     answer,
     answer_all,
@@ -39,23 +38,8 @@ from .helpers import (
 
 pytestmark = pytest.mark.gui
 
-FAST = KdfParams(memory_cost=1024, iterations=1, lanes=1, salt=b"0" * 16)
 ADMIN = ("admin", "administrator passphrase")
 PAT = ("pat", "practitioner passphrase")
-
-
-@pytest.fixture
-def app(qtbot: QtBot, tmp_path: Path) -> Iterator[AppController]:
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    controller = AppController(tmp_path / "data" / "riskscreen.db", settings=settings,
-                               kdf=FAST, sleep=lambda _: None, auto_backups=False)
-    qtbot.addWidget(controller.window)
-    controller.window.resize(1366, 768)
-    controller.window.show()
-    yield controller
-    wait_for_background()
-    if controller.session is not None:
-        controller.session.close()
 
 
 def set_up(qtbot: QtBot, app: AppController) -> str:

@@ -17,6 +17,8 @@ from riskscreen.ui import app as app_module
 from riskscreen.ui.home import LevelStyle, ScreeningListModel
 from riskscreen.ui.main_window import MainWindow
 
+from ..conftest import PASSPHRASES, make_vault
+
 pytestmark = pytest.mark.gui
 
 
@@ -124,20 +126,13 @@ def test_database_path_follows_the_services_rule(
 
 def test_unlock_window_comes_first_and_an_early_unlock_is_kept(
         qtbot: QtBot, tmp_path: Path) -> None:
-    from riskscreen.crypto.keys import KdfParams
-    from riskscreen.services import create_database
-
-    fast = KdfParams(memory_cost=1024, iterations=1, lanes=1, salt=b"0" * 16)
-    db = tmp_path / "data" / "riskscreen.db"
-    admin, _ = create_database(db, "admin", "administrator passphrase", kdf=fast)
-    admin.create_user("pat", "practitioner", "practitioner passphrase")
-    admin.close()
+    db = make_vault(tmp_path / "data" / "riskscreen.db", ("pat",)).db
     startup = app_module._Startup(db)
     qtbot.addWidget(startup.window)
     startup.window.show()
     assert startup.window.stack.currentWidget() is startup.unlock_view
     startup.unlock_view.name.setText("pat")
-    startup.unlock_view.passphrase.setText("practitioner passphrase")
+    startup.unlock_view.passphrase.setText(PASSPHRASES["pat"])
     startup.unlock_view.button.click()
     qtbot.waitUntil(lambda: startup.controller is not None
                     and startup.controller.session is not None, timeout=30_000)

@@ -18,10 +18,9 @@ from riskscreen.ui.controller import AppController
 from riskscreen.ui.finalise import FinaliseView
 
 from .helpers import answer_all, answer_confirmation, click, golden_case, type_into
-from .test_app_flow import ADMIN, PAT, app, new_child_screening, read_db, set_up, unlock
+from .test_app_flow import ADMIN, PAT, new_child_screening, read_db, set_up, unlock
 
 pytestmark = pytest.mark.gui
-__all__ = ["app"]  # the fixture, shared with the practitioner's path
 
 MARY = ("mary", "manager passphrase here")
 RAISE = "The school saw the child collected by unknown adults twice this week after lessons."

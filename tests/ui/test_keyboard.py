@@ -3,58 +3,32 @@ shortcuts (sections, undo, search, print, help) and Enter in dialogs."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 from sqlalchemy import text
 
-from riskscreen.crypto.keys import KdfParams
 from riskscreen.forms.model import FormDefinition
-from riskscreen.services import create_database
 from riskscreen.ui.controller import AppController
 from riskscreen.ui.manager.rule_editor import RuleDialog
 from riskscreen.ui.questionnaire import QuestionBlock
 from riskscreen.ui.referral import ReferralView
 from riskscreen.ui.score_panel import ScorePanel
 from riskscreen.ui.screening import ScreeningView
-from riskscreen.ui.worker import wait_for_background
 
+from .conftest import PAT
 from .helpers import click, type_into
 
 pytestmark = pytest.mark.gui
 
-FAST = KdfParams(memory_cost=1024, iterations=1, lanes=1, salt=b"0" * 16)
-PAT = ("pat", "practitioner passphrase")
 
 
 @pytest.fixture
-def app(qtbot: QtBot, tmp_path: Path) -> Iterator[AppController]:
-    yield from running_app(qtbot, tmp_path)
-
-
-def running_app(qtbot: QtBot, tmp_path: Path) -> Iterator[AppController]:
-    """The application in a 1366x768 window over a database with a practitioner, Pat."""
-    db = tmp_path / "riskscreen.db"
-    admin, _ = create_database(db, "admin", "administrator passphrase", kdf=FAST)
-    admin.create_user(PAT[0], "practitioner", PAT[1], display_name="Pat Example")
-    admin.close()
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    controller = AppController(db, settings=settings, kdf=FAST, sleep=lambda _: None,
-                               auto_backups=False)
-    qtbot.addWidget(controller.window)
-    controller.window.resize(1366, 768)
-    controller.window.show()
-    controller.window.activateWindow()
-    qtbot.waitUntil(lambda: QApplication.activeWindow() is controller.window, timeout=3000)
-    yield controller
-    wait_for_background()
-    if controller.session is not None:
-        controller.session.close()
+def app(ready_app: AppController) -> AppController:
+    """Every test here starts from the application over a database with Pat."""
+    return ready_app
 
 
 def focused() -> QWidget | None:

@@ -302,7 +302,7 @@ def test_report_chart_shows_every_month_and_every_name_in_full(
     from riskscreen.ui.manager.controller import ManagerController
     from riskscreen.ui.manager.reports import attach_reports
 
-    from .test_manager import login, make_db
+    from .conftest import login, make_db
 
     session = login(make_db(tmp_path, count=300), "mary")
     manager = ManagerController(session)

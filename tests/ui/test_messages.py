@@ -15,7 +15,8 @@ from riskscreen.ui.manager.controller import ManagerController
 from riskscreen.ui.new_screening import NewScreeningView
 from riskscreen.ui.worker import wait_for_background
 
-from .test_manager import edit_weight, login, make_db, type_note
+from .conftest import login, make_db, open_manager
+from .test_manager import edit_weight, type_note
 
 pytestmark = pytest.mark.gui
 
@@ -25,11 +26,7 @@ DEVELOPER_WORDS = ("draft.yaml", "String should", "Input should", "[at ", "hint:
 @pytest.fixture
 def manager(qtbot: QtBot, tmp_path: Path) -> Iterator[ManagerController]:
     session = login(make_db(tmp_path, 0), "mary")
-    controller = ManagerController(session)
-    qtbot.addWidget(controller.window)
-    controller.start()
-    controller.window.show()
-    yield controller
+    yield open_manager(qtbot, session, show=True)
     wait_for_background()
     session.close()
 

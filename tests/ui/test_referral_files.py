@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
-from PySide6.QtCore import QSettings
 from PySide6.QtPrintSupport import QPrinter
 from PySide6.QtWidgets import QDialog, QFileDialog
 from pytestqt.qtbot import QtBot
@@ -23,28 +22,13 @@ from pytestqt.qtbot import QtBot
 from riskscreen.ui import controller as controller_module
 from riskscreen.ui.controller import AppController
 from riskscreen.ui.referral import ReferralView, print_images
-from riskscreen.ui.worker import wait_for_background
 
 from .helpers import click, golden_case, type_into
-from .test_app_flow import FAST, PAT, read_db, set_up, unlock
+from .test_app_flow import PAT, read_db, set_up, unlock
 
 pytestmark = pytest.mark.gui
 
 PASSWORD = "a PDF password"
-
-
-@pytest.fixture
-def app(qtbot: QtBot, tmp_path: Path) -> Iterator[AppController]:
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    controller = AppController(tmp_path / "data" / "riskscreen.db", settings=settings,
-                               kdf=FAST, sleep=lambda _: None, auto_backups=False)
-    qtbot.addWidget(controller.window)
-    controller.window.resize(1366, 768)
-    controller.window.show()
-    yield controller
-    wait_for_background()
-    if controller.session is not None:
-        controller.session.close()
 
 
 @pytest.fixture

@@ -6,40 +6,25 @@ session, as another process would, to see what is really stored.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QCoreApplication, QSettings, Qt
+from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 from riskscreen.ui.controller import AppController
 from riskscreen.ui.editors import DateEditor, EvidenceEditor, LongTextEditor, NumberEditor
 from riskscreen.ui.screening import ScreeningView
-from riskscreen.ui.worker import wait_for_background
 
 from .helpers import click, type_into
-from .test_app_flow import FAST, PAT, new_child_screening, read_db, set_up, unlock
+from .test_app_flow import PAT, new_child_screening, read_db, set_up, unlock
 
 pytestmark = pytest.mark.gui
 
 SAVED = "All answers saved"
-
-
-@pytest.fixture
-def app(qtbot: QtBot, tmp_path: Path) -> Iterator[AppController]:
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    controller = AppController(tmp_path / "data" / "riskscreen.db", settings=settings,
-                               kdf=FAST, sleep=lambda _: None, auto_backups=False)
-    qtbot.addWidget(controller.window)
-    controller.window.resize(1366, 768)
-    controller.window.show()
-    yield controller
-    wait_for_background()
-    if controller.session is not None:
-        controller.session.close()
 
 
 @pytest.fixture
