@@ -74,12 +74,14 @@ def _live_update(app: Any, controller: Any, clock: Any, gaps: list[int], heart: 
 def _weight_item(tree: Any, qid: str, answer: str) -> Any:
     from PySide6.QtCore import Qt
 
+    from riskscreen.scoring.draft import WeightCell
+
     for i in range(tree.topLevelItemCount()):
         top = tree.topLevelItem(i)
         for j in range(top.childCount()):
             q = top.child(j)
             for k in range(q.childCount()):
-                if q.child(k).data(0, Qt.ItemDataRole.UserRole) == ("w", qid, answer):
+                if q.child(k).data(0, Qt.ItemDataRole.UserRole) == WeightCell(qid, answer):
                     return q.child(k)
     raise LookupError(f"no weight row for {qid} {answer}")
 
@@ -101,9 +103,9 @@ def run(size: int, workdir: Path) -> list[dict[str, Any]]:
         controller = ManagerController(session)
         controller.start()
         controller.window.show()
-        assert controller.data is not None
-        controller.data["change_note"] = "Benchmark: raise hotels and parties"
-        controller.data["weights"]["hotels_parties_unknown_addresses"].update(
+        assert controller.draft is not None
+        controller.draft.change_note = "Benchmark: raise hotels and parties"
+        controller.draft.weights["hotels_parties_unknown_addresses"].update(
             recent=12, both=13)
         controller.validate()
         app.processEvents()

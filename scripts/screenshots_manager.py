@@ -98,10 +98,10 @@ def main() -> int:
         w = mc.window
         w.resize(*size)
         w.show()
-        assert mc.data is not None
+        assert mc.draft is not None
         w.editor.change_note.setPlainText("Raise the weight of hotels and parties at unknown "
                                           "addresses after the county review.")
-        mc.data["weights"]["hotels_parties_unknown_addresses"].update(recent=12, both=13)
+        mc.draft.weights["hotels_parties_unknown_addresses"].update(recent=12, both=13)
         mc._fill_weights()
         mc.validate()
         w.editor.weights.scrollToItem(w.editor.weights.findItems(
@@ -112,16 +112,16 @@ def main() -> int:
         save(app, w, args.out, "manager-levels")
         w.editor.tabs.setCurrentIndex(2)
         save(app, w, args.out, "manager-rules")
-        levels = [(lv["id"], lv["name"]) for lv in mc.data["levels"]]
-        dialog = RuleDialog(mc.data["rules"][0], levels, mc.form, w)
+        levels = [(lv.id, lv.name) for lv in mc.draft.levels]
+        dialog = RuleDialog(mc.draft.rules[0], levels, mc.form, w)
         dialog.show()
         save(app, dialog, args.out, "manager-rule-editor")
         dialog.close()
-        mc.data["thresholds"][0]["from"] = 0
+        mc.draft.levels[1].starts_at = 0
         mc.validate()
         w.editor.tabs.setCurrentIndex(1)
         save(app, w, args.out, "manager-validation")
-        mc.data["thresholds"][0]["from"] = 3
+        mc.draft.levels[1].starts_at = 3
         mc.validate()
         w.tabs.setCurrentIndex(1)
         loop = QEventLoop()

@@ -14,6 +14,7 @@ from typing import Any
 
 from riskscreen.definitions import Problem
 from riskscreen.forms.model import FormDefinition
+from riskscreen.scoring.model import Band
 
 __all__ = ["model_changes", "plain_problem"]
 
@@ -268,13 +269,9 @@ def model_changes(a: dict[str, Any], b: dict[str, Any], form: FormDefinition | N
 
 
 def _bands(entry: dict[str, Any]) -> str:
-    parts = []
-    for band in entry.get("bands") or []:
-        to = band.get("to")
-        span = (f"{band['from']} or more" if to is None else
-                f"{to}" if to == band["from"] else f"{band['from']} to {to}")
-        parts.append(f"{span}: {band['points']}")
-    return "; ".join(parts)
+    # Published versions only: their bands are valid, and read as the editor shows them.
+    return "; ".join(f"{Band.model_validate(band).describe()}: {band['points']}"
+                     for band in entry.get("bands") or [])
 
 
 def _words(value: Any) -> str:

@@ -12,46 +12,21 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QSpinBox, QTreeWidgetItem
 from pytestqt.qtbot import QtBot
 
-from riskscreen.crypto.keys import KdfParams
+from riskscreen.scoring.draft import WeightCell
 from riskscreen.scoring.impact import impact
-from riskscreen.services import PermissionDenied, Session, Unlocker, create_database
-from riskscreen.services.demo import populate
+from riskscreen.services import PermissionDenied
 from riskscreen.services.models import next_version
 from riskscreen.ui.manager.controller import ManagerController
 from riskscreen.ui.worker import wait_for_background
 
+from .conftest import login, make_db, open_manager
+
 pytestmark = pytest.mark.gui
-
-FAST = KdfParams(memory_cost=1024, iterations=1, lanes=1, salt=b"0" * 16)
-
-
-def make_db(folder: Path, count: int = 80) -> Path:
-    """A database with an administrator, a manager and a practitioner, and screenings."""
-    db = folder / "riskscreen.db"
-    admin, _ = create_database(db, "admin", "admin passphrase", kdf=FAST)
-    admin.create_user("mary", "manager", "manager passphrase", "Mary Manager")
-    admin.create_user("pat", "practitioner", "practitioner pass")
-    admin.close()
-    if count:
-        mary = login(db, "mary")
-        populate(mary, count, seed=5)
-        mary.close()
-    return db
-
-
-def login(db: Path, name: str) -> Session:
-    passes = {"admin": "admin passphrase", "mary": "manager passphrase",
-              "pat": "practitioner pass"}
-    return Unlocker(db, auto_backups=False).unlock(name, passes[name])
-
 
 @pytest.fixture
 def manager(qtbot: QtBot, tmp_path: Path) -> Iterator[ManagerController]:
     session = login(make_db(tmp_path), "mary")
-    controller = ManagerController(session)
-    qtbot.addWidget(controller.window)
-    controller.start()
-    yield controller
+    yield open_manager(qtbot, session)
     wait_for_background()
     session.close()
 
@@ -64,7 +39,7 @@ def weight_item(controller: ManagerController, qid: str, answer: str) -> QTreeWi
             q = top.child(j)
             for k in range(q.childCount()):
                 item = q.child(k)
-                if item.data(0, Qt.ItemDataRole.UserRole) == ("w", qid, answer):
+                if item.data(0, Qt.ItemDataRole.UserRole) == WeightCell(qid, answer):
                     return item
     raise AssertionError(f"no weight row for {qid} {answer}")
 
@@ -235,9 +210,9 @@ def test_rule_editor_round_trips_every_shipped_rule(qtbot: QtBot,
                                                     manager: ManagerController) -> None:
     from riskscreen.ui.manager.rule_editor import RuleDialog
 
-    assert manager.data is not None
-    levels = [(lv["id"], lv["name"]) for lv in manager.data["levels"]]
-    for rule in manager.data["rules"]:
+    assert manager.draft is not None
+    levels = [(lv.id, lv.name) for lv in manager.draft.levels]
+    for rule in manager.draft.rules:
         dialog = RuleDialog(rule, levels, manager.form)
         qtbot.addWidget(dialog)
         edited = dialog.rule()
@@ -250,17 +225,17 @@ def test_rule_editor_changes_a_level_through_choices(qtbot: QtBot,
                                                      manager: ManagerController) -> None:
     from riskscreen.ui.manager.rule_editor import RuleDialog
 
-    assert manager.data is not None
-    levels = [(lv["id"], lv["name"]) for lv in manager.data["levels"]]
-    dialog = RuleDialog(manager.data["rules"][0], levels, manager.form)
+    assert manager.draft is not None
+    levels = [(lv.id, lv.name) for lv in manager.draft.levels]
+    dialog = RuleDialog(manager.draft.rules[0], levels, manager.form)
     qtbot.addWidget(dialog)
     dialog.minimum.setCurrentIndex(dialog.minimum.findData("medium"))
     dialog.rows[1].value.setText("12")
     edited = dialog.rule()
     assert edited["minimum"] == "medium"
     assert edited["when"]["all"][1] == {"less_than": {"derived": "age", "value": 12}}
-    manager.data["rules"][0] = edited
-    manager.data["change_note"] = "Under 12 rule"
+    manager.draft.rules[0] = edited
+    manager.draft.change_note = "Under 12 rule"
     assert manager.validate() == []
 
 
@@ -312,7 +287,8 @@ def test_weight_edit_updates_live_impact_without_a_button(qtbot: QtBot,
     edit_weight(qtbot, manager, "hotels_parties_unknown_addresses", "both", 41)
     service = manager.service
     _, published = service.in_force()
-    draft = service.build(manager.data or {})
+    assert manager.draft is not None
+    draft = service.build(manager.draft.to_data())
     core = impact(service.form(), published, draft,
                   [(str(sid), a) for sid, _, a in service.session.finalised_answer_sets()])
     assert core.level_changed > 0

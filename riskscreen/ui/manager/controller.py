@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from riskscreen.instruments import DEFAULT_INSTRUMENT
 from riskscreen.scoring.assessment import Assessment
+from riskscreen.scoring.draft import ModelDraft, PointsCell, WeightCell
 from riskscreen.scoring.impact import ImpactReport
 from riskscreen.scoring.model import ScoringModel
 from riskscreen.services import USER_ERRORS, Session
@@ -100,7 +101,8 @@ class ManagerController(QObject):
         self.form = self.service.form()
         self.window.setWindowTitle(f"RiskScreen – {self.form.title}: scoring model and "
                                    "reports")
-        self.data: dict[str, Any] | None = None
+        #: The draft on screen.
+        self.draft: ModelDraft | None = None
         self.model: ScoringModel | None = None
         self.problems: list[str] = []
         self.report: ImpactReport | None = None
@@ -165,37 +167,45 @@ class ManagerController(QObject):
         """The model in force as a new draft (next version proposed)."""
         try:
             info, _ = self.service.in_force()
-            self.set_draft(self.service.new_draft(),
+            self.set_draft(ModelDraft.from_data(self.service.new_draft()),
                            f"{info.model_id} {info.version} (in force, hash "
                            f"{info.sha256[:12]}, published {info.published_at[:10]})")
         except USER_ERRORS as error:
             self._error(error)
 
-    def set_draft(self, data: dict[str, Any], base: str) -> None:
-        """Show draft data in the editor and check it."""
-        self.data = data
+    def set_draft(self, draft: ModelDraft, base: str) -> None:
+        """Show a draft in the editor and check it."""
+        self.draft = draft
         self._edited = False
         e = self.window.editor
         self._filling = True
         try:
             e.base.setText(base)
-            e.version.setText(str(data["version"]))
-            e.change_note.setPlainText(str(data.get("change_note", "")))
+            e.version.setText(draft.version)
+            e.change_note.setPlainText(draft.change_note)
             self._fill_weights()
             self._fill_levels()
             self._fill_rules()
-            e.max_reduction.setValue(int(data["protective"]["max_reduction"]))
+            e.max_reduction.setValue(draft.max_reduction)
         finally:
             self._filling = False
         self.validate()
 
     def _fill_weights(self) -> None:
-        assert self.data is not None
+        draft = self.draft
+        assert draft is not None
         tree = self.window.editor.weights
         tree.clear()
-        weights: dict[str, dict[str, int]] = self.data["weights"]
+
+        def points_item(words: str, answer: str, cell: PointsCell) -> QTreeWidgetItem:
+            item = QTreeWidgetItem([words, answer, ""])
+            item.setData(2, Qt.ItemDataRole.EditRole, draft.points(cell))
+            item.setData(0, _KEY, cell)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
+            return item
+
         for section in self.form.sections:
-            qs = [q for q in section.questions if q.id in weights]
+            qs = [q for q in section.questions if q.id in draft.weights]
             if not qs:
                 continue
             top = QTreeWidgetItem([section.title, "", ""])
@@ -204,70 +214,53 @@ class ManagerController(QObject):
                 qi = QTreeWidgetItem([q.text, q.id, ""])
                 qi.setToolTip(0, q.text)
                 top.addChild(qi)
-                for answer, points in weights[q.id].items():
+                for answer in draft.weights[q.id]:
                     try:
                         label = q.label_of(answer)
                     except (KeyError, ValueError):
                         label = answer
-                    item = QTreeWidgetItem([label, answer, ""])
-                    item.setData(2, Qt.ItemDataRole.EditRole, int(points))
-                    item.setData(0, _KEY, ("w", q.id, answer))
-                    item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
-                    qi.addChild(item)
-        bands = self.data.get("bands") or []
-        if bands:
+                    qi.addChild(points_item(label, answer, WeightCell(q.id, answer)))
+        if draft.banded:
             top = QTreeWidgetItem(["Counted in bands", "", ""])
             tree.addTopLevelItem(top)
-            for b, entry in enumerate(bands):
-                subject = entry.get("question") or entry.get("derived")
+            subjects: list[QTreeWidgetItem] = []
+            for banded in draft.banded:
                 try:
-                    title = self.form.question(subject).text
+                    title = self.form.question(banded.subject).text
                 except KeyError:
-                    title = str(subject)
-                qi = QTreeWidgetItem([entry.get("label") or title, str(subject), ""])
+                    title = banded.subject
+                qi = QTreeWidgetItem([banded.label or title, banded.subject, ""])
                 top.addChild(qi)
-                for n, band in enumerate(entry["bands"]):
-                    to = band.get("to")
-                    words = band.get("label") or (
-                        f"{band['from']} or more" if to is None else
-                        f"exactly {to}" if to == band["from"] else f"{band['from']} to {to}")
-                    item = QTreeWidgetItem([words, "", ""])
-                    item.setData(2, Qt.ItemDataRole.EditRole, int(band["points"]))
-                    item.setData(0, _KEY, ("b", b, n))
-                    item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
-                    qi.addChild(item)
+                subjects.append(qi)
+            for cell, band in draft.band_cells():
+                subjects[cell.entry].addChild(points_item(band.describe(), "", cell))
         tree.expandAll()
         tree.resizeColumnToContents(1)
         tree.resizeColumnToContents(2)
 
     def _fill_levels(self) -> None:
-        assert self.data is not None
+        assert self.draft is not None
         table = self.window.editor.levels
-        levels = self.data["levels"]
-        starts = {t["level"]: t["from"] for t in self.data["thresholds"]}
+        levels = self.draft.levels
         table.setRowCount(len(levels))
         for r, lv in enumerate(levels):
-            for c, value in enumerate((lv["id"], lv["name"], lv["colour"],
-                                       starts.get(lv["id"], ""))):
+            starts = "" if lv.starts_at is None else lv.starts_at
+            for c, value in enumerate((lv.id, lv.name, lv.colour, starts)):
                 item = QTableWidgetItem()
-                if c == 3 and value != "":
-                    item.setData(Qt.ItemDataRole.EditRole, int(value))
+                if c == 3 and isinstance(value, int):
+                    item.setData(Qt.ItemDataRole.EditRole, value)
                 else:
                     item.setText(str(value))
                 if c in (0, 2) or (c == 3 and r == 0):
                     item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
                 table.setItem(r, c, item)
 
-    def _level_names(self) -> dict[str, str]:
-        assert self.data is not None
-        return {lv["id"]: lv["name"] for lv in self.data["levels"]}
-
     def _fill_rules(self) -> None:
-        assert self.data is not None
+        assert self.draft is not None
         rules = self.window.editor.rules
         rules.clear()
-        names = self._level_names()
-        for rule in self.data.get("rules", []):
+        names = self.draft.level_names()
+        for rule in self.draft.rules:
             rules.addItem(describe_rule(rule, names, self.form))
 
     # -- edits -----------------------------------------------------------------------------------
@@ -279,78 +272,73 @@ class ManagerController(QObject):
             self._check_timer.start()
 
     def _on_header_edited(self, *_: object) -> None:
-        if self.data is None or self._filling:
+        if self.draft is None or self._filling:
             return
-        self.data["version"] = self.window.editor.version.text().strip()
-        self.data["change_note"] = self.window.editor.change_note.toPlainText().strip()
+        self.draft.version = self.window.editor.version.text().strip()
+        self.draft.change_note = self.window.editor.change_note.toPlainText().strip()
         self._changed()
 
     def _on_weights_item_changed(self, item: QTreeWidgetItem, column: int) -> None:
-        key = item.data(0, _KEY)
-        if self.data is None or self._filling or column != 2 or not key:
+        cell = item.data(0, _KEY)
+        if self.draft is None or self._filling or column != 2 or cell is None:
             return
         value = item.data(2, Qt.ItemDataRole.EditRole)
-        points = int(value) if isinstance(value, int) else value
-        if key[0] == "w":
-            self.data["weights"][key[1]][key[2]] = points
-        else:
-            self.data["bands"][key[1]]["bands"][key[2]]["points"] = points
-        self._changed()
+        if isinstance(value, int):  # the cell's editor is a spin box: always a number
+            self.draft.set_points(cell, value)
+            self._changed()
 
     def _on_levels_cell_changed(self, row: int, column: int) -> None:
-        if self.data is None or self._filling:
+        if self.draft is None or self._filling:
             return
         item = self.window.editor.levels.item(row, column)
         if item is None:
             return
-        level = self.data["levels"][row]
+        level = self.draft.levels[row]
         if column == 1:
-            level["name"] = item.text()
-        elif column == 3:
+            level.name = item.text()
+        elif column == 3 and level.starts_at is not None:
             value = item.data(Qt.ItemDataRole.EditRole)
-            for t in self.data["thresholds"]:
-                if t["level"] == level["id"]:
-                    t["from"] = int(value) if str(value).lstrip("-").isdigit() else value
+            level.starts_at = int(value) if str(value).lstrip("-").isdigit() else str(value)
         self._fill_rules()
         self._changed()
 
     def _on_max_reduction_value_changed(self, value: int) -> None:
-        if self.data is not None and not self._filling:
-            self.data["protective"]["max_reduction"] = value
+        if self.draft is not None and not self._filling:
+            self.draft.max_reduction = value
             self._changed()
 
     def _rule_dialog(self, rule: dict[str, Any]) -> dict[str, Any] | None:
-        assert self.data is not None
-        levels = [(lv["id"], lv["name"]) for lv in self.data["levels"]]
+        assert self.draft is not None
+        levels = [(lv.id, lv.name) for lv in self.draft.levels]
         dialog = RuleDialog(rule, levels, self.form, self.window)
         if dialog.exec() != RuleDialog.DialogCode.Accepted:
             return None
         return dialog.rule()
 
     def _on_editor_add_rule_requested(self) -> None:
-        if self.data is None:
+        if self.draft is None:
             return
         first = next(iter(self.form.questions())).id
-        rule = self._rule_dialog({"id": "new_rule", "minimum": self.data["levels"][1]["id"],
+        rule = self._rule_dialog({"id": "new_rule", "minimum": self.draft.levels[1].id,
                                   "reason": "", "source": "",
                                   "when": {"all": [{"present": {"question": first}}]}})
         if rule is not None:
-            self.data.setdefault("rules", []).append(rule)
+            self.draft.rules.append(rule)
             self._fill_rules()
             self._changed()
 
     def _on_editor_edit_rule_requested(self, index: int) -> None:
-        if self.data is None:
+        if self.draft is None:
             return
-        rule = self._rule_dialog(copy.deepcopy(self.data["rules"][index]))
+        rule = self._rule_dialog(copy.deepcopy(self.draft.rules[index]))
         if rule is not None:
-            self.data["rules"][index] = rule
+            self.draft.rules[index] = rule
             self._fill_rules()
             self._changed()
 
     def _on_editor_remove_rule_requested(self, index: int) -> None:
-        if self.data is not None:
-            del self.data["rules"][index]
+        if self.draft is not None:
+            del self.draft.rules[index]
             self._fill_rules()
             self._changed()
 
@@ -358,10 +346,10 @@ class ManagerController(QObject):
         """Check the draft now, on the GUI thread (before publishing, trying out or an
         impact analysis); edits are checked in the background as they are made."""
         self._check_timer.stop()
-        if self.data is None:
+        if self.draft is None:
             return []
         self._generation += 1  # a background check still running is now stale
-        found = self.service.check(self.data)
+        found = self.service.check(self.draft.to_data())
         self._show_check(found)
         self._update_live()
         return self.problems
@@ -412,7 +400,7 @@ class ManagerController(QObject):
         self._start_check(check=False)
 
     def _check_in_background(self) -> None:
-        if self.data is None:
+        if self.draft is None:
             return
         if self._checking:
             self._check_again = True  # run once more when the current one is back
@@ -420,10 +408,10 @@ class ManagerController(QObject):
         self._start_check(check=True)
 
     def _start_check(self, *, check: bool) -> None:
-        assert self.data is not None
+        assert self.draft is not None
         self._generation += 1
         generation = self._generation
-        data = copy.deepcopy(self.data)
+        data = self.draft.to_data()
         service, live, model = self.service, self.live, self._scorable
 
         def work() -> tuple[int, DraftProblems | None, LiveResult | None]:
@@ -504,7 +492,7 @@ class ManagerController(QObject):
         except USER_ERRORS as error:
             self._error(error)
             return False
-        self.set_draft(data, f"imported from {name}")
+        self.set_draft(ModelDraft.from_data(data), f"imported from {name}")
         return True
 
     def _on_editor_import_requested(self) -> None:
