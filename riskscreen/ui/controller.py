@@ -9,7 +9,7 @@ hook, which logs it without personal data.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -29,6 +29,7 @@ from riskscreen.services import (
     Role,
     ScreeningDetail,
     ScreeningQuery,
+    ServiceError,
     Session,
     Status,
     Unlocker,
@@ -559,27 +560,45 @@ class AppController(QObject):
 
     def _on_new_create_requested(self, name: str, dob: object, reference: str) -> None:
         session = self.session
-        if session is None:
+        if session is None or self.changing:
             return
         identifiers = {"case_number": reference} if reference else {}
         birth = dob if isinstance(dob, date) else None
-        child = self._call(lambda: session.children.create(name, birth, identifiers),
-                           self.new_view.show_error)
-        if child is not None:
-            self.start_screening(child.id)
+
+        start = self._starter(session)
+
+        def work() -> int:
+            child = session.children.create(name, birth, identifiers)
+            return start(child.id)
+
+        view = self.new_view
+
+        def busy(on: bool) -> None:
+            view.create_button.setEnabled(not on)
+            self._set_changing(on)
+
+        # Two writes (the record, then the draft) take a noticeable moment: off the GUI thread.
+        ChangeOp(work, show=view.show_error, what="new record") \
+            .busy(busy).success(self.open_screening).run_in_background()
+
+    def _starter(self, session: Session) -> Callable[[int], int]:
+        """Starts a draft for a child with the instrument chosen (the only one in use, when
+        there is one); read on the GUI thread, called off it."""
+        instrument = self.new_view.chosen_instrument()
+        if instrument is None:
+            return lambda child_id: session.start_screening(child_id)
+        return lambda child_id: session.start_screening(child_id, form_id=instrument)
 
     def start_screening(self, child_id: int) -> None:
-        """A new draft for a child with the instrument chosen (the only one in use, when
-        there is one), opened at once."""
+        """A new draft for a child with the instrument chosen, opened once it is made (off
+        the GUI thread)."""
         session = self.session
-        if session is None:
+        if session is None or self.changing:
             return
-        instrument = self.new_view.chosen_instrument()
-        screening_id = self._call(
-            lambda: session.start_screening(child_id) if instrument is None
-            else session.start_screening(child_id, form_id=instrument))
-        if screening_id is not None:
-            self.open_screening(screening_id)
+        start = self._starter(session)
+        ChangeOp(lambda: start(child_id), show=self.window.show_message,
+                 what="new screening") \
+            .busy(self._set_changing).success(self.open_screening).run_in_background()
 
     # -- a screening ---------------------------------------------------------------------------
 
@@ -607,7 +626,9 @@ class AppController(QObject):
             view.save_status.setText("")
         else:
             model = self._call(lambda: session.stored_model(detail.model_sha256))
-            live = LiveScore(view.questionnaire, view.score, model, screening_date, None, view)
+            sid = detail.row.id
+            live = LiveScore(view.questionnaire, view.score, model, screening_date, None, view,
+                             scorer=lambda answers: self._live_assessment(sid, answers))
         self.current = OpenScreening(detail, form, view, live)
         self._describe(detail)
         view.set_editable(detail.editable, detail.row.status == Status.FINAL)
@@ -633,6 +654,14 @@ class AppController(QObject):
                                  if not q.progress(i).complete), 0))
         self.window.show_page(view)
         self._show_save_status()
+
+    def _live_assessment(self, screening_id: int, answers: Mapping[str, Any]) -> Assessment:
+        """The live score of the answers on screen, as the services give it (previous
+        screening and all); asked of whichever session is signed in now."""
+        session = self.session
+        if session is None:
+            raise ServiceError("RiskScreen is locked.")
+        return session.preview(screening_id, answers)
 
     def _describe(self, detail: ScreeningDetail) -> None:
         assert self.current is not None
@@ -794,11 +823,21 @@ class AppController(QObject):
         dialog = AmendReasonDialog(self.window)
         self.amend_dialog = dialog
 
+        sid = current.id
+
+        def amended(new_id: int) -> None:
+            dialog.accept()
+            self.open_screening(new_id)
+
+        def busy(on: bool) -> None:
+            dialog.ok_button.setEnabled(not on)
+            self._set_changing(on)
+
         def amend(reason: str) -> None:
-            new_id = self._call(lambda: session.amend(current.id, reason), dialog.show_error)
-            if new_id is not None:
-                dialog.accept()
-                self.open_screening(new_id)
+            if self.changing:
+                return  # the first click is being recorded
+            ChangeOp(lambda: session.amend(sid, reason), show=dialog.show_error,
+                     what="amend").busy(busy).success(amended).run_in_background()
 
         def closed() -> None:
             self.amend_dialog = None
@@ -902,19 +941,41 @@ class AppController(QObject):
         if problem:
             view.show_error(refused + (problem[0].lower() + problem[1:] if refused else problem))
             return
+        if self.changing:
+            return  # a file is being written already
         view.show_error("")
         password = view.chosen_password()
-        try:
-            render_pdf(summary, path, password=password)
-        except OSError:
-            view.show_error("The PDF could not be saved there. Choose a folder you can write "
-                            "to.")
-            return
-        view.forget_password()
         kind = "pdf_password" if password else "pdf"
-        if self._done(lambda: session.record_export(current.id, kind), view.show_error):
+        sid = current.id
+        written: list[bool] = []
+
+        def work() -> None:
+            render_pdf(summary, path, password=password)
+            written.append(True)
+            session.record_export(sid, kind)
+
+        def done(_: object) -> None:
+            view.forget_password()
             protected = " with a password" if password else ""
             view.status.setText(f"Saved{protected} to {path}. This has been recorded.")
+
+        def failed(error: BaseException) -> bool:
+            if written:
+                view.forget_password()  # the file exists; only recording it failed
+                return False
+            if isinstance(error, OSError):
+                view.show_error("The PDF could not be saved there. Choose a folder you can "
+                                "write to.")
+                return True
+            return False
+
+        def busy(on: bool) -> None:
+            view.set_writing(on)
+            self._set_changing(on)
+
+        # Rendering and writing the PDF takes half a second or more: off the GUI thread.
+        ChangeOp(work, show=view.show_error, what="referral PDF").busy(busy) \
+            .failure(failed).success(done).run_in_background()
 
     # -- exchange packages ---------------------------------------------------------------------
 

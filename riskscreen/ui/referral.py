@@ -207,6 +207,11 @@ class ReferralView(QWidget):
         self.save_button.setEnabled(False)
         self.package_button.setEnabled(False)
 
+    def set_writing(self, writing: bool) -> None:
+        """While a file is written, nothing can be printed or written a second time."""
+        for button in (self.print_button, self.save_button, self.package_button):
+            button.setEnabled(not writing and bool(self.images))
+
     def show_error(self, message: str) -> None:
         """A plain-words problem."""
         self.error.setText(message)

@@ -104,3 +104,9 @@ def answer_confirmation(qtbot: QtBot, review: FinaliseView, key: Qt.Key = Qt.Key
     # Finalising runs in the background under the wait cursor; wait until it is over.
     qtbot.waitUntil(lambda: QGuiApplication.overrideCursor() is None, timeout=10_000)
     return asked
+
+
+def wait_for_change(qtbot: QtBot, app: Any) -> None:
+    """Wait until the change the last action started off the GUI thread has been made (and
+    what follows it shown)."""
+    qtbot.waitUntil(lambda: not app.changing, timeout=30_000)

@@ -34,6 +34,7 @@ from .helpers import (
     click,
     golden_case,
     type_into,
+    wait_for_change,
 )
 
 pytestmark = pytest.mark.gui
@@ -94,6 +95,7 @@ def new_child_screening(qtbot: QtBot, app: AppController, name: str, dob: str) -
     type_into(qtbot, app.new_view.name, name)
     type_into(qtbot, app.new_view.dob.line, date.fromisoformat(dob).strftime("%d/%m/%Y"))
     click(qtbot, app.new_view.create_button)
+    wait_for_change(qtbot, app)
     view = screening_view(app)
     assert app.window.stack.currentWidget() is view
     return view
@@ -108,6 +110,7 @@ def amend(qtbot: QtBot, app: AppController, reason: str) -> None:
     assert dialog.isVisible()
     type_into(qtbot, dialog.reason, reason)
     click(qtbot, dialog.ok_button)
+    wait_for_change(qtbot, app)
     assert app.amend_dialog is None
 
 
@@ -173,6 +176,7 @@ def test_set_up_unlock_complete_finalise_and_save_the_referral(
     type_into(qtbot, referral.password, "a PDF password")
     type_into(qtbot, referral.repeat, "a PDF password")
     click(qtbot, referral.save_button)
+    wait_for_change(qtbot, app)
     assert target.read_bytes().startswith(b"%PDF")
     assert b"/Encrypt" in target.read_bytes()
     assert "Saved with a password" in referral.status.text()
@@ -194,6 +198,7 @@ def test_set_up_unlock_complete_finalise_and_save_the_referral(
     monkeypatch.setattr(controller_module, "QPrintDialog", FakePrintDialog)
     click(qtbot, referral.protect)  # this time without a password
     click(qtbot, referral.print_button)
+    wait_for_change(qtbot, app)
     assert printed.read_bytes().startswith(b"%PDF")
     assert b"/Encrypt" not in printed.read_bytes()
     assert "Saved to" in referral.status.text()
@@ -475,6 +480,7 @@ def test_a_screening_open_when_locked_is_not_resumed_into_a_restored_database(
     assert app.session is not None
     child = app.session.children.create("Child Example")
     app.start_screening(child.id)
+    wait_for_change(qtbot, app)
     assert app.current is not None
     app.lock()
     restore_backup(app.db_path, copy, ADMIN[0], ADMIN[1])  # the lock released the database
@@ -496,6 +502,7 @@ def test_the_case_reference_typed_for_a_new_record_reaches_the_referral(
     type_into(qtbot, app.new_view.dob.line, "04/05/2011")
     type_into(qtbot, app.new_view.reference, "NV-CSC-4711")
     click(qtbot, app.new_view.create_button)
+    wait_for_change(qtbot, app)
     view = screening_view(app)
     questionnaire = view.questionnaire
     assert questionnaire.answers()["case_number"] == "NV-CSC-4711"

@@ -19,7 +19,7 @@ from riskscreen.ui.score_panel import ScorePanel
 from riskscreen.ui.screening import ScreeningView
 
 from .conftest import PAT
-from .helpers import click, type_into
+from .helpers import click, type_into, wait_for_change
 
 pytestmark = pytest.mark.gui
 
@@ -75,6 +75,7 @@ def sign_in_and_start(qtbot: QtBot, app: AppController) -> ScreeningView:
     assert focused() is app.new_view.search
     type_into(qtbot, app.new_view.name, "Sam Example")
     click(qtbot, app.new_view.create_button)
+    wait_for_change(qtbot, app)
     assert app.current is not None
     return app.current.view
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import stat
+import threading
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -23,7 +24,7 @@ from riskscreen.ui import controller as controller_module
 from riskscreen.ui.controller import AppController
 from riskscreen.ui.referral import ReferralView, print_images
 
-from .helpers import click, golden_case, type_into
+from .helpers import click, golden_case, type_into, wait_for_change
 from .test_app_flow import PAT, read_db, set_up, unlock
 
 pytestmark = pytest.mark.gui
@@ -115,6 +116,7 @@ def test_print_to_file_honours_the_password_and_is_private(
     target = tmp_path / "printed.pdf"
     print_to_file(monkeypatch, target)
     click(qtbot, view.print_button)
+    wait_for_change(qtbot, app)
     assert not view.error.isVisible(), view.error.text()
     reader = PdfReader(target)
     assert reader.is_encrypted
@@ -133,6 +135,7 @@ def test_print_to_file_without_a_usable_password_writes_nothing(
     target = tmp_path / "printed.pdf"
     print_to_file(monkeypatch, target)
     click(qtbot, view.print_button)
+    wait_for_change(qtbot, app)
     assert not target.exists()
     assert view.error.isVisible()
     assert "not written" in view.error.text()
@@ -148,6 +151,7 @@ def test_print_to_file_without_protection_is_still_private(
     target.chmod(0o644)
     print_to_file(monkeypatch, target)
     click(qtbot, view.print_button)
+    wait_for_change(qtbot, app)
     assert not PdfReader(target).is_encrypted
     assert "Referral summary" in text_of(target)
     assert mode(target) == 0o600
@@ -162,6 +166,7 @@ def test_saved_pdf_is_encrypted_private_and_the_password_is_not_kept(
     target = tmp_path / "first.pdf"
     save_to(monkeypatch, target)
     click(qtbot, view.save_button)
+    wait_for_change(qtbot, app)
     assert PdfReader(target).is_encrypted
     assert "Synthetic Child One" in text_of(target, PASSWORD)
     assert mode(target) == 0o600
@@ -196,3 +201,38 @@ def test_locking_forgets_a_typed_password(
     choose_password(qtbot, view)
     app.lock()
     assert view.password.text() == view.repeat.text() == ""
+
+
+def test_the_pdf_is_written_off_the_gui_thread_once_however_often_save_is_clicked(
+        qtbot: QtBot, app: AppController, finalised: list[int], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    view = open_referral(qtbot, app, finalised[0])
+    threads: list[threading.Thread] = []
+    release = threading.Event()
+    real = controller_module.render_pdf
+
+    def watched(*args: object, **kwargs: object) -> object:
+        threads.append(threading.current_thread())
+        release.wait(20)  # held until the test has looked at the page meanwhile
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(controller_module, "render_pdf", watched)
+    target = tmp_path / "once.pdf"
+    save_to(monkeypatch, target)
+    click(qtbot, view.save_button)
+    assert app.changing
+    assert not view.save_button.isEnabled()  # no second file while the first is written
+    assert not view.print_button.isEnabled()
+    app._on_referral_save_requested()  # a second request meanwhile (e.g. by shortcut)
+    release.set()
+    wait_for_change(qtbot, app)
+    assert len(threads) == 1
+    assert threads[0] is not threading.main_thread()
+    assert target.read_bytes().startswith(b"%PDF")
+    assert view.save_button.isEnabled()
+    assert "This has been recorded" in view.status.text()
+    with read_db(tmp_path) as session, session.engine.connect() as conn:
+        from sqlalchemy import text
+
+        kinds = conn.execute(text("SELECT count(*) FROM audit_log WHERE action = 'export'"))
+        assert kinds.scalar() == 1
