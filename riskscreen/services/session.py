@@ -738,14 +738,24 @@ class Session:
         snap = s.get(AssessmentRow, screening.amendment_of)
         return self._snapshot(s, snap) if snap is not None else None
 
-    def preview(self, screening_id: int) -> Assessment:
-        """Score the answers so far without storing anything (incomplete answers allowed)."""
+    def preview(self, screening_id: int,
+                answers: Mapping[str, Any] | None = None) -> Assessment:
+        """Score a screening without storing anything (incomplete answers allowed): its saved
+        answers, or ``answers`` (those on screen, perhaps not saved yet, for the live score).
+
+        The child's previous screening gives the trend exactly as finalising takes it, so the
+        live score and the finalised one never disagree about it.
+        """
         with self._ctx.transaction() as s:
             screening = self._screening_for_view(s, screening_id)
             form = self._ctx.screening_form(s, screening)
             _, previous = self._previous(s, screening)
-            return score(form, self._model(s, screening.model_sha256),
-                                self._answer_set(s, screening), previous)
+            answer_set = (self._answer_set(s, screening) if answers is None else
+                          AnswerSet.model_validate({
+                              "form": screening.form_id, "form_version": screening.form_version,
+                              "screening_date": screening.screening_date,
+                              "answers": dict(answers)}))
+            return score(form, self._model(s, screening.model_sha256), answer_set, previous)
 
     def finalise(self, screening_id: int, override: OverrideRequest | None = None, *,
                  step_down_reason: str | None = None) -> Assessment:

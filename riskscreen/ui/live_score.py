@@ -1,12 +1,16 @@
-"""Controller: scores the answers in memory with the engine and shows the result.
+"""Controller: scores the answers on screen and shows the result.
 
-Scoring is pure and fast (a few milliseconds), so it runs on the GUI thread on every change;
-the screening's own stored model is used, so the live level is the level finalising gives.
+An open screening is scored by the services (:meth:`riskscreen.services.Session.preview` with
+the answers on screen), with its own stored model and the child's previous screening for the
+trend, so the live level and trend are those finalising gives. Without a scorer (a view
+shown on its own) the engine scores the answers in memory against ``previous``. Either takes
+a few milliseconds, so it runs on the GUI thread on every change.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
 
@@ -18,6 +22,7 @@ from riskscreen.forms.visibility import visible_answers
 from riskscreen.scoring.assessment import Assessment
 from riskscreen.scoring.gaps import unscored_not_known
 from riskscreen.scoring.model import ScoringModel
+from riskscreen.services import USER_ERRORS
 from riskscreen.ui.questionnaire import QuestionnaireView
 from riskscreen.ui.score_panel import ScorePanel
 
@@ -47,13 +52,16 @@ class LiveScore(QObject):
 
     def __init__(self, view: QuestionnaireView, panel: ScorePanel, model: ScoringModel | None,
                  screening_date: date, previous: Assessment | None = None,
-                 parent: QObject | None = None) -> None:
+                 parent: QObject | None = None, *,
+                 scorer: Callable[[Mapping[str, Any]], Assessment] | None = None) -> None:
         super().__init__(parent)
         self.view = view
         self.panel = panel
         self.model = model
         self.screening_date = screening_date
         self.previous = previous
+        #: Scores the answers on screen as the services would (see the module's docstring).
+        self.scorer = scorer
         self.assessment: Assessment | None = None
         view.answer_changed.connect(self._on_view_answer_changed)
         self.rescore()
@@ -74,10 +82,17 @@ class LiveScore(QObject):
             self.panel.show_unavailable()
             return None
         try:
-            from riskscreen.scoring.engine import score
+            if self.scorer is not None:
+                self.assessment = self.scorer(self.view.answers())
+            else:
+                from riskscreen.scoring.engine import score
 
-            self.assessment = score(self.view.form, self.model, self.answer_set(),
-                                    self.previous)
+                self.assessment = score(self.view.form, self.model, self.answer_set(),
+                                        self.previous)
+        except USER_ERRORS as error:
+            self.assessment = None
+            self.panel.show_unavailable(str(error))
+            return None
         except (AnswerError, ValueError, KeyError) as error:
             log.info("answers cannot be scored yet (%s)", type(error).__name__)
             self.assessment = None

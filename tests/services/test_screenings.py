@@ -438,3 +438,37 @@ def test_unreadable_date_of_birth_is_refused(vault: Vault) -> None:
     with pytest.raises(ServiceError, match="YYYY-MM-DD"):
         pat.children.create("Odd Date", "5 April 2011")
     assert pat.children.search("Odd Date") == []
+
+
+
+def test_the_live_score_takes_the_trend_finalising_gives(vault: Vault) -> None:
+    from datetime import timedelta
+    from pathlib import Path
+
+    from riskscreen.forms.answers import AnswerSet
+    from riskscreen.scoring.assessment import Trend
+    from riskscreen.scoring.engine import score
+
+    pat = vault.login("pat")
+    first = _high_screening(pat)
+    earlier = pat.finalise(first)
+    row = pat.open_screening(first).row
+    sid = pat.start_screening(row.child_id, screening_date=row.screening_date
+                              + timedelta(days=30))
+    draft = pat.open_screening(sid)
+    case = Path(__file__).resolve().parents[1] / "cases" / "01-no-concerns.json"
+    answers = {**json.loads(case.read_text("utf-8"))["answers"],
+               **{qid: a.value for qid, a in draft.answers.items()}}  # this child's name, birth
+    live = pat.preview(sid, answers)  # the answers on screen, none of them saved yet
+    assert live.rank() < earlier.rank(earlier.final_level)
+    assert live.trend == Trend.DECREASED
+    form = pat.form(draft.form_id, draft.form_version)
+    alone = score(form, pat.stored_model(draft.model_sha256), AnswerSet.model_validate(
+        {"form": draft.form_id, "form_version": draft.form_version,
+         "screening_date": draft.row.screening_date, "answers": answers}))
+    assert alone.trend == Trend.FIRST  # what a score without the earlier screening says
+    for qid, value in answers.items():
+        if qid not in draft.answers:
+            pat.save_answer(sid, qid, value)
+    final = pat.finalise(sid)
+    assert (final.trend, final.level, final.score) == (live.trend, live.level, live.score)

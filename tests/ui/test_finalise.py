@@ -17,7 +17,14 @@ from riskscreen.services import Unlocker
 from riskscreen.ui.controller import AppController
 from riskscreen.ui.finalise import FinaliseView
 
-from .helpers import answer_all, answer_confirmation, click, golden_case, type_into
+from .helpers import (
+    answer_all,
+    answer_confirmation,
+    click,
+    golden_case,
+    type_into,
+    wait_for_change,
+)
 from .test_app_flow import ADMIN, PAT, new_child_screening, read_db, set_up, unlock
 
 pytestmark = pytest.mark.gui
@@ -90,11 +97,13 @@ def test_amending_a_level_raised_by_judgement_cannot_lower_it_in_one_click(
     assert "why the screening is being amended" in dialog.error.text()
     type_into(qtbot, dialog.reason, "No")
     qtbot.keyClick(dialog.reason, Qt.Key.Key_Return)
+    wait_for_change(qtbot, app)
     assert dialog.isVisible()
     assert "in a sentence" in dialog.error.text()
     dialog.reason.clear()
     type_into(qtbot, dialog.reason, "The school's name was recorded wrongly at first.")
     qtbot.keyClick(dialog.reason, Qt.Key.Key_Return)
+    wait_for_change(qtbot, app)
     assert app.amend_dialog is None
     assert app.current.detail.row.amendment_of == original
 
@@ -161,6 +170,7 @@ def test_one_click_on_an_amendment_finalises_the_level_carried_forward(
     assert app.amend_dialog is not None
     type_into(qtbot, app.amend_dialog.reason, "The school's name was recorded wrongly.")
     click(qtbot, app.amend_dialog.ok_button)
+    wait_for_change(qtbot, app)
     review = _open_review(qtbot, app)
     click(qtbot, review.finalise_button)
     answer_confirmation(qtbot, review)
@@ -211,3 +221,41 @@ def test_finalising_runs_off_the_gui_thread_and_a_lock_waits_for_it(
     assert app.window.stack.currentWidget() is app.unlock_view
     with read_db(tmp_path) as reader:
         assert reader.open_screening(sid).row.status == "final"
+
+
+def test_the_live_trend_is_the_trend_finalising_gives(qtbot: QtBot, app: AppController,
+                                                     tmp_path: Path) -> None:
+    from datetime import date
+
+    set_up(qtbot, app)
+    high, _ = golden_case("17-current-exploitation")
+    calm, _ = golden_case("01-no-concerns")
+    with read_db(tmp_path) as session:  # an earlier screening of the child, finalised High
+        child = session.children.create(high["answers"]["child_name"],
+                                        high["answers"]["date_of_birth"])
+        sid = session.start_screening(
+            child.id, screening_date=date.fromisoformat(high["screening_date"]))
+        for qid, value in high["answers"].items():
+            session.save_answer(sid, qid, value)
+        earlier = session.finalise(sid, None)
+    unlock(qtbot, app, PAT[1])
+    app.start_screening(child.id)
+    wait_for_change(qtbot, app)
+    assert app.current is not None
+    view = app.current.view
+    answer_all(qtbot, view.questionnaire, {
+        qid: value for qid, value in calm["answers"].items()
+        if qid not in ("child_name", "date_of_birth")})
+    live = view.score.assessment
+    assert live is not None
+    assert live.rank() < earlier.rank(earlier.final_level)
+    assert live.trend == "decreased"  # against the earlier screening, as finalising says
+    review = _open_review(qtbot, app)
+    click(qtbot, review.finalise_button)
+    answer_confirmation(qtbot, review)
+    qtbot.waitUntil(lambda: app.current is not None
+                    and app.current.detail.assessment is not None, timeout=20_000)
+    assert app.current is not None
+    final = app.current.detail.assessment
+    assert final is not None
+    assert (final.trend, final.level) == (live.trend, live.level)
