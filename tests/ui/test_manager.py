@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QMessageBox, QSpinBox, QTreeWidgetItem
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QSpinBox, QTreeWidgetItem
 from pytestqt.qtbot import QtBot
 
 from riskscreen.scoring.draft import WeightCell
@@ -176,7 +176,8 @@ def test_practitioner_cannot_open_the_model_editor(qtbot: QtBot, tmp_path: Path)
 
 
 def test_reports_tab_counts_and_exports(qtbot: QtBot, manager: ManagerController,
-                                        tmp_path: Path) -> None:
+                                        tmp_path: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
     from riskscreen.ui.manager.reports import attach_reports
 
     reports = attach_reports(manager)
@@ -189,12 +190,20 @@ def test_reports_tab_counts_and_exports(qtbot: QtBot, manager: ManagerController
     shown = [view.table.item(r, 1).text() for r in range(view.table.rowCount())]
     expected = [n for _, n in reports.report.tables[0].shown()]
     assert shown == expected
-    csv_path = reports.export("csv", tmp_path / "r.csv")
-    assert csv_path is not None
-    assert csv_path.read_text(encoding="utf-8").startswith("table,category,count")
-    pdf_path = reports.export("pdf", tmp_path / "r.pdf")
-    assert pdf_path is not None
-    assert pdf_path.read_bytes().startswith(b"%PDF")
+    # The export buttons write off the GUI thread; meanwhile no button starts another.
+    for kind, button in (("csv", view.csv_button), ("pdf", view.pdf_button)):
+        target = tmp_path / f"r.{kind}"
+        monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                            staticmethod(lambda *a, t=target, **k: (str(t), "")))
+        with qtbot.waitSignal(reports.exported, timeout=30_000) as written:
+            qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+            busy = [b.isEnabled() for b in (view.csv_button, view.pdf_button,
+                                             view.build_button)]
+            assert busy == [False, False, False]
+        assert written.args == [target]
+        assert [view.csv_button.isEnabled(), view.pdf_button.isEnabled()] == [True, True]
+    assert (tmp_path / "r.csv").read_text(encoding="utf-8").startswith("table,category,count")
+    assert (tmp_path / "r.pdf").read_bytes().startswith(b"%PDF")
 
 
 def test_practitioner_cannot_build_reports(qtbot: QtBot, tmp_path: Path) -> None:

@@ -29,8 +29,8 @@ from riskscreen.services import USER_ERRORS, Session
 from riskscreen.services.reports import Report, ReportService
 from riskscreen.ui.manager.charts import BarChart
 from riskscreen.ui.manager.views import _table
+from riskscreen.ui.operations import ChangeOp, QueryOp
 from riskscreen.ui.widgets import WrappingItemDelegate
-from riskscreen.ui.worker import run_in_background
 
 __all__ = ["ReportsController", "ReportsView", "attach_reports"]
 
@@ -137,6 +137,8 @@ class ReportsController(QObject):
     report, or with ``pathway`` the pathway report: what happened after the screenings)."""
 
     built = Signal(object)
+    #: A file was exported (its path).
+    exported = Signal(object)
 
     def __init__(self, session: Session, view: ReportsView, *, pathway: bool = False,
                  instrument: str = DEFAULT_INSTRUMENT) -> None:
@@ -169,23 +171,21 @@ class ReportsController(QObject):
 
     def build_in_background(self) -> None:
         """Aggregate off the GUI thread (large databases take seconds); show when done."""
-        self.view.build_button.setEnabled(False)
         self.view.summary.setText("Counting…")
         service, period = self.service, self._period()
-        run_in_background(lambda: service.build(*period), self._on_build_done,
-                          self._on_build_failed)
+        QueryOp(lambda: service.build(*period), show=self.view.summary.setText,
+                what="report").busy(self._set_busy) \
+            .unexpected("The report could not be built. Please tell your administrator.") \
+            .success(self._on_build_done).run_in_background()
 
-    def _on_build_done(self, report: object) -> None:
-        assert isinstance(report, Report)
-        self.view.build_button.setEnabled(True)
+    def _set_busy(self, busy: bool) -> None:
+        """While a report is counted or written, no button starts another."""
+        for button in (self.view.build_button, self.view.csv_button, self.view.pdf_button):
+            button.setEnabled(not busy)
+
+    def _on_build_done(self, report: Report) -> None:
         self.show(report)
         self.built.emit(report)
-
-    def _on_build_failed(self, error: BaseException) -> None:
-        self.view.build_button.setEnabled(True)
-        if not isinstance(error, USER_ERRORS):
-            raise error
-        self.view.summary.setText(str(error))
 
     def show(self, report: Report) -> None:
         """Show a built report."""
@@ -233,12 +233,41 @@ class ReportsController(QObject):
                                 f"The file could not be written: {error.strerror}")
         return None
 
+    def export_in_background(self, kind: str, path: Path) -> None:
+        """Write the CSV or PDF export off the GUI thread (building the report first if none
+        is shown); :attr:`exported` says when the file is there."""
+        service, shown, period = self.service, self.report, self._period()
+
+        def work() -> tuple[Report, Path]:
+            report = shown or service.build(*period)
+            written = (service.export_csv(report, path) if kind == "csv"
+                       else service.export_pdf(report, path))
+            return report, written
+
+        def done(result: tuple[Report, Path]) -> None:
+            report, written = result
+            if self.report is None:
+                self.show(report)
+            self.exported.emit(written)
+
+        def failed(error: BaseException) -> bool:
+            if isinstance(error, OSError) and not isinstance(error, USER_ERRORS):
+                self._warn(f"The file could not be written: {error.strerror}")
+                return True
+            return False
+
+        ChangeOp(work, show=self._warn, what="report export").busy(self._set_busy) \
+            .failure(failed).success(done).run_in_background()
+
+    def _warn(self, text: str) -> None:
+        QMessageBox.warning(self.view, "RiskScreen", text)
+
     def _ask(self, kind: str) -> None:
         path, _ = QFileDialog.getSaveFileName(
             self.view, "Export the report", f"{self.file_name}.{kind}",
             "CSV files (*.csv)" if kind == "csv" else "PDF files (*.pdf)")
         if path:
-            self.export(kind, Path(path))
+            self.export_in_background(kind, Path(path))
 
     def _on_view_csv_requested(self) -> None:
         self._ask("csv")
