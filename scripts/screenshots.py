@@ -265,6 +265,7 @@ def main(argv: list[str] | None = None) -> int:
         controller.new_view.name.setText("Robin Example")
         controller.new_view.dob.line.setText("14/06/2011")
         controller.new_view.create_button.click()
+        settle(app, lambda: controller.current is not None)  # made off the GUI thread
         current = controller.current
         assert current is not None
         questionnaire = current.view.questionnaire
