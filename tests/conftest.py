@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,11 +74,45 @@ def make_vault(db: Path, users: Iterable[str] = ("mary", "pat", "paula"), *,
     return Vault(db, recovery)
 
 
+class VaultTemplates:
+    """Test databases made once per run and copied for each test that asks for one.
+
+    Making a database (migrations, the record-compression dictionary, the shipped models,
+    one key slot per account) takes seconds; copying its files takes a millisecond. Every
+    copy is a database of its own (its own files, lock and audit head); copies differ from
+    each other only in never being opened together.
+    """
+
+    def __init__(self, factory: pytest.TempPathFactory) -> None:
+        self._factory = factory
+        self._made: dict[tuple[str, ...], Vault] = {}
+
+    def copy(self, db: Path, users: Iterable[str]) -> Vault:
+        """A copy at ``db`` of the database with the administrator and ``users``."""
+        key = tuple(users)
+        template = self._made.get(key)
+        if template is None:
+            template = make_vault(self._factory.mktemp("vault") / "riskscreen.db", key)
+            self._made[key] = template
+        db.parent.mkdir(parents=True, exist_ok=True)
+        for part in template.db.parent.iterdir():
+            if part.is_file() and part.name.startswith(template.db.name) \
+                    and not part.name.endswith(".lock"):
+                shutil.copy2(part, db.parent / part.name.replace(template.db.name, db.name, 1))
+        return Vault(db, template.recovery_key)
+
+
+@pytest.fixture(scope="session")
+def vault_templates(tmp_path_factory: pytest.TempPathFactory) -> VaultTemplates:
+    """The run's template databases (see :class:`VaultTemplates`)."""
+    return VaultTemplates(tmp_path_factory)
+
+
 @pytest.fixture
-def vault(tmp_path: Path) -> Vault:
+def vault(tmp_path: Path, vault_templates: VaultTemplates) -> Vault:
     """A database with an administrator, a manager (mary) and two practitioners (pat,
     paula)."""
-    return make_vault(tmp_path / "data" / "riskscreen.db")
+    return vault_templates.copy(tmp_path / "data" / "riskscreen.db", ("mary", "pat", "paula"))
 
 
 @pytest.fixture
@@ -176,7 +211,7 @@ def team_instrument(tmp_path: Path) -> Callable[[str], Path]:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Vault:
+def store(tmp_path: Path, vault_templates: VaultTemplates) -> Vault:
     """The storage tests' database: an administrator, a manager (mary) and a practitioner
     (pat)."""
-    return make_vault(tmp_path / "data" / "riskscreen.db", ("mary", "pat"))
+    return vault_templates.copy(tmp_path / "data" / "riskscreen.db", ("mary", "pat"))
