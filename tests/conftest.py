@@ -87,12 +87,16 @@ class VaultTemplates:
         self._factory = factory
         self._made: dict[tuple[str, ...], Vault] = {}
 
-    def copy(self, db: Path, users: Iterable[str]) -> Vault:
-        """A copy at ``db`` of the database with the administrator and ``users``."""
-        key = tuple(users)
+    def copy(self, db: Path, users: Iterable[str], *, then: Callable[[Vault], None] | None = None,
+             name: str = "") -> Vault:
+        """A copy at ``db`` of the database with the administrator and ``users`` (and what
+        ``then`` did to it, a template of its own called ``name``)."""
+        key = (*users, name)
         template = self._made.get(key)
         if template is None:
-            template = make_vault(self._factory.mktemp("vault") / "riskscreen.db", key)
+            template = make_vault(self._factory.mktemp("vault") / "riskscreen.db", key[:-1])
+            if then is not None:
+                then(template)
             self._made[key] = template
         db.parent.mkdir(parents=True, exist_ok=True)
         for part in template.db.parent.iterdir():

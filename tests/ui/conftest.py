@@ -22,7 +22,7 @@ from riskscreen.ui.controller import AppController
 from riskscreen.ui.manager.controller import ManagerController
 from riskscreen.ui.worker import wait_for_background
 
-from ..conftest import FAST, PASSPHRASES, Vault, make_vault
+from ..conftest import FAST, PASSPHRASES, Vault, VaultTemplates, make_vault
 
 SCREENING_DATE = date(2026, 3, 2)
 #: The practitioner that :func:`ready_app`'s database holds (GUI tests type these).
@@ -85,11 +85,12 @@ def app(qtbot: QtBot, tmp_path: Path) -> Iterator[AppController]:
 
 
 @pytest.fixture
-def ready_app(qtbot: QtBot, tmp_path: Path) -> Iterator[AppController]:
+def ready_app(qtbot: QtBot, tmp_path: Path,
+              vault_templates: VaultTemplates) -> Iterator[AppController]:
     """The application in an active 1366x768 window over a database with a practitioner,
     Pat Example (:data:`PAT`)."""
     db = tmp_path / "riskscreen.db"
-    vault = make_vault(db, ())
+    vault = vault_templates.copy(db, ())
     with vault.login("admin") as admin:
         admin.create_user(PAT[0], "practitioner", PAT[1], display_name="Pat Example")
     controller = AppController(db, settings=_settings(tmp_path), kdf=FAST,
@@ -103,18 +104,33 @@ def ready_app(qtbot: QtBot, tmp_path: Path) -> Iterator[AppController]:
     _close(controller)
 
 
+_TEMPLATES: list[VaultTemplates] = []
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _templates_for_make_db(vault_templates: VaultTemplates) -> None:
+    """Give :func:`make_db` the run's template databases."""
+    _TEMPLATES[:] = [vault_templates]
+
+
 def make_db(folder: Path, count: int = 80) -> Path:
     """A database with an administrator, a manager (Mary Manager) and a practitioner, and
-    ``count`` demonstration screenings."""
+    ``count`` demonstration screenings (a copy of one made once per run)."""
     from riskscreen.services.demo import populate
 
-    vault = make_vault(folder / "riskscreen.db", ("pat",))
-    with vault.login("admin") as admin:
-        admin.create_user("mary", "manager", PASSPHRASES["mary"], "Mary Manager")
-    if count:
-        with vault.login("mary") as mary:
-            populate(mary, count, seed=5)
-    return vault.db
+    def build(vault: Vault) -> None:
+        with vault.login("admin") as admin:
+            admin.create_user("mary", "manager", PASSPHRASES["mary"], "Mary Manager")
+        if count:
+            with vault.login("mary") as mary:
+                populate(mary, count, seed=5)
+
+    if not _TEMPLATES:  # outside a test run
+        vault = make_vault(folder / "riskscreen.db", ("pat",))
+        build(vault)
+        return vault.db
+    return _TEMPLATES[0].copy(folder / "riskscreen.db", ("pat",), then=build,
+                              name=f"manager {count}").db
 
 
 def login(db: Path, name: str) -> Session:

@@ -330,6 +330,7 @@ def test_home_list_search_filter_history_and_amend(
     qtbot.waitUntil(lambda: app.new_view.results.count() == 1, timeout=3000)
     app.new_view.results.setCurrentRow(0)
     click(qtbot, app.new_view.use_button)
+    wait_for_change(qtbot, app)
     assert app.current is not None
     assert app.current.detail.row.child_name == "Alex Synthetic"
 
