@@ -11,25 +11,23 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 from pytestqt.qtbot import QtBot
 
-from riskscreen.crypto.keys import KdfParams
-from riskscreen.services import create_database
 from riskscreen.ui.controller import AppController
 from riskscreen.ui.worker import wait_for_background
 
-from .helpers import click, type_into
+from ..conftest import FAST, VaultTemplates
+from .helpers import click, type_into, wait_for_change
 
 pytestmark = pytest.mark.gui
 
-FAST = KdfParams(memory_cost=1024, iterations=1, lanes=1, salt=b"0" * 16)
 MARY = ("mary", "manager passphrase")
 
 
 @pytest.fixture
-def app(qtbot: QtBot, tmp_path: Path) -> Iterator[AppController]:
+def app(qtbot: QtBot, tmp_path: Path,
+        vault_templates: VaultTemplates) -> Iterator[AppController]:
     db = tmp_path / "data" / "riskscreen.db"
-    admin, _ = create_database(db, "admin", "admin passphrase", kdf=FAST)
-    admin.create_user(MARY[0], "manager", MARY[1], display_name="Mary Manager")
-    admin.close()
+    with vault_templates.copy(db, ()).login("admin") as admin:
+        admin.create_user(MARY[0], "manager", MARY[1], display_name="Mary Manager")
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     controller = AppController(db, settings=settings, kdf=FAST, sleep=lambda _: None,
                                auto_backups=False)
@@ -90,6 +88,7 @@ def test_a_team_instrument_installs_and_is_offered_when_a_screening_starts(
     choice.setCurrentIndex(titles.index("Eastbrook sexual exploitation risk screening"))
     type_into(qtbot, app.new_view.name, "Synthetic Child")
     click(qtbot, app.new_view.create_button)
+    wait_for_change(qtbot, app)
     assert app.current is not None
     assert app.window.stack.currentWidget() is app.current.view
     assert app.current.detail.form_id == "eastbrook-seraf"
