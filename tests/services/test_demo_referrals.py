@@ -12,7 +12,7 @@ from riskscreen.services import Unlocker
 from riskscreen.services.demo import DEMO_ACCOUNTS, create_demo_database
 from riskscreen.services.types import ReferralStatus, StepKind
 
-from .conftest import FAST
+from ..conftest import FAST
 
 
 def test_the_demo_has_referrals_with_outcomes_all_in_the_past(tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ from riskscreen.services import ServiceError, Session, Unlocker
 from riskscreen.services.demo import DEMO_ACCOUNTS, create_demo_database
 from riskscreen.services.exchange import NeedsChildChoice
 
-from .conftest import FAST
+from ..conftest import FAST
 
 
 def _login(db: Path, name: str) -> Session:

@@ -19,7 +19,7 @@ from riskscreen.services import OverrideRequest, PermissionDenied, ServiceError,
 from riskscreen.services.errors import StepDownReasonNeeded, UnconfirmedAnswers
 from riskscreen.services.types import ChronologyKind, DueKind, RhiStatus
 
-from .conftest import Vault
+from ..conftest import Vault
 from .test_screenings import _below_top_screening
 
 

@@ -12,7 +12,7 @@ from pypdf import PdfReader
 
 from riskscreen.cli.main import main
 
-from .conftest import PASSPHRASES, Vault
+from ..conftest import PASSPHRASES, Vault
 
 
 def _args(vault: Vault, tmp_path: Path, user: str = "pat") -> list[str]:

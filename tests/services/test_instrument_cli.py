@@ -11,7 +11,7 @@ import pytest
 
 from riskscreen.cli.main import main
 
-from .conftest import PASSPHRASES, Vault
+from ..conftest import PASSPHRASES, Vault
 
 TEAM_CASES = Path(__file__).resolve().parents[1] / "instruments" / "eastbrook-cases"
 

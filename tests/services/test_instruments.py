@@ -26,7 +26,7 @@ from riskscreen.services.referral import referral_summary
 from riskscreen.store.schema import current_revision
 from riskscreen.summary import render_pdf_bytes
 
-from .conftest import Vault
+from ..conftest import Vault
 
 #: The instruments a new database offers: the default (CSE) one.
 SHIPPED = ["cse-screening"]

@@ -16,7 +16,7 @@ from riskscreen.services import PermissionDenied, Unlocker
 from riskscreen.services.demo import DEMO_ACCOUNTS, create_demo_database
 from riskscreen.services.types import StepKind
 
-from .conftest import FAST, Vault
+from ..conftest import FAST, Vault
 from .test_referrals import high
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from riskscreen.cli.main import main
 
-from .conftest import PASSPHRASES, Vault
+from ..conftest import PASSPHRASES, Vault
 from .test_referrals import high
 
 

@@ -19,7 +19,7 @@ from riskscreen.services.demo import populate
 from riskscreen.store.schema import _config, current_revision, head_revision
 from riskscreen.synthetic import generate_answer_sets
 
-from .conftest import FAST
+from ..conftest import FAST
 
 _TABLES = ("users", "children", "screenings", "answers", "assessments", "answer_packs",
            "audit_log", "scoring_models", "record_dictionaries", "answer_keysets", "referrals",
