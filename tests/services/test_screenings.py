@@ -449,19 +449,25 @@ def test_the_live_score_takes_the_trend_finalising_gives(vault: Vault) -> None:
     from riskscreen.scoring.assessment import Trend
     from riskscreen.scoring.engine import score
 
+    cases = Path(__file__).resolve().parents[1] / "cases"
+    calm, high = (json.loads((cases / f"{name}.json").read_text("utf-8"))
+                  for name in ("01-no-concerns", "17-current-exploitation"))
     pat = vault.login("pat")
-    first = _high_screening(pat)
+    child = pat.children.create("Live Trend Child", high["answers"]["date_of_birth"])
+    first = pat.start_screening(child.id,
+                                screening_date=date.fromisoformat(high["screening_date"]))
+    for qid, value in calm["answers"].items():
+        if qid not in ("child_name", "date_of_birth"):
+            pat.save_answer(first, qid, value)
     earlier = pat.finalise(first)
-    row = pat.open_screening(first).row
-    sid = pat.start_screening(row.child_id, screening_date=row.screening_date
-                              + timedelta(days=30))
+    sid = pat.start_screening(child.id, screening_date=date.fromisoformat(
+        high["screening_date"]) + timedelta(days=30))
     draft = pat.open_screening(sid)
-    case = Path(__file__).resolve().parents[1] / "cases" / "01-no-concerns.json"
-    answers = {**json.loads(case.read_text("utf-8"))["answers"],
+    answers = {**high["answers"],
                **{qid: a.value for qid, a in draft.answers.items()}}  # this child's name, birth
     live = pat.preview(sid, answers)  # the answers on screen, none of them saved yet
-    assert live.rank() < earlier.rank(earlier.final_level)
-    assert live.trend == Trend.DECREASED
+    assert live.rank() > earlier.rank(earlier.final_level)
+    assert live.trend == Trend.INCREASED
     form = pat.form(draft.form_id, draft.form_version)
     alone = score(form, pat.stored_model(draft.model_sha256), AnswerSet.model_validate(
         {"form": draft.form_id, "form_version": draft.form_version,

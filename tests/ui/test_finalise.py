@@ -228,15 +228,16 @@ def test_the_live_trend_is_the_trend_finalising_gives(qtbot: QtBot, app: AppCont
     from datetime import date
 
     set_up(qtbot, app)
-    high, _ = golden_case("17-current-exploitation")
     calm, _ = golden_case("01-no-concerns")
-    with read_db(tmp_path) as session:  # an earlier screening of the child, finalised High
+    high, _ = golden_case("17-current-exploitation")
+    with read_db(tmp_path) as session:  # an earlier screening of the child: no apparent risk
         child = session.children.create(high["answers"]["child_name"],
                                         high["answers"]["date_of_birth"])
         sid = session.start_screening(
             child.id, screening_date=date.fromisoformat(high["screening_date"]))
-        for qid, value in high["answers"].items():
-            session.save_answer(sid, qid, value)
+        for qid, value in calm["answers"].items():
+            if qid not in ("child_name", "date_of_birth"):
+                session.save_answer(sid, qid, value)
         earlier = session.finalise(sid, None)
     unlock(qtbot, app, PAT[1])
     app.start_screening(child.id)
@@ -244,17 +245,17 @@ def test_the_live_trend_is_the_trend_finalising_gives(qtbot: QtBot, app: AppCont
     assert app.current is not None
     view = app.current.view
     answer_all(qtbot, view.questionnaire, {
-        qid: value for qid, value in calm["answers"].items()
+        qid: value for qid, value in high["answers"].items()
         if qid not in ("child_name", "date_of_birth")})
     live = view.score.assessment
     assert live is not None
-    assert live.rank() < earlier.rank(earlier.final_level)
-    assert live.trend == "decreased"  # against the earlier screening, as finalising says
+    assert live.rank() > earlier.rank(earlier.final_level)
+    assert live.trend == "increased"  # against the earlier screening, as finalising says
     review = _open_review(qtbot, app)
     click(qtbot, review.finalise_button)
     answer_confirmation(qtbot, review)
-    qtbot.waitUntil(lambda: app.current is not None
-                    and app.current.detail.assessment is not None, timeout=20_000)
+    wait_for_change(qtbot, app)
+    assert review.error.text() == ""
     assert app.current is not None
     final = app.current.detail.assessment
     assert final is not None
