@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Collection, Iterable
-from datetime import datetime
+from dataclasses import replace
+from datetime import date, datetime, time
 from pathlib import Path
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session as OrmSession
@@ -31,16 +33,18 @@ from riskscreen.services.types import (
     RHI_WORDS,
     ChronologyEntry,
     ChronologyKind,
+    Referral,
     RhiStatus,
     Role,
     Status,
+    StepKind,
 )
 from riskscreen.store.models import AssessmentRow, Screening, ScreeningReview, User
 from riskscreen.summary import DEFAULT_MARKING
 from riskscreen.summary.chronology import ChronologyDocument, ChronologyLine, render_chronology
 from riskscreen.summary.model import Field
 
-__all__ = ["ChronologyManager", "Source"]
+__all__ = ["ChronologyManager", "Source", "referral_source"]
 
 #: A source of entries: a child's id -> that child's entries the signed-in account may see.
 Source = Callable[[int], Iterable[ChronologyEntry]]
@@ -50,6 +54,13 @@ def _local(utc_text: str) -> datetime:
     """A stored UTC time as local wall-clock time."""
     return datetime.fromisoformat(utc_text.replace("Z", "+00:00")).astimezone().replace(
         tzinfo=None)
+
+
+def _naive(entry: ChronologyEntry) -> ChronologyEntry:
+    """The entry at local wall-clock time (sources may give aware times)."""
+    if entry.when.tzinfo is None:
+        return entry
+    return replace(entry, when=entry.when.astimezone().replace(tzinfo=None))
 
 
 class ChronologyManager:
@@ -71,9 +82,10 @@ class ChronologyManager:
         self._ctx.require(*SCREENING_ROLES)
         with self._ctx.transaction() as s:
             child_for(s, self._ctx.user, child_id)
-        out = [e for source in self._sources for e in source(child_id)
+        out = [_naive(e) for source in self._sources for e in source(child_id)
                if kinds is None or e.kind in kinds]
-        out.sort(key=lambda e: (e.when, e.kind.value, e.ref))
+        order = list(ChronologyKind)
+        out.sort(key=lambda e: (e.when, order.index(e.kind), e.ref))
         with self._ctx.transaction() as s:
             self._ctx.audit(s, "chronology_view", f"child:{child_id}", {"entries": len(out)})
         return out
@@ -156,6 +168,10 @@ class ChronologyManager:
             detail.append(f"Review due by "
                           f"{datetime.fromisoformat(review.review_date):%d/%m/%Y}.")
         when = _local(row.finalised_at)
+        screened = date.fromisoformat(screening.screening_date[:10])
+        if when.date() != screened:  # entered later: it belongs on the day of the screening
+            when = datetime.combine(screened, time())
+            detail.append(f"Finalised on {_local(row.finalised_at):%d/%m/%Y}.")
         out = [ChronologyEntry(when, ChronologyKind.SCREENING, title, " ".join(detail), ref)]
         o = assessment.override
         if o is not None:
@@ -194,3 +210,47 @@ class ChronologyManager:
                                            "Return Home Interview not recorded within 72 hours",
                                            "", ref))
         return out
+
+
+class _Referrals(Protocol):
+    def for_child(self, child_id: int) -> list[Referral]: ...
+
+
+_STEP_TITLES = {
+    StepKind.CREATED: "Referral to {dest} made, to send",
+    StepKind.NOT_REFERRED: "Decision not to refer",
+    StepKind.SENT: "Referral sent to {dest}",
+    StepKind.RECEIVED: "Referral received by {dest}",
+    StepKind.ACCEPTED: "Referral accepted by {dest}",
+    StepKind.DECLINED: "Referral declined by {dest}",
+    StepKind.OUTCOME: "Outcome: {outcome}",
+    StepKind.CONFIRMATION: "Exploitation confirmed? {answer}",
+    StepKind.CLOSED: "Referral closed",
+}
+
+
+def referral_source(referrals: _Referrals) -> Source:
+    """The chronology source of referrals: every recorded step, with the decision, outcomes
+    and "exploitation confirmed?" answers, from the referrals manager's public API."""
+    def entries(child_id: int) -> list[ChronologyEntry]:
+        out = []
+        for r in referrals.for_child(child_id):
+            for step in r.steps:
+                title = _STEP_TITLES.get(step.kind, step.kind.value).format(
+                    dest=r.destination_name, outcome=step.outcome or step.outcome_id or "",
+                    answer=step.answer.words if step.answer is not None else "")
+                detail = [f"By {step.by}." if step.by else ""]
+                if step.method is not None:
+                    detail.append(f"How: {step.method.value.replace('_', ' ')}.")
+                for text in (step.reason, step.detail):
+                    if text:
+                        detail.append(text)
+                if step.source:
+                    detail.append(f"Source: {step.source}.")
+                out.append(ChronologyEntry(step.at, ChronologyKind.REFERRAL,
+                                           f"{title} (screening {r.screening_id})",
+                                           " ".join(d for d in detail if d),
+                                           f"screening:{r.screening_id}"))
+        return out
+
+    return entries

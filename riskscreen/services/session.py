@@ -39,7 +39,7 @@ from riskscreen.scoring.engine import OverrideRefused as EngineRefused
 from riskscreen.scoring.engine import apply_override, carry_forward, compile_model, score
 from riskscreen.scoring.model import ScoringModel
 from riskscreen.services.children import SCREENING_ROLES, ChildManager
-from riskscreen.services.chronology import ChronologyManager
+from riskscreen.services.chronology import ChronologyManager, referral_source
 from riskscreen.services.context import Context, instrument_form_version, stored_form
 from riskscreen.services.episodes import EpisodeManager
 from riskscreen.services.errors import (
@@ -196,6 +196,7 @@ class Session:
         self.reviews = ReviewManager(self._ctx, self.episodes)
         #: One timeline per child.
         self.chronology = ChronologyManager(self._ctx, self.episodes)
+        self.chronology.add_source(referral_source(self.referrals))
 
     # -- lifecycle -----------------------------------------------------------------------------
 

@@ -45,6 +45,7 @@ from riskscreen.summary import ReferralSummary, render_pdf, render_pdf_bytes
 from riskscreen.ui.adapters import level_styles, referral_reference, referral_summary
 from riskscreen.ui.collector import install_main_thread_collector
 from riskscreen.ui.finalise import AmendReasonDialog, FinaliseView
+from riskscreen.ui.followup_controller import FollowupController
 from riskscreen.ui.history import HistoryView
 from riskscreen.ui.home import HomeView, LevelStyle, ScreeningListModel
 from riskscreen.ui.live_score import LiveScore
@@ -145,6 +146,8 @@ class AppController(QObject):
         for page in (self.unlock_view, self.home_view, self.new_view, self.finalise_view,
                      self.referral_view, self.history_view):
             self.window.add_page(page)
+        #: Due list, episode log, re-screens and the chronology.
+        self.followup = FollowupController(self, self)
         self.setup_view: SetupView | None = None
         minutes = self.settings.value("security/idle_lock_minutes", DEFAULT_IDLE_MINUTES)
         try:
@@ -506,6 +509,7 @@ class AppController(QObject):
                    if self.list_model else None)
         self.home_view.set_model(self.list_model)
         self.window.show_page(self.home_view)
+        self.followup.refresh_due()
 
     def _fetch_page(self, query: ScreeningQuery) -> Any:
         from riskscreen.services.types import Page
@@ -654,6 +658,7 @@ class AppController(QObject):
                                  if not q.progress(i).complete), 0))
         self.window.show_page(view)
         self._show_save_status()
+        self.followup.screening_opened(screening_id, form, view, detail.editable)
 
     def _live_assessment(self, screening_id: int, answers: Mapping[str, Any]) -> Assessment:
         """The live score of the answers on screen, as the services give it (previous
@@ -725,6 +730,8 @@ class AppController(QObject):
                       show):
             current.save_errors.pop(question_id, None)
             current.last_saved = datetime.now().astimezone().isoformat()
+            if current.view.carried.holds(question_id):  # a change confirms a carried answer
+                self.followup.refresh_carried(current.id, current.form, current.view, True)
         self._show_save_status()
 
     def _show_save_status(self) -> None:
@@ -790,7 +797,8 @@ class AppController(QObject):
         if self.current is not None:
             self.window.show_page(self.current.view)
 
-    def _on_finalise_finalise_requested(self, override: object) -> None:
+    def _on_finalise_finalise_requested(self, override: object,
+                                        step_down_reason: str | None = None) -> None:
         current, session = self.current, self.session
         if current is None or session is None:
             return
@@ -801,11 +809,17 @@ class AppController(QObject):
             log.info("screening finalised")
             self.open_screening(sid)
 
+        def refused(error: BaseException) -> bool:
+            # A lower level than last time asks why, then finalises again with the reason.
+            return self.followup.finalise_refused(
+                error, sid, request,
+                lambda reason: self._on_finalise_finalise_requested(override, reason))
+
         # The countersignature check (Argon2) takes a noticeable moment: never on the GUI
         # thread. The menus and the review wait, so nothing else asks the session meanwhile.
-        ChangeOp(lambda: session.finalise(sid, request), show=self.finalise_view.show_error,
-                 what="finalise") \
-            .busy(self._set_changing).success(finalised).run_in_background()
+        ChangeOp(lambda: session.finalise(sid, request, step_down_reason=step_down_reason),
+                 show=self.finalise_view.show_error, what="finalise") \
+            .busy(self._set_changing).success(finalised).failure(refused).run_in_background()
 
     def _set_changing(self, busy: bool) -> None:
         """Hold the window (and the idle lock) still while a change is being made."""
@@ -1087,6 +1101,7 @@ class AppController(QObject):
         self.history_view.show_record(record, self.levels, self.level_order,
                                       {r.screening_id: r for r in referrals})
         self.window.show_page(self.history_view)
+        self.followup.child_shown(child_id)
 
 
 def _clock(iso: str) -> str:

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from riskscreen.services.types import ChildRecord, Referral, ScreeningRow, Status
+from riskscreen.ui.followup import EpisodePanel
 from riskscreen.ui.home import STATUS_LABELS, LevelStyle
 
 __all__ = ["ChartGeometry", "HistoryView", "LevelChart"]
@@ -145,6 +146,8 @@ class HistoryView(QWidget):
     open_requested = Signal(int)
     back_requested = Signal()
     new_requested = Signal(int)
+    rescreen_requested = Signal(int)
+    chronology_requested = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -166,16 +169,32 @@ class HistoryView(QWidget):
         self.back_button = QPushButton("← Screenings", self)
         self.new_button = QPushButton("New screening for this child", self)
         self.new_button.setObjectName("newForChild")
+        self.rescreen_button = QPushButton("Re-screen from the last answers", self)
+        self.rescreen_button.setObjectName("rescreen")
+        self.rescreen_button.setToolTip("A new screening that starts from the answers of the "
+                                        "last finalised one; confirm or change each answer.")
+        self.chronology_button = QPushButton("Chronology", self)
+        self.chronology_button.setObjectName("chronology")
+        #: The child's missing episodes (filled by the controller).
+        self.episodes = EpisodePanel(self)
         top = QHBoxLayout()
         top.addWidget(self.back_button)
         top.addWidget(self.title, 1)
-        top.addWidget(self.new_button)
+        actions = QHBoxLayout()
+        actions.addStretch(1)
+        actions.addWidget(self.chronology_button)
+        actions.addWidget(self.rescreen_button)
+        actions.addWidget(self.new_button)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
+        layout.addLayout(actions)
         layout.addWidget(self.chart)
         layout.addWidget(self.table, 1)
+        layout.addWidget(self.episodes, 1)
         self.back_button.clicked.connect(self.back_requested)
         self.new_button.clicked.connect(self._on_new_button_clicked)
+        self.rescreen_button.clicked.connect(self._on_rescreen_button_clicked)
+        self.chronology_button.clicked.connect(self._on_chronology_button_clicked)
         self.table.cellActivated.connect(self._on_table_cell_activated)
         self._rows: list[ScreeningRow] = []
 
@@ -214,6 +233,14 @@ class HistoryView(QWidget):
                     item.setForeground(QColor("#8a1c1c"))
                 self.table.setItem(r, c, item)
         self.table.resizeColumnsToContents()
+
+    def _on_rescreen_button_clicked(self) -> None:
+        if self.child_id is not None:
+            self.rescreen_requested.emit(self.child_id)
+
+    def _on_chronology_button_clicked(self) -> None:
+        if self.child_id is not None:
+            self.chronology_requested.emit(self.child_id)
 
     def _on_new_button_clicked(self) -> None:
         if self.child_id is not None:

@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 )
 
 from riskscreen.services.types import Page, ScreeningQuery, ScreeningRow, Status
+from riskscreen.ui.followup import DuePanel
 from riskscreen.ui.widgets import text_colour_for
 
 __all__ = ["HomeView", "LevelDelegate", "LevelStyle", "ScreeningListModel", "find_action"]
@@ -286,6 +287,9 @@ class HomeView(QWidget):
         layout.addLayout(filters)
         layout.addWidget(self.table, 1)
         layout.addLayout(actions)
+        #: Each child's next screening, overdue first (filled by the controller).
+        self.due = DuePanel(self)
+        layout.addWidget(self.due)
 
         self._search_timer = QTimer(self)
         self._search_timer.setSingleShot(True)

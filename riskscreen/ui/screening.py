@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from riskscreen.forms.model import FormDefinition
+from riskscreen.ui.followup import CarriedPanel
 from riskscreen.ui.questionnaire import QuestionnaireView
 from riskscreen.ui.score_panel import ScorePanel
 
@@ -80,6 +81,9 @@ class ScreeningView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(top)
+        #: Answers a re-screen carried over, to confirm (filled by the controller).
+        self.carried = CarriedPanel(self)
+        layout.addWidget(self.carried)
         layout.addWidget(self.splitter, 1)
         layout.addLayout(bottom)
 

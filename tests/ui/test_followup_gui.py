@@ -1,0 +1,122 @@
+"""The follow-up screens with real widgets: "Due for review" on the home screen, the episode
+log and its dialogs, a re-screen's carried answers confirmed, and the chronology."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+
+from pypdf import PdfReader
+from PySide6.QtCore import QDateTime, Qt
+from pytestqt.qtbot import QtBot
+
+from riskscreen.services.types import ChronologyKind
+from riskscreen.ui.controller import AppController
+from riskscreen.ui.followup import EpisodeDialog, RhiDialog
+from riskscreen.ui.worker import wait_for_background
+
+from .helpers import click, golden_case, type_into
+from .test_app_flow import PAT, app, read_db, set_up, unlock  # noqa: F401 - the fixture
+
+CASE = "06-repeated-missing-with-indicator"
+
+
+def _finalised_child(tmp_path: Path) -> int:
+    """A child with one finalised screening (a golden case), made through the services."""
+    answers = golden_case(CASE)[0]
+    with read_db(tmp_path) as pat:
+        case = answers["answers"]
+        child = pat.children.create(case["child_name"], case["date_of_birth"]).id
+        sid = pat.start_screening(child, screening_date=date.fromisoformat(
+            answers["screening_date"]))
+        for qid, value in case.items():
+            if qid not in ("child_name", "date_of_birth"):
+                pat.save_answer(sid, qid, value)
+        pat.finalise(sid)
+    return child
+
+
+def _settle(qtbot: QtBot) -> None:
+    wait_for_background(5000)
+    qtbot.wait(50)
+
+
+def test_due_episodes_rescreen_and_chronology(qtbot: QtBot, app: AppController,  # noqa: F811
+                                              tmp_path: Path) -> None:
+    set_up(qtbot, app)
+    child = _finalised_child(tmp_path)
+    unlock(qtbot, app, PAT[1])
+    due = app.home_view.due
+    qtbot.waitUntil(lambda: len(due.items) == 1, timeout=10_000)
+    assert due.items[0].child_id == child
+    when = due.table.item(0, 2).text()
+    assert when.startswith(("Overdue by", "Due in", "Due today"))
+    if due.items[0].overdue(date.today()):
+        assert due.table.item(0, 2).foreground().color().name() == "#8a1c1c"
+    # Double-clicking the child opens their page with the (empty) episode log.
+    due.child_requested.emit(child)
+    qtbot.waitUntil(lambda: app.window.stack.currentWidget() is app.history_view)
+    panel = app.history_view.episodes
+    click(qtbot, panel.add_button)
+    dialog = app.followup.dialog
+    assert isinstance(dialog, EpisodeDialog)
+    dialog.missing_from.setDateTime(QDateTime(datetime(2026, 3, 1, 21, 30)))
+    dialog.returned_box.setChecked(True)
+    dialog.returned.setDateTime(QDateTime(datetime(2026, 3, 2, 7, 45)))
+    type_into(qtbot, dialog.where_found, "A friend's flat")
+    type_into(qtbot, dialog.reported_by, "Foster carer")
+    click(qtbot, dialog.ok_button)
+    qtbot.waitUntil(lambda: len(panel.episodes) == 1, timeout=10_000)
+    assert panel.table.item(0, 0).text() == "01/03/2026 21:30"
+    assert "Overdue: it was due by 05/03/2026 07:45" in panel.table.item(0, 3).text()
+    # The interview: "not done" needs a reason, said in the dialog, which stays open.
+    panel.table.selectRow(0)
+    click(qtbot, panel.rhi_button)
+    rhi = app.followup.dialog
+    assert isinstance(rhi, RhiDialog)
+    assert "05/03/2026 07:45" in rhi.findChild(type(rhi.error), "rhiDeadline").text()
+    rhi.not_done_choice.setChecked(True)
+    click(qtbot, rhi.ok_button)
+    qtbot.waitUntil(lambda: rhi.error.isVisible(), timeout=10_000)
+    assert "in a sentence" in rhi.error.text()
+    type_into(qtbot, rhi.reason, "She was moved out of area; her social worker will visit.")
+    click(qtbot, rhi.ok_button)
+    qtbot.waitUntil(lambda: panel.episodes[0].rhi_status is not None, timeout=10_000)
+    assert panel.table.item(0, 3).text().startswith("Not done: She was moved")
+    # The chronology, filtered, and saved as a PDF.
+    click(qtbot, app.history_view.chronology_button)
+    view = app.followup.chronology_view
+    qtbot.waitUntil(lambda: app.window.stack.currentWidget() is view, timeout=10_000)
+    kinds = {e.kind for e in view.entries}
+    assert {ChronologyKind.SCREENING, ChronologyKind.EPISODE, ChronologyKind.RHI,
+            ChronologyKind.REFERRAL} <= kinds
+    view.boxes[ChronologyKind.SCREENING].setChecked(False)
+    qtbot.waitUntil(lambda: all(e.kind != ChronologyKind.SCREENING for e in view.entries),
+                    timeout=10_000)
+    out = tmp_path / "chronology.pdf"
+    app.followup.save_chronology(out, child, view.kinds())
+    qtbot.waitUntil(out.exists, timeout=20_000)
+    text = "\n".join(p.extract_text() for p in PdfReader(out).pages)
+    assert "Page 1 of" in text
+    assert "Screening 1 finalised" not in text
+    assert "Reported missing" in text
+    # A re-screen opens with the carried answers to confirm; confirming them clears it.
+    click(qtbot, view.back_button)
+    qtbot.waitUntil(lambda: app.window.stack.currentWidget() is app.history_view)
+    click(qtbot, app.history_view.rescreen_button)
+    qtbot.waitUntil(lambda: app.current is not None and app.current.view.carried.isVisible(),
+                    timeout=10_000)
+    carried = app.current.view.carried
+    assert carried.list.count() > 5
+    changed = [carried.list.item(i).text() for i in range(carried.list.count())
+               if carried.list.item(i).text().startswith("CHANGED")]
+    assert changed  # the new episode changed the missing-episode answers since last time
+    click(qtbot, carried.tick_all)
+    assert all(carried.list.item(i).checkState() == Qt.CheckState.Checked
+               for i in range(carried.list.count()))
+    click(qtbot, carried.confirm_button)
+    qtbot.waitUntil(lambda: not carried.isVisible(), timeout=10_000)
+    sid = app.current.id
+    _settle(qtbot)
+    with read_db(tmp_path) as pat:
+        assert pat.reviews.rescreen_info(sid).unconfirmed == []
