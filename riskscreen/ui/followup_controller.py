@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QFileDialog, QWidget
+from shiboken6 import isValid
 
 from riskscreen.forms.model import FormDefinition
 from riskscreen.services import Session
@@ -82,7 +83,8 @@ class FollowupController(QObject):
             return
         panel.setVisible(True)
         QueryOp(session.reviews.due, show=self.app.window.show_message, what="due list") \
-            .success(lambda items: panel.set_items(items, date.today())).run_in_background()
+            .success(lambda items: panel.set_items(items, date.today())
+                     if isValid(panel) else None).run_in_background()
 
     # -- the child's page ----------------------------------------------------------------------
 
@@ -94,7 +96,8 @@ class FollowupController(QObject):
             return
         QueryOp(lambda: session.episodes.for_child(child_id),
                 show=self.app.window.show_message, what="episode log") \
-            .success(lambda found: panel.set_episodes(found, datetime.now())) \
+            .success(lambda found: panel.set_episodes(found, datetime.now())
+                     if isValid(panel) else None) \
             .run_in_background()
 
     def _dialog(self, dialog: Any, work: Callable[[dict[str, Any]], object]) -> None:
@@ -184,7 +187,8 @@ class FollowupController(QObject):
             return
 
         def show(info: object) -> None:
-            view.carried.set_info(info, form, editable)  # type: ignore[arg-type]
+            if isValid(view.carried):  # the screening may have been closed meanwhile
+                view.carried.set_info(info, form, editable)  # type: ignore[arg-type]
 
         QueryOp(lambda: session.reviews.rescreen_info(screening_id),
                 show=self.app.window.show_message, what="carried answers") \
@@ -229,6 +233,8 @@ class FollowupController(QObject):
         name = self.app.history_view.title.text().removeprefix("History: ")
 
         def show(entries: object) -> None:
+            if not isValid(view):
+                return
             view.show_entries(child_id, name, entries)  # type: ignore[arg-type]
             self.app.window.show_page(view)
 

@@ -120,3 +120,42 @@ def test_due_episodes_rescreen_and_chronology(qtbot: QtBot, app: AppController, 
     _settle(qtbot)
     with read_db(tmp_path) as pat:
         assert pat.reviews.rescreen_info(sid).unconfirmed == []
+
+
+def test_a_step_down_asks_why_then_finalises(qtbot: QtBot, app: AppController,  # noqa: F811
+                                             tmp_path: Path) -> None:
+    from riskscreen.services import OverrideRequest
+    from riskscreen.ui.followup import StepDownDialog
+
+    set_up(qtbot, app)
+    answers = golden_case(CASE)[0]
+    with read_db(tmp_path) as pat:
+        case = answers["answers"]
+        child = pat.children.create(case["child_name"], case["date_of_birth"]).id
+        first = pat.start_screening(child, screening_date=date.fromisoformat(
+            answers["screening_date"]))
+        for qid, value in case.items():
+            if qid not in ("child_name", "date_of_birth"):
+                pat.save_answer(first, qid, value)
+        pat.finalise(first, OverrideRequest("high", "She told her teacher that an older man "
+                                                    "collects her from school."))
+        sid = pat.start_screening(child, rescreen=True)
+        pat.reviews.confirm(sid, pat.reviews.rescreen_info(sid).unconfirmed)
+    unlock(qtbot, app, PAT[1])
+    app.open_screening(sid)
+    qtbot.waitUntil(lambda: app.current is not None and app.current.id == sid)
+    app._on_finalise_finalise_requested(None)
+    qtbot.waitUntil(lambda: isinstance(app.followup.dialog, StepDownDialog), timeout=10_000)
+    dialog = app.followup.dialog
+    assert isinstance(dialog, StepDownDialog)
+    assert any("lower than at the last screening" in label.text()
+               for label in dialog.findChildren(type(dialog.error)))
+    click(qtbot, dialog.ok_button)
+    assert "in a sentence" in dialog.error.text()
+    type_into(qtbot, dialog.reason, "The plan is working: she is settled at home and at school.")
+    click(qtbot, dialog.ok_button)
+    qtbot.waitUntil(lambda: app.current is not None and app.current.id == sid
+                    and app.current.detail.row.status == "final", timeout=20_000)
+    _settle(qtbot)
+    with read_db(tmp_path) as pat:
+        assert pat.open_screening(sid).row.status == "final"
