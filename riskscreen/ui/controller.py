@@ -817,8 +817,12 @@ class AppController(QObject):
 
         # The countersignature check (Argon2) takes a noticeable moment: never on the GUI
         # thread. The menus and the review wait, so nothing else asks the session meanwhile.
-        ChangeOp(lambda: session.finalise(sid, request, step_down_reason=step_down_reason),
-                 show=self.finalise_view.show_error, what="finalise") \
+        def finalise() -> object:
+            if step_down_reason is None:
+                return session.finalise(sid, request)
+            return session.finalise(sid, request, step_down_reason=step_down_reason)
+
+        ChangeOp(finalise, show=self.finalise_view.show_error, what="finalise") \
             .busy(self._set_changing).success(finalised).failure(refused).run_in_background()
 
     def _set_changing(self, busy: bool) -> None:
