@@ -16,7 +16,7 @@ from riskscreen.ui.followup import EpisodeDialog, RhiDialog
 from riskscreen.ui.worker import wait_for_background
 
 from .helpers import click, golden_case, type_into
-from .test_app_flow import PAT, app, read_db, set_up, unlock  # noqa: F401 - the fixture
+from .test_app_flow import PAT, read_db, set_up, unlock
 
 CASE = "06-repeated-missing-with-indicator"
 
@@ -41,7 +41,7 @@ def _settle(qtbot: QtBot) -> None:
     qtbot.wait(50)
 
 
-def test_due_episodes_rescreen_and_chronology(qtbot: QtBot, app: AppController,  # noqa: F811
+def test_due_episodes_rescreen_and_chronology(qtbot: QtBot, app: AppController,
                                               tmp_path: Path) -> None:
     set_up(qtbot, app)
     child = _finalised_child(tmp_path)
@@ -122,7 +122,7 @@ def test_due_episodes_rescreen_and_chronology(qtbot: QtBot, app: AppController, 
         assert pat.reviews.rescreen_info(sid).unconfirmed == []
 
 
-def test_a_step_down_asks_why_then_finalises(qtbot: QtBot, app: AppController,  # noqa: F811
+def test_a_step_down_asks_why_then_finalises(qtbot: QtBot, app: AppController,
                                              tmp_path: Path) -> None:
     from riskscreen.services import OverrideRequest
     from riskscreen.ui.followup import StepDownDialog
