@@ -51,8 +51,9 @@ def _story(doc: ChronologyDocument) -> list[Flowable]:
     story: list[Flowable] = [paragraph(f"Chronology: {doc.child_name}", st["title"])]
     for f in doc.details:
         story.append(paragraph(f"{f.label}: {f.value}", st["body"]))
+    by = f" Printed by {doc.generated_by}." if doc.generated_by else ""
     story.append(paragraph(f"Shown: {doc.shown}. {len(doc.lines)} "
-                           f"entr{'y' if len(doc.lines) == 1 else 'ies'}, oldest first.",
+                           f"entr{'y' if len(doc.lines) == 1 else 'ies'}, oldest first.{by}",
                            st["muted"]))
     story.append(Spacer(1, 3 * mm))
     if not doc.lines:
@@ -75,9 +76,8 @@ def _story(doc: ChronologyDocument) -> list[Flowable]:
 
 def chronology_pdf_bytes(doc: ChronologyDocument) -> bytes:
     """The chronology as PDF bytes."""
+    # The footer's left part stays short: the marking is centred beside it.
     generated = f"Generated {format_date(doc.generated_at.date())} at {doc.generated_at:%H:%M}"
-    if doc.generated_by:
-        generated += f" by {doc.generated_by}"
     story = _story(doc)
     return build_pdf(story, page_canvas(doc.marking, "Chronology", doc.child_name, generated),
                      title=f"Chronology: {doc.child_name}", subject=doc.marking)
