@@ -204,7 +204,7 @@ def check_database() -> str:
         db = Path(tmp) / "selftest.db"
         session, recovery = create_database(db, "selftest-admin", admin_pass, kdf=kdf)
         with session:
-            session.create_user("selftest-user", "practitioner", user_pass)
+            session.accounts.create("selftest-user", "practitioner", user_pass)
         _require(bool(recovery), "no recovery key was produced")
         with Unlocker(db, auto_backups=False).unlock("selftest-user", user_pass) as session:
             child = session.children.create(_MARKER, date(2012, 1, 1))

@@ -68,7 +68,7 @@ def make_vault(db: Path, users: Iterable[str] = ("mary", "pat", "paula"), *,
     admin, recovery = create_database(db, "admin", PASSPHRASES["admin"], kdf=FAST, **extra)
     try:
         for name in users:
-            admin.create_user(name, ROLES[name], PASSPHRASES[name])
+            admin.accounts.create(name, ROLES[name], PASSPHRASES[name])
     finally:
         admin.close()
     return Vault(db, recovery)

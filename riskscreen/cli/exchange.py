@@ -284,23 +284,20 @@ def _install_sender(args: argparse.Namespace) -> int:
 
 
 def _set_destination(args: argparse.Namespace) -> int:
-    from riskscreen.services.admin import AdminService
-
     if (args.cert is None) != bool(args.remove):
         raise UsageError("give CERT.pem, or --remove")
     pem = None if args.remove else _read(args.cert, "certificate").decode("ascii", "replace")
     with _session(args) as session:
-        AdminService(session).set_destination_certificate(args.destination, pem)
+        session.settings.set_destination_certificate(args.destination, pem)
     print(f"destination {args.destination}: "
           + ("exchange certificate removed" if pem is None else "exchange certificate set"))
     return 0
 
 
 def _routing_certificates(session: Any) -> list[tuple[str, str, str | None]]:
-    from riskscreen.services.admin import read_settings
     from riskscreen.services.referral import routing_in_force
 
-    table = routing_in_force(read_settings(session))
+    table = routing_in_force(session.settings.read())
     return [(d.id, d.name, d.certificate_words()) for d in table.destinations]
 
 

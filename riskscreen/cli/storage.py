@@ -275,7 +275,7 @@ def _do_backup(args: argparse.Namespace) -> int:
 
     unlocker = Unlocker(_db(args), auto_backups=False)
     with unlocker.unlock(_user(args), _passphrase(args)) as session:
-        path = session.backup(Path(args.dest))
+        path = session.maintenance.backup(Path(args.dest))
     print(f"Backup written to {path} (key file: {path}.keys.json)")
     return 0
 

@@ -99,7 +99,7 @@ def create_demo_database(db_path: Path, count: int, *, seed: int = 0,
                                  display_name="Demo administrator")
     for name, (role, passphrase) in DEMO_ACCOUNTS.items():
         if name != "admin":
-            session.create_user(name, role, passphrase, display_name=f"Demo {role}")
+            session.accounts.create(name, role, passphrase, display_name=f"Demo {role}")
     # The fictional agency's signing key, so a demo database can make packages at once.
     session.exchange.create_identity(DEMO_AGENCY, organisation="Northvale (fictional)")
     populate(session, count, seed=seed, progress=progress)

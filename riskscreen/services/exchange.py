@@ -373,7 +373,6 @@ class ExchangeManager:
 
     def _referral_parts(self, screening_id: int, package_id: str) -> tuple[
             dict[str, Any], bytes, FormDefinition, Any, Any, str]:
-        from riskscreen.services.admin import read_settings
         from riskscreen.services.referral import (
             answer_set_of,
             instrument_routing,
@@ -388,7 +387,7 @@ class ExchangeManager:
             raise ServiceError("Only a finalised screening can be sent; finalise it first.")
         form = self._session.form(detail.form_id, detail.form_version)
         summary = referral_summary(self._session, detail, form)
-        settings = read_settings(self._session)
+        settings = self._session.settings.read()
         user = self._unit.user
         reference = referral_reference(detail)
         answers: AnswerSet = answer_set_of(detail)

@@ -326,7 +326,7 @@ class PathwayReports:
 
     def export_pdf(self, report: Report, path: Path, settings: Mapping[str, str]) -> Path:
         """Write the anonymised PDF, with the organisation's marking and name from
-        ``settings`` (:func:`riskscreen.services.admin.read_settings`)."""
+        ``settings`` (``session.settings.read()``)."""
         self._ctx.require(Role.MANAGER)
         atomic_write(path, render_report_pdf(report, dict(settings)))
         with self._ctx.transaction() as s:

@@ -13,7 +13,6 @@ from riskscreen.forms.answers import AnswerSet
 from riskscreen.forms.model import FormDefinition
 from riskscreen.routing import RoutingTable, load_routing, route
 from riskscreen.routing.loader import parse_routing
-from riskscreen.services.admin import read_settings
 from riskscreen.services.errors import NotFound, PermissionDenied, ServiceError
 from riskscreen.services.session import Session
 from riskscreen.services.types import ScreeningDetail
@@ -67,11 +66,11 @@ def referral_summary(session: Session, detail: ScreeningDetail, form: FormDefini
     if detail.assessment is None:
         raise ServiceError("Only a finalised screening has a referral summary; finalise it "
                            "first.")
-    settings = read_settings(session)
+    settings = session.settings.read()
     table = instrument_routing(session, detail.form_id)
     user = session.user
     override = detail.assessment.override
-    people = session.display_names(
+    people = session.accounts.display_names(
         [override.by, override.countersigned_by or ""] if override is not None else [])
     return build_summary(
         form, answer_set_of(detail), detail.assessment,

@@ -203,9 +203,7 @@ class ReportService:
 
     def settings(self) -> dict[str, str]:
         """Organisation name, protective marking and logo for the PDF (from the database)."""
-        from riskscreen.services.admin import read_settings
-
-        return read_settings(self.session)
+        return self.session.settings.read()
 
     def export_csv(self, report: Report, path: Path) -> Path:
         """Write the anonymised CSV."""

@@ -16,7 +16,7 @@ import json
 import logging
 import time
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -28,8 +28,6 @@ from pydantic import ValidationError
 from sqlalchemy import Engine, delete, func, or_, select, update
 from sqlalchemy.orm import Session as OrmSession
 
-from riskscreen.crypto.keyfile import KeyFile
-from riskscreen.crypto.keys import KdfParams
 from riskscreen.forms.answers import AnswerSet, EvidenceRecord, check_answers
 from riskscreen.forms.columns import encode
 from riskscreen.forms.identity import form_sha256
@@ -38,12 +36,13 @@ from riskscreen.scoring.assessment import Assessment
 from riskscreen.scoring.engine import OverrideRefused as EngineRefused
 from riskscreen.scoring.engine import apply_override, carry_forward, compile_model, score
 from riskscreen.scoring.model import ScoringModel
+from riskscreen.services.accounts import AccountManager
+from riskscreen.services.audit_log import AuditLog
 from riskscreen.services.children import SCREENING_ROLES, ChildManager
 from riskscreen.services.chronology import ChronologyManager, referral_source
 from riskscreen.services.context import Context, instrument_form_version, stored_form
 from riskscreen.services.episodes import EpisodeManager
 from riskscreen.services.errors import (
-    AccountError,
     IncompleteScreening,
     NotEditable,
     NotFound,
@@ -53,13 +52,14 @@ from riskscreen.services.errors import (
 )
 from riskscreen.services.exchange import ExchangeManager
 from riskscreen.services.finalised import FinalisedManager
+from riskscreen.services.maintenance import Maintenance
 from riskscreen.services.pathways import PathwayReports
 from riskscreen.services.referrals import ReferralManager
 from riskscreen.services.reviews import ReviewManager
-from riskscreen.services.rows import canonical_json, screening_row, screening_rows, user_info
+from riskscreen.services.rows import canonical_json, screening_row, screening_rows
+from riskscreen.services.settings import SettingsManager
 from riskscreen.services.types import (
     AnswerValue,
-    Countersignature,
     ModelInfo,
     OverrideRequest,
     Page,
@@ -72,7 +72,6 @@ from riskscreen.services.types import (
     VerifyReport,
 )
 from riskscreen.store import audit
-from riskscreen.store.backup import auto_backup, backup_database, check_database
 from riskscreen.store.columns import StoredColumns, add_screenings, differing_rows, read_columns
 from riskscreen.store.db import (
     StorageError,
@@ -90,7 +89,6 @@ from riskscreen.store.models import (
     Answer,
     AssessmentRow,
     Child,
-    Meta,
     RecordDictionary,
     ScoringModelRow,
     Screening,
@@ -176,8 +174,16 @@ class Session:
                             sleep=sleep)
         self._models: dict[str, ScoringModel] = {}
         self._dictionaries: dict[int, bytes] = {}
+        #: Accounts, roles, passphrases and countersignatures.
+        self.accounts = AccountManager(self._ctx)
         #: Child records: create, search, view.
         self.children = ChildManager(self._ctx)
+        #: Backups (manual and automatic) and the integrity check.
+        self.maintenance = Maintenance(self._ctx)
+        #: The audit log as administrators read it.
+        self.audit = AuditLog(self._ctx, self.accounts)
+        #: Settings, routing contacts and the idle lock time.
+        self.settings = SettingsManager(self._ctx)
         #: Finalised screenings in bulk: answers as columns, answer sets when needed.
         self.finalised = FinalisedManager(self._ctx)
         #: Referral records: what happened after each finalised screening.
@@ -268,241 +274,6 @@ class Session:
                 raise NotFound("the scoring model of this screening is not in the database")
             model = self._models[sha256] = parse_stored_model(row.canonical_json, sha256)
         return model
-
-    # -- accounts ------------------------------------------------------------------------------
-
-    def _kdf_params(self, keyfile: KeyFile) -> KdfParams:
-        """Argon2 settings for a new slot: this account's, raised to the minimum if weaker."""
-        return keyfile.new_slot_params(self._ctx.user.name)
-
-    def list_users(self) -> list[UserInfo]:
-        """Every account (administrators only)."""
-        self._ctx.require(Role.ADMINISTRATOR)
-        with self._ctx.transaction() as s:
-            return [user_info(u) for u in s.scalars(select(User).order_by(User.name))]
-
-    def create_user(self, name: str, role: str, passphrase: str, display_name: str = "",
-                    countersign: Countersignature | None = None) -> UserInfo:
-        """A new account with its own key pair (administrators only).
-
-        A manager or administrator account needs ``countersign`` from a second person: an
-        active manager for a manager account, an active manager or another administrator
-        for an administrator account (the very first manager of a database excepted, and
-        shown as such in the audit log).
-        """
-        self._ctx.require(Role.ADMINISTRATOR)
-        name = name.strip()
-        if not name or len(name) > 100 or any(ch.isspace() for ch in name):
-            raise AccountError("An account name is 1 to 100 characters without spaces.")
-        if role not in _ROLES:
-            raise AccountError(f"Unknown role; use one of: {', '.join(Role)}.")
-        check_new_passphrase(passphrase)
-        signer = self._countersigner(role, name, countersign)
-        keyfile = KeyFile.load(self._ctx.key_path)
-        with self._ctx.transaction() as s:
-            if s.scalar(select(User.id).where(User.name == name)) is not None:
-                raise AccountError("An account with that name already exists.")
-            detail = self._privileged_detail(s, role, signer)
-            user = User(name=name, display_name=display_name, role=role, disabled=False)
-            s.add(user)
-            s.flush()
-            self._ctx.audit(s, "account_create", f"user:{user.id}", {"role": role, **detail})
-            # The key file is written inside the transaction: if writing it fails, the
-            # account is not created; if the commit then fails, an unused slot remains.
-            keyfile.set_passphrase(name, passphrase, self._ctx.data_key, self._kdf_params(keyfile))
-            keyfile.save(self._ctx.key_path)
-            return user_info(user)
-
-    def _countersigner(self, role: str, target: str,
-                       countersign: Countersignature | None) -> str | None:
-        """Check the countersignature an account change giving ``role`` to ``target`` needs;
-        the countersigner's name, or None where none is needed (or the first manager)."""
-        if role not in (Role.MANAGER, Role.ADMINISTRATOR):
-            return None
-        allowed = ((Role.MANAGER,) if role == Role.MANAGER
-                   else (Role.MANAGER, Role.ADMINISTRATOR))
-        if countersign is None or not countersign.name.strip():
-            if role == Role.MANAGER and not self._had_a_manager():
-                return None
-            who = "an active manager" if role == Role.MANAGER else (
-                "an active manager or another administrator")
-            raise PermissionDenied(f"Giving an account the {role} role, or resetting a "
-                                   f"manager's passphrase, needs a countersignature: {who} "
-                                   "must enter their account name and passphrase.")
-        signer = countersign.name.strip()
-        if signer in (self._ctx.user.name, target):
-            raise PermissionDenied("The countersignature must be from a second person, not "
-                                   "from you or the account being changed.")
-        if not self._ctx.passphrase_opens(signer, countersign.passphrase, "countersignature"):
-            raise PermissionDenied("The countersigning account name or passphrase is wrong.")
-        with self._ctx.transaction() as s:
-            found = s.scalar(select(User).where(User.name == signer))
-            if found is None or found.disabled or found.role not in allowed:
-                raise PermissionDenied("That account cannot countersign this change; it needs "
-                                       + " or ".join(f"an active {r}" for r in allowed) + ".")
-        return signer
-
-    def _had_a_manager(self) -> bool:
-        """Whether this database has ever had a manager account (so the next one needs a
-        countersignature)."""
-        with self._ctx.transaction() as s:
-            return (s.get(Meta, "manager_created") is not None
-                    or s.scalar(select(func.count()).select_from(User)
-                                .where(User.role == Role.MANAGER)) != 0)
-
-    def _privileged_detail(self, s: OrmSession, role: str, signer: str | None) -> dict[str, Any]:
-        """Audit detail of a change giving ``role``: who countersigned (None: the first
-        manager, which needed nobody); empty for other roles."""
-        if role not in (Role.MANAGER, Role.ADMINISTRATOR):
-            return {}
-        if role == Role.MANAGER:
-            s.merge(Meta(key="manager_created", value="1"))
-        return {"countersigned_by": signer}
-
-    def set_role(self, name: str, role: str, countersign: Countersignature | None = None) -> None:
-        """Change an account's role (administrators only; never the last administrator).
-
-        Promoting to manager or administrator needs ``countersign`` (see :meth:`create_user`).
-        """
-        self._ctx.require(Role.ADMINISTRATOR)
-        if role not in _ROLES:
-            raise AccountError(f"Unknown role; use one of: {', '.join(Role)}.")
-        with self._ctx.transaction() as s:
-            current = self._user_by_name(s, name).role
-        signer = self._countersigner(role, name, countersign) if current != role else None
-        with self._ctx.transaction() as s:
-            user = self._user_by_name(s, name)
-            if user.role == Role.ADMINISTRATOR and role != Role.ADMINISTRATOR:
-                self._keep_an_administrator(s, user)
-            detail = self._privileged_detail(s, role, signer) if user.role != role else {}
-            old, user.role = user.role, role
-            self._ctx.audit(s, "account_role", f"user:{user.id}",
-                        {"from": old, "to": role, **detail})
-
-    def disable_user(self, name: str) -> str | None:
-        """Disable an account and change the data key, so that nothing its old key opens is
-        still current (administrators only).
-
-        The new data key is sealed for every other account and for the recovery key; the
-        database is re-encrypted (``PRAGMA rekey``). Returns a new recovery key, to be shown
-        once, when the old one stopped working (a database made before recovery slots, whose
-        recovery key was the data key itself); otherwise None.
-        """
-        self._ctx.require(Role.ADMINISTRATOR)
-        with self._ctx.transaction() as s:
-            user = self._user_by_name(s, name)
-            if user.role == Role.ADMINISTRATOR:
-                self._keep_an_administrator(s, user)
-            user_id = user.id
-        recovery, stale = self._ctx.rotate_key(drop=name)
-        with self._ctx.transaction() as s:
-            user = self._user_by_name(s, name)
-            user.disabled = True
-            self._ctx.audit(s, "account_disable", f"user:{user_id}")
-            self._ctx.audit(s, "key_change", "database",
-                        {"reason": "account_disable", "new_recovery_key": recovery is not None,
-                         "slots_to_reset": len(stale)})
-        return recovery
-
-    def enable_user(self, name: str, passphrase: str,
-                    countersign: Countersignature | None = None) -> None:
-        """Enable a disabled account with a new passphrase (administrators only); a manager's
-        or administrator's account needs ``countersign`` (see :meth:`create_user`)."""
-        self._ctx.require(Role.ADMINISTRATOR)
-        check_new_passphrase(passphrase)
-        with self._ctx.transaction() as s:
-            role = self._user_by_name(s, name).role
-        signer = self._countersigner(role, name, countersign)
-        keyfile = KeyFile.load(self._ctx.key_path)
-        with self._ctx.transaction() as s:
-            user = self._user_by_name(s, name)
-            user.disabled = False
-            self._ctx.audit(s, "account_enable", f"user:{user.id}",
-                        self._privileged_detail(s, role, signer))
-            keyfile.set_passphrase(name, passphrase, self._ctx.data_key, self._kdf_params(keyfile))
-            keyfile.save(self._ctx.key_path)
-
-    def reset_passphrase(self, name: str, passphrase: str,
-                         countersign: Countersignature | None = None) -> None:
-        """Set another account's passphrase (administrators only); re-wraps, never re-encrypts.
-
-        A manager's passphrase needs ``countersign`` from another active manager: whoever
-        sets it can sign in as that manager.
-        """
-        self._ctx.require(Role.ADMINISTRATOR)
-        check_new_passphrase(passphrase)
-        with self._ctx.transaction() as s:
-            role = self._user_by_name(s, name).role
-        detail: dict[str, Any] = {}
-        if role == Role.MANAGER:
-            if countersign is None or not countersign.name.strip():
-                raise PermissionDenied("Resetting a manager's passphrase needs a "
-                                       "countersignature: another active manager must enter "
-                                       "their account name and passphrase.")
-            detail = {"countersigned_by": self._countersigner(role, name, countersign)}
-        self._set_passphrase(name, passphrase, "account_passphrase_reset", detail)
-
-    def change_passphrase(self, old: str, new: str) -> None:
-        """Change the signed-in account's own passphrase after checking the old one."""
-        check_new_passphrase(new)
-        if not self._ctx.passphrase_opens(self._ctx.user.name, old, "passphrase change"):
-            from riskscreen.services.errors import WrongPassphrase
-
-            raise WrongPassphrase()
-        self._set_passphrase(self._ctx.user.name, new, "account_passphrase_change")
-
-    def _set_passphrase(self, name: str, passphrase: str, action: str,
-                        detail: Mapping[str, Any] | None = None) -> None:
-        check_new_passphrase(passphrase)
-        keyfile = KeyFile.load(self._ctx.key_path)
-        with self._ctx.transaction() as s:
-            user = self._user_by_name(s, name)
-            if user.disabled:
-                raise AccountError("That account is disabled; enable it first.")
-            self._ctx.audit(s, action, f"user:{user.id}", detail or None)
-            keyfile.set_passphrase(name, passphrase, self._ctx.data_key, self._kdf_params(keyfile))
-            keyfile.save(self._ctx.key_path)
-
-    def _user_by_name(self, s: OrmSession, name: str) -> User:
-        user = s.scalar(select(User).where(User.name == name))
-        if user is None:
-            raise NotFound("There is no account with that name.")
-        return user
-
-    def _keep_an_administrator(self, s: OrmSession, user: User) -> None:
-        others = s.scalar(select(func.count()).select_from(User).where(
-            User.role == Role.ADMINISTRATOR, User.disabled.is_(False), User.id != user.id))
-        if not others:
-            raise AccountError("This is the last administrator account; make another "
-                               "administrator first.")
-
-    def check_countersignature(self, name: str, passphrase: str) -> UserInfo:
-        """The manager account ``name`` if ``passphrase`` is theirs; else an error."""
-        if not self._ctx.passphrase_opens(name, passphrase, "countersignature"):
-            raise OverrideRefused("The countersigning manager's name or passphrase is "
-                                  "wrong.")
-        with self._ctx.transaction() as s:
-            user = s.scalar(select(User).where(User.name == name))
-            if user is None or user.disabled or user.role != Role.MANAGER:
-                raise OverrideRefused("Only an active manager account can countersign.")
-            if user.id == self._ctx.user.id:
-                raise OverrideRefused("The countersignature must be from someone other than "
-                                      "the practitioner making the override.")
-            return user_info(user)
-
-    def display_names(self, names: Iterable[str]) -> dict[str, str]:
-        """Account name -> the person's name shown to others (the account name if it has none).
-
-        Assessments record who decided or countersigned by account name; a referral names
-        the person.
-        """
-        self._ctx.require(*SCREENING_ROLES)
-        wanted = {n for n in names if n}
-        if not wanted:
-            return {}
-        with self._ctx.transaction() as s:
-            users = s.scalars(select(User).where(User.name.in_(wanted)))
-            return {u.name: u.display_name or u.name for u in users}
 
     # -- screenings ----------------------------------------------------------------------------
 
@@ -773,7 +544,7 @@ class Session:
         self._ctx.require(*SCREENING_ROLES)
         signer: UserInfo | None = None
         if override is not None and override.countersigned_by:
-            signer = self.check_countersignature(override.countersigned_by,
+            signer = self.accounts.check_countersignature(override.countersigned_by,
                                                  override.countersign_passphrase or "")
         with self._ctx.transaction() as s:
             screening = self._screening_for_edit(s, screening_id)
@@ -1079,41 +850,6 @@ class Session:
             out[(form_id, version)] = (columns, rows)
         return out
 
-    def backup(self, dest: Path) -> Path:
-        """An encrypted copy of the database, with its key file beside it (administrators)."""
-        self._ctx.require(Role.ADMINISTRATOR)
-        path = self._backup_to(dest)
-        with self._ctx.transaction() as s:
-            self._ctx.audit(s, "backup", "database")
-        self._ctx.record_audit_head()
-        return path
-
-    def automatic_backup(self) -> bool:
-        """Make today's automatic backup if there is none yet; True if one was made.
-
-        Uses a connection of its own and never the session lock, so the application runs it in
-        the background after unlocking while the practitioner carries on working.
-        """
-        self._ctx.check_same_file()
-        with translate_errors(), self._ctx.engine.connect() as conn:
-            made = auto_backup(conn.connection.dbapi_connection, self._ctx.data_key,
-                               self._ctx.db_path)
-        if made is None:
-            return False
-        with self._ctx.transaction() as s:
-            self._ctx.audit(s, "backup", "database", {"automatic": True})
-        self._ctx.record_audit_head()
-        return True
-
-    def _backup_to(self, dest: Path) -> Path:
-        with self._ctx.lock, translate_errors(), self._ctx.engine.connect() as conn:
-            raw = conn.connection.dbapi_connection
-            return backup_database(raw, self._ctx.data_key, dest, self._ctx.key_path)
-
-    def check_integrity(self) -> list[str]:
-        """Page authentication and structure problems of the database file (none: ok)."""
-        return check_database(self._ctx.db_path, self._ctx.data_key)
-
 
 # -- helpers ----------------------------------------------------------------------------------
 
@@ -1169,11 +905,6 @@ class _FormNotLoaded(Exception):  # noqa: N818 - a signal inside the session, ne
     """The autosave met a form version not cached yet (read in an ORM transaction)."""
 
 
-def check_new_passphrase(passphrase: str) -> None:
-    """Refuse a new passphrase shorter than the minimum."""
-    if len(passphrase) < 10:
-        raise AccountError("A passphrase needs at least 10 characters; a few unrelated words "
-                           "are easy to remember and hard to guess.")
 
 
 

@@ -250,7 +250,7 @@ class ModelInfo:
 @dataclass(frozen=True)
 class Countersignature:
     """A second person's account name and passphrase, typed by them, approving an account
-    change that gives access to screenings (see :meth:`Session.create_user`)."""
+    change that gives access to screenings (see :meth:`AccountManager.create`)."""
 
     name: str
     passphrase: str = field(repr=False)

@@ -38,6 +38,7 @@ from riskscreen.crypto.signins import (
     settle_failed,
 )
 from riskscreen.scoring.model import ScoringModel
+from riskscreen.services.accounts import check_new_passphrase
 from riskscreen.services.context import absorb_failed
 from riskscreen.services.errors import (
     AccountError,
@@ -47,7 +48,7 @@ from riskscreen.services.errors import (
     WrongRecoveryKey,
 )
 from riskscreen.services.rows import user_info
-from riskscreen.services.session import Session, check_new_passphrase
+from riskscreen.services.session import Session
 from riskscreen.services.types import Role
 from riskscreen.store import audit
 from riskscreen.store.backup import (
@@ -389,7 +390,7 @@ class Unlocker:
                           open_lock=open_lock, sleep=self._sleep)
         if self._auto_backups:
             try:
-                session.automatic_backup()
+                session.maintenance.automatic_backup()
             except BaseException:
                 session.close()
                 raise

@@ -36,11 +36,6 @@ from riskscreen.services import (
     create_database,
     default_db_path,
 )
-from riskscreen.services.idle_lock import (
-    idle_lock_limit,
-    idle_lock_minutes,
-    set_idle_lock_minutes,
-)
 from riskscreen.summary import ReferralSummary, render_pdf, render_pdf_bytes
 from riskscreen.ui.adapters import level_styles, referral_reference, referral_summary
 from riskscreen.ui.collector import install_main_thread_collector
@@ -245,7 +240,7 @@ class AppController(QObject):
                                                 display_name=admin[2], kdf=kdf)
             try:
                 if practitioner is not None:
-                    session.create_user(practitioner[0], Role.PRACTITIONER, practitioner[1],
+                    session.accounts.create(practitioner[0], Role.PRACTITIONER, practitioner[1],
                                         display_name=practitioner[2])
             finally:
                 session.close()
@@ -350,7 +345,7 @@ class AppController(QObject):
                 "A backup was restored while RiskScreen was locked, so the screening you had "
                 "open was closed. What was saved before the restore is kept in the set-aside "
                 "copy of the database; your administrator can help.")
-        minutes = self._call(lambda: idle_lock_minutes(session))
+        minutes = self._call(lambda: session.settings.idle_lock_minutes())
         if minutes is not None:
             self.idle.set_minutes(minutes)
         self.idle.restart()
@@ -360,7 +355,7 @@ class AppController(QObject):
                 "screenings; sign in with a practitioner or manager account to complete one.")
         self.levels, self.level_order = self._call(lambda: level_styles(session)) or ({}, [])
         if self._auto_backups:
-            QueryOp(session.automatic_backup, show=self._show_backup_failure,
+            QueryOp(session.maintenance.automatic_backup, show=self._show_backup_failure,
                     what="automatic backup") \
                 .unexpected(lambda error: type(error).__name__) \
                 .success(self._on_backup_done).run_in_background()
@@ -448,7 +443,7 @@ class AppController(QObject):
         session = self.session
         if session is None:
             return
-        limit = self._call(lambda: idle_lock_limit(session))
+        limit = self._call(lambda: session.settings.idle_lock_limit())
         if limit is None:
             return
         minutes, ok = QInputDialog.getInt(
@@ -456,7 +451,7 @@ class AppController(QObject):
             f"Lock RiskScreen after this many minutes without use (1 to {limit}; your "
             "administrator sets the longest time):",
             max(1, min(int(self.idle.minutes), limit)), 1, limit)
-        if ok and self._call(lambda: set_idle_lock_minutes(session, minutes)) is not None:
+        if ok and self._call(lambda: session.settings.set_idle_lock_minutes(minutes)) is not None:
             self.settings.setValue("security/idle_lock_minutes", minutes)
             self.idle.set_minutes(minutes)
             self.window.statusBar().showMessage(

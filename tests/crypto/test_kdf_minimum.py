@@ -23,7 +23,7 @@ def test_new_accounts_never_inherit_weak_settings(tmp_path, monkeypatch) -> None
     db = tmp_path / "r.db"
     admin, _ = create_database(db, "admin", "admin passphrase", kdf=WEAK, models=[])
     monkeypatch.delenv(TEST_KDF_ENV)
-    admin.create_user("pat", "practitioner", "practitioner pass")
+    admin.accounts.create("pat", "practitioner", "practitioner pass")
     admin.close()
     kdf = KeyFile.load(key_file_path(db)).accounts["pat"].kdf
     assert kdf.memory_cost >= KDF_MINIMUM[0]

@@ -24,8 +24,7 @@ import pytest
 
 from riskscreen.crypto.keys import TEST_KDF_ENV
 from riskscreen.services import ServiceError, Session, Unlocker, create_database
-from riskscreen.services.admin import AdminService
-from riskscreen.services.models import ModelRefused, ModelService
+from riskscreen.services.models import ModelRefused
 
 from ..conftest import FAST
 
@@ -385,7 +384,7 @@ def _timed(call: Callable[[], object]) -> float:
 def signed_in(database: Path, tmp_path: Path) -> Iterator[Callable[[str], Session]]:
     db = _copy(database, tmp_path / "data")
     admin = Unlocker(db, auto_backups=False).unlock("admin", PASSPHRASE)
-    admin.create_user("mary", "manager", PASSPHRASE)
+    admin.accounts.create("mary", "manager", PASSPHRASE)
     sessions = [admin]
 
     def login(name: str) -> Session:
@@ -399,7 +398,7 @@ def signed_in(database: Path, tmp_path: Path) -> Iterator[Callable[[str], Sessio
 
 
 def test_model_import_refuses_an_alias_bomb_at_once(signed_in: Callable[[str], Session]) -> None:
-    service = ModelService(signed_in("mary"))
+    service = signed_in("mary").models
 
     def attempt() -> None:
         with pytest.raises(ModelRefused, match=r"shared\.yaml, line 2: .*YAML anchors and aliases"):
@@ -410,14 +409,14 @@ def test_model_import_refuses_an_alias_bomb_at_once(signed_in: Callable[[str], S
 
 def test_routing_settings_refuse_an_alias_bomb_at_once(
         signed_in: Callable[[str], Session]) -> None:
-    service = AdminService(signed_in("admin"))
+    service = signed_in("admin")
     bomb = _bomb(5, "routing")
 
     def attempt() -> None:
         with pytest.raises(ServiceError, match=r"routing\.yaml:2: YAML anchors and aliases"):
-            service.check_routing(bomb)
+            service.settings.check_routing(bomb)
         with pytest.raises(ServiceError, match="YAML anchors and aliases"):
-            service.save_settings({"routing_yaml": bomb})
+            service.settings.save({"routing_yaml": bomb})
 
     assert _timed(attempt) < LIMIT
 

@@ -32,11 +32,11 @@ def _actions(vault: Vault) -> list[tuple[str, str]]:
 def test_practitioner_cannot_manage_accounts_publish_or_back_up(vault: Vault, tmp_path) -> None:
     pat = vault.login("pat")
     with pytest.raises(PermissionDenied):
-        pat.create_user("eve", "administrator", "a long passphrase")
+        pat.accounts.create("eve", "administrator", "a long passphrase")
     with pytest.raises(PermissionDenied):
-        pat.list_users()
+        pat.accounts.all()
     with pytest.raises(PermissionDenied):
-        pat.backup(tmp_path / "b.db")
+        pat.maintenance.backup(tmp_path / "b.db")
     with pytest.raises(PermissionDenied):
         pat.verify()
 
@@ -69,13 +69,13 @@ def test_practitioners_see_only_their_own_screenings_managers_see_all(vault: Vau
 def test_account_changes_are_audited_and_the_last_admin_is_kept(vault: Vault) -> None:
     admin = vault.login("admin")
     with pytest.raises(AccountError):
-        admin.disable_user("admin")
+        admin.accounts.disable("admin")
     with pytest.raises(AccountError):
-        admin.create_user("pat", "practitioner", "another passphrase")
+        admin.accounts.create("pat", "practitioner", "another passphrase")
     with pytest.raises(AccountError):
-        admin.create_user("short", "practitioner", "short")
-    admin.set_role("paula", "manager", Countersignature("mary", PASSPHRASES["mary"]))
-    admin.disable_user("paula")
+        admin.accounts.create("short", "practitioner", "short")
+    admin.accounts.set_role("paula", "manager", Countersignature("mary", PASSPHRASES["mary"]))
+    admin.accounts.disable("paula")
     with pytest.raises(WrongPassphrase):  # her key slot is gone
         vault.login("paula")
     actions = _actions(vault)
@@ -107,8 +107,8 @@ def test_passphrase_change_rewraps_without_reencrypting(vault: Vault) -> None:
     before = vault.db.read_bytes()
     pat = vault.login("pat")
     with pytest.raises(WrongPassphrase):
-        pat.change_passphrase("wrong old one", "a brand new passphrase")
-    pat.change_passphrase(PASSPHRASES["pat"], "a brand new passphrase")
+        pat.accounts.change_passphrase("wrong old one", "a brand new passphrase")
+    pat.accounts.change_passphrase(PASSPHRASES["pat"], "a brand new passphrase")
     pat.close()
     # The data key is unchanged: the database file's first page (salt + encrypted header)
     # is the same, and the new passphrase opens the same data.
@@ -121,7 +121,7 @@ def test_passphrase_change_rewraps_without_reencrypting(vault: Vault) -> None:
 def test_recovery_key_opens_with_a_backups_key_file_when_both_copies_are_lost(
         vault: Vault) -> None:
     admin = vault.login("admin")
-    admin.backup(vault.db.parent / "backups" / "copy.db")
+    admin.maintenance.backup(vault.db.parent / "backups" / "copy.db")
     admin.close()
     key_file_path(vault.db).unlink()
     backup_path(key_file_path(vault.db)).unlink()

@@ -8,7 +8,6 @@ import json
 import pytest
 
 from riskscreen.services import Countersignature, PermissionDenied, WrongPassphrase
-from riskscreen.services.admin import AdminService
 
 from ..conftest import PASSPHRASES, Vault
 
@@ -18,21 +17,21 @@ MARY = Countersignature("mary", PASSPHRASES["mary"])
 def test_an_administrator_alone_cannot_make_a_manager_or_reset_one(vault: Vault) -> None:
     admin = vault.login("admin")
     with pytest.raises(PermissionDenied, match="countersignature"):
-        admin.create_user("eve", "manager", "eve's own passphrase")
+        admin.accounts.create("eve", "manager", "eve's own passphrase")
     with pytest.raises(PermissionDenied, match="countersignature"):
-        admin.set_role("pat", "manager")
+        admin.accounts.set_role("pat", "manager")
     with pytest.raises(PermissionDenied, match="countersignature"):
-        admin.reset_passphrase("mary", "taken over by the admin")
+        admin.accounts.reset_passphrase("mary", "taken over by the admin")
     with pytest.raises(PermissionDenied, match="countersignature"):
-        admin.create_user("root2", "administrator", "second admin passphrase")
+        admin.accounts.create("root2", "administrator", "second admin passphrase")
     # A practitioner cannot countersign for a manager account; a wrong passphrase neither.
     with pytest.raises(PermissionDenied, match="cannot countersign"):
-        admin.set_role("pat", "manager", Countersignature("paula", PASSPHRASES["paula"]))
+        admin.accounts.set_role("pat", "manager", Countersignature("paula", PASSPHRASES["paula"]))
     with pytest.raises(PermissionDenied, match="wrong"):
-        admin.set_role("pat", "manager", Countersignature("mary", "a guess"))
+        admin.accounts.set_role("pat", "manager", Countersignature("mary", "a guess"))
     # Nor the administrator themself, nor the account being changed.
     with pytest.raises(PermissionDenied, match="second person"):
-        admin.create_user("root2", "administrator", "second admin passphrase",
+        admin.accounts.create("root2", "administrator", "second admin passphrase",
                           countersign=Countersignature("admin", PASSPHRASES["admin"]))
     admin.close()
     with pytest.raises(WrongPassphrase):
@@ -42,14 +41,14 @@ def test_an_administrator_alone_cannot_make_a_manager_or_reset_one(vault: Vault)
 
 def test_countersigned_changes_work_and_are_audited_on_the_front_page(vault: Vault) -> None:
     admin = vault.login("admin")
-    admin.create_user("eve", "manager", "eve's own passphrase", countersign=MARY)
-    admin.set_role("pat", "manager", MARY)
-    admin.reset_passphrase("mary", "mary's new passphrase",
+    admin.accounts.create("eve", "manager", "eve's own passphrase", countersign=MARY)
+    admin.accounts.set_role("pat", "manager", MARY)
+    admin.accounts.reset_passphrase("mary", "mary's new passphrase",
                            Countersignature("eve", "eve's own passphrase"))
-    admin.set_role("paula", "practitioner")  # nothing given: no countersignature needed
-    admin.create_user("root2", "administrator", "second admin passphrase",
+    admin.accounts.set_role("paula", "practitioner")  # nothing given: no countersignature needed
+    admin.accounts.create("root2", "administrator", "second admin passphrase",
                       countersign=Countersignature("eve", "eve's own passphrase"))
-    rows = AdminService(admin).privileged_changes()
+    rows = admin.audit.privileged_changes()
     admin.close()
     seen = [(r.action, json.loads(r.detail)["countersigned_by"]) for r in rows]
     assert seen == [("account_create", "eve"), ("account_passphrase_reset", "eve"),
@@ -60,7 +59,7 @@ def test_countersigned_changes_work_and_are_audited_on_the_front_page(vault: Vau
 
 def test_the_first_manager_needs_no_countersignature_but_the_next_does(vault: Vault) -> None:
     admin = vault.login("admin")
-    admin.disable_user("mary")  # no manager left: the exception is still used up
+    admin.accounts.disable("mary")  # no manager left: the exception is still used up
     with pytest.raises(PermissionDenied, match="countersignature"):
-        admin.create_user("eve", "manager", "eve's own passphrase")
+        admin.accounts.create("eve", "manager", "eve's own passphrase")
     admin.close()

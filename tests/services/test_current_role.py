@@ -17,7 +17,7 @@ from ..conftest import PASSPHRASES, Vault
 def test_a_disabled_practitioners_open_session_creates_nothing(vault: Vault) -> None:
     pat = vault.login("pat")
     admin = vault.login("admin")
-    admin.disable_user("pat")
+    admin.accounts.disable("pat")
     with pytest.raises(ServiceError):
         pat.children.create("Should not exist")
     admin.close()
@@ -49,7 +49,7 @@ def test_a_demoted_manager_cannot_publish_or_open_others_screenings(vault: Vault
     mary = vault.login("mary")
     mary.open_screening(sid)  # as a manager she may
     admin = vault.login("admin")
-    admin.set_role("mary", "practitioner")
+    admin.accounts.set_role("mary", "practitioner")
     admin.close()
     model = load_model("cse-screening")
     newer = model.model_copy(update={"version": "9.9.9"})
@@ -68,7 +68,7 @@ def test_a_promoted_account_gains_the_role_without_signing_in_again(vault: Vault
     with pytest.raises(PermissionDenied):
         paula.verify(rescore=False)
     admin = vault.login("admin")
-    admin.set_role("paula", "manager", Countersignature("mary", PASSPHRASES["mary"]))
+    admin.accounts.set_role("paula", "manager", Countersignature("mary", PASSPHRASES["mary"]))
     admin.close()
     assert paula.verify(rescore=False).ok
     paula.close()

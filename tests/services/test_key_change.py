@@ -11,7 +11,6 @@ import pytest
 from riskscreen.crypto.keyfile import KeyFile, key_file_path
 from riskscreen.crypto.keys import new_data_key
 from riskscreen.services import ServiceError
-from riskscreen.services.admin import AdminService
 from riskscreen.services.errors import KeyChanged
 from riskscreen.store.db import WrongKey, connect_raw, rekey_database
 
@@ -37,7 +36,7 @@ def test_a_disabled_accounts_key_and_key_file_copy_open_nothing(vault: Vault, tm
     assert _opens(vault, pats_key)
 
     admin = vault.login("admin")
-    assert admin.disable_user("pat") is None  # the recovery key stays the same
+    assert admin.accounts.disable("pat") is None  # the recovery key stays the same
     admin.close()
 
     assert not _opens(vault, pats_key)
@@ -52,8 +51,8 @@ def test_a_disabled_accounts_key_and_key_file_copy_open_nothing(vault: Vault, tm
 
 def test_the_recovery_key_survives_a_key_change(vault: Vault) -> None:
     admin = vault.login("admin")
-    admin.disable_user("pat")
-    AdminService(admin).reset_with_recovery_key(vault.recovery_key, "mary",
+    admin.accounts.disable("pat")
+    admin.accounts.reset_with_recovery_key(vault.recovery_key, "mary",
                                                 "mary after recovery")
     admin.close()
     vault.unlocker().unlock("mary", "mary after recovery").close()
@@ -65,7 +64,7 @@ def test_an_open_session_of_someone_else_is_told_to_sign_in_again(vault: Vault) 
     paula = vault.login("paula")
     paula.children.create("Before")
     admin = vault.login("admin")
-    admin.disable_user("pat")
+    admin.accounts.disable("pat")
     with pytest.raises(KeyChanged, match="sign in again"):
         paula.children.create("After")
     paula.close()
@@ -73,13 +72,13 @@ def test_an_open_session_of_someone_else_is_told_to_sign_in_again(vault: Vault) 
     assert [c.name for c in paula.children.search("")] == ["Before"]
     paula.close()
     # The administrator's own session carries on with the new key.
-    admin.create_user("newcomer", "practitioner", "newcomer passphrase")
+    admin.accounts.create("newcomer", "practitioner", "newcomer passphrase")
     admin.close()
 
 
 def test_backup_key_files_hold_only_administrators_and_the_recovery_slot(vault: Vault) -> None:
     admin = vault.login("admin")
-    dest = admin.backup(vault.db.parent / "b" / "copy.db")
+    dest = admin.maintenance.backup(vault.db.parent / "b" / "copy.db")
     admin.close()
     raw = json.loads(key_file_path(dest).read_text())
     assert list(raw["accounts"]) == ["admin"]
@@ -128,7 +127,7 @@ def test_a_database_made_before_recovery_slots_gets_a_new_recovery_key(vault: Va
     keyfile.save(path)
     admin = vault.login("admin")
     old_key = admin.context.data_key
-    new_recovery = admin.disable_user("pat")
+    new_recovery = admin.accounts.disable("pat")
     admin.close()
     assert new_recovery is not None
     assert new_recovery != vault.recovery_key
@@ -143,11 +142,11 @@ def test_a_backup_from_before_a_key_change_is_restored_under_the_current_key(
     from riskscreen.services import restore_backup
 
     admin = vault.login("admin")
-    backup = admin.backup(vault.db.parent / "b" / "before.db")
+    backup = admin.maintenance.backup(vault.db.parent / "b" / "before.db")
     admin.close()
     pats_key = KeyFile.load(key_file_path(vault.db)).unlock("pat", PASSPHRASES["pat"])
     admin = vault.login("admin")
-    admin.disable_user("pat")
+    admin.accounts.disable("pat")
     admin.close()
     restore_backup(vault.db, backup, "admin", PASSPHRASES["admin"])
     # Everyone active now still signs in (their current slots open the restored copy), the
@@ -194,7 +193,7 @@ def test_a_version_1_key_file_still_opens_and_is_upgraded_at_sign_in(vault: Vaul
     assert not KeyFile.load(key_file_path(vault.db)).accounts["paula"].legacy
     assert KeyFile.load(key_file_path(vault.db)).accounts["mary"].legacy
     admin = vault.login("admin")
-    new_recovery = admin.disable_user("pat")
+    new_recovery = admin.accounts.disable("pat")
     admin.close()
     # The old recovery key was the data key: a new one is made; mary, who has not signed in
     # since the upgrade, needs a passphrase reset; paula carries on.

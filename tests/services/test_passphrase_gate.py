@@ -14,7 +14,6 @@ from sqlalchemy import text
 
 from riskscreen.crypto.signins import PassphraseGate, failed_signins_path
 from riskscreen.services import OverrideRefused, WrongPassphrase
-from riskscreen.services.admin import AdminService
 from riskscreen.services.errors import AccountError
 
 from ..conftest import PASSPHRASES, Vault
@@ -30,18 +29,18 @@ def test_countersignature_guesses_wait_longer_and_are_audited(vault: Vault) -> N
     pat = vault.login("pat")
     for _ in range(4):
         with pytest.raises(OverrideRefused):
-            pat.check_countersignature("mary", "a guess at her passphrase")
+            pat.accounts.check_countersignature("mary", "a guess at her passphrase")
     assert vault.sleeps == [1.0, 2.0, 4.0]
     pat.close()
     # Signing in again to one's own account does not reset the delay of guesses at mary's.
     pat = vault.login("pat")
     with pytest.raises(OverrideRefused):
-        pat.check_countersignature("mary", "another guess")
+        pat.accounts.check_countersignature("mary", "another guess")
     assert vault.sleeps[-1] == 8.0
     # Mary's own passphrase, given correctly, forgets the guesses against her.
-    assert pat.check_countersignature("mary", PASSPHRASES["mary"]).name == "mary"
+    assert pat.accounts.check_countersignature("mary", PASSPHRASES["mary"]).name == "mary"
     with pytest.raises(OverrideRefused):
-        pat.check_countersignature("mary", "one more guess")
+        pat.accounts.check_countersignature("mary", "one more guess")
     assert vault.sleeps[-1] == 8.0  # the last wait was the 8 s one; this one waited 0 s
     pat.close()
     failures = _passphrase_failures(vault)
@@ -54,15 +53,15 @@ def test_passphrase_change_and_recovery_checks_have_the_delay_too(vault: Vault) 
     pat = vault.login("pat")
     for _ in range(3):
         with pytest.raises(WrongPassphrase):
-            pat.change_passphrase("not my old one", "a brand new passphrase")
+            pat.accounts.change_passphrase("not my old one", "a brand new passphrase")
     assert vault.sleeps == [1.0, 2.0]
     pat.close()
     admin = vault.login("admin")
-    service = AdminService(admin)
+    service = admin
     wrong = vault.recovery_key[:-1] + ("0" if vault.recovery_key[-1] != "0" else "1")
     for _ in range(3):
         with pytest.raises(AccountError):
-            service.reset_with_recovery_key(wrong, "pat", "reset with recovery")
+            service.accounts.reset_with_recovery_key(wrong, "pat", "reset with recovery")
     assert vault.sleeps[2:] == [1.0, 2.0]
     admin.close()
     checks = [f["check"] for f in _passphrase_failures(vault)]
@@ -118,7 +117,7 @@ def test_wrong_restore_passphrases_wait_longer_and_are_audited(vault: Vault) -> 
     from riskscreen.services import restore_backup
 
     admin = vault.login("admin")
-    backup = admin.backup(vault.db.parent / "b" / "copy.db")
+    backup = admin.maintenance.backup(vault.db.parent / "b" / "copy.db")
     admin.close()
     waits = []
     for _ in range(2):

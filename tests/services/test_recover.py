@@ -40,13 +40,13 @@ def test_recover_sets_a_new_passphrase_and_keeps_every_other_account(
 
 def test_recover_keeps_the_administrators_when_both_key_files_are_lost(
         vault: Vault, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+
     from riskscreen.services import Countersignature
-    from riskscreen.services.admin import AdminService
 
     with vault.login("admin") as admin:
-        admin.create_user("ada", "administrator", "ada's passphrase",
+        admin.accounts.create("ada", "administrator", "ada's passphrase",
                           countersign=Countersignature("mary", PASSPHRASES["mary"]))
-        admin.automatic_backup()  # keeps a copy of the key file beside the backup
+        admin.maintenance.automatic_backup()  # keeps a copy of the key file beside the backup
     key_file_path(vault.db).unlink()
     backup_path(key_file_path(vault.db)).unlink()
     assert main(["recover", "--db", str(vault.db), "--user", "admin",
@@ -57,7 +57,7 @@ def test_recover_keeps_the_administrators_when_both_key_files_are_lost(
     for name in ("mary", "pat", "paula"):
         with pytest.raises(WrongPassphrase):
             vault.login(name)
-    AdminService(admin).reset_with_recovery_key(vault.recovery_key, "mary", "mary's new one")
+    admin.accounts.reset_with_recovery_key(vault.recovery_key, "mary", "mary's new one")
     admin.close()
     vault.unlocker().unlock("mary", "mary's new one").close()
 

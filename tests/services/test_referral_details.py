@@ -43,7 +43,7 @@ def _flat(data: bytes) -> str:
 
 def _jo(vault: Vault) -> Session:
     with vault.login("admin") as admin:
-        admin.create_user(JO[0], "practitioner", JO[1], display_name="Jo Example")
+        admin.accounts.create(JO[0], "practitioner", JO[1], display_name="Jo Example")
     return vault.unlocker().unlock(*JO)
 
 

@@ -279,14 +279,13 @@ def test_referral_actions_read_as_plain_words() -> None:
 
 def test_the_referral_follows_the_routing_contacts_an_administrator_saved(
         vault: Vault) -> None:
-    from riskscreen.services.admin import AdminService
 
     with vault.login("admin") as admin:
-        service = AdminService(admin)
-        destinations = service.routing_data()["destinations"]
+        service = admin
+        destinations = service.settings.routing_data()["destinations"]
         hub = next(d for d in destinations if d["id"] == "specialist_cse_team")
         hub["name"] = "Renamed Exploitation Hub"
-        service.save_destinations(destinations)
+        service.settings.save_destinations(destinations)
     with vault.login("pat") as pat:
         referral = pat.referrals.for_screening(high(pat))
     assert referral is not None

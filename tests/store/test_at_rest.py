@@ -50,7 +50,7 @@ def test_no_marker_in_any_file_while_open_and_after_close(store: Vault, tmp_path
     assert _scan(folder) == []
     pat.close()
     admin = store.login("admin", auto_backups=True)  # today's automatic backup
-    admin.backup(folder / "manual" / "copy.db")
+    admin.maintenance.backup(folder / "manual" / "copy.db")
     admin.close()
     assert list((folder / "backups").glob("auto-*.db"))
     assert _scan(folder) == []

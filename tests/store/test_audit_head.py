@@ -78,7 +78,7 @@ def test_a_damaged_record_is_reported_and_then_replaced(store: Vault) -> None:
 def test_backup_records_the_head_and_restore_starts_afresh(store: Vault,
                                                            tmp_path: Path) -> None:
     with store.login("admin") as admin:
-        copy = admin.backup(tmp_path / "copy.db")
+        copy = admin.maintenance.backup(tmp_path / "copy.db")
         after_backup = read_head(store.db)
         assert after_backup is not None
         with admin.engine.connect() as conn:

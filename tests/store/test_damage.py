@@ -157,7 +157,7 @@ def test_full_disk_fails_the_save_cleanly_and_keeps_the_previous_state(store: Va
     event.remove(engine, "connect", limit)
     engine.dispose()
     assert pat.open_screening(sid).answers["child_views"].value == "saved before the disk filled"
-    assert pat.check_integrity() == []
+    assert pat.maintenance.check_integrity() == []
     pat.save_answer(sid, "child_views", "x" * 40_000)  # space again: saves work again
     pat.close()
 
@@ -167,7 +167,7 @@ def test_backup_and_restore(store: Vault, tmp_path: Path) -> None:
         ids = _populate(pat, 5)
     dest = tmp_path / "backups" / "copy.db"
     with store.login("admin") as admin:
-        admin.backup(dest)
+        admin.maintenance.backup(dest)
     assert dest.exists()
     assert Path(str(dest) + ".keys.json").exists()
     with store.login("pat") as pat:
@@ -182,7 +182,7 @@ def test_backup_and_restore(store: Vault, tmp_path: Path) -> None:
     with store.login("pat") as pat:
         assert pat.list_screenings().total == 5
         assert pat.open_screening(ids[0]).answers["child_views"].value.startswith("views of")
-        assert pat.check_integrity() == []
+        assert pat.maintenance.check_integrity() == []
 
 
 def test_restore_refuses_a_damaged_backup_and_keeps_the_database(store: Vault,
@@ -191,7 +191,7 @@ def test_restore_refuses_a_damaged_backup_and_keeps_the_database(store: Vault,
         _populate(pat, 5)
     dest = tmp_path / "copy.db"
     with store.login("admin") as admin:
-        admin.backup(dest)
+        admin.maintenance.backup(dest)
     _flip(dest, 2)
     before = store.db.read_bytes()
     with pytest.raises(DatabaseDamaged):

@@ -36,8 +36,8 @@ def _at_0008(db: Path) -> tuple[dict[int, str], dict[str, list[tuple[object, ...
     back to revision 0008 by Alembic's downgrade: the review date each
     finalised screening should get, and every row of the 0008 tables."""
     admin, _ = create_database(db, "admin", "admin passphrase", kdf=FAST)
-    admin.create_user("mary", "manager", "manager passphrase")
-    admin.create_user("pat", "practitioner", "practitioner pass")
+    admin.accounts.create("mary", "manager", "manager passphrase")
+    admin.accounts.create("pat", "practitioner", "practitioner pass")
     populate(admin, 30, seed=3)
     admin.close()
     pat = Unlocker(db, auto_backups=False).unlock("pat", "practitioner pass")

@@ -39,7 +39,7 @@ def _child(store: Vault, name: str, out: int) -> None:  # pragma: no cover - the
     try:
         session = store.login("admin")
         os.write(out, b"ready\n")
-        session.disable_user(name)
+        session.accounts.disable(name)
         os.write(out, b"done\n")
     except BaseException as error:
         os.write(out, f"error {type(error).__name__}\n".encode())
@@ -63,10 +63,10 @@ def _wait_for(fd: int, wanted: bytes, deadline: float) -> bytes:
 def test_sigkill_during_a_key_change_leaves_an_openable_database(tmp_path) -> None:
     db = tmp_path / "data" / "riskscreen.db"
     admin, recovery = create_database(db, "admin", PASSPHRASES["admin"], kdf=FAST, models=[])
-    admin.create_user("mary", "manager", PASSPHRASES["mary"])
+    admin.accounts.create("mary", "manager", PASSPHRASES["mary"])
     names = [f"leaver{i}" for i in range(RUNS)]
     for name in names:
-        admin.create_user(name, "practitioner", f"{name} passphrase")
+        admin.accounts.create(name, "practitioner", f"{name} passphrase")
     with admin.engine.begin() as conn:  # some megabytes, so that the re-key takes a while
         conn.execute(text("CREATE TABLE padding (x BLOB)"))
         conn.execute(text("INSERT INTO padding SELECT randomblob(3000) FROM "

@@ -119,7 +119,7 @@ def _key(store: Vault) -> bytes:
 def prepared(store: Vault, tmp_path: Path) -> tuple[Path, int]:
     """A backup (made before the screening) and a screening of pat's to save into."""
     with store.login("admin") as admin:
-        copy = admin.backup(tmp_path / "copies" / "copy.db")
+        copy = admin.maintenance.backup(tmp_path / "copies" / "copy.db")
     with store.login("pat") as pat:
         child = pat.children.create("Child Example")
         screening = pat.start_screening(child.id)
@@ -200,12 +200,12 @@ def test_own_session_restores_and_stays_open_when_refused(store: Vault,
     with pytest.raises(WrongPassphrase):
         restore_backup(store.db, copy, "admin", "not the passphrase", session=admin)
     assert not admin.closed
-    assert admin.list_users()
+    assert admin.accounts.all()
     other = store.login("mary")
     with pytest.raises(DatabaseInUse, match="open in another"):
         restore_backup(store.db, copy, "admin", PASSPHRASES["admin"], session=admin)
     assert not admin.closed
-    assert admin.list_users()
+    assert admin.accounts.all()
     other.close()
     aside = restore_backup(store.db, copy, "admin", PASSPHRASES["admin"], session=admin)
     assert aside is not None
@@ -216,10 +216,10 @@ def test_own_session_restores_and_stays_open_when_refused(store: Vault,
 def test_a_disabled_administrator_cannot_restore_with_the_backups_key_file(
         store: Vault, tmp_path: Path) -> None:
     with store.login("admin") as admin:
-        admin.create_user("ada", "administrator", "ada's passphrase",
+        admin.accounts.create("ada", "administrator", "ada's passphrase",
                           countersign=Countersignature("mary", PASSPHRASES["mary"]))
-        copy = admin.backup(tmp_path / "copies" / "copy.db")
-        admin.disable_user("ada")
+        copy = admin.maintenance.backup(tmp_path / "copies" / "copy.db")
+        admin.accounts.disable("ada")
     inode = store.db.stat().st_ino
     with pytest.raises((WrongPassphrase, PermissionDenied)):
         restore_backup(store.db, copy, "ada", "ada's passphrase")
@@ -234,13 +234,13 @@ def test_a_disabled_administrator_cannot_restore_with_the_backups_key_file(
     keys.write_bytes(saved)
     assert store.db.stat().st_ino == inode
     with store.login("admin") as admin:
-        assert [u.disabled for u in admin.list_users() if u.name == "ada"] == [True]
+        assert [u.disabled for u in admin.accounts.all() if u.name == "ada"] == [True]
 
 
 def test_restore_is_audited_in_the_database_and_in_the_recorded_head(
         store: Vault, tmp_path: Path) -> None:
     with store.login("admin") as admin:
-        copy = admin.backup(tmp_path / "copies" / "copy.db")
+        copy = admin.maintenance.backup(tmp_path / "copies" / "copy.db")
     with store.login("pat") as pat:
         pat.children.create("Someone Later")
     before = audit.read_head(store.db)
@@ -319,10 +319,10 @@ _KILLED = textwrap.dedent("""
         "admin", "admin passphrase")
     if sys.argv[2] == "backup":
         backup.check_database = die  # the copy is written; killed before it is renamed
-        session.automatic_backup()
+        session.maintenance.automatic_backup()
     else:
         os.replace = die  # the new key file is written; killed before it is renamed
-        session.create_user("nina", "practitioner", "nina's passphrase")
+        session.accounts.create("nina", "practitioner", "nina's passphrase")
 """)
 
 
@@ -340,5 +340,5 @@ def test_leftovers_of_a_killed_backup_and_key_file_write_are_removed(store: Vaul
             pass
         assert not left[0].exists(), what
     with store.login("admin") as admin:
-        assert "nina" not in [u.name for u in admin.list_users()]
-        assert admin.automatic_backup()  # today's backup can now be made
+        assert "nina" not in [u.name for u in admin.accounts.all()]
+        assert admin.maintenance.automatic_backup()  # today's backup can now be made

@@ -92,7 +92,7 @@ def ready_app(qtbot: QtBot, tmp_path: Path,
     db = tmp_path / "riskscreen.db"
     vault = vault_templates.copy(db, ())
     with vault.login("admin") as admin:
-        admin.create_user(PAT[0], "practitioner", PAT[1], display_name="Pat Example")
+        admin.accounts.create(PAT[0], "practitioner", PAT[1], display_name="Pat Example")
     controller = AppController(db, settings=_settings(tmp_path), kdf=FAST,
                                sleep=lambda _: None, auto_backups=False)
     qtbot.addWidget(controller.window)
@@ -120,7 +120,7 @@ def make_db(folder: Path, count: int = 80) -> Path:
 
     def build(vault: Vault) -> None:
         with vault.login("admin") as admin:
-            admin.create_user("mary", "manager", PASSPHRASES["mary"], "Mary Manager")
+            admin.accounts.create("mary", "manager", PASSPHRASES["mary"], "Mary Manager")
         if count:
             with vault.login("mary") as mary:
                 populate(mary, count, seed=5)

@@ -104,11 +104,11 @@ def test_settings_and_routing_contacts(qtbot: QtBot, admin: AdminController) -> 
     click(qtbot, s.save_button)
     assert s.status.text().startswith("✓")
     assert float(admin.qsettings.value("security/idle_lock_minutes")) == 12.0  # type: ignore[arg-type]
-    assert admin.service.settings()["organisation_name"] == "Northvale Council"
+    assert admin.session.settings.editable()["organisation_name"] == "Northvale Council"
     s.contacts.item(0, 5).setText("0114 496 0777")
     click(qtbot, s.contacts_button)
     assert s.status.text().startswith("✓")
-    assert admin.service.routing_data()["destinations"][0]["phone"] == "0114 496 0777"
+    assert admin.session.settings.routing_data()["destinations"][0]["phone"] == "0114 496 0777"
     s.contacts.item(0, 4).setText("nobody")
     click(qtbot, s.contacts_button)
     assert "not an email address" in s.status.text()
@@ -179,7 +179,7 @@ def test_restore_from_the_app_keeps_the_session_when_refused_and_signs_out_after
     assert app.session is not None
     assert not app.session.closed
     assert app.window.lock_action.isEnabled()
-    assert app.session.list_users()  # the next action works
+    assert app.session.accounts.all()  # the next action works
 
     qtbot.keyClicks(b.passphrase, "admin passphrase")
     click(qtbot, b.restore_button)

@@ -13,8 +13,6 @@ from PySide6.QtPrintSupport import QPrinter
 from PySide6.QtWidgets import QApplication, QDialog, QInputDialog, QSpinBox
 from pytestqt.qtbot import QtBot
 
-from riskscreen.services.admin import AdminService
-from riskscreen.services.idle_lock import idle_lock_minutes
 from riskscreen.ui import controller as controller_module
 from riskscreen.ui.admin.controller import AdminController
 from riskscreen.ui.controller import AppController
@@ -80,11 +78,11 @@ def test_a_practitioner_chooses_the_idle_lock_only_within_the_administrators_lim
     app.window.idle_action.trigger()
     assert asked == [(1, 5)]
     assert app.idle.minutes >= 1
-    assert idle_lock_minutes(app.session) == app.idle.minutes
+    assert app.session.settings.idle_lock_minutes() == app.idle.minutes
 
     # The administrator raises the limit; Pat's next sign-in may choose up to it.
     admin = app._current_unlocker().unlock("admin", "admin passphrase")
-    AdminService(admin).save_settings({"idle_lock_minutes": "20"})
+    admin.settings.save({"idle_lock_minutes": "20"})
     admin.close()
 
     still_open: list[bool] = []
@@ -107,7 +105,7 @@ def test_a_practitioner_chooses_the_idle_lock_only_within_the_administrators_lim
     assert asked[-1] == (1, 20)
     assert still_open == [False]
     assert app.idle.minutes == 12
-    assert idle_lock_minutes(app.session) == 12
+    assert app.session.settings.idle_lock_minutes() == 12
     assert "locks after 12 minutes" in app.window.statusBar().currentMessage()
 
 

@@ -19,6 +19,7 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import text
 
 from riskscreen.services import Session, Unlocker
+from riskscreen.services.maintenance import Maintenance
 from riskscreen.summary import render_pdf_bytes
 from riskscreen.ui import controller as controller_module
 from riskscreen.ui.controller import AppController
@@ -349,14 +350,16 @@ def test_daily_backup_runs_after_unlock_in_the_background(
     app.window.show()
     set_up(qtbot, app)
     calls: list[str] = []
-    real = Session.automatic_backup
+    real = Maintenance.automatic_backup
 
-    def slow_backup(session: Session) -> bool:
+    def slow_backup(maintenance: Maintenance) -> bool:
         calls.append("started")
-        assert app.session is session  # the app is already unlocked and usable
-        return real(session)
+        # The app is already unlocked and usable.
+        assert app.session is not None
+        assert app.session.maintenance is maintenance
+        return real(maintenance)
 
-    monkeypatch.setattr(Session, "automatic_backup", slow_backup)
+    monkeypatch.setattr(Maintenance, "automatic_backup", slow_backup)
     unlock(qtbot, app, PAT[1])
     assert app.window.stack.currentWidget() is app.home_view
     qtbot.waitUntil(lambda: bool(calls) and any((tmp_path / "data" / "backups").glob("*")),
@@ -426,7 +429,7 @@ def test_unlock_with_the_recovery_key_from_the_unlock_window(
     from riskscreen.services import create_database
 
     session, recovery = create_database(app.db_path, ADMIN[0], ADMIN[1], kdf=FAST, models=[])
-    session.create_user(PAT[0], "practitioner", PAT[1])
+    session.accounts.create(PAT[0], "practitioner", PAT[1])
     session.close()
     app.start()
     view = app.unlock_view
@@ -470,8 +473,8 @@ def test_a_screening_open_when_locked_is_not_resumed_into_a_restored_database(
     from riskscreen.services import create_database, restore_backup
 
     session, _ = create_database(app.db_path, ADMIN[0], ADMIN[1], kdf=FAST)
-    session.create_user(PAT[0], "practitioner", PAT[1])
-    copy = session.backup(tmp_path / "copy.db")
+    session.accounts.create(PAT[0], "practitioner", PAT[1])
+    copy = session.maintenance.backup(tmp_path / "copy.db")
     session.close()
     app.start()
     type_into(qtbot, app.unlock_view.name, PAT[0])

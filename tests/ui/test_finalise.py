@@ -50,7 +50,7 @@ def test_amending_a_level_raised_by_judgement_cannot_lower_it_in_one_click(
         qtbot: QtBot, app: AppController, tmp_path: Path) -> None:
     set_up(qtbot, app)
     with Unlocker(tmp_path / "data" / "riskscreen.db", auto_backups=False).unlock(*ADMIN) as a:
-        a.create_user(*MARY[:1], "manager", MARY[1], display_name="Mary Manager")
+        a.accounts.create(*MARY[:1], "manager", MARY[1], display_name="Mary Manager")
     unlock(qtbot, app, PAT[1])
     answers, expected = golden_case("06-repeated-missing-with-indicator")
     case = answers["answers"]

@@ -27,7 +27,7 @@ def app(qtbot: QtBot, tmp_path: Path,
         vault_templates: VaultTemplates) -> Iterator[AppController]:
     db = tmp_path / "data" / "riskscreen.db"
     with vault_templates.copy(db, ()).login("admin") as admin:
-        admin.create_user(MARY[0], "manager", MARY[1], display_name="Mary Manager")
+        admin.accounts.create(MARY[0], "manager", MARY[1], display_name="Mary Manager")
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     controller = AppController(db, settings=settings, kdf=FAST, sleep=lambda _: None,
                                auto_backups=False)

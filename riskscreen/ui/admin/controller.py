@@ -1,4 +1,5 @@
-"""Wiring of the administrator's window to :class:`Session` and :class:`AdminService`."""
+"""Wiring of the administrator's window to the session's managers (accounts, audit log,
+settings) and its backups."""
 
 from __future__ import annotations
 
@@ -15,8 +16,7 @@ from PySide6.QtWidgets import QFileDialog, QLabel, QMessageBox, QTableWidgetItem
 
 from riskscreen.crypto.exchange import ExchangeError, fingerprint, load_certificate
 from riskscreen.services import USER_ERRORS, Countersignature, Session, restore_backup
-from riskscreen.services.admin import AdminService, ChainResult
-from riskscreen.services.idle_lock import idle_lock_limit
+from riskscreen.services.audit_log import ChainResult
 from riskscreen.ui.admin.views import AdminWindow
 from riskscreen.ui.worker import run_in_background
 
@@ -67,7 +67,6 @@ class AdminController(QObject):
         super().__init__()
         self.session = session
         self.qsettings = settings or QSettings()
-        self.service = AdminService(session)
         self.window = window or AdminWindow()
         self._progress = _Progress(self)
         self._progress.progressed.connect(self._on_progress_progressed)
@@ -115,7 +114,7 @@ class AdminController(QObject):
     def refresh_accounts(self) -> None:
         """The accounts list."""
         table = self.window.accounts.table
-        users = self.session.list_users()
+        users = self.session.accounts.all()
         table.setRowCount(len(users))
         for r, u in enumerate(users):
             for c, value in enumerate((u.name, u.display_name, u.role,
@@ -154,7 +153,7 @@ class AdminController(QObject):
         a = self.window.accounts
         name, role, phrase = a.name.text().strip(), a.role.currentData(), a.passphrase.text()
         sign = self._countersign()
-        return self._account(lambda: self.session.create_user(
+        return self._account(lambda: self.session.accounts.create(
             name, role, phrase, a.display_name.text().strip(), sign), f"Account {name} created.")
 
     def change_role(self) -> bool:
@@ -162,7 +161,7 @@ class AdminController(QObject):
         a = self.window.accounts
         name, role = a.name.text().strip(), a.role.currentData()
         sign = self._countersign()
-        return self._account(lambda: self.session.set_role(name, role, sign),
+        return self._account(lambda: self.session.accounts.set_role(name, role, sign),
                              f"{name} is now a {role}.")
 
     def disable_account(self) -> None:
@@ -175,7 +174,7 @@ class AdminController(QObject):
         a.status.setStyleSheet("")
         a.status.setText(f"Disabling {name} and changing the database's key…")
         session = self.session
-        run_in_background(lambda: session.disable_user(name),
+        run_in_background(lambda: session.accounts.disable(name),
                           lambda key: self._on_disable_done(name, key),
                           self._on_disable_failed)
 
@@ -211,7 +210,7 @@ class AdminController(QObject):
         a = self.window.accounts
         name, phrase = a.name.text().strip(), a.passphrase.text()
         sign = self._countersign()
-        return self._account(lambda: self.session.enable_user(name, phrase, sign),
+        return self._account(lambda: self.session.accounts.enable(name, phrase, sign),
                              f"{name} is enabled with the new passphrase.")
 
     def reset_passphrase(self) -> bool:
@@ -219,7 +218,7 @@ class AdminController(QObject):
         a = self.window.accounts
         name, phrase = a.name.text().strip(), a.passphrase.text()
         sign = self._countersign()
-        return self._account(lambda: self.session.reset_passphrase(name, phrase, sign),
+        return self._account(lambda: self.session.accounts.reset_passphrase(name, phrase, sign),
                              f"{name}'s passphrase was reset.")
 
     def reset_with_recovery_key(self) -> bool:
@@ -227,7 +226,7 @@ class AdminController(QObject):
         a = self.window.accounts
         name, phrase, key = a.name.text().strip(), a.passphrase.text(), a.recovery_key.text()
         return self._account(
-            lambda: self.service.reset_with_recovery_key(key, name, phrase),
+            lambda: self.session.accounts.reset_with_recovery_key(key, name, phrase),
             f"{name}'s passphrase was reset with the recovery key.")
 
     # -- backup and restore ----------------------------------------------------------------------
@@ -247,8 +246,8 @@ class AdminController(QObject):
         b.progress.setRange(0, 3)
         b.progress.setValue(0)
         b.status.setText("Backing up…")
-        service, relay = self.service, self._progress
-        run_in_background(lambda: service.backup(dest, relay.progressed.emit),
+        maintenance, relay = self.session.maintenance, self._progress
+        run_in_background(lambda: maintenance.backup_and_check(dest, relay.progressed.emit),
                           self._on_backup_done, self._on_backup_failed)
 
     def _on_progress_progressed(self, step: int, total: int) -> None:
@@ -313,7 +312,7 @@ class AdminController(QObject):
 
     def _fill_audit_filters(self) -> None:
         """The accounts and actions in the log, in words, keeping what is chosen."""
-        users, actions = self.service.audit_filter_choices()
+        users, actions = self.session.audit.filter_choices()
         u = self.window.audit
         for combo, anything, choices in ((u.user, "anyone", users),
                                          (u.action, "any action", actions)):
@@ -334,7 +333,7 @@ class AdminController(QObject):
         if u.use_dates.isChecked():
             since = date.fromisoformat(u.since.date().toString("yyyy-MM-dd"))
             until = date.fromisoformat(u.until.date().toString("yyyy-MM-dd"))
-        lines = self.service.audit_lines(u.user.currentData() or None,
+        lines = self.session.audit.lines(u.user.currentData() or None,
                                          u.action.currentData() or None, since, until)
         u.table.setRowCount(len(lines))
         for r, e in enumerate(lines):
@@ -347,15 +346,15 @@ class AdminController(QObject):
     def refresh_privileged(self) -> None:
         """The front page: every change that gave access to screenings, and its countersigner."""
         table = self.window.audit.privileged
-        rows = self.service.privileged_changes()
+        rows = self.session.audit.privileged_changes()
         signers: list[str | None] = []
         rest = []
         for e in rows:
             detail = json.loads(e.detail)
             signers.append(detail.pop("countersigned_by", None))
             rest.append(replace(e, detail=json.dumps(detail)))
-        lines = self.service.describe(rest)
-        names = {u.name: u.display_name or u.name for u in self.session.list_users()}
+        lines = self.session.audit.describe(rest)
+        names = {u.name: u.display_name or u.name for u in self.session.accounts.all()}
         table.setRowCount(len(lines))
         for r, (line, signer) in enumerate(zip(lines, signers, strict=True)):
             signed = (f"{names[signer]} ({signer})" if signer in names and names[signer] != signer
@@ -366,7 +365,7 @@ class AdminController(QObject):
 
     def verify_audit(self) -> ChainResult:
         """Check the chain and say clearly whether it is intact."""
-        result = self.service.verify_audit()
+        result = self.session.audit.verify_chain()
         _say(self.window.audit.result, result.message(), result.ok)
         self.refresh_audit()
         return result
@@ -376,12 +375,12 @@ class AdminController(QObject):
     def refresh_settings(self) -> None:
         """The stored settings and routing contacts."""
         s = self.window.settings
-        values = self.service.settings()
-        s.idle.setValue(idle_lock_limit(self.session))
+        values = self.session.settings.editable()
+        s.idle.setValue(self.session.settings.idle_lock_limit())
         s.marking.setText(values["protective_marking"])
         s.organisation.setText(values["organisation_name"])
         self._show_logo(values["logo_png_base64"])
-        destinations = self.service.routing_data().get("destinations", [])
+        destinations = self.session.settings.routing_data().get("destinations", [])
         s.contacts.setRowCount(len(destinations))
         for r, d in enumerate(destinations):
             for c, key in enumerate(_CONTACT_KEYS):
@@ -421,7 +420,7 @@ class AdminController(QObject):
         changes = {"idle_lock_minutes": str(minutes), "protective_marking": s.marking.text(),
                    "organisation_name": s.organisation.text().strip(),
                    "logo_png_base64": self._logo}
-        ok = self._try(s.status, lambda: self.service.save_settings(changes),
+        ok = self._try(s.status, lambda: self.session.settings.save(changes),
                        "Settings saved.")
         if ok:
             self.qsettings.setValue("security/idle_lock_minutes", float(minutes))
@@ -442,5 +441,5 @@ class AdminController(QObject):
                     d[key] = value
             destinations.append(d)
         return self._try(self.window.settings.status,
-                         lambda: self.service.save_destinations(destinations),
+                         lambda: self.session.settings.save_destinations(destinations),
                          "Routing contacts saved and checked.")

@@ -127,9 +127,7 @@ class _PathwayService:
         return self.session.pathways.export_csv(report, path)
 
     def export_pdf(self, report: Report, path: Path) -> Path:
-        from riskscreen.services.admin import read_settings
-
-        return self.session.pathways.export_pdf(report, path, read_settings(self.session))
+        return self.session.pathways.export_pdf(report, path, self.session.settings.read())
 
 
 class ReportsController(QObject):
