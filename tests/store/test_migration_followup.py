@@ -24,11 +24,13 @@ from ..conftest import FAST
 _TABLES = ("users", "children", "screenings", "answers", "assessments", "answer_packs",
            "audit_log", "scoring_models", "record_dictionaries", "answer_keysets", "referrals",
            "referral_steps", "forms", "instruments")
+# The answer-columns revision after 0009 replaces these two; its own test checks that move.
+_REPLACED_LATER = ("answer_packs", "answer_keysets")
 
 
-def _rows(conn: Any) -> dict[str, list[tuple[object, ...]]]:
+def _rows(conn: Any, tables: tuple[str, ...] = _TABLES) -> dict[str, list[tuple[object, ...]]]:
     return {t: [tuple(r) for r in conn.execute(text(f"SELECT * FROM {t} ORDER BY 1"))]
-            for t in _TABLES}
+            for t in tables}
 
 
 def _at_0008(db: Path) -> tuple[dict[int, str], dict[str, list[tuple[object, ...]]]]:
@@ -87,13 +89,13 @@ def test_0009_fills_review_dates_and_keeps_the_data(tmp_path: Path) -> None:
                 "SELECT screening_id, review_date FROM screening_reviews")).all())
             rescreens = conn.execute(text("SELECT count(*) FROM screenings WHERE "
                                           "rescreen_of IS NOT NULL")).scalar_one()
-            after = _rows(conn)
+            after = _rows(conn, tuple(t for t in _TABLES if t not in _REPLACED_LATER))
         report = s.verify()
         due = s.reviews.due()
     assert got == expected
     assert len(got) > 20
     assert rescreens == 0
-    for table in _TABLES:
+    for table in after:
         if table == "audit_log":  # signing in adds entries; none before them changes
             assert after[table][:len(before[table])] == before[table]
         elif table == "screenings":  # one new column, empty
