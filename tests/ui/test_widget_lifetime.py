@@ -54,7 +54,10 @@ def _flow(qtbot: QtBot, tmp_path: Path) -> None:
 
 def test_no_widget_outlives_the_window(qtbot: QtBot, tmp_path: Path) -> None:
     _settle()
-    before = {id(w) for w in QApplication.allWidgets()}
+    # The wrappers are kept alive, so each widget of an earlier test keeps its wrapper and its
+    # id(); a set of bare ids would let Qt-owned children get new wrappers and count as new.
+    earlier = QApplication.allWidgets()
+    before = {id(w) for w in earlier}
     _flow(qtbot, tmp_path)
     _settle()
     left = [type(w).__name__ for w in QApplication.allWidgets() if id(w) not in before]
