@@ -37,6 +37,7 @@ from riskscreen.services import (
     default_db_path,
 )
 from riskscreen.summary import ReferralSummary, render_pdf, render_pdf_bytes
+from riskscreen.summary.build import protective_words
 from riskscreen.ui.adapters import level_styles, referral_reference, referral_summary
 from riskscreen.ui.collector import install_main_thread_collector
 from riskscreen.ui.finalise import AmendReasonDialog, FinaliseView
@@ -621,7 +622,8 @@ class AppController(QObject):
         live: LiveScore | None = None
         if detail.assessment is not None:
             view.score.set_title("Score when finalised")
-            view.score.show_assessment(detail.assessment, final=True)
+            view.score.show_assessment(detail.assessment, final=True,
+                                       protective=protective_words(form))
             view.save_status.setText("")
         else:
             model = self._call(lambda: session.stored_model(detail.model_sha256))

@@ -23,6 +23,7 @@ from riskscreen.scoring.assessment import Assessment
 from riskscreen.scoring.gaps import unscored_not_known
 from riskscreen.scoring.model import ScoringModel
 from riskscreen.services import USER_ERRORS
+from riskscreen.summary.build import protective_words
 from riskscreen.ui.questionnaire import QuestionnaireView
 from riskscreen.ui.score_panel import ScorePanel
 
@@ -102,6 +103,7 @@ class LiveScore(QObject):
         form = self.view.form
         visible = visible_answers(form, self.view.answers(), self.screening_date)
         self.panel.show_assessment(self.assessment,
-                                   unscored=unscored_not_known(form, visible, self.assessment))
+                                   unscored=unscored_not_known(form, visible, self.assessment),
+                                   protective=protective_words(form))
         self.scored.emit(self.assessment)
         return self.assessment

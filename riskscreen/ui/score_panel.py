@@ -171,12 +171,14 @@ class ScorePanel(QFrame):
             w.setVisible(False)
 
     def show_assessment(self, assessment: Assessment, *, final: bool = False,
-                        unscored: Sequence[str] = ()) -> None:
+                        unscored: Sequence[str] = (),
+                        protective: str = "protective factors") -> None:
         """Show the level, total, contributions, rules fired and model version.
 
         ``final`` for a finalised screening's stored assessment; otherwise a level with
         questions still unanswered is shown as provisional. ``unscored`` names indicators
-        answered "not known" that the model does not score: gaps too.
+        answered "not known" that the model does not score: gaps too. ``protective`` is what
+        the form calls its protective factors, in the plural.
         """
         self.assessment = assessment
         gaps = not_known_tally(assessment, unscored)
@@ -226,11 +228,11 @@ class ScorePanel(QFrame):
             self.contributions.addItem(f"{_signed(gaps.counted)}   {gaps.sentence()}")
         for c in assessment.protective:
             if c.points:
-                self.contributions.addItem(_line(c) + " (protective)")
+                self.contributions.addItem(f"{_line(c)} ({protective})")
         if assessment.protective_applied:
             self.contributions.addItem(
-                f"Protective factors took {_points(assessment.protective_applied)} off the "
-                "total.")
+                f"{protective[:1].upper()}{protective[1:]} took "
+                f"{_points(assessment.protective_applied)} off the total.")
         if self.contributions.count() == 0:
             self.contributions.addItem("No answer adds points yet.")
         self.not_known.setVisible(bool(gaps.questions))

@@ -9,9 +9,13 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
+from riskscreen.forms.answers import load_answer_set
 from riskscreen.instruments import load_instrument
+from riskscreen.scoring.engine import score
+from riskscreen.summary.build import protective_words
 from riskscreen.ui.editors import ChoiceButtons
 from riskscreen.ui.questionnaire import QuestionnaireView
+from riskscreen.ui.score_panel import ScorePanel
 
 FOLDER = Path(__file__).resolve().parents[1] / "instruments" / "eastbrook-seraf"
 
@@ -42,3 +46,18 @@ def test_the_window_keys_choose_the_forms_windows(qtbot: QtBot) -> None:
     assert view.answers()["online_requests"] == "within_6_months"
     qtbot.keyClick(editor.focus_target(), Qt.Key.Key_B)
     assert view.answers()["online_requests"] == "both_periods"
+
+
+def test_the_score_panel_calls_protective_factors_what_the_form_calls_them(
+        qtbot: QtBot) -> None:
+    instrument = load_instrument(FOLDER)
+    answers = load_answer_set(FOLDER.parent / "eastbrook-cases" / "online-and-adults.json")
+    assessment = score(instrument.form, instrument.model(), answers)
+    assert assessment.protective_applied, "the case should have strengths that take points off"
+    panel = ScorePanel()
+    qtbot.addWidget(panel)
+    panel.show_assessment(assessment, protective=protective_words(instrument.form))
+    lines = [panel.contributions.item(i).text() for i in range(panel.contributions.count())]
+    assert any(line.startswith("Strengths took ") for line in lines), lines
+    assert any(line.endswith("(strengths)") for line in lines), lines
+    assert not any("rotective" in line for line in lines), lines
