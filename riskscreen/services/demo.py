@@ -412,12 +412,15 @@ class _Steps:
 
 
 def _later(rng: random.Random, start: datetime, days: int) -> datetime:
-    """A time in office hours ``days`` working days after ``start``."""
+    """A time in office hours ``days`` working days after ``start``, and always after it:
+    on the same day an office-hours time could fall before ``start``, so a step would be
+    recorded before the one it follows."""
     from riskscreen.services.referrals import working_day
 
     day = working_day(start.date(), days)
-    return datetime.combine(day, datetime.min.time(), tzinfo=UTC) + timedelta(
+    at = datetime.combine(day, datetime.min.time(), tzinfo=UTC) + timedelta(
         hours=rng.randint(9, 16), minutes=rng.randrange(60))
+    return at if at > start else start + timedelta(minutes=rng.randint(20, 180))
 
 
 def _demo_outcomes(rng: random.Random, level: str, partner: str, accepted: bool,

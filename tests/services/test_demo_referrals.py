@@ -41,4 +41,10 @@ def test_the_demo_has_referrals_with_outcomes_all_in_the_past(tmp_path: Path) ->
     assert any(r.overdue(date.today()) for r in referrals)
     assert {c.answer for c in truth.values()} == {"confirmed", "not_confirmed", "not_known"}
     assert all(r.steps[0].kind == StepKind.CREATED for r in referrals)
+    flow = (StepKind.CREATED, StepKind.SENT, StepKind.RECEIVED, StepKind.ACCEPTED,
+            StepKind.DECLINED, StepKind.CLOSED)
+    for r in referrals:  # each step of the flow happens after the one before it
+        times = [min(s.at for s in r.steps if s.kind == kind) for kind in flow
+                 if any(s.kind == kind for s in r.steps)]
+        assert times == sorted(times), (r.id, [(s.kind, s.at) for s in r.steps])
     assert report.ok, report
