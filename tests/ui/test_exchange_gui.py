@@ -6,12 +6,10 @@ Only the file choosers (and, for the import, the modal dialog's exec) are patche
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QDialog, QFileDialog, QLabel, QMessageBox
 from pytestqt.qtbot import QtBot
 
@@ -19,26 +17,11 @@ from riskscreen.crypto.exchange import certificate_pem, new_private_key, self_si
 from riskscreen.services import Unlocker
 from riskscreen.ui.controller import AppController
 from riskscreen.ui.exchange import ImportPackageDialog
-from riskscreen.ui.worker import wait_for_background
 
 from .helpers import click, golden_case
-from .test_app_flow import ADMIN, FAST, PAT, read_db, set_up, unlock
+from .test_app_flow import ADMIN, PAT, read_db, set_up, unlock
 
 pytestmark = pytest.mark.gui
-
-
-@pytest.fixture
-def app(qtbot: QtBot, tmp_path: Path) -> Iterator[AppController]:
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    controller = AppController(tmp_path / "data" / "riskscreen.db", settings=settings,
-                               kdf=FAST, sleep=lambda _: None, auto_backups=False)
-    qtbot.addWidget(controller.window)
-    controller.window.resize(1366, 768)
-    controller.window.show()
-    yield controller
-    wait_for_background()
-    if controller.session is not None:
-        controller.session.close()
 
 
 def _finalised_high(tmp_path: Path) -> int:

@@ -3,12 +3,10 @@ and buttons that record each step through the services (real widgets, real datab
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 from sqlalchemy import text
@@ -16,26 +14,11 @@ from sqlalchemy import text
 from riskscreen.services.types import ReferralStatus
 from riskscreen.ui.controller import AppController
 from riskscreen.ui.referral_record import ReferralStepDialog
-from riskscreen.ui.worker import wait_for_background
 
 from .helpers import click, golden_case, type_into
-from .test_app_flow import FAST, PAT, read_db, set_up, unlock
+from .test_app_flow import PAT, read_db, set_up, unlock
 
 pytestmark = pytest.mark.gui
-
-
-@pytest.fixture
-def app(qtbot: QtBot, tmp_path: Path) -> Iterator[AppController]:
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    controller = AppController(tmp_path / "data" / "riskscreen.db", settings=settings,
-                               kdf=FAST, sleep=lambda _: None, auto_backups=False)
-    qtbot.addWidget(controller.window)
-    controller.window.resize(1366, 768)
-    controller.window.show()
-    yield controller
-    wait_for_background()
-    if controller.session is not None:
-        controller.session.close()
 
 
 def _finalised(qtbot: QtBot, app: AppController, tmp_path: Path, case: str) -> int:
