@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -219,3 +219,38 @@ def store(tmp_path: Path, vault_templates: VaultTemplates) -> Vault:
     """The storage tests' database: an administrator, a manager (mary) and a practitioner
     (pat)."""
     return vault_templates.copy(tmp_path / "data" / "riskscreen.db", ("mary", "pat"))
+
+
+#: Answers the child record holds (asked when the record is made), not saved as answers.
+CHILD_RECORD_ANSWERS = ("child_name", "date_of_birth")
+
+
+def save_answers(session: Any, screening_id: int, answers: Mapping[str, Any]) -> None:
+    """Save each answer of a case or synthetic set to a screening, except those the child
+    record already holds."""
+    for qid, value in answers.items():
+        if qid not in CHILD_RECORD_ANSWERS:
+            session.save_answer(screening_id, qid, value)
+
+
+def start_screening_where(session: Any, wanted: Callable[[Any], bool], what: str, *,
+                          count: int, seed: int) -> int:
+    """Start a screening for a new child with the first of ``count`` synthetic answer sets
+    (from ``seed``) whose assessment is ``wanted``, stored with that set's date of birth and
+    screening date so it scores as it did here."""
+    from riskscreen.forms.loader import load_form
+    from riskscreen.scoring.engine import score
+    from riskscreen.scoring.loader import load_model
+    from riskscreen.synthetic import generate_answer_sets
+
+    form = load_form("cse-screening")
+    model = load_model("cse-screening")
+    for n, answer_set in enumerate(generate_answer_sets(form, count, seed)):
+        if wanted(score(form, model, answer_set)):
+            child = session.children.create(f"{what} Child {n}",
+                                            answer_set.answers.get("date_of_birth"))
+            sid: int = session.start_screening(child.id,
+                                               screening_date=answer_set.screening_date)
+            save_answers(session, sid, answer_set.answers)
+            return sid
+    raise AssertionError(f"no synthetic answer set is {what}")

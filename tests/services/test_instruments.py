@@ -26,7 +26,7 @@ from riskscreen.services.referral import referral_summary
 from riskscreen.store.schema import current_revision
 from riskscreen.summary import render_pdf_bytes
 
-from ..conftest import Vault
+from ..conftest import Vault, save_answers
 
 #: The instruments a new database offers: the default (CSE) one.
 SHIPPED = ["cse-screening"]
@@ -71,9 +71,7 @@ def _screen(session: Session, final: bool) -> int:
     child = session.children.create(answers["child_name"],
                                  date.fromisoformat(answers["date_of_birth"]))
     sid = session.start_screening(child.id, screening_date=when)
-    for qid, value in answers.items():
-        if qid not in ("child_name", "date_of_birth"):
-            session.save_answer(sid, qid, value)
+    save_answers(session, sid, answers)
     session.save_answer(sid, "gender", "self_described")
     session.save_answer(sid, "gender_description", "in their own words")
     if final:

@@ -18,7 +18,7 @@ from riskscreen.services.referral import referral_reference, referral_summary
 from riskscreen.summary import render_pdf_bytes
 from riskscreen.summary.build import format_date
 
-from ..conftest import Vault
+from ..conftest import Vault, save_answers
 
 CASE = Path(__file__).resolve().parents[1] / "cases" / "01-no-concerns.json"
 JO = ("jo", "practitioner jo passphrase")
@@ -54,9 +54,7 @@ def _screening(session: Session, identifiers: dict[str, str]) -> int:
         answers["date_of_birth"]), identifiers)
     sid = session.start_screening(child.id, screening_date=date.fromisoformat(
         case["screening_date"]))
-    for qid, value in {**answers, **CONTACTS}.items():
-        if qid not in ("child_name", "date_of_birth"):
-            session.save_answer(sid, qid, value)
+    save_answers(session, sid, {**answers, **CONTACTS})
     return sid
 
 

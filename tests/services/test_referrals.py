@@ -9,7 +9,6 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import text
 
-from riskscreen.forms.loader import load_form
 from riskscreen.scoring.assessment import Assessment
 from riskscreen.services import NotFound, PermissionDenied, ServiceError, Session
 from riskscreen.services.referrals import working_day
@@ -20,29 +19,15 @@ from riskscreen.services.types import (
     SendMethod,
     StepKind,
 )
-from riskscreen.synthetic import generate_answer_sets
 
-from ..conftest import Vault
+from ..conftest import Vault, start_screening_where
 
 
 def finalised(pat: Session, wanted: Callable[[Assessment], bool], what: str = "Test") -> int:
     """A finalised screening whose assessment is ``wanted`` (from fixed synthetic answers)."""
-    form = load_form("cse-screening")
-    from riskscreen.scoring.engine import score
-    from riskscreen.scoring.loader import load_model
-
-    model = load_model("cse-screening")
-    for seed, answer_set in enumerate(generate_answer_sets(form, 300, 11)):
-        if wanted(score(form, model, answer_set)):
-            child = pat.children.create(f"{what} Child {seed}",
-                                     answer_set.answers.get("date_of_birth"))
-            sid = pat.start_screening(child.id, screening_date=answer_set.screening_date)
-            for qid, value in answer_set.answers.items():
-                if qid not in ("child_name", "date_of_birth"):
-                    pat.save_answer(sid, qid, value)
-            pat.finalise(sid)
-            return sid
-    raise AssertionError(f"no synthetic answer set is {what}")
+    sid = start_screening_where(pat, wanted, what, count=300, seed=11)
+    pat.finalise(sid)
+    return sid
 
 
 def high(pat: Session) -> int:

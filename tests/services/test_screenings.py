@@ -24,15 +24,13 @@ from riskscreen.services import (
 )
 from riskscreen.synthetic import generate_answer_sets
 
-from ..conftest import PASSPHRASES, Vault
+from ..conftest import PASSPHRASES, Vault, save_answers, start_screening_where
 
 
 def _fill(session: Session, screening_id: int, seed: int = 1) -> None:
     form = load_form("cse-screening")
     answer_set = generate_answer_sets(form, 1, seed)[0]
-    for qid, value in answer_set.answers.items():
-        if qid not in ("child_name", "date_of_birth"):
-            session.save_answer(screening_id, qid, value)
+    save_answers(session, screening_id, answer_set.answers)
 
 
 def _new(session: Session, name: str = "Test Child", dob: str = "2011-04-05") -> int:
@@ -45,22 +43,9 @@ def _screening_where(pat: Session, wanted: Callable[[Assessment], bool], what: s
 
     Stored with that set's date of birth and screening date, so it scores as it did here.
     """
-    form = load_form("cse-screening")
-    from riskscreen.scoring.engine import score
-    from riskscreen.scoring.loader import load_model
-
-    model = load_model("cse-screening")
-    for seed, answer_set in enumerate(generate_answer_sets(form, 200, 7)):
-        if wanted(score(form, model, answer_set)):
-            child = pat.children.create(f"{what} Child {seed}",
-                                     answer_set.answers.get("date_of_birth"))
-            sid = pat.start_screening(child.id, screening_date=answer_set.screening_date)
-            for qid, value in answer_set.answers.items():
-                if qid not in ("child_name", "date_of_birth"):
-                    pat.save_answer(sid, qid, value)
-            assert wanted(pat.preview(sid)), what
-            return sid
-    raise AssertionError(f"no synthetic answer set is {what}")
+    sid = start_screening_where(pat, wanted, what, count=200, seed=7)
+    assert wanted(pat.preview(sid)), what
+    return sid
 
 
 def _high_screening(pat: Session) -> int:
@@ -456,9 +441,7 @@ def test_the_live_score_takes_the_trend_finalising_gives(vault: Vault) -> None:
     child = pat.children.create("Live Trend Child", high["answers"]["date_of_birth"])
     first = pat.start_screening(child.id,
                                 screening_date=date.fromisoformat(high["screening_date"]))
-    for qid, value in calm["answers"].items():
-        if qid not in ("child_name", "date_of_birth"):
-            pat.save_answer(first, qid, value)
+    save_answers(pat, first, calm["answers"])
     earlier = pat.finalise(first)
     sid = pat.start_screening(child.id, screening_date=date.fromisoformat(
         high["screening_date"]) + timedelta(days=30))
