@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from riskscreen.cli.storage import _common, _db, _first_line, _interactive, _passphrase, _run
+from riskscreen.cli.storage import _common, _db, _first_line, _interactive, _named, _passphrase
 from riskscreen.cli.storage import _UsageError as UsageError
 from riskscreen.cli.storage import _user as account_name
 
@@ -170,22 +170,18 @@ def register(subparsers: Any) -> None:
 
 
 def _cmd(name: str, func: Any) -> Any:
-    def run(args: argparse.Namespace) -> int:
-        args.command_name = name
-        return _guarded(func, args)
+    """:func:`_named`, with the package and FHIR errors said in the same one line."""
+    def guarded(args: argparse.Namespace) -> int:
+        from riskscreen.crypto.exchange import ExchangeError
+        from riskscreen.summary.fhir import FhirError
 
-    return run
+        try:
+            return int(func(args))
+        except (ExchangeError, FhirError) as error:
+            print(f"riskscreen {args.command_name}: {error}", file=sys.stderr)
+            return 1
 
-
-def _guarded(func: Any, args: argparse.Namespace) -> int:
-    from riskscreen.crypto.exchange import ExchangeError
-    from riskscreen.summary.fhir import FhirError
-
-    try:
-        return int(_run(func, args))
-    except (ExchangeError, FhirError) as error:
-        print(f"riskscreen {args.command_name}: {error}", file=sys.stderr)
-        return 1
+    return _named(name, guarded)
 
 
 def _key_passphrase(args: argparse.Namespace, *, confirm: bool) -> str:

@@ -17,7 +17,8 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
-from riskscreen.cli.storage import _common, _db, _passphrase, _run, _UsageError, _user
+from riskscreen.cli.storage import _common, _db, _passphrase, _UsageError, _user
+from riskscreen.cli.storage import _named as _command
 
 __all__ = ["register"]
 
@@ -147,15 +148,6 @@ def register(subparsers: Any) -> None:
 
 
 # -- plumbing ---------------------------------------------------------------------------------
-
-
-def _command(name: str, body: Callable[[argparse.Namespace], int]
-             ) -> Callable[[argparse.Namespace], int]:
-    def run(args: argparse.Namespace) -> int:
-        args.command_name = name
-        return _run(body, args)
-
-    return run
 
 
 def _session(args: argparse.Namespace) -> Any:

@@ -162,6 +162,16 @@ def _run(func: Any, args: argparse.Namespace) -> int:
     return code
 
 
+def _named(name: str, body: Any) -> Any:
+    """A sub-command's function: ``body`` run by :func:`_run`, its errors said as
+    ``riskscreen NAME: ...``."""
+    def run(args: argparse.Namespace) -> int:
+        args.command_name = name
+        return _run(body, args)
+
+    return run
+
+
 def _progress(label: str) -> Any:
     def show(done: int, total: int) -> None:
         if sys.stderr.isatty():
