@@ -197,16 +197,12 @@ def _detail(action: str, detail: dict[str, Any], accounts: Mapping[str, str],
             parts.append(f"last screening {value}")
         elif key == "carried":
             parts.append(f"{value} answers carried over")
-        elif key in ("answers", "entries", "children", "episodes"):
+        elif key in ("answers", "entries", "children", "episodes", "screenings", "referrals"):
             parts.append(f"{value} {key}")
         elif key == "returned":
             parts.append("with the return" if value else "not returned yet")
         elif key == "status" and action == "episode_rhi":
             parts.append(_RHI.get(str(value), str(value)))
-        elif key == "screenings":
-            parts.append(f"{value} screenings")
-        elif key == "referrals":
-            parts.append(f"{value} referrals")
         elif key == "changed":
             parts.append(f"{value} would change level")
         elif key == "cancelled":
