@@ -149,6 +149,8 @@ def register(subparsers: Any) -> None:
     o = ps.add_parser("outcome", help="record an outcome of a received referral")
     o.add_argument("referral", type=int, metavar="REFERRAL_ID")
     o.add_argument("--outcome", required=True, metavar="OUTCOME_ID")
+    o.add_argument("--detail", metavar="TEXT",
+                   help="what the outcome asks for (for example the service it went to)")
     o.add_argument("--confirmed", choices=("yes", "no", "unknown"))
     o.add_argument("--source", metavar="SOURCE_ID")
     _common(o)
@@ -440,8 +442,8 @@ def _outcome(args: argparse.Namespace) -> int:
     if confirmed and not args.source:
         raise UsageError("--confirmed needs --source SOURCE_ID (who confirmed it)")
     with _session(args) as session:
-        session.exchange.add_outcome(args.referral, args.outcome, confirmed=confirmed,
-                                     source=args.source)
+        session.exchange.add_outcome(args.referral, args.outcome, args.detail,
+                                     confirmed=confirmed, source=args.source)
     print(f"received referral {args.referral}: outcome {args.outcome} recorded")
     return 0
 

@@ -71,10 +71,12 @@ from riskscreen.store.models import (
 from riskscreen.summary.fhir import (
     NHS_NUMBER_SYSTEM,
     FhirError,
+    ReferralFacts,
     ReplyFacts,
     Sender,
     birth_date,
     questionnaire,
+    read_referral,
     read_reply,
     referral_bundle,
     reply_bundle,
@@ -233,6 +235,13 @@ class ReceivedReferral:
     bundle: dict[str, Any]
     level: str | None
     summary_pdf: bytes | None
+    #: The sender's referral in words: child, level, rules fired, answers, model.
+    facts: ReferralFacts
+    #: Whether the sender's certificate is installed here as trusted (now, not at import).
+    trusted: bool
+    #: The child record here a person matched it to (or created) at import.
+    child: ChildInfo | None
+    decided_at: str | None
 
 
 def form_canonical_json(form: FormDefinition) -> bytes:
@@ -702,7 +711,7 @@ class ExchangeManager:
         with self._unit.transaction() as s:
             row = self._received_row(s, received_id)
             self._unit.audit(s, "view", f"received:{row.id}")
-            return _received(row)
+            return _received(s, row)
 
     def list_received(self) -> list[ReceivedReferral]:
         """Every received referral this account may see, newest first."""
@@ -711,7 +720,8 @@ class ExchangeManager:
             query = select(ReceivedPackage).where(ReceivedPackage.kind == "referral")
             if self._unit.user.role == Role.PRACTITIONER:
                 query = query.where(ReceivedPackage.received_by == self._unit.user.id)
-            return [_received(r) for r in s.scalars(query.order_by(ReceivedPackage.id.desc()))]
+            return [_received(s, r)
+                    for r in s.scalars(query.order_by(ReceivedPackage.id.desc()))]
 
     def _received_row(self, s: OrmSession, received_id: int) -> ReceivedPackage:
         row = s.get(ReceivedPackage, received_id)
@@ -723,8 +733,10 @@ class ExchangeManager:
                                    "manager, can see it.")
         return row
 
-    def decide(self, received_id: int, accept: bool, reason: str | None = None) -> None:
-        """Record the team's decision on a received referral (declining needs a reason)."""
+    def decide(self, received_id: int, accept: bool, reason: str | None = None
+               ) -> ReceivedReferral:
+        """Record the team's decision on a received referral (declining needs a reason);
+        returns the referral as it now stands."""
         self._unit.require(*_MAKERS)
         text = (reason or "").strip()
         if not accept and not text:
@@ -737,11 +749,15 @@ class ExchangeManager:
             row.decision_reason = text or None
             row.decided_at = utc_now()
             self._unit.audit(s, "decide", f"received:{row.id}", {"status": row.status})
+            s.flush()
+            return _received(s, row)
 
     def add_outcome(self, received_id: int, outcome_id: str, detail: str | None = None,
-                    confirmed: str | None = None, source: str | None = None) -> None:
+                    confirmed: str | None = None, source: str | None = None
+                    ) -> ReceivedReferral:
         """Record an outcome (and optionally "exploitation confirmed?") on a received
-        referral, from the same vocabulary as referrals, for the reply."""
+        referral, from the same vocabulary as referrals, for the reply; returns the
+        referral as it now stands."""
         self._unit.require(*_MAKERS)
         vocabulary = load_outcomes()
         try:
@@ -753,7 +769,7 @@ class ExchangeManager:
         text = (detail or "").strip() or None
         if outcome.detail_required and not text:
             raise ServiceError(f"The outcome '{outcome.label}' needs {outcome.detail}; "
-                               "give it with --detail.")
+                               "say it, then record the outcome again.")
         if confirmed is not None:
             if confirmed not in ("confirmed", "not_confirmed", "not_known"):
                 raise ServiceError("Answer 'exploitation confirmed?' with confirmed, "
@@ -774,6 +790,8 @@ class ExchangeManager:
             if confirmed is not None:
                 row.confirmed, row.confirmed_source = confirmed, source
             self._unit.audit(s, "outcome", f"received:{row.id}", {"outcome": outcome_id})
+            s.flush()
+            return _received(s, row)
 
     def save_reply_package(self, received_id: int, path: Path) -> MadePackage:
         """Write the reply to a received referral (decision and outcomes) to ``path``."""
@@ -871,17 +889,19 @@ def _child(c: Child) -> ChildInfo:
     return ChildInfo(c.id, c.name, dob, {str(k): str(v) for k, v in ids.items()})
 
 
-def _received(row: ReceivedPackage) -> ReceivedReferral:
+def _received(s: OrmSession, row: ReceivedPackage) -> ReceivedReferral:
     contents = read_zip(row.content)
-    risks = resources_of(contents.bundle, "RiskAssessment")
-    level = risks[0]["prediction"][0]["qualitativeRisk"].get("text") if risks else None
+    facts = read_referral(contents.bundle)
+    child = s.get(Child, row.child_id) if row.child_id is not None else None
     return ReceivedReferral(
         id=row.id, reference=row.reference, sender=row.sender_name,
         sender_fingerprint=row.sender_fingerprint, received_at=row.received_at,
         child_id=row.child_id, status=row.status, decision_reason=row.decision_reason,
         outcomes=tuple(tuple(o) for o in json.loads(row.outcomes)),
         confirmed=row.confirmed, confirmed_source=row.confirmed_source,
-        bundle=contents.bundle, level=level, summary_pdf=contents.summary_pdf)
+        bundle=contents.bundle, level=facts.level, summary_pdf=contents.summary_pdf,
+        facts=facts, trusted=s.get(TrustedSender, row.sender_fingerprint) is not None,
+        child=_child(child) if child is not None else None, decided_at=row.decided_at)
 
 
 def certificate_words(pem: str | bytes) -> str:

@@ -37,10 +37,12 @@ from riskscreen.scoring.model import ScoringModel
 __all__ = [
     "NHS_NUMBER_SYSTEM",
     "FhirError",
+    "ReferralFacts",
     "ReplyFacts",
     "Sender",
     "bundle_json",
     "questionnaire",
+    "read_referral",
     "read_reply",
     "referral_bundle",
     "reply_bundle",
@@ -91,6 +93,39 @@ class ReplyFacts:
     exploitation_confirmed: str | None = None  # confirmed, not_confirmed, not_known
     confirmed_source: str | None = None
     team: str = ""
+
+
+@dataclass(frozen=True)
+class ReferralFacts:
+    """What a referral Bundle says, in words for a person to read (the sender's assessment)."""
+
+    reference: str
+    child_name: str | None
+    date_of_birth: date | None
+    nhs_number: str | None
+    level: str | None
+    level_id: str | None
+    #: Why the route was chosen, as the sender's routing said it.
+    rationale: str | None
+    #: The rules fired: (rule id, its reason).
+    reasons: tuple[tuple[str, str], ...]
+    #: The score and any professional judgement, as sentences.
+    notes: tuple[str, ...]
+    model_id: str | None
+    model_version: str | None
+    model_sha256: str | None
+    #: The form the answers follow, ``id|version``.
+    form: str | None
+    #: Every answer: (question, answer in words).
+    answers: tuple[tuple[str, str], ...]
+    pathway: str | None
+    destination: str | None
+    reason: str | None
+    lawful_basis: str | None
+    next_step: str | None
+    referred_by: str | None
+    organisation: str | None
+    authored: str | None
 
 
 def _urn(*parts: str) -> str:
@@ -352,6 +387,68 @@ def read_reply(bundle: Mapping[str, Any]) -> ReplyFacts:
         reason=task.get("statusReason", {}).get("text"), outcomes=tuple(outcomes),
         exploitation_confirmed=confirmed, confirmed_source=source,
         team=task.get("owner", {}).get("display", ""))
+
+
+def _answer_words(answers: Sequence[Mapping[str, Any]]) -> str:
+    words = []
+    for a in answers:
+        if "valueCoding" in a:
+            coding = a["valueCoding"]
+            words.append(str(coding.get("display") or coding.get("code", "")))
+        else:
+            words.extend(str(v) for k, v in a.items() if k.startswith("value"))
+    return ", ".join(w for w in words if w)
+
+
+def _ext(resource: Mapping[str, Any], url: str) -> str | None:
+    return next((str(e.get("valueString")) for e in resource.get("extension", [])
+                 if e.get("url") == url and e.get("valueString") is not None), None)
+
+
+def read_referral(bundle: Mapping[str, Any]) -> ReferralFacts:
+    """The facts of a referral Bundle that :func:`referral_bundle` made (read, not
+    re-validated: the package's signature already vouches for it). Parts a sender left out
+    come back as None or empty."""
+    def one(kind: str) -> Mapping[str, Any]:
+        found = resources_of(bundle, kind)
+        return found[0] if found else {}
+
+    patient, response = one("Patient"), one("QuestionnaireResponse")
+    risk, request = one("RiskAssessment"), one("ServiceRequest")
+    requester = request.get("requester", {}).get("reference")
+    sender: Mapping[str, Any] = next((e.get("resource", {}) for e in bundle.get("entry", [])
+                                      if e.get("fullUrl") == requester), {})
+    prediction = (risk.get("prediction") or [{}])[0]
+    level = prediction.get("qualitativeRisk", {})
+    method = (risk.get("method", {}).get("coding") or [{}])[0]
+    next_step = next((str(n["text"]) for n in request.get("note", []) if "text" in n), None)
+    return ReferralFacts(
+        reference=str((request.get("identifier") or risk.get("identifier") or [{}])[0]
+                      .get("value", "")),
+        child_name=(patient.get("name") or [{}])[0].get("text"),
+        date_of_birth=birth_date(patient),
+        nhs_number=next((str(i["value"]) for i in patient.get("identifier", [])
+                         if i.get("system") == NHS_NUMBER_SYSTEM), None),
+        level=level.get("text"),
+        level_id=(level.get("coding") or [{}])[0].get("code"),
+        rationale=prediction.get("rationale"),
+        reasons=tuple((str((r.get("coding") or [{}])[0].get("code", "")), str(r.get("text", "")))
+                      for r in risk.get("reasonCode", [])),
+        notes=tuple(str(n["text"]) for n in risk.get("note", []) if "text" in n),
+        model_id=method.get("code"), model_version=method.get("version"),
+        model_sha256=_ext(risk, MODEL_HASH_EXT),
+        form=(str(response["questionnaire"]).removeprefix(f"{FORM_URL}:")
+              if "questionnaire" in response else None),
+        answers=tuple((str(i.get("text") or i.get("linkId", "")),
+                       _answer_words(i.get("answer", []))) for i in response.get("item", [])),
+        pathway=request.get("code", {}).get("text"),
+        destination=(request.get("performer") or [{}])[0].get("display"),
+        reason=(request.get("reasonCode") or [{}])[0].get("text"),
+        lawful_basis=_ext(request, LAWFUL_BASIS_EXT),
+        next_step=next_step,
+        referred_by=request.get("requester", {}).get("display"),
+        organisation=sender.get("name"),
+        authored=request.get("authoredOn"))
 
 
 def bundle_json(data: Mapping[str, Any]) -> bytes:

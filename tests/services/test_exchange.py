@@ -115,6 +115,46 @@ def test_a_package_travels_and_is_imported_once(dbs: dict[str, Path], tmp_path: 
     assert _count(dbs["team"], "children") == before + 1
 
 
+def test_a_received_referral_reads_as_the_sender_made_it(dbs: dict[str, Path],
+                                                         tmp_path: Path) -> None:
+    """What the receiving team reads: the sender's level, rules fired, answers and model, the
+    sender's trust and the matched child; deciding and outcomes return the updated record."""
+    sid = _finalised(dbs["agency"], "Synthetic Reading Child")
+    package = _package(dbs, tmp_path / "read.p7m", sid)
+    with _login(dbs["agency"], "manager") as s:
+        assessment = s.open_screening(sid).assessment
+        assert assessment is not None
+    with _login(dbs["team"], "manager") as s:
+        rid = s.exchange.import_package(package.read_bytes(), "new").received_id
+        received = s.exchange.received(rid)
+        facts = received.facts
+        assert received.trusted
+        assert received.child is not None
+        assert received.child.name == "Synthetic Reading Child"
+        assert facts.child_name == "Synthetic Reading Child"
+        assert facts.nhs_number == "9434765919"
+        assert facts.level_id == assessment.level
+        assert facts.model_id == assessment.model.id
+        assert facts.model_version == assessment.model.version
+        assert facts.model_sha256 == assessment.model.sha256
+        assert [r for r, _ in facts.reasons] == [r.id for r in assessment.rules_fired]
+        assert all(words for _, words in facts.reasons)
+        assert "Synthetic Reading Child" in [answer for _, answer in facts.answers]
+        assert facts.lawful_basis
+        assert facts.referred_by
+        declined = s.exchange.decide(rid, accept=False, reason="Already open to the team")
+        assert (declined.status, declined.decision_reason) == ("declined",
+                                                               "Already open to the team")
+        assert declined.decided_at is not None
+        with pytest.raises(ServiceError, match="say it") as error:
+            s.exchange.add_outcome(rid, "preventative_work")
+        assert "--" not in str(error.value), "the GUI shows this message too"
+        after = s.exchange.add_outcome(rid, "strategy_discussion", confirmed="not_known",
+                                       source="strategy_discussion")
+        assert [o[0] for o in after.outcomes] == ["strategy_discussion"]
+        assert after.confirmed == "not_known"
+
+
 def test_received_content_cannot_be_changed(dbs: dict[str, Path], tmp_path: Path) -> None:
     package = _package(dbs, tmp_path / "r.p7m")
     with _login(dbs["team"], "manager") as s:

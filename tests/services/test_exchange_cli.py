@@ -82,6 +82,9 @@ def test_keys_package_import_reply(two: dict[str, Path], tmp_path: Path,
     assert main(["package", "decide", rid, "--accept", *_as(two, "team", "manager")]) == 0
     assert main(["package", "outcome", rid, "--outcome", "strategy_discussion",
                  *_as(two, "team", "manager")]) == 0
+    # An outcome that asks for a detail takes it from --detail.
+    assert main(["package", "outcome", rid, "--outcome", "preventative_work", "--detail",
+                 "Northvale Youth Project", *_as(two, "team", "manager")]) == 0
     assert main(["package", "reply", rid, "-o", str(tmp_path / "reply.p7m"),
                  *_as(two, "team", "manager")]) == 0
     capsys.readouterr()
