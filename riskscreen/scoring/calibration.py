@@ -21,6 +21,8 @@ import numpy.typing as npt
 
 __all__ = [
     "MIN_OUTCOMES",
+    "MIN_RATERS",
+    "MIN_VIGNETTES",
     "SUPPRESSION_LIMIT",
     "TENTATIVE_ALPHA",
     "Agreement",
@@ -31,6 +33,7 @@ __all__ = [
     "ThresholdRow",
     "auc_interval",
     "few_outcomes_warning",
+    "few_ratings_warning",
     "indicator_agreement",
     "level_agreement",
     "level_distribution",
@@ -46,6 +49,10 @@ SUPPRESSION_LIMIT = 5
 TENTATIVE_ALPHA = 0.667
 #: Below this many recorded outcomes the figures carry a plain warning.
 MIN_OUTCOMES = 30
+#: Below this many practitioners, or vignettes screened by two or more of them, agreement
+#: figures carry a plain warning: alpha and its interval move a lot with each screening.
+MIN_RATERS = 3
+MIN_VIGNETTES = 5
 
 
 class Suppressed(enum.Enum):
@@ -74,6 +81,26 @@ def few_outcomes_warning(outcomes: int) -> str | None:
         f"{MIN_OUTCOMES}, these figures can change a lot with each new outcome; "
         "read them with care."
     )
+
+
+def few_ratings_warning(vignettes: int, raters: int) -> str | None:
+    """A plain warning when too few practitioners or shared vignettes back an alpha.
+
+    ``vignettes`` counts vignettes screened by at least two practitioners (alpha uses only
+    those); ``raters`` counts practitioners who screened any.
+    """
+    if raters < 2 or vignettes < 1:
+        return ("Agreement needs at least two practitioners to screen the same vignette; "
+                f"so far {raters} practitioner{'s' if raters != 1 else ''} "
+                f"{'have' if raters != 1 else 'has'} submitted practice screenings and "
+                f"{vignettes} vignette{'s' if vignettes != 1 else ''} "
+                f"{'have' if vignettes != 1 else 'has'} been screened by two or more.")
+    if raters < MIN_RATERS or vignettes < MIN_VIGNETTES:
+        return (f"Only {raters} practitioners and {vignettes} shared "
+                f"vignette{'s' if vignettes != 1 else ''}. With fewer than {MIN_RATERS} "
+                f"practitioners or {MIN_VIGNETTES} vignettes, these figures can change a lot "
+                "with each practice screening; read them with care.")
+    return None
 
 
 @dataclass(frozen=True, slots=True)

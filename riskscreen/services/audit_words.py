@@ -70,6 +70,14 @@ ACTION_WORDS: dict[str, str] = {
     "confirm_answers": "Confirmed answers carried over from the last screening",
     "step_down": "Finalised at a lower level than last time (reason recorded)",
     "chronology_view": "Opened a child's chronology",
+    "exercise_create": "Created an agreement exercise",
+    "vignette_add": "Wrote a vignette for an agreement exercise",
+    "vignette_edit": "Changed a vignette of an agreement exercise",
+    "exercise_assign": "Assigned practitioners to an agreement exercise",
+    "practice_start": "Started a practice screening of a vignette",
+    "practice_edit": "Changed an answer of a practice screening",
+    "practice_submit": "Submitted a practice screening",
+    "agreement_report": "Made an agreement report",
 }
 
 _KINDS = {"print": "printed", "pdf": "saved as a PDF", "pdf_password":
@@ -125,6 +133,12 @@ def _about(obj: str, users: Mapping[int, str], accounts: Mapping[str, str]) -> s
         return f"The instrument {ident}"
     if kind == "episode":
         return f"Missing episode {ident}"
+    if kind == "exercise":
+        return f"Agreement exercise {ident}"
+    if kind == "vignette":
+        return f"Vignette {ident}"
+    if kind == "practice":
+        return f"Practice screening {ident}"
     return {"database": "The database", "audit_log": "The audit log",
             "screenings": "Screenings (counts only)",
             "referrals": "Referrals (counts only)",

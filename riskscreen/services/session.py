@@ -37,6 +37,7 @@ from riskscreen.scoring.engine import OverrideRefused as EngineRefused
 from riskscreen.scoring.engine import apply_override, carry_forward, compile_model, score
 from riskscreen.scoring.model import ScoringModel
 from riskscreen.services.accounts import AccountManager
+from riskscreen.services.agreement import AgreementManager
 from riskscreen.services.audit_log import AuditLog
 from riskscreen.services.children import SCREENING_ROLES, ChildManager
 from riskscreen.services.chronology import ChronologyManager, referral_source
@@ -203,6 +204,8 @@ class Session:
         #: One timeline per child.
         self.chronology = ChronologyManager(self._ctx, self.episodes)
         self.chronology.add_source(referral_source(self.referrals))
+        #: Agreement exercises: vignettes screened in practice mode, and the report.
+        self.agreement = AgreementManager(self._ctx, self.instruments.model)
 
     # -- lifecycle -----------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text, Un
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
+    "AgreementExercise",
     "Answer",
     "AnswerColumnsRow",
     "AssessmentRow",
@@ -25,10 +26,12 @@ __all__ = [
     "CarriedAnswer",
     "Child",
     "ExchangeKey",
+    "ExerciseAssignment",
     "FormRow",
     "InstrumentRow",
     "Meta",
     "MissingEpisode",
+    "PracticeScreening",
     "ReceivedPackage",
     "RecordDictionary",
     "ReferralRow",
@@ -39,6 +42,7 @@ __all__ = [
     "SentPackage",
     "TrustedSender",
     "User",
+    "Vignette",
     "utc_now",
 ]
 
@@ -463,3 +467,78 @@ class MissingEpisode(Base):
     updated_at: Mapped[str] = mapped_column(String(27), default=utc_now)
 
     __table_args__ = (Index("ix_missing_episodes_child", "child_id", "missing_from"),)
+
+
+
+class AgreementExercise(Base):
+    """A manager's set of vignettes for practitioners to screen in practice mode, to see how
+    alike they score the same case (revision 0011).
+
+    The vignettes are screened with one form version and one published scoring model, fixed
+    when the exercise is made, so every practitioner's level comes from the same rules.
+    """
+
+    __tablename__ = "agreement_exercises"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    form_id: Mapped[str] = mapped_column(String(100))
+    form_version: Mapped[str] = mapped_column(String(30))
+    model_sha256: Mapped[str] = mapped_column(ForeignKey("scoring_models.sha256"))
+    #: The date every practice screening of the exercise is made "on" (ages follow it).
+    screening_date: Mapped[str] = mapped_column(String(10))
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[str] = mapped_column(String(27), default=utc_now)
+
+
+class Vignette(Base):
+    """A short synthetic case description written by a manager (revision 0011)."""
+
+    __tablename__ = "vignettes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    exercise_id: Mapped[int] = mapped_column(ForeignKey("agreement_exercises.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(200))
+    #: The made-up child's date of birth, so age-specific questions show alike for everyone.
+    date_of_birth: Mapped[str | None] = mapped_column(String(10))
+    text: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[str] = mapped_column(String(27), default=utc_now)
+
+    __table_args__ = (Index("ix_vignettes_exercise", "exercise_id", "position"),)
+
+
+class ExerciseAssignment(Base):
+    """A practitioner asked to screen an exercise's vignettes (revision 0011)."""
+
+    __tablename__ = "exercise_assignments"
+    exercise_id: Mapped[int] = mapped_column(ForeignKey("agreement_exercises.id"),
+                                             primary_key=True)
+    practitioner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    assigned_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    assigned_at: Mapped[str] = mapped_column(String(27), default=utc_now)
+
+
+class PracticeScreening(Base):
+    """One practitioner's practice screening of one vignette (revision 0011).
+
+    A table of its own, on purpose: no child, no ``screenings`` row, no referral and no
+    answer columns, so no list, report, calibration, referral or check of real screenings
+    can ever include one. ``answers`` is an answer set as JSON; ``level`` and ``points``
+    are set when it is submitted.
+    """
+
+    __tablename__ = "practice_screenings"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    vignette_id: Mapped[int] = mapped_column(ForeignKey("vignettes.id"))
+    practitioner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    answers: Mapped[str] = mapped_column(Text, default="{}")
+    #: "draft" or "submitted".
+    status: Mapped[str] = mapped_column(String(10), default="draft")
+    level: Mapped[str | None] = mapped_column(String(50))
+    points: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[str] = mapped_column(String(27), default=utc_now)
+    updated_at: Mapped[str] = mapped_column(String(27), default=utc_now)
+    submitted_at: Mapped[str | None] = mapped_column(String(27))
+
+    __table_args__ = (UniqueConstraint("vignette_id", "practitioner_id",
+                                       name="uq_practice_vignette_practitioner"),)

@@ -150,3 +150,12 @@ def test_indicator_agreement_names_the_indicators_read_most_differently() -> Non
     assert not math.isnan(older)
     assert read_most_differently(results) == ["older_friends", "missing"]
     assert read_most_differently(results, limit=1) == ["older_friends"]
+
+
+def test_warning_with_few_practitioners_or_shared_vignettes() -> None:
+    from riskscreen.scoring.calibration import few_ratings_warning
+
+    assert few_ratings_warning(8, 4) is None
+    assert "at least two practitioners" in (few_ratings_warning(0, 1) or "")
+    assert "read them with care" in (few_ratings_warning(3, 4) or "")
+    assert "read them with care" in (few_ratings_warning(6, 2) or "")
