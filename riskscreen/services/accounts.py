@@ -1,7 +1,8 @@
 """Accounts: who may sign in, with which role, and their passphrases.
 
 An administrator creates, promotes, disables and re-enables accounts and resets passphrases;
-giving an account the manager or administrator role needs a second person's countersignature.
+giving an account the manager, administrator or analyst role needs a second person's
+countersignature (an analyst sees every intelligence item, so a manager countersigns).
 Disabling an account changes the data key, so nothing its old key opens is current any more.
 """
 
@@ -33,6 +34,8 @@ from riskscreen.store.models import Meta, User
 __all__ = ["AccountManager", "check_new_passphrase"]
 
 _ROLES = frozenset(Role)
+#: Roles an account is given only with a second person's countersignature.
+_PRIVILEGED = (Role.MANAGER, Role.ADMINISTRATOR, Role.ANALYST)
 
 
 def check_new_passphrase(passphrase: str) -> None:
@@ -62,8 +65,9 @@ class AccountManager:
                     countersign: Countersignature | None = None) -> UserInfo:
         """A new account with its own key pair (administrators only).
 
-        A manager or administrator account needs ``countersign`` from a second person: an
-        active manager for a manager account, an active manager or another administrator
+        A manager, analyst or administrator account needs ``countersign`` from a second
+        person: an active manager for a manager or analyst account, an active manager or
+        another administrator
         for an administrator account (the very first manager of a database excepted, and
         shown as such in the audit log).
         """
@@ -94,14 +98,14 @@ class AccountManager:
                        countersign: Countersignature | None) -> str | None:
         """Check the countersignature an account change giving ``role`` to ``target`` needs;
         the countersigner's name, or None where none is needed (or the first manager)."""
-        if role not in (Role.MANAGER, Role.ADMINISTRATOR):
+        if role not in _PRIVILEGED:
             return None
-        allowed = ((Role.MANAGER,) if role == Role.MANAGER
+        allowed = ((Role.MANAGER,) if role in (Role.MANAGER, Role.ANALYST)
                    else (Role.MANAGER, Role.ADMINISTRATOR))
         if countersign is None or not countersign.name.strip():
             if role == Role.MANAGER and not self._had_a_manager():
                 return None
-            who = "an active manager" if role == Role.MANAGER else (
+            who = "an active manager" if role in (Role.MANAGER, Role.ANALYST) else (
                 "an active manager or another administrator")
             raise PermissionDenied(f"Giving an account the {role} role, or resetting a "
                                    f"manager's passphrase, needs a countersignature: {who} "
@@ -130,7 +134,7 @@ class AccountManager:
     def _privileged_detail(self, s: OrmSession, role: str, signer: str | None) -> dict[str, Any]:
         """Audit detail of a change giving ``role``: who countersigned (None: the first
         manager, which needed nobody); empty for other roles."""
-        if role not in (Role.MANAGER, Role.ADMINISTRATOR):
+        if role not in _PRIVILEGED:
             return {}
         if role == Role.MANAGER:
             s.merge(Meta(key="manager_created", value="1"))

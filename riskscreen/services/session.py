@@ -206,6 +206,10 @@ class Session:
         self.chronology.add_source(referral_source(self.referrals))
         #: Agreement exercises: vignettes screened in practice mode, and the report.
         self.agreement = AgreementManager(self._ctx, self.instruments.model)
+        from riskscreen.services.intel import IntelManager
+
+        #: Intelligence items linked to children, links across them, submissions.
+        self.intel = IntelManager(self._ctx)
 
     # -- lifecycle -----------------------------------------------------------------------------
 

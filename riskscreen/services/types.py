@@ -53,6 +53,8 @@ class Role(StrEnum):
     PRACTITIONER = "practitioner"
     MANAGER = "manager"
     ADMINISTRATOR = "administrator"
+    #: Sees every intelligence item and the links across children; screens no child.
+    ANALYST = "analyst"
 
 
 class Status(StrEnum):

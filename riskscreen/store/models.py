@@ -29,6 +29,11 @@ __all__ = [
     "ExerciseAssignment",
     "FormRow",
     "InstrumentRow",
+    "IntelItem",
+    "IntelKey",
+    "IntelLink",
+    "IntelSubmission",
+    "IntelSubmissionItem",
     "Meta",
     "MissingEpisode",
     "PracticeScreening",
@@ -542,3 +547,92 @@ class PracticeScreening(Base):
 
     __table_args__ = (UniqueConstraint("vignette_id", "practitioner_id",
                                        name="uq_practice_vignette_practitioner"),)
+
+class IntelItem(Base):
+    """One intelligence item: a person of concern, a place, a vehicle or an online account
+    (revision 0012). ``details`` holds the kind's fields as JSON (names, nicknames, phone
+    numbers, handles, vehicles; an address, its type and area; a registration; a platform
+    and handle). The grading is 3x5x2, or 5x5x5 for an older record; ``restricted`` repeats
+    whether its handling code restricts who may see it. ``review_due`` is when its retention
+    period ends (:mod:`riskscreen.intel.retention`).
+    """
+
+    __tablename__ = "intel_items"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    text: Mapped[str] = mapped_column(Text, default="")
+    details: Mapped[str] = mapped_column(Text, default="{}")
+    grading_scheme: Mapped[str] = mapped_column(String(5))
+    source_evaluation: Mapped[str] = mapped_column(String(1))
+    intelligence_assessment: Mapped[str] = mapped_column(String(1))
+    handling_code: Mapped[str] = mapped_column(String(1))
+    handling_conditions: Mapped[str] = mapped_column(Text, default="")
+    restricted: Mapped[bool] = mapped_column(default=False)
+    entered_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[str] = mapped_column(String(27), default=utc_now)
+    updated_at: Mapped[str] = mapped_column(String(27), default=utc_now)
+    review_due: Mapped[str] = mapped_column(String(10))
+    reviewed_at: Mapped[str | None] = mapped_column(String(27))
+
+    __table_args__ = (
+        Index("ix_intel_items_kind", "kind", "id"),
+        Index("ix_intel_items_entered_by", "entered_by", "id"),
+        Index("ix_intel_items_review_due", "review_due"),
+    )
+
+
+class IntelKey(Base):
+    """A normalised key of an item that matching compares (revision 0012): a phone number,
+    registration, handle or address, or a name or nickname (``name``: possible links only)."""
+
+    __tablename__ = "intel_keys"
+    item_id: Mapped[int] = mapped_column(ForeignKey("intel_items.id"), primary_key=True)
+    key_kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200), primary_key=True)
+
+    __table_args__ = (Index("ix_intel_keys_value", "key_kind", "value"),)
+
+
+class IntelLink(Base):
+    """An item linked to a child it concerns: where the information came from and the date
+    it was seen (revision 0012)."""
+
+    __tablename__ = "intel_links"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("intel_items.id"))
+    child_id: Mapped[int] = mapped_column(ForeignKey("children.id"))
+    source: Mapped[str] = mapped_column(Text, default="")
+    seen_on: Mapped[str] = mapped_column(String(10))
+    linked_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    linked_at: Mapped[str] = mapped_column(String(27), default=utc_now)
+
+    __table_args__ = (
+        UniqueConstraint("item_id", "child_id", "seen_on", name="uq_intel_link"),
+        Index("ix_intel_links_child", "child_id", "item_id"),
+        Index("ix_intel_links_seen", "seen_on"),
+    )
+
+
+class IntelSubmission(Base):
+    """An intelligence submission made to the police analyst: a PDF form or an exchange
+    package, recorded as sent when it was made (revision 0012)."""
+
+    __tablename__ = "intel_submissions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(60), unique=True)
+    form: Mapped[str] = mapped_column(String(10))  # pdf, package
+    recipient: Mapped[str] = mapped_column(String(200), default="")
+    package_id: Mapped[str | None] = mapped_column(String(36))
+    sha256: Mapped[str] = mapped_column(String(64))
+    made_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    sent_at: Mapped[str] = mapped_column(String(27), default=utc_now)
+
+
+class IntelSubmissionItem(Base):
+    """An item a submission carried, with its grade then (the item may be deleted later)."""
+
+    __tablename__ = "intel_submission_items"
+    submission_id: Mapped[int] = mapped_column(ForeignKey("intel_submissions.id"),
+                                               primary_key=True)
+    item_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    grade: Mapped[str] = mapped_column(String(12))
