@@ -514,9 +514,9 @@ class IntelManager:
         areas: dict[str, tuple[str, set[int], list[int]]] = {}
         for p in places:
             area = str(json.loads(p.details or "{}").get("area", "")).strip()
-            if not area:
-                continue
             key = area_key(area)
+            if key is None:
+                continue
             _, children, ids = areas.setdefault(key, (area, set(), []))
             children |= in_period.get(p.id, set())
             ids.append(p.id)
