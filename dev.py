@@ -3,6 +3,7 @@
 
     python3 dev.py start   # set up and start the application
     python3 dev.py test    # set up and run every check: ruff, mypy, import contracts, pytest
+    python3 dev.py team-server   # set up and start a local team server to try (PostgreSQL)
 
 Only the Python standard library is used here, so this runs on a fresh machine. The virtual
 environment lives in ``.venv`` beside this file; it is reused and only refreshed when
@@ -58,7 +59,19 @@ def missing_debian_packages() -> list[str]:
         missing.append("fonts-dejavu-core")
     if shutil.which("openssl") is None:  # the independent reader of exchange packages in tests
         missing.append("openssl")
+    if not postgresql_installed():  # the team-server tests run a throwaway PostgreSQL server
+        missing.append("postgresql")
     return missing
+
+
+def postgresql_installed() -> bool:
+    """Whether PostgreSQL 15 or later's server binaries (initdb, pg_ctl) are installed."""
+    for folder in Path("/usr/lib/postgresql").glob("*/bin"):
+        if folder.parent.name.isdigit() and int(folder.parent.name) >= 15 \
+                and (folder / "initdb").exists():
+            return True
+    found = shutil.which("initdb")
+    return found is not None and shutil.which("pg_ctl") is not None
 
 
 def ensure_system_libraries() -> None:
@@ -67,7 +80,7 @@ def ensure_system_libraries() -> None:
     if not missing:
         return
     if shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0:
-        say("installing the Debian libraries Qt needs: " + " ".join(missing))
+        say("installing the Debian packages RiskScreen needs: " + " ".join(missing))
         env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
         subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
         subprocess.run(
@@ -129,8 +142,8 @@ def run_tests(python: Path, extra: list[str]) -> int:
 
 
 def main(argv: list[str]) -> int:
-    """Dispatch ``start`` or ``test``; anything after the command is passed on."""
-    if not argv or argv[0] not in {"start", "test"}:
+    """Dispatch ``start``, ``test`` or ``team-server``; anything after it is passed on."""
+    if not argv or argv[0] not in {"start", "test", "team-server"}:
         print(__doc__)
         return 2
     command, extra = argv[0], argv[1:]
@@ -138,6 +151,9 @@ def main(argv: list[str]) -> int:
     python = ensure_venv()
     if command == "test":
         return run_tests(python, extra)
+    if command == "team-server":
+        return subprocess.run([str(python), "-m", "riskscreen", "server", "try", *extra],
+                              cwd=ROOT).returncode
     return subprocess.run([str(python), "-m", "riskscreen", *extra], cwd=ROOT).returncode
 
 

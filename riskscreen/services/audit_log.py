@@ -71,7 +71,7 @@ class AuditLog:
         clauses: list[str] = []
         params: dict[str, Any] = {"n": limit}
         if user:
-            clauses.append("user = :user")
+            clauses.append("\"user\" = :user")
             params["user"] = user
         if action:
             clauses.append("action = :action")
@@ -83,7 +83,7 @@ class AuditLog:
             clauses.append("at < :until")
             params["until"] = date.fromordinal(until.toordinal() + 1).isoformat()
         where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
-        sql = ("SELECT seq, at, user, action, object, detail FROM audit_log"  # noqa: S608 - fixed text; bound values
+        sql = ("SELECT seq, at, \"user\", action, object, detail FROM audit_log"  # noqa: S608 - fixed text; bound values
                + where + " ORDER BY seq DESC LIMIT :n")
         with self._ctx.transaction() as s:
             return [AuditRow(*r) for r in s.execute(text(sql), params)]
@@ -119,7 +119,7 @@ class AuditLog:
         created, promoted, enabled, or a manager's passphrase reset), newest first, with who
         countersigned each: the audit viewer shows them first."""
         self._ctx.require(Role.ADMINISTRATOR)
-        sql = ("SELECT seq, at, user, action, object, detail FROM audit_log "
+        sql = ("SELECT seq, at, \"user\", action, object, detail FROM audit_log "
                "WHERE action IN ('account_create', 'account_role', 'account_enable', "
                "'account_passphrase_reset') "
                "AND CASE WHEN json_valid(detail) "

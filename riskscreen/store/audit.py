@@ -24,6 +24,7 @@ from sqlalchemy import Connection, select, text
 from sqlalchemy.orm import Session
 
 from riskscreen.crypto.sidefile import read_checked, side_file_path, write_checked
+from riskscreen.store.backend import serialise_writers
 from riskscreen.store.models import AuditEntry, utc_now
 
 __all__ = [
@@ -55,7 +56,9 @@ def entry_hash(prev_hash: str, seq: int, at: str, user: str, action: str, obj: s
 
 def append(session: Session, user: str, action: str, obj: str,
            detail: Mapping[str, Any] | None = None) -> AuditEntry:
-    """Add an entry to the chain inside the caller's transaction (which holds the write lock)."""
+    """Add an entry to the chain inside the caller's transaction (which holds the write lock;
+    on a server, the appends' advisory lock is taken here)."""
+    serialise_writers(session.connection())
     last = session.execute(
         select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
     ).first()
@@ -70,7 +73,7 @@ def append_raw(cursor: Any, user: str, action: str, obj: str,
     last = cursor.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
     e = _next_entry(last, user, action, obj, detail)
     cursor.execute(
-        "INSERT INTO audit_log (seq, at, user, action, object, detail, prev_hash, hash) "
+        "INSERT INTO audit_log (seq, at, \"user\", action, object, detail, prev_hash, hash) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (e["seq"], e["at"], e["user"], e["action"], e["object"], e["detail"], e["prev_hash"],
          e["hash"]))
@@ -98,7 +101,7 @@ class AuditProblem:
 
 def _rows(connection: Connection) -> Iterable[Any]:
     return connection.execute(text(
-        "SELECT seq, at, user, action, object, detail, prev_hash, hash "
+        "SELECT seq, at, \"user\", action, object, detail, prev_hash, hash "
         "FROM audit_log ORDER BY seq"))
 
 

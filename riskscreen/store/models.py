@@ -45,6 +45,7 @@ __all__ = [
     "Screening",
     "ScreeningReview",
     "SentPackage",
+    "ServerPassphrase",
     "TrustedSender",
     "User",
     "Vignette",
@@ -79,6 +80,17 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20))
     disabled: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[str] = mapped_column(String(27), default=utc_now)
+
+
+class ServerPassphrase(Base):
+    """An account's passphrase verifier on a team server, which has no key file
+    (revision 0013): Argon2id of the passphrase with the parameters in ``kdf``."""
+
+    __tablename__ = "server_passphrases"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    kdf: Mapped[str] = mapped_column(Text)
+    verifier: Mapped[bytes] = mapped_column(LargeBinary)
+    changed_at: Mapped[str] = mapped_column(String(27), default=utc_now)
 
 
 class Child(Base):
@@ -121,6 +133,9 @@ class Screening(Base):
     final_level: Mapped[str | None] = mapped_column(String(50))
     #: The child's earlier finalised screening this re-screen started from (revision 0009).
     rescreen_of: Mapped[int | None] = mapped_column(Integer)
+    #: How many times the draft was saved (revision 0013): an edit made from an older
+    #: version is refused, so nobody's save overwrites another's.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     __table_args__ = (
         Index("ix_screenings_updated", "updated_at", "id"),
@@ -477,7 +492,7 @@ class MissingEpisode(Base):
 
 class AgreementExercise(Base):
     """A manager's set of vignettes for practitioners to screen in practice mode, to see how
-    alike they score the same case (revision 0011).
+    alike they score the same case (revision 0013).
 
     The vignettes are screened with one form version and one published scoring model, fixed
     when the exercise is made, so every practitioner's level comes from the same rules.
@@ -496,7 +511,7 @@ class AgreementExercise(Base):
 
 
 class Vignette(Base):
-    """A short synthetic case description written by a manager (revision 0011)."""
+    """A short synthetic case description written by a manager (revision 0013)."""
 
     __tablename__ = "vignettes"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -513,7 +528,7 @@ class Vignette(Base):
 
 
 class ExerciseAssignment(Base):
-    """A practitioner asked to screen an exercise's vignettes (revision 0011)."""
+    """A practitioner asked to screen an exercise's vignettes (revision 0013)."""
 
     __tablename__ = "exercise_assignments"
     exercise_id: Mapped[int] = mapped_column(ForeignKey("agreement_exercises.id"),
@@ -524,7 +539,7 @@ class ExerciseAssignment(Base):
 
 
 class PracticeScreening(Base):
-    """One practitioner's practice screening of one vignette (revision 0011).
+    """One practitioner's practice screening of one vignette (revision 0013).
 
     A table of its own, on purpose: no child, no ``screenings`` row, no referral and no
     answer columns, so no list, report, calibration, referral or check of real screenings

@@ -139,5 +139,7 @@ def upgrade() -> None:
         sa.Column("prev_hash", sa.String(64), nullable=False),
         sa.Column("hash", sa.String(64), nullable=False),
     )
-    for trigger in _TRIGGERS:
-        op.execute(trigger)
+    # PostgreSQL gets its own triggers in revision 0013 (these are SQLite's syntax).
+    if op.get_bind().dialect.name == "sqlite":
+        for trigger in _TRIGGERS:
+            op.execute(trigger)

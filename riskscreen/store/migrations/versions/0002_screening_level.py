@@ -20,6 +20,11 @@ depends_on = None
 
 def upgrade() -> None:
     op.add_column("screenings", sa.Column("final_level", sa.String(50)))
+    if op.get_bind().dialect.name != "sqlite":
+        # A PostgreSQL database starts empty at the head (revision 0013 adds its triggers).
+        op.create_index("ix_screenings_level_updated", "screenings",
+                        ["final_level", "updated_at", "id"])
+        return
     op.execute("DROP TRIGGER screenings_final_u")
     op.execute(
         "UPDATE screenings SET final_level = "

@@ -58,6 +58,9 @@ def upgrade() -> None:
         sa.Column("model_sha256", sa.String(64), nullable=False),
         sa.Column("data", sa.LargeBinary, nullable=False),
     )
+    if bind.dialect.name != "sqlite":
+        _upgrade_empty()
+        return
     op.create_table(
         "assessments_v5",
         sa.Column("screening_id", sa.Integer, sa.ForeignKey("screenings.id"),
@@ -122,3 +125,15 @@ def upgrade() -> None:
     op.execute("ALTER TABLE answer_packs_v5 RENAME TO answer_packs")
     for trigger in TRIGGERS:
         op.execute(trigger)
+
+
+def _upgrade_empty() -> None:
+    """The same end schema on an empty PostgreSQL database (made by 'riskscreen server
+    init', which runs every revision on it): the columns change in place, no rows move,
+    and revision 0013 makes its triggers."""
+    for column in ("model_sha256", "answer_set", "snapshot"):
+        op.drop_column("assessments", column)
+    op.add_column("assessments", sa.Column(
+        "dictionary_id", sa.Integer, sa.ForeignKey("record_dictionaries.id"), nullable=False))
+    op.add_column("assessments", sa.Column("record", sa.LargeBinary, nullable=False))
+    op.drop_column("answer_packs", "model_sha256")

@@ -1,0 +1,293 @@
+"""Where a database lives: an encrypted file on this computer, or a team's PostgreSQL server.
+
+``--db`` (and ``RISKSCREEN_DB``) take either a path or a ``postgresql://`` URL. Everything that
+differs between the two backends is decided here, in one place:
+
+- **SQLite (SQLCipher)**: the data key encrypts every page; PRAGMAs, file locks, backups by
+  file copy and the key file belong to this backend (:mod:`riskscreen.store.db`).
+- **PostgreSQL (psycopg 3)**: no data key; the server's encryption at rest and TLS take over.
+  A connection over TCP requires TLS with ``sslmode=verify-full`` unless ``verify-ca`` is asked
+  for (nothing weaker is accepted); a Unix-socket connection on the same machine
+  (``postgresql:///DB?host=/socket/dir``) needs none. The database password is never in the
+  URL, a file or a log: it comes from the operating system's keyring (``keyring``) or is asked
+  for. Write transactions that append to the audit log take one advisory lock, so the hash
+  chain stays linear when several clients write at once.
+
+DB-API statements in RiskScreen are written in SQLite's ``?`` style; on the server they are
+passed to psycopg in its ``%s`` style (:class:`_PortableCursor`), and SQLite's
+``BEGIN IMMEDIATE`` (take the write lock first) becomes the same advisory lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from sqlalchemy import Connection, Engine, create_engine, exc, text
+from sqlalchemy.engine import URL, make_url
+
+from riskscreen.store.db import StorageError
+
+__all__ = [
+    "AUDIT_LOCK",
+    "KEYRING_SERVICE",
+    "ServerLocation",
+    "classify_server_error",
+    "forget_password",
+    "is_server_url",
+    "parse_location",
+    "password_for",
+    "remember_password",
+    "serialise_writers",
+    "server_engine",
+    "stored_password",
+    "translate_server_errors",
+]
+
+#: The advisory lock key every audit append on a server takes (``pg_advisory_xact_lock``).
+AUDIT_LOCK = 0x52534155  # "RSAU"
+#: The keyring service under which database passwords are kept.
+KEYRING_SERVICE = "riskscreen-team-server"
+_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
+_STRONG_SSL = ("verify-full", "verify-ca")
+
+
+def is_server_url(value: str | os.PathLike[str]) -> bool:
+    """Whether a ``--db`` value names a PostgreSQL server rather than a file."""
+    return isinstance(value, str) and value.startswith(_SCHEMES)
+
+
+@dataclass(frozen=True)
+class ServerLocation:
+    """A database on a PostgreSQL server, as given by a ``postgresql://`` URL."""
+
+    url: URL
+
+    @property
+    def socket_dir(self) -> str | None:
+        """The Unix-socket folder the URL names (``?host=/dir``), or None for TCP."""
+        host = self.url.query.get("host")
+        if isinstance(host, tuple):
+            host = host[0]
+        if host and str(host).startswith("/"):
+            return str(host)
+        return None
+
+    @property
+    def uses_socket(self) -> bool:
+        """A connection on this machine through a Unix socket (no TLS needed)."""
+        return self.socket_dir is not None
+
+    @property
+    def database(self) -> str:
+        """The database name."""
+        return self.url.database or ""
+
+    @property
+    def user(self) -> str:
+        """The database account (the URL's, else the operating-system user's, as libpq)."""
+        if self.url.username:
+            return self.url.username
+        import getpass
+
+        return getpass.getuser()
+
+    def display(self) -> str:
+        """The URL as it may be shown and logged (never with a password)."""
+        return self.url.set(drivername="postgresql", password=None).render_as_string(
+            hide_password=True)
+
+    def keyring_name(self) -> str:
+        """The keyring entry of this database's password: ``user@host:port/db``."""
+        return f"{self.user}@{self.url.host or 'localhost'}:{self.url.port or 5432}/" \
+               f"{self.database}"
+
+
+def parse_location(value: str | os.PathLike[str]) -> Path | ServerLocation:
+    """A ``--db`` value as a file path or a server location.
+
+    :class:`StorageError` for a URL with a password in it (it would end up in shell history
+    and process lists) or without a database name.
+    """
+    if not is_server_url(value):
+        return Path(value).expanduser()
+    try:
+        url = make_url(str(value))
+    except exc.ArgumentError:
+        raise StorageError("That database URL cannot be read; write it as "
+                           "postgresql://HOST/DATABASE.") from None
+    if url.password is not None:
+        raise StorageError("Leave the password out of the database URL: RiskScreen asks "
+                           "for it, or takes it from the keyring ('riskscreen server "
+                           "password --db URL' stores it there).")
+    if not url.database:
+        raise StorageError("The database URL names no database; write it as "
+                           "postgresql://HOST/DATABASE.")
+    return ServerLocation(url.set(drivername="postgresql+psycopg"))
+
+
+# -- passwords --------------------------------------------------------------------------------
+
+
+def stored_password(location: ServerLocation) -> str | None:
+    """The password kept in the operating system's keyring for ``location`` (None if none,
+    or if this computer has no keyring)."""
+    import keyring
+    from keyring.errors import KeyringError
+
+    try:
+        return keyring.get_password(KEYRING_SERVICE, location.keyring_name())
+    except KeyringError:
+        return None
+
+
+def remember_password(location: ServerLocation, password: str) -> None:
+    """Keep ``password`` in the operating system's keyring; :class:`StorageError` if this
+    computer has none (the password is then asked for at each start)."""
+    import keyring
+    from keyring.errors import KeyringError
+
+    try:
+        keyring.set_password(KEYRING_SERVICE, location.keyring_name(), password)
+    except KeyringError:
+        raise StorageError("This computer has no keyring to keep the password in, so "
+                           "RiskScreen will ask for it each time.") from None
+
+
+def forget_password(location: ServerLocation) -> None:
+    """Remove the password kept for ``location`` (nothing if there is none)."""
+    import keyring
+    from keyring.errors import KeyringError
+
+    with contextlib.suppress(KeyringError):
+        keyring.delete_password(KEYRING_SERVICE, location.keyring_name())
+
+
+# -- engines ----------------------------------------------------------------------------------
+
+
+def _tls_arguments(location: ServerLocation, ca_file: Path | None) -> dict[str, str]:
+    if location.uses_socket:
+        return {}
+    query = location.url.query
+    mode = str(query.get("sslmode", "verify-full"))
+    if mode not in _STRONG_SSL:
+        raise StorageError(f"sslmode={mode} is refused: a connection to a team server over "
+                           "the network must be encrypted and check the server's "
+                           "certificate (sslmode=verify-full, or verify-ca).")
+    ca = ca_file or (Path(str(query["sslrootcert"])) if "sslrootcert" in query else None)
+    if ca is None and os.environ.get("RISKSCREEN_DB_CA"):
+        ca = Path(os.environ["RISKSCREEN_DB_CA"])
+    arguments = {"sslmode": mode}
+    if ca is not None:
+        if not ca.expanduser().is_file():
+            raise StorageError(f"The server's certificate authority file {ca} does not "
+                               "exist; give the CA certificate your IT department supplies "
+                               "(--db-ca or RISKSCREEN_DB_CA).")
+        arguments["sslrootcert"] = str(ca.expanduser())
+    return arguments
+
+
+def server_engine(location: ServerLocation, password: str | None = None, *,
+                  ca_file: Path | None = None, pool_size: int = 2) -> Engine:
+    """A SQLAlchemy engine on the server database at ``location`` (TLS as the module says).
+
+    Connections run in READ COMMITTED with RiskScreen's statement style (see the module).
+    """
+    arguments: dict[str, Any] = {**_tls_arguments(location, ca_file),
+                                 "cursor_factory": _PortableCursor,
+                                 "application_name": "riskscreen"}
+    if password is not None:
+        arguments["password"] = password
+    url = location.url.difference_update_query(["sslmode", "sslrootcert"])
+    return create_engine(url, connect_args=arguments, pool_size=pool_size, max_overflow=4,
+                         pool_pre_ping=True)
+
+
+def serialise_writers(connection: Connection) -> None:
+    """On a server, wait for (and hold until commit) the lock that orders audit appends;
+    nothing on SQLite, whose write transactions already start with the write lock."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": AUDIT_LOCK})
+
+
+class _PortableCursor(psycopg.Cursor[Any]):
+    """A psycopg cursor that also runs RiskScreen's SQLite-style statements."""
+
+    def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
+        if isinstance(query, str):
+            statement = query.strip().upper()
+            if statement == "BEGIN IMMEDIATE":
+                return super().execute("SELECT pg_advisory_xact_lock(%s)", (AUDIT_LOCK,))
+            if statement == "COMMIT":
+                self.connection.commit()
+                return self
+            if statement == "ROLLBACK":
+                self.connection.rollback()
+                return self
+            if "?" in query and "%" not in query:
+                query = query.replace("?", "%s")
+        return super().execute(query, params, **kwargs)
+
+    def executemany(self, query: Any, params_seq: Any, **kwargs: Any) -> None:
+        if isinstance(query, str) and "?" in query and "%" not in query:
+            query = query.replace("?", "%s")
+        super().executemany(query, params_seq, **kwargs)
+
+
+# -- errors -----------------------------------------------------------------------------------
+
+
+def classify_server_error(error: BaseException) -> StorageError | None:
+    """The storage error a psycopg error means (None if it is not one), without the
+    password or any stored value in its message."""
+    orig = error.orig if isinstance(error, exc.DBAPIError) else error
+    if not isinstance(orig, psycopg.Error):
+        return None
+    state = getattr(orig, "sqlstate", None) or ""
+    if state in ("40001", "40P01", "55P03"):
+        return StorageError("The team database was busy with another person's change, so "
+                            "this one was NOT saved. Try again.")
+    if state == "53100":
+        return StorageError("The team database server's disk is full, so the last change "
+                            "was NOT saved. Ask your IT department to free space.")
+    if state.startswith("28"):
+        return StorageError("The team database refused the sign-in to the server: check "
+                            "the database user and password (riskscreen server password "
+                            "--db URL), or ask your IT department.")
+    if isinstance(orig, psycopg.OperationalError):
+        first = (str(orig).strip().splitlines() or [""])[0]
+        return StorageError(f"The team database server could not be reached ({first[:200]}). "
+                            "Check the address and your network, then try again.")
+    return None
+
+
+@contextlib.contextmanager
+def translate_server_errors() -> Iterator[None]:
+    """Turn psycopg errors raised inside the block into :class:`StorageError`."""
+    try:
+        yield
+    except Exception as error:
+        storage = classify_server_error(error)
+        if storage is None:
+            raise
+        raise storage from None
+
+
+def password_for(location: ServerLocation,
+                 ask: Callable[[str], str] | None = None) -> str | None:
+    """The database password for ``location``: none over a Unix socket, else the keyring's,
+    else what ``ask`` (given a prompt) returns; None when neither has one."""
+    if location.uses_socket:
+        return None
+    found = stored_password(location)
+    if found is not None:
+        return found
+    if ask is None:
+        return None
+    return ask(f"Password of the database account {location.keyring_name()}: ")
