@@ -38,6 +38,7 @@ COMMAND_MODULES = (
     "riskscreen.cli.instruments",
     "riskscreen.cli.exchange",
     "riskscreen.cli.followup",
+    "riskscreen.cli.evidence",
 )
 
 

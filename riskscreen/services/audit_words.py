@@ -53,6 +53,8 @@ ACTION_WORDS: dict[str, str] = {
     "model_impact": "Ran an impact analysis",
     "model_try_out": "Tried a draft model on a screening",
     "model_export": "Exported a scoring model",
+    "calibration_report": "Made a calibration report of a scoring model",
+    "evidence_statement": "Made the evidence statement of a scoring model",
     "instrument_install": "Installed an instrument",
     "instrument_in_force": "Changed whether an instrument is offered",
     "report": "Made a report",

@@ -51,6 +51,7 @@ from riskscreen.services.errors import (
     PermissionDenied,
     ServiceError,
 )
+from riskscreen.services.evidence import EvidenceManager
 from riskscreen.services.exchange import ExchangeManager
 from riskscreen.services.finalised import FinalisedManager
 from riskscreen.services.maintenance import Maintenance
@@ -210,6 +211,8 @@ class Session:
 
         #: Intelligence items linked to children, links across them, submissions.
         self.intel = IntelManager(self._ctx)
+        #: Calibration against recorded outcomes, and evidence statements.
+        self.evidence = EvidenceManager(self._ctx, self)
 
     # -- lifecycle -----------------------------------------------------------------------------
 

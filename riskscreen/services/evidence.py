@@ -1,0 +1,493 @@
+"""How a scoring model's levels line up with recorded outcomes (``session.evidence``).
+
+The calibration report takes each child's *first* finalised screening of an instrument and
+the answer their referrals give to "exploitation confirmed?", scores that screening with the
+model asked about (a published version, or a draft not yet published), and reports the
+figures of :mod:`riskscreen.scoring.calibration`: levels for confirmed and not-confirmed
+children, sensitivity and specificity at each threshold, the AUC of the points with a
+bootstrap interval, and how common each indicator is in each group. Counts under 5 are
+withheld, and the words beside the figures say what "confirmed" means and where the figures
+stop (:data:`MEANING`).
+
+The outcomes are read once into an :class:`OutcomeCohort`; scoring it with a model is pure,
+so the model editor can re-score it for every draft off the GUI thread.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
+from packaging.version import InvalidVersion, Version
+from sqlalchemy import select
+from sqlalchemy.orm import aliased
+
+from riskscreen.forms.columns import Columns
+from riskscreen.forms.kinds import INDICATOR_TYPES, NOT_KNOWN, KindRole
+from riskscreen.forms.model import FormDefinition
+from riskscreen.scoring import calibration as cal
+from riskscreen.scoring.calibration import Count, Interval, LevelDistribution, ThresholdRow
+from riskscreen.scoring.engine import compile_model
+from riskscreen.scoring.model import ScoringModel
+from riskscreen.services.context import Context
+from riskscreen.services.errors import NotFound, ServiceError
+from riskscreen.services.types import Confirmation, ModelInfo, Role, Status
+from riskscreen.store.models import Screening
+
+if TYPE_CHECKING:
+    from riskscreen.services.session import Session
+
+__all__ = [
+    "AUC_RESAMPLES",
+    "AUC_SEED",
+    "MEANING",
+    "CalibrationReport",
+    "EvidenceManager",
+    "IndicatorShare",
+    "Outcome",
+    "OutcomeCohort",
+    "real_screenings_only",
+]
+
+#: The bootstrap is seeded, so the same outcomes always give the same interval.
+AUC_SEED = 17
+AUC_RESAMPLES = 2000
+
+#: What "confirmed" means here and where the figures stop, said beside every report.
+MEANING = (
+    "\u201cConfirmed\u201d means that the current answer to \u201cexploitation confirmed?\u201d "
+    "on one of the child\u2019s referrals is \u201cexploitation confirmed\u201d, recorded "
+    "with its source (a strategy discussion, the CSE team\u2019s assessment, the police or "
+    "a National Referral Mechanism decision). \u201cNot confirmed\u201d means the answers "
+    "recorded say it was not confirmed. Children whose answer is still \u201cnot known "
+    "yet\u201d, or who have no answer, are not counted.",
+    "Only children who were referred, and whose referral was followed up, have an outcome. "
+    "Children screened at a lower level are referred and followed up less often, so they are "
+    "missing from these figures more often: the figures carry verification bias, and "
+    "sensitivity in particular may look better than it is.",
+    "\u201cNot confirmed\u201d is not the same as \u201cnot exploited\u201d: exploitation is "
+    "often recognised late, and some is never disclosed.",
+    "Each child counts once, with the level this model gives their first finalised "
+    "screening, before any professional judgement changed it. The figures describe how this "
+    "model\u2019s levels line up with the outcomes recorded so far; they do not validate the "
+    "model, and they say nothing about any practitioner\u2019s work.",
+)
+
+#: Answers that say an indicator was not seen (or is not known): everything else is present.
+_ABSENT = frozenset({"no", "none", NOT_KNOWN})
+
+
+def real_screenings_only(query: Any) -> Any:
+    """``query`` on :class:`Screening` limited to real screenings.
+
+    The one place that keeps practice screenings (agreement exercises) out of calibration:
+    practice screenings are not stored as screenings, so nothing is filtered yet.
+    """
+    return query
+
+
+class Outcome(enum.Enum):
+    """A child's outcome as the calibration counts it."""
+
+    CONFIRMED = "confirmed"
+    NOT_CONFIRMED = "not_confirmed"
+
+
+def child_outcome(answers: Sequence[Confirmation]) -> Outcome | None:
+    """One child's outcome from the current answers of their referrals: confirmed if any
+    says so, not confirmed if one says that and none says confirmed, else None (not known)."""
+    if Confirmation.CONFIRMED in answers:
+        return Outcome.CONFIRMED
+    if Confirmation.NOT_CONFIRMED in answers:
+        return Outcome.NOT_CONFIRMED
+    return None
+
+
+@dataclass(frozen=True)
+class _Part:
+    """The first screenings of one form version that have an outcome, as columns."""
+
+    form: FormDefinition
+    columns: Columns
+    confirmed: NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class OutcomeCohort:
+    """Each child's first finalised screening of one instrument with the child's outcome.
+
+    ``parts`` hold the screenings by form version; ``not_known`` counts children whose first
+    screening has no known outcome yet. Pure once read: :meth:`report` is safe off the GUI
+    thread.
+    """
+
+    form_id: str
+    parts: tuple[_Part, ...]
+    not_known: int
+    #: Children with an outcome whose first screening's form version is not installed.
+    unreadable: int = 0
+
+    @property
+    def size(self) -> int:
+        """How many children have an outcome."""
+        return sum(p.columns.size for p in self.parts) + self.unreadable
+
+    def report(self, model: ScoringModel, *, draft: bool = False, seed: int = AUC_SEED,
+               resamples: int = AUC_RESAMPLES) -> CalibrationReport:
+        """Score every child's first screening with ``model`` and report the figures."""
+        if model.form.id != self.form_id:
+            raise ServiceError(f"The model '{model.id}' is for the form '{model.form.id}', not "
+                               f"'{self.form_id}'; choose a model of this instrument.")
+        levels: list[NDArray[np.int64]] = []
+        points: list[NDArray[np.int64]] = []
+        confirmed: list[NDArray[np.bool_]] = []
+        present: dict[str, list[NDArray[np.bool_]]] = defaultdict(list)
+        labels: dict[str, tuple[str, bool]] = {}
+        left_out: dict[str, int] = defaultdict(int)
+        if self.unreadable:
+            left_out["their first screening's form version is not installed"] += self.unreadable
+        questions = self._indicators()
+        for part in self.parts:
+            if part.form.version not in model.form.versions:
+                left_out[f"their first screening is on form version {part.form.version}, "
+                         "which this model does not score"] += part.columns.size
+                continue
+            batch = compile_model(part.form, model).batch(part.columns)
+            keep = np.ones(part.columns.size, dtype=np.bool_)
+            if batch.unscorable:
+                keep[list(batch.unscorable)] = False
+                left_out["their first screening's answers do not fit its form"] += int(
+                    (~keep).sum())
+            levels.append(batch.ranks[keep])
+            points.append(batch.points[keep])
+            confirmed.append(part.confirmed[keep])
+            index = part.form.question_index()
+            for qid in questions:
+                q = index.get(qid)
+                if q is None:
+                    present[qid].append(np.zeros(int(keep.sum()), dtype=np.bool_))
+                    continue
+                labels[qid] = (" ".join(q.text.split()), q.role is KindRole.PROTECTIVE)
+                allowed = q.allowed_values() or ()
+                codes = [i + 1 for i, v in enumerate(allowed) if v not in _ABSENT]
+                present[qid].append(np.isin(part.columns.column(qid), codes)[keep])
+        lv = np.concatenate(levels) if levels else np.zeros(0, dtype=np.int64)
+        pt = np.concatenate(points) if points else np.zeros(0, dtype=np.int64)
+        ok = np.concatenate(confirmed) if confirmed else np.zeros(0, dtype=np.bool_)
+        marks = {q: np.concatenate(v) for q, v in present.items() if q in labels}
+        return build_report(model, draft, lv, pt, ok, marks, labels, dict(left_out),
+                            self.not_known, seed=seed, resamples=resamples)
+
+    def _indicators(self) -> list[str]:
+        """Indicator questions of every form version held, in the newest version's order."""
+        seen: dict[str, None] = {}
+        for part in sorted(self.parts, key=lambda p: _version(p.form.version), reverse=True):
+            for q in part.form.questions():
+                if q.type in INDICATOR_TYPES and q.role is not KindRole.CONTEXT:
+                    seen.setdefault(q.id)
+        return list(seen)
+
+
+@dataclass(frozen=True)
+class IndicatorShare:
+    """How often one indicator was present among confirmed and not-confirmed children.
+
+    Counts under 5 are withheld, and so is a share that would reveal one.
+    """
+
+    question: str
+    label: str
+    protective: bool
+    confirmed: Count
+    not_confirmed: Count
+    confirmed_share: float | None
+    not_confirmed_share: float | None
+
+
+@dataclass(frozen=True)
+class CalibrationReport:
+    """The figures of one model over the children with outcomes (see the module's words).
+
+    ``level_counts`` holds the exact counts by level (confirmed, not confirmed) for
+    comparing two models; every other count is already withheld under 5. A rate is None where
+    it would reveal a count under 5; the AUC is None when either group has fewer than 5.
+    """
+
+    model_id: str
+    model_version: str
+    model_sha256: str
+    draft: bool
+    form_id: str
+    levels: tuple[str, ...]
+    level_names: dict[str, str]
+    outcomes: int
+    distribution: LevelDistribution
+    thresholds: tuple[ThresholdRow, ...]
+    auc: float | None
+    auc_interval: Interval | None
+    indicators: tuple[IndicatorShare, ...]
+    left_out: dict[str, int]
+    not_known: int
+    warning: str | None
+    level_counts: tuple[tuple[int, ...], tuple[int, ...]] = field(repr=False)
+    meaning: tuple[str, ...] = MEANING
+    seed: int = AUC_SEED
+    resamples: int = AUC_RESAMPLES
+
+    @property
+    def confirmed(self) -> int:
+        """Children with exploitation confirmed (exact)."""
+        return sum(self.level_counts[0])
+
+    @property
+    def not_confirmed(self) -> int:
+        """Children with exploitation not confirmed (exact)."""
+        return sum(self.level_counts[1])
+
+    def rates_shown(self, row: ThresholdRow) -> tuple[float | None, float | None]:
+        """(sensitivity, specificity) of a threshold row, each None where it would reveal a
+        count under 5 (a group under 5, or a count in it under 5)."""
+        def shown(a: int, b: int, rate: float | None) -> float | None:
+            small = any(isinstance(cal.suppress(n), cal.Suppressed) for n in (a, b, a + b))
+            return None if small or a + b == 0 else rate
+
+        return (shown(row.true_positive, row.false_negative, row.sensitivity),
+                shown(row.true_negative, row.false_positive, row.specificity))
+
+    def threshold_name(self, row: ThresholdRow) -> str:
+        """The threshold in words: "Medium or above"."""
+        return f"{self.level_names[self.levels[row.threshold]]} or above"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready figures, counts under 5 as "fewer than 5" (``riskscreen calibration
+        --json``)."""
+        def count(c: Count) -> int | str:
+            return c if isinstance(c, int) else str(c)
+
+        d = self.distribution
+        return {
+            "model": {"id": self.model_id, "version": self.model_version,
+                      "sha256": self.model_sha256, "draft": self.draft},
+            "form": self.form_id,
+            "outcomes": self.outcomes,
+            "confirmed": count(d.confirmed_total),
+            "not_confirmed": count(d.not_confirmed_total),
+            "not_known": self.not_known,
+            "left_out": self.left_out,
+            "warning": self.warning,
+            "first_levels": [
+                {"level": lv, "name": self.level_names[lv], "confirmed": count(yes),
+                 "not_confirmed": count(no)}
+                for lv, yes, no in zip(self.levels, d.confirmed, d.not_confirmed,
+                                       strict=True)],
+            "thresholds": [
+                {"threshold": self.levels[r.threshold], "words": self.threshold_name(r),
+                 "true_positive": count(cal.suppress(r.true_positive)),
+                 "false_negative": count(cal.suppress(r.false_negative)),
+                 "true_negative": count(cal.suppress(r.true_negative)),
+                 "false_positive": count(cal.suppress(r.false_positive)),
+                 "sensitivity": self.rates_shown(r)[0],
+                 "specificity": self.rates_shown(r)[1]}
+                for r in self.thresholds],
+            "auc": None if self.auc is None else {
+                "value": self.auc,
+                "interval": None if self.auc_interval is None else {
+                    "low": self.auc_interval.low, "high": self.auc_interval.high,
+                    "confidence": self.auc_interval.confidence,
+                    "resamples": self.auc_interval.resamples, "seed": self.seed}},
+            "indicators": [
+                {"question": i.question, "label": i.label, "protective": i.protective,
+                 "confirmed": count(i.confirmed), "not_confirmed": count(i.not_confirmed),
+                 "confirmed_share": i.confirmed_share,
+                 "not_confirmed_share": i.not_confirmed_share}
+                for i in self.indicators],
+            "meaning": list(self.meaning),
+        }
+
+
+def build_report(model: ScoringModel, draft: bool, levels: NDArray[np.int64],
+                 points: NDArray[np.int64], confirmed: NDArray[np.bool_],
+                 present: Mapping[str, NDArray[np.bool_]],
+                 labels: Mapping[str, tuple[str, bool]], left_out: dict[str, int],
+                 not_known: int, *, seed: int = AUC_SEED,
+                 resamples: int = AUC_RESAMPLES) -> CalibrationReport:
+    """The report's figures from one level, points and outcome per child (pure)."""
+    level_ids = tuple(lv.id for lv in model.levels)
+    n_levels = len(level_ids)
+    lv, pt, ok = levels.tolist(), points.tolist(), confirmed.tolist()
+    yes, no = int(confirmed.sum()), int((~confirmed).sum())
+    enough = yes >= cal.SUPPRESSION_LIMIT and no >= cal.SUPPRESSION_LIMIT
+    auc = interval = None
+    if enough:
+        auc = cal.roc_auc(pt, ok)
+        interval = cal.auc_interval(pt, ok, seed=seed, resamples=resamples)
+    shares = []
+    for qid, marks in present.items():
+        in_yes = int((marks & confirmed).sum())
+        in_no = int((marks & ~confirmed).sum())
+        shares.append(IndicatorShare(
+            qid, labels[qid][0], labels[qid][1], cal.suppress(in_yes), cal.suppress(in_no),
+            _share(in_yes, yes), _share(in_no, no)))
+    by_level = (tuple(np.bincount(levels[confirmed], minlength=n_levels).tolist()),
+                tuple(np.bincount(levels[~confirmed], minlength=n_levels).tolist()))
+    return CalibrationReport(
+        model_id=model.id, model_version=model.version, model_sha256=model.sha256,
+        draft=draft, form_id=model.form.id, levels=level_ids,
+        level_names={x.id: x.name for x in model.levels}, outcomes=len(lv),
+        distribution=cal.level_distribution(lv, ok, n_levels),
+        thresholds=tuple(cal.threshold_table(lv, ok, n_levels)), auc=auc,
+        auc_interval=interval, indicators=tuple(shares), left_out=left_out,
+        not_known=not_known, warning=cal.few_outcomes_warning(len(lv)),
+        level_counts=by_level, seed=seed, resamples=resamples)
+
+
+def _share(count: int, group: int) -> float | None:
+    """``count / group``, or None where the share would reveal a count under 5 (the count,
+    those without, or the group)."""
+    if group == 0 or any(isinstance(cal.suppress(n), cal.Suppressed)
+                         for n in (count, group - count, group)):
+        return None
+    return count / group
+
+
+def _version(text: str) -> Version:
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return Version("0")
+
+
+def _chunks(items: list[int], size: int = 500) -> Iterator[list[int]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+class EvidenceManager:
+    """Calibration against outcomes, for managers (``session.evidence``).
+
+    Built on the shared :class:`Context`; published models, stored forms, answer columns and
+    confirmations come through the session's other managers' public members.
+    """
+
+    def __init__(self, ctx: Context, session: Session) -> None:
+        self._ctx = ctx
+        self._session = session
+
+    # -- models ----------------------------------------------------------------------------
+
+    def published(self, ref: str) -> tuple[ModelInfo, ScoringModel]:
+        """A published model by ``ID@VERSION``, by the start of its hash (6 or more hex
+        digits), or by ``ID`` alone (the version published last); :class:`NotFound` else."""
+        self._ctx.require(Role.MANAGER)
+        ref = ref.strip()
+        models = self._session.list_models()  # newest first
+        model_id, _, version = ref.partition("@")
+        if version:
+            found = [m for m in models if m.model_id == model_id and m.version == version]
+        else:
+            found = [m for m in models if m.model_id == ref][:1]
+            if not found and len(ref) >= 6 and all(c in "0123456789abcdef" for c in ref):
+                found = [m for m in models if m.sha256.startswith(ref)]
+        if len(found) > 1:
+            raise NotFound(f"'{ref}' is the start of more than one model's hash; give more "
+                           "of it, or ID@VERSION.")
+        if not found:
+            known = ", ".join(f"{m.model_id}@{m.version}" for m in models[:6]) or "none"
+            raise NotFound(f"There is no published scoring model '{ref}'; give ID@VERSION "
+                           f"(published: {known}), a hash, or a model file.")
+        return found[0], self._session.stored_model(found[0].sha256)
+
+    def draft(self, text: str, name: str) -> ScoringModel:
+        """A draft model from YAML text, checked against its installed form exactly as
+        ``riskscreen validate`` checks it; :class:`ServiceError` naming the first problem."""
+        from riskscreen.definitions import DefinitionError
+        from riskscreen.scoring.loader import parse_model
+
+        self._ctx.require(Role.MANAGER)
+        try:
+            unchecked = parse_model(text, name, None)
+            form = self._session.instruments.form(unchecked.form.id)
+            return parse_model(text, name, form)
+        except DefinitionError as error:
+            first = error.problems[0].format() if error.problems else f"{name}: not valid"
+            more = len(error.problems) - 1
+            raise ServiceError(f"{first}" + (f" (and {more} more problem"
+                                             f"{'s' if more != 1 else ''}; run 'riskscreen "
+                                             f"validate {name}')" if more > 0 else "")) from None
+
+    # -- outcomes --------------------------------------------------------------------------
+
+    def cohort(self, form_id: str) -> OutcomeCohort:
+        """Each child's first finalised screening of ``form_id`` with the child's outcome,
+        read once (managers)."""
+        self._ctx.require(Role.MANAGER)
+        answers: dict[int, list[Confirmation]] = defaultdict(list)
+        firsts: dict[int, tuple[int, str]] = {}
+        with self._ctx.transaction() as s:
+            later = aliased(Screening)
+            replaced = select(later.id).where(later.amendment_of == Screening.id,
+                                              later.status == Status.FINAL).exists()
+            query = real_screenings_only(
+                select(Screening.id, Screening.child_id, Screening.form_version)
+                .where(Screening.status == Status.FINAL, Screening.form_id == form_id,
+                       ~replaced)
+                .order_by(Screening.child_id, Screening.screening_date, Screening.id))
+            for sid, child, version in s.execute(query):
+                firsts.setdefault(int(child), (int(sid), str(version)))
+        confirmations = self._session.referrals.confirmations()
+        screening_child: dict[int, int] = {}
+        with self._ctx.transaction() as s:
+            for chunk in _chunks(sorted(confirmations)):
+                for sid, child in s.execute(select(Screening.id, Screening.child_id)
+                                            .where(Screening.id.in_(chunk))):
+                    screening_child[int(sid)] = int(child)
+        for sid, record in confirmations.items():
+            child = screening_child.get(sid)
+            if child is not None:
+                answers[child].append(record.answer)
+        by_version: dict[str, list[tuple[int, bool]]] = defaultdict(list)
+        not_known = 0
+        for child, (sid, version) in firsts.items():
+            outcome = child_outcome(answers.get(child, []))
+            if outcome is None:
+                if child in answers:
+                    not_known += 1
+                continue
+            by_version[version].append((sid, outcome is Outcome.CONFIRMED))
+        parts, unreadable = [], 0
+        for version, rows in sorted(by_version.items(), key=lambda kv: _version(kv[0])):
+            try:
+                form = self._ctx.form(form_id, version)
+            except NotFound:
+                unreadable += len(rows)
+                continue
+            stored = self._session.finalised.columns(form)
+            where = {int(i): r for r, i in enumerate(stored.ids.tolist())}
+            kept = [(where[sid], ok) for sid, ok in rows if sid in where]
+            unreadable += len(rows) - len(kept)
+            take = np.asarray([r for r, _ in kept], dtype=np.int64)
+            parts.append(_Part(form, stored.columns.take(take),
+                               np.asarray([ok for _, ok in kept], dtype=np.bool_)))
+        return OutcomeCohort(form_id, tuple(parts), not_known, unreadable)
+
+    def calibration(self, model: ScoringModel, *, draft: bool = False,
+                    cohort: OutcomeCohort | None = None) -> CalibrationReport:
+        """The calibration report of ``model`` (published, or a draft) on the children with
+        outcomes; :class:`ServiceError` when no outcome is recorded yet. Audited."""
+        self._ctx.require(Role.MANAGER)
+        found = cohort if cohort is not None else self.cohort(model.form.id)
+        report = found.report(model, draft=draft)
+        if report.outcomes == 0:
+            raise ServiceError(
+                "No outcome is recorded yet for children screened with this instrument, so "
+                "there is nothing to calibrate against; answer \"exploitation confirmed?\" on "
+                "referrals first.")
+        with self._ctx.transaction() as s:
+            self._ctx.audit(s, "calibration_report", f"model:{report.model_sha256[:12]}",
+                            {"draft": draft, "outcomes": report.outcomes})
+        return report
