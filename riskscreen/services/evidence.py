@@ -85,8 +85,10 @@ _ABSENT = frozenset({"no", "none", NOT_KNOWN})
 def real_screenings_only(query: Any) -> Any:
     """``query`` on :class:`Screening` limited to real screenings.
 
-    The one place that keeps practice screenings (agreement exercises) out of calibration:
-    practice screenings are not stored as screenings, so nothing is filtered yet.
+    The one place that keeps practice screenings (agreement exercises) out of calibration.
+    They are kept in a table of their own (``practice_screenings``), never in
+    ``screenings``, so there is nothing to filter here today; a practice flag on screenings
+    would be tested here.
     """
     return query
 
