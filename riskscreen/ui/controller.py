@@ -48,6 +48,7 @@ from riskscreen.ui.live_score import LiveScore
 from riskscreen.ui.main_window import IdleWatcher, MainWindow
 from riskscreen.ui.new_screening import NewScreeningView
 from riskscreen.ui.operations import ChangeOp, QueryOp
+from riskscreen.ui.received_controller import ReceivedController
 from riskscreen.ui.referral import ReferralView, pdf_pages, print_images
 from riskscreen.ui.referral_record import ReferralRecordController
 from riskscreen.ui.screening import ScreeningView
@@ -68,7 +69,8 @@ HELP_TEXT = (
     "Sections: Ctrl+Page Down (or Alt+Right) goes to the next section, Ctrl+Page Up (or "
     "Alt+Left) to the previous one.\n\n"
     "Elsewhere: Ctrl+F searches the list, Ctrl+N starts a new screening, Ctrl+P prints the "
-    "referral summary, Ctrl+L locks RiskScreen. Enter confirms a question, Esc cancels it.")
+    "referral summary, Ctrl+R lists the referrals received as packages, Ctrl+L locks "
+    "RiskScreen. Enter confirms a question, Esc cancels it.")
 
 
 class OpenScreening:
@@ -144,6 +146,8 @@ class AppController(QObject):
             self.window.add_page(page)
         #: Due list, episode log, re-screens and the chronology.
         self.followup = FollowupController(self, self)
+        #: Referrals received as packages: the list, one referral, the team's steps.
+        self.received = ReceivedController(self, self)
         self.setup_view: SetupView | None = None
         minutes = self.settings.value("security/idle_lock_minutes", DEFAULT_IDLE_MINUTES)
         try:
@@ -412,6 +416,7 @@ class AppController(QObject):
         self.new_view.reset()
         self.referral_view.forget_password()
         self.referral_record.clear()
+        self.received.clear()
         self.idle.stop()
         self.show_unlock()
 
@@ -427,6 +432,7 @@ class AppController(QObject):
         self.history_view.table.setRowCount(0)
         self.new_view.reset()
         self.referral_record.clear()
+        self.received.clear()
         self.idle.stop()
         self.show_unlock()
         self.window.show_message("A backup was restored. Everyone must sign in again.")
@@ -1082,6 +1088,7 @@ class AppController(QObject):
                 text = (f"The referral from {result.sender} is imported as received referral "
                         f"{result.received_id}, on {record} (child {result.child_id}).")
             QMessageBox.information(self.window, "Package imported", text)
+            self.received.imported(result)
 
         ChangeOp(lambda: session.exchange.import_package(data, choice),  # type: ignore[arg-type]
                  show=self.window.show_message, what="package import") \

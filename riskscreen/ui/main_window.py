@@ -146,13 +146,17 @@ class MainWindow(QMainWindow):
         self.home_action.setShortcut("Ctrl+Home")
         self.import_action = QAction("&Import a package…", self)
         self.import_action.setToolTip("Import a referral or a reply sent as an exchange package")
+        self.received_action = QAction("&Received referrals", self)
+        self.received_action.setShortcut("Ctrl+R")
+        self.received_action.setToolTip("Referrals sent to your team as exchange packages: "
+                                        "decide, record outcomes and reply")
         self.lock_action = QAction("&Lock", self)
         self.lock_action.setShortcut("Ctrl+L")
         self.lock_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
         self.quit_action = QAction("&Quit", self)
         self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         for action in (self.new_action, self.home_action, self.import_action,
-                       self.lock_action):
+                       self.received_action, self.lock_action):
             file_menu.addAction(action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
@@ -184,7 +188,7 @@ class MainWindow(QMainWindow):
     def set_signed_in(self, signed_in: bool) -> None:
         """Actions that touch children's data exist only while unlocked."""
         for action in (self.new_action, self.home_action, self.import_action,
-                       self.lock_action, self.idle_action):
+                       self.received_action, self.lock_action, self.idle_action):
             action.setEnabled(signed_in)
         self.role_menus.refresh(signed_in)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,50 +16,23 @@ from riskscreen.crypto.exchange import (
     new_private_key,
     self_signed_certificate,
 )
-from riskscreen.services import ServiceError, Session, Unlocker
-from riskscreen.services.demo import DEMO_ACCOUNTS, create_demo_database
+from riskscreen.services import ServiceError, Session
+from riskscreen.services.demo import create_demo_database
 from riskscreen.services.exchange import NeedsChildChoice
 
 from ..conftest import FAST
+from ..exchange_helpers import exchange_pair, finalised, login, make_package
 
-
-def _login(db: Path, name: str) -> Session:
-    return Unlocker(db, auto_backups=False).unlock(name, DEMO_ACCOUNTS[name][1])
+_login = login
 
 
 @pytest.fixture(scope="module")
 def dbs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    root = tmp_path_factory.mktemp("exchange")
-    agency, team = root / "agency.db", root / "team.db"
-    create_demo_database(agency, 6, seed=1, kdf=FAST).close()
-    create_demo_database(team, 2, seed=2, kdf=FAST).close()
-    with _login(agency, "admin") as a, _login(team, "admin") as t:
-        agency_cert = a.exchange.identity()
-        team_cert = t.exchange.identity()
-        assert agency_cert is not None
-        assert team_cert is not None
-        t.exchange.install_sender(agency_cert.certificate_pem.encode())
-        a.exchange.install_sender(team_cert.certificate_pem.encode())
-        (root / "team.cert.pem").write_text(team_cert.certificate_pem)
-        (root / "agency.cert.pem").write_text(agency_cert.certificate_pem)
-    return {"agency": agency, "team": team, "root": root}
-
-
-CASE = json.loads((Path(__file__).parent.parent / "cases" / "07-disclosure.json").read_text(
-    encoding="utf-8"))
+    return exchange_pair(tmp_path_factory.mktemp("exchange"), FAST)
 
 
 def _finalised(db: Path, name: str = "Synthetic Exchange Child") -> int:
-    """A new finalised screening (high: it makes a referral, still to send)."""
-    with _login(db, "pat") as s:
-        answers = {**CASE["answers"], "child_name": name, "nhs_number": "943 476 5919"}
-        child = s.children.create(name, answers.get("date_of_birth"))
-        sid = s.start_screening(child.id,
-                                screening_date=date.fromisoformat(CASE["screening_date"]))
-        for qid, value in answers.items():
-            s.save_answer(sid, qid, value)
-        s.finalise(sid, None)
-        return sid
+    return finalised(db, name)
 
 
 def _send(s: Session, screening: int, out: Path, pem: bytes) -> None:
@@ -67,10 +40,7 @@ def _send(s: Session, screening: int, out: Path, pem: bytes) -> None:
 
 
 def _package(dbs: dict[str, Path], out: Path, screening: int | None = None) -> Path:
-    with _login(dbs["agency"], "manager") as s:
-        rid = s.exchange.referral_of_screening(screening or _finalised(dbs["agency"]))
-        s.exchange.save_referral_package(rid, out, (dbs["root"] / "team.cert.pem").read_bytes())
-    return out
+    return make_package(dbs, out, screening)
 
 
 def _count(db: Path, table: str) -> int:

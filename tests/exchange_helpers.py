@@ -1,0 +1,61 @@
+"""Two real encrypted demo databases that exchange packages: a sending agency and the
+co-located team, each trusting the other's certificate (service, GUI tests and screenshots)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+from riskscreen.crypto.keys import KdfParams
+from riskscreen.services import Session, Unlocker
+from riskscreen.services.demo import DEMO_ACCOUNTS, create_demo_database
+
+CASE = json.loads((Path(__file__).parent / "cases" / "07-disclosure.json").read_text(
+    encoding="utf-8"))
+#: The receiving team's name on its certificate (the demo agency keeps the demo's name).
+TEAM = "Northvale Child Exploitation Hub"
+
+
+def login(db: Path, name: str) -> Session:
+    """Sign in to a demo database as one of :data:`DEMO_ACCOUNTS`."""
+    return Unlocker(db, auto_backups=False).unlock(name, DEMO_ACCOUNTS[name][1])
+
+
+def exchange_pair(root: Path, kdf: KdfParams, *, agency_count: int = 6) -> dict[str, Path]:
+    """``agency.db`` and ``team.db`` under ``root`` that trust each other, and their
+    certificates as ``agency.cert.pem`` and ``team.cert.pem``."""
+    agency, team = root / "agency.db", root / "team.db"
+    create_demo_database(agency, agency_count, seed=1, kdf=kdf).close()
+    create_demo_database(team, 2, seed=2, kdf=kdf).close()
+    with login(agency, "admin") as a, login(team, "admin") as t:
+        agency_cert = a.exchange.identity()
+        team_cert = t.exchange.create_identity(TEAM)
+        assert agency_cert is not None
+        t.exchange.install_sender(agency_cert.certificate_pem.encode())
+        a.exchange.install_sender(team_cert.certificate_pem.encode())
+        (root / "team.cert.pem").write_text(team_cert.certificate_pem)
+        (root / "agency.cert.pem").write_text(agency_cert.certificate_pem)
+    return {"agency": agency, "team": team, "root": root}
+
+
+def finalised(db: Path, name: str = "Synthetic Exchange Child",
+              nhs_number: str = "943 476 5919") -> int:
+    """A new finalised screening (high: it makes a referral, still to send)."""
+    with login(db, "pat") as s:
+        answers = {**CASE["answers"], "child_name": name, "nhs_number": nhs_number}
+        child = s.children.create(name, answers.get("date_of_birth"))
+        sid = s.start_screening(child.id,
+                                screening_date=date.fromisoformat(CASE["screening_date"]))
+        for qid, value in answers.items():
+            s.save_answer(sid, qid, value)
+        s.finalise(sid, None)
+        return sid
+
+
+def make_package(dbs: dict[str, Path], out: Path, screening: int | None = None) -> Path:
+    """The agency's referral package of ``screening`` (a new one if None) for the team."""
+    with login(dbs["agency"], "manager") as s:
+        rid = s.exchange.referral_of_screening(screening or finalised(dbs["agency"]))
+        s.exchange.save_referral_package(rid, out, (dbs["root"] / "team.cert.pem").read_bytes())
+    return out
