@@ -1,0 +1,270 @@
+"""The receiving team's work in the app: File › Received referrals, one received referral with
+the sender's assessment, the decision, an outcome and the reply package, on two real encrypted
+databases exchanging real packages.
+
+Only the platform's file choosers, the import dialog's exec and the information box are patched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QPoint, QSettings, Qt
+from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QMessageBox
+from pytestqt.qtbot import QtBot
+
+from riskscreen.services.demo import DEMO_ACCOUNTS
+from riskscreen.ui.controller import AppController
+from riskscreen.ui.exchange import ImportPackageDialog
+from riskscreen.ui.received import DecisionDialog, ReceivedOutcomeDialog
+
+from ..conftest import FAST
+from ..exchange_helpers import exchange_pair, finalised, login, make_package
+from .helpers import click, type_into
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture(scope="module")
+def dbs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """An agency and the team, trusting each other (each test sends its own children)."""
+    return exchange_pair(tmp_path_factory.mktemp("received"), FAST, agency_count=2)
+
+
+@pytest.fixture
+def team_app(qtbot: QtBot, tmp_path: Path, dbs: dict[str, Path]) -> Iterator[AppController]:
+    """The application over the team's database, not yet unlocked."""
+    from riskscreen.ui.worker import wait_for_background
+
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    app = AppController(dbs["team"], settings=settings, kdf=FAST, sleep=lambda _: None,
+                        auto_backups=False)
+    qtbot.addWidget(app.window)
+    app.window.resize(1366, 768)
+    app.window.show()
+    app.start()
+    yield app
+    wait_for_background()
+    if app.session is not None:
+        app.session.close()
+
+
+def _unlock(qtbot: QtBot, app: AppController, account: str) -> None:
+    view = app.unlock_view
+    view.name.clear()
+    type_into(qtbot, view.name, account)
+    view.passphrase.clear()
+    type_into(qtbot, view.passphrase, DEMO_ACCOUNTS[account][1])
+    click(qtbot, view.button)
+    qtbot.waitUntil(lambda: app.session is not None, timeout=20_000)
+
+
+def _dialog(qtbot: QtBot, app: AppController) -> DecisionDialog | ReceivedOutcomeDialog:
+    qtbot.waitUntil(lambda: app.received.dialog is not None
+                    and app.received.dialog.isVisible(), timeout=5000)
+    dialog = app.received.dialog
+    assert dialog is not None
+    return dialog
+
+
+def test_import_decide_record_an_outcome_and_reply_from_the_app(
+        qtbot: QtBot, team_app: AppController, dbs: dict[str, Path], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    app = team_app
+    sid = finalised(dbs["agency"], "Synthetic Received Child", "401 023 2137")
+    package = make_package(dbs, tmp_path / "referral.p7m", sid)
+    _unlock(qtbot, app, "manager")
+
+    # File › Import a package: the person chooses a new record; the referral then opens.
+    def new_record(dialog: ImportPackageDialog) -> int:
+        assert dialog.new_record is not None
+        click(qtbot, dialog.new_record)
+        return int(QDialog.DialogCode.Accepted)
+
+    monkeypatch.setattr(ImportPackageDialog, "exec", new_record)
+    monkeypatch.setattr(QFileDialog, "getOpenFileName",
+                        staticmethod(lambda *a, **k: (str(package), "")))
+    monkeypatch.setattr(QMessageBox, "information", staticmethod(lambda *a: None))
+    app.window.import_action.trigger()
+    view = app.received.view
+    qtbot.waitUntil(lambda: app.window.stack.currentWidget() is view, timeout=30_000)
+    received = view.received
+    assert received is not None
+    with login(dbs["agency"], "manager") as agency:
+        assessment = agency.open_screening(sid).assessment
+    assert assessment is not None
+    assert "Synthetic Received Child" in view.title.text()
+    assert view.trust.text().startswith("Trusted here")
+    assert received.sender_fingerprint in view.trust.text()
+    assert assessment.model.sha256 in view.model_words.text()
+    assert f"version {assessment.model.version}" in view.model_words.text()
+    for rule in assessment.rules_fired:
+        assert rule.reason in view.reasons.text()
+    assert view.level.text() == received.facts.level
+    assert "Synthetic Received Child" in view.child_here.text()
+    assert not view.outcome_button.isEnabled(), "the decision comes first"
+    assert not view.reply_button.isEnabled()
+
+    # Decide: nothing is chosen at first; declining without a reason is refused in the dialog.
+    click(qtbot, view.decide_button)
+    decision = _dialog(qtbot, app)
+    assert isinstance(decision, DecisionDialog)
+    assert not decision.ok_button.isEnabled()
+    click(qtbot, decision.decline_choice)
+    click(qtbot, decision.ok_button)
+    qtbot.waitUntil(lambda: decision.error.isVisible(), timeout=10_000)
+    assert "Say why" in decision.error.text()
+    assert "\n" not in decision.error.text()
+    type_into(qtbot, decision.reason, "Already open to the MASH")
+    click(qtbot, decision.ok_button)
+    qtbot.waitUntil(lambda: app.received.dialog is None, timeout=10_000)
+    assert view.decision.text().startswith("Declined on")
+    assert "Already open to the MASH" in view.decision.text()
+    assert not view.decide_button.isEnabled()
+    assert view.outcome_button.isEnabled()
+
+    # An outcome that asks for a detail, and "exploitation confirmed?" with its source.
+    click(qtbot, view.outcome_button)
+    outcome = _dialog(qtbot, app)
+    assert isinstance(outcome, ReceivedOutcomeDialog)
+    outcome.outcome.setCurrentIndex(outcome.outcome.findData("preventative_work"))
+    assert outcome.detail.isVisible()
+    assert not outcome.source.isEnabled()
+    outcome.confirmed.setCurrentIndex(outcome.confirmed.findData("not_known"))
+    assert outcome.source.isEnabled()
+    click(qtbot, outcome.ok_button)
+    qtbot.waitUntil(lambda: outcome.error.isVisible(), timeout=10_000)
+    assert "needs" in outcome.error.text()
+    assert "--" not in outcome.error.text()
+    type_into(qtbot, outcome.detail, "Northvale Youth Project")
+    click(qtbot, outcome.ok_button)
+    qtbot.waitUntil(lambda: app.received.dialog is None, timeout=10_000)
+    assert "Northvale Youth Project" in view.outcomes.text()
+    assert view.confirmation.text().startswith("Not known yet")
+
+    # Save reply package…: a real package that the agency imports, closing the loop.
+    reply = tmp_path / "reply.p7m"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        staticmethod(lambda *a, **k: (str(reply), "")))
+    click(qtbot, view.reply_button)
+    qtbot.waitUntil(lambda: "Reply saved" in view.done.text(), timeout=30_000)
+    with login(dbs["agency"], "manager") as agency:
+        result = agency.exchange.import_package(reply.read_bytes())
+        referral = agency.referrals.get(agency.exchange.referral_of_screening(sid))
+    assert result.kind == "reply"
+    assert str(referral.status) == "declined"
+    assert referral.decline_reason == "Already open to the MASH"
+    assert {o.outcome_id for o in referral.outcomes} == {"preventative_work"}
+    assert referral.confirmation is not None
+
+    # The service wrote the audit entries, one per step.
+    with login(dbs["team"], "admin") as admin:
+        actions = [e.action for e in admin.audit.entries()
+                   if e.object == f"received:{received.id}"]
+    assert {"import_package", "view", "decide", "outcome", "package"} <= set(actions)
+
+
+def test_the_list_searches_filters_sorts_and_opens_from_the_keyboard(
+        qtbot: QtBot, team_app: AppController, dbs: dict[str, Path], tmp_path: Path) -> None:
+    app = team_app
+    names = ("Synthetic Zara Hughes", "Synthetic Arthur Lewis")
+    with login(dbs["team"], "manager") as team:
+        ids = [team.exchange.import_package(make_package(
+            dbs, tmp_path / f"{i}.p7m", finalised(dbs["agency"], name, nhs)).read_bytes(),
+            "new").received_id for i, (name, nhs) in enumerate(
+                zip(names, ("485 777 3456", "450 557 7104"), strict=True))]
+        team.exchange.decide(ids[0], accept=True)
+    _unlock(qtbot, app, "manager")
+    assert app.window.received_action.shortcut().toString() == "Ctrl+R"
+    app.window.received_action.trigger()
+    listing = app.received.list_view
+    qtbot.waitUntil(lambda: app.window.stack.currentWidget() is listing, timeout=20_000)
+    table, proxy = listing.table, listing.proxy
+
+    def children() -> list[str]:
+        return [proxy.index(r, 2).data() for r in range(proxy.rowCount())]
+
+    assert set(names) <= set(children())
+    type_into(qtbot, listing.search, "zara")
+    assert children() == ["Synthetic Zara Hughes"]
+    assert "1 of" in listing.count.text()
+    listing.search.clear()
+    listing.status.setCurrentIndex(listing.status.findData("accepted"))
+    assert "Synthetic Zara Hughes" in children()
+    assert "Synthetic Arthur Lewis" not in children()
+    assert all(proxy.index(r, 4).data() == "Accepted" for r in range(proxy.rowCount()))
+    listing.status.setCurrentIndex(0)
+
+    # A click on a column's header sorts by it; a second click reverses it.
+    header = table.horizontalHeader()
+    middle = QPoint(header.sectionViewportPosition(2) + header.sectionSize(2) // 2,
+                    header.height() // 2)
+    qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=middle)
+    first = children()
+    assert first in (sorted(first, key=str.lower), sorted(first, key=str.lower, reverse=True))
+    assert len(set(first)) > 1
+    qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=middle)
+    assert children() == first[::-1]
+
+    # Keyboard only: type to search, Tab past the status filter into the list, Enter opens.
+    type_into(qtbot, listing.search, "arthur")
+    qtbot.keyClick(listing.search, Qt.Key.Key_Tab)
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+    assert QApplication.focusWidget() is table
+    qtbot.keyClick(table, Qt.Key.Key_Return)
+    view = app.received.view
+    qtbot.waitUntil(lambda: app.window.stack.currentWidget() is view, timeout=20_000)
+    assert view.received is not None
+    assert view.received.id == ids[1]
+    assert QApplication.focusWidget() is view.decide_button
+    click(qtbot, view.back_button)
+    qtbot.waitUntil(lambda: app.window.stack.currentWidget() is listing, timeout=20_000)
+
+
+def test_refusals_and_failures_are_one_line(
+        qtbot: QtBot, team_app: AppController, dbs: dict[str, Path], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    app = team_app
+    with login(dbs["team"], "manager") as team:
+        rid = team.exchange.import_package(make_package(
+            dbs, tmp_path / "r.p7m", finalised(dbs["agency"], "Synthetic Refusal Child",
+                                               "943 476 5919")).read_bytes(),
+            "new").received_id
+        team.exchange.decide(rid, accept=True)
+    # An administrator does not see children's referrals: the service says so.
+    _unlock(qtbot, app, "admin")
+    app.window.hide_message()
+    app.window.received_action.trigger()
+    qtbot.waitUntil(lambda: app.window.banner.isVisible(), timeout=20_000)
+    assert "\n" not in app.window.banner_text.text()
+    assert app.window.stack.currentWidget() is not app.received.list_view
+    app.lock()
+
+    # A practitioner sees only what they imported.
+    _unlock(qtbot, app, "pat")
+    app.window.hide_message()
+    app.received.open(rid)
+    qtbot.waitUntil(lambda: app.window.banner.isVisible(), timeout=20_000)
+    assert "practitioner who imported" in app.window.banner_text.text()
+    app.lock()
+
+    # A reply into a folder that does not exist: a plain message, nothing recorded.
+    _unlock(qtbot, app, "manager")
+    app.received.open(rid)
+    view = app.received.view
+    qtbot.waitUntil(lambda: view.received is not None and view.received.id == rid,
+                    timeout=20_000)
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(
+        lambda *a, **k: (str(tmp_path / "missing" / "folder" / "reply.p7m"), "")))
+    click(qtbot, view.reply_button)
+    qtbot.waitUntil(lambda: view.error.isVisible(), timeout=20_000)
+    assert "Choose a folder you can write to" in view.error.text()
+    assert "Traceback" not in view.error.text()
+    assert not (tmp_path / "missing").exists()
+
+    # Locking forgets the referral shown.
+    app.lock()
+    assert view.received is None
+    assert app.received.list_view.model.rows == []
