@@ -547,6 +547,7 @@ class ReceivedView(QWidget):
             if label.wordWrap() and label is not self.title:
                 label.clear()
         self.title.clear()
+        self.level.clear_level("")
 
     def _clear_answers(self) -> None:
         for label in self.answer_labels:

@@ -12,17 +12,31 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QPoint, QSettings, Qt
-from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QMessageBox
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QApplication,
+    QDialog,
+    QFileDialog,
+    QLabel,
+    QMessageBox,
+)
 from pytestqt.qtbot import QtBot
 
 from riskscreen.services.demo import DEMO_ACCOUNTS
 from riskscreen.ui.controller import AppController
 from riskscreen.ui.exchange import ImportPackageDialog
-from riskscreen.ui.received import DecisionDialog, ReceivedOutcomeDialog
+from riskscreen.ui.main_window import MainWindow
+from riskscreen.ui.received import (
+    DecisionDialog,
+    ReceivedListView,
+    ReceivedOutcomeDialog,
+    ReceivedView,
+)
 
 from ..conftest import FAST
 from ..exchange_helpers import exchange_pair, finalised, login, make_package
 from .helpers import click, type_into
+from .test_layout import SIZES, assert_not_squeezed, rect_in, show_at
 
 pytestmark = pytest.mark.gui
 
@@ -267,4 +281,44 @@ def test_refusals_and_failures_are_one_line(
     # Locking forgets the referral shown.
     app.lock()
     assert view.received is None
+    assert view.level.text() == ""
+    assert "Synthetic Refusal Child" not in view.title.text()
     assert app.received.list_view.model.rows == []
+
+
+@pytest.mark.parametrize("size", SIZES.values(), ids=SIZES.keys())
+def test_the_pages_need_no_sideways_scrolling(qtbot: QtBot, dbs: dict[str, Path],
+                                              tmp_path: Path, size: tuple[int, int]) -> None:
+    """A received referral with a long reference and every answer, at 1024x768 and at 150 %
+    of 1366x768: nothing scrolls sideways, nothing is cut off or squeezed."""
+    with login(dbs["team"], "manager") as team:
+        rid = team.exchange.import_package(make_package(
+            dbs, tmp_path / "wide.p7m", finalised(
+                dbs["agency"], "Synthetic Child With A Rather Long Name Indeed",
+                "450 557 7104")).read_bytes(), "new").received_id
+        team.exchange.decide(rid, accept=False, reason="A long reason " * 20)
+        received = team.exchange.received(rid)
+        rows = team.exchange.list_received()
+    window = MainWindow(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(window)
+    listing, view = ReceivedListView(window.stack), ReceivedView(window.stack)
+    listing.set_rows(rows)
+    show_at(window, listing, size)
+    assert not listing.table.horizontalScrollBar().isVisible()
+    header = listing.table.horizontalHeader()
+    assert header.length() <= listing.table.viewport().width()
+    view.show_received(received, {})
+    show_at(window, view, size)
+    scroll = view.scroll_area
+    assert not scroll.horizontalScrollBar().isVisible()
+    viewport, page = scroll.viewport(), scroll.widget()
+    checked = 0
+    for widget in page.findChildren(QLabel) + page.findChildren(QAbstractButton):
+        if not widget.isVisibleTo(page):
+            continue
+        assert rect_in(widget, viewport).right() < viewport.width(), widget
+        assert_not_squeezed(widget)
+        checked += 1
+    assert checked > 2 * len(received.facts.answers)
+    for widget in (view.title, view.decide_button, view.outcome_button, view.reply_button):
+        assert rect_in(widget, window).right() <= window.width(), widget
