@@ -39,6 +39,7 @@ COMMAND_MODULES = (
     "riskscreen.cli.exchange",
     "riskscreen.cli.followup",
     "riskscreen.cli.evidence",
+    "riskscreen.cli.agreement",
 )
 
 

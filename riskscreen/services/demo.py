@@ -14,7 +14,12 @@ account         role             passphrase
 ``manager``     manager          ``demo manager passphrase``
 ``pat``         practitioner     ``demo practitioner pat``
 ``sam``         practitioner     ``demo practitioner sam``
+``alex``        practitioner     ``demo practitioner alex``
+``jo``          practitioner     ``demo practitioner jo``
 ==============  ===============  ==========================
+
+``alex`` and ``jo`` are made last, for the agreement exercise only
+(:mod:`riskscreen.services.demo_agreement`).
 """
 
 from __future__ import annotations
@@ -105,6 +110,9 @@ def create_demo_database(db_path: Path, count: int, *, seed: int = 0,
     populate(session, count, seed=seed, progress=progress)
     add_referral_demo(session, seed=seed)
     add_followup_demo(session, seed=seed)
+    from riskscreen.services.demo_agreement import add_agreement_demo
+
+    add_agreement_demo(session, DEMO_ACCOUNTS, seed=seed)
     return session
 
 
