@@ -106,13 +106,24 @@ class RoleMenus:
         self.install_action = QAction("Install an instrument…", window)
         self.install_action.setStatusTip("Check a folder holding a questionnaire, its scoring "
                                          "models and routing, then install it")
+        self.agreement_action = QAction("Agreement exercises…", window)
+        self.agreement_action.setStatusTip("Vignettes for practitioners to screen in practice "
+                                           "mode, and how alike they scored them")
         self.menu.addAction(self.manager_action)
+        self.menu.addAction(self.agreement_action)
         self.menu.addAction(self.admin_action)
         self.menu.addSeparator()
         self.menu.addAction(self.install_action)
         self.manager_action.triggered.connect(self._on_manager_action_triggered)
         self.admin_action.triggered.connect(self._on_admin_action_triggered)
         self.install_action.triggered.connect(self._on_install_action_triggered)
+        self.agreement_action.triggered.connect(self._on_agreement_action_triggered)
+        #: Practice mode for practitioners: vignettes to screen, never real screenings.
+        self.practice_menu = QMenu("&Practice", bar)
+        bar.insertMenu(self.menu.menuAction(), self.practice_menu)
+        self.practice_action = QAction("Practice screenings of vignettes…", window)
+        self.practice_menu.addAction(self.practice_action)
+        self.practice_action.triggered.connect(self._on_practice_action_triggered)
         self.open: list[Any] = []
         self.refresh(False)
 
@@ -124,6 +135,9 @@ class RoleMenus:
         session = self.session_provider() if signed_in else None
         role = session.user.role if session is not None else None
         self.manager_action.setVisible(role == Role.MANAGER)
+        self.agreement_action.setVisible(role == Role.MANAGER)
+        self.practice_action.setVisible(role == Role.PRACTITIONER)
+        self.practice_menu.menuAction().setVisible(role == Role.PRACTITIONER)
         self.admin_action.setVisible(role == Role.ADMINISTRATOR)
         self.install_action.setVisible(role in (Role.MANAGER, Role.ADMINISTRATOR))
         self.menu.menuAction().setVisible(role in (Role.MANAGER, Role.ADMINISTRATOR))
@@ -138,6 +152,35 @@ class RoleMenus:
             opened = open_manager_tools(session, self._show, self.window)
             if opened is not None:
                 self.open.append(opened)
+
+    def _on_agreement_action_triggered(self) -> None:
+        from riskscreen.ui.agreement import AgreementController
+
+        self._open_tool(AgreementController)
+
+    def _on_practice_action_triggered(self) -> None:
+        from riskscreen.ui.agreement import PracticeController
+
+        self._open_tool(PracticeController)
+
+    def _open_tool(self, make: type[Any]) -> None:
+        """Open one of the agreement windows (or bring back the one already open)."""
+        session = self.session_provider()
+        if session is None:
+            return
+        for controller in self.open:
+            if isinstance(controller, make) and not controller.window.isHidden():
+                controller.window.raise_()
+                controller.window.activateWindow()
+                return
+        try:
+            controller = make(session)
+            controller.start()
+        except USER_ERRORS as error:
+            self._show(str(error))
+            return
+        controller.window.show()
+        self.open.append(controller)
 
     def _on_session_ended(self) -> None:
         self.on_session_ended()

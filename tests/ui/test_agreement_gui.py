@@ -1,0 +1,158 @@
+"""Agreement exercises in the GUI: a manager makes an exercise, writes a vignette and assigns
+practitioners; a practitioner screens it in the clearly marked practice window; the
+manager reads the report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QInputDialog, QMessageBox, QPushButton
+from pytestqt.qtbot import QtBot
+
+from riskscreen.services import Session
+from riskscreen.ui.agreement import (
+    PRACTICE_TITLE,
+    AgreementController,
+    PracticeController,
+)
+from riskscreen.ui.manager.menus import RoleMenus
+from riskscreen.ui.worker import wait_for_background
+
+from ..conftest import Vault
+from .helpers import answer_all, click, golden_case, type_into
+
+
+def _idle(qtbot: QtBot) -> None:
+    qtbot.waitUntil(lambda: wait_for_background(10_000), timeout=15_000)
+    QApplication.processEvents()
+
+
+def _manager(qtbot: QtBot, mary: Session) -> AgreementController:
+    controller = AgreementController(mary)
+    qtbot.addWidget(controller.window)
+    controller.start()
+    controller.window.show()
+    _idle(qtbot)
+    return controller
+
+
+def test_manager_makes_an_exercise_and_a_practitioner_practises(
+        qtbot: QtBot, vault: Vault, monkeypatch: pytest.MonkeyPatch) -> None:
+    answers, expected = golden_case("17-current-exploitation")
+    case = answers["answers"]
+    mary = vault.login("mary")
+    manager = _manager(qtbot, mary)
+    view = manager.view
+    assert not view.tabs.isEnabled()  # nothing to fill in before an exercise exists
+
+    # New exercise (the title is asked in a dialog, the one thing patched).
+    monkeypatch.setattr(QInputDialog, "getText",
+                        staticmethod(lambda *a, **k: ("Spring practice", True)))
+    with qtbot.waitSignal(manager.changed, timeout=10_000):
+        click(qtbot, view.new_button)
+    _idle(qtbot)
+    qtbot.waitUntil(lambda: view.tabs.isEnabled(), timeout=10_000)
+    assert view.exercises.count() == 1
+    assert "Spring practice" in view.heading.text()
+
+    # Write a vignette.
+    type_into(qtbot, view.vignette_title, "Vignette A: Robin")
+    type_into(qtbot, view.vignette_dob, case["date_of_birth"])
+    type_into(qtbot, view.vignette_text, "Robin is a made-up child whom older adults collect "
+                                         "from school; a youth worker saw it twice.")
+    with qtbot.waitSignal(manager.changed, timeout=10_000):
+        click(qtbot, view.add_button)
+    _idle(qtbot)
+    qtbot.waitUntil(lambda: view.vignettes.count() == 1, timeout=10_000)
+    assert view.vignette_title.text() == ""  # ready for the next one
+
+    # Assign pat.
+    view.tabs.setCurrentIndex(1)
+    names = [view.practitioners.item(i).text() for i in range(view.practitioners.count())]
+    assert names == ["pat", "paula"]
+    view.practitioners.item(0).setCheckState(Qt.CheckState.Checked)
+    with qtbot.waitSignal(manager.changed, timeout=10_000):
+        click(qtbot, view.assign_button)
+    _idle(qtbot)
+    qtbot.waitUntil(lambda: view.practitioners.item(0).text() == "pat (assigned)",
+                    timeout=10_000)
+    (exercise,) = mary.agreement.exercises()
+    assert exercise.practitioners == ("pat",)
+
+    # Pat practises in a window that cannot be taken for the real one.
+    pat = vault.login("pat")
+    practice = PracticeController(pat)
+    qtbot.addWidget(practice.window)
+    practice.start()
+    practice.window.show()
+    _idle(qtbot)
+    pv = practice.view
+    assert practice.window.windowTitle() == PRACTICE_TITLE
+    assert pv.banner.isVisible()
+    assert pv.banner.text().startswith("PRACTICE MODE")
+    buttons = " ".join(b.text() for b in practice.window.findChildren(QPushButton))
+    for real_only in ("Referral", "Print", "PDF", "Finalise", "Amend"):
+        assert real_only not in buttons
+    qtbot.waitUntil(lambda: pv.vignettes.count() == 2, timeout=10_000)  # prompt + vignette
+    pv.vignettes.setFocus()
+    with qtbot.waitSignal(practice.opened, timeout=10_000):
+        qtbot.keyClick(pv.vignettes, Qt.Key.Key_Down)
+    _idle(qtbot)
+    assert pv.vignette_text.toPlainText().startswith("Robin is a made-up child")
+    assert pv.questionnaire is not None
+    assert pv.questionnaire.answers()["child_name"] == "Vignette A: Robin"
+    answer_all(qtbot, pv.questionnaire, {k: v for k, v in case.items() if k != "child_name"})
+    qtbot.waitUntil(lambda: pv.save_status.text() == "All answers saved (practice only).",
+                    timeout=10_000)
+    assert pv.score.chip.level_id == expected["level"]
+
+    # Submit, after saying plainly what it means.
+    click(qtbot, pv.submit_button)
+    box = next(b for b in practice.window.findChildren(QMessageBox)
+               if b.objectName() == "confirmSubmitPractice")
+    assert "not a real screening" in box.text()
+    with qtbot.waitSignal(practice.submitted, timeout=10_000):
+        click(qtbot, next(b for b in box.buttons() if b.text() == "Submit"))
+    _idle(qtbot)
+    qtbot.waitUntil(lambda: not pv.submit_button.isVisible(), timeout=10_000)
+    assert not pv.questionnaire.blocks["older_associates"].editor.isEnabled()
+    qtbot.waitUntil(lambda: pv.vignettes.currentText().startswith(
+        "Vignette A: Robin — Submitted"), timeout=10_000)
+    # Nothing real was made.
+    assert pat.list_screenings().total == 0
+
+    # The manager's report says, in words, that one practitioner is too few.
+    view.tabs.setCurrentIndex(2)
+    with qtbot.waitSignal(manager.reported, timeout=30_000):
+        click(qtbot, view.report_button)
+    html = view.report.toPlainText()
+    assert "Agreement needs at least two practitioners" in html
+    assert "Levels given to each vignette" in html
+
+
+def test_practice_and_exercises_are_offered_by_role(qtbot: QtBot, vault: Vault,
+                                                    tmp_path: Path) -> None:
+    from PySide6.QtWidgets import QMainWindow
+
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    menus = RoleMenus(window)
+    for name, practice, exercises in (("pat", True, False), ("mary", False, True),
+                                      ("admin", False, False)):
+        session = vault.login(name)
+        menus.session_provider = lambda s=session: s  # type: ignore[misc]
+        menus.refresh(True)
+        assert menus.practice_menu.menuAction().isVisible() is practice
+        assert menus.agreement_action.isVisible() is exercises
+        if practice:
+            menus.practice_action.trigger()
+            _idle(qtbot)
+            (opened,) = menus.open
+            assert opened.window.windowTitle() == PRACTICE_TITLE
+            menus.practice_action.trigger()  # brought back, not opened twice
+            assert len(menus.open) == 1
+        menus.refresh(False)  # locked: every tool window closes
+        assert menus.open == []
+        session.close()
