@@ -156,3 +156,43 @@ def test_practice_and_exercises_are_offered_by_role(qtbot: QtBot, vault: Vault,
         menus.refresh(False)  # locked: every tool window closes
         assert menus.open == []
         session.close()
+
+
+@pytest.mark.parametrize("size", [(1024, 768), (910, 512)], ids=["1024x768", "150%"])
+def test_practice_window_fits_small_and_scaled_screens(qtbot: QtBot, vault: Vault,
+                                                       size: tuple[int, int]) -> None:
+    """At 1024x768 and at 1366x768 at 150 % (910x512 logical): the banner is whole, the
+    questionnaire needs no sideways scrolling, and the live score and submit button are not
+    cut off."""
+    from PySide6.QtWidgets import QScrollArea
+
+    mary = vault.login("mary")
+    ex = mary.agreement.create_exercise("Layout")
+    vignette = mary.agreement.add_vignette(ex.id, "Vignette A", "A made-up case. " * 20,
+                                           "2012-01-01")
+    mary.agreement.assign(ex.id, ["pat"])
+    practice = PracticeController(vault.login("pat"))
+    qtbot.addWidget(practice.window)
+    practice.window.resize(*size)
+    practice.start()
+    practice.window.show()
+    with qtbot.waitSignal(practice.opened, timeout=10_000):
+        practice.open_vignette(vignette.id)
+    _idle(qtbot)
+    for _ in range(6):
+        QApplication.processEvents()
+    pv = practice.view
+    window = practice.window
+    banner = pv.banner
+    assert banner.height() >= banner.heightForWidth(banner.width())
+    assert pv.questionnaire is not None
+    scroll = pv.questionnaire.pages.currentWidget()
+    assert isinstance(scroll, QScrollArea)
+    assert not scroll.horizontalScrollBar().isVisible()
+    for widget in (pv.submit_button, pv.score, pv.vignettes):
+        where = widget.mapTo(window, widget.rect().bottomRight())
+        assert where.x() < window.width(), widget
+        assert where.y() < window.height(), widget
+    chip = pv.score.chip
+    assert chip.width() >= chip.minimumSizeHint().width()
+    assert pv.score.width() >= 200
