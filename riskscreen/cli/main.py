@@ -40,6 +40,7 @@ COMMAND_MODULES = (
     "riskscreen.cli.followup",
     "riskscreen.cli.evidence",
     "riskscreen.cli.agreement",
+    "riskscreen.cli.intel",
 )
 
 

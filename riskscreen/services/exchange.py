@@ -187,7 +187,7 @@ class ChildMatch:
 class Incoming:
     """A package decrypted and checked, not yet imported."""
 
-    kind: Literal["referral", "reply"]
+    kind: Literal["referral", "reply", "intelligence"]
     package_id: str
     reference: str
     sender: str
@@ -207,7 +207,7 @@ class Imported:
     """What importing a package did."""
 
     received_id: int
-    kind: Literal["referral", "reply"]
+    kind: Literal["referral", "reply", "intelligence"]
     sender: str
     sender_fingerprint: str
     changed: bool
@@ -519,6 +519,11 @@ class ExchangeManager:
         trusted = s.get(TrustedSender, fp) is not None
         already = s.scalar(select(ReceivedPackage.id)
                            .where(ReceivedPackage.package_id == contents.package_id))
+        if contents.kind == "intelligence":
+            return Incoming("intelligence", contents.package_id,
+                            str(contents.bundle.get("reference", ""))[:60],
+                            common_name(opened.signer), fp, trusted, opened.signed_at,
+                            already, None, None, None, None, ())
         try:
             if contents.kind == "reply":
                 reference = read_reply(contents.bundle).reference
@@ -571,9 +576,11 @@ class ExchangeManager:
                        ) -> Imported:
         """Import a package. A referral needs ``child``: a record here a person confirmed is
         the package's child, or ``"new"`` for a new record (:class:`NeedsChildChoice`
-        otherwise). A package imported before changes nothing."""
-        self._unit.require(*_MAKERS)
+        otherwise). An intelligence package is kept as received (``session.intel.received``
+        reads it). A package imported before changes nothing."""
+        self._unit.require(*_MAKERS, Role.ANALYST)
         opened, contents = self._open(data)
+        self._analyst_only_intelligence(contents)
         with self._unit.transaction() as s:
             incoming = self._incoming(s, opened, contents)
             if not incoming.trusted:
@@ -590,6 +597,8 @@ class ExchangeManager:
                                 False, row.child_id, False, row.referral_id, row.reference)
         if incoming.kind == "reply":
             return self._import_reply(data, opened, contents, incoming)
+        if incoming.kind == "intelligence":
+            return self._import_intelligence(data, opened, contents, incoming)
         if child is None:
             raise NeedsChildChoice(incoming)
         with self._unit.transaction() as s:
@@ -625,6 +634,39 @@ class ExchangeManager:
                               "matched": not new_child})
             return Imported(row.id, "referral", incoming.sender, incoming.sender_fingerprint,
                             True, child_id, new_child, None, incoming.reference)
+
+    def _analyst_only_intelligence(self, contents: PackageContents) -> None:
+        if self._unit.user.role == Role.ANALYST and contents.kind != "intelligence":
+            raise PermissionDenied("An analyst imports intelligence packages only; a "
+                                   "practitioner or a manager imports referrals and replies. "
+                                   "Nothing was imported.")
+
+    def _import_intelligence(self, data: bytes, opened: Opened, contents: PackageContents,
+                             incoming: Incoming) -> Imported:
+        with self._unit.transaction() as s:
+            row = ReceivedPackage(
+                package_id=contents.package_id, sha256=_sha(data), kind="intelligence",
+                reference=incoming.reference, sender_fingerprint=incoming.sender_fingerprint,
+                sender_name=incoming.sender,
+                signed_at=_stamp(opened.signed_at) if opened.signed_at else None,
+                received_by=self._unit.user.id, content=opened.content, status="received",
+                outcomes="[]")
+            s.add(row)
+            s.flush()
+            self._unit.audit(s, "import_package", f"received:{row.id}",
+                             {"package_id": contents.package_id, "kind": "intelligence",
+                              "sender": incoming.sender_fingerprint})
+            return Imported(row.id, "intelligence", incoming.sender,
+                            incoming.sender_fingerprint, True, reference=incoming.reference)
+
+    def seal_for(self, content: bytes, recipient: bytes) -> tuple[bytes, str, str]:
+        """``content`` (a package archive) signed with this database's key and encrypted to
+        the certificate ``recipient`` (PEM): (sealed bytes, recipient's name, fingerprint).
+        For other managers' packages (intelligence submissions)."""
+        cert = self._recipient(recipient, None)
+        with self._unit.transaction() as s:
+            signer_cert, signer_key = self._signer(s)
+        return _seal(content, signer_cert, signer_key, cert), common_name(cert), fingerprint(cert)
 
     def _import_reply(self, data: bytes, opened: Opened, contents: PackageContents,
                       incoming: Incoming) -> Imported:

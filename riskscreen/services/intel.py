@@ -58,6 +58,7 @@ from riskscreen.store.models import (
 
 if TYPE_CHECKING:
     from riskscreen.services.context import Context
+    from riskscreen.services.exchange import ExchangeManager
 
 __all__ = [
     "ANALYSIS_ROLES",
@@ -69,6 +70,7 @@ __all__ = [
     "LinkInfo",
     "NetworkEdge",
     "NetworkNode",
+    "ReceivedIntelligence",
     "SubmissionInfo",
 ]
 
@@ -82,6 +84,8 @@ INTEL_ROLES = (Role.PRACTITIONER, Role.MANAGER, Role.ANALYST)
 ANALYSIS_ROLES = (Role.ANALYST, Role.MANAGER)
 #: Level ids listed first in a profile, highest concern first (others follow, sorted).
 LEVEL_ORDER = ("high", "medium", "low", "none")
+#: The ``format`` of the structured items an intelligence package carries.
+INTEL_FORMAT = "riskscreen-intelligence"
 TEXT_LIMIT = 4000
 SOURCE_LIMIT = 300
 CONDITIONS_LIMIT = 1000
@@ -178,6 +182,20 @@ class IntelNetwork:
 
 
 @dataclass(frozen=True)
+class ReceivedIntelligence:
+    """An intelligence package received here: who sent it and the items it carried, as the
+    sender graded them (read-only)."""
+
+    id: int
+    reference: str
+    sender: str
+    sender_fingerprint: str
+    received_at: str
+    notice: str
+    items: tuple[Mapping[str, Any], ...]
+
+
+@dataclass(frozen=True)
 class SubmissionInfo:
     """A submission to the police analyst, recorded as sent."""
 
@@ -231,9 +249,11 @@ def _grade_of(row: IntelItem) -> Grade:
 class IntelManager:
     """Intelligence items of one signed-in session: record, link, see, analyse, submit."""
 
-    def __init__(self, ctx: Context, *, today: Callable[[], date] = date.today,
+    def __init__(self, ctx: Context, exchange: ExchangeManager | None = None, *,
+                 today: Callable[[], date] = date.today,
                  retention: Retention | None = None) -> None:
         self._ctx = ctx
+        self._exchange = exchange
         self._today = today
         self._retention = retention or load_retention()
 
@@ -598,26 +618,61 @@ class IntelManager:
         atomic_write(Path(path), data)
         return self._record(reference, "pdf", "", None, items, data, Path(path))
 
-    def submission_package(self, item_ids: Sequence[int]) -> tuple[str, dict[str, Any], bytes,
-                                                                    list[ItemInfo]]:
-        """(reference, structured items, PDF form, items) for an exchange package; the
-        exchange manager seals and writes it, then calls :meth:`record_package`."""
+    def submit_package(self, item_ids: Sequence[int], path: Path,
+                       recipient: bytes) -> SubmissionInfo:
+        """Write the items as an exchange package (:mod:`riskscreen.summary.package`, kind
+        ``intelligence``: the structured items and the submission form), signed with this
+        database's key and encrypted to the analyst's certificate ``recipient`` (PEM), to
+        ``path``; recorded as sent."""
         from riskscreen.summary.intel_pdf import SubmissionForm, render_submission
+        from riskscreen.summary.package import PackageContents, build_zip
 
+        if self._exchange is None:
+            raise ServiceError("Exchange packages are not available in this session.")
         items = self.submission_items(item_ids)
         reference = self._reference()
         made = datetime.now(UTC)
         form = SubmissionForm(reference, self._user.display_name or self._user.name, made,
                               tuple(_form_item(i) for i in items), NOT_EVIDENCE)
-        document = {"format": "riskscreen-intelligence", "version": 1,
-                    "reference": reference, "made_at": made.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                    "notice": NOT_EVIDENCE, "items": [_item_json(i) for i in items]}
-        return reference, document, render_submission(form), items
+        document = {"format": INTEL_FORMAT, "version": 1, "reference": reference,
+                    "made_at": made.strftime("%Y-%m-%dT%H:%M:%SZ"), "notice": NOT_EVIDENCE,
+                    "items": [_item_json(i) for i in items]}
+        package_id = str(uuid.uuid4())
+        content = build_zip(PackageContents(kind="intelligence", package_id=package_id,
+                                            bundle=document,
+                                            summary_pdf=render_submission(form)))
+        data, name, fp = self._exchange.seal_for(content, recipient)
+        atomic_write(Path(path), data)
+        return self._record(reference, "package", f"{name} ({fp})"[:200], package_id, items,
+                            data, Path(path))
 
-    def record_package(self, reference: str, recipient: str, package_id: str,
-                       items: Sequence[ItemInfo], data: bytes, path: Path) -> SubmissionInfo:
-        """Record a submission made as an exchange package as sent."""
-        return self._record(reference, "package", recipient, package_id, items, data, path)
+    def received(self) -> list[ReceivedIntelligence]:
+        """Intelligence packages received here, newest first (a practitioner: those they
+        imported). Audited as a view of the persons of concern they carry."""
+        from riskscreen.store.models import ReceivedPackage
+        from riskscreen.summary.package import PackageFormatError, read_zip
+
+        self._ctx.require(*INTEL_ROLES)
+        with self._ctx.transaction() as s:
+            query = select(ReceivedPackage).where(ReceivedPackage.kind == "intelligence")
+            if not self._sees_all():
+                query = query.where(ReceivedPackage.received_by == self._user.id)
+            out: list[ReceivedIntelligence] = []
+            for row in s.scalars(query.order_by(ReceivedPackage.id.desc())):
+                try:
+                    doc = read_zip(bytes(row.content)).bundle
+                except PackageFormatError:
+                    doc = {}
+                raw = doc.get("items")
+                items = tuple(i for i in raw if isinstance(i, dict)) if isinstance(
+                    raw, list) else ()
+                out.append(ReceivedIntelligence(
+                    row.id, row.reference, row.sender_name, row.sender_fingerprint,
+                    row.received_at, str(doc.get("notice", NOT_EVIDENCE)), items))
+            if out:
+                self._ctx.audit(s, "intel_received_view", "intel",
+                                {"packages": [r.id for r in out]})
+            return out
 
     def submissions(self) -> list[SubmissionInfo]:
         """Submissions made (a practitioner: their own), newest first."""

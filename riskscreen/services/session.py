@@ -210,7 +210,7 @@ class Session:
         from riskscreen.services.intel import IntelManager
 
         #: Intelligence items linked to children, links across them, submissions.
-        self.intel = IntelManager(self._ctx)
+        self.intel = IntelManager(self._ctx, self.exchange)
         #: Calibration against recorded outcomes, and evidence statements.
         self.evidence = EvidenceManager(self._ctx, self)
 

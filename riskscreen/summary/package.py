@@ -2,8 +2,11 @@
 
 Layout (fixed, so that other systems can read it):
 
-- ``bundle.json``: the FHIR Bundle (:mod:`riskscreen.summary.fhir`);
-- ``summary.pdf``: the referral summary (referrals only);
+- ``bundle.json``: the FHIR Bundle (:mod:`riskscreen.summary.fhir`); in an
+  ``intelligence`` package, the structured intelligence items instead (format
+  ``riskscreen-intelligence``, see ``docs/design/0013-intelligence.md``);
+- ``summary.pdf``: the referral summary (referrals), or the intelligence submission form
+  (intelligence packages);
 - ``forms/<sha256>.json`` and ``models/<sha256>.json``: the form and the scoring model the
   screening used, as canonical JSON named by the SHA-256 of their content, so a receiver can
   read the answers and re-score them with exactly that model;
@@ -29,7 +32,7 @@ FORMAT = "riskscreen-exchange-package"
 FORMAT_VERSION = 1
 MAX_MEMBER_BYTES = 64 * 1024 * 1024
 _MAX_MEMBERS = 16
-Kind = Literal["referral", "reply"]
+Kind = Literal["referral", "reply", "intelligence"]
 #: A fixed timestamp for every member, so the same content always makes the same archive.
 _EPOCH = (2020, 1, 1, 0, 0, 0)
 
@@ -116,7 +119,7 @@ def read_zip(data: bytes) -> PackageContents:
         raise PackageFormatError("the archive is not a RiskScreen package of a known version")
     kind = manifest.get("kind")
     files = manifest.get("files")
-    if kind not in ("referral", "reply") or not isinstance(files, dict):
+    if kind not in ("referral", "reply", "intelligence") or not isinstance(files, dict):
         raise PackageFormatError("the package manifest is incomplete")
     if set(files) != set(members):
         raise PackageFormatError("the package's files do not match its manifest")
