@@ -398,6 +398,9 @@ def _import(args: argparse.Namespace) -> int:
     elif result.kind == "reply":
         print(f"imported the reply {who}: referral {result.referral_id} "
               f"({result.reference}) is updated")
+    elif result.kind == "intelligence":
+        print(f"imported the intelligence submission {result.reference} {who} as received "
+              f"{result.received_id}; read it with 'riskscreen intel received'")
     else:
         print(f"imported received referral {result.received_id} {who} for "
               f"{'a new child record' if result.new_child else 'child'} {result.child_id}")

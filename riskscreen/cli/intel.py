@@ -12,6 +12,7 @@ and submissions to the police analyst.
   number of linked children and by concern; anonymised, counts under 5 shown as ``<5``;
 - ``intel submit ITEM_IDS... -o OUT.pdf [--package OUT.p7m --to CERT.pem]``: the
   submission form (and the exchange package), recorded as sent;
+- ``intel received [--json]``: intelligence packages received here;
 - ``intel review ITEM_ID --reason TEXT`` / ``intel delete ITEM_ID --reason TEXT``: after the
   retention period.
 
@@ -135,6 +136,14 @@ def register(subparsers: Any) -> None:
     submit.add_argument("--to", type=Path, metavar="CERT.pem",
                         help="the analyst's certificate (with --package)")
     submit.set_defaults(func=_named("intel submit", _submit))
+
+    rec = sub.add_parser("received", help="intelligence packages received here",
+                         description="Intelligence submissions received here as exchange "
+                                     "packages ('riskscreen package import'), with the items "
+                                     "as the sender graded them.")
+    _common(rec)
+    rec.add_argument("--json", action="store_true", help="print JSON instead of text")
+    rec.set_defaults(func=_named("intel received", _received))
 
     for name, words in (("review", "keep an item for another retention period"),
                         ("delete", "delete an item after its retention period")):
@@ -268,7 +277,8 @@ def _links(args: argparse.Namespace) -> int:
           f"({_n(c['child_pairs'], 'pair', 'pairs')} of children); "
           f"{_n(c['possible_links'], 'possible link', 'possible links')} by name only.")
     for e in entities:
-        matched = "; ".join(f"{k} {v}" for k, v in e.matched_on) or "one record"
+        matched = "; ".join(f"{k} {v}" for k, v in e.matched_on) or (
+            "one record, linked to each")
         print(f"entity {e.id}\t{e.kind}\t{e.label}\t{len(e.children)} children: "
               f"{', '.join(map(str, e.children))}\titems {', '.join(map(str, e.item_ids))}"
               f"\tmatched on: {matched}")
@@ -318,6 +328,28 @@ def _submit(args: argparse.Namespace) -> int:
             made = session.intel.submit_package(args.items, args.package, recipient)
             print(f"Wrote the exchange package {made.reference} for {made.recipient} to "
                   f"{args.package}; recorded as sent.")
+    return 0
+
+
+def _received(args: argparse.Namespace) -> int:
+    with _session(args) as session:
+        packages = session.intel.received()
+    if args.json:
+        print(json.dumps([{"id": p.id, "reference": p.reference, "sender": p.sender,
+                           "sender_fingerprint": p.sender_fingerprint,
+                           "received_at": p.received_at, "items": list(p.items)}
+                          for p in packages], indent=2, ensure_ascii=False))
+        return 0
+    _notice()
+    if not packages:
+        print("No intelligence packages have been received.")
+    for p in packages:
+        print(f"{p.id}	{p.reference}	from {p.sender}	received {p.received_at[:10]}	"
+              f"{len(p.items)} items")
+        for item in p.items:
+            grading = item.get("grading", {})
+            print(f"	{item.get('kind')}	{grading.get('scheme')} {grading.get('text')}	"
+                  f"{item.get('label')}")
     return 0
 
 

@@ -43,9 +43,9 @@ def register(subparsers: Any) -> None:
         description="Create a new database of N synthetic screenings (nobody in it is "
                     "real). Accounts: admin / 'demo admin passphrase', manager / 'demo "
                     "manager passphrase', pat / 'demo practitioner pat', sam / 'demo "
-                    "practitioner sam', and for the agreement exercise alex / 'demo "
-                    "practitioner alex' and jo / 'demo practitioner jo'. Never put real "
-                    "data in a demo database.")
+                    "practitioner sam', ana (analyst) / 'demo analyst passphrase', and "
+                    "for the agreement exercise alex / 'demo practitioner alex' and jo / "
+                    "'demo practitioner jo'. Never put real data in a demo database.")
     d.add_argument("--db", type=Path, metavar="PATH", required=True,
                    help="where to create the demo database")
     d.add_argument("--count", type=int, default=1000, metavar="N",
@@ -225,7 +225,8 @@ def _do_demo(args: argparse.Namespace) -> int:
                                    progress=_progress("screenings"))
     session.close()
     print(f"Created the demo database {args.db} with {args.count} synthetic screenings.")
-    print("Accounts: admin, manager, pat, sam, alex, jo (passphrases: riskscreen demo --help).")
+    print("Accounts: admin, manager, pat, sam, ana, alex, jo (passphrases: riskscreen demo "
+          "--help).")
     return 0
 
 

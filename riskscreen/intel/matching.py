@@ -8,8 +8,9 @@ link.
 - vehicle registrations: letters and digits only, upper case (``ab12 cde`` is ``AB12CDE``);
 - online handles: lower case, without a leading ``@`` and spaces, on any platform (the same
   handle on two platforms is most often the same person, and an analyst checks);
-- addresses: lower case, letters and digits only, single spaces (``12, High St.`` is
-  ``12 high st``); a description with no address gives no key.
+- addresses: lower case, letters and digits only, single spaces, and street words in their
+  short form (``12, High Street.`` is ``12 high st``); a description with no address gives
+  no key.
 
 Records that share a key are one *entity* (transitively: A shares a phone with B, B a
 registration with C, so A, B and C are one). A person record's vehicles and handles are keys
@@ -26,6 +27,8 @@ entities that share only a name or nickname are **not** merged; they are shown a
 'AB12CDE'
 >>> handle_key(" @Big_J ")
 'big_j'
+>>> address_key("Station Hotel, 1 Mill Road") == address_key("station hotel 1 mill rd.")
+True
 """
 
 from __future__ import annotations
@@ -74,9 +77,17 @@ def handle_key(text: str) -> str | None:
     return key or None
 
 
+#: Street words written in full or short (``Road`` is ``Rd``), compared in their short form.
+_STREET_WORDS = {"road": "rd", "street": "st", "avenue": "ave", "lane": "ln", "drive": "dr",
+                 "close": "cl", "crescent": "cres", "place": "pl", "court": "ct",
+                 "terrace": "ter", "gardens": "gdns", "square": "sq", "grove": "gr"}
+
+
 def address_key(text: str) -> str | None:
-    """An address in lower case, letters and digits only, single spaces."""
-    key = " ".join(re.sub(r"[^0-9a-z]+", " ", text.lower()).split())
+    """An address in lower case, letters and digits only, single spaces, street words short
+    (``12, High Street.`` is ``12 high st``)."""
+    words = re.sub(r"[^0-9a-z]+", " ", text.lower()).split()
+    key = " ".join(_STREET_WORDS.get(w, w) for w in words)
     return key or None
 
 

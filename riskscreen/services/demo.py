@@ -14,6 +14,7 @@ account         role             passphrase
 ``manager``     manager          ``demo manager passphrase``
 ``pat``         practitioner     ``demo practitioner pat``
 ``sam``         practitioner     ``demo practitioner sam``
+``ana``         analyst          ``demo analyst passphrase``
 ``alex``        practitioner     ``demo practitioner alex``
 ``jo``          practitioner     ``demo practitioner jo``
 ==============  ===============  ==========================
@@ -44,7 +45,7 @@ from riskscreen.scoring.model import ScoringModel
 from riskscreen.scoring.review import review_due
 from riskscreen.services.errors import IncompleteScreening, StepDownReasonNeeded
 from riskscreen.services.session import Session
-from riskscreen.services.types import RhiStatus, Status
+from riskscreen.services.types import Countersignature, RhiStatus, Status
 from riskscreen.services.vault import create_database
 from riskscreen.store import audit
 from riskscreen.store.columns import add_screenings
@@ -70,6 +71,7 @@ DEMO_ACCOUNTS = {
     "manager": ("manager", "demo manager passphrase"),
     "pat": ("practitioner", "demo practitioner pat"),
     "sam": ("practitioner", "demo practitioner sam"),
+    "ana": ("analyst", "demo analyst passphrase"),
 }
 
 _FIRST = (
@@ -104,12 +106,19 @@ def create_demo_database(db_path: Path, count: int, *, seed: int = 0,
                                  display_name="Demo administrator")
     for name, (role, passphrase) in DEMO_ACCOUNTS.items():
         if name != "admin":
-            session.accounts.create(name, role, passphrase, display_name=f"Demo {role}")
+            # The analyst role needs a manager's countersignature (the demo manager's).
+            sign = Countersignature("manager", DEMO_ACCOUNTS["manager"][1]) if (
+                role == "analyst") else None
+            session.accounts.create(name, role, passphrase, display_name=f"Demo {role}",
+                                    countersign=sign)
     # The fictional agency's signing key, so a demo database can make packages at once.
     session.exchange.create_identity(DEMO_AGENCY, organisation="Northvale (fictional)")
     populate(session, count, seed=seed, progress=progress)
     add_referral_demo(session, seed=seed)
     add_followup_demo(session, seed=seed)
+    from riskscreen.services.demo_intel import add_intel_demo
+
+    add_intel_demo(session, {n: p for n, (_, p) in DEMO_ACCOUNTS.items()}, seed=seed)
     from riskscreen.services.demo_agreement import add_agreement_demo
 
     add_agreement_demo(session, DEMO_ACCOUNTS, seed=seed)
