@@ -65,7 +65,7 @@ def _load_registered() -> None:
     import importlib
 
     for module in ("riskscreen.scoring.loader", "riskscreen.routing.loader",
-                   "riskscreen.routing.outcomes"):
+                   "riskscreen.routing.outcomes", "riskscreen.intel.retention"):
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as error:

@@ -16,7 +16,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from riskscreen.definitions import data_file, read_text
+from riskscreen import checks
+from riskscreen.definitions import DefinitionError, Located, Problem, data_file, read_text
 from riskscreen.forms.loader import parse_definition
 
 __all__ = ["ITEM_KINDS", "Retention", "RetentionPeriod", "add_months", "load_retention",
@@ -89,3 +90,15 @@ def parse_retention(text: str, file: str) -> Retention:
 def load_retention() -> Retention:
     """The shipped retention periods."""
     return parse_retention(read_text(data_file("resources", SHIPPED)), f"resources/{SHIPPED}")
+
+
+def _checker(located: Located, text: str, context: checks.CheckContext) -> list[Problem]:
+    """``riskscreen validate`` for ``kind: intel_retention`` files."""
+    try:
+        parse_definition(located, Retention)
+    except DefinitionError as error:
+        return error.problems
+    return []
+
+
+checks.register("intel_retention", _checker)

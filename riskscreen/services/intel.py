@@ -596,7 +596,7 @@ class IntelManager:
 
     # -- submissions to the police analyst -----------------------------------------------------
 
-    def submission_items(self, item_ids: Sequence[int]) -> list[ItemInfo]:
+    def _submission_items(self, item_ids: Sequence[int]) -> list[ItemInfo]:
         """The items of a submission, checked: each exists and this account may see it."""
         self._ctx.require(*INTEL_ROLES)
         if not item_ids:
@@ -609,7 +609,7 @@ class IntelManager:
         the submission as sent."""
         from riskscreen.summary.intel_pdf import SubmissionForm, render_submission
 
-        items = self.submission_items(item_ids)
+        items = self._submission_items(item_ids)
         reference = self._reference()
         form = SubmissionForm(reference, self._user.display_name or self._user.name,
                               datetime.now(UTC), tuple(_form_item(i) for i in items),
@@ -629,7 +629,7 @@ class IntelManager:
 
         if self._exchange is None:
             raise ServiceError("Exchange packages are not available in this session.")
-        items = self.submission_items(item_ids)
+        items = self._submission_items(item_ids)
         reference = self._reference()
         made = datetime.now(UTC)
         form = SubmissionForm(reference, self._user.display_name or self._user.name, made,

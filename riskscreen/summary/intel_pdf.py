@@ -96,7 +96,7 @@ def _item(item: FormItem, number: int, total: int) -> list[Flowable]:
                   paragraphs(source or "Not recorded", st["body"]),
                   paragraph(format_date(seen), st["body"])]
                  for name, cid, source, seen in item.children]
-        story.append(table(rows, [45 * mm, 18 * mm, CONTENT_W - 97 * mm, 34 * mm],
+        story.append(table(rows, [42 * mm, 17 * mm, CONTENT_W - 99 * mm, 40 * mm],
                            header=True))
     else:
         story.append(paragraph("None you may see.", st["body"]))
