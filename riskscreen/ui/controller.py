@@ -44,6 +44,7 @@ from riskscreen.ui.finalise import AmendReasonDialog, FinaliseView
 from riskscreen.ui.followup_controller import FollowupController
 from riskscreen.ui.history import HistoryView
 from riskscreen.ui.home import HomeView, LevelStyle, ScreeningListModel
+from riskscreen.ui.intel_controller import IntelController
 from riskscreen.ui.live_score import LiveScore
 from riskscreen.ui.main_window import IdleWatcher, MainWindow
 from riskscreen.ui.new_screening import NewScreeningView
@@ -148,6 +149,8 @@ class AppController(QObject):
         self.followup = FollowupController(self, self)
         #: Referrals received as packages: the list, one referral, the team's steps.
         self.received = ReceivedController(self, self)
+        #: Intelligence: items, links between children, the problem profile, submissions.
+        self.intel = IntelController(self, self)
         self.setup_view: SetupView | None = None
         minutes = self.settings.value("security/idle_lock_minutes", DEFAULT_IDLE_MINUTES)
         try:
@@ -340,6 +343,7 @@ class AppController(QObject):
         self.locked_by = None
         self._show_signed_in(session)
         self.window.set_signed_in(True)
+        self.intel.signed_in(session)
         self.window.hide_message()
         if replaced and self.current is not None:
             # The screening on screen belongs to the database that was set aside: never
@@ -417,6 +421,7 @@ class AppController(QObject):
         self.referral_view.forget_password()
         self.referral_record.clear()
         self.received.clear()
+        self.intel.clear()
         self.idle.stop()
         self.show_unlock()
 
@@ -433,6 +438,7 @@ class AppController(QObject):
         self.new_view.reset()
         self.referral_record.clear()
         self.received.clear()
+        self.intel.clear()
         self.idle.stop()
         self.show_unlock()
         self.window.show_message("A backup was restored. Everyone must sign in again.")
@@ -505,6 +511,9 @@ class AppController(QObject):
         if session.user.role == Role.ADMINISTRATOR:
             self.window.show_page(self.home_view)
             self.home_view.table.setModel(None)
+            return
+        if session.user.role == Role.ANALYST:  # an analyst screens no child
+            self.intel.show_list()
             return
         self.list_model = ScreeningListModel(self._fetch_page, self.levels, self.home_view)
         self._call(lambda: self.list_model.set_query(self.home_view.current_query())
@@ -648,6 +657,9 @@ class AppController(QObject):
         view.amend_requested.connect(self._on_screening_amend_requested)
         view.referral_requested.connect(self.show_referral)
         view.history_requested.connect(self._on_screening_history_requested)
+        child = (detail.row.child_id, detail.row.child_name)
+        view.intel_requested.connect(lambda: self.intel.add(child))
+        self.intel.child_context(*child)
         self.window.restore_splitter(view.splitter)
         self.window.restore_splitter(view.questionnaire.splitter)
         collapsed = self.settings.value("score/collapsed", False)
@@ -1109,6 +1121,7 @@ class AppController(QObject):
         self.history_view.show_record(record, self.levels, self.level_order,
                                       {r.screening_id: r for r in referrals})
         self.window.show_page(self.history_view)
+        self.intel.child_context(child_id, record.child.name)
         self.followup.child_shown(child_id)
 
 

@@ -148,6 +148,7 @@ class HistoryView(QWidget):
     new_requested = Signal(int)
     rescreen_requested = Signal(int)
     chronology_requested = Signal(int)
+    intel_requested = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -175,6 +176,10 @@ class HistoryView(QWidget):
                                         "last finalised one; confirm or change each answer.")
         self.chronology_button = QPushButton("Chronology", self)
         self.chronology_button.setObjectName("chronology")
+        self.intel_button = QPushButton("Add intelligence…", self)
+        self.intel_button.setObjectName("historyIntel")
+        self.intel_button.setToolTip("Record a person, place, vehicle or online account of "
+                                     "concern linked to this child")
         #: The child's missing episodes (filled by the controller).
         self.episodes = EpisodePanel(self)
         top = QHBoxLayout()
@@ -182,6 +187,7 @@ class HistoryView(QWidget):
         top.addWidget(self.title, 1)
         actions = QHBoxLayout()
         actions.addStretch(1)
+        actions.addWidget(self.intel_button)
         actions.addWidget(self.chronology_button)
         actions.addWidget(self.rescreen_button)
         actions.addWidget(self.new_button)
@@ -195,6 +201,7 @@ class HistoryView(QWidget):
         self.new_button.clicked.connect(self._on_new_button_clicked)
         self.rescreen_button.clicked.connect(self._on_rescreen_button_clicked)
         self.chronology_button.clicked.connect(self._on_chronology_button_clicked)
+        self.intel_button.clicked.connect(self._on_intel_button_clicked)
         self.table.cellActivated.connect(self._on_table_cell_activated)
         self._rows: list[ScreeningRow] = []
 
@@ -241,6 +248,10 @@ class HistoryView(QWidget):
     def _on_chronology_button_clicked(self) -> None:
         if self.child_id is not None:
             self.chronology_requested.emit(self.child_id)
+
+    def _on_intel_button_clicked(self) -> None:
+        if self.child_id is not None:
+            self.intel_requested.emit(self.child_id)
 
     def _on_new_button_clicked(self) -> None:
         if self.child_id is not None:

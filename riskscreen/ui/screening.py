@@ -31,6 +31,7 @@ class ScreeningView(QWidget):
     amend_requested = Signal()
     referral_requested = Signal()
     history_requested = Signal()
+    intel_requested = Signal()
 
     def __init__(self, form: FormDefinition, screening_date: date,
                  parent: QWidget | None = None) -> None:
@@ -55,6 +56,10 @@ class ScreeningView(QWidget):
         self.save_status = QLabel("Not changed yet", self)
         self.save_status.setObjectName("saveStatus")
         self.save_status.setAccessibleName("Save status")
+        self.intel_button = QPushButton("Add intelligence…", self)
+        self.intel_button.setObjectName("screeningIntel")
+        self.intel_button.setToolTip("Record a person, place, vehicle or online account of "
+                                     "concern linked to this child")
 
         self.questionnaire = QuestionnaireView(form, screening_date, self)
         self.score = ScorePanel(self)
@@ -78,6 +83,7 @@ class ScreeningView(QWidget):
         bottom = QHBoxLayout()
         bottom.addWidget(self.state, 1)
         bottom.addWidget(self.save_status)
+        bottom.addWidget(self.intel_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(top)
@@ -92,6 +98,7 @@ class ScreeningView(QWidget):
         self.amend_button.clicked.connect(self.amend_requested)
         self.referral_button.clicked.connect(self.referral_requested)
         self.history_button.clicked.connect(self.history_requested)
+        self.intel_button.clicked.connect(self.intel_requested)
         self.score.collapsed_changed.connect(self._on_score_collapsed_changed)
         self._expanded_sizes: list[int] | None = None
         # The questionnaire's shortcuts (sections, undo) work anywhere on the screening.

@@ -1,0 +1,373 @@
+"""Intelligence in the app: the Intelligence menu by role, recording an item from a child's
+record with its 3x5x2 grade, the list each role sees, the "intelligence, not evidence"
+banner, the legacy grade, the links between children, the problem profile and its export,
+a submission to the analyst, and retention, on a real encrypted database.
+
+Only the platform's file choosers are patched.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication, QFileDialog, QWidget
+from pytestqt.qtbot import QtBot
+from sqlalchemy import text
+
+from riskscreen.services import Countersignature
+from riskscreen.services.intel import NOT_EVIDENCE
+from riskscreen.ui.controller import AppController
+from riskscreen.ui.intel import IntelItemDialog, NotEvidenceBanner, ReasonDialog, SubmitDialog
+from riskscreen.ui.worker import wait_for_background
+
+from ..conftest import FAST, PASSPHRASES, Vault, VaultTemplates
+from .helpers import click, type_into
+
+pytestmark = pytest.mark.gui
+
+ANALYST = ("ana", "analyst passphrase")
+PASSES = {**PASSPHRASES, ANALYST[0]: ANALYST[1]}
+PHONE = "07700 900123"
+
+
+def _seed(v: Vault) -> None:
+    """Two practitioners' children linked by one man's phone number and one address; a
+    restricted place only its recorder may see; an older vehicle record graded 5x5x5; and a
+    place record past its retention period."""
+    with v.login("admin") as admin:
+        admin.accounts.create(ANALYST[0], "analyst", ANALYST[1], display_name="Ana Analyst",
+                              countersign=Countersignature("mary", PASSPHRASES["mary"]))
+    with v.login("pat") as pat, v.login("paula") as paula, v.login("mary") as mary:
+        amy = pat.children.create("Amy Example", "2011-01-01")
+        ben = paula.children.create("Ben Example", "2010-05-05")
+        pat.intel.add("person", amy.id, "2/B/P", text="Gives lifts after school.",
+                      details={"names": ["Darren"], "phones": [PHONE]}, source="Amy",
+                      seen_on="2026-03-01")
+        paula.intel.add("person", ben.id, "2/C/P", text="Calls himself Dazza.",
+                        details={"nicknames": ["Dazza"], "phones": ["+44 7700 900123"]},
+                        seen_on="2026-03-04")
+        place = pat.intel.add("place", amy.id, "2/B/P", text="Parties at weekends.",
+                              details={"address": "12 High Street", "place_type": "house or flat",
+                                       "area": "Northvale"}, seen_on="2026-03-02")
+        mary.intel.link(place.id, ben.id, source="Ben's return interview", seen_on="2026-03-05")
+        paula.intel.add("place", ben.id, "1/A/C", text="Flat above the takeaway.",
+                        details={"address": "3 Mill Lane", "area": "Northvale"},
+                        handling_conditions="Not to be shared with the family.",
+                        seen_on="2026-03-06")
+        pat.intel.add("vehicle", amy.id, "B/2/1", details={"registration": "AB12 CDE"},
+                      text="Older record, from the paper form.", allow_legacy=True,
+                      seen_on="2025-06-01")
+        old = pat.intel.add("online", amy.id, "3/D/P",
+                            details={"platform": "Snapchat", "handle": "@old_one"},
+                            seen_on="2025-01-01")
+        with mary.engine.begin() as conn:  # an item whose retention period has ended
+            conn.execute(text("UPDATE intel_items SET review_due = '2026-01-01' WHERE id = :i"),
+                         {"i": old.id})
+
+
+@pytest.fixture
+def db(tmp_path: Path, vault_templates: VaultTemplates) -> Path:
+    """A copy of the seeded database."""
+    return vault_templates.copy(tmp_path / "data" / "riskscreen.db", ("mary", "pat", "paula"),
+                                then=_seed, name="intel gui").db
+
+
+@pytest.fixture
+def app(qtbot: QtBot, tmp_path: Path, db: Path) -> Iterator[AppController]:
+    """The application over the seeded database, not yet unlocked, at 1366x768."""
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    controller = AppController(db, settings=settings, kdf=FAST, sleep=lambda _: None,
+                               auto_backups=False)
+    qtbot.addWidget(controller.window)
+    controller.window.resize(1366, 768)
+    controller.window.show()
+    controller.start()
+    yield controller
+    wait_for_background()
+    if controller.session is not None:
+        controller.session.close()
+
+
+def unlock(qtbot: QtBot, app: AppController, account: str) -> None:
+    """Sign in through the unlock page, as a person would."""
+    view = app.unlock_view
+    view.name.clear()
+    type_into(qtbot, view.name, account)
+    view.passphrase.clear()
+    type_into(qtbot, view.passphrase, PASSES[account])
+    click(qtbot, view.button)
+    qtbot.waitUntil(lambda: app.session is not None, timeout=20_000)
+    wait_for_background()
+
+
+def shown(qtbot: QtBot, app: AppController, page: QWidget) -> None:
+    """Wait until ``page`` is the one on screen."""
+    qtbot.waitUntil(lambda: app.window.stack.currentWidget() is page, timeout=20_000)
+
+
+def banner_shown(page: QWidget) -> bool:
+    """Whether ``page`` shows the intelligence-not-evidence notice."""
+    banners = page.findChildren(NotEvidenceBanner)
+    return any(b.isVisible() and b.text() == NOT_EVIDENCE for b in banners)
+
+
+def labels(app: AppController) -> list[str]:
+    """The "What" of every item the list shows."""
+    model = app.intel.list_view.model
+    return [r.label for r in model.rows]
+
+
+def open_list(qtbot: QtBot, app: AppController) -> None:
+    """Intelligence › Intelligence items."""
+    app.intel.list_action.trigger()
+    shown(qtbot, app, app.intel.list_view)
+
+
+def test_each_role_sees_what_the_service_allows_and_administrators_get_no_menu(
+        qtbot: QtBot, app: AppController) -> None:
+    menu = app.intel.menu.menuAction()
+    assert not menu.isVisible(), "nothing is offered before signing in"
+    unlock(qtbot, app, "admin")
+    assert not menu.isVisible(), "administrators see none of it"
+    app.lock()
+
+    unlock(qtbot, app, "pat")
+    assert menu.isVisible()
+    assert not app.intel.network_action.isVisible()
+    assert not app.intel.profile_action.isVisible()
+    open_list(qtbot, app)
+    view = app.intel.list_view
+    assert banner_shown(view)
+    seen = labels(app)
+    # Pat's own items; not paula's, which concern only her child Ben (nor the restricted
+    # Mill Lane place).
+    assert any("Darren" in s for s in seen)
+    assert any("12 High Street" in s for s in seen)
+    assert not any("Dazza" in s for s in seen)
+    assert not any("Mill Lane" in s for s in seen)
+    assert not view.network_button.isVisible()
+    assert not view.due_only.isVisible()
+    # The High Street place is linked to Ben too, whom pat does not work with: a count only.
+    row = next(r for r in view.model.rows if "High Street" in r.label)
+    assert [lk.child_name for lk in row.links] == ["Amy Example"]
+    assert row.other_children == 1
+    app.lock()
+
+    unlock(qtbot, app, "ana")
+    shown(qtbot, app, app.intel.list_view)  # an analyst starts at the intelligence
+    seen = labels(app)
+    assert any("Dazza" in s for s in seen)
+    assert any("Mill Lane" in s for s in seen)
+    assert app.intel.network_action.isVisible()
+    assert app.intel.profile_action.isVisible()
+    assert app.intel.list_view.network_button.isVisible()
+
+
+def test_recording_an_item_from_a_childs_record_with_its_grade(
+        qtbot: QtBot, app: AppController) -> None:
+    unlock(qtbot, app, "pat")
+    assert app.session is not None
+    amy = app.session.children.search("Amy")[0]
+    app.show_history(amy.id)
+    shown(qtbot, app, app.history_view)
+    click(qtbot, app.history_view.intel_button)
+    qtbot.waitUntil(lambda: isinstance(app.intel.dialog, IntelItemDialog)
+                    and app.intel.dialog.isVisible(), timeout=5000)
+    dialog = app.intel.dialog
+    assert isinstance(dialog, IntelItemDialog)
+    assert banner_shown(dialog)
+    assert "Amy Example" in dialog.child_words.text()
+    type_into(qtbot, dialog.names, "Kyle, K")
+    type_into(qtbot, dialog.phones, "07700 900999")
+    dialog.age.setValue(30)
+    type_into(qtbot, dialog.text, "Waits outside the school in a silver car.")
+    type_into(qtbot, dialog.source, "A teacher")
+    # Without a grade it is refused in the dialog, which keeps what was typed.
+    click(qtbot, dialog.ok_button)
+    assert "Grade the item" in dialog.error.text()
+    dialog.grade_source.set_code("2")
+    dialog.grade_intelligence.set_code("B")
+    dialog.grade_handling.set_code("C")
+    assert dialog.conditions.isVisible(), "handling code C asks for its conditions"
+    assert "with conditions" in dialog.grade_text.text()
+    # The service refuses C without conditions; its one line shows in the dialog.
+    click(qtbot, dialog.ok_button)
+    qtbot.waitUntil(lambda: dialog.error.isVisible(), timeout=10_000)
+    assert "conditions" in dialog.error.text()
+    assert "\n" not in dialog.error.text()
+    type_into(qtbot, dialog.conditions, "Police and social care only")
+    click(qtbot, dialog.ok_button)
+    view = app.intel.item_view
+    shown(qtbot, app, view)
+    assert banner_shown(view)
+    item = view.item
+    assert item is not None
+    assert item.kind == "person"
+    assert item.details["names"] == ["Kyle", "K"]
+    assert item.details["estimated_age"] == 30
+    assert item.grade.text == "2/B/C"
+    assert item.restricted
+    assert "Restricted" in view.restriction.text()
+    assert [(lk.child_name, lk.source) for lk in item.links] == [("Amy Example", "A teacher")]
+    assert "Saved as item" in view.done.text()
+
+
+def test_a_legacy_grade_is_shown_as_5x5x5_and_a_new_item_links_to_a_second_child(
+        qtbot: QtBot, app: AppController, monkeypatch: pytest.MonkeyPatch) -> None:
+    unlock(qtbot, app, "mary")
+    open_list(qtbot, app)
+    view = app.intel.list_view
+    vehicle = next(r for r in view.model.rows if r.kind == "vehicle")
+    app.intel.open(vehicle.id)
+    item_view = app.intel.item_view
+    shown(qtbot, app, item_view)
+    assert "5x5x5" in item_view.grade.text()
+    assert "legacy" in item_view.grade.text()
+    assert banner_shown(item_view)
+    # Link it to Ben, chosen by typing part of his name.
+    click(qtbot, item_view.link_button)
+    qtbot.waitUntil(lambda: app.intel.dialog is not None and app.intel.dialog.isVisible(),
+                    timeout=5000)
+    dialog = app.intel.dialog
+    picker = dialog.picker  # type: ignore[union-attr]
+    type_into(qtbot, picker.search, "Ben")
+    qtbot.waitUntil(lambda: picker.matches.count() == 1, timeout=10_000)
+    click(qtbot, dialog.ok_button)  # type: ignore[union-attr]
+    qtbot.waitUntil(lambda: "Linked to Ben Example" in item_view.done.text(), timeout=10_000)
+    assert {lk.child_name for lk in item_view.item.links} == {"Amy Example",  # type: ignore[union-attr]
+                                                              "Ben Example"}
+
+
+def test_links_between_children_and_the_problem_profile_with_its_export(
+        qtbot: QtBot, app: AppController, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    unlock(qtbot, app, "ana")
+    shown(qtbot, app, app.intel.list_view)
+    click(qtbot, app.intel.list_view.network_button)
+    net = app.intel.network_view
+    shown(qtbot, app, net)
+    assert banner_shown(net)
+    rows = {(net.entities.item(r, 0).text(), net.entities.item(r, 1).text()):  # type: ignore[union-attr]
+            net.entities.item(r, 2).text() for r in range(net.entities.rowCount())}  # type: ignore[union-attr]
+    # Darren and Dazza share a phone number; the High Street address is linked to both.
+    person = next(k for k in rows if k[0] == "Person of concern")
+    assert rows[person] == "2"
+    assert any("12 High Street" in k[1] and v == "2" for k, v in rows.items())
+    assert net.pairs.rowCount() == 1
+    assert {net.pairs.item(0, 0).text(), net.pairs.item(0, 1).text()} == {  # type: ignore[union-attr]
+        "Amy Example", "Ben Example"}
+    assert "12 High Street" in net.pairs.item(0, 2).text()  # type: ignore[union-attr]
+    net.entities.selectRow(next(r for r in range(net.entities.rowCount())
+                                if net.entities.item(r, 0).text() == "Person of concern"))  # type: ignore[union-attr]
+    assert net.linked.count() == 2
+    assert "phone" in net.why.text()
+
+    click(qtbot, net.back_button)
+    shown(qtbot, app, app.intel.list_view)
+    click(qtbot, app.intel.list_view.profile_button)
+    profile = app.intel.profile_view
+    shown(qtbot, app, profile)
+    profile.start.set_date(date(2026, 1, 1))
+    profile.end.set_date(date(2026, 6, 30))
+    click(qtbot, profile.show_button)
+    qtbot.waitUntil(lambda: profile.table.rowCount() >= 2, timeout=10_000)
+    table = {(profile.table.item(r, 0).text(), profile.table.item(r, 1).text()):  # type: ignore[union-attr]
+             profile.table.item(r, 2).text() for r in range(profile.table.rowCount())}  # type: ignore[union-attr]
+    assert table[("Area", "Northvale")] == "2", "exact counts in the app"
+    out = tmp_path / "profile.csv"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        staticmethod(lambda *a, **k: (str(out), "")))
+    click(qtbot, profile.export_button)
+    qtbot.waitUntil(lambda: out.exists() and profile.done.isVisible(), timeout=10_000)
+    exported = list(csv.DictReader(out.read_text(encoding="utf-8").splitlines()))
+    northvale = next(r for r in exported if r["place_or_area"] == "Northvale")
+    assert northvale["children"] == "<5", "the export suppresses counts under 5"
+    assert "Amy" not in out.read_text(encoding="utf-8")
+
+
+def test_submitting_chosen_items_saves_the_form_and_records_it_as_sent(
+        qtbot: QtBot, app: AppController, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    unlock(qtbot, app, "pat")
+    open_list(qtbot, app)
+    view = app.intel.list_view
+    view.table.selectAll()
+    chosen = view.selected()
+    assert len(chosen) >= 2
+    out = tmp_path / "submission.pdf"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        staticmethod(lambda *a, **k: (str(out), "")))
+    click(qtbot, view.submit_button)
+    qtbot.waitUntil(lambda: isinstance(app.intel.dialog, SubmitDialog)
+                    and app.intel.dialog.isVisible(), timeout=5000)
+    dialog = app.intel.dialog
+    assert isinstance(dialog, SubmitDialog)
+    assert banner_shown(dialog)
+    if dialog.package.isVisible():
+        dialog.package.setChecked(False)
+    click(qtbot, dialog.ok_button)
+    qtbot.waitUntil(lambda: "Recorded as sent" in view.done.text(), timeout=20_000)
+    assert out.read_bytes().startswith(b"%PDF")
+    assert app.session is not None
+    sent = app.session.intel.submissions()
+    assert len(sent) == 1
+    assert sent[0].form == "pdf"
+    assert set(sent[0].item_ids) == {i.id for i in chosen}
+    assert sent[0].reference in view.done.text()
+
+
+def test_items_due_are_kept_or_deleted_by_a_manager_with_the_reason(
+        qtbot: QtBot, app: AppController) -> None:
+    unlock(qtbot, app, "mary")
+    open_list(qtbot, app)
+    view = app.intel.list_view
+    assert view.due_only.isVisible()
+    click(qtbot, view.due_only)
+    qtbot.waitUntil(lambda: len(view.model.rows) == 1, timeout=10_000)
+    due = view.model.rows[0]
+    assert due.kind == "online"
+    assert "due now" in view.model.data(view.model.index(0, 6))
+    # Keep it: the reason is needed, then it is kept for another period.
+    view.table.selectRow(0)
+    click(qtbot, view.review_button)
+    qtbot.waitUntil(lambda: isinstance(app.intel.dialog, ReasonDialog)
+                    and app.intel.dialog.isVisible(), timeout=5000)
+    dialog = app.intel.dialog
+    assert isinstance(dialog, ReasonDialog)
+    click(qtbot, dialog.ok_button)
+    assert "Give the reason" in dialog.error.text()
+    type_into(qtbot, dialog.reason, "Still active on the account")
+    click(qtbot, dialog.ok_button)
+    qtbot.waitUntil(lambda: "is kept until" in view.done.text(), timeout=10_000)
+    assert view.model.rows == [], "nothing else is due"
+    # Delete another item from the whole list.
+    click(qtbot, view.due_only)
+    qtbot.waitUntil(lambda: len(view.model.rows) > 1, timeout=10_000)
+    before = len(view.model.rows)
+    view.table.selectRow(0)
+    target = view.selected()[0]
+    click(qtbot, view.delete_button)
+    qtbot.waitUntil(lambda: isinstance(app.intel.dialog, ReasonDialog)
+                    and app.intel.dialog.isVisible(), timeout=5000)
+    dialog = app.intel.dialog
+    assert isinstance(dialog, ReasonDialog)
+    type_into(qtbot, dialog.reason, "Recorded against the wrong child")
+    click(qtbot, dialog.ok_button)
+    qtbot.waitUntil(lambda: "is deleted" in view.done.text(), timeout=10_000)
+    assert len(view.model.rows) == before - 1
+    assert target.id not in {r.id for r in view.model.rows}
+
+
+def test_locking_forgets_every_intelligence_page(qtbot: QtBot, app: AppController) -> None:
+    unlock(qtbot, app, "mary")
+    open_list(qtbot, app)
+    assert app.intel.list_view.model.rows
+    app.lock()
+    assert app.intel.list_view.model.rows == []
+    assert not app.intel.menu.menuAction().isVisible()
+    assert QApplication.activeModalWidget() is None
