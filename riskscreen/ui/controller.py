@@ -362,7 +362,10 @@ class AppController(QObject):
             self.window.show_message(
                 "You are signed in as an administrator. For privacy, administrators cannot see "
                 "screenings; sign in with a practitioner or manager account to complete one.")
-        self.levels, self.level_order = self._call(lambda: level_styles(session)) or ({}, [])
+        # An analyst screens no child: no scoring model, so no level styles to fetch.
+        self.levels, self.level_order = (self._call(lambda: level_styles(session))
+                                         if session.user.role != Role.ANALYST else None
+                                         ) or ({}, [])
         if self._auto_backups:
             QueryOp(session.maintenance.automatic_backup, show=self._show_backup_failure,
                     what="automatic backup") \

@@ -314,7 +314,7 @@ class IntelListView(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        for column in (0, 2, 5, 6):
+        for column in (0, 2, 4, 5, 6):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         self.open_button = QPushButton("Open", self)
         self.open_button.setObjectName("intelOpen")
@@ -1256,7 +1256,7 @@ class IntelItemDialog(_Dialog):
             part.changed.connect(self._on_grade_changed)
         self._on_grade_changed()
         self.setMinimumWidth(min(620, _available_width(parent)))
-        self.resize(720, 640)
+        _fit(self, 720, 640)
 
     def set_kind(self, kind: str) -> None:
         """Start with the fields of one kind."""
@@ -1331,6 +1331,16 @@ class IntelItemDialog(_Dialog):
 def _available_width(parent: QWidget | None) -> int:
     screen = parent.screen() if parent is not None else None
     return screen.availableGeometry().width() - 40 if screen is not None else 620
+
+
+def _fit(dialog: QDialog, width: int, height: int) -> None:
+    """Size a dialog to ``width`` x ``height``, or less on a small (or scaled) screen: its
+    contents scroll rather than run off the bottom."""
+    screen = dialog.screen()
+    if screen is not None:
+        room = screen.availableGeometry()
+        width, height = min(width, room.width() - 40), min(height, room.height() - 80)
+    dialog.resize(width, height)
 
 
 class LinkDialog(_Dialog):

@@ -145,6 +145,8 @@ class IntelController(QObject):
             action.setVisible(analysis)
             action.setEnabled(analysis)
         self.list_view.set_analysis(analysis)
+        # An analyst's home is this list: there is no screenings list to go back to.
+        self.list_view.back_button.setVisible(role != Role.ANALYST)
 
     @property
     def analysis(self) -> bool:
@@ -375,9 +377,7 @@ class IntelController(QObject):
         if self.item_view.item is not None:
             items.setdefault(self.item_view.item.id, self.item_view.item)
         chosen = [items[i] for i in item_ids if i in items]
-        intel = session.intel
-        packages = hasattr(intel, "submit_package")
-        dialog = SubmitDialog(chosen, self.app.window, packages=packages)
+        dialog = SubmitDialog(chosen, self.app.window)
         self.dialog = dialog
         dialog.submitted.connect(lambda v: self._submit(dialog, v))
         dialog.finished.connect(self._on_dialog_finished)
@@ -422,8 +422,7 @@ class IntelController(QObject):
             if pdf_path is not None:
                 made.append(intel.submit_pdf(ids, pdf_path))
             if package_path is not None and certificate is not None:
-                package = getattr(intel, "submit_package")  # noqa: B009 - not on every version yet
-                made.append(package(ids, package_path, certificate))
+                made.append(intel.submit_package(ids, package_path, certificate))
             return made
 
         def done(made: list[SubmissionInfo]) -> None:

@@ -371,3 +371,65 @@ def test_locking_forgets_every_intelligence_page(qtbot: QtBot, app: AppControlle
     assert app.intel.list_view.model.rows == []
     assert not app.intel.menu.menuAction().isVisible()
     assert QApplication.activeModalWidget() is None
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Two demo databases (with the demo's intelligence) that trust each other."""
+    from ..exchange_helpers import exchange_pair
+
+    return exchange_pair(tmp_path_factory.mktemp("intel-pair"), FAST, agency_count=2)
+
+
+def test_a_submission_as_an_exchange_package_is_encrypted_to_the_analyst_and_recorded(
+        qtbot: QtBot, tmp_path: Path, pair: dict[str, Path],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from riskscreen.services.demo import DEMO_ACCOUNTS
+
+    from ..exchange_helpers import login
+
+    with login(pair["agency"], "pat") as pat:
+        child = pat.children.create("Synthetic Intel Child", "2012-04-04")
+        pat.intel.add("vehicle", child.id, "2/B/P", details={"registration": "ZZ99 ZZZ"},
+                      text="Collects children from the park.")
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    app = AppController(pair["agency"], settings=settings, kdf=FAST, sleep=lambda _: None,
+                        auto_backups=False)
+    qtbot.addWidget(app.window)
+    app.window.resize(1366, 768)
+    app.window.show()
+    app.start()
+    PASSES["pat"] = DEMO_ACCOUNTS["pat"][1]
+    try:
+        unlock(qtbot, app, "pat")
+    finally:
+        PASSES["pat"] = PASSPHRASES["pat"]
+    try:
+        open_list(qtbot, app)
+        view = app.intel.list_view
+        row = next(i for i, r in enumerate(view.model.rows) if "ZZ99" in r.label)
+        view.table.selectRow(view.proxy.mapFromSource(view.model.index(row, 0)).row())
+        chosen = view.selected()
+        files = {".pdf": tmp_path / "sub.pdf", ".p7m": tmp_path / "sub.p7m"}
+        monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(
+            lambda *a, **k: (str(pair["root"] / "team.cert.pem"), "")))
+        monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(
+            lambda _parent, _title, suggested, *a: (str(files[Path(suggested).suffix]), "")))
+        click(qtbot, view.submit_button)
+        qtbot.waitUntil(lambda: isinstance(app.intel.dialog, SubmitDialog)
+                        and app.intel.dialog.isVisible(), timeout=5000)
+        dialog = app.intel.dialog
+        assert isinstance(dialog, SubmitDialog)
+        dialog.package.setChecked(True)
+        click(qtbot, dialog.ok_button)
+        qtbot.waitUntil(lambda: "Recorded as sent" in view.done.text(), timeout=30_000)
+        assert files[".pdf"].read_bytes().startswith(b"%PDF")
+        assert files[".p7m"].stat().st_size > 0
+        assert app.session is not None
+        sent = app.session.intel.submissions()
+        assert sorted(s.form for s in sent) == ["package", "pdf"]
+        assert all(s.item_ids == (chosen[0].id,) for s in sent)
+    finally:
+        wait_for_background()
+        if app.session is not None:
+            app.session.close()
