@@ -771,6 +771,7 @@ class NetworkView(QWidget):
         self.pairs.setSortingEnabled(False)
         _fill(self.pairs, rows)
         self.pairs.setSortingEnabled(True)
+        self.pairs.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         self.empty.setVisible(not entities)
         if entities:
             self.entities.selectRow(0)
@@ -1067,8 +1068,6 @@ class _GradePart(QWidget):
         self.choice.addItem("Choose…", None)
         for code, meaning in words.items():
             self.choice.addItem(f"{code} — {meaning}", code)
-        self.meaning = QLabel(self)
-        self.meaning.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.choice)

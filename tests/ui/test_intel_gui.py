@@ -433,3 +433,80 @@ def test_a_submission_as_an_exchange_package_is_encrypted_to_the_analyst_and_rec
         wait_for_background()
         if app.session is not None:
             app.session.close()
+
+
+@pytest.mark.parametrize("size", [(1024, 768), (910, 512)], ids=["1024x768", "1366x768 at 150%"])
+def test_the_pages_fit_small_and_scaled_screens(qtbot: QtBot, app: AppController,
+                                                size: tuple[int, int]) -> None:
+    """At 1024x768 and at 150 % of 1366x768 every intelligence page fits the window: no
+    sideways scrolling, every button and label inside it, wrapped text not squeezed."""
+    from PySide6.QtCore import QPoint, QRect, Qt
+    from PySide6.QtWidgets import QAbstractButton, QAbstractScrollArea, QLabel
+
+    unlock(qtbot, app, "mary")
+    window = app.window
+    window.setWindowState(Qt.WindowState.WindowNoState)
+    window.resize(*size)
+    intel = app.intel
+    open_list(qtbot, app)
+    person = next(r for r in intel.list_view.model.rows if r.kind == "person")
+    intel.open(person.id)
+    shown(qtbot, app, intel.item_view)
+    pages: list[QWidget] = [intel.item_view]
+    intel.show_network()
+    shown(qtbot, app, intel.network_view)
+    pages.append(intel.network_view)
+    intel.show_profile()
+    shown(qtbot, app, intel.profile_view)
+    pages += [intel.profile_view, intel.list_view]
+    for page in pages:
+        window.show_page(page)
+        for _ in range(6):
+            QApplication.processEvents()
+        assert window.minimumSizeHint().width() <= size[0], page
+        for area in page.findChildren(QAbstractScrollArea):
+            if area.isVisible():
+                assert not area.horizontalScrollBar().isVisible(), (page, area)
+        for widget in page.findChildren(QLabel) + page.findChildren(QAbstractButton):
+            if not widget.isVisible() or any(isinstance(p, QAbstractScrollArea)
+                                             for p in _parents(widget, page)):
+                continue
+            where = QRect(widget.mapTo(window, QPoint(0, 0)), widget.size())
+            assert where.right() <= window.width(), (page, widget)
+            if widget.hasHeightForWidth():
+                assert widget.height() >= widget.heightForWidth(widget.width()), widget
+    # The dialogs fit the screen too (their contents scroll instead).
+    intel.add(None)
+    qtbot.waitUntil(lambda: intel.dialog is not None and intel.dialog.isVisible(), timeout=5000)
+    dialog = intel.dialog
+    assert dialog is not None
+    screen = dialog.screen().availableGeometry()
+    assert dialog.height() <= screen.height()
+    assert dialog.width() <= screen.width()
+    dialog.close()
+
+
+def _parents(widget: QWidget, top: QWidget) -> list[QWidget]:
+    found: list[QWidget] = []
+    parent = widget.parentWidget()
+    while parent is not None and parent is not top:
+        found.append(parent)
+        parent = parent.parentWidget()
+    return found
+
+
+def test_opening_a_person_of_concern_is_written_to_the_audit_log(
+        qtbot: QtBot, app: AppController) -> None:
+    unlock(qtbot, app, "mary")
+    open_list(qtbot, app)
+    person = next(r for r in app.intel.list_view.model.rows if r.kind == "person")
+    app.intel.open(person.id)
+    shown(qtbot, app, app.intel.item_view)
+    assert app.session is not None
+    with app.session.engine.connect() as conn:
+        viewed = conn.execute(text("SELECT object FROM audit_log WHERE action = 'intel_view' "
+                                   "AND user = 'mary'")).scalars().all()
+        listed = conn.execute(text("SELECT count(*) FROM audit_log WHERE action = 'intel_list' "
+                                   "AND user = 'mary'")).scalar_one()
+    assert viewed == [f"intel:{person.id}"]
+    assert listed >= 1
