@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 if TYPE_CHECKING:
     from riskscreen.crypto.keys import KdfParams
-    from riskscreen.services import Session, Unlocker
+    from riskscreen.services import Session
 
 
 def _fast_kdf() -> KdfParams:
@@ -46,9 +46,22 @@ class Vault:
     recovery_key: str
     #: What the unlocker would have slept after wrong guesses (it never really sleeps).
     sleeps: list[float] = field(default_factory=list)
+    #: The database on the test PostgreSQL server, when the vault is there (``db`` then
+    #: names this client's files for it: the record of failed sign-ins, the audit head).
+    server: ServerLocation | None = None
 
-    def unlocker(self, *, auto_backups: bool = False) -> Unlocker:
+    @property
+    def backend(self) -> str:
+        """"sqlite" or "postgresql"."""
+        return "sqlite" if self.server is None else "postgresql"
+
+    def unlocker(self, *, auto_backups: bool = False) -> Any:
         """An unlocker of this database that records its sleeps instead of sleeping."""
+        if self.server is not None:
+            from riskscreen.services.server import ServerUnlocker
+
+            return ServerUnlocker(self.server, sleep=self.sleeps.append,
+                                  state_dir=self.db.parent)
         from riskscreen.services import Unlocker
 
         return Unlocker(self.db, sleep=self.sleeps.append, auto_backups=auto_backups)
@@ -59,19 +72,28 @@ class Vault:
 
 
 def make_vault(db: Path, users: Iterable[str] = ("mary", "pat", "paula"), *,
-               models: list[Any] | None = None) -> Vault:
-    """A new database at ``db`` with the administrator ``admin`` and the named accounts
+               models: list[Any] | None = None, server: ServerLocation | None = None) -> Vault:
+    """A new database at ``db`` (or in the empty ``server`` database, with this client's
+    files named after ``db``) with the administrator ``admin`` and the named accounts
     (``models=[]`` publishes no shipped model)."""
     from riskscreen.services import create_database
+    from riskscreen.services.server import create_server_database
 
     extra = {} if models is None else {"models": models}
-    admin, recovery = create_database(db, "admin", PASSPHRASES["admin"], kdf=FAST, **extra)
+    if server is not None:
+        db.parent.mkdir(parents=True, exist_ok=True)
+        admin = create_server_database(server, "admin", PASSPHRASES["admin"], kdf=FAST,
+                                       state_dir=db.parent, **extra)
+        recovery = ""
+    else:
+        admin, recovery = create_database(db, "admin", PASSPHRASES["admin"], kdf=FAST,
+                                          **extra)
     try:
         for name in users:
             admin.accounts.create(name, ROLES[name], PASSPHRASES[name])
     finally:
         admin.close()
-    return Vault(db, recovery)
+    return Vault(db, recovery, server=server)
 
 
 class VaultTemplates:
@@ -302,6 +324,7 @@ class PgDatabases:
         self.server = server
         self._count = 0
         self._template_made = False
+        self._vaults: dict[tuple[str, ...], str] = {}
 
     def _make_template(self) -> None:
         from riskscreen.store.backend import parse_location, server_engine
@@ -317,19 +340,32 @@ class PgDatabases:
             engine.dispose()
         self._template_made = True
 
-    def fresh(self, *, empty: bool = False) -> ServerLocation:
-        """A new database (at the head of the migrations, or with no tables if ``empty``)."""
+    def fresh(self, *, empty: bool = False, template: str | None = None) -> ServerLocation:
+        """A new database (at the head of the migrations, a copy of ``template``, or with no
+        tables if ``empty``)."""
         from riskscreen.store.backend import parse_location
 
-        if not empty and not self._template_made:
+        if not empty and template is None and not self._template_made:
             self._make_template()
         self._count += 1
         name = f"test_{os.getpid()}_{self._count}"
-        self.server.psql(f"CREATE DATABASE {name}"
-                         + ("" if empty else f" TEMPLATE {self.TEMPLATE}"))
+        source = "" if empty else f" TEMPLATE {template or self.TEMPLATE}"
+        self.server.psql(f"CREATE DATABASE {name}{source}")
         location = parse_location(self.server.socket_url(name))
         assert not isinstance(location, Path)
         return location
+
+    def vault(self, db: Path, users: Iterable[str]) -> Vault:
+        """A copy of a server database with the administrator and ``users`` (made once per
+        run, as :class:`VaultTemplates` does for files); ``db`` names this client's files."""
+        key = tuple(users)
+        name = self._vaults.get(key)
+        if name is None:
+            location = self.fresh(empty=True)
+            make_vault(db.parent / "template" / db.name, key, server=location)
+            name = self._vaults[key] = location.database
+        db.parent.mkdir(parents=True, exist_ok=True)
+        return Vault(db, "", server=self.fresh(template=name))
 
 
 @pytest.fixture(scope="session")
@@ -348,6 +384,18 @@ def pg_database(pg_databases: PgDatabases) -> ServerLocation:
 def backend(request: pytest.FixtureRequest) -> str:
     """The backend a parametrised test runs on: "sqlite" or "postgresql"."""
     return str(request.param)
+
+
+@pytest.fixture
+def backend_vault(backend: str, tmp_path: Path, vault_templates: VaultTemplates,
+                  request: pytest.FixtureRequest) -> Vault:
+    """The ``vault`` of a test parametrised over both backends: an administrator, mary
+    (manager), pat and paula (practitioners), on ``backend``."""
+    users = ("mary", "pat", "paula")
+    db = tmp_path / "data" / "riskscreen.db"
+    if backend == "postgresql":
+        return request.getfixturevalue("pg_databases").vault(db, users)  # type: ignore[no-any-return]
+    return vault_templates.copy(db, users)
 
 
 @pytest.fixture

@@ -13,7 +13,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from riskscreen.cli.storage import _common, _db, _first_line, _interactive, _named, _passphrase
+from riskscreen.cli.storage import (
+    _common,
+    _first_line,
+    _interactive,
+    _named,
+    _passphrase,
+    _unlocker,
+)
 from riskscreen.cli.storage import _UsageError as UsageError
 from riskscreen.cli.storage import _user as account_name
 
@@ -206,9 +213,7 @@ def _read(path: Path, what: str) -> bytes:
 
 
 def _session(args: argparse.Namespace) -> Any:
-    from riskscreen.services import Unlocker
-
-    return Unlocker(_db(args), auto_backups=False).unlock(account_name(args), _passphrase(args))
+    return _unlocker(args).unlock(account_name(args), _passphrase(args))
 
 
 def _write_json(path: Path, data: Any) -> None:

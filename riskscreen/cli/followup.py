@@ -18,7 +18,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from riskscreen.cli.storage import _common, _db, _passphrase, _run, _user
+from riskscreen.cli.storage import _common, _passphrase, _run, _unlocker, _user
 
 __all__ = ["register"]
 
@@ -96,9 +96,8 @@ def register(subparsers: Any) -> None:
 
 
 def _session(args: argparse.Namespace) -> Any:
-    from riskscreen.services import Unlocker
 
-    return Unlocker(_db(args), auto_backups=False).unlock(_user(args), _passphrase(args))
+    return _unlocker(args).unlock(_user(args), _passphrase(args))
 
 
 def _episode_json(e: Any) -> dict[str, Any]:

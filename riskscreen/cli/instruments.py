@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from riskscreen.cli.storage import _common, _db, _passphrase, _run, _user
+from riskscreen.cli.storage import _common, _passphrase, _run, _unlocker, _user
 
 __all__ = ["register", "unlock_for_instrument", "wants_database"]
 
@@ -60,7 +60,6 @@ def _add(args: argparse.Namespace) -> int:
 def _do_add(args: argparse.Namespace) -> int:
     from riskscreen.definitions import DefinitionError
     from riskscreen.instruments import load_instrument
-    from riskscreen.services import Unlocker
     from riskscreen.services.instruments import InstrumentRefused
 
     folder = args.folder  # a folder, or the id of an instrument shipped with RiskScreen
@@ -76,7 +75,7 @@ def _do_add(args: argparse.Namespace) -> int:
         return 1
     for warning in instrument.warnings:
         print(warning.format(), file=sys.stderr)
-    unlocker = Unlocker(_db(args), auto_backups=False)
+    unlocker = _unlocker(args)
     with unlocker.unlock(_user(args), _passphrase(args)) as session:
         try:
             result = session.instruments.install(instrument)
@@ -102,9 +101,8 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _do_list(args: argparse.Namespace) -> int:
-    from riskscreen.services import Unlocker
 
-    unlocker = Unlocker(_db(args), auto_backups=False)
+    unlocker = _unlocker(args)
     with unlocker.unlock(_user(args), _passphrase(args)) as session:
         infos = session.instruments.installed()
     if args.json:
@@ -137,6 +135,5 @@ def wants_database(args: argparse.Namespace) -> bool:
 
 def unlock_for_instrument(args: argparse.Namespace) -> Any:
     """A session on the database named by ``--db``/``--user``/``--passphrase-file``."""
-    from riskscreen.services import Unlocker
 
-    return Unlocker(_db(args), auto_backups=False).unlock(_user(args), _passphrase(args))
+    return _unlocker(args).unlock(_user(args), _passphrase(args))

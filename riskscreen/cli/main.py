@@ -41,6 +41,7 @@ COMMAND_MODULES = (
     "riskscreen.cli.evidence",
     "riskscreen.cli.agreement",
     "riskscreen.cli.intel",
+    "riskscreen.cli.server",
 )
 
 

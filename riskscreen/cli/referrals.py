@@ -17,7 +17,7 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
-from riskscreen.cli.storage import _common, _db, _passphrase, _UsageError, _user
+from riskscreen.cli.storage import _common, _passphrase, _unlocker, _UsageError, _user
 from riskscreen.cli.storage import _named as _command
 
 __all__ = ["register"]
@@ -151,9 +151,8 @@ def register(subparsers: Any) -> None:
 
 
 def _session(args: argparse.Namespace) -> Any:
-    from riskscreen.services import Unlocker
 
-    return Unlocker(_db(args), auto_backups=False).unlock(_user(args), _passphrase(args))
+    return _unlocker(args).unlock(_user(args), _passphrase(args))
 
 
 def _plain(value: Any) -> Any:

@@ -17,9 +17,13 @@ __all__ = ["register"]
 
 
 def _common(p: argparse.ArgumentParser, *, user: bool = True) -> None:
-    p.add_argument("--db", type=Path, metavar="PATH",
-                   help="the database file (default: $RISKSCREEN_DB, else riskscreen.db in "
-                        "the user's data folder)")
+    p.add_argument("--db", metavar="PATH|URL",
+                   help="the database file, or a team server's postgresql://HOST/DATABASE "
+                        "(default: $RISKSCREEN_DB, else riskscreen.db in the user's data "
+                        "folder)")
+    p.add_argument("--db-ca", type=Path, metavar="FILE",
+                   help="a team server's certificate authority (default: $RISKSCREEN_DB_CA, "
+                        "else the URL's sslrootcert, else ~/.postgresql/root.crt)")
     p.add_argument("--passphrase-file", type=Path, metavar="FILE",
                    help="read the passphrase from the first line of FILE (for scripts)")
     if user:
@@ -104,6 +108,30 @@ def _db(args: argparse.Namespace) -> Path:
     from riskscreen.services import default_db_path
 
     return Path(args.db) if args.db else default_db_path()
+
+
+def _location(args: argparse.Namespace) -> Any:
+    """``--db`` (or ``$RISKSCREEN_DB``) as a file path or a team server's location."""
+    from riskscreen.store.backend import is_server_url, parse_location
+
+    value = args.db or os.environ.get("RISKSCREEN_DB")
+    if value and is_server_url(str(value)):
+        return parse_location(str(value))
+    return _db(args)
+
+
+def _unlocker(args: argparse.Namespace) -> Any:
+    """The unlocker of the database ``--db`` names: a file's, or a team server's (with the
+    server's password from the keyring, else asked for on a terminal)."""
+    from riskscreen.services import Unlocker
+    from riskscreen.services.server import ServerUnlocker
+    from riskscreen.store.backend import password_for
+
+    location = _location(args)
+    if isinstance(location, Path):
+        return Unlocker(location, auto_backups=False)
+    password = password_for(location, getpass.getpass if _interactive() else None)
+    return ServerUnlocker(location, password=password, ca_file=getattr(args, "db_ca", None))
 
 
 def _interactive() -> bool:
@@ -236,11 +264,11 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _do_verify(args: argparse.Namespace) -> int:
-    from riskscreen.services import Unlocker
-
-    unlocker = Unlocker(_db(args), auto_backups=False)
+    unlocker = _unlocker(args)
     user, passphrase = _user(args), _passphrase(args)
-    problems = unlocker.check_file(user, passphrase)
+    # A server's pages are its administrators' to check (pg_amcheck, checksums).
+    problems = [] if getattr(unlocker, "on_server", False) else unlocker.check_file(
+        user, passphrase)
     if problems:
         print("DAMAGED: the database failed its page or structure check:")
         for problem in problems[:20]:
@@ -248,7 +276,8 @@ def _do_verify(args: argparse.Namespace) -> int:
         print("Restore the newest backup: riskscreen restore "
               f"{unlocker.db_path.parent / 'backups'}/auto-<newest date>.db")
         return 1
-    print("pages and structure: ok", flush=True)
+    if not getattr(unlocker, "on_server", False):
+        print("pages and structure: ok", flush=True)
     with unlocker.unlock(user, passphrase) as session:
         report = session.verify(rescore=not args.no_rescore,
                                 progress=_progress("re-scored"))
@@ -284,9 +313,7 @@ def _backup(args: argparse.Namespace) -> int:
 
 
 def _do_backup(args: argparse.Namespace) -> int:
-    from riskscreen.services import Unlocker
-
-    unlocker = Unlocker(_db(args), auto_backups=False)
+    unlocker = _unlocker(args)
     with unlocker.unlock(_user(args), _passphrase(args)) as session:
         path = session.maintenance.backup(Path(args.dest))
     print(f"Backup written to {path} (key file: {path}.keys.json)")

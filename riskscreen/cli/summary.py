@@ -41,8 +41,11 @@ def register(subparsers: Any) -> None:
                    help="scoring model file or shipped model id (e.g. cse-screening@1.0.0)")
     s = p.add_argument_group("a stored screening, or an instrument installed in the database")
     s.add_argument("--screening", type=int, metavar="ID", help="a finalised screening's number")
-    s.add_argument("--db", type=Path, metavar="PATH",
-                   help="database (default: $RISKSCREEN_DB or the user's data folder)")
+    s.add_argument("--db", metavar="PATH|URL",
+                   help="database file or postgresql:// URL (default: $RISKSCREEN_DB or the "
+                        "user's data folder)")
+    s.add_argument("--db-ca", type=Path, metavar="FILE",
+                   help="a team server's certificate authority")
     s.add_argument("--user", metavar="NAME", help="account (default: $RISKSCREEN_USER)")
     s.add_argument("--passphrase-file", type=Path, metavar="FILE",
                    help="read the passphrase from the first line of FILE")
@@ -190,13 +193,13 @@ def _installed(args: argparse.Namespace) -> tuple[Any, Any, Any]:
 
 def _run_stored(args: argparse.Namespace) -> int:
     """The summary of a stored, finalised screening, opened with the user's own account."""
-    from riskscreen.cli.storage import _db, _passphrase, _UsageError, _user
-    from riskscreen.services import USER_ERRORS, Unlocker
+    from riskscreen.cli.storage import _passphrase, _unlocker, _UsageError, _user
+    from riskscreen.services import USER_ERRORS
     from riskscreen.services.referral import referral_summary
 
     password = _read_password(args.password_file) if args.password_file else None
     try:
-        unlocker = Unlocker(_db(args), auto_backups=False)
+        unlocker = _unlocker(args)
         with unlocker.unlock(_user(args), _passphrase(args)) as session:
             detail = session.open_screening(args.screening)
             summary = referral_summary(session, detail,

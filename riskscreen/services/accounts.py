@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session as OrmSession
 
 from riskscreen.crypto.keyfile import KeyFile, KeyFileError
-from riskscreen.crypto.keys import KdfParams, data_key_from_recovery
+from riskscreen.crypto.keys import data_key_from_recovery
 from riskscreen.crypto.signins import RECOVERY_KEY
 from riskscreen.services.children import SCREENING_ROLES
 from riskscreen.services.context import Context
@@ -51,10 +51,6 @@ class AccountManager:
     def __init__(self, ctx: Context) -> None:
         self._ctx = ctx
 
-    def _kdf_params(self, keyfile: KeyFile) -> KdfParams:
-        """Argon2 settings for a new slot: this account's, raised to the minimum if weaker."""
-        return keyfile.new_slot_params(self._ctx.user.name)
-
     def all(self) -> list[UserInfo]:
         """Every account (administrators only)."""
         self._ctx.require(Role.ADMINISTRATOR)
@@ -79,7 +75,6 @@ class AccountManager:
             raise AccountError(f"Unknown role; use one of: {', '.join(Role)}.")
         check_new_passphrase(passphrase)
         signer = self._countersigner(role, name, countersign)
-        keyfile = KeyFile.load(self._ctx.key_path)
         with self._ctx.transaction() as s:
             if s.scalar(select(User.id).where(User.name == name)) is not None:
                 raise AccountError("An account with that name already exists.")
@@ -88,10 +83,8 @@ class AccountManager:
             s.add(user)
             s.flush()
             self._ctx.audit(s, "account_create", f"user:{user.id}", {"role": role, **detail})
-            # The key file is written inside the transaction: if writing it fails, the
-            # account is not created; if the commit then fails, an unused slot remains.
-            keyfile.set_passphrase(name, passphrase, self._ctx.data_key, self._kdf_params(keyfile))
-            keyfile.save(self._ctx.key_path)
+            # Written inside the transaction: if that fails, the account is not created.
+            self._ctx.passphrases.set(s, name, passphrase)
             return user_info(user)
 
     def _countersigner(self, role: str, target: str,
@@ -179,6 +172,7 @@ class AccountManager:
         with self._ctx.transaction() as s:
             user = self._user_by_name(s, name)
             user.disabled = True
+            self._ctx.passphrases.drop(s, name)
             self._ctx.audit(s, "account_disable", f"user:{user_id}")
             self._ctx.audit(s, "key_change", "database",
                         {"reason": "account_disable", "new_recovery_key": recovery is not None,
@@ -194,14 +188,12 @@ class AccountManager:
         with self._ctx.transaction() as s:
             role = self._user_by_name(s, name).role
         signer = self._countersigner(role, name, countersign)
-        keyfile = KeyFile.load(self._ctx.key_path)
         with self._ctx.transaction() as s:
             user = self._user_by_name(s, name)
             user.disabled = False
             self._ctx.audit(s, "account_enable", f"user:{user.id}",
                         self._privileged_detail(s, role, signer))
-            keyfile.set_passphrase(name, passphrase, self._ctx.data_key, self._kdf_params(keyfile))
-            keyfile.save(self._ctx.key_path)
+            self._ctx.passphrases.set(s, name, passphrase)
 
     def reset_passphrase(self, name: str, passphrase: str,
                          countersign: Countersignature | None = None) -> None:
@@ -253,14 +245,12 @@ class AccountManager:
     def _set_passphrase(self, name: str, passphrase: str, action: str,
                         detail: Mapping[str, Any] | None = None) -> None:
         check_new_passphrase(passphrase)
-        keyfile = KeyFile.load(self._ctx.key_path)
         with self._ctx.transaction() as s:
             user = self._user_by_name(s, name)
             if user.disabled:
                 raise AccountError("That account is disabled; enable it first.")
             self._ctx.audit(s, action, f"user:{user.id}", detail or None)
-            keyfile.set_passphrase(name, passphrase, self._ctx.data_key, self._kdf_params(keyfile))
-            keyfile.save(self._ctx.key_path)
+            self._ctx.passphrases.set(s, name, passphrase)
 
     def _user_by_name(self, s: OrmSession, name: str) -> User:
         user = s.scalar(select(User).where(User.name == name))

@@ -29,7 +29,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session as OrmSession
 
 from riskscreen.crypto.keyfile import KeyFile, KeyFileError
-from riskscreen.crypto.keys import UnwrapError, new_data_key
+from riskscreen.crypto.keys import new_data_key
 from riskscreen.crypto.signins import PassphraseGate, load_unaudited, settle_failed
 from riskscreen.forms.identity import StoredFormMismatch, form_sha256
 from riskscreen.forms.model import FormDefinition
@@ -40,6 +40,7 @@ from riskscreen.services.errors import (
     PermissionDenied,
     ServiceError,
 )
+from riskscreen.services.passphrases import KeyFileSlots, PassphraseStore
 from riskscreen.services.types import UserInfo
 from riskscreen.store import audit
 from riskscreen.store import forms as stored_forms
@@ -115,7 +116,9 @@ class Context:
       (cached).
     - :meth:`stream`: rows of one read-only query on a connection of its own (bulk reads).
     - :meth:`check_secret` / :meth:`passphrase_opens`: check a secret through the
-      passphrase gate (failures audited and slowed down).
+      passphrase gate (failures audited and slowed down); :attr:`passphrases` sets them
+      (the key file's slots, or a team server's verifiers).
+    - :attr:`on_server`: whether the database is a team server's (no data key, no files).
     - :attr:`engine`, :attr:`data_key`, :attr:`lock`, :meth:`check_same_file`: for
       whole-database work (verify, backups); hold :attr:`lock` while using the engine.
     - :meth:`rotate_key`, :meth:`record_audit_head`, :meth:`close`: key change and lifecycle.
@@ -123,7 +126,8 @@ class Context:
 
     def __init__(self, engine: Engine, key: bytes, db_path: Path, key_path: Path,
                  user: UserInfo, *, open_lock: OpenLock | None = None,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep,
+                 passphrases: PassphraseStore | None = None) -> None:
         self._engine = engine
         self._key = key
         self.db_path = db_path
@@ -143,6 +147,9 @@ class Context:
             self._generation: int | None = KeyFile.load(key_path).generation
         except KeyFileError:
             self._generation = None
+        #: Where passphrases are set and checked: the key file, or a server's verifiers.
+        self.passphrases: PassphraseStore = passphrases or KeyFileSlots(
+            key_path, lambda: self._key, lambda keyfile: keyfile.new_slot_params(self.user.name))
 
     # -- what managers use ---------------------------------------------------------------------
 
@@ -150,6 +157,11 @@ class Context:
     def engine(self) -> Engine:
         """The engine (whole-database work, the store's own tools and tests)."""
         return self._engine
+
+    @property
+    def on_server(self) -> bool:
+        """Whether the database is a team server's (PostgreSQL: no data key, no files)."""
+        return self._engine.dialect.name != "sqlite"
 
     @property
     def data_key(self) -> bytes:
@@ -323,14 +335,8 @@ class Context:
     def passphrase_opens(self, name: str, passphrase: str, check: str) -> bool:
         """Whether ``passphrase`` opens ``name``'s slot, through the passphrase gate
         (``check`` names what it is for in the audit log)."""
-        def opens() -> bool:
-            try:
-                KeyFile.load(self.key_path).open_slot(name, passphrase)
-            except UnwrapError:
-                return False
-            return True
-
-        return self.check_secret(name, check, opens)
+        return self.check_secret(name, check,
+                                 lambda: self.passphrases.opens(name, passphrase))
 
     def check_secret(self, name: str, check: str, attempt: Callable[[], bool]) -> bool:
         """Run one check of a secret through the passphrase gate; True if it was right.
@@ -369,8 +375,11 @@ class Context:
         Crash-safe in three steps: (1) the key file gets the new key sealed *beside* the old
         one in every slot; (2) the database is re-keyed in one transaction; (3) the key file
         keeps only the new key. Killed after (1) or (2), the next sign-in tries both keys and
-        completes the key file if the re-key was committed.
+        completes the key file if the re-key was committed. On a team server, which has no
+        data key, nothing changes here (the disabled account's verifier is removed instead).
         """
+        if self.on_server:  # no data key: the account's verifier goes instead
+            return None, []
         with self._lock:
             keyfile = KeyFile.load(self.key_path)
             if keyfile.rotating:  # a change that never reached the database

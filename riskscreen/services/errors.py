@@ -7,6 +7,7 @@ passphrase or key: the messages may end up in a log or a bug report.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from riskscreen.crypto.keyfile import KeyFileError
 from riskscreen.store.db import DatabaseDamaged, StorageError, StorageFull, WrongKey
@@ -24,6 +25,7 @@ __all__ = [
     "OverrideRefused",
     "PermissionDenied",
     "ServiceError",
+    "StaleDraft",
     "StepDownReasonNeeded",
     "StorageError",
     "StorageFull",
@@ -83,6 +85,19 @@ class NotFound(ServiceError):  # noqa: N818 - the domain's name for it
 
 class NotEditable(ServiceError):  # noqa: N818 - the domain's name for it
     """A finalised screening cannot change; an amendment can."""
+
+
+class StaleDraft(ServiceError):  # noqa: N818 - the domain's name for it
+    """Someone else saved the draft since this copy of it was opened: the change is refused,
+    not written over theirs; :attr:`reloaded` is the screening as it is now."""
+
+    def __init__(self, reloaded: Any = None) -> None:
+        super().__init__(
+            "Someone else saved changes to this screening since you opened it, so your change "
+            "was NOT saved and nothing of theirs was overwritten. It has been reloaded with "
+            "their changes: check it, then give your answer again.")
+        #: The screening as it is now (a ScreeningDetail), when the session could read it.
+        self.reloaded = reloaded
 
 
 class AccountError(ServiceError):

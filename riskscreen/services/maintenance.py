@@ -27,11 +27,18 @@ class Maintenance:
     def backup(self, dest: Path) -> Path:
         """An encrypted copy of the database, with its key file beside it (administrators)."""
         self._ctx.require(Role.ADMINISTRATOR)
+        self._refuse_on_server()
         path = self._backup_to(dest)
         with self._ctx.transaction() as s:
             self._ctx.audit(s, "backup", "database")
         self._ctx.record_audit_head()
         return path
+
+    def _refuse_on_server(self) -> None:
+        if self._ctx.on_server:
+            raise ServiceError("A team server's database is backed up by its IT department "
+                               "(pg_dump or pgBackRest; see docs/it/team-server.md), not by "
+                               "RiskScreen.")
 
     def backup_and_check(self, dest: Path,
                          progress: Callable[[int, int], None] | None = None) -> Path:
@@ -57,6 +64,8 @@ class Maintenance:
         Uses a connection of its own and never the session lock, so the application runs it in
         the background after unlocking while the practitioner carries on working.
         """
+        if self._ctx.on_server:  # the server's backups are its IT department's
+            return False
         self._ctx.check_same_file()
         with translate_errors(), self._ctx.engine.connect() as conn:
             made = auto_backup(conn.connection.dbapi_connection, self._ctx.data_key,
@@ -74,5 +83,8 @@ class Maintenance:
             return backup_database(raw, self._ctx.data_key, dest, self._ctx.key_path)
 
     def check_integrity(self) -> list[str]:
-        """Page authentication and structure problems of the database file (none: ok)."""
+        """Page authentication and structure problems of the database file (none: ok; a
+        server's storage is its administrators' to check)."""
+        if self._ctx.on_server:
+            return []
         return check_database(self._ctx.db_path, self._ctx.data_key)

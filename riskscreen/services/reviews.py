@@ -203,7 +203,7 @@ class ReviewManager:
 
     def answer_saved_raw(self, cursor: Any, screening_id: int, question_id: str) -> None:
         """:meth:`answer_saved` through the autosave's DB-API cursor."""
-        cursor.execute("UPDATE carried_answers SET confirmed = 1 WHERE screening_id = ? AND "
+        cursor.execute("UPDATE carried_answers SET confirmed = TRUE WHERE screening_id = ? AND "
                        "question_id = ?", (screening_id, question_id))
 
     def confirm(self, screening_id: int, question_ids: Iterable[str]) -> int:

@@ -50,11 +50,13 @@ from riskscreen.services.errors import (
     OverrideRefused,
     PermissionDenied,
     ServiceError,
+    StaleDraft,
 )
 from riskscreen.services.evidence import EvidenceManager
 from riskscreen.services.exchange import ExchangeManager
 from riskscreen.services.finalised import FinalisedManager
 from riskscreen.services.maintenance import Maintenance
+from riskscreen.services.passphrases import PassphraseStore
 from riskscreen.services.pathways import PathwayReports
 from riskscreen.services.referrals import ReferralManager
 from riskscreen.services.reviews import ReviewManager
@@ -81,6 +83,7 @@ from riskscreen.store.db import (
 )
 from riskscreen.store.forms import check_forms
 from riskscreen.store.integrity import (
+    check_pages,
     check_records,
     check_triggers,
     snapshot_digest,
@@ -171,9 +174,10 @@ class Session:
 
     def __init__(self, engine: Engine, key: bytes, db_path: Path, key_path: Path,
                  user: UserInfo, *, open_lock: OpenLock | None = None,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep,
+                 passphrases: PassphraseStore | None = None) -> None:
         self._ctx = Context(engine, key, db_path, key_path, user, open_lock=open_lock,
-                            sleep=sleep)
+                            sleep=sleep, passphrases=passphrases)
         self._models: dict[str, ScoringModel] = {}
         self._dictionaries: dict[int, bytes] = {}
         #: Accounts, roles, passphrases and countersignatures.
@@ -374,20 +378,32 @@ class Session:
         return screening
 
     def save_answer(self, screening_id: int, question_id: str, value: Any,
-                    evidence: Mapping[str, Any] | EvidenceRecord | None = None) -> None:
-        """Save one answer now (autosave): one short transaction, durable when it returns.
+                    evidence: Mapping[str, Any] | EvidenceRecord | None = None, *,
+                    expected_version: int | None = None) -> int:
+        """Save one answer now (autosave): one short transaction, durable when it returns;
+        returns the draft's new version.
 
         ``value=None`` clears the answer. An invalid answer raises :class:`ServiceError`.
+        With ``expected_version`` (the version the caller's copy was opened or last saved
+        at), a draft someone else saved meanwhile is not written over: :class:`StaleDraft`,
+        with the screening reloaded.
         """
         try:
-            self._save_answer(screening_id, question_id, value, evidence)
-        except _FormNotLoaded:
-            with self._ctx.transaction() as s:  # the first save under a form not read yet
-                self._ctx.screening_form(s, self._screening_for_edit(s, screening_id))
-            self._save_answer(screening_id, question_id, value, evidence)
+            try:
+                return self._save_answer(screening_id, question_id, value, evidence,
+                                         expected_version)
+            except _FormNotLoaded:
+                with self._ctx.transaction() as s:  # the first save under a form not read yet
+                    self._ctx.screening_form(s, self._screening_for_edit(s, screening_id))
+                return self._save_answer(screening_id, question_id, value, evidence,
+                                         expected_version)
+        except StaleDraft as error:
+            error.reloaded = self.open_screening(screening_id)
+            raise
 
     def _save_answer(self, screening_id: int, question_id: str, value: Any,
-                     evidence: Mapping[str, Any] | EvidenceRecord | None) -> None:
+                     evidence: Mapping[str, Any] | EvidenceRecord | None,
+                     expected_version: int | None) -> int:
         with self._ctx.raw_transaction() as cursor:
             self._ctx.require(*SCREENING_ROLES)
             found = cursor.execute(
@@ -409,11 +425,18 @@ class Session:
                     "SET value = excluded.value, evidence = excluded.evidence, "
                     "saved_at = excluded.saved_at",
                     (screening_id, question_id, canonical_json(value), evidence_json, now))
-            cursor.execute("UPDATE screenings SET updated_at = ? WHERE id = ?",
-                           (now, screening_id))
+            version = cursor.execute(
+                "UPDATE screenings SET updated_at = ?, version = version + 1 WHERE id = ? "
+                "AND version = ? RETURNING version", (now, screening_id, expected_version)
+            ).fetchone() if expected_version is not None else cursor.execute(
+                "UPDATE screenings SET updated_at = ?, version = version + 1 WHERE id = ? "
+                "RETURNING version", (now, screening_id)).fetchone()
+            if version is None:
+                raise StaleDraft()  # rolled back: nothing of this save is kept
             self.reviews.answer_saved_raw(cursor, screening_id, question_id)
             audit.append_raw(cursor, self._ctx.user.name, "edit", f"screening:{screening_id}",
                              {"question": question_id})
+            return int(version[0])
 
     def _checked(self, form: FormDefinition, screening_date: str, question_id: str,
                  value: Any, evidence: Mapping[str, Any] | EvidenceRecord | None) -> str | None:
@@ -471,7 +494,7 @@ class Session:
                 editable=(screening.status == Status.DRAFT
                           and screening.practitioner_id == self._ctx.user.id),
                 amended=self._amended(s, screening),
-                finalised_at=snap.finalised_at if snap else None)
+                finalised_at=snap.finalised_at if snap else None, version=screening.version)
 
     def _record(self, s: OrmSession, row: AssessmentRow) -> tuple[str, str]:
         """(snapshot, answer set) texts of a finalised record."""
@@ -756,11 +779,7 @@ class Session:
         with self._ctx.lock, translate_errors(), self._ctx.engine.connect() as conn:
             raw = conn.connection.dbapi_connection
             assert raw is not None
-            report.integrity_problems += [f"page check: {r[0]}"
-                                          for r in raw.execute("PRAGMA cipher_integrity_check")]
-            rows = [r[0] for r in raw.execute("PRAGMA integrity_check")]
-            if rows != ["ok"]:
-                report.integrity_problems += rows[:20]
+            report.integrity_problems += check_pages(raw)
             count, head, problems = audit.verify_chain(conn)
             report.audit_entries, report.audit_head = count, head
             report.audit_problems = [f"audit entry {p.seq}: {p.message}" for p in problems]

@@ -213,6 +213,9 @@ class ScreeningDetail:
     amended: Assessment | None = None
     #: When it was finalised (ISO 8601 UTC), for a finalised screening.
     finalised_at: str | None = None
+    #: How many times the draft has been saved: give it back to ``save_answer`` as
+    #: ``expected_version`` so that a save over someone else's newer one is refused.
+    version: int = 1
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+import psycopg
 import sqlcipher3
 from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.pool import QueuePool
@@ -118,6 +119,10 @@ def classify(error: BaseException) -> StorageError | None:
     orig = error.orig if isinstance(error, exc.DBAPIError) else error
     if isinstance(orig, StorageError):
         return orig
+    if isinstance(orig, psycopg.Error):
+        from riskscreen.store.backend import classify_server_error
+
+        return classify_server_error(orig)
     if not isinstance(orig, sqlcipher3.dbapi2.Error):
         return None
     code = getattr(orig, "sqlite_errorcode", None)
@@ -152,10 +157,11 @@ def _raise_classified(error: BaseException) -> NoReturn:
 
 @contextlib.contextmanager
 def translate_errors() -> Iterator[None]:
-    """Turn SQLite errors raised inside the block into :class:`StorageError`."""
+    """Turn SQLite (and PostgreSQL) errors raised inside the block into
+    :class:`StorageError`."""
     try:
         yield
-    except (exc.DBAPIError, sqlcipher3.dbapi2.Error) as error:
+    except (exc.DBAPIError, sqlcipher3.dbapi2.Error, psycopg.Error) as error:
         _raise_classified(error)
 
 

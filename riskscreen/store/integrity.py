@@ -15,10 +15,20 @@ import zlib
 from collections.abc import Iterator
 from typing import Any
 
+import psycopg
+
 from riskscreen.store.records import decompress_record, read_dictionaries, split_record
 
-__all__ = ["EXPECTED_TRIGGERS", "check_records", "check_triggers", "snapshot_digest",
-           "stored_record"]
+__all__ = [
+    "EXPECTED_SERVER_TRIGGERS",
+    "EXPECTED_TRIGGERS",
+    "check_pages",
+    "check_records",
+    "check_triggers",
+    "on_server",
+    "snapshot_digest",
+    "stored_record",
+]
 
 _IMMUTABLE = "BEGIN SELECT RAISE(ABORT, '{message}'); END"
 _SNAPSHOTS = "assessment snapshots are immutable"
@@ -68,8 +78,70 @@ def snapshot_digest(snapshot: str, answer_set: str) -> str:
     return hashlib.sha256(f"{snapshot}\n{answer_set}".encode()).hexdigest()
 
 
+#: A team server's immutability triggers (revisions 0007 and 0013): trigger -> (table, the
+#: function it runs, the message that function must raise).
+EXPECTED_SERVER_TRIGGERS: dict[str, tuple[str, str, str]] = {
+    "forms_immutable": ("forms", "forms_immutable", "stored forms are immutable"),
+    **{f"{table}_{kind}": (table, function, message)
+       for table, function, message in (
+           ("scoring_models", "riskscreen_models_immutable",
+            "published scoring models are immutable"),
+           ("assessments", "riskscreen_snapshots_immutable", _SNAPSHOTS),
+           ("record_dictionaries", "riskscreen_snapshots_immutable", _SNAPSHOTS),
+           ("audit_log", "riskscreen_audit_append_only", "the audit log is append-only"))
+       for kind in ("immutable", "truncate")},
+    "screenings_final": ("screenings", "riskscreen_final_screening", _FINAL),
+    "answers_final": ("answers", "riskscreen_final_answers", _FINAL),
+    "received_packages_content": ("received_packages", "riskscreen_received_immutable",
+                                  _RECEIVED),
+    "received_packages_d": ("received_packages", "riskscreen_received_immutable", _RECEIVED),
+    "received_packages_truncate": ("received_packages", "riskscreen_received_immutable",
+                                   _RECEIVED),
+}
+
+
+def on_server(raw: Any) -> bool:
+    """Whether a DB-API connection is to a PostgreSQL server (else SQLite)."""
+    return isinstance(raw, psycopg.Connection)
+
+
+def check_pages(raw: Any) -> list[str]:
+    """Pages that fail SQLCipher's authentication and SQLite's structure check (at most 20
+    of the latter); nothing on a server, whose storage its administrators check."""
+    if on_server(raw):
+        return []
+    problems = [f"page check: {r[0]}" for r in raw.execute("PRAGMA cipher_integrity_check")]
+    rows = [r[0] for r in raw.execute("PRAGMA integrity_check")]
+    if rows != ["ok"]:
+        problems += rows[:20]
+    return problems
+
+
+def _check_server_triggers(raw: Any) -> list[str]:
+    found = {str(name): (str(table), str(function), str(enabled), str(source))
+             for name, table, function, enabled, source in raw.execute(
+                 "SELECT t.tgname, c.relname, p.proname, t.tgenabled, p.prosrc "
+                 "FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                 "JOIN pg_proc p ON p.oid = t.tgfoid WHERE NOT t.tgisinternal")}
+    problems = []
+    for name, (table, function, message) in EXPECTED_SERVER_TRIGGERS.items():
+        got = found.get(name)
+        if got is None:
+            problems.append(f"the trigger {name}, which keeps finalised records from being "
+                            "changed, is missing (it was dropped)")
+        elif got[2] == "D":
+            problems.append(f"the trigger {name}, which keeps finalised records from being "
+                            "changed, is disabled")
+        elif got[:2] != (table, function) or f"RAISE EXCEPTION '{message}'" not in got[3]:
+            problems.append(f"the trigger {name}, which keeps finalised records from being "
+                            "changed, was altered")
+    return problems
+
+
 def check_triggers(raw: Any) -> list[str]:
     """Missing or altered immutability triggers, through a DB-API connection."""
+    if on_server(raw):
+        return _check_server_triggers(raw)
     found = {str(name): " ".join(str(sql).split()) for name, sql in raw.execute(
         "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")}
     problems = []

@@ -175,6 +175,13 @@ class LocalServer:
         parent = self.folder / "cluster"
         parent.mkdir(mode=0o700, exist_ok=True)
         self._own(parent)
+        if self._as_system_user and subprocess.run(  # noqa: S603 - fixed command
+                ["runuser", "-u", _SYSTEM_USER, "--", "test", "-w", str(parent)],  # noqa: S607
+                check=False).returncode != 0:
+            raise RuntimeError(
+                f"As root the server runs as the '{_SYSTEM_USER}' account, which cannot reach "
+                f"{self.folder} (a folder above it is private). Choose a folder it can reach, "
+                "for example under /tmp or /var/lib/postgresql, or run as a normal user.")
         self._run("initdb", "-D", str(self.data), "-U", self.superuser, "-E", "UTF8",
                   "--locale=C.UTF-8", "--auth-local=trust", "--auth-host=scram-sha-256")
         settings = {

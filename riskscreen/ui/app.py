@@ -113,7 +113,7 @@ def configure_application() -> None:
 
 def _parse(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="riskscreen", add_help=False)
-    parser.add_argument("--db", type=Path, default=None,
+    parser.add_argument("--db", default=None,
                         help="the database file (default: in your user data folder)")
     args, _ = parser.parse_known_args(list(argv))
     return args
@@ -183,6 +183,12 @@ class _Startup:
 def run(argv: Sequence[str]) -> int:
     """Start the application; returns the exit code."""
     args = _parse(argv)
+    given = args.db or os.environ.get("RISKSCREEN_DB") or ""
+    if given.startswith(("postgresql:", "postgres:")):
+        print("riskscreen: the desktop application opens a database file; a team server's "
+              "database is used from the command line in this release (riskscreen verify "
+              "--db URL, and the other commands).", file=sys.stderr)
+        return 2
     _setup_logging()
     configure_application()
     app = QApplication.instance() or QApplication([sys.argv[0], *argv])
@@ -191,7 +197,7 @@ def run(argv: Sequence[str]) -> int:
     _load_fonts()
     apply_style(app)
     install_exception_hook()
-    db_path = database_path(args.db)
+    db_path = database_path(Path(args.db) if args.db else None)
     window: QWidget
     if db_path.exists():
         startup = _Startup(db_path)

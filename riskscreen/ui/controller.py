@@ -744,8 +744,10 @@ class AppController(QObject):
             current.save_errors[question_id] = message
             self.window.show_message(f"An answer could not be saved: {message}")
 
-        if self._done(lambda: session.save_answer(current.id, question_id, value, evidence),
-                      show):
+        def save() -> None:
+            session.save_answer(current.id, question_id, value, evidence)
+
+        if self._done(save, show):
             current.save_errors.pop(question_id, None)
             current.last_saved = datetime.now().astimezone().isoformat()
             if current.view.carried.holds(question_id):  # a change confirms a carried answer

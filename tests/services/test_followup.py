@@ -23,6 +23,12 @@ from ..conftest import Vault
 from .test_screenings import _below_top_screening
 
 
+@pytest.fixture
+def vault(backend_vault: Vault) -> Vault:
+    """This module's tests run on both backends (see tests/conftest.py)."""
+    return backend_vault
+
+
 def _actions(session: Session) -> list[str]:
     with session.engine.connect() as conn:
         return list(conn.execute(text("SELECT action FROM audit_log ORDER BY seq")).scalars())

@@ -23,6 +23,12 @@ from riskscreen.services.types import (
 from ..conftest import Vault, start_screening_where
 
 
+@pytest.fixture
+def vault(backend_vault: Vault) -> Vault:
+    """This module's tests run on both backends (see tests/conftest.py)."""
+    return backend_vault
+
+
 def finalised(pat: Session, wanted: Callable[[Assessment], bool], what: str = "Test") -> int:
     """A finalised screening whose assessment is ``wanted`` (from fixed synthetic answers)."""
     sid = start_screening_where(pat, wanted, what, count=300, seed=11)

@@ -17,6 +17,12 @@ from riskscreen.synthetic import generate_answer_sets
 from ..conftest import PASSPHRASES, Vault
 
 
+@pytest.fixture
+def vault(backend_vault: Vault) -> Vault:
+    """This module's tests run on both backends (see tests/conftest.py)."""
+    return backend_vault
+
+
 def _screen(pat: Session, name: str, dob: str, agency: str, reason: str,
             base: dict[str, Any], extra: dict[str, Any]) -> int:
     child = pat.children.create(name, dob)

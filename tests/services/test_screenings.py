@@ -27,6 +27,12 @@ from riskscreen.synthetic import generate_answer_sets
 from ..conftest import PASSPHRASES, Vault, save_answers, start_screening_where
 
 
+@pytest.fixture
+def vault(backend_vault: Vault) -> Vault:
+    """This module's tests run on both backends (see tests/conftest.py)."""
+    return backend_vault
+
+
 def _fill(session: Session, screening_id: int, seed: int = 1) -> None:
     form = load_form("cse-screening")
     answer_set = generate_answer_sets(form, 1, seed)[0]
