@@ -11,7 +11,7 @@ import argparse
 import json
 from typing import Any
 
-from riskscreen.cli.storage import _common, _db, _named, _passphrase, _UsageError, _user
+from riskscreen.cli.storage import _common, _named, _passphrase, _unlocker, _UsageError, _user
 
 __all__ = ["register", "report_text"]
 
@@ -33,12 +33,11 @@ def register(subparsers: Any) -> None:
 
 
 def _agreement(args: argparse.Namespace) -> int:
-    from riskscreen.services import Unlocker
 
     if args.exercise is None and not args.list:
         raise _UsageError("give the exercise's number (riskscreen agreement --list shows "
                           "them)")
-    with Unlocker(_db(args), auto_backups=False).unlock(_user(args),
+    with _unlocker(args).unlock(_user(args),
                                                         _passphrase(args)) as session:
         if args.list:
             rows = session.agreement.exercises()

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from riskscreen.cli.storage import _common, _db, _named, _passphrase, _UsageError, _user
+from riskscreen.cli.storage import _common, _named, _passphrase, _unlocker, _UsageError, _user
 
 __all__ = ["format_calibration", "register"]
 
@@ -37,9 +37,8 @@ def register(subparsers: Any) -> None:
 
 
 def _session(args: argparse.Namespace) -> Any:
-    from riskscreen.services import Unlocker
 
-    return Unlocker(_db(args), auto_backups=False).unlock(_user(args), _passphrase(args))
+    return _unlocker(args).unlock(_user(args), _passphrase(args))
 
 
 def _model_file(ref: str) -> Path | None:

@@ -28,7 +28,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from riskscreen.cli.storage import _common, _db, _named, _passphrase, _user
+from riskscreen.cli.storage import _common, _named, _passphrase, _unlocker, _user
 
 __all__ = ["register"]
 
@@ -156,9 +156,8 @@ def register(subparsers: Any) -> None:
 
 
 def _session(args: argparse.Namespace) -> Any:
-    from riskscreen.services import Unlocker
 
-    return Unlocker(_db(args), auto_backups=False).unlock(_user(args), _passphrase(args))
+    return _unlocker(args).unlock(_user(args), _passphrase(args))
 
 
 def _details(args: argparse.Namespace) -> dict[str, Any]:

@@ -41,7 +41,7 @@ def _answer_set(seed: int) -> Any:
     return generate_answer_sets(load_form("cse-screening"), 1, seed)[0]
 
 
-def test_accounts_sign_in_with_the_servers_verifiers(backend_vault: Vault,
+def test_accounts_sign_in_change_passphrase_and_are_disabled_on_both_backends(backend_vault: Vault,
                                                      backend: str) -> None:
     vault = backend_vault
     with pytest.raises(WrongPassphrase):
