@@ -46,6 +46,7 @@ __all__ = [
     "AUC_RESAMPLES",
     "AUC_SEED",
     "MEANING",
+    "CalibrationChange",
     "CalibrationReport",
     "EvidenceManager",
     "IndicatorShare",
@@ -493,3 +494,77 @@ class EvidenceManager:
             self._ctx.audit(s, "calibration_report", f"model:{report.model_sha256[:12]}",
                             {"draft": draft, "outcomes": report.outcomes})
         return report
+
+
+def _children(n: int, who: str) -> str:
+    return f"{n} {who} child{'ren' if n != 1 else ''}"
+
+
+def _more(n: int, who: str) -> str:
+    if n > 0:
+        return f"{_children(n, 'more ' + who)}"
+    if n < 0:
+        return f"{_children(-n, 'fewer ' + who)}"
+    return f"the same number of {who} children"
+
+
+def _rate(value: float | None) -> str:
+    return "not shown" if value is None else f"{value * 100:.1f}%"
+
+
+def _auc_words(report: CalibrationReport) -> str:
+    if report.auc is None:
+        return "not shown"
+    i = report.auc_interval
+    return f"{report.auc:.2f}" + ("" if i is None else f" ({i.low:.2f}\u2013{i.high:.2f})")
+
+
+@dataclass(frozen=True)
+class CalibrationChange:
+    """How a draft changes the calibration figures of the model in force, on the same
+    children with outcomes (the model editor's calibration panel). It describes; it never
+    suggests a weight."""
+
+    before: CalibrationReport
+    after: CalibrationReport
+
+    @property
+    def top(self) -> str:
+        """The highest level's name (in the draft)."""
+        return self.after.level_names[self.after.levels[-1]]
+
+    @property
+    def deltas(self) -> tuple[int, int]:
+        """How many more (or, negative, fewer) confirmed and not-confirmed children the draft
+        puts at the highest level at their first screening."""
+        b, a = self.before.level_counts, self.after.level_counts
+        return a[0][-1] - b[0][-1], a[1][-1] - b[1][-1]
+
+    def words(self) -> str:
+        """The change in one or two sentences, with the numbers."""
+        yes, no = self.deltas
+        moved = self.before.level_counts != self.after.level_counts
+        if not moved and self.before.auc == self.after.auc:
+            return (f"With this draft, no child with a recorded outcome would be at another "
+                    f"level at their first screening ({self.after.outcomes} children).")
+        return (f"With this draft, {_more(yes, 'confirmed')} would have been {self.top} at "
+                f"their first screening, and {_more(no, 'not-confirmed')} would be "
+                f"{self.top} (of {self.after.confirmed} confirmed and "
+                f"{self.after.not_confirmed} not confirmed).")
+
+    def rows(self) -> list[tuple[str, str, str, str, str]]:
+        """(threshold, sensitivity in force, with the draft, specificity in force, with the
+        draft), in words; a rate that would reveal a count under 5 is "not shown"."""
+        out = []
+        before = {r.threshold: r for r in self.before.thresholds}
+        for row in self.after.thresholds:
+            old = before.get(row.threshold)
+            was = self.before.rates_shown(old) if old is not None else (None, None)
+            now = self.after.rates_shown(row)
+            out.append((self.after.threshold_name(row), _rate(was[0]), _rate(now[0]),
+                        _rate(was[1]), _rate(now[1])))
+        return out
+
+    def auc(self) -> tuple[str, str]:
+        """The AUC of the points with its 95% interval: (in force, with the draft)."""
+        return _auc_words(self.before), _auc_words(self.after)

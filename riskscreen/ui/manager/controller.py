@@ -28,6 +28,7 @@ from riskscreen.scoring.draft import ModelDraft, PointsCell, WeightCell
 from riskscreen.scoring.impact import ImpactReport
 from riskscreen.scoring.model import ScoringModel
 from riskscreen.services import USER_ERRORS, Session
+from riskscreen.services.evidence import CalibrationChange, CalibrationReport, OutcomeCohort
 from riskscreen.services.models import (
     DraftProblems,
     LiveImpact,
@@ -40,6 +41,7 @@ from riskscreen.services.models import (
 from riskscreen.ui.manager.live import fill_transition_matrix
 from riskscreen.ui.manager.rule_editor import RuleDialog
 from riskscreen.ui.manager.views import HistoryView, ImpactView, ModelEditorView, TryOutView
+from riskscreen.ui.operations import QueryOp
 from riskscreen.ui.worker import run_in_background
 
 __all__ = ["ManagerController", "ManagerWindow"]
@@ -91,6 +93,7 @@ class ManagerController(QObject):
 
     impact_finished = Signal(object)
     live_updated = Signal(object)
+    calibration_updated = Signal(object)
     published = Signal(object)
 
     def __init__(self, session: Session, window: ManagerWindow | None = None,
@@ -123,6 +126,11 @@ class ManagerController(QObject):
         self._checking = False
         self._check_again = False
         self._live_cancel = threading.Event()
+        #: The children with recorded outcomes, and the model in force's figures on them.
+        self.cohort: OutcomeCohort | None = None
+        self.calibration_base: CalibrationReport | None = None
+        self.calibration_change: CalibrationChange | None = None
+        self._calibration_generation = 0
         self._filling = False
         #: Whether the draft on screen has been changed since it was opened.
         self._edited = False
@@ -160,6 +168,7 @@ class ManagerController(QObject):
         self.refresh_history()
         self.refresh_screenings()
         self._load_live()
+        self._load_calibration()
 
     # -- the draft -------------------------------------------------------------------------------
 
@@ -445,12 +454,58 @@ class ManagerController(QObject):
             self.live_result = figures
             panel.show_result(figures)
             self.live_updated.emit(figures)
+            self._update_calibration()
         elif self._scorable is None:
             panel.show_waiting("Fix the draft's problems to see what it would change.")
 
     def _on_check_failed(self, error: BaseException) -> None:
         self._checking = False
         self._error(error)
+
+    # -- calibration against outcomes -------------------------------------------------------------
+
+    def _load_calibration(self) -> None:
+        """Read the children with outcomes once, and the model in force's figures on them."""
+        session, form_id = self.service.session, self.form.id
+        panel = self.window.editor.calibration
+        panel.show_waiting("Loading the recorded outcomes…")
+
+        def work() -> tuple[OutcomeCohort, CalibrationReport]:
+            _, published = self.service.in_force()
+            cohort = session.evidence.cohort(form_id)
+            return cohort, session.evidence.calibration(published, cohort=cohort)
+
+        def loaded(result: tuple[OutcomeCohort, CalibrationReport]) -> None:
+            self.cohort, self.calibration_base = result
+            self._update_calibration()
+
+        QueryOp(work, show=panel.show_waiting, what="calibration load").success(loaded) \
+            .unexpected("The recorded outcomes could not be read, so the calibration is not "
+                        "shown.").run_in_background()
+
+    def _update_calibration(self) -> None:
+        """Score the children with outcomes with the current scorable draft, off the GUI
+        thread; only the newest draft's figures are shown."""
+        cohort, base, draft = self.cohort, self.calibration_base, self._scorable
+        if cohort is None or base is None or draft is None:
+            return
+        self._calibration_generation += 1
+        generation = self._calibration_generation
+        panel = self.window.editor.calibration
+
+        def work() -> CalibrationChange:
+            return CalibrationChange(base, cohort.report(draft, draft=True))
+
+        def done(change: CalibrationChange) -> None:
+            if generation != self._calibration_generation:
+                return  # a newer draft's figures are on their way
+            self.calibration_change = change
+            panel.show_change(change)
+            self.calibration_updated.emit(change)
+
+        QueryOp(work, show=panel.show_waiting, what="draft calibration").success(done) \
+            .unexpected("The draft could not be scored against the outcomes.") \
+            .run_in_background()
 
     # -- publish, import, export ----------------------------------------------------------------
 
@@ -479,6 +534,7 @@ class ManagerController(QObject):
         self._untouched_note = (f"✓ Version {info.version} is published: new screenings use it "
                                 "from now on. Below is a new draft based on it.")
         self.validate()
+        self._load_calibration()  # the figures "in force" are now the new version's
 
     def import_text(self, text: str, name: str) -> bool:
         """Open a shared YAML model as the draft; refuse it with every reason if invalid."""

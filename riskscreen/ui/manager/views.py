@@ -44,6 +44,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from riskscreen.ui.manager.calibration import CalibrationPanel
 from riskscreen.ui.manager.charts import BarChart
 from riskscreen.ui.manager.live import LiveImpactPanel
 
@@ -161,14 +162,18 @@ class ModelEditorView(QWidget):
         # Shown only while there are problems, so the weights keep the room on a small screen.
         self.problems.setVisible(False)
         self.live = LiveImpactPanel()
+        self.calibration = CalibrationPanel()
 
         layout = QVBoxLayout(self)
         layout.addLayout(buttons)
         layout.addLayout(head)
-        layout.addWidget(self.tabs, 1)
+        layout.addWidget(self.tabs, 3)
         layout.addWidget(self.status)
         layout.addWidget(self.problems)
-        layout.addWidget(self.live)
+        below = QHBoxLayout()
+        below.addWidget(self.live, 1)
+        below.addWidget(self.calibration, 1)
+        layout.addLayout(below, 1)
 
         self.new_button.clicked.connect(self.new_draft_requested)
         self.import_button.clicked.connect(self.import_requested)
