@@ -173,6 +173,13 @@ def test_import_decide_record_an_outcome_and_reply_from_the_app(
     assert {o.outcome_id for o in referral.outcomes} == {"preventative_work"}
     assert referral.confirmation is not None
 
+    # The child's record here, as confirmed at import, opens from the referral.
+    assert received.child is not None
+    click(qtbot, view.child_button)
+    qtbot.waitUntil(lambda: app.window.stack.currentWidget() is app.history_view,
+                    timeout=20_000)
+    assert app.history_view.child_id == received.child.id
+
     # The service wrote the audit entries, one per step.
     with login(dbs["team"], "admin") as admin:
         actions = [e.action for e in admin.audit.entries()
