@@ -18,7 +18,7 @@ __all__ = ["format_calibration", "register"]
 
 
 def register(subparsers: Any) -> None:
-    """Add ``calibration`` to the command line."""
+    """Add ``calibration`` and ``evidence`` to the command line."""
     p = subparsers.add_parser(
         "calibration", help="how a scoring model's levels line up with recorded outcomes",
         description="Score each child's first finalised screening with a scoring model and "
@@ -34,6 +34,21 @@ def register(subparsers: Any) -> None:
                         "the stored screenings")
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
     p.set_defaults(func=_named("calibration", _calibration))
+
+    e = subparsers.add_parser(
+        "evidence", help="write the evidence statement PDF of a scoring model version",
+        description="Write the evidence statement of a published scoring model version, for "
+                    "the safeguarding partnership: what changed from the version before and "
+                    "why, its impact on the screenings already made, its calibration and "
+                    "agreement figures with their limits, and who approved it and when. "
+                    "Needs a manager's account.")
+    _common(e)
+    e.add_argument("--model", required=True, metavar="ID",
+                   help="a published model: ID (the version published last), ID@VERSION, or "
+                        "the start of its hash")
+    e.add_argument("-o", "--output", required=True, type=Path, metavar="OUT.pdf",
+                   help="where to write the PDF (readable by you only)")
+    e.set_defaults(func=_named("evidence", _evidence))
 
 
 def _session(args: argparse.Namespace) -> Any:
@@ -70,6 +85,24 @@ def _calibration(args: argparse.Namespace) -> int:
         print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     else:
         print(format_calibration(report))
+    return 0
+
+
+def _evidence(args: argparse.Namespace) -> int:
+    from riskscreen.crypto.atomic import atomic_write
+    from riskscreen.summary.evidence import evidence_pdf_bytes
+
+    target: Path = args.output
+    if target.is_dir():
+        raise _UsageError(f"{target} is a folder; give the PDF's file name, e.g. "
+                          f"{target / 'evidence.pdf'}")
+    if not target.parent.is_dir():
+        raise _UsageError(f"the folder {target.parent} does not exist; create it or choose "
+                          "another place")
+    with _session(args) as session:
+        statement = session.evidence.statement(args.model)
+    atomic_write(target, evidence_pdf_bytes(statement))
+    print(f"Wrote the evidence statement to {target}")
     return 0
 
 

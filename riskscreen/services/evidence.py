@@ -19,6 +19,7 @@ import enum
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -38,6 +39,7 @@ from riskscreen.services.context import Context
 from riskscreen.services.errors import NotFound, ServiceError
 from riskscreen.services.types import Confirmation, ModelInfo, Role, Status
 from riskscreen.store.models import Screening
+from riskscreen.summary.evidence import EvidenceDocument, EvidenceSection, EvidenceTable
 
 if TYPE_CHECKING:
     from riskscreen.services.session import Session
@@ -495,6 +497,72 @@ class EvidenceManager:
                             {"draft": draft, "outcomes": report.outcomes})
         return report
 
+    def statement(self, ref: str, *, now: datetime | None = None) -> EvidenceDocument:
+        """The evidence statement of a published version (see :meth:`published` for
+        ``ref``): its change note and what changed from the version before, its impact,
+        its calibration and agreement figures with their limits, and who approved it and
+        when. Audited; :func:`riskscreen.summary.evidence.evidence_pdf_bytes` draws it."""
+        from riskscreen.services.model_words import model_changes
+        from riskscreen.services.models import describe_rule, model_data
+
+        info, model = self.published(ref)
+        models = self._session.list_models()
+        previous = _previous_of(model, models)
+        before = self._session.stored_model(previous.sha256) if previous else None
+        try:
+            form: FormDefinition | None = self._session.instruments.form(model.form.id)
+        except ServiceError:
+            form = None
+        # What changed, in words.
+        what = [f"Change note: {model.change_note}"]
+        if previous is None or before is None:
+            what.append("This is the first published version of this model.")
+            tables: tuple[EvidenceTable, ...] = ()
+        else:
+            rows = model_changes(model_data(before), model_data(model), form,
+                                 lambda rule, names: describe_rule(rule, names, form))
+            what.append(f"Compared with version {previous.version} (published "
+                        f"{previous.published_at[:10]} by {previous.published_by}): "
+                        + (f"{len(rows)} change{'s' if len(rows) != 1 else ''}." if rows else
+                           "no weight, threshold, level or rule differs."))
+            tables = (EvidenceTable(("What", f"In {previous.version}", f"In {model.version}"),
+                                    tuple(rows), (3, 2, 2)),) if rows else ()
+        changes = EvidenceSection("What changed, and why", tuple(what), tables)
+        # Impact on the screenings already made.
+        columns = None
+        if form is not None and before is not None:
+            columns = self._session.finalised.columns(form).columns
+        impact = _impact_section(previous, before, model, form, columns)
+        # Calibration.
+        report, missing = None, ""
+        try:
+            report = self.calibration(model)
+        except ServiceError as error:
+            missing = str(error)
+        calibration = _calibration_section(report, missing)
+        agreement = _agreement_section(self._session.agreement.for_model(info.sha256))
+        approval = EvidenceSection("Approval", (
+            f"Written by {model.author} (dated {model.date}). Published, and so approved for "
+            f"use in new screenings, by {info.published_by} on {info.published_at[:10]} at "
+            f"{info.published_at[11:16]} UTC. A published version is never edited: any change "
+            "is a new version with its own statement.",
+            f"Model {model.id} {model.version}, content hash (SHA-256) {info.sha256}."))
+        settings = self._session.settings.read()
+        user = self._ctx.user
+        with self._ctx.transaction() as s:
+            self._ctx.audit(s, "evidence_statement", f"model:{info.sha256[:12]}")
+        return EvidenceDocument(
+            title=f"Evidence statement: {model.title} {model.version}",
+            subtitle=(f"Scoring model {model.id} version {model.version}, for form "
+                      f"{model.form.id} (versions {', '.join(model.form.versions)})."
+                      + (f" {settings['organisation_name']}." if settings.get(
+                          "organisation_name") else "")),
+            marking=settings.get("protective_marking") or "OFFICIAL-SENSITIVE",
+            generated_at=now or datetime.now(UTC).astimezone(),
+            generated_by=user.display_name or user.name,
+            sections=(changes, impact, calibration, agreement, approval),
+            reference=f"{model.id} {model.version}")
+
 
 def _children(n: int, who: str) -> str:
     return f"{n} {who} child{'ren' if n != 1 else ''}"
@@ -568,3 +636,151 @@ class CalibrationChange:
     def auc(self) -> tuple[str, str]:
         """The AUC of the points with its 95% interval: (in force, with the draft)."""
         return _auc_words(self.before), _auc_words(self.after)
+
+
+# -- the evidence statement --------------------------------------------------------------------
+
+
+def _count(c: Count) -> str:
+    return str(c)
+
+
+def _calibration_section(report: CalibrationReport | None, missing: str) -> EvidenceSection:
+    """The calibration figures with their limits (or why there are none)."""
+    if report is None:
+        return EvidenceSection("Calibration against recorded outcomes", (missing,),
+                               notes=MEANING)
+    d = report.distribution
+    said = [f"{report.outcomes} children have a recorded outcome ({d.confirmed_total} "
+            f"exploitation confirmed, {d.not_confirmed_total} not confirmed); "
+            f"{report.not_known} more have no known outcome yet. Counts under 5 are shown as "
+            "\u201cfewer than 5\u201d, and a rate that would give one away is not shown."]
+    for why, n in report.left_out.items():
+        said.append(f"Left out: {n} children whose {why.removeprefix('their ')}.")
+    if report.warning:
+        said.append(f"Warning: {report.warning}")
+    if report.auc is None:
+        said.append("The AUC of the points is not shown: it needs at least 5 confirmed and 5 "
+                    "not-confirmed children.")
+    else:
+        i = report.auc_interval
+        interval = "" if i is None else (f" (95% bootstrap interval {i.low:.2f} to "
+                                         f"{i.high:.2f}, {i.resamples} resamples, seed "
+                                         f"{report.seed})")
+        said.append(f"The AUC of the points is {report.auc:.2f}{interval}: the chance that a "
+                    "confirmed child scored more points than a not-confirmed one (0.5 is no "
+                    "better than chance, 1 a perfect ordering).")
+    levels = EvidenceTable(
+        ("Level at the first screening", "Confirmed", "Not confirmed"),
+        tuple((report.level_names[lv], _count(y), _count(n))
+              for lv, y, n in zip(report.levels, d.confirmed, d.not_confirmed, strict=True)),
+        (3, 1.2, 1.2), "First levels by outcome")
+    rows = []
+    for row in report.thresholds:
+        sens, spec = report.rates_shown(row)
+        rows.append((report.threshold_name(row), _rate(sens), _rate(spec),
+                     _count(cal.suppress(row.true_positive)),
+                     _count(cal.suppress(row.false_positive))))
+    thresholds = EvidenceTable(
+        ("Positive at", "Sensitivity", "Specificity", "Confirmed at or above",
+         "Not confirmed at or above"), tuple(rows), (2.2, 1.2, 1.2, 1.4, 1.6),
+        "Sensitivity and specificity at each threshold")
+    indicators = EvidenceTable(
+        ("Indicator (present at the first screening)", "Confirmed", "Not confirmed"),
+        tuple((i.label, _with_share(i.confirmed, i.confirmed_share),
+               _with_share(i.not_confirmed, i.not_confirmed_share))
+              for i in report.indicators), (5, 1.3, 1.3),
+        "How common each indicator is in each group")
+    # What "confirmed" means and where the figures stop, before the figures themselves.
+    return EvidenceSection("Calibration against recorded outcomes", (*said, *MEANING),
+                           (levels, thresholds, indicators))
+
+
+def _with_share(count: Count, share: float | None) -> str:
+    return f"{count}" + ("" if share is None else f" ({share:.0%})")
+
+
+def _agreement_section(reports: Sequence[Any]) -> EvidenceSection:
+    """Agreement between practitioners from the exercises screened with this version."""
+    heading = "Agreement between practitioners"
+    if not reports:
+        return EvidenceSection(heading, (
+            "No agreement exercise has been run for this version, so there are no figures "
+            "on whether two practitioners screening the same child reach the same level.",))
+    said: list[str] = []
+    tables = []
+    for r in reports:
+        e = r.exercise
+        said.append(f"Exercise \u201c{e.title}\u201d: {r.practitioners} practitioners, "
+                    f"{r.vignettes} vignettes ({r.shared_vignettes} screened by more than one "
+                    f"practitioner), {r.screenings} practice screenings.")
+        said += [r.level_words(), r.indicator_words(), *r.warnings]
+        worked = sorted((i for i in r.indicators if i.alpha is not None),
+                        key=lambda i: (i.alpha, i.text))
+        rows = tuple((i.text, f"{i.alpha:.2f}", str(i.units)) for i in worked)
+        if rows:
+            tables.append(EvidenceTable(
+                ("Indicator", "Alpha (nominal)", "Vignettes"), rows, (5, 1.3, 1),
+                f"Agreement on each indicator, lowest first: {e.title}"))
+        undefined = len(r.indicators) - len(worked)
+        if undefined:
+            said.append(f"For {undefined} more indicator{'s' if undefined != 1 else ''}, "
+                        "every practitioner gave the same answer on every vignette, so "
+                        "alpha cannot be worked out (the vignettes do not test them).")
+    notes = ("Vignettes are short synthetic cases screened in practice mode; agreement on them "
+             "is a guide to agreement on real children, not a measure of it. Krippendorff's "
+             "alpha of 0.8 or more is usually read as reliable, 0.667 to 0.8 as enough for "
+             "tentative conclusions only.",)
+    return EvidenceSection(heading, tuple(said), tuple(tables), notes)
+
+
+def _impact_section(previous: ModelInfo | None, before: ScoringModel | None,
+                    model: ScoringModel, form: FormDefinition | None,
+                    columns: Columns | None) -> EvidenceSection:
+    """The level-to-level matrix of the previous version against this one over the stored
+    finalised screenings of the current form version, counts under 5 withheld."""
+    heading = "Impact on the screenings already made"
+    if previous is None or before is None:
+        return EvidenceSection(heading, ("This is the first published version of this model, "
+                                         "so there is no earlier version to compare with.",))
+    if form is None or columns is None or columns.size == 0:
+        return EvidenceSection(heading, ("No finalised screening of the current form version "
+                                         "is stored, so the impact cannot be shown.",))
+    if form.version not in model.form.versions or form.version not in before.form.versions:
+        return EvidenceSection(heading, (f"Version {previous.version} and this version do not "
+                                         f"both score form version {form.version}, so their "
+                                         "impact cannot be compared here.",))
+    old = compile_model(form, before).batch(columns)
+    new = compile_model(form, model).batch(columns)
+    ok = np.ones(columns.size, dtype=np.bool_)
+    ok[list(columns.unscorable)] = False
+    levels = [lv.id for lv in model.levels]
+    names = {lv.id: lv.name for lv in before.levels} | {lv.id: lv.name for lv in model.levels}
+    rows_of = [lv.id for lv in before.levels]
+    counts = np.zeros((len(rows_of), len(levels)), dtype=np.int64)
+    np.add.at(counts, (old.ranks[ok], new.ranks[ok]), 1)
+    changed = int(sum(counts[i, j] for i in range(len(rows_of)) for j in range(len(levels))
+                      if rows_of[i] != levels[j]))
+    total = int(ok.sum())
+    matrix = EvidenceTable(
+        (f"{previous.version} \u2192 this version", *(names[lv] for lv in levels)),
+        tuple((names[old_id], *(_count(cal.suppress(int(n))) for n in counts[i]))
+              for i, old_id in enumerate(rows_of)),
+        (2.2, *([1.0] * len(levels))), "Level with each version (rows: the earlier version)")
+    return EvidenceSection(heading, (
+        f"Over the {total:,} finalised screenings of form version {form.version} stored, "
+        f"{_count(cal.suppress(changed))} would have had another level with this version than "
+        f"with version {previous.version}.",), (matrix,),
+        ("Each screening is scored again with both versions, before any professional "
+         "judgement; the levels recorded at the time are not changed.",))
+
+
+def _previous_of(model: ScoringModel, published: Sequence[ModelInfo]) -> ModelInfo | None:
+    """The version this one was derived from, else the highest earlier version."""
+    same = [m for m in published if m.model_id == model.id and m.version != model.version]
+    if model.derived_from:
+        found = [m for m in same if m.version == model.derived_from]
+        if found:
+            return found[0]
+    earlier = [m for m in same if _version(m.version) < _version(model.version)]
+    return max(earlier, key=lambda m: _version(m.version), default=None)

@@ -272,3 +272,108 @@ def test_command_refuses_a_malformed_file_in_one_line(outcomes: Path, tmp_path: 
     assert found.returncode == 1
     assert found.stderr.startswith(f"riskscreen calibration: {bad}:")
     assert found.stderr.count("\n") == 1
+
+
+# -- the evidence statement --------------------------------------------------------------------
+
+
+def _evidence(db: Path, tmp_path: Path, *args: str,
+              user: str = "mary") -> subprocess.CompletedProcess[str]:
+    secret = tmp_path / f"{user}.txt"
+    secret.write_text(PASSPHRASES[user] + "\n", encoding="utf-8")
+    return subprocess.run(
+        [sys.executable, "-m", "riskscreen", "evidence", "--db", str(db), "--user", user,
+         "--passphrase-file", str(secret), *args],
+        capture_output=True, text=True, timeout=120, check=False)
+
+
+def _pdf_text(path: Path) -> str:
+    from pypdf import PdfReader
+
+    return " ".join(" ".join((p.extract_text() or "").split())
+                    for p in PdfReader(str(path)).pages)
+
+
+def test_evidence_statement_says_each_part_with_its_figures(outcomes: Path,
+                                                            tmp_path: Path) -> None:
+    out = tmp_path / "evidence.pdf"
+    done = _evidence(outcomes, tmp_path, "--model", "cse-screening@1.1.0", "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"Wrote the evidence statement to {out}"
+    assert out.stat().st_mode & 0o077 == 0  # readable by its owner only
+    words = _pdf_text(out)
+    from pypdf import PdfReader
+
+    pages = len(PdfReader(str(out)).pages)
+    assert words.count("OFFICIAL-SENSITIVE") == 2 * pages
+    assert f"Page {pages} of {pages}" in words
+    # What changed, and why: the change note and the difference from 1.0.0 in words.
+    assert "Evidence statement: " in words and "1.1.0" in words
+    assert "Caps the points that" in words  # 1.1.0's change note
+    assert "Compared with version 1.0.0" in words and "1 change." in words
+    assert "Most points counted for" in words and "8 points" in words
+    # Impact: the 21 finalised screenings scored with both versions; only case 16 moves
+    # (Medium with 1.0.0, Low with 1.1.0), a count under 5.
+    assert ("Over the 21 finalised screenings of form version 1.0.0 stored, fewer than 5 "
+            "would have had another level") in words
+    # Calibration, with the hand-worked figures and the limits beside them.
+    assert ("18 children have a recorded outcome (8 exploitation confirmed, 10 not "
+            "confirmed); 1 more have no known outcome yet") in words
+    assert "The AUC of the points is 0.88 (95% bootstrap interval" in words
+    assert "Only 18 outcomes recorded" in words
+    assert "verification bias" in words and "do not validate the model" in words
+    assert "High or above 50.0%" not in words  # withheld: it would give away 4 of 8
+    assert "High or above not shown 100.0%" in words
+    # Agreement: none run for this version yet.
+    assert "No agreement exercise has been run for this version" in words
+    # Who approved it, and when.
+    assert "Published, and so approved for use in new screenings, by admin on" in words
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    (("--model", "nope", "-o", "{tmp}/e.pdf"), "riskscreen evidence: There is no published "
+                                              "scoring model 'nope'"),
+    (("--model", "cse-screening", "-o", "{tmp}/missing/e.pdf"),
+     "riskscreen evidence: the folder "),
+    (("--model", "cse-screening", "-o", "{tmp}"), "riskscreen evidence: "),
+])
+def test_evidence_refuses_bad_input_in_one_line(outcomes: Path, tmp_path: Path,
+                                                args: tuple[str, ...], words: str) -> None:
+    done = _evidence(outcomes, tmp_path, *(a.format(tmp=tmp_path) for a in args))
+    assert done.returncode in (1, 2)
+    assert done.stderr.startswith(words), done.stderr
+    assert done.stderr.count("\n") == 1
+    assert not (tmp_path / "e.pdf").exists()
+
+
+def test_only_managers_make_evidence_statements(outcomes: Path, tmp_path: Path) -> None:
+    done = _evidence(outcomes, tmp_path, "--model", "cse-screening", "-o",
+                     str(tmp_path / "e.pdf"), user="pat")
+    assert done.returncode == 1
+    assert done.stderr.startswith("riskscreen evidence: ")
+    assert done.stderr.count("\n") == 1
+    assert not (tmp_path / "e.pdf").exists()
+
+
+def test_the_demo_has_outcomes_and_agreement_to_show(tmp_path: Path) -> None:
+    """``riskscreen demo`` records enough outcomes for figures without the under-30 warning,
+    and its agreement exercise reaches the evidence statement."""
+    from riskscreen.services import Unlocker
+    from riskscreen.services.demo import DEMO_ACCOUNTS, create_demo_database
+
+    from ..conftest import FAST
+
+    db = tmp_path / "demo.db"
+    create_demo_database(db, 200, seed=2, kdf=FAST).close()
+    with Unlocker(db, auto_backups=False).unlock("manager",
+                                                 DEMO_ACCOUNTS["manager"][1]) as manager:
+        _, model = manager.evidence.published("cse-screening")
+        report = manager.evidence.calibration(model)
+        statement = manager.evidence.statement("cse-screening")
+    assert report.outcomes >= cal.MIN_OUTCOMES
+    assert report.warning is None
+    assert report.confirmed >= 5 and report.not_confirmed >= 5
+    assert report.auc is not None
+    agreement = next(s for s in statement.sections
+                     if s.heading == "Agreement between practitioners")
+    assert any("Krippendorff's alpha" in p for p in agreement.paragraphs)
