@@ -253,14 +253,14 @@ def _append_events(s: OrmSession, events: list[tuple[str, str, str, str, dict[st
                    ) -> None:
     last = s.execute(select(AuditEntry.seq, AuditEntry.hash)
                      .order_by(AuditEntry.seq.desc()).limit(1)).first()
-    seq, prev = (last[0], last[1]) if last else (0, audit.GENESIS)
+    seq, prev = (last[0], audit.hex_digest(last[1])) if last else (0, audit.GENESIS)
     rows = []
     for at, user, action, obj, detail in events:
         seq += 1
         text = json.dumps(detail, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         digest = audit.entry_hash(prev, seq, at, user, action, obj, text)
         rows.append({"seq": seq, "at": at, "user": user, "action": action, "object": obj,
-                     "detail": text, "prev_hash": prev, "hash": digest})
+                     "detail": text, "hash": audit.stored_digest(digest)})
         prev = digest
     if rows:
         s.execute(insert(AuditEntry), rows)

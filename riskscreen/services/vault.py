@@ -621,7 +621,7 @@ def _authorise_restore(db_path: Path, source: Path, user: str,
                     raise refused
                 last = conn.execute(
                     "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
-                previous = (int(last[0]), str(last[1])) if last else None
+                previous = (int(last[0]), audit.hex_digest(last[1])) if last else None
                 readable = True
         except DatabaseDamaged:
             readable = False

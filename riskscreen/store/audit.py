@@ -1,12 +1,15 @@
 """The hash-chained audit log.
 
 Each entry's hash is SHA-256 over the canonical JSON of ``[prev_hash, seq, at, user, action,
-object, detail]``, and each entry names the previous entry's hash, so editing or deleting any
-entry other than the newest breaks the chain. Deleting the newest entries is caught by the
-*recorded head*: the last seq and hash, written outside the database to
-``<db>.audit-head.json`` when a session locks or closes, after each backup and after
-``verify`` (never per answer save). The record only moves forward: a database whose chain is
-behind it, or differs at the recorded entry, keeps it, so ``verify`` reports the loss.
+object, detail]``, where ``prev_hash`` is the hex hash of the entry before it, so editing or
+deleting any entry other than the newest breaks the chain. The previous hash is not stored
+again in each row (it is the row before's), and hashes are stored as their 32 bytes; both are
+turned back into the same hex text when hashing, so entries written before keep verifying.
+Deleting the newest entries is caught by the *recorded head*: the last seq and hash, written
+outside the database to ``<db>.audit-head.json`` when a session locks or closes, after each
+backup and after ``verify`` (never per answer save). The record only moves forward: a
+database whose chain is behind it, or differs at the recorded entry, keeps it, so ``verify``
+reports the loss.
 ``detail`` never holds personal data: ids, question ids, levels and counts only.
 """
 
@@ -35,8 +38,10 @@ __all__ = [
     "check_head",
     "entry_hash",
     "head_path",
+    "hex_digest",
     "read_head",
     "record_head",
+    "stored_digest",
     "verify_chain",
 ]
 
@@ -54,6 +59,17 @@ def entry_hash(prev_hash: str, seq: int, at: str, user: str, action: str, obj: s
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
+def stored_digest(hex_hash: str) -> bytes:
+    """The 32 bytes an entry's hex hash is stored as."""
+    return bytes.fromhex(hex_hash)
+
+
+def hex_digest(stored: bytes | str) -> str:
+    """The hex text of a stored hash (bytes; text if someone wrote text into the column)."""
+    return stored.hex() if isinstance(stored, bytes | bytearray | memoryview) \
+        else str(stored)
+
+
 def append(session: Session, user: str, action: str, obj: str,
            detail: Mapping[str, Any] | None = None) -> AuditEntry:
     """Add an entry to the chain inside the caller's transaction (which holds the write lock;
@@ -62,7 +78,9 @@ def append(session: Session, user: str, action: str, obj: str,
     last = session.execute(
         select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
     ).first()
-    entry = AuditEntry(**_next_entry(last, user, action, obj, detail))
+    fields = _next_entry(last, user, action, obj, detail)
+    entry = AuditEntry(seq=fields["seq"], at=fields["at"], user=user, action=action, object=obj,
+                       detail=fields["detail"], hash=stored_digest(fields["hash"]))
     session.add(entry)
     return entry
 
@@ -73,16 +91,17 @@ def append_raw(cursor: Any, user: str, action: str, obj: str,
     last = cursor.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
     e = _next_entry(last, user, action, obj, detail)
     cursor.execute(
-        "INSERT INTO audit_log (seq, at, \"user\", action, object, detail, prev_hash, hash) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (e["seq"], e["at"], e["user"], e["action"], e["object"], e["detail"], e["prev_hash"],
-         e["hash"]))
+        "INSERT INTO audit_log (seq, at, \"user\", action, object, detail, hash) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (e["seq"], e["at"], e["user"], e["action"], e["object"], e["detail"],
+         stored_digest(e["hash"])))
 
 
 def _next_entry(last: Any, user: str, action: str, obj: str,
                 detail: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The columns of the entry that follows ``last`` (its (seq, hash), or None)."""
-    seq, prev = (int(last[0]) + 1, str(last[1])) if last else (1, GENESIS)
+    """The fields of the entry that follows ``last`` (its (seq, stored hash), or None), with
+    its hash and the previous one as hex."""
+    seq, prev = (int(last[0]) + 1, hex_digest(last[1])) if last else (1, GENESIS)
     at = utc_now()
     detail_text = json.dumps(dict(detail or {}), sort_keys=True, separators=(",", ":"),
                              ensure_ascii=False)
@@ -101,26 +120,30 @@ class AuditProblem:
 
 def _rows(connection: Connection) -> Iterable[Any]:
     return connection.execute(text(
-        "SELECT seq, at, \"user\", action, object, detail, prev_hash, hash "
-        "FROM audit_log ORDER BY seq"))
+        "SELECT seq, at, \"user\", action, object, detail, hash FROM audit_log ORDER BY seq"))
 
 
 def verify_chain(connection: Connection) -> tuple[int, str, list[AuditProblem]]:
-    """Check every entry; returns (entries, head hash, problems)."""
+    """Check every entry against its own fields and the entry before it; returns (entries,
+    head hash as hex, problems).
+
+    An entry whose hash does not match was changed, or the entry before it was changed or
+    removed (the hash covers the previous entry's hash).
+    """
     problems: list[AuditProblem] = []
     expected_seq, prev = 1, GENESIS
     count = 0
-    for seq, at, user, action, obj, detail, prev_hash, stored in _rows(connection):
+    for seq, at, user, action, obj, detail, stored in _rows(connection):
         count += 1
+        digest = hex_digest(stored)
         if seq != expected_seq:
             problems.append(AuditProblem(
                 seq, f"entries {expected_seq} to {seq - 1} are missing (deleted?)"
                 if seq > expected_seq else "sequence number repeated or out of order"))
-        if prev_hash != prev:
-            problems.append(AuditProblem(seq, "does not link to the entry before it"))
-        if entry_hash(prev_hash, seq, at, user, action, obj, detail) != stored:
-            problems.append(AuditProblem(seq, "was changed after it was written"))
-        expected_seq, prev = seq + 1, stored
+        if entry_hash(prev, seq, at, user, action, obj, detail) != digest:
+            problems.append(AuditProblem(
+                seq, "was changed after it was written, or the entry before it was"))
+        expected_seq, prev = seq + 1, digest
     return count, prev, problems
 
 
@@ -165,12 +188,13 @@ def _database_head(raw: Any) -> tuple[str, int, str]:
     """(database id, last seq, last hash) through a DB-API connection (0, GENESIS if empty)."""
     found = raw.execute("SELECT value FROM meta WHERE key='database_id'").fetchone()
     last = raw.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
-    return (str(found[0]) if found else "", *(tuple(last) if last else (0, GENESIS)))
+    return (str(found[0]) if found else "",
+            *((int(last[0]), hex_digest(last[1])) if last else (0, GENESIS)))
 
 
 def _hash_at(raw: Any, seq: int) -> str | None:
     row = raw.execute("SELECT hash FROM audit_log WHERE seq = ?", (seq,)).fetchone()
-    return None if row is None else str(row[0])
+    return None if row is None else hex_digest(row[0])
 
 
 _KEEP_RESTORES = 50

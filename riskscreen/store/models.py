@@ -425,8 +425,8 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(40))
     object: Mapped[str] = mapped_column(String(100))
     detail: Mapped[str] = mapped_column(Text, default="{}")
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64))
+    #: SHA-256 of the entry and the hash of the one before it (see :mod:`riskscreen.store.audit`).
+    hash: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class ScreeningReview(Base):

@@ -97,7 +97,9 @@ def test_0009_fills_review_dates_and_keeps_the_data(tmp_path: Path) -> None:
     assert rescreens == 0
     for table in after:
         if table == "audit_log":  # signing in adds entries; none before them changes
-            assert after[table][:len(before[table])] == before[table]
+            # (a later revision keeps each hash once, as bytes)
+            assert after[table][:len(before[table])] == [
+                (*r[:6], bytes.fromhex(str(r[7]))) for r in before[table]]
         elif table == "screenings":  # columns added since, at the end: rescreen_of empty
             width = len(before[table][0])
             assert [r[:width] for r in after[table]] == before[table]
