@@ -69,9 +69,12 @@ def _rebuild_sqlite(select_hashes: str, *, binary: bool) -> None:
     for trigger in _TRIGGERS:
         op.execute(trigger)
     bind = op.get_bind()
-    bind.execute(sa.text("DELETE FROM meta WHERE key = :k"), {"k": COMPACT_PENDING})
-    bind.execute(sa.text("INSERT INTO meta (key, value) VALUES (:k, '1')"),
-                 {"k": COMPACT_PENDING})
+    if bind.execute(sa.text("SELECT count(*) FROM audit_log")).scalar():
+        # The old table's pages are now free inside the file: the next sign-in with nobody
+        # else connected gives them back (riskscreen.store.backup.compact_database).
+        bind.execute(sa.text("DELETE FROM meta WHERE key = :k"), {"k": COMPACT_PENDING})
+        bind.execute(sa.text("INSERT INTO meta (key, value) VALUES (:k, '1')"),
+                     {"k": COMPACT_PENDING})
 
 
 def upgrade() -> None:
