@@ -138,3 +138,37 @@ def test_unlock_window_comes_first_and_an_early_unlock_is_kept(
                     and startup.controller.session is not None, timeout=30_000)
     startup.controller.session.close()
     startup.controller.session = None
+
+
+_SOURCE_LINES_CHECK = """
+import json, linecache, sys, traceback
+import PySide6.QtCore
+from riskscreen.ui.app import keep_no_source_lines
+if sys.argv[1] == "keep-none":
+    keep_no_source_lines()
+import riskscreen.services.referrals as later
+kept = [f for f in list(linecache.cache) if f.endswith("referrals.py")]
+try:
+    later.ReferralManager.__init__(None, None)  # fails inside the module, with its source line
+except Exception:
+    shown = traceback.format_exc()
+print(json.dumps({"kept": kept, "shown": shown}))
+"""
+
+
+@pytest.mark.parametrize("mode", ["default", "keep-none"])
+def test_source_lines_of_modules_imported_after_pyside_are_not_kept(mode: str) -> None:
+    """PySide6 reads the source of every module imported after it; the app keeps none of
+    those lines in memory, and tracebacks still show them."""
+    import json
+    import subprocess
+
+    done = subprocess.run([sys.executable, "-c", _SOURCE_LINES_CHECK, mode],
+                          capture_output=True, text=True, timeout=120, check=True)
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    if mode == "default":  # what the app stops: every imported module's lines kept
+        assert found["kept"]
+    else:
+        assert found["kept"] == []
+    assert "referrals.py" in found["shown"]
+    assert "self._ctx = ctx" in found["shown"]  # the failing line, read from the file
