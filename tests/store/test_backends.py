@@ -121,3 +121,45 @@ def test_every_migration_runs_on_postgresql_to_the_models_schema(pg_databases: A
             assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
     finally:
         engine.dispose()
+
+
+def test_the_compact_audit_revision_keeps_the_chain_on_postgresql(pg_databases: Any) -> None:
+    """Entries written at revision 0013 (hex hashes, each naming the one before) still verify
+    after revision 0014 keeps each hash once as bytes, and going back restores them exactly."""
+    from alembic import command
+
+    from riskscreen.store.backend import server_engine
+    from riskscreen.store.schema import _config, upgrade
+
+    engine = server_engine(pg_databases.fresh(empty=True))
+    try:
+        upgrade(engine, "0013")
+        old, prev = [], audit.GENESIS
+        for seq in range(1, 6):
+            detail = f'{{"n":{seq}}}'
+            digest = audit.entry_hash(prev, seq, _NOW, "pat", "login", "user:1", detail)
+            old.append((seq, _NOW, "pat", "login", "user:1", detail, prev, digest))
+            prev = digest
+        with engine.begin() as conn:
+            for row in old:
+                conn.execute(text(
+                    'INSERT INTO audit_log (seq, at, "user", action, object, detail, prev_hash, '
+                    "hash) VALUES (:s, :a, :u, :ac, :o, :d, :p, :h)"),
+                    dict(zip(("s", "a", "u", "ac", "o", "d", "p", "h"), row, strict=True)))
+        upgrade(engine)
+        with engine.connect() as conn:
+            count, head, problems = audit.verify_chain(conn)
+            stored = conn.execute(text("SELECT hash FROM audit_log ORDER BY seq")).scalars()
+            assert [bytes(h) for h in stored] == [bytes.fromhex(r[7]) for r in old]
+        assert (count, head, problems) == (5, old[-1][7], [])
+        with engine.begin() as conn:
+            config = _config()
+            config.attributes["connection"] = conn
+            command.downgrade(config, "0013")
+        with engine.connect() as conn:
+            back = [tuple(r) for r in conn.execute(text(
+                'SELECT seq, at, "user", action, object, detail, prev_hash, hash '
+                "FROM audit_log ORDER BY seq"))]
+        assert back == old
+    finally:
+        engine.dispose()
