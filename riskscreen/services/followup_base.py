@@ -7,7 +7,7 @@ import contextlib
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session as OrmSession
 
 from riskscreen.forms.model import FormDefinition
@@ -44,9 +44,10 @@ def own_children(user: UserInfo) -> Any:
     those they recorded or screened; a manager: every child)."""
     if user.role == Role.MANAGER:
         return Child.id.is_not(None)
-    screened = exists().where(Screening.child_id == Child.id,
-                              Screening.practitioner_id == user.id)
-    return or_(Child.created_by == user.id, screened)
+    # One list of the children they screened, not a subquery per child: SQLite answered the
+    # correlated form by reading all of the practitioner's screenings for every child.
+    screened = select(Screening.child_id).where(Screening.practitioner_id == user.id)
+    return or_(Child.created_by == user.id, Child.id.in_(screened))
 
 
 def child_for(s: OrmSession, user: UserInfo, child_id: int) -> Child:

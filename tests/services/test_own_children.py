@@ -1,0 +1,32 @@
+"""Which children a practitioner works with: those they recorded or screened, found with one
+list of their screenings rather than a look through all of them for every child."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from riskscreen.services.followup_base import own_children
+from riskscreen.store.models import Child
+
+from ..conftest import Vault
+
+
+def test_a_practitioner_works_with_the_children_they_recorded_or_screened(vault: Vault) -> None:
+    with vault.login("mary") as mary:  # a manager records a child a practitioner screens
+        screened_by_pat = mary.children.create("Screened Child").id
+        nobodys = mary.children.create("Another Team's Child").id
+    with vault.login("pat") as pat:
+        recorded = pat.children.create("Recorded Child").id
+        pat.start_screening(screened_by_pat)
+        query = select(Child.id).where(own_children(pat.user)).order_by(Child.id)
+        with pat.engine.connect() as conn:
+            found = list(conn.execute(query).scalars())
+            compiled = str(query.compile(conn, compile_kwargs={"literal_binds": True}))
+            plan = " / ".join(str(r[3]) for r in conn.exec_driver_sql(
+                "EXPLAIN QUERY PLAN " + compiled))
+    assert found == sorted([recorded, screened_by_pat])
+    assert nobodys not in found
+    # The screenings are read once (a list), never once per child (a correlated subquery,
+    # which took minutes over 20,000 children).
+    assert "LIST SUBQUERY" in plan, plan
+    assert "CORRELATED" not in plan, plan
