@@ -481,9 +481,11 @@ class ExchangeManager:
 
     def inspect(self, data: bytes) -> Incoming:
         """Decrypt and check a package without storing anything: who sent it, whether they
-        are trusted, what it holds, and which child records here may be its child."""
-        self._unit.require(*_MAKERS)
+        are trusted, what it holds, and which child records here may be its child. An
+        analyst may check only intelligence packages, as they import only those."""
+        self._unit.require(*_MAKERS, Role.ANALYST)
         opened, contents = self._open(data)
+        self._analyst_only_intelligence(contents)
         with self._unit.transaction() as s:
             return self._incoming(s, opened, contents)
 

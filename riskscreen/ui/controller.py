@@ -1100,11 +1100,17 @@ class AppController(QObject):
             elif result.kind == "reply":
                 text = (f"The reply from {result.sender} is imported: referral "
                         f"{result.reference} now shows the team's decision and outcomes.")
+            elif result.kind == "intelligence":
+                text = (f"The intelligence submission from {result.sender} is imported; see "
+                        "Intelligence › Intelligence received.")
             else:
                 record = "a new child record" if result.new_child else "the confirmed record"
                 text = (f"The referral from {result.sender} is imported as received referral "
                         f"{result.received_id}, on {record} (child {result.child_id}).")
             QMessageBox.information(self.window, "Package imported", text)
+            if result.kind == "intelligence":
+                self.intel.show_received()
+                return
             self.received.imported(result)
 
         ChangeOp(lambda: session.exchange.import_package(data, choice),  # type: ignore[arg-type]

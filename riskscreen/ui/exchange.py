@@ -62,6 +62,13 @@ class ImportPackageDialog(QDialog):
                            "records the team's decision and outcomes on that referral.", self)
             reply.setWordWrap(True)
             layout.addWidget(reply)
+        elif incoming.kind == "intelligence":
+            intel = QLabel(f"An intelligence submission ({incoming.reference}): importing it "
+                           "keeps it read-only, as the sender graded it, under Intelligence › "
+                           "Intelligence received. It is intelligence, not evidence.", self)
+            intel.setObjectName("packageIntelligence")
+            intel.setWordWrap(True)
+            layout.addWidget(intel)
         else:
             self._child_choices(layout)
         layout.addWidget(self.buttons)

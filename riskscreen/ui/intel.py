@@ -59,14 +59,14 @@ from riskscreen.intel.grading import (
     Grade,
 )
 from riskscreen.intel.profile import ProfileRow
-from riskscreen.services.intel import NOT_EVIDENCE, IntelNetwork, ItemInfo
+from riskscreen.services.intel import NOT_EVIDENCE, IntelNetwork, ItemInfo, ReceivedIntelligence
 from riskscreen.services.types import ChildInfo
 from riskscreen.ui.home import find_action
 from riskscreen.ui.widgets import DateField, FlowLayout, MessageLabel
 
 __all__ = ["KIND_WORDS", "ChildPicker", "IntelItemDialog", "IntelItemView", "IntelListView",
            "LinkDialog", "NetworkView", "NotEvidenceBanner", "ProfileView", "ReasonDialog",
-           "SubmitDialog", "grade_words"]
+           "ReceivedIntelView", "SubmitDialog", "grade_words"]
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -954,6 +954,91 @@ class ProfileView(QWidget):
     def _on_export_button_clicked(self) -> None:
         if (period := self.period()) is not None:
             self.export_requested.emit(*period)
+
+
+# -- submissions received -------------------------------------------------------------------------
+
+
+def _received_item_row(item: Mapping[str, Any]) -> tuple[str, str, str, str, str]:
+    grading = item.get("grading")
+    grade = ""
+    if isinstance(grading, Mapping):
+        grade = str(grading.get("text", ""))
+        if grading.get("scheme") == "5x5x5":
+            grade += " (5x5x5)"
+    children = item.get("children")
+    names = ", ".join(str(c.get("name", "")) for c in children if isinstance(c, Mapping)) \
+        if isinstance(children, list) else ""
+    kind = str(item.get("kind", ""))
+    return (KIND_WORDS.get(kind, kind), str(item.get("label", "")), grade, names,
+            " ".join(str(item.get("text", "")).split()))
+
+
+class ReceivedIntelView(QWidget):
+    """Intelligence submissions received here as exchange packages, read-only as the sender
+    graded them: the submissions, and the items of the one chosen."""
+
+    back_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("receivedIntelView")
+        self.rows: list[ReceivedIntelligence] = []
+        self.back_button = QPushButton("← Intelligence", self)
+        self.back_button.setObjectName("receivedIntelBack")
+        title = _title(self, "Intelligence received")
+        self.banner = NotEvidenceBanner(self)
+        note = _label(self)
+        note.setText("As the sender recorded and graded them (read-only). Import a package "
+                     "with File › Import a package.")
+        self.submissions = _table_widget(self, "receivedIntelSubmissions",
+                                         "Submissions received",
+                                         ("Received", "From", "Reference", "Items"))
+        header = self.submissions.horizontalHeader()
+        for column in (0, 2, 3):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        self.items = _table_widget(self, "receivedIntelItems", "Items of the submission",
+                                   ("Kind", "What", "Grade", "Children", "What was seen or said"))
+        header = self.items.horizontalHeader()
+        for column in (0, 2):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        self.empty = QLabel("No intelligence submission has been received yet.", self)
+        self.empty.setObjectName("receivedIntelEmpty")
+        self.empty.setWordWrap(True)
+        split = QSplitter(Qt.Orientation.Vertical, self)
+        split.addWidget(self.submissions)
+        split.addWidget(self.items)
+        split.setChildrenCollapsible(False)
+        top = QHBoxLayout()
+        top.addWidget(self.back_button)
+        top.addWidget(title, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.banner)
+        layout.addWidget(note)
+        layout.addWidget(self.empty)
+        layout.addWidget(split, 1)
+        self.back_button.clicked.connect(self.back_requested)
+        self.submissions.itemSelectionChanged.connect(self._on_submissions_selection_changed)
+
+    def set_rows(self, rows: Sequence[ReceivedIntelligence]) -> None:
+        """Show the submissions received, newest first."""
+        self.rows = list(rows)
+        _fill(self.submissions, [(r.received_at[:16].replace("T", " "), r.sender, r.reference,
+                                  len(r.items)) for r in self.rows],
+              list(range(len(self.rows))))
+        self.empty.setVisible(not self.rows)
+        if self.rows:
+            self.submissions.selectRow(0)
+        else:
+            self.items.setRowCount(0)
+
+    def _on_submissions_selection_changed(self) -> None:
+        chosen = self.submissions.selectionModel().selectedRows()
+        if not chosen or chosen[0].row() >= len(self.rows):
+            self.items.setRowCount(0)
+            return
+        _fill(self.items, [_received_item_row(i) for i in self.rows[chosen[0].row()].items])
 
 
 # -- dialogs ---------------------------------------------------------------------------------------

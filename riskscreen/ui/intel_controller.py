@@ -20,8 +20,15 @@ from PySide6.QtWidgets import QFileDialog, QMenu, QStackedWidget, QWidget
 from shiboken6 import isValid
 
 from riskscreen.services import Session
-from riskscreen.services.intel import ANALYSIS_ROLES, INTEL_ROLES, ItemInfo, SubmissionInfo
+from riskscreen.services.intel import (
+    ANALYSIS_ROLES,
+    INTEL_ROLES,
+    ItemInfo,
+    ReceivedIntelligence,
+    SubmissionInfo,
+)
 from riskscreen.services.types import ChildInfo, Role
+from riskscreen.ui.history import HistoryView
 from riskscreen.ui.home import LevelStyle
 from riskscreen.ui.intel import (
     ChildPicker,
@@ -32,6 +39,7 @@ from riskscreen.ui.intel import (
     NetworkView,
     ProfileView,
     ReasonDialog,
+    ReceivedIntelView,
     SubmitDialog,
 )
 from riskscreen.ui.operations import ChangeOp, QueryOp
@@ -45,6 +53,7 @@ class _App(Protocol):
     session: Session | None
     levels: dict[str, LevelStyle]
     level_order: list[str]
+    history_view: HistoryView
 
     @property
     def window(self) -> Any: ...
@@ -64,7 +73,9 @@ class IntelController(QObject):
         self.item_view = IntelItemView(stack)
         self.network_view = NetworkView(stack)
         self.profile_view = ProfileView(stack)
-        for page in (self.list_view, self.item_view, self.network_view, self.profile_view):
+        self.received_view = ReceivedIntelView(stack)
+        for page in (self.list_view, self.item_view, self.network_view, self.profile_view,
+                     self.received_view):
             window.add_page(page)
         self.dialog: QWidget | None = None
         #: The child the next "Add intelligence…" is about (a child's page or a screening).
@@ -91,7 +102,9 @@ class IntelController(QObject):
         self.network_action = QAction("&Links between children", window)
         self.profile_action = QAction("&Problem profile", window)
         self.due_action = QAction("&Due for review or deletion", window)
-        for action in (self.list_action, self.add_action):
+        self.received_action = QAction("Intelligence &received", window)
+        self.received_action.setToolTip("Intelligence submissions received as exchange packages")
+        for action in (self.list_action, self.add_action, self.received_action):
             self.menu.addAction(action)
         self.menu.addSeparator()
         for action in (self.network_action, self.profile_action, self.due_action):
@@ -103,10 +116,12 @@ class IntelController(QObject):
         self.network_action.triggered.connect(self.show_network)
         self.profile_action.triggered.connect(self.show_profile)
         self.due_action.triggered.connect(self._on_due_action_triggered)
+        self.received_action.triggered.connect(self.show_received)
+        self.received_view.back_requested.connect(self.show_list)
         lv = self.list_view
         lv.back_requested.connect(self.app.window.home_action.trigger)
         lv.open_requested.connect(self.open)
-        lv.add_requested.connect(lambda: self.add(None))
+        lv.add_requested.connect(self._on_list_add_requested)
         lv.submit_requested.connect(self.submit)
         lv.network_requested.connect(self.show_network)
         lv.profile_requested.connect(self.show_profile)
@@ -126,9 +141,7 @@ class IntelController(QObject):
         pv.back_requested.connect(self.show_list)
         pv.show_requested.connect(self._on_profile_show_requested)
         pv.export_requested.connect(self._on_profile_export_requested)
-        history = getattr(self.app, "history_view", None)
-        if history is not None and hasattr(history, "intel_requested"):
-            history.intel_requested.connect(self._on_history_intel_requested)
+        self.app.history_view.intel_requested.connect(self._on_history_intel_requested)
 
     # -- who is signed in ----------------------------------------------------------------------
 
@@ -139,7 +152,7 @@ class IntelController(QObject):
         allowed = role in INTEL_ROLES
         analysis = role in ANALYSIS_ROLES
         self.menu.menuAction().setVisible(allowed)
-        for action in (self.list_action, self.add_action):
+        for action in (self.list_action, self.add_action, self.received_action):
             action.setEnabled(allowed)
         for action in (self.network_action, self.profile_action, self.due_action):
             action.setVisible(analysis)
@@ -163,6 +176,7 @@ class IntelController(QObject):
         self.item_view.clear()
         self.network_view.clear()
         self.profile_view.clear()
+        self.received_view.set_rows([])
         self.context_child = None
         self.signed_in(None)
 
@@ -304,6 +318,9 @@ class IntelController(QObject):
             item.id, f"Saved as item {item.id}, graded {item.grade.text}; to be reviewed by "
                      f"{item.review_due:%d/%m/%Y}."))
 
+    def _on_list_add_requested(self) -> None:
+        self.add(None)
+
     def _on_add_action_triggered(self) -> None:
         self.add(self.context_child if self._context_shown() else None)
 
@@ -314,10 +331,8 @@ class IntelController(QObject):
             current.objectName() in ("historyView", "screeningView"))
 
     def _on_history_intel_requested(self, child_id: int) -> None:
-        name = ""
-        history = getattr(self.app, "history_view", None)
-        if history is not None:
-            name = history.title.text().removeprefix("History: ")
+        known = self.context_child
+        name = known[1] if known is not None and known[0] == child_id else ""
         self.add((child_id, name or f"Child record {child_id}"))
 
     def link(self, item_id: int) -> None:
@@ -343,7 +358,7 @@ class IntelController(QObject):
                               "still needed.", self.app.window)
         self._dialog(dialog, lambda v: intel.review(item_id, v["reason"]),
                      lambda item: self._after_retention(
-                         f"Item {item.id} is kept until {item.review_due:%d/%m/%Y}."))
+                         f"Item {item.id} is kept until {item.review_due:%d/%m/%Y}.", item.id))
 
     def delete(self, item_id: int) -> None:
         """Delete an item with its links, with the reason."""
@@ -356,13 +371,12 @@ class IntelController(QObject):
                               "undone; submissions already sent keep their record.",
                               self.app.window)
         self._dialog(dialog, lambda v: intel.delete(item_id, v["reason"]),
-                     lambda _none: self._after_retention(f"Item {item_id} is deleted."))
+                     lambda _none: self._after_retention(f"Item {item_id} is deleted.", None))
 
-    def _after_retention(self, text: str) -> None:
-        shown = self.app.window.stack.currentWidget()
-        if shown is self.item_view and self.item_view.item is not None and \
-                "deleted" not in text:
-            self.open(self.item_view.item.id, text)
+    def _after_retention(self, text: str, kept: int | None) -> None:
+        """Show the item kept again where it was open; otherwise the list, refreshed."""
+        if kept is not None and self.app.window.stack.currentWidget() is self.item_view:
+            self.open(kept, text)
         else:
             self.show_list(text)
 
@@ -444,6 +458,22 @@ class IntelController(QObject):
             .busy(lambda on: dialog.ok_button.setEnabled(True)
                   if not on and isValid(dialog) else None) \
             .success(done).run_in_background()
+
+    # -- submissions received ------------------------------------------------------------------
+
+    def show_received(self) -> None:
+        """The intelligence submissions received here (the service audits the view)."""
+        session = self.app.session
+        if session is None:
+            return
+
+        def shown(rows: list[ReceivedIntelligence]) -> None:
+            if isValid(self.received_view) and self.app.session is not None:
+                self.received_view.set_rows(rows)
+                self.app.window.show_page(self.received_view)
+
+        QueryOp(session.intel.received, show=self._show, what="intelligence received") \
+            .success(shown).run_in_background()
 
     # -- links between children and the problem profile ----------------------------------------
 

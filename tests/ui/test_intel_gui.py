@@ -381,7 +381,7 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return exchange_pair(tmp_path_factory.mktemp("intel-pair"), FAST, agency_count=2)
 
 
-def test_a_submission_as_an_exchange_package_is_encrypted_to_the_analyst_and_recorded(
+def test_a_package_submission_is_recorded_and_the_analyst_imports_and_reads_it(
         qtbot: QtBot, tmp_path: Path, pair: dict[str, Path],
         monkeypatch: pytest.MonkeyPatch) -> None:
     from riskscreen.services.demo import DEMO_ACCOUNTS
@@ -433,6 +433,54 @@ def test_a_submission_as_an_exchange_package_is_encrypted_to_the_analyst_and_rec
         wait_for_background()
         if app.session is not None:
             app.session.close()
+
+    # The analyst at the team imports it with File › Import a package and reads it, graded as
+    # the sender graded it, under Intelligence › Intelligence received.
+    from PySide6.QtWidgets import QDialog, QMessageBox
+
+    from riskscreen.ui.exchange import ImportPackageDialog
+
+    team = AppController(pair["team"], settings=QSettings(
+        str(tmp_path / "team.ini"), QSettings.Format.IniFormat), kdf=FAST,
+        sleep=lambda _: None, auto_backups=False)
+    qtbot.addWidget(team.window)
+    team.window.resize(1366, 768)
+    team.window.show()
+    team.start()
+    said: list[str] = []
+
+    def accept(dialog: ImportPackageDialog) -> int:
+        said.append(dialog.findChild(QWidget, "packageIntelligence").text())  # type: ignore[union-attr]
+        return int(QDialog.DialogCode.Accepted)
+
+    monkeypatch.setattr(ImportPackageDialog, "exec", accept)
+    monkeypatch.setattr(QFileDialog, "getOpenFileName",
+                        staticmethod(lambda *a, **k: (str(files[".p7m"]), "")))
+    monkeypatch.setattr(QMessageBox, "information",
+                        staticmethod(lambda _parent, _title, words: said.append(words)))
+    PASSES["ana"] = DEMO_ACCOUNTS["ana"][1]
+    try:
+        unlock(qtbot, team, "ana")
+    finally:
+        PASSES["ana"] = ANALYST[1]
+    try:
+        team.window.import_action.trigger()
+        received = team.intel.received_view
+        qtbot.waitUntil(lambda: team.window.stack.currentWidget() is received
+                        or team.window.banner.isVisible(), timeout=20_000)
+        assert not team.window.banner.isVisible(), team.window.banner_text.text()
+        assert "intelligence submission" in said[0]
+        assert "Intelligence received" in said[1]
+        assert banner_shown(received)
+        assert received.submissions.rowCount() >= 1
+        what = [received.items.item(r, 1).text()  # type: ignore[union-attr]
+                for r in range(received.items.rowCount())]
+        assert any("ZZ99 ZZZ" in w for w in what)
+        assert received.items.item(0, 2).text() == "2/B/P"  # type: ignore[union-attr]
+    finally:
+        wait_for_background()
+        if team.session is not None:
+            team.session.close()
 
 
 @pytest.mark.parametrize("size", [(1024, 768), (910, 512)], ids=["1024x768", "1366x768 at 150%"])
@@ -510,3 +558,37 @@ def test_opening_a_person_of_concern_is_written_to_the_audit_log(
                                    "AND user = 'mary'")).scalar_one()
     assert viewed == [f"intel:{person.id}"]
     assert listed >= 1
+
+
+def test_add_intelligence_from_a_screening_and_from_the_menu_names_the_child(
+        qtbot: QtBot, app: AppController) -> None:
+    unlock(qtbot, app, "pat")
+    assert app.session is not None
+    amy = app.session.children.search("Amy")[0]
+    sid = app.session.start_screening(amy.id, screening_date=date(2026, 3, 2))
+    app.open_screening(sid)
+    assert app.current is not None
+    view = app.current.view
+    shown(qtbot, app, view)
+    click(qtbot, view.intel_button)
+    qtbot.waitUntil(lambda: isinstance(app.intel.dialog, IntelItemDialog)
+                    and app.intel.dialog.isVisible(), timeout=5000)
+    dialog = app.intel.dialog
+    assert isinstance(dialog, IntelItemDialog)
+    assert dialog.child == (amy.id, "Amy Example")
+    assert not dialog.picker.isVisible()
+    dialog.reject()
+    qtbot.waitUntil(lambda: app.intel.dialog is None, timeout=5000)
+    # The menu entry asks for the child when the page shown is not about one.
+    open_list(qtbot, app)
+    app.intel.add_action.trigger()
+    qtbot.waitUntil(lambda: isinstance(app.intel.dialog, IntelItemDialog)
+                    and app.intel.dialog.isVisible(), timeout=5000)
+    dialog = app.intel.dialog
+    assert isinstance(dialog, IntelItemDialog)
+    assert dialog.child is None
+    assert dialog.picker.isVisible()
+    type_into(qtbot, dialog.picker.search, "Amy")
+    qtbot.waitUntil(lambda: dialog.picker.matches.count() == 1, timeout=10_000)
+    assert dialog.picker.child_id() == amy.id
+    dialog.reject()
