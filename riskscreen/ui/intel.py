@@ -540,7 +540,6 @@ class IntelItemView(QWidget):
         links_layout = QVBoxLayout(self.links_box)
         self.links = _table_widget(self.links_box, "intelLinks", "Children it is linked to",
                                    ("Child", "Seen on", "Source", "Linked by"))
-        self.links.setMinimumHeight(120)
         self.others = _label(self.links_box, "intelOthers")
         links_layout.addWidget(self.links)
         links_layout.addWidget(self.others)
@@ -610,6 +609,11 @@ class IntelItemView(QWidget):
         _fill(self.links, [(lk.child_name, lk.seen_on.strftime("%d/%m/%Y"), lk.source or "—",
                             lk.linked_by) for lk in item.links],
               [lk.child_id for lk in item.links])
+        # As tall as its rows (up to ten; more scroll), not a tall empty box.
+        shown_rows = min(max(len(item.links), 1), 10)
+        self.links.setFixedHeight(self.links.horizontalHeader().sizeHint().height()
+                                  + shown_rows * self.links.verticalHeader().defaultSectionSize()
+                                  + 2 * self.links.frameWidth() + 2)
         self.others.setText(
             f"Also linked to {item.other_children} "
             f"{'child' if item.other_children == 1 else 'children'} you do not work with."
