@@ -283,3 +283,34 @@ def test_the_desktop_application_says_it_opens_files_only() -> None:
     assert done.returncode == 2
     assert "command line" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_field_laptops_referral_is_imported_into_the_team_server(
+        pg_databases: Any, tmp_path: Path) -> None:
+    """Field laptops keep their encrypted file; their referrals reach the team's server as
+    exchange packages imported there."""
+    from riskscreen.services.demo import create_demo_database
+
+    from ..conftest import FAST
+    from ..exchange_helpers import TEAM, finalised, login
+
+    laptop = tmp_path / "laptop.db"
+    create_demo_database(laptop, 2, seed=1, kdf=FAST).close()
+    team = pg_databases.vault(tmp_path / "team" / "riskscreen.db", ("mary",))
+    with login(laptop, "admin") as field, team.login("admin") as admin:
+        field_cert = field.exchange.identity()
+        assert field_cert is not None
+        team_cert = admin.exchange.create_identity(TEAM)
+        admin.exchange.install_sender(field_cert.certificate_pem.encode())
+        field.exchange.install_sender(team_cert.certificate_pem.encode())
+    package = tmp_path / "referral.p7m"
+    with login(laptop, "manager") as field:
+        rid = field.exchange.referral_of_screening(finalised(laptop))
+        field.exchange.save_referral_package(rid, package, team_cert.certificate_pem.encode())
+    with team.login("mary") as mary:
+        imported = mary.exchange.import_package(package.read_bytes(), "new")
+        assert imported.changed
+        assert imported.new_child
+        received = mary.exchange.received(imported.received_id)
+        assert received.status == "received"
+        assert mary.verify().ok
