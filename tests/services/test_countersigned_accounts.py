@@ -14,6 +14,12 @@ from ..conftest import PASSPHRASES, Vault
 MARY = Countersignature("mary", PASSPHRASES["mary"])
 
 
+@pytest.fixture
+def vault(backend_vault: Vault) -> Vault:
+    """This module's tests run on both backends (see tests/conftest.py)."""
+    return backend_vault
+
+
 def test_an_administrator_alone_cannot_make_a_manager_or_reset_one(vault: Vault) -> None:
     admin = vault.login("admin")
     with pytest.raises(PermissionDenied, match="countersignature"):
