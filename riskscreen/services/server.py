@@ -67,7 +67,7 @@ def create_server_database(location: ServerLocation, admin_name: str, passphrase
     administrator; returns the administrator's session. There is no recovery key: a lost
     administrator passphrase is reset by another administrator, or by the IT department.
     """
-    from riskscreen.services.vault import shipped_models
+    from riskscreen.services.vault import publish_shipped
 
     check_new_passphrase(passphrase)
     if not admin_name.strip() or any(ch.isspace() for ch in admin_name):
@@ -98,9 +98,7 @@ def create_server_database(location: ServerLocation, admin_name: str, passphrase
     path = state_path(location, state_dir)
     session = Session(engine, b"", path, path.with_name("no.keys.json"), info,
                       passphrases=verifiers)
-    with session.context.transaction() as s:
-        for model in (shipped_models() if models is None else models):
-            session._publish(s, model, info.id, source="shipped")
+    publish_shipped(session, models)
     return session
 
 

@@ -81,6 +81,7 @@ __all__ = [
     "default_db_path",
     "newest_backup",
     "open_with_recovery",
+    "publish_shipped",
     "recovery_data_key",
     "restore_backup",
     "settle_rotation",
@@ -257,10 +258,16 @@ def _create(db_path: Path, keys: Path, admin_name: str, passphrase: str, display
                      {"role": Role.ADMINISTRATOR})
         info = user_info(admin)
     session = Session(engine, data_key, db_path, keys, info, open_lock=open_lock)
+    publish_shipped(session, models)
+    return session, recovery_key
+
+
+def publish_shipped(session: Session, models: Sequence[ScoringModel] | None = None) -> None:
+    """Publish the shipped scoring models (or ``models``) in a new database, by its first
+    administrator, in one transaction."""
     with session.context.transaction() as s:
         for model in (shipped_models() if models is None else models):
-            session._publish(s, model, info.id, source="shipped")
-    return session, recovery_key
+            session._publish(s, model, session.user.id, source="shipped")
 
 
 class Unlocker:
