@@ -72,12 +72,12 @@ def _unlock(qtbot: QtBot, app: AppController, account: str) -> None:
     view.passphrase.clear()
     type_into(qtbot, view.passphrase, DEMO_ACCOUNTS[account][1])
     click(qtbot, view.button)
-    qtbot.waitUntil(lambda: app.session is not None, timeout=20_000)
+    qtbot.waitUntil(lambda: app.session is not None, timeout=60_000)
 
 
 def _dialog(qtbot: QtBot, app: AppController) -> DecisionDialog | ReceivedOutcomeDialog:
     qtbot.waitUntil(lambda: app.received.dialog is not None
-                    and app.received.dialog.isVisible(), timeout=5000)
+                    and app.received.dialog.isVisible(), timeout=60_000)
     dialog = app.received.dialog
     assert dialog is not None
     return dialog
@@ -103,7 +103,7 @@ def test_import_decide_record_an_outcome_and_reply_from_the_app(
     monkeypatch.setattr(QMessageBox, "information", staticmethod(lambda *a: None))
     app.window.import_action.trigger()
     view = app.received.view
-    qtbot.waitUntil(lambda: app.window.stack.currentWidget() is view, timeout=30_000)
+    qtbot.waitUntil(lambda: app.window.stack.currentWidget() is view, timeout=60_000)
     received = view.received
     assert received is not None
     with login(dbs["agency"], "manager") as agency:
@@ -128,12 +128,12 @@ def test_import_decide_record_an_outcome_and_reply_from_the_app(
     assert not decision.ok_button.isEnabled()
     click(qtbot, decision.decline_choice)
     click(qtbot, decision.ok_button)
-    qtbot.waitUntil(lambda: decision.error.isVisible(), timeout=10_000)
+    qtbot.waitUntil(lambda: decision.error.isVisible(), timeout=60_000)
     assert "Say why" in decision.error.text()
     assert "\n" not in decision.error.text()
     type_into(qtbot, decision.reason, "Already open to the MASH")
     click(qtbot, decision.ok_button)
-    qtbot.waitUntil(lambda: app.received.dialog is None, timeout=10_000)
+    qtbot.waitUntil(lambda: app.received.dialog is None, timeout=60_000)
     assert view.decision.text().startswith("Declined on")
     assert "Already open to the MASH" in view.decision.text()
     assert not view.decide_button.isEnabled()
@@ -149,12 +149,12 @@ def test_import_decide_record_an_outcome_and_reply_from_the_app(
     outcome.confirmed.setCurrentIndex(outcome.confirmed.findData("not_known"))
     assert outcome.source.isEnabled()
     click(qtbot, outcome.ok_button)
-    qtbot.waitUntil(lambda: outcome.error.isVisible(), timeout=10_000)
+    qtbot.waitUntil(lambda: outcome.error.isVisible(), timeout=60_000)
     assert "needs" in outcome.error.text()
     assert "--" not in outcome.error.text()
     type_into(qtbot, outcome.detail, "Northvale Youth Project")
     click(qtbot, outcome.ok_button)
-    qtbot.waitUntil(lambda: app.received.dialog is None, timeout=10_000)
+    qtbot.waitUntil(lambda: app.received.dialog is None, timeout=60_000)
     assert "Northvale Youth Project" in view.outcomes.text()
     assert view.confirmation.text().startswith("Not known yet")
 
@@ -163,7 +163,7 @@ def test_import_decide_record_an_outcome_and_reply_from_the_app(
     monkeypatch.setattr(QFileDialog, "getSaveFileName",
                         staticmethod(lambda *a, **k: (str(reply), "")))
     click(qtbot, view.reply_button)
-    qtbot.waitUntil(lambda: "Reply saved" in view.done.text(), timeout=30_000)
+    qtbot.waitUntil(lambda: "Reply saved" in view.done.text(), timeout=60_000)
     with login(dbs["agency"], "manager") as agency:
         result = agency.exchange.import_package(reply.read_bytes())
         referral = agency.referrals.get(agency.exchange.referral_of_screening(sid))
@@ -177,7 +177,7 @@ def test_import_decide_record_an_outcome_and_reply_from_the_app(
     assert received.child is not None
     click(qtbot, view.child_button)
     qtbot.waitUntil(lambda: app.window.stack.currentWidget() is app.history_view,
-                    timeout=20_000)
+                    timeout=60_000)
     assert app.history_view.child_id == received.child.id
 
     # The service wrote the audit entries, one per step.
@@ -201,7 +201,7 @@ def test_the_list_searches_filters_sorts_and_opens_from_the_keyboard(
     assert app.window.received_action.shortcut().toString() == "Ctrl+R"
     app.window.received_action.trigger()
     listing = app.received.list_view
-    qtbot.waitUntil(lambda: app.window.stack.currentWidget() is listing, timeout=20_000)
+    qtbot.waitUntil(lambda: app.window.stack.currentWidget() is listing, timeout=60_000)
     table, proxy = listing.table, listing.proxy
 
     def children() -> list[str]:
@@ -236,12 +236,12 @@ def test_the_list_searches_filters_sorts_and_opens_from_the_keyboard(
     assert QApplication.focusWidget() is table
     qtbot.keyClick(table, Qt.Key.Key_Return)
     view = app.received.view
-    qtbot.waitUntil(lambda: app.window.stack.currentWidget() is view, timeout=20_000)
+    qtbot.waitUntil(lambda: app.window.stack.currentWidget() is view, timeout=60_000)
     assert view.received is not None
     assert view.received.id == ids[1]
     assert QApplication.focusWidget() is view.decide_button
     click(qtbot, view.back_button)
-    qtbot.waitUntil(lambda: app.window.stack.currentWidget() is listing, timeout=20_000)
+    qtbot.waitUntil(lambda: app.window.stack.currentWidget() is listing, timeout=60_000)
 
 
 def test_refusals_and_failures_are_one_line(
@@ -258,7 +258,7 @@ def test_refusals_and_failures_are_one_line(
     _unlock(qtbot, app, "admin")
     app.window.hide_message()
     app.window.received_action.trigger()
-    qtbot.waitUntil(lambda: app.window.banner.isVisible(), timeout=20_000)
+    qtbot.waitUntil(lambda: app.window.banner.isVisible(), timeout=60_000)
     assert "\n" not in app.window.banner_text.text()
     assert app.window.stack.currentWidget() is not app.received.list_view
     app.lock()
@@ -267,7 +267,7 @@ def test_refusals_and_failures_are_one_line(
     _unlock(qtbot, app, "pat")
     app.window.hide_message()
     app.received.open(rid)
-    qtbot.waitUntil(lambda: app.window.banner.isVisible(), timeout=20_000)
+    qtbot.waitUntil(lambda: app.window.banner.isVisible(), timeout=60_000)
     assert "practitioner who imported" in app.window.banner_text.text()
     app.lock()
 
@@ -276,11 +276,11 @@ def test_refusals_and_failures_are_one_line(
     app.received.open(rid)
     view = app.received.view
     qtbot.waitUntil(lambda: view.received is not None and view.received.id == rid,
-                    timeout=20_000)
+                    timeout=60_000)
     monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(
         lambda *a, **k: (str(tmp_path / "missing" / "folder" / "reply.p7m"), "")))
     click(qtbot, view.reply_button)
-    qtbot.waitUntil(lambda: view.error.isVisible(), timeout=20_000)
+    qtbot.waitUntil(lambda: view.error.isVisible(), timeout=60_000)
     assert "Choose a folder you can write to" in view.error.text()
     assert "Traceback" not in view.error.text()
     assert not (tmp_path / "missing").exists()
