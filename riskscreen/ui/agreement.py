@@ -636,14 +636,15 @@ class AgreementController(QObject):
         if current is not None:
             self.open_exercise(current)
 
-    def create(self, title: str) -> None:
-        """Make a new exercise of the default instrument and open it."""
+    def create(self, title: str, instrument: str = "cse-screening") -> None:
+        """Make a new exercise of an instrument in use and open it."""
         def made(info: ExerciseInfo) -> None:
             self.exercise = info
             self.refresh()
             self.changed.emit()
 
-        ChangeOp(lambda: self.session.agreement.create_exercise(title), show=self._show,
+        ChangeOp(lambda: self.session.agreement.create_exercise(title, instrument),
+                 show=self._show,
                  what="exercise create").success(made).run_in_background()
 
     def open_exercise(self, exercise_id: int) -> None:
@@ -673,8 +674,18 @@ class AgreementController(QObject):
     def _on_view_new_requested(self) -> None:
         title, ok = QInputDialog.getText(self.window, "New agreement exercise",
                                          "What is the exercise called?")
-        if ok and title.strip():
-            self.create(title)
+        if not ok or not title.strip():
+            return
+        offered = self.session.instruments.in_force()
+        if len(offered) <= 1:
+            self.create(title, offered[0].id if offered else "cse-screening")
+            return
+        titles = [i.title for i in offered]
+        chosen, ok = QInputDialog.getItem(self.window, "New agreement exercise",
+                                          "Which instrument are the vignettes screened with?",
+                                          titles, 0, False)
+        if ok and chosen in titles:
+            self.create(title, offered[titles.index(chosen)].id)
 
     def _on_view_vignette_chosen(self, vignette_id: int) -> None:
         found = next((x for x in self.vignettes if x.id == vignette_id), None)

@@ -205,6 +205,10 @@ def test_practice_screenings_never_reach_real_records(vault: Vault) -> None:
     assert [e for e in mary.chronology.entries(real_child)
             if e.ref.startswith("practice")] == []
     assert [r.screening_id for r in mary.referrals.find()] == [real]
+    # Calibration counts the real child with an outcome, and nothing else.
+    pat.referrals.confirm(mary.referrals.find()[0].id, "confirmed", "strategy_discussion")
+    cohort = mary.evidence.cohort("cse-screening")
+    assert (cohort.size, cohort.not_known) == (1, 0)
     assert ReportService(mary).build().total == 1
     verified = mary.verify()
     assert verified.ok
