@@ -97,10 +97,8 @@ def run(size: int, workdir: Path) -> list[dict[str, Any]]:
         rows.append(_row("answer save, PostgreSQL over a Unix socket (p99)",
                          _p99(times) * 1000, "ms", "reported", True))
 
-        from riskscreen.services.models import ModelService
-
         with login("manager") as manager:
-            service = ModelService(manager)
+            service = manager.models
             _, in_force = service.in_force()
             draft = json.loads(in_force.canonical_json())
             raised = draft["weights"]["hotels_parties_unknown_addresses"]

@@ -2,7 +2,7 @@
 
 ``run(size, workdir)`` builds (once, then reuses) a demo database of ``size`` screenings in
 ``workdir`` and a plain-SQLite copy of it made with ``sqlcipher_export``, then runs the same
-service code (:meth:`Session.save_answer`) against both, so the ratio measures encryption
+service code (:meth:`ScreeningManager.save_answer`) against both, so the ratio measures encryption
 alone. Key derivation is set cheap here: it is paid once per sign-in, not per operation.
 
     python -m bench --only storage --size 10000
@@ -99,7 +99,7 @@ def _draft_of(session: Session) -> int:
             .order_by(Screening.id.desc()).limit(1))
     if sid is None:
         child = session.children.create("Bench Child", "2012-02-02")
-        sid = session.start_screening(child.id)
+        sid = session.screenings.start(child.id)
     return sid
 
 
@@ -113,7 +113,7 @@ def _save_times(session: Session, sid: int) -> list[float]:
         qid = QUESTIONS[n % len(QUESTIONS)]
         value = values[qid] or f"Benchmark note {n}: " + "words of a note " * (n % 20)
         started = time.perf_counter()
-        session.save_answer(sid, qid, value)
+        session.screenings.save_answer(sid, qid, value)
         times.append(time.perf_counter() - started)
     return times
 
@@ -214,7 +214,7 @@ def run(size: int, workdir: Path) -> list[dict[str, Any]]:
             timings = []
             for _ in range(5):
                 started = time.perf_counter()
-                page = manager.list_screenings(query)
+                page = manager.screenings.find(query)
                 timings.append(time.perf_counter() - started)
             value = statistics.median(timings) * 1000
             rows.append(_row(f"list {label}", value, "ms", "< 300 ms", value < 300,
@@ -235,10 +235,9 @@ def run(size: int, workdir: Path) -> list[dict[str, Any]]:
                          "100,000)"))
 
         from riskscreen.scoring.engine import compile_model
-        from riskscreen.services.models import ModelService
 
         # The model in force, and a draft changing one weight of it.
-        service = ModelService(manager)
+        service = manager.models
         _, in_force = service.in_force()
         draft = json.loads(in_force.canonical_json())
         raised = draft["weights"]["hotels_parties_unknown_addresses"]

@@ -151,7 +151,7 @@ def shoot(app: QApplication, controller: AppController, out: Path, name: str) ->
 
 def add_history(session: Session, screening_id: int) -> int:
     """Two later screenings of the same child (synthetic), so the history shows a trend."""
-    detail = session.open_screening(screening_id)
+    detail = session.screenings.open(screening_id)
     first = detail.row.screening_date
     changes = [{"older_associates": "older", "found_in_exploitative_situation": "older",
                 "sexual_activity_in_exchange": "older"},
@@ -159,15 +159,15 @@ def add_history(session: Session, screening_id: int) -> int:
                 "sexual_activity_in_exchange": "none", "picked_up_by_unknown_adults": "none",
                 "missing_episodes_3_months": 0}]
     for weeks, change in zip((-20, -8), changes, strict=True):
-        new = session.start_screening(detail.row.child_id,
-                                      screening_date=first + timedelta(weeks=weeks))
+        new = session.screenings.start(detail.row.child_id,
+                                       screening_date=first + timedelta(weeks=weeks))
         for qid, answer in detail.answers.items():
             try:
-                session.save_answer(new, qid, change.get(qid, answer.value),
-                                    answer.evidence if qid not in change else None)
+                session.screenings.save_answer(new, qid, change.get(qid, answer.value),
+                                               answer.evidence if qid not in change else None)
             except ServiceError:
                 continue  # only valid on the later date (say, the date of an earlier screening)
-        session.finalise(new)
+        session.screenings.finalise(new)
     return detail.row.child_id
 
 
@@ -256,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
         # 3. A new screening: the child search and duplicate check, then the questionnaire.
         controller.home_view.new_button.click()
         session = controller.session
-        someone = session.list_screenings().items[0]
+        someone = session.screenings.find().items[0]
         controller.new_view.search.setText(someone.child_name.split()[0])
         controller.new_view.name.setText(someone.child_name.split()[0] + " Example")
         settle(app, lambda: controller.new_view.results.count() > 0
@@ -298,7 +298,7 @@ def main(argv: list[str] | None = None) -> int:
         # 4. A finalised screening, its referral and the child's history.
         controller.home_view.status.setCurrentIndex(controller.home_view.status.findData("final"))
         controller.window.home_action.trigger()
-        final = session.list_screenings(
+        final = session.screenings.find(
             ScreeningQuery(status="final", level="high", limit=1)).items[0]
         controller.open_screening(final.id)
         shoot(app, controller, out, "11-finalised-screening")

@@ -252,7 +252,7 @@ def save_answers(session: Any, screening_id: int, answers: Mapping[str, Any]) ->
     record already holds."""
     for qid, value in answers.items():
         if qid not in CHILD_RECORD_ANSWERS:
-            session.save_answer(screening_id, qid, value)
+            session.screenings.save_answer(screening_id, qid, value)
 
 
 def start_screening_where(session: Any, wanted: Callable[[Any], bool], what: str, *,
@@ -271,8 +271,8 @@ def start_screening_where(session: Any, wanted: Callable[[Any], bool], what: str
         if wanted(score(form, model, answer_set)):
             child = session.children.create(f"{what} Child {n}",
                                             answer_set.answers.get("date_of_birth"))
-            sid: int = session.start_screening(child.id,
-                                               screening_date=answer_set.screening_date)
+            sid: int = session.screenings.start(child.id,
+                                                screening_date=answer_set.screening_date)
             save_answers(session, sid, answer_set.answers)
             return sid
     raise AssertionError(f"no synthetic answer set is {what}")

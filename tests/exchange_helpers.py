@@ -45,11 +45,11 @@ def finalised(db: Path, name: str = "Synthetic Exchange Child",
     with login(db, "pat") as s:
         answers = {**CASE["answers"], "child_name": name, "nhs_number": nhs_number}
         child = s.children.create(name, answers.get("date_of_birth"))
-        sid = s.start_screening(child.id,
-                                screening_date=date.fromisoformat(CASE["screening_date"]))
+        sid = s.screenings.start(child.id,
+                                 screening_date=date.fromisoformat(CASE["screening_date"]))
         for qid, value in answers.items():
-            s.save_answer(sid, qid, value)
-        s.finalise(sid, None)
+            s.screenings.save_answer(sid, qid, value)
+        s.screenings.finalise(sid, None)
         return sid
 
 

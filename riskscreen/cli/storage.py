@@ -279,8 +279,8 @@ def _do_verify(args: argparse.Namespace) -> int:
     if not getattr(unlocker, "on_server", False):
         print("pages and structure: ok", flush=True)
     with unlocker.unlock(user, passphrase) as session:
-        report = session.verify(rescore=not args.no_rescore,
-                                progress=_progress("re-scored"))
+        report = session.maintenance.verify(rescore=not args.no_rescore,
+                                            progress=_progress("re-scored"))
     if report.audit_problems:
         print(f"audit chain: {len(report.audit_problems)} problem(s)")
         for problem in report.audit_problems[:20]:

@@ -201,11 +201,11 @@ def _run_stored(args: argparse.Namespace) -> int:
     try:
         unlocker = _unlocker(args)
         with unlocker.unlock(_user(args), _passphrase(args)) as session:
-            detail = session.open_screening(args.screening)
+            detail = session.screenings.open(args.screening)
             summary = referral_summary(session, detail,
-                                       session.form(detail.form_id, detail.form_version))
+                                       session.screenings.form(detail.form_id, detail.form_version))
             render_pdf(summary, args.output, password=password)
-            session.record_export(args.screening, "pdf_password" if password else "pdf")
+            session.screenings.record_export(args.screening, "pdf_password" if password else "pdf")
     except _UsageError as error:
         print(f"riskscreen summary: {error}", file=sys.stderr)
         return 2

@@ -291,7 +291,7 @@ class AgreementManager:
         model = self._in_force(instrument)
         with self._ctx.transaction() as s:
             form_version = self._form_version(s, instrument, model)
-            from riskscreen.services.session import content_hash
+            from riskscreen.services.models import content_hash
 
             sha = content_hash(model)
             self._model_cache[sha] = model
@@ -630,7 +630,7 @@ class AgreementManager:
     def _model(self, s: OrmSession, sha256: str) -> ScoringModel:
         model = self._model_cache.get(sha256)
         if model is None:
-            from riskscreen.services.session import parse_stored_model
+            from riskscreen.services.models import parse_stored_model
 
             row = s.get(ScoringModelRow, sha256)
             if row is None:

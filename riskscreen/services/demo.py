@@ -145,9 +145,9 @@ def populate(session: Session, count: int, *, seed: int = 0, final_share: float 
         practitioners = [u.id for u in s.scalars(
             select(User).where(User.role.in_(("practitioner", "manager")),
                                User.disabled.is_(False)))]
-        in_force = session._in_force(s, form)
+        in_force = session.models.in_force_row(s, form)
         sha, model_id, model_version = in_force.sha256, in_force.model_id, in_force.version
-        model = session._model(s, sha)
+        model = session.models.stored_in(s, sha)
         dictionary_id, dictionary = dictionary_for(s.connection(), sha, model.canonical_json())
         first_child = (s.scalar(select(Child.id).order_by(Child.id.desc()).limit(1)) or 0) + 1
         first_screening = (s.scalar(select(Screening.id).order_by(Screening.id.desc())
@@ -568,12 +568,12 @@ def _demo_rescreen(user: Session, rng: random.Random, child: int, day: date, tod
     """A re-screen some weeks later, its carried answers confirmed, finalised where it is
     complete (with a reason when the level steps down); otherwise left as a draft."""
     when = min(today - timedelta(days=1), day + timedelta(days=rng.randint(21, 120)))
-    sid = user.start_screening(child, screening_date=when, rescreen=True,
-                               after_episode=after_episode)
+    sid = user.screenings.start(child, screening_date=when, rescreen=True,
+                                after_episode=after_episode)
     user.reviews.confirm(sid, user.reviews.rescreen_info(sid).unconfirmed)
     if rng.random() < 0.4:  # things have got better: concerns seen before are not seen now
-        detail = user.open_screening(sid)
-        form = user.form(detail.form_id, detail.form_version)
+        detail = user.screenings.open(sid)
+        form = user.screenings.form(detail.form_id, detail.form_version)
         better = {QuestionType.INDICATOR: {"yes": "no"},
                   QuestionType.TIME_WINDOW: {"recent": "older", "both": "older"}}
         for qid, question in form.question_index().items():
@@ -581,10 +581,10 @@ def _demo_rescreen(user: Session, rng: random.Random, child: int, day: date, tod
             value = answer.value if answer is not None else None
             new = better.get(question.type, {}).get(value) if isinstance(value, str) else None
             if question.kind == QuestionKind.RISK_INDICATOR and new is not None:
-                user.save_answer(sid, qid, new)
+                user.screenings.save_answer(sid, qid, new)
     try:
-        user.finalise(sid)
+        user.screenings.finalise(sid)
     except StepDownReasonNeeded:
-        user.finalise(sid, step_down_reason=_STEP_DOWN)
+        user.screenings.finalise(sid, step_down_reason=_STEP_DOWN)
     except IncompleteScreening:
         pass  # a draft re-screen waiting for the practitioner

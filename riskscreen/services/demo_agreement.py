@@ -136,7 +136,7 @@ def add_agreement_demo(admin: Any, accounts: dict[str, tuple[str, str]], *,
             manager, accounts[manager][1]) as session:
         exercise = session.agreement.create_exercise("Demo exercise: six vignettes")
         on = exercise.screening_date
-        form = session.form(exercise.form_id, exercise.form_version)
+        form = session.screenings.form(exercise.form_id, exercise.form_version)
         ids = []
         for vignette in VIGNETTES:
             born = on - timedelta(days=int(365.25 * vignette.age) + 40)

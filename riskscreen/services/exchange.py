@@ -391,10 +391,10 @@ class ExchangeManager:
         from riskscreen.summary import render_pdf_bytes
 
         self._unit.require(*_MAKERS)
-        detail = self._session.open_screening(screening_id)
+        detail = self._session.screenings.open(screening_id)
         if detail.assessment is None:
             raise ServiceError("Only a finalised screening can be sent; finalise it first.")
-        form = self._session.form(detail.form_id, detail.form_version)
+        form = self._session.screenings.form(detail.form_id, detail.form_version)
         summary = referral_summary(self._session, detail, form)
         settings = self._session.settings.read()
         user = self._unit.user
@@ -408,7 +408,7 @@ class ExchangeManager:
             sender=Sender(settings.get("organisation_name", ""), user.display_name or user.name),
             package_id=package_id, authored=_stamp(datetime.now(UTC)))
         pdf = render_pdf_bytes(summary)
-        model = self._session.stored_model(detail.model_sha256)
+        model = self._session.models.get(detail.model_sha256)
         return bundle, pdf, form, model, summary.route, reference
 
     def referral_of_screening(self, screening_id: int) -> int:
@@ -885,8 +885,8 @@ class ExchangeManager:
 
     def questionnaire(self, form: FormDefinition) -> dict[str, Any]:
         """The form as a FHIR Questionnaire with the weights of the model in force."""
-        models = [m for m in self._session.list_models() if m.model_id == form.id]
-        model = self._session.stored_model(models[-1].sha256) if models else None
+        models = [m for m in self._session.models.all() if m.model_id == form.id]
+        model = self._session.models.get(models[-1].sha256) if models else None
         return questionnaire(form, model)
 
 

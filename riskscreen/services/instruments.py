@@ -195,7 +195,7 @@ class InstrumentManager:
     def form(self, instrument_id: str, version: str | None = None) -> FormDefinition:
         """The instrument's form version in force (or the stored ``version``)."""
         info = self.get(instrument_id)
-        form: FormDefinition = self._session.form(info.id, version or info.form_version)
+        form: FormDefinition = self._session.screenings.form(info.id, version or info.form_version)
         return form
 
     def routing(self, instrument_id: str) -> RoutingTable:
@@ -207,8 +207,8 @@ class InstrumentManager:
         """The scoring model new screenings of the instrument use now."""
         form = self.form(instrument_id)
         with self._session.context.transaction() as s:
-            row = self._session._in_force(s, form)
-            return self._session._model(s, row.sha256)  # type: ignore[no-any-return]
+            row = self._session.models.in_force_row(s, form)
+            return self._session.models.stored_in(s, row.sha256)  # type: ignore[no-any-return]
 
     def carry_answers(self, answers: Mapping[str, Any], form_id: str, old_version: str,
                       new_version: str | None = None) -> dict[str, Any]:
@@ -357,7 +357,7 @@ class InstrumentManager:
                         "with other content. A published model is never changed: give the "
                         "changed model a new version number.")
                 continue
-            session._publish(s, model, session.user.id, source="instrument")
+            session.models.publish_in(s, model, source="instrument")
             published.append(f"{model.id} {model.version}")
         return tuple(published)
 

@@ -4,53 +4,60 @@ YAML export and import, history and diffs.
 A draft is plain data (the model as a JSON-ready dict) that the editor changes; every check
 goes through the same code as ``riskscreen validate`` (the draft is written out as YAML and
 parsed back), so the editor shows exactly the messages the command line prints. Publishing
-goes through :meth:`Session.publish_model`: a new immutable row named by its hash.
+stores a new immutable row named by its hash. Reached as ``session.models`` (the default
+instrument's models; :meth:`ModelManager.for_instrument` for another's).
 """
 
 from __future__ import annotations
 
 import copy
 import difflib
-from collections.abc import Callable
+import hashlib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
-from packaging.version import Version
+from packaging.version import InvalidVersion, Version
 from pydantic import ValidationError
-from sqlalchemy import text
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session as OrmSession
 
 from riskscreen.conditions import parse_condition
 from riskscreen.definitions import DefinitionError, Problem, dump_yaml, load_yaml
-from riskscreen.forms.answers import AnswerError, AnswerProblem, AnswerSet
+from riskscreen.forms.answers import AnswerError, AnswerProblem
 from riskscreen.forms.columns import Columns, concat
 from riskscreen.forms.model import FormDefinition
 from riskscreen.scoring.assessment import Assessment
 from riskscreen.scoring.engine import compile_model
 from riskscreen.scoring.impact import ImpactReport, impact_of_columns
 from riskscreen.scoring.model import ScoringModel
+from riskscreen.services.context import Context
 from riskscreen.services.errors import NotFound, ServiceError
+from riskscreen.services.finalised import FinalisedManager
 from riskscreen.services.model_words import model_changes, plain_problem
-from riskscreen.services.session import Session
 from riskscreen.services.types import ModelInfo, Role
-from riskscreen.store.models import AssessmentRow
+from riskscreen.store.models import ScoringModelRow, User
 
 __all__ = [
     "DEFAULT_FORM",
     "DraftProblems",
+    "InstrumentForms",
     "LiveImpact",
     "LiveResult",
+    "ModelManager",
     "ModelRefused",
-    "ModelService",
     "TryOut",
+    "content_hash",
     "describe_condition",
     "describe_rule",
     "model_data",
     "model_from_data",
     "model_to_yaml",
     "next_version",
+    "parse_stored_model",
 ]
 
 DEFAULT_FORM = "cse-screening"
@@ -115,7 +122,7 @@ class LiveImpact:
     """Every finalised screening held as columns and scored once with the model in force, so
     that the effect of each draft is one batch re-score (the model editor's live impact).
 
-    Built by :meth:`ModelService.live_impact`; :meth:`update` is pure and safe to call from a
+    Built by :meth:`ModelManager.live_impact`; :meth:`update` is pure and safe to call from a
     worker thread.
     """
 
@@ -208,19 +215,39 @@ def _refusal(problems: list[Problem], data: dict[str, Any], form: FormDefinition
     return DraftProblems([p.format() for p in problems], None, plain=plain)
 
 
-class ModelService:
-    """Managers' scoring-model work on one signed-in session (role checked on every call)."""
+class InstrumentForms(Protocol):
+    """What the models need of the installed instruments."""
 
-    def __init__(self, session: Session, form_id: str = DEFAULT_FORM) -> None:
-        self.session = session
+    def form(self, instrument_id: str, version: str | None = None) -> FormDefinition:
+        """The instrument's form version in force (or the stored ``version``)."""
+        ...
+
+
+class ModelManager:
+    """Scoring models of one signed-in session: every signed-in account reads the published
+    versions; managers draft, analyse and publish new ones (role checked on every call)."""
+
+    def __init__(self, ctx: Context, instruments: InstrumentForms, finalised: FinalisedManager,
+                 form_id: str = DEFAULT_FORM, *,
+                 cache: dict[str, ScoringModel] | None = None) -> None:
+        self._ctx = ctx
+        self._instruments = instruments
+        self._finalised = finalised
         self.form_id = form_id
+        #: Published models by hash (immutable, so shared by every instrument's manager).
+        self._cache: dict[str, ScoringModel] = {} if cache is None else cache
+
+    def for_instrument(self, instrument_id: str) -> ModelManager:
+        """The same manager for another instrument's models (drafts, impact, history)."""
+        return ModelManager(self._ctx, self._instruments, self._finalised, instrument_id,
+                            cache=self._cache)
 
     def _manager(self) -> None:
-        self.session.context.require(Role.MANAGER)
+        self._ctx.require(Role.MANAGER)
 
     def form(self) -> FormDefinition:
         """The form version new screenings of this instrument use (as stored)."""
-        return self.session.instruments.form(self.form_id)
+        return self._instruments.form(self.form_id)
 
     # -- the model in force and drafts ---------------------------------------------------------
 
@@ -228,9 +255,9 @@ class ModelService:
         """The model new screenings use now, with its publication record."""
         self._manager()
         form = self.form()
-        with self.session.context.transaction() as s:
-            row = self.session._in_force(s, form)
-            return self.session._model_info(s, row), self.session._model(s, row.sha256)
+        with self._ctx.transaction() as s:
+            row = self.in_force_row(s, form)
+            return self._model_info(s, row), self.stored_in(s, row.sha256)
 
     def new_draft(self) -> dict[str, Any]:
         """The model in force as draft data: next version proposed, empty change note."""
@@ -239,12 +266,12 @@ class ModelService:
         data["version"] = self._free_version(next_version(model.version))
         data["derived_from"] = model.version
         data["change_note"] = ""
-        data["author"] = self.session.user.display_name or self.session.user.name
+        data["author"] = self._ctx.user.display_name or self._ctx.user.name
         data["date"] = datetime.now(UTC).date().isoformat()
         return data
 
     def _free_version(self, version: str) -> str:
-        taken = {m.version for m in self.session.list_models() if m.model_id == self.form_id}
+        taken = {m.version for m in self.all() if m.model_id == self.form_id}
         while version in taken:
             version = next_version(version)
         return version
@@ -279,7 +306,7 @@ class ModelService:
         where, params = _date_filter(since, until)
         where = (where + " AND " if where else " WHERE ") + (
             "s.form_id = :form AND s.status = 'final'")
-        with self.session.context.transaction() as s:
+        with self._ctx.transaction() as s:
             # The screenings' status index, not the wide records.
             sql = "SELECT count(*) FROM screenings s" + where  # noqa: S608 - fixed text; bound values
             return int(s.execute(text(sql), {**params, "form": self.form_id}).scalar() or 0)
@@ -293,27 +320,27 @@ class ModelService:
         _, published = self.in_force()
         form = self.form()
         plans = (compile_model(form, published), compile_model(form, draft))
-        stored = self.session.finalised.columns(
+        stored = self._finalised.columns(
             form, since, until, plans[0].questions | plans[1].questions)
         total = stored.size
         ids = stored.ids.tolist()
         report = impact_of_columns(
             form, published, draft, stored.columns, lambda row: str(ids[row]),
-            answer_sets=lambda rows: self.session.finalised.answer_sets_of(
+            answer_sets=lambda rows: self._finalised.answer_sets_of(
                 [ids[r] for r in rows]),
             progress=(lambda n: progress(n, total)) if progress else None,
             cancelled=cancelled)
-        others = self.session.finalised.elsewhere(form, since, until)
+        others = self._finalised.elsewhere(form, since, until)
         if others:  # screenings of another form version: not scorable here, as ever
             report = replace(report, skipped=report.skipped + tuple(
                 (str(sid), str(AnswerError([AnswerProblem(
                     "", f"answers are for form '{fid}' version {version}, but the form is "
                         f"'{form.id}' version {form.version}")])))
                 for sid, fid, version in others))
-        with self.session.context.transaction() as s:
-            self.session.context.audit(s, "model_impact", f"model:{published.sha256[:12]}",
-                                {"screenings": report.total, "changed": report.level_changed,
-                                 "cancelled": report.cancelled})
+        with self._ctx.transaction() as s:
+            self._ctx.audit(s, "model_impact", f"model:{published.sha256[:12]}",
+                            {"screenings": report.total, "changed": report.level_changed,
+                             "cancelled": report.cancelled})
         return report
 
     def live_impact(self, *, cancelled: Callable[[], bool] | None = None,
@@ -326,7 +353,7 @@ class ModelService:
         form = self.form()
         if cancelled is not None and cancelled():
             return None
-        stored = self.session.finalised.columns(form)
+        stored = self._finalised.columns(form)
         if cancelled is not None and cancelled():
             return None
         skipped = max(0, self.count_finalised() - stored.size)
@@ -335,15 +362,11 @@ class ModelService:
     def try_out(self, screening_id: int, draft: ScoringModel) -> TryOut:
         """One finalised screening scored by the model in force and by the draft."""
         self._manager()
-        with self.session.context.transaction() as s:
-            row = s.get(AssessmentRow, screening_id)
-            if row is None:
-                raise NotFound("There is no finalised screening with that number.")
-            answers_text = self.session._record(s, row)[1]
-            self.session.context.audit(s, "model_try_out", f"screening:{screening_id}")
-        answers = AnswerSet.model_validate_json(answers_text)
+        [answers] = self._finalised.answer_sets_of([screening_id])
+        with self._ctx.transaction() as s:
+            self._ctx.audit(s, "model_try_out", f"screening:{screening_id}")
         _, published = self.in_force()
-        form = self.session.form(answers.form, answers.form_version)
+        form = self._ctx.form(answers.form, answers.form_version)
         from riskscreen.scoring.engine import score
 
         return TryOut(screening_id, score(form, published, answers),
@@ -357,23 +380,24 @@ class ModelService:
         found = self.check(model_data(draft))
         if found.model is None:
             raise ModelRefused(found.problems, found.plain)
-        return self.session.publish_model(draft)
+        with self._ctx.transaction() as s:
+            return self.publish_in(s, draft)
 
     def history(self) -> list[ModelInfo]:
         """Published versions of this form's model, newest first."""
         self._manager()
-        return [m for m in self.session.list_models() if m.model_id == self.form_id]
+        return [m for m in self.all() if m.model_id == self.form_id]
 
     def stored(self, sha256: str) -> ScoringModel:
         """A published version by hash."""
         self._manager()
-        return self.session.stored_model(sha256)
+        return self.get(sha256)
 
     def export_yaml(self, model: ScoringModel) -> str:
         """YAML text of a model, to share with another team."""
         self._manager()
-        with self.session.context.transaction() as s:
-            self.session.context.audit(s, "model_export", f"model:{model.sha256[:12]}")
+        with self._ctx.transaction() as s:
+            self._ctx.audit(s, "model_export", f"model:{model.sha256[:12]}")
         return model_to_yaml(model)
 
     def import_yaml(self, text_: str, file: str = "imported.yaml") -> dict[str, Any]:
@@ -421,11 +445,112 @@ class ModelService:
 
         Ids, dates and levels only: no names."""
         self._manager()
-        with self.session.context.transaction() as s:
+        with self._ctx.transaction() as s:
             return [(int(r[0]), str(r[1]), str(r[2])) for r in s.execute(text(
                 "SELECT s.id, s.screening_date, a.final_level FROM assessments a "
                 "JOIN screenings s ON s.id = a.screening_id ORDER BY s.id DESC LIMIT :n"),
                 {"n": limit})]
+
+    # -- stored versions -------------------------------------------------------------------------
+
+    def stored_in(self, s: OrmSession, sha256: str) -> ScoringModel:
+        """A published model by hash within transaction ``s`` (cached; checked against its
+        hash when first read)."""
+        model = self._cache.get(sha256)
+        if model is None:
+            row = s.get(ScoringModelRow, sha256)
+            if row is None:
+                raise NotFound("the scoring model of this screening is not in the database")
+            model = self._cache[sha256] = parse_stored_model(row.canonical_json, sha256)
+        return model
+
+    def in_force_row(self, s: OrmSession, form: FormDefinition) -> ScoringModelRow:
+        """The stored model new screenings of this form use, within transaction ``s``: the
+        one published last.
+
+        Models published at the same instant (the shipped versions, imported together when a
+        database is created) are taken newest version first.
+        """
+        rows = sorted(s.scalars(select(ScoringModelRow)),
+                      key=lambda r: (r.published_at, _version_key(r.version)), reverse=True)
+        for row in rows:
+            model = self.stored_in(s, row.sha256)
+            if model.form.id == form.id and form.version in model.form.versions:
+                return row
+        raise ServiceError(f"No scoring model for form '{form.id}' version {form.version} "
+                           "has been published; a manager must publish one first.")
+
+    def publish_in(self, s: OrmSession, model: ScoringModel, *,
+                   source: str = "manager") -> ModelInfo:
+        """Store a model version within transaction ``s``, published by the signed-in
+        account. No role check and no draft check: for the shipped and installed models and
+        for :meth:`publish`, which checks both first."""
+        sha = content_hash(model)
+        existing = s.scalar(select(ScoringModelRow).where(
+            ScoringModelRow.model_id == model.id, ScoringModelRow.version == model.version))
+        if existing is not None:
+            if existing.sha256 == sha:
+                raise ServiceError(f"{model.id} {model.version} is already published.")
+            raise ServiceError(f"{model.id} {model.version} is already published with other "
+                               "content; a published model is never edited: give the change "
+                               "a new version number.")
+        row = ScoringModelRow(sha256=sha, model_id=model.id, version=model.version,
+                              canonical_json=model.canonical_json(),
+                              published_by=self._ctx.user.id, change_note=model.change_note)
+        s.add(row)
+        s.flush()
+        self._cache[sha] = model
+        self._ctx.audit(s, "publish", f"model:{sha[:12]}",
+                        {"model": model.id, "version": model.version, "source": source})
+        return self._model_info(s, row)
+
+    def import_shipped(self, models: Iterable[ScoringModel]) -> None:
+        """Publish the shipped model versions into a new database, in one transaction, as
+        the account creating it."""
+        with self._ctx.transaction() as s:
+            for model in models:
+                self.publish_in(s, model, source="shipped")
+
+    def _model_info(self, s: OrmSession, row: ScoringModelRow) -> ModelInfo:
+        by = s.get(User, row.published_by)
+        return ModelInfo(row.model_id, row.version, row.sha256, by.name if by else "?",
+                         row.published_at, row.change_note)
+
+    def all(self) -> list[ModelInfo]:
+        """Published scoring models of every instrument, newest first."""
+        with self._ctx.transaction() as s:
+            rows = s.scalars(select(ScoringModelRow)
+                             .order_by(ScoringModelRow.published_at.desc()))
+            return [self._model_info(s, r) for r in rows]
+
+    def get(self, sha256: str) -> ScoringModel:
+        """A published model by hash (for the impact analysis and re-scoring)."""
+        self._ctx.require(Role.MANAGER, Role.ADMINISTRATOR, Role.PRACTITIONER)
+        with self._ctx.transaction() as s:
+            return self.stored_in(s, sha256)
+
+
+def content_hash(model: ScoringModel) -> str:
+    """SHA-256 of the model's canonical JSON, computed now (never a cached value)."""
+    return hashlib.sha256(model.canonical_json().encode("utf-8")).hexdigest()
+
+
+def parse_stored_model(canonical: str, sha256: str) -> ScoringModel:
+    """A published model from its stored canonical JSON, checked against its hash."""
+    model = ScoringModel.model_validate_json(canonical)
+    if content_hash(model) != sha256:
+        raise ServiceError(f"the stored scoring model {model.id} {model.version} does not "
+                           "match its recorded hash; the database may have been altered")
+    return model
+
+
+def _version_key(version: str) -> Version:
+    """A version for ordering ("1.10.0" after "1.9.0"); an unreadable one sorts first."""
+    try:
+        return Version(version)
+    except InvalidVersion:
+        return Version("0")
+
 
 def _date_filter(since: date | None, until: date | None) -> tuple[str, dict[str, str]]:
     clauses, params = [], {}

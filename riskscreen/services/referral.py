@@ -82,7 +82,7 @@ def referral_summary(session: Session, detail: ScreeningDetail, form: FormDefini
         organisation=settings.get("organisation_name", ""),
         fields=table.summary_fields, concern_labels=table.concerns, people=people,
         amends=amended_referral(session, detail),
-        model=session.stored_model(detail.assessment.model.sha256))
+        model=session.models.get(detail.assessment.model.sha256))
 
 
 def amended_referral(session: Session, detail: ScreeningDetail) -> Amendment | None:
@@ -96,7 +96,7 @@ def amended_referral(session: Session, detail: ScreeningDetail) -> Amendment | N
         return None
     reason = detail.amendment_reason or ""
     try:
-        earlier = session.open_screening(earlier_id)
+        earlier = session.screenings.open(earlier_id)
     except (NotFound, PermissionDenied):
         return Amendment(_reference(detail.row.screening_date, earlier_id), None, reason)
     finalised = date.fromisoformat(earlier.finalised_at[:10]) if earlier.finalised_at else None

@@ -16,7 +16,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -27,13 +27,14 @@ from riskscreen.crypto.atomic import atomic_write
 from riskscreen.forms.columns import Columns, ages
 from riskscreen.forms.model import FormDefinition, KindRole
 from riskscreen.instruments import DEFAULT_INSTRUMENT
+from riskscreen.services.context import Context
+from riskscreen.services.finalised import FinalisedManager
+from riskscreen.services.models import InstrumentForms, ModelManager
+from riskscreen.services.settings import SettingsManager
 from riskscreen.services.types import Role
 from riskscreen.store.columns import OVERRIDES
 
-if TYPE_CHECKING:  # the session composes the pathway reports, which use these tables
-    from riskscreen.services.session import Session
-
-__all__ = ["SUPPRESS_BELOW", "Report", "ReportService", "ReportTable", "suppressed"]
+__all__ = ["SUPPRESS_BELOW", "Report", "ReportManager", "ReportTable", "suppressed"]
 
 #: Counts from 1 up to this number minus one are shown as "<5".
 SUPPRESS_BELOW = 5
@@ -89,12 +90,25 @@ _AGE_BANDS = ((0, 9, "under 10"), (10, 12, "10 to 12"), (13, 15, "13 to 15"),
               (16, 17, "16 to 17"), (18, 200, "18 or over"))
 
 
-class ReportService:
-    """The managers' reports on one signed-in session (managers only)."""
+class ReportManager:
+    """The managers' reports on one signed-in session (managers only). Reached as
+    ``session.reports`` (the default instrument's screenings; :meth:`for_instrument` for
+    another's)."""
 
-    def __init__(self, session: Session, form_id: str = DEFAULT_INSTRUMENT) -> None:
-        self.session = session
+    def __init__(self, ctx: Context, instruments: InstrumentForms, models: ModelManager,
+                 finalised: FinalisedManager, settings: SettingsManager,
+                 form_id: str = DEFAULT_INSTRUMENT) -> None:
+        self._ctx = ctx
+        self._instruments = instruments
+        self._models = models
+        self._finalised = finalised
+        self._settings = settings
         self.form_id = form_id
+
+    def for_instrument(self, instrument_id: str) -> ReportManager:
+        """The same reports over another instrument's screenings."""
+        return ReportManager(self._ctx, self._instruments, self._models, self._finalised,
+                             self._settings, instrument_id)
 
     def build(self, since: date | None = None, until: date | None = None) -> Report:
         """Aggregate every finalised screening dated in the period (all when no dates).
@@ -102,8 +116,8 @@ class ReportService:
         The screenings' facts come from their rows, the answers from the stored answer
         columns, counted with numpy: no screening's answers are opened one by one.
         """
-        self.session.context.require(Role.MANAGER)
-        form = self.session.instruments.form(self.form_id)
+        self._ctx.require(Role.MANAGER)
+        form = self._instruments.form(self.form_id)
         index = form.question_index()
         indicators = [q for q in form.questions() if q.role in (KindRole.RISK, KindRole.HARM)]
         seen_answers = {"yes", *form.time_windows.present_ids()}
@@ -117,19 +131,19 @@ class ReportService:
         sql = ("SELECT s.id, s.child_id, s.screening_date, s.final_level, s.model_sha256 "
                "FROM screenings s WHERE " + " AND ".join(clauses)
                + " ORDER BY s.screening_date, s.id")
-        with self.session.context.transaction() as s:
+        with self._ctx.transaction() as s:
             stored = s.execute(text(sql), params).all()
-            self.session.context.audit(s, "report", "screenings", {"screenings": len(stored)})
+            self._ctx.audit(s, "report", "screenings", {"screenings": len(stored)})
         wanted = [q.id for q in indicators] + [
             q for q in ("practitioner_agency", "screening_reason", "missing_episodes_3_months",
                         "date_of_birth") if q in index]
-        found = self.session.finalised.columns(form, since, until, wanted)
+        found = self._finalised.columns(form, since, until, wanted)
         cols = found.columns
         row_of = {sid: row for row, sid in enumerate(found.ids.tolist())}
         level_names: dict[str, str] = {}
         level_rank: dict[str, int] = {}
         for sha in sorted({str(r[4]) for r in stored}):
-            for info in self.session.stored_model(sha).level_infos():
+            for info in self._models.get(sha).level_infos():
                 level_names.setdefault(info.id, info.name)
                 level_rank.setdefault(info.id, info.rank)
         # Each screening's row in the columns, -1 for one that has none (another form
@@ -203,22 +217,22 @@ class ReportService:
 
     def settings(self) -> dict[str, str]:
         """Organisation name, protective marking and logo for the PDF (from the database)."""
-        return self.session.settings.read()
+        return self._settings.read()
 
     def export_csv(self, report: Report, path: Path) -> Path:
         """Write the anonymised CSV."""
-        self.session.context.require(Role.MANAGER)
+        self._ctx.require(Role.MANAGER)
         atomic_write(path, report.to_csv().encode("utf-8"))
-        with self.session.context.transaction() as s:
-            self.session.context.audit(s, "report_export", "screenings", {"kind": "csv"})
+        with self._ctx.transaction() as s:
+            self._ctx.audit(s, "report_export", "screenings", {"kind": "csv"})
         return path
 
     def export_pdf(self, report: Report, path: Path) -> Path:
         """Write the anonymised PDF report (tables; small counts suppressed)."""
-        self.session.context.require(Role.MANAGER)
+        self._ctx.require(Role.MANAGER)
         atomic_write(path, render_report_pdf(report, self.settings()))
-        with self.session.context.transaction() as s:
-            self.session.context.audit(s, "report_export", "screenings", {"kind": "pdf"})
+        with self._ctx.transaction() as s:
+            self._ctx.audit(s, "report_export", "screenings", {"kind": "pdf"})
         return path
 
 

@@ -265,9 +265,7 @@ def _create(db_path: Path, keys: Path, admin_name: str, passphrase: str, display
 def publish_shipped(session: Session, models: Sequence[ScoringModel] | None = None) -> None:
     """Publish the shipped scoring models (or ``models``) in a new database, by its first
     administrator, in one transaction."""
-    with session.context.transaction() as s:
-        for model in (shipped_models() if models is None else models):
-            session._publish(s, model, session.user.id, source="shipped")
+    session.models.import_shipped(shipped_models() if models is None else models)
 
 
 class Unlocker:

@@ -18,8 +18,8 @@ def level_styles(session: Session) -> tuple[dict[str, LevelStyle], list[str]]:
     """Names and colours of every level of the published models, and their order."""
     styles: dict[str, LevelStyle] = {}
     order: list[tuple[int, str]] = []
-    for info in session.list_models():
-        model = session.stored_model(info.sha256)
+    for info in session.models.all():
+        model = session.models.get(info.sha256)
         for level in model.level_infos():
             if level.id not in styles:
                 styles[level.id] = LevelStyle(level.name, level.colour)

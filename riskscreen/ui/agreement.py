@@ -244,7 +244,7 @@ class PracticeController(QObject):
 
         def work() -> tuple[PracticeDetail, FormDefinition]:
             detail = self.session.agreement.open_practice(vignette_id)
-            return detail, self.session.form(detail.form_id, detail.form_version)
+            return detail, self.session.screenings.form(detail.form_id, detail.form_version)
 
         ChangeOp(work, show=self._show, what="practice open").success(
             self._on_opened).run_in_background()

@@ -530,7 +530,7 @@ class AppController(QObject):
 
         if self.session is None:
             return Page([], 0, 0)
-        return self.session.list_screenings(query)
+        return self.session.screenings.find(query)
 
     def _on_home_query_changed(self, query: object) -> None:
         if self.list_model is not None and isinstance(query, ScreeningQuery):
@@ -604,8 +604,8 @@ class AppController(QObject):
         there is one); read on the GUI thread, called off it."""
         instrument = self.new_view.chosen_instrument()
         if instrument is None:
-            return lambda child_id: session.start_screening(child_id)
-        return lambda child_id: session.start_screening(child_id, form_id=instrument)
+            return lambda child_id: session.screenings.start(child_id)
+        return lambda child_id: session.screenings.start(child_id, form_id=instrument)
 
     def start_screening(self, child_id: int) -> None:
         """A new draft for a child with the instrument chosen, opened once it is made (off
@@ -625,10 +625,10 @@ class AppController(QObject):
         session = self.session
         if session is None:
             return
-        detail = self._call(lambda: session.open_screening(screening_id))
+        detail = self._call(lambda: session.screenings.open(screening_id))
         if detail is None:
             return
-        form = self._call(lambda: session.form(detail.form_id, detail.form_version))
+        form = self._call(lambda: session.screenings.form(detail.form_id, detail.form_version))
         if form is None:
             return
         self._close_screening()
@@ -644,7 +644,7 @@ class AppController(QObject):
                                        protective=protective_words(form))
             view.save_status.setText("")
         else:
-            model = self._call(lambda: session.stored_model(detail.model_sha256))
+            model = self._call(lambda: session.models.get(detail.model_sha256))
             sid = detail.row.id
             live = LiveScore(view.questionnaire, view.score, model, screening_date, None, view,
                              scorer=lambda answers: self._live_assessment(sid, answers))
@@ -684,7 +684,7 @@ class AppController(QObject):
         session = self.session
         if session is None:
             raise ServiceError("RiskScreen is locked.")
-        return session.preview(screening_id, answers)
+        return session.screenings.preview(screening_id, answers)
 
     def _describe(self, detail: ScreeningDetail) -> None:
         assert self.current is not None
@@ -745,7 +745,7 @@ class AppController(QObject):
             self.window.show_message(f"An answer could not be saved: {message}")
 
         def save() -> None:
-            session.save_answer(current.id, question_id, value, evidence)
+            session.screenings.save_answer(current.id, question_id, value, evidence)
 
         if self._done(save, show):
             current.save_errors.pop(question_id, None)
@@ -839,8 +839,8 @@ class AppController(QObject):
         # thread. The menus and the review wait, so nothing else asks the session meanwhile.
         def finalise() -> object:
             if step_down_reason is None:
-                return session.finalise(sid, request)
-            return session.finalise(sid, request, step_down_reason=step_down_reason)
+                return session.screenings.finalise(sid, request)
+            return session.screenings.finalise(sid, request, step_down_reason=step_down_reason)
 
         ChangeOp(finalise, show=self.finalise_view.show_error, what="finalise") \
             .busy(self._set_changing).success(finalised).failure(refused).run_in_background()
@@ -874,7 +874,7 @@ class AppController(QObject):
         def amend(reason: str) -> None:
             if self.changing:
                 return  # the first click is being recorded
-            ChangeOp(lambda: session.amend(sid, reason), show=dialog.show_error,
+            ChangeOp(lambda: session.screenings.amend(sid, reason), show=dialog.show_error,
                      what="amend").busy(busy).success(amended).run_in_background()
 
         def closed() -> None:
@@ -946,7 +946,7 @@ class AppController(QObject):
             self.referral_view.show_error("The printer could not be started. Check it is "
                                           "switched on and connected, then try again.")
             return
-        if self._done(lambda: session.record_export(current.id, "print"),
+        if self._done(lambda: session.screenings.record_export(current.id, "print"),
                       self.referral_view.show_error):
             self.referral_view.status.setText("Sent to the printer. This has been recorded.")
 
@@ -990,7 +990,7 @@ class AppController(QObject):
         def work() -> None:
             render_pdf(summary, path, password=password)
             written.append(True)
-            session.record_export(sid, kind)
+            session.screenings.record_export(sid, kind)
 
         def done(_: object) -> None:
             view.forget_password()

@@ -159,7 +159,7 @@ class FollowupController(QObject):
         session = self.app.session
         if session is None:
             return
-        ChangeOp(lambda: session.start_screening(child_id, rescreen=True),
+        ChangeOp(lambda: session.screenings.start(child_id, rescreen=True),
                  show=self.app.window.show_message, what="re-screen") \
             .success(lambda sid: self.app.open_screening(int(sid))).run_in_background()
 

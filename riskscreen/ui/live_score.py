@@ -1,7 +1,7 @@
 """Controller: scores the answers on screen and shows the result.
 
-An open screening is scored by the services (:meth:`riskscreen.services.Session.preview` with
-the answers on screen), with its own stored model and the child's previous screening for the
+An open screening is scored by the services (``session.screenings.preview`` with the
+answers on screen), with its own stored model and the child's previous screening for the
 trend, so the live level and trend are those finalising gives. Without a scorer (a view
 shown on its own) the engine scores the answers in memory against ``previous``. Either takes
 a few milliseconds, so it runs on the GUI thread on every change.

@@ -11,7 +11,7 @@ Both show a service's own message (:data:`riskscreen.services.USER_ERRORS`) wher
 says, unless a failure handler is given; anything unexpected is logged by its type only (never
 personal data) and shown as the caller's plain fallback text.
 
-    ChangeOp(lambda: session.finalise(sid), show=view.show_error) \\
+    ChangeOp(lambda: session.screenings.finalise(sid), show=view.show_error) \\
         .success(lambda _: reopen()).run_in_background()
 """
 

@@ -24,7 +24,7 @@ import pytest
 
 from riskscreen.crypto.keys import TEST_KDF_ENV
 from riskscreen.services import ServiceError, Session, Unlocker, create_database
-from riskscreen.services.models import ModelRefused, ModelService
+from riskscreen.services.models import ModelRefused
 
 from ..conftest import FAST
 
@@ -398,7 +398,7 @@ def signed_in(database: Path, tmp_path: Path) -> Iterator[Callable[[str], Sessio
 
 
 def test_model_import_refuses_an_alias_bomb_at_once(signed_in: Callable[[str], Session]) -> None:
-    service = ModelService(signed_in("mary"))
+    service = signed_in("mary").models
 
     def attempt() -> None:
         with pytest.raises(ModelRefused, match=r"shared\.yaml, line 2: .*YAML anchors and aliases"):

@@ -38,13 +38,13 @@ def test_practitioner_cannot_manage_accounts_publish_or_back_up(vault: Vault, tm
     with pytest.raises(PermissionDenied):
         pat.maintenance.backup(tmp_path / "b.db")
     with pytest.raises(PermissionDenied):
-        pat.verify()
+        pat.maintenance.verify()
 
 
 def test_administrator_sees_no_screenings(vault: Vault) -> None:
     admin = vault.login("admin")
     with pytest.raises(PermissionDenied):
-        admin.list_screenings()
+        admin.screenings.find()
     with pytest.raises(PermissionDenied):
         admin.children.create("Someone")
     with pytest.raises(PermissionDenied):
@@ -53,17 +53,17 @@ def test_administrator_sees_no_screenings(vault: Vault) -> None:
 
 def test_practitioners_see_only_their_own_screenings_managers_see_all(vault: Vault) -> None:
     pat, paula, mary = vault.login("pat"), vault.login("paula"), vault.login("mary")
-    sid = pat.start_screening(pat.children.create("Own Child").id)
-    assert paula.list_screenings().total == 0
-    assert paula.list_screenings(ScreeningQuery(mine_only=False)).total == 0
+    sid = pat.screenings.start(pat.children.create("Own Child").id)
+    assert paula.screenings.find().total == 0
+    assert paula.screenings.find(ScreeningQuery(mine_only=False)).total == 0
     with pytest.raises(NotFound):
-        paula.open_screening(sid)
+        paula.screenings.open(sid)
     with pytest.raises(PermissionDenied):
-        paula.save_answer(sid, "child_views", "x")
-    assert mary.list_screenings().total == 1
-    assert mary.open_screening(sid).editable is False  # managers read, the owner edits
+        paula.screenings.save_answer(sid, "child_views", "x")
+    assert mary.screenings.find().total == 1
+    assert mary.screenings.open(sid).editable is False  # managers read, the owner edits
     with pytest.raises(PermissionDenied):
-        mary.save_answer(sid, "child_views", "x")
+        mary.screenings.save_answer(sid, "child_views", "x")
 
 
 def test_account_changes_are_audited_and_the_last_admin_is_kept(vault: Vault) -> None:

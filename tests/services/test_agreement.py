@@ -18,8 +18,6 @@ from riskscreen.scoring.loader import load_model
 from riskscreen.services import PermissionDenied, ServiceError, Session
 from riskscreen.services.agreement import indicator_questions
 from riskscreen.services.errors import IncompleteScreening, NotEditable
-from riskscreen.services.models import ModelService
-from riskscreen.services.reports import ReportService
 from riskscreen.services.types import ScreeningQuery
 from riskscreen.synthetic import generate_answer_sets
 
@@ -192,8 +190,8 @@ def test_practice_screenings_never_reach_real_records(vault: Vault) -> None:
     pat.agreement.open_practice(mary.agreement.exercise(ex)[1][-1].id)
 
     real = start_screening_where(pat, lambda a: a.level == "high", "Real", count=200, seed=3)
-    pat.finalise(real)
-    real_child = pat.open_screening(real).row.child_id
+    pat.screenings.finalise(real)
+    real_child = pat.screenings.open(real).row.child_id
 
     for who in (pat, mary):
         page = who.list_screenings(ScreeningQuery(limit=100))
@@ -209,11 +207,11 @@ def test_practice_screenings_never_reach_real_records(vault: Vault) -> None:
     pat.referrals.confirm(mary.referrals.find()[0].id, "confirmed", "strategy_discussion")
     cohort = mary.evidence.cohort("cse-screening")
     assert (cohort.size, cohort.not_known) == (1, 0)
-    assert ReportService(mary).build().total == 1
-    verified = mary.verify()
+    assert mary.reports.build().total == 1
+    verified = mary.maintenance.verify()
     assert verified.ok
     assert verified.rescored == 1
-    service = ModelService(mary)
+    service = mary.models
     assert service.count_finalised() == 1
     assert service.impact(service.in_force()[1]).total == 1
     assert mary.finalised.columns(load_form("cse-screening")).size == 1

@@ -71,5 +71,5 @@ def test_demo_exercise_through_the_command_line(tmp_path: Path) -> None:
             real = conn.execute(text("SELECT count(*) FROM screenings")).scalar()
             practice = conn.execute(text("SELECT count(*) FROM practice_screenings")).scalar()
         assert practice == 24
-        assert m.list_screenings().total == real
+        assert m.screenings.find().total == real
         assert not m.children.search("Vignette")

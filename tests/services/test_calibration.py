@@ -49,10 +49,10 @@ def _screen(pat: Session, stem: str, screening_date: date | None = None,
     answers = load_answer_set(_case(stem))
     if child is None:
         child = pat.children.create(f"Case {stem}", answers.answers.get("date_of_birth")).id
-    sid = pat.start_screening(child, screening_date=screening_date or answers.screening_date,
-                              form_version=answers.form_version)
+    sid = pat.screenings.start(child, screening_date=screening_date or answers.screening_date,
+                               form_version=answers.form_version)
     save_answers(pat, sid, answers.answers)
-    pat.finalise(sid)
+    pat.screenings.finalise(sid)
     return child, sid
 
 

@@ -9,7 +9,6 @@ from sqlalchemy import text
 from riskscreen.scoring.loader import load_model
 from riskscreen.services import Countersignature, NotFound, PermissionDenied, ServiceError
 from riskscreen.services.errors import AccountDisabled
-from riskscreen.services.models import ModelService
 
 from ..conftest import PASSPHRASES, Vault
 
@@ -28,37 +27,37 @@ def test_a_disabled_practitioners_open_session_creates_nothing(vault: Vault) -> 
 
 def test_an_account_disabled_in_the_database_is_refused_at_once(vault: Vault) -> None:
     pat = vault.login("pat")
-    sid = pat.start_screening(pat.children.create("Open Child").id)
+    sid = pat.screenings.start(pat.children.create("Open Child").id)
     admin = vault.login("admin")
     with admin.engine.begin() as conn:  # disabled by another process, key not yet changed
         conn.execute(text("UPDATE users SET disabled = 1 WHERE name = 'pat'"))
     admin.close()
     with pytest.raises(AccountDisabled, match="disabled"):
-        pat.save_answer(sid, "child_views", "written after disabling")
+        pat.screenings.save_answer(sid, "child_views", "written after disabling")
     with pytest.raises(AccountDisabled):
         pat.children.create("Another")
     with pytest.raises(AccountDisabled):
-        pat.open_screening(sid)
+        pat.screenings.open(sid)
     pat.close()
 
 
 def test_a_demoted_manager_cannot_publish_or_open_others_screenings(vault: Vault) -> None:
     pat = vault.login("pat")
-    sid = pat.start_screening(pat.children.create("Private Child").id)
+    sid = pat.screenings.start(pat.children.create("Private Child").id)
     pat.close()
     mary = vault.login("mary")
-    mary.open_screening(sid)  # as a manager she may
+    mary.screenings.open(sid)  # as a manager she may
     admin = vault.login("admin")
     admin.accounts.set_role("mary", "practitioner")
     admin.close()
     model = load_model("cse-screening")
     newer = model.model_copy(update={"version": "9.9.9"})
     with pytest.raises(PermissionDenied):
-        mary.publish_model(newer)
+        mary.models.publish(newer)
     with pytest.raises(NotFound):
-        mary.open_screening(sid)
+        mary.screenings.open(sid)
     with pytest.raises(PermissionDenied):
-        ModelService(mary).in_force()
+        mary.models.in_force()
     assert mary.user.role == "practitioner"
     mary.close()
 
@@ -66,9 +65,9 @@ def test_a_demoted_manager_cannot_publish_or_open_others_screenings(vault: Vault
 def test_a_promoted_account_gains_the_role_without_signing_in_again(vault: Vault) -> None:
     paula = vault.login("paula")
     with pytest.raises(PermissionDenied):
-        paula.verify(rescore=False)
+        paula.maintenance.verify(rescore=False)
     admin = vault.login("admin")
     admin.accounts.set_role("paula", "manager", Countersignature("mary", PASSPHRASES["mary"]))
     admin.close()
-    assert paula.verify(rescore=False).ok
+    assert paula.maintenance.verify(rescore=False).ok
     paula.close()

@@ -26,7 +26,7 @@ def test_the_demo_has_referrals_with_outcomes_all_in_the_past(tmp_path: Path) ->
                 "SELECT COUNT(*) FROM screenings WHERE status = 'final'")).scalar()
         referrals = manager.referrals.find()
         truth = manager.referrals.confirmations()
-        report = manager.verify()
+        report = manager.maintenance.verify()
     now = datetime.now(UTC)
     assert date.fromisoformat(latest) < date.today()
     assert len(referrals) == finalised

@@ -92,7 +92,7 @@ def test_a_received_referral_reads_as_the_sender_made_it(dbs: dict[str, Path],
     sid = _finalised(dbs["agency"], "Synthetic Reading Child")
     package = _package(dbs, tmp_path / "read.p7m", sid)
     with _login(dbs["agency"], "manager") as s:
-        assessment = s.open_screening(sid).assessment
+        assessment = s.screenings.open(sid).assessment
         assert assessment is not None
     with _login(dbs["team"], "manager") as s:
         rid = s.exchange.import_package(package.read_bytes(), "new").received_id

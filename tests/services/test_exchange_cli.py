@@ -54,7 +54,7 @@ def test_keys_package_import_reply(two: dict[str, Path], tmp_path: Path,
 
     with Unlocker(two["agency"], auto_backups=False).unlock(
             "pat", DEMO_ACCOUNTS["pat"][1]) as s:
-        sid = next(r.id for r in s.list_screenings(ScreeningQuery(status="final", limit=100))
+        sid = next(r.id for r in s.screenings.find(ScreeningQuery(status="final", limit=100))
                    .items if r.level != "none")
     package = tmp_path / "referral.p7m"
     assert main(["package", "referral", "--screening", str(sid), "-o", str(package), "--to",
@@ -117,7 +117,7 @@ def test_fhir_exports(two: dict[str, Path], tmp_path: Path,
     assert q["resourceType"] == "Questionnaire"
     with Unlocker(two["agency"], auto_backups=False).unlock(
             "pat", DEMO_ACCOUNTS["pat"][1]) as s:
-        sid = next(r.id for r in s.list_screenings(ScreeningQuery(status="final", limit=100))
+        sid = next(r.id for r in s.screenings.find(ScreeningQuery(status="final", limit=100))
                    .items if r.level != "none")
     assert main(["export", "fhir", "--screening", str(sid), "-o", str(tmp_path / "b.json"),
                  *_as(two, "agency", "pat")]) == 0
@@ -140,11 +140,11 @@ def test_routing_names_the_teams_certificate(two: dict[str, Path], tmp_path: Pat
 
     with Unlocker(two["agency"], auto_backups=False).unlock(
             "pat", DEMO_ACCOUNTS["pat"][1]) as s:
-        sid = next(r.id for r in s.list_screenings(ScreeningQuery(status="final", limit=100))
+        sid = next(r.id for r in s.screenings.find(ScreeningQuery(status="final", limit=100))
                    .items if r.level != "none")
-        detail = s.open_screening(sid)
+        detail = s.screenings.open(sid)
         destination = referral_summary(
-            s, detail, s.form(detail.form_id, detail.form_version)).route.destination
+            s, detail, s.screenings.form(detail.form_id, detail.form_version)).route.destination
     # Without a certificate in the routing, the package needs --to.
     out = tmp_path / "p.p7m"
     assert main(["package", "referral", "--screening", str(sid), "-o", str(out),

@@ -35,7 +35,7 @@ def _actions(session: Session) -> list[str]:
 
 
 def _child_of(session: Session, sid: int) -> int:
-    return session.open_screening(sid).row.child_id
+    return session.screenings.open(sid).row.child_id
 
 
 def test_episode_log_records_return_and_interview(vault: Vault) -> None:
@@ -120,7 +120,7 @@ def test_review_due_follows_final_level_and_comes_sooner_after_an_episode(vault:
     pat = vault.login("pat")
     sid = _below_top_screening(pat)
     child = _child_of(pat, sid)
-    assessment = pat.finalise(sid)
+    assessment = pat.screenings.finalise(sid)
     model = load_model("cse-screening")
     expected = add_interval(assessment.screening_date,
                             model.review.intervals[assessment.final_level])
@@ -185,8 +185,8 @@ def test_new_screening_takes_missing_answers_from_the_log(vault: Vault) -> None:
                                                             datetime.min.time()))
     pat.episodes.record_rhi(e2.id, "not_done", note="The child would not talk to anyone yet.")
     pat.episodes.add(child.id, "2020-01-01 10:00", "2020-01-01 12:00")  # too old to count
-    sid = pat.start_screening(child.id, after_episode=True)
-    answers = {q: a.value for q, a in pat.open_screening(sid).answers.items()}
+    sid = pat.screenings.start(child.id, after_episode=True)
+    answers = {q: a.value for q, a in pat.screenings.open(sid).answers.items()}
     assert answers["missing_episodes_3_months"] == 2
     assert answers["return_home_interview"] == "not_done"
     assert answers["no_return_interview_reason"] == "The child would not talk to anyone yet."
@@ -194,16 +194,16 @@ def test_new_screening_takes_missing_answers_from_the_log(vault: Vault) -> None:
     assert "Bus station" in answers["where_found"]
     assert "An adult's car" in answers["where_found"]
     # A child with no logged episodes gets no missing-episode answers.
-    other = pat.start_screening(pat.children.create("No Log Child").id)
-    assert "missing_episodes_3_months" not in pat.open_screening(other).answers
+    other = pat.screenings.start(pat.children.create("No Log Child").id)
+    assert "missing_episodes_3_months" not in pat.screenings.open(other).answers
     pat.close()
 
 
 def _raise_to_top(pat: Session, sid: int) -> str:
-    detail = pat.open_screening(sid)
-    preview = pat.preview(sid)
+    detail = pat.screenings.open(sid)
+    preview = pat.screenings.preview(sid)
     top = max(preview.levels, key=lambda lv: lv.rank).id
-    pat.finalise(sid, OverrideRequest(top, "The child told a teacher about an older man "
+    pat.screenings.finalise(sid, OverrideRequest(top, "The child told a teacher about an older man "
                                            "who collects her from school."))
     assert detail.row.status == "draft"
     return top
@@ -213,9 +213,9 @@ def test_rescreen_carries_answers_over_to_be_confirmed(vault: Vault) -> None:
     pat = vault.login("pat")
     first = _below_top_screening(pat)
     child = _child_of(pat, first)
-    pat.finalise(first)
-    previous = pat.open_screening(first).answers
-    sid = pat.start_screening(child, rescreen=True)
+    pat.screenings.finalise(first)
+    previous = pat.screenings.open(first).answers
+    sid = pat.screenings.start(child, rescreen=True)
     info = pat.reviews.rescreen_info(sid)
     assert info.previous_id == first
     assert info.carried
@@ -223,16 +223,16 @@ def test_rescreen_carries_answers_over_to_be_confirmed(vault: Vault) -> None:
     carried = {c.question_id: c for c in info.carried}
     assert "child_name" not in carried
     assert "screening_reason" not in carried
-    answers = pat.open_screening(sid).answers
+    answers = pat.screenings.open(sid).answers
     assert answers["screening_reason"].value == "review"
     for qid, c in carried.items():
         assert c.previous == previous[qid].value == answers[qid].value
     with pytest.raises(UnconfirmedAnswers, match=f"{len(carried)} answers carried over"):
-        pat.finalise(sid)
+        pat.screenings.finalise(sid)
     # Changing an answer confirms it and marks it changed since last time.
     changed = next(q for q in carried if isinstance(carried[q].previous, str)
                    and load_form("cse-screening").question_index()[q].type.value == "long_text")
-    pat.save_answer(sid, changed, "Things are different now: she is back at school.")
+    pat.screenings.save_answer(sid, changed, "Things are different now: she is back at school.")
     info = pat.reviews.rescreen_info(sid)
     after = {c.question_id: c for c in info.carried}
     assert after[changed].confirmed
@@ -240,7 +240,7 @@ def test_rescreen_carries_answers_over_to_be_confirmed(vault: Vault) -> None:
     assert not any(c.changed for q, c in after.items() if q != changed)
     assert pat.reviews.confirm(sid, [q for q in carried if q != changed]) == len(carried) - 1
     assert pat.reviews.rescreen_info(sid).unconfirmed == []
-    pat.finalise(sid)
+    pat.screenings.finalise(sid)
     assert {"rescreen", "confirm_answers"} <= set(_actions(pat))
     pat.close()
     paula = vault.login("paula")
@@ -254,16 +254,16 @@ def test_stepping_down_needs_a_reason(vault: Vault) -> None:
     first = _below_top_screening(pat)
     child = _child_of(pat, first)
     top = _raise_to_top(pat, first)
-    sid = pat.start_screening(child, rescreen=True)
+    sid = pat.screenings.start(child, rescreen=True)
     pat.reviews.confirm(sid, [c.question_id for c in pat.reviews.rescreen_info(sid).carried])
-    preview = pat.preview(sid)
+    preview = pat.screenings.preview(sid)
     assert is_lower(preview, preview.final_level, top)
     with pytest.raises(StepDownReasonNeeded, match="lower than at the last screening"):
-        pat.finalise(sid)
+        pat.screenings.finalise(sid)
     with pytest.raises(StepDownReasonNeeded):
-        pat.finalise(sid, step_down_reason="better")
+        pat.screenings.finalise(sid, step_down_reason="better")
     reason = "She has been settled in her placement for two months and attends school."
-    pat.finalise(sid, step_down_reason=reason)
+    pat.screenings.finalise(sid, step_down_reason=reason)
     with pat.engine.connect() as conn:
         row = conn.execute(text("SELECT previous_id, previous_level, step_down_reason FROM "
                                 "screening_reviews WHERE screening_id = :s"), {"s": sid}).one()

@@ -70,12 +70,12 @@ def _screen(session: Session, final: bool) -> int:
     when, answers = _answers()
     child = session.children.create(answers["child_name"],
                                  date.fromisoformat(answers["date_of_birth"]))
-    sid = session.start_screening(child.id, screening_date=when)
+    sid = session.screenings.start(child.id, screening_date=when)
     save_answers(session, sid, answers)
-    session.save_answer(sid, "gender", "self_described")
-    session.save_answer(sid, "gender_description", "in their own words")
+    session.screenings.save_answer(sid, "gender", "self_described")
+    session.screenings.save_answer(sid, "gender_description", "in their own words")
     if final:
-        session.finalise(sid)
+        session.screenings.finalise(sid)
     return sid
 
 
@@ -99,27 +99,27 @@ def test_screenings_of_the_old_form_version_open_verify_and_print(vault: Vault,
         assert [v.version for v in info.versions] == ["1.0.0", "1.1.0"]
         assert info.versions[0].installed_by == "shipped with RiskScreen"
         assert info.versions[1].installed_by == "mary"
-        report = mary.verify()
+        report = mary.maintenance.verify()
         assert report.ok, (report.rescore_differences, report.record_problems)
         assert report.rescored == 1
     with vault.login("pat") as pat:
-        old = pat.open_screening(final)
+        old = pat.screenings.open(final)
         assert (old.form_id, old.form_version) == ("cse-screening", "1.0.0")
-        form = pat.form(old.form_id, old.form_version)
+        form = pat.screenings.form(old.form_id, old.form_version)
         assert "gender_description" in form.question_index()
         pdf = _pdf_text(render_pdf_bytes(referral_summary(pat, old, form)))
         assert "in their own words" in pdf
         # The draft made under 1.0.0 is still answered and finalised under 1.0.0.
-        pat.save_answer(draft, "gender_description", "still the old question")
-        assert pat.finalise(draft).final_level == old.assessment.final_level  # type: ignore[union-attr]
+        pat.screenings.save_answer(draft, "gender_description", "still the old question")
+        assert pat.screenings.finalise(draft).final_level == old.assessment.final_level  # type: ignore[union-attr]
         # A new screening uses the version now in force, and its model.
         child = pat.children.create("Synthetic New", date(2012, 3, 4))
-        new = pat.open_screening(pat.start_screening(child.id))
+        new = pat.screenings.open(pat.screenings.start(child.id))
         assert new.form_version == "1.1.0"
         assert new.model_version == "2.0.0"
-        pat.save_answer(new.row.id, "gender_in_own_words", "new words")
+        pat.screenings.save_answer(new.row.id, "gender_in_own_words", "new words")
         with pytest.raises(ServiceError):
-            pat.save_answer(new.row.id, "gender_description", "the old id")
+            pat.screenings.save_answer(new.row.id, "gender_description", "the old id")
         with pat.engine.connect() as conn:
             pins = dict(conn.execute(text("SELECT id, form_sha256 FROM screenings")).all())
         assert pins[final] == pins[draft] == form_sha256(load_form("cse-screening"))
@@ -193,14 +193,14 @@ def test_a_database_at_the_previous_head_upgrades_and_pins_the_shipped_form(
     with vault.login("pat") as pat:
         final = _screen(pat, final=True)
         draft = _screen(pat, final=False)
-        before = pat.open_screening(final).assessment
+        before = pat.screenings.open(final).assessment
     with vault.login("admin") as admin:
         _back_to_previous_head(admin)
     with vault.login("mary") as mary:  # signing in migrates the database
         with mary.engine.connect() as conn:
             pins = dict(conn.execute(text("SELECT id, form_sha256 FROM screenings")).all())
             installed = conn.execute(text("SELECT id, in_force FROM instruments")).all()
-        report = mary.verify()
+        report = mary.maintenance.verify()
         assert report.ok, (report.rescore_differences, report.record_problems)
         assert report.rescored == 1
         assert mary.instruments.get("cse-screening").form_version == "1.0.0"
@@ -208,13 +208,13 @@ def test_a_database_at_the_previous_head_upgrades_and_pins_the_shipped_form(
     assert pins == {final: shipped, draft: shipped}
     assert sorted(tuple(r) for r in installed) == sorted((i, 1) for i in SHIPPED)
     with vault.login("pat") as pat:
-        detail = pat.open_screening(final)
+        detail = pat.screenings.open(final)
         assert detail.assessment == before
-        form = pat.form(detail.form_id, detail.form_version)
+        form = pat.screenings.form(detail.form_id, detail.form_version)
         assert "in their own words" in _pdf_text(render_pdf_bytes(
             referral_summary(pat, detail, form)))
-        pat.save_answer(draft, "child_views", "the draft carries on after the upgrade")
-        pat.finalise(draft)
+        pat.screenings.save_answer(draft, "child_views", "the draft carries on after the upgrade")
+        pat.screenings.finalise(draft)
 
 
 def test_a_team_instrument_screens_finalises_routes_and_prints_in_its_own_words(
@@ -226,13 +226,13 @@ def test_a_team_instrument_screens_finalises_routes_and_prints_in_its_own_words(
     with vault.login("pat") as pat:
         assert [i.id for i in pat.instruments.in_force()] == [*SHIPPED, "eastbrook-seraf"]
         child = pat.children.create("Sam Example", date(2011, 2, 3))
-        sid = pat.start_screening(child.id, form_id="eastbrook-seraf",
+        sid = pat.screenings.start(child.id, form_id="eastbrook-seraf",
                                   screening_date=date.fromisoformat(case["screening_date"]))
         for qid, value in case["answers"].items():
-            pat.save_answer(sid, qid, value)
-        assessment = pat.finalise(sid)
-        detail = pat.open_screening(sid)
-        form = pat.form(detail.form_id, detail.form_version)
+            pat.screenings.save_answer(sid, qid, value)
+        assessment = pat.screenings.finalise(sid)
+        detail = pat.screenings.open(sid)
+        form = pat.screenings.form(detail.form_id, detail.form_version)
         summary = referral_summary(pat, detail, form)
         whole = _pdf_text(render_pdf_bytes(summary))
     assert (detail.form_id, detail.model_id) == ("eastbrook-seraf", "eastbrook-seraf")
@@ -241,13 +241,11 @@ def test_a_team_instrument_screens_finalises_routes_and_prints_in_its_own_words(
     assert assessment.final_level in {lv.id for lv in installed.models[0].levels}
     assert "Within the last 6 months" in whole
     with vault.login("mary") as mary:
-        assert mary.verify().ok
+        assert mary.maintenance.verify().ok
 
 
 def test_reports_and_impact_count_each_instrument_apart(
         vault: Vault, team_instrument: Callable[[str], Path]) -> None:
-    from riskscreen.services.models import ModelService
-    from riskscreen.services.reports import ReportService
 
     cases = Path(__file__).resolve().parents[1] / "instruments" / "eastbrook-cases"
     case = json.loads((cases / "online-and-adults.json").read_text("utf-8"))
@@ -256,29 +254,29 @@ def test_reports_and_impact_count_each_instrument_apart(
     with vault.login("pat") as pat:
         for _ in range(2):
             child = pat.children.create("Sam Example", date(2011, 2, 3))
-            sid = pat.start_screening(child.id, form_id="eastbrook-seraf",
+            sid = pat.screenings.start(child.id, form_id="eastbrook-seraf",
                                       screening_date=date.fromisoformat(
                                           case["screening_date"]))
             for qid, value in case["answers"].items():
-                pat.save_answer(sid, qid, value)
-            pat.finalise(sid)
+                pat.screenings.save_answer(sid, qid, value)
+            pat.screenings.finalise(sid)
         _screen(pat, final=True)
     with vault.login("mary") as mary:
-        team = ReportService(mary, "eastbrook-seraf").build()
-        cse = ReportService(mary).build()
+        team = mary.reports.for_instrument("eastbrook-seraf").build()
+        cse = mary.reports.build()
         assert (team.total, cse.total) == (2, 1)
         assert team.title == "Eastbrook sexual exploitation risk screening: report"
         asked = {q.text for q in load_instrument(team_instrument("again")).form.questions()}
         prevalence = {label for label, _ in team.table("Indicator prevalence").rows}
         assert prevalence
         assert prevalence <= asked
-        service = ModelService(mary, "eastbrook-seraf")
+        service = mary.models.for_instrument("eastbrook-seraf")
         assert service.form().id == "eastbrook-seraf"
         assert service.count_finalised() == 2
         _, published = service.in_force()
         assert published.id == "eastbrook-seraf"
         assert service.impact(published).total == 2
-        assert ModelService(mary).impact(ModelService(mary).in_force()[1]).total == 1
+        assert mary.models.impact(mary.models.in_force()[1]).total == 1
 
 
 def test_verify_names_an_altered_stored_form_and_an_unpinned_screening(vault: Vault) -> None:
@@ -293,7 +291,7 @@ def test_verify_names_an_altered_stored_form_and_an_unpinned_screening(vault: Va
                         "'Not known', 'Unknown')")
             raw.execute(f"UPDATE screenings SET form_sha256 = NULL WHERE id = {sid}")
             raw.commit()
-        report = mary.verify()
+        report = mary.maintenance.verify()
     assert not report.ok
     assert any("stored form cse-screening 1.0.0 does not match" in p
                for p in report.record_problems)
@@ -321,11 +319,11 @@ def test_a_rescreen_under_a_new_version_starts_from_the_renamed_answers(
         vault: Vault, tmp_path: Path) -> None:
     with vault.login("pat") as pat:
         first = _screen(pat, final=True)
-        child = pat.open_screening(first).row.child_id
+        child = pat.screenings.open(first).row.child_id
     with vault.login("mary") as mary:
         mary.instruments.install(_next_version(tmp_path))
     with vault.login("pat") as pat:
-        again = pat.open_screening(pat.start_screening(child, rescreen=True))
+        again = pat.screenings.open(pat.screenings.start(child, rescreen=True))
         assert again.form_version == "1.1.0"
         assert again.answers["gender_in_own_words"].value == "in their own words"
         assert "gender_description" not in again.answers

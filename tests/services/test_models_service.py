@@ -11,7 +11,6 @@ from riskscreen.services import PermissionDenied
 from riskscreen.services.demo import populate
 from riskscreen.services.models import (
     ModelRefused,
-    ModelService,
     model_data,
     model_to_yaml,
     next_version,
@@ -29,7 +28,7 @@ def filled(vault: Vault) -> Vault:
 
 
 def test_draft_proposes_next_version_and_needs_a_change_note(filled: Vault) -> None:
-    service = ModelService(filled.login("mary"))
+    service = filled.login("mary").models
     _, in_force = service.in_force()
     data = service.new_draft()
     assert data["version"] == next_version(in_force.version)
@@ -45,7 +44,7 @@ def test_validation_uses_the_validate_messages(filled: Vault) -> None:
     from riskscreen.definitions import DefinitionError
     from riskscreen.scoring.loader import parse_model
 
-    service = ModelService(filled.login("mary"))
+    service = filled.login("mary").models
     data = service.new_draft()
     data["change_note"] = "bad thresholds"
     data["thresholds"][0]["from"] = 0
@@ -58,7 +57,7 @@ def test_validation_uses_the_validate_messages(filled: Vault) -> None:
 
 def test_impact_matches_the_core_and_publish_keeps_old_screenings(filled: Vault) -> None:
     mary = filled.login("mary")
-    service = ModelService(mary)
+    service = mary.models
     data = service.new_draft()
     data["change_note"] = "Raise hotels and parties"
     data["weights"]["hotels_parties_unknown_addresses"].update(recent=12, both=13)
@@ -66,23 +65,23 @@ def test_impact_matches_the_core_and_publish_keeps_old_screenings(filled: Vault)
     report = service.impact(draft)
     _, published = service.in_force()
     core = impact(service.form(), published, draft,
-                  [(str(sid), a) for sid, _, a in mary.finalised_answer_sets()])
+                  [(str(sid), a) for sid, _, a in mary.finalised.answer_sets()])
     assert report.matrix == core.matrix
     assert [c.key for c in report.changes] == [c.key for c in core.changes]
-    old = mary.list_screenings().items[0].id
+    old = mary.screenings.find().items[0].id
     info = service.publish(draft)
     assert info.version == data["version"]
     child = mary.children.create("New Child", "2012-01-01")
-    new = mary.start_screening(child.id)
-    assert mary.open_screening(new).model_sha256 == info.sha256
-    assert mary.open_screening(old).model_sha256 == published.sha256
+    new = mary.screenings.start(child.id)
+    assert mary.screenings.open(new).model_sha256 == info.sha256
+    assert mary.screenings.open(old).model_sha256 == published.sha256
     assert [m.version for m in service.history()][:2] == [info.version, published.version]
     diff = service.diff(published.sha256, info.sha256)
     assert "+change_note: Raise hotels and parties" in diff
 
 
 def test_import_refuses_invalid_and_other_form_models(filled: Vault) -> None:
-    service = ModelService(filled.login("mary"))
+    service = filled.login("mary").models
     _, model = service.in_force()
     text = model_to_yaml(model)
     bad = model_data(model)
@@ -97,7 +96,7 @@ def test_import_refuses_invalid_and_other_form_models(filled: Vault) -> None:
 
 @pytest.mark.parametrize("name", ["pat", "admin"])
 def test_only_managers_use_the_model_service(filled: Vault, name: str) -> None:
-    service = ModelService(filled.login(name))
+    service = filled.login(name).models
     with pytest.raises(PermissionDenied):
         service.new_draft()
     with pytest.raises(PermissionDenied):

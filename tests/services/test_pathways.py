@@ -82,14 +82,14 @@ def test_level_at_re_screening_after_an_intervention(vault: Vault) -> None:
         pat.referrals.mark_sent(referral.id, "secure_email")
         pat.referrals.mark_accepted(referral.id)
         pat.referrals.add_outcome(referral.id, "cse_team_allocated")
-        earlier = pat.open_screening(first)
-        again = pat.start_screening(referral.child_id,
-                                    screening_date=earlier.row.screening_date
-                                    + timedelta(days=40))
+        earlier = pat.screenings.open(first)
+        again = pat.screenings.start(referral.child_id,
+                                     screening_date=earlier.row.screening_date
+                                     + timedelta(days=40))
         for qid, answer in earlier.answers.items():
             if qid not in ("child_name", "date_of_birth"):
-                pat.save_answer(again, qid, answer.value, answer.evidence)
-        pat.finalise(again)
+                pat.screenings.save_answer(again, qid, answer.value, answer.evidence)
+        pat.screenings.finalise(again)
     with vault.login("mary") as mary:
         report = mary.pathways.build()
     levels = dict(report.table("Levels at re-screening after each kind of intervention").rows)

@@ -32,8 +32,8 @@ def _passfile(tmp_path: Path, passphrase: str) -> str:
 def test_summary_of_a_stored_screening(demo: Path, tmp_path: Path,
                                        capsys: pytest.CaptureFixture[str]) -> None:
     with Unlocker(demo, auto_backups=False).unlock("pat", "demo practitioner pat") as s:
-        sid = s.list_screenings(ScreeningQuery(status="final", limit=1)).items[0].id
-        level = s.open_screening(sid).assessment
+        sid = s.screenings.find(ScreeningQuery(status="final", limit=1)).items[0].id
+        level = s.screenings.open(sid).assessment
     assert level is not None
     out = tmp_path / "out.pdf"
     old_umask = os.umask(0o022)  # the usual umask, under which it was written 0644
@@ -62,7 +62,7 @@ def test_summary_of_a_stored_screening(demo: Path, tmp_path: Path,
 def test_another_practitioners_screening_is_refused(demo: Path, tmp_path: Path,
                                                     capsys: pytest.CaptureFixture[str]) -> None:
     with Unlocker(demo, auto_backups=False).unlock("pat", "demo practitioner pat") as s:
-        sid = s.list_screenings(ScreeningQuery(status="final", limit=1)).items[0].id
+        sid = s.screenings.find(ScreeningQuery(status="final", limit=1)).items[0].id
     code = main(["summary", "--screening", str(sid), "--db", str(demo), "--user", "sam",
                  "--passphrase-file", _passfile(tmp_path, "demo practitioner sam"),
                  "-o", str(tmp_path / "x.pdf")])

@@ -52,7 +52,7 @@ def _screening(session: Session, identifiers: dict[str, str]) -> int:
     answers = case["answers"]
     child = session.children.create(answers["child_name"], date.fromisoformat(
         answers["date_of_birth"]), identifiers)
-    sid = session.start_screening(child.id, screening_date=date.fromisoformat(
+    sid = session.screenings.start(child.id, screening_date=date.fromisoformat(
         case["screening_date"]))
     save_answers(session, sid, {**answers, **CONTACTS})
     return sid
@@ -62,12 +62,12 @@ def test_the_case_reference_of_the_child_record_fills_the_screening(vault: Vault
     with vault.login("pat") as pat:
         child = pat.children.create("Synthetic Child", date(2011, 5, 4),
                                  {"case_number": "NV-CSC-1234", "nhs_number": "9434765919"})
-        answers = pat.open_screening(pat.start_screening(child.id)).answers
+        answers = pat.screenings.open(pat.screenings.start(child.id)).answers
         assert answers["case_number"].value == "NV-CSC-1234"
         assert answers["nhs_number"].value == "9434765919"
         # Records made before the key was "case_number" held it as "reference".
         older = pat.children.create("Synthetic Other", date(2012, 1, 1), {"reference": "OLD-77"})
-        assert pat.open_screening(pat.start_screening(older.id)).answers[
+        assert pat.screenings.open(pat.screenings.start(older.id)).answers[
             "case_number"].value == "OLD-77"
 
 
@@ -75,8 +75,8 @@ def test_the_referral_carries_contacts_and_the_deciders_name(vault: Vault) -> No
     form = load_form("cse-screening")
     with _jo(vault) as jo:
         sid = _screening(jo, {"case_number": "NV-CSC-1234"})
-        jo.finalise(sid, RAISED)
-        detail = jo.open_screening(sid)
+        jo.screenings.finalise(sid, RAISED)
+        detail = jo.screenings.open(sid)
         summary = referral_summary(jo, detail, form)
         whole = _flat(render_pdf_bytes(summary))
     assert "NV-CSC-1234" in whole
@@ -93,13 +93,13 @@ def test_an_amended_referral_says_which_referral_it_replaces(vault: Vault) -> No
     form = load_form("cse-screening")
     with _jo(vault) as jo:
         sid = _screening(jo, {})
-        jo.finalise(sid, RAISED)
-        earlier = jo.open_screening(sid)
+        jo.screenings.finalise(sid, RAISED)
+        earlier = jo.screenings.open(sid)
         assert earlier.finalised_at is not None
-        new_id = jo.amend(sid, "The child's school was recorded wrongly at first.")
-        jo.save_answer(new_id, "child_school", "Northvale College")
-        jo.finalise(new_id, RAISED)
-        summary = referral_summary(jo, jo.open_screening(new_id), form)
+        new_id = jo.screenings.amend(sid, "The child's school was recorded wrongly at first.")
+        jo.screenings.save_answer(new_id, "child_school", "Northvale College")
+        jo.screenings.finalise(new_id, RAISED)
+        summary = referral_summary(jo, jo.screenings.open(new_id), form)
         texts = [p.extract_text() or "" for p in PdfReader(io.BytesIO(
             render_pdf_bytes(summary))).pages]
     when = format_date(date.fromisoformat(earlier.finalised_at[:10]))

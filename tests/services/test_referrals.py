@@ -32,7 +32,7 @@ def vault(backend_vault: Vault) -> Vault:
 def finalised(pat: Session, wanted: Callable[[Assessment], bool], what: str = "Test") -> int:
     """A finalised screening whose assessment is ``wanted`` (from fixed synthetic answers)."""
     sid = start_screening_where(pat, wanted, what, count=300, seed=11)
-    pat.finalise(sid)
+    pat.screenings.finalise(sid)
     return sid
 
 
@@ -287,8 +287,8 @@ def test_an_amendment_replaces_a_referral_not_yet_sent_and_keeps_one_sent(
         vault: Vault) -> None:
     with vault.login("pat") as pat:
         first = high(pat)
-        amendment = pat.amend(first, "The date of birth was recorded wrongly.")
-        pat.finalise(amendment)
+        amendment = pat.screenings.amend(first, "The date of birth was recorded wrongly.")
+        pat.screenings.finalise(amendment)
         replaced = pat.referrals.for_screening(first)
         new = pat.referrals.for_screening(amendment)
         assert replaced is not None
@@ -299,8 +299,8 @@ def test_an_amendment_replaces_a_referral_not_yet_sent_and_keeps_one_sent(
             "sent.")
         assert new.status == ReferralStatus.TO_SEND
         pat.referrals.mark_sent(new.id, "secure_email")
-        again = pat.amend(amendment, "A second correction to the record.")
-        pat.finalise(again)
+        again = pat.screenings.amend(amendment, "A second correction to the record.")
+        pat.screenings.finalise(again)
         kept = pat.referrals.for_screening(amendment)
     assert kept is not None
     assert kept.status == ReferralStatus.SENT

@@ -11,7 +11,7 @@ import pytest
 
 from riskscreen.forms.loader import load_form
 from riskscreen.services import OverrideRequest, PermissionDenied, Session
-from riskscreen.services.reports import ReportService, suppressed
+from riskscreen.services.reports import suppressed
 from riskscreen.synthetic import generate_answer_sets
 
 from ..conftest import PASSPHRASES, Vault
@@ -26,11 +26,11 @@ def vault(backend_vault: Vault) -> Vault:
 def _screen(pat: Session, name: str, dob: str, agency: str, reason: str,
             base: dict[str, Any], extra: dict[str, Any]) -> int:
     child = pat.children.create(name, dob)
-    sid = pat.start_screening(child.id)
+    sid = pat.screenings.start(child.id)
     values = {**base, "practitioner_agency": agency, "screening_reason": reason, **extra}
     for qid, value in values.items():
         if qid not in ("child_name", "date_of_birth"):
-            pat.save_answer(sid, qid, value)
+            pat.screenings.save_answer(sid, qid, value)
     return sid
 
 
@@ -48,16 +48,16 @@ def hand_built(vault: Vault) -> Vault:
            for i in range(6)]
     ids.append(_screen(pat, "Child H", "2008-01-01", "health", "concern_raised", base, {}))
     for sid in ids[:-1]:
-        pat.finalise(sid)
-    pat.finalise(ids[-1], OverrideRequest(level="high", reason="Professional judgement: "
-                                          "the school has serious worries not captured"))
+        pat.screenings.finalise(sid)
+    pat.screenings.finalise(ids[-1], OverrideRequest(level="high", reason="Professional judgement: "
+                                                     "the school has serious worries not captured"))
     pat.close()
     return vault
 
 
 def test_report_counts_and_suppression(hand_built: Vault, tmp_path: Path) -> None:
     mary = hand_built.login("mary")
-    service = ReportService(mary)
+    service = mary.reports
     report = service.build()
     assert report.total == 7
     agencies = dict(report.table("By agency").rows)
@@ -91,4 +91,4 @@ def test_suppressed_values() -> None:
 def test_reports_need_a_manager(vault: Vault, name: str) -> None:
     session = vault.unlocker().unlock(name, PASSPHRASES[name])
     with pytest.raises(PermissionDenied):
-        ReportService(session).build()
+        session.reports.build()

@@ -16,14 +16,15 @@ def _write_marked_screenings(pat: Session) -> None:
     for i in range(3):
         child = pat.children.create(f"ZQXMARKERNAME Child {i}", "2010-01-02",
                                  {"case_number": f"ZQXMARKERCASE-{i}"})
-        sid = pat.start_screening(child.id)
-        pat.save_answer(sid, "child_views", "ZQXMARKERANSWER " * 50)
-        pat.save_answer(sid, "practitioner_analysis", "Analysis ZQXMARKERANSWER")
-        pat.save_answer(sid, "online_grooming", "recent",
-                        {"basis": "observed", "details": "ZQXMARKEREVIDENCE seen"})
-        pat.save_answer(sid, "online_grooming", "not_known")  # the old value is overwritten
-        pat.save_answer(sid, "screening_reason_detail", "ZQXMARKERAMEND")
-        pat.save_answer(sid, "screening_reason_detail", None)
+        sid = pat.screenings.start(child.id)
+        pat.screenings.save_answer(sid, "child_views", "ZQXMARKERANSWER " * 50)
+        pat.screenings.save_answer(sid, "practitioner_analysis", "Analysis ZQXMARKERANSWER")
+        pat.screenings.save_answer(sid, "online_grooming", "recent",
+                                   {"basis": "observed", "details": "ZQXMARKEREVIDENCE seen"})
+        # The old value is overwritten.
+        pat.screenings.save_answer(sid, "online_grooming", "not_known")
+        pat.screenings.save_answer(sid, "screening_reason_detail", "ZQXMARKERAMEND")
+        pat.screenings.save_answer(sid, "screening_reason_detail", None)
 
 
 def _scan(folder: Path) -> list[str]:

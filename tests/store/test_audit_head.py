@@ -26,7 +26,7 @@ def _delete_newest(db_login: Vault, count: int) -> None:
 
 def _audit_problems(store: Vault) -> list[str]:
     with store.login("mary") as mary:
-        return mary.verify(rescore=False).audit_problems
+        return mary.maintenance.verify(rescore=False).audit_problems
 
 
 def test_closing_records_the_head_and_verify_finds_deleted_newest_entries(

@@ -28,8 +28,8 @@ PAGE = 4096
 def _populate(pat: Session, n: int = 20) -> list[int]:
     ids = []
     for i in range(n):
-        sid = pat.start_screening(pat.children.create(f"Child {i}", "2010-01-02").id)
-        pat.save_answer(sid, "child_views", f"views of child {i} " * 40)
+        sid = pat.screenings.start(pat.children.create(f"Child {i}", "2010-01-02").id)
+        pat.screenings.save_answer(sid, "child_views", f"views of child {i} " * 40)
         ids.append(sid)
     return ids
 
@@ -45,9 +45,9 @@ def _flip(path: Path, page: int, offset: int = 200) -> None:
 def _use_everything(store: Vault) -> None:
     """Sign in, list, open every screening and verify: what a user would do."""
     with store.login("mary") as mary:
-        for row in mary.list_screenings().items:
-            mary.open_screening(row.id)
-        report = mary.verify()
+        for row in mary.screenings.find().items:
+            mary.screenings.open(row.id)
+        report = mary.maintenance.verify()
         if not report.ok:
             raise DatabaseDamaged("; ".join(report.integrity_problems[:1]))
 
@@ -95,10 +95,10 @@ def test_audit_chain_detects_an_edited_entry(store: Vault) -> None:
     with store.login("pat") as pat:
         _populate(pat, 3)
     with store.login("mary") as mary:
-        assert mary.verify().audit_problems == []
+        assert mary.maintenance.verify().audit_problems == []
     _tamper_audit(store, "UPDATE audit_log SET user='someone' WHERE seq=5")
     with store.login("mary") as mary:
-        report = mary.verify()
+        report = mary.maintenance.verify()
     assert not report.ok
     assert any("entry 5" in p and "changed" in p for p in report.audit_problems)
 
@@ -108,7 +108,7 @@ def test_audit_chain_detects_a_deleted_entry(store: Vault) -> None:
         _populate(pat, 3)
     _tamper_audit(store, "DELETE FROM audit_log WHERE seq=4")
     with store.login("mary") as mary:
-        report = mary.verify()
+        report = mary.maintenance.verify()
     assert any("missing" in p for p in report.audit_problems)
 
 
@@ -119,27 +119,27 @@ def test_rescoring_detects_an_altered_snapshot(store: Vault, edit_record: Any) -
     form = load_form("cse-screening")
     with store.login("pat") as pat:
         for n, answer_set in enumerate(generate_answer_sets(form, 3, 5)):
-            sid = pat.start_screening(pat.children.create(f"C{n}").id)
+            sid = pat.screenings.start(pat.children.create(f"C{n}").id)
             for qid, value in answer_set.answers.items():
                 if qid != "child_name":
-                    pat.save_answer(sid, qid, value)
-            pat.finalise(sid)
+                    pat.screenings.save_answer(sid, qid, value)
+            pat.screenings.finalise(sid)
     with store.login("mary") as mary:
-        report = mary.verify()
+        report = mary.maintenance.verify()
         assert report.ok
         assert report.rescored == 3
     with store.login("admin") as admin, admin.engine.begin() as conn:
         conn.execute(text("DROP TRIGGER assessments_immutable_u"))
         edit_record(conn, 2, lambda snap: snap.update(score=999))
     with store.login("mary") as mary:
-        report = mary.verify()
+        report = mary.maintenance.verify()
     assert [d.split(":")[0] for d in report.rescore_differences] == ["screening 2"]
 
 
 def test_full_disk_fails_the_save_cleanly_and_keeps_the_previous_state(store: Vault) -> None:
     pat = store.login("pat")
-    sid = pat.start_screening(pat.children.create("Full Disk").id)
-    pat.save_answer(sid, "child_views", "saved before the disk filled")
+    sid = pat.screenings.start(pat.children.create("Full Disk").id)
+    pat.screenings.save_answer(sid, "child_views", "saved before the disk filled")
     engine = pat.engine
     engine.dispose()
     with engine.connect() as conn:
@@ -151,14 +151,14 @@ def test_full_disk_fails_the_save_cleanly_and_keeps_the_previous_state(store: Va
     event.listen(engine, "connect", limit)
     engine.dispose()
     with pytest.raises(StorageFull) as info:
-        pat.save_answer(sid, "child_views", "x" * 40_000)
+        pat.screenings.save_answer(sid, "child_views", "x" * 40_000)
     assert "NOT saved" in str(info.value)
     assert "xxxx" not in str(info.value)
     event.remove(engine, "connect", limit)
     engine.dispose()
-    assert pat.open_screening(sid).answers["child_views"].value == "saved before the disk filled"
+    assert pat.screenings.open(sid).answers["child_views"].value == "saved before the disk filled"
     assert pat.maintenance.check_integrity() == []
-    pat.save_answer(sid, "child_views", "x" * 40_000)  # space again: saves work again
+    pat.screenings.save_answer(sid, "child_views", "x" * 40_000)  # space again: saves work again
     pat.close()
 
 
@@ -171,7 +171,7 @@ def test_backup_and_restore(store: Vault, tmp_path: Path) -> None:
     assert dest.exists()
     assert Path(str(dest) + ".keys.json").exists()
     with store.login("pat") as pat:
-        pat.save_answer(ids[0], "child_views", "changed after the backup")
+        pat.screenings.save_answer(ids[0], "child_views", "changed after the backup")
         _populate(pat, 2)
     _flip(store.db, 3)
     with pytest.raises(PermissionDenied):
@@ -180,8 +180,8 @@ def test_backup_and_restore(store: Vault, tmp_path: Path) -> None:
     assert aside is not None
     assert aside.exists()
     with store.login("pat") as pat:
-        assert pat.list_screenings().total == 5
-        assert pat.open_screening(ids[0]).answers["child_views"].value.startswith("views of")
+        assert pat.screenings.find().total == 5
+        assert pat.screenings.open(ids[0]).answers["child_views"].value.startswith("views of")
         assert pat.maintenance.check_integrity() == []
 
 

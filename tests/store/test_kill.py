@@ -47,7 +47,8 @@ def _child(store: Vault, screening_id: int, run: int, out: int) -> None:  # prag
         n = 0
         while True:
             qid = QUESTIONS[n % len(QUESTIONS)]
-            session.save_answer(screening_id, qid, f"run{run}:{n}:" + "w" * (n % 7 * 300))
+            session.screenings.save_answer(screening_id, qid,
+                                           f"run{run}:{n}:" + "w" * (n % 7 * 300))
             os.write(out, f"ack {qid} {n}\n".encode())
             n += 1
     except BaseException as error:
@@ -86,7 +87,7 @@ def _read_until(fd: int, wanted: str, deadline: float) -> list[str]:
 def test_sigkill_at_random_points_loses_nothing_acknowledged(store: Vault) -> None:
     rng = random.Random(1234)
     with store.login("pat") as pat:
-        screening_ids = [pat.start_screening(pat.children.create(f"Kill {r}").id)
+        screening_ids = [pat.screenings.start(pat.children.create(f"Kill {r}").id)
                          for r in range(RUNS)]
         key = pat.context.data_key
     acked: dict[int, dict[str, int]] = {}
@@ -124,7 +125,7 @@ def test_sigkill_at_random_points_loses_nothing_acknowledged(store: Vault) -> No
     elapsed = time.monotonic() - started
     assert total_acks > RUNS // 2  # the kills really landed mid-stream
     with store.login("mary") as mary:
-        report = mary.verify(rescore=False)
+        report = mary.maintenance.verify(rescore=False)
         assert report.ok, report
         with mary.engine.connect() as conn:
             rows = conn.execute(text("SELECT screening_id, question_id, value FROM answers "
@@ -173,7 +174,7 @@ def test_sigkill_while_typing_loses_at_most_the_last_second(store: Vault,
                                                               tmp_path: Path) -> None:
     rng = random.Random(4321)
     with store.login("pat") as pat:
-        screening_ids = [pat.start_screening(pat.children.create(f"Typing {r}").id)
+        screening_ids = [pat.screenings.start(pat.children.create(f"Typing {r}").id)
                          for r in range(TYPING_RUNS)]
         key = pat.context.data_key
     passphrase = tmp_path / "passphrase.txt"
@@ -219,7 +220,7 @@ def test_sigkill_while_typing_loses_at_most_the_last_second(store: Vault,
                        default=0)
         required_total += required
         with store.login("pat") as pat:
-            answer = pat.open_screening(sid).answers.get(TYPED_QUESTION)
+            answer = pat.screenings.open(sid).answers.get(TYPED_QUESTION)
         stored = str(answer.value) if answer is not None else ""
         assert text.startswith(stored), f"run {run}: the stored text is not what was typed"
         assert len(stored) >= required, (

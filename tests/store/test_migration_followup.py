@@ -48,12 +48,12 @@ def _at_0008(db: Path) -> tuple[dict[int, str], dict[str, list[tuple[object, ...
     answer_set = next(a for a in generate_answer_sets(form, 50, 11)
                       if score(form, model, a).level != "high")
     child = pat.children.create("Override Child", answer_set.answers.get("date_of_birth"))
-    sid = pat.start_screening(child.id, screening_date=answer_set.screening_date)
+    sid = pat.screenings.start(child.id, screening_date=answer_set.screening_date)
     for qid, value in answer_set.answers.items():
         if qid not in ("child_name", "date_of_birth"):
-            pat.save_answer(sid, qid, value)
-    pat.finalise(sid, OverrideRequest("high", "The child told a teacher about an older man "
-                                              "who meets her after school."))
+            pat.screenings.save_answer(sid, qid, value)
+    pat.screenings.finalise(sid, OverrideRequest(
+        "high", "The child told a teacher about an older man who meets her after school."))
     intervals = load_model("cse-screening").review.intervals
     expected = {}
     with pat.engine.connect() as conn:
@@ -61,7 +61,7 @@ def _at_0008(db: Path) -> tuple[dict[int, str], dict[str, list[tuple[object, ...
     pat.close()
     pat = Unlocker(db, auto_backups=False).unlock("mary", "manager passphrase")
     for done in finalised:
-        a = pat.open_screening(done).assessment
+        a = pat.screenings.open(done).assessment
         assert a is not None
         expected[done] = review_due(a.level, a.final_level, a.screening_date,
                                     a.review_date, intervals).isoformat()
@@ -90,7 +90,7 @@ def test_0009_fills_review_dates_and_keeps_the_data(tmp_path: Path) -> None:
             rescreens = conn.execute(text("SELECT count(*) FROM screenings WHERE "
                                           "rescreen_of IS NOT NULL")).scalar_one()
             after = _rows(conn, tuple(t for t in _TABLES if t not in _REPLACED_LATER))
-        report = s.verify()
+        report = s.maintenance.verify()
         due = s.reviews.due()
     assert got == expected
     assert len(got) > 20

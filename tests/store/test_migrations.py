@@ -130,7 +130,7 @@ def test_a_database_at_the_previous_head_gains_referrals_with_its_data_intact(
 
     with store.login("mary") as mary:
         populate(mary, 40, seed=3)
-        sid = mary.list_screenings().items[0].id
+        sid = mary.screenings.find().items[0].id
     key = KeyFile.load(key_file_path(store.db)).open_slot("mary", "manager passphrase").data_key
     engine = create_db_engine(store.db, key)
     with engine.begin() as conn:
@@ -157,11 +157,11 @@ def test_a_database_at_the_previous_head_gains_referrals_with_its_data_intact(
                      for t in before if t != "answer_packs"}
             after["answer_packs"] = conn.execute(text(
                 "SELECT COALESCE(SUM(rows), 0) FROM answer_columns")).scalar()
-        report = mary.verify()
-        final = next(r for r in mary.list_screenings().items if r.status == "final")
+        report = mary.maintenance.verify()
+        final = next(r for r in mary.screenings.find().items if r.status == "final")
         made = mary.referrals.record_for(final.id)
         sent = mary.referrals.mark_sent(made.id, "secure_email")
-        assert mary.open_screening(sid).row.id == sid
+        assert mary.screenings.open(sid).row.id == sid
     assert report.ok, report
     # Opening appended sign-in entries to the audit log; nothing else changed in number (the
     # packs became answer columns).

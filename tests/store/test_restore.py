@@ -49,7 +49,7 @@ _SAVER = textwrap.dedent("""
     try:
         while not stop.exists():
             qid = questions[n % len(questions)]
-            session.save_answer(screening, qid, f"save {n}")
+            session.screenings.save_answer(screening, qid, f"save {n}")
             print(f"ack {qid} {n}", flush=True)
             n += 1
     except Exception as error:
@@ -122,7 +122,7 @@ def prepared(store: Vault, tmp_path: Path) -> tuple[Path, int]:
         copy = admin.maintenance.backup(tmp_path / "copies" / "copy.db")
     with store.login("pat") as pat:
         child = pat.children.create("Child Example")
-        screening = pat.start_screening(child.id)
+        screening = pat.screenings.start(child.id)
     return copy, screening
 
 
@@ -184,12 +184,12 @@ def test_a_session_stops_saving_once_its_database_is_replaced(store: Vault, prep
 def test_a_replaced_database_is_noticed_in_process(store: Vault, prepared: Any) -> None:
     copy, screening = prepared
     pat = store.login("pat")
-    pat.save_answer(screening, QUESTIONS[0], "before")
+    pat.screenings.save_answer(screening, QUESTIONS[0], "before")
     replace_database(store.db, copy, _key(store))
     with pytest.raises(DatabaseReplaced, match="NOT saved"):
-        pat.save_answer(screening, QUESTIONS[0], "after")
+        pat.screenings.save_answer(screening, QUESTIONS[0], "after")
     with pytest.raises(DatabaseReplaced):
-        pat.list_screenings()
+        pat.screenings.find()
     pat.close()
 
 
@@ -251,7 +251,7 @@ def test_restore_is_audited_in_the_database_and_in_the_recorded_head(
         with admin.engine.connect() as conn:
             _action, user, detail = conn.execute(text(
                 "SELECT action, user, detail FROM audit_log WHERE action = 'restore'")).one()
-        report = admin.verify(rescore=False)
+        report = admin.maintenance.verify(rescore=False)
     assert user == "admin"
     recorded = json.loads(detail)
     assert recorded["backup"] == "copy.db"

@@ -26,11 +26,11 @@ def finalised(store: Vault) -> list[int]:
     ids = []
     with store.login("pat") as pat:
         for n, answer_set in enumerate(generate_answer_sets(form, 3, 11)):
-            sid = pat.start_screening(pat.children.create(f"Child {n}").id)
+            sid = pat.screenings.start(pat.children.create(f"Child {n}").id)
             for qid, value in answer_set.answers.items():
                 if qid != "child_name":
-                    pat.save_answer(sid, qid, value, answer_set.evidence.get(qid))
-            pat.finalise(sid)
+                    pat.screenings.save_answer(sid, qid, value, answer_set.evidence.get(qid))
+            pat.screenings.finalise(sid)
             ids.append(sid)
     return ids
 
@@ -126,7 +126,7 @@ def test_the_finalise_entry_records_the_snapshot(store: Vault,
         with mary.engine.connect() as conn:
             details = conn.execute(text(
                 "SELECT detail FROM audit_log WHERE action = 'finalise'")).scalars().all()
-        report = mary.verify(rescore=False)
+        report = mary.maintenance.verify(rescore=False)
     assert len(details) == 3
     assert all('"snapshot":"' in d for d in details)
     assert report.record_problems == []
@@ -139,7 +139,7 @@ def test_verify_rescores_every_snapshot_in_columns_too(
     from dataclasses import replace
 
     import riskscreen.services.demo as demo
-    import riskscreen.services.session as session_module
+    import riskscreen.services.maintenance as maintenance
     from riskscreen.scoring.engine import score
 
     def skewed(form: Any, model: Any, answer_set: Any, previous: Any) -> Any:
@@ -148,11 +148,11 @@ def test_verify_rescores_every_snapshot_in_columns_too(
         return replace(found, score=found.score + 1)
 
     # Only the one-screening scorer is replaced; the batch executor is the real one.
-    monkeypatch.setattr(session_module, "score", skewed)
+    monkeypatch.setattr(maintenance, "score", skewed)
     monkeypatch.setattr(demo, "score", skewed)
     with make_vault(tmp_path / "skewed.db", ("mary",)).login("mary") as mary:
         demo.populate(mary, 12, seed=3, final_share=1.0)
-        report = mary.verify()
+        report = mary.maintenance.verify()
     assert report.rescored == 12
     assert len(report.rescore_differences) == 12
     assert all("re-scoring in columns" in d for d in report.rescore_differences)

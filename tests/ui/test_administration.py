@@ -113,7 +113,7 @@ def test_the_audit_viewer_shows_names_and_actions_in_words(qtbot: QtBot,
                                                           admin: AdminController) -> None:
     mary = login(admin.session.db_path, "mary")
     child = mary.children.create("Sam Example", "2012-01-01")
-    mary.start_screening(child.id)
+    mary.screenings.start(child.id)
     mary.close()
     u = admin.window.audit
     qtbot.mouseClick(u.apply_button, Qt.MouseButton.LeftButton)

@@ -121,7 +121,7 @@ def test_manager_makes_an_exercise_and_a_practitioner_practises(
     qtbot.waitUntil(lambda: pv.vignettes.currentText().startswith(
         "Vignette A: Robin — Submitted"), timeout=10_000)
     # Nothing real was made.
-    assert pat.list_screenings().total == 0
+    assert pat.screenings.find().total == 0
 
     # The manager's report says, in words, that one practitioner is too few.
     view.tabs.setCurrentIndex(2)

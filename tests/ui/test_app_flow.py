@@ -207,7 +207,7 @@ def test_set_up_unlock_complete_finalise_and_save_the_referral(
     # Everything is in the database.
     app.lock()
     with read_db(tmp_path) as session:
-        detail = session.open_screening(screening_id)
+        detail = session.screenings.open(screening_id)
         assert detail.row.status == "final"
         assert detail.assessment is not None
         assert detail.assessment.final_level == expected["level"]
@@ -261,7 +261,7 @@ def test_override_needs_a_reason_and_is_recorded(
     assert app.current.detail.editable
     app.lock()
     with read_db(tmp_path) as session:
-        detail = session.open_screening(screening_id)
+        detail = session.screenings.open(screening_id)
         assert detail.assessment is not None
         assert detail.assessment.override is not None
         assert detail.assessment.override.reason == reason
@@ -290,7 +290,7 @@ def test_lock_hides_the_screening_and_keeps_unsaved_typing(
         "Typed just before the lock"
     assert app.session is not None
     assert app.current is not None
-    detail = app.session.open_screening(app.current.id)
+    detail = app.session.screenings.open(app.current.id)
     assert detail.answers["screening_reason_detail"].value == "Typed just before the lock"
 
 
@@ -521,8 +521,8 @@ def test_the_case_reference_typed_for_a_new_record_reaches_the_referral(
     assert app.current is not None
     for qid, value in answers["answers"].items():
         if qid not in ("child_name", "date_of_birth"):
-            app.session.save_answer(app.current.id, qid, value)
-    app.session.finalise(app.current.id)
+            app.session.screenings.save_answer(app.current.id, qid, value)
+    app.session.screenings.finalise(app.current.id)
     app.open_screening(app.current.id)
     click(qtbot, screening_view(app).referral_button)
     qtbot.waitUntil(lambda: bool(app.referral_view.images), timeout=30_000)

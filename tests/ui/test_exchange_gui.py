@@ -29,11 +29,11 @@ def _finalised_high(tmp_path: Path) -> int:
     with read_db(tmp_path) as session:
         child = session.children.create("Synthetic Child Three",
                                         answers["answers"]["date_of_birth"])
-        sid = session.start_screening(
+        sid = session.screenings.start(
             child.id, screening_date=date.fromisoformat(answers["screening_date"]))
         for qid, value in {**answers["answers"], "child_name": "Synthetic Child Three"}.items():
-            session.save_answer(sid, qid, value)
-        session.finalise(sid, None)
+            session.screenings.save_answer(sid, qid, value)
+        session.screenings.finalise(sid, None)
     return sid
 
 

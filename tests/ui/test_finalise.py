@@ -147,7 +147,7 @@ def test_amending_a_level_raised_by_judgement_cannot_lower_it_in_one_click(
     app.lock()
     with read_db(tmp_path) as session:
         levels = [r.level for r in session.children.get(
-            session.open_screening(amendment).row.child_id).screenings]
+            session.screenings.open(amendment).row.child_id).screenings]
     assert levels == ["high", "medium"]
 
 
@@ -194,7 +194,7 @@ def test_finalising_runs_off_the_gui_thread_and_a_lock_waits_for_it(
     session = app.session
     assert session is not None
     assert app.current is not None
-    finalise, release = session.finalise, threading.Event()
+    finalise, release = session.screenings.finalise, threading.Event()
     on_gui_thread: list[bool] = []
 
     def held_finalise(*args: object) -> None:
@@ -220,7 +220,7 @@ def test_finalising_runs_off_the_gui_thread_and_a_lock_waits_for_it(
     qtbot.waitUntil(lambda: app.session is None, timeout=10_000)
     assert app.window.stack.currentWidget() is app.unlock_view
     with read_db(tmp_path) as reader:
-        assert reader.open_screening(sid).row.status == "final"
+        assert reader.screenings.open(sid).row.status == "final"
 
 
 def test_the_live_trend_is_the_trend_finalising_gives(qtbot: QtBot, app: AppController,
@@ -233,12 +233,12 @@ def test_the_live_trend_is_the_trend_finalising_gives(qtbot: QtBot, app: AppCont
     with read_db(tmp_path) as session:  # an earlier screening of the child: no apparent risk
         child = session.children.create(high["answers"]["child_name"],
                                         high["answers"]["date_of_birth"])
-        sid = session.start_screening(
+        sid = session.screenings.start(
             child.id, screening_date=date.fromisoformat(high["screening_date"]))
         for qid, value in calm["answers"].items():
             if qid not in ("child_name", "date_of_birth"):
-                session.save_answer(sid, qid, value)
-        earlier = session.finalise(sid, None)
+                session.screenings.save_answer(sid, qid, value)
+        earlier = session.screenings.finalise(sid, None)
     unlock(qtbot, app, PAT[1])
     app.start_screening(child.id)
     wait_for_change(qtbot, app)

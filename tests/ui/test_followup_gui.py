@@ -27,12 +27,12 @@ def _finalised_child(tmp_path: Path) -> int:
     with read_db(tmp_path) as pat:
         case = answers["answers"]
         child = pat.children.create(case["child_name"], case["date_of_birth"]).id
-        sid = pat.start_screening(child, screening_date=date.fromisoformat(
+        sid = pat.screenings.start(child, screening_date=date.fromisoformat(
             answers["screening_date"]))
         for qid, value in case.items():
             if qid not in ("child_name", "date_of_birth"):
-                pat.save_answer(sid, qid, value)
-        pat.finalise(sid)
+                pat.screenings.save_answer(sid, qid, value)
+        pat.screenings.finalise(sid)
     return child
 
 
@@ -132,14 +132,14 @@ def test_a_step_down_asks_why_then_finalises(qtbot: QtBot, app: AppController,
     with read_db(tmp_path) as pat:
         case = answers["answers"]
         child = pat.children.create(case["child_name"], case["date_of_birth"]).id
-        first = pat.start_screening(child, screening_date=date.fromisoformat(
+        first = pat.screenings.start(child, screening_date=date.fromisoformat(
             answers["screening_date"]))
         for qid, value in case.items():
             if qid not in ("child_name", "date_of_birth"):
-                pat.save_answer(first, qid, value)
-        pat.finalise(first, OverrideRequest("high", "She told her teacher that an older man "
-                                                    "collects her from school."))
-        sid = pat.start_screening(child, rescreen=True)
+                pat.screenings.save_answer(first, qid, value)
+        pat.screenings.finalise(first, OverrideRequest(
+            "high", "She told her teacher that an older man collects her from school."))
+        sid = pat.screenings.start(child, rescreen=True)
         pat.reviews.confirm(sid, pat.reviews.rescreen_info(sid).unconfirmed)
     unlock(qtbot, app, PAT[1])
     app.open_screening(sid)
@@ -158,4 +158,4 @@ def test_a_step_down_asks_why_then_finalises(qtbot: QtBot, app: AppController,
                     and app.current.detail.row.status == "final", timeout=20_000)
     _settle(qtbot)
     with read_db(tmp_path) as pat:
-        assert pat.open_screening(sid).row.status == "final"
+        assert pat.screenings.open(sid).row.status == "final"

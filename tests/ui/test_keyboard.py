@@ -207,12 +207,12 @@ def test_ctrl_z_undoes_the_last_answer_saved_and_audited(qtbot: QtBot,
     assert q.answers()[qid] == "recent"
     assert q.blocks[qid].editor.value() == "recent"
     assert block_of(focused()) is q.blocks[qid]
-    assert app.session.open_screening(sid).answers[qid].value == "recent"
+    assert app.session.screenings.open(sid).answers[qid].value == "recent"
     assert edits() == before + 1
     assert "back as it was" in app.window.statusBar().currentMessage()
     key(qtbot, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert qid not in q.answers()
-    assert qid not in app.session.open_screening(sid).answers
+    assert qid not in app.session.screenings.open(sid).answers
 
 
 def test_ctrl_p_prints_the_referral(qtbot: QtBot) -> None:

@@ -84,7 +84,7 @@ def test_weight_change_impact_matrix_matches_the_core(qtbot: QtBot,
     _, published = service.in_force()
     assert manager.model is not None
     core = impact(service.form(), published, manager.model,
-                  [(str(sid), a) for sid, _, a in service.session.finalised_answer_sets()])
+                  [(str(sid), a) for sid, _, a in manager.session.finalised.answer_sets()])
     assert report.matrix == core.matrix
     table = manager.window.impact.matrix
     for r, old in enumerate(core.levels):
@@ -112,9 +112,9 @@ def test_invalid_edit_shows_validate_message_and_blocks_publish(
 def test_publish_then_new_screening_uses_new_version(
         qtbot: QtBot, manager: ManagerController, monkeypatch: pytest.MonkeyPatch) -> None:
     manager.window.show()
-    session = manager.service.session
-    old = session.list_screenings().items[0].id
-    old_sha = session.open_screening(old).model_sha256
+    session = manager.session
+    old = session.screenings.find().items[0].id
+    old_sha = session.screenings.open(old).model_sha256
     proposed = manager.window.editor.version.text()
     type_note(qtbot, manager, "Lower the first threshold")
     table = manager.window.editor.levels
@@ -127,9 +127,9 @@ def test_publish_then_new_screening_uses_new_version(
     info = blocker.args[0]
     assert info.version == proposed
     child = session.children.create("Another Child", "2012-02-02")
-    new = session.start_screening(child.id)
-    assert session.open_screening(new).model_sha256 == info.sha256
-    assert session.open_screening(old).model_sha256 == old_sha
+    new = session.screenings.start(child.id)
+    assert session.screenings.open(new).model_sha256 == info.sha256
+    assert session.screenings.open(old).model_sha256 == old_sha
     assert manager.window.history.table.item(0, 0).text() == proposed
     assert manager.window.editor.version.text() == next_version(proposed)
 
@@ -207,11 +207,10 @@ def test_reports_tab_counts_and_exports(qtbot: QtBot, manager: ManagerController
 
 
 def test_practitioner_cannot_build_reports(qtbot: QtBot, tmp_path: Path) -> None:
-    from riskscreen.services.reports import ReportService
 
     session = login(make_db(tmp_path, 0), "pat")
     with pytest.raises(PermissionDenied):
-        ReportService(session).build()
+        session.reports.build()
     session.close()
 
 
@@ -222,7 +221,7 @@ def test_rule_editor_round_trips_every_shipped_rule(qtbot: QtBot,
     assert manager.draft is not None
     levels = [(lv.id, lv.name) for lv in manager.draft.levels]
     for rule in manager.draft.rules:
-        dialog = RuleDialog(rule, levels, manager.form)
+        dialog = RuleDialog(rule, levels, manager.screenings.form)
         qtbot.addWidget(dialog)
         edited = dialog.rule()
         when = rule["when"]
@@ -236,7 +235,7 @@ def test_rule_editor_changes_a_level_through_choices(qtbot: QtBot,
 
     assert manager.draft is not None
     levels = [(lv.id, lv.name) for lv in manager.draft.levels]
-    dialog = RuleDialog(manager.draft.rules[0], levels, manager.form)
+    dialog = RuleDialog(manager.draft.rules[0], levels, manager.screenings.form)
     qtbot.addWidget(dialog)
     dialog.minimum.setCurrentIndex(dialog.minimum.findData("medium"))
     dialog.rows[1].value.setText("12")
@@ -299,7 +298,7 @@ def test_weight_edit_updates_live_impact_without_a_button(qtbot: QtBot,
     assert manager.draft is not None
     draft = service.build(manager.draft.to_data())
     core = impact(service.form(), published, draft,
-                  [(str(sid), a) for sid, _, a in service.session.finalised_answer_sets()])
+                  [(str(sid), a) for sid, _, a in manager.session.finalised.answer_sets()])
     assert core.level_changed > 0
 
     def shown() -> bool:

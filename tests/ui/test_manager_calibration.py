@@ -37,7 +37,7 @@ def manager(qtbot: QtBot, tmp_path: Path) -> Iterator[ManagerController]:
 def _high_by_outcome(session: Session, model: ScoringModel) -> tuple[int, int]:
     """(confirmed, not confirmed) children High at their first screening, each screening
     scored on its own by the engine."""
-    answers = {sid: a for sid, _, a in session.finalised_answer_sets()}
+    answers = {sid: a for sid, _, a in session.finalised.answer_sets()}
     with session.engine.connect() as conn:
         child_of = {int(sid): int(child) for sid, child in conn.execute(
             text("SELECT id, child_id FROM screenings"))}

@@ -107,7 +107,7 @@ def test_import_decide_record_an_outcome_and_reply_from_the_app(
     received = view.received
     assert received is not None
     with login(dbs["agency"], "manager") as agency:
-        assessment = agency.open_screening(sid).assessment
+        assessment = agency.screenings.open(sid).assessment
     assert assessment is not None
     assert "Synthetic Received Child" in view.title.text()
     assert view.trust.text().startswith("Trusted here")

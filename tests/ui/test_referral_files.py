@@ -41,11 +41,11 @@ def finalised(qtbot: QtBot, app: AppController, tmp_path: Path) -> list[int]:
     with read_db(tmp_path) as session:
         for name in ("Synthetic Child One", "Synthetic Child Two"):
             child = session.children.create(name, answers["answers"]["date_of_birth"])
-            sid = session.start_screening(
+            sid = session.screenings.start(
                 child.id, screening_date=date.fromisoformat(answers["screening_date"]))
             for qid, value in answers["answers"].items():
-                session.save_answer(sid, qid, name if qid == "child_name" else value)
-            session.finalise(sid, None)
+                session.screenings.save_answer(sid, qid, name if qid == "child_name" else value)
+            session.screenings.finalise(sid, None)
             ids.append(sid)
     unlock(qtbot, app, PAT[1])
     return ids

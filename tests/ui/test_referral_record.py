@@ -26,11 +26,11 @@ def _finalised(qtbot: QtBot, app: AppController, tmp_path: Path, case: str) -> i
     answers, _ = golden_case(case)
     with read_db(tmp_path) as session:
         child = session.children.create("Synthetic Child", answers["answers"]["date_of_birth"])
-        sid = session.start_screening(
+        sid = session.screenings.start(
             child.id, screening_date=date.fromisoformat(answers["screening_date"]))
         for qid, value in answers["answers"].items():
-            session.save_answer(sid, qid, value)
-        session.finalise(sid, None)
+            session.screenings.save_answer(sid, qid, value)
+        session.screenings.finalise(sid, None)
     unlock(qtbot, app, PAT[1])
     return sid
 

@@ -43,7 +43,7 @@ def stored(tmp_path: Path, app: AppController) -> dict[str, Any]:
     """Answers (and evidence) of the open screening as the database holds them now."""
     assert app.current is not None
     with read_db(tmp_path) as session:
-        detail = session.open_screening(app.current.id)
+        detail = session.screenings.open(app.current.id)
     answers: dict[str, Any] = {qid: a.value for qid, a in detail.answers.items()}
     answers.update({f"{qid}:evidence": a.evidence for qid, a in detail.answers.items()
                     if a.evidence})

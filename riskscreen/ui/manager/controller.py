@@ -34,7 +34,6 @@ from riskscreen.services.models import (
     LiveImpact,
     LiveResult,
     ModelRefused,
-    ModelService,
     TryOut,
     describe_rule,
 )
@@ -99,7 +98,9 @@ class ManagerController(QObject):
     def __init__(self, session: Session, window: ManagerWindow | None = None,
                  instrument: str = DEFAULT_INSTRUMENT) -> None:
         super().__init__()
-        self.service = ModelService(session, instrument)
+        #: The signed-in session (the reports tabs are built on it too).
+        self.session = session
+        self.service = session.models.for_instrument(instrument)
         self.window = window or ManagerWindow()
         self.form = self.service.form()
         self.window.setWindowTitle(f"RiskScreen – {self.form.title}: scoring model and "
@@ -466,7 +467,7 @@ class ManagerController(QObject):
 
     def _load_calibration(self) -> None:
         """Read the children with outcomes once, and the model in force's figures on them."""
-        session, form_id = self.service.session, self.form.id
+        session, form_id = self.session, self.form.id
         panel = self.window.editor.calibration
         panel.show_waiting("Loading the recorded outcomes…")
 

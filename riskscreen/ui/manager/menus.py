@@ -46,11 +46,10 @@ def open_manager_tools(session: Session, show_error: Callable[[str], Any],
                        parent: QWidget | None = None) -> Any:
     """The manager's window (model editor, impact, history, reports) for one instrument, or
     None if refused or cancelled."""
-    from riskscreen.services.models import ModelService
     from riskscreen.ui.manager.controller import ManagerController
 
     try:
-        ModelService(session).history()  # the service checks the role
+        session.models.history()  # the service checks the role
         instrument = choose_instrument(session, parent)
         if instrument is None:
             return None

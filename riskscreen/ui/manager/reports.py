@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from riskscreen.instruments import DEFAULT_INSTRUMENT
 from riskscreen.services import USER_ERRORS, Session
-from riskscreen.services.reports import Report, ReportService
+from riskscreen.services.reports import Report
 from riskscreen.ui.manager.charts import BarChart
 from riskscreen.ui.manager.views import _table
 from riskscreen.ui.operations import ChangeOp, QueryOp
@@ -142,7 +142,7 @@ class ReportsController(QObject):
                  instrument: str = DEFAULT_INSTRUMENT) -> None:
         super().__init__(view)
         self.service: _ReportMaker = (_PathwayService(session) if pathway
-                                      else ReportService(session, instrument))
+                                      else session.reports.for_instrument(instrument))
         self.file_name = ("cse-pathway-report" if pathway else f"{instrument}-report")
         self.view = view
         self.report: Report | None = None
@@ -277,7 +277,7 @@ class ReportsController(QObject):
 def attach_reports(controller: Any) -> ReportsController:
     """Add the reports tab, and the pathway report's, to a manager's window."""
     view = ReportsView()
-    reports = ReportsController(controller.service.session, view,
+    reports = ReportsController(controller.session, view,
                                 instrument=controller.service.form_id)
     controller.window.tabs.addTab(view, "Reports")
     controller.reports = reports
@@ -287,7 +287,7 @@ def attach_reports(controller: Any) -> ReportsController:
                                  "against their deadlines, reviews, Return Home Interviews, "
                                  "re-screening levels and outcomes. Counts under 5 are shown "
                                  "as <5.")
-    controller.pathway_reports = ReportsController(controller.service.session, pathway_view,
+    controller.pathway_reports = ReportsController(controller.session, pathway_view,
                                                    pathway=True)
     controller.window.tabs.addTab(pathway_view, "Pathway report")
     return reports
