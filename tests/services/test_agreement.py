@@ -194,7 +194,7 @@ def test_practice_screenings_never_reach_real_records(vault: Vault) -> None:
     real_child = pat.screenings.open(real).row.child_id
 
     for who in (pat, mary):
-        page = who.list_screenings(ScreeningQuery(limit=100))
+        page = who.screenings.find(ScreeningQuery(limit=100))
         assert [r.id for r in page.items] == [real]
         assert page.total == 1
     assert [c.id for c in mary.children.search("")] == [real_child]
