@@ -506,9 +506,9 @@ class EvidenceManager:
         from riskscreen.services.models import describe_rule, model_data
 
         info, model = self.published(ref)
-        models = self._session.list_models()
+        models = self._session.models.all()
         previous = _previous_of(model, models)
-        before = self._session.stored_model(previous.sha256) if previous else None
+        before = self._session.models.get(previous.sha256) if previous else None
         try:
             form: FormDefinition | None = self._session.instruments.form(model.form.id)
         except ServiceError:

@@ -157,7 +157,7 @@ def test_submit_pdf_and_package_read_by_the_existing_import(
     assert "already imported" in capsys.readouterr().out
     with Unlocker(two["agency"], auto_backups=False).unlock(
             "pat", DEMO_ACCOUNTS["pat"][1]) as pat:
-        assert sorted(s.screenings.form for s in pat.intel.submissions()) == ["package", "pdf"]
+        assert sorted(s.form for s in pat.intel.submissions()) == ["package", "pdf"]
     # A package without a certificate to send it to is refused in one line.
     assert main(["intel", "submit", ids[0], "-o", str(pdf), "--package", str(package),
                  *_as(two, "pat")]) == 1

@@ -17,7 +17,7 @@ def test_a_practitioner_works_with_the_children_they_recorded_or_screened(vault:
         nobodys = mary.children.create("Another Team's Child").id
     with vault.login("pat") as pat:
         recorded = pat.children.create("Recorded Child").id
-        pat.start_screening(screened_by_pat)
+        pat.screenings.start(screened_by_pat)
         query = select(Child.id).where(own_children(pat.user)).order_by(Child.id)
         with pat.engine.connect() as conn:
             found = list(conn.execute(query).scalars())

@@ -48,7 +48,7 @@ def test_0014_keeps_every_entry_and_its_chain_verifies(store: Vault) -> None:
             assert current_revision(conn) == head_revision()
             columns = [r[1] for r in conn.execute(text("PRAGMA table_info(audit_log)"))]
             after = _audit(conn)
-        report = mary.verify(rescore=False)
+        report = mary.maintenance.verify(rescore=False)
     assert columns == ["seq", "at", "user", "action", "object", "detail", "hash"]
     # Every entry is kept with the same fields, its hash now the 32 bytes of the same digest.
     assert after[:len(before)] == [(*r[:6], bytes.fromhex(r[7])) for r in before]
@@ -73,7 +73,7 @@ def test_after_0014_a_changed_or_removed_entry_is_still_found(store: Vault) -> N
         conn.execute(text("UPDATE audit_log SET detail = '{\"level\":\"low\"}' WHERE seq = 5"))
         conn.execute(text("DELETE FROM audit_log WHERE seq = 20"))
     with store.login("mary") as mary:
-        problems = mary.verify(rescore=False).audit_problems
+        problems = mary.maintenance.verify(rescore=False).audit_problems
     assert any(p.startswith("audit entry 5:") and "changed" in p for p in problems), problems
     assert any("entries 20 to 20 are missing" in p for p in problems), problems
     assert any(p.startswith("audit entry 21:") for p in problems), problems

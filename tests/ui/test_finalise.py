@@ -203,7 +203,7 @@ def test_finalising_runs_off_the_gui_thread_and_a_lock_waits_for_it(
         release.wait(10)
         finalise(*args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(session, "finalise", held_finalise)
+    monkeypatch.setattr(session.screenings, "finalise", held_finalise)
     sid = app.current.id
     review = _open_review(qtbot, app)
     click(qtbot, review.finalise_button)

@@ -565,7 +565,7 @@ def test_add_intelligence_from_a_screening_and_from_the_menu_names_the_child(
     unlock(qtbot, app, "pat")
     assert app.session is not None
     amy = app.session.children.search("Amy")[0]
-    sid = app.session.start_screening(amy.id, screening_date=date(2026, 3, 2))
+    sid = app.session.screenings.start(amy.id, screening_date=date(2026, 3, 2))
     app.open_screening(sid)
     assert app.current is not None
     view = app.current.view

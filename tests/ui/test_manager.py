@@ -221,7 +221,7 @@ def test_rule_editor_round_trips_every_shipped_rule(qtbot: QtBot,
     assert manager.draft is not None
     levels = [(lv.id, lv.name) for lv in manager.draft.levels]
     for rule in manager.draft.rules:
-        dialog = RuleDialog(rule, levels, manager.screenings.form)
+        dialog = RuleDialog(rule, levels, manager.form)
         qtbot.addWidget(dialog)
         edited = dialog.rule()
         when = rule["when"]
@@ -235,7 +235,7 @@ def test_rule_editor_changes_a_level_through_choices(qtbot: QtBot,
 
     assert manager.draft is not None
     levels = [(lv.id, lv.name) for lv in manager.draft.levels]
-    dialog = RuleDialog(manager.draft.rules[0], levels, manager.screenings.form)
+    dialog = RuleDialog(manager.draft.rules[0], levels, manager.form)
     qtbot.addWidget(dialog)
     dialog.minimum.setCurrentIndex(dialog.minimum.findData("medium"))
     dialog.rows[1].value.setText("12")
