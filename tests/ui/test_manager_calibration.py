@@ -66,7 +66,7 @@ def test_a_weight_edit_changes_the_calibration_words(qtbot: QtBot,
     manager.window.show()
     panel = manager.window.editor.calibration
     qtbot.waitUntil(lambda: manager.calibration_base is not None, timeout=20_000)
-    session = manager.service.session
+    session = manager.session
     _, published = manager.service.in_force()
     assert manager.calibration_base is not None
     assert manager.calibration_base.level_counts[0][-1], "the demo has confirmed High"
