@@ -313,4 +313,4 @@ def test_a_field_laptops_referral_is_imported_into_the_team_server(
         assert imported.new_child
         received = mary.exchange.received(imported.received_id)
         assert received.status == "received"
-        assert mary.verify().ok
+        assert mary.maintenance.verify().ok
