@@ -390,7 +390,7 @@ class EvidenceManager:
         digits), or by ``ID`` alone (the version published last); :class:`NotFound` else."""
         self._ctx.require(Role.MANAGER)
         ref = ref.strip()
-        models = self._session.list_models()  # newest first
+        models = self._session.models.all()  # newest first
         model_id, _, version = ref.partition("@")
         if version:
             found = [m for m in models if m.model_id == model_id and m.version == version]
@@ -405,7 +405,7 @@ class EvidenceManager:
             known = ", ".join(f"{m.model_id}@{m.version}" for m in models[:6]) or "none"
             raise NotFound(f"There is no published scoring model '{ref}'; give ID@VERSION "
                            f"(published: {known}), a hash, or a model file.")
-        return found[0], self._session.stored_model(found[0].sha256)
+        return found[0], self._session.models.get(found[0].sha256)
 
     def draft(self, text: str, name: str) -> ScoringModel:
         """A draft model from YAML text, checked against its installed form exactly as

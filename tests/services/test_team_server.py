@@ -71,22 +71,23 @@ def test_an_edit_from_an_out_of_date_copy_is_refused_and_reloaded(backend_vault:
     overwrite the first; it is refused, nothing is written, and the screening is reloaded."""
     vault = backend_vault
     with vault.login("pat") as laptop, vault.login("pat") as desktop:
-        sid = laptop.start_screening(laptop.children.create("Shared Child", "2011-04-05").id)
-        seen_on_laptop = laptop.open_screening(sid).version
-        seen_on_desktop = desktop.open_screening(sid).version
+        sid = laptop.screenings.start(laptop.children.create("Shared Child", "2011-04-05").id)
+        seen_on_laptop = laptop.screenings.open(sid).version
+        seen_on_desktop = desktop.screenings.open(sid).version
         assert seen_on_laptop == seen_on_desktop
-        saved = desktop.save_answer(sid, "ethnicity", "first",
-                                    expected_version=seen_on_desktop)
+        saved = desktop.screenings.save_answer(sid, "ethnicity", "first",
+                                               expected_version=seen_on_desktop)
         assert saved == seen_on_desktop + 1
         with pytest.raises(StaleDraft, match="NOT saved") as refused:
-            laptop.save_answer(sid, "ethnicity", "second", expected_version=seen_on_laptop)
+            laptop.screenings.save_answer(sid, "ethnicity", "second",
+                                          expected_version=seen_on_laptop)
         reloaded = refused.value.reloaded
         assert reloaded.version == saved
         assert reloaded.answers["ethnicity"].value == "first"
-        assert laptop.open_screening(sid).answers["ethnicity"].value == "first"
+        assert laptop.screenings.open(sid).answers["ethnicity"].value == "first"
         # From the reloaded copy the edit goes through.
-        assert laptop.save_answer(sid, "ethnicity", "second",
-                                  expected_version=reloaded.version) == saved + 1
+        assert laptop.screenings.save_answer(sid, "ethnicity", "second",
+                                             expected_version=reloaded.version) == saved + 1
 
 
 _WORKER = """
@@ -98,11 +99,11 @@ from pathlib import Path
 with ServerUnlocker(parse_location(url), state_dir=Path(state)).unlock(
         name, sys.argv[5]) as session:
     child = session.children.create(f"Child of {name}", "2011-04-05")
-    sid = session.start_screening(child.id)
-    version = session.open_screening(sid).version
+    sid = session.screenings.start(child.id)
+    version = session.screenings.open(sid).version
     for i in range(n):
-        version = session.save_answer(sid, "ethnicity", f"text {i}",
-                                      expected_version=version)
+        version = session.screenings.save_answer(sid, "ethnicity", f"text {i}",
+                                                 expected_version=version)
 print(sid)
 """
 
@@ -124,8 +125,8 @@ def test_several_processes_saving_at_once_lose_nothing_and_the_chain_verifies(
     results = [p.communicate(timeout=300) for p in procs]
     assert [p.returncode for p in procs] == [0] * workers, [r[1][-800:] for r in results]
     with vault.login("mary") as mary:
-        report = mary.verify()
-        details = [mary.open_screening(int(r[0])) for r in results]
+        report = mary.maintenance.verify()
+        details = [mary.screenings.open(int(r[0])) for r in results]
     assert report.ok, report
     assert report.audit_problems == []
     assert all(d.version == 1 + saves for d in details)
@@ -266,13 +267,13 @@ def test_server_try_starts_a_server_with_a_team_database() -> None:
 def test_answers_saved_on_the_server_score_as_on_a_laptop(backend_vault: Vault) -> None:
     answer_set = _answer_set(5)
     with backend_vault.login("pat") as pat:
-        sid = pat.start_screening(pat.children.create("Scored Child", "2011-04-05").id,
-                                  screening_date=answer_set.screening_date)
+        sid = pat.screenings.start(pat.children.create("Scored Child", "2011-04-05").id,
+                                   screening_date=answer_set.screening_date)
         save_answers(pat, sid, answer_set.answers)
-        level = pat.finalise(sid).final_level
+        level = pat.screenings.finalise(sid).final_level
     with backend_vault.login("mary") as mary:
-        assert mary.open_screening(sid).assessment.final_level == level  # type: ignore[union-attr]
-        assert mary.verify().ok
+        assert mary.screenings.open(sid).assessment.final_level == level  # type: ignore[union-attr]
+        assert mary.maintenance.verify().ok
 
 
 def test_the_desktop_application_says_it_opens_files_only() -> None:
