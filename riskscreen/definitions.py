@@ -24,6 +24,7 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any, Literal
 
+from packaging.version import InvalidVersion, Version
 from pydantic import ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
@@ -56,6 +57,7 @@ __all__ = [
     "problems_from_validation",
     "read_text",
     "shipped_instrument_ids",
+    "version_key",
 ]
 
 #: The shipped instrument RiskScreen uses when none is chosen, and the only one a new
@@ -363,3 +365,12 @@ def read_text(source: Path | Traversable) -> str:
             str(source),
             [Problem(f"cannot read the file: {error.strerror}", (), "", 1, str(source))],
         ) from None
+
+
+def version_key(version: str) -> Version:
+    """A form's or model's version for ordering ("1.10.0" after "1.9.0"); one that cannot be
+    read sorts first."""
+    try:
+        return Version(version)
+    except InvalidVersion:
+        return Version("0")

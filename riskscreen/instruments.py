@@ -23,7 +23,6 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Literal
 
-from packaging.version import InvalidVersion, Version
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from riskscreen import checks
@@ -40,6 +39,7 @@ from riskscreen.definitions import (
     load_yaml,
     read_text,
     shipped_instrument_ids,
+    version_key,
 )
 from riskscreen.forms.loader import parse_definition, parse_form
 from riskscreen.forms.model import FORM_ID_PATTERN, FormDefinition
@@ -297,13 +297,6 @@ def _manifest(text: str | None, file: str, problems: list[Problem]) -> Instrumen
         return None
 
 
-def _version_of(name: str) -> Version | None:
-    try:
-        return Version(name)
-    except InvalidVersion:
-        return None
-
-
 def _models(folder: Folder, where: Callable[[str], str], form: FormDefinition | None,
             manifest: InstrumentManifest | None, texts: dict[str, str],
             report: Report) -> list[ScoringModel]:
@@ -368,7 +361,7 @@ def _models(folder: Folder, where: Callable[[str], str], form: FormDefinition | 
         problems.extend(located.locate(found))
         if not any(p.file == file and not p.is_warning for p in problems):
             models.append(model)
-    models.sort(key=lambda m: _version_of(m.version) or Version("0"))
+    models.sort(key=lambda m: version_key(m.version))
     return models
 
 

@@ -14,7 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from riskscreen.conditions import Condition, Predicate
-from riskscreen.definitions import hinted
+from riskscreen.definitions import hinted, version_key
 from riskscreen.forms.kinds import (
     ABSENT,
     ANSWER_LABELS,
@@ -56,10 +56,6 @@ SEMVER_PATTERN = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
 
 #: The longest a form may allow a text answer to be, in characters (docs/forms.md).
 MAX_TEXT_LIMIT = 50_000
-
-
-def _version_tuple(version: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in version.split("."))
 
 
 def _always(_: object, __: object) -> bool:
@@ -453,7 +449,7 @@ class FormDefinition(_Strict):
         change = self.changes_from
         if change is None:
             return self
-        if _version_tuple(change.version) >= _version_tuple(self.version):
+        if version_key(change.version) >= version_key(self.version):
             raise ValueError(hinted(
                 f"changes_from names version {change.version}, which is not before this "
                 f"form's version {self.version}", "name the version this one replaces"))

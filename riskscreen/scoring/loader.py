@@ -15,8 +15,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from packaging.version import Version
-
 from riskscreen import checks
 from riskscreen.conditions import AllOf, AnyOf, CheckScope, Node, Not
 from riskscreen.definitions import (
@@ -29,6 +27,7 @@ from riskscreen.definitions import (
     load_yaml,
     read_text,
     shipped_instrument_ids,
+    version_key,
 )
 from riskscreen.forms.loader import load_form, parse_definition
 from riskscreen.forms.model import (
@@ -58,10 +57,6 @@ _AGE_RANGE = (0, 150)
 # -- loading ----------------------------------------------------------------------------------
 
 
-def _version_key(version: str) -> Version:
-    return Version(version)
-
-
 def shipped_model_ids() -> list[str]:
     """Ids of the scoring models shipped with RiskScreen: one per shipped instrument, named
     like it, its versions in the instrument's ``scoring/`` folder."""
@@ -78,7 +73,7 @@ def shipped_model_versions(model_id: str) -> list[str]:
         return []
     versions = [p.name.removesuffix(".yaml") for p in folder.iterdir()
                 if p.name.endswith(".yaml")]
-    return sorted(versions, key=_version_key)
+    return sorted(versions, key=version_key)
 
 
 def parse_model(text: str, file: str, form: FormDefinition | None = None) -> ScoringModel:
@@ -295,7 +290,7 @@ def _check_levels(model: ScoringModel) -> list[Problem]:
             problems.append(Problem(f"no review interval for level '{level_id}'",
                                     ("review", "intervals"),
                                     f"add '{level_id}: {{months: N}}'"))
-    if model.derived_from is not None and _version_key(model.derived_from) >= _version_key(
+    if model.derived_from is not None and version_key(model.derived_from) >= version_key(
             model.version):
         problems.append(Problem(
             f"derived_from {model.derived_from} is not earlier than version {model.version}",

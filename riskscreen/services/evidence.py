@@ -24,10 +24,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
-from packaging.version import InvalidVersion, Version
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
+from riskscreen.definitions import version_key
 from riskscreen.forms.columns import Columns
 from riskscreen.forms.kinds import INDICATOR_TYPES, NOT_KNOWN, KindRole
 from riskscreen.forms.model import FormDefinition
@@ -191,7 +191,7 @@ class OutcomeCohort:
     def _indicators(self) -> list[str]:
         """Indicator questions of every form version held, in the newest version's order."""
         seen: dict[str, None] = {}
-        for part in sorted(self.parts, key=lambda p: _version(p.form.version), reverse=True):
+        for part in sorted(self.parts, key=lambda p: version_key(p.form.version), reverse=True):
             for q in part.form.questions():
                 if q.type in INDICATOR_TYPES and q.role is not KindRole.CONTEXT:
                     seen.setdefault(q.id)
@@ -360,13 +360,6 @@ def _share(count: int, group: int) -> float | None:
     return count / group
 
 
-def _version(text: str) -> Version:
-    try:
-        return Version(text)
-    except InvalidVersion:
-        return Version("0")
-
-
 def _chunks(items: list[int], size: int = 500) -> Iterator[list[int]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
@@ -465,7 +458,7 @@ class EvidenceManager:
                 continue
             by_version[version].append((sid, outcome is Outcome.CONFIRMED))
         parts, unreadable = [], 0
-        for version, rows in sorted(by_version.items(), key=lambda kv: _version(kv[0])):
+        for version, rows in sorted(by_version.items(), key=lambda kv: version_key(kv[0])):
             try:
                 form = self._ctx.form(form_id, version)
             except NotFound:
@@ -782,5 +775,5 @@ def _previous_of(model: ScoringModel, published: Sequence[ModelInfo]) -> ModelIn
         found = [m for m in same if m.version == model.derived_from]
         if found:
             return found[0]
-    earlier = [m for m in same if _version(m.version) < _version(model.version)]
-    return max(earlier, key=lambda m: _version(m.version), default=None)
+    earlier = [m for m in same if version_key(m.version) < version_key(model.version)]
+    return max(earlier, key=lambda m: version_key(m.version), default=None)

@@ -19,10 +19,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
 
-from packaging.version import Version
 from sqlalchemy import select
 from sqlalchemy.orm import Session as OrmSession
 
+from riskscreen.definitions import version_key
 from riskscreen.forms.identity import carry_answers, form_sha256, parse_stored_form
 from riskscreen.forms.model import FormDefinition
 from riskscreen.instruments import DEFAULT_INSTRUMENT
@@ -137,10 +137,6 @@ class InstallResult:
     models_published: tuple[str, ...]
 
 
-def _key(version: str) -> Version:
-    return Version(version)
-
-
 class InstrumentManager:
     """Instruments of one signed-in session. Reached as ``session.instruments``."""
 
@@ -230,10 +226,10 @@ class InstrumentManager:
     def _info(self, s: Any, row: InstrumentRow) -> InstrumentInfo:
         names = dict(s.execute(select(User.id, User.name)).all())
         forms = sorted(s.scalars(select(FormRow).where(FormRow.form_id == row.id)),
-                       key=lambda f: _key(f.version))
+                       key=lambda f: version_key(f.version))
         current = next((f for f in forms if f.sha256 == row.form_sha256), None)
         models = sorted({(m.model_id, m.version) for m in s.scalars(select(ScoringModelRow))
-                         if m.model_id == row.id}, key=lambda m: _key(m[1]))
+                         if m.model_id == row.id}, key=lambda m: version_key(m[1]))
         return InstrumentInfo(
             id=row.id, title=row.title,
             form_version=current.version if current is not None else "?",
@@ -276,7 +272,7 @@ class InstrumentManager:
             if new_form:
                 stored_forms.store_form(conn, form, session.user.id)
             published = self._publish_models(s, instrument.models)
-            newest = max([*stored, form.version], key=_key)
+            newest = max([*stored, form.version], key=version_key)
             in_force_sha = sha if newest == form.version else stored[newest].sha256
             row = s.get(InstrumentRow, instrument.id)
             routing = instrument.texts.get("routing.yaml", "")
@@ -317,17 +313,17 @@ class InstrumentManager:
     def _check_successor(self, form: FormDefinition,
                          stored: Mapping[str, FormRow]) -> None:
         """A new version must say what became of the earlier version's questions."""
-        earlier = [v for v in stored if _key(v) < _key(form.version)]
+        earlier = [v for v in stored if version_key(v) < version_key(form.version)]
         if not earlier:
             return
-        previous_version = max(earlier, key=_key)
+        previous_version = max(earlier, key=version_key)
         previous = parse_stored_form(stored[previous_version].canonical_json,
                                      stored[previous_version].sha256)
         change = form.changes_from
         if change is not None and change.version not in stored:
             raise InstrumentRefused([
                 f"form.yaml: 'changes_from' names version {change.version}, which is not "
-                f"installed (installed: {', '.join(sorted(stored, key=_key))}) (hint: name "
+                f"installed (installed: {', '.join(sorted(stored, key=version_key))}) (hint: name "
                 f"the version this one replaces, {previous_version})"])
         if change is not None and change.version != previous_version:
             return  # a step from an older version; the versions in between say the rest

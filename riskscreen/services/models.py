@@ -20,13 +20,13 @@ from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 from pydantic import ValidationError
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session as OrmSession
 
 from riskscreen.conditions import parse_condition
-from riskscreen.definitions import DefinitionError, Problem, dump_yaml, load_yaml
+from riskscreen.definitions import DefinitionError, Problem, dump_yaml, load_yaml, version_key
 from riskscreen.forms.answers import AnswerError, AnswerProblem
 from riskscreen.forms.columns import Columns, concat
 from riskscreen.forms.model import FormDefinition
@@ -472,7 +472,7 @@ class ModelManager:
         database is created) are taken newest version first.
         """
         rows = sorted(s.scalars(select(ScoringModelRow)),
-                      key=lambda r: (r.published_at, _version_key(r.version)), reverse=True)
+                      key=lambda r: (r.published_at, version_key(r.version)), reverse=True)
         for row in rows:
             model = self.stored_in(s, row.sha256)
             if model.form.id == form.id and form.version in model.form.versions:
@@ -543,13 +543,6 @@ def parse_stored_model(canonical: str, sha256: str) -> ScoringModel:
                            "match its recorded hash; the database may have been altered")
     return model
 
-
-def _version_key(version: str) -> Version:
-    """A version for ordering ("1.10.0" after "1.9.0"); an unreadable one sorts first."""
-    try:
-        return Version(version)
-    except InvalidVersion:
-        return Version("0")
 
 
 def _date_filter(since: date | None, until: date | None) -> tuple[str, dict[str, str]]:
