@@ -13,7 +13,7 @@ and submissions to the police analyst.
 - ``intel submit ITEM_IDS... -o OUT.pdf [--package OUT.p7m --to CERT.pem]``: the
   submission form (and the exchange package), recorded as sent;
 - ``intel received [--json]``: intelligence packages received here;
-- ``intel review ITEM_ID --reason CODE`` / ``intel delete ITEM_ID --reason CODE``: after the
+- ``intel review ITEM_ID --reason TEXT`` / ``intel delete ITEM_ID --reason TEXT``: after the
   retention period.
 
 Every command signs in with ``--db``, ``--user`` and ``--passphrase-file``. What it prints
@@ -151,11 +151,7 @@ def register(subparsers: Any) -> None:
                            "and managers), with the reason; written to the audit log.")
         _common(p)
         p.add_argument("item", type=int, metavar="ITEM_ID")
-        from riskscreen.intel.retention import DELETE_REASONS, REVIEW_REASONS
-
-        reasons = REVIEW_REASONS if name == "review" else DELETE_REASONS
-        p.add_argument("--reason", required=True, choices=list(reasons),
-                       help="; ".join(f"{k}: {v.lower()}" for k, v in reasons.items()))
+        p.add_argument("--reason", required=True, metavar="TEXT")
         p.set_defaults(func=_named(f"intel {name}", _review if name == "review" else _delete))
 
 

@@ -20,29 +20,13 @@ from riskscreen import checks
 from riskscreen.definitions import DefinitionError, Located, Problem, data_file, read_text
 from riskscreen.forms.loader import parse_definition
 
-__all__ = ["DELETE_REASONS", "ITEM_KINDS", "REVIEW_REASONS", "Retention", "RetentionPeriod",
-           "add_months", "load_retention", "parse_retention"]
+__all__ = ["ITEM_KINDS", "Retention", "RetentionPeriod", "add_months", "load_retention",
+           "parse_retention"]
 
 SHIPPED = "intel_retention.yaml"
 ItemKind = Literal["person", "place", "vehicle", "online"]
 #: Every kind of item, in the order they are offered.
 ITEM_KINDS: tuple[ItemKind, ...] = ("person", "place", "vehicle", "online")
-
-
-#: Why an item due for review is kept for another period (codes kept in the audit log).
-REVIEW_REASONS = {
-    "still_relevant": "Still relevant to keeping a child safe",
-    "open_case": "Linked to an open case, plan or strategy meeting",
-    "police_request": "The police analyst asked for it to be kept",
-}
-#: Why an item is deleted.
-DELETE_REASONS = {
-    "retention_ended": "Its retention period ended and it is no longer needed",
-    "no_longer_relevant": "No longer relevant",
-    "inaccurate": "Found to be inaccurate",
-    "duplicate": "A duplicate of another item",
-    "recorded_in_error": "Recorded in error",
-}
 
 
 class _Strict(BaseModel):

@@ -40,13 +40,7 @@ from riskscreen.intel.details import DetailsError, check_details, keys_of, label
 from riskscreen.intel.grading import Grade, GradeError, parse_grade
 from riskscreen.intel.matching import MatchRecord, Network, area_key, build_network
 from riskscreen.intel.profile import PlaceLinks, ProfileRow, build_profile
-from riskscreen.intel.retention import (
-    DELETE_REASONS,
-    ITEM_KINDS,
-    REVIEW_REASONS,
-    Retention,
-    load_retention,
-)
+from riskscreen.intel.retention import ITEM_KINDS, Retention, load_retention
 from riskscreen.services.errors import NotFound, PermissionDenied, ServiceError
 from riskscreen.services.followup_base import own_children
 from riskscreen.services.types import Role, UserInfo
@@ -68,10 +62,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ANALYSIS_ROLES",
-    "DELETE_REASONS",
     "INTEL_ROLES",
     "NOT_EVIDENCE",
-    "REVIEW_REASONS",
     "IntelManager",
     "IntelNetwork",
     "ItemInfo",
@@ -235,14 +227,6 @@ def _day(value: date | str | None, what: str, default: date) -> date:
         return date.fromisoformat(value.strip())
     except ValueError:
         raise ServiceError(f"Write {what} as YYYY-MM-DD, for example 2026-03-01.") from None
-
-
-def _reason(code: str, allowed: Mapping[str, str], doing: str) -> str:
-    key = code.strip().lower().replace("-", "_").replace(" ", "_")
-    if key not in allowed:
-        raise ServiceError(f"Give the reason for {doing} this item as one of: "
-                           f"{', '.join(allowed)}.")
-    return key
 
 
 def _grade(value: Grade | str, allow_legacy: bool) -> Grade:
@@ -579,10 +563,12 @@ class IntelManager:
         return self.items(due_only=True)
 
     def review(self, item_id: int, reason: str) -> ItemInfo:
-        """Keep an item for another retention period, with the reason (a code of
-        :data:`REVIEW_REASONS`, so the audit log holds no free text; analysts and managers)."""
+        """Keep an item for another retention period, with the reason (analysts and
+        managers; audited)."""
         self._ctx.require(*ANALYSIS_ROLES)
-        why = _reason(reason, REVIEW_REASONS, "keeping")
+        why = _clean(reason, SOURCE_LIMIT, "the reason")
+        if not why:
+            raise ServiceError("Give the reason for keeping this item.")
         with self._ctx.transaction() as s:
             row = self._item(s, item_id)
             today = self._today()
@@ -594,10 +580,11 @@ class IntelManager:
 
     def delete(self, item_id: int, reason: str) -> None:
         """Delete an item with its links and keys (analysts and managers; audited with the
-        reason, a code of :data:`DELETE_REASONS`). Submissions already sent keep their
-        record that it was sent."""
+        reason). Submissions already sent keep their record that it was sent."""
         self._ctx.require(*ANALYSIS_ROLES)
-        why = _reason(reason, DELETE_REASONS, "deleting")
+        why = _clean(reason, SOURCE_LIMIT, "the reason")
+        if not why:
+            raise ServiceError("Give the reason for deleting this item.")
         with self._ctx.transaction() as s:
             row = self._item(s, item_id)
             due = row.review_due <= self._today().isoformat()

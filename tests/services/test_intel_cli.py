@@ -162,20 +162,3 @@ def test_submit_pdf_and_package_read_by_the_existing_import(
     assert main(["intel", "submit", ids[0], "-o", str(pdf), "--package", str(package),
                  *_as(two, "pat")]) == 1
     assert "--to CERT.pem" in capsys.readouterr().err
-
-
-def test_review_and_delete_take_a_reason_code(two: dict[str, Path],
-                                              capsys: pytest.CaptureFixture[str]) -> None:
-    child = _pat_child(two)
-    assert main(["intel", "add", *_as(two, "pat"), "--child", str(child), "--kind", "online",
-                 "--grade", "3/D/P", "--text", "An account that messaged the child",
-                 "--handle", "@someone_demo", "--platform", "a game chat"]) == 0
-    item = capsys.readouterr().out.split()[3]
-    assert main(["intel", "review", item, "--reason", "open_case", *_as(two, "manager")]) == 0
-    assert "next review" in capsys.readouterr().out
-    with pytest.raises(SystemExit):
-        main(["intel", "delete", item, "--reason", "Kyle moved away", *_as(two, "manager")])
-    assert "invalid choice" in capsys.readouterr().err
-    assert main(["intel", "delete", item, "--reason", "duplicate", *_as(two, "pat")]) == 1
-    assert "analyst or manager" in capsys.readouterr().err
-    assert main(["intel", "delete", item, "--reason", "duplicate", *_as(two, "ana")]) == 0
