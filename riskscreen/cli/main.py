@@ -90,6 +90,33 @@ def _on_terminate(signum: int, frame: FrameType | None) -> None:
     raise _Terminated
 
 
+#: A stop that landed in a finaliser, waiting to be raised again.
+_pending_stop: list[type[BaseException]] = []
+
+
+def _redeliver_stops(unraisable: sys.UnraisableHookArgs) -> None:
+    """Raise a stop again when it landed in a finaliser, which drops exceptions.
+
+    Python runs a signal's handler between any two bytecodes, including inside a weak
+    reference's callback during garbage collection. The ``_Terminated`` or
+    ``KeyboardInterrupt`` it raises there cannot leave the callback, so Python would print a
+    traceback and carry on with the command. A timer a moment later raises it once more, in
+    whatever the command is doing then.
+    """
+    stop = unraisable.exc_type
+    if issubclass(stop, (_Terminated, KeyboardInterrupt)) and hasattr(signal, "setitimer"):
+        _pending_stop[:] = [stop]
+        signal.signal(signal.SIGALRM, _raise_pending_stop)
+        signal.setitimer(signal.ITIMER_REAL, 0.01)
+        return
+    sys.__unraisablehook__(unraisable)
+
+
+def _raise_pending_stop(signum: int, frame: FrameType | None) -> None:
+    if _pending_stop:
+        raise _pending_stop.pop()
+
+
 #: What to do about an operating-system error, by errno.
 _OS_HINTS = {
     errno.ENOENT: "check the path",
@@ -132,8 +159,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     name = _command(args_list)
     previous = None
+    previous_hook = sys.unraisablehook
     if argv is None and not _is_gui(args_list):  # the application handles its own signals
         previous = signal.signal(signal.SIGTERM, _on_terminate)
+        sys.unraisablehook = _redeliver_stops
     try:
         code = _main(args_list)
         sys.stdout.flush()
@@ -169,6 +198,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+        sys.unraisablehook = previous_hook
     return code
 
 
