@@ -12,7 +12,6 @@ from datetime import date, datetime
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QModelIndex,
     QPersistentModelIndex,
     QRect,
@@ -40,6 +39,7 @@ from PySide6.QtWidgets import (
 
 from riskscreen.services.types import Page, ScreeningQuery, ScreeningRow, Status
 from riskscreen.ui.followup import DuePanel
+from riskscreen.ui.tables import RecordsModel
 from riskscreen.ui.widgets import text_colour_for
 
 __all__ = ["HomeView", "LevelDelegate", "LevelStyle", "ScreeningListModel", "find_action"]
@@ -68,7 +68,7 @@ def _when(value: date | str) -> str:
         return value
 
 
-class ScreeningListModel(QAbstractTableModel):
+class ScreeningListModel(RecordsModel[ScreeningRow]):
     """Screenings, newest first with drafts first, fetched on demand in pages."""
 
     COLUMNS = ("Child", "Screening date", "Status", "Level", "Practitioner", "Last changed")
@@ -79,7 +79,6 @@ class ScreeningListModel(QAbstractTableModel):
         self._fetch = fetch
         self.levels = levels
         self.query = ScreeningQuery(drafts_first=True, limit=PAGE_SIZE)
-        self.rows: list[ScreeningRow] = []
         self.total = 0
 
     # -- paging --------------------------------------------------------------------------------
@@ -118,21 +117,6 @@ class ScreeningListModel(QAbstractTableModel):
 
     # -- table ---------------------------------------------------------------------------------
 
-    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: N802, B008 - Qt's name and signature
-        """Rows loaded so far."""
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: N802, B008 - Qt's name and signature
-        """Six columns."""
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802 - Qt's name
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        """Column titles."""
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.COLUMNS[section]
-        return None
-
     def level_text(self, level: str | None) -> str:
         """A level's word ("Not yet scored" for drafts)."""
         if level is None:
@@ -140,12 +124,8 @@ class ScreeningListModel(QAbstractTableModel):
         style = self.levels.get(level)
         return style.name if style else level
 
-    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def cell(self, row: ScreeningRow, column: int, role: int) -> Any:
         """Cell text; the level column also gives its id for the chip delegate."""
-        if not index.isValid() or index.row() >= len(self.rows):
-            return None
-        row = self.rows[index.row()]
-        column = index.column()
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
             values = (row.child_name, _when(row.screening_date),
                       STATUS_LABELS.get(row.status, row.status)
@@ -157,10 +137,6 @@ class ScreeningListModel(QAbstractTableModel):
         if role == ROW_ROLE:
             return row
         return None
-
-    def row_at(self, index: ModelIndex) -> ScreeningRow | None:
-        """The screening on a row."""
-        return self.rows[index.row()] if index.isValid() and index.row() < len(self.rows) else None
 
 
 class LevelDelegate(QStyledItemDelegate):

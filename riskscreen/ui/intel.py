@@ -14,10 +14,8 @@ from datetime import date
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QModelIndex,
     QPersistentModelIndex,
-    QSortFilterProxyModel,
     Qt,
     Signal,
 )
@@ -62,6 +60,7 @@ from riskscreen.intel.profile import ProfileRow
 from riskscreen.services.intel import NOT_EVIDENCE, IntelNetwork, ItemInfo, ReceivedIntelligence
 from riskscreen.services.types import ChildInfo
 from riskscreen.ui.home import find_action
+from riskscreen.ui.tables import SORT_ROLE, ChoiceAndWordsFilter, RecordsModel
 from riskscreen.ui.widgets import DateField, FlowLayout, MessageLabel
 
 __all__ = ["KIND_WORDS", "ChildPicker", "IntelItemDialog", "IntelItemView", "IntelListView",
@@ -69,7 +68,6 @@ __all__ = ["KIND_WORDS", "ChildPicker", "IntelItemDialog", "IntelItemView", "Int
            "ReceivedIntelView", "SubmitDialog", "grade_words"]
 
 ModelIndex = QModelIndex | QPersistentModelIndex
-SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 _ID = Qt.ItemDataRole.UserRole
 KIND_WORDS = {"person": "Person of concern", "place": "Place", "vehicle": "Vehicle",
               "online": "Online account"}
@@ -181,51 +179,28 @@ def _children_words(item: ItemInfo) -> str:
 # -- the list ----------------------------------------------------------------------------------
 
 
-class IntelListModel(QAbstractTableModel):
+class IntelListModel(RecordsModel[ItemInfo]):
     """Intelligence items as table rows."""
 
     COLUMNS = ("Kind", "What", "Grade", "Children", "Recorded by", "Recorded", "Review due")
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
-        self.rows: list[ItemInfo] = []
         self.today = date.today()
 
-    def set_rows(self, rows: Iterable[ItemInfo], today: date) -> None:
-        """Show these items."""
-        self.beginResetModel()
-        self.rows = list(rows)
-        self.today = today
-        self.endResetModel()
+    def set_rows(self, rows: Iterable[ItemInfo], today: date | None = None) -> None:
+        """Show these items, with reviews due by ``today`` marked."""
+        self.today = today or date.today()
+        super().set_rows(rows)
 
-    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: N802, B008 - Qt's name and signature
-        """How many items are listed."""
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: N802, B008 - Qt's name and signature
-        """The columns of :attr:`COLUMNS`."""
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802 - Qt's name
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        """Column titles."""
-        if (orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole
-                and 0 <= section < len(self.COLUMNS)):
-            return self.COLUMNS[section]
-        return None
-
-    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def cell(self, i: ItemInfo, column: int, role: int) -> Any:
         """The words of one cell, its sort key, or the colour of a review that is due."""
-        if not index.isValid() or not 0 <= index.row() < len(self.rows):
-            return None
-        i = self.rows[index.row()]
-        column = index.column()
         if role == SORT_ROLE:
             if column == 5:
                 return i.created_at
             if column == 6:
                 return i.review_due.isoformat()
-            return str(self.data(index) or "").lower()
+            return str(self.cell(i, column, Qt.ItemDataRole.DisplayRole) or "").lower()
         if role == Qt.ItemDataRole.ForegroundRole and column == 6 and i.due(self.today):
             return QColor(_DUE_COLOUR)
         if role == Qt.ItemDataRole.ToolTipRole and column == 2:
@@ -237,37 +212,19 @@ class IntelListModel(QAbstractTableModel):
         return (KIND_WORDS.get(i.kind, i.kind), i.label, grade, _children_words(i),
                 i.entered_by, i.created_at[:10], due)[column]
 
-    def row_at(self, index: ModelIndex) -> ItemInfo | None:
-        """The item of a row."""
-        return self.rows[index.row()] if index.isValid() and index.row() < len(self.rows) \
-            else None
 
-
-class _ListFilter(QSortFilterProxyModel):
+class _ListFilter(ChoiceAndWordsFilter[ItemInfo]):
     """The rows of the chosen kind whose words hold every word searched for."""
 
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self.kind: str | None = None
-        self.words: list[str] = []
-        self.setSortRole(SORT_ROLE)
+    def choice_of(self, row: ItemInfo) -> object:
+        """An item is chosen by its kind."""
+        return row.kind
 
-    def set_filter(self, kind: str | None, text: str) -> None:
-        self.beginFilterChange()
-        self.kind = kind
-        self.words = text.lower().split()
-        self.endFilterChange()
-
-    def filterAcceptsRow(self, source_row: int, source_parent: ModelIndex) -> bool:  # noqa: N802 - Qt's name
-        source = self.sourceModel()
-        if not isinstance(source, IntelListModel) or source_row >= len(source.rows):
-            return False
-        i = source.rows[source_row]
-        if self.kind is not None and i.kind != self.kind:
-            return False
-        text = " ".join((i.label, i.text, i.grade.text, _children_words(i), i.entered_by,
-                         " ".join(str(v) for v in i.details.values()))).lower()
-        return all(word in text for word in self.words)
+    def words_of(self, row: ItemInfo) -> str:
+        """Its label, text, grade, children, recorder and details."""
+        i = row
+        return " ".join((i.label, i.text, i.grade.text, _children_words(i), i.entered_by,
+                         " ".join(str(v) for v in i.details.values())))
 
 
 class IntelListView(QWidget):

@@ -14,10 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QModelIndex,
-    QPersistentModelIndex,
-    QSortFilterProxyModel,
     Qt,
     Signal,
 )
@@ -48,14 +45,12 @@ from riskscreen.routing.outcomes import load_outcomes
 from riskscreen.services.exchange import ReceivedReferral
 from riskscreen.services.types import Confirmation
 from riskscreen.ui.home import LevelStyle, find_action
+from riskscreen.ui.tables import SORT_ROLE, ChoiceAndWordsFilter, RecordsModel
 from riskscreen.ui.widgets import FlowLayout, LevelChip, MessageLabel
 
 __all__ = ["DecisionDialog", "ReceivedListModel", "ReceivedListView", "ReceivedOutcomeDialog",
            "ReceivedView", "status_words"]
 
-ModelIndex = QModelIndex | QPersistentModelIndex
-#: What the list's sort uses (dates as ISO text, so they sort in time order).
-SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 STATUS_WORDS = {"received": "Waiting for a decision", "accepted": "Accepted",
                 "declined": "Declined", "closed": "Closed"}
 
@@ -81,80 +76,33 @@ def _child_words(r: ReceivedReferral) -> str:
     return r.facts.child_name or "Name not given"
 
 
-class ReceivedListModel(QAbstractTableModel):
+class ReceivedListModel(RecordsModel[ReceivedReferral]):
     """Received referrals as table rows (newest first until the user sorts)."""
 
     COLUMNS = ("Received", "From", "Child", "Level", "Status", "Reference")
 
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self.rows: list[ReceivedReferral] = []
-
-    def set_rows(self, rows: Iterable[ReceivedReferral]) -> None:
-        """Show these received referrals."""
-        self.beginResetModel()
-        self.rows = list(rows)
-        self.endResetModel()
-
-    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: N802, B008 - Qt's name and signature
-        """How many received referrals are listed."""
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: N802, B008 - Qt's name and signature
-        """The columns of :attr:`COLUMNS`."""
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802 - Qt's name
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        """Column titles."""
-        if (orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole
-                and 0 <= section < len(self.COLUMNS)):
-            return self.COLUMNS[section]
-        return None
-
-    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def cell(self, r: ReceivedReferral, column: int, role: int) -> Any:
         """The words of one cell, or its sort key."""
-        if not index.isValid() or not 0 <= index.row() < len(self.rows):
-            return None
-        r = self.rows[index.row()]
-        column = index.column()
         if role == SORT_ROLE:
-            return r.received_at if column == 0 else str(self.data(index) or "").lower()
+            if column == 0:
+                return r.received_at
+            return str(self.cell(r, column, Qt.ItemDataRole.DisplayRole) or "").lower()
         if role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             return None
         return (_day(r.received_at), r.sender, _child_words(r), r.level or "Not given",
                 status_words(r.status), r.reference)[column]
 
-    def row_at(self, index: ModelIndex) -> ReceivedReferral | None:
-        """The received referral of a row."""
-        return self.rows[index.row()] if index.isValid() and index.row() < len(self.rows) \
-            else None
 
-
-class _Filter(QSortFilterProxyModel):
+class _Filter(ChoiceAndWordsFilter[ReceivedReferral]):
     """The rows whose status is chosen and whose words hold every word searched for."""
 
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self.status: str | None = None
-        self.words: list[str] = []
-        self.setSortRole(SORT_ROLE)
+    def choice_of(self, row: ReceivedReferral) -> object:
+        """A received referral is chosen by its status."""
+        return row.status
 
-    def set_filter(self, status: str | None, text: str) -> None:
-        self.beginFilterChange()
-        self.status = status
-        self.words = text.lower().split()
-        self.endFilterChange()
-
-    def filterAcceptsRow(self, source_row: int, source_parent: ModelIndex) -> bool:  # noqa: N802 - Qt's name
-        source = self.sourceModel()
-        if not isinstance(source, ReceivedListModel) or source_row >= len(source.rows):
-            return False
-        r = source.rows[source_row]
-        if self.status is not None and r.status != self.status:
-            return False
-        text = " ".join((r.sender, _child_words(r), r.reference, r.level or "")).lower()
-        return all(word in text for word in self.words)
+    def words_of(self, row: ReceivedReferral) -> str:
+        """Its sender, child, reference and level."""
+        return " ".join((row.sender, _child_words(row), row.reference, row.level or ""))
 
 
 class ReceivedListView(QWidget):
