@@ -15,7 +15,6 @@ from typing import Any
 from PySide6.QtCore import QDateTime, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QResizeEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QButtonGroup,
     QCheckBox,
     QDateTimeEdit,
@@ -50,6 +49,7 @@ from riskscreen.services.types import (
     RescreenInfo,
     RhiStatus,
 )
+from riskscreen.ui.tables import read_only_table
 
 __all__ = ["CarriedPanel", "ChronologyView", "DuePanel", "EpisodeDialog", "EpisodePanel",
            "ReturnDialog", "RhiDialog", "StepDownDialog", "answer_words"]
@@ -60,16 +60,8 @@ OVERDUE = QColor("#8a1c1c")
 def _table(parent: QWidget, headers: list[str], name: str) -> QTableWidget:
     """A read-only table whose columns fit the width (no sideways scrolling): the last
     column stretches and wraps."""
-    table = _WrappingTable(0, len(headers), parent)
-    table.setObjectName(name)
+    table = read_only_table(_WrappingTable(0, len(headers), parent), name, wrap=True)
     table.setHorizontalHeaderLabels(headers)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.verticalHeader().setVisible(False)
-    table.setWordWrap(True)
-    table.setTabKeyNavigation(False)
-    table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
     header = table.horizontalHeader()
     for c in range(len(headers) - 1):
         header.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)

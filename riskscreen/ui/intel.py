@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QFrame,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
@@ -37,7 +36,6 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
-    QScrollArea,
     QSpinBox,
     QSplitter,
     QStackedWidget,
@@ -60,8 +58,13 @@ from riskscreen.intel.profile import ProfileRow
 from riskscreen.services.intel import NOT_EVIDENCE, IntelNetwork, ItemInfo, ReceivedIntelligence
 from riskscreen.services.types import ChildInfo
 from riskscreen.ui.home import find_action
-from riskscreen.ui.tables import SORT_ROLE, ChoiceAndWordsFilter, RecordsModel
-from riskscreen.ui.widgets import DateField, FlowLayout, MessageLabel
+from riskscreen.ui.tables import (
+    SORT_ROLE,
+    ChoiceAndWordsFilter,
+    RecordsModel,
+    read_only_table,
+)
+from riskscreen.ui.widgets import DateField, FlowLayout, MessageLabel, upright_scroll
 
 __all__ = ["KIND_WORDS", "ChildPicker", "IntelItemDialog", "IntelItemView", "IntelListView",
            "LinkDialog", "NetworkView", "NotEvidenceBanner", "ProfileView", "ReasonDialog",
@@ -122,32 +125,13 @@ def _error(parent: QWidget) -> MessageLabel:
 
 
 def _table(parent: QWidget, name: str, accessible: str) -> QTableView:
-    table = QTableView(parent)
-    table.setObjectName(name)
-    table.setAccessibleName(accessible)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.setAlternatingRowColors(True)
-    table.setTabKeyNavigation(False)
-    table.setWordWrap(False)
-    table.verticalHeader().setVisible(False)
-    table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-    return table
+    return read_only_table(QTableView(parent), name, accessible, single=False, alternating=True)
 
 
 def _table_widget(parent: QWidget, name: str, accessible: str,
                   columns: Sequence[str]) -> QTableWidget:
-    table = QTableWidget(0, len(columns), parent)
-    table.setObjectName(name)
-    table.setAccessibleName(accessible)
+    table = read_only_table(QTableWidget(0, len(columns), parent), name, accessible)
     table.setHorizontalHeaderLabels(list(columns))
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.setTabKeyNavigation(False)
-    table.setWordWrap(False)
-    table.verticalHeader().setVisible(False)
-    table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
     table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
     return table
 
@@ -503,12 +487,7 @@ class IntelItemView(QWidget):
         for box in (self.details_box, self.grade_box, self.links_box, self.record_box):
             inner.addWidget(box)
         inner.addStretch(1)
-        self.scroll_area = QScrollArea(self)
-        self.scroll_area.setObjectName("intelItemScroll")
-        self.scroll_area.setWidgetResizable(True)
-        self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
-        self.scroll_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.scroll_area.setWidget(content)
+        self.scroll_area = upright_scroll(self, content, "intelItemScroll")
 
         top = QHBoxLayout()
         top.addWidget(self.back_button)
@@ -1285,11 +1264,7 @@ class IntelItemDialog(_Dialog):
         form.addRow("Source", self.source)
         form.addRow("Date seen", self.seen_on)
         form.addRow(grade_box)
-        scroll = QScrollArea(self)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setWidget(content)
+        scroll = upright_scroll(self, content)
         layout = QVBoxLayout(self)
         layout.addWidget(self.banner)
         layout.addWidget(scroll, 1)

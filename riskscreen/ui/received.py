@@ -19,13 +19,11 @@ from PySide6.QtCore import (
     Signal,
 )
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QButtonGroup,
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QFrame,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -35,7 +33,6 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QRadioButton,
-    QScrollArea,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -45,8 +42,13 @@ from riskscreen.routing.outcomes import load_outcomes
 from riskscreen.services.exchange import ReceivedReferral
 from riskscreen.services.types import Confirmation
 from riskscreen.ui.home import LevelStyle, find_action
-from riskscreen.ui.tables import SORT_ROLE, ChoiceAndWordsFilter, RecordsModel
-from riskscreen.ui.widgets import FlowLayout, LevelChip, MessageLabel
+from riskscreen.ui.tables import (
+    SORT_ROLE,
+    ChoiceAndWordsFilter,
+    RecordsModel,
+    read_only_table,
+)
+from riskscreen.ui.widgets import FlowLayout, LevelChip, MessageLabel, upright_scroll
 
 __all__ = ["DecisionDialog", "ReceivedListModel", "ReceivedListView", "ReceivedOutcomeDialog",
            "ReceivedView", "status_words"]
@@ -133,21 +135,12 @@ class ReceivedListView(QWidget):
         self.model = ReceivedListModel(self)
         self.proxy = _Filter(self)
         self.proxy.setSourceModel(self.model)
-        self.table = QTableView(self)
-        self.table.setObjectName("receivedTable")
-        self.table.setAccessibleName("Received referrals")
+        self.table = read_only_table(QTableView(self), "receivedTable", "Received referrals",
+                                     alternating=True)
         self.table.setModel(self.proxy)
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(0, Qt.SortOrder.DescendingOrder)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.setTabKeyNavigation(False)
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setDefaultSectionSize(30)
-        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         for column in (0, 3, 4):
@@ -349,13 +342,7 @@ class ReceivedView(QWidget):
                     self.referral_box, self.answers_box):
             inner.addWidget(box)
         inner.addStretch(1)
-        self.scroll_area = QScrollArea(self)
-        self.scroll_area.setObjectName("receivedScroll")
-        self.scroll_area.setAccessibleName("Received referral")
-        self.scroll_area.setWidgetResizable(True)
-        self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
-        self.scroll_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.scroll_area.setWidget(content)
+        self.scroll_area = upright_scroll(self, content, "receivedScroll", "Received referral")
 
         top = QHBoxLayout()
         top.addWidget(self.back_button)

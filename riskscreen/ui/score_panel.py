@@ -9,7 +9,6 @@ from PySide6.QtWidgets import (
     QFrame,
     QLabel,
     QListWidget,
-    QScrollArea,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -17,7 +16,7 @@ from PySide6.QtWidgets import (
 
 from riskscreen.scoring.assessment import Assessment, Contribution
 from riskscreen.scoring.gaps import NOT_KNOWN_ANSWERS, not_known_tally
-from riskscreen.ui.widgets import FlowLayout, LevelChip
+from riskscreen.ui.widgets import FlowLayout, LevelChip, upright_scroll
 
 __all__ = ["ScorePanel"]
 
@@ -109,12 +108,7 @@ class ScorePanel(QFrame):
         body.addWidget(note)
         # On a short screen (or at a large scale factor) the body scrolls instead of being
         # squeezed until its labels are cut off; its text wraps, so it never scrolls sideways.
-        self.body_scroll = QScrollArea(self)
-        self.body_scroll.setObjectName("scoreScroll")
-        self.body_scroll.setWidgetResizable(True)
-        self.body_scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.body_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.body_scroll.setWidget(self.body)
+        self.body_scroll = upright_scroll(self, self.body, "scoreScroll")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addWidget(self.toggle, 0, Qt.AlignmentFlag.AlignLeft)

@@ -17,8 +17,9 @@ from PySide6.QtCore import (
     QSortFilterProxyModel,
     Qt,
 )
+from PySide6.QtWidgets import QAbstractItemView, QTableView
 
-__all__ = ["SORT_ROLE", "ChoiceAndWordsFilter", "RecordsModel"]
+__all__ = ["SORT_ROLE", "ChoiceAndWordsFilter", "RecordsModel", "read_only_table"]
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 
@@ -26,6 +27,26 @@ ModelIndex = QModelIndex | QPersistentModelIndex
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 
 RowT = TypeVar("RowT")
+TableT = TypeVar("TableT", bound=QTableView)
+
+
+def read_only_table(table: TableT, name: str, accessible: str = "", *, single: bool = True,
+                    wrap: bool = False, alternating: bool = False) -> TableT:
+    """Set ``table`` up to show records: whole rows chosen (one, or several when not
+    ``single``), nothing edited, no row numbers, Tab moving on, never scrolling sideways."""
+    table.setObjectName(name)
+    if accessible:
+        table.setAccessibleName(accessible)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    if single:
+        table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setAlternatingRowColors(alternating)
+    table.setTabKeyNavigation(False)
+    table.setWordWrap(wrap)
+    table.verticalHeader().setVisible(False)
+    table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    return table
 
 
 class RecordsModel(QAbstractTableModel, Generic[RowT]):

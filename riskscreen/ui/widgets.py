@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QAbstractButton,
     QCalendarWidget,
     QCheckBox,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QLayout,
@@ -33,6 +34,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QPushButton,
     QRadioButton,
+    QScrollArea,
     QSizePolicy,
     QStyle,
     QStyledItemDelegate,
@@ -591,3 +593,19 @@ class WrappingItemDelegate(QStyledItemDelegate):
             QRect(0, 0, max(20, width - self.spare_width), 100_000),
             int(Qt.TextFlag.TextWordWrap), text)
         return QSize(width, used.height() + self.spare_height)
+
+
+def upright_scroll(parent: QWidget, content: QWidget, name: str = "",
+                   accessible: str = "") -> QScrollArea:
+    """A frameless area that scrolls ``content`` up and down, never sideways: the content is
+    as wide as the area, so its text wraps instead."""
+    scroll = QScrollArea(parent)
+    if name:
+        scroll.setObjectName(name)
+    if accessible:
+        scroll.setAccessibleName(accessible)
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QFrame.Shape.NoFrame)
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    scroll.setWidget(content)
+    return scroll
