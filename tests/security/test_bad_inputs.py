@@ -57,6 +57,12 @@ def _honour_permissions() -> None:
         libc.prctl(24, capability, 0, 0, 0)  # PR_CAPBSET_DROP: gone after exec
 
 
+def _ordinary_ctrl_c() -> None:
+    """In a child: Ctrl+C as an interactive user's process gets it. A shell that starts the
+    test run in the background leaves SIGINT ignored, and children inherit that."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _env(home: Path) -> dict[str, str]:
     # The cheap Argon2 settings of the test databases stay allowed; nothing else of ours.
     env = {k: v for k, v in os.environ.items()
@@ -240,7 +246,7 @@ def test_an_interrupted_impact_analysis_says_so_in_one_line(tmp_path: Path) -> N
     proc = subprocess.Popen(
         [sys.executable, "-m", "riskscreen", "impact", "--from", "cse-screening@1.0.0", "--to",
          "cse-screening", *folders], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True, env=_env(tmp_path), cwd=tmp_path)
+        text=True, env=_env(tmp_path), cwd=tmp_path, preexec_fn=_ordinary_ctrl_c)
     time.sleep(3.0)
     assert proc.poll() is None, "impact finished before it could be interrupted"
     proc.send_signal(signal.SIGINT)
@@ -283,12 +289,10 @@ def _signed_in(db: Path, passphrase_file: Path) -> tuple[str, ...]:
 def test_an_interrupted_command_says_so_in_one_line(tmp_path: Path, sig: int, says: str,
                                                     code: int) -> None:
     db = tmp_path / "demo.db"
-    # A shell that starts the test run in the background leaves Ctrl+C ignored, and a child
-    # inherits that: the command gets it as an interactive user's process would.
     proc = subprocess.Popen(
         [sys.executable, "-m", "riskscreen", "demo", "--db", str(db), "--count", "200000"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(tmp_path),
-        cwd=tmp_path, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+        cwd=tmp_path, preexec_fn=_ordinary_ctrl_c)
     deadline = time.monotonic() + LIMIT
     while not db.exists() and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.05)
@@ -335,7 +339,7 @@ def test_a_stop_during_garbage_collection_still_stops_the_command(
     proc = subprocess.run(
         [sys.executable, "-c", _STOP_IN_A_FINALISER.format(name=name)], capture_output=True,
         text=True, env=_env(tmp_path), cwd=tmp_path, timeout=LIMIT,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+        preexec_fn=_ordinary_ctrl_c)
     result = Result(proc.returncode, proc.stdout, proc.stderr, 0.0)
     _no_traceback(result)
     assert "finished" not in proc.stdout
