@@ -83,8 +83,8 @@ class User(Base):
 
 
 class ServerPassphrase(Base):
-    """An account's passphrase verifier on a team server, which has no key file
-    (revision 0013): Argon2id of the passphrase with the parameters in ``kdf``."""
+    """An account's passphrase verifier on a team server, which has no key file: Argon2id
+    of the passphrase with the parameters in ``kdf``."""
 
     __tablename__ = "server_passphrases"
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
@@ -119,7 +119,7 @@ class Screening(Base):
     model_id: Mapped[str] = mapped_column(String(100))
     model_version: Mapped[str] = mapped_column(String(30))
     model_sha256: Mapped[str] = mapped_column(ForeignKey("scoring_models.sha256"))
-    #: The stored form version the screening was made under (revision 0007); None only for
+    #: The stored form version the screening was made under; None only for
     #: a screening of a form version no RiskScreen release shipped, which ``verify`` names.
     form_sha256: Mapped[str | None] = mapped_column(ForeignKey("forms.sha256"))
     screening_date: Mapped[str] = mapped_column(String(10))
@@ -131,9 +131,9 @@ class Screening(Base):
     updated_at: Mapped[str] = mapped_column(String(27), default=utc_now)
     #: Denormalised from the snapshot so the list can filter by level.
     final_level: Mapped[str | None] = mapped_column(String(50))
-    #: The child's earlier finalised screening this re-screen started from (revision 0009).
+    #: The child's earlier finalised screening this re-screen started from.
     rescreen_of: Mapped[int | None] = mapped_column(Integer)
-    #: How many times the draft was saved (revision 0013): an edit made from an older
+    #: How many times the draft was saved: an edit made from an older
     #: version is refused, so nobody's save overwrites another's.
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
@@ -176,7 +176,7 @@ class ScoringModelRow(Base):
 
 
 class FormRow(Base):
-    """A stored form version: immutable, identified by its content hash (revision 0007).
+    """A stored form version: immutable, identified by its content hash.
 
     Every screening names the form version it was made under, so it opens, re-scores and
     prints with that exact questionnaire whatever is installed later.
@@ -195,7 +195,7 @@ class FormRow(Base):
 
 
 class InstrumentRow(Base):
-    """An installed instrument: a form with its scoring models and routing (revision 0007).
+    """An installed instrument: a form with its scoring models and routing.
 
     One row per instrument (its id is its form's id); installing a new version replaces the
     row's routing and README, while the form versions and models it brought stay stored.
@@ -220,9 +220,8 @@ class AssessmentRow(Base):
     """The immutable record stored when a screening is finalised.
 
     ``record`` is the snapshot (``Assessment.to_dict()``) and the exact answer set that was
-    scored, compressed with dictionary ``dictionary_id`` (:mod:`riskscreen.store.records`,
-    revision 0005); the answers of a finalised screening live only here and, as codes, in
-    ``answer_columns``.
+    scored, compressed with dictionary ``dictionary_id`` (:mod:`riskscreen.store.records`);
+    the answers of a finalised screening live only here and, as codes, in ``answer_columns``.
     The model that scored it is the screening's (``screenings.model_sha256``), also named in
     the snapshot.
     """
@@ -239,7 +238,7 @@ class AssessmentRow(Base):
 
 
 class RecordDictionary(Base):
-    """Text that primes the compression of one model's records (revision 0005)."""
+    """Text that primes the compression of one model's records."""
 
     __tablename__ = "record_dictionaries"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -267,8 +266,7 @@ class ReferralRow(Base):
     Where it goes and its deadlines are copied from the route at the time (the routing table
     may change later); ``status`` is the latest step (``riskscreen.services.types.
     ReferralStatus``). Every step, outcome and "exploitation confirmed?" answer is a row of
-    ``referral_steps``; the dates here repeat the steps' for the lists and reports (revision
-    0006).
+    ``referral_steps``; the dates here repeat the steps' for the lists and reports.
     """
 
     __tablename__ = "referrals"
@@ -330,7 +328,7 @@ class ReferralStepRow(Base):
 
 class ExchangeKey(Base):
     """This database's own exchange key pair: it signs the packages sent from here and opens
-    those sent to it (revision 0008). The newest active one signs; older ones still open
+    those sent to it. The newest active one signs; older ones still open
     packages encrypted to them. The private key is PKCS#8 DER, protected by the database's
     own encryption (SQLCipher) like every other secret in it.
     """
@@ -348,7 +346,7 @@ class ExchangeKey(Base):
 
 
 class TrustedSender(Base):
-    """A sending agency's certificate that this database trusts (revision 0008)."""
+    """A sending agency's certificate that this database trusts."""
 
     __tablename__ = "trusted_senders"
     fingerprint: Mapped[str] = mapped_column(String(95), primary_key=True)
@@ -361,7 +359,7 @@ class TrustedSender(Base):
 
 class SentPackage(Base):
     """A package made here: which referral (or received referral, for a reply) it carried,
-    to whom, and the reference a reply names (revision 0008)."""
+    to whom, and the reference a reply names."""
 
     __tablename__ = "sent_packages"
     package_id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -380,7 +378,7 @@ class SentPackage(Base):
 
 
 class ReceivedPackage(Base):
-    """A package imported here, kept as it arrived (revision 0008).
+    """A package imported here, kept as it arrived.
 
     A referral package becomes a *received referral*: the child it was matched to (as a
     person confirmed, or a new record), the sender's assessment read-only (``content`` is the
@@ -432,11 +430,11 @@ class AuditEntry(Base):
 class ScreeningReview(Base):
     """When a finalised screening falls due for review, and how it compared with the last one.
 
-    Written once when the screening is finalised (revision 0009 filled it in for screenings
-    finalised before). ``review_date`` is the assessment's review date for its final level;
-    a missing episode since can bring the review forward (:mod:`riskscreen.services.due`).
-    ``step_down_reason`` is the practitioner's reason for a lower level than the child's
-    previous screening.
+    Written once when the screening is finalised (the upgrade that added it filled it in for
+    screenings finalised before). ``review_date`` is the assessment's review date for its
+    final level; a missing episode since can bring the review forward
+    (:mod:`riskscreen.services.due`). ``step_down_reason`` is the practitioner's reason for a
+    lower level than the child's previous screening.
     """
 
     __tablename__ = "screening_reviews"
@@ -492,7 +490,7 @@ class MissingEpisode(Base):
 
 class AgreementExercise(Base):
     """A manager's set of vignettes for practitioners to screen in practice mode, to see how
-    alike they score the same case (revision 0013).
+    alike they score the same case.
 
     The vignettes are screened with one form version and one published scoring model, fixed
     when the exercise is made, so every practitioner's level comes from the same rules.
@@ -511,7 +509,7 @@ class AgreementExercise(Base):
 
 
 class Vignette(Base):
-    """A short synthetic case description written by a manager (revision 0013)."""
+    """A short synthetic case description written by a manager."""
 
     __tablename__ = "vignettes"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -528,7 +526,7 @@ class Vignette(Base):
 
 
 class ExerciseAssignment(Base):
-    """A practitioner asked to screen an exercise's vignettes (revision 0013)."""
+    """A practitioner asked to screen an exercise's vignettes."""
 
     __tablename__ = "exercise_assignments"
     exercise_id: Mapped[int] = mapped_column(ForeignKey("agreement_exercises.id"),
@@ -539,7 +537,7 @@ class ExerciseAssignment(Base):
 
 
 class PracticeScreening(Base):
-    """One practitioner's practice screening of one vignette (revision 0013).
+    """One practitioner's practice screening of one vignette.
 
     A table of its own, on purpose: no child, no ``screenings`` row, no referral and no
     answer columns, so no list, report, calibration, referral or check of real screenings
@@ -565,7 +563,7 @@ class PracticeScreening(Base):
 
 class IntelItem(Base):
     """One intelligence item: a person of concern, a place, a vehicle or an online account
-    (revision 0012). ``details`` holds the kind's fields as JSON (names, nicknames, phone
+   . ``details`` holds the kind's fields as JSON (names, nicknames, phone
     numbers, handles, vehicles; an address, its type and area; a registration; a platform
     and handle). The grading is 3x5x2, or 5x5x5 for an older record; ``restricted`` repeats
     whether its handling code restricts who may see it. ``review_due`` is when its retention
@@ -597,7 +595,7 @@ class IntelItem(Base):
 
 
 class IntelKey(Base):
-    """A normalised key of an item that matching compares (revision 0012): a phone number,
+    """A normalised key of an item that matching compares: a phone number,
     registration, handle or address, or a name or nickname (``name``: possible links only)."""
 
     __tablename__ = "intel_keys"
@@ -610,7 +608,7 @@ class IntelKey(Base):
 
 class IntelLink(Base):
     """An item linked to a child it concerns: where the information came from and the date
-    it was seen (revision 0012)."""
+    it was seen."""
 
     __tablename__ = "intel_links"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -630,7 +628,7 @@ class IntelLink(Base):
 
 class IntelSubmission(Base):
     """An intelligence submission made to the police analyst: a PDF form or an exchange
-    package, recorded as sent when it was made (revision 0012)."""
+    package, recorded as sent when it was made."""
 
     __tablename__ = "intel_submissions"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
