@@ -42,7 +42,12 @@ from riskscreen.store.models import Screening
 from riskscreen.summary.evidence import EvidenceDocument, EvidenceSection, EvidenceTable
 
 if TYPE_CHECKING:
-    from riskscreen.services.session import Session
+    from riskscreen.services.agreement import AgreementManager
+    from riskscreen.services.finalised import FinalisedManager
+    from riskscreen.services.instruments import InstrumentManager
+    from riskscreen.services.models import ModelManager
+    from riskscreen.services.referrals import ReferralManager
+    from riskscreen.services.settings import SettingsManager
 
 __all__ = [
     "AUC_RESAMPLES",
@@ -368,13 +373,20 @@ def _chunks(items: list[int], size: int = 500) -> Iterator[list[int]]:
 class EvidenceManager:
     """Calibration against outcomes, for managers (``session.evidence``).
 
-    Built on the shared :class:`Context`; published models, stored forms, answer columns and
-    confirmations come through the session's other managers' public members.
+    Built on the shared :class:`Context`; published models, stored forms, answer columns,
+    confirmations, agreement figures and settings come from the managers of those areas.
     """
 
-    def __init__(self, ctx: Context, session: Session) -> None:
+    def __init__(self, ctx: Context, *, models: ModelManager, instruments: InstrumentManager,
+                 referrals: ReferralManager, finalised: FinalisedManager,
+                 agreement: AgreementManager, settings: SettingsManager) -> None:
         self._ctx = ctx
-        self._session = session
+        self._models = models
+        self._instruments = instruments
+        self._referrals = referrals
+        self._finalised = finalised
+        self._agreement = agreement
+        self._settings = settings
 
     # -- models ----------------------------------------------------------------------------
 
@@ -383,7 +395,7 @@ class EvidenceManager:
         digits), or by ``ID`` alone (the version published last); :class:`NotFound` else."""
         self._ctx.require(Role.MANAGER)
         ref = ref.strip()
-        models = self._session.models.all()  # newest first
+        models = self._models.all()  # newest first
         model_id, _, version = ref.partition("@")
         if version:
             found = [m for m in models if m.model_id == model_id and m.version == version]
@@ -398,7 +410,7 @@ class EvidenceManager:
             known = ", ".join(f"{m.model_id}@{m.version}" for m in models[:6]) or "none"
             raise NotFound(f"There is no published scoring model '{ref}'; give ID@VERSION "
                            f"(published: {known}), a hash, or a model file.")
-        return found[0], self._session.models.get(found[0].sha256)
+        return found[0], self._models.get(found[0].sha256)
 
     def draft(self, text: str, name: str) -> ScoringModel:
         """A draft model from YAML text, checked against its installed form exactly as
@@ -409,7 +421,7 @@ class EvidenceManager:
         self._ctx.require(Role.MANAGER)
         try:
             unchecked = parse_model(text, name, None)
-            form = self._session.instruments.form(unchecked.form.id)
+            form = self._instruments.form(unchecked.form.id)
             return parse_model(text, name, form)
         except DefinitionError as error:
             first = error.problems[0].format() if error.problems else f"{name}: not valid"
@@ -437,7 +449,7 @@ class EvidenceManager:
                 .order_by(Screening.child_id, Screening.screening_date, Screening.id))
             for sid, child, version in s.execute(query):
                 firsts.setdefault(int(child), (int(sid), str(version)))
-        confirmations = self._session.referrals.confirmations()
+        confirmations = self._referrals.confirmations()
         screening_child: dict[int, int] = {}
         with self._ctx.transaction() as s:
             for chunk in _chunks(sorted(confirmations)):
@@ -464,7 +476,7 @@ class EvidenceManager:
             except NotFound:
                 unreadable += len(rows)
                 continue
-            stored = self._session.finalised.columns(form)
+            stored = self._finalised.columns(form)
             where = {int(i): r for r, i in enumerate(stored.ids.tolist())}
             kept = [(where[sid], ok) for sid, ok in rows if sid in where]
             unreadable += len(rows) - len(kept)
@@ -499,11 +511,11 @@ class EvidenceManager:
         from riskscreen.services.models import describe_rule, model_data
 
         info, model = self.published(ref)
-        models = self._session.models.all()
+        models = self._models.all()
         previous = _previous_of(model, models)
-        before = self._session.models.get(previous.sha256) if previous else None
+        before = self._models.get(previous.sha256) if previous else None
         try:
-            form: FormDefinition | None = self._session.instruments.form(model.form.id)
+            form: FormDefinition | None = self._instruments.form(model.form.id)
         except ServiceError:
             form = None
         # What changed, in words.
@@ -524,7 +536,7 @@ class EvidenceManager:
         # Impact on the screenings already made.
         columns = None
         if form is not None and before is not None:
-            columns = self._session.finalised.columns(form).columns
+            columns = self._finalised.columns(form).columns
         impact = _impact_section(previous, before, model, form, columns)
         # Calibration.
         report, missing = None, ""
@@ -533,14 +545,14 @@ class EvidenceManager:
         except ServiceError as error:
             missing = str(error)
         calibration = _calibration_section(report, missing)
-        agreement = _agreement_section(self._session.agreement.for_model(info.sha256))
+        agreement = _agreement_section(self._agreement.for_model(info.sha256))
         approval = EvidenceSection("Approval", (
             f"Written by {model.author} (dated {model.date}). Published, and so approved for "
             f"use in new screenings, by {info.published_by} on {info.published_at[:10]} at "
             f"{info.published_at[11:16]} UTC. A published version is never edited: any change "
             "is a new version with its own statement.",
             f"Model {model.id} {model.version}, content hash (SHA-256) {info.sha256}."))
-        settings = self._session.settings.read()
+        settings = self._settings.read()
         user = self._ctx.user
         with self._ctx.transaction() as s:
             self._ctx.audit(s, "evidence_statement", f"model:{info.sha256[:12]}")

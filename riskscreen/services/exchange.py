@@ -85,7 +85,11 @@ from riskscreen.summary.fhir import (
 from riskscreen.summary.package import PackageContents, PackageFormatError, build_zip, read_zip
 
 if TYPE_CHECKING:
-    from riskscreen.services.session import Session
+    from riskscreen.services.models import ModelManager
+    from riskscreen.services.referral import ReferralSummaries
+    from riskscreen.services.referrals import ReferralManager
+    from riskscreen.services.screenings import ScreeningManager
+    from riskscreen.services.settings import SettingsManager
 
 __all__ = [
     "ChildMatch",
@@ -266,9 +270,15 @@ def _digits(text: str | None) -> str:
 class ExchangeManager:
     """Keys, trusted senders and packages of one signed-in session (``session.exchange``)."""
 
-    def __init__(self, unit: Unit, session: Session) -> None:
+    def __init__(self, unit: Unit, *, screenings: ScreeningManager,
+                 summaries: ReferralSummaries, settings: SettingsManager,
+                 models: ModelManager, referrals: ReferralManager) -> None:
         self._unit = unit
-        self._session = session
+        self._screenings = screenings
+        self._summaries = summaries
+        self._settings = settings
+        self._models = models
+        self._referrals = referrals
 
     # -- keys ----------------------------------------------------------------------------------
 
@@ -382,38 +392,33 @@ class ExchangeManager:
 
     def _referral_parts(self, screening_id: int, package_id: str) -> tuple[
             dict[str, Any], bytes, FormDefinition, Any, Any, str]:
-        from riskscreen.services.referral import (
-            answer_set_of,
-            instrument_routing,
-            referral_reference,
-            referral_summary,
-        )
+        from riskscreen.services.referral import answer_set_of, referral_reference
         from riskscreen.summary import render_pdf_bytes
 
         self._unit.require(*_MAKERS)
-        detail = self._session.screenings.open(screening_id)
+        detail = self._screenings.open(screening_id)
         if detail.assessment is None:
             raise ServiceError("Only a finalised screening can be sent; finalise it first.")
-        form = self._session.screenings.form(detail.form_id, detail.form_version)
-        summary = referral_summary(self._session, detail, form)
-        settings = self._session.settings.read()
+        form = self._screenings.form(detail.form_id, detail.form_version)
+        summary = self._summaries.summary(detail, form)
+        settings = self._settings.read()
         user = self._unit.user
         reference = referral_reference(detail)
         answers: AnswerSet = answer_set_of(detail)
         assessment: Assessment = detail.assessment
-        table = instrument_routing(self._session, detail.form_id)
+        table = self._summaries.routing(detail.form_id)
         bundle = referral_bundle(
             form, answers, assessment, summary.route, table.summary_fields,
             reference=reference,
             sender=Sender(settings.get("organisation_name", ""), user.display_name or user.name),
             package_id=package_id, authored=_stamp(datetime.now(UTC)))
         pdf = render_pdf_bytes(summary)
-        model = self._session.models.get(detail.model_sha256)
+        model = self._models.get(detail.model_sha256)
         return bundle, pdf, form, model, summary.route, reference
 
     def referral_of_screening(self, screening_id: int) -> int:
         """The referral record of a finalised screening (made now if it has none yet)."""
-        referrals = self._session.referrals
+        referrals = self._referrals
         found = referrals.for_screening(screening_id)
         return (found or referrals.record_for(screening_id)).id
 
@@ -449,7 +454,7 @@ class ExchangeManager:
     def save_referral_package(self, referral_id: int, path: Path,
                               recipient: bytes | None = None) -> MadePackage:
         """Write a referral's package to ``path`` and record the referral as sent by package."""
-        referrals = self._session.referrals
+        referrals = self._referrals
         referral = referrals.get(referral_id)
         if str(referral.decision) != "refer":
             raise ServiceError("This screening's record says it was not referred; there is "
@@ -708,7 +713,7 @@ class ExchangeManager:
         """Bring the sender's referral up to what the reply says: only the steps not yet
         recorded, and none that its status no longer allows (a referral already closed
         keeps what it has; the reply is still kept)."""
-        referrals = self._session.referrals
+        referrals = self._referrals
         referral = referrals.get(referral_id)
         status = str(referral.status)
         at = _moment(facts.decided_at)
@@ -885,8 +890,8 @@ class ExchangeManager:
 
     def questionnaire(self, form: FormDefinition) -> dict[str, Any]:
         """The form as a FHIR Questionnaire with the weights of the model in force."""
-        models = [m for m in self._session.models.all() if m.model_id == form.id]
-        model = self._session.models.get(models[-1].sha256) if models else None
+        models = [m for m in self._models.all() if m.model_id == form.id]
+        model = self._models.get(models[-1].sha256) if models else None
         return questionnaire(form, model)
 
 

@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session as OrmSession
@@ -33,6 +33,9 @@ from riskscreen.services.types import Role
 from riskscreen.store import forms as stored_forms
 from riskscreen.store.models import FormRow, InstrumentRow, ScoringModelRow, User, utc_now
 
+if TYPE_CHECKING:
+    from riskscreen.services.context import Context
+
 __all__ = [
     "FormVersionInfo",
     "InstallResult",
@@ -40,6 +43,8 @@ __all__ = [
     "InstrumentInfo",
     "InstrumentManager",
     "InstrumentRefused",
+    "PublishedModels",
+    "installed_form",
     "routing_for",
 ]
 
@@ -88,6 +93,38 @@ class Installable(Protocol):
 
     @property
     def texts(self) -> Mapping[str, str]: ...
+
+
+class PublishedModels(Protocol):
+    """What instruments need of the scoring models (``session.models``), inside a
+    transaction: the model in force for a form, a published model by hash, and publishing."""
+
+    def in_force_row(self, s: OrmSession, form: FormDefinition) -> ScoringModelRow: ...
+
+    def stored_in(self, s: OrmSession, sha256: str) -> ScoringModel: ...
+
+    def publish_in(self, s: OrmSession, model: ScoringModel, *,
+                   source: str = "manager") -> object: ...
+
+
+def _installed_row(s: OrmSession, instrument_id: str) -> InstrumentRow:
+    row = s.get(InstrumentRow, instrument_id)
+    if row is None:
+        raise NotFound(f"No instrument '{instrument_id}' is installed; 'riskscreen "
+                       "instrument list' shows those that are.")
+    return row
+
+
+def installed_form(ctx: Context, instrument_id: str,
+                   version: str | None = None) -> FormDefinition:
+    """An installed instrument's form version in force (or its stored ``version``), as
+    stored (cached by the context); :class:`NotFound` if the instrument is not installed."""
+    with ctx.transaction() as s:
+        row = _installed_row(s, instrument_id)
+        if version is None:
+            version = s.scalar(select(FormRow.version).where(
+                FormRow.sha256 == row.form_sha256)) or "?"
+    return ctx.form(instrument_id, version)
 
 
 @dataclass(frozen=True)
@@ -140,15 +177,16 @@ class InstallResult:
 class InstrumentManager:
     """Instruments of one signed-in session. Reached as ``session.instruments``."""
 
-    def __init__(self, session: Any) -> None:
-        self._session = session
+    def __init__(self, ctx: Context, models: PublishedModels) -> None:
+        self._ctx = ctx
+        self._models = models
 
     # -- reading -------------------------------------------------------------------------------
 
     def installed(self) -> list[InstrumentInfo]:
         """Every installed instrument: those in force first, the default (CSE) instrument
         first among them, then by title."""
-        with self._session.context.transaction() as s:
+        with self._ctx.transaction() as s:
             rows = list(s.scalars(select(InstrumentRow)))
             infos = [self._info(s, row) for row in rows]
         return sorted(infos, key=lambda i: (not i.in_force, i.id != DEFAULT_INSTRUMENT,
@@ -160,19 +198,15 @@ class InstrumentManager:
 
     def get(self, instrument_id: str) -> InstrumentInfo:
         """One installed instrument; :class:`NotFound` if there is none by that id."""
-        with self._session.context.transaction() as s:
-            row = s.get(InstrumentRow, instrument_id)
-            if row is None:
-                raise NotFound(f"No instrument '{instrument_id}' is installed; 'riskscreen "
-                               "instrument list' shows those that are.")
-            return self._info(s, row)
+        with self._ctx.transaction() as s:
+            return self._info(s, _installed_row(s, instrument_id))
 
     def set_in_force(self, instrument_id: str, in_force: bool) -> InstrumentInfo:
         """Offer an installed instrument for new screenings, or stop offering it
         (administrators and managers). Its screenings and stored versions stay as they are;
         the last instrument in force cannot be taken out of use."""
-        self._session.context.require(*INSTALL_ROLES)
-        with self._session.context.transaction() as s:
+        self._ctx.require(*INSTALL_ROLES)
+        with self._ctx.transaction() as s:
             row = s.get(InstrumentRow, instrument_id)
             if row is None:
                 raise NotFound(f"No instrument '{instrument_id}' is installed.")
@@ -183,28 +217,25 @@ class InstrumentManager:
                                    "first, so that screenings can still be started.")
             if row.in_force != in_force:
                 row.in_force = in_force
-                self._session.context.audit(s, "instrument_in_force",
-                                            f"instrument:{instrument_id}",
-                                            {"in_force": in_force})
+                self._ctx.audit(s, "instrument_in_force", f"instrument:{instrument_id}",
+                                {"in_force": in_force})
             return self._info(s, row)
 
     def form(self, instrument_id: str, version: str | None = None) -> FormDefinition:
         """The instrument's form version in force (or the stored ``version``)."""
-        info = self.get(instrument_id)
-        form: FormDefinition = self._session.screenings.form(info.id, version or info.form_version)
-        return form
+        return installed_form(self._ctx, instrument_id, version)
 
     def routing(self, instrument_id: str) -> RoutingTable:
         """Where the instrument's screenings are sent (see :func:`routing_for`)."""
-        with self._session.context.transaction() as s:
+        with self._ctx.transaction() as s:
             return routing_for(s, instrument_id)
 
     def model(self, instrument_id: str) -> ScoringModel:
         """The scoring model new screenings of the instrument use now."""
         form = self.form(instrument_id)
-        with self._session.context.transaction() as s:
-            row = self._session.models.in_force_row(s, form)
-            return self._session.models.stored_in(s, row.sha256)  # type: ignore[no-any-return]
+        with self._ctx.transaction() as s:
+            row = self._models.in_force_row(s, form)
+            return self._models.stored_in(s, row.sha256)
 
     def carry_answers(self, answers: Mapping[str, Any], form_id: str, old_version: str,
                       new_version: str | None = None) -> dict[str, Any]:
@@ -214,7 +245,7 @@ class InstrumentManager:
         For a re-screening's starting answers and for trends across versions; an answer the
         new version no longer asks or allows is left out.
         """
-        with self._session.context.transaction() as s:
+        with self._ctx.transaction() as s:
             forms = stored_forms.stored_versions(s.connection(), form_id)
         if new_version is None:
             new_version = self.get(form_id).form_version
@@ -251,10 +282,9 @@ class InstrumentManager:
         asks (``changes_from``). Its models not yet published are published; the instrument
         is offered for new screenings from now on, with its newest form version.
         """
-        session = self._session
-        session.context.require(*INSTALL_ROLES)
+        self._ctx.require(*INSTALL_ROLES)
         form = instrument.form
-        with session.context.transaction() as s:
+        with self._ctx.transaction() as s:
             conn = s.connection()
             stored = {r.version: r for r in s.scalars(
                 select(FormRow).where(FormRow.form_id == form.id))}
@@ -270,7 +300,7 @@ class InstrumentManager:
                 self._check_successor(form, stored)
             new_form = existing is None
             if new_form:
-                stored_forms.store_form(conn, form, session.user.id)
+                stored_forms.store_form(conn, form, self._ctx.user.id)
             published = self._publish_models(s, instrument.models)
             newest = max([*stored, form.version], key=version_key)
             in_force_sha = sha if newest == form.version else stored[newest].sha256
@@ -287,13 +317,13 @@ class InstrumentManager:
             row.routing_yaml = routing
             row.readme = instrument.readme
             row.in_force = True
-            row.installed_by = session.user.id
+            row.installed_by = self._ctx.user.id
             row.installed_at = utc_now()
             s.flush()
-            session.context.audit(s, "instrument_install", f"instrument:{instrument.id}",
-                           {"form_version": form.version, "form": sha[:12],
-                            "new_form_version": new_form, "models": list(published),
-                            "routing": bool(routing)})
+            self._ctx.audit(s, "instrument_install", f"instrument:{instrument.id}",
+                            {"form_version": form.version, "form": sha[:12],
+                             "new_form_version": new_form, "models": list(published),
+                             "routing": bool(routing)})
             info = self._info(s, row)
         return InstallResult(info, new_form, published)
 
@@ -303,7 +333,7 @@ class InstrumentManager:
         from riskscreen.definitions import DefinitionError
         from riskscreen.instruments import load_instrument
 
-        self._session.context.require(*INSTALL_ROLES)
+        self._ctx.require(*INSTALL_ROLES)
         try:
             instrument = load_instrument(folder)
         except DefinitionError as error:
@@ -341,7 +371,6 @@ class InstrumentManager:
                 "new id) or 'removed:')"])
 
     def _publish_models(self, s: Any, models: Sequence[ScoringModel]) -> tuple[str, ...]:
-        session = self._session
         published: list[str] = []
         for model in models:
             row = s.scalar(select(ScoringModelRow).where(
@@ -353,7 +382,7 @@ class InstrumentManager:
                         "with other content. A published model is never changed: give the "
                         "changed model a new version number.")
                 continue
-            session.models.publish_in(s, model, source="instrument")
+            self._models.publish_in(s, model, source="instrument")
             published.append(f"{model.id} {model.version}")
         return tuple(published)
 

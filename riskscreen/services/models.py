@@ -16,7 +16,7 @@ import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -37,6 +37,7 @@ from riskscreen.scoring.model import ScoringModel
 from riskscreen.services.context import Context
 from riskscreen.services.errors import NotFound, ServiceError
 from riskscreen.services.finalised import FinalisedManager
+from riskscreen.services.instruments import installed_form
 from riskscreen.services.model_words import model_changes, plain_problem
 from riskscreen.services.types import ModelInfo, Role
 from riskscreen.store.models import ScoringModelRow, User
@@ -44,7 +45,6 @@ from riskscreen.store.models import ScoringModelRow, User
 __all__ = [
     "DEFAULT_FORM",
     "DraftProblems",
-    "InstrumentForms",
     "LiveImpact",
     "LiveResult",
     "ModelManager",
@@ -215,23 +215,14 @@ def _refusal(problems: list[Problem], data: dict[str, Any], form: FormDefinition
     return DraftProblems([p.format() for p in problems], None, plain=plain)
 
 
-class InstrumentForms(Protocol):
-    """What the models need of the installed instruments."""
-
-    def form(self, instrument_id: str, version: str | None = None) -> FormDefinition:
-        """The instrument's form version in force (or the stored ``version``)."""
-        ...
-
-
 class ModelManager:
     """Scoring models of one signed-in session: every signed-in account reads the published
     versions; managers draft, analyse and publish new ones (role checked on every call)."""
 
-    def __init__(self, ctx: Context, instruments: InstrumentForms, finalised: FinalisedManager,
+    def __init__(self, ctx: Context, finalised: FinalisedManager,
                  form_id: str = DEFAULT_FORM, *,
                  cache: dict[str, ScoringModel] | None = None) -> None:
         self._ctx = ctx
-        self._instruments = instruments
         self._finalised = finalised
         self.form_id = form_id
         #: Published models by hash (immutable, so shared by every instrument's manager).
@@ -239,15 +230,14 @@ class ModelManager:
 
     def for_instrument(self, instrument_id: str) -> ModelManager:
         """The same manager for another instrument's models (drafts, impact, history)."""
-        return ModelManager(self._ctx, self._instruments, self._finalised, instrument_id,
-                            cache=self._cache)
+        return ModelManager(self._ctx, self._finalised, instrument_id, cache=self._cache)
 
     def _manager(self) -> None:
         self._ctx.require(Role.MANAGER)
 
     def form(self) -> FormDefinition:
         """The form version new screenings of this instrument use (as stored)."""
-        return self._instruments.form(self.form_id)
+        return installed_form(self._ctx, self.form_id)
 
     # -- the model in force and drafts ---------------------------------------------------------
 

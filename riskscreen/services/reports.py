@@ -29,7 +29,8 @@ from riskscreen.forms.model import FormDefinition, KindRole
 from riskscreen.instruments import DEFAULT_INSTRUMENT
 from riskscreen.services.context import Context
 from riskscreen.services.finalised import FinalisedManager
-from riskscreen.services.models import InstrumentForms, ModelManager
+from riskscreen.services.instruments import InstrumentManager
+from riskscreen.services.models import ModelManager
 from riskscreen.services.settings import SettingsManager
 from riskscreen.services.types import Role
 from riskscreen.store.columns import OVERRIDES
@@ -95,7 +96,7 @@ class ReportManager:
     ``session.reports`` (the default instrument's screenings; :meth:`for_instrument` for
     another's)."""
 
-    def __init__(self, ctx: Context, instruments: InstrumentForms, models: ModelManager,
+    def __init__(self, ctx: Context, instruments: InstrumentManager, models: ModelManager,
                  finalised: FinalisedManager, settings: SettingsManager,
                  form_id: str = DEFAULT_INSTRUMENT) -> None:
         self._ctx = ctx

@@ -28,10 +28,12 @@ from riskscreen.services.episodes import EpisodeManager
 from riskscreen.services.evidence import EvidenceManager
 from riskscreen.services.exchange import ExchangeManager
 from riskscreen.services.finalised import FinalisedManager
+from riskscreen.services.instruments import InstrumentManager
 from riskscreen.services.maintenance import Maintenance
 from riskscreen.services.models import ModelManager
 from riskscreen.services.passphrases import PassphraseStore
 from riskscreen.services.pathways import PathwayReports
+from riskscreen.services.referral import ReferralSummaries
 from riskscreen.services.referrals import ReferralManager
 from riskscreen.services.reports import ReportManager
 from riskscreen.services.reviews import ReviewManager
@@ -57,10 +59,6 @@ class Session:
                  passphrases: PassphraseStore | None = None) -> None:
         ctx = self._ctx = Context(engine, key, db_path, key_path, user, open_lock=open_lock,
                                   sleep=sleep, passphrases=passphrases)
-        from riskscreen.services.instruments import InstrumentManager
-
-        #: Installed instruments (forms, models and routing kept by hash).
-        self.instruments = InstrumentManager(self)
         #: Accounts, roles, passphrases and countersignatures.
         self.accounts = AccountManager(ctx)
         #: Child records: create, search, view.
@@ -68,7 +66,9 @@ class Session:
         #: Finalised screenings in bulk: answers as columns, answer sets when needed.
         self.finalised = FinalisedManager(ctx)
         #: Scoring models: the one in force, drafts, impact, publishing, history.
-        self.models = ModelManager(ctx, self.instruments, self.finalised)
+        self.models = ModelManager(ctx, self.finalised)
+        #: Installed instruments (forms, models and routing kept by hash).
+        self.instruments = InstrumentManager(ctx, self.models)
         #: Referral records: what happened after each finalised screening.
         self.referrals = ReferralManager(ctx)
         #: Missing episodes and Return Home Interviews.
@@ -89,8 +89,15 @@ class Session:
                                      self.settings)
         #: Managers' pathway reports (what happened after the screenings, anonymised).
         self.pathways = PathwayReports(ctx)
+        #: Referral summaries, routed and marked as the settings say.
+        self.summaries = ReferralSummaries(ctx, screenings=self.screenings,
+                                           settings=self.settings,
+                                           instruments=self.instruments,
+                                           accounts=self.accounts, models=self.models)
         #: Exchange keys, trusted senders and packages between agencies.
-        self.exchange = ExchangeManager(ctx, self)
+        self.exchange = ExchangeManager(ctx, screenings=self.screenings,
+                                        summaries=self.summaries, settings=self.settings,
+                                        models=self.models, referrals=self.referrals)
         #: One timeline per child.
         self.chronology = ChronologyManager(ctx, self.episodes)
         self.chronology.add_source(referral_source(self.referrals))
@@ -101,7 +108,9 @@ class Session:
         #: Intelligence items linked to children, links across them, submissions.
         self.intel = IntelManager(ctx, self.exchange)
         #: Calibration against recorded outcomes, and evidence statements.
-        self.evidence = EvidenceManager(ctx, self)
+        self.evidence = EvidenceManager(ctx, models=self.models, instruments=self.instruments,
+                                        referrals=self.referrals, finalised=self.finalised,
+                                        agreement=self.agreement, settings=self.settings)
 
     # -- lifecycle -----------------------------------------------------------------------------
 
