@@ -62,7 +62,7 @@ EXPECTED_TRIGGERS: dict[str, str] = {
     "answers_final_d": _answers("answers_final_d", "DELETE", "OLD"),
     "screenings_final_u": ("CREATE TRIGGER screenings_final_u BEFORE UPDATE ON screenings "
                            "WHEN OLD.status = 'final' " + _IMMUTABLE.format(message=_FINAL)),
-    # A received package is kept as it arrived (revision 0008).
+    # A received package is kept as it arrived, so its sender's signature still checks.
     "received_packages_content_u": (
         "CREATE TRIGGER received_packages_content_u BEFORE UPDATE OF content, sha256, "
         "package_id, sender_fingerprint, kind, reference ON received_packages "
@@ -78,8 +78,8 @@ def snapshot_digest(snapshot: str, answer_set: str) -> str:
     return hashlib.sha256(f"{snapshot}\n{answer_set}".encode()).hexdigest()
 
 
-#: A team server's immutability triggers (revisions 0007 and 0013): trigger -> (table, the
-#: function it runs, the message that function must raise).
+#: A team server's immutability triggers, as its migrations make them: trigger -> (table,
+#: the function it runs, the message that function must raise).
 EXPECTED_SERVER_TRIGGERS: dict[str, tuple[str, str, str]] = {
     "forms_immutable": ("forms", "forms_immutable", "stored forms are immutable"),
     **{f"{table}_{kind}": (table, function, message)

@@ -90,7 +90,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Back to revision 0013: the intelligence tables go (with what they held)."""
+    """Back to revision 0011: the intelligence tables go (with what they held)."""
     op.drop_table("intel_submission_items")
     op.drop_table("intel_submissions")
     op.drop_index("ix_intel_links_seen", "intel_links")
