@@ -145,7 +145,9 @@ def test_import_of_invalid_model_is_refused(qtbot: QtBot, manager: ManagerContro
     data = model_data(model)
     data["thresholds"][1]["from"] = data["thresholds"][0]["from"]  # out of order
     bad = model_to_yaml(data)
-    assert not manager.import_text(bad, "county.yaml")
+    with qtbot.waitSignal(manager.imported, timeout=10_000) as blocker:
+        manager.import_text(bad, "county.yaml")
+    assert blocker.args == [False]
     assert shown
     assert "refused" in shown[0]
     assert "county.yaml" in shown[0]
@@ -157,7 +159,8 @@ def test_try_out_shows_both_models(qtbot: QtBot, manager: ManagerController) -> 
     manager.validate()
     view = manager.window.try_out
     assert view.screening.count() > 0
-    qtbot.mouseClick(view.try_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(manager.tried, timeout=10_000):
+        qtbot.mouseClick(view.try_button, Qt.MouseButton.LeftButton)
     assert "points" in view.published.toPlainText()
     assert "points" in view.draft.toPlainText()
 

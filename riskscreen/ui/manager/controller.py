@@ -1,11 +1,16 @@
 """Wiring of the manager's tools: the draft being edited, validation as you type, the
-impact analysis in a worker thread, try-out, publishing, import/export and history."""
+impact analysis in a worker thread, try-out, publishing, import/export and history.
+
+Every call that can take a noticeable time (checking a draft, loading the live impact, the
+impact analysis, try-out, publishing, import and export) runs through the background
+operations of :mod:`riskscreen.ui.operations`, which also say a service's own message."""
 
 from __future__ import annotations
 
 import copy
 import gc
 import threading
+from collections.abc import Callable
 from datetime import date
 from html import escape
 from pathlib import Path
@@ -37,11 +42,11 @@ from riskscreen.services.models import (
     TryOut,
     describe_rule,
 )
+from riskscreen.services.types import ModelInfo
 from riskscreen.ui.manager.live import fill_transition_matrix
 from riskscreen.ui.manager.rule_editor import RuleDialog
 from riskscreen.ui.manager.views import HistoryView, ImpactView, ModelEditorView, TryOutView
-from riskscreen.ui.operations import QueryOp
-from riskscreen.ui.worker import run_in_background
+from riskscreen.ui.operations import ChangeOp, QueryOp
 
 __all__ = ["ManagerController", "ManagerWindow"]
 
@@ -94,6 +99,10 @@ class ManagerController(QObject):
     live_updated = Signal(object)
     calibration_updated = Signal(object)
     published = Signal(object)
+    #: A shared model file was opened as the draft (True) or refused (False).
+    imported = Signal(bool)
+    #: A try-out was shown (its :class:`TryOut`).
+    tried = Signal(object)
 
     def __init__(self, session: Session, window: ManagerWindow | None = None,
                  instrument: str = DEFAULT_INSTRUMENT) -> None:
@@ -125,6 +134,8 @@ class ManagerController(QObject):
         self.live_result: LiveResult | None = None
         self._generation = 0
         self._checking = False
+        #: Whether the last check shown is of the draft on screen.
+        self._checked_now = False
         self._check_again = False
         self._live_cancel = threading.Event()
         #: The children with recorded outcomes, and the model in force's figures on them.
@@ -159,9 +170,34 @@ class ManagerController(QObject):
 
     def _error(self, error: BaseException) -> None:
         if isinstance(error, USER_ERRORS):
-            QMessageBox.warning(self.window, "RiskScreen", str(error))
+            self._warn(str(error))
         else:
             raise error
+
+    def _warn(self, message: str) -> None:
+        """Say a message in a box over the window (what the background operations show)."""
+        QMessageBox.warning(self.window, "RiskScreen", message)
+
+    def _when_checked(self, then: Callable[[], None]) -> None:
+        """Call ``then`` once the draft on screen has been checked: at once if the last
+        check is of it, else after checking it in the background."""
+        if self.draft is None:
+            return
+        if not self._check_timer.isActive() and not self._checking and self._checked_now:
+            then()
+            return
+        self._check_timer.stop()
+        self._generation += 1  # a background check still running is now stale
+        service, data = self.service, self.draft.to_data()
+
+        def shown(found: DraftProblems) -> None:
+            self._show_check(found)
+            self._checked_now = True
+            self._update_live()
+            then()
+
+        QueryOp(lambda: service.check(data), show=self._warn, what="draft check") \
+            .success(shown).run_in_background()
 
     def start(self) -> None:
         """Open a draft of the model in force and fill every tab."""
@@ -199,7 +235,8 @@ class ManagerController(QObject):
             e.max_reduction.setValue(draft.max_reduction)
         finally:
             self._filling = False
-        self.validate()
+        self._checked_now = False
+        self._check_in_background()
 
     def _fill_weights(self) -> None:
         draft = self.draft
@@ -277,6 +314,7 @@ class ManagerController(QObject):
 
     def _changed(self) -> None:
         if not self._filling:
+            self._checked_now = False
             self._edited = True
             self._untouched_note = UNTOUCHED
             self._check_timer.start()
@@ -361,6 +399,7 @@ class ManagerController(QObject):
         self._generation += 1  # a background check still running is now stale
         found = self.service.check(self.draft.to_data())
         self._show_check(found)
+        self._checked_now = True
         self._update_live()
         return self.problems
 
@@ -379,17 +418,20 @@ class ManagerController(QObject):
         service, cancel = self.service, self._live_cancel
         self.window.editor.live.show_waiting("Loading the finalised screenings…")
 
-        def work() -> tuple[LiveImpact | None]:
-            return (service.live_impact(cancelled=cancel.is_set),)
+        def work() -> LiveImpact | None:
+            return service.live_impact(cancelled=cancel.is_set)
 
-        run_in_background(work, self._on_live_loaded, self._on_live_failed)
+        def not_loaded(message: str) -> None:
+            self.window.editor.live.show_waiting("The finalised screenings could not be "
+                                                 "loaded, so the live impact is not shown.")
+            self._warn(message)
 
-    def _on_live_loaded(self, outcome: object) -> None:
-        assert isinstance(outcome, tuple)
-        result = outcome[0]
+        QueryOp(work, show=not_loaded, what="live impact") \
+            .success(self._on_live_loaded).run_in_background()
+
+    def _on_live_loaded(self, result: LiveImpact | None) -> None:
         if result is None:  # cancelled: the window closed meanwhile
             return
-        assert isinstance(result, LiveImpact)
         self.live = result
         # What is alive now lives as long as the editor: keep the cycle collector from
         # walking it on every full pass, which otherwise freezes the window for 100 ms+.
@@ -397,11 +439,6 @@ class ManagerController(QObject):
         if self._checking or self._check_timer.isActive():
             return  # the pending check shows the figures
         self._update_live()
-
-    def _on_live_failed(self, error: BaseException) -> None:
-        self.window.editor.live.show_waiting("The finalised screenings could not be loaded, "
-                                             "so the live impact is not shown.")
-        self._error(error)
 
     def _update_live(self) -> None:
         """Re-score the held screenings with the current valid draft, in the background."""
@@ -431,15 +468,15 @@ class ManagerController(QObject):
                 return generation, found, None
             return generation, found, live.update(draft)
 
-        self._checking = True
-        run_in_background(work, self._on_check_done, self._on_check_failed)
+        QueryOp(work, show=self._warn, what="draft check") \
+            .busy(self._set_checking).success(self._on_check_done).run_in_background()
 
-    def _on_check_done(self, result: object) -> None:
-        self._checking = False
-        assert isinstance(result, tuple)
-        generation: int = result[0]
-        found: DraftProblems | None = result[1]
-        figures: LiveResult | None = result[2]
+    def _set_checking(self, checking: bool) -> None:
+        self._checking = checking
+
+    def _on_check_done(self, result: tuple[int, DraftProblems | None, LiveResult | None]
+                       ) -> None:
+        generation, found, figures = result
         if self._check_again:
             self._check_again = False
             self._start_check(check=True)
@@ -450,6 +487,7 @@ class ManagerController(QObject):
             return
         if found is not None:
             self._show_check(found)
+            self._checked_now = True
         panel = self.window.editor.live
         if figures is not None:
             self.live_result = figures
@@ -458,10 +496,6 @@ class ManagerController(QObject):
             self._update_calibration()
         elif self._scorable is None:
             panel.show_waiting("Fix the draft's problems to see what it would change.")
-
-    def _on_check_failed(self, error: BaseException) -> None:
-        self._checking = False
-        self._error(error)
 
     # -- calibration against outcomes -------------------------------------------------------------
 
@@ -511,7 +545,10 @@ class ManagerController(QObject):
     # -- publish, import, export ----------------------------------------------------------------
 
     def _on_editor_publish_requested(self) -> None:
-        if self.validate() or self.model is None:
+        self._when_checked(self._confirm_publish)
+
+    def _confirm_publish(self) -> None:
+        if self.problems or self.model is None:
             return
         answer = QMessageBox.question(
             self.window, "Publish the scoring model",
@@ -521,36 +558,43 @@ class ManagerController(QObject):
             self.publish()
 
     def publish(self) -> None:
-        """Publish the valid draft (no confirmation: the button asks first)."""
+        """Publish the valid draft in the background (no confirmation: the button asks
+        first); :attr:`published` says when it is done."""
         if self.model is None:
             return
-        try:
-            info = self.service.publish(self.model)
-        except USER_ERRORS as error:
-            self._error(error)
-            return
-        self.published.emit(info)
-        self.refresh_history()
-        self.new_draft()
+        service, model = self.service, self.model
+        ChangeOp(lambda: service.publish(model), show=self._warn, what="publishing") \
+            .busy(self.window.editor.publish_button.setDisabled) \
+            .success(self._on_published).run_in_background()
+
+    def _on_published(self, info: ModelInfo) -> None:
         self._untouched_note = (f"✓ Version {info.version} is published: new screenings use it "
                                 "from now on. Below is a new draft based on it.")
-        self.validate()
+        self.refresh_history()
+        self.new_draft()
+        self.window.editor.show_untouched(self._untouched_note)
         self._load_calibration()  # the figures "in force" are now the new version's
+        self.published.emit(info)
 
-    def import_text(self, text: str, name: str) -> bool:
-        """Open a shared YAML model as the draft; refuse it with every reason if invalid."""
-        try:
-            data = self.service.import_yaml(text, name)
-        except ModelRefused as error:
-            self.window.editor.show_problems(error.plain, error.problems)
-            QMessageBox.warning(self.window, "Model refused",
-                                str(error) + "\n\nNothing was changed.")
-            return False
-        except USER_ERRORS as error:
-            self._error(error)
-            return False
-        self.set_draft(ModelDraft.from_data(data), f"imported from {name}")
-        return True
+    def import_text(self, text: str, name: str) -> None:
+        """Open a shared YAML model as the draft, read in the background; refuse it with
+        every reason if invalid. :attr:`imported` says which."""
+        service = self.service
+
+        def refused(error: BaseException) -> bool:
+            if isinstance(error, ModelRefused):
+                self.window.editor.show_problems(error.plain, error.problems)
+                QMessageBox.warning(self.window, "Model refused",
+                                    str(error) + "\n\nNothing was changed.")
+            self.imported.emit(False)
+            return isinstance(error, ModelRefused)
+
+        def opened(data: dict[str, Any]) -> None:
+            self.set_draft(ModelDraft.from_data(data), f"imported from {name}")
+            self.imported.emit(True)
+
+        QueryOp(lambda: service.import_yaml(text, name), show=self._warn, what="import") \
+            .failure(refused).success(opened).run_in_background()
 
     def _on_editor_import_requested(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self.window, "Import a scoring model", "",
@@ -574,22 +618,33 @@ class ManagerController(QObject):
             self.window, "Export the scoring model", f"{model.id}-{model.version}.yaml",
             "Scoring models (*.yaml)")
         if path:
-            try:
-                Path(path).write_text(self.service.export_yaml(model), encoding="utf-8")
-            except OSError as error:
-                QMessageBox.warning(self.window, "RiskScreen",
-                                    f"The file could not be written: {error.strerror}")
+            self.export_to(model, Path(path))
+
+    def export_to(self, model: ScoringModel, path: Path) -> None:
+        """Write a model's YAML file in the background (the export is audited)."""
+        service = self.service
+
+        def written(error: BaseException) -> str:
+            strerror = error.strerror if isinstance(error, OSError) else None
+            return f"The file could not be written: {strerror or type(error).__name__}"
+
+        ChangeOp(lambda: path.write_text(service.export_yaml(model), encoding="utf-8"),
+                 show=self._warn, what="export").unexpected(written).run_in_background()
 
     # -- impact -----------------------------------------------------------------------------------
 
     def run_impact(self) -> None:
         """Start the impact analysis of the valid draft in a worker thread."""
+        if self.running:
+            return
+        # Checked again only if an edit is still waiting (a check takes a fifth of a second).
+        self._when_checked(self._start_impact)
+
+    def _start_impact(self) -> None:
         view = self.window.impact
         if self.running:
             return
-        # Check again only if an edit is still waiting (a check takes a fifth of a second).
-        if ((self._check_timer.isActive() or self.model is None) and self.validate()) \
-                or self.model is None:
+        if self.problems or self.model is None:
             view.status.setText("Fix the draft's problems first (see the draft tab).")
             return
         since: date | None = None
@@ -599,8 +654,6 @@ class ManagerController(QObject):
             until = date.fromisoformat(view.until.date().toString("yyyy-MM-dd"))
         draft = self.model
         self._cancel.clear()
-        self.running = True
-        view.set_running(True)
         view.progress.setValue(0)
         view.status.setText("Scoring every finalised screening with both models…")
         service, relay, cancel = self.service, self._progress, self._cancel
@@ -609,7 +662,16 @@ class ManagerController(QObject):
             return service.impact(draft, since, until,
                                   progress=relay.progressed.emit, cancelled=cancel.is_set)
 
-        run_in_background(work, self._on_impact_done, self._on_impact_failed)
+        def not_finished(message: str) -> None:
+            view.status.setText("The analysis did not finish.")
+            self._warn(message)
+
+        QueryOp(work, show=not_finished, what="impact analysis") \
+            .busy(self._set_running).success(self._on_impact_done).run_in_background()
+
+    def _set_running(self, running: bool) -> None:
+        self.running = running
+        self.window.impact.set_running(running)
 
     def cancel_impact(self) -> None:
         """Ask the running analysis to stop (it stops within a few thousand screenings)."""
@@ -621,18 +683,9 @@ class ManagerController(QObject):
         bar.setMaximum(max(total, 1))
         bar.setValue(min(done, max(total, 1)))
 
-    def _on_impact_failed(self, error: BaseException) -> None:
-        self.running = False
-        self.window.impact.set_running(False)
-        self.window.impact.status.setText("The analysis did not finish.")
-        self._error(error)
-
-    def _on_impact_done(self, result: object) -> None:
-        assert isinstance(result, ImpactReport)
-        self.running = False
+    def _on_impact_done(self, result: ImpactReport) -> None:
         self.report = result
         view = self.window.impact
-        view.set_running(False)
         names = [result.level_names.get(lv, lv) for lv in result.levels]
         fill_transition_matrix(view.matrix, result.levels, result.level_names, result.matrix)
         view.matrix.verticalHeader().setVisible(True)
@@ -687,19 +740,23 @@ class ManagerController(QObject):
         except USER_ERRORS as error:
             self._error(error)
 
-    def try_screening(self, screening_id: int) -> TryOut | None:
-        """Score one screening with the published model and the draft, side by side."""
-        if self.validate() or self.model is None:
+    def try_screening(self, screening_id: int) -> None:
+        """Score one screening with the published model and the draft, side by side, in
+        the background; :attr:`tried` says when it is shown."""
+        self._when_checked(lambda: self._try(screening_id))
+
+    def _try(self, screening_id: int) -> None:
+        if self.problems or self.model is None:
             self.window.try_out.draft.setHtml("<p>Fix the draft's problems first.</p>")
-            return None
-        try:
-            result = self.service.try_out(screening_id, self.model)
-        except USER_ERRORS as error:
-            self._error(error)
-            return None
+            return
+        service, model = self.service, self.model
+        QueryOp(lambda: service.try_out(screening_id, model), show=self._warn,
+                what="try-out").success(self._on_tried).run_in_background()
+
+    def _on_tried(self, result: TryOut) -> None:
         self.window.try_out.published.setHtml(_assessment_html(result.published))
         self.window.try_out.draft.setHtml(_assessment_html(result.draft))
-        return result
+        self.tried.emit(result)
 
     def refresh_history(self) -> None:
         """The published versions, newest first."""
