@@ -65,6 +65,20 @@ def edit_weight(qtbot: QtBot, controller: ManagerController, qid: str, answer: s
     qtbot.waitUntil(lambda: item.data(2, Qt.ItemDataRole.EditRole) == points, timeout=5000)
 
 
+def confirm_publish(qtbot: QtBot, controller: ManagerController) -> Any:
+    """Press "Publish…" and answer Yes in the question it asks (a box that never blocks);
+    return what :attr:`ManagerController.published` carried."""
+    with qtbot.waitSignal(controller.published, timeout=10_000) as blocker:
+        qtbot.mouseClick(controller.window.editor.publish_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: controller.confirm_box is not None
+                        and controller.confirm_box.isVisible(), timeout=10_000)
+        box = controller.confirm_box
+        assert box is not None
+        assert box.windowModality() == Qt.WindowModality.WindowModal
+        qtbot.mouseClick(box.button(QMessageBox.StandardButton.Yes), Qt.MouseButton.LeftButton)
+    return blocker.args[0]
+
+
 def type_note(qtbot: QtBot, controller: ManagerController, note: str) -> None:
     qtbot.keyClicks(controller.window.editor.change_note, note)
 
@@ -110,7 +124,7 @@ def test_invalid_edit_shows_validate_message_and_blocks_publish(
 
 
 def test_publish_then_new_screening_uses_new_version(
-        qtbot: QtBot, manager: ManagerController, monkeypatch: pytest.MonkeyPatch) -> None:
+        qtbot: QtBot, manager: ManagerController) -> None:
     manager.window.show()
     session = manager.session
     old = session.screenings.find().items[0].id
@@ -120,11 +134,7 @@ def test_publish_then_new_screening_uses_new_version(
     table = manager.window.editor.levels
     table.item(1, 3).setData(Qt.ItemDataRole.EditRole, 2)
     qtbot.waitUntil(lambda: manager.window.editor.publish_button.isEnabled(), timeout=3000)
-    monkeypatch.setattr(QMessageBox, "question",
-                        staticmethod(lambda *a, **k: QMessageBox.StandardButton.Yes))
-    with qtbot.waitSignal(manager.published, timeout=5000) as blocker:
-        qtbot.mouseClick(manager.window.editor.publish_button, Qt.MouseButton.LeftButton)
-    info = blocker.args[0]
+    info = confirm_publish(qtbot, manager)
     assert info.version == proposed
     child = session.children.create("Another Child", "2012-02-02")
     new = session.screenings.start(child.id)
@@ -134,13 +144,11 @@ def test_publish_then_new_screening_uses_new_version(
     assert manager.window.editor.version.text() == next_version(proposed)
 
 
-def test_import_of_invalid_model_is_refused(qtbot: QtBot, manager: ManagerController,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_import_of_invalid_model_is_refused(qtbot: QtBot,
+                                            manager: ManagerController) -> None:
     from riskscreen.services.models import model_data, model_to_yaml
 
-    shown: list[str] = []
-    monkeypatch.setattr(QMessageBox, "warning",
-                        staticmethod(lambda parent, title, text, *a: shown.append(text)))
+    manager.window.show()
     _, model = manager.service.in_force()
     data = model_data(model)
     data["thresholds"][1]["from"] = data["thresholds"][0]["from"]  # out of order
@@ -148,10 +156,50 @@ def test_import_of_invalid_model_is_refused(qtbot: QtBot, manager: ManagerContro
     with qtbot.waitSignal(manager.imported, timeout=10_000) as blocker:
         manager.import_text(bad, "county.yaml")
     assert blocker.args == [False]
-    assert shown
-    assert "refused" in shown[0]
-    assert "county.yaml" in shown[0]
+    banner = manager.window.banner
+    assert banner.isVisible()
+    assert "refused" in banner.text.text()
+    assert "county.yaml" in banner.text.text()
+    assert "Nothing was changed" in banner.text.text()
     assert manager.window.editor.problems.count() >= 1
+    qtbot.mouseClick(banner.dismiss, Qt.MouseButton.LeftButton)
+    assert not banner.isVisible()
+
+
+def test_a_failed_publish_shows_the_services_words_and_the_editor_stays_usable(
+        qtbot: QtBot, manager: ManagerController) -> None:
+    """Another manager publishes the same version meanwhile: the editor's publish fails in
+    the background, says the service's own message in its banner (no box to wait on), and
+    the draft can still be edited and published under another version."""
+    manager.window.show()
+    type_note(qtbot, manager, "Raise older associates")
+    edit_weight(qtbot, manager, "older_associates", "both", 9)
+    editor = manager.window.editor
+    qtbot.waitUntil(editor.publish_button.isEnabled, timeout=10_000)
+    assert manager.model is not None
+    taken = manager.model.version
+    manager.service.publish(manager.model)  # the same version, published elsewhere first
+    failed = []
+    manager.published.connect(failed.append)
+    qtbot.mouseClick(editor.publish_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: manager.confirm_box is not None, timeout=10_000)
+    box = manager.confirm_box
+    assert box is not None
+    qtbot.mouseClick(box.button(QMessageBox.StandardButton.Yes), Qt.MouseButton.LeftButton)
+    banner = manager.window.banner
+    qtbot.waitUntil(banner.isVisible, timeout=10_000)
+    assert banner.text.text() == f"{manager.model.id} {taken} is already published."
+    assert failed == []
+    assert editor.publish_button.isEnabled()
+    # Still usable: a new version number and another edit, then it publishes.
+    editor.version.clear()
+    qtbot.keyClicks(editor.version, next_version(taken))
+    edit_weight(qtbot, manager, "older_associates", "both", 10)
+    qtbot.waitUntil(lambda: editor.publish_button.isEnabled()
+                    and manager.model is not None
+                    and manager.model.version == next_version(taken), timeout=10_000)
+    info = confirm_publish(qtbot, manager)
+    assert info.version == next_version(taken)
 
 
 def test_try_out_shows_both_models(qtbot: QtBot, manager: ManagerController) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from riskscreen.ui.manager.controller import ManagerController
@@ -16,7 +16,7 @@ from riskscreen.ui.new_screening import NewScreeningView
 from riskscreen.ui.worker import wait_for_background
 
 from .conftest import login, make_db, open_manager
-from .test_manager import edit_weight, type_note
+from .test_manager import confirm_publish, edit_weight, type_note
 
 pytestmark = pytest.mark.gui
 
@@ -66,7 +66,7 @@ def test_editor_problems_name_the_field_in_plain_words(qtbot: QtBot,
 
 
 def test_after_publishing_the_editor_says_so_and_history_is_a_table(
-        qtbot: QtBot, manager: ManagerController, monkeypatch: pytest.MonkeyPatch) -> None:
+        qtbot: QtBot, manager: ManagerController) -> None:
     editor = manager.window.editor
     # An untouched draft is not an error.
     assert "cannot be published" not in editor.status.text()
@@ -77,11 +77,7 @@ def test_after_publishing_the_editor_says_so_and_history_is_a_table(
     edit_cell(manager, 2, 3, start + 1)
     edit_weight(qtbot, manager, "older_associates", "both", 9)
     qtbot.waitUntil(lambda: editor.publish_button.isEnabled(), timeout=3000)
-    monkeypatch.setattr(QMessageBox, "question",
-                        staticmethod(lambda *a, **k: QMessageBox.StandardButton.Yes))
-    with qtbot.waitSignal(manager.published, timeout=5000) as blocker:
-        qtbot.mouseClick(editor.publish_button, Qt.MouseButton.LeftButton)
-    version = blocker.args[0].version
+    version = confirm_publish(qtbot, manager).version
     assert editor.status.text().startswith(f"✓ Version {version} is published")
     assert "cannot be published" not in editor.status.text()
     assert editor.problems.count() == 0

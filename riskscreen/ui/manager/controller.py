@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QFileDialog,
     QMainWindow,
@@ -24,6 +25,7 @@ from PySide6.QtWidgets import (
     QTableWidgetItem,
     QTabWidget,
     QTreeWidgetItem,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -45,7 +47,13 @@ from riskscreen.services.models import (
 from riskscreen.services.types import ModelInfo
 from riskscreen.ui.manager.live import fill_transition_matrix
 from riskscreen.ui.manager.rule_editor import RuleDialog
-from riskscreen.ui.manager.views import HistoryView, ImpactView, ModelEditorView, TryOutView
+from riskscreen.ui.manager.views import (
+    HistoryView,
+    ImpactView,
+    MessageBanner,
+    ModelEditorView,
+    TryOutView,
+)
 from riskscreen.ui.operations import ChangeOp, QueryOp
 
 __all__ = ["ManagerController", "ManagerWindow"]
@@ -56,7 +64,10 @@ UNTOUCHED = ("This draft is a copy of the model in force. Change the weights, th
 
 
 class ManagerWindow(QMainWindow):
-    """The manager's window: one tab per tool."""
+    """The manager's window: one tab per tool, under a banner for problems; ``closing`` is
+    emitted when it closes."""
+
+    closing = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -70,8 +81,25 @@ class ManagerWindow(QMainWindow):
         self.tabs.addTab(self.impact, "Impact analysis")
         self.tabs.addTab(self.try_out, "Try out")
         self.tabs.addTab(self.history, "History")
-        self.setCentralWidget(self.tabs)
+        self.banner = MessageBanner()
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.tabs, 1)
+        self.setCentralWidget(central)
         self.resize(1366, 768)
+
+    def show_message(self, text: str) -> None:
+        """A problem in plain words, shown in the banner until dismissed (never a modal box,
+        so nothing waits on it)."""
+        self.banner.show_message(text)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name, overridden
+        """Say the window is closing, so work still running for it can stop."""
+        self.closing.emit()
+        super().closeEvent(event)
 
 
 class _Progress(QObject):
@@ -138,6 +166,8 @@ class ManagerController(QObject):
         self._checked_now = False
         self._check_again = False
         self._live_cancel = threading.Event()
+        #: The question "Publish version …?" while it is open (it never blocks).
+        self.confirm_box: QMessageBox | None = None
         #: The children with recorded outcomes, and the model in force's figures on them.
         self.cohort: OutcomeCohort | None = None
         self.calibration_base: CalibrationReport | None = None
@@ -167,6 +197,7 @@ class ManagerController(QObject):
         i.change_selected.connect(self._on_impact_change_selected)
         self.window.try_out.try_requested.connect(self.try_screening)
         self.window.history.diff_requested.connect(self._on_history_diff_requested)
+        self.window.closing.connect(self._on_window_closing)
 
     def _error(self, error: BaseException) -> None:
         if isinstance(error, USER_ERRORS):
@@ -175,8 +206,17 @@ class ManagerController(QObject):
             raise error
 
     def _warn(self, message: str) -> None:
-        """Say a message in a box over the window (what the background operations show)."""
-        QMessageBox.warning(self.window, "RiskScreen", message)
+        """Say a problem in the window's banner (what the background operations show)."""
+        self.window.show_message(message)
+
+    def _on_window_closing(self) -> None:
+        """Stop the work still running for the window: the loading and the analysis."""
+        self._live_cancel.set()
+        self._cancel.set()
+        self._check_timer.stop()
+        box, self.confirm_box = self.confirm_box, None
+        if box is not None:
+            box.reject()
 
     def _when_checked(self, then: Callable[[], None]) -> None:
         """Call ``then`` once the draft on screen has been checked: at once if the last
@@ -481,6 +521,8 @@ class ManagerController(QObject):
             self._check_again = False
             self._start_check(check=True)
             return
+        if self._check_timer.isActive():
+            return  # an edit is waiting: its own check shows the problems and figures
         if generation != self._generation:
             # A synchronous check overtook this one: score the draft it left.
             self._update_live()
@@ -494,6 +536,8 @@ class ManagerController(QObject):
             panel.show_result(figures)
             self.live_updated.emit(figures)
             self._update_calibration()
+        elif self._scorable is not None and self.live is not None:
+            self._update_live()  # the screenings were loaded while the draft was checked
         elif self._scorable is None:
             panel.show_waiting("Fix the draft's problems to see what it would change.")
 
@@ -548,14 +592,29 @@ class ManagerController(QObject):
         self._when_checked(self._confirm_publish)
 
     def _confirm_publish(self) -> None:
-        if self.problems or self.model is None:
+        """Ask before publishing, in a window-modal box that does not block the event loop
+        (the answer arrives through its ``finished`` signal)."""
+        if self.problems or self.model is None or self.confirm_box is not None:
             return
-        answer = QMessageBox.question(
-            self.window, "Publish the scoring model",
+        buttons = QMessageBox.StandardButton
+        box = QMessageBox(
+            QMessageBox.Icon.Question, "Publish the scoring model",
             f"Publish version {self.model.version}? New screenings will use it from now on; "
-            "screenings already started keep the model they were started with.")
-        if answer == QMessageBox.StandardButton.Yes:
-            self.publish()
+            "screenings already started keep the model they were started with.",
+            buttons.Yes | buttons.No, self.window)
+        box.setObjectName("publishConfirm")
+        box.setDefaultButton(buttons.No)
+        box.setWindowModality(Qt.WindowModality.WindowModal)
+
+        def answered() -> None:
+            self.confirm_box = None
+            box.deleteLater()
+            if box.clickedButton() is box.button(buttons.Yes):
+                self.publish()
+
+        box.finished.connect(answered)
+        self.confirm_box = box
+        box.open()
 
     def publish(self) -> None:
         """Publish the valid draft in the background (no confirmation: the button asks
@@ -584,8 +643,7 @@ class ManagerController(QObject):
         def refused(error: BaseException) -> bool:
             if isinstance(error, ModelRefused):
                 self.window.editor.show_problems(error.plain, error.problems)
-                QMessageBox.warning(self.window, "Model refused",
-                                    str(error) + "\n\nNothing was changed.")
+                self._warn(f"{error} Nothing was changed.")
             self.imported.emit(False)
             return isinstance(error, ModelRefused)
 
@@ -603,16 +661,15 @@ class ManagerController(QObject):
             try:
                 text = Path(path).read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError) as error:
-                QMessageBox.warning(self.window, "RiskScreen",
-                                    f"The file could not be read: {type(error).__name__}")
+                self._warn(f"The file could not be read ({type(error).__name__}); choose "
+                           "a scoring model saved as YAML text.")
                 return
             self.import_text(text, Path(path).name)
 
     def _on_editor_export_requested(self) -> None:
         model = self.model
         if model is None:
-            QMessageBox.warning(self.window, "RiskScreen",
-                                "Fix the draft's problems before exporting it.")
+            self._warn("Fix the draft's problems before exporting it.")
             return
         path, _ = QFileDialog.getSaveFileName(
             self.window, "Export the scoring model", f"{model.id}-{model.version}.yaml",
