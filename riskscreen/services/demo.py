@@ -48,6 +48,7 @@ from riskscreen.services.session import Session
 from riskscreen.services.types import Countersignature, RhiStatus, Status
 from riskscreen.services.vault import create_database
 from riskscreen.store import audit
+from riskscreen.store.backend import follow_written_ids
 from riskscreen.store.columns import add_screenings
 from riskscreen.store.db import translate_errors
 from riskscreen.store.integrity import snapshot_digest
@@ -244,6 +245,7 @@ def populate(session: Session, count: int, *, seed: int = 0, final_share: float 
             if reviews:
                 s.execute(insert(ScreeningReview), reviews)
             _append_events(s, events)
+            follow_written_ids(s.connection(), "children", "screenings")
         done += n
         if progress is not None:
             progress(done, count)
@@ -410,6 +412,7 @@ def add_referral_demo(session: Session, *, seed: int = 0, today: date | None = N
             s.execute(insert(ReferralRow), referrals)
             s.execute(insert(ReferralStepRow), steps)
             _append_events(s, events)
+            follow_written_ids(s.connection(), "referrals")
     return len(referrals)
 
 

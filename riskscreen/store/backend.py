@@ -38,6 +38,7 @@ __all__ = [
     "KEYRING_SERVICE",
     "ServerLocation",
     "classify_server_error",
+    "follow_written_ids",
     "forget_password",
     "is_server_url",
     "parse_location",
@@ -214,6 +215,18 @@ def serialise_writers(connection: Connection) -> None:
     nothing on SQLite, whose write transactions already start with the write lock."""
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": AUDIT_LOCK})
+
+
+def follow_written_ids(connection: Connection, *tables: str) -> None:
+    """After rows were written with their ids given (bulk loads), make the server's id
+    sequences of ``tables`` continue past the largest id, so the next ordinary insert does
+    not collide; nothing on SQLite, whose new rowids already follow the largest."""
+    if connection.dialect.name != "postgresql":
+        return
+    for table in tables:
+        connection.execute(text(
+            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608 - our own table names
+            f"coalesce(max(id), 0) + 1, false) FROM {table}"))
 
 
 class _PortableCursor(psycopg.Cursor[Any]):

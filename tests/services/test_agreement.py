@@ -24,6 +24,12 @@ from riskscreen.synthetic import generate_answer_sets
 from ..conftest import Vault, start_screening_where
 
 
+@pytest.fixture
+def vault(backend_vault: Vault) -> Vault:
+    """This module's tests run on both backends (see tests/conftest.py)."""
+    return backend_vault
+
+
 def _answers_at_level(level: str, on: date, skip: int = 0) -> dict[str, Any]:
     """The answers (all of them) of a synthetic set that scores ``level`` when screened on
     ``on``, the ``skip``-th such set."""

@@ -23,7 +23,7 @@ from riskscreen.services import PermissionDenied, ServiceError, Session
 from riskscreen.services.evidence import MEANING
 from riskscreen.services.types import Confirmation
 
-from ..conftest import PASSPHRASES, Vault, save_answers
+from ..conftest import BACKENDS, PASSPHRASES, Vault, save_answers
 
 CASES = Path(__file__).resolve().parents[1] / "cases"
 
@@ -90,9 +90,30 @@ def outcomes(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return vault.db
 
 
+@pytest.fixture(scope="module", params=BACKENDS)
+def outcome_vault(request: pytest.FixtureRequest,
+                  tmp_path_factory: pytest.TempPathFactory) -> Vault:
+    """The database of :func:`outcomes` on each backend, for the service tests."""
+    if request.param == "sqlite":
+        return Vault(request.getfixturevalue("outcomes"), "")
+    from ..conftest import make_vault
+
+    location = request.getfixturevalue("pg_databases").fresh(empty=True)
+    vault = make_vault(tmp_path_factory.mktemp("calibration-pg") / "riskscreen.db",
+                       ("mary", "pat"), server=location)
+    _populate(vault)
+    return vault
+
+
 @pytest.fixture
-def mary(outcomes: Path) -> Session:
-    return Vault(outcomes, "").login("mary")
+def vault(backend_vault: Vault) -> Vault:
+    """This module's service tests run on both backends (see tests/conftest.py)."""
+    return backend_vault
+
+
+@pytest.fixture
+def mary(outcome_vault: Vault) -> Session:
+    return outcome_vault.login("mary")
 
 
 def test_the_golden_cases_have_the_levels_the_table_assumes() -> None:
@@ -190,8 +211,8 @@ def test_json_says_withheld_counts_in_words(mary: Session) -> None:
     assert data["auc"]["interval"]["seed"] == 17
 
 
-def test_only_managers_see_calibration(outcomes: Path) -> None:
-    with Vault(outcomes, "").login("pat") as pat, pytest.raises(PermissionDenied):
+def test_only_managers_see_calibration(outcome_vault: Vault) -> None:
+    with outcome_vault.login("pat") as pat, pytest.raises(PermissionDenied):
         pat.evidence.cohort("cse-screening")
 
 

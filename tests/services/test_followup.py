@@ -328,7 +328,7 @@ def test_every_new_action_has_plain_words(vault: Vault, tmp_path: Path) -> None:
     pat = vault.login("pat")
     pat.reviews.due()
     with pat.engine.connect() as conn:
-        entries = conn.execute(text("SELECT seq, at, user, action, object, detail FROM "
+        entries = conn.execute(text('SELECT seq, at, "user", action, object, detail FROM '
                                     "audit_log")).all()
     pat.close()
     actions = {e[3] for e in entries}

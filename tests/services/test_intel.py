@@ -17,7 +17,7 @@ from riskscreen.intel.retention import add_months
 from riskscreen.services import Countersignature, PermissionDenied, ServiceError, Session
 from riskscreen.services.errors import NotFound
 
-from ..conftest import PASSPHRASES, Vault, VaultTemplates
+from ..conftest import PASSPHRASES, Vault
 
 ANALYST_PASS = "analyst passphrase"
 
@@ -32,10 +32,16 @@ def _with_analyst(v: Vault) -> None:
 
 
 @pytest.fixture
-def iv(tmp_path: Path, vault_templates: VaultTemplates) -> Vault:
+def vault(backend_vault: Vault) -> Vault:
+    """This module's tests run on both backends (see tests/conftest.py)."""
+    return backend_vault
+
+
+@pytest.fixture
+def iv(vault: Vault) -> Vault:
     """The usual test database plus an analyst, ``ana``."""
-    return vault_templates.copy(tmp_path / "data" / "riskscreen.db", ("mary", "pat", "paula"),
-                                then=_with_analyst, name="analyst")
+    _with_analyst(vault)
+    return vault
 
 
 def _ana(v: Vault) -> Session:
@@ -44,8 +50,8 @@ def _ana(v: Vault) -> Session:
 
 def _audit(session: Session, action: str) -> list[tuple[str, str, dict[str, Any]]]:
     with session.engine.connect() as conn:
-        rows = conn.execute(text("SELECT user, object, detail FROM audit_log WHERE action = :a "
-                                 "ORDER BY seq"), {"a": action}).all()
+        rows = conn.execute(text('SELECT "user", object, detail FROM audit_log '
+                                 "WHERE action = :a ORDER BY seq"), {"a": action}).all()
     return [(u, o, json.loads(d)) for u, o, d in rows]
 
 

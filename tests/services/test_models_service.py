@@ -20,6 +20,12 @@ from ..conftest import Vault
 
 
 @pytest.fixture
+def vault(backend_vault: Vault) -> Vault:
+    """This module's tests run on both backends (see tests/conftest.py)."""
+    return backend_vault
+
+
+@pytest.fixture
 def filled(vault: Vault) -> Vault:
     mary = vault.login("mary")
     populate(mary, 60, seed=3)

@@ -27,6 +27,12 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return db
 
 
+@pytest.fixture
+def vault(backend_vault: Vault) -> Vault:
+    """The tests of a test database run on both backends (see tests/conftest.py); the demo
+    database above is a file."""
+    return backend_vault
+
 
 def test_counts_agree_with_the_referral_records(demo: Path, tmp_path: Path) -> None:
     with Unlocker(demo, auto_backups=False).unlock(

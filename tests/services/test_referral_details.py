@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pytest
 from pypdf import PdfReader
 
 from riskscreen.forms.loader import load_form
@@ -19,6 +20,12 @@ from riskscreen.summary import render_pdf_bytes
 from riskscreen.summary.build import format_date
 
 from ..conftest import Vault, save_answers
+
+
+@pytest.fixture
+def vault(backend_vault: Vault) -> Vault:
+    """This module's tests run on both backends (see tests/conftest.py)."""
+    return backend_vault
 
 CASE = Path(__file__).resolve().parents[1] / "cases" / "01-no-concerns.json"
 JO = ("jo", "practitioner jo passphrase")
