@@ -7,9 +7,10 @@ Each ``bench/bench_<area>.py`` module exposes ``run(size, workdir) -> list[dict]
 ``name``, ``value``, ``unit``, ``target``, ``ok`` and ``note``; a row that measures one of the
 named figures of :data:`FIGURES` also has ``figure`` (its name) and ``scaled`` (a time for the
 whole dataset, scaled to 100,000 screenings in the JSON when ``--size`` differs). Generated data
-lives in ``bench/data/<size>/`` and is reused between runs. Timings are medians of several
-runs, taken here on a shared, noisy machine; ratios measured in one run are the steadier
-figures.
+lives in ``bench/data/<size>/`` and is reused between runs. An area that cannot run on this
+machine (the server area without PostgreSQL installed) raises :class:`bench.Unavailable`, and
+the report says why in one line. Timings are medians of several runs, taken here on a shared,
+noisy machine; ratios measured in one run are the steadier figures.
 
 ``report.json`` is ``{"size": N, "machine": "...", "figures": {NAME: {"median": number or
 null, "unit": "...", "target": number or null, "met": true/false}}}``; a figure nothing
@@ -30,8 +31,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench import Unavailable
+
 HERE = Path(__file__).resolve().parent
-AREAS = ("scoring", "storage", "summary", "ui", "startup")
+AREAS = ("scoring", "storage", "summary", "ui", "startup", "server")
 
 #: The named figures of report.json: unit, target (None: reported only) and whether the
 #: target is a floor (">=") or a ceiling ("<", "<=").
@@ -51,11 +54,19 @@ FIGURES: dict[str, tuple[str, float | None, str]] = {
     "peak_rss_100k_mb": ("MB", 300, "<="),
     "start_to_unlock_s": ("s", 1.0, "<"),
     "summary_pdf_ms": ("ms", 150, "<"),
+    "server_load_100k_s": ("s", None, "<"),
+    "server_save_median_ms": ("ms", None, "<"),
+    "server_save_p99_ms": ("ms", None, "<"),
+    "server_impact_100k_s": ("s", None, "<"),
 }
 #: Why a figure may be missing: what would measure it.
 NOT_MEASURED: dict[str, str] = {
     "peak_rss_100k_mb": "measured only with a 100,000-screening database (`--size 100000`); "
                         "the startup area's memory row gives this run's size",
+    **dict.fromkeys(("server_load_100k_s", "server_save_median_ms", "server_save_p99_ms",
+                     "server_impact_100k_s"),
+                    "the server area measures it on a throwaway PostgreSQL server (needs "
+                    "PostgreSQL 15 or later installed)"),
 }
 
 
@@ -86,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     workdir.mkdir(parents=True, exist_ok=True)
     rows: list[dict[str, Any]] = []
     failures: list[str] = []
+    not_run: list[str] = []
     for area in args.only or AREAS:
         try:
             module = importlib.import_module(f"bench.bench_{area}")
@@ -97,6 +109,10 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         try:
             results = module.run(size, workdir)
+        except Unavailable as error:  # said in one line; not a failure of the code measured
+            not_run.append(f"{area}: {error}")
+            print(f"  not run: {error}", flush=True)
+            continue
         except Exception:  # a failing area is reported, the others still run
             failures.append(f"{area}: {traceback.format_exc(limit=3)}")
             print(failures[-1], file=sys.stderr)
@@ -109,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {r['name']}: {r['value']:.4g} {r['unit']} (target {r['target']}) {mark}")
         print(f"  ({time.perf_counter() - started:.1f} s)")
     figures = _figures(rows, size)
-    _write_report(args.report, rows, failures, size, figures)
+    _write_report(args.report, rows, failures, size, figures, not_run)
     json_path = args.report.with_suffix(".json")
     json_path.write_text(json.dumps({"size": size, "machine": _machine(), "figures": figures},
                                     indent=2) + "\n", encoding="utf-8")
@@ -142,7 +158,7 @@ def _figures(rows: list[dict[str, Any]], size: int) -> dict[str, dict[str, Any]]
 
 
 def _write_report(path: Path, rows: list[dict[str, Any]], failures: list[str], size: int,
-                  figures: dict[str, dict[str, Any]]) -> None:
+                  figures: dict[str, dict[str, Any]], not_run: list[str]) -> None:
     lines = [
         "# RiskScreen benchmark report",
         "",
@@ -172,6 +188,8 @@ def _write_report(path: Path, rows: list[dict[str, Any]], failures: list[str], s
         target = "—" if f["target"] is None else f"{f['target']:,}"
         lines.append(f"| `{name}` | {median} | {f['unit']} | {target} | "
                      f"{'yes' if f['met'] else '**no**'} |")
+    if not_run:
+        lines += ["", "Areas not run on this machine:"] + [f"- {line}" for line in not_run]
     missing = [name for name, f in figures.items() if f["median"] is None]
     if missing:
         lines += ["", "Not measured in this run:"]

@@ -1,8 +1,15 @@
-"""The benchmark suite's own logic: its draft model is valid, and report.json has every figure."""
+"""The benchmark suite's own logic: its draft model is valid, report.json has every figure,
+and the server area runs against a real PostgreSQL server (or says in one line that none is
+installed)."""
 
 from __future__ import annotations
 
-from bench.__main__ import FIGURES, _figures
+import json
+from pathlib import Path
+
+import pytest
+
+from bench.__main__ import AREAS, FIGURES, _figures, main
 from bench.bench_scoring import changed_model
 from riskscreen.forms.loader import load_form
 from riskscreen.scoring.engine import compile_model
@@ -33,3 +40,45 @@ def test_every_named_figure_is_reported_and_100k_figures_are_scaled() -> None:
     assert figures["bytes_per_screening"]["met"] is False
     assert figures["gui_live_impact_update_s"] == {"median": None, "unit": "s",
                                                    "target": 0.5, "met": False}
+    assert "server" in AREAS
+    assert set(SERVER_FIGURES) <= set(FIGURES)
+
+
+SERVER_FIGURES = ("server_load_100k_s", "server_save_median_ms", "server_save_p99_ms",
+                  "server_impact_100k_s")
+
+
+def test_the_server_area_loads_a_real_postgresql_server_and_reports_its_figures(
+        tmp_path: Path) -> None:
+    from bench import bench_server
+
+    rows = bench_server.run(30, tmp_path)
+    figures = _figures(rows, 30)
+    for name in SERVER_FIGURES:
+        assert figures[name]["median"] is not None, name
+        assert figures[name]["median"] > 0
+        assert figures[name]["target"] is None
+        assert figures[name]["met"] is True
+    load = next(r for r in rows if r.get("figure") == "server_load_100k_s")
+    # Scaled to 100,000: the load and the impact are times for the whole dataset.
+    assert figures["server_load_100k_s"]["median"] == pytest.approx(
+        load["value"] * 100_000 / 30, rel=1e-4)
+
+
+def test_without_postgresql_the_server_area_says_so_in_one_line(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from riskscreen.store import local_server
+
+    def missing() -> Path:
+        raise local_server.ServerNotInstalled()
+
+    monkeypatch.setattr(local_server, "find_binaries", missing)
+    report = tmp_path / "report.md"
+    assert main(["--only", "server", "--quick", "--report", str(report)]) == 0
+    text = report.read_text(encoding="utf-8")
+    said = [line for line in text.splitlines() if "not installed" in line]
+    assert len(said) == 1
+    assert said[0].startswith("- server: PostgreSQL 15 or later is not installed")
+    assert "Failures" not in text
+    figures = json.loads(report.with_suffix(".json").read_text(encoding="utf-8"))["figures"]
+    assert all(figures[name]["median"] is None for name in SERVER_FIGURES)
