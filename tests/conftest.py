@@ -418,3 +418,32 @@ def store_engine(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -
         yield engine
     finally:
         engine.dispose()
+
+
+@pytest.fixture
+def memory_keyring() -> Iterator[dict[tuple[str, str], str]]:
+    """The operating system's keyring replaced by a dictionary for one test (what is kept:
+    (service, entry) -> password); never the real keyring of the machine running the tests."""
+    import keyring
+    from keyring.backend import KeyringBackend
+
+    kept: dict[tuple[str, str], str] = {}
+
+    class Memory(KeyringBackend):
+        priority = 1  # type: ignore[assignment]
+
+        def get_password(self, service: str, username: str) -> str | None:
+            return kept.get((service, username))
+
+        def set_password(self, service: str, username: str, password: str) -> None:
+            kept[(service, username)] = password
+
+        def delete_password(self, service: str, username: str) -> None:
+            kept.pop((service, username), None)
+
+    before = keyring.get_keyring()
+    keyring.set_keyring(Memory())
+    try:
+        yield kept
+    finally:
+        keyring.set_keyring(before)

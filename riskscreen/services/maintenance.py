@@ -35,7 +35,13 @@ from riskscreen.store.forms import check_forms
 from riskscreen.store.integrity import check_pages, check_records, check_triggers, stored_record
 from riskscreen.store.models import AssessmentRow
 
-__all__ = ["Maintenance"]
+__all__ = ["SERVER_BACKUPS", "Maintenance"]
+
+#: Why RiskScreen makes no backups of a team server's database (said wherever one is asked
+#: for, and where the laptop's backup tools would be).
+SERVER_BACKUPS = ("A team server's database is backed up by its IT department (pg_dump or "
+                  "pgBackRest; see docs/it/team-server.md), not by RiskScreen, so backing "
+                  "up and restoring are not offered here.")
 
 
 class Maintenance:
@@ -168,9 +174,7 @@ class Maintenance:
 
     def _refuse_on_server(self) -> None:
         if self._ctx.on_server:
-            raise ServiceError("A team server's database is backed up by its IT department "
-                               "(pg_dump or pgBackRest; see docs/it/team-server.md), not by "
-                               "RiskScreen.")
+            raise ServiceError(SERVER_BACKUPS)
 
     def backup_and_check(self, dest: Path,
                          progress: Callable[[int, int], None] | None = None) -> Path:

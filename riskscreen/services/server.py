@@ -155,7 +155,18 @@ class ServerUnlocker:
             engine.dispose()
             raise
 
-    def _unlock(self, engine: Engine, user: str, passphrase: str) -> Session:
+    def check(self) -> None:
+        """Connect once and check the database is this release's, so that a wrong database
+        password, a certificate that does not verify or a server that is down is said
+        before anyone types their own passphrase (:class:`StorageError`,
+        :class:`ServiceError`)."""
+        engine = _engine(self.location, self._password, self._ca_file)
+        try:
+            self._check_schema(engine)
+        finally:
+            engine.dispose()
+
+    def _check_schema(self, engine: Engine) -> None:
         with translate_errors(), engine.connect() as conn:
             revision = current_revision(conn)
         if revision is None:
@@ -165,6 +176,9 @@ class ServerUnlocker:
             raise ServiceError("The team database's schema is not this release's; an "
                                "administrator upgrades it with 'riskscreen server migrate' "
                                "(or install the release the server runs).")
+
+    def _unlock(self, engine: Engine, user: str, passphrase: str) -> Session:
+        self._check_schema(engine)
         verifiers = ServerVerifiers(engine)
         with self._gate.checking():
             with translate_errors():

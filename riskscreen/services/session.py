@@ -135,6 +135,11 @@ class Session:
         return self._ctx.key_path
 
     @property
+    def on_server(self) -> bool:
+        """Whether the database is a team server's (no data key, no file, no backups here)."""
+        return self._ctx.on_server
+
+    @property
     def file_identity(self) -> tuple[int, int] | None:
         """(device, inode) of the database file opened: another after a restore."""
         return self._ctx.file_identity

@@ -37,6 +37,8 @@ __all__ = [
     "AUDIT_LOCK",
     "KEYRING_SERVICE",
     "ServerLocation",
+    "ServerRefused",
+    "check_tls_settings",
     "classify_server_error",
     "follow_written_ids",
     "forget_password",
@@ -194,6 +196,12 @@ def _tls_arguments(location: ServerLocation, ca_file: Path | None) -> dict[str, 
     return arguments
 
 
+def check_tls_settings(location: ServerLocation, ca_file: Path | None = None) -> None:
+    """:class:`StorageError` when the TLS settings would be refused (a weak ``sslmode``, a
+    certificate authority file that is not there), before any connection or password."""
+    _tls_arguments(location, ca_file)
+
+
 def server_engine(location: ServerLocation, password: str | None = None, *,
                   ca_file: Path | None = None, pool_size: int = 2) -> Engine:
     """A SQLAlchemy engine on the server database at ``location`` (TLS as the module says).
@@ -256,6 +264,18 @@ class _PortableCursor(psycopg.Cursor[Any]):
 # -- errors -----------------------------------------------------------------------------------
 
 
+class ServerRefused(StorageError):  # noqa: N818 - the domain's name for it
+    """The server refused the database account's sign-in (a wrong or missing password, or
+    an account it does not know): the password is asked for again, never a passphrase."""
+
+
+#: How libpq words a refused sign-in when the connection fails before any SQL state exists.
+_REFUSED_WORDS = ("password authentication failed", "no password supplied",
+                  "authentication failed", "role \"", "no pg_hba.conf entry")
+#: How libpq words a failed check of the server's certificate (or a missing CA file).
+_CERTIFICATE_WORDS = ("certificate", "ssl", "tls")
+
+
 def classify_server_error(error: BaseException) -> StorageError | None:
     """The storage error a psycopg error means (None if it is not one), without the
     password or any stored value in its message."""
@@ -269,13 +289,22 @@ def classify_server_error(error: BaseException) -> StorageError | None:
     if state == "53100":
         return StorageError("The team database server's disk is full, so the last change "
                             "was NOT saved. Ask your IT department to free space.")
-    if state.startswith("28"):
-        return StorageError("The team database refused the sign-in to the server: check "
-                            "the database user and password (riskscreen server password "
-                            "--db URL), or ask your IT department.")
+    first = (str(orig).strip().splitlines() or [""])[0]
+    # After "connection to server at ... failed:" comes what libpq says went wrong.
+    said = first.rsplit("failed:", 1)[-1].strip().removeprefix("FATAL:").strip()
+    lowered = said.lower()
+    if state.startswith("28") or (isinstance(orig, psycopg.OperationalError) and any(
+            words in lowered for words in _REFUSED_WORDS)):
+        return ServerRefused("The team database server refused the database account's "
+                             "password: type it again, or ask your IT department for the "
+                             "right one (the command line keeps it with 'riskscreen server "
+                             "password --db URL').")
     if isinstance(orig, psycopg.OperationalError):
-        first = (str(orig).strip().splitlines() or [""])[0]
-        return StorageError(f"The team database server could not be reached ({first[:200]}). "
+        if any(words in lowered for words in _CERTIFICATE_WORDS):
+            return StorageError(f"The team database server's certificate could not be "
+                                f"checked ({said[:160]}): use the certificate authority file "
+                                "your IT department supplies (--db-ca or RISKSCREEN_DB_CA).")
+        return StorageError(f"The team database server could not be reached ({said[:160]}). "
                             "Check the address and your network, then try again.")
     return None
 
