@@ -32,6 +32,8 @@ __all__ = ["APP_NAME", "ORGANISATION", "apply_style", "configure_application", "
            "log_path", "run"]
 
 APP_NAME = "RiskScreen"
+#: How a ``--db`` value naming a team server's database begins.
+SERVER_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
 ORGANISATION = "RiskScreen"
 
 log = logging.getLogger("riskscreen")
@@ -115,7 +117,11 @@ def configure_application() -> None:
 def _parse(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="riskscreen", add_help=False)
     parser.add_argument("--db", default=None,
-                        help="the database file (default: in your user data folder)")
+                        help="the database file (default: in your user data folder), or a "
+                             "team server's postgresql://HOST/DATABASE")
+    parser.add_argument("--db-ca", default=None,
+                        help="a team server's certificate authority (default: "
+                             "$RISKSCREEN_DB_CA, else the URL's sslrootcert)")
     args, _ = parser.parse_known_args(list(argv))
     return args
 
@@ -161,19 +167,30 @@ class _Startup:
     finishes is carried out as soon as it has.
     """
 
-    def __init__(self, db_path: Path) -> None:
+    def __init__(self, db_path: Path, server: str | None = None,
+                 ca_file: Path | None = None) -> None:
         from PySide6.QtCore import QSettings
 
+        from riskscreen.ui.connect import ConnectView
         from riskscreen.ui.main_window import MainWindow
         from riskscreen.ui.unlock import UnlockView
         from riskscreen.ui.worker import run_in_background
 
         self.db_path = db_path
+        #: A team server's address: its connection window shows first, then the unlock one.
+        self.server = server
+        self.ca_file = ca_file
         self.settings = QSettings()
         self.window = MainWindow(self.settings)
         self.unlock_view = UnlockView()
         self.unlock_view.set_locked(None)
-        self.window.show_page(self.unlock_view)
+        self.connect_view: ConnectView | None = None
+        if server is not None:
+            self.connect_view = ConnectView()
+            self.connect_view.set_busy(True, "Starting RiskScreen…")
+            self.window.show_page(self.connect_view)
+        else:
+            self.window.show_page(self.unlock_view)
         self.controller: Any = None
         self.pending: tuple[str, str] | None = None
         self.unlock_view.unlock_requested.connect(self._on_unlock_view_unlock_requested)
@@ -189,7 +206,12 @@ class _Startup:
         controller_class = module.AppController
         self.unlock_view.unlock_requested.disconnect(self._on_unlock_view_unlock_requested)
         self.controller = controller_class(db_path=self.db_path, settings=self.settings,
-                                           window=self.window, unlock_view=self.unlock_view)
+                                           window=self.window, unlock_view=self.unlock_view,
+                                           server=self.server, ca_file=self.ca_file,
+                                           connect_view=self.connect_view)
+        if self.connect_view is not None:
+            self.connect_view.set_busy(False)
+            self.controller.start()
         if self.pending is not None:
             name, passphrase = self.pending
             self.pending = None
@@ -204,11 +226,9 @@ def run(argv: Sequence[str]) -> int:
     """Start the application; returns the exit code."""
     args = _parse(argv)
     given = args.db or os.environ.get("RISKSCREEN_DB") or ""
-    if given.startswith(("postgresql:", "postgres:")):
-        print("riskscreen: the desktop application opens a database file; a team server's "
-              "database is used from the command line in this release (riskscreen verify "
-              "--db URL, and the other commands).", file=sys.stderr)
-        return 2
+    # The same test as riskscreen.store.backend.is_server_url, without importing the storage
+    # before the first window shows (a test keeps them equal).
+    server = given if given.startswith(SERVER_SCHEMES) else None
     keep_no_source_lines()
     _setup_logging()
     configure_application()
@@ -218,10 +238,10 @@ def run(argv: Sequence[str]) -> int:
     _load_fonts()
     apply_style(app)
     install_exception_hook()
-    db_path = database_path(Path(args.db) if args.db else None)
+    db_path = database_path(Path(args.db) if args.db and server is None else None)
     window: QWidget
-    if db_path.exists():
-        startup = _Startup(db_path)
+    if server is not None or db_path.exists():
+        startup = _Startup(db_path, server, Path(args.db_ca) if args.db_ca else None)
         window = startup.window
     else:
         from riskscreen.ui.controller import AppController

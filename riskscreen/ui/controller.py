@@ -14,7 +14,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from PySide6.QtCore import QObject, QSettings, QTimer
+from PySide6.QtCore import QObject, QSettings, Qt, QTimer
 from PySide6.QtGui import QTextDocument
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import QDialog, QFileDialog, QInputDialog, QMessageBox
@@ -31,16 +31,22 @@ from riskscreen.services import (
     ScreeningQuery,
     ServiceError,
     Session,
+    StaleDraft,
     Status,
     Unlocker,
     create_database,
     default_db_path,
 )
+from riskscreen.services.server import ServerUnlocker
+from riskscreen.store.backend import ServerRefused
 from riskscreen.summary import ReferralSummary, render_pdf, render_pdf_bytes
 from riskscreen.summary.build import protective_words
 from riskscreen.ui.adapters import level_styles, referral_reference, referral_summary
 from riskscreen.ui.collector import install_main_thread_collector
+from riskscreen.ui.connect import ConnectView
+from riskscreen.ui.connect_controller import ServerConnection
 from riskscreen.ui.finalise import AmendReasonDialog, FinaliseView
+from riskscreen.ui.followup import answer_words
 from riskscreen.ui.followup_controller import FollowupController
 from riskscreen.ui.history import HistoryView
 from riskscreen.ui.home import HomeView, LevelStyle, ScreeningListModel
@@ -88,6 +94,12 @@ class OpenScreening:
                                           default=None)
         #: Answers whose last save failed, with the reason, until a save of them works.
         self.save_errors: dict[str, str] = {}
+        #: The draft's version this copy shows: a save from it is refused if someone else
+        #: saved meanwhile (see :meth:`AppController._save`).
+        self.version = detail.version
+        #: While this copy is being replaced after such a refusal: the answers (and evidence)
+        #: it still gave out, kept to show the practitioner instead of saved.
+        self.refused: dict[str, tuple[Any, Any]] | None = None
 
     @property
     def id(self) -> int:
@@ -102,10 +114,13 @@ class AppController(QObject):
                  kdf: KdfParams | None = None,
                  sleep: Callable[[float], None] | None = None,
                  auto_backups: bool = True, window: MainWindow | None = None,
-                 unlock_view: UnlockView | None = None) -> None:
+                 unlock_view: UnlockView | None = None, server: str | None = None,
+                 ca_file: Path | None = None, connect_view: ConnectView | None = None) -> None:
         super().__init__()
         install_main_thread_collector()
         self.db_path = (db_path or default_db_path()).expanduser()
+        #: The team server's ``postgresql://`` address when the database is there, not a file.
+        self.server = server
         self.settings = settings or QSettings()
         self._kdf = kdf
         self._sleep = sleep
@@ -119,8 +134,10 @@ class AppController(QObject):
         self.levels: dict[str, LevelStyle] = {}
         self.level_order: list[str] = []
         self.list_model: ScreeningListModel | None = None
-        self._unlocker: Unlocker | None = None
+        self._unlocker: Unlocker | ServerUnlocker | None = None
         self.amend_dialog: AmendReasonDialog | None = None
+        #: The message shown after a save was refused because the draft changed elsewhere.
+        self.stale_box: QMessageBox | None = None
         #: True while a change runs in the background; locking waits for it.
         self.changing = False
         self._lock_waiting: str | None = None
@@ -159,6 +176,14 @@ class AppController(QObject):
             idle_minutes = DEFAULT_IDLE_MINUTES
         self.idle = IdleWatcher(idle_minutes, self)
         self.idle.stop()
+        #: Connecting to the team server first, when the database is there.
+        self.connect_view: ConnectView | None = None
+        self.connection: ServerConnection | None = None
+        if server is not None:
+            self.connect_view = connect_view or ConnectView(stack)
+            self.window.add_page(self.connect_view)
+            self.connection = ServerConnection(server, self.connect_view, self._on_connected,
+                                               ca_file=ca_file, sleep=sleep, parent=self)
         self._wire()
 
     # -- wiring --------------------------------------------------------------------------------
@@ -217,8 +242,13 @@ class AppController(QObject):
     # -- start, set-up, unlock, lock -----------------------------------------------------------
 
     def start(self) -> None:
-        """First start: the set-up assistant; afterwards: the unlock screen."""
-        if self.db_path.exists():
+        """First start: the set-up assistant; afterwards: the unlock screen. A team server's
+        database: connecting to it, then the unlock screen (its schema and first
+        administrator are made with ``riskscreen server init``)."""
+        if self.connection is not None and self.connect_view is not None:
+            self.window.show_page(self.connect_view)
+            self.connection.start()
+        elif self.db_path.exists():
             self.show_unlock()
         else:
             self.show_setup()
@@ -291,6 +321,13 @@ class AppController(QObject):
         self.unlock_view.passphrase.setFocus()
         view.deleteLater()
 
+    def _on_connected(self, unlocker: ServerUnlocker, note: str) -> None:
+        self._unlocker = unlocker
+        self.unlock_view.set_server(unlocker.location.display())
+        self.show_unlock()
+        if note:
+            self.window.statusBar().showMessage(note, 15_000)
+
     def show_unlock(self) -> None:
         """The unlock screen (no child's data is visible on it)."""
         self.unlock_view.set_locked(self.locked_by, self.locked_why)
@@ -305,14 +342,26 @@ class AppController(QObject):
     def _on_unlock_view_recovery_requested(self, name: str, recovery_key: str,
                                            new_passphrase: str) -> None:
         unlocker, kdf = self._current_unlocker(), self._kdf
+        if not isinstance(unlocker, Unlocker):  # a team server has no recovery key
+            return
         self._unlock_op(
             lambda: unlocker.unlock_with_recovery(recovery_key, name, new_passphrase, kdf)) \
             .success(self._on_recovered).run_in_background()
 
     def _unlock_op(self, work: Callable[[], Session]) -> QueryOp[Session]:
         """Unlocking (Argon2, and the delay after wrong guesses), off the GUI thread."""
+        def refused(error: BaseException) -> bool:
+            # The server no longer takes the database password: ask for it again there.
+            if isinstance(error, ServerRefused) and self.connection is not None \
+                    and self.connect_view is not None:
+                self.unlock_view.set_busy(False)
+                self.window.show_page(self.connect_view)
+                self.connection.ask_password(str(error))
+                return True
+            return False
+
         return QueryOp(work, show=self.unlock_view.show_error, what="unlock") \
-            .busy(self.unlock_view.set_busy) \
+            .busy(self.unlock_view.set_busy).failure(refused) \
             .unexpected("RiskScreen could not open the database. Ask your administrator "
                         "for help.")
 
@@ -322,7 +371,9 @@ class AppController(QObject):
         self.window.statusBar().showMessage(
             "Your new passphrase is set; use it from now on.", 15_000)
 
-    def _current_unlocker(self) -> Unlocker:
+    def _current_unlocker(self) -> Unlocker | ServerUnlocker:
+        if isinstance(self._unlocker, ServerUnlocker):
+            return self._unlocker
         if self._unlocker is None or self._unlocker.db_path != self.db_path.resolve():
             # The day's automatic backup of a large database takes a while: it runs in the
             # background after unlocking (see _on_unlocked), never inside the unlock itself.
@@ -739,20 +790,59 @@ class AppController(QObject):
         questionnaire = current.view.questionnaire
         value = questionnaire.answers().get(question_id)
         evidence = questionnaire.evidence().get(question_id) if value is not None else None
-
-        def show(message: str) -> None:
-            current.save_errors[question_id] = message
-            self.window.show_message(f"An answer could not be saved: {message}")
-
-        def save() -> None:
-            session.screenings.save_answer(current.id, question_id, value, evidence)
-
-        if self._done(save, show):
+        if current.refused is not None:  # this copy is out of date: keep, never save
+            current.refused[question_id] = (value, evidence)
+            return
+        try:
+            current.version = session.screenings.save_answer(
+                current.id, question_id, value, evidence, expected_version=current.version)
+        except StaleDraft as error:
+            self._reload_stale(current, question_id, value, evidence, str(error))
+            return
+        except USER_ERRORS as error:
+            current.save_errors[question_id] = str(error)
+            self.window.show_message(f"An answer could not be saved: {error}")
+        else:
             current.save_errors.pop(question_id, None)
             current.last_saved = datetime.now().astimezone().isoformat()
             if current.view.carried.holds(question_id):  # a change confirms a carried answer
                 self.followup.refresh_carried(current.id, current.form, current.view, True)
         self._show_save_status()
+
+    def _reload_stale(self, current: OpenScreening, question_id: str, value: Any,
+                      evidence: Any, why: str) -> None:
+        """Someone else saved the draft since this copy was opened: open it again with their
+        answers, and show the practitioner what of theirs was not saved, so nothing they
+        typed is lost from view (typing still waiting in other fields is kept the same way)."""
+        refused = current.refused = {question_id: (value, evidence)}
+        section = current.view.questionnaire.current_section()
+        log.info("draft changed elsewhere; reloaded")
+        self.open_screening(current.id)  # closing the old copy flushes into ``refused``
+        reopened = self.current
+        if reopened is None or reopened.id != current.id:
+            return
+        questionnaire = reopened.view.questionnaire
+        questionnaire.show_section(section)
+        if question_id in questionnaire.visible_ids():
+            questionnaire.show_question(question_id)
+        now = questionnaire.answers()
+        lines = []
+        for qid, (mine, my_evidence) in refused.items():
+            number = questionnaire.blocks[qid].number if qid in questionnaire.blocks else qid
+            line = (f"Question {number}: you gave “{answer_words(reopened.form, qid, mine, None)}”"
+                    f"; it now shows “{answer_words(reopened.form, qid, now.get(qid), None)}”.")
+            if my_evidence:
+                line += " Your evidence record for it was not saved either: " + "; ".join(
+                    f"{k.replace('_', ' ')}: {v}" for k, v in my_evidence.items() if v) + "."
+            lines.append(line)
+        box = QMessageBox(QMessageBox.Icon.Information, "This screening was changed elsewhere",
+                          why, QMessageBox.StandardButton.Ok, self.window)
+        box.setObjectName("staleDraft")
+        box.setInformativeText("What you gave that was not saved:\n" + "\n".join(lines))
+        box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        box.finished.connect(box.deleteLater)
+        self.stale_box = box
+        box.open()
 
     def _show_save_status(self) -> None:
         """Say truthfully what is saved: never "saved" while typing is still waiting."""

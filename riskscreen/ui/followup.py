@@ -113,8 +113,10 @@ def _value(edit: QDateTimeEdit) -> datetime:
     return moment.replace(second=0, microsecond=0)
 
 
-def answer_words(form: FormDefinition, question_id: str, value: Any) -> str:
-    """An answer as the screen shows it (option labels, "Not known", numbers)."""
+def answer_words(form: FormDefinition, question_id: str, value: Any,
+                 limit: int | None = 80) -> str:
+    """An answer as the screen shows it (option labels, "Not known", numbers), each part cut
+    to ``limit`` characters (None: in full, for text someone typed)."""
     if value is None:
         return "no answer"
     question = form.question_index().get(question_id)
@@ -122,7 +124,7 @@ def answer_words(form: FormDefinition, question_id: str, value: Any) -> str:
 
     def one(v: Any) -> str:
         text = labels.get(str(v)) or ANSWER_LABELS.get(str(v)) or str(v)
-        return text if len(text) <= 80 else text[:77] + "…"
+        return text if limit is None or len(text) <= limit else text[:limit - 3] + "…"
 
     if isinstance(value, list):
         return ", ".join(one(v) for v in value) or "none"

@@ -35,9 +35,9 @@ class UnlockView(QWidget):
         self.setObjectName("unlockView")
         self.title = QLabel("Sign in to RiskScreen", self)
         self.title.setObjectName("lockedTitle")
-        self.explanation = QLabel(
-            "Enter your account name and passphrase. The information in RiskScreen is "
-            "encrypted and can only be read after you sign in.", self)
+        #: The team database's address when signing in to one (None: this computer's file).
+        self.server: str | None = None
+        self.explanation = QLabel(self._sign_in_words(), self)
         self.explanation.setWordWrap(True)
         self.name = QLineEdit(self)
         self.name.setObjectName("unlockName")
@@ -62,6 +62,12 @@ class UnlockView(QWidget):
         self.recovery_link.setFlat(True)
         self.recovery_link.setStyleSheet("text-decoration: underline; color: palette(link);")
         self.recovery_link.setAutoDefault(False)
+        # A team server has no recovery key: an administrator there sets a new passphrase.
+        self.no_recovery = QLabel("Forgotten your passphrase? An administrator of the team "
+                                  "database can set a new one for you.", self)
+        self.no_recovery.setObjectName("noRecovery")
+        self.no_recovery.setWordWrap(True)
+        self.no_recovery.setVisible(False)
 
         form = QFormLayout()
         form.addRow("&Account name:", self.name)
@@ -72,6 +78,7 @@ class UnlockView(QWidget):
         sign_in.addLayout(form)
         buttons = QHBoxLayout()
         buttons.addWidget(self.recovery_link)
+        buttons.addWidget(self.no_recovery, 1)
         buttons.addStretch(1)
         buttons.addWidget(self.button)
         sign_in.addLayout(buttons)
@@ -106,6 +113,21 @@ class UnlockView(QWidget):
         self.recover_button.clicked.connect(self._on_recover_button_clicked)
         self.repeat.returnPressed.connect(self._on_recover_button_clicked)
         self.show_key.toggled.connect(self._on_show_key_toggled)
+
+    def _sign_in_words(self) -> str:
+        if self.server is not None:
+            return (f"Connected to the team database ({self.server}). Now enter your own "
+                    "account name and passphrase.")
+        return ("Enter your account name and passphrase. The information in RiskScreen is "
+                "encrypted and can only be read after you sign in.")
+
+    def set_server(self, shown: str | None) -> None:
+        """Word the window for a team server's database (``shown``, its address) or for
+        this computer's encrypted file (None); only a file has a recovery key."""
+        self.server = shown
+        self.recovery_link.setVisible(shown is None)
+        self.no_recovery.setVisible(shown is not None)
+        self.explanation.setText(self._sign_in_words())
 
     def first_field(self) -> QWidget:
         """The cursor starts where typing starts: the passphrase once the name is known."""
@@ -223,6 +245,7 @@ class UnlockView(QWidget):
             self.passphrase.setFocus()
         else:
             self.title.setText("Sign in to RiskScreen")
+            self.explanation.setText(self._sign_in_words())
             self.name.setFocus()
         self.passphrase.clear()
         self.sign_in.setVisible(True)

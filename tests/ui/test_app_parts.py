@@ -124,6 +124,15 @@ def test_database_path_follows_the_services_rule(
     assert app_module.database_path(tmp_path / "given.db") == tmp_path / "given.db"
 
 
+def test_a_team_servers_address_is_told_from_a_file_as_the_storage_tells_it() -> None:
+    from riskscreen.store.backend import is_server_url
+
+    for scheme in app_module.SERVER_SCHEMES:
+        assert is_server_url(f"{scheme}host/team")
+    assert is_server_url("postgresql://host/team")
+    assert not any("riskscreen.db".startswith(s) for s in app_module.SERVER_SCHEMES)
+
+
 def test_unlock_window_comes_first_and_an_early_unlock_is_kept(
         qtbot: QtBot, tmp_path: Path) -> None:
     db = make_vault(tmp_path / "data" / "riskscreen.db", ("pat",)).db

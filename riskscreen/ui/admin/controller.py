@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QFileDialog, QLabel, QMessageBox, QTableWidgetItem
 from riskscreen.crypto.exchange import ExchangeError, fingerprint, load_certificate
 from riskscreen.services import USER_ERRORS, Countersignature, Session, restore_backup
 from riskscreen.services.audit_log import ChainResult
+from riskscreen.services.maintenance import SERVER_BACKUPS
 from riskscreen.ui.admin.views import AdminWindow
 from riskscreen.ui.worker import run_in_background
 
@@ -95,7 +96,11 @@ class AdminController(QObject):
     def start(self) -> None:
         """Fill every tab (refused with PermissionDenied for other roles)."""
         self.refresh_accounts()
-        self.window.backup.folder.setText(str(self.session.db_path.parent / "backups"))
+        if self.session.on_server:
+            self.window.backup.set_not_offered(SERVER_BACKUPS)
+            self.window.accounts.hide_recovery_key()
+        else:
+            self.window.backup.folder.setText(str(self.session.db_path.parent / "backups"))
         self.refresh_audit()
         self.refresh_privileged()
         self.refresh_settings()

@@ -78,6 +78,7 @@ class AccountsView(QWidget):
         form.addRow("Role:", self.role)
         form.addRow("New passphrase:", self.passphrase)
         form.addRow("Recovery key:", self.recovery_key)
+        self.form = form
         form.addRow(self.countersign_note)
         form.addRow("Countersigned by:", self.countersigner)
         form.addRow("Their passphrase:", self.countersign_passphrase)
@@ -96,6 +97,11 @@ class AccountsView(QWidget):
         layout = QHBoxLayout(self)
         layout.addWidget(self.table, 3)
         layout.addWidget(box, 2)
+
+    def hide_recovery_key(self) -> None:
+        """A database without a recovery key (a team server's): no field, no button."""
+        self.form.setRowVisible(self.recovery_key, False)
+        self.recovery_button.setVisible(False)
 
 
 class BackupView(QWidget):
@@ -132,6 +138,12 @@ class BackupView(QWidget):
                                      "closed RiskScreen first; you sign in again afterwards.")
         self.restore_status.setWordWrap(True)
         r = QGroupBox("Restore")
+        self.groups = (b, r)
+        #: Says why there is nothing to do here (a team server's backups are its IT's).
+        self.not_offered = QLabel()
+        self.not_offered.setObjectName("backupsNotOffered")
+        self.not_offered.setWordWrap(True)
+        self.not_offered.setVisible(False)
         rl = QFormLayout(r)
         row2 = QHBoxLayout()
         row2.addWidget(self.source, 1)
@@ -141,9 +153,17 @@ class BackupView(QWidget):
         rl.addRow("", self.restore_button)
         rl.addRow(self.restore_status)
         layout = QVBoxLayout(self)
+        layout.addWidget(self.not_offered)
         layout.addWidget(b)
         layout.addWidget(r)
         layout.addStretch(1)
+
+    def set_not_offered(self, why: str) -> None:
+        """Hide backing up and restoring, and say ``why`` instead."""
+        for group in self.groups:
+            group.setVisible(False)
+        self.not_offered.setText(why)
+        self.not_offered.setVisible(True)
 
 
 class AuditView(QWidget):
