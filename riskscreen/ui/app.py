@@ -14,17 +14,18 @@ import logging.handlers
 import os
 import sys
 from collections.abc import Sequence
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from platformdirs import user_data_dir
-from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QFontDatabase, QGuiApplication, QIcon, QPixmap
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from riskscreen import __version__
-from riskscreen.definitions import data_file
 from riskscreen.errorlog import describe_exception, log_path
 from riskscreen.ui.collector import install_main_thread_collector
 
@@ -83,9 +84,21 @@ def install_exception_hook() -> None:
     sys.excepthook = _exception_hook
 
 
+def _resource(*parts: str) -> Traversable:
+    """A shipped resource file, as :func:`riskscreen.definitions.data_file` finds it.
+
+    Found here without importing :mod:`riskscreen.definitions`, whose YAML and validation
+    libraries would delay the unlock window.
+    """
+    node = resources.files("riskscreen._defs.resources")
+    for part in parts:
+        node = node.joinpath(part)
+    return node
+
+
 def _load_fonts() -> None:
     """Register the shipped DejaVu fonts, so text renders the same on every machine."""
-    folder = data_file("resources", "fonts")
+    folder = _resource("fonts")
     for name in ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf"):
         node = folder / name
         if node.is_file():
@@ -94,10 +107,10 @@ def _load_fonts() -> None:
 
 def apply_style(app: QApplication) -> None:
     """The application's style sheet (``resources/styles/app.qss``) and icon."""
-    node = data_file("resources", "styles", "app.qss")
+    node = _resource("styles", "app.qss")
     if node.is_file():
         app.setStyleSheet(node.read_text(encoding="utf-8"))
-    icon = data_file("resources", "icons", "app.png")
+    icon = _resource("icons", "app.png")
     if icon.is_file():
         pixmap = QPixmap()
         if pixmap.loadFromData(icon.read_bytes()):
@@ -159,22 +172,27 @@ def keep_no_source_lines() -> None:
     linecache.cache = _UnkeptSourceLines()
 
 
-class _Startup:
+class _Startup(QObject):
     """Shows the unlock window at once and loads the rest of the app in the background.
 
-    Importing the services, storage and PDF libraries takes about two seconds; the
-    practitioner types their passphrase meanwhile. An unlock asked for before the import
-    finishes is carried out as soon as it has.
+    Importing the services, storage and PDF libraries takes a second or two; the
+    practitioner types their passphrase meanwhile. The import starts once the unlock window
+    has been painted, so it never delays the window itself (it would compete with it for the
+    interpreter). An unlock asked for before the import finishes is carried out as soon as
+    it has.
     """
+
+    #: Start the import anyway after this long if no paint was seen (a hidden window).
+    LOAD_AFTER_MS = 300
 
     def __init__(self, db_path: Path, server: str | None = None,
                  ca_file: Path | None = None) -> None:
+        super().__init__()
         from PySide6.QtCore import QSettings
 
         from riskscreen.ui.connect import ConnectView
         from riskscreen.ui.main_window import MainWindow
         from riskscreen.ui.unlock import UnlockView
-        from riskscreen.ui.worker import run_in_background
 
         self.db_path = db_path
         #: A team server's address: its connection window shows first, then the unlock one.
@@ -193,7 +211,25 @@ class _Startup:
             self.window.show_page(self.unlock_view)
         self.controller: Any = None
         self.pending: tuple[str, str] | None = None
+        self.loading = False
         self.unlock_view.unlock_requested.connect(self._on_unlock_view_unlock_requested)
+        first = self.connect_view or self.unlock_view
+        first.installEventFilter(self)
+        QTimer.singleShot(self.LOAD_AFTER_MS, self._load)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        """Start loading once the first window has been painted; nothing is filtered out."""
+        if event.type() == QEvent.Type.Paint:
+            watched.removeEventFilter(self)
+            QTimer.singleShot(0, self._load)
+        return False
+
+    def _load(self) -> None:
+        if self.loading:
+            return
+        self.loading = True
+        from riskscreen.ui.worker import run_in_background
+
         run_in_background(lambda: importlib.import_module("riskscreen.ui.controller"),
                           self._on_loaded, self._on_failed)
 

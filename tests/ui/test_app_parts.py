@@ -181,3 +181,48 @@ def test_source_lines_of_modules_imported_after_pyside_are_not_kept(mode: str) -
         assert found["kept"] == []
     assert "referrals.py" in found["shown"]
     assert "self._ctx = ctx" in found["shown"]  # the failing line, read from the file
+
+
+_UNLOCK_PATH_IMPORTS = """
+import json, sys
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication
+from riskscreen.ui import app
+app.configure_application()
+qt = QApplication([sys.argv[0]])
+app.apply_style(qt)
+app._load_fonts()
+from riskscreen.ui.main_window import MainWindow
+from riskscreen.ui.connect import ConnectView
+from riskscreen.ui.unlock import UnlockView
+window = MainWindow(QSettings(sys.argv[1], QSettings.Format.IniFormat))
+window.add_page(ConnectView())
+window.show_page(UnlockView())
+window.show()
+qt.processEvents()
+print(json.dumps(sorted(sys.modules)))
+"""
+
+#: What the unlock window must not wait for: the services and storage, the PDF and FHIR
+#: libraries, the migrations, the definition files' YAML and validation.
+_LOADED_LATER = ("riskscreen.services", "riskscreen.store", "riskscreen.summary",
+                 "riskscreen.definitions", "riskscreen.forms", "reportlab", "fhir", "alembic",
+                 "sqlalchemy", "sqlcipher3", "pydantic", "ruamel", "numpy", "psycopg")
+
+
+def test_the_unlock_window_is_built_without_the_heavy_libraries(tmp_path: Path) -> None:
+    """The main window and its first pages (unlock, or connecting to a team server) import
+    Qt and the few modules they draw with;
+    everything else is imported in the background once the window is painted."""
+    import json
+    import os
+    import subprocess
+
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    done = subprocess.run([sys.executable, "-c", _UNLOCK_PATH_IMPORTS,
+                           str(tmp_path / "settings.ini")],
+                          capture_output=True, text=True, timeout=120, check=True, env=env)
+    loaded = json.loads(done.stdout.strip().splitlines()[-1])
+    early = [m for m in loaded if m.split(".")[0] in _LOADED_LATER
+             or m.startswith(_LOADED_LATER)]
+    assert early == []

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
@@ -21,9 +21,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from riskscreen.instruments import DEFAULT_INSTRUMENT
-from riskscreen.services import USER_ERRORS, Role, Session
-from riskscreen.ui.operations import ChangeOp
+if TYPE_CHECKING:
+    from riskscreen.services import Session
+
+# The services, storage and instruments are imported where they are used: the main window
+# builds these menus before the unlock window shows, and importing them takes seconds.
 
 __all__ = ["RoleMenus", "choose_instrument", "install_instrument", "open_admin_tools",
            "open_manager_tools"]
@@ -32,6 +34,8 @@ __all__ = ["RoleMenus", "choose_instrument", "install_instrument", "open_admin_t
 def choose_instrument(session: Session, parent: QWidget | None) -> str | None:
     """The instrument whose model and reports to open: the only one in use, or the one the
     manager picks when there are several (None if they cancel)."""
+    from riskscreen.instruments import DEFAULT_INSTRUMENT
+
     offered = session.instruments.in_force()
     if len(offered) <= 1:
         return offered[0].id if offered else DEFAULT_INSTRUMENT
@@ -46,6 +50,7 @@ def open_manager_tools(session: Session, show_error: Callable[[str], Any],
                        parent: QWidget | None = None) -> Any:
     """The manager's window (model editor, impact, history, reports) for one instrument, or
     None if refused or cancelled."""
+    from riskscreen.services import USER_ERRORS
     from riskscreen.ui.manager.controller import ManagerController
 
     try:
@@ -71,6 +76,7 @@ def open_admin_tools(session: Session, show_error: Callable[[str], Any],
 
     ``on_session_ended`` is called once a restore has ended the session.
     """
+    from riskscreen.services import USER_ERRORS
     from riskscreen.ui.admin.controller import AdminController
 
     try:
@@ -132,14 +138,16 @@ class RoleMenus:
     def refresh(self, signed_in: bool) -> None:
         """Show the entries the signed-in role may use; close the tools when locked."""
         session = self.session_provider() if signed_in else None
-        role = session.user.role if session is not None else None
-        self.manager_action.setVisible(role == Role.MANAGER)
-        self.agreement_action.setVisible(role == Role.MANAGER)
-        self.practice_action.setVisible(role == Role.PRACTITIONER)
-        self.practice_menu.menuAction().setVisible(role == Role.PRACTITIONER)
-        self.admin_action.setVisible(role == Role.ADMINISTRATOR)
-        self.install_action.setVisible(role in (Role.MANAGER, Role.ADMINISTRATOR))
-        self.menu.menuAction().setVisible(role in (Role.MANAGER, Role.ADMINISTRATOR))
+        # Role's values are its names in the database; comparing with them keeps the
+        # services unimported while the unlock window is all there is.
+        role = str(session.user.role) if session is not None else None
+        self.manager_action.setVisible(role == "manager")
+        self.agreement_action.setVisible(role == "manager")
+        self.practice_action.setVisible(role == "practitioner")
+        self.practice_menu.menuAction().setVisible(role == "practitioner")
+        self.admin_action.setVisible(role == "administrator")
+        self.install_action.setVisible(role in ("manager", "administrator"))
+        self.menu.menuAction().setVisible(role in ("manager", "administrator"))
         if not signed_in:
             for controller in self.open:
                 controller.window.close()
@@ -164,6 +172,8 @@ class RoleMenus:
 
     def _open_tool(self, make: type[Any]) -> None:
         """Open one of the agreement windows (or bring back the one already open)."""
+        from riskscreen.services import USER_ERRORS
+
         session = self.session_provider()
         if session is None:
             return
@@ -205,6 +215,7 @@ def install_instrument(parent: QWidget, session: Session, folder: Path) -> None:
     """Check and install an instrument folder off the GUI thread; then say what was
     installed, or list every problem that stopped it."""
     from riskscreen.services.instruments import InstallResult, InstrumentRefused
+    from riskscreen.ui.operations import ChangeOp
 
     def refused(error: BaseException) -> bool:
         if not isinstance(error, InstrumentRefused):
