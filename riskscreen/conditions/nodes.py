@@ -959,12 +959,23 @@ class CountPresent(_RuleOnly):
             return lambda a, d: any(map(is_seen, map(a.get, qids)))
         return lambda a, d: sum(map(is_seen, map(a.get, qids))) >= need
 
-    def columns(self, form: FormDefinition) -> ColumnPredicate:
+    def seen(self, form: FormDefinition) -> tuple[tuple[str, tuple[int, ...]], ...]:
+        """The indicators counted, in form order, each with the answer codes that count as
+        seen: what the count reads from columns, and the key of a count precomputed for them
+        (:attr:`Columns.seen_counts <riskscreen.forms.columns.Columns.seen_counts>`)."""
         sel = self.count_present
-        parts = [(q.id, _seen_codes(q, sel.windows)) for q in selected_questions(sel, form)]
-        need = sel.at_least
+        return tuple((q.id, tuple(sorted(set(_seen_codes(q, sel.windows)))))
+                     for q in selected_questions(sel, form))
+
+    def columns(self, form: FormDefinition) -> ColumnPredicate:
+        parts = self.seen(form)
+        need = self.count_present.at_least
 
         def count(cols: Columns) -> Mask:
+            counted = cols.seen_counts.get(parts)
+            if counted is not None:
+                held: Mask = counted >= need
+                return held
             n = np.zeros(cols.size, dtype=np.int64)
             for qid, codes in parts:
                 n += one_of(cols.column(qid), codes)

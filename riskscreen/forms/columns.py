@@ -38,7 +38,11 @@ class Columns:
     ``texts[qid][i]``; distinct, except after :func:`concat`); ``derived`` the derived values
     (see :meth:`with_derived`);
     ``unscorable`` the rows whose answers did not fit the form, with the reason (their codes
-    are all unanswered; callers skip them).
+    are all unanswered; callers skip them). ``seen_counts`` may hold, for a ``count_present``
+    selection (keyed by :meth:`riskscreen.conditions.CountPresent.seen`), how many of its
+    indicators each screening has seen, counted from exactly these codes by a caller that
+    gathered them anyway (the scoring plan's batch executor); every Columns derived from
+    these drops them.
     """
 
     form: FormDefinition
@@ -47,6 +51,7 @@ class Columns:
     texts: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     derived: Mapping[str, Codes] = field(default_factory=dict)
     unscorable: Mapping[int, tuple[str, str]] = field(default_factory=dict)
+    seen_counts: Mapping[object, Codes] = field(default_factory=dict)
 
     @property
     def size(self) -> int:
@@ -80,7 +85,7 @@ class Columns:
         return replace(self, days=self.days[start:stop],
                        codes={k: v[start:stop] for k, v in self.codes.items()},
                        derived={k: v[start:stop] for k, v in self.derived.items()},
-                       unscorable={})
+                       unscorable={}, seen_counts={})
 
     def take(self, rows: NDArray[np.intp]) -> Columns:
         """The screenings at positions ``rows``, in that order (copies; ``unscorable`` kept
@@ -90,11 +95,11 @@ class Columns:
                        codes={k: v[rows] for k, v in self.codes.items()},
                        derived={k: v[rows] for k, v in self.derived.items()},
                        unscorable={where[r]: why for r, why in self.unscorable.items()
-                                   if r in where})
+                                   if r in where}, seen_counts={})
 
     def with_codes(self, codes: Mapping[str, Codes]) -> Columns:
         """The same screenings with some columns replaced (e.g. hidden answers removed)."""
-        return replace(self, codes={**self.codes, **codes})
+        return replace(self, codes={**self.codes, **codes}, seen_counts={})
 
     def with_derived(self) -> Columns:
         """These columns with every derived value of the form computed from them."""
@@ -102,7 +107,7 @@ class Columns:
         for d in self.form.derived:
             if d.kind == "age_years":
                 derived[d.id] = ages(self.column(d.question), self.days)
-        return replace(self, derived=derived)
+        return replace(self, derived=derived, seen_counts={})
 
 
 def ages(births: Codes, days: Codes) -> Codes:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import bisect
 import calendar
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import date
 from itertools import compress
 from typing import Any, NamedTuple
@@ -28,9 +28,16 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
-from riskscreen.conditions import MISSING, ColumnPredicate, Node, Predicate, as_date
+from riskscreen.conditions import (
+    MISSING,
+    ColumnPredicate,
+    CountPresent,
+    Node,
+    Predicate,
+    as_date,
+)
 from riskscreen.forms.answers import AnswerError, AnswerProblem, AnswerSet
-from riskscreen.forms.columns import Codes, Columns, encode
+from riskscreen.forms.columns import Columns, encode
 from riskscreen.forms.kinds import ANSWER_LABELS, INDICATOR_TYPES, NOT_KNOWN, KindRole
 from riskscreen.forms.model import FormDefinition, Question, QuestionType
 from riskscreen.forms.visibility import age_on
@@ -270,6 +277,14 @@ class ScoringPlan:
         scored = {w.qid for w in self._weighted}
         self._scored_bits = sum(bit for bit, qid, _, _ in self._visibility if qid in scored)
         self._tables: dict[int, _Tables] = {}
+        self._gather = _gather_plan(form, self._weighted, model.not_known_cap is not None, [
+            node for r in model.rules for node, _ in r.when.walk()
+            if isinstance(node, CountPresent)], self._visibility)
+        self._empty = tuple(
+            MISSING if index[qid].type in (QuestionType.NUMBER, QuestionType.DATE) else 0
+            for _, qid, _, _ in self._visibility)
+        self._threshold_array = np.asarray(self._thresholds, dtype=np.int64)
+        self._rank_of = np.asarray([0, *self._threshold_ranks], dtype=np.int64)
 
     # -- explain: one screening -----------------------------------------------------------
 
@@ -523,35 +538,46 @@ class ScoringPlan:
 
     def _batch(self, cols: Columns, unscorable: Mapping[int, tuple[str, str]]) -> BatchResult:
         n = cols.size
-        visible: dict[str, NDArray[np.bool_]] = {}
-        for _, qid, _, shown_columns in self._visibility:
+        # Visibility in form order: a hidden answer is removed before later conditions read.
+        codes = dict(cols.codes)
+        cols = replace(cols, codes=codes, seen_counts={})
+        visible: list[NDArray[np.bool_]] = []
+        for (_, qid, _, shown_columns), empty in zip(self._visibility, self._empty,
+                                                     strict=True):
             shown = shown_columns(cols)
-            visible[qid] = shown
-            q = self.form.question(qid)
-            empty = MISSING if q.type in (QuestionType.NUMBER, QuestionType.DATE) else 0
-            cols = cols.with_codes({qid: np.where(shown, cols.column(qid), empty)})
+            visible.append(shown)
+            codes[qid] = np.where(shown, cols.column(qid), empty)
+        plan = self._gather
         main = np.zeros(n, dtype=np.int64)
-        unknown = np.zeros(n, dtype=np.int64)
-        capped = self._not_known_cap is not None
-        for w in self._weighted:
-            codes = cols.column(w.qid)
-            if w.type is QuestionType.MULTIPLE_CHOICE:
-                for bit, value in enumerate(w.code_main.tolist()):
-                    if value:
-                        main += ((codes >> bit) & 1) * value
-                continue
-            _check_codes(codes, len(w.code_main) - 1, w.qid)
-            where_shown = visible.get(w.qid)
-            if where_shown is not None and w.indicator:
-                # Unanswered counts as not known, but only where the question is shown.
-                codes = np.where(where_shown, codes, len(w.code_main) - 1)
-            main += w.code_main[codes]
-            if capped and w.indicator and not w.protective:
-                unknown += w.code_unknown[codes]
+        words = [np.zeros(n, dtype=np.int64) for _ in plan.words]
+        for g in plan.questions:
+            column = cols.column(g.qid)
+            if column.dtype != np.int64:
+                column = column.astype(np.int64)
+            if n and column.view(np.uint64).max() >= g.limit:
+                if g.main is not None:
+                    raise ValueError(f"column '{g.qid}' holds codes outside 0..{g.limit - 1}")
+                # A code no answer has is never an indicator seen.
+                column = np.where(column.view(np.uint64) < g.limit, column, 0)
+            if g.visibility >= 0:
+                # Hidden: nothing counts, not even as not known.
+                column = np.where(visible[g.visibility], column, g.limit)
+            if g.main is not None:
+                main += g.main.take(column)
+            for word, table in zip(words, g.words, strict=True):
+                word += table.take(column)
+        for qid, options in plan.multiple:
+            choices = cols.column(qid)
+            for bit, value in options:
+                main += ((choices >> bit) & 1) * value
         gross, floor, protective = _unlane(main, 3)
+        seen_counts: dict[object, NDArray[np.int64]] = {
+            key: (word >> shift) & ((1 << bits) - 1)
+            for word, lanes in zip(words, plan.words, strict=True) for key, shift, bits in lanes}
         if self._not_known_cap is not None:
             cap = self._not_known_cap
-            unknown_points, unknown_floor = _unlane(unknown, 2)
+            unknown_points = seen_counts.pop(_UNKNOWN_POINTS)
+            unknown_floor = seen_counts.pop(_UNKNOWN_FLOOR)
             gross = gross - np.maximum(unknown_points - cap, 0)
             floor = floor + np.minimum(unknown_floor, cap) - unknown_floor
         for band in self._bands:
@@ -569,20 +595,96 @@ class ScoringPlan:
         reduction = np.maximum(np.minimum(np.minimum(protective, self._max_reduction),
                                           gross - floor), 0)
         total = gross - reduction
-        at = np.searchsorted(np.asarray(self._thresholds, dtype=np.int64), total, side="right")
-        rank_of = np.asarray([0, *self._threshold_ranks], dtype=np.int64)
-        ranks = rank_of[at]
+        ranks = self._rank_of.take(np.searchsorted(self._threshold_array, total, side="right"))
+        ruled = replace(cols, seen_counts=seen_counts) if seen_counts else cols
         fired = np.zeros((len(self._rules), n), dtype=np.bool_)
         for i, (_, applies, minimum, _) in enumerate(self._rules):
-            fired[i] = applies(cols)
-            ranks = np.where(fired[i], np.maximum(ranks, minimum), ranks)
-        return BatchResult(ranks.astype(np.int64), total.astype(np.int64), fired,
-                           self.level_ids, self.rule_ids, dict(unscorable))
+            fired[i] = applies(ruled)
+            np.maximum(ranks, fired[i] * minimum, out=ranks)
+        return BatchResult(ranks, total, fired, self.level_ids, self.rule_ids,
+                           dict(unscorable))
 
 
-def _check_codes(codes: Codes, size: int, qid: str) -> None:
-    if codes.size and (int(codes.min()) < 0 or int(codes.max()) >= size):
-        raise ValueError(f"column '{qid}' holds codes outside 0..{size - 1}")
+#: Lane keys of the not-known points and their floor part in the batch executor's words.
+_UNKNOWN_POINTS = object()
+_UNKNOWN_FLOOR = object()
+
+
+class _Gathered(NamedTuple):
+    """One question the batch executor gathers from, by answer code.
+
+    Codes run ``0 .. limit - 1``; ``limit`` itself is the code of a hidden question, where
+    every table holds 0. ``main`` holds the packed points (None for an indicator that is only
+    counted, not weighted); ``words`` one table per word of :class:`_GatherPlan`.
+    """
+
+    qid: str
+    limit: int
+    #: Position in the plan's visibility of this question, or -1 if always shown.
+    visibility: int
+    main: NDArray[np.int64] | None
+    words: tuple[NDArray[np.int64], ...]
+
+
+class _GatherPlan(NamedTuple):
+    """What the batch executor gathers per question: packed points, and words of lanes
+    (``(key, shift, bits)``) holding the not-known points, their floor part and, per
+    ``count_present`` selection (keyed by :meth:`CountPresent.seen`), 1 for each indicator
+    seen, so one pass over the columns both scores and counts."""
+
+    questions: tuple[_Gathered, ...]
+    words: tuple[tuple[tuple[object, int, int], ...], ...]
+    multiple: tuple[tuple[str, list[tuple[int, int]]], ...]
+
+
+def _gather_plan(form: FormDefinition, weighted: Iterable[_Weighted], capped: bool,
+                 counted: Iterable[CountPresent],
+                 visibility: tuple[tuple[int, str, Predicate, ColumnPredicate], ...]
+                 ) -> _GatherPlan:
+    index = form.question_index()
+    single = [w for w in weighted if w.type is not QuestionType.MULTIPLE_CHOICE]
+    multiple = tuple(
+        (w.qid, [(bit, value) for bit, value in enumerate(w.code_main.tolist()) if value])
+        for w in weighted if w.type is QuestionType.MULTIPLE_CHOICE)
+    selections = list(dict.fromkeys(node.seen(form) for node in counted))
+    # Lanes, packed into as few 63-bit words as they fit.
+    lanes: list[tuple[object, int]] = []
+    if capped:
+        lanes += [(_UNKNOWN_FLOOR, _LANE_BITS), (_UNKNOWN_POINTS, _LANE_BITS)]
+    lanes += [(key, max(1, len(key).bit_length())) for key in selections]
+    words: list[list[tuple[object, int, int]]] = []
+    used = 63
+    for key, bits in lanes:
+        if used + bits > 63:
+            words.append([])
+            used = 0
+        words[-1].append((key, used, bits))
+        used += bits
+    where = {key: (w, shift) for w, word in enumerate(words) for key, shift, _ in word}
+    qids = list(dict.fromkeys([w.qid for w in single] + [
+        qid for key in selections for qid, _ in key]))
+    by_qid = {w.qid: w for w in single}
+    at_visibility = {qid: i for i, (_, qid, _, _) in enumerate(visibility)}
+    questions = []
+    for qid in qids:
+        w = by_qid.get(qid)
+        limit = len(w.code_main) - 1 if w is not None else len(
+            index[qid].allowed_values() or ()) + 1
+        tables = [np.zeros(limit + 1, dtype=np.int64) for _ in words]
+        if w is not None and capped:
+            unknown = w.code_unknown
+            for key, table in ((_UNKNOWN_POINTS, unknown >> _LANE_BITS),
+                               (_UNKNOWN_FLOOR, unknown & (_LANE - 1))):
+                word, shift = where[key]
+                tables[word] += table << shift
+        for key in selections:
+            word, shift = where[key]
+            for counted_qid, seen in key:
+                if counted_qid == qid:
+                    tables[word][list(seen)] += 1 << shift
+        questions.append(_Gathered(qid, limit, at_visibility.get(qid, -1),
+                                   w.code_main if w is not None else None, tuple(tables)))
+    return _GatherPlan(tuple(questions), tuple(tuple(word) for word in words), multiple)
 
 
 def _show_if(q: Question) -> Node:

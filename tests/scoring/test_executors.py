@@ -20,6 +20,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from riskscreen.conditions import CountPresent
 from riskscreen.forms.answers import AnswerSet
 from riskscreen.forms.loader import load_form
 from riskscreen.forms.model import FormDefinition
@@ -267,3 +268,50 @@ def test_large_batches_are_scored_in_slices_with_the_same_result() -> None:
     assert many.ranks.tolist() == one.ranks.tolist() * repeats
     assert many.points.tolist() == one.points.tolist() * repeats
     assert many.fired.tolist() == [row * repeats for row in one.fired.tolist()]
+
+
+def test_a_weighted_column_holding_a_code_no_answer_has_is_refused() -> None:
+    plan = compile_model(FORM, SHIPPED["1.1.0"])
+    cols = plan.encode(generate_answer_sets(FORM, 20, seed=5))
+    allowed = len(FORM.question("online_grooming").allowed_values() or ())
+    for bad in (allowed + 1, -1, 2**40):
+        codes = cols.column("online_grooming").copy()
+        codes[7] = bad
+        with pytest.raises(ValueError,
+                           match=rf"'online_grooming' holds codes outside 0..{allowed}"):
+            plan.batch(cols.with_codes({"online_grooming": codes}))
+
+
+def test_a_code_no_answer_has_counts_for_nothing_where_its_question_is_hidden() -> None:
+    """Visibility comes first: a hidden question's codes are never read, whatever they are."""
+    plan = compile_model(FORM, SHIPPED["1.1.0"])
+    sets = generate_answer_sets(FORM, 200, seed=6)
+    cols = plan.encode(sets)
+    hidden = np.flatnonzero(cols.column("missing_episodes_3_months") <= 0)
+    assert hidden.size
+    codes = cols.column("missing_overnight").copy()
+    codes[hidden] = 99
+    before, after = plan.batch(cols), plan.batch(cols.with_codes({"missing_overnight": codes}))
+    assert after.ranks.tolist() == before.ranks.tolist()
+    assert after.points.tolist() == before.points.tolist()
+    assert after.fired.tolist() == before.fired.tolist()
+
+
+def test_count_present_reads_counts_given_with_the_columns_and_nothing_derived_keeps_them(
+) -> None:
+    """The batch executor hands rules the counts it gathered while scoring; a count given
+    with the columns is what ``count_present`` decides on, and any columns derived from them
+    (other rows, other codes) must count again."""
+    model = SHIPPED["1.1.0"]
+    rule = next(r for r in model.rules if r.id == "any_indicator_seen")
+    node = rule.when
+    assert isinstance(node, CountPresent)
+    holds = node.columns(FORM)
+    cols = compile_model(FORM, model).encode(generate_answer_sets(FORM, 50, seed=7))
+    counted = holds(cols)
+    given = replace(cols, seen_counts={node.seen(FORM): np.zeros(cols.size, dtype=np.int64)})
+    assert not holds(given).any()
+    for derived in (given.rows(0, 50), given.take(np.arange(50)), given.with_codes({}),
+                    given.with_derived()):
+        assert not derived.seen_counts
+        assert holds(derived).tolist() == counted.tolist()
