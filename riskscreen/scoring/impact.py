@@ -124,6 +124,11 @@ class _Tally:
             info.id: info.name for info in self.new.levels}
         self.counts = np.zeros((len(self.old.level_ids), len(self.new.level_ids)),
                                dtype=np.int64)
+        #: Each model's ranks as positions in ``levels``, so levels compare as numbers.
+        self.old_at = np.asarray([self.levels.index(lv) for lv in self.old.level_ids],
+                                 dtype=np.int64)
+        self.new_at = np.asarray([self.levels.index(lv) for lv in self.new.level_ids],
+                                 dtype=np.int64)
         self.questions = sorted(self.old.questions | self.new.questions)
         self.changes: list[ScreeningChange] = []
         self.skipped: list[tuple[str, str]] = []
@@ -141,11 +146,19 @@ class _Tally:
         for row, (question, reason) in sorted(columns.unscorable.items()):
             scorable[row] = False
             self.skipped.append((key(row), str(AnswerError([AnswerProblem(question, reason)]))))
-        np.add.at(self.counts, (a.ranks[scorable], b.ranks[scorable]), 1)
-        self.score_changed += int(np.count_nonzero((a.points != b.points) & scorable))
-        old_ids = np.asarray(old.level_ids, dtype=object)[a.ranks]
-        new_ids = np.asarray(new.level_ids, dtype=object)[b.ranks]
-        changed = np.flatnonzero((old_ids != new_ids) & scorable).tolist()
+        width = len(new.level_ids)
+        pairs = a.ranks * width + b.ranks
+        if columns.unscorable:
+            pairs = pairs[scorable]
+        self.counts += np.bincount(pairs, minlength=self.counts.size).reshape(
+            self.counts.shape)
+        moved = self.old_at.take(a.ranks) != self.new_at.take(b.ranks)
+        points_moved = a.points != b.points
+        if columns.unscorable:
+            moved &= scorable
+            points_moved &= scorable
+        self.score_changed += int(np.count_nonzero(points_moved))
+        changed = np.flatnonzero(moved).tolist()
         for row, answers in zip(changed, answer_sets(changed) if changed else (), strict=True):
             self.changes.append(_explain(key(row), old, new, answers))
         self.done += columns.size

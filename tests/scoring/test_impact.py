@@ -178,3 +178,26 @@ def test_impact_of_columns_is_impact(form: FormDefinition, model: ScoringModel) 
                                    sets.__getitem__)
     assert by_columns == impact(form, model, new, list(zip(keys, sets, strict=True)))
     assert by_columns.level_changed
+
+
+def test_matrix_and_score_changes_match_scoring_each_screening_and_skip_unscorable(
+        form: FormDefinition, model: ScoringModel) -> None:
+    """Every cell of the transition matrix, and the count of changed scores, is what scoring
+    each screening with both models gives; a screening the models cannot score is listed
+    as skipped and counted nowhere."""
+    new = _changed_copy(model, "online_grooming", "recent", 5)
+    sets = generate_answer_sets(form, 700, seed=23)
+    broken = sets[5].model_copy(update={"answers": {**sets[5].answers,
+                                                     "online_grooming": "sometimes"}})
+    items = [(f"s{i}", s) for i, s in enumerate([*sets[:300], broken, *sets[300:]])]
+    report = impact(form, model, new, items, every=256)
+    expected = {lv: {to: 0 for to in report.levels} for lv in report.levels}
+    score_changed = 0
+    for _, s in items[:300] + items[301:]:
+        a, b = score(form, model, s), score(form, new, s)
+        expected[a.level][b.level] += 1
+        score_changed += a.score != b.score
+    assert [key for key, _ in report.skipped] == ["s300"]
+    assert report.matrix == expected
+    assert report.total == 700
+    assert report.score_changed == score_changed > 0
