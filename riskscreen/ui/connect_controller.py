@@ -65,7 +65,7 @@ class ServerConnection(QObject):
             raise TypeError("not a server URL")
         self.location = location = found
         self.view.set_server(location.display(),
-                             None if location.uses_socket else location.keyring_name())
+                             None if location.uses_socket else location.user)
         if location.uses_socket:
             self._attempt(None, remember=False, kept=False)
             return
