@@ -178,6 +178,7 @@ def _try(args: argparse.Namespace) -> int:
               f"files in {server.folder}.")
         print("Use it from this computer with any command, for example:")
         print(f"    riskscreen verify --db '{url}' --user {args.user}")
+        print(f"or open it in the desktop application: riskscreen --db '{url}'")
         print(f"or set RISKSCREEN_DB='{url}'. Over TCP (TLS) it is "
               f"{server.tls_url('riskscreen', 'USER')} with --db-ca {server.ca_file}.")
         print("Press Ctrl+C to stop it.", flush=True)
