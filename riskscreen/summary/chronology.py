@@ -9,15 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-
-from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, Spacer
+from typing import TYPE_CHECKING
 
 from riskscreen.crypto.atomic import atomic_write
 from riskscreen.summary.build import format_date
 from riskscreen.summary.model import Field
-from riskscreen.summary.render import CONTENT_W, build_pdf, page_canvas, styles, table
-from riskscreen.summary.text import paragraph, paragraphs
+
+if TYPE_CHECKING:
+    from reportlab.platypus import Flowable
 
 __all__ = ["ChronologyDocument", "ChronologyLine", "chronology_pdf_bytes", "render_chronology"]
 
@@ -47,6 +46,13 @@ class ChronologyDocument:
 
 
 def _story(doc: ChronologyDocument) -> list[Flowable]:
+    # reportlab is imported when a chronology is drawn, not with the services that build it.
+    from reportlab.lib.units import mm
+    from reportlab.platypus import Spacer
+
+    from riskscreen.summary.render import CONTENT_W, styles, table
+    from riskscreen.summary.text import paragraph, paragraphs
+
     st = styles()
     story: list[Flowable] = [paragraph(f"Chronology: {doc.child_name}", st["title"])]
     for f in doc.details:
@@ -76,6 +82,8 @@ def _story(doc: ChronologyDocument) -> list[Flowable]:
 
 def chronology_pdf_bytes(doc: ChronologyDocument) -> bytes:
     """The chronology as PDF bytes."""
+    from riskscreen.summary.render import build_pdf, page_canvas
+
     # The footer's left part stays short: the marking is centred beside it.
     generated = f"Generated {format_date(doc.generated_at.date())} at {doc.generated_at:%H:%M}"
     story = _story(doc)

@@ -14,6 +14,7 @@ not use, so what they accept is R4 (4.0.1) for every resource here.
 
 from __future__ import annotations
 
+import importlib
 import json
 import uuid
 from collections.abc import Mapping, Sequence
@@ -21,9 +22,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from fhir.resources.R4B.bundle import Bundle
-from fhir.resources.R4B.questionnaire import Questionnaire
-from fhir.resources.R4B.task import Task
 from pydantic import ValidationError
 
 from riskscreen.forms.answers import AnswerSet
@@ -184,18 +182,24 @@ def questionnaire(form: FormDefinition, model: ScoringModel | None = None) -> di
                                                  "version": model.version}],
                                      "text": f"Weights of scoring model {model.id} "
                                              f"{model.version} (SHA-256 {model.sha256})"}}]
-    return _checked(Questionnaire, data)
+    return _checked("Questionnaire", data)
 
 
 def _fhir_name(form_id: str) -> str:
     return "".join(part.capitalize() for part in form_id.replace("-", "_").split("_"))
 
 
-def _checked(kind: Any, data: dict[str, Any]) -> dict[str, Any]:
+def _checked(kind: str, data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` checked against FHIR R4B's ``kind`` resource, as plain JSON data.
+
+    The resource models are imported here, when first needed: they take about 30 MB and a
+    moment to import, and most sessions never make or read a package.
+    """
+    model = getattr(importlib.import_module(f"fhir.resources.R4B.{kind.lower()}"), kind)
     try:
-        resource = kind.model_validate(data)
+        resource = model.model_validate(data)
     except ValidationError as error:
-        raise FhirError(f"not a valid FHIR {kind.__name__}: {error.errors()[0]['msg']}") from None
+        raise FhirError(f"not a valid FHIR {kind}: {error.errors()[0]['msg']}") from None
     result: dict[str, Any] = json.loads(resource.model_dump_json(exclude_none=True))
     return result
 
@@ -332,7 +336,7 @@ def referral_bundle(form: FormDefinition, answers: AnswerSet, assessment: Assess
             _organisation(urls["sender"], sender.organisation),
             _organisation(urls["team"], route.destination.name, route.destination),
         ]}
-    return _checked(Bundle, bundle)
+    return _checked("Bundle", bundle)
 
 
 def reply_bundle(facts: ReplyFacts, *, package_id: str, authored: str) -> dict[str, Any]:
@@ -355,17 +359,17 @@ def reply_bundle(facts: ReplyFacts, *, package_id: str, authored: str) -> dict[s
         task["statusReason"] = {"text": facts.reason}
     if outputs:
         task["output"] = outputs
-    _checked(Task, task)
+    _checked("Task", task)
     bundle = {"resourceType": "Bundle", "type": "collection",
               "identifier": {"system": f"{_BASE}:package", "value": package_id},
               "timestamp": authored,
               "entry": [{"fullUrl": _urn(package_id, "task"), "resource": task}]}
-    return _checked(Bundle, bundle)
+    return _checked("Bundle", bundle)
 
 
 def read_reply(bundle: Mapping[str, Any]) -> ReplyFacts:
     """The facts of a reply Bundle (checked as FHIR first)."""
-    data = _checked(Bundle, dict(bundle))
+    data = _checked("Bundle", dict(bundle))
     tasks = [e["resource"] for e in data.get("entry", [])
              if e.get("resource", {}).get("resourceType") == "Task"]
     if len(tasks) != 1:

@@ -39,7 +39,7 @@ from riskscreen.services import (
 )
 from riskscreen.services.server import ServerUnlocker
 from riskscreen.store.backend import ServerRefused
-from riskscreen.summary import ReferralSummary, render_pdf, render_pdf_bytes
+from riskscreen.summary import ReferralSummary
 from riskscreen.summary.build import protective_words
 from riskscreen.ui.adapters import level_styles, referral_reference, referral_summary
 from riskscreen.ui.collector import install_main_thread_collector
@@ -995,6 +995,8 @@ class AppController(QObject):
         self.window.show_page(view)
 
         def work() -> list[Any]:
+            from riskscreen.summary import render_pdf_bytes  # reportlab, first needed here
+
             return pdf_pages(render_pdf_bytes(summary))
 
         def clear(_error: BaseException) -> bool:
@@ -1078,6 +1080,8 @@ class AppController(QObject):
         written: list[bool] = []
 
         def work() -> None:
+            from riskscreen.summary import render_pdf  # reportlab, first needed here
+
             render_pdf(summary, path, password=password)
             written.append(True)
             session.screenings.record_export(sid, kind)

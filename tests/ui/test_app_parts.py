@@ -226,3 +226,20 @@ def test_the_unlock_window_is_built_without_the_heavy_libraries(tmp_path: Path) 
     early = [m for m in loaded if m.split(".")[0] in _LOADED_LATER
              or m.startswith(_LOADED_LATER)]
     assert early == []
+
+
+def test_the_services_and_the_controller_load_without_the_pdf_and_fhir_libraries() -> None:
+    """What the background import before signing in brings in: no reportlab, no FHIR models
+    (each is imported when a PDF or a package is first made)."""
+    import json
+    import os
+    import subprocess
+
+    code = ("import json, sys\nimport riskscreen.services, riskscreen.ui.controller\n"
+            "print(json.dumps(sorted(sys.modules)))\n")
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, check=True, env=env)
+    loaded = json.loads(done.stdout.strip().splitlines()[-1])
+    assert "riskscreen.services.session" in loaded
+    assert [m for m in loaded if m.split(".")[0] in ("reportlab", "fhir", "PIL")] == []

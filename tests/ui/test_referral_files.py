@@ -209,14 +209,16 @@ def test_the_pdf_is_written_off_the_gui_thread_once_however_often_save_is_clicke
     view = open_referral(qtbot, app, finalised[0])
     threads: list[threading.Thread] = []
     release = threading.Event()
-    real = controller_module.render_pdf
+    import riskscreen.summary.render as render_module  # where the controller finds it
+
+    real = render_module.render_pdf
 
     def watched(*args: object, **kwargs: object) -> object:
         threads.append(threading.current_thread())
         release.wait(20)  # held until the test has looked at the page meanwhile
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(controller_module, "render_pdf", watched)
+    monkeypatch.setattr(render_module, "render_pdf", watched)
     target = tmp_path / "once.pdf"
     save_to(monkeypatch, target)
     click(qtbot, view.save_button)
