@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -107,6 +108,18 @@ class OpenScreening:
         return self.detail.row.id
 
 
+@dataclass
+class _Stale:
+    """A save refused because someone else saved the draft since: what this copy gave out
+    (shared with its :attr:`OpenScreening.refused`) and the draft as it is now."""
+
+    screening_id: int
+    form: FormDefinition
+    refused: dict[str, tuple[Any, Any]]
+    reloaded: ScreeningDetail | None
+    why: str
+
+
 class AppController(QObject):
     """Everything the practitioner does, from unlock to printed referral."""
 
@@ -138,6 +151,8 @@ class AppController(QObject):
         self.amend_dialog: AmendReasonDialog | None = None
         #: The message shown after a save was refused because the draft changed elsewhere.
         self.stale_box: QMessageBox | None = None
+        #: Such a refusal still to be said (and the draft reloaded) once the call is over.
+        self._stale: _Stale | None = None
         #: True while a change runs in the background; locking waits for it.
         self.changing = False
         self._lock_waiting: str | None = None
@@ -424,7 +439,9 @@ class AppController(QObject):
                 .success(self._on_backup_done).run_in_background()
         if resumed and self.current is not None:
             self.window.show_page(self.current.view)
+            self._show_stale()  # a save refused while locking is said now
             return
+        self._stale = None  # another person's sign-in never sees what was refused
         self._close_screening()
         self.show_home()
 
@@ -797,7 +814,7 @@ class AppController(QObject):
             current.version = session.screenings.save_answer(
                 current.id, question_id, value, evidence, expected_version=current.version)
         except StaleDraft as error:
-            self._reload_stale(current, question_id, value, evidence, str(error))
+            self._reload_stale(current, question_id, value, evidence, error)
             return
         except USER_ERRORS as error:
             current.save_errors[question_id] = str(error)
@@ -810,33 +827,54 @@ class AppController(QObject):
         self._show_save_status()
 
     def _reload_stale(self, current: OpenScreening, question_id: str, value: Any,
-                      evidence: Any, why: str) -> None:
-        """Someone else saved the draft since this copy was opened: open it again with their
-        answers, and show the practitioner what of theirs was not saved, so nothing they
-        typed is lost from view (typing still waiting in other fields is kept the same way)."""
-        refused = current.refused = {question_id: (value, evidence)}
-        section = current.view.questionnaire.current_section()
-        log.info("draft changed elsewhere; reloaded")
-        self.open_screening(current.id)  # closing the old copy flushes into ``refused``
-        reopened = self.current
-        if reopened is None or reopened.id != current.id:
+                      evidence: Any, error: StaleDraft) -> None:
+        """Someone else saved the draft since this copy was opened: keep what this copy gave
+        out from now on (typing still waiting in other fields too) instead of saving it, and
+        reload and say so once the call that saved is over (:meth:`_show_stale`)."""
+        if current.refused is None:
+            current.refused = {}
+        current.refused[question_id] = (value, evidence)
+        log.info("draft changed elsewhere; reloading")
+        reloaded = error.reloaded if isinstance(error.reloaded, ScreeningDetail) else None
+        self._stale = _Stale(current.id, current.form, current.refused, reloaded, str(error))
+        QTimer.singleShot(0, self._show_stale)
+
+    def _show_stale(self) -> None:
+        """Open the draft again with the other person's answers (if it is still on screen),
+        and show the practitioner what of theirs was not saved, so nothing they typed is lost
+        from view. While locked this waits until the same person unlocks."""
+        stale = self._stale
+        if stale is None or self.session is None:
             return
-        questionnaire = reopened.view.questionnaire
-        questionnaire.show_section(section)
-        if question_id in questionnaire.visible_ids():
-            questionnaire.show_question(question_id)
-        now = questionnaire.answers()
+        self._stale = None
+        current = self.current
+        now = {qid: a.value for qid, a in stale.reloaded.answers.items()} \
+            if stale.reloaded is not None else {}
+        numbers: dict[str, str] = {}
+        if current is not None and current.id == stale.screening_id \
+                and current.refused is stale.refused:
+            section = current.view.questionnaire.current_section()
+            focused = current.view.questionnaire.focused_block()
+            self.open_screening(stale.screening_id)  # the old copy's flush goes to ``refused``
+            reopened = self.current
+            if reopened is not None and reopened.id == stale.screening_id:
+                questionnaire = reopened.view.questionnaire
+                questionnaire.show_section(section)
+                if focused is not None and focused.question.id in questionnaire.visible_ids():
+                    questionnaire.show_question(focused.question.id)
+                now = questionnaire.answers()
+                numbers = {qid: block.number for qid, block in questionnaire.blocks.items()}
         lines = []
-        for qid, (mine, my_evidence) in refused.items():
-            number = questionnaire.blocks[qid].number if qid in questionnaire.blocks else qid
-            line = (f"Question {number}: you gave “{answer_words(reopened.form, qid, mine, None)}”"
-                    f"; it now shows “{answer_words(reopened.form, qid, now.get(qid), None)}”.")
+        for qid, (mine, my_evidence) in stale.refused.items():
+            line = (f"Question {numbers.get(qid, qid)}: you gave "
+                    f"“{answer_words(stale.form, qid, mine, None)}”; it now shows "
+                    f"“{answer_words(stale.form, qid, now.get(qid), None)}”.")
             if my_evidence:
                 line += " Your evidence record for it was not saved either: " + "; ".join(
                     f"{k.replace('_', ' ')}: {v}" for k, v in my_evidence.items() if v) + "."
             lines.append(line)
         box = QMessageBox(QMessageBox.Icon.Information, "This screening was changed elsewhere",
-                          why, QMessageBox.StandardButton.Ok, self.window)
+                          stale.why, QMessageBox.StandardButton.Ok, self.window)
         box.setObjectName("staleDraft")
         box.setInformativeText("What you gave that was not saved:\n" + "\n".join(lines))
         box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
