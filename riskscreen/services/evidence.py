@@ -440,12 +440,15 @@ class EvidenceManager:
         firsts: dict[int, tuple[int, str]] = {}
         with self._ctx.transaction() as s:
             later = aliased(Screening)
-            replaced = select(later.id).where(later.amendment_of == Screening.id,
-                                              later.status == Status.FINAL).exists()
+            # One uncorrelated list of the replaced screenings (SQLite builds it once), not a
+            # correlated NOT EXISTS: amendment_of has no index, so that scans the table once
+            # per screening (80 s over 10,000).
+            replaced = select(later.amendment_of).where(later.amendment_of.is_not(None),
+                                                        later.status == Status.FINAL)
             query = real_screenings_only(
                 select(Screening.id, Screening.child_id, Screening.form_version)
                 .where(Screening.status == Status.FINAL, Screening.form_id == form_id,
-                       ~replaced)
+                       Screening.id.not_in(replaced))
                 .order_by(Screening.child_id, Screening.screening_date, Screening.id))
             for sid, child, version in s.execute(query):
                 firsts.setdefault(int(child), (int(sid), str(version)))
