@@ -13,8 +13,10 @@ from datetime import date
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from riskscreen.forms.answers import AnswerSet, EvidenceRecord
+from riskscreen.forms.columns import Columns
 from riskscreen.forms.model import FormDefinition
 from riskscreen.services.context import Context
 from riskscreen.services.errors import NotFound
@@ -23,7 +25,7 @@ from riskscreen.store.columns import StoredColumns, read_columns
 from riskscreen.store.db import StorageError
 from riskscreen.store.integrity import stored_record
 
-__all__ = ["FinalisedManager", "trusted_answer_set"]
+__all__ = ["FinalisedManager", "dated_rows", "trusted_answer_set"]
 
 _UNREADABLE = ("A finalised record cannot be read; run 'riskscreen verify' and restore a "
                "backup if it reports damage.")
@@ -51,15 +53,9 @@ class FinalisedManager:
         except ValueError:
             raise StorageError("The stored answer columns cannot be read; run 'riskscreen "
                                "verify' and restore a backup if it reports damage.") from None
-        if since is None and until is None:
+        rows = dated_rows(found.columns, since, until)
+        if rows is None:
             return found
-        days = found.columns.days
-        keep = np.ones(found.size, dtype=np.bool_)
-        if since is not None:
-            keep &= days >= since.toordinal()
-        if until is not None:
-            keep &= days <= until.toordinal()
-        rows = np.flatnonzero(keep)
         return StoredColumns(found.ids[rows], found.columns.take(rows), found.overrides[rows])
 
     def answer_sets(self, since: date | None = None, until: date | None = None
@@ -115,6 +111,21 @@ class FinalisedManager:
     def _dictionaries(self) -> dict[int, bytes]:
         return {int(i): bytes(d) for i, d in self._ctx.stream(
             "SELECT id, data FROM record_dictionaries")}
+
+
+def dated_rows(columns: Columns, since: date | None,
+               until: date | None) -> NDArray[np.intp] | None:
+    """The rows of ``columns`` whose screening date is within ``since``/``until``
+    (inclusive), or None when neither is given (every row)."""
+    if since is None and until is None:
+        return None
+    days = columns.days
+    keep = np.ones(columns.size, dtype=np.bool_)
+    if since is not None:
+        keep &= days >= since.toordinal()
+    if until is not None:
+        keep &= days <= until.toordinal()
+    return np.flatnonzero(keep)
 
 
 def date_clauses(since: date | None, until: date | None) -> tuple[str, list[str]]:

@@ -124,3 +124,85 @@ def test_a_draft_sharing_parts_is_written_out_in_full() -> None:
 def test_next_version_counts_past_nine() -> None:
     assert next_version("1.9.4") == "1.10.0"
     assert next_version("2.10.0") == "2.11.0"
+
+
+def _through_yaml(data: dict[str, object], form: object) -> object:
+    """What ``riskscreen validate`` makes of the data written as a file."""
+    from riskscreen.definitions import DefinitionError
+    from riskscreen.scoring.loader import parse_model
+
+    try:
+        return parse_model(model_to_yaml(data), "draft.yaml", form)  # type: ignore[arg-type]
+    except DefinitionError as error:
+        return [p.format() for p in error.problems]
+
+
+def test_a_valid_draft_checked_as_it_is_gives_the_model_its_file_would() -> None:
+    """The editor checks valid draft data without writing and reading its YAML text; the
+    model (and its hash) is the one the text gives, for every shipped model and edits."""
+    from riskscreen.scoring.loader import load_model, shipped_model_versions
+    from riskscreen.services.models import model_from_data
+
+    form = load_form("cse-screening")
+    for version in shipped_model_versions("cse-screening"):
+        data = model_data(load_model(f"cse-screening@{version}", form))
+        data["weights"]["older_associates"]["both"] = 11
+        data["change_note"] = "Checked as it is"
+        for variant in (data, {**data, "change_note": "Another note, “quoted”: 1.10"}):
+            found = model_from_data(variant, form)
+            assert found.problems == []
+            assert found.model == _through_yaml(variant, form)
+            assert found.model is not None
+            assert found.model.sha256 == _through_yaml(variant, form).sha256  # type: ignore[attr-defined]
+
+
+def test_a_draft_with_problems_is_checked_through_its_text() -> None:
+    """Problems keep their line numbers, and data the YAML gate refuses (nested too deep, an
+    over-long number) is refused exactly as its file would be."""
+    from riskscreen.scoring.loader import load_model
+    from riskscreen.services.models import model_from_data
+
+    form = load_form("cse-screening")
+    data = model_data(load_model("cse-screening", form))
+    data["change_note"] = "Problems"
+    unordered = {**data, "weights": {**data["weights"], "older_associates": {
+        **data["weights"]["older_associates"], "recent": 30}}}
+    deep: dict[str, object] = {"present": {"question": "older_associates"}}
+    for _ in range(60):
+        deep = {"not": deep}
+    nested = {**data, "rules": [*data["rules"], {**data["rules"][0], "id": "deep",
+                                                "when": deep}]}
+    huge = {**data, "max_reduction": 10 ** 120}
+    for bad in (unordered, nested, huge):
+        found = model_from_data(bad, form)
+        assert found.model is None
+        assert found.problems == _through_yaml(bad, form)
+        assert all("draft.yaml:" in p for p in found.problems)
+
+
+def test_impact_over_the_editors_held_screenings_is_the_stored_ones(filled: Vault) -> None:
+    """The editor's impact analysis re-scores the screenings it loaded for the live impact;
+    the report is the one read from storage, with and without a date range, and a held
+    set of another model in force is not used."""
+    from datetime import date
+
+    mary = filled.login("mary")
+    service = mary.models
+    data = service.new_draft()
+    data["change_note"] = "Raise hotels and parties"
+    data["weights"]["hotels_parties_unknown_addresses"].update(recent=12, both=13)
+    draft = service.build(data)
+    held = service.live_impact()
+    assert held is not None
+    days = sorted({a.screening_date for _, _, a in mary.finalised.answer_sets()})
+    for since, until in ((None, None), (days[len(days) // 3], days[2 * len(days) // 3]),
+                         (date(1990, 1, 1), date(1990, 1, 2))):
+        stored = service.impact(draft, since, until)
+        reused = service.impact(draft, since, until, held=held)
+        assert reused.matrix == stored.matrix
+        assert reused.total == stored.total
+        assert reused.changes == stored.changes
+    assert stored.total == 0
+    service.publish(draft)  # the held scores are now of a model no longer in force
+    again = service.build({**data, "version": next_version(data["version"])})
+    assert service.impact(again, held=held).matrix == service.impact(again).matrix

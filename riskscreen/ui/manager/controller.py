@@ -166,6 +166,9 @@ class ManagerController(QObject):
         self._checked_now = False
         self._check_again = False
         self._live_cancel = threading.Event()
+        self._live_loading = False
+        #: An impact analysis asked for while the screenings were still loading.
+        self._impact_waiting = False
         #: The question "Publish version …?" while it is open (it never blocks).
         self.confirm_box: QMessageBox | None = None
         #: The children with recorded outcomes, and the model in force's figures on them.
@@ -223,7 +226,7 @@ class ManagerController(QObject):
         check is of it, else after checking it in the background."""
         if self.draft is None:
             return
-        if not self._check_timer.isActive() and not self._checking and self._checked_now:
+        if not self._check_timer.isActive() and self._checked_now:
             then()
             return
         self._check_timer.stop()
@@ -462,17 +465,29 @@ class ManagerController(QObject):
             return service.live_impact(cancelled=cancel.is_set)
 
         def not_loaded(message: str) -> None:
+            self._live_loading = False
             self.window.editor.live.show_waiting("The finalised screenings could not be "
                                                  "loaded, so the live impact is not shown.")
             self._warn(message)
+            self._after_live()
 
+        self._live_loading = True
         QueryOp(work, show=not_loaded, what="live impact") \
             .success(self._on_live_loaded).run_in_background()
 
+    def _after_live(self) -> None:
+        """Start the impact analysis that waited for the screenings to be loaded."""
+        if self._impact_waiting:
+            self._impact_waiting = False
+            self._set_running(False)
+            self._start_impact()
+
     def _on_live_loaded(self, result: LiveImpact | None) -> None:
+        self._live_loading = False
         if result is None:  # cancelled: the window closed meanwhile
             return
         self.live = result
+        self._after_live()
         # What is alive now lives as long as the editor: keep the cycle collector from
         # walking it on every full pass, which otherwise freezes the window for 100 ms+.
         gc.freeze()
@@ -704,6 +719,13 @@ class ManagerController(QObject):
         if self.problems or self.model is None:
             view.status.setText("Fix the draft's problems first (see the draft tab).")
             return
+        if self.live is None and self._live_loading:
+            # The screenings are being loaded for the editor: re-score those, not read them
+            # all a second time meanwhile.
+            self._impact_waiting = True
+            self._set_running(True)
+            view.status.setText("Loading the finalised screenings…")
+            return
         since: date | None = None
         until: date | None = None
         if view.use_dates.isChecked():
@@ -713,11 +735,11 @@ class ManagerController(QObject):
         self._cancel.clear()
         view.progress.setValue(0)
         view.status.setText("Scoring every finalised screening with both models…")
-        service, relay, cancel = self.service, self._progress, self._cancel
+        service, relay, cancel, held = self.service, self._progress, self._cancel, self.live
 
         def work() -> ImpactReport:
-            return service.impact(draft, since, until,
-                                  progress=relay.progressed.emit, cancelled=cancel.is_set)
+            return service.impact(draft, since, until, progress=relay.progressed.emit,
+                                  cancelled=cancel.is_set, held=held)
 
         def not_finished(message: str) -> None:
             view.status.setText("The analysis did not finish.")
@@ -732,6 +754,11 @@ class ManagerController(QObject):
 
     def cancel_impact(self) -> None:
         """Ask the running analysis to stop (it stops within a few thousand screenings)."""
+        if self._impact_waiting:  # not started yet: nothing to stop
+            self._impact_waiting = False
+            self._set_running(False)
+            self.window.impact.status.setText("Cancelled before it started.")
+            return
         self._cancel.set()
         self.window.impact.status.setText("Cancelling…")
 
