@@ -61,7 +61,8 @@ FIGURES: dict[str, tuple[str, float | None, str]] = {
 }
 #: Why a figure may be missing: what would measure it.
 NOT_MEASURED: dict[str, str] = {
-    "peak_rss_100k_mb": "measured only with a 100,000-screening database (`--size 100000`); "
+    "peak_rss_100k_mb": "measured with a 100,000-screening database: a `--size 100000` run, or "
+                        "any run once one has left `bench/data/100000/storage-100000.db`; "
                         "the startup area's memory row gives this run's size",
     **dict.fromkeys(("server_load_100k_s", "server_save_median_ms", "server_save_p99_ms",
                      "server_impact_100k_s"),

@@ -1,7 +1,7 @@
 """Benchmark: start-up time to an interactive unlock window, and memory with a database open.
 
-Targets: start to the unlock window in under 1.5 s; peak resident memory of the app
-with a ``size``-screening database open under 400 MB.
+Targets: start to the unlock window in under 1 s; peak resident memory of the app with a
+100,000-screening database open at most 300 MB (measured at the run's size too).
 
 Every run is a fresh process running the real entry point (``riskscreen.cli.main.main`` with
 ``--db``, as the ``riskscreen`` command does). The parent times from starting the process to
@@ -14,7 +14,8 @@ Memory: a child unlocks as the demo practitioner through the unlock screen's sig
 the home list's first page, and the parent reads the child's peak resident set (``ru_maxrss``
 from ``wait4``). The database is the storage benchmark's demo database
 (``workdir/storage-<size>.db``, built once with the same settings if missing), copied first so
-the unlock's audit entries do not change the shared one.
+the unlock's audit entries do not change the shared one. A run smaller than 100,000 also
+measures the 100,000 figure when a full run has left that database in ``bench/data/100000``.
 
     python -m bench --only startup --quick
 
@@ -193,8 +194,37 @@ def _copy_database(shared: Path, folder: Path) -> Path:
     return folder / shared.name
 
 
+#: The named memory figure's size, and where a run of that size keeps its database.
+BIG_SIZE = 100_000
+BIG_DATABASE = ROOT / "bench" / "data" / str(BIG_SIZE) / f"storage-{BIG_SIZE}.db"
+
+
+def _memory(shared: Path, folder: Path) -> tuple[dict[str, Any], float]:
+    """Peak resident MB of the app unlocked with the list shown, on a copy of ``shared``."""
+    db = _copy_database(shared, folder / "db")
+    report, _, maxrss_kib = _spawn("memory", db, folder / "home-memory")
+    return report, maxrss_kib / 1024
+
+
+def _memory_row(size: int, report: dict[str, Any], peak_mb: float) -> dict[str, Any]:
+    return {
+        "name": f"peak memory, {size:,}-screening database open", "value": peak_mb,
+        # The named figure is for 100,000 screenings open; a smaller run is a row only.
+        **({"figure": "peak_rss_100k_mb"} if size >= BIG_SIZE else {}),
+        "unit": "MB", "target": f"<= {MEMORY_TARGET_MB:.0f} MB",
+        "ok": peak_mb <= MEMORY_TARGET_MB,
+        "note": (f"ru_maxrss of the app after unlocking and showing the list "
+                 f"({report['rows']:,} rows in the model, {report['home_s']:.2f} s from "
+                 f"unlock to list, which includes the day's first automatic backup of the "
+                 f"whole database, made in the background after the unlock)")}
+
+
 def run(size: int, workdir: Path) -> list[dict[str, Any]]:
-    """Start-up time (median of fresh processes) and peak memory with ``size`` screenings."""
+    """Start-up time (median of fresh processes) and peak memory with ``size`` screenings.
+
+    The named memory figure needs 100,000 screenings open: a smaller run measures it too
+    when a 100,000-screening run has left its database (:data:`BIG_DATABASE`).
+    """
     shared = _database(size, workdir)
     with tempfile.TemporaryDirectory(prefix="riskscreen-bench-startup-") as tmp:
         scratch = Path(tmp)
@@ -215,8 +245,9 @@ def run(size: int, workdir: Path) -> list[dict[str, Any]]:
         first, median = times[0], statistics.median(times[1:])
         split = {k: statistics.median(v[1:]) for k, v in parts.items()}
         qt_median = split["qt"]
-        report, _, maxrss_kib = _spawn("memory", db, scratch / "home-memory")
-        peak_mb = maxrss_kib / 1024
+        memory = [_memory_row(size, *_memory(shared, scratch / "memory"))]
+        if size < BIG_SIZE and BIG_DATABASE.exists():
+            memory.append(_memory_row(BIG_SIZE, *_memory(BIG_DATABASE, scratch / "big")))
     platform = os.environ.get("QT_QPA_PLATFORM", "offscreen")
     shown = "unlock window shown" if all(visible) else "unlock window NOT shown in every run"
     return [
@@ -230,15 +261,7 @@ def run(size: int, workdir: Path) -> list[dict[str, Any]]:
                   f"{split['window']:.2f} s; {shown}")},
         {"name": "start, first run (colder caches)", "value": first, "unit": "s",
          "target": "info", "ok": True, "note": f"Qt import {parts['qt'][0]:.2f} s"},
-        {"name": f"peak memory, {size:,}-screening database open", "value": peak_mb,
-         # The named figure is for 100,000 screenings open; a smaller run is a row only.
-         **({"figure": "peak_rss_100k_mb"} if size >= 100_000 else {}),
-         "unit": "MB", "target": f"< {MEMORY_TARGET_MB:.0f} MB",
-         "ok": peak_mb < MEMORY_TARGET_MB,
-         "note": (f"ru_maxrss of the app after unlocking and showing the list "
-                  f"({report['rows']:,} rows in the model, {report['home_s']:.2f} s from "
-                  f"unlock to list, which includes the day's first automatic backup of the "
-                  f"whole database, made during the unlock)")},
+        *memory,
     ]
 
 
