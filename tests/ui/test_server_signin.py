@@ -240,6 +240,45 @@ def test_the_database_password_is_asked_for_checked_and_kept_in_the_keyring(
     assert "kept in this computer's keyring was refused" in third.connect_view.error.text()
 
 
+def test_without_a_keyring_the_password_is_asked_each_time_and_that_is_said(
+        qtbot: QtBot, tmp_path: Path, request: pytest.FixtureRequest, pg_server: Any,
+        tls_database: ServerLocation) -> None:
+    import keyring
+    from keyring.backends import fail
+
+    before = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    request.addfinalizer(lambda: keyring.set_keyring(before))
+    app = _app(qtbot, tmp_path, request, server=tls_database.display(),
+               ca_file=pg_server.ca_file)
+    app.start()
+    _connect(qtbot, app, "gui team password", remember=True)
+    assert app.window.stack.currentWidget() is app.unlock_view
+    assert "no keyring" in app.window.statusBar().currentMessage()
+
+
+def test_a_database_password_changed_while_running_is_asked_for_again(
+        qtbot: QtBot, tmp_path: Path, request: pytest.FixtureRequest, pg_server: Any,
+        tls_database: ServerLocation, memory_keyring: dict[tuple[str, str], str]) -> None:
+    app = _app(qtbot, tmp_path, request, server=tls_database.display(),
+               ca_file=pg_server.ca_file)
+    app.start()
+    _connect(qtbot, app, "gui team password")
+    assert app.window.stack.currentWidget() is app.unlock_view
+    pg_server.psql("ALTER ROLE gui_team PASSWORD 'a changed password'")
+    request.addfinalizer(lambda: pg_server.psql(
+        "ALTER ROLE gui_team PASSWORD 'gui team password'"))
+    sign_in(qtbot, app, *PAT)
+    assert app.session is None
+    view = app.connect_view
+    assert view is not None
+    assert app.window.stack.currentWidget() is view
+    assert "refused the database account's password" in view.error.text()
+    _connect(qtbot, app, "a changed password")
+    sign_in(qtbot, app, *PAT)
+    assert app.session is not None
+
+
 def test_a_server_that_is_down_is_said_in_one_line_and_can_be_tried_again(
         qtbot: QtBot, tmp_path: Path, request: pytest.FixtureRequest, pg_server: Any,
         memory_keyring: dict[tuple[str, str], str]) -> None:
