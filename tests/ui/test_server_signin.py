@@ -166,6 +166,12 @@ def test_an_administrator_on_the_server_is_told_why_there_are_no_backups_here(
     accounts = tools.window.accounts
     assert not accounts.recovery_button.isVisibleTo(accounts)
     assert not accounts.recovery_key.isVisibleTo(accounts)
+    # Disabling an account changes no data key there (there is none): it says what it does.
+    accounts.name.setText("mary")
+    click(qtbot, accounts.disable_button)
+    qtbot.waitUntil(lambda: accounts.disable_button.isEnabled(), timeout=20_000)
+    assert accounts.status.text() == "✓ mary is disabled, and their passphrase no longer " \
+                                     "signs in."
 
 
 # -- over the network: TLS and the database password -------------------------------------------

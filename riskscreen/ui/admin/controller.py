@@ -177,7 +177,8 @@ class AdminController(QObject):
         name = a.name.text().strip()
         a.disable_button.setEnabled(False)
         a.status.setStyleSheet("")
-        a.status.setText(f"Disabling {name} and changing the database's key…")
+        a.status.setText(f"Disabling {name}…" if self.session.on_server
+                         else f"Disabling {name} and changing the database's key…")
         session = self.session
         run_in_background(lambda: session.accounts.disable(name),
                           lambda key: self._on_disable_done(name, key),
@@ -186,7 +187,10 @@ class AdminController(QObject):
     def _on_disable_done(self, name: str, new_recovery: object) -> None:
         a = self.window.accounts
         a.disable_button.setEnabled(True)
-        self._account(lambda: None, f"{name} is disabled, and the database's key was changed "
+        # A team server has no data key: the account's passphrase verifier goes instead.
+        self._account(lambda: None, f"{name} is disabled, and their passphrase no longer "
+                                    "signs in." if self.session.on_server else
+                                    f"{name} is disabled, and the database's key was changed "
                                     "so that the account's old key opens nothing.")
         if isinstance(new_recovery, str):
             self.show_new_recovery_key(new_recovery)
