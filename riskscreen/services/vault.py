@@ -138,7 +138,8 @@ def _open_engine(db_path: Path, key: bytes, keyfile: KeyFile | None,
     try:
         with translate_errors(), engine.connect() as conn:
             revision = current_revision(conn)
-        if revision is not None and revision != head_revision():
+        head = head_revision()
+        if revision is not None and revision != head:
             # The backup runs on a connection outside any transaction: a source connection
             # holding a write transaction would make the backup API wait for ever.
             with translate_errors(), engine.connect() as conn:
@@ -147,7 +148,8 @@ def _open_engine(db_path: Path, key: bytes, keyfile: KeyFile | None,
                 folder = db_path.parent / "backups"
                 backup_database(raw, key, folder / f"before-upgrade-{revision}-{stamp}.db",
                                 key_file_path(db_path))
-        upgrade(engine)
+        if revision != head:  # up to date: no migration environment to run at each sign-in
+            upgrade(engine)
         if keyfile is not None:
             with translate_errors(), engine.connect() as conn:
                 stored = conn.execute(text("SELECT value FROM meta WHERE key='database_id'"))
