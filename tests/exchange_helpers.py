@@ -1,15 +1,20 @@
-"""Two real encrypted demo databases that exchange packages: a sending agency and the
-co-located team, each trusting the other's certificate (service, GUI tests and screenshots)."""
+"""Two real demo databases that exchange packages: a sending agency (an encrypted file) and
+the co-located team (a file, or a database on a PostgreSQL server), each trusting the other's
+certificate (service, GUI tests and screenshots)."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from riskscreen.crypto.keys import KdfParams
 from riskscreen.services import Session, Unlocker
 from riskscreen.services.demo import DEMO_ACCOUNTS, create_demo_database
+from riskscreen.services.server import ServerUnlocker
+from riskscreen.store.backend import ServerLocation
 
 CASE = json.loads((Path(__file__).parent / "cases" / "07-disclosure.json").read_text(
     encoding="utf-8"))
@@ -17,17 +22,35 @@ CASE = json.loads((Path(__file__).parent / "cases" / "07-disclosure.json").read_
 TEAM = "Northvale Child Exploitation Hub"
 
 
-def login(db: Path, name: str) -> Session:
+@dataclass(frozen=True)
+class TeamServer:
+    """The team's demo database on a PostgreSQL server, and this client's folder for it."""
+
+    location: ServerLocation
+    state_dir: Path
+
+
+def login(db: Path | TeamServer, name: str) -> Session:
     """Sign in to a demo database as one of :data:`DEMO_ACCOUNTS`."""
+    if isinstance(db, TeamServer):
+        return ServerUnlocker(db.location, state_dir=db.state_dir).unlock(
+            name, DEMO_ACCOUNTS[name][1])
     return Unlocker(db, auto_backups=False).unlock(name, DEMO_ACCOUNTS[name][1])
 
 
-def exchange_pair(root: Path, kdf: KdfParams, *, agency_count: int = 6) -> dict[str, Path]:
-    """``agency.db`` and ``team.db`` under ``root`` that trust each other, and their
-    certificates as ``agency.cert.pem`` and ``team.cert.pem``."""
-    agency, team = root / "agency.db", root / "team.db"
+def exchange_pair(root: Path, kdf: KdfParams, *, agency_count: int = 6,
+                  team_server: ServerLocation | None = None) -> dict[str, Any]:
+    """``agency.db`` and the team's database (``team.db`` under ``root``, or the empty
+    ``team_server`` database) that trust each other, and their certificates as
+    ``agency.cert.pem`` and ``team.cert.pem``."""
+    agency = root / "agency.db"
     create_demo_database(agency, agency_count, seed=1, kdf=kdf).close()
-    create_demo_database(team, 2, seed=2, kdf=kdf).close()
+    team: Path | TeamServer = root / "team.db"
+    if team_server is not None:
+        team = TeamServer(team_server, root / "team-client")
+        create_demo_database(team_server, 2, seed=2, kdf=kdf, state_dir=team.state_dir).close()
+    else:
+        create_demo_database(team, 2, seed=2, kdf=kdf).close()
     with login(agency, "admin") as a, login(team, "admin") as t:
         agency_cert = a.exchange.identity()
         team_cert = t.exchange.create_identity(TEAM)
@@ -39,7 +62,7 @@ def exchange_pair(root: Path, kdf: KdfParams, *, agency_count: int = 6) -> dict[
     return {"agency": agency, "team": team, "root": root}
 
 
-def finalised(db: Path, name: str = "Synthetic Exchange Child",
+def finalised(db: Path | TeamServer, name: str = "Synthetic Exchange Child",
               nhs_number: str = "943 476 5919") -> int:
     """A new finalised screening (high: it makes a referral, still to send)."""
     with login(db, "pat") as s:
@@ -53,7 +76,7 @@ def finalised(db: Path, name: str = "Synthetic Exchange Child",
         return sid
 
 
-def make_package(dbs: dict[str, Path], out: Path, screening: int | None = None) -> Path:
+def make_package(dbs: dict[str, Any], out: Path, screening: int | None = None) -> Path:
     """The agency's referral package of ``screening`` (a new one if None) for the team."""
     with login(dbs["agency"], "manager") as s:
         rid = s.exchange.referral_of_screening(screening or finalised(dbs["agency"]))

@@ -48,7 +48,7 @@ from riskscreen.services.session import Session
 from riskscreen.services.types import Countersignature, RhiStatus, Status
 from riskscreen.services.vault import create_database
 from riskscreen.store import audit
-from riskscreen.store.backend import follow_written_ids
+from riskscreen.store.backend import ServerLocation, follow_written_ids
 from riskscreen.store.columns import add_screenings
 from riskscreen.store.db import translate_errors
 from riskscreen.store.integrity import snapshot_digest
@@ -64,8 +64,8 @@ from riskscreen.store.models import (
 )
 from riskscreen.store.records import compress_record, dictionary_for, record_text
 
-__all__ = ["DEMO_ACCOUNTS", "DEMO_AGENCY", "add_followup_demo", "add_referral_demo",
-           "create_demo_database", "populate"]
+__all__ = ["DEMO_ACCOUNTS", "DEMO_AGENCY", "SignIn", "add_followup_demo", "add_referral_demo",
+           "create_demo_database", "file_sign_in", "populate"]
 
 DEMO_ACCOUNTS = {
     "admin": ("administrator", "demo admin passphrase"),
@@ -98,13 +98,40 @@ def _ts(moment: datetime) -> str:
 DEMO_AGENCY = "Northvale Demo Agency"
 
 
-def create_demo_database(db_path: Path, count: int, *, seed: int = 0,
+#: Signs in to the demo database being made as another account: (name, passphrase) -> session.
+SignIn = Callable[[str, str], Session]
+
+
+def file_sign_in(db_path: Path) -> SignIn:
+    """Sign-ins to the database file at ``db_path`` (no automatic backups)."""
+    from riskscreen.services.vault import Unlocker
+
+    return lambda name, passphrase: Unlocker(db_path, auto_backups=False).unlock(
+        name, passphrase)
+
+
+def create_demo_database(db_path: Path | ServerLocation, count: int, *, seed: int = 0,
                          kdf: KdfParams | None = None,
-                         progress: Callable[[int, int], None] | None = None) -> Session:
-    """A new database with the demo accounts and ``count`` synthetic screenings."""
+                         progress: Callable[[int, int], None] | None = None,
+                         state_dir: Path | None = None) -> Session:
+    """A new database with the demo accounts and ``count`` synthetic screenings: a file, or
+    an empty database on a team server (this client's files for it in ``state_dir``)."""
     admin_pass = DEMO_ACCOUNTS["admin"][1]
-    session, _ = create_database(db_path, "admin", admin_pass, kdf=kdf,
-                                 display_name="Demo administrator")
+    sign_in: SignIn
+    if isinstance(db_path, ServerLocation):
+        from riskscreen.services.server import ServerUnlocker, create_server_database
+
+        location = db_path
+        session = create_server_database(location, "admin", admin_pass, kdf=kdf,
+                                         display_name="Demo administrator",
+                                         state_dir=state_dir)
+
+        def sign_in(name: str, passphrase: str) -> Session:
+            return ServerUnlocker(location, state_dir=state_dir).unlock(name, passphrase)
+    else:
+        session, _ = create_database(db_path, "admin", admin_pass, kdf=kdf,
+                                     display_name="Demo administrator")
+        sign_in = file_sign_in(db_path)
     for name, (role, passphrase) in DEMO_ACCOUNTS.items():
         if name != "admin":
             # The analyst role needs a manager's countersignature (the demo manager's).
@@ -116,13 +143,14 @@ def create_demo_database(db_path: Path, count: int, *, seed: int = 0,
     session.exchange.create_identity(DEMO_AGENCY, organisation="Northvale (fictional)")
     populate(session, count, seed=seed, progress=progress)
     add_referral_demo(session, seed=seed)
-    add_followup_demo(session, seed=seed)
+    add_followup_demo(session, seed=seed, sign_in=sign_in)
     from riskscreen.services.demo_intel import add_intel_demo
 
-    add_intel_demo(session, {n: p for n, (_, p) in DEMO_ACCOUNTS.items()}, seed=seed)
+    add_intel_demo(session, {n: p for n, (_, p) in DEMO_ACCOUNTS.items()}, seed=seed,
+                   sign_in=sign_in)
     from riskscreen.services.demo_agreement import add_agreement_demo
 
-    add_agreement_demo(session, DEMO_ACCOUNTS, seed=seed)
+    add_agreement_demo(session, DEMO_ACCOUNTS, seed=seed, sign_in=sign_in)
     return session
 
 
@@ -503,9 +531,10 @@ _STEP_DOWN = ("The child has been settled at home and at school for two months, 
 
 
 def add_followup_demo(session: Session, *, seed: int = 0, share: float = 0.15,
-                      today: date | None = None) -> None:
+                      today: date | None = None, sign_in: SignIn | None = None) -> None:
     """Missing episodes and re-screens for about ``share`` of the finalised demo screenings,
-    all dated in the past, made through the services as each practitioner would."""
+    all dated in the past, made through the services as each practitioner would (signed in
+    with ``sign_in``, by default to the session's database file)."""
     rng = random.Random(seed * 7 + 16)  # noqa: S311 - invented demo data, not security
     today = today or date.today()
     with translate_errors(), OrmSession(session.engine) as s:
@@ -521,13 +550,12 @@ def add_followup_demo(session: Session, *, seed: int = 0, share: float = 0.15,
     by_user: dict[str, list[tuple[int, int, date]]] = {}
     for sid, child, when, name in chosen:
         by_user.setdefault(name, []).append((sid, child, date.fromisoformat(when)))
-    from riskscreen.services.vault import Unlocker
-
+    sign_in = sign_in or file_sign_in(session.db_path)
     for name, items in sorted(by_user.items()):
         passphrase = DEMO_ACCOUNTS.get(name, ("", ""))[1]
         if not passphrase:
             continue
-        with Unlocker(session.db_path, auto_backups=False).unlock(name, passphrase) as user:
+        with sign_in(name, passphrase) as user:
             for i, (_sid, child, day) in enumerate(items):
                 had = _demo_episodes(user, rng, child, day, today)
                 if i % 2 == 0:

@@ -11,12 +11,15 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from riskscreen.forms.kinds import INDICATOR_TYPES, QuestionType
 from riskscreen.forms.visibility import visible_answers
 from riskscreen.services.errors import ServiceError
 from riskscreen.synthetic import generate_answer_sets
+
+if TYPE_CHECKING:
+    from riskscreen.services.demo import SignIn
 
 __all__ = ["PRACTICE_ACCOUNTS", "VIGNETTES", "add_agreement_demo"]
 
@@ -120,11 +123,14 @@ def _answers(form: Any, vignette: _Vignette, base: dict[str, Any], on: date,
 
 
 def add_agreement_demo(admin: Any, accounts: dict[str, tuple[str, str]], *,
-                       seed: int = 0) -> int:
+                       seed: int = 0, sign_in: SignIn | None = None) -> int:
     """One agreement exercise with the demo vignettes, made by the demo manager, assigned
     to the demo practitioners (``accounts`` and :data:`PRACTICE_ACCOUNTS`) and screened by
-    each; returns the exercise's number. ``admin`` is the administrator's session."""
-    from riskscreen.services.vault import Unlocker
+    each; returns the exercise's number. ``admin`` is the administrator's session; the
+    others sign in with ``sign_in`` (by default to its database file)."""
+    from riskscreen.services.demo import file_sign_in
+
+    sign_in = sign_in or file_sign_in(admin.db_path)
 
     for name, (role, passphrase) in PRACTICE_ACCOUNTS.items():
         admin.accounts.create(name, role, passphrase, display_name=f"Demo {role}")
@@ -132,8 +138,7 @@ def add_agreement_demo(admin: Any, accounts: dict[str, tuple[str, str]], *,
                    if r == "practitioner"}
     manager = next(n for n, (r, _) in accounts.items() if r == "manager")
     rng = random.Random(seed * 13 + 17)  # noqa: S311 - invented demo data, not security
-    with Unlocker(admin.db_path, auto_backups=False).unlock(
-            manager, accounts[manager][1]) as session:
+    with sign_in(manager, accounts[manager][1]) as session:
         exercise = session.agreement.create_exercise("Demo exercise: six vignettes")
         on = exercise.screening_date
         form = session.screenings.form(exercise.form_id, exercise.form_version)
@@ -148,8 +153,7 @@ def add_agreement_demo(admin: Any, accounts: dict[str, tuple[str, str]], *,
     for name, departs in _PRACTITIONERS:
         if name not in passphrases:
             continue
-        with Unlocker(admin.db_path, auto_backups=False).unlock(
-                name, passphrases[name]) as user:
+        with sign_in(name, passphrases[name]) as user:
             for (vid, vignette, born), base_set in zip(ids, base_sets, strict=True):
                 base = {k: v for k, v in base_set.answers.items()}
                 base.update({"child_name": vignette.title, "date_of_birth": born.isoformat()})

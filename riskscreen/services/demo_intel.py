@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import random
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session as OrmSession
@@ -20,6 +20,9 @@ from sqlalchemy.orm import Session as OrmSession
 from riskscreen.services.session import Session
 from riskscreen.store.db import translate_errors
 from riskscreen.store.models import Screening, User
+
+if TYPE_CHECKING:
+    from riskscreen.services.demo import SignIn
 
 __all__ = ["add_intel_demo"]
 
@@ -48,10 +51,13 @@ def _children_by_practitioner(session: Session) -> dict[str, list[int]]:
 
 
 def add_intel_demo(session: Session, passphrases: dict[str, str], *, seed: int = 0,
-                   today: date | None = None) -> int:
-    """Add the demo items through the practitioners' own sessions; how many were made.
+                   today: date | None = None, sign_in: SignIn | None = None) -> int:
+    """Add the demo items through the practitioners' own sessions (signed in with
+    ``sign_in``, by default to the session's database file); how many were made.
     Nothing is added unless two practitioners each have at least two children."""
-    from riskscreen.services.vault import Unlocker
+    from riskscreen.services.demo import file_sign_in
+
+    sign_in = sign_in or file_sign_in(session.db_path)
 
     today = today or date.today()
     rng = random.Random(seed * 11 + 20)  # noqa: S311 - invented demo data, not security
@@ -73,7 +79,7 @@ def add_intel_demo(session: Session, passphrases: dict[str, str], *, seed: int =
         made += 1
         return user.intel.add(kind, child, grade, seen_on=day(), **kw).id
 
-    with Unlocker(session.db_path, auto_backups=False).unlock(first, passphrases[first]) as a:
+    with sign_in(first, passphrases[first]) as a:
         person = add(a, "person", picked_a[0], "2/B/P", details=_PERSON,
                      text="Picks the child up after school in a silver car; the child calls "
                           "him K.", source="The child's friend, told a teacher")
@@ -91,7 +97,7 @@ def add_intel_demo(session: Session, passphrases: dict[str, str], *, seed: int =
             details={"registration": "DM00 DMO", "make": "Ford", "colour": "silver"},
             text="Older record, graded on the 5x5x5 model before the change.",
             source="School staff")
-    with Unlocker(session.db_path, auto_backups=False).unlock(second, passphrases[second]) as b:
+    with sign_in(second, passphrases[second]) as b:
         add(b, "person", picked_b[0], "3/C/P",
             details={"nicknames": ["K"], "phones": ["+44 7700 900417"],
                      "handles": ["@k_demo_99"]},

@@ -6,6 +6,7 @@ import json
 import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -20,18 +21,22 @@ from riskscreen.services import ServiceError, Session
 from riskscreen.services.demo import create_demo_database
 from riskscreen.services.exchange import NeedsChildChoice
 
-from ..conftest import FAST
-from ..exchange_helpers import exchange_pair, finalised, login, make_package
+from ..conftest import BACKENDS, FAST
+from ..exchange_helpers import TeamServer, exchange_pair, finalised, login, make_package
 
 _login = login
 
 
-@pytest.fixture(scope="module")
-def dbs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    return exchange_pair(tmp_path_factory.mktemp("exchange"), FAST)
+@pytest.fixture(scope="module", params=BACKENDS)
+def dbs(request: pytest.FixtureRequest,
+        tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The agency's laptop (a file) and the team's database, a file or on the test server."""
+    server = request.getfixturevalue("pg_databases").fresh(empty=True) if (
+        request.param == "postgresql") else None
+    return exchange_pair(tmp_path_factory.mktemp("exchange"), FAST, team_server=server)
 
 
-def _finalised(db: Path, name: str = "Synthetic Exchange Child") -> int:
+def _finalised(db: Path | TeamServer, name: str = "Synthetic Exchange Child") -> int:
     return finalised(db, name)
 
 
@@ -39,16 +44,16 @@ def _send(s: Session, screening: int, out: Path, pem: bytes) -> None:
     s.exchange.save_referral_package(s.exchange.referral_of_screening(screening), out, pem)
 
 
-def _package(dbs: dict[str, Path], out: Path, screening: int | None = None) -> Path:
+def _package(dbs: dict[str, Any], out: Path, screening: int | None = None) -> Path:
     return make_package(dbs, out, screening)
 
 
-def _count(db: Path, table: str) -> int:
+def _count(db: Path | TeamServer, table: str) -> int:
     with _login(db, "manager") as s, s.engine.connect() as c:
         return int(c.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
 
 
-def test_a_package_travels_and_is_imported_once(dbs: dict[str, Path], tmp_path: Path) -> None:
+def test_a_package_travels_and_is_imported_once(dbs: dict[str, Any], tmp_path: Path) -> None:
     package = _package(dbs, tmp_path / "referral.p7m")
     before = _count(dbs["team"], "children")
     with _login(dbs["team"], "manager") as s:
@@ -85,7 +90,7 @@ def test_a_package_travels_and_is_imported_once(dbs: dict[str, Path], tmp_path: 
     assert _count(dbs["team"], "children") == before + 1
 
 
-def test_a_received_referral_reads_as_the_sender_made_it(dbs: dict[str, Path],
+def test_a_received_referral_reads_as_the_sender_made_it(dbs: dict[str, Any],
                                                          tmp_path: Path) -> None:
     """What the receiving team reads: the sender's level, rules fired, answers and model, the
     sender's trust and the matched child; deciding and outcomes return the updated record."""
@@ -125,16 +130,16 @@ def test_a_received_referral_reads_as_the_sender_made_it(dbs: dict[str, Path],
         assert after.confirmed == "not_known"
 
 
-def test_received_content_cannot_be_changed(dbs: dict[str, Path], tmp_path: Path) -> None:
+def test_received_content_cannot_be_changed(dbs: dict[str, Any], tmp_path: Path) -> None:
     package = _package(dbs, tmp_path / "r.p7m")
     with _login(dbs["team"], "manager") as s:
         rid = s.exchange.import_package(package.read_bytes(), "new").received_id
         with s.engine.begin() as c, pytest.raises(Exception, match="kept as it arrived"):
-            c.execute(text("UPDATE received_packages SET content = x'00' WHERE id = :i"),
-                      {"i": rid})
+            c.execute(text("UPDATE received_packages SET content = :c WHERE id = :i"),
+                      {"c": b"\0", "i": rid})
 
 
-def test_openssl_reads_a_stored_screenings_package(dbs: dict[str, Path], tmp_path: Path) -> None:
+def test_openssl_reads_a_stored_screenings_package(dbs: dict[str, Any], tmp_path: Path) -> None:
     """The team's own key, from a key file made by the CLI's functions, opens it in openssl."""
     key = new_private_key()
     cert = self_signed_certificate(key, "Openssl Reader Team")
@@ -167,7 +172,7 @@ def test_openssl_reads_a_stored_screenings_package(dbs: dict[str, Path], tmp_pat
     assert {"QuestionnaireResponse", "RiskAssessment", "ServiceRequest"} <= kinds
 
 
-def _bad(dbs: dict[str, Path], data: bytes, match: str) -> None:
+def _bad(dbs: dict[str, Any], data: bytes, match: str) -> None:
     counts = (_count(dbs["team"], "received_packages"), _count(dbs["team"], "children"))
     with _login(dbs["team"], "manager") as s, pytest.raises(ServiceError, match=match) as e:
         s.exchange.import_package(data, "new")
@@ -176,7 +181,7 @@ def _bad(dbs: dict[str, Path], data: bytes, match: str) -> None:
     assert (_count(dbs["team"], "received_packages"), _count(dbs["team"], "children")) == counts
 
 
-def test_package_for_another_recipient(dbs: dict[str, Path], tmp_path: Path) -> None:
+def test_package_for_another_recipient(dbs: dict[str, Any], tmp_path: Path) -> None:
     other = self_signed_certificate(new_private_key(), "Another team")
     with _login(dbs["agency"], "manager") as s:
         _send(s, _finalised(dbs["agency"]), tmp_path / "o.p7m",
@@ -184,19 +189,19 @@ def test_package_for_another_recipient(dbs: dict[str, Path], tmp_path: Path) -> 
     _bad(dbs, (tmp_path / "o.p7m").read_bytes(), "encrypted for another team")
 
 
-def test_tampered_package(dbs: dict[str, Path], tmp_path: Path) -> None:
+def test_tampered_package(dbs: dict[str, Any], tmp_path: Path) -> None:
     data = bytearray(_package(dbs, tmp_path / "t.p7m").read_bytes())
     data[-100] ^= 0x20
     _bad(dbs, bytes(data), "altered")
 
 
-def test_truncated_file(dbs: dict[str, Path], tmp_path: Path) -> None:
+def test_truncated_file(dbs: dict[str, Any], tmp_path: Path) -> None:
     data = _package(dbs, tmp_path / "t.p7m").read_bytes()
     _bad(dbs, data[: len(data) - 700], "truncated or damaged")
     _bad(dbs, b"", "truncated or damaged")
 
 
-def test_unknown_sender(dbs: dict[str, Path], tmp_path: Path) -> None:
+def test_unknown_sender(dbs: dict[str, Any], tmp_path: Path) -> None:
     stranger = tmp_path / "stranger.db"
     create_demo_database(stranger, 6, seed=1, kdf=FAST).close()
     with _login(stranger, "manager") as s:
@@ -205,7 +210,7 @@ def test_unknown_sender(dbs: dict[str, Path], tmp_path: Path) -> None:
     _bad(dbs, (tmp_path / "u.p7m").read_bytes(), "does not trust")
 
 
-def test_expired_certificates(dbs: dict[str, Path], tmp_path: Path) -> None:
+def test_expired_certificates(dbs: dict[str, Any], tmp_path: Path) -> None:
     key = new_private_key()
     old = self_signed_certificate(key, "Expired team", days=30,
                                   now=datetime.now(UTC) - timedelta(days=90))
@@ -218,7 +223,7 @@ def test_expired_certificates(dbs: dict[str, Path], tmp_path: Path) -> None:
         s.exchange.install_sender(certificate_pem(old).encode())
 
 
-def test_the_loop_closes_across_machines(dbs: dict[str, Path], tmp_path: Path) -> None:
+def test_the_loop_closes_across_machines(dbs: dict[str, Any], tmp_path: Path) -> None:
     """Sent by package -> imported by the team -> decided, outcome -> reply -> the agency's
     referral is accepted with the outcome and the confirmation."""
     sid = _finalised(dbs["agency"])
@@ -255,7 +260,7 @@ def test_the_loop_closes_across_machines(dbs: dict[str, Path], tmp_path: Path) -
     assert str(referral.confirmation.answer) == "not_known"
 
 
-def test_a_reply_from_another_team_is_refused(dbs: dict[str, Path], tmp_path: Path) -> None:
+def test_a_reply_from_another_team_is_refused(dbs: dict[str, Any], tmp_path: Path) -> None:
     """A stranger that the agency trusts but did not send this referral to cannot answer it."""
     sid = _finalised(dbs["agency"])
     package = _package(dbs, tmp_path / "p.p7m", sid)
@@ -299,7 +304,7 @@ def test_a_reply_from_another_team_is_refused(dbs: dict[str, Path], tmp_path: Pa
         assert s.referrals.get(s.exchange.referral_of_screening(sid)) == before
 
 
-def test_package_signed_with_an_expired_certificate(dbs: dict[str, Path],
+def test_package_signed_with_an_expired_certificate(dbs: dict[str, Any],
                                                     tmp_path: Path) -> None:
     """Signed while the sender's certificate was valid; it has expired since."""
     from cryptography.hazmat.primitives import hashes, serialization

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -12,31 +13,40 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import text
 
-from riskscreen.services import PermissionDenied, Unlocker
+from riskscreen.services import PermissionDenied, Session, Unlocker
 from riskscreen.services.demo import DEMO_ACCOUNTS, create_demo_database
+from riskscreen.services.server import ServerUnlocker
 from riskscreen.services.types import StepKind
 
-from ..conftest import FAST, Vault
+from ..conftest import BACKENDS, FAST, Vault
 from .test_referrals import high
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    db = tmp_path_factory.mktemp("pathways") / "demo.db"
-    create_demo_database(db, 120, seed=5, kdf=FAST).close()
-    return db
+@pytest.fixture(scope="module", params=BACKENDS)
+def demo(request: pytest.FixtureRequest,
+         tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Session]:
+    """A demo database of 120 screenings on each backend: ``demo(name)`` signs in."""
+    folder = tmp_path_factory.mktemp("pathways")
+    if request.param == "sqlite":
+        db = folder / "demo.db"
+        create_demo_database(db, 120, seed=5, kdf=FAST).close()
+        return lambda name: Unlocker(db, auto_backups=False).unlock(
+            name, DEMO_ACCOUNTS[name][1])
+    location = request.getfixturevalue("pg_databases").fresh(empty=True)
+    create_demo_database(location, 120, seed=5, kdf=FAST, state_dir=folder).close()
+    return lambda name: ServerUnlocker(location, state_dir=folder).unlock(
+        name, DEMO_ACCOUNTS[name][1])
 
 
 @pytest.fixture
 def vault(backend_vault: Vault) -> Vault:
-    """The tests of a test database run on both backends (see tests/conftest.py); the demo
-    database above is a file."""
+    """This module's tests run on both backends (see tests/conftest.py)."""
     return backend_vault
 
 
-def test_counts_agree_with_the_referral_records(demo: Path, tmp_path: Path) -> None:
-    with Unlocker(demo, auto_backups=False).unlock(
-            "manager", DEMO_ACCOUNTS["manager"][1]) as manager:
+def test_counts_agree_with_the_referral_records(demo: Callable[[str], Session],
+                                                tmp_path: Path) -> None:
+    with demo("manager") as manager:
         report = manager.pathways.build()
         referrals = manager.referrals.find()
         csv_path = manager.pathways.export_csv(report, tmp_path / "pathway.csv")
@@ -73,10 +83,9 @@ def test_counts_agree_with_the_referral_records(demo: Path, tmp_path: Path) -> N
     assert audited == ["report", "report_export", "report_export"]
 
 
-def test_only_managers_see_pathway_reports(demo: Path) -> None:
+def test_only_managers_see_pathway_reports(demo: Callable[[str], Session]) -> None:
     for name in ("pat", "admin"):
-        with (Unlocker(demo, auto_backups=False).unlock(name, DEMO_ACCOUNTS[name][1]) as user,
-              pytest.raises(PermissionDenied)):
+        with demo(name) as user, pytest.raises(PermissionDenied):
             user.pathways.build()
 
 
