@@ -52,7 +52,8 @@ MAIN_ONLY = False
 CHECK = False
 PROBLEMS: list[str] = []
 #: Taken at every size; the rest only at the default size (``--main-only``).
-MAIN_SCREENS = frozenset({"manager-model-editor", "manager-reports", "manager-reports-month",
+MAIN_SCREENS = frozenset({"manager-model-editor", "manager-model-editor-outcomes",
+                          "manager-reports", "manager-reports-month",
                           "manager-reports-indicators", "manager-pathway-report"})
 
 
@@ -108,6 +109,10 @@ def main() -> int:
             "hotels", __import__("PySide6.QtCore").QtCore.Qt.MatchFlag.MatchContains
             | __import__("PySide6.QtCore").QtCore.Qt.MatchFlag.MatchRecursive)[0])
         save(app, w, args.out, "manager-model-editor")
+        if not w.editor.below.side_by_side:  # too narrow: the calibration is a tab of its own
+            w.editor.below.tabs.setCurrentIndex(1)
+            save(app, w, args.out, "manager-model-editor-outcomes")
+            w.editor.below.tabs.setCurrentIndex(0)
         w.editor.tabs.setCurrentIndex(1)
         save(app, w, args.out, "manager-levels")
         w.editor.tabs.setCurrentIndex(2)

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PySide6.QtWidgets import QApplication, QTableWidget
 from pytestqt.qtbot import QtBot
 from sqlalchemy import text
 
@@ -138,3 +139,43 @@ def test_without_outcomes_the_panel_says_so(qtbot: QtBot, tmp_path: Path) -> Non
     finally:
         wait_for_background()
         session.close()
+
+
+def _fits(table: QTableWidget) -> list[str]:
+    """The headers and cells of ``table`` that do not show in full."""
+    header = table.horizontalHeader()
+    cut = []
+    for c in range(table.columnCount()):
+        if header.sectionSize(c) < header.sectionSizeFromContents(c).width():
+            cut.append(f"header {c}: {table.horizontalHeaderItem(c).text()!r}")
+        for r in range(table.rowCount()):
+            item = table.item(r, c)
+            span = table.columnSpan(r, c)
+            room = sum(header.sectionSize(c + k) for k in range(span))
+            if item is not None and table.fontMetrics().horizontalAdvance(item.text()) > room:
+                cut.append(f"cell {r},{c}: {item.text()!r}")
+    return cut
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (1024, 768), (910, 512)])
+def test_the_live_matrix_and_the_calibration_show_in_full(
+        qtbot: QtBot, manager: ManagerController, size: tuple[int, int]) -> None:
+    """Side by side where both fit (1366 and 1024 pixels wide), as two tabs where they do
+    not (1366x768 at a scale factor of 1.5 is 910x512); no level name or figure is cut."""
+    window = manager.window
+    window.resize(*size)
+    window.show()
+    qtbot.waitUntil(lambda: manager.live_result is not None
+                    and manager.calibration_change is not None, timeout=30_000)
+    below = window.editor.below
+    qtbot.waitUntil(lambda: below.side_by_side == (size[0] >= 1024), timeout=5000)
+    QApplication.processEvents()
+    for panel in below.panels:
+        if not below.side_by_side:
+            below.tabs.setCurrentWidget(panel)
+            QApplication.processEvents()
+        assert panel.isVisible()
+        table = panel.matrix if panel is window.editor.live else panel.table
+        assert _fits(table) == [], panel.title()
+    assert [below.tabs.tabText(i) for i in range(below.tabs.count())] == (
+        [] if below.side_by_side else ["What this draft changes", "Against recorded outcomes"])

@@ -86,6 +86,18 @@ class CalibrationPanel(QGroupBox):
         QVBoxLayout(self).addWidget(scroll)
         self.table.setVisible(False)
 
+    def needed_width(self) -> int:
+        """The width at which its table shows every heading and figure in full (the words
+        wrap to any width)."""
+        from riskscreen.ui.manager.live import needed_width
+
+        if not self.table.isVisibleTo(self):
+            return 0
+        margins = self.contentsMargins()
+        scroll = self.findChild(QScrollArea, "calibrationScroll")
+        bar = scroll.verticalScrollBar().sizeHint().width() if scroll is not None else 0
+        return needed_width(self.table) + bar + margins.left() + margins.right() + 24
+
     def show_waiting(self, text: str) -> None:
         """Say why no figures are shown (loading, no outcomes yet, a draft with problems)."""
         self.summary.setText(text)

@@ -248,7 +248,6 @@ class ManagerController(QObject):
         self.refresh_history()
         self.refresh_screenings()
         self._load_live()
-        self._load_calibration()
 
     # -- the draft -------------------------------------------------------------------------------
 
@@ -476,7 +475,10 @@ class ManagerController(QObject):
             .success(self._on_live_loaded).run_in_background()
 
     def _after_live(self) -> None:
-        """Start the impact analysis that waited for the screenings to be loaded."""
+        """Once the screenings are loaded (or could not be): read the outcomes, which waited
+        so as not to slow that load down, and start an impact analysis that waited for it."""
+        if self.cohort is None:
+            self._load_calibration()
         if self._impact_waiting:
             self._impact_waiting = False
             self._set_running(False)
@@ -549,6 +551,7 @@ class ManagerController(QObject):
         if figures is not None:
             self.live_result = figures
             panel.show_result(figures)
+            self.window.editor.below.arrange()
             self.live_updated.emit(figures)
             self._update_calibration()
         elif self._scorable is not None and self.live is not None:
@@ -595,6 +598,7 @@ class ManagerController(QObject):
                 return  # a newer draft's figures are on their way
             self.calibration_change = change
             panel.show_change(change)
+            self.window.editor.below.arrange()
             self.calibration_updated.emit(change)
 
         QueryOp(work, show=panel.show_waiting, what="draft calibration").success(done) \

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 
 from riskscreen.services.models import LiveResult
 
-__all__ = ["LiveImpactPanel"]
+__all__ = ["LiveImpactPanel", "fill_transition_matrix", "needed_width", "two_lines"]
 
 
 class LiveImpactPanel(QGroupBox):
@@ -36,10 +36,20 @@ class LiveImpactPanel(QGroupBox):
         self.matrix.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.matrix.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.matrix.verticalHeader().setDefaultSectionSize(22)
+        self.matrix.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.matrix.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.matrix.setMaximumHeight(130)  # a small matrix: the weights keep the room
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
         layout.addWidget(self.matrix)
+
+    def needed_width(self) -> int:
+        """The width at which the matrix shows every level name in full."""
+        margins = self.contentsMargins()
+        layout = self.layout()
+        inner = layout.contentsMargins() if layout is not None else margins
+        return (needed_width(self.matrix) + margins.left() + margins.right()
+                + inner.left() + inner.right())
 
     def show_waiting(self, text: str) -> None:
         """Say why no figures are shown yet (loading, or the draft has problems)."""
@@ -48,12 +58,44 @@ class LiveImpactPanel(QGroupBox):
     def show_result(self, result: LiveResult) -> None:
         """Show the matrix and the counts of one live update."""
         fill_transition_matrix(self.matrix, result.levels, result.level_names, result.matrix)
+        # Level names over two lines, so the columns stay narrow beside the calibration.
+        self.matrix.setHorizontalHeaderLabels(
+            [two_lines(result.level_names.get(lv, lv)) for lv in result.levels])
+        header = self.matrix.horizontalHeader()
+        self.matrix.setFixedHeight(header.sizeHint().height() + 2 * self.matrix.frameWidth()
+                                   + sum(self.matrix.rowHeight(r)
+                                         for r in range(self.matrix.rowCount())))
+        self.updateGeometry()
         skipped = (f" ({result.skipped:,} of another form version left out)"
                    if result.skipped else "")
         self.summary.setText(
             f"Over all {result.total:,} finalised screenings{skipped}: "
             f"{result.level_changed:,} would change level and {result.score_changed:,} "
             "would change points. Rows: the model in force; columns: this draft.")
+
+
+def two_lines(name: str) -> str:
+    """A name of several words over two lines, broken at the space nearest its middle."""
+    spaces = [i for i, ch in enumerate(name) if ch == " "]
+    if not spaces:
+        return name
+    cut = min(spaces, key=lambda i: abs(len(name) / 2 - i))
+    return name[:cut] + "\n" + name[cut + 1:]
+
+
+def needed_width(table: QTableWidget) -> int:
+    """The width at which every header and cell of ``table`` shows in full."""
+    header = table.horizontalHeader()
+    widths = [max(header.sectionSizeFromContents(c).width(), table.sizeHintForColumn(c))
+              for c in range(table.columnCount())]
+    # Stretched columns share the room equally: each needs the widest one's width.
+    stretched = [c for c in range(len(widths))
+                 if header.sectionResizeMode(c) == QHeaderView.ResizeMode.Stretch]
+    widest = max((widths[c] for c in stretched), default=0)
+    columns = sum(widest if c in stretched else w for c, w in enumerate(widths))
+    side = table.verticalHeader()
+    return (columns + (side.sizeHint().width() if side.isVisible() else 0)
+            + 2 * table.frameWidth())
 
 
 def fill_transition_matrix(table: QTableWidget, levels: Sequence[str],

@@ -17,6 +17,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -35,6 +36,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSpinBox,
     QSplitter,
+    QStackedLayout,
     QTableView,
     QTableWidget,
     QTableWidgetItem,
@@ -50,7 +52,7 @@ from riskscreen.ui.manager.charts import BarChart
 from riskscreen.ui.manager.live import LiveImpactPanel
 
 __all__ = ["ChangesModel", "HistoryView", "ImpactView", "MessageBanner", "ModelEditorView",
-           "TryOutView"]
+           "SideBySide", "TryOutView"]
 
 _ROOT = QModelIndex()
 
@@ -87,6 +89,64 @@ class MessageBanner(QFrame):
         """Remove the message."""
         self.setVisible(False)
         self.text.clear()
+
+
+class SideBySide(QWidget):
+    """Two panels side by side when the window is wide enough for both to show in full, else
+    as two tabs (a small screen, or a large scale factor), so neither is ever cut off.
+
+    Each panel says the width it needs with ``needed_width()``."""
+
+    def __init__(self, first: LiveImpactPanel, second: CalibrationPanel,
+                 titles: tuple[str, str], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.panels = (first, second)
+        self.titles = titles
+        #: The panels' own titles, shown when they are side by side.
+        self.boxed = (first.title(), second.title())
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("belowTabs")
+        self.row = QWidget()
+        self._row = row = QHBoxLayout(self.row)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.stack = QStackedLayout(self)
+        self.stack.setContentsMargins(0, 0, 0, 0)
+        self.stack.addWidget(self.row)
+        self.stack.addWidget(self.tabs)
+        self.side_by_side = True
+        row.addWidget(first, 1)
+        row.addWidget(second, 1)
+
+    def needed(self) -> int:
+        """The width both panels need side by side."""
+        first, second = self.panels
+        return (int(first.needed_width()) + int(second.needed_width())
+                + max(self._row.spacing(), 0))
+
+    def arrange(self) -> None:
+        """Side by side or as tabs, whichever fits the width now."""
+        wide = self.width() >= self.needed()
+        if wide == self.side_by_side:
+            return
+        self.side_by_side = wide
+        if wide:
+            self.tabs.clear()
+            for panel, title in zip(self.panels, self.boxed, strict=True):
+                self._row.addWidget(panel, 1)
+                panel.setTitle(title)
+                panel.setVisible(True)
+            self.stack.setCurrentWidget(self.row)
+        else:
+            for panel, title in zip(self.panels, self.titles, strict=True):
+                panel.setTitle("")  # the tab says it
+                self.tabs.addTab(panel, title)
+                self.tabs.setTabToolTip(self.tabs.count() - 1, panel.toolTip())
+            self.stack.setCurrentWidget(self.tabs)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt's name, overridden
+        """Re-arrange for the new width."""
+        super().resizeEvent(event)
+        self.arrange()
 
 
 def _table(headers: list[str]) -> QTableWidget:
@@ -199,6 +259,8 @@ class ModelEditorView(QWidget):
         self.problems.setVisible(False)
         self.live = LiveImpactPanel()
         self.calibration = CalibrationPanel()
+        self.below = SideBySide(self.live, self.calibration,
+                                ("What this draft changes", "Against recorded outcomes"))
 
         layout = QVBoxLayout(self)
         layout.addLayout(buttons)
@@ -206,10 +268,7 @@ class ModelEditorView(QWidget):
         layout.addWidget(self.tabs, 3)
         layout.addWidget(self.status)
         layout.addWidget(self.problems)
-        below = QHBoxLayout()
-        below.addWidget(self.live, 1)
-        below.addWidget(self.calibration, 1)
-        layout.addLayout(below, 1)
+        layout.addWidget(self.below, 1)
 
         self.new_button.clicked.connect(self.new_draft_requested)
         self.import_button.clicked.connect(self.import_requested)
