@@ -113,6 +113,39 @@ def test_run_starts_the_set_up_assistant_on_first_start(
     assert app_module.QApplication.applicationName() == "RiskScreen"
 
 
+def test_run_given_a_team_servers_address_connects_to_it_first(
+        qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        memory_keyring: dict[tuple[str, str], str]) -> None:
+    from riskscreen.ui.connect import ConnectView
+
+    monkeypatch.setattr(app_module, "log_path", lambda: tmp_path / "logs" / "riskscreen.log")
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.setenv("RISKSCREEN_DB", "postgresql://team@riskscreen-db.invalid/riskscreen")
+    ca = tmp_path / "ca.crt"
+    ca.write_text("not used before the password is typed\n")
+    seen: dict[str, Any] = {}
+
+    def fake_exec() -> int:
+        windows = [w for w in app_module.QApplication.topLevelWidgets()
+                   if isinstance(w, MainWindow) and w.isVisible()]
+        page = windows[-1].stack.currentWidget()
+        assert isinstance(page, ConnectView)
+        # Once the rest of the app has loaded, no password in the keyring: it is asked for.
+        qtbot.waitUntil(lambda: page.password.isVisible(), timeout=20_000)
+        seen["server"] = page.server.text()
+        seen["window"] = windows[-1]
+        windows[-1].close()
+        return 0
+
+    app = app_module.QApplication.instance()
+    assert app is not None
+    monkeypatch.setattr(app, "exec", fake_exec)
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
+    assert app_module.run(["--db-ca", str(ca)]) == 0
+    qtbot.addWidget(seen["window"])
+    assert "postgresql://team@riskscreen-db.invalid/riskscreen" in seen["server"]
+
+
 def test_database_path_follows_the_services_rule(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from riskscreen.services import default_db_path
