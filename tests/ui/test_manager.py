@@ -365,3 +365,47 @@ def test_weight_edit_updates_live_impact_without_a_button(qtbot: QtBot,
     for r, old in enumerate(core.levels):
         for c, new in enumerate(core.levels):
             assert panel.matrix.item(r, c).text() == str(core.matrix[old][new])
+
+
+def test_an_analysis_asked_for_while_loading_waits_for_the_loaded_screenings(
+        qtbot: QtBot, tmp_path: Path) -> None:
+    """Pressed before the editor has loaded the screenings, the analysis says it waits,
+    then re-scores what was loaded (the same report as the core's); cancelled meanwhile, it
+    never starts and the button can be pressed again."""
+    session = login(make_db(tmp_path), "mary")
+    try:
+        manager = open_manager(qtbot, session, show=True)
+        assert manager.draft is not None
+        manager.draft.change_note = "Raise hotels and parties"
+        manager.draft.weights["hotels_parties_unknown_addresses"].update(recent=14, both=15)
+        assert manager.validate() == []
+        view = manager.window.impact
+        assert manager.live is None  # no event has been delivered since start()
+        qtbot.mouseClick(view.run_button, Qt.MouseButton.LeftButton)
+        assert view.status.text() == "Loading the finalised screenings…"
+        assert not view.run_button.isEnabled()
+        qtbot.mouseClick(view.cancel_button, Qt.MouseButton.LeftButton)
+        assert view.status.text() == "Cancelled before it started."
+        assert view.run_button.isEnabled()
+        qtbot.waitUntil(lambda: manager.live is not None, timeout=20_000)
+        assert manager.report is None
+        # A second editor, left to wait this time: it starts once its own load is done.
+        manager2 = open_manager(qtbot, session, show=True)
+        assert manager2.draft is not None
+        manager2.draft.change_note = "Raise hotels and parties"
+        manager2.draft.weights["hotels_parties_unknown_addresses"].update(recent=14, both=15)
+        assert manager2.validate() == []
+        with qtbot.waitSignal(manager2.impact_finished, timeout=30_000) as blocker:
+            qtbot.mouseClick(manager2.window.impact.run_button, Qt.MouseButton.LeftButton)
+            assert manager2.window.impact.status.text() == "Loading the finalised screenings…"
+        report = blocker.args[0]
+        assert manager2.live is not None
+        _, published = manager2.service.in_force()
+        assert manager2.model is not None
+        core = impact(manager2.service.form(), published, manager2.model,
+                      [(str(sid), a) for sid, _, a in session.finalised.answer_sets()])
+        assert report.matrix == core.matrix
+        assert [c.key for c in report.changes] == [c.key for c in core.changes]
+    finally:
+        wait_for_background()
+        session.close()

@@ -167,6 +167,7 @@ class ManagerController(QObject):
         self._check_again = False
         self._live_cancel = threading.Event()
         self._live_loading = False
+        self._calibration_loading = False
         #: An impact analysis asked for while the screenings were still loading.
         self._impact_waiting = False
         #: The question "Publish version …?" while it is open (it never blocks).
@@ -476,13 +477,14 @@ class ManagerController(QObject):
 
     def _after_live(self) -> None:
         """Once the screenings are loaded (or could not be): read the outcomes, which waited
-        so as not to slow that load down, and start an impact analysis that waited for it."""
-        if self.cohort is None:
-            self._load_calibration()
+        so as not to slow that load down, and start an impact analysis that waited for it
+        (the outcomes are then read once it is over)."""
         if self._impact_waiting:
-            self._impact_waiting = False
             self._set_running(False)
+            self._impact_waiting = False
             self._start_impact()
+        if self.cohort is None and not self.running and not self._calibration_loading:
+            self._load_calibration()
 
     def _on_live_loaded(self, result: LiveImpact | None) -> None:
         self._live_loading = False
@@ -565,6 +567,7 @@ class ManagerController(QObject):
         """Read the children with outcomes once, and the model in force's figures on them."""
         session, form_id = self.session, self.form.id
         panel = self.window.editor.calibration
+        self._calibration_loading = True
         panel.show_waiting("Loading the recorded outcomes…")
 
         def work() -> tuple[OutcomeCohort, CalibrationReport]:
@@ -576,7 +579,11 @@ class ManagerController(QObject):
             self.cohort, self.calibration_base = result
             self._update_calibration()
 
+        def loading(busy: bool) -> None:
+            self._calibration_loading = busy
+
         QueryOp(work, show=panel.show_waiting, what="calibration load").success(loaded) \
+            .busy(loading) \
             .unexpected("The recorded outcomes could not be read, so the calibration is not "
                         "shown.").run_in_background()
 
@@ -755,6 +762,9 @@ class ManagerController(QObject):
     def _set_running(self, running: bool) -> None:
         self.running = running
         self.window.impact.set_running(running)
+        if not running and self.cohort is None and not self._live_loading \
+                and not self._impact_waiting and not self._calibration_loading:
+            self._load_calibration()  # it waited for the analysis
 
     def cancel_impact(self) -> None:
         """Ask the running analysis to stop (it stops within a few thousand screenings)."""
