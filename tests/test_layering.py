@@ -8,8 +8,10 @@ one), run here as well as by ``dev.py test``.
 from __future__ import annotations
 
 import pkgutil
+import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import riskscreen
@@ -33,7 +35,24 @@ def _core_modules() -> list[str]:
 def test_every_core_package_is_walked() -> None:
     packages = {m.split(".")[1] for m in _core_modules() if "." in m}
     assert {"checks", "cli", "conditions", "crypto", "definitions", "errorlog", "forms",
-            "routing", "scoring", "services", "store", "summary", "synthetic"} <= packages
+            "instruments", "intel", "routing", "scoring", "services", "store", "summary",
+            "synthetic"} <= packages
+
+
+def test_every_package_is_in_the_import_contracts() -> None:
+    """A new package is checked only once the contracts name it: each must be a layer, and
+    each but the GUI, the command line and the self-test (which start the GUI) must be in
+    the forbidden-Qt contract."""
+    contracts = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))[
+        "tool"]["importlinter"]["contracts"]
+    forbidden = next(c for c in contracts if c["type"] == "forbidden")
+    layers = next(c for c in contracts if c["type"] == "layers")
+    layered = {name.strip() for layer in layers["layers"] for name in re.split(r"[|:]", layer)}
+    top = {f"riskscreen.{m.name}" for m in pkgutil.iter_modules(riskscreen.__path__)
+           if m.name != "_defs"}  # _defs holds the shipped definitions as data, no code
+    assert top - layered == set()
+    assert top - set(forbidden["source_modules"]) == {
+        "riskscreen.__main__", "riskscreen.cli", "riskscreen.selftest", "riskscreen.ui"}
 
 
 def test_core_import_does_not_load_qt() -> None:
