@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 from riskscreen.cli.storage import _common, _named, _passphrase, _unlocker, _UsageError, _user
+from riskscreen.services.dates import iso
 
 __all__ = ["register", "report_text"]
 
@@ -69,7 +70,7 @@ def report_text(report: Any) -> str:
     lines = [
         f"Agreement exercise {e.id}: {e.title}",
         f"Instrument {e.form_id} {e.form_version}, scored with {e.model_id} {e.model_version} "
-        f"({e.model_sha256[:12]}); set by {e.created_by} on {e.created_at[:10]}.",
+        f"({e.model_sha256[:12]}); set by {e.created_by} on {iso(e.created_at.date())}.",
         f"{report.practitioners} practitioners, {report.vignettes} vignettes "
         f"({report.shared_vignettes} screened by two or more), {report.screenings} practice "
         "screenings submitted.",

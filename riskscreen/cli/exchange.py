@@ -23,6 +23,7 @@ from riskscreen.cli.storage import (
 )
 from riskscreen.cli.storage import _UsageError as UsageError
 from riskscreen.cli.storage import _user as account_name
+from riskscreen.services.dates import iso
 
 __all__ = ["register"]
 
@@ -425,12 +426,12 @@ def _received(args: argparse.Namespace) -> int:
         rows = session.exchange.list_received()
     if args.json:
         print(json.dumps([{"id": r.id, "reference": r.reference, "sender": r.sender,
-                           "received_at": r.received_at, "child_id": r.child_id,
+                           "received_at": iso(r.received_at), "child_id": r.child_id,
                            "status": r.status, "level": r.level,
                            "outcomes": [o[0] for o in r.outcomes]} for r in rows], indent=1))
         return 0
     for r in rows:
-        print(f"{r.id}\t{r.received_at[:10]}\t{r.status}\t{r.level or ''}\t{r.reference}\t"
+        print(f"{r.id}\t{iso(r.received_at.date())}\t{r.status}\t{r.level or ''}\t{r.reference}\t"
               f"from {r.sender}\tchild {r.child_id}")
     if not rows:
         print("no received referrals")

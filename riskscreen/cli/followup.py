@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from riskscreen.cli.storage import _common, _passphrase, _run, _unlocker, _user
+from riskscreen.services.dates import show_date, show_moment
 
 __all__ = ["register"]
 
@@ -112,8 +113,8 @@ def _episode_json(e: Any) -> dict[str, Any]:
 
 
 def _episode_line(e: Any) -> str:
-    back = f"returned {e.returned_at:%d/%m/%Y %H:%M}" if e.returned_at else "not returned yet"
-    line = f"{e.id}\tmissing from {e.missing_from:%d/%m/%Y %H:%M}, {back}"
+    back = f"returned {show_moment(e.returned_at)}" if e.returned_at else "not returned yet"
+    line = f"{e.id}\tmissing from {show_moment(e.missing_from)}, {back}"
     if e.where_found:
         line += f", found: {e.where_found}"
     return f"{line}\n\tReturn Home Interview: {e.rhi_words()}"
@@ -128,7 +129,7 @@ def _add(args: argparse.Namespace) -> int:
         print(f"Recorded missing episode {e.id} of child {e.child_id}. A screening is now "
               "due (see 'riskscreen due').")
         if e.rhi_deadline is not None:
-            print(f"Offer a Return Home Interview by {e.rhi_deadline:%d/%m/%Y %H:%M}.")
+            print(f"Offer a Return Home Interview by {show_moment(e.rhi_deadline)}.")
         return 0
 
     return _run(run, args)
@@ -157,7 +158,7 @@ def _return(args: argparse.Namespace) -> int:
             e = session.episodes.record_return(args.episode, args.returned,
                                                where_found=args.where_found)
         print(f"Recorded the return of episode {e.id}. Offer a Return Home Interview by "
-              f"{e.rhi_deadline:%d/%m/%Y %H:%M}.")
+              f"{show_moment(e.rhi_deadline)}.")
         return 0
 
     return _run(run, args)
@@ -188,7 +189,7 @@ def _due(args: argparse.Namespace) -> int:
             print("Nothing is due.")
         else:
             for i in items:
-                print(f"{i.due:%d/%m/%Y}\t{i.words(today)}\tchild {i.child_id} "
+                print(f"{show_date(i.due)}\t{i.words(today)}\tchild {i.child_id} "
                       f"{i.child_name}\t{i.reason}")
         return 0
 

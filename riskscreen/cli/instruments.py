@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from riskscreen.cli.storage import _common, _passphrase, _run, _unlocker, _user
+from riskscreen.services.dates import iso
 
 __all__ = ["register", "unlock_for_instrument", "wants_database"]
 
@@ -115,7 +116,7 @@ def _do_list(args: argparse.Namespace) -> int:
               f"(sha256 {info.form_sha256[:12]})")
         for version in info.versions:
             print(f"  form {version.version}: sha256 {version.sha256[:12]}, installed "
-                  f"{version.installed_at[:10]} by {version.installed_by}")
+                  f"{iso(version.installed_at.date())} by {version.installed_by}")
         if info.models:
             print(f"  scoring models: {', '.join(info.models)}")
         if info.owner or info.approved_by:

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from riskscreen.cli.storage import _common, _named, _passphrase, _unlocker, _user
+from riskscreen.services.dates import iso, show_date
 
 __all__ = ["register"]
 
@@ -220,14 +221,14 @@ def _add(args: argparse.Namespace) -> int:
                                  allow_legacy=args.legacy)
     print(f"Recorded intelligence item {item.id} ({item.kind}, {item.grade.scheme} "
           f"{item.grade.text}) about child {args.child}; due for review "
-          f"{item.review_due:%d/%m/%Y}.")
+          f"{show_date(item.review_due)}.")
     return 0
 
 
 def _link(args: argparse.Namespace) -> int:
     with _session(args) as session:
         link = session.intel.link(args.item, args.child, source=args.source, seen_on=args.seen)
-    print(f"Linked item {link.item_id} to child {link.child_id} (seen {link.seen_on:%d/%m/%Y}).")
+    print(f"Linked item {link.item_id} to child {link.child_id} (seen {show_date(link.seen_on)}).")
     return 0
 
 
@@ -336,14 +337,14 @@ def _received(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([{"id": p.id, "reference": p.reference, "sender": p.sender,
                            "sender_fingerprint": p.sender_fingerprint,
-                           "received_at": p.received_at, "items": list(p.items)}
+                           "received_at": iso(p.received_at), "items": list(p.items)}
                           for p in packages], indent=2, ensure_ascii=False))
         return 0
     _notice()
     if not packages:
         print("No intelligence packages have been received.")
     for p in packages:
-        print(f"{p.id}	{p.reference}	from {p.sender}	received {p.received_at[:10]}	"
+        print(f"{p.id}	{p.reference}	from {p.sender}	received {iso(p.received_at.date())}	"
               f"{len(p.items)} items")
         for item in p.items:
             grading = item.get("grading", {})
@@ -355,7 +356,7 @@ def _received(args: argparse.Namespace) -> int:
 def _review(args: argparse.Namespace) -> int:
     with _session(args) as session:
         item = session.intel.review(args.item, args.reason)
-    print(f"Kept item {item.id}; next review {item.review_due:%d/%m/%Y}.")
+    print(f"Kept item {item.id}; next review {show_date(item.review_due)}.")
     return 0
 
 

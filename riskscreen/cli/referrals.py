@@ -19,6 +19,7 @@ from typing import Any
 
 from riskscreen.cli.storage import _common, _passphrase, _unlocker, _UsageError, _user
 from riskscreen.cli.storage import _named as _command
+from riskscreen.services.dates import show_date, show_moment
 
 __all__ = ["register"]
 
@@ -174,7 +175,7 @@ def _json(referral: Any, today: date) -> dict[str, Any]:
 
 
 def _day(moment: datetime | None) -> str:
-    return f"{moment.astimezone():%d/%m/%Y %H:%M}" if moment is not None else ""
+    return show_moment(moment) if moment is not None else ""
 
 
 def _describe(referral: Any, today: date) -> str:
@@ -185,16 +186,16 @@ def _describe(referral: Any, today: date) -> str:
              f"  Route:       {referral.pathway}, to {referral.destination_name}",
              f"  Deadline:    {referral.deadline}"]
     if referral.send_due:
-        lines.append(f"  Send by:     {referral.send_due:%d/%m/%Y}")
+        lines.append(f"  Send by:     {show_date(referral.send_due)}")
     if referral.decision_due:
-        lines.append(f"  Decision by: {referral.decision_due:%d/%m/%Y}")
+        lines.append(f"  Decision by: {show_date(referral.decision_due)}")
     late = referral.overdue(today)
     if late:
         lines.append(f"  OVERDUE:     {late}")
     if referral.confirmation is not None:
         c = referral.confirmation
         lines.append(f"  Exploitation confirmed?  {c.answer.words} ({c.source}, "
-                     f"{c.on:%d/%m/%Y})")
+                     f"{show_date(c.on)})")
     else:
         lines.append("  Exploitation confirmed?  Not answered yet")
     lines.append("  History:")

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -38,6 +38,7 @@ from riskscreen.scoring.calibration import (
 from riskscreen.scoring.engine import score
 from riskscreen.scoring.model import ScoringModel
 from riskscreen.services.context import Context
+from riskscreen.services.dates import iso, moment
 from riskscreen.services.errors import (
     IncompleteScreening,
     NotEditable,
@@ -46,7 +47,7 @@ from riskscreen.services.errors import (
     ServiceError,
 )
 from riskscreen.services.rows import canonical_json
-from riskscreen.services.types import Role
+from riskscreen.services.types import PracticeStatus, Role
 from riskscreen.store.models import (
     AgreementExercise,
     ExerciseAssignment,
@@ -76,7 +77,6 @@ TITLE_LIMIT = 200
 TEXT_LIMIT = 5000
 #: The seed of the report's bootstrap, so the same practice screenings give the same interval.
 REPORT_SEED = 17
-DRAFT, SUBMITTED = "draft", "submitted"
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ class ExerciseInfo:
     model_sha256: str
     screening_date: date
     created_by: str
-    created_at: str
+    created_at: datetime
     vignettes: int
     practitioners: tuple[str, ...]
     submitted: int
@@ -119,7 +119,7 @@ class PracticeItem:
     exercise_title: str
     vignette: VignetteInfo
     practice_id: int | None
-    status: str | None
+    status: PracticeStatus | None
     level: str | None
 
     @property
@@ -127,7 +127,7 @@ class PracticeItem:
         """Not started, in progress, or submitted (with the level)."""
         if self.status is None:
             return "Not started"
-        if self.status == DRAFT:
+        if self.status == PracticeStatus.DRAFT:
             return "In progress"
         return f"Submitted: {self.level or '?'}"
 
@@ -222,7 +222,7 @@ class AgreementReport:
             "exercise": {"id": e.id, "title": e.title, "form": e.form_id,
                          "form_version": e.form_version, "model": e.model_id,
                          "model_version": e.model_version, "model_sha256": e.model_sha256,
-                         "created_by": e.created_by, "created_at": e.created_at},
+                         "created_by": e.created_by, "created_at": iso(e.created_at)},
             "practitioners": self.practitioners, "vignettes": self.vignettes,
             "shared_vignettes": self.shared_vignettes, "practice_screenings": self.screenings,
             "levels": list(self.level_names),
@@ -429,7 +429,7 @@ class AgreementManager:
                 p = mine.get(vignette.id)
                 out.append(PracticeItem(exercise.id, exercise.title, _vignette_info(vignette),
                                         None if p is None else p.id,
-                                        None if p is None else p.status,
+                                        None if p is None else PracticeStatus(p.status),
                                         None if p is None else self._level_name(
                                             s, exercise.model_sha256, p.level)))
             return out
@@ -456,7 +456,7 @@ class AgreementManager:
                                         practitioner_id=self._ctx.user.id,
                                         answers=canonical_json({"answers": prefill,
                                                                 "evidence": {}}),
-                                        status=DRAFT)
+                                        status=PracticeStatus.DRAFT)
                 s.add(row)
                 s.flush()
                 self._ctx.audit(s, "practice_start", f"practice:{row.id}",
@@ -506,7 +506,8 @@ class AgreementManager:
             if problems:
                 raise IncompleteScreening([(p.question, p.message) for p in problems])
             assessment = score(form, self._model(s, exercise.model_sha256), answer_set)
-            row.status, row.level, row.points = SUBMITTED, assessment.level, assessment.score
+            row.status = PracticeStatus.SUBMITTED
+            row.level, row.points = assessment.level, assessment.score
             row.submitted_at = row.updated_at = utc_now()
             self._ctx.audit(s, "practice_submit", f"practice:{practice_id}",
                             {"level": assessment.level, "score": assessment.score})
@@ -548,7 +549,7 @@ class AgreementManager:
             .join(Vignette, Vignette.id == PracticeScreening.vignette_id)
             .join(User, User.id == PracticeScreening.practitioner_id)
             .where(Vignette.exercise_id == exercise.id,
-                   PracticeScreening.status == SUBMITTED)))
+                   PracticeScreening.status == PracticeStatus.SUBMITTED)))
         raters = sorted({name for _, name in done})
         column = {v.id: i for i, v in enumerate(vignettes)}
         row_of = {name: i for i, name in enumerate(raters)}
@@ -615,7 +616,7 @@ class AgreementManager:
     def _own_draft(self, s: OrmSession, practice_id: int
                    ) -> tuple[PracticeScreening, Vignette, AgreementExercise]:
         found = self._own(s, practice_id)
-        if found[0].status != DRAFT:
+        if found[0].status != PracticeStatus.DRAFT:
             raise NotEditable("This practice screening has been submitted and cannot be "
                               "changed.")
         return found
@@ -661,7 +662,8 @@ class AgreementManager:
         submitted: dict[int, int] = {int(v): int(n) for v, n in s.execute(
             select(PracticeScreening.vignette_id, func.count())
             .join(Vignette, Vignette.id == PracticeScreening.vignette_id)
-            .where(Vignette.exercise_id == exercise_id, PracticeScreening.status == SUBMITTED)
+            .where(Vignette.exercise_id == exercise_id,
+                   PracticeScreening.status == PracticeStatus.SUBMITTED)
             .group_by(PracticeScreening.vignette_id))}
         return [_vignette_info(v, submitted.get(v.id, 0)) for v in s.scalars(
             select(Vignette).where(Vignette.exercise_id == exercise_id)
@@ -677,18 +679,19 @@ class AgreementManager:
                              .where(Vignette.exercise_id == row.id)) or 0
         submitted = s.scalar(select(func.count()).select_from(PracticeScreening).join(
             Vignette, Vignette.id == PracticeScreening.vignette_id).where(
-            Vignette.exercise_id == row.id, PracticeScreening.status == SUBMITTED)) or 0
+            Vignette.exercise_id == row.id,
+            PracticeScreening.status == PracticeStatus.SUBMITTED)) or 0
         return ExerciseInfo(row.id, row.title, row.form_id, row.form_version, model.id,
                             model.version, row.model_sha256,
                             date.fromisoformat(row.screening_date),
-                            by.name if by else "?", row.created_at, vignettes, names,
+                            by.name if by else "?", moment(row.created_at), vignettes, names,
                             submitted)
 
     def _detail(self, s: OrmSession, row: PracticeScreening, vignette: Vignette,
                 exercise: AgreementExercise) -> PracticeDetail:
         stored = json.loads(row.answers)
         assessment = None
-        if row.status == SUBMITTED:
+        if row.status == PracticeStatus.SUBMITTED:
             form = self._form(s, exercise)
             assessment = score(form, self._model(s, exercise.model_sha256), self._answer_set(
                 exercise, stored.get("answers", {}), stored.get("evidence", {})))
@@ -697,5 +700,5 @@ class AgreementManager:
                               date.fromisoformat(exercise.screening_date),
                               dict(stored.get("answers", {})),
                               dict(stored.get("evidence", {})),
-                              row.status == SUBMITTED, assessment)
+                              row.status == PracticeStatus.SUBMITTED, assessment)
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from riskscreen.services.dates import show_moment
+
 __all__ = ["ACTION_WORDS", "AuditLine", "action_words", "describe_entry"]
 
 #: Every action the services record, as the viewer names it.
@@ -252,7 +254,7 @@ def _detail(action: str, detail: dict[str, Any], accounts: Mapping[str, str],
 
 def _time(iso: str) -> str:
     try:
-        return datetime.fromisoformat(iso).strftime("%d/%m/%Y %H:%M")
+        return show_moment(datetime.fromisoformat(iso))
     except ValueError:
         return iso
 

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session as OrmSession
 
 from riskscreen.scoring.assessment import Assessment
+from riskscreen.services.dates import moment, show_date
 from riskscreen.services.episodes import EpisodeManager
 from riskscreen.services.followup_base import (
     SCREENING_ROLES,
@@ -52,8 +53,7 @@ Source = Callable[[int], Iterable[ChronologyEntry]]
 
 def _local(utc_text: str) -> datetime:
     """A stored UTC time as local wall-clock time."""
-    return datetime.fromisoformat(utc_text.replace("Z", "+00:00")).astimezone().replace(
-        tzinfo=None)
+    return moment(utc_text).astimezone().replace(tzinfo=None)
 
 
 def _naive(entry: ChronologyEntry) -> ChronologyEntry:
@@ -103,8 +103,7 @@ class ChronologyManager:
             by = (me.display_name or me.name) if me is not None else self._ctx.user.name
         details = []
         if born:
-            details.append(Field("Date of birth",
-                                 datetime.fromisoformat(born).strftime("%d/%m/%Y")))
+            details.append(Field("Date of birth", show_date(date.fromisoformat(born))))
         for key, label in (("case_number", "Case reference"), ("nhs_number", "NHS number")):
             if identifiers.get(key):
                 details.append(Field(label, str(identifiers[key])))
@@ -140,7 +139,8 @@ class ChronologyManager:
 
     def _screening(self, s: OrmSession, screening: Screening, by: str) -> list[ChronologyEntry]:
         ref = f"screening:{screening.id}"
-        day = f"{datetime.fromisoformat(screening.screening_date[:10]):%d/%m/%Y}"
+        screened = date.fromisoformat(screening.screening_date)
+        day = show_date(screened)
         if screening.status != Status.FINAL:
             return [ChronologyEntry(_local(screening.created_at), ChronologyKind.SCREENING,
                                     f"Screening {screening.id} started (draft)",
@@ -165,13 +165,11 @@ class ChronologyManager:
             if review.step_down_reason and review.previous_level:
                 was = assessment.level_info(review.previous_level).name
                 detail.append(f"Stepped down from {was}: {review.step_down_reason}")
-            detail.append(f"Review due by "
-                          f"{datetime.fromisoformat(review.review_date):%d/%m/%Y}.")
+            detail.append(f"Review due by {show_date(date.fromisoformat(review.review_date))}.")
         when = _local(row.finalised_at)
-        screened = date.fromisoformat(screening.screening_date[:10])
         if when.date() != screened:  # entered later: it belongs on the day of the screening
             when = datetime.combine(screened, time())
-            detail.append(f"Finalised on {_local(row.finalised_at):%d/%m/%Y}.")
+            detail.append(f"Finalised on {show_date(_local(row.finalised_at))}.")
         out = [ChronologyEntry(when, ChronologyKind.SCREENING, title, " ".join(detail), ref)]
         o = assessment.override
         if o is not None:

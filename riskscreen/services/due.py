@@ -21,6 +21,7 @@ from riskscreen.forms.model import FormDefinition
 from riskscreen.scoring.model import Interval, ScoringModel
 from riskscreen.scoring.plan import add_interval
 from riskscreen.scoring.review import sooner_interval
+from riskscreen.services.dates import show_date
 from riskscreen.services.errors import ServiceError
 from riskscreen.services.types import DueItem, DueKind, EpisodeInfo, RhiStatus
 
@@ -111,7 +112,7 @@ def episode_answers(form: FormDefinition, episodes: Sequence[EpisodeInfo],
     if why_id is not None and last.rhi_status == RhiStatus.NOT_DONE and last.rhi_note:
         out[why_id] = last.rhi_note
     where_id, _ = _question_options(form, "where_found")
-    places = [f"{e.missing_from:%d/%m/%Y}: {e.where_found}" for e in recent if e.where_found]
+    places = [f"{show_date(e.missing_from)}: {e.where_found}" for e in recent if e.where_found]
     if where_id is not None and places:
         out[where_id] = "\n".join(places)
     return out
@@ -149,13 +150,13 @@ def child_due(child_id: int, child_name: str, last: tuple[int, str, date, date] 
     candidates: list[tuple[date, DueKind, str]] = []
     if last is not None:
         candidates.append((last[3], DueKind.REVIEW,
-                           f"Review of the screening of {last[2]:%d/%m/%Y}"))
+                           f"Review of the screening of {show_date(last[2])}"))
     for episode in pending:
         start = (episode.returned_at or episode.missing_from).date()
         due = add_interval(start, after_episode)
         candidates.append((due, DueKind.AFTER_EPISODE,
                            f"Screening after the missing episode of "
-                           f"{episode.missing_from:%d/%m/%Y}"))
+                           f"{show_date(episode.missing_from)}"))
     if not candidates:
         return None
     due, kind, reason = min(candidates, key=lambda c: (c[0], c[1] != DueKind.AFTER_EPISODE))

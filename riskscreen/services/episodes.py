@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session as OrmSession
 
 from riskscreen.forms.model import FormDefinition
+from riskscreen.services.dates import show_moment
 from riskscreen.services.due import episode_answers, format_when, parse_when
 from riskscreen.services.errors import NotFound, ServiceError
 from riskscreen.services.followup_base import SCREENING_ROLES, UnitOfWork, child_for
@@ -69,7 +70,7 @@ class EpisodeManager:
     def _not_future(self, value: datetime, what: str) -> None:
         now = self._now().replace(tzinfo=None)
         if (value - now).total_seconds() > _SLACK_MINUTES * 60:
-            raise ServiceError(f"{what} is in the future ({value:%d/%m/%Y %H:%M}); check the "
+            raise ServiceError(f"{what} is in the future ({show_moment(value)}); check the "
                                "date and time.")
 
     def add(self, child_id: int, missing_from: datetime | str,

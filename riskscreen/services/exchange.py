@@ -58,8 +58,16 @@ from riskscreen.forms.answers import AnswerSet
 from riskscreen.forms.model import FormDefinition
 from riskscreen.routing.outcomes import load_outcomes
 from riskscreen.scoring.assessment import Assessment
+from riskscreen.services.dates import day, moment
 from riskscreen.services.errors import NotFound, PermissionDenied, ServiceError
-from riskscreen.services.types import ChildInfo, Role, UserInfo
+from riskscreen.services.types import (
+    ChildInfo,
+    ReferralDecision,
+    ReferralStatus,
+    Role,
+    SendMethod,
+    UserInfo,
+)
 from riskscreen.store.models import (
     Child,
     ExchangeKey,
@@ -163,7 +171,7 @@ class SenderInfo:
     name: str
     fingerprint: str
     not_after: datetime
-    installed_at: str
+    installed_at: datetime
 
 
 @dataclass(frozen=True)
@@ -229,11 +237,12 @@ class ReceivedReferral:
     reference: str
     sender: str
     sender_fingerprint: str
-    received_at: str
+    received_at: datetime
     child_id: int | None
     status: str
     decision_reason: str | None
-    outcomes: tuple[tuple[str, str, str], ...]
+    #: (outcome id, words, the day it was recorded) for each outcome the team recorded.
+    outcomes: tuple[tuple[str, str, date | None], ...]
     confirmed: str | None
     confirmed_source: str | None
     bundle: dict[str, Any]
@@ -245,7 +254,7 @@ class ReceivedReferral:
     trusted: bool
     #: The child record here a person matched it to (or created) at import.
     child: ChildInfo | None
-    decided_at: str | None
+    decided_at: datetime | None
 
 
 def form_canonical_json(form: FormDefinition) -> bytes:
@@ -456,13 +465,13 @@ class ExchangeManager:
         """Write a referral's package to ``path`` and record the referral as sent by package."""
         referrals = self._referrals
         referral = referrals.get(referral_id)
-        if str(referral.decision) != "refer":
+        if referral.decision != ReferralDecision.REFER:
             raise ServiceError("This screening's record says it was not referred; there is "
                                "nothing to send.")
         made = self._save_package(referral.screening_id, path, recipient, referral_id)
-        if str(referral.status) != "to_send":
+        if referral.status != ReferralStatus.TO_SEND:
             return made
-        referrals.mark_sent(referral_id, "exchange_package")
+        referrals.mark_sent(referral_id, SendMethod.EXCHANGE_PACKAGE)
         return replace(made, recorded_sent=True)
 
     def _recipient(self, given: bytes | None, destination: Any) -> x509.Certificate:
@@ -715,23 +724,24 @@ class ExchangeManager:
         keeps what it has; the reply is still kept)."""
         referrals = self._referrals
         referral = referrals.get(referral_id)
-        status = str(referral.status)
+        status = referral.status
         at = _moment(facts.decided_at)
-        if status == "to_send":  # sent another way and not yet marked: it arrived
-            referrals.mark_sent(referral_id, "exchange_package", at)
-            status = "sent"
-        if status == "sent":
+        if status == ReferralStatus.TO_SEND:  # sent another way and not yet marked: it arrived
+            referrals.mark_sent(referral_id, SendMethod.EXCHANGE_PACKAGE, at)
+            status = ReferralStatus.SENT
+        if status == ReferralStatus.SENT:
             referrals.mark_received(referral_id, at)
-            status = "received"
-        if status == "received":
-            if facts.status in ("accepted", "completed"):
+            status = ReferralStatus.RECEIVED
+        if status == ReferralStatus.RECEIVED:
+            if facts.status in ("accepted", "completed"):  # FHIR Task statuses
                 referrals.mark_accepted(referral_id, at)
-                status = "accepted"
+                status = ReferralStatus.ACCEPTED
             elif facts.status == "rejected":
                 referrals.mark_declined(referral_id, facts.reason
                                         or "Declined by the receiving team.", at)
-                status = "declined"
-        if status not in ("sent", "received", "accepted", "declined"):
+                status = ReferralStatus.DECLINED
+        if status not in (ReferralStatus.SENT, ReferralStatus.RECEIVED, ReferralStatus.ACCEPTED,
+                          ReferralStatus.DECLINED):
             return
         have = {o.outcome_id for o in referrals.get(referral_id).outcomes}
         vocabulary = load_outcomes()
@@ -925,8 +935,7 @@ def _key_info(cert: x509.Certificate) -> KeyInfo:
 
 def _sender_info(row: TrustedSender) -> SenderInfo:
     return SenderInfo(row.name, row.fingerprint,
-                      datetime.fromisoformat(row.not_after.replace("Z", "+00:00")),
-                      row.installed_at)
+                      moment(row.not_after), moment(row.installed_at))
 
 
 def _child(c: Child) -> ChildInfo:
@@ -944,13 +953,15 @@ def _received(s: OrmSession, row: ReceivedPackage) -> ReceivedReferral:
     child = s.get(Child, row.child_id) if row.child_id is not None else None
     return ReceivedReferral(
         id=row.id, reference=row.reference, sender=row.sender_name,
-        sender_fingerprint=row.sender_fingerprint, received_at=row.received_at,
+        sender_fingerprint=row.sender_fingerprint, received_at=moment(row.received_at),
         child_id=row.child_id, status=row.status, decision_reason=row.decision_reason,
-        outcomes=tuple(tuple(o) for o in json.loads(row.outcomes)),
+        outcomes=tuple((o[0], o[1], day(o[2]) if len(o) > 2 else None)
+                       for o in json.loads(row.outcomes)),
         confirmed=row.confirmed, confirmed_source=row.confirmed_source,
         bundle=contents.bundle, level=facts.level, summary_pdf=contents.summary_pdf,
         facts=facts, trusted=s.get(TrustedSender, row.sender_fingerprint) is not None,
-        child=_child(child) if child is not None else None, decided_at=row.decided_at)
+        child=_child(child) if child is not None else None,
+        decided_at=moment(row.decided_at))
 
 
 def certificate_words(pem: str | bytes) -> str:

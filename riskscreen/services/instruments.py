@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -28,6 +29,7 @@ from riskscreen.forms.model import FormDefinition
 from riskscreen.instruments import DEFAULT_INSTRUMENT
 from riskscreen.routing.model import RoutingTable
 from riskscreen.scoring.model import ScoringModel
+from riskscreen.services.dates import iso, moment
 from riskscreen.services.errors import NotFound, ServiceError
 from riskscreen.services.types import Role
 from riskscreen.store import forms as stored_forms
@@ -134,7 +136,7 @@ class FormVersionInfo:
     version: str
     sha256: str
     installed_by: str
-    installed_at: str
+    installed_at: datetime
 
 
 @dataclass(frozen=True)
@@ -149,7 +151,7 @@ class InstrumentInfo:
     owner: str
     approved_by: str
     installed_by: str
-    installed_at: str
+    installed_at: datetime
     versions: tuple[FormVersionInfo, ...]
     models: tuple[str, ...]
 
@@ -158,10 +160,10 @@ class InstrumentInfo:
         return {"id": self.id, "title": self.title, "form_version": self.form_version,
                 "form_sha256": self.form_sha256, "in_force": self.in_force,
                 "owner": self.owner, "approved_by": self.approved_by,
-                "installed_by": self.installed_by, "installed_at": self.installed_at,
+                "installed_by": self.installed_by, "installed_at": iso(self.installed_at),
                 "form_versions": [{"version": v.version, "sha256": v.sha256,
                                    "installed_by": v.installed_by,
-                                   "installed_at": v.installed_at} for v in self.versions],
+                                   "installed_at": iso(v.installed_at)} for v in self.versions],
                 "models": list(self.models)}
 
 
@@ -266,9 +268,9 @@ class InstrumentManager:
             form_version=current.version if current is not None else "?",
             form_sha256=row.form_sha256, in_force=row.in_force, owner=row.owner,
             approved_by=row.approved_by,
-            installed_by=_who(names, row.installed_by), installed_at=row.installed_at,
+            installed_by=_who(names, row.installed_by), installed_at=moment(row.installed_at),
             versions=tuple(FormVersionInfo(f.version, f.sha256, _who(names, f.installed_by),
-                                           f.installed_at) for f in forms),
+                                           moment(f.installed_at)) for f in forms),
             models=tuple(f"{mid} {version}" for mid, version in models))
 
     # -- installing ----------------------------------------------------------------------------

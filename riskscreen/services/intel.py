@@ -41,6 +41,7 @@ from riskscreen.intel.grading import Grade, GradeError, parse_grade
 from riskscreen.intel.matching import MatchRecord, Network, area_key, build_network
 from riskscreen.intel.profile import PlaceLinks, ProfileRow, build_profile
 from riskscreen.intel.retention import ITEM_KINDS, Retention, load_retention
+from riskscreen.services.dates import iso, moment, show_date
 from riskscreen.services.errors import NotFound, PermissionDenied, ServiceError
 from riskscreen.services.followup_base import own_children
 from riskscreen.services.types import Role, UserInfo
@@ -120,8 +121,8 @@ class ItemInfo:
     grade: Grade
     handling_conditions: str
     entered_by: str
-    created_at: str
-    updated_at: str
+    created_at: datetime
+    updated_at: datetime
     review_due: date
     links: tuple[LinkInfo, ...]
     other_children: int
@@ -190,7 +191,7 @@ class ReceivedIntelligence:
     reference: str
     sender: str
     sender_fingerprint: str
-    received_at: str
+    received_at: datetime
     notice: str
     items: tuple[Mapping[str, Any], ...]
 
@@ -206,7 +207,7 @@ class SubmissionInfo:
     path: Path | None
     package_id: str | None
     item_ids: tuple[int, ...]
-    sent_at: str
+    sent_at: datetime
     made_by: str
 
 
@@ -393,7 +394,7 @@ class IntelManager:
                     IntelLink.item_id == item_id, IntelLink.child_id == child_id,
                     IntelLink.seen_on == seen.isoformat())) is not None:
                 raise ServiceError(f"Item {item_id} is already linked to child {child_id} as "
-                                   f"seen on {seen:%d/%m/%Y}.")
+                                   f"seen on {show_date(seen)}.")
             link = IntelLink(item_id=row.id, child_id=child_id, source=origin,
                              seen_on=seen.isoformat(), linked_by=self._user.id)
             s.add(link)
@@ -513,8 +514,8 @@ class IntelManager:
         first = _day(start, "the start date (--from)", self._today())
         last = _day(end, "the end date (--to)", self._today())
         if last < first:
-            raise ServiceError(f"The period ends ({last:%d/%m/%Y}) before it starts "
-                               f"({first:%d/%m/%Y}); check the dates.")
+            raise ServiceError(f"The period ends ({show_date(last)}) before it starts "
+                               f"({show_date(first)}); check the dates.")
         return first, last
 
     def _profile(self, s: OrmSession, first: date, last: date) -> list[ProfileRow]:
@@ -668,7 +669,7 @@ class IntelManager:
                     raw, list) else ()
                 out.append(ReceivedIntelligence(
                     row.id, row.reference, row.sender_name, row.sender_fingerprint,
-                    row.received_at, str(doc.get("notice", NOT_EVIDENCE)), items))
+                    moment(row.received_at), str(doc.get("notice", NOT_EVIDENCE)), items))
             if out:
                 self._ctx.audit(s, "intel_received_view", "intel",
                                 {"packages": [r.id for r in out]})
@@ -688,7 +689,7 @@ class IntelManager:
                     IntelSubmissionItem.submission_id == sub.id)
                     .order_by(IntelSubmissionItem.item_id)))
                 out.append(SubmissionInfo(sub.id, sub.reference, sub.form, sub.recipient, None,
-                                          sub.package_id, ids, sub.sent_at, who))
+                                          sub.package_id, ids, moment(sub.sent_at), who))
             return out
 
     def _reference(self) -> str:
@@ -711,7 +712,8 @@ class IntelManager:
                              "persons": [i.id for i in items if i.person_of_concern],
                              "package_id": package_id})
             return SubmissionInfo(row.id, reference, form, recipient, path, package_id,
-                                  tuple(i.id for i in items), row.sent_at, self._user.name)
+                                  tuple(i.id for i in items), moment(row.sent_at),
+                                  self._user.name)
 
     # -- internals -----------------------------------------------------------------------------
 
@@ -734,7 +736,7 @@ class IntelManager:
         today = self._today()
         seen = _day(seen_on, "the date seen", today)
         if seen > today:
-            raise ServiceError(f"The date seen ({seen:%d/%m/%Y}) is in the future; check it.")
+            raise ServiceError(f"The date seen ({show_date(seen)}) is in the future; check it.")
         return seen
 
     def _set_keys(self, s: OrmSession, row: IntelItem) -> None:
@@ -779,7 +781,8 @@ class IntelManager:
         entered = s.scalar(select(User.name).where(User.id == row.entered_by)) or "?"
         details = json.loads(row.details or "{}")
         return ItemInfo(row.id, row.kind, self._label(row), row.text, details, _grade_of(row),
-                        row.handling_conditions, entered, row.created_at, row.updated_at,
+                        row.handling_conditions, entered, moment(row.created_at),
+                        moment(row.updated_at),
                         date.fromisoformat(row.review_due), tuple(links),
                         len(hidden - {lk.child_id for lk in links}))
 
@@ -842,7 +845,7 @@ def _item_json(i: ItemInfo) -> dict[str, Any]:
                 "intelligence_assessment": i.grade.intelligence,
                 "handling_code": i.grade.handling, "text": i.grade.text},
             "handling_conditions": i.handling_conditions, "recorded_by": i.entered_by,
-            "recorded_at": i.created_at,
+            "recorded_at": iso(i.created_at),
             "children": [{"local_id": lk.child_id, "name": lk.child_name,
                           "source": lk.source, "seen_on": lk.seen_on.isoformat()}
                          for lk in i.links]}
@@ -855,7 +858,7 @@ def _form_item(i: ItemInfo) -> Any:
               ", ".join(map(str, v)) if isinstance(v, list) else str(v))
              for k, v in i.details.items() if v not in ("", [], None)]
     return FormItem(i.id, i.kind, i.label, i.text, tuple(facts), i.grade,
-                    i.handling_conditions, i.entered_by, i.created_at[:10],
+                    i.handling_conditions, i.entered_by, i.created_at.date(),
                     tuple((lk.child_name, lk.child_id, lk.source, lk.seen_on)
                           for lk in i.links))
 

@@ -26,8 +26,9 @@ from sqlalchemy import inspect, text
 from riskscreen.crypto.atomic import atomic_write
 from riskscreen.routing.outcomes import load_outcomes
 from riskscreen.services.context import Context
+from riskscreen.services.dates import moment
 from riskscreen.services.reports import SUPPRESS_BELOW, Report, ReportTable, render_report_pdf
-from riskscreen.services.types import Role, StepKind
+from riskscreen.services.types import RhiStatus, Role, StepKind
 
 __all__ = ["PATHWAY_TITLE", "PathwayReports"]
 
@@ -50,8 +51,8 @@ def _levels() -> dict[str, _Level]:
 
 
 def _working_days(start: str, end: str) -> int:
-    """Working days (Monday to Friday) from one stored time to another."""
-    return int(np.busday_count(np.datetime64(start[:10], "D"), np.datetime64(end[:10], "D")))
+    """Working days (Monday to Friday) from one stored time to another (UTC days)."""
+    return int(np.busday_count(moment(start).date(), moment(end).date()))
 
 
 class PathwayReports:
@@ -182,11 +183,11 @@ class PathwayReports:
             return ReportTable(title, [], "Review dates are not recorded in this database yet.")
         later: dict[int, list[date]] = defaultdict(list)
         for _sid, child, when, _level in screenings:
-            later[int(child)].append(date.fromisoformat(str(when)[:10]))
+            later[int(child)].append(date.fromisoformat(str(when)))
         counts: Counter[str] = Counter()
         for _sid, review_date, child, when in reviews:
-            due = date.fromisoformat(str(review_date)[:10])
-            screened = date.fromisoformat(str(when)[:10])
+            due = date.fromisoformat(str(review_date))
+            screened = date.fromisoformat(str(when))
             next_one = min((d for d in later[int(child)] if d > screened), default=None)
             if next_one is not None:
                 counts["re-screened by the review date" if next_one <= due
@@ -214,13 +215,13 @@ class PathwayReports:
                 continue
             back = datetime.fromisoformat(str(returned))
             deadline = back + timedelta(hours=_RHI_HOURS)
-            if status == "done" and at and datetime.fromisoformat(str(at)) <= deadline:
+            if status == RhiStatus.DONE and at and datetime.fromisoformat(str(at)) <= deadline:
                 counts["interview done within 72 hours"] += 1
-            elif status == "done":
+            elif status == RhiStatus.DONE:
                 counts["interview done after 72 hours"] += 1
-            elif status == "declined":
+            elif status == RhiStatus.DECLINED:
                 counts["interview offered, declined by the child"] += 1
-            elif status == "not_done":
+            elif status == RhiStatus.NOT_DONE:
                 counts["interview not done (reason recorded)"] += 1
             elif now > deadline:
                 counts["nothing recorded, 72 hours passed"] += 1

@@ -120,8 +120,7 @@ class ReferralSummaries:
             earlier = self._screenings.open(earlier_id)
         except (NotFound, PermissionDenied):
             return Amendment(_reference(detail.row.screening_date, earlier_id), None, reason)
-        finalised = (date.fromisoformat(earlier.finalised_at[:10]) if earlier.finalised_at
-                     else None)
+        finalised = earlier.finalised_at.date() if earlier.finalised_at else None
         return Amendment(referral_reference(earlier), finalised, reason)
 
 

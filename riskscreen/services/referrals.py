@@ -35,6 +35,7 @@ from riskscreen.routing import RoutingError, RoutingTable, load_routing, parse_r
 from riskscreen.routing.outcomes import OutcomeVocabulary, load_outcomes
 from riskscreen.scoring.assessment import Assessment
 from riskscreen.services.context import Context
+from riskscreen.services.dates import day, moment, show_date
 from riskscreen.services.errors import NotFound, PermissionDenied, ServiceError
 from riskscreen.services.types import (
     Confirmation,
@@ -90,13 +91,7 @@ def _stamp(moment: datetime) -> str:
 
 
 def _moment(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-def _day(text: str | None) -> date | None:
-    return date.fromisoformat(text[:10]) if text else None
+    return moment(text) if text else None
 
 
 def _when(at: datetime | date | None) -> datetime:
@@ -513,7 +508,7 @@ class ReferralManager:
         previous = _moment(last)
         if previous is not None and when.date() < previous.date():
             raise ServiceError(f"That date is before the referral's last step "
-                               f"({previous.astimezone():%d/%m/%Y}); check the date.")
+                               f"({show_date(previous.astimezone())}); check the date.")
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -584,7 +579,7 @@ class ReferralManager:
                 level=row.level, pathway=row.pathway, destination_id=row.destination_id,
                 destination_name=row.destination_name, deadline=row.deadline,
                 created_at=_moment(row.created_at) or datetime.now(UTC),
-                send_due=_day(row.send_due), decision_due=_day(row.decision_due),
+                send_due=day(row.send_due), decision_due=day(row.decision_due),
                 sent_at=_moment(row.sent_at),
                 sent_method=sent.method if sent is not None else None,
                 sent_by=sent.by if sent is not None else None,

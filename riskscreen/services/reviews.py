@@ -25,6 +25,7 @@ from riskscreen.scoring.engine import OverrideRefused as EngineRefused
 from riskscreen.scoring.engine import check_reason, is_lower
 from riskscreen.scoring.model import Interval, ScoringModel
 from riskscreen.scoring.review import review_due
+from riskscreen.services.dates import show_date
 from riskscreen.services.due import (
     DEFAULT_AFTER_EPISODE,
     after_episode_interval,
@@ -104,7 +105,7 @@ class ReviewManager:
                 .order_by(Screening.screening_date, Screening.id))
             for child_id, sid, level, when, review in rows:
                 if child_id in children:
-                    last[child_id] = (sid, level or "", date.fromisoformat(when[:10]),
+                    last[child_id] = (sid, level or "", date.fromisoformat(when),
                                       date.fromisoformat(review))
             episodes: dict[int, list[EpisodeInfo]] = {}
             for row in s.scalars(select(MissingEpisode).order_by(MissingEpisode.missing_from)):
@@ -171,7 +172,7 @@ class ReviewManager:
                     o.id for o in questions[reason_id].options or []}:
                 answers[reason_id] = REASON_REVIEW
                 if date_id in questions:
-                    answers[date_id] = previous.screening_date[:10]
+                    answers[date_id] = previous.screening_date
         for qid, value in {**carried, **answers}.items():
             if qid in given or qid not in questions:
                 continue
@@ -256,7 +257,7 @@ class ReviewManager:
                            .order_by(CarriedAnswer.question_id))]
             return RescreenInfo(
                 screening_id, previous.id if previous else None,
-                date.fromisoformat(previous.screening_date[:10]) if previous else None,
+                date.fromisoformat(previous.screening_date) if previous else None,
                 previous.final_level if previous else None, carried)
 
     def _previous(self, s: OrmSession, screening: Screening) -> Screening | None:
@@ -296,7 +297,7 @@ class ReviewManager:
             except EngineRefused:
                 raise StepDownReasonNeeded(
                     f"The level is lower than at the last screening ({was}, "
-                    f"{date.fromisoformat(previous.screening_date[:10]):%d/%m/%Y}). Say in a "
+                    f"{show_date(date.fromisoformat(previous.screening_date))}). Say in a "
                     f"sentence why {now} is right for the child now.") from None
             self._ctx.audit(s, "step_down", f"screening:{screening.id}",
                             {"from": previous.final_level, "to": assessment.final_level,

@@ -12,11 +12,11 @@ from typing import Any
 
 from sqlalchemy import select
 
+from riskscreen.services.dates import day, moment
 from riskscreen.services.types import ChildInfo, Role, ScreeningRow, Status, UserInfo
 from riskscreen.store.models import Child, Screening, User
 
-__all__ = ["canonical_json", "child_info", "day", "screening_row", "screening_rows",
-           "user_info"]
+__all__ = ["canonical_json", "child_info", "screening_row", "screening_rows", "user_info"]
 
 
 def canonical_json(value: Any) -> str:
@@ -34,16 +34,6 @@ def child_info(c: Child) -> ChildInfo:
     return ChildInfo(c.id, c.name, day(c.date_of_birth), json.loads(c.identifiers or "{}"))
 
 
-def day(text: str | None) -> date | None:
-    """A stored ISO date (an unreadable one, from outside the services, as unknown)."""
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text[:10])
-    except ValueError:
-        return None
-
-
 def screening_rows() -> Any:
     """The query whose rows :func:`screening_row` reads (add ``where`` and ``order_by``)."""
     return (select(Screening.id, Screening.child_id, Child.name, Child.date_of_birth,
@@ -58,4 +48,4 @@ def screening_row(r: Any) -> ScreeningRow:
     (sid, child_id, child_name, dob, practitioner, status, level, screening_date, updated_at,
      amendment_of) = r
     return ScreeningRow(sid, child_id, child_name, day(dob), practitioner, Status(status), level,
-                        date.fromisoformat(screening_date[:10]), updated_at, amendment_of)
+                        date.fromisoformat(screening_date), moment(updated_at), amendment_of)

@@ -26,6 +26,7 @@ from riskscreen.scoring.engine import apply_override, carry_forward, score
 from riskscreen.services.accounts import AccountManager
 from riskscreen.services.children import SCREENING_ROLES
 from riskscreen.services.context import Context, instrument_form_version, stored_form
+from riskscreen.services.dates import moment
 from riskscreen.services.errors import (
     IncompleteScreening,
     NotEditable,
@@ -257,7 +258,7 @@ class ScreeningManager:
             answers = {
                 a.question_id: AnswerValue(json.loads(a.value),
                                            json.loads(a.evidence) if a.evidence else None,
-                                           a.saved_at)
+                                           moment(a.saved_at))
                 for a in s.scalars(select(Answer).where(Answer.screening_id == screening_id))}
             snap = s.get(AssessmentRow, screening_id)
             assessment = None
@@ -265,7 +266,7 @@ class ScreeningManager:
                 snapshot_text, answers_text = self._record(s, snap)
                 assessment = Assessment.from_dict(json.loads(snapshot_text))
                 if not answers:  # a finalised screening's answers live in its record
-                    answers = _record_answers(answers_text, snap.finalised_at)
+                    answers = _record_answers(answers_text, moment(snap.finalised_at))
             self._ctx.audit(s, "view", f"screening:{screening_id}")
             return ScreeningDetail(
                 row=screening_row(row), form_id=screening.form_id,
@@ -277,7 +278,8 @@ class ScreeningManager:
                 editable=(screening.status == Status.DRAFT
                           and screening.practitioner_id == self._ctx.user.id),
                 amended=self._amended(s, screening),
-                finalised_at=snap.finalised_at if snap else None, version=screening.version)
+                finalised_at=moment(snap.finalised_at) if snap else None,
+                version=screening.version)
 
     def _record(self, s: OrmSession, row: AssessmentRow) -> tuple[str, str]:
         """(snapshot, answer set) texts of a finalised record."""
@@ -438,7 +440,8 @@ class ScreeningManager:
             if snap is None:
                 raise NotFound("The finalised record of this screening is missing; run "
                                "'riskscreen verify'.")
-            for qid, answer in _record_answers(self._record(s, snap)[1], "").items():
+            for qid, answer in _record_answers(self._record(s, snap)[1],
+                                              moment(snap.finalised_at)).items():
                 s.add(Answer(screening_id=amendment.id, question_id=qid,
                              value=canonical_json(answer.value),
                              evidence=None if answer.evidence is None
@@ -517,7 +520,7 @@ def _normalised(data: Any) -> Any:
     return json.loads(canonical_json(data))
 
 
-def _record_answers(answers_text: str, saved_at: str) -> dict[str, AnswerValue]:
+def _record_answers(answers_text: str, saved_at: datetime) -> dict[str, AnswerValue]:
     """The answers of a finalised record as the screen shows them (saved when finalised)."""
     raw = json.loads(answers_text)
     evidence = raw.get("evidence") or {}

@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from riskscreen.scoring.assessment import Assessment
+from riskscreen.services.dates import show_date, show_moment
 
 __all__ = [
     "CHRONOLOGY_WORDS",
@@ -28,6 +29,7 @@ __all__ = [
     "ModelInfo",
     "OverrideRequest",
     "Page",
+    "PracticeStatus",
     "Referral",
     "ReferralDecision",
     "ReferralOutcome",
@@ -173,7 +175,8 @@ class ScreeningRow:
     status: Status
     level: str | None
     screening_date: date
-    updated_at: str
+    #: When it was last changed (aware, UTC).
+    updated_at: datetime
     amendment_of: int | None
 
 
@@ -191,7 +194,8 @@ class AnswerValue:
 
     value: Any
     evidence: dict[str, Any] | None
-    saved_at: str
+    #: When it was saved (aware, UTC).
+    saved_at: datetime
 
 
 @dataclass(frozen=True)
@@ -211,8 +215,8 @@ class ScreeningDetail:
     #: The finalised assessment of the screening this one amends: its final level and
     #: override are the amendment's starting point.
     amended: Assessment | None = None
-    #: When it was finalised (ISO 8601 UTC), for a finalised screening.
-    finalised_at: str | None = None
+    #: When it was finalised (aware, UTC), for a finalised screening.
+    finalised_at: datetime | None = None
     #: How many times the draft has been saved: give it back to ``save_answer`` as
     #: ``expected_version`` so that a save over someone else's newer one is refused.
     version: int = 1
@@ -379,10 +383,10 @@ class Referral:
     def overdue(self, today: date) -> str | None:
         """The step past its deadline on ``today``, in words; None when nothing is late."""
         if self.status == ReferralStatus.TO_SEND and self.send_due and today > self.send_due:
-            return f"Not sent yet; it was due by {self.send_due:%d/%m/%Y}"
+            return f"Not sent yet; it was due by {show_date(self.send_due)}"
         if (self.status in (ReferralStatus.SENT, ReferralStatus.RECEIVED)
                 and self.decision_due and today > self.decision_due):
-            return f"No decision yet; it was due by {self.decision_due:%d/%m/%Y}"
+            return f"No decision yet; it was due by {show_date(self.decision_due)}"
         return None
 
     @property
@@ -391,6 +395,13 @@ class Referral:
         return self.status not in (ReferralStatus.CLOSED, ReferralStatus.NOT_REFERRED)
 #: A Return Home Interview is offered within this time of the child's return.
 RHI_WITHIN = timedelta(hours=72)
+
+
+class PracticeStatus(StrEnum):
+    """Where a practice screening of an agreement exercise is (stored text)."""
+
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
 
 
 class RhiStatus(StrEnum):
@@ -438,11 +449,11 @@ class EpisodeInfo:
             if self.rhi_status == RhiStatus.NOT_DONE and self.rhi_note:
                 words += f": {self.rhi_note}"
             elif self.rhi_at is not None:
-                words += f" ({self.rhi_at:%d/%m/%Y %H:%M})"
+                words += f" ({show_moment(self.rhi_at)})"
             return words
         if self.rhi_deadline is None:
             return "Not due yet: the child has not returned"
-        return f"To offer by {self.rhi_deadline:%d/%m/%Y %H:%M}"
+        return f"To offer by {show_moment(self.rhi_deadline)}"
 
 
 class DueKind(StrEnum):

@@ -40,7 +40,7 @@ class FormItem:
     grade: Grade
     handling_conditions: str
     recorded_by: str
-    recorded_on: str
+    recorded_on: date
     #: (child's name, local id, source, date seen) for each child it concerns.
     children: tuple[tuple[str, int, str, date], ...]
 
@@ -104,7 +104,7 @@ def _item(item: FormItem, number: int, total: int) -> list[Flowable]:
     story += paragraphs(item.handling_conditions or "None beyond the handling code.",
                         st["body"])
     story.append(paragraph(f"Recorded by {item.recorded_by} on "
-                           f"{format_date(date.fromisoformat(item.recorded_on))}.",
+                           f"{format_date(item.recorded_on)}.",
                            st["muted"]))
     return story
 

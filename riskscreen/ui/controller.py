@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -38,6 +38,7 @@ from riskscreen.services import (
     create_database,
     default_db_path,
 )
+from riskscreen.services.dates import show_clock, show_date
 from riskscreen.services.server import ServerUnlocker
 from riskscreen.store.backend import ServerRefused
 from riskscreen.summary import ReferralSummary
@@ -90,8 +91,8 @@ class OpenScreening:
         self.form = form
         self.view = view
         self.live = live
-        #: When an answer was last saved (ISO time), for the save status.
-        self.last_saved: str | None = max((a.saved_at for a in detail.answers.values()),
+        #: When an answer was last saved, for the save status.
+        self.last_saved: datetime | None = max((a.saved_at for a in detail.answers.values()),
                                           default=None)
         #: Answers whose last save failed, with the reason, until a save of them works.
         self.save_errors: dict[str, str] = {}
@@ -315,7 +316,7 @@ class AppController(QObject):
             return
         document = QTextDocument()
         document.setHtml(recovery_sheet_html(view.key, self.db_path,
-                                             date.today().strftime("%d/%m/%Y")))
+                                             show_date(date.today())))
         document.print_(printer)
         view.status.setText("The recovery key was sent to the printer. Check the page is "
                             "clear before you tick the box.")
@@ -758,7 +759,7 @@ class AppController(QObject):
         assert self.current is not None
         view = self.current.view
         row = detail.row
-        when = row.screening_date.strftime("%d/%m/%Y")
+        when = show_date(row.screening_date)
         view.heading.setText(f"{row.child_name} — screening of {when}")
         if row.status == Status.FINAL:
             state = "Finalised: this screening can no longer be changed. Use “Amend” to " \
@@ -821,7 +822,7 @@ class AppController(QObject):
             self.window.show_message(f"An answer could not be saved: {error}")
         else:
             current.save_errors.pop(question_id, None)
-            current.last_saved = datetime.now().astimezone().isoformat()
+            current.last_saved = datetime.now(UTC)
             if current.view.carried.holds(question_id):  # a change confirms a carried answer
                 self.followup.refresh_carried(current.id, current.form, current.view, True)
         self._show_save_status()
@@ -894,7 +895,7 @@ class AppController(QObject):
             text = f"⚠ Not saved: {next(reversed(current.save_errors.values()))}"
         else:
             text = current.view.questionnaire.unsaved_typing() or (
-                f"All answers saved (last at {_clock(current.last_saved)})"
+                f"All answers saved (last at {show_clock(current.last_saved)})"
                 if current.last_saved else "Not changed yet")
         current.view.save_status.setText(text)
 
@@ -1266,17 +1267,6 @@ class AppController(QObject):
         self.window.show_page(self.history_view)
         self.intel.child_context(child_id, record.child.name)
         self.followup.child_shown(child_id)
-
-
-def _clock(iso: str) -> str:
-    """``HH:MM:SS`` in local time of a stored UTC timestamp."""
-    try:
-        stamp = datetime.fromisoformat(iso)
-    except ValueError:
-        return iso
-    if stamp.tzinfo is not None:
-        stamp = stamp.astimezone()
-    return stamp.strftime("%H:%M:%S")
 
 
 def _searcher(session: Session, word: str) -> Callable[[], list[Any]]:

@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 
 from riskscreen.forms.kinds import ANSWER_LABELS
 from riskscreen.forms.model import FormDefinition
+from riskscreen.services.dates import show_date, show_moment
 from riskscreen.services.types import (
     CHRONOLOGY_WORDS,
     RHI_WITHIN,
@@ -94,7 +95,7 @@ def _fill(table: QTableWidget, rows: list[list[str]]) -> list[list[QTableWidgetI
 
 
 def _when(value: datetime | None) -> str:
-    return "" if value is None else value.strftime("%d/%m/%Y %H:%M")
+    return "" if value is None else show_moment(value)
 
 
 def _now_edit(parent: QWidget, name: str, accessible: str) -> QDateTimeEdit:
@@ -171,7 +172,7 @@ class DuePanel(QWidget):
         self.summary.setText("Nothing is due." if not self.items else
                              f"{len(self.items)} due, {overdue} overdue. Double-click a child "
                              "to open their record.")
-        rows = _fill(self.table, [[i.child_name, i.due.strftime("%d/%m/%Y"), i.words(today),
+        rows = _fill(self.table, [[i.child_name, show_date(i.due), i.words(today),
                                    i.reason] for i in self.items])
         for item, line in zip(self.items, rows, strict=True):
             if item.overdue(today):
@@ -461,7 +462,7 @@ class CarriedPanel(QFrame):
         if info is None or not waiting:
             self.setVisible(False)
             return
-        when = info.previous_date.strftime("%d/%m/%Y") if info.previous_date else "last time"
+        when = show_date(info.previous_date) if info.previous_date else "last time"
         changed = sum(1 for c in info.carried if c.changed)
         self.intro.setText(
             f"{len(waiting)} answer{'s' if len(waiting) != 1 else ''} carried over from the "

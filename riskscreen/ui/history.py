@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from riskscreen.services.dates import show_date
 from riskscreen.services.types import ChildRecord, Referral, ScreeningRow, Status
 from riskscreen.ui.followup import EpisodePanel
 from riskscreen.ui.home import STATUS_LABELS, LevelStyle
@@ -59,7 +60,7 @@ class LevelChart(QWidget):
         self.levels = levels
         self.points = sorted(points)
         description = "; ".join(
-            f"{d.strftime('%d/%m/%Y')}: {dict(levels)[lv].name if lv in dict(levels) else lv}"
+            f"{show_date(d)}: {dict(levels)[lv].name if lv in dict(levels) else lv}"
             for d, lv in self.points)
         self.setAccessibleDescription(description or "No finalised screening yet")
         self.update()
@@ -222,7 +223,7 @@ class HistoryView(QWidget):
             level = levels.get(row.level) if row.level else None
             referral = (referrals or {}).get(row.id)
             late = referral.overdue(today) if referral is not None else None
-            values = [row.screening_date.strftime("%d/%m/%Y"),
+            values = [show_date(row.screening_date),
                       STATUS_LABELS.get(row.status, row.status),
                       level.name if level else "Not yet finalised",
                       "" if referral is None else referral.status.words

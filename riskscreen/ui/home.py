@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import date, datetime
 from typing import Any
 
 from PySide6.QtCore import (
@@ -37,6 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from riskscreen.services.dates import show_date
 from riskscreen.services.types import Page, ScreeningQuery, ScreeningRow, Status
 from riskscreen.ui.followup import DuePanel
 from riskscreen.ui.tables import RecordsModel
@@ -57,15 +57,6 @@ class LevelStyle:
 
     name: str
     colour: str
-
-
-def _when(value: date | str) -> str:
-    if isinstance(value, date):
-        return value.strftime("%d/%m/%Y")
-    try:
-        return datetime.fromisoformat(value).strftime("%d/%m/%Y")
-    except ValueError:
-        return value
 
 
 class ScreeningListModel(RecordsModel[ScreeningRow]):
@@ -127,10 +118,10 @@ class ScreeningListModel(RecordsModel[ScreeningRow]):
     def cell(self, row: ScreeningRow, column: int, role: int) -> Any:
         """Cell text; the level column also gives its id for the chip delegate."""
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
-            values = (row.child_name, _when(row.screening_date),
+            values = (row.child_name, show_date(row.screening_date),
                       STATUS_LABELS.get(row.status, row.status)
                       + (" (amendment)" if row.amendment_of else ""),
-                      self.level_text(row.level), row.practitioner, _when(row.updated_at))
+                      self.level_text(row.level), row.practitioner, show_date(row.updated_at))
             return values[column]
         if role == LEVEL_ROLE and column == 3:
             return row.level

@@ -55,6 +55,7 @@ from riskscreen.intel.grading import (
     Grade,
 )
 from riskscreen.intel.profile import ProfileRow
+from riskscreen.services.dates import iso, show_date, show_moment
 from riskscreen.services.intel import NOT_EVIDENCE, IntelNetwork, ItemInfo, ReceivedIntelligence
 from riskscreen.services.types import ChildInfo
 from riskscreen.ui.home import find_action
@@ -181,7 +182,7 @@ class IntelListModel(RecordsModel[ItemInfo]):
         """The words of one cell, its sort key, or the colour of a review that is due."""
         if role == SORT_ROLE:
             if column == 5:
-                return i.created_at
+                return iso(i.created_at)
             if column == 6:
                 return i.review_due.isoformat()
             return str(self.cell(i, column, Qt.ItemDataRole.DisplayRole) or "").lower()
@@ -192,9 +193,9 @@ class IntelListModel(RecordsModel[ItemInfo]):
         if role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             return None
         grade = i.grade.text + (" (5x5x5)" if i.grade.legacy else "")
-        due = i.review_due.strftime("%d/%m/%Y") + (" — due now" if i.due(self.today) else "")
+        due = show_date(i.review_due) + (" — due now" if i.due(self.today) else "")
         return (KIND_WORDS.get(i.kind, i.kind), i.label, grade, _children_words(i),
-                i.entered_by, i.created_at[:10], due)[column]
+                i.entered_by, show_date(i.created_at), due)[column]
 
 
 class _ListFilter(ChoiceAndWordsFilter[ItemInfo]):
@@ -536,13 +537,13 @@ class IntelItemView(QWidget):
             text = _label(self.details_box, "intelText")
             text.setText(item.text)
             self.details_form.addRow("What was seen or said", text)
-        self.recorded.setText(f"{item.created_at[:10]} by {item.entered_by}"
-                              + (f"; changed {item.updated_at[:10]}"
-                                 if item.updated_at[:10] != item.created_at[:10] else ""))
-        due = item.review_due.strftime("%d/%m/%Y")
+        recorded, changed = show_date(item.created_at), show_date(item.updated_at)
+        self.recorded.setText(f"{recorded} by {item.entered_by}"
+                              + (f"; changed {changed}" if changed != recorded else ""))
+        due = show_date(item.review_due)
         self.review_due.setText(f"{due} — due now: keep it for another period or delete it"
                                 if item.due(today) else due)
-        _fill(self.links, [(lk.child_name, lk.seen_on.strftime("%d/%m/%Y"), lk.source or "—",
+        _fill(self.links, [(lk.child_name, show_date(lk.seen_on), lk.source or "—",
                             lk.linked_by) for lk in item.links],
               [lk.child_id for lk in item.links])
         # As tall as its rows (up to ten; more scroll), not a tall empty box.
@@ -747,9 +748,9 @@ class NetworkView(QWidget):
             if edge.target == node_id and edge.strength == "shared":
                 when = ""
                 if edge.first_seen is not None and edge.last_seen is not None:
-                    when = (f" — seen {edge.first_seen:%d/%m/%Y}" if edge.first_seen
+                    when = (f" — seen {show_date(edge.first_seen)}" if edge.first_seen
                             == edge.last_seen else
-                            f" — seen {edge.first_seen:%d/%m/%Y} to {edge.last_seen:%d/%m/%Y}")
+                            f" — seen {show_date(edge.first_seen)} to {show_date(edge.last_seen)}")
                 entry = QListWidgetItem(names.get(edge.source, edge.source) + when)
                 self.linked.addItem(entry)
         possible = [e for e in network.edges if e.strength == "possible"
@@ -964,7 +965,7 @@ class ReceivedIntelView(QWidget):
     def set_rows(self, rows: Sequence[ReceivedIntelligence]) -> None:
         """Show the submissions received, newest first."""
         self.rows = list(rows)
-        _fill(self.submissions, [(r.received_at[:16].replace("T", " "), r.sender, r.reference,
+        _fill(self.submissions, [(show_moment(r.received_at), r.sender, r.reference,
                                   len(r.items)) for r in self.rows],
               list(range(len(self.rows))))
         self.empty.setVisible(not self.rows)
@@ -1058,7 +1059,7 @@ class ChildPicker(QWidget):
         """The children found for what was typed."""
         self.matches.clear()
         for child in children:
-            born = f" (born {child.date_of_birth:%d/%m/%Y})" if child.date_of_birth else ""
+            born = f" (born {show_date(child.date_of_birth)})" if child.date_of_birth else ""
             entry = QListWidgetItem(f"{child.name}{born} — record {child.id}")
             entry.setData(_ID, child.id)
             self.matches.addItem(entry)

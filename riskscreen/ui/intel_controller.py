@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QFileDialog, QMenu, QStackedWidget, QWidget
 from shiboken6 import isValid
 
 from riskscreen.services import Session
+from riskscreen.services.dates import show_date
 from riskscreen.services.intel import (
     ANALYSIS_ROLES,
     INTEL_ROLES,
@@ -316,7 +317,7 @@ class IntelController(QObject):
 
         self._dialog(dialog, work, lambda item: self.open(
             item.id, f"Saved as item {item.id}, graded {item.grade.text}; to be reviewed by "
-                     f"{item.review_due:%d/%m/%Y}."))
+                     f"{show_date(item.review_due)}."))
 
     def _on_list_add_requested(self) -> None:
         self.add(None)
@@ -358,7 +359,7 @@ class IntelController(QObject):
                               "still needed.", self.app.window)
         self._dialog(dialog, lambda v: intel.review(item_id, v["reason"]),
                      lambda item: self._after_retention(
-                         f"Item {item.id} is kept until {item.review_due:%d/%m/%Y}.", item.id))
+                         f"Item {item.id} is kept until {show_date(item.review_due)}.", item.id))
 
     def delete(self, item_id: int) -> None:
         """Delete an item with its links, with the reason."""

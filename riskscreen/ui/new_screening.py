@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from riskscreen.services.dates import show_date
 from riskscreen.services.types import ChildInfo
 from riskscreen.ui.home import find_action
 from riskscreen.ui.widgets import DateField, MessageLabel, WrappingItemDelegate
@@ -30,7 +31,7 @@ def child_label(child: ChildInfo) -> str:
     """A child record as listed: name, date of birth and references."""
     parts = [child.name]
     if child.date_of_birth:
-        parts.append("born " + child.date_of_birth.strftime("%d/%m/%Y"))
+        parts.append("born " + show_date(child.date_of_birth))
     refs = ", ".join(f"{v}" for v in child.identifiers.values() if v)
     if refs:
         parts.append(f"ref. {refs}")

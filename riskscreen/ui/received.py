@@ -10,7 +10,6 @@ team adds its own decision and outcomes beside it, which the reply package carri
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import (
@@ -39,6 +38,7 @@ from PySide6.QtWidgets import (
 )
 
 from riskscreen.routing.outcomes import load_outcomes
+from riskscreen.services.dates import iso, show_date, show_when
 from riskscreen.services.exchange import ReceivedReferral
 from riskscreen.services.types import Confirmation
 from riskscreen.ui.home import LevelStyle, find_action
@@ -62,16 +62,6 @@ def status_words(status: str) -> str:
     return STATUS_WORDS.get(status, status.capitalize())
 
 
-def _day(iso: str | None) -> str:
-    if not iso:
-        return ""
-    try:
-        moment = datetime.fromisoformat(iso.replace("Z", "+00:00"))
-    except ValueError:
-        return iso
-    return f"{moment.astimezone():%d/%m/%Y %H:%M}" if moment.tzinfo else f"{moment:%d/%m/%Y}"
-
-
 def _child_words(r: ReceivedReferral) -> str:
     if r.child is not None:
         return r.child.name
@@ -87,11 +77,11 @@ class ReceivedListModel(RecordsModel[ReceivedReferral]):
         """The words of one cell, or its sort key."""
         if role == SORT_ROLE:
             if column == 0:
-                return r.received_at
+                return iso(r.received_at)
             return str(self.cell(r, column, Qt.ItemDataRole.DisplayRole) or "").lower()
         if role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             return None
-        return (_day(r.received_at), r.sender, _child_words(r), r.level or "Not given",
+        return (show_when(r.received_at), r.sender, _child_words(r), r.level or "Not given",
                 status_words(r.status), r.reference)[column]
 
 
@@ -379,7 +369,7 @@ class ReceivedView(QWidget):
         f = r.facts
         self.show_error("")
         self.title.setText(f"Received referral {r.reference}: {_child_words(r)}")
-        self.status.setText(f"{status_words(r.status)}. Received {_day(r.received_at)} from "
+        self.status.setText(f"{status_words(r.status)}. Received {show_when(r.received_at)} from "
                             f"{r.sender}.")
         self.sender_words.setText(r.sender + (f" ({f.organisation})" if f.organisation
                                         and f.organisation != r.sender else ""))
@@ -389,12 +379,12 @@ class ReceivedView(QWidget):
              "again before you can reply")
             + f". SHA-256 {r.sender_fingerprint}")
         self.referred_by.setText(f.referred_by or "Not given")
-        self.when.setText(_day(r.received_at))
-        dob = f"{f.date_of_birth:%d/%m/%Y}" if f.date_of_birth else "date of birth not given"
+        self.when.setText(show_when(r.received_at))
+        dob = f"{show_date(f.date_of_birth)}" if f.date_of_birth else "date of birth not given"
         self.child_sent.setText(f"{f.child_name or 'Name not given'}, born {dob}"
                                 + (f", NHS number {f.nhs_number}" if f.nhs_number else ""))
         if r.child is not None:
-            born = (f"{r.child.date_of_birth:%d/%m/%Y}" if r.child.date_of_birth
+            born = (f"{show_date(r.child.date_of_birth)}" if r.child.date_of_birth
                     else "date of birth not recorded")
             self.child_here.setText(f"Child {r.child.id}: {r.child.name}, born {born} "
                                     "(confirmed when the package was imported)")
@@ -434,7 +424,7 @@ class ReceivedView(QWidget):
         if r.status == "received":
             self.decision.setText("Not decided yet")
         else:
-            self.decision.setText(f"{status_words(r.status)} on {_day(r.decided_at)}"
+            self.decision.setText(f"{status_words(r.status)} on {show_when(r.decided_at)}"
                                   + (f": {r.decision_reason}" if r.decision_reason else ""))
         vocabulary = load_outcomes()
         labels = {o.id: o.label for o in vocabulary.outcomes}
@@ -442,7 +432,7 @@ class ReceivedView(QWidget):
         for outcome_id, words, on in r.outcomes:
             label = labels.get(outcome_id, words)
             lines.append(f"• {label}" + (f": {words}" if words != label else "")
-                         + f" ({_day(on)})")
+                         + f" ({show_when(on)})")
         self.outcomes.setText("\n".join(lines) or "None recorded yet")
         if r.confirmed:
             sources = {c.id: c.label for c in vocabulary.confirmation_sources}

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from riskscreen.routing.outcomes import load_outcomes
 from riskscreen.services import Session
+from riskscreen.services.dates import show_when
 from riskscreen.services.types import (
     Confirmation,
     Referral,
@@ -76,14 +77,6 @@ _TITLES = {
 }
 
 
-def _day(value: date | datetime | None) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return f"{value.astimezone():%d/%m/%Y %H:%M}"
-    return f"{value:%d/%m/%Y}"
-
-
 def describe(referral: Referral, today: date) -> tuple[str, str, str, str]:
     """(headline, what happened, overdue in words or "", the confirmation answer) of a
     referral, as the panel shows them."""
@@ -96,29 +89,29 @@ def describe(referral: Referral, today: date) -> tuple[str, str, str, str]:
         parts = []
         if referral.sent_at is not None:
             how = referral.sent_method.words if referral.sent_method else "a way not recorded"
-            parts.append(f"Sent by {how} on {_day(referral.sent_at)}"
+            parts.append(f"Sent by {how} on {show_when(referral.sent_at)}"
                          + (f" by {referral.sent_by}" if referral.sent_by else "") + ".")
         elif referral.send_due is not None:
-            parts.append(f"To send by {_day(referral.send_due)} ({referral.deadline}).")
+            parts.append(f"To send by {show_when(referral.send_due)} ({referral.deadline}).")
         if referral.decided_at is not None:
             word = "Declined" if referral.decline_reason else "Accepted"
-            parts.append(f"{word} on {_day(referral.decided_at)}"
+            parts.append(f"{word} on {show_when(referral.decided_at)}"
                          + (f": {referral.decline_reason}" if referral.decline_reason else "")
                          + ".")
         elif referral.decision_due is not None:
-            parts.append(f"Decision due by {_day(referral.decision_due)}.")
+            parts.append(f"Decision due by {show_when(referral.decision_due)}.")
         if referral.outcomes:
             parts.append("Outcomes: " + "; ".join(
                 o.label + (f" ({o.detail})" if o.detail else "") for o in referral.outcomes)
                 + ".")
         if referral.closed_at is not None:
-            parts.append(f"Closed on {_day(referral.closed_at)}.")
+            parts.append(f"Closed on {show_when(referral.closed_at)}.")
         happened = " ".join(parts)
     late = referral.overdue(today)
     confirmation = referral.confirmation
     answer = ("Exploitation confirmed? Not answered yet." if confirmation is None else
               f"Exploitation confirmed? {confirmation.answer.words} ({confirmation.source}, "
-              f"{_day(confirmation.on)}).")
+              f"{show_when(confirmation.on)}).")
     return headline, happened, f"Overdue: {late}." if late else "", answer
 
 

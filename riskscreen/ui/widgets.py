@@ -47,6 +47,8 @@ from PySide6.QtWidgets import (
     QWidgetAction,
 )
 
+from riskscreen.services.dates import show_date
+
 __all__ = [
     "DateField",
     "ExpandableText",
@@ -247,7 +249,7 @@ class DateField(QWidget):
 
     def set_date(self, value: date | None) -> None:
         """Show a date (or nothing) without signals."""
-        self.line.setText(value.strftime("%d/%m/%Y") if value else "")
+        self.line.setText(show_date(value) if value else "")
         self._check()
 
     def set_read_only(self, read_only: bool) -> None:

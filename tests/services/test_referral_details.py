@@ -109,7 +109,7 @@ def test_an_amended_referral_says_which_referral_it_replaces(vault: Vault) -> No
         summary = referral_summary(jo, jo.screenings.open(new_id), form)
         texts = [p.extract_text() or "" for p in PdfReader(io.BytesIO(
             render_pdf_bytes(summary))).pages]
-    when = format_date(date.fromisoformat(earlier.finalised_at[:10]))
+    when = format_date(earlier.finalised_at.date())
     first = re.sub(r"\s+", " ", texts[0])
     assert (f"This referral replaces referral {referral_reference(earlier)}, finalised on "
             f"{when}, which should no longer be used.") in first

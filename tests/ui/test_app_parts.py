@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +62,8 @@ def _row(i: int) -> ScreeningRow:
     return ScreeningRow(id=i, child_id=i, child_name=f"Synthetic {i}", date_of_birth=None,
                         practitioner="pat", status=Status.FINAL if i % 3 else Status.DRAFT,
                         level="high" if i % 2 else None, screening_date=date(2026, 1, 1),
-                        updated_at="2026-01-01T10:00:00", amendment_of=None)
+                        updated_at=datetime(2026, 1, 1, 10, tzinfo=UTC),
+                        amendment_of=None)
 
 
 def test_list_model_fetches_100000_rows_on_demand(qtbot: QtBot) -> None:
