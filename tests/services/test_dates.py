@@ -24,7 +24,8 @@ def test_stored_text_becomes_aware_datetimes_and_goes_back_unchanged() -> None:
     assert moment(None) is None
     assert day("2026-03-01") == date(2026, 3, 1)
     assert day(stored) == date(2026, 3, 1)
-    assert day("not a date") is None and day(None) is None
+    assert day("not a date") is None
+    assert day(None) is None
     assert iso(date(2026, 3, 1)) == "2026-03-01"
 
 
@@ -49,10 +50,12 @@ def test_screening_data_objects_carry_datetimes(vault: Vault) -> None:
         before = datetime.now(UTC)
         detail = pat.screenings.open(sid)
         row = detail.row
-        assert isinstance(row.updated_at, datetime) and row.updated_at.tzinfo is not None
+        assert isinstance(row.updated_at, datetime)
+        assert row.updated_at.tzinfo is not None
         assert before - timedelta(minutes=5) < row.updated_at <= before
         saved = detail.answers["child_views"].saved_at
-        assert isinstance(saved, datetime) and saved.tzinfo is not None
+        assert isinstance(saved, datetime)
+        assert saved.tzinfo is not None
         assert detail.finalised_at is None
         assert isinstance(row.screening_date, date)
         listed = pat.children.get(child.id).screenings
@@ -71,4 +74,5 @@ def test_json_output_keeps_iso_text(vault: Vault, tmp_path: Path,
     for stamp in stamps:
         assert isinstance(stamp, str)
         assert moment(stamp).tzinfo is not None
-        assert stamp.endswith("Z") and len(stamp) == 27
+        assert stamp.endswith("Z")
+        assert len(stamp) == 27
