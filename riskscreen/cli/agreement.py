@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from riskscreen.cli.storage import _common, _named, _passphrase, _unlocker, _UsageError, _user
-from riskscreen.services.dates import iso
+from riskscreen.dates import iso
 
 __all__ = ["register", "report_text"]
 

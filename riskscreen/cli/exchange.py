@@ -23,7 +23,7 @@ from riskscreen.cli.storage import (
 )
 from riskscreen.cli.storage import _UsageError as UsageError
 from riskscreen.cli.storage import _user as account_name
-from riskscreen.services.dates import iso
+from riskscreen.dates import iso
 
 __all__ = ["register"]
 

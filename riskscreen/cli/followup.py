@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from riskscreen.cli.storage import _common, _passphrase, _run, _unlocker, _user
-from riskscreen.services.dates import show_date, show_moment
+from riskscreen.dates import show_date, show_moment
 
 __all__ = ["register"]
 

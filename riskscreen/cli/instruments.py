@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from riskscreen.cli.storage import _common, _passphrase, _run, _unlocker, _user
-from riskscreen.services.dates import iso
+from riskscreen.dates import iso
 
 __all__ = ["register", "unlock_for_instrument", "wants_database"]
 

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from riskscreen.cli.storage import _common, _named, _passphrase, _unlocker, _user
-from riskscreen.services.dates import iso, show_date
+from riskscreen.dates import iso, show_date
 
 __all__ = ["register"]
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from riskscreen.cli.storage import _common, _passphrase, _unlocker, _UsageError, _user
 from riskscreen.cli.storage import _named as _command
-from riskscreen.services.dates import show_date, show_moment
+from riskscreen.dates import show_date, show_moment
 
 __all__ = ["register"]
 

@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session as OrmSession
 
+from riskscreen.dates import iso, moment
 from riskscreen.forms.answers import AnswerSet, check_answers
 from riskscreen.forms.kinds import KindRole
 from riskscreen.forms.model import FormDefinition
@@ -38,7 +39,6 @@ from riskscreen.scoring.calibration import (
 from riskscreen.scoring.engine import score
 from riskscreen.scoring.model import ScoringModel
 from riskscreen.services.context import Context
-from riskscreen.services.dates import iso, moment
 from riskscreen.services.errors import (
     IncompleteScreening,
     NotEditable,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from riskscreen.services.dates import show_moment
+from riskscreen.dates import show_moment
 
 __all__ = ["ACTION_WORDS", "AuditLine", "action_words", "describe_entry"]
 

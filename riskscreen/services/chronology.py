@@ -20,8 +20,8 @@ from typing import Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session as OrmSession
 
+from riskscreen.dates import moment, show_date
 from riskscreen.scoring.assessment import Assessment
-from riskscreen.services.dates import moment, show_date
 from riskscreen.services.episodes import EpisodeManager
 from riskscreen.services.followup_base import (
     SCREENING_ROLES,

@@ -17,11 +17,11 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
+from riskscreen.dates import show_date
 from riskscreen.forms.model import FormDefinition
 from riskscreen.scoring.model import Interval, ScoringModel
 from riskscreen.scoring.plan import add_interval
 from riskscreen.scoring.review import sooner_interval
-from riskscreen.services.dates import show_date
 from riskscreen.services.errors import ServiceError
 from riskscreen.services.types import DueItem, DueKind, EpisodeInfo, RhiStatus
 

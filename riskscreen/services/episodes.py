@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session as OrmSession
 
+from riskscreen.dates import show_moment
 from riskscreen.forms.model import FormDefinition
-from riskscreen.services.dates import show_moment
 from riskscreen.services.due import episode_answers, format_when, parse_when
 from riskscreen.services.errors import NotFound, ServiceError
 from riskscreen.services.followup_base import SCREENING_ROLES, UnitOfWork, child_for

@@ -54,11 +54,11 @@ from riskscreen.crypto.exchange import (
     seal_package,
     self_signed_certificate,
 )
+from riskscreen.dates import day, moment
 from riskscreen.forms.answers import AnswerSet
 from riskscreen.forms.model import FormDefinition
 from riskscreen.routing.outcomes import load_outcomes
 from riskscreen.scoring.assessment import Assessment
-from riskscreen.services.dates import day, moment
 from riskscreen.services.errors import NotFound, PermissionDenied, ServiceError
 from riskscreen.services.types import (
     ChildInfo,

@@ -23,13 +23,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session as OrmSession
 
+from riskscreen.dates import iso, moment
 from riskscreen.definitions import version_key
 from riskscreen.forms.identity import carry_answers, form_sha256, parse_stored_form
 from riskscreen.forms.model import FormDefinition
 from riskscreen.instruments import DEFAULT_INSTRUMENT
 from riskscreen.routing.model import RoutingTable
 from riskscreen.scoring.model import ScoringModel
-from riskscreen.services.dates import iso, moment
 from riskscreen.services.errors import NotFound, ServiceError
 from riskscreen.services.types import Role
 from riskscreen.store import forms as stored_forms

@@ -36,12 +36,12 @@ from sqlalchemy import delete, exists, or_, select
 from sqlalchemy.orm import Session as OrmSession
 
 from riskscreen.crypto.atomic import atomic_write
+from riskscreen.dates import iso, moment, show_date
 from riskscreen.intel.details import DetailsError, check_details, keys_of, label_of
 from riskscreen.intel.grading import Grade, GradeError, parse_grade
 from riskscreen.intel.matching import MatchRecord, Network, area_key, build_network
 from riskscreen.intel.profile import PlaceLinks, ProfileRow, build_profile
 from riskscreen.intel.retention import ITEM_KINDS, Retention, load_retention
-from riskscreen.services.dates import iso, moment, show_date
 from riskscreen.services.errors import NotFound, PermissionDenied, ServiceError
 from riskscreen.services.followup_base import own_children
 from riskscreen.services.types import Role, UserInfo

@@ -24,9 +24,9 @@ import numpy as np
 from sqlalchemy import inspect, text
 
 from riskscreen.crypto.atomic import atomic_write
+from riskscreen.dates import moment
 from riskscreen.routing.outcomes import load_outcomes
 from riskscreen.services.context import Context
-from riskscreen.services.dates import moment
 from riskscreen.services.reports import SUPPRESS_BELOW, Report, ReportTable, render_report_pdf
 from riskscreen.services.types import RhiStatus, Role, StepKind
 

@@ -30,12 +30,12 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session as OrmSession
 
+from riskscreen.dates import day, moment, show_date
 from riskscreen.definitions import DefinitionError
 from riskscreen.routing import RoutingError, RoutingTable, load_routing, parse_routing, route
 from riskscreen.routing.outcomes import OutcomeVocabulary, load_outcomes
 from riskscreen.scoring.assessment import Assessment
 from riskscreen.services.context import Context
-from riskscreen.services.dates import day, moment, show_date
 from riskscreen.services.errors import NotFound, PermissionDenied, ServiceError
 from riskscreen.services.types import (
     Confirmation,

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session as OrmSession
 
+from riskscreen.dates import show_date
 from riskscreen.forms.identity import carry_answers
 from riskscreen.forms.loader import load_form
 from riskscreen.forms.model import FormDefinition
@@ -25,7 +26,6 @@ from riskscreen.scoring.engine import OverrideRefused as EngineRefused
 from riskscreen.scoring.engine import check_reason, is_lower
 from riskscreen.scoring.model import Interval, ScoringModel
 from riskscreen.scoring.review import review_due
-from riskscreen.services.dates import show_date
 from riskscreen.services.due import (
     DEFAULT_AFTER_EPISODE,
     after_episode_interval,

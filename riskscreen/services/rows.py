@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from riskscreen.services.dates import day, moment
+from riskscreen.dates import day, moment
 from riskscreen.services.types import ChildInfo, Role, ScreeningRow, Status, UserInfo
 from riskscreen.store.models import Child, Screening, User
 

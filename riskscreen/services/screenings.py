@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session as OrmSession
 
+from riskscreen.dates import moment
 from riskscreen.forms.answers import AnswerSet, EvidenceRecord, check_answers
 from riskscreen.forms.identity import form_sha256
 from riskscreen.forms.model import FormDefinition
@@ -26,7 +27,6 @@ from riskscreen.scoring.engine import apply_override, carry_forward, score
 from riskscreen.services.accounts import AccountManager
 from riskscreen.services.children import SCREENING_ROLES
 from riskscreen.services.context import Context, instrument_form_version, stored_form
-from riskscreen.services.dates import moment
 from riskscreen.services.errors import (
     IncompleteScreening,
     NotEditable,

@@ -7,8 +7,8 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from riskscreen.dates import show_date, show_moment
 from riskscreen.scoring.assessment import Assessment
-from riskscreen.services.dates import show_date, show_moment
 
 __all__ = [
     "CHRONOLOGY_WORDS",

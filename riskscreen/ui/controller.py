@@ -21,6 +21,7 @@ from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import QDialog, QFileDialog, QInputDialog, QMessageBox
 
 from riskscreen.crypto.keys import KdfParams
+from riskscreen.dates import show_clock, show_date
 from riskscreen.forms.model import FormDefinition
 from riskscreen.scoring.assessment import Assessment
 from riskscreen.scoring.gaps import review_gaps
@@ -38,7 +39,6 @@ from riskscreen.services import (
     create_database,
     default_db_path,
 )
-from riskscreen.services.dates import show_clock, show_date
 from riskscreen.services.server import ServerUnlocker
 from riskscreen.store.backend import ServerRefused
 from riskscreen.summary import ReferralSummary

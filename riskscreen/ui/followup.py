@@ -37,9 +37,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from riskscreen.dates import show_date, show_moment
 from riskscreen.forms.kinds import ANSWER_LABELS
 from riskscreen.forms.model import FormDefinition
-from riskscreen.services.dates import show_date, show_moment
 from riskscreen.services.types import (
     CHRONOLOGY_WORDS,
     RHI_WITHIN,

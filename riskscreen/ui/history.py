@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from riskscreen.services.dates import show_date
+from riskscreen.dates import show_date
 from riskscreen.services.types import ChildRecord, Referral, ScreeningRow, Status
 from riskscreen.ui.followup import EpisodePanel
 from riskscreen.ui.home import STATUS_LABELS, LevelStyle

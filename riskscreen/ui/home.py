@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from riskscreen.services.dates import show_date
+from riskscreen.dates import show_date
 from riskscreen.services.types import Page, ScreeningQuery, ScreeningRow, Status
 from riskscreen.ui.followup import DuePanel
 from riskscreen.ui.tables import RecordsModel

@@ -46,6 +46,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from riskscreen.dates import iso, show_date, show_moment
 from riskscreen.intel.details import PLACE_TYPES
 from riskscreen.intel.grading import (
     CURRENT,
@@ -55,7 +56,6 @@ from riskscreen.intel.grading import (
     Grade,
 )
 from riskscreen.intel.profile import ProfileRow
-from riskscreen.services.dates import iso, show_date, show_moment
 from riskscreen.services.intel import NOT_EVIDENCE, IntelNetwork, ItemInfo, ReceivedIntelligence
 from riskscreen.services.types import ChildInfo
 from riskscreen.ui.home import find_action

@@ -19,8 +19,8 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMenu, QStackedWidget, QWidget
 from shiboken6 import isValid
 
+from riskscreen.dates import show_date
 from riskscreen.services import Session
-from riskscreen.services.dates import show_date
 from riskscreen.services.intel import (
     ANALYSIS_ROLES,
     INTEL_ROLES,

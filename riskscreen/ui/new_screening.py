@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from riskscreen.services.dates import show_date
+from riskscreen.dates import show_date
 from riskscreen.services.types import ChildInfo
 from riskscreen.ui.home import find_action
 from riskscreen.ui.widgets import DateField, MessageLabel, WrappingItemDelegate

@@ -37,8 +37,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from riskscreen.dates import iso, show_date, show_when
 from riskscreen.routing.outcomes import load_outcomes
-from riskscreen.services.dates import iso, show_date, show_when
 from riskscreen.services.exchange import ReceivedReferral
 from riskscreen.services.types import Confirmation
 from riskscreen.ui.home import LevelStyle, find_action

@@ -30,9 +30,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from riskscreen.dates import show_when
 from riskscreen.routing.outcomes import load_outcomes
 from riskscreen.services import Session
-from riskscreen.services.dates import show_when
 from riskscreen.services.types import (
     Confirmation,
     Referral,

@@ -47,7 +47,7 @@ from PySide6.QtWidgets import (
     QWidgetAction,
 )
 
-from riskscreen.services.dates import show_date
+from riskscreen.dates import show_date
 
 __all__ = [
     "DateField",

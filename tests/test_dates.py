@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from riskscreen.cli.main import main
-from riskscreen.services.dates import day, iso, moment, show_date, show_moment, show_when
+from riskscreen.dates import day, iso, moment, show_date, show_moment, show_when
 
-from ..conftest import PASSPHRASES, Vault, save_answers
+from .conftest import PASSPHRASES, Vault, save_answers
 
 
 def test_stored_text_becomes_aware_datetimes_and_goes_back_unchanged() -> None:
