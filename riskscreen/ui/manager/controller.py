@@ -168,6 +168,8 @@ class ManagerController(QObject):
         self._live_cancel = threading.Event()
         self._live_loading = False
         self._calibration_loading = False
+        self._calibrating = False
+        self._calibrate_again = False
         #: An impact analysis asked for while the screenings were still loading.
         self._impact_waiting = False
         #: The question "Publish version …?" while it is open (it never blocks).
@@ -589,9 +591,14 @@ class ManagerController(QObject):
 
     def _update_calibration(self) -> None:
         """Score the children with outcomes with the current scorable draft, off the GUI
-        thread; only the newest draft's figures are shown."""
+        thread; only the newest draft's figures are shown. One scoring at a time (each takes
+        about a second, mostly the AUC's interval): edits made meanwhile are scored once,
+        together, when it is back, so it never holds up the live impact's thread."""
         cohort, base, draft = self.cohort, self.calibration_base, self._scorable
         if cohort is None or base is None or draft is None:
+            return
+        if self._calibrating:
+            self._calibrate_again = True
             return
         self._calibration_generation += 1
         generation = self._calibration_generation
@@ -608,7 +615,14 @@ class ManagerController(QObject):
             self.window.editor.below.arrange()
             self.calibration_updated.emit(change)
 
+        def calibrating(busy: bool) -> None:
+            self._calibrating = busy
+            if not busy and self._calibrate_again:
+                self._calibrate_again = False
+                QTimer.singleShot(0, self._update_calibration)
+
         QueryOp(work, show=panel.show_waiting, what="draft calibration").success(done) \
+            .busy(calibrating) \
             .unexpected("The draft could not be scored against the outcomes.") \
             .run_in_background()
 
