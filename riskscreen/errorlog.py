@@ -13,7 +13,7 @@ from types import TracebackType
 
 from platformdirs import user_log_dir
 
-from riskscreen import __version__
+import riskscreen  # its version is read when a note is written (reading it takes a moment)
 
 __all__ = ["describe_exception", "log_path", "record_unexpected"]
 
@@ -39,7 +39,7 @@ def record_unexpected(error: BaseException, context: str) -> Path | None:
     or None when the log cannot be written."""
     path = log_path()
     note = (f"{time.strftime('%Y-%m-%d %H:%M:%S')} ERROR riskscreen: unexpected error in "
-            f"{context} (version {__version__}):\n"
+            f"{context} (version {riskscreen.__version__}):\n"
             f"{describe_exception(type(error), error.__traceback__)}\n")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

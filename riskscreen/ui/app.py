@@ -25,7 +25,7 @@ from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QFontDatabase, QGuiApplication, QIcon, QPixmap
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
-from riskscreen import __version__
+import riskscreen
 from riskscreen.errorlog import describe_exception, log_path
 from riskscreen.ui.collector import install_main_thread_collector
 
@@ -62,7 +62,8 @@ _showing = False
 def _exception_hook(exc_type: type[BaseException], exc: BaseException,
                     tb: TracebackType | None) -> None:
     global _showing
-    log.error("unexpected error (version %s):\n%s", __version__, describe_exception(exc_type, tb))
+    log.error("unexpected error (version %s):\n%s", riskscreen.__version__,
+              describe_exception(exc_type, tb))
     app = QApplication.instance()
     if app is None or _showing:
         return
@@ -118,10 +119,13 @@ def apply_style(app: QApplication) -> None:
 
 
 def configure_application() -> None:
-    """Names and high-DPI policy; call before the QApplication is created."""
+    """Names and high-DPI policy; call before the QApplication is created.
+
+    The version follows once the unlock window is up (:func:`_note_version`): reading it
+    from the package's metadata takes a noticeable part of the start.
+    """
     QCoreApplication.setOrganizationName(ORGANISATION)
     QCoreApplication.setApplicationName(APP_NAME)
-    QCoreApplication.setApplicationVersion(__version__)
     if QGuiApplication.instance() is None:  # only possible before the application exists
         QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
             Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
@@ -228,6 +232,7 @@ class _Startup(QObject):
         if self.loading:
             return
         self.loading = True
+        _note_version()
         from riskscreen.ui.worker import run_in_background
 
         run_in_background(lambda: importlib.import_module("riskscreen.ui.controller"),
@@ -285,6 +290,13 @@ def run(argv: Sequence[str]) -> int:
         controller = AppController(db_path=db_path)
         controller.start()
         window = controller.window
+        _note_version()
     window.show()
-    log.info("started version %s", __version__)
     return app.exec()
+
+
+def _note_version() -> None:
+    """Give Qt the application's version and log the start (once the first window is up,
+    when it is the unlock window)."""
+    QCoreApplication.setApplicationVersion(riskscreen.__version__)
+    log.info("started version %s", riskscreen.__version__)

@@ -179,6 +179,9 @@ def test_unlock_window_comes_first_and_an_early_unlock_is_kept(
     startup.unlock_view.button.click()
     qtbot.waitUntil(lambda: startup.controller is not None
                     and startup.controller.session is not None, timeout=30_000)
+    import riskscreen  # the version is given to Qt once the window is up, not before it
+
+    assert app_module.QApplication.applicationVersion() == riskscreen.__version__
     startup.controller.session.close()
     startup.controller.session = None
 
