@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from PySide6.QtCore import QDateTime, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFont, QResizeEvent
+from PySide6.QtCore import QDateTime, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import QBrush, QColor, QFont, QResizeEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QRadioButton,
+    QTableView,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -50,7 +51,7 @@ from riskscreen.services.types import (
     RescreenInfo,
     RhiStatus,
 )
-from riskscreen.ui.tables import read_only_table
+from riskscreen.ui.tables import RecordsModel, read_only_table
 
 __all__ = ["CarriedPanel", "ChronologyView", "DuePanel", "EpisodeDialog", "EpisodePanel",
            "ReturnDialog", "RhiDialog", "StepDownDialog", "answer_words"]
@@ -135,6 +136,48 @@ def answer_words(form: FormDefinition, question_id: str, value: Any,
 # -- home ------------------------------------------------------------------------------------
 
 
+class _DueModel(RecordsModel[DueItem]):
+    """What is due, one child a row: words made when a cell is drawn, so a county's list
+    holds only its records (no table item per cell)."""
+
+    COLUMNS = ("Child", "Due by", "When", "Why")
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.today = date.today()
+        self.bold = QFont()
+        self.bold.setBold(True)
+
+    def cell(self, row: DueItem, column: int, role: int) -> Any:
+        """A cell's words (and tooltip); "Due by" and "When" in bold dark red when overdue."""
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            return (row.child_name, show_date(row.due), row.words(self.today),
+                    row.reason)[column]
+        if column in (1, 2) and row.overdue(self.today):
+            if role == Qt.ItemDataRole.ForegroundRole:
+                return QBrush(OVERDUE)
+            if role == Qt.ItemDataRole.FontRole:
+                return self.bold
+        return None
+
+
+class _WrappingView(QTableView):
+    """A table whose rows keep the height their wrapped text needs at the current width,
+    while there are few enough rows to measure (a county's list keeps one line a row)."""
+
+    MEASURED_ROWS = 1000
+
+    def fit_rows(self) -> None:
+        """Give each row the height its wrapped text needs, when there are few enough."""
+        model = self.model()
+        if model is not None and model.rowCount() <= self.MEASURED_ROWS:
+            self.resizeRowsToContents()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        QTimer.singleShot(0, self, self.fit_rows)
+
+
 class DuePanel(QWidget):
     """"Due for review" on the home screen: each child's next screening, overdue first, said
     in words as well as in colour."""
@@ -152,7 +195,13 @@ class DuePanel(QWidget):
         self.summary = QLabel(self)
         self.summary.setObjectName("dueSummary")
         self.summary.setWordWrap(True)
-        self.table = _table(self, ["Child", "Due by", "When", "Why"], "dueTable")
+        self.model = _DueModel(self)
+        self.table = read_only_table(_WrappingView(self), "dueTable", wrap=True)
+        self.table.setModel(self.model)
+        header = self.table.horizontalHeader()
+        for c in range(len(_DueModel.COLUMNS) - 1):
+            header.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(len(_DueModel.COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
         self.table.setAccessibleName("Screenings due for review")
         self.table.setMaximumHeight(170)
         self.items: list[DueItem] = []
@@ -163,7 +212,7 @@ class DuePanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(head)
         layout.addWidget(self.table)
-        self.table.cellActivated.connect(self._on_table_cell_activated)
+        self.table.activated.connect(self._on_table_activated)
 
     def set_items(self, items: Iterable[DueItem], today: date) -> None:
         """Show what is due (overdue first, as the service orders it)."""
@@ -172,20 +221,15 @@ class DuePanel(QWidget):
         self.summary.setText("Nothing is due." if not self.items else
                              f"{len(self.items)} due, {overdue} overdue. Double-click a child "
                              "to open their record.")
-        rows = _fill(self.table, [[i.child_name, show_date(i.due), i.words(today),
-                                   i.reason] for i in self.items])
-        for item, line in zip(self.items, rows, strict=True):
-            if item.overdue(today):
-                for cell in line[1:3]:
-                    cell.setForeground(OVERDUE)
-                    font = QFont(cell.font())
-                    font.setBold(True)
-                    cell.setFont(font)
+        self.model.today = today
+        self.model.set_rows(self.items)
+        self.table.fit_rows()
+        QTimer.singleShot(0, self.table, self.table.fit_rows)  # again once laid out at its width
         self.table.setVisible(bool(self.items))
 
-    def _on_table_cell_activated(self, row: int, column: int) -> None:
-        if 0 <= row < len(self.items):
-            self.child_requested.emit(self.items[row].child_id)
+    def _on_table_activated(self, index: QModelIndex) -> None:
+        if 0 <= index.row() < len(self.items):
+            self.child_requested.emit(self.items[index.row()].child_id)
 
 
 # -- the child's page ------------------------------------------------------------------------

@@ -49,10 +49,11 @@ def test_due_episodes_rescreen_and_chronology(qtbot: QtBot, app: AppController,
     due = app.home_view.due
     qtbot.waitUntil(lambda: len(due.items) == 1, timeout=10_000)
     assert due.items[0].child_id == child
-    when = due.table.item(0, 2).text()
+    cell = due.table.model().index(0, 2)
+    when = cell.data()
     assert when.startswith(("Overdue by", "Due in", "Due today"))
     if due.items[0].overdue(date.today()):
-        assert due.table.item(0, 2).foreground().color().name() == "#8a1c1c"
+        assert cell.data(Qt.ItemDataRole.ForegroundRole).color().name() == "#8a1c1c"
     # Double-clicking the child opens their page with the (empty) episode log.
     due.child_requested.emit(child)
     qtbot.waitUntil(lambda: app.window.stack.currentWidget() is app.history_view)
@@ -159,3 +160,30 @@ def test_a_step_down_asks_why_then_finalises(qtbot: QtBot, app: AppController,
     _settle(qtbot)
     with read_db(tmp_path) as pat:
         assert pat.screenings.open(sid).row.status == "final"
+
+
+def test_a_county_due_list_is_shown_from_its_records_and_opens_the_child(qtbot: QtBot) -> None:
+    """Tens of thousands of children due: the list holds the records, not a table item per
+    cell, and double-clicking still opens the child (overdue said in words and colour)."""
+    from riskscreen.services.types import DueItem, DueKind
+    from riskscreen.ui.followup import DuePanel
+
+    today = date(2026, 6, 1)
+    items = [DueItem(child_id=i, child_name=f"Synthetic {i}", kind=DueKind.REVIEW,
+                     due=date(2026, 1, 1) if i % 2 else date(2026, 9, 1),
+                     reason="Review of the screening", last_screening_id=i, last_level="low")
+             for i in range(30_000)]
+    panel = DuePanel()
+    qtbot.addWidget(panel)
+    panel.set_items(items, today)
+    panel.show()
+    model = panel.table.model()
+    assert model.rowCount() == 30_000
+    assert panel.summary.text().startswith("30000 due, 15000 overdue.")
+    late = model.index(1, 2)
+    assert late.data() == "Overdue by 151 days"
+    assert late.data(Qt.ItemDataRole.ForegroundRole).color().name() == "#8a1c1c"
+    assert model.index(2, 2).data(Qt.ItemDataRole.ForegroundRole) is None
+    with qtbot.waitSignal(panel.child_requested) as opened:
+        panel.table.activated.emit(model.index(29_999, 0))
+    assert opened.args == [29_999]
