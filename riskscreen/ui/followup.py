@@ -638,8 +638,8 @@ class ChronologyView(QWidget):
         self.child_id = child_id
         self.title.setText(f"Chronology: {name}")
         self.entries = list(entries)
-        rows = [[e.when.strftime("%d/%m/%Y" if (e.when.hour, e.when.minute) == (0, 0)
-                                 else "%d/%m/%Y %H:%M"), CHRONOLOGY_WORDS[e.kind],
+        rows = [[show_date(e.when) if (e.when.hour, e.when.minute) == (0, 0)
+                 else show_moment(e.when), CHRONOLOGY_WORDS[e.kind],
                  f"{e.title}\n{e.detail}".strip()] for e in self.entries]
         _fill(self.table, rows)
         self.count.setText(f"{len(self.entries)} entr{'y' if len(self.entries) == 1 else 'ies'}"
