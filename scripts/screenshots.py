@@ -21,6 +21,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import ClassVar
@@ -187,6 +188,67 @@ def logical_size(physical: str, scale: float) -> tuple[int, int]:
         os.environ["QT_SCALE_FACTOR"] = f"{scale:g}"
     width, height = (int(v) for v in physical.lower().split("x"))
     return int(width / scale), int(height / scale)
+
+
+@dataclass
+class PageShots:
+    """One run of a page script (``screenshots_followup.py`` and the like): the application,
+    where the pictures go, the window size and the file-name suffix."""
+
+    app: QApplication
+    out: Path
+    size: tuple[int, int]
+    suffix: str
+
+    def shot(self, widget: QWidget, name: str) -> Path:
+        """Grab ``widget`` (a window or a dialog) once it has settled, checking its layout
+        with ``--check``."""
+        settle(self.app, rounds=8)
+        if Options.check:
+            for problem in layout_problems(widget):
+                Options.problems.append(f"{name}: {problem}")
+                print(f"PROBLEM {name}: {problem}")
+        path = self.out / f"{name}{self.suffix}.png"
+        widget.grab().save(str(path))
+        print(f"wrote {path}")
+        return path
+
+    def sign_in(self, controller: AppController, account: str) -> None:
+        """Sign in to a demo database through the unlock page as one of its accounts."""
+        controller.start()
+        controller.unlock_view.name.setText(account)
+        controller.unlock_view.passphrase.setText(DEMO_ACCOUNTS[account][1])
+        controller.unlock_view.button.click()
+        settle(self.app, lambda: controller.session is not None)
+
+    @staticmethod
+    def result() -> int:
+        """The exit status: 1 when ``--check`` found layout problems."""
+        if Options.problems:
+            print(f"{len(Options.problems)} layout problem(s)")
+            return 1
+        return 0
+
+
+def page_shots(description: str, argv: list[str] | None) -> PageShots:
+    """Read a page script's options (``--out --size --scale --suffix --check``) and start the
+    styled application at that size and scale."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--out", type=Path, default=Path("/tmp/shots"))
+    parser.add_argument("--size", default="1366x768",
+                        help="screen size in physical pixels, WIDTHxHEIGHT")
+    parser.add_argument("--scale", type=float, default=1.0, help="Qt scale factor")
+    parser.add_argument("--suffix", default="", help="added to each file name")
+    parser.add_argument("--check", action="store_true", help="report layout problems")
+    args = parser.parse_args(argv)
+    size = logical_size(args.size, args.scale)
+    Options.check = args.check
+    args.out.mkdir(parents=True, exist_ok=True)
+    configure_application()
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    assert isinstance(app, QApplication)
+    apply_style(app)
+    return PageShots(app, args.out, size, args.suffix)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,20 +1,28 @@
 """Two real demo databases that exchange packages: a sending agency (an encrypted file) and
 the co-located team (a file, or a database on a PostgreSQL server), each trusting the other's
-certificate (service, GUI tests and screenshots)."""
+certificate (service, GUI tests and screenshots), and the application opened over one of them
+for GUI tests."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from riskscreen.crypto.keys import KdfParams
 from riskscreen.services import Session, Unlocker
 from riskscreen.services.demo import DEMO_ACCOUNTS, create_demo_database
 from riskscreen.services.server import ServerUnlocker
 from riskscreen.store.backend import ServerLocation
+
+if TYPE_CHECKING:
+    from pytestqt.qtbot import QtBot
+
+    from riskscreen.ui.controller import AppController
 
 CASE = json.loads((Path(__file__).parent / "cases" / "07-disclosure.json").read_text(
     encoding="utf-8"))
@@ -82,3 +90,41 @@ def make_package(dbs: dict[str, Any], out: Path, screening: int | None = None) -
         rid = s.exchange.referral_of_screening(screening or finalised(dbs["agency"]))
         s.exchange.save_referral_package(rid, out, (dbs["root"] / "team.cert.pem").read_bytes())
     return out
+
+
+@contextmanager
+def app_over(qtbot: QtBot, db: Path, settings: Path, kdf: KdfParams) -> Iterator[AppController]:
+    """The application over ``db`` (one of the pair, or any test database), shown at 1366x768
+    and not yet unlocked;
+    its session is closed afterwards. Qt is imported only here, so that the service tests
+    that share this module never load it."""
+    from PySide6.QtCore import QSettings
+
+    from riskscreen.ui.controller import AppController
+    from riskscreen.ui.worker import wait_for_background
+
+    app = AppController(db, settings=QSettings(str(settings), QSettings.Format.IniFormat),
+                        kdf=kdf, sleep=lambda _: None, auto_backups=False)
+    qtbot.addWidget(app.window)
+    app.window.resize(1366, 768)
+    app.window.show()
+    app.start()
+    try:
+        yield app
+    finally:
+        wait_for_background()
+        if app.session is not None:
+            app.session.close()
+
+
+def unlock_demo(qtbot: QtBot, app: AppController, account: str) -> None:
+    """Sign in to a demo database through the unlock page, typing as a person would."""
+    from .ui.helpers import click, type_into
+
+    view = app.unlock_view
+    view.name.clear()
+    type_into(qtbot, view.name, account)
+    view.passphrase.clear()
+    type_into(qtbot, view.passphrase, DEMO_ACCOUNTS[account][1])
+    click(qtbot, view.button)
+    qtbot.waitUntil(lambda: app.session is not None, timeout=60_000)

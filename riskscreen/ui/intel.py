@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
@@ -65,7 +64,15 @@ from riskscreen.ui.tables import (
     RecordsModel,
     read_only_table,
 )
-from riskscreen.ui.widgets import DateField, FlowLayout, MessageLabel, upright_scroll
+from riskscreen.ui.widgets import (
+    DateField,
+    FlowLayout,
+    error_line,
+    record_form,
+    record_label,
+    record_page,
+    upright_scroll,
+)
 
 __all__ = ["KIND_WORDS", "ChildPicker", "IntelItemDialog", "IntelItemView", "IntelListView",
            "LinkDialog", "NetworkView", "NotEvidenceBanner", "ProfileView", "ReasonDialog",
@@ -101,28 +108,11 @@ class NotEvidenceBanner(QLabel):
         self.setStyleSheet(_BANNER_STYLE)
 
 
-def _label(parent: QWidget, name: str = "") -> QLabel:
-    label = QLabel(parent)
-    label.setWordWrap(True)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    if name:
-        label.setObjectName(name)
-    return label
-
-
 def _title(parent: QWidget, text: str = "") -> QLabel:
     title = QLabel(text, parent)
     title.setObjectName("pageTitle")
     title.setWordWrap(True)
     return title
-
-
-def _error(parent: QWidget) -> MessageLabel:
-    error = MessageLabel(1, parent)
-    error.setObjectName("errorText")
-    error.set_reserved(False)
-    error.setVisible(False)
-    return error
 
 
 def _table(parent: QWidget, name: str, accessible: str) -> QTableView:
@@ -279,9 +269,9 @@ class IntelListView(QWidget):
         self.empty = QLabel(self)
         self.empty.setObjectName("intelEmpty")
         self.empty.setWordWrap(True)
-        self.done = _label(self, "intelDone")
+        self.done = record_label(self, "intelDone")
         self.done.setVisible(False)
-        self.error = _error(self)
+        self.error = error_line(self)
 
         top = QHBoxLayout()
         top.addWidget(self.back_button)
@@ -456,55 +446,43 @@ class IntelItemView(QWidget):
         self.review_button.setObjectName("intelItemReview")
         self.delete_button = QPushButton("Delete…", self)
         self.delete_button.setObjectName("intelItemDelete")
-        self.done = _label(self, "intelItemDone")
+        self.done = record_label(self, "intelItemDone")
         self.done.setVisible(False)
-        self.error = _error(self)
+        self.error = error_line(self)
 
         content = QWidget(self)
         inner = QVBoxLayout(content)
         self.grade_box = QGroupBox("Grading and handling", content)
-        grade_form = _form(self.grade_box)
-        self.grade = _label(self.grade_box, "intelGrade")
-        self.restriction = _label(self.grade_box, "intelRestriction")
-        self.conditions = _label(self.grade_box, "intelConditions")
+        grade_form = record_form(self.grade_box)
+        self.grade = record_label(self.grade_box, "intelGrade")
+        self.restriction = record_label(self.grade_box, "intelRestriction")
+        self.conditions = record_label(self.grade_box, "intelConditions")
         grade_form.addRow("Grade", self.grade)
         grade_form.addRow("Who may see it", self.restriction)
         grade_form.addRow("Handling conditions", self.conditions)
         self.details_box = QGroupBox("What is recorded", content)
-        self.details_form = _form(self.details_box)
+        self.details_form = record_form(self.details_box)
         self.record_box = QGroupBox("The record", content)
-        record_form = _form(self.record_box)
-        self.recorded = _label(self.record_box, "intelRecorded")
-        self.review_due = _label(self.record_box, "intelReviewDue")
-        record_form.addRow("Recorded", self.recorded)
-        record_form.addRow("Review or delete by", self.review_due)
+        facts_form = record_form(self.record_box)
+        self.recorded = record_label(self.record_box, "intelRecorded")
+        self.review_due = record_label(self.record_box, "intelReviewDue")
+        facts_form.addRow("Recorded", self.recorded)
+        facts_form.addRow("Review or delete by", self.review_due)
         self.links_box = QGroupBox("Children it is linked to", content)
         links_layout = QVBoxLayout(self.links_box)
         self.links = _table_widget(self.links_box, "intelLinks", "Children it is linked to",
                                    ("Child", "Seen on", "Source", "Linked by"))
-        self.others = _label(self.links_box, "intelOthers")
+        self.others = record_label(self.links_box, "intelOthers")
         links_layout.addWidget(self.links)
         links_layout.addWidget(self.others)
         for box in (self.details_box, self.grade_box, self.links_box, self.record_box):
             inner.addWidget(box)
         inner.addStretch(1)
-        self.scroll_area = upright_scroll(self, content, "intelItemScroll")
-
-        top = QHBoxLayout()
-        top.addWidget(self.back_button)
-        top.addWidget(self.title, 1)
-        row = QWidget(self)
-        flow = FlowLayout(row, spacing=8)
-        for button in (self.link_button, self.submit_button, self.review_button,
-                       self.delete_button):
-            flow.addWidget(button)
-        layout = QVBoxLayout(self)
-        layout.addLayout(top)
-        layout.addWidget(self.banner)
-        layout.addWidget(row)
-        layout.addWidget(self.done)
-        layout.addWidget(self.error)
-        layout.addWidget(self.scroll_area, 1)
+        self.scroll_area = record_page(
+            self, self.back_button, self.title,
+            (self.link_button, self.submit_button, self.review_button, self.delete_button),
+            content, heading=(self.banner,), messages=(self.done, self.error),
+            name="intelItemScroll")
 
         self.back_button.clicked.connect(self.back_requested)
         self.link_button.clicked.connect(self._on_link_button_clicked)
@@ -529,12 +507,12 @@ class IntelItemView(QWidget):
         for key, value in item.details.items():
             if value in ("", [], None):
                 continue
-            field = _label(self.details_box, f"intelDetail_{key}")
+            field = record_label(self.details_box, f"intelDetail_{key}")
             field.setText(_value_words(value))
             self.details_form.addRow(_DETAIL_WORDS.get(key, key.replace("_", " ").capitalize()),
                                      field)
         if item.text:
-            text = _label(self.details_box, "intelText")
+            text = record_label(self.details_box, "intelText")
             text.setText(item.text)
             self.details_form.addRow("What was seen or said", text)
         recorded, changed = show_date(item.created_at), show_date(item.updated_at)
@@ -602,13 +580,6 @@ class IntelItemView(QWidget):
             self.child_requested.emit(int(cell.data(_ID)))
 
 
-def _form(box: QWidget) -> QFormLayout:
-    form = QFormLayout(box)
-    form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
-    form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-    return form
-
-
 # -- links between children ----------------------------------------------------------------------
 
 
@@ -628,7 +599,7 @@ class NetworkView(QWidget):
         self.back_button.setObjectName("networkBack")
         title = _title(self, "Links between children")
         self.banner = NotEvidenceBanner(self)
-        self.counts = _label(self, "networkCounts")
+        self.counts = record_label(self, "networkCounts")
         self.entities = _table_widget(self, "networkEntities",
                                       "Shared people, places, vehicles and accounts",
                                       ("Kind", "Shared record", "Children"))
@@ -642,7 +613,7 @@ class NetworkView(QWidget):
         self.linked.setWordWrap(True)
         self.linked_title = QLabel("Children linked through it", self)
         self.linked_title.setWordWrap(True)
-        self.why = _label(self, "networkWhy")
+        self.why = record_label(self, "networkWhy")
         self.open_button = QPushButton("Open its records", self)
         self.open_button.setObjectName("networkOpen")
         self.pairs = _table_widget(self, "networkPairs", "Pairs of linked children",
@@ -805,7 +776,7 @@ class ProfileView(QWidget):
         self.show_button.setObjectName("profileShow")
         self.export_button = QPushButton("Export anonymised CSV…", self)
         self.export_button.setObjectName("profileExport")
-        self.note = _label(self, "profileNote")
+        self.note = record_label(self, "profileNote")
         self.note.setText("Counts here are exact, for your analysis only. The CSV export has "
                           "no child, person or record number in it, and shows any count from "
                           "1 to 4 as “<5”.")
@@ -815,9 +786,9 @@ class ProfileView(QWidget):
         self.empty.setObjectName("profileEmpty")
         self.empty.setWordWrap(True)
         self.empty.setVisible(False)
-        self.done = _label(self, "profileDone")
+        self.done = record_label(self, "profileDone")
         self.done.setVisible(False)
-        self.error = _error(self)
+        self.error = error_line(self)
 
         top = QHBoxLayout()
         top.addWidget(self.back_button)
@@ -929,7 +900,7 @@ class ReceivedIntelView(QWidget):
         self.back_button.setObjectName("receivedIntelBack")
         title = _title(self, "Intelligence received")
         self.banner = NotEvidenceBanner(self)
-        note = _label(self)
+        note = record_label(self)
         note.setText("As the sender recorded and graded them (read-only). Import a package "
                      "with File › Import a package.")
         self.submissions = _table_widget(self, "receivedIntelSubmissions",
@@ -994,7 +965,7 @@ class _Dialog(QDialog):
     def __init__(self, title: str, ok: str, parent: QWidget | None) -> None:
         super().__init__(parent)
         self.setWindowTitle(title)
-        self.error = _error(self)
+        self.error = error_line(self)
         self.buttons = QDialogButtonBox(self)
         self.ok_button = self.buttons.addButton(ok, QDialogButtonBox.ButtonRole.AcceptRole)
         self.ok_button.setObjectName("dialogOk")
@@ -1142,7 +1113,7 @@ class IntelItemDialog(_Dialog):
         self.pages = QStackedWidget(self)
         # A person of concern.
         person = QWidget(self.pages)
-        pf = _form(person)
+        pf = record_form(person)
         self.names = _edit(person, "personNames", "Names", "Separate several with commas")
         self.nicknames = _edit(person, "personNicknames", "Nicknames",
                                "Separate several with commas")
@@ -1168,7 +1139,7 @@ class IntelItemDialog(_Dialog):
         pf.addRow("Online handles", self.handles)
         # A place.
         place = QWidget(self.pages)
-        lf = _form(place)
+        lf = record_form(place)
         self.address = _edit(place, "placeAddress", "Address")
         self.place_description = _edit(place, "placeDescription", "Description",
                                        "If there is no address: how to recognise it")
@@ -1185,7 +1156,7 @@ class IntelItemDialog(_Dialog):
         lf.addRow("Area", self.area)
         # A vehicle.
         vehicle = QWidget(self.pages)
-        vf = _form(vehicle)
+        vf = record_form(vehicle)
         self.registration = _edit(vehicle, "vehicleRegistration", "Registration")
         self.make = _edit(vehicle, "vehicleMake", "Make")
         self.vehicle_model = _edit(vehicle, "vehicleModel", "Model")
@@ -1198,7 +1169,7 @@ class IntelItemDialog(_Dialog):
         vf.addRow("Description", self.vehicle_description)
         # An online account.
         online = QWidget(self.pages)
-        of = _form(online)
+        of = record_form(online)
         self.platform = _edit(online, "onlinePlatform", "Platform", "For example Snapchat")
         self.handle = _edit(online, "onlineHandle", "Handle")
         self.online_description = _edit(online, "onlineDescription", "Description")
@@ -1235,9 +1206,9 @@ class IntelItemDialog(_Dialog):
         self.conditions = _edit(self, "intelConditions", "Handling conditions",
                                 "Who it may be shared with, and on what conditions")
         self.conditions_label = QLabel("Handling conditions", self)
-        self.grade_text = _label(self, "intelGradeText")
+        self.grade_text = record_label(self, "intelGradeText")
         grade_box = QGroupBox("Grading (national 3x5x2)", self)
-        gf = _form(grade_box)
+        gf = record_form(grade_box)
         for part, key, words in ((self.grade_source, "source", "Source evaluation"),
                                  (self.grade_intelligence, "intelligence",
                                   "Intelligence assessment"),
@@ -1251,7 +1222,7 @@ class IntelItemDialog(_Dialog):
         gf.addRow("Grade", self.grade_text)
 
         content = QWidget(self)
-        form = _form(content)
+        form = record_form(content)
         form.addRow("Kind", self.kind)
         form.addRow(self.pages)
         form.addRow("What was seen or said", self.text)
@@ -1381,7 +1352,7 @@ class LinkDialog(_Dialog):
         self.seen_on.line.setAccessibleName("Date seen")
         self.seen_on.set_date(today)
         holder = QWidget(self)
-        form = _form(holder)
+        form = record_form(holder)
         form.addRow("Child", self.picker)
         form.addRow("Source", self.source)
         form.addRow("Date seen", self.seen_on)
@@ -1416,7 +1387,7 @@ class ReasonDialog(_Dialog):
         text.setWordWrap(True)
         self.reason = _edit(self, "reason", "Reason")
         holder = QWidget(self)
-        form = _form(holder)
+        form = record_form(holder)
         form.addRow("Reason (recorded in the audit log)", self.reason)
         layout = QVBoxLayout(self)
         layout.addWidget(text)

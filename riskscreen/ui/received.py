@@ -48,7 +48,13 @@ from riskscreen.ui.tables import (
     RecordsModel,
     read_only_table,
 )
-from riskscreen.ui.widgets import FlowLayout, LevelChip, MessageLabel, upright_scroll
+from riskscreen.ui.widgets import (
+    LevelChip,
+    error_line,
+    record_form,
+    record_label,
+    record_page,
+)
 
 __all__ = ["DecisionDialog", "ReceivedListModel", "ReceivedListView", "ReceivedOutcomeDialog",
            "ReceivedView", "status_words"]
@@ -212,22 +218,6 @@ class ReceivedListView(QWidget):
             self.open_requested.emit(row.id)
 
 
-def _label(parent: QWidget, name: str = "") -> QLabel:
-    label = QLabel(parent)
-    label.setWordWrap(True)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    if name:
-        label.setObjectName(name)
-    return label
-
-
-def _form(box: QWidget) -> QFormLayout:
-    form = QFormLayout(box)
-    form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
-    form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-    return form
-
-
 class ReceivedView(QWidget):
     """One received referral: the sender's assessment as it arrived, the child's record here,
     and the team's decision, outcomes and reply."""
@@ -247,7 +237,7 @@ class ReceivedView(QWidget):
         self.title = QLabel(self)
         self.title.setObjectName("pageTitle")
         self.title.setWordWrap(True)
-        self.status = _label(self, "receivedStatus")
+        self.status = record_label(self, "receivedStatus")
         self.decide_button = QPushButton("Decide…", self)
         self.decide_button.setObjectName("receivedDecide")
         self.outcome_button = QPushButton("Record an outcome…", self)
@@ -256,30 +246,27 @@ class ReceivedView(QWidget):
         self.reply_button.setObjectName("receivedReply")
         self.child_button = QPushButton("Open the child's record", self)
         self.child_button.setObjectName("receivedChild")
-        self.error = MessageLabel(1, self)
-        self.error.setObjectName("errorText")
-        self.error.set_reserved(False)
-        self.error.setVisible(False)
-        self.done = _label(self, "receivedDone")
+        self.error = error_line(self)
+        self.done = record_label(self, "receivedDone")
         self.done.setVisible(False)
 
         content = QWidget(self)
         inner = QVBoxLayout(content)
         self.sender_box = QGroupBox("From", content)
-        sender_form = _form(self.sender_box)
-        self.sender_words = _label(self.sender_box, "receivedSender")
-        self.trust = _label(self.sender_box, "receivedTrust")
-        self.referred_by = _label(self.sender_box)
-        self.when = _label(self.sender_box)
+        sender_form = record_form(self.sender_box)
+        self.sender_words = record_label(self.sender_box, "receivedSender")
+        self.trust = record_label(self.sender_box, "receivedTrust")
+        self.referred_by = record_label(self.sender_box)
+        self.when = record_label(self.sender_box)
         sender_form.addRow("Sender", self.sender_words)
         sender_form.addRow("Certificate", self.trust)
         sender_form.addRow("Referred by", self.referred_by)
         sender_form.addRow("Received", self.when)
 
         self.child_box = QGroupBox("The child", content)
-        child_form = _form(self.child_box)
-        self.child_sent = _label(self.child_box, "receivedChildSent")
-        self.child_here = _label(self.child_box, "receivedChildHere")
+        child_form = record_form(self.child_box)
+        self.child_sent = record_label(self.child_box, "receivedChildSent")
+        self.child_here = record_label(self.child_box, "receivedChildHere")
         child_form.addRow("As sent", self.child_sent)
         child_form.addRow("Record here", self.child_here)
         button_row = QHBoxLayout()
@@ -289,12 +276,12 @@ class ReceivedView(QWidget):
 
         self.assessment_box = QGroupBox("The sender's assessment (read-only, as it arrived)",
                                         content)
-        assessment_form = _form(self.assessment_box)
+        assessment_form = record_form(self.assessment_box)
         self.level = LevelChip(self.assessment_box)
-        self.rationale = _label(self.assessment_box, "receivedRationale")
-        self.notes = _label(self.assessment_box)
-        self.reasons = _label(self.assessment_box, "receivedReasons")
-        self.model_words = _label(self.assessment_box, "receivedModel")
+        self.rationale = record_label(self.assessment_box, "receivedRationale")
+        self.notes = record_label(self.assessment_box)
+        self.reasons = record_label(self.assessment_box, "receivedReasons")
+        self.model_words = record_label(self.assessment_box, "receivedModel")
         assessment_form.addRow("Level", self.level)
         assessment_form.addRow("Why", self.rationale)
         assessment_form.addRow("Score", self.notes)
@@ -302,21 +289,21 @@ class ReceivedView(QWidget):
         assessment_form.addRow("Scoring model", self.model_words)
 
         self.referral_box = QGroupBox("The referral", content)
-        referral_form = _form(self.referral_box)
-        self.pathway = _label(self.referral_box)
-        self.reason = _label(self.referral_box)
-        self.lawful_basis = _label(self.referral_box, "receivedLawfulBasis")
-        self.next_step = _label(self.referral_box)
+        referral_form = record_form(self.referral_box)
+        self.pathway = record_label(self.referral_box)
+        self.reason = record_label(self.referral_box)
+        self.lawful_basis = record_label(self.referral_box, "receivedLawfulBasis")
+        self.next_step = record_label(self.referral_box)
         referral_form.addRow("Pathway", self.pathway)
         referral_form.addRow("Reason", self.reason)
         referral_form.addRow("Consent or lawful basis", self.lawful_basis)
         referral_form.addRow("Next step", self.next_step)
 
         self.team_box = QGroupBox("Your team's decision and outcomes", content)
-        team_form = _form(self.team_box)
-        self.decision = _label(self.team_box, "receivedDecision")
-        self.outcomes = _label(self.team_box, "receivedOutcomes")
-        self.confirmation = _label(self.team_box, "receivedConfirmation")
+        team_form = record_form(self.team_box)
+        self.decision = record_label(self.team_box, "receivedDecision")
+        self.outcomes = record_label(self.team_box, "receivedOutcomes")
+        self.confirmation = record_label(self.team_box, "receivedConfirmation")
         team_form.addRow("Decision", self.decision)
         team_form.addRow("Outcomes", self.outcomes)
         team_form.addRow("Exploitation confirmed?", self.confirmation)
@@ -332,22 +319,11 @@ class ReceivedView(QWidget):
                     self.referral_box, self.answers_box):
             inner.addWidget(box)
         inner.addStretch(1)
-        self.scroll_area = upright_scroll(self, content, "receivedScroll", "Received referral")
-
-        top = QHBoxLayout()
-        top.addWidget(self.back_button)
-        top.addWidget(self.title, 1)
-        row = QWidget(self)
-        flow = FlowLayout(row, spacing=8)
-        for button in (self.decide_button, self.outcome_button, self.reply_button):
-            flow.addWidget(button)
-        layout = QVBoxLayout(self)
-        layout.addLayout(top)
-        layout.addWidget(self.status)
-        layout.addWidget(row)
-        layout.addWidget(self.error)
-        layout.addWidget(self.done)
-        layout.addWidget(self.scroll_area, 1)
+        self.scroll_area = record_page(
+            self, self.back_button, self.title,
+            (self.decide_button, self.outcome_button, self.reply_button), content,
+            heading=(self.status,), messages=(self.error, self.done), name="receivedScroll",
+            accessible="Received referral")
 
         self.back_button.clicked.connect(self.back_requested)
         self.decide_button.clicked.connect(self.decide_requested)
@@ -411,9 +387,9 @@ class ReceivedView(QWidget):
         self._show_team(r)
         self._clear_answers()
         for row, (question, answer) in enumerate(f.answers):
-            words = _label(self.answers_box)
+            words = record_label(self.answers_box)
             words.setText(question)
-            text = _label(self.answers_box)
+            text = record_label(self.answers_box)
             text.setText(answer or "Not answered")
             self.answers_grid.addWidget(words, row, 0, Qt.AlignmentFlag.AlignTop)
             self.answers_grid.addWidget(text, row, 1, Qt.AlignmentFlag.AlignTop)

@@ -1,10 +1,12 @@
 """Small reusable widgets: the level chip, a collapsible "what to look for" box, a flow layout,
-radio buttons and check boxes whose text wraps, and a message line that keeps its space."""
+radio buttons and check boxes whose text wraps, a message line that keeps its space, and the
+skeleton of a page about one record."""
 
 from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Sequence
 from datetime import date, datetime
 
 from PySide6.QtCore import (
@@ -23,6 +25,7 @@ from PySide6.QtWidgets import (
     QAbstractButton,
     QCalendarWidget,
     QCheckBox,
+    QFormLayout,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -59,8 +62,13 @@ __all__ = [
     "WrapRadioButton",
     "WrappingItemDelegate",
     "date_problem",
+    "error_line",
     "parse_date",
+    "record_form",
+    "record_label",
+    "record_page",
     "text_colour_for",
+    "upright_scroll",
 ]
 
 
@@ -610,4 +618,60 @@ def upright_scroll(parent: QWidget, content: QWidget, name: str = "",
     scroll.setFrameShape(QFrame.Shape.NoFrame)
     scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
     scroll.setWidget(content)
+    return scroll
+
+
+def record_label(parent: QWidget, name: str = "") -> QLabel:
+    """A label for one fact on a record page: it wraps, and its words can be selected."""
+    label = QLabel(parent)
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    if name:
+        label.setObjectName(name)
+    return label
+
+
+def record_form(box: QWidget) -> QFormLayout:
+    """A form of facts in ``box`` whose long rows wrap under their label."""
+    form = QFormLayout(box)
+    form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+    form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+    return form
+
+
+def error_line(parent: QWidget) -> MessageLabel:
+    """A hidden line for why a step did not happen; it takes no room until it says something."""
+    error = MessageLabel(1, parent)
+    error.setObjectName("errorText")
+    error.set_reserved(False)
+    error.setVisible(False)
+    return error
+
+
+def record_page(page: QWidget, back: QPushButton, title: QLabel, buttons: Sequence[QWidget],
+                content: QWidget, *, heading: Sequence[QWidget] = (),
+                messages: Sequence[QWidget] = (), name: str = "",
+                accessible: str = "") -> QScrollArea:
+    """Lay out ``page`` as a page about one record and return its scroll area.
+
+    From the top: ``back`` beside the ``title``; the ``heading`` lines (a banner or a status);
+    the ``buttons`` in rows that wrap on a narrow window; the ``messages`` (done, error); and
+    ``content``, which scrolls up and down only.
+    """
+    scroll = upright_scroll(page, content, name, accessible)
+    top = QHBoxLayout()
+    top.addWidget(back)
+    top.addWidget(title, 1)
+    row = QWidget(page)
+    flow = FlowLayout(row, spacing=8)
+    for button in buttons:
+        flow.addWidget(button)
+    layout = QVBoxLayout(page)
+    layout.addLayout(top)
+    for line in heading:
+        layout.addWidget(line)
+    layout.addWidget(row)
+    for line in messages:
+        layout.addWidget(line)
+    layout.addWidget(scroll, 1)
     return scroll

@@ -14,7 +14,6 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication, QFileDialog, QWidget
 from pytestqt.qtbot import QtBot
 from sqlalchemy import text
@@ -26,6 +25,7 @@ from riskscreen.ui.intel import IntelItemDialog, NotEvidenceBanner, ReasonDialog
 from riskscreen.ui.worker import wait_for_background
 
 from ..conftest import FAST, PASSPHRASES, Vault, VaultTemplates
+from ..exchange_helpers import app_over, exchange_pair, login, unlock_demo
 from .helpers import click, type_into
 
 pytestmark = pytest.mark.gui
@@ -80,17 +80,8 @@ def db(tmp_path: Path, vault_templates: VaultTemplates) -> Path:
 @pytest.fixture
 def app(qtbot: QtBot, tmp_path: Path, db: Path) -> Iterator[AppController]:
     """The application over the seeded database, not yet unlocked, at 1366x768."""
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    controller = AppController(db, settings=settings, kdf=FAST, sleep=lambda _: None,
-                               auto_backups=False)
-    qtbot.addWidget(controller.window)
-    controller.window.resize(1366, 768)
-    controller.window.show()
-    controller.start()
-    yield controller
-    wait_for_background()
-    if controller.session is not None:
-        controller.session.close()
+    with app_over(qtbot, db, tmp_path / "settings.ini", FAST) as controller:
+        yield controller
 
 
 def unlock(qtbot: QtBot, app: AppController, account: str) -> None:
@@ -376,35 +367,22 @@ def test_locking_forgets_every_intelligence_page(qtbot: QtBot, app: AppControlle
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Two demo databases (with the demo's intelligence) that trust each other."""
-    from ..exchange_helpers import exchange_pair
-
     return exchange_pair(tmp_path_factory.mktemp("intel-pair"), FAST, agency_count=2)
 
 
 def test_a_package_submission_is_recorded_and_the_analyst_imports_and_reads_it(
         qtbot: QtBot, tmp_path: Path, pair: dict[str, Path],
         monkeypatch: pytest.MonkeyPatch) -> None:
-    from riskscreen.services.demo import DEMO_ACCOUNTS
+    from PySide6.QtWidgets import QDialog, QMessageBox
 
-    from ..exchange_helpers import login
+    from riskscreen.ui.exchange import ImportPackageDialog
 
     with login(pair["agency"], "pat") as pat:
         child = pat.children.create("Synthetic Intel Child", "2012-04-04")
         pat.intel.add("vehicle", child.id, "2/B/P", details={"registration": "ZZ99 ZZZ"},
                       text="Collects children from the park.")
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    app = AppController(pair["agency"], settings=settings, kdf=FAST, sleep=lambda _: None,
-                        auto_backups=False)
-    qtbot.addWidget(app.window)
-    app.window.resize(1366, 768)
-    app.window.show()
-    app.start()
-    PASSES["pat"] = DEMO_ACCOUNTS["pat"][1]
-    try:
-        unlock(qtbot, app, "pat")
-    finally:
-        PASSES["pat"] = PASSPHRASES["pat"]
-    try:
+    with app_over(qtbot, pair["agency"], tmp_path / "settings.ini", FAST) as app:
+        unlock_demo(qtbot, app, "pat")
         open_list(qtbot, app)
         view = app.intel.list_view
         row = next(i for i, r in enumerate(view.model.rows) if "ZZ99" in r.label)
@@ -429,24 +407,9 @@ def test_a_package_submission_is_recorded_and_the_analyst_imports_and_reads_it(
         sent = app.session.intel.submissions()
         assert sorted(s.form for s in sent) == ["package", "pdf"]
         assert all(s.item_ids == (chosen[0].id,) for s in sent)
-    finally:
-        wait_for_background()
-        if app.session is not None:
-            app.session.close()
 
     # The analyst at the team imports it with File › Import a package and reads it, graded as
     # the sender graded it, under Intelligence › Intelligence received.
-    from PySide6.QtWidgets import QDialog, QMessageBox
-
-    from riskscreen.ui.exchange import ImportPackageDialog
-
-    team = AppController(pair["team"], settings=QSettings(
-        str(tmp_path / "team.ini"), QSettings.Format.IniFormat), kdf=FAST,
-        sleep=lambda _: None, auto_backups=False)
-    qtbot.addWidget(team.window)
-    team.window.resize(1366, 768)
-    team.window.show()
-    team.start()
     said: list[str] = []
 
     def accept(dialog: ImportPackageDialog) -> int:
@@ -458,12 +421,8 @@ def test_a_package_submission_is_recorded_and_the_analyst_imports_and_reads_it(
                         staticmethod(lambda *a, **k: (str(files[".p7m"]), "")))
     monkeypatch.setattr(QMessageBox, "information",
                         staticmethod(lambda _parent, _title, words: said.append(words)))
-    PASSES["ana"] = DEMO_ACCOUNTS["ana"][1]
-    try:
-        unlock(qtbot, team, "ana")
-    finally:
-        PASSES["ana"] = ANALYST[1]
-    try:
+    with app_over(qtbot, pair["team"], tmp_path / "team.ini", FAST) as team:
+        unlock_demo(qtbot, team, "ana")
         team.window.import_action.trigger()
         received = team.intel.received_view
         qtbot.waitUntil(lambda: team.window.stack.currentWidget() is received
@@ -477,10 +436,6 @@ def test_a_package_submission_is_recorded_and_the_analyst_imports_and_reads_it(
                 for r in range(received.items.rowCount())]
         assert any("ZZ99 ZZZ" in w for w in what)
         assert received.items.item(0, 2).text() == "2/B/P"  # type: ignore[union-attr]
-    finally:
-        wait_for_background()
-        if team.session is not None:
-            team.session.close()
 
 
 @pytest.mark.parametrize("size", [(1024, 768), (910, 512)], ids=["1024x768", "1366x768 at 150%"])

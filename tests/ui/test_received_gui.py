@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
 )
 from pytestqt.qtbot import QtBot
 
-from riskscreen.services.demo import DEMO_ACCOUNTS
 from riskscreen.ui.controller import AppController
 from riskscreen.ui.exchange import ImportPackageDialog
 from riskscreen.ui.main_window import MainWindow
@@ -34,7 +33,14 @@ from riskscreen.ui.received import (
 )
 
 from ..conftest import FAST
-from ..exchange_helpers import exchange_pair, finalised, login, make_package
+from ..exchange_helpers import (
+    app_over,
+    exchange_pair,
+    finalised,
+    login,
+    make_package,
+    unlock_demo,
+)
 from .helpers import click, type_into
 from .test_layout import SIZES, assert_not_squeezed, rect_in, show_at
 
@@ -50,29 +56,8 @@ def dbs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 @pytest.fixture
 def team_app(qtbot: QtBot, tmp_path: Path, dbs: dict[str, Path]) -> Iterator[AppController]:
     """The application over the team's database, not yet unlocked."""
-    from riskscreen.ui.worker import wait_for_background
-
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    app = AppController(dbs["team"], settings=settings, kdf=FAST, sleep=lambda _: None,
-                        auto_backups=False)
-    qtbot.addWidget(app.window)
-    app.window.resize(1366, 768)
-    app.window.show()
-    app.start()
-    yield app
-    wait_for_background()
-    if app.session is not None:
-        app.session.close()
-
-
-def _unlock(qtbot: QtBot, app: AppController, account: str) -> None:
-    view = app.unlock_view
-    view.name.clear()
-    type_into(qtbot, view.name, account)
-    view.passphrase.clear()
-    type_into(qtbot, view.passphrase, DEMO_ACCOUNTS[account][1])
-    click(qtbot, view.button)
-    qtbot.waitUntil(lambda: app.session is not None, timeout=60_000)
+    with app_over(qtbot, dbs["team"], tmp_path / "settings.ini", FAST) as app:
+        yield app
 
 
 def _dialog(qtbot: QtBot, app: AppController) -> DecisionDialog | ReceivedOutcomeDialog:
@@ -89,7 +74,7 @@ def test_import_decide_record_an_outcome_and_reply_from_the_app(
     app = team_app
     sid = finalised(dbs["agency"], "Synthetic Received Child", "401 023 2137")
     package = make_package(dbs, tmp_path / "referral.p7m", sid)
-    _unlock(qtbot, app, "manager")
+    unlock_demo(qtbot, app, "manager")
 
     # File › Import a package: the person chooses a new record; the referral then opens.
     def new_record(dialog: ImportPackageDialog) -> int:
@@ -197,7 +182,7 @@ def test_the_list_searches_filters_sorts_and_opens_from_the_keyboard(
             "new").received_id for i, (name, nhs) in enumerate(
                 zip(names, ("485 777 3456", "450 557 7104"), strict=True))]
         team.exchange.decide(ids[0], accept=True)
-    _unlock(qtbot, app, "manager")
+    unlock_demo(qtbot, app, "manager")
     assert app.window.received_action.shortcut().toString() == "Ctrl+R"
     app.window.received_action.trigger()
     listing = app.received.list_view
@@ -255,7 +240,7 @@ def test_refusals_and_failures_are_one_line(
             "new").received_id
         team.exchange.decide(rid, accept=True)
     # An administrator does not see children's referrals: the service says so.
-    _unlock(qtbot, app, "admin")
+    unlock_demo(qtbot, app, "admin")
     app.window.hide_message()
     app.window.received_action.trigger()
     qtbot.waitUntil(lambda: app.window.banner.isVisible(), timeout=60_000)
@@ -264,7 +249,7 @@ def test_refusals_and_failures_are_one_line(
     app.lock()
 
     # A practitioner sees only what they imported.
-    _unlock(qtbot, app, "pat")
+    unlock_demo(qtbot, app, "pat")
     app.window.hide_message()
     app.received.open(rid)
     qtbot.waitUntil(lambda: app.window.banner.isVisible(), timeout=60_000)
@@ -272,7 +257,7 @@ def test_refusals_and_failures_are_one_line(
     app.lock()
 
     # A reply into a folder that does not exist: a plain message, nothing recorded.
-    _unlock(qtbot, app, "manager")
+    unlock_demo(qtbot, app, "manager")
     app.received.open(rid)
     view = app.received.view
     qtbot.waitUntil(lambda: view.received is not None and view.received.id == rid,
