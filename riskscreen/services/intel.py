@@ -32,7 +32,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, exists, or_, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session as OrmSession
 
 from riskscreen.crypto.atomic import atomic_write
@@ -272,10 +272,14 @@ class IntelManager:
         user = self._user
         if self._sees_all():
             return IntelItem.id.is_not(None)
-        own = exists().where(IntelLink.item_id == IntelItem.id,
-                             IntelLink.child_id == Child.id, own_children(user))
+        # One list of the items linked to this account's children (links joined to
+        # children once), not a look through the links for every item: SQLite answered the
+        # correlated form by re-reading the practitioner's children for each row.
+        linked = (select(IntelLink.item_id)
+                  .join(Child, Child.id == IntelLink.child_id)
+                  .where(own_children(user)))
         return or_(IntelItem.entered_by == user.id,
-                   (IntelItem.restricted.is_(False)) & own)
+                   IntelItem.restricted.is_(False) & IntelItem.id.in_(linked))
 
     def _child_ids_seen(self, s: OrmSession) -> set[int] | None:
         """The children whose links this account sees (None: every child)."""

@@ -103,6 +103,33 @@ def test_practitioners_see_own_and_linked_analysts_and_managers_all_admins_none(
         s.close()
 
 
+def test_a_practitioners_items_are_found_with_one_list_not_a_look_per_item(iv: Vault) -> None:
+    """The items a practitioner sees come from one list of the links to their children, read
+    once; the correlated form re-read their children for every item."""
+    from sqlalchemy import event
+
+    with iv.login("pat") as pat:
+        amy = pat.children.create("Amy Plan", "2011-01-01")
+        pat.intel.add("place", amy.id, "2/B/P", text="Parties.", details={"area": "North"})
+        statements: list[tuple[str, Any]] = []
+
+        def seen(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+            if "FROM intel_items" in statement and statement.lstrip().startswith("SELECT"):
+                statements.append((statement, parameters))
+
+        event.listen(pat.engine, "before_cursor_execute", seen)
+        try:
+            assert [i.text for i in pat.intel.items()] == ["Parties."]
+        finally:
+            event.remove(pat.engine, "before_cursor_execute", seen)
+        statement, parameters = statements[0]
+        with pat.engine.connect() as conn:
+            plan = " / ".join(str(r[3]) for r in conn.exec_driver_sql(
+                "EXPLAIN QUERY PLAN " + statement, parameters))
+    assert "LIST SUBQUERY" in plan, plan
+    assert "CORRELATED" not in plan, plan
+
+
 def test_every_view_of_a_person_of_concern_is_audited(iv: Vault) -> None:
     pat = iv.login("pat")
     child = pat.children.create("Cara Test", "2012-02-02")
