@@ -347,6 +347,7 @@ class AppController(QObject):
     def show_unlock(self) -> None:
         """The unlock screen (no child's data is visible on it)."""
         self.unlock_view.set_locked(self.locked_by, self.locked_why)
+        self.window.set_role(None)
         self.window.set_signed_in(False)
         self.window.show_page(self.unlock_view)
 
@@ -409,6 +410,7 @@ class AppController(QObject):
         self.session = session
         self.locked_by = None
         self._show_signed_in(session)
+        self.window.set_role(session.user.role)
         self.window.set_signed_in(True)
         self.intel.signed_in(session)
         self.window.hide_message()

@@ -25,11 +25,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from riskscreen.services.types import Role
+
 __all__ = ["IdleWatcher", "MainWindow", "first_field"]
 
 DEFAULT_SIZE = (1280, 720)
 #: What counts as a field for the cursor to start in (rather than a button).
 FIELD_TYPES = (QLineEdit, QPlainTextEdit, QComboBox, QAbstractSpinBox, QAbstractItemView)
+#: The roles that screen children: they start screenings and work on received referrals.
+_SCREENING_ROLES = frozenset({Role.PRACTITIONER, Role.MANAGER})
 #: Room left for the window manager's title bar and borders around the default size.
 FRAME_ALLOWANCE = 60
 
@@ -182,8 +186,23 @@ class MainWindow(QMainWindow):
         from riskscreen.ui.manager.menus import RoleMenus
 
         self.role_menus = RoleMenus(self)
+        self.role: str | None = None
+        self.set_role(None)
         self.set_signed_in(False)
         self.restore_geometry()
+
+    def set_role(self, role: str | None) -> None:
+        """Offer in the File menu only what ``role`` can do (None: nobody signed in, when
+        every entry shows, disabled). The services check again."""
+        self.role = role
+        screens = role is None or role in _SCREENING_ROLES
+        for action in (self.new_action, self.home_action, self.received_action):
+            action.setVisible(screens)
+        self.import_action.setVisible(role != Role.ADMINISTRATOR)
+        self.import_action.setToolTip(
+            "Import an intelligence submission sent as an exchange package"
+            if role == Role.ANALYST else
+            "Import a referral or a reply sent as an exchange package")
 
     def set_signed_in(self, signed_in: bool) -> None:
         """Actions that touch children's data exist only while unlocked."""

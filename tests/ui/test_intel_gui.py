@@ -14,6 +14,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QFileDialog, QWidget
 from pytestqt.qtbot import QtBot
 from sqlalchemy import text
@@ -117,6 +118,65 @@ def open_list(qtbot: QtBot, app: AppController) -> None:
     """Intelligence › Intelligence items."""
     app.intel.list_action.trigger()
     shown(qtbot, app, app.intel.list_view)
+
+
+def offered(app: AppController) -> dict[str, list[str]]:
+    """Each menu the menu bar shows, with the entries it offers (without "&" or "…")."""
+    def words(text: str) -> str:
+        return text.replace("&", "").rstrip("…")
+
+    found: dict[str, list[str]] = {}
+    for top in app.window.menuBar().actions():
+        menu = top.menu()
+        if top.isVisible() and menu is not None:
+            found[words(top.text())] = [words(a.text()) for a in menu.actions()
+                                        if a.isVisible() and not a.isSeparator()]
+    return found
+
+
+def test_every_role_is_offered_only_what_it_can_do(qtbot: QtBot, app: AppController) -> None:
+    """The File menu and the role menus offer each role what its services allow, and
+    nothing they refuse: an analyst starts no screening, an administrator sees no child."""
+    screening = ["New screening", "Screenings list", "Import a package", "Received referrals",
+                 "Lock", "Quit"]
+    unlock(qtbot, app, "pat")
+    menus = offered(app)
+    assert menus["File"] == screening
+    assert "Practice" in menus
+    assert "Intelligence" in menus
+    assert "Manage" not in menus
+    assert "Administration" not in menus
+    app.lock()
+
+    unlock(qtbot, app, "mary")
+    menus = offered(app)
+    assert menus["File"] == screening
+    assert "Intelligence" in menus
+    assert "Practice" not in menus
+    app.lock()
+
+    unlock(qtbot, app, "ana")
+    menus = offered(app)
+    assert menus["File"] == ["Import a package", "Lock", "Quit"]
+    assert "intelligence" in app.window.import_action.toolTip()
+    assert "Intelligence" in menus
+    assert not {"Practice", "Manage", "Administration"} & set(menus)
+    # What was taken away cannot be reached by its shortcut either.
+    qtbot.keyClick(app.window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
+    assert app.window.stack.currentWidget() is not app.received.list_view
+    app.lock()
+
+    unlock(qtbot, app, "admin")
+    menus = offered(app)
+    assert menus["File"] == ["Lock", "Quit"]
+    assert "Intelligence" not in menus
+    assert "Practice" not in menus
+    assert "Settings" in menus
+    assert "Help" in menus
+    app.lock()
+    # Locked: the usual entries show, none of them usable until someone signs in.
+    assert offered(app)["File"] == screening
+    assert not app.window.new_action.isEnabled()
 
 
 def test_each_role_sees_what_the_service_allows_and_administrators_get_no_menu(
