@@ -164,6 +164,12 @@ def register(subparsers: Any) -> None:
     _common(o)
     o.set_defaults(func=_cmd("package outcome", _outcome))
 
+    c = ps.add_parser("close", help="close a received referral once an outcome is recorded")
+    c.add_argument("referral", type=int, metavar="REFERRAL_ID")
+    c.add_argument("--reason", required=True, metavar="TEXT", help="why it is closed")
+    _common(c)
+    c.set_defaults(func=_cmd("package close", _close))
+
     export = subparsers.add_parser("export", help="standard exports (FHIR R4 JSON)")
     es = export.add_subparsers(title="commands", metavar="COMMAND", required=True)
     f = es.add_parser("fhir", help="a finalised screening as a FHIR R4 Bundle")
@@ -454,6 +460,13 @@ def _outcome(args: argparse.Namespace) -> int:
         session.exchange.add_outcome(args.referral, args.outcome, args.detail,
                                      confirmed=confirmed, source=args.source)
     print(f"received referral {args.referral}: outcome {args.outcome} recorded")
+    return 0
+
+
+def _close(args: argparse.Namespace) -> int:
+    with _session(args) as session:
+        session.exchange.close(args.referral, args.reason)
+    print(f"received referral {args.referral}: closed")
     return 0
 
 

@@ -255,6 +255,12 @@ class ReceivedReferral:
     #: The child record here a person matched it to (or created) at import.
     child: ChildInfo | None
     decided_at: datetime | None
+    #: When the team closed it and why (None while it is open); ``status`` is then "closed"
+    #: and ``decision`` still says whether it was accepted or declined.
+    closed_at: datetime | None = None
+    close_reason: str | None = None
+    #: The team's decision: "accepted", "declined", or None before it is made.
+    decision: str | None = None
 
 
 def form_canonical_json(form: FormDefinition) -> bytes:
@@ -773,12 +779,15 @@ class ExchangeManager:
             return _received(s, row)
 
     def list_received(self) -> list[ReceivedReferral]:
-        """Every received referral this account may see, newest first."""
+        """Every referral received by this team, newest first.
+
+        A referral package is addressed to the team (its certificate), not to the person who
+        happened to import it: every practitioner and manager of the team's database sees
+        and works on the team's received referrals, and each view is audited.
+        """
         self._unit.require(*_MAKERS)
         with self._unit.transaction() as s:
             query = select(ReceivedPackage).where(ReceivedPackage.kind == "referral")
-            if self._unit.user.role == Role.PRACTITIONER:
-                query = query.where(ReceivedPackage.received_by == self._unit.user.id)
             return [_received(s, r)
                     for r in s.scalars(query.order_by(ReceivedPackage.id.desc()))]
 
@@ -786,11 +795,37 @@ class ExchangeManager:
         row = s.get(ReceivedPackage, received_id)
         if row is None or row.kind != "referral":
             raise NotFound("There is no such received referral.")
-        if (self._unit.user.role == Role.PRACTITIONER
-                and row.received_by != self._unit.user.id):
-            raise PermissionDenied("Only the practitioner who imported this referral, or a "
-                                   "manager, can see it.")
         return row
+
+    def _open_row(self, s: OrmSession, received_id: int) -> ReceivedPackage:
+        """A received referral that is still open to decisions and outcomes."""
+        row = self._received_row(s, received_id)
+        if row.closed_at is not None:
+            raise ServiceError("This referral is closed; nothing more can be recorded on it. "
+                               "Its reply can still be saved.")
+        return row
+
+    def close(self, received_id: int, reason: str) -> ReceivedReferral:
+        """Close a received referral once the team has decided and recorded an outcome,
+        saying why (for the team's record; the reply tells the sender it is completed);
+        returns the referral as it now stands."""
+        self._unit.require(*_MAKERS)
+        text = " ".join((reason or "").split())
+        if not text:
+            raise ServiceError("Say why the referral is closed, then close it again.")
+        if len(text) > 2000:
+            raise ServiceError("Keep the reason for closing under 2,000 characters.")
+        with self._unit.transaction() as s:
+            row = self._open_row(s, received_id)
+            if row.status == "received":
+                raise ServiceError("Record the decision (accepted or declined) first.")
+            if not json.loads(row.outcomes):
+                raise ServiceError("Record an outcome before closing the referral.")
+            row.closed_at = utc_now()
+            row.close_reason = text
+            self._unit.audit(s, "close", f"received:{row.id}", {"decision": row.status})
+            s.flush()
+            return _received(s, row)
 
     def decide(self, received_id: int, accept: bool, reason: str | None = None
                ) -> ReceivedReferral:
@@ -801,7 +836,7 @@ class ExchangeManager:
         if not accept and not text:
             raise ServiceError("Say why the referral is declined; the sender is told.")
         with self._unit.transaction() as s:
-            row = self._received_row(s, received_id)
+            row = self._open_row(s, received_id)
             if row.status != "received":
                 raise ServiceError(f"This referral is already {row.status}.")
             row.status = "accepted" if accept else "declined"
@@ -839,7 +874,7 @@ class ExchangeManager:
                 ids = ", ".join(c.id for c in vocabulary.confirmation_sources)
                 raise ServiceError(f"Say where the answer comes from: one of {ids}.") from None
         with self._unit.transaction() as s:
-            row = self._received_row(s, received_id)
+            row = self._open_row(s, received_id)
             if row.status == "received":
                 raise ServiceError("Record the decision (accepted or declined) first.")
             outcomes = json.loads(row.outcomes)
@@ -867,8 +902,12 @@ class ExchangeManager:
                                    "administrator installs it again to reply.")
             recipient = load_certificate(sender.certificate)
             signer_cert, signer_key = self._signer(s)
-            status = {"accepted": "accepted", "declined": "rejected",
-                      "closed": "completed"}.get(row.status, "received")
+            # A closed referral the team accepted is "completed" for the sender; one it
+            # declined stays "rejected", so the sender never reads a declined one as taken.
+            status = {"accepted": "accepted", "declined": "rejected"}.get(row.status,
+                                                                          "received")
+            if row.closed_at is not None and row.status == "accepted":
+                status = "completed"
             facts = ReplyFacts(
                 reference=row.reference, status=status, decided_at=row.decided_at or utc_now(),
                 reason=row.decision_reason,
@@ -954,14 +993,17 @@ def _received(s: OrmSession, row: ReceivedPackage) -> ReceivedReferral:
     return ReceivedReferral(
         id=row.id, reference=row.reference, sender=row.sender_name,
         sender_fingerprint=row.sender_fingerprint, received_at=moment(row.received_at),
-        child_id=row.child_id, status=row.status, decision_reason=row.decision_reason,
+        child_id=row.child_id, status="closed" if row.closed_at is not None else row.status,
+        decision_reason=row.decision_reason,
         outcomes=tuple((o[0], o[1], day(o[2]) if len(o) > 2 else None)
                        for o in json.loads(row.outcomes)),
         confirmed=row.confirmed, confirmed_source=row.confirmed_source,
         bundle=contents.bundle, level=facts.level, summary_pdf=contents.summary_pdf,
         facts=facts, trusted=s.get(TrustedSender, row.sender_fingerprint) is not None,
         child=_child(child) if child is not None else None,
-        decided_at=moment(row.decided_at))
+        decided_at=moment(row.decided_at), closed_at=moment(row.closed_at),
+        close_reason=row.close_reason,
+        decision=row.status if row.status in ("accepted", "declined") else None)
 
 
 def certificate_words(pem: str | bytes) -> str:

@@ -401,7 +401,7 @@ class ReceivedPackage(Base):
     child_id: Mapped[int | None] = mapped_column(ForeignKey("children.id"))
     referral_id: Mapped[int | None] = mapped_column(Integer)
     content: Mapped[bytes] = mapped_column(LargeBinary)
-    #: received, accepted, declined, closed (referral packages only).
+    #: received, accepted or declined (referral packages only); closing keeps the decision.
     status: Mapped[str] = mapped_column(String(20), default="received")
     decision_reason: Mapped[str | None] = mapped_column(Text)
     decided_at: Mapped[str | None] = mapped_column(String(27))
@@ -409,6 +409,9 @@ class ReceivedPackage(Base):
     outcomes: Mapped[str] = mapped_column(Text, default="[]")
     confirmed: Mapped[str | None] = mapped_column(String(20))
     confirmed_source: Mapped[str | None] = mapped_column(String(60))
+    #: When the team closed the referral (after an outcome) and why; None while open.
+    closed_at: Mapped[str | None] = mapped_column(String(27))
+    close_reason: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (Index("ix_received_packages_child", "child_id", "id"),)
 

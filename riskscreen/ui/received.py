@@ -56,8 +56,8 @@ from riskscreen.ui.widgets import (
     record_page,
 )
 
-__all__ = ["DecisionDialog", "ReceivedListModel", "ReceivedListView", "ReceivedOutcomeDialog",
-           "ReceivedView", "status_words"]
+__all__ = ["CloseDialog", "DecisionDialog", "ReceivedListModel", "ReceivedListView",
+           "ReceivedOutcomeDialog", "ReceivedView", "status_words"]
 
 STATUS_WORDS = {"received": "Waiting for a decision", "accepted": "Accepted",
                 "declined": "Declined", "closed": "Closed"}
@@ -226,6 +226,7 @@ class ReceivedView(QWidget):
     decide_requested = Signal()
     outcome_requested = Signal()
     reply_requested = Signal()
+    close_requested = Signal()
     child_requested = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -244,6 +245,8 @@ class ReceivedView(QWidget):
         self.outcome_button.setObjectName("receivedOutcome")
         self.reply_button = QPushButton("Save reply package…", self)
         self.reply_button.setObjectName("receivedReply")
+        self.close_button = QPushButton("Close the referral…", self)
+        self.close_button.setObjectName("receivedClose")
         self.child_button = QPushButton("Open the child's record", self)
         self.child_button.setObjectName("receivedChild")
         self.error = error_line(self)
@@ -304,9 +307,11 @@ class ReceivedView(QWidget):
         self.decision = record_label(self.team_box, "receivedDecision")
         self.outcomes = record_label(self.team_box, "receivedOutcomes")
         self.confirmation = record_label(self.team_box, "receivedConfirmation")
+        self.closing = record_label(self.team_box, "receivedClosing")
         team_form.addRow("Decision", self.decision)
         team_form.addRow("Outcomes", self.outcomes)
         team_form.addRow("Exploitation confirmed?", self.confirmation)
+        team_form.addRow("Closed", self.closing)
 
         self.answers_box = QGroupBox("The sender's answers", content)
         self.answers_grid = QGridLayout(self.answers_box)
@@ -321,7 +326,8 @@ class ReceivedView(QWidget):
         inner.addStretch(1)
         self.scroll_area = record_page(
             self, self.back_button, self.title,
-            (self.decide_button, self.outcome_button, self.reply_button), content,
+            (self.decide_button, self.outcome_button, self.reply_button, self.close_button),
+            content,
             heading=(self.status,), messages=(self.error, self.done), name="receivedScroll",
             accessible="Received referral")
 
@@ -329,11 +335,13 @@ class ReceivedView(QWidget):
         self.decide_button.clicked.connect(self.decide_requested)
         self.outcome_button.clicked.connect(self.outcome_requested)
         self.reply_button.clicked.connect(self.reply_requested)
+        self.close_button.clicked.connect(self.close_requested)
         self.child_button.clicked.connect(self._on_child_button_clicked)
 
     def first_field(self) -> QWidget:
         """The cursor starts on the first step the status allows."""
-        for button in (self.decide_button, self.outcome_button, self.reply_button):
+        for button in (self.decide_button, self.outcome_button, self.reply_button,
+                       self.close_button):
             if button.isEnabled() and not button.isHidden():
                 return button
         return self.back_button
@@ -397,11 +405,13 @@ class ReceivedView(QWidget):
         self.scroll_area.verticalScrollBar().setValue(0)
 
     def _show_team(self, r: ReceivedReferral) -> None:
-        if r.status == "received":
+        if r.decision is None:
             self.decision.setText("Not decided yet")
         else:
-            self.decision.setText(f"{status_words(r.status)} on {show_when(r.decided_at)}"
+            self.decision.setText(f"{status_words(r.decision)} on {show_when(r.decided_at)}"
                                   + (f": {r.decision_reason}" if r.decision_reason else ""))
+        self.closing.setText(f"{show_when(r.closed_at)}: {r.close_reason}" if r.closed_at
+                             else "Open")
         vocabulary = load_outcomes()
         labels = {o.id: o.label for o in vocabulary.outcomes}
         lines = []
@@ -417,13 +427,20 @@ class ReceivedView(QWidget):
                                       f"({sources.get(source, source or 'source not given')})")
         else:
             self.confirmation.setText("Not answered yet")
-        decided = r.status != "received"
-        self.decide_button.setEnabled(not decided)
-        self.outcome_button.setEnabled(decided)
+        decided, closed = r.decision is not None, r.closed_at is not None
+        self.decide_button.setEnabled(not decided and not closed)
+        self.outcome_button.setEnabled(decided and not closed)
         self.reply_button.setEnabled(decided and r.trusted)
-        for button, why in ((self.outcome_button, "Record the decision first."),
-                            (self.reply_button, "Record the decision first." if not decided
-                             else "The sender's certificate is not trusted here.")):
+        self.close_button.setEnabled(decided and bool(r.outcomes) and not closed)
+        for button, why in (
+                (self.decide_button, "The decision is recorded."),
+                (self.outcome_button, "The referral is closed." if closed
+                 else "Record the decision first."),
+                (self.reply_button, "Record the decision first." if not decided
+                 else "The sender's certificate is not trusted here."),
+                (self.close_button, "The referral is closed." if closed
+                 else "Record an outcome first." if decided
+                 else "Record the decision, then an outcome, first.")):
             button.setToolTip("" if button.isEnabled() else why)
 
     def show_error(self, message: str) -> None:
@@ -546,6 +563,26 @@ class DecisionDialog(_StepDialog):
         accept = self.accept_choice.isChecked()
         return {"accept": accept,
                 "reason": None if accept else " ".join(self.reason.toPlainText().split())}
+
+
+class CloseDialog(_StepDialog):
+    """Close the referral, saying why (kept on the team's record; the audit log says that it
+    was closed). A reply saved afterwards tells the sender an accepted referral is completed."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Close the referral", parent)
+        self.ok_button.setText("Close the referral")
+        self.reason = _text_edit(self, "closeReason")
+        self.reason.setAccessibleName("Why the referral is closed")
+        label = QLabel("Why it is closed (for example: the plan is in place and the case is "
+                       "held by children's social care)", self)
+        label.setWordWrap(True)
+        self.form.addRow(label)
+        self.form.addRow(self.reason)
+
+    def values(self) -> dict[str, Any]:
+        """``reason``, its spaces folded."""
+        return {"reason": " ".join(self.reason.toPlainText().split())}
 
 
 class ReceivedOutcomeDialog(_StepDialog):

@@ -1,6 +1,6 @@
 """Wires the received-referral pages (:mod:`riskscreen.ui.received`) to ``session.exchange``.
 
-The same service methods as ``riskscreen package received|decide|outcome|reply``: the service
+The same service methods as ``riskscreen package received|decide|outcome|close|reply``: the service
 checks the role, records the audit entry and refuses what the status does not allow; its
 message is shown in the page or dialog that asked. Reads run through
 :class:`~riskscreen.ui.operations.QueryOp`, changes through
@@ -23,6 +23,7 @@ from riskscreen.services.exchange import Imported, MadePackage, ReceivedReferral
 from riskscreen.ui.home import LevelStyle
 from riskscreen.ui.operations import ChangeOp, QueryOp
 from riskscreen.ui.received import (
+    CloseDialog,
     DecisionDialog,
     ReceivedListView,
     ReceivedOutcomeDialog,
@@ -56,7 +57,7 @@ class ReceivedController(QObject):
         self.view = ReceivedView(window.stack)
         window.add_page(self.list_view)
         window.add_page(self.view)
-        self.dialog: DecisionDialog | ReceivedOutcomeDialog | None = None
+        self.dialog: CloseDialog | DecisionDialog | ReceivedOutcomeDialog | None = None
         window.received_action.triggered.connect(self.show_list)
         self.list_view.open_requested.connect(self.open)
         self.list_view.import_requested.connect(window.import_action.trigger)
@@ -66,6 +67,7 @@ class ReceivedController(QObject):
         self.view.decide_requested.connect(self._on_view_decide_requested)
         self.view.outcome_requested.connect(self._on_view_outcome_requested)
         self.view.reply_requested.connect(self._on_view_reply_requested)
+        self.view.close_requested.connect(self._on_view_close_requested)
 
     # -- pages ---------------------------------------------------------------------------------
 
@@ -116,7 +118,7 @@ class ReceivedController(QObject):
 
     # -- the team's steps ----------------------------------------------------------------------
 
-    def _step(self, dialog: DecisionDialog | ReceivedOutcomeDialog,
+    def _step(self, dialog: CloseDialog | DecisionDialog | ReceivedOutcomeDialog,
               work: Callable[[ReceivedReferral, dict[str, Any]], ReceivedReferral],
               said: Callable[[ReceivedReferral], str]) -> None:
         """Show ``dialog``; its values go to ``work`` off the GUI thread; the page shows the
@@ -173,6 +175,15 @@ class ReceivedController(QObject):
                                                      confirmed=v["confirmed"],
                                                      source=v["source"]),
                    lambda _r: "Outcome recorded. Save a reply package to tell the sender.")
+
+    def _on_view_close_requested(self) -> None:
+        session = self.app.session
+        if session is None:
+            return
+        exchange = session.exchange
+        self._step(CloseDialog(self.app.window),
+                   lambda r, v: exchange.close(r.id, v["reason"]),
+                   lambda _r: "Closed. Save a reply package to tell the sender.")
 
     def _on_view_reply_requested(self) -> None:
         session, received = self.app.session, self.view.received

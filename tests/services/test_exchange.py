@@ -322,3 +322,49 @@ def test_package_signed_with_an_expired_certificate(dbs: dict[str, Any],
     sealed = (pkcs7.PKCS7EnvelopeBuilder().set_data(signed).add_recipient(team)
               .encrypt(serialization.Encoding.DER, [pkcs7.PKCS7Options.Binary]))
     _bad(dbs, sealed, "Lapsed Agency expired on")
+
+
+def test_the_whole_team_works_on_received_referrals_and_closes_them(
+        dbs: dict[str, Path], tmp_path: Path) -> None:
+    """A referral imported by one practitioner is the team's: a colleague sees it, decides,
+    records the outcome and closes it with a reason; closing is audited, keeps the decision,
+    stops further steps and the reply tells the sender it is completed."""
+    sid = _finalised(dbs["agency"], "Synthetic Team Child")
+    package = _package(dbs, tmp_path / "team.p7m", sid)
+    with _login(dbs["team"], "pat") as pat:
+        received = pat.exchange.import_package(package.read_bytes(), "new").received_id
+    with _login(dbs["team"], "sam") as sam:
+        assert received in {r.id for r in sam.exchange.list_received()}
+        assert sam.exchange.received(received).reference
+        with pytest.raises(ServiceError, match="decision"):
+            sam.exchange.close(received, "Nothing to do")
+        sam.exchange.decide(received, accept=True)
+        with pytest.raises(ServiceError, match="outcome"):
+            sam.exchange.close(received, "Nothing to do")
+        sam.exchange.add_outcome(received, "strategy_discussion")
+        with pytest.raises(ServiceError, match="Say why"):
+            sam.exchange.close(received, "   ")
+        closed = sam.exchange.close(received, "Plan agreed;  held by social care.")
+        assert closed.status == "closed"
+        assert closed.decision == "accepted"
+        assert closed.close_reason == "Plan agreed; held by social care."
+        assert closed.closed_at
+        assert [r.status for r in sam.exchange.list_received() if r.id == received] == [
+            "closed"]
+        for step in (lambda: sam.exchange.close(received, "again"),
+                     lambda: sam.exchange.add_outcome(received, "preventative_work", "x"),
+                     lambda: sam.exchange.decide(received, accept=False, reason="x")):
+            with pytest.raises(ServiceError, match="closed"):
+                step()
+        sam.exchange.save_reply_package(received, tmp_path / "closed-reply.p7m")
+    with _login(dbs["team"], "admin") as admin:
+        entries = [(e.user, e.action, e.detail) for e in admin.audit.entries()
+                   if e.object == f"received:{received}"]
+    closes = [(u, json.loads(d)) for u, a, d in entries if a == "close"]
+    assert closes == [("sam", {"decision": "accepted"})]
+    assert all("social care" not in d for _, _, d in entries)  # the reason stays out of it
+    with _login(dbs["agency"], "manager") as s:
+        s.exchange.import_package((tmp_path / "closed-reply.p7m").read_bytes())
+        referral = s.referrals.get(s.exchange.referral_of_screening(sid))
+    assert str(referral.status) == "accepted"
+    assert {o.outcome_id for o in referral.outcomes} == {"strategy_discussion"}

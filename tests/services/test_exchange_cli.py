@@ -93,6 +93,13 @@ def test_keys_package_import_reply(two: dict[str, Path], tmp_path: Path,
     reply = json.loads(capsys.readouterr().out)
     assert reply["kind"] == "reply"
     assert reply["changed"]
+    # Once an outcome is recorded the team closes it, saying why; then it takes no more steps.
+    assert main(["package", "close", rid, "--reason", "Plan agreed at the strategy meeting",
+                 *_as(two, "team", "manager")]) == 0
+    assert "closed" in capsys.readouterr().out
+    assert main(["package", "outcome", rid, "--outcome", "strategy_discussion",
+                 *_as(two, "team", "manager")]) == 1
+    assert "closed" in capsys.readouterr().err
 
     # openssl opens the referral package with the team's key file and passphrase.
     done = subprocess.run(

@@ -26,6 +26,7 @@ from riskscreen.ui.controller import AppController
 from riskscreen.ui.exchange import ImportPackageDialog
 from riskscreen.ui.main_window import MainWindow
 from riskscreen.ui.received import (
+    CloseDialog,
     DecisionDialog,
     ReceivedListView,
     ReceivedOutcomeDialog,
@@ -60,7 +61,8 @@ def team_app(qtbot: QtBot, tmp_path: Path, dbs: dict[str, Path]) -> Iterator[App
         yield app
 
 
-def _dialog(qtbot: QtBot, app: AppController) -> DecisionDialog | ReceivedOutcomeDialog:
+def _dialog(qtbot: QtBot, app: AppController
+            ) -> CloseDialog | DecisionDialog | ReceivedOutcomeDialog:
     qtbot.waitUntil(lambda: app.received.dialog is not None
                     and app.received.dialog.isVisible(), timeout=60_000)
     dialog = app.received.dialog
@@ -248,13 +250,6 @@ def test_refusals_and_failures_are_one_line(
     assert app.window.stack.currentWidget() is not app.received.list_view
     app.lock()
 
-    # A practitioner sees only what they imported.
-    unlock_demo(qtbot, app, "pat")
-    app.window.hide_message()
-    app.received.open(rid)
-    qtbot.waitUntil(lambda: app.window.banner.isVisible(), timeout=60_000)
-    assert "practitioner who imported" in app.window.banner_text.text()
-    app.lock()
 
     # A reply into a folder that does not exist: a plain message, nothing recorded.
     unlock_demo(qtbot, app, "manager")
@@ -278,6 +273,75 @@ def test_refusals_and_failures_are_one_line(
     assert app.received.list_view.model.rows == []
 
 
+def test_a_colleague_sees_the_teams_referral_and_closes_it_with_a_reason(
+        qtbot: QtBot, team_app: AppController, dbs: dict[str, Path], tmp_path: Path) -> None:
+    """The manager imported it; pat, another member of the team, finds it in the list, and
+    once an outcome is recorded closes it with a reason; the list's status filter finds it."""
+    app = team_app
+    with login(dbs["team"], "manager") as team:
+        rid = team.exchange.import_package(make_package(
+            dbs, tmp_path / "c.p7m", finalised(dbs["agency"], "Synthetic Closing Child",
+                                               "401 023 2137")).read_bytes(),
+            "new").received_id
+    unlock_demo(qtbot, app, "pat")
+    app.window.received_action.trigger()
+    listing, view = app.received.list_view, app.received.view
+    qtbot.waitUntil(lambda: app.window.stack.currentWidget() is listing, timeout=60_000)
+    assert rid in {r.id for r in listing.model.rows}, "the team's referral, not the importer's"
+    app.received.open(rid)
+    qtbot.waitUntil(lambda: view.received is not None and view.received.id == rid,
+                    timeout=60_000)
+    assert view.close_button.isVisible()
+    assert not view.close_button.isEnabled()
+    assert "decision" in view.close_button.toolTip()
+    with login(dbs["team"], "pat") as pat:
+        pat.exchange.decide(rid, accept=True)
+    app.received.open(rid)
+    qtbot.waitUntil(lambda: view.received is not None and view.received.decision is not None,
+                    timeout=60_000)
+    assert not view.close_button.isEnabled()
+    assert view.close_button.toolTip() == "Record an outcome first."
+    with login(dbs["team"], "pat") as pat:
+        pat.exchange.add_outcome(rid, "strategy_discussion")
+    app.received.open(rid)
+    qtbot.waitUntil(lambda: view.received is not None and bool(view.received.outcomes),
+                    timeout=60_000)
+    assert view.closing.text() == "Open"
+
+    # Close the referral…: a reason is asked for; without one the dialog says so and stays.
+    click(qtbot, view.close_button)
+    dialog = _dialog(qtbot, app)
+    assert isinstance(dialog, CloseDialog)
+    click(qtbot, dialog.ok_button)
+    qtbot.waitUntil(lambda: dialog.error.isVisible(), timeout=60_000)
+    assert "Say why" in dialog.error.text()
+    type_into(qtbot, dialog.reason, "Plan agreed; the case is held by social care.")
+    click(qtbot, dialog.ok_button)
+    qtbot.waitUntil(lambda: app.received.dialog is None, timeout=60_000)
+    assert view.status.text().startswith("Closed.")
+    assert view.decision.text().startswith("Accepted on")
+    assert "held by social care" in view.closing.text()
+    assert "Closed" in view.done.text()
+    assert not view.close_button.isEnabled()
+    assert not view.outcome_button.isEnabled()
+    assert view.reply_button.isEnabled(), "the reply can still tell the sender"
+
+    # The list's status filter has "Closed", and it finds this referral.
+    click(qtbot, view.back_button)
+    qtbot.waitUntil(lambda: app.window.stack.currentWidget() is listing, timeout=60_000)
+    qtbot.waitUntil(lambda: any(r.id == rid and r.status == "closed"
+                                for r in listing.model.rows), timeout=60_000)
+    listing.status.setCurrentIndex(listing.status.findData("closed"))
+    shown = [listing.proxy.index(r, 2).data() for r in range(listing.proxy.rowCount())]
+    assert "Synthetic Closing Child" in shown
+    assert all(listing.proxy.index(r, 4).data() == "Closed"
+               for r in range(listing.proxy.rowCount()))
+    with login(dbs["team"], "admin") as admin:
+        closes = [e.user for e in admin.audit.entries(action="close")
+                  if e.object == f"received:{rid}"]
+    assert closes == ["pat"]
+
+
 @pytest.mark.parametrize("size", SIZES.values(), ids=SIZES.keys())
 def test_the_pages_need_no_sideways_scrolling(qtbot: QtBot, dbs: dict[str, Path],
                                               tmp_path: Path, size: tuple[int, int]) -> None:
@@ -289,6 +353,8 @@ def test_the_pages_need_no_sideways_scrolling(qtbot: QtBot, dbs: dict[str, Path]
                 dbs["agency"], "Synthetic Child With A Rather Long Name Indeed",
                 "450 557 7104")).read_bytes(), "new").received_id
         team.exchange.decide(rid, accept=False, reason="A long reason " * 20)
+        team.exchange.add_outcome(rid, "strategy_discussion")
+        team.exchange.close(rid, "A long reason for closing " * 20)
         received = team.exchange.received(rid)
         rows = team.exchange.list_received()
     window = MainWindow(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
@@ -312,5 +378,6 @@ def test_the_pages_need_no_sideways_scrolling(qtbot: QtBot, dbs: dict[str, Path]
         assert_not_squeezed(widget)
         checked += 1
     assert checked > 2 * len(received.facts.answers)
-    for widget in (view.title, view.decide_button, view.outcome_button, view.reply_button):
+    for widget in (view.title, view.decide_button, view.outcome_button, view.reply_button,
+                   view.close_button):
         assert rect_in(widget, window).right() <= window.width(), widget
