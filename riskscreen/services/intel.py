@@ -126,6 +126,8 @@ class ItemInfo:
     review_due: date
     links: tuple[LinkInfo, ...]
     other_children: int
+    #: Whether this account may change it (the person who recorded it, analysts, managers).
+    may_change: bool = False
 
     @property
     def restricted(self) -> bool:
@@ -281,6 +283,10 @@ class IntelManager:
         return or_(IntelItem.entered_by == user.id,
                    IntelItem.restricted.is_(False) & IntelItem.id.in_(linked))
 
+    def _may_change(self, row: IntelItem) -> bool:
+        """The person who recorded an item, analysts and managers may change it."""
+        return row.entered_by == self._user.id or self._sees_all()
+
     def _child_ids_seen(self, s: OrmSession) -> set[int] | None:
         """The children whose links this account sees (None: every child)."""
         if self._sees_all():
@@ -355,7 +361,7 @@ class IntelManager:
         self._ctx.require(*INTEL_ROLES)
         with self._ctx.transaction() as s:
             row = self._item(s, item_id)
-            if row.entered_by != self._user.id and not self._sees_all():
+            if not self._may_change(row):
                 raise PermissionDenied("Only the person who recorded this item, an analyst or "
                                        "a manager can change it.")
             changed: list[str] = []
@@ -788,7 +794,7 @@ class IntelManager:
                         row.handling_conditions, entered, moment(row.created_at),
                         moment(row.updated_at),
                         date.fromisoformat(row.review_due), tuple(links),
-                        len(hidden - {lk.child_id for lk in links}))
+                        len(hidden - {lk.child_id for lk in links}), self._may_change(row))
 
 
 def _json(value: Mapping[str, Any]) -> str:

@@ -1268,6 +1268,7 @@ class AppController(QObject):
                                       {r.screening_id: r for r in referrals})
         self.window.show_page(self.history_view)
         self.intel.child_context(child_id, record.child.name)
+        self.intel.child_shown(child_id)
         self.followup.child_shown(child_id)
 
 

@@ -24,6 +24,7 @@ from riskscreen.dates import show_date
 from riskscreen.services.types import ChildRecord, Referral, ScreeningRow, Status
 from riskscreen.ui.followup import EpisodePanel
 from riskscreen.ui.home import STATUS_LABELS, LevelStyle
+from riskscreen.ui.intel import ChildIntelPanel
 
 __all__ = ["ChartGeometry", "HistoryView", "LevelChart"]
 
@@ -183,6 +184,10 @@ class HistoryView(QWidget):
                                      "concern linked to this child")
         #: The child's missing episodes (filled by the controller).
         self.episodes = EpisodePanel(self)
+        #: The intelligence linked to the child (filled by the intelligence controller;
+        #: hidden for roles that see none).
+        self.intel = ChildIntelPanel(self)
+        self.intel.setVisible(False)
         top = QHBoxLayout()
         top.addWidget(self.back_button)
         top.addWidget(self.title, 1)
@@ -197,7 +202,10 @@ class HistoryView(QWidget):
         layout.addLayout(actions)
         layout.addWidget(self.chart)
         layout.addWidget(self.table, 1)
-        layout.addWidget(self.episodes, 1)
+        below = QHBoxLayout()
+        below.addWidget(self.episodes, 3)
+        below.addWidget(self.intel, 2)
+        layout.addLayout(below, 1)
         self.back_button.clicked.connect(self.back_requested)
         self.new_button.clicked.connect(self._on_new_button_clicked)
         self.rescreen_button.clicked.connect(self._on_rescreen_button_clicked)

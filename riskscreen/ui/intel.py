@@ -74,9 +74,9 @@ from riskscreen.ui.widgets import (
     upright_scroll,
 )
 
-__all__ = ["KIND_WORDS", "ChildPicker", "IntelItemDialog", "IntelItemView", "IntelListView",
-           "LinkDialog", "NetworkView", "NotEvidenceBanner", "ProfileView", "ReasonDialog",
-           "ReceivedIntelView", "SubmitDialog", "grade_words"]
+__all__ = ["KIND_WORDS", "ChildIntelPanel", "ChildPicker", "IntelItemDialog", "IntelItemView",
+           "IntelListView", "LinkDialog", "NetworkView", "NotEvidenceBanner", "ProfileView",
+           "ReasonDialog", "ReceivedIntelView", "SubmitDialog", "grade_words"]
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 _ID = Qt.ItemDataRole.UserRole
@@ -419,11 +419,65 @@ def _value_words(value: object) -> str:
     return str(value)
 
 
+class ChildIntelPanel(QWidget):
+    """On a child's page: the intelligence items linked to that child that this account may
+    see, under the intelligence-not-evidence notice; Enter or a double-click opens one."""
+
+    item_requested = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("childIntelPanel")
+        title = QLabel("Intelligence about this child", self)
+        font = title.font()
+        font.setBold(True)
+        title.setFont(font)
+        self.banner = NotEvidenceBanner(self)
+        self.table = _table_widget(self, "childIntelTable",
+                                   "Intelligence items linked to this child",
+                                   ("Kind", "What", "Grade", "Seen on"))
+        header = self.table.horizontalHeader()
+        for column in (0, 2, 3):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        self.empty = record_label(self, "childIntelEmpty")
+        self.empty.setText("No intelligence linked to this child that you may see.")
+        self.items: list[ItemInfo] = []
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(title)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.empty)
+        self.table.cellActivated.connect(self._on_table_cell_activated)
+        self.set_items([], None)
+
+    def set_items(self, items: Sequence[ItemInfo], child_id: int | None) -> None:
+        """Show ``items`` (those linked to ``child_id``), newest seen first."""
+        def seen(item: ItemInfo) -> date:
+            days = [lk.seen_on for lk in item.links if lk.child_id == child_id]
+            return max(days) if days else date.min
+
+        self.items = sorted(items, key=seen, reverse=True)
+        _fill(self.table, [(KIND_WORDS.get(i.kind, i.kind), i.label, i.grade.text,
+                            seen(i).strftime("%d/%m/%Y") if seen(i) != date.min else "")
+                           for i in self.items], [i.id for i in self.items])
+        shown = bool(self.items)
+        self.table.setVisible(shown)
+        self.banner.setVisible(shown)
+        self.empty.setVisible(not shown)
+
+    def _on_table_cell_activated(self, row: int, _column: int) -> None:
+        cell = self.table.item(row, 0)
+        if cell is not None:
+            self.item_requested.emit(int(cell.data(_ID)))
+
+
 class IntelItemView(QWidget):
     """One item: what it says, its grade in words, its handling, and the children it is
     linked to, with the steps this account may take."""
 
     back_requested = Signal()
+    edit_requested = Signal(int)
     link_requested = Signal(int)
     submit_requested = Signal(list)
     review_requested = Signal(int)
@@ -438,6 +492,9 @@ class IntelItemView(QWidget):
         self.back_button.setObjectName("intelItemBack")
         self.title = _title(self)
         self.banner = NotEvidenceBanner(self)
+        self.edit_button = QPushButton("Change…", self)
+        self.edit_button.setObjectName("intelItemEdit")
+        self.edit_button.setToolTip("Change what is recorded, or its grade")
         self.link_button = QPushButton("Link to a child…", self)
         self.link_button.setObjectName("intelLink")
         self.submit_button = QPushButton("Submit to the analyst…", self)
@@ -480,11 +537,13 @@ class IntelItemView(QWidget):
         inner.addStretch(1)
         self.scroll_area = record_page(
             self, self.back_button, self.title,
-            (self.link_button, self.submit_button, self.review_button, self.delete_button),
+            (self.edit_button, self.link_button, self.submit_button, self.review_button,
+             self.delete_button),
             content, heading=(self.banner,), messages=(self.done, self.error),
             name="intelItemScroll")
 
         self.back_button.clicked.connect(self.back_requested)
+        self.edit_button.clicked.connect(self._on_edit_button_clicked)
         self.link_button.clicked.connect(self._on_link_button_clicked)
         self.submit_button.clicked.connect(self._on_submit_button_clicked)
         self.review_button.clicked.connect(self._on_review_button_clicked)
@@ -534,6 +593,7 @@ class IntelItemView(QWidget):
             f"{'child' if item.other_children == 1 else 'children'} you do not work with."
             if item.other_children else "")
         self.others.setVisible(bool(item.other_children))
+        self.edit_button.setVisible(item.may_change)
         self.review_button.setVisible(analysis)
         self.delete_button.setVisible(analysis)
 
@@ -557,6 +617,10 @@ class IntelItemView(QWidget):
             self.details_form.removeRow(0)
         for label in (self.grade, self.conditions, self.recorded, self.review_due, self.others):
             label.clear()
+
+    def _on_edit_button_clicked(self) -> None:
+        if self.item is not None:
+            self.edit_requested.emit(self.item.id)
 
     def _on_link_button_clicked(self) -> None:
         if self.item is not None:
@@ -1094,15 +1158,21 @@ GRADE_HELP = {
 
 class IntelItemDialog(_Dialog):
     """Record an item: its kind and details, what was seen or said, the child it concerns
-    with the source and date seen, and its 3x5x2 grade with what each code means."""
+    with the source and date seen, and its 3x5x2 grade with what each code means.
+
+    Given an ``item``, it changes that item instead: the same fields filled in as recorded,
+    its kind fixed, and no child, source or date (those belong to its links).
+    """
 
     search_changed = Signal(str)
 
     def __init__(self, parent: QWidget | None = None, *, child: tuple[int, str] | None = None,
-                 today: date | None = None) -> None:
-        super().__init__("Add intelligence", "Save the item", parent)
+                 today: date | None = None, item: ItemInfo | None = None) -> None:
+        super().__init__("Change the item" if item is not None else "Add intelligence",
+                         "Save the changes" if item is not None else "Save the item", parent)
         self.setObjectName("intelItemDialog")
         self.child = child
+        self.item = item
         today = today or date.today()
         self.banner = NotEvidenceBanner(self)
         self.kind = QComboBox(self)
@@ -1236,6 +1306,10 @@ class IntelItemDialog(_Dialog):
         form.addRow("Source", self.source)
         form.addRow("Date seen", self.seen_on)
         form.addRow(grade_box)
+        if item is not None:
+            for field in (self.picker, self.child_words, self.source, self.seen_on):
+                if form.indexOf(field) >= 0:
+                    form.setRowVisible(field, False)
         scroll = upright_scroll(self, content)
         layout = QVBoxLayout(self)
         layout.addWidget(self.banner)
@@ -1246,9 +1320,48 @@ class IntelItemDialog(_Dialog):
         self.picker.search_changed.connect(self.search_changed)
         for part in (self.grade_source, self.grade_intelligence, self.grade_handling):
             part.changed.connect(self._on_grade_changed)
+        if item is not None:
+            self._load(item)
         self._on_grade_changed()
         self.setMinimumWidth(min(620, _available_width(parent)))
         _fit(self, 720, 640)
+
+    def _load(self, item: ItemInfo) -> None:
+        """Fill the fields with the item as recorded (a legacy grade stays as it is unless
+        a new 3x5x2 grade is chosen)."""
+        self.set_kind(item.kind)
+        self.kind.setEnabled(False)
+        d = item.details
+
+        def words(key: str) -> str:
+            value = d.get(key)
+            if isinstance(value, (list, tuple)):
+                return ", ".join(str(v) for v in value)
+            return "" if value is None else str(value)
+
+        fields = {"person": {"names": self.names, "nicknames": self.nicknames,
+                             "description": self.person_description,
+                             "vehicles": self.vehicles, "phones": self.phones,
+                             "handles": self.handles},
+                  "place": {"address": self.address, "description": self.place_description,
+                            "area": self.area},
+                  "vehicle": {"registration": self.registration, "make": self.make,
+                              "model": self.vehicle_model, "colour": self.colour,
+                              "description": self.vehicle_description},
+                  "online": {"platform": self.platform, "handle": self.handle,
+                             "description": self.online_description}}.get(item.kind, {})
+        for key, edit in fields.items():
+            edit.setText(words(key))
+        if item.kind == "person" and isinstance(d.get("estimated_age"), int):
+            self.age.setValue(int(d["estimated_age"]))
+        if item.kind == "place":
+            self.place_type.setCurrentText(words("place_type"))
+        self.text.setPlainText(item.text)
+        if not item.grade.legacy:
+            self.grade_source.set_code(item.grade.source)
+            self.grade_intelligence.set_code(item.grade.intelligence)
+            self.grade_handling.set_code(item.grade.handling)
+        self.conditions.setText(item.handling_conditions)
 
     def set_kind(self, kind: str) -> None:
         """Start with the fields of one kind."""
@@ -1286,7 +1399,18 @@ class IntelItemDialog(_Dialog):
 
     def values(self) -> dict[str, Any]:
         """``kind``, ``child_id``, ``grade``, ``text``, ``details``, ``source``, ``seen_on``
-        and ``handling_conditions``; empty (and the problem said) if something is missing."""
+        and ``handling_conditions``; empty (and the problem said) if something is missing.
+        Changing an item: ``text``, ``details``, ``handling_conditions`` and ``grade`` (None
+        to keep the grade it has)."""
+        if self.item is not None:
+            grade = self.grade()
+            if grade is None and not self.item.grade.legacy:
+                self.show_error("Grade the item: choose the source evaluation, the "
+                                "intelligence assessment and the handling code.")
+                return {}
+            return {"text": self.text.toPlainText().strip(), "details": self.details(),
+                    "grade": None if grade in (None, self.item.grade.text) else grade,
+                    "handling_conditions": self.conditions.text().strip()}
         child_id = self.child[0] if self.child is not None else self.picker.child_id()
         if child_id is None:
             self.show_error("Choose the child this concerns: type part of their name and pick "
@@ -1311,6 +1435,10 @@ class IntelItemDialog(_Dialog):
         self.conditions.setVisible(conditional)
         self.conditions_label.setVisible(conditional)
         grade = self.grade()
+        if grade is None and self.item is not None and self.item.grade.legacy:
+            self.grade_text.setText(f"Keeps its older 5x5x5 grade {self.item.grade.text} "
+                                    "unless you choose all three parts of a 3x5x2 grade.")
+            return
         if grade is None:
             self.grade_text.setText("Choose all three parts.")
             return

@@ -131,6 +131,7 @@ class IntelController(QObject):
         lv.delete_requested.connect(self.delete)
         iv = self.item_view
         iv.back_requested.connect(self.show_list)
+        iv.edit_requested.connect(self.edit)
         iv.link_requested.connect(self.link)
         iv.submit_requested.connect(self.submit)
         iv.review_requested.connect(self.review)
@@ -143,6 +144,7 @@ class IntelController(QObject):
         pv.show_requested.connect(self._on_profile_show_requested)
         pv.export_requested.connect(self._on_profile_export_requested)
         self.app.history_view.intel_requested.connect(self._on_history_intel_requested)
+        self.app.history_view.intel.item_requested.connect(self.open)
 
     # -- who is signed in ----------------------------------------------------------------------
 
@@ -170,6 +172,7 @@ class IntelController(QObject):
 
     def clear(self) -> None:
         """Forget what is shown (on locking or signing out)."""
+        self.app.history_view.intel.set_items([], None)
         if self.dialog is not None and isValid(self.dialog):
             self.dialog.close()
         self.list_view.set_rows([], date.today())
@@ -184,6 +187,25 @@ class IntelController(QObject):
     def child_context(self, child_id: int | None, name: str = "") -> None:
         """The child shown now (their page or a screening), for "Add intelligence…"."""
         self.context_child = (child_id, name) if child_id is not None else None
+
+    def child_shown(self, child_id: int) -> None:
+        """A child's page is on screen: list the items linked to that child that this
+        account may see (the service audits the persons of concern listed)."""
+        panel = self.app.history_view.intel
+        session = self.app.session
+        panel.set_items([], child_id)
+        allowed = session is not None and session.user.role in INTEL_ROLES
+        panel.setVisible(allowed)
+        if session is None or not allowed:
+            return
+        intel = session.intel
+
+        def listed(items: list[ItemInfo]) -> None:
+            if isValid(panel) and self.app.history_view.child_id == child_id:
+                panel.set_items(items, child_id)
+
+        QueryOp(lambda: intel.for_child(child_id), show=self._show,
+                what="intelligence of the child").success(listed).run_in_background()
 
     def _show(self, text: str) -> None:
         self.app.window.show_message(text)
@@ -335,6 +357,22 @@ class IntelController(QObject):
         known = self.context_child
         name = known[1] if known is not None and known[0] == child_id else ""
         self.add((child_id, name or f"Child record {child_id}"))
+
+    def edit(self, item_id: int) -> None:
+        """Change the item shown: its details, text, grade or handling conditions (the
+        service checks who may, and audits the change)."""
+        session, item = self.app.session, self.item_view.item
+        if session is None or item is None or item.id != item_id:
+            return
+        intel = session.intel
+        dialog = IntelItemDialog(self.app.window, item=item)
+
+        def work(v: dict[str, Any]) -> ItemInfo:
+            return intel.edit(item_id, text=v["text"], details=v["details"], grade=v["grade"],
+                              handling_conditions=v["handling_conditions"])
+
+        self._dialog(dialog, work, lambda changed: self.open(
+            item_id, f"Changed; graded {changed.grade.text}."))
 
     def link(self, item_id: int) -> None:
         """Link the item shown to another child."""

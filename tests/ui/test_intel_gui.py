@@ -607,3 +607,110 @@ def test_add_intelligence_from_a_screening_and_from_the_menu_names_the_child(
     qtbot.waitUntil(lambda: dialog.picker.matches.count() == 1, timeout=10_000)
     assert dialog.picker.child_id() == amy.id
     dialog.reject()
+
+
+def test_the_recorder_changes_an_item_and_a_colleague_may_not(
+        qtbot: QtBot, app: AppController, db: Path) -> None:
+    """Change… on an item's page opens the item's own fields filled in; saving changes it
+    through the service (audited); a practitioner who did not record it is not offered it."""
+    from riskscreen.ui.intel import _GradePart
+
+    unlock(qtbot, app, "pat")
+    open_list(qtbot, app)
+    darren = next(r for r in app.intel.list_view.model.rows if "Darren" in r.label)
+    app.intel.open(darren.id)
+    view = app.intel.item_view
+    shown(qtbot, app, view)
+    assert view.edit_button.isVisible()
+    click(qtbot, view.edit_button)
+    qtbot.waitUntil(lambda: isinstance(app.intel.dialog, IntelItemDialog)
+                    and app.intel.dialog.isVisible(), timeout=5000)
+    dialog = app.intel.dialog
+    assert isinstance(dialog, IntelItemDialog)
+    assert dialog.windowTitle() == "Change the item"
+    assert not dialog.kind.isEnabled()
+    assert dialog.names.text() == "Darren"
+    assert dialog.phones.text() == PHONE
+    assert dialog.text.toPlainText() == "Gives lifts after school."
+    assert dialog.grade() == "2/B/P"
+    assert not dialog.picker.isVisible()
+    assert not dialog.seen_on.isVisible()
+    dialog.nicknames.clear()
+    type_into(qtbot, dialog.nicknames, "Daz")
+    dialog.text.clear()
+    type_into(qtbot, dialog.text, "Gives lifts after school in a silver car.")
+    part = dialog.grade_intelligence
+    assert isinstance(part, _GradePart)
+    part.set_code("A")
+    click(qtbot, dialog.ok_button)
+    qtbot.waitUntil(lambda: app.intel.dialog is None, timeout=20_000)
+    qtbot.waitUntil(lambda: "Changed" in view.done.text(), timeout=20_000)
+    assert view.item is not None
+    assert view.item.grade.text == "2/A/P"
+    assert view.item.text == "Gives lifts after school in a silver car."
+    assert view.item.details["nicknames"] == ["Daz"]
+    assert view.item.details["phones"] == [PHONE]
+    assert "2/A/P" in view.grade.text()
+    assert banner_shown(view)
+    app.lock()
+
+    # paula sees pat's High Street place (a manager linked it to her child Ben) but did not
+    # record it: she is not offered Change….
+    unlock(qtbot, app, "paula")
+    open_list(qtbot, app)
+    place = next(r for r in app.intel.list_view.model.rows if "High Street" in r.label)
+    assert not place.may_change
+    app.intel.open(place.id)
+    qtbot.waitUntil(lambda: view.item is not None and view.item.id == place.id,
+                    timeout=20_000)
+    assert not view.edit_button.isVisible()
+    assert view.link_button.isVisible()
+    app.lock()
+    from riskscreen.services import Unlocker
+
+    with Unlocker(db, auto_backups=False).unlock("mary", PASSPHRASES["mary"]) as mary, \
+            mary.engine.connect() as conn:
+        rows = conn.execute(text(
+            "SELECT user, detail FROM audit_log WHERE action = 'intel_edit'")).all()
+    assert [r[0] for r in rows] == ["pat"]
+    assert "Daz" not in rows[0][1]
+
+
+def test_a_childs_page_lists_the_intelligence_linked_to_that_child(
+        qtbot: QtBot, app: AppController) -> None:
+    """Each child's page lists the items linked to that child that the account may see,
+    under the intelligence-not-evidence notice, and opens one with Enter."""
+    unlock(qtbot, app, "paula")
+    assert app.session is not None
+    ben = app.session.children.search("Ben")[0]
+    app.show_history(ben.id)
+    panel = app.history_view.intel
+    shown(qtbot, app, app.history_view)
+    qtbot.waitUntil(lambda: panel.table.rowCount() > 0, timeout=20_000)
+    what = [panel.table.item(r, 1).text() for r in range(panel.table.rowCount())]  # type: ignore[union-attr]
+    assert any("Dazza" in w for w in what)
+    assert any("12 High Street" in w for w in what), "linked to Ben by a manager"
+    assert any("Mill Lane" in w for w in what), "her own restricted record"
+    assert not any("AB12" in w or "Darren" in w for w in what), "about Amy only"
+    assert panel.banner.isVisible()
+    assert panel.banner.text() == NOT_EVIDENCE
+    row = next(r for r, w in enumerate(what) if "Dazza" in w)
+    panel.table.setCurrentCell(row, 0)
+    panel.table.setFocus()
+    qtbot.keyClick(panel.table, Qt.Key.Key_Return)
+    shown(qtbot, app, app.intel.item_view)
+    assert app.intel.item_view.item is not None
+    assert "Dazza" in app.intel.item_view.item.label
+    app.lock()
+    assert panel.table.rowCount() == 0, "locking forgets the list"
+
+    # pat works with Amy, not Ben: on Amy's page the restricted Mill Lane place never shows.
+    unlock(qtbot, app, "pat")
+    assert app.session is not None
+    amy = app.session.children.search("Amy")[0]
+    app.show_history(amy.id)
+    qtbot.waitUntil(lambda: panel.table.rowCount() > 0, timeout=20_000)
+    what = [panel.table.item(r, 1).text() for r in range(panel.table.rowCount())]  # type: ignore[union-attr]
+    assert any("Darren" in w for w in what)
+    assert any("AB12 CDE" in w for w in what)
+    assert not any("Mill Lane" in w or "Dazza" in w for w in what)
