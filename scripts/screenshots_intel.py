@@ -1,5 +1,6 @@
 """Screens of intelligence (the list, one person of concern, the links between children, the
-problem profile, and the dialogs to add and submit items) on a temporary demo database;
+problem profile, the dialogs to add, submit and change items, and a child's page with its
+items) on a temporary demo database;
 ``--check`` reports sideways scrollbars and cut-off text.
 
     xvfb-run -s "-screen 0 1366x768x24" env QT_QPA_PLATFORM=xcb \\
@@ -60,6 +61,25 @@ def main(argv: list[str] | None = None) -> int:
             run.shot(intel.dialog, "intel-submit")
             intel.dialog.close()
         c.window.close()
+        settle(app)
+        # A practitioner: a child's page with its intelligence, and changing an item.
+        p = make_controller(db, Path(tmp), run.size)
+        run.sign_in(p, "pat")
+        session = p.session
+        assert session is not None
+        mine = next((i for i in session.intel.items() if i.links and i.may_change), None)
+        if mine is not None:
+            p.show_history(mine.links[0].child_id)
+            settle(app, lambda: p.history_view.intel.table.rowCount() > 0)
+            run.shot(p.window, "intel-child-page")
+            p.intel.open(mine.id)
+            settle(app, lambda: p.window.stack.currentWidget() is p.intel.item_view)
+            p.intel.item_view.edit_button.click()
+            settle(app, lambda: p.intel.dialog is not None)
+            if p.intel.dialog is not None:
+                run.shot(p.intel.dialog, "intel-edit")
+                p.intel.dialog.close()
+        p.window.close()
     return run.result()
 
 

@@ -19,6 +19,8 @@ from exchange_helpers import exchange_pair, finalised, login, make_package
 from PySide6.QtWidgets import QWidget
 from screenshots import FAST, make_controller, page_shots, settle
 
+from riskscreen.ui.received import CloseDialog
+
 CHILDREN = (("Synthetic Ava Morgan", "943 476 5919"), ("Synthetic Leo Khan", "401 023 2137"),
             ("Synthetic Maja Nowak", "485 777 3456"))
 
@@ -72,6 +74,20 @@ def main(argv: list[str] | None = None) -> int:
             received.dialog.findChild(QWidget, "decideDecline").click()  # type: ignore[union-attr]
             run.shot(received.dialog, "exchange-received-decide")
             received.dialog.reject()
+        # Closing the referral that has its outcome: the dialog, then the page as it stands.
+        received.open(first.id)
+        settle(app, lambda: received.view.received is not None
+               and received.view.received.id == first.id)
+        received.view.close_button.click()
+        settle(app, lambda: received.dialog is not None)
+        dialog = received.dialog
+        if isinstance(dialog, CloseDialog):
+            dialog.reason.setPlainText("The strategy discussion agreed a plan; the case is held "
+                                       "by children's social care.")
+            run.shot(dialog, "exchange-received-close")
+            dialog.ok_button.click()
+            settle(app, lambda: received.dialog is None)
+            run.shot(c.window, "exchange-received-closed")
         c.window.close()
     return run.result()
 
