@@ -65,6 +65,7 @@ __all__ = [
     "ANALYSIS_ROLES",
     "INTEL_ROLES",
     "NOT_EVIDENCE",
+    "NOT_EVIDENCE_SHORT",
     "IntelManager",
     "IntelNetwork",
     "ItemInfo",
@@ -79,6 +80,8 @@ __all__ = [
 NOT_EVIDENCE = ("INTELLIGENCE, NOT EVIDENCE: this is information graded for its reliability, "
                 "not proven fact. Do not use it as evidence or share it beyond its handling "
                 "code.")
+#: Its first words, where a panel about a child lists items inside another page.
+NOT_EVIDENCE_SHORT = "INTELLIGENCE, NOT EVIDENCE: graded for its reliability, not proven fact."
 #: Roles that record and see intelligence (an administrator sees none of it).
 INTEL_ROLES = (Role.PRACTITIONER, Role.MANAGER, Role.ANALYST)
 #: Roles that see every item, the network and the problem profile, and review retention.

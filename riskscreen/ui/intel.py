@@ -19,7 +19,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -55,7 +55,13 @@ from riskscreen.intel.grading import (
     Grade,
 )
 from riskscreen.intel.profile import ProfileRow
-from riskscreen.services.intel import NOT_EVIDENCE, IntelNetwork, ItemInfo, ReceivedIntelligence
+from riskscreen.services.intel import (
+    NOT_EVIDENCE,
+    NOT_EVIDENCE_SHORT,
+    IntelNetwork,
+    ItemInfo,
+    ReceivedIntelligence,
+)
 from riskscreen.services.types import ChildInfo
 from riskscreen.ui.home import find_action
 from riskscreen.ui.tables import (
@@ -98,14 +104,26 @@ def grade_words(grade: Grade) -> str:
 
 
 class NotEvidenceBanner(QLabel):
-    """The notice every page about a named adult carries: intelligence, not evidence."""
+    """The notice every page about a named adult carries: intelligence, not evidence
+    (``short``: its first words, for a panel inside another page; the whole notice is its
+    tooltip and shows on each item's own page)."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(NOT_EVIDENCE, parent)
+    def __init__(self, parent: QWidget | None = None, *, short: bool = False) -> None:
+        super().__init__(NOT_EVIDENCE_SHORT if short else NOT_EVIDENCE, parent)
+        if short:
+            self.setToolTip(NOT_EVIDENCE)
         self.setObjectName("notEvidence")
         self.setWordWrap(True)
         self.setAccessibleName("Intelligence, not evidence")
         self.setStyleSheet(_BANNER_STYLE)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt's name
+        """Keep the height its wrapped words need at this width: on a short window the
+        tables beside it give way, never the notice (a box layout would squeeze it)."""
+        super().resizeEvent(event)
+        needed = self.heightForWidth(self.width())
+        if needed > 0 and needed != self.minimumHeight():
+            self.setMinimumHeight(needed)
 
 
 def _title(parent: QWidget, text: str = "") -> QLabel:
@@ -432,12 +450,12 @@ class ChildIntelPanel(QWidget):
         font = title.font()
         font.setBold(True)
         title.setFont(font)
-        self.banner = NotEvidenceBanner(self)
+        self.banner = NotEvidenceBanner(self, short=True)
         self.table = _table_widget(self, "childIntelTable",
                                    "Intelligence items linked to this child",
-                                   ("Kind", "What", "Grade", "Seen on"))
+                                   ("What", "Grade", "Seen on"))
         header = self.table.horizontalHeader()
-        for column in (0, 2, 3):
+        for column in (1, 2):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         self.empty = record_label(self, "childIntelEmpty")
         self.empty.setText("No intelligence linked to this child that you may see.")
@@ -458,7 +476,7 @@ class ChildIntelPanel(QWidget):
             return max(days) if days else date.min
 
         self.items = sorted(items, key=seen, reverse=True)
-        _fill(self.table, [(KIND_WORDS.get(i.kind, i.kind), i.label, i.grade.text,
+        _fill(self.table, [(f"{KIND_WORDS.get(i.kind, i.kind)}: {i.label}", i.grade.text,
                             seen(i).strftime("%d/%m/%Y") if seen(i) != date.min else "")
                            for i in self.items], [i.id for i in self.items])
         shown = bool(self.items)

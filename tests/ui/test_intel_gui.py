@@ -538,6 +538,17 @@ def test_the_pages_fit_small_and_scaled_screens(qtbot: QtBot, app: AppController
             assert where.right() <= window.width(), (page, widget)
             if widget.hasHeightForWidth():
                 assert widget.height() >= widget.heightForWidth(widget.width()), widget
+    # A child's page: its intelligence panel's notice keeps the room its words need.
+    assert app.session is not None
+    app.show_history(app.session.children.search("Amy")[0].id)
+    panel = app.history_view.intel
+    qtbot.waitUntil(lambda: panel.table.rowCount() > 0, timeout=20_000)
+    for _ in range(6):
+        QApplication.processEvents()
+    banner = panel.banner
+    assert banner.isVisible()
+    assert banner.height() >= banner.heightForWidth(banner.width()), banner.size()
+    assert QRect(banner.mapTo(window, QPoint(0, 0)), banner.size()).right() <= window.width()
     # The dialogs fit the screen too (their contents scroll instead).
     intel.add(None)
     qtbot.waitUntil(lambda: intel.dialog is not None and intel.dialog.isVisible(), timeout=5000)
@@ -687,13 +698,14 @@ def test_a_childs_page_lists_the_intelligence_linked_to_that_child(
     panel = app.history_view.intel
     shown(qtbot, app, app.history_view)
     qtbot.waitUntil(lambda: panel.table.rowCount() > 0, timeout=20_000)
-    what = [panel.table.item(r, 1).text() for r in range(panel.table.rowCount())]  # type: ignore[union-attr]
+    what = [panel.table.item(r, 0).text() for r in range(panel.table.rowCount())]  # type: ignore[union-attr]
     assert any("Dazza" in w for w in what)
     assert any("12 High Street" in w for w in what), "linked to Ben by a manager"
     assert any("Mill Lane" in w for w in what), "her own restricted record"
     assert not any("AB12" in w or "Darren" in w for w in what), "about Amy only"
     assert panel.banner.isVisible()
-    assert panel.banner.text() == NOT_EVIDENCE
+    assert panel.banner.text().startswith("INTELLIGENCE, NOT EVIDENCE")
+    assert panel.banner.toolTip() == NOT_EVIDENCE
     row = next(r for r, w in enumerate(what) if "Dazza" in w)
     panel.table.setCurrentCell(row, 0)
     panel.table.setFocus()
@@ -710,7 +722,7 @@ def test_a_childs_page_lists_the_intelligence_linked_to_that_child(
     amy = app.session.children.search("Amy")[0]
     app.show_history(amy.id)
     qtbot.waitUntil(lambda: panel.table.rowCount() > 0, timeout=20_000)
-    what = [panel.table.item(r, 1).text() for r in range(panel.table.rowCount())]  # type: ignore[union-attr]
+    what = [panel.table.item(r, 0).text() for r in range(panel.table.rowCount())]  # type: ignore[union-attr]
     assert any("Darren" in w for w in what)
     assert any("AB12 CDE" in w for w in what)
     assert not any("Mill Lane" in w or "Dazza" in w for w in what)
