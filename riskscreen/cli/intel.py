@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from riskscreen.cli.storage import _common, _named, _passphrase, _unlocker, _user
+from riskscreen.cli.storage import _UsageError as UsageError
 from riskscreen.dates import iso, show_date
 
 __all__ = ["register"]
@@ -92,6 +93,17 @@ def register(subparsers: Any) -> None:
     link.add_argument("--source", default="", metavar="TEXT")
     link.add_argument("--seen", metavar="DATE")
     link.set_defaults(func=_named("intel link", _link))
+
+    edit = sub.add_parser("edit", help="change an item's text, grade or handling conditions",
+                          description="Change an intelligence item you may change (you "
+                                      "recorded it, or you are an analyst or a manager); "
+                                      "the change is audited.")
+    _common(edit)
+    edit.add_argument("item", type=int, metavar="ITEM_ID")
+    edit.add_argument("--text", metavar="TEXT", help="what was seen or said, in full")
+    edit.add_argument("--grade", metavar="S/I/H", help="a new 3x5x2 grade, such as 2/B/P")
+    edit.add_argument("--conditions", metavar="TEXT", help="handling conditions (code C)")
+    edit.set_defaults(func=_named("intel edit", _edit))
 
     ls = sub.add_parser("list", help="list the items you may see",
                         description="The intelligence items you may see, newest first.")
@@ -229,6 +241,16 @@ def _link(args: argparse.Namespace) -> int:
     with _session(args) as session:
         link = session.intel.link(args.item, args.child, source=args.source, seen_on=args.seen)
     print(f"Linked item {link.item_id} to child {link.child_id} (seen {show_date(link.seen_on)}).")
+    return 0
+
+
+def _edit(args: argparse.Namespace) -> int:
+    if args.text is None and args.grade is None and args.conditions is None:
+        raise UsageError("say what to change: --text, --grade or --conditions")
+    with _session(args) as session:
+        item = session.intel.edit(args.item, text=args.text, grade=args.grade,
+                                  handling_conditions=args.conditions)
+    print(f"Changed item {item.id}, graded {item.grade.text}.")
     return 0
 
 

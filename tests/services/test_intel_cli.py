@@ -162,3 +162,29 @@ def test_submit_pdf_and_package_read_by_the_existing_import(
     assert main(["intel", "submit", ids[0], "-o", str(pdf), "--package", str(package),
                  *_as(two, "pat")]) == 1
     assert "--to CERT.pem" in capsys.readouterr().err
+
+
+def test_edit_changes_an_item_the_account_may_change(
+        two: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    child = _pat_child(two)
+    assert main(["intel", "add", *_as(two, "pat"), "--child", str(child), "--kind", "place",
+                 "--grade", "2/C/P", "--text", "Flat above the bakery",
+                 "--address", "9 Bread Street"]) == 0
+    capsys.readouterr()
+    assert main(["intel", "list", *_as(two, "pat"), "--json"]) == 0
+    item = next(i["id"] for i in json.loads(capsys.readouterr().out)
+                if i["text"] == "Flat above the bakery")
+    assert main(["intel", "edit", str(item), *_as(two, "pat"), "--text",
+                 "Flat above the bakery; parties on Fridays", "--grade", "2/B/P"]) == 0
+    assert "graded 2/B/P" in capsys.readouterr().out
+    # Another practitioner may not change it; a call that changes nothing says what to give.
+    assert main(["intel", "edit", str(item), *_as(two, "sam"), "--text", "x"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "Traceback" not in err
+    assert main(["intel", "edit", str(item), *_as(two, "pat")]) != 0
+    assert "--text, --grade or --conditions" in capsys.readouterr().err
+    assert main(["intel", "list", *_as(two, "pat"), "--json"]) == 0
+    changed = next(i for i in json.loads(capsys.readouterr().out) if i["id"] == item)
+    assert changed["text"] == "Flat above the bakery; parties on Fridays"
+    assert changed["grade"] == "2/B/P"
