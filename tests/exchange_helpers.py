@@ -92,6 +92,14 @@ def make_package(dbs: dict[str, Any], out: Path, screening: int | None = None) -
     return out
 
 
+def imported_referral(dbs: dict[str, Path], team: Session, out: Path, name: str,
+                      nhs_number: str) -> int:
+    """A new finalised screening of ``name`` at the agency, sent as a package to ``out`` and
+    imported by ``team`` (a session on the team's database) as a new child's record."""
+    package = make_package(dbs, out, finalised(dbs["agency"], name, nhs_number))
+    return team.exchange.import_package(package.read_bytes(), "new").received_id
+
+
 @contextmanager
 def app_over(qtbot: QtBot, db: Path, settings: Path, kdf: KdfParams) -> Iterator[AppController]:
     """The application over ``db`` (one of the pair, or any test database), shown at 1366x768

@@ -38,6 +38,7 @@ from ..exchange_helpers import (
     app_over,
     exchange_pair,
     finalised,
+    imported_referral,
     login,
     make_package,
     unlock_demo,
@@ -179,10 +180,9 @@ def test_the_list_searches_filters_sorts_and_opens_from_the_keyboard(
     app = team_app
     names = ("Synthetic Zara Hughes", "Synthetic Arthur Lewis")
     with login(dbs["team"], "manager") as team:
-        ids = [team.exchange.import_package(make_package(
-            dbs, tmp_path / f"{i}.p7m", finalised(dbs["agency"], name, nhs)).read_bytes(),
-            "new").received_id for i, (name, nhs) in enumerate(
-                zip(names, ("485 777 3456", "450 557 7104"), strict=True))]
+        ids = [imported_referral(dbs, team, tmp_path / f"{i}.p7m", name, nhs)
+               for i, (name, nhs) in enumerate(
+                   zip(names, ("485 777 3456", "450 557 7104"), strict=True))]
         team.exchange.decide(ids[0], accept=True)
     unlock_demo(qtbot, app, "manager")
     assert app.window.received_action.shortcut().toString() == "Ctrl+R"
@@ -236,20 +236,18 @@ def test_refusals_and_failures_are_one_line(
         monkeypatch: pytest.MonkeyPatch) -> None:
     app = team_app
     with login(dbs["team"], "manager") as team:
-        rid = team.exchange.import_package(make_package(
-            dbs, tmp_path / "r.p7m", finalised(dbs["agency"], "Synthetic Refusal Child",
-                                               "943 476 5919")).read_bytes(),
-            "new").received_id
+        rid = imported_referral(dbs, team, tmp_path / "r.p7m", "Synthetic Refusal Child",
+                                "943 476 5919")
         team.exchange.decide(rid, accept=True)
-    # An administrator does not see children's referrals: the service says so.
+    # An administrator is not offered children's referrals; asked anyway, the service says no.
     unlock_demo(qtbot, app, "admin")
     app.window.hide_message()
+    assert not app.window.received_action.isVisible()
     app.window.received_action.trigger()
     qtbot.waitUntil(lambda: app.window.banner.isVisible(), timeout=60_000)
     assert "\n" not in app.window.banner_text.text()
     assert app.window.stack.currentWidget() is not app.received.list_view
     app.lock()
-
 
     # A reply into a folder that does not exist: a plain message, nothing recorded.
     unlock_demo(qtbot, app, "manager")
@@ -279,10 +277,8 @@ def test_a_colleague_sees_the_teams_referral_and_closes_it_with_a_reason(
     once an outcome is recorded closes it with a reason; the list's status filter finds it."""
     app = team_app
     with login(dbs["team"], "manager") as team:
-        rid = team.exchange.import_package(make_package(
-            dbs, tmp_path / "c.p7m", finalised(dbs["agency"], "Synthetic Closing Child",
-                                               "401 023 2137")).read_bytes(),
-            "new").received_id
+        rid = imported_referral(dbs, team, tmp_path / "c.p7m", "Synthetic Closing Child",
+                                "401 023 2137")
     unlock_demo(qtbot, app, "pat")
     app.window.received_action.trigger()
     listing, view = app.received.list_view, app.received.view
@@ -348,10 +344,9 @@ def test_the_pages_need_no_sideways_scrolling(qtbot: QtBot, dbs: dict[str, Path]
     """A received referral with a long reference and every answer, at 1024x768 and at 150 %
     of 1366x768: nothing scrolls sideways, nothing is cut off or squeezed."""
     with login(dbs["team"], "manager") as team:
-        rid = team.exchange.import_package(make_package(
-            dbs, tmp_path / "wide.p7m", finalised(
-                dbs["agency"], "Synthetic Child With A Rather Long Name Indeed",
-                "450 557 7104")).read_bytes(), "new").received_id
+        rid = imported_referral(dbs, team, tmp_path / "wide.p7m",
+                                "Synthetic Child With A Rather Long Name Indeed",
+                                "450 557 7104")
         team.exchange.decide(rid, accept=False, reason="A long reason " * 20)
         team.exchange.add_outcome(rid, "strategy_discussion")
         team.exchange.close(rid, "A long reason for closing " * 20)
