@@ -13,6 +13,13 @@ from riskscreen.services.errors import AccountDisabled
 from ..conftest import PASSPHRASES, Vault
 
 
+@pytest.fixture
+def vault(backend_vault: Vault) -> Vault:
+    """This module's tests run on both backends (see tests/conftest.py): two sessions on one
+    database are two clients of a team server too."""
+    return backend_vault
+
+
 def test_a_disabled_practitioners_open_session_creates_nothing(vault: Vault) -> None:
     pat = vault.login("pat")
     admin = vault.login("admin")
@@ -30,7 +37,7 @@ def test_an_account_disabled_in_the_database_is_refused_at_once(vault: Vault) ->
     sid = pat.screenings.start(pat.children.create("Open Child").id)
     admin = vault.login("admin")
     with admin.engine.begin() as conn:  # disabled by another process, key not yet changed
-        conn.execute(text("UPDATE users SET disabled = 1 WHERE name = 'pat'"))
+        conn.execute(text("UPDATE users SET disabled = :d WHERE name = 'pat'"), {"d": True})
     admin.close()
     with pytest.raises(AccountDisabled, match="disabled"):
         pat.screenings.save_answer(sid, "child_views", "written after disabling")
