@@ -19,6 +19,7 @@ from riskscreen.services.audit_words import AuditLine, action_words, describe_en
 from riskscreen.services.context import Context
 from riskscreen.services.types import Role
 from riskscreen.store import audit
+from riskscreen.store.models import stamp_micros, stamp_text
 
 __all__ = ["AuditLog", "AuditRow", "ChainResult"]
 
@@ -79,15 +80,15 @@ class AuditLog:
             params["action"] = action
         if since is not None:
             clauses.append("at >= :since")
-            params["since"] = since.isoformat()
+            params["since"] = stamp_micros(since)
         if until is not None:
             clauses.append("at < :until")
-            params["until"] = date.fromordinal(until.toordinal() + 1).isoformat()
+            params["until"] = stamp_micros(date.fromordinal(until.toordinal() + 1))
         where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
         sql = ("SELECT seq, at, \"user\", action, object, detail FROM audit_log"  # noqa: S608 - fixed text; bound values
                + where + " ORDER BY seq DESC LIMIT :n")
         with self._ctx.transaction() as s:
-            return [AuditRow(*r) for r in s.execute(text(sql), params)]
+            return [_row(r) for r in s.execute(text(sql), params)]
 
     def lines(self, user: str | None = None, action: str | None = None,
                     since: date | None = None, until: date | None = None,
@@ -128,7 +129,7 @@ class AuditLog:
             # The detail is read here, not in SQL: SQLite and PostgreSQL spell JSON apart.
             for r in s.execute(text(sql)):
                 if _names_countersigner(r[5]):
-                    found.append(AuditRow(*r))
+                    found.append(_row(r))
                     if len(found) == limit:
                         break
         return found
@@ -158,6 +159,11 @@ class AuditLog:
         with self._ctx.transaction() as s:
             self._ctx.audit(s, "audit_verify", "audit_log", {"ok": not problems})
         return ChainResult(count, head, [f"entry {p.seq} {p.message}" for p in problems])
+
+
+def _row(r: Any) -> AuditRow:
+    """An entry of ``SELECT seq, at, "user", action, object, detail``, its time as text."""
+    return AuditRow(r[0], stamp_text(r[1]), r[2], r[3], r[4], r[5])
 
 
 def _names_countersigner(detail: str) -> bool:

@@ -55,8 +55,11 @@ def child_for(s: OrmSession, user: UserInfo, child_id: int) -> Child:
     child = s.get(Child, child_id)
     if child is None:
         raise NotFound("There is no such child record; check the number.")
-    if user.role != Role.MANAGER and s.scalar(
-            select(Child.id).where(Child.id == child_id, own_children(user))) is None:
+    # The one child's screenings by this practitioner: a look-up in ix_screenings_child
+    # (the list of all the children they screened, as own_children builds, grows with them).
+    if user.role != Role.MANAGER and child.created_by != user.id and s.scalar(
+            select(Screening.id).where(Screening.child_id == child_id,
+                                       Screening.practitioner_id == user.id).limit(1)) is None:
         raise PermissionDenied("This child is not one of yours: only the practitioner who "
                                "recorded or screened the child, or a manager, can do this.")
     return child

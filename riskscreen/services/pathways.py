@@ -29,6 +29,7 @@ from riskscreen.routing.outcomes import load_outcomes
 from riskscreen.services.context import Context
 from riskscreen.services.reports import SUPPRESS_BELOW, Report, ReportTable, render_report_pdf
 from riskscreen.services.types import RhiStatus, Role, StepKind
+from riskscreen.store.models import UtcStamp
 
 __all__ = ["PATHWAY_TITLE", "PathwayReports"]
 
@@ -82,11 +83,13 @@ class PathwayReports:
                 "r.decision_due, "
                 "r.sent_at, r.decided_at, s.screening_date FROM referrals r "
                 "JOIN screenings s ON s.id = r.screening_id WHERE 1 = 1" + where
-                + " ORDER BY s.screening_date, r.id"), params).all()
+                + " ORDER BY s.screening_date, r.id").columns(sent_at=UtcStamp,
+                                                               decided_at=UtcStamp),
+                params).all()
             steps = s.execute(text(
                 "SELECT referral_id, kind, outcome_id, answer, at FROM referral_steps "
                 "WHERE kind IN ('outcome', 'confirmation', 'accepted', 'declined') "
-                "ORDER BY at, id")).all()
+                "ORDER BY at, id").columns(at=UtcStamp)).all()
             screenings = s.execute(text(
                 "SELECT s.id, s.child_id, s.screening_date, s.final_level FROM screenings s "  # noqa: S608 - fixed text; bound values
                 "WHERE s.status = 'final'" + where + " ORDER BY s.child_id, "

@@ -61,6 +61,7 @@ from riskscreen.store.models import (
     Child,
     RecordDictionary,
     Screening,
+    stamp_micros,
     utc_now,
 )
 from riskscreen.store.records import compress_record, dictionary_for, record_text
@@ -198,7 +199,7 @@ class ScreeningManager:
             if form is None:
                 raise _FormNotLoaded()  # rolled back; reading it needs the ORM's session
             evidence_json = self._checked(form, found[4], question_id, value, evidence)
-            now = utc_now()
+            now = stamp_micros(utc_now())  # as the column stores it (UtcStamp)
             if value is None:
                 cursor.execute("DELETE FROM answers WHERE screening_id = ? AND question_id = ?",
                                (screening_id, question_id))

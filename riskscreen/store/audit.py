@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from riskscreen.crypto.sidefile import read_checked, side_file_path, write_checked
 from riskscreen.store.backend import serialise_writers
-from riskscreen.store.models import AuditEntry, utc_now
+from riskscreen.store.models import AuditEntry, stamp_micros, stamp_text, utc_now
 
 __all__ = [
     "GENESIS",
@@ -93,7 +93,7 @@ def append_raw(cursor: Any, user: str, action: str, obj: str,
     cursor.execute(
         "INSERT INTO audit_log (seq, at, \"user\", action, object, detail, hash) "
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (e["seq"], e["at"], e["user"], e["action"], e["object"], e["detail"],
+        (e["seq"], stamp_micros(e["at"]), e["user"], e["action"], e["object"], e["detail"],
          stored_digest(e["hash"])))
 
 
@@ -133,8 +133,9 @@ def verify_chain(connection: Connection) -> tuple[int, str, list[AuditProblem]]:
     problems: list[AuditProblem] = []
     expected_seq, prev = 1, GENESIS
     count = 0
-    for seq, at, user, action, obj, detail, stored in _rows(connection):
+    for seq, stored_at, user, action, obj, detail, stored in _rows(connection):
         count += 1
+        at = stamp_text(stored_at)  # hashed as the text it was written as
         digest = hex_digest(stored)
         if seq != expected_seq:
             problems.append(AuditProblem(

@@ -2,7 +2,10 @@
 
 The whole file is encrypted by SQLCipher, so names, answers and notes are plain columns here.
 Timestamps are ISO 8601 UTC text with a fixed width (``2026-03-01T09:30:00.000000Z``): they sort
-as text and hash identically everywhere, which the audit chain needs.
+as text and hash identically everywhere, which the audit chain needs. The tables that grow with
+every screening (children, screenings, answers, assessments, referrals and their steps, the
+audit log) store them as :class:`UtcStamp`, integer microseconds since 1970 (8 bytes instead
+of 27), and read and write them as that same text.
 
 Snapshots, scoring models and audit entries are immutable: triggers created by the first
 migration refuse any UPDATE or DELETE of them, and any change to the answers of a finalised
@@ -11,9 +14,21 @@ screening, whatever code path tries it.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
@@ -48,14 +63,58 @@ __all__ = [
     "ServerPassphrase",
     "TrustedSender",
     "User",
+    "UtcStamp",
     "Vignette",
+    "stamp_micros",
+    "stamp_text",
     "utc_now",
 ]
+
+_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 
 
 def utc_now() -> str:
     """The current time as fixed-width ISO 8601 UTC text."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return datetime.now(UTC).strftime(_FORMAT)
+
+
+def stamp_micros(value: str | datetime | date) -> int:
+    """Microseconds since 1970 of a UTC timestamp: its fixed-width text (or any ISO 8601
+    text, a date meaning its midnight, a time without a zone meaning UTC) or a datetime.
+    ``ValueError`` if the text is not a time."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if not isinstance(value, datetime):
+        value = datetime(value.year, value.month, value.day)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return (value - _EPOCH) // _MICROSECOND
+
+
+def stamp_text(stored: Any) -> str:
+    """The fixed-width text of a stored timestamp: microseconds since 1970, or text (a value
+    an older revision wrote that was not a fixed-width time stays as it was)."""
+    if isinstance(stored, str):
+        return stored
+    return (_EPOCH + int(stored) * _MICROSECOND).strftime(_FORMAT)
+
+
+class UtcStamp(TypeDecorator[str]):
+    """A UTC timestamp stored as integer microseconds since 1970 (sorting as the text does)
+    and read and written as fixed-width ISO 8601 text, so no caller sees the difference."""
+
+    impl = BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> int | None:
+        """Text (or a datetime) to microseconds."""
+        return None if value is None else stamp_micros(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> str | None:
+        """Microseconds to text."""
+        return None if value is None else stamp_text(value)
 
 
 class Base(DeclarativeBase):
@@ -102,7 +161,7 @@ class Child(Base):
     date_of_birth: Mapped[str | None] = mapped_column(String(10))
     identifiers: Mapped[str] = mapped_column(Text, default="{}")  # JSON: case_number, nhs_number
     created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[str] = mapped_column(String(27), default=utc_now)
+    created_at: Mapped[str] = mapped_column(UtcStamp, default=utc_now)
 
     __table_args__ = (Index("ix_children_name", "name"),)
 
@@ -127,8 +186,8 @@ class Screening(Base):
     status: Mapped[str] = mapped_column(String(10))
     amendment_of: Mapped[int | None] = mapped_column(ForeignKey("screenings.id"))
     amendment_reason: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[str] = mapped_column(String(27), default=utc_now)
-    updated_at: Mapped[str] = mapped_column(String(27), default=utc_now)
+    created_at: Mapped[str] = mapped_column(UtcStamp, default=utc_now)
+    updated_at: Mapped[str] = mapped_column(UtcStamp, default=utc_now)
     #: Denormalised from the snapshot so the list can filter by level.
     final_level: Mapped[str | None] = mapped_column(String(50))
     #: The child's earlier finalised screening this re-screen started from.
@@ -140,10 +199,11 @@ class Screening(Base):
     __table_args__ = (
         Index("ix_screenings_updated", "updated_at", "id"),
         Index("ix_screenings_status_updated", "status", "updated_at", "id"),
-        Index("ix_screenings_child", "child_id", "screening_date"),
-        Index("ix_screenings_practitioner", "practitioner_id", "updated_at"),
+        #: With the practitioner: "did this practitioner screen this child" is one look-up.
+        Index("ix_screenings_child", "child_id", "practitioner_id", "screening_date"),
+        #: With the child: "the children a practitioner screened" is read from the index.
+        Index("ix_screenings_practitioner", "practitioner_id", "updated_at", "child_id"),
         Index("ix_screenings_level_updated", "final_level", "updated_at", "id"),
-        Index("ix_screenings_form", "form_sha256"),
     )
 
 
@@ -157,7 +217,7 @@ class Answer(Base):
     question_id: Mapped[str] = mapped_column(String(100), primary_key=True)
     value: Mapped[str] = mapped_column(Text)  # JSON
     evidence: Mapped[str | None] = mapped_column(Text)  # JSON of an EvidenceRecord
-    saved_at: Mapped[str] = mapped_column(String(27), default=utc_now)
+    saved_at: Mapped[str] = mapped_column(UtcStamp, default=utc_now)
 
 
 class ScoringModelRow(Base):
@@ -232,7 +292,7 @@ class AssessmentRow(Base):
     previous_id: Mapped[int | None] = mapped_column(ForeignKey("screenings.id"))
     final_level: Mapped[str] = mapped_column(String(50))
     finalised_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    finalised_at: Mapped[str] = mapped_column(String(27), default=utc_now)
+    finalised_at: Mapped[str] = mapped_column(UtcStamp, default=utc_now)
     dictionary_id: Mapped[int] = mapped_column(ForeignKey("record_dictionaries.id"))
     record: Mapped[bytes] = mapped_column(LargeBinary)
 
@@ -288,11 +348,11 @@ class ReferralRow(Base):
     #: ISO dates (YYYY-MM-DD) by which it is sent, and decided once sent.
     send_due: Mapped[str | None] = mapped_column(String(10))
     decision_due: Mapped[str | None] = mapped_column(String(10))
-    created_at: Mapped[str] = mapped_column(String(27), default=utc_now)
-    updated_at: Mapped[str] = mapped_column(String(27), default=utc_now)
-    sent_at: Mapped[str | None] = mapped_column(String(27))
-    decided_at: Mapped[str | None] = mapped_column(String(27))
-    closed_at: Mapped[str | None] = mapped_column(String(27))
+    created_at: Mapped[str] = mapped_column(UtcStamp, default=utc_now)
+    updated_at: Mapped[str] = mapped_column(UtcStamp, default=utc_now)
+    sent_at: Mapped[str | None] = mapped_column(UtcStamp)
+    decided_at: Mapped[str | None] = mapped_column(UtcStamp)
+    closed_at: Mapped[str | None] = mapped_column(UtcStamp)
 
     __table_args__ = (
         Index("ix_referrals_status", "status", "id"),
@@ -313,8 +373,8 @@ class ReferralStepRow(Base):
     referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id"))
     #: ``riskscreen.services.types.StepKind``.
     kind: Mapped[str] = mapped_column(String(20))
-    at: Mapped[str] = mapped_column(String(27))
-    recorded_at: Mapped[str] = mapped_column(String(27), default=utc_now)
+    at: Mapped[str] = mapped_column(UtcStamp)
+    recorded_at: Mapped[str] = mapped_column(UtcStamp, default=utc_now)
     recorded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     method: Mapped[str | None] = mapped_column(String(30))
     reason: Mapped[str | None] = mapped_column(Text)
@@ -421,7 +481,7 @@ class AuditEntry(Base):
 
     __tablename__ = "audit_log"
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    at: Mapped[str] = mapped_column(String(27))
+    at: Mapped[str] = mapped_column(UtcStamp)
     user: Mapped[str] = mapped_column(String(100))
     action: Mapped[str] = mapped_column(String(40))
     object: Mapped[str] = mapped_column(String(100))
@@ -459,6 +519,8 @@ class CarriedAnswer(Base):
     """
 
     __tablename__ = "carried_answers"
+    #: The key is the table (no rowid and no second index).
+    __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012 - SQLAlchemy's class attribute
     screening_id: Mapped[int] = mapped_column(ForeignKey("screenings.id"), primary_key=True)
     question_id: Mapped[str] = mapped_column(String(100), primary_key=True)
     previous: Mapped[str] = mapped_column(Text)  # JSON

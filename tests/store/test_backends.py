@@ -11,10 +11,12 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import exc, text
 
 from riskscreen.store import audit
-from riskscreen.store.models import Base
+from riskscreen.store.models import Base, stamp_micros
 from riskscreen.store.schema import current_revision, head_revision
 
 _NOW = "2026-03-01T09:30:00.000000Z"
+#: The same time as the tables that grow with screenings store it (UtcStamp).
+_STAMP = stamp_micros(_NOW)
 
 
 def _rows(engine: Any) -> None:
@@ -27,7 +29,7 @@ def _rows(engine: Any) -> None:
         run("INSERT INTO users (id, name, display_name, role, disabled, created_at) "
             "VALUES (1, 'pat', '', 'practitioner', false, :t)", t=_NOW)
         run("INSERT INTO children (id, name, identifiers, created_by, created_at) "
-            "VALUES (1, 'A Child', '{}', 1, :t)", t=_NOW)
+            "VALUES (1, 'A Child', '{}', 1, :t)", t=_STAMP)
         run("INSERT INTO scoring_models (sha256, model_id, version, canonical_json, "
             "published_by, published_at, change_note) VALUES ('m', 'cse', '1.0.0', '{}', 1, "
             ":t, '')", t=_NOW)
@@ -35,13 +37,13 @@ def _rows(engine: Any) -> None:
             run("INSERT INTO screenings (id, child_id, practitioner_id, form_id, form_version, "
                 "model_id, model_version, model_sha256, screening_date, status, created_at, "
                 "updated_at) VALUES (:id, 1, 1, 'cse-screening', '1.0.0', 'cse', '1.0.0', "
-                "'m', '2026-03-01', 'draft', :t, :t)", id=sid, t=_NOW)
+                "'m', '2026-03-01', 'draft', :t, :t)", id=sid, t=_STAMP)
             run("INSERT INTO answers (screening_id, question_id, value, saved_at) VALUES "
-                "(:id, 'q1', '\"yes\"', :t)", id=sid, t=_NOW)
+                "(:id, 'q1', '\"yes\"', :t)", id=sid, t=_STAMP)
         run("INSERT INTO record_dictionaries (id, model_sha256, data) VALUES (1, 'm', :d)",
             d=b"dictionary")
         run("INSERT INTO assessments (screening_id, final_level, finalised_by, finalised_at, "
-            "dictionary_id, record) VALUES (1, 'low', 1, :t, 1, :r)", t=_NOW, r=b"record")
+            "dictionary_id, record) VALUES (1, 'low', 1, :t, 1, :r)", t=_STAMP, r=b"record")
         run("UPDATE screenings SET status = 'final' WHERE id = 1")
         run("INSERT INTO received_packages (id, package_id, sha256, kind, reference, "
             "sender_fingerprint, sender_name, received_by, received_at, content, status, "
@@ -69,7 +71,7 @@ REFUSED = [
      "a finalised screening cannot be edited"),
     ("DELETE FROM answers WHERE screening_id = 1", "a finalised screening cannot be edited"),
     ("INSERT INTO answers (screening_id, question_id, value, saved_at) VALUES "
-     "(1, 'q2', '1', 'now')", "a finalised screening cannot be edited"),
+     "(1, 'q2', '1', 0)", "a finalised screening cannot be edited"),
     ("UPDATE received_packages SET content = 'x'", "a received package is kept as it arrived"),
     ("DELETE FROM received_packages", "a received package is kept as it arrived"),
 ]
