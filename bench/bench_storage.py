@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event, select, text
+from sqlalchemy import create_engine, event, func, select, text
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.pool import QueuePool
 
@@ -157,6 +157,33 @@ def fsync_floor(folder: Path, commits: int = 100) -> list[float]:
             leftover.unlink()
 
 
+def _child_check(enc: Path) -> dict[str, Any]:
+    """How long the check "is this child one of this practitioner's" takes (every episode,
+    chronology and re-screen call makes it): over children they screened and children of
+    others (refused), on the ORM session the services use."""
+    from riskscreen.services.errors import PermissionDenied
+    from riskscreen.services.followup_base import child_for
+
+    with _login(enc, "pat") as pat, OrmSession(pat.engine) as s:
+        mine = list(s.scalars(select(Screening.child_id).where(
+            Screening.practitioner_id == pat.user.id).limit(25)))
+        others = list(s.scalars(select(Screening.child_id).where(
+            Screening.practitioner_id != pat.user.id).limit(25)))
+        timings = []
+        for child in mine + others:
+            started = time.perf_counter()
+            with contextlib.suppress(PermissionDenied):
+                child_for(s, pat.user, child)
+            timings.append(time.perf_counter() - started)
+        practitioner_screenings = s.scalar(select(func.count()).select_from(Screening).where(
+            Screening.practitioner_id == pat.user.id))
+    value = statistics.median(timings) * 1000
+    return _row("is this child the practitioner's (episodes, chronology, re-screens)", value,
+                "ms", "< 5 ms", value < 5,
+                f"median over {len(mine)} of their children and {len(others)} of others' "
+                f"(refused); they made {practitioner_screenings:,} screenings")
+
+
 def run(size: int, workdir: Path) -> list[dict[str, Any]]:
     """Measure with a database of ``size`` screenings kept in ``workdir``."""
     workdir.mkdir(parents=True, exist_ok=True)
@@ -205,6 +232,7 @@ def run(size: int, workdir: Path) -> list[dict[str, Any]]:
     rows.append(_row("answer save, encrypted / plain", ratio, "x", "< 1.3x", ratio < 1.3,
                      "median of per-round ratios"))
 
+    rows.append(_child_check(enc))
     with _login(enc, "manager") as manager:
         for label, query in (("newest 200", ScreeningQuery(limit=200)),
                              ("newest 200, drafts first",

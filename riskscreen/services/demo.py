@@ -32,7 +32,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import Engine, event, insert, select
 from sqlalchemy.orm import Session as OrmSession
 
 from riskscreen.crypto.keys import KdfParams
@@ -49,6 +49,7 @@ from riskscreen.services.types import Countersignature, RhiStatus, Status
 from riskscreen.services.vault import create_database
 from riskscreen.store import audit
 from riskscreen.store.backend import ServerLocation, follow_written_ids
+from riskscreen.store.backup import COMPACT_PENDING
 from riskscreen.store.columns import add_screenings
 from riskscreen.store.db import translate_errors
 from riskscreen.store.integrity import snapshot_digest
@@ -57,6 +58,8 @@ from riskscreen.store.models import (
     AssessmentRow,
     AuditEntry,
     Child,
+    Meta,
+    MissingEpisode,
     Screening,
     ScreeningReview,
     User,
@@ -151,6 +154,12 @@ def create_demo_database(db_path: Path | ServerLocation, count: int, *, seed: in
     from riskscreen.services.demo_agreement import add_agreement_demo
 
     add_agreement_demo(session, DEMO_ACCOUNTS, seed=seed, sign_in=sign_in)
+    if session.engine.dialect.name == "sqlite":
+        # Written in bulk, its tables' pages are part-filled: the next sign-in with nobody
+        # else connected packs the file, as after an upgrade
+        # (riskscreen.store.backup.compact_database).
+        with translate_errors(), OrmSession(session.engine) as s, s.begin():
+            s.merge(Meta(key=COMPACT_PENDING, value="1"))
     return session
 
 
@@ -526,6 +535,8 @@ _PLACES = ("A friend's house nearby", "The town centre bus station", "A flat abo
            "takeaway on the high street", "With an older friend in another town",
            "The park near the school", "A hotel in the city centre")
 _REPORTERS = ("Mother", "Foster carer", "Residential home staff", "Father", "Grandparent")
+_NO_RHI = ("The interviewer was not available within three days; the social worker will "
+           "visit instead.")
 _STEP_DOWN = ("The child has been settled at home and at school for two months, and the "
               "safety plan is working.")
 
@@ -533,13 +544,20 @@ _STEP_DOWN = ("The child has been settled at home and at school for two months, 
 def add_followup_demo(session: Session, *, seed: int = 0, share: float = 0.15,
                       today: date | None = None, sign_in: SignIn | None = None) -> None:
     """Missing episodes and re-screens for about ``share`` of the finalised demo screenings,
-    all dated in the past, made through the services as each practitioner would (signed in
-    with ``sign_in``, by default to the session's database file)."""
+    all dated in the past.
+
+    The episodes (and their Return Home Interviews) are written in bulk, with the rows and
+    audit entries recording them through the services would leave; the re-screens are made
+    through the services as each practitioner would (signed in with ``sign_in``, by default
+    to the session's database file: they carry answers over, score, route and refer),
+    without waiting for the disk after each commit.
+    """
     rng = random.Random(seed * 7 + 16)  # noqa: S311 - invented demo data, not security
     today = today or date.today()
     with translate_errors(), OrmSession(session.engine) as s:
         rows = s.execute(
-            select(Screening.id, Screening.child_id, Screening.screening_date, User.name)
+            select(Screening.id, Screening.child_id, Screening.screening_date, User.name,
+                   User.id)
             .join(User, User.id == Screening.practitioner_id)
             .where(Screening.status == Status.FINAL).order_by(Screening.id)).all()
     # Screenings at least three weeks old, so the episodes and re-screens fit before today.
@@ -547,51 +565,106 @@ def add_followup_demo(session: Session, *, seed: int = 0, share: float = 0.15,
     if not candidates:
         return
     chosen = rng.sample(candidates, min(len(candidates), max(3, int(len(candidates) * share))))
-    by_user: dict[str, list[tuple[int, int, date]]] = {}
-    for sid, child, when, name in chosen:
-        by_user.setdefault(name, []).append((sid, child, date.fromisoformat(when)))
+    by_user: dict[tuple[str, int], list[tuple[int, int, date]]] = {}
+    for sid, child, when, name, uid in chosen:
+        if DEMO_ACCOUNTS.get(name, ("", ""))[1]:
+            by_user.setdefault((name, uid), []).append((sid, child, date.fromisoformat(when)))
+    episodes = _Episodes(session, today)
+    rescreens: dict[str, list[tuple[int, date, bool]]] = {}
+    for (name, uid), items in sorted(by_user.items()):
+        for i, (_sid, child, day) in enumerate(items):
+            had = episodes.add(rng, name, uid, child, day)
+            if i % 2 == 0:
+                rescreens.setdefault(name, []).append((child, day, had))
+    episodes.write()
     sign_in = sign_in or file_sign_in(session.db_path)
-    for name, items in sorted(by_user.items()):
-        passphrase = DEMO_ACCOUNTS.get(name, ("", ""))[1]
-        if not passphrase:
-            continue
-        with sign_in(name, passphrase) as user:
-            for i, (_sid, child, day) in enumerate(items):
-                had = _demo_episodes(user, rng, child, day, today)
-                if i % 2 == 0:
-                    _demo_rescreen(user, rng, child, day, today, after_episode=had)
+    for name, todo in sorted(rescreens.items()):
+        with sign_in(name, DEMO_ACCOUNTS[name][1]) as user:
+            _without_waiting_for_the_disk(user.engine)
+            for child, day, had in todo:
+                _demo_rescreen(user, rng, child, day, today, after_episode=had)
 
 
-def _demo_episodes(user: Session, rng: random.Random, child: int, day: date,
-                   today: date) -> bool:
-    """One to three past episodes after the screening; whether any was recorded."""
-    now = datetime.combine(today, datetime.min.time())
-    span = (today - day).days - 2
-    made = False
-    for _ in range(rng.randint(1, 3)):
-        start = datetime.combine(day + timedelta(days=rng.randint(1, max(1, span))),
-                                 datetime.min.time()) + timedelta(minutes=rng.randrange(
-                                     17 * 60, 23 * 60 + 59))
-        if start >= now - timedelta(days=1):
-            continue
-        back = start + timedelta(hours=rng.randint(3, 60))
-        returned = back if back < now else None
-        episode = user.episodes.add(child, start, returned, where_found=rng.choice(_PLACES)
-                                    if returned else "", reported_by=rng.choice(_REPORTERS))
-        made = True
-        if returned is None:
-            continue
-        roll = rng.random()
-        at = returned + timedelta(hours=rng.randint(6, 70))
-        if roll < 0.55 and at < now:
-            user.episodes.record_rhi(episode.id, RhiStatus.DONE, at)
-        elif roll < 0.7 and at < now:
-            user.episodes.record_rhi(episode.id, RhiStatus.DECLINED, at)
-        elif roll < 0.85:
-            user.episodes.record_rhi(episode.id, RhiStatus.NOT_DONE,
-                                     note="The interviewer was not available within three "
-                                          "days; the social worker will visit instead.")
-    return made
+def _without_waiting_for_the_disk(engine: Engine) -> None:
+    """Commits on ``engine`` stop waiting for the disk (``synchronous = OFF``): the re-screens
+    are thousands of small service transactions, each of which would otherwise wait for an
+    fsync. Only for building a demo, whose half-written file after a crash is thrown away;
+    the engine is the demo account's own and is closed with it."""
+
+    if engine.dialect.name != "sqlite":
+        return  # a server's commits are its own administrators' business
+
+    @event.listens_for(engine, "checkout")
+    def _unsynced(dbapi_connection: Any, *_: Any) -> None:
+        dbapi_connection.execute("PRAGMA synchronous = OFF")
+
+
+class _Episodes:
+    """Demo missing episodes collected in memory, then written in one transaction: the rows
+    and the ``episode_add`` and ``episode_rhi`` audit entries the episode service writes."""
+
+    def __init__(self, session: Session, today: date) -> None:
+        self.session = session
+        self.now = datetime.combine(today, datetime.min.time())
+        self.rows: list[dict[str, Any]] = []
+        self.events: list[tuple[str, str, str, str, dict[str, Any]]] = []
+        with translate_errors(), OrmSession(session.engine) as s:
+            self.next_id = (s.scalar(select(MissingEpisode.id).order_by(
+                MissingEpisode.id.desc()).limit(1)) or 0) + 1
+
+    def add(self, rng: random.Random, name: str, uid: int, child: int, day: date) -> bool:
+        """One to three past episodes after the screening; whether any was recorded."""
+        from riskscreen.services.due import format_when
+
+        now, stamp = self.now, utc_now()
+        span = (now.date() - day).days - 2
+        made = False
+        for _ in range(rng.randint(1, 3)):
+            start = datetime.combine(day + timedelta(days=rng.randint(1, max(1, span))),
+                                     datetime.min.time()) + timedelta(minutes=rng.randrange(
+                                         17 * 60, 23 * 60 + 59))
+            if start >= now - timedelta(days=1):
+                continue
+            back = start + timedelta(hours=rng.randint(3, 60))
+            returned = back if back < now else None
+            where = rng.choice(_PLACES) if returned else ""
+            row: dict[str, Any] = {
+                "id": self.next_id, "child_id": child, "missing_from": format_when(start),
+                "returned_at": format_when(returned) if returned else None,
+                "where_found": where, "reported_by": rng.choice(_REPORTERS),
+                "rhi_status": None, "rhi_at": None, "rhi_note": "", "recorded_by": uid,
+                "created_at": stamp, "updated_at": stamp}
+            self.next_id += 1
+            self.rows.append(row)
+            self.events.append((stamp, name, "episode_add", f"episode:{row['id']}",
+                                {"child": child, "returned": returned is not None}))
+            made = True
+            if returned is None:
+                continue
+            roll = rng.random()
+            at = returned + timedelta(hours=rng.randint(6, 70))
+            rhi: tuple[RhiStatus, datetime | None, str] | None = None
+            if roll < 0.55 and at < now:
+                rhi = (RhiStatus.DONE, at, "")
+            elif roll < 0.7 and at < now:
+                rhi = (RhiStatus.DECLINED, at, "")
+            elif roll < 0.85:
+                rhi = (RhiStatus.NOT_DONE, None, _NO_RHI)
+            if rhi is not None:
+                row.update(rhi_status=rhi[0].value, rhi_note=rhi[2],
+                           rhi_at=format_when(rhi[1]) if rhi[1] is not None else None)
+                self.events.append((stamp, name, "episode_rhi", f"episode:{row['id']}",
+                                    {"child": child, "status": rhi[0].value}))
+        return made
+
+    def write(self) -> None:
+        """Every episode collected and its audit entries, in one transaction."""
+        if not self.rows:
+            return
+        with translate_errors(), OrmSession(self.session.engine) as s, s.begin():
+            s.execute(insert(MissingEpisode), self.rows)
+            follow_written_ids(s.connection(), "missing_episodes")
+            _append_events(s, self.events)
 
 
 def _demo_rescreen(user: Session, rng: random.Random, child: int, day: date, today: date, *,

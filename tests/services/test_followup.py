@@ -18,6 +18,7 @@ from riskscreen.scoring.plan import add_interval
 from riskscreen.services import OverrideRequest, PermissionDenied, ServiceError, Session
 from riskscreen.services.errors import StepDownReasonNeeded, UnconfirmedAnswers
 from riskscreen.services.types import ChronologyKind, DueKind, RhiStatus
+from riskscreen.store.models import stamp_text
 
 from ..conftest import Vault
 from .test_screenings import _below_top_screening
@@ -328,8 +329,9 @@ def test_every_new_action_has_plain_words(vault: Vault, tmp_path: Path) -> None:
     pat = vault.login("pat")
     pat.reviews.due()
     with pat.engine.connect() as conn:
-        entries = conn.execute(text('SELECT seq, at, "user", action, object, detail FROM '
-                                    "audit_log")).all()
+        # The time as the audit viewer reads it (the column keeps microseconds).
+        entries = [(e[0], stamp_text(e[1]), *e[2:]) for e in conn.execute(text(
+            'SELECT seq, at, "user", action, object, detail FROM audit_log'))]
     pat.close()
     actions = {e[3] for e in entries}
     assert {"episode_add", "episode_rhi", "chronology_view", "due_list"} <= actions
