@@ -108,7 +108,9 @@ class ScreeningManager:
         with self._ctx.transaction() as s:
             if form_version is None:
                 form_version = instrument_form_version(s, form_id)
-            form = stored_form(s, form_id, form_version)
+            # Read once per session: parsing a stored form takes longer than the rest of this.
+            form = self._ctx.cached_form(form_id, form_version) or stored_form(
+                s, form_id, form_version)
             child = s.get(Child, child_id)
             if child is None:
                 raise NotFound("There is no such child record.")
