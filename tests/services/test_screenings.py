@@ -22,6 +22,7 @@ from riskscreen.services import (
     ServiceError,
     Session,
 )
+from riskscreen.store.models import stamp_micros
 from riskscreen.synthetic import generate_answer_sets
 
 from ..conftest import PASSPHRASES, Vault, save_answers, start_screening_where
@@ -103,8 +104,8 @@ def test_finalised_answers_are_protected_by_triggers_too(vault: Vault,
     assert {q: a.value for q, a in pat.screenings.open(sid).answers.items()} == {
         q: a.value for q, a in before.items()}
     with pat.engine.begin() as conn, pytest.raises(Exception, match="cannot be edited"):
-        conn.execute(text("INSERT INTO answers VALUES (:s, 'gender', '\"x\"', NULL, "
-                          "'2026-01-01T00:00:00.000000Z')"), {"s": sid})
+        conn.execute(text("INSERT INTO answers VALUES (:s, 'gender', '\"x\"', NULL, :t)"),
+                     {"s": sid, "t": stamp_micros("2026-01-01T00:00:00.000000Z")})
     with pat.engine.begin() as conn, pytest.raises(Exception, match="immutable"):
         conn.execute(text("UPDATE assessments SET final_level='none'"))
 
