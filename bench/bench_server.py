@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from sqlalchemy import Connection, Integer, Table, func, select
+from sqlalchemy import Connection, Integer, Table, TypeDecorator, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session as OrmSession
 
@@ -68,11 +68,16 @@ def _copy_table(src: Connection, dst: Connection, table: Table) -> int:
     names = ", ".join(f'"{c}"' for c in columns)
     raw = dst.connection.driver_connection
     assert isinstance(raw, psycopg.Connection)
+    # COPY takes the values as stored: a column type of our own (timestamps kept as
+    # microseconds) turns what the select read back into that.
+    stored = [c.type.bind_processor(dst.dialect) if isinstance(c.type, TypeDecorator) else None
+              for c in table.columns]
     with raw.cursor() as cursor, cursor.copy(
             f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
         while chunk := rows.fetchmany(_BATCH):
             for r in chunk:
-                copy.write_row(tuple(r))
+                copy.write_row(tuple(v if f is None else f(v)
+                                     for v, f in zip(r, stored, strict=True)))
             count += len(chunk)
     return count
 
