@@ -48,7 +48,7 @@ def test_0014_keeps_every_entry_and_its_chain_verifies(store: Vault) -> None:
         with mary.engine.connect() as conn:
             assert current_revision(conn) == head_revision()
             columns = [r[1] for r in conn.execute(text("PRAGMA table_info(audit_log)"))]
-            # Revision 0015 keeps the times as microseconds; they read back as the same text.
+            # Revision 0016 keeps the times as microseconds; they read back as the same text.
             after = [(r[0], stamp_text(r[1]), *r[2:]) for r in _audit(conn)]
         report = mary.maintenance.verify(rescore=False)
     assert columns == ["seq", "at", "user", "action", "object", "detail", "hash"]

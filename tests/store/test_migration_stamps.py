@@ -1,6 +1,6 @@
-"""Revision 0015: the timestamps of the tables that grow with every screening are kept as
+"""Revision 0016: the timestamps of the tables that grow with every screening are kept as
 integer microseconds and read back as the same text; carried answers lose their rowid; the
-screenings' indexes change; going back to 0014 gives the text back exactly (both backends)."""
+screenings' indexes change; going back to 0015 gives the text back exactly (both backends)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from ..conftest import Vault
 from .test_backends import _NOW, _STAMP
 from .test_backends import _rows as one_of_everything
 
-#: The columns revision 0015 converts, by table.
+#: The columns revision 0016 converts, by table.
 STAMPED = {
     "children": ("created_at",),
     "screenings": ("created_at", "updated_at"),
@@ -64,10 +64,10 @@ def _demo(store: Vault) -> None:
         mary.screenings.start(child, rescreen=True)
 
 
-def test_0015_keeps_every_value_and_the_database_verifies(store: Vault) -> None:
+def test_0016_keeps_every_value_and_the_database_verifies(store: Vault) -> None:
     _demo(store)
     with store.login("mary") as mary, mary.engine.begin() as conn:
-        _migrate(conn, "0014")
+        _migrate(conn, "0015")
         before = _tables(conn)
     assert all(before.values())
     stamps = [row[c] for t, cs in STAMPED.items() for row in before[t] for c in cs]
@@ -101,23 +101,23 @@ def test_0015_keeps_every_value_and_the_database_verifies(store: Vault) -> None:
     assert len(str(listed.updated_at)) >= 19
 
 
-def test_0015_goes_back_to_0014_exactly(store: Vault) -> None:
+def test_0016_goes_back_to_0015_exactly(store: Vault) -> None:
     _demo(store)
     with store.login("mary") as mary, mary.engine.begin() as conn:
-        _migrate(conn, "0014")
+        _migrate(conn, "0015")
         before = _tables(conn)
         _migrate(conn, "head")
-        _migrate(conn, "0014")
+        _migrate(conn, "0015")
         again = _tables(conn)
     assert again == before
 
 
-def test_0015_on_both_backends(store_engine: Any) -> None:
+def test_0016_on_both_backends(store_engine: Any) -> None:
     """Up and down on SQLite and PostgreSQL 15 with rows in every protected table: the
     values change form only, the triggers still refuse, the chain still verifies."""
     one_of_everything(store_engine)
     with store_engine.begin() as conn:
-        _migrate(conn, "0014")
+        _migrate(conn, "0015")
         assert conn.execute(text("SELECT updated_at FROM screenings WHERE id = 1")
                             ).scalar() == _NOW
         assert audit.verify_chain(conn)[2] == []

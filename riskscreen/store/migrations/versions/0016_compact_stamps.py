@@ -1,8 +1,8 @@
 """Timestamps of the tables that grow with every screening as integer microseconds; carried
 answers keyed by their own primary key; the indexes the lists and checks use.
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0016
+Revises: 0015
 
 A timestamp stored as fixed-width ISO text (``2026-03-01T09:30:00.000000Z``) takes 27 bytes,
 and a finalised screening has about thirty of them across its child, screening, answers,
@@ -30,8 +30,8 @@ import re
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0015"
-down_revision = "0014"
+revision = "0016"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
@@ -154,7 +154,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Back to revision 0014: the timestamps as text again, the indexes as they were."""
+    """Back to revision 0015: the timestamps as text again, the indexes as they were."""
     _indexes(_INDEXES_AFTER, _INDEXES_BEFORE)
     if op.get_bind().dialect.name == "sqlite":
         _sqlite(to_int=False)
