@@ -18,6 +18,7 @@ from typing import Any, NoReturn
 
 import psycopg
 import sqlcipher3
+from packaging.version import InvalidVersion, Version
 from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.pool import QueuePool
 
@@ -106,12 +107,10 @@ def cipher_version(connection: Any) -> tuple[int, ...]:
     row = connection.execute("PRAGMA cipher_version").fetchone()
     if not row or not row[0]:
         return ()
-    numbers: list[int] = []
-    for part in str(row[0]).split()[0].split("."):
-        if not part.isdigit():
-            break
-        numbers.append(int(part))
-    return tuple(numbers)
+    try:
+        return Version(str(row[0]).split()[0]).release
+    except (InvalidVersion, IndexError):
+        return ()
 
 
 def classify(error: BaseException) -> StorageError | None:
