@@ -48,6 +48,7 @@ from riskscreen.services.errors import IncompleteScreening
 from riskscreen.ui.operations import ChangeOp, QueryOp
 from riskscreen.ui.questionnaire import QuestionnaireView
 from riskscreen.ui.score_panel import ScorePanel
+from riskscreen.ui.widgets import fit_to_screen
 
 __all__ = [
     "PRACTICE_TITLE",
@@ -199,7 +200,7 @@ class PracticeWindow(QMainWindow):
         self.setObjectName("practiceWindow")
         self.view = PracticeView(self)
         self.setCentralWidget(self.view)
-        self.resize(1200, 720)
+        fit_to_screen(self, 1200, 720)
 
 
 class PracticeController(QObject):
@@ -593,7 +594,7 @@ class AgreementWindow(QMainWindow):
         self.setWindowTitle("RiskScreen – agreement exercises")
         self.view = AgreementView(self)
         self.setCentralWidget(self.view)
-        self.resize(1200, 720)
+        fit_to_screen(self, 1200, 720)
 
 
 class AgreementController(QObject):

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from riskscreen.services.types import Role
+from riskscreen.ui.widgets import FRAME_ALLOWANCE
 
 __all__ = ["IdleWatcher", "MainWindow", "first_field"]
 
@@ -34,8 +35,6 @@ DEFAULT_SIZE = (1280, 720)
 FIELD_TYPES = (QLineEdit, QPlainTextEdit, QComboBox, QAbstractSpinBox, QAbstractItemView)
 #: The roles that screen children: they start screenings and work on received referrals.
 _SCREENING_ROLES = frozenset({Role.PRACTITIONER, Role.MANAGER})
-#: Room left for the window manager's title bar and borders around the default size.
-FRAME_ALLOWANCE = 60
 
 
 class IdleWatcher(QObject):

@@ -23,6 +23,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QPaintEvent
 from PySide6.QtWidgets import (
     QAbstractButton,
+    QApplication,
     QCalendarWidget,
     QCheckBox,
     QFormLayout,
@@ -52,7 +53,11 @@ from PySide6.QtWidgets import (
 
 from riskscreen.dates import show_date
 
+#: Room left for the window manager's title bar and borders around a window's first size.
+FRAME_ALLOWANCE = 60
+
 __all__ = [
+    "FRAME_ALLOWANCE",
     "DateField",
     "ExpandableText",
     "FlowLayout",
@@ -63,6 +68,7 @@ __all__ = [
     "WrappingItemDelegate",
     "date_problem",
     "error_line",
+    "fit_to_screen",
     "parse_date",
     "record_form",
     "record_label",
@@ -675,3 +681,17 @@ def record_page(page: QWidget, back: QPushButton, title: QLabel, buttons: Sequen
         layout.addWidget(line)
     layout.addWidget(scroll, 1)
     return scroll
+
+
+def fit_to_screen(window: QWidget, width: int, height: int) -> None:
+    """Give a window its first size, or, on a screen too small for it (a small laptop, or
+    150 % scaling), the whole screen less room for the title bar, so none of it hangs off."""
+    screen = window.screen() or QApplication.primaryScreen()
+    room = screen.availableGeometry() if screen is not None else None
+    if room is None or (room.width() >= width + FRAME_ALLOWANCE
+                        and room.height() >= height + FRAME_ALLOWANCE):
+        window.resize(width, height)
+        return
+    window.resize(min(width, room.width() - FRAME_ALLOWANCE),
+                  min(height, room.height() - FRAME_ALLOWANCE))
+    window.move(room.topLeft())

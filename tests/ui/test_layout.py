@@ -465,3 +465,19 @@ def test_a_read_only_date_keeps_no_room_for_a_problem(qtbot: QtBot) -> None:
     assert field.sizeHint().height() < editable
     field.set_read_only(False)
     assert field.sizeHint().height() == editable
+
+
+@pytest.mark.parametrize("make", ["admin", "manager", "agreement", "practice"])
+def test_other_windows_start_no_larger_than_the_screen(qtbot: QtBot, make: str) -> None:
+    from riskscreen.ui.admin.views import AdminWindow
+    from riskscreen.ui.agreement import AgreementWindow, PracticeWindow
+    from riskscreen.ui.manager.controller import ManagerWindow
+
+    kinds = {"admin": AdminWindow, "manager": ManagerWindow, "agreement": AgreementWindow,
+             "practice": PracticeWindow}
+    window = kinds[make]()
+    qtbot.addWidget(window)
+    available = window.screen().availableGeometry()
+    assert available.width() < 1366  # the offscreen screen is smaller than a laptop's
+    assert window.width() <= available.width()
+    assert window.height() <= available.height()

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from riskscreen.services.types import Role
 from riskscreen.ui.manager.views import _table
+from riskscreen.ui.widgets import fit_to_screen
 
 __all__ = ["AccountsView", "AdminWindow", "AuditView", "BackupView", "SettingsView"]
 
@@ -296,4 +297,4 @@ class AdminWindow(QMainWindow):
         self.tabs.addTab(self.audit, "Audit log")
         self.tabs.addTab(self.settings, "Settings")
         self.setCentralWidget(self.tabs)
-        self.resize(1366, 768)
+        fit_to_screen(self, 1366, 768)

@@ -55,6 +55,7 @@ from riskscreen.ui.manager.views import (
     TryOutView,
 )
 from riskscreen.ui.operations import ChangeOp, QueryOp
+from riskscreen.ui.widgets import fit_to_screen
 
 __all__ = ["ManagerController", "ManagerWindow"]
 
@@ -89,7 +90,7 @@ class ManagerWindow(QMainWindow):
         layout.addWidget(self.banner)
         layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
-        self.resize(1366, 768)
+        fit_to_screen(self, 1366, 768)
 
     def show_message(self, text: str) -> None:
         """A problem in plain words, shown in the banner until dismissed (never a modal box,
