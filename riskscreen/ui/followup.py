@@ -397,7 +397,8 @@ class ReturnDialog(_Dialog):
         intro.setWordWrap(True)
         self.returned = _now_edit(self, "returnedAt", "When the child returned")
         if episode.returned_at is not None:
-            self.returned.setDateTime(QDateTime(episode.returned_at))
+            self.returned.setDateTime(
+                QDateTime.fromSecsSinceEpoch(int(episode.returned_at.timestamp())))
         self.where_found = QLineEdit(episode.where_found, self)
         self.where_found.setObjectName("whereFound")
         self.where_found.setMaxLength(500)
