@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from riskscreen.services.types import Role
 from riskscreen.ui.widgets import FRAME_ALLOWANCE
 
 __all__ = ["IdleWatcher", "MainWindow", "first_field"]
@@ -33,8 +32,6 @@ __all__ = ["IdleWatcher", "MainWindow", "first_field"]
 DEFAULT_SIZE = (1280, 720)
 #: What counts as a field for the cursor to start in (rather than a button).
 FIELD_TYPES = (QLineEdit, QPlainTextEdit, QComboBox, QAbstractSpinBox, QAbstractItemView)
-#: The roles that screen children: they start screenings and work on received referrals.
-_SCREENING_ROLES = frozenset({Role.PRACTITIONER, Role.MANAGER})
 
 
 class IdleWatcher(QObject):
@@ -194,13 +191,21 @@ class MainWindow(QMainWindow):
         """Offer in the File menu only what ``role`` can do (None: nobody signed in, when
         every entry shows, disabled). The services check again."""
         self.role = role
-        screens = role is None or role in _SCREENING_ROLES
+        analyst = administrator = False
+        screens = True
+        if role is not None:
+            # Imported here: the window is built before the services have loaded.
+            from riskscreen.services.types import Role
+
+            # The roles that screen children start screenings and work on received referrals.
+            screens = role in (Role.PRACTITIONER, Role.MANAGER)
+            analyst, administrator = role == Role.ANALYST, role == Role.ADMINISTRATOR
         for action in (self.new_action, self.home_action, self.received_action):
             action.setVisible(screens)
-        self.import_action.setVisible(role != Role.ADMINISTRATOR)
+        self.import_action.setVisible(not administrator)
         self.import_action.setToolTip(
             "Import an intelligence submission sent as an exchange package"
-            if role == Role.ANALYST else
+            if analyst else
             "Import a referral or a reply sent as an exchange package")
 
     def set_signed_in(self, signed_in: bool) -> None:
