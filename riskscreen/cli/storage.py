@@ -50,8 +50,11 @@ def register(subparsers: Any) -> None:
                     "practitioner sam', ana (analyst) / 'demo analyst passphrase', and "
                     "for the agreement exercise alex / 'demo practitioner alex' and jo / "
                     "'demo practitioner jo'. Never put real data in a demo database.")
-    d.add_argument("--db", type=Path, metavar="PATH", required=True,
-                   help="where to create the demo database")
+    d.add_argument("--db", metavar="PATH|URL", required=True,
+                   help="where to create the demo database: a new file, or an empty "
+                        "database on a team server (postgresql://HOST/DATABASE)")
+    d.add_argument("--db-ca", type=Path, metavar="FILE",
+                   help="a team server's certificate authority (as for the other commands)")
     d.add_argument("--count", type=int, default=1000, metavar="N",
                    help="number of screenings (default 1000)")
     d.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
@@ -249,8 +252,17 @@ def _do_demo(args: argparse.Namespace) -> int:
 
     if args.count < 0:
         raise _UsageError("--count must be 0 or more")
-    session = create_demo_database(Path(args.db), args.count, seed=args.seed,
-                                   progress=_progress("screenings"))
+    location = _location(args)
+    if isinstance(location, Path):
+        session = create_demo_database(location, args.count, seed=args.seed,
+                                       progress=_progress("screenings"))
+    else:
+        from riskscreen.store.backend import password_for
+
+        password = password_for(location, getpass.getpass if _interactive() else None)
+        session = create_demo_database(location, args.count, seed=args.seed,
+                                       progress=_progress("screenings"), password=password,
+                                       ca_file=args.db_ca)
     session.close()
     print(f"Created the demo database {args.db} with {args.count} synthetic screenings.")
     print("Accounts: admin, manager, pat, sam, ana, alex, jo (passphrases: riskscreen demo "

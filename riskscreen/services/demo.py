@@ -116,9 +116,11 @@ def file_sign_in(db_path: Path) -> SignIn:
 def create_demo_database(db_path: Path | ServerLocation, count: int, *, seed: int = 0,
                          kdf: KdfParams | None = None,
                          progress: Callable[[int, int], None] | None = None,
-                         state_dir: Path | None = None) -> Session:
+                         state_dir: Path | None = None, password: str | None = None,
+                         ca_file: Path | None = None) -> Session:
     """A new database with the demo accounts and ``count`` synthetic screenings: a file, or
-    an empty database on a team server (this client's files for it in ``state_dir``)."""
+    an empty database on a team server (reached with ``password`` and ``ca_file``; this
+    client's files for it in ``state_dir``)."""
     admin_pass = DEMO_ACCOUNTS["admin"][1]
     sign_in: SignIn
     if isinstance(db_path, ServerLocation):
@@ -127,10 +129,12 @@ def create_demo_database(db_path: Path | ServerLocation, count: int, *, seed: in
         location = db_path
         session = create_server_database(location, "admin", admin_pass, kdf=kdf,
                                          display_name="Demo administrator",
-                                         state_dir=state_dir)
+                                         state_dir=state_dir, password=password,
+                                         ca_file=ca_file)
 
         def sign_in(name: str, passphrase: str) -> Session:
-            return ServerUnlocker(location, state_dir=state_dir).unlock(name, passphrase)
+            return ServerUnlocker(location, state_dir=state_dir, password=password,
+                                  ca_file=ca_file).unlock(name, passphrase)
     else:
         session, _ = create_database(db_path, "admin", admin_pass, kdf=kdf,
                                      display_name="Demo administrator")

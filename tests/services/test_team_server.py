@@ -313,3 +313,25 @@ def test_a_field_laptops_referral_is_imported_into_the_team_server(
         received = mary.exchange.received(imported.received_id)
         assert received.status == "received"
         assert mary.maintenance.verify().ok
+
+
+def test_the_demo_command_fills_an_empty_team_database(pg_databases: Any, tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str],
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from riskscreen.services.demo import DEMO_ACCOUNTS
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    url = pg_databases.server.socket_url(pg_databases.fresh(empty=True).database)
+    assert main(["demo", "--db", url, "--count", "40"]) == 0
+    assert "with 40 synthetic screenings" in capsys.readouterr().out
+    phrase = tmp_path / "manager.txt"
+    phrase.write_text(DEMO_ACCOUNTS["manager"][1] + "\n")
+    assert main(["verify", "--db", url, "--user", "manager", "--passphrase-file",
+                 str(phrase)]) == 0
+    assert "records: ok" in capsys.readouterr().out
+    # A second demo over the same database is refused in one line, and changes nothing.
+    assert main(["demo", "--db", url, "--count", "5"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert "Traceback" not in err
+    assert "already holds a RiskScreen database" in err
