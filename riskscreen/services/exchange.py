@@ -239,7 +239,7 @@ class ReceivedReferral:
     sender_fingerprint: str
     received_at: datetime
     child_id: int | None
-    status: str
+    status: ReferralStatus
     decision_reason: str | None
     #: (outcome id, words, the day it was recorded) for each outcome the team recorded.
     outcomes: tuple[tuple[str, str, date | None], ...]
@@ -647,7 +647,7 @@ class ExchangeManager:
                 sender_name=incoming.sender,
                 signed_at=_stamp(opened.signed_at) if opened.signed_at else None,
                 received_by=self._unit.user.id, child_id=child_id, content=opened.content,
-                status="received", outcomes="[]")
+                status=ReferralStatus.RECEIVED, outcomes="[]")
             s.add(row)
             s.flush()
             self._unit.audit(s, "import_package", f"received:{row.id}",
@@ -671,7 +671,8 @@ class ExchangeManager:
                 reference=incoming.reference, sender_fingerprint=incoming.sender_fingerprint,
                 sender_name=incoming.sender,
                 signed_at=_stamp(opened.signed_at) if opened.signed_at else None,
-                received_by=self._unit.user.id, content=opened.content, status="received",
+                received_by=self._unit.user.id, content=opened.content,
+                status=ReferralStatus.RECEIVED,
                 outcomes="[]")
             s.add(row)
             s.flush()
@@ -817,7 +818,7 @@ class ExchangeManager:
             raise ServiceError("Keep the reason for closing under 2,000 characters.")
         with self._unit.transaction() as s:
             row = self._open_row(s, received_id)
-            if row.status == "received":
+            if row.status == ReferralStatus.RECEIVED:
                 raise ServiceError("Record the decision (accepted or declined) first.")
             if not json.loads(row.outcomes):
                 raise ServiceError("Record an outcome before closing the referral.")
@@ -837,9 +838,9 @@ class ExchangeManager:
             raise ServiceError("Say why the referral is declined; the sender is told.")
         with self._unit.transaction() as s:
             row = self._open_row(s, received_id)
-            if row.status != "received":
+            if row.status != ReferralStatus.RECEIVED:
                 raise ServiceError(f"This referral is already {row.status}.")
-            row.status = "accepted" if accept else "declined"
+            row.status = ReferralStatus.ACCEPTED if accept else ReferralStatus.DECLINED
             row.decision_reason = text or None
             row.decided_at = utc_now()
             self._unit.audit(s, "decide", f"received:{row.id}", {"status": row.status})
@@ -875,7 +876,7 @@ class ExchangeManager:
                 raise ServiceError(f"Say where the answer comes from: one of {ids}.") from None
         with self._unit.transaction() as s:
             row = self._open_row(s, received_id)
-            if row.status == "received":
+            if row.status == ReferralStatus.RECEIVED:
                 raise ServiceError("Record the decision (accepted or declined) first.")
             outcomes = json.loads(row.outcomes)
             if all(o[0] != outcome_id for o in outcomes):
@@ -893,7 +894,7 @@ class ExchangeManager:
         package_id = str(uuid.uuid4())
         with self._unit.transaction() as s:
             row = self._received_row(s, received_id)
-            if row.status == "received":
+            if row.status == ReferralStatus.RECEIVED:
                 raise ServiceError("Record the decision (accepted or declined) before "
                                    "replying.")
             sender = s.get(TrustedSender, row.sender_fingerprint)
@@ -904,9 +905,9 @@ class ExchangeManager:
             signer_cert, signer_key = self._signer(s)
             # A closed referral the team accepted is "completed" for the sender; one it
             # declined stays "rejected", so the sender never reads a declined one as taken.
-            status = {"accepted": "accepted", "declined": "rejected"}.get(row.status,
-                                                                          "received")
-            if row.closed_at is not None and row.status == "accepted":
+            replies = {ReferralStatus.ACCEPTED: "accepted", ReferralStatus.DECLINED: "rejected"}
+            status = replies.get(ReferralStatus(row.status), "received")
+            if row.closed_at is not None and row.status == ReferralStatus.ACCEPTED:
                 status = "completed"
             facts = ReplyFacts(
                 reference=row.reference, status=status, decided_at=row.decided_at or utc_now(),
@@ -993,7 +994,8 @@ def _received(s: OrmSession, row: ReceivedPackage) -> ReceivedReferral:
     return ReceivedReferral(
         id=row.id, reference=row.reference, sender=row.sender_name,
         sender_fingerprint=row.sender_fingerprint, received_at=moment(row.received_at),
-        child_id=row.child_id, status="closed" if row.closed_at is not None else row.status,
+        child_id=row.child_id,
+        status=ReferralStatus.CLOSED if row.closed_at is not None else ReferralStatus(row.status),
         decision_reason=row.decision_reason,
         outcomes=tuple((o[0], o[1], day(o[2]) if len(o) > 2 else None)
                        for o in json.loads(row.outcomes)),
@@ -1003,7 +1005,8 @@ def _received(s: OrmSession, row: ReceivedPackage) -> ReceivedReferral:
         child=_child(child) if child is not None else None,
         decided_at=moment(row.decided_at), closed_at=moment(row.closed_at),
         close_reason=row.close_reason,
-        decision=row.status if row.status in ("accepted", "declined") else None)
+        decision=row.status if row.status in (ReferralStatus.ACCEPTED,
+                                              ReferralStatus.DECLINED) else None)
 
 
 def certificate_words(pem: str | bytes) -> str:
