@@ -10,16 +10,14 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QFormLayout,
-    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
-    QVBoxLayout,
     QWidget,
 )
 
-from riskscreen.ui.widgets import MessageLabel
+from riskscreen.ui.widgets import MessageLabel, centred_card
 
 __all__ = ["ConnectView"]
 
@@ -70,11 +68,7 @@ class ConnectView(QWidget):
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         buttons.addWidget(self.button)
-        card = QFrame(self)
-        card.setFrameShape(QFrame.Shape.StyledPanel)
-        card.setFixedWidth(520)
-        inner = QVBoxLayout(card)
-        inner.setContentsMargins(24, 24, 24, 24)
+        inner = centred_card(self, 520)
         inner.addWidget(self.title)
         inner.addWidget(self.explanation)
         inner.addWidget(self.server)
@@ -82,15 +76,6 @@ class ConnectView(QWidget):
         inner.addLayout(buttons)
         inner.addWidget(self.error)
         inner.addWidget(self.status)
-        # Centred by stretches, as the unlock window is.
-        row = QHBoxLayout()
-        row.addStretch(1)
-        row.addWidget(card)
-        row.addStretch(1)
-        outer = QVBoxLayout(self)
-        outer.addStretch(1)
-        outer.addLayout(row)
-        outer.addStretch(2)
         self.set_password_needed(False)
 
         self.button.clicked.connect(self._on_button_clicked)

@@ -11,7 +11,6 @@ from PySide6.QtGui import QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
     QCheckBox,
     QFormLayout,
-    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -20,6 +19,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from riskscreen.ui.widgets import centred_card
 
 __all__ = ["AccountFields", "SetupView", "key_lines", "recovery_sheet_html"]
 
@@ -194,22 +195,10 @@ class SetupView(QWidget):
         buttons.addWidget(self.back_button)
         buttons.addWidget(self.next_button)
 
-        card = QFrame(self)
-        card.setFrameShape(QFrame.Shape.StyledPanel)
-        card.setFixedWidth(680)
-        inner = QVBoxLayout(card)
-        inner.setContentsMargins(24, 24, 24, 24)
+        inner = centred_card(self, 680, below=1, grow=4)
         inner.addWidget(self.steps, 1)
         inner.addWidget(self.error)
         inner.addLayout(buttons)
-        row = QHBoxLayout()
-        row.addStretch(1)
-        row.addWidget(card)
-        row.addStretch(1)
-        outer = QVBoxLayout(self)
-        outer.addStretch(1)
-        outer.addLayout(row, 4)
-        outer.addStretch(1)
 
         self.back_button.clicked.connect(self._on_back_button_clicked)
         self.next_button.clicked.connect(self._on_next_button_clicked)

@@ -6,7 +6,6 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QFormLayout,
-    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -15,7 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from riskscreen.ui.widgets import MessageLabel
+from riskscreen.ui.widgets import MessageLabel, centred_card
 
 __all__ = ["UnlockView"]
 
@@ -84,26 +83,13 @@ class UnlockView(QWidget):
         sign_in.addWidget(self.no_recovery)
         self.recovery = self._recovery_form()
         self.recovery.setVisible(False)
-        card = QFrame(self)
-        card.setFrameShape(QFrame.Shape.StyledPanel)
-        card.setFixedWidth(520)
-        inner = QVBoxLayout(card)
-        inner.setContentsMargins(24, 24, 24, 24)
+        inner = centred_card(self, 520)
         inner.addWidget(self.title)
         inner.addWidget(self.explanation)
         inner.addWidget(self.sign_in)
         inner.addWidget(self.recovery)
         inner.addWidget(self.error)
         inner.addWidget(self.status)
-        # Centred by stretches, not alignment: word-wrapped labels then get their full height.
-        row = QHBoxLayout()
-        row.addStretch(1)
-        row.addWidget(card)
-        row.addStretch(1)
-        outer = QVBoxLayout(self)
-        outer.addStretch(1)
-        outer.addLayout(row)
-        outer.addStretch(2)
 
         self.button.clicked.connect(self._on_button_clicked)
         self.passphrase.returnPressed.connect(self._on_button_clicked)

@@ -66,6 +66,7 @@ __all__ = [
     "WrapCheckBox",
     "WrapRadioButton",
     "WrappingItemDelegate",
+    "centred_card",
     "date_problem",
     "error_line",
     "fit_to_screen",
@@ -695,3 +696,23 @@ def fit_to_screen(window: QWidget, width: int, height: int) -> None:
     window.resize(min(width, room.width() - FRAME_ALLOWANCE),
                   min(height, room.height() - FRAME_ALLOWANCE))
     window.move(room.topLeft())
+
+
+def centred_card(page: QWidget, width: int, *, above: int = 1, below: int = 2,
+                 grow: int = 0) -> QVBoxLayout:
+    """A framed card ``width`` wide, centred on ``page`` by stretches rather than alignment
+    (word-wrapped labels then get their full height); returns the card's layout to fill."""
+    card = QFrame(page)
+    card.setFrameShape(QFrame.Shape.StyledPanel)
+    card.setFixedWidth(width)
+    inner = QVBoxLayout(card)
+    inner.setContentsMargins(24, 24, 24, 24)
+    row = QHBoxLayout()
+    row.addStretch(1)
+    row.addWidget(card)
+    row.addStretch(1)
+    outer = QVBoxLayout(page)
+    outer.addStretch(above)
+    outer.addLayout(row, grow)
+    outer.addStretch(below)
+    return inner
