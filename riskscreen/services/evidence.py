@@ -27,6 +27,7 @@ from numpy.typing import NDArray
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
+from riskscreen.dates import show_date, show_moment
 from riskscreen.definitions import version_key
 from riskscreen.forms.columns import Columns
 from riskscreen.forms.kinds import INDICATOR_TYPES, NOT_KNOWN, KindRole
@@ -530,7 +531,7 @@ class EvidenceManager:
             rows = model_changes(model_data(before), model_data(model), form,
                                  lambda rule, names: describe_rule(rule, names, form))
             what.append(f"Compared with version {previous.version} (published "
-                        f"{previous.published_at[:10]} by {previous.published_by}): "
+                        f"{show_date(previous.published_at)} by {previous.published_by}): "
                         + (f"{len(rows)} change{'s' if len(rows) != 1 else ''}." if rows else
                            "no weight, threshold, level or rule differs."))
             tables = (EvidenceTable(("What", f"In {previous.version}", f"In {model.version}"),
@@ -551,8 +552,8 @@ class EvidenceManager:
         agreement = _agreement_section(self._agreement.for_model(info.sha256))
         approval = EvidenceSection("Approval", (
             f"Written by {model.author} (dated {model.date}). Published, and so approved for "
-            f"use in new screenings, by {info.published_by} on {info.published_at[:10]} at "
-            f"{info.published_at[11:16]} UTC. A published version is never edited: any change "
+            f"use in new screenings, by {info.published_by} on "
+            f"{show_moment(info.published_at)}. A published version is never edited: any change "
             "is a new version with its own statement.",
             f"Model {model.id} {model.version}, content hash (SHA-256) {info.sha256}."))
         settings = self._settings.read()

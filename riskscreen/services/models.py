@@ -26,6 +26,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session as OrmSession
 
 from riskscreen.conditions import parse_condition
+from riskscreen.dates import moment
 from riskscreen.definitions import DefinitionError, Problem, dump_yaml, load_yaml, version_key
 from riskscreen.forms.answers import AnswerError, AnswerProblem
 from riskscreen.forms.columns import Columns, concat
@@ -559,7 +560,7 @@ class ModelManager:
     def _model_info(self, s: OrmSession, row: ScoringModelRow) -> ModelInfo:
         by = s.get(User, row.published_by)
         return ModelInfo(row.model_id, row.version, row.sha256, by.name if by else "?",
-                         row.published_at, row.change_note)
+                         moment(row.published_at), row.change_note)
 
     def all(self) -> list[ModelInfo]:
         """Published scoring models of every instrument, newest first."""

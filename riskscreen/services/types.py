@@ -252,7 +252,7 @@ class ModelInfo:
     version: str
     sha256: str
     published_by: str
-    published_at: str
+    published_at: datetime
     change_note: str
 
 

@@ -27,6 +27,7 @@ from sqlalchemy import Connection, select, text
 from sqlalchemy.orm import Session
 
 from riskscreen.crypto.sidefile import read_checked, side_file_path, write_checked
+from riskscreen.dates import moment, show_date
 from riskscreen.store.backend import serialise_writers
 from riskscreen.store.models import AuditEntry, stamp_micros, stamp_text, utc_now
 
@@ -238,12 +239,13 @@ def check_head(raw: Any, db_path: Path) -> list[str]:
     if recorded.database_id != database_id:
         return [f"the recorded audit head ({head_path(db_path).name}) belongs to another "
                 "database"]
+    on = show_date(moment(recorded.recorded_at))
     if seq < recorded.seq:
         return [f"the audit log ends at entry {seq}, but entry {recorded.seq} was recorded on "
-                f"{recorded.recorded_at[:10]}: the newest entries were deleted, or an older "
-                "copy of the database was put in place outside 'riskscreen restore'"]
+                f"{on}: the newest entries were deleted, or an older copy of the database was "
+                "put in place outside 'riskscreen restore'"]
     if _hash_at(raw, recorded.seq) != recorded.hash:
-        return [f"audit entry {recorded.seq} differs from the one recorded on "
-                f"{recorded.recorded_at[:10]}: the log was rewritten (or its newest entries "
-                "were deleted and later ones written in their place)"]
+        return [f"audit entry {recorded.seq} differs from the one recorded on {on}: the log "
+                "was rewritten (or its newest entries were deleted and later ones written in "
+                "their place)"]
     return []

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
+from riskscreen.dates import moment, show_date
 from riskscreen.services import restore_backup
 from riskscreen.store.audit import head_path, read_head
 
@@ -43,6 +44,7 @@ def test_closing_records_the_head_and_verify_finds_deleted_newest_entries(
     problems = _audit_problems(store)
     assert len(problems) == 1
     assert "newest entries were deleted" in problems[0]
+    assert f"recorded on {show_date(moment(recorded.recorded_at))}:" in problems[0]
     # Later sessions, verifies and new entries (reusing the deleted numbers) do not paper
     # over it.
     store.login("pat").close()

@@ -12,6 +12,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QSpinBox, QTreeWidgetItem
 from pytestqt.qtbot import QtBot
 
+from riskscreen.dates import show_moment
 from riskscreen.scoring.draft import WeightCell
 from riskscreen.scoring.impact import impact
 from riskscreen.services import PermissionDenied
@@ -141,6 +142,8 @@ def test_publish_then_new_screening_uses_new_version(
     assert session.screenings.open(new).model_sha256 == info.sha256
     assert session.screenings.open(old).model_sha256 == old_sha
     assert manager.window.history.table.item(0, 0).text() == proposed
+    assert info.published_at.tzinfo is not None
+    assert manager.window.history.table.item(0, 1).text() == show_moment(info.published_at)
     assert manager.window.editor.version.text() == next_version(proposed)
 
 

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from riskscreen.dates import show_date, show_moment
 from riskscreen.instruments import DEFAULT_INSTRUMENT
 from riskscreen.scoring.assessment import Assessment
 from riskscreen.scoring.draft import ModelDraft, PointsCell, WeightCell
@@ -261,7 +262,7 @@ class ManagerController(QObject):
             info, _ = self.service.in_force()
             self.set_draft(ModelDraft.from_data(self.service.new_draft()),
                            f"{info.model_id} {info.version} (in force, hash "
-                           f"{info.sha256[:12]}, published {info.published_at[:10]})")
+                           f"{info.sha256[:12]}, published {show_date(info.published_at)})")
         except USER_ERRORS as error:
             self._error(error)
 
@@ -883,7 +884,7 @@ class ManagerController(QObject):
         view.first.clear()
         view.second.clear()
         for r, m in enumerate(versions):
-            for c, value in enumerate((m.version, m.published_at[:16].replace("T", " "),
+            for c, value in enumerate((m.version, show_moment(m.published_at),
                                        m.published_by, m.change_note, m.sha256[:16] + "…")):
                 item = QTableWidgetItem(value)
                 item.setToolTip(m.sha256 if c == 4 else value)
