@@ -477,7 +477,7 @@ class ChildIntelPanel(QWidget):
 
         self.items = sorted(items, key=seen, reverse=True)
         _fill(self.table, [(f"{KIND_WORDS.get(i.kind, i.kind)}: {i.label}", i.grade.text,
-                            seen(i).strftime("%d/%m/%Y") if seen(i) != date.min else "")
+                            show_date(seen(i)) if seen(i) != date.min else "")
                            for i in self.items], [i.id for i in self.items])
         shown = bool(self.items)
         self.table.setVisible(shown)

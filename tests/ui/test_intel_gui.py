@@ -9,6 +9,7 @@ Only the platform's file choosers are patched.
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -726,3 +727,30 @@ def test_a_childs_page_lists_the_intelligence_linked_to_that_child(
     assert any("Darren" in w for w in what)
     assert any("AB12 CDE" in w for w in what)
     assert not any("Mill Lane" in w or "Dazza" in w for w in what)
+
+
+def test_dates_in_the_list_and_on_a_childs_page_read_day_month_year(
+        qtbot: QtBot, app: AppController) -> None:
+    """The list's "Recorded" and "Review due" columns and a child's page's "seen" column read
+    as the app shows dates (dd/mm/yyyy on this computer's calendar), never as ISO text."""
+    from riskscreen.dates import show_date
+
+    unlock(qtbot, app, "pat")
+    open_list(qtbot, app)
+    model = app.intel.list_view.model
+    columns = model.COLUMNS
+    recorded, due = columns.index("Recorded"), columns.index("Review due")
+    assert model.rows
+    for r, item in enumerate(model.rows):
+        shown_recorded = model.index(r, recorded).data()
+        assert shown_recorded == show_date(item.created_at)
+        assert re.fullmatch(r"\d\d/\d\d/\d{4}", shown_recorded)
+        assert model.index(r, due).data().startswith(show_date(item.review_due))
+    assert app.session is not None
+    amy = app.session.children.search("Amy")[0]
+    app.show_history(amy.id)
+    panel = app.history_view.intel
+    qtbot.waitUntil(lambda: panel.table.rowCount() > 0, timeout=20_000)
+    seen = {panel.table.item(r, 2).text() for r in range(panel.table.rowCount())}  # type: ignore[union-attr]
+    assert "01/03/2026" in seen
+    assert "01/06/2025" in seen

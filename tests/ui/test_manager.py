@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QSpinBox, QTreeWidgetItem
 from pytestqt.qtbot import QtBot
 
-from riskscreen.dates import show_moment
+from riskscreen.dates import show_date, show_moment
 from riskscreen.scoring.draft import WeightCell
 from riskscreen.scoring.impact import impact
 from riskscreen.services import PermissionDenied
@@ -144,6 +144,8 @@ def test_publish_then_new_screening_uses_new_version(
     assert manager.window.history.table.item(0, 0).text() == proposed
     assert info.published_at.tzinfo is not None
     assert manager.window.history.table.item(0, 1).text() == show_moment(info.published_at)
+    assert "T" not in manager.window.history.table.item(1, 1).text()
+    assert f"published {show_date(info.published_at)}" in manager.window.editor.base.text()
     assert manager.window.editor.version.text() == next_version(proposed)
 
 
