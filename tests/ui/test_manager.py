@@ -328,7 +328,8 @@ def test_manage_menu_follows_the_role(qtbot: QtBot, tmp_path: Path) -> None:
             menus.manager_action.trigger()
             assert len(menus.open) == 1
             qtbot.addWidget(menus.open[0].window)
-        if admin_visible:
+        if admin_visible:  # a file's administrator backs it up from that window
+            assert menus.admin_action.text() == "Accounts, backups, audit and settings…"
             menus.admin_action.trigger()
             qtbot.addWidget(menus.open[0].window)
             assert menus.open[0].window.isVisible()

@@ -156,6 +156,11 @@ def test_an_administrator_on_the_server_is_told_why_there_are_no_backups_here(
     app.start()
     sign_in(qtbot, app, "admin", PASSPHRASES["admin"])
     assert app.session is not None
+    # The Manage menu names what the window offers here: no backups.
+    entry = app.window.role_menus.admin_action
+    assert entry.isVisible()
+    assert entry.text() == "Accounts, audit and settings…"
+    assert "backup" not in entry.text().lower()
     tools = open_admin_tools(app.session, app.window.show_message)
     assert tools is not None
     qtbot.addWidget(tools.window)

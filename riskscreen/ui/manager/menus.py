@@ -27,8 +27,13 @@ if TYPE_CHECKING:
 # The services, storage and instruments are imported where they are used: the main window
 # builds these menus before the unlock window shows, and importing them takes seconds.
 
-__all__ = ["RoleMenus", "choose_instrument", "install_instrument", "open_admin_tools",
-           "open_manager_tools"]
+#: The administrator's entry, named for what its window offers: a team server's database is
+#: backed up by its IT department, so there the window has no backing up or restoring.
+ADMIN_LABEL = "Accounts, backups, audit and settings…"
+SERVER_ADMIN_LABEL = "Accounts, audit and settings…"
+
+__all__ = ["ADMIN_LABEL", "SERVER_ADMIN_LABEL", "RoleMenus", "choose_instrument",
+           "install_instrument", "open_admin_tools", "open_manager_tools"]
 
 
 def choose_instrument(session: Session, parent: QWidget | None) -> str | None:
@@ -107,7 +112,7 @@ class RoleMenus:
         else:
             bar.addMenu(self.menu)
         self.manager_action = QAction("Scoring model and reports…", window)
-        self.admin_action = QAction("Accounts, backups, audit and settings…", window)
+        self.admin_action = QAction(ADMIN_LABEL, window)
         self.install_action = QAction("Install an instrument…", window)
         self.install_action.setStatusTip("Check a folder holding a questionnaire, its scoring "
                                          "models and routing, then install it")
@@ -146,6 +151,8 @@ class RoleMenus:
         self.practice_action.setVisible(role == "practitioner")
         self.practice_menu.menuAction().setVisible(role == "practitioner")
         self.admin_action.setVisible(role == "administrator")
+        self.admin_action.setText(SERVER_ADMIN_LABEL if session is not None and session.on_server
+                                  else ADMIN_LABEL)
         self.install_action.setVisible(role in ("manager", "administrator"))
         self.menu.menuAction().setVisible(role in ("manager", "administrator"))
         if not signed_in:
