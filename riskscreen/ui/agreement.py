@@ -9,6 +9,7 @@ thread through :mod:`riskscreen.ui.operations`.
 
 from __future__ import annotations
 
+from datetime import date
 from html import escape
 from typing import Any
 
@@ -48,7 +49,7 @@ from riskscreen.services.errors import IncompleteScreening
 from riskscreen.ui.operations import ChangeOp, QueryOp
 from riskscreen.ui.questionnaire import QuestionnaireView
 from riskscreen.ui.score_panel import ScorePanel
-from riskscreen.ui.widgets import fit_to_screen
+from riskscreen.ui.widgets import FORMAT_ADVICE, DateField, date_problem, fit_to_screen
 
 __all__ = [
     "PRACTICE_TITLE",
@@ -445,9 +446,11 @@ class AgreementView(QWidget):
         self.vignette_title = QLineEdit(vignettes)
         self.vignette_title.setObjectName("vignetteTitle")
         self.vignette_title.setPlaceholderText("For example: Vignette A: Jade")
-        self.vignette_dob = QLineEdit(vignettes)
+        # Typed as every other date in RiskScreen is (dd/mm/yyyy, or from a calendar).
+        self.vignette_dob = DateField(None, vignettes)
         self.vignette_dob.setObjectName("vignetteDob")
-        self.vignette_dob.setPlaceholderText("YYYY-MM-DD (sets which age questions show)")
+        self.vignette_dob.line.setAccessibleName("Child's date of birth")
+        self.vignette_dob.setToolTip("Sets which age questions the practitioners see.")
         self.vignette_text = QPlainTextEdit(vignettes)
         self.vignette_text.setObjectName("vignetteText")
         self.vignette_text.setPlaceholderText(
@@ -668,7 +671,7 @@ class AgreementController(QObject):
         self.vignette_id = None
         v = self.view
         v.vignette_title.clear()
-        v.vignette_dob.clear()
+        v.vignette_dob.set_date(None)
         v.vignette_text.clear()
         v.save_button.setEnabled(False)
 
@@ -695,19 +698,28 @@ class AgreementController(QObject):
         self.vignette_id = found.id
         v = self.view
         v.vignette_title.setText(found.title)
-        v.vignette_dob.setText(found.date_of_birth.isoformat() if found.date_of_birth else "")
+        v.vignette_dob.set_date(found.date_of_birth)
         v.vignette_text.setPlainText(found.text)
         v.save_button.setEnabled(found.submitted == 0)
 
-    def _vignette_fields(self) -> tuple[str, str, str]:
+    def _vignette_fields(self) -> tuple[str, str, date | None] | None:
+        """The editor's title, text and date of birth; None (and the problem said) when the
+        date typed is not one."""
         v = self.view
-        return (v.vignette_title.text(), v.vignette_text.toPlainText(), v.vignette_dob.text())
+        typed = v.vignette_dob.line.text().strip()
+        dob = v.vignette_dob.value()
+        if typed and dob is None:
+            self._show(date_problem(typed) or FORMAT_ADVICE)
+            v.vignette_dob.setFocus()
+            return None
+        return v.vignette_title.text(), v.vignette_text.toPlainText(), dob
 
     def _on_view_add_vignette_requested(self) -> None:
-        if self.exercise is None:
+        fields = self._vignette_fields()
+        if self.exercise is None or fields is None:
             return
         exercise_id = self.exercise.id
-        title, text, dob = self._vignette_fields()
+        title, text, dob = fields
 
         def added(_info: VignetteInfo) -> None:
             self._clear_editor()
@@ -715,21 +727,22 @@ class AgreementController(QObject):
             self.changed.emit()
 
         ChangeOp(lambda: self.session.agreement.add_vignette(exercise_id, title, text,
-                                                             dob or None),
+                                                             dob),
                  show=self._show, what="vignette add").success(added).run_in_background()
 
     def _on_view_save_vignette_requested(self) -> None:
         vignette_id = self.vignette_id
-        if vignette_id is None:
+        fields = self._vignette_fields()
+        if vignette_id is None or fields is None:
             return
-        title, text, dob = self._vignette_fields()
+        title, text, dob = fields
 
         def saved(_info: VignetteInfo) -> None:
             self.refresh()
             self.changed.emit()
 
         ChangeOp(lambda: self.session.agreement.edit_vignette(vignette_id, title, text,
-                                                              dob or None),
+                                                              dob),
                  show=self._show, what="vignette edit").success(saved).run_in_background()
 
     def _on_view_assign_requested(self) -> None:

@@ -4,6 +4,7 @@ manager reads the report."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -59,7 +60,10 @@ def test_manager_makes_an_exercise_and_a_practitioner_practises(
 
     # Write a vignette.
     type_into(qtbot, view.vignette_title, "Vignette A: Robin")
-    type_into(qtbot, view.vignette_dob, case["date_of_birth"])
+    # The date of birth is typed day/month/year, as every date in RiskScreen is.
+    assert view.vignette_dob.line.placeholderText() == "dd/mm/yyyy"
+    born = date.fromisoformat(case["date_of_birth"])
+    type_into(qtbot, view.vignette_dob.line, born.strftime("%d/%m/%Y"))
     type_into(qtbot, view.vignette_text, "Robin is a made-up child whom older adults collect "
                                          "from school; a youth worker saw it twice.")
     with qtbot.waitSignal(manager.changed, timeout=10_000):
@@ -196,3 +200,28 @@ def test_practice_window_fits_small_and_scaled_screens(qtbot: QtBot, vault: Vaul
     chip = pv.score.chip
     assert chip.width() >= chip.minimumSizeHint().width()
     assert pv.score.width() >= 200
+
+
+def test_a_vignette_date_of_birth_that_is_not_a_date_is_said_and_nothing_is_added(
+        qtbot: QtBot, vault: Vault, monkeypatch: pytest.MonkeyPatch) -> None:
+    mary = vault.login("mary")
+    manager = _manager(qtbot, mary)
+    view = manager.view
+    monkeypatch.setattr(QInputDialog, "getText",
+                        staticmethod(lambda *a, **k: ("Dates", True)))
+    with qtbot.waitSignal(manager.changed, timeout=10_000):
+        click(qtbot, view.new_button)
+    _idle(qtbot)
+    qtbot.waitUntil(lambda: view.tabs.isEnabled(), timeout=10_000)
+    said: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning",
+                        staticmethod(lambda _p, _t, text, *a, **k: said.append(text)))
+    type_into(qtbot, view.vignette_title, "Vignette B: Sam")
+    type_into(qtbot, view.vignette_dob.line, "31/02/2012")
+    type_into(qtbot, view.vignette_text, "Sam is a made-up child.")
+    click(qtbot, view.add_button)
+    _idle(qtbot)
+    assert len(said) == 1
+    assert "does not exist" in said[0]
+    assert view.vignettes.count() == 0
+    assert view.vignette_title.text() == "Vignette B: Sam"  # nothing typed is lost
