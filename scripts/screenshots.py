@@ -43,7 +43,7 @@ from PySide6.QtWidgets import (
 from riskscreen.crypto.keys import KdfParams
 from riskscreen.services import ScreeningQuery, Session
 from riskscreen.services.demo import DEMO_ACCOUNTS, create_demo_database
-from riskscreen.services.errors import ServiceError
+from riskscreen.services.errors import ServiceError, StepDownReasonNeeded
 from riskscreen.ui.app import apply_style, configure_application
 from riskscreen.ui.controller import AppController
 from riskscreen.ui.worker import wait_for_background
@@ -168,7 +168,12 @@ def add_history(session: Session, screening_id: int) -> int:
                                                answer.evidence if qid not in change else None)
             except ServiceError:
                 continue  # only valid on the later date (say, the date of an earlier screening)
-        session.screenings.finalise(new)
+        try:
+            session.screenings.finalise(new)
+        except StepDownReasonNeeded:
+            session.screenings.finalise(new, step_down_reason=(
+                "No contact with the older associates since the family moved; the youth "
+                "worker sees the child weekly."))
     return detail.row.child_id
 
 
