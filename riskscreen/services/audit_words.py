@@ -82,6 +82,7 @@ ACTION_WORDS: dict[str, str] = {
     "practice_edit": "Changed an answer of a practice screening",
     "practice_submit": "Submitted a practice screening",
     "agreement_report": "Made an agreement report",
+    "demo_data": "Added synthetic demonstration records (nobody in them is real)",
 }
 
 _KINDS = {"print": "printed", "pdf": "saved as a PDF", "pdf_password":

@@ -3,7 +3,8 @@
 Nobody in it is real. The answers come from :mod:`riskscreen.synthetic`; the names are drawn
 from short lists of common first names and surnames. Rows are written in bulk (thousands per
 transaction) with the audit entries a real history would have left (create, finalise), so
-``riskscreen verify`` checks a demo database like any other.
+``riskscreen verify`` checks a demo database like any other; one ``demo_data`` entry before
+each batch says that what follows is synthetic.
 
 Demo accounts (passphrases are public: never put real data in a demo database):
 
@@ -197,6 +198,10 @@ def populate(session: Session, count: int, *, seed: int = 0, final_share: float 
         names = {uid: name for uid, name in s.execute(select(User.id, User.name))}
     if not practitioners:
         raise ValueError("the demo needs at least one practitioner or manager account")
+    with translate_errors(), OrmSession(session.engine) as s, s.begin():
+        # One entry says the records that follow are synthetic, rather than a mark on each.
+        _append_events(s, [(utc_now(), session.user.name, "demo_data", "database",
+                            {"screenings": count})])
     done = 0
     while done < count:
         n = min(_CHUNK, count - done)
@@ -260,13 +265,12 @@ def populate(session: Session, count: int, *, seed: int = 0, final_share: float 
                                 "evidence": evidence.model_dump_json() if evidence else None,
                                 "saved_at": _ts(created)})
             who = names[user]
-            events.append((now, who, "create", f"child:{child_id}", {"demo": True}))
+            events.append((now, who, "create", f"child:{child_id}", {}))
             events.append((now, who, "create", f"screening:{sid}",
-                           {"child": child_id, "model": sha[:12], "demo": True}))
+                           {"child": child_id, "model": sha[:12]}))
             if final:
                 events.append((now, who, "finalise", f"screening:{sid}",
-                               {"level": level, "model": sha[:12],
-                                "snapshot": digest, "demo": True}))
+                               {"level": level, "model": sha[:12], "snapshot": digest}))
         finals = {row["screening_id"]: row["final_level"] for row in snapshots}
         with translate_errors(), OrmSession(session.engine) as s, s.begin():
             s.execute(insert(Child), children)
@@ -439,7 +443,7 @@ def add_referral_demo(session: Session, *, seed: int = 0, today: date | None = N
                           "detail": fields.get("detail"), "answer": fields.get("answer"),
                           "source_id": fields.get("source_id")})
             action = "referral_create" if kind == StepKind.CREATED else f"referral_{kind}"
-            detail: dict[str, Any] = {"demo": True}
+            detail: dict[str, Any] = {}
             if kind == StepKind.CREATED:
                 detail.update(screening=sid, decision=row["decision"],
                               destination=way.destination.id)
@@ -449,6 +453,8 @@ def add_referral_demo(session: Session, *, seed: int = 0, today: date | None = N
             events.append((stamp, names.get(by, who), action,
                            f"referral:{rid}", detail))
     if referrals:
+        events.insert(0, (stamp, session.user.name, "demo_data", "database",
+                          {"referrals": len(referrals)}))
         with translate_errors(), OrmSession(session.engine) as s, s.begin():
             s.execute(insert(ReferralRow), referrals)
             s.execute(insert(ReferralStepRow), steps)

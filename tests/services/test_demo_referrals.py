@@ -48,3 +48,31 @@ def test_the_demo_has_referrals_with_outcomes_all_in_the_past(tmp_path: Path) ->
                  if any(s.kind == kind for s in r.steps)]
         assert times == sorted(times), (r.id, [(s.kind, s.at) for s in r.steps])
     assert report.ok, report
+
+
+def test_the_demo_is_marked_synthetic_once_not_on_every_entry(tmp_path: Path) -> None:
+    db = tmp_path / "demo.db"
+    create_demo_database(db, 40, seed=3, kdf=FAST).close()
+    with Unlocker(db, auto_backups=False).unlock(
+            "admin", DEMO_ACCOUNTS["admin"][1]) as admin:
+        with admin.engine.connect() as conn:
+            rows = conn.execute(text(
+                "SELECT seq, action, object, detail FROM audit_log ORDER BY seq")).all()
+        shown = admin.audit.lines(action="demo_data")
+        report = admin.maintenance.verify()
+    marks = [r for r in rows if r.action == "demo_data"]
+    # The bulk referrals of the finalised screenings; the follow-up story adds a few more
+    # through the services, as a practitioner would.
+    after = [r.action for r in rows if r.seq > marks[1].seq]
+    block = next((i for i, a in enumerate(after) if not a.startswith("referral_")), len(after))
+    bulk = after[:block].count("referral_create")
+    assert [(m.object, m.detail) for m in marks] == [
+        ("database", '{"screenings":40}'), ("database", f'{{"referrals":{bulk}}}')]
+    assert not any('"demo"' in r.detail for r in rows)
+    # Each mark comes before the synthetic records it describes.
+    assert marks[0].seq < min(r.seq for r in rows if r.object.startswith("screening:"))
+    assert marks[1].seq < min(r.seq for r in rows if r.object.startswith("referral:"))
+    assert {line.what for line in shown} == {
+        "Added synthetic demonstration records (nobody in them is real)"}
+    assert any("40" in line.detail for line in shown)
+    assert report.ok, report
