@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from riskscreen import checks
@@ -116,8 +117,23 @@ def load_model(source: str | Path, form: FormDefinition | None = None) -> Scorin
             f"no model file and no shipped scoring model called '{source}'", (),
             f"give a path to a .yaml file or one of: {known}", 1, str(source))])
     chosen = version or versions[-1]
-    node = data_file("forms", model_id, MODELS_FOLDER, f"{chosen}.yaml")
-    return parse_model(read_text(node), f"forms/{model_id}/{MODELS_FOLDER}/{chosen}.yaml",
+    if form is None:
+        return _load_shipped(model_id, chosen)
+    return _parse_shipped(model_id, chosen, form)
+
+
+@lru_cache(maxsize=32)
+def _load_shipped(model_id: str, version: str) -> ScoringModel:
+    """A shipped model version checked against its shipped form, parsed once per process:
+    the files in the package do not change while it runs, a model is frozen, and reading
+    one (YAML with line numbers, every check) takes a few hundred milliseconds that each new
+    database, each import of the shipped models and each self-test would pay again."""
+    return _parse_shipped(model_id, version, None)
+
+
+def _parse_shipped(model_id: str, version: str, form: FormDefinition | None) -> ScoringModel:
+    node = data_file("forms", model_id, MODELS_FOLDER, f"{version}.yaml")
+    return parse_model(read_text(node), f"forms/{model_id}/{MODELS_FOLDER}/{version}.yaml",
                        form)
 
 

@@ -36,7 +36,7 @@ from typing import Any
 from sqlalchemy import Engine, event, insert, select
 from sqlalchemy.orm import Session as OrmSession
 
-from riskscreen.crypto.keys import KdfParams
+from riskscreen.crypto.keys import KdfParams, kdf_minimum, new_salt
 from riskscreen.forms.answers import AnswerSet
 from riskscreen.forms.kinds import QuestionKind
 from riskscreen.forms.model import QuestionType
@@ -121,8 +121,16 @@ def create_demo_database(db_path: Path | ServerLocation, count: int, *, seed: in
                          ca_file: Path | None = None) -> Session:
     """A new database with the demo accounts and ``count`` synthetic screenings: a file, or
     an empty database on a team server (reached with ``password`` and ``ca_file``; this
-    client's files for it in ``state_dir``)."""
+    client's files for it in ``state_dir``).
+
+    ``kdf`` defaults to the weakest Argon2 settings RiskScreen accepts, not settings tuned to
+    this machine: the demo passphrases are published, so a slower derivation would protect
+    nothing and only make making the demo, and every sign-in to it, wait.
+    """
     admin_pass = DEMO_ACCOUNTS["admin"][1]
+    if kdf is None:
+        memory, passes, lanes = kdf_minimum()
+        kdf = KdfParams(memory, passes, lanes, new_salt())
     sign_in: SignIn
     if isinstance(db_path, ServerLocation):
         from riskscreen.services.server import ServerUnlocker, create_server_database

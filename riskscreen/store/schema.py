@@ -6,6 +6,8 @@ database URL exist on disk.
 
 from __future__ import annotations
 
+import functools
+
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -25,9 +27,16 @@ def _config() -> Config:
     return config
 
 
+@functools.cache
+def _scripts() -> ScriptDirectory:
+    """The shipped migrations, read once per process: every sign-in compares the database's
+    revision with the head, and reading the scripts means compiling every one of them."""
+    return ScriptDirectory.from_config(_config())
+
+
 def head_revision() -> str:
     """The newest revision this version of RiskScreen knows."""
-    head = ScriptDirectory.from_config(_config()).get_current_head()
+    head = _scripts().get_current_head()
     assert head is not None  # the package always ships at least the first revision
     return head
 
@@ -43,7 +52,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     with translate_errors(), engine.begin() as connection:
         current = current_revision(connection)
         if current is not None and current != head_revision() and revision == "head":
-            known = {s.revision for s in ScriptDirectory.from_config(config).walk_revisions()}
+            known = {s.revision for s in _scripts().walk_revisions()}
             if current not in known:
                 raise StorageError(
                     "This database was written by a newer version of RiskScreen; "

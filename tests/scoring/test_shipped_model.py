@@ -70,3 +70,16 @@ def test_1_1_0_only_adds_the_not_known_cap() -> None:
     medium = next(t["from"] for t in new["thresholds"] if t["level"] == "medium")
     low = next(t["from"] for t in new["thresholds"] if t["level"] == "low")
     assert low <= cap < medium
+
+
+def test_a_shipped_model_is_read_once_and_a_file_every_time(tmp_path: Path) -> None:
+    # Each new database publishes every shipped model: reading them once per process keeps
+    # that from parsing the same files again; a model file given by path is read afresh.
+    assert load_model("cse-screening@1.0.0") is load_model("cse-screening/1.0.0")
+    assert load_model("cse-screening") is load_model(
+        f"cse-screening@{shipped_model_versions('cse-screening')[-1]}")
+    copy = tmp_path / "model.yaml"
+    copy.write_text((ROOT / "forms" / "cse-screening" / "scoring" / "1.0.0.yaml")
+                    .read_text(encoding="utf-8"), encoding="utf-8")
+    assert load_model(copy) is not load_model(copy)
+    assert load_model(copy) == load_model("cse-screening@1.0.0")

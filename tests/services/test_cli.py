@@ -9,6 +9,8 @@ import pytest
 from sqlalchemy import text
 
 from riskscreen.cli.main import main
+from riskscreen.crypto.keyfile import KeyFile, key_file_path
+from riskscreen.crypto.keys import kdf_minimum
 from riskscreen.services import Unlocker
 
 
@@ -38,6 +40,11 @@ def test_demo_verify_backup_restore(tmp_path: Path, capsys: pytest.CaptureFixtur
                                     isolated_home: Path, edit_record: Any) -> None:
     db = tmp_path / "demo.db"
     assert main(["demo", "--db", str(db), "--count", "60"]) == 0
+    # Its passphrases are published: every slot has the weakest accepted settings, untuned.
+    slots = KeyFile.load(key_file_path(db)).accounts
+    assert sorted(slots) == ["admin", "alex", "ana", "jo", "manager", "pat", "sam"]
+    assert {(k.kdf.memory_cost, k.kdf.iterations, k.kdf.lanes)
+            for k in slots.values()} == {kdf_minimum()}
     pw = tmp_path / "pw"
     pw.write_text("demo manager passphrase\n")
     args = ["--db", str(db), "--passphrase-file", str(pw), "--user", "manager"]
