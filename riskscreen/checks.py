@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from riskscreen.definitions import DefinitionError, Located, Problem, load_yaml, read_text
-from riskscreen.forms.loader import load_form, parse_form
+from riskscreen.forms.loader import form_from, load_form
 from riskscreen.forms.model import FormDefinition
 
 __all__ = ["CHECKERS", "CheckContext", "check_files"]
@@ -44,7 +44,7 @@ Checker = Callable[[Located, str, CheckContext], list[Problem]]
 
 
 def _check_form(located: Located, text: str, context: CheckContext) -> list[Problem]:
-    form = parse_form(text, located.file)
+    form = form_from(located)
     context.forms[(form.id, form.version)] = form
     context.checked.append(f"form {form.id} {form.version} ({located.file}): "
                            f"{sum(1 for _ in form.questions())} questions")

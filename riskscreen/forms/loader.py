@@ -22,7 +22,7 @@ from riskscreen.definitions import (
 from riskscreen.forms.model import FormDefinition
 from riskscreen.forms.validate import check_form
 
-__all__ = ["load_form", "parse_definition", "parse_form", "shipped_form_ids"]
+__all__ = ["form_from", "load_form", "parse_definition", "parse_form", "shipped_form_ids"]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -39,7 +39,13 @@ def parse_definition(located: Located, model: type[M]) -> M:
 
 def parse_form(text: str, file: str) -> FormDefinition:
     """Parse and fully validate a form's YAML text; ``file`` names it in messages."""
-    located = load_yaml(text, file)
+    return form_from(load_yaml(text, file))
+
+
+def form_from(located: Located) -> FormDefinition:
+    """Fully validate a form from YAML already parsed with :func:`load_yaml` (as
+    ``riskscreen validate`` has it, so a form is not read twice)."""
+    file = located.file
     kind = located.data.get("kind")
     if kind != "form":
         raise DefinitionError(file, located.locate([Problem(
