@@ -129,7 +129,8 @@ def run_tests(python: Path, extra: list[str]) -> int:
         ("ruff", [str(bindir / "ruff"), "check", "."]),
         ("mypy", [str(python), "-m", "mypy"]),
         ("import contracts", [str(bindir / "lint-imports")]),
-        ("pytest", [str(python), "-m", "pytest", *extra]),
+        # The slowest tests in every log, so a test that grows slow is seen when it does.
+        ("pytest", [str(python), "-m", "pytest", "--durations=25", *extra]),
     ]
     for name, command in steps:
         say(f"{name}: {' '.join(command[1:]) or command[0]}")
