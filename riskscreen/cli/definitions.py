@@ -8,11 +8,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from riskscreen.definitions import DefinitionError
-from riskscreen.forms.answers import answers_json_schema
-from riskscreen.forms.loader import load_form
-from riskscreen.forms.model import FormDefinition
-
 __all__ = ["register"]
 
 
@@ -60,6 +55,11 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _schema(args: argparse.Namespace) -> int:
+    from riskscreen.definitions import DefinitionError
+    from riskscreen.forms.answers import answers_json_schema
+    from riskscreen.forms.loader import load_form
+    from riskscreen.forms.model import FormDefinition
+
     schema: dict[str, Any]
     if args.what == "form":
         schema = FormDefinition.model_json_schema(by_alias=True)

@@ -7,25 +7,19 @@ import json
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from riskscreen.cli.instruments import unlock_for_instrument, wants_database
-from riskscreen.definitions import DefinitionError
-from riskscreen.forms.answers import (
-    AnswerError,
-    AnswerSet,
-    check_answers,
-    load_answer_set,
-)
-from riskscreen.forms.loader import load_form
-from riskscreen.forms.model import FormDefinition
-from riskscreen.forms.visibility import visible_answers
-from riskscreen.scoring.assessment import Assessment
-from riskscreen.scoring.engine import ModelFormError, compile_model
-from riskscreen.scoring.gaps import unscored_not_known
-from riskscreen.scoring.impact import ImpactReport, impact
-from riskscreen.scoring.loader import load_model
-from riskscreen.scoring.model import ScoringModel
+
+if TYPE_CHECKING:
+    # Each command imports what it uses: the scoring engine and the form and model readers
+    # are not needed to start the ``riskscreen`` command or to print its help.
+    from riskscreen.definitions import DefinitionError
+    from riskscreen.forms.answers import AnswerError, AnswerSet
+    from riskscreen.forms.model import FormDefinition
+    from riskscreen.scoring.assessment import Assessment
+    from riskscreen.scoring.impact import ImpactReport
+    from riskscreen.scoring.model import ScoringModel
 
 __all__ = ["register"]
 
@@ -87,6 +81,15 @@ def _definition_failure(error: DefinitionError) -> int:
 
 
 def _score(args: argparse.Namespace) -> int:
+    from riskscreen.definitions import DefinitionError
+    from riskscreen.forms.answers import AnswerError, check_answers, load_answer_set
+    from riskscreen.forms.loader import load_form
+    from riskscreen.forms.visibility import visible_answers
+    from riskscreen.scoring.assessment import Assessment
+    from riskscreen.scoring.engine import ModelFormError, compile_model
+    from riskscreen.scoring.gaps import unscored_not_known
+    from riskscreen.scoring.loader import load_model
+
     try:
         answer_set = load_answer_set(args.answers)
     except AnswerError as error:
@@ -262,6 +265,8 @@ def _answer_files(paths: list[Path], bad: list[tuple[str, str]]) -> Iterator[Pat
 
 def _answer_sets(paths: list[Path], form: FormDefinition,
                  bad: list[tuple[str, str]]) -> Iterator[tuple[str, AnswerSet]]:
+    from riskscreen.forms.answers import AnswerError, check_answers, load_answer_set
+
     for path in _answer_files(paths, bad):
         try:
             answer_set = load_answer_set(path)
@@ -281,6 +286,12 @@ def _impact(args: argparse.Namespace) -> int:
         more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
         return _fail(f"riskscreen impact: {missing[0]}: no such file or folder{more} (check "
                      "the path; give answers files or folders holding them)")
+    from riskscreen.definitions import DefinitionError
+    from riskscreen.forms.loader import load_form
+    from riskscreen.scoring.engine import ModelFormError
+    from riskscreen.scoring.impact import impact
+    from riskscreen.scoring.loader import load_model
+
     try:
         old: ScoringModel = load_model(args.old)
         new: ScoringModel = load_model(args.new)

@@ -14,17 +14,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from riskscreen.definitions import DefinitionError
-from riskscreen.forms.answers import AnswerError, check_answers, load_answer_set
-from riskscreen.forms.loader import load_form
-from riskscreen.routing import RoutingError, load_routing, route
-from riskscreen.summary import DEFAULT_MARKING, Referrer, build_summary, render_pdf
-
 __all__ = ["register"]
 
 
 def register(subparsers: Any) -> None:
     """Add ``summary`` to the command line."""
+    from riskscreen.summary.build import DEFAULT_MARKING
+
     p = subparsers.add_parser(
         "summary", help="write the referral summary PDF for a screening",
         description="Score ANSWERS.json with the scoring model, route it with the routing "
@@ -89,6 +85,10 @@ def _read_password(path: Path) -> str:
 
 
 def _summary(args: argparse.Namespace) -> int:
+    from riskscreen.definitions import DefinitionError
+    from riskscreen.forms.answers import AnswerError
+    from riskscreen.routing import RoutingError
+
     try:
         return _run(args)
     except DefinitionError as error:
@@ -116,6 +116,11 @@ def _run(args: argparse.Namespace) -> int:
     if args.answers is None or not (args.instrument or (args.form and args.model)):
         raise ValueError("give ANSWERS.json with --instrument (or --form and --model), or "
                          "--screening ID")
+    from riskscreen.forms.answers import AnswerError, check_answers, load_answer_set
+    from riskscreen.forms.loader import load_form
+    from riskscreen.routing import load_routing, route
+    from riskscreen.summary import Referrer, build_summary, render_pdf
+
     engine: Any = importlib.import_module("riskscreen.scoring.engine")
     scoring_loader: Any = importlib.import_module("riskscreen.scoring.loader")
     password = _read_password(args.password_file) if args.password_file else None
@@ -196,6 +201,7 @@ def _run_stored(args: argparse.Namespace) -> int:
     from riskscreen.cli.storage import _passphrase, _unlocker, _UsageError, _user
     from riskscreen.services import USER_ERRORS
     from riskscreen.services.referral import referral_summary
+    from riskscreen.summary import render_pdf
 
     password = _read_password(args.password_file) if args.password_file else None
     try:
