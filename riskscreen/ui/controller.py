@@ -488,8 +488,7 @@ class AppController(QObject):
         self.session = None
         self._show_signed_in(None)
         # Pages other than the open screening are rebuilt after unlocking; empty them now.
-        self.home_view.table.setModel(None)
-        self.list_model = None
+        self._forget_list()
         self.history_view.table.setRowCount(0)
         self.new_view.reset()
         self.referral_view.forget_password()
@@ -506,8 +505,7 @@ class AppController(QObject):
         self.session = None
         self.locked_by = None
         self._discard_screening()
-        self.home_view.table.setModel(None)
-        self.list_model = None
+        self._forget_list()
         self.history_view.table.setRowCount(0)
         self.new_view.reset()
         self.referral_record.clear()
@@ -589,12 +587,20 @@ class AppController(QObject):
         if session.user.role == Role.ANALYST:  # an analyst screens no child
             self.intel.show_list()
             return
-        self.list_model = ScreeningListModel(self._fetch_page, self.levels, self.home_view)
-        self._call(lambda: self.list_model.set_query(self.home_view.current_query())
-                   if self.list_model else None)
-        self.home_view.set_model(self.list_model)
+        if self.list_model is None:  # once a sign-in; afterwards refilled in place
+            self.list_model = ScreeningListModel(self._fetch_page, self.levels, self.home_view,
+                                                 show=self.window.show_message)
+            self.home_view.set_model(self.list_model)
+        self.list_model.set_query(self.home_view.current_query())
         self.window.show_page(self.home_view)
         self.followup.refresh_due()
+
+    def _forget_list(self) -> None:
+        """Empty the list (the session is ending); a page still on its way is dropped."""
+        if self.list_model is not None:
+            self.list_model.discard()
+        self.home_view.table.setModel(None)
+        self.list_model = None
 
     def _fetch_page(self, query: ScreeningQuery) -> Any:
         from riskscreen.services.types import Page
@@ -605,8 +611,7 @@ class AppController(QObject):
 
     def _on_home_query_changed(self, query: object) -> None:
         if self.list_model is not None and isinstance(query, ScreeningQuery):
-            model = self.list_model
-            self._call(lambda: model.set_query(query))
+            self.list_model.set_query(query)
 
     def _on_back_to_list(self) -> None:
         if self.session is None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from PySide6.QtCore import (
+    QItemSelectionModel,
     QModelIndex,
     QPersistentModelIndex,
     QRect,
@@ -39,6 +40,7 @@ from PySide6.QtWidgets import (
 from riskscreen.dates import show_date
 from riskscreen.services.types import Page, ScreeningQuery, ScreeningRow, Status
 from riskscreen.ui.followup import DuePanel
+from riskscreen.ui.operations import QueryOp
 from riskscreen.ui.tables import RecordsModel
 from riskscreen.ui.widgets import text_colour_for
 
@@ -60,44 +62,120 @@ class LevelStyle:
 
 
 class ScreeningListModel(RecordsModel[ScreeningRow]):
-    """Screenings, newest first with drafts first, fetched on demand in pages."""
+    """Screenings, newest first with drafts first, fetched on demand in pages off the GUI
+    thread.
+
+    One page query runs at a time. A query asked for while another runs waits for it and
+    then only the newest one asked for runs: a search typed word by word never queues a
+    search for every word, and a result that is no longer wanted never replaces a newer one.
+    The rows shown stay until the new ones have arrived; :attr:`loading` says they are due.
+    """
 
     COLUMNS = ("Child", "Screening date", "Status", "Level", "Practitioner", "Last changed")
+    #: True while a page is being fetched, False once it has arrived (or failed).
+    loading_changed = Signal(bool)
+    #: A query's first page has been shown (its rows replaced the earlier ones).
+    loaded = Signal()
 
     def __init__(self, fetch: Callable[[ScreeningQuery], Page],
-                 levels: dict[str, LevelStyle], parent: Any = None) -> None:
+                 levels: dict[str, LevelStyle], parent: Any = None, *,
+                 show: Callable[[str], None] = lambda _text: None) -> None:
         super().__init__(parent)
         self._fetch = fetch
+        self._show = show
         self.levels = levels
         self.query = ScreeningQuery(drafts_first=True, limit=PAGE_SIZE)
         self.total = 0
+        #: Counts the queries asked for; a result of an older one is dropped.
+        self._wanted = 0
+        #: Whether a page query is running off the GUI thread.
+        self._running = False
+        #: The query whose rows are shown (None before the first has arrived).
+        self._shown: int | None = None
+        self._discarded = False
+
+    @property
+    def loading(self) -> bool:
+        """Whether the first page of the query asked for last has yet to arrive."""
+        return self._shown != self._wanted
 
     # -- paging --------------------------------------------------------------------------------
 
     def set_query(self, query: ScreeningQuery) -> None:
-        """Start again with other filters."""
-        self.beginResetModel()
+        """Start again with other filters; the rows arrive from the background."""
         self.query = replace(query, drafts_first=True, offset=0, limit=PAGE_SIZE)
-        self.rows = []
-        self.total = 0
-        page = self._fetch(self.query)
-        self.rows = list(page.items)
-        self.total = page.total
-        self.endResetModel()
+        self._wanted += 1
+        if not self._running:
+            self._start_first_page()
+        self.loading_changed.emit(True)
 
     def refresh(self) -> None:
         """Fetch the first page again (after a change)."""
         self.set_query(self.query)
 
+    def discard(self) -> None:
+        """Forget this list (its session is ending): a result still on its way is dropped."""
+        self._discarded = True
+        self._wanted += 1
+
+    def _start_first_page(self) -> None:
+        wanted, query = self._wanted, self.query
+        self._run(wanted, lambda: self._fetch(query),
+                  lambda page: self._first_page_arrived(wanted, page))
+
+    def _run(self, wanted: int, fetch: Callable[[], Page],
+             arrived: Callable[[Page], None]) -> None:
+        self._running = True
+        QueryOp(fetch, show=self._show, what="screenings list").success(arrived) \
+            .failure(lambda error: self._fetch_failed(wanted)).run_in_background()
+
+    def _still_wanted(self, wanted: int) -> bool:
+        """After a query ended: whether its result is still wanted. If a newer query was
+        asked for meanwhile, that one starts now."""
+        self._running = False
+        if self._discarded:
+            return False
+        if wanted != self._wanted:
+            self._start_first_page()
+            return False
+        return True
+
+    def _first_page_arrived(self, wanted: int, page: Page) -> None:
+        if not self._still_wanted(wanted):
+            return
+        self.beginResetModel()
+        self.rows = list(page.items)
+        self.total = page.total
+        self._shown = wanted
+        self.endResetModel()
+        self.loading_changed.emit(False)
+        self.loaded.emit()
+
+    def _fetch_failed(self, wanted: int) -> bool:
+        """A query that failed: said (by the operation) only while it is still the one
+        wanted; True (nothing to say) otherwise."""
+        if not self._still_wanted(wanted):
+            return True
+        self._shown = wanted  # the earlier rows stay, and may be asked for again
+        self.loading_changed.emit(False)
+        return False
+
     def canFetchMore(self, parent: ModelIndex = QModelIndex()) -> bool:  # noqa: N802, B008 - Qt's name and signature
-        """Whether more rows match than are loaded."""
-        return not parent.isValid() and len(self.rows) < self.total
+        """Whether more rows match than are loaded (and nothing is being fetched now)."""
+        return (not parent.isValid() and not self._running and not self.loading
+                and not self._discarded and len(self.rows) < self.total)
 
     def fetchMore(self, parent: ModelIndex = QModelIndex()) -> None:  # noqa: N802, B008 - Qt's name and signature
-        """Load the next page."""
-        if parent.isValid():
+        """Load the next page in the background."""
+        if parent.isValid() or not self.canFetchMore():
             return
-        page = self._fetch(replace(self.query, offset=len(self.rows)))
+        wanted, query = self._wanted, replace(self.query, offset=len(self.rows))
+        self._run(wanted, lambda: self._fetch(query),
+                  lambda page: self._next_page_arrived(wanted, query.offset, page))
+
+    def _next_page_arrived(self, wanted: int, offset: int, page: Page) -> None:
+        if not self._still_wanted(wanted) or offset != len(self.rows):
+            return
         if not page.items:
             self.total = len(self.rows)
             return
@@ -234,6 +312,17 @@ class HomeView(QWidget):
         self.table.setTabKeyNavigation(False)
         self.count = QLabel(self)
         self.count.setObjectName("screeningCount")
+        #: Said over the empty list while it loads, or when nothing matches.
+        self.placeholder = QLabel(self.table.viewport())
+        self.placeholder.setObjectName("screeningsPlaceholder")
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setWordWrap(True)
+        self.placeholder.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.placeholder.hide()
+        over = QVBoxLayout(self.table.viewport())
+        over.addWidget(self.placeholder)
+        #: The screening highlighted before the list was refilled, highlighted again after.
+        self._keep: int | None = None
 
         top = QHBoxLayout()
         top.addWidget(title)
@@ -289,9 +378,17 @@ class HomeView(QWidget):
         for level_id, style in model.levels.items():
             self.level.addItem(style.name, level_id)
         self.level.blockSignals(False)
-        model.modelReset.connect(self._on_model_changed)
+        model.modelAboutToBeReset.connect(self._on_model_about_to_be_reset)
+        model.modelReset.connect(self._on_model_reset)
         model.rowsInserted.connect(self._on_model_changed)
+        model.loading_changed.connect(self._on_model_changed)
         self._on_model_changed()
+
+    @property
+    def loading(self) -> bool:
+        """Whether the list shown is waiting for its screenings."""
+        model = self.table.model()
+        return isinstance(model, ScreeningListModel) and model.loading
 
     def current_query(self) -> ScreeningQuery:
         """The filters as the user set them."""
@@ -308,9 +405,35 @@ class HomeView(QWidget):
 
     def _on_model_changed(self, *args: object) -> None:
         model = self.table.model()
-        if isinstance(model, ScreeningListModel):
-            noun = "screening" if model.total == 1 else "screenings"
-            self.count.setText(f"{model.total} {noun}")
+        if not isinstance(model, ScreeningListModel):
+            return
+        noun = "screening" if model.total == 1 else "screenings"
+        self.count.setText("Loading…" if model.loading else f"{model.total:,} {noun}")
+        self.table.setAccessibleDescription("Loading the screenings" if model.loading else "")
+        if model.rows:
+            self.placeholder.hide()
+            return
+        filtered = self.current_query() != ScreeningQuery(drafts_first=True)
+        self.placeholder.setText(
+            "Loading the screenings…" if model.loading
+            else "No screenings match the search and filters." if filtered
+            else "No screenings yet. Press “New screening…” to start one.")
+        self.placeholder.show()
+
+    def _on_model_about_to_be_reset(self) -> None:
+        row = self.selected()
+        self._keep = row.id if row is not None else None
+
+    def _on_model_reset(self) -> None:
+        """Highlight again the screening highlighted before, if the new rows hold it."""
+        model = self.table.model()
+        if isinstance(model, ScreeningListModel) and self._keep is not None:
+            found = next((r for r, row in enumerate(model.rows) if row.id == self._keep), None)
+            if found is not None:
+                flags = (QItemSelectionModel.SelectionFlag.ClearAndSelect
+                         | QItemSelectionModel.SelectionFlag.Rows)
+                self.table.selectionModel().setCurrentIndex(model.index(found, 0), flags)
+        self._on_model_changed()
 
     def _on_search_text_changed(self, text: str) -> None:
         self._search_timer.start()

@@ -313,14 +313,21 @@ def test_home_list_search_filter_history_and_amend(
     click(qtbot, view.back_button)
     model = app.home_view.table.model()
     assert isinstance(model, ScreeningListModel)
+    # The list is fetched in the background: each change waits for its rows.
+    qtbot.waitUntil(lambda: not app.home_view.loading, timeout=20_000)
     assert model.rowCount() == 2
     assert model.rows[0].child_name == "Sam Example"  # newest first
     type_into(qtbot, app.home_view.search, "Alex")
-    qtbot.waitUntil(lambda: model.rowCount() == 1, timeout=3000)
+    qtbot.waitUntil(lambda: not app.home_view.loading and model.rowCount() == 1,
+                    timeout=20_000)
     assert model.rows[0].child_name == "Alex Synthetic"
     app.home_view.status.setCurrentIndex(app.home_view.status.findData("final"))
+    assert app.home_view.loading
+    qtbot.waitUntil(lambda: not app.home_view.loading, timeout=20_000)
     assert model.rowCount() == 0
+    assert app.home_view.placeholder.text() == "No screenings match the search and filters."
     app.home_view.status.setCurrentIndex(0)
+    qtbot.waitUntil(lambda: not app.home_view.loading, timeout=20_000)
     assert model.rowCount() == 1
 
     # Duplicate check when creating a record with a similar name.
