@@ -370,8 +370,8 @@ def _choose_child(incoming: Any) -> int | str:
           f"{incoming.child_date_of_birth or 'date not given'}"
           + (f", NHS number {incoming.nhs_number}" if incoming.nhs_number else ""))
     for m in incoming.matches:
-        why = "same NHS number" if m.by == "nhs_number" else "same name and date of birth"
-        print(f"  child {m.child.id}: {m.child.name}, born {m.child.date_of_birth} ({why})")
+        print(f"  child {m.child.id}: {m.child.name}, born {m.child.date_of_birth} "
+              f"({m.by.words})")
     while True:
         answer = input("Type a child id to confirm a match, 'new' for a new record, or "
                        "'cancel': ").strip().lower()
@@ -385,6 +385,7 @@ def _choose_child(incoming: Any) -> int | str:
 
 def _import(args: argparse.Namespace) -> int:
     from riskscreen.services.exchange import NeedsChildChoice
+    from riskscreen.services.types import PackageKind
 
     data = _read(args.file, "package")
     child: int | str | None = args.child if args.child is not None else (
@@ -407,10 +408,10 @@ def _import(args: argparse.Namespace) -> int:
     if not result.changed:
         print(f"already imported as received {result.kind} {result.received_id} {who}; "
               "nothing changed")
-    elif result.kind == "reply":
+    elif result.kind == PackageKind.REPLY:
         print(f"imported the reply {who}: referral {result.referral_id} "
               f"({result.reference}) is updated")
-    elif result.kind == "intelligence":
+    elif result.kind == PackageKind.INTELLIGENCE:
         print(f"imported the intelligence submission {result.reference} {who} as received "
               f"{result.received_id}; read it with 'riskscreen intel received'")
     else:

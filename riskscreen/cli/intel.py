@@ -31,10 +31,11 @@ from typing import Any
 from riskscreen.cli.storage import _common, _named, _passphrase, _unlocker, _user
 from riskscreen.cli.storage import _UsageError as UsageError
 from riskscreen.dates import iso, show_date
+from riskscreen.intel.kinds import ItemKind
 
 __all__ = ["register"]
 
-_KINDS = ("person", "place", "vehicle", "online")
+_KINDS = tuple(k.value for k in ItemKind)
 
 
 def register(subparsers: Any) -> None:
@@ -180,17 +181,17 @@ def _details(args: argparse.Namespace) -> dict[str, Any]:
              "address": args.address, "place_type": args.place_type, "area": args.area,
              "make": args.make, "model": args.model, "colour": args.colour,
              "platform": args.platform}
-    if kind == "vehicle":
+    if kind == ItemKind.VEHICLE:
         given["registration"] = args.registration[0] if args.registration else ""
         given.pop("vehicles")
-    if kind == "online":
+    if kind == ItemKind.ONLINE:
         given["handle"] = args.handle[0] if args.handle else ""
         given.pop("handles")
-    allowed = {"person": {"names", "nicknames", "estimated_age", "phones", "handles",
-                          "vehicles"},
-               "place": {"address", "place_type", "area"},
-               "vehicle": {"registration", "make", "model", "colour"},
-               "online": {"platform", "handle"}}[kind]
+    allowed = {ItemKind.PERSON: {"names", "nicknames", "estimated_age", "phones", "handles",
+                                 "vehicles"},
+               ItemKind.PLACE: {"address", "place_type", "area"},
+               ItemKind.VEHICLE: {"registration", "make", "model", "colour"},
+               ItemKind.ONLINE: {"platform", "handle"}}[ItemKind(kind)]
     extra = sorted(k for k, v in given.items() if v not in ("", [], None) and k not in allowed)
     if extra:
         flags = ", ".join("--" + _FLAGS.get(k, k).replace("_", "-") for k in extra)

@@ -205,17 +205,19 @@ def _describe(referral: Any, today: date) -> str:
 
 
 def _step_words(step: Any) -> str:
-    kind = step.kind.value
-    if kind == "created":
+    from riskscreen.services.types import StepKind
+
+    kind = StepKind(step.kind)
+    if kind == StepKind.CREATED:
         return "Referral recorded at finalising"
-    if kind == "sent":
+    if kind == StepKind.SENT:
         return f"Sent by {step.method.words}" if step.method else "Sent"
-    if kind in ("declined", "not_referred"):
-        head = "Declined" if kind == "declined" else "Not referred"
+    if kind in (StepKind.DECLINED, StepKind.NOT_REFERRED):
+        head = "Declined" if kind == StepKind.DECLINED else "Not referred"
         return f"{head}: {step.reason}"
-    if kind == "outcome":
+    if kind == StepKind.OUTCOME:
         return f"Outcome: {step.outcome}" + (f" ({step.detail})" if step.detail else "")
-    if kind == "confirmation":
+    if kind == StepKind.CONFIRMATION:
         return f"{step.answer.words if step.answer else ''} (source: {step.source})"
     return str(kind).replace("_", " ").capitalize()
 

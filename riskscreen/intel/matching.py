@@ -38,6 +38,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from riskscreen.intel.kinds import ItemKind
+
 __all__ = [
     "Entity",
     "MatchRecord",
@@ -226,7 +228,7 @@ def _possible(entities: list[Entity], records: Mapping[int, MatchRecord]
     for e in entities:
         for item_id in e.item_ids:
             r = records[item_id]
-            if r.kind == "person":
+            if r.kind == ItemKind.PERSON:
                 for name in r.names:
                     by_name[name].add(e.id)
     found: dict[tuple[int, int], str] = {}

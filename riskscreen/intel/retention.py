@@ -19,14 +19,12 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from riskscreen import checks
 from riskscreen.definitions import DefinitionError, Located, Problem, data_file, read_text
 from riskscreen.forms.loader import parse_definition
+from riskscreen.intel.kinds import ITEM_KINDS, ItemKind
 
-__all__ = ["ITEM_KINDS", "Retention", "RetentionPeriod", "add_months", "load_retention",
+__all__ = ["ITEM_KINDS", "ItemKind", "Retention", "RetentionPeriod", "add_months", "load_retention",
            "parse_retention"]
 
 SHIPPED = "intel_retention.yaml"
-ItemKind = Literal["person", "place", "vehicle", "online"]
-#: Every kind of item, in the order they are offered.
-ITEM_KINDS: tuple[ItemKind, ...] = ("person", "place", "vehicle", "online")
 
 
 class _Strict(BaseModel):

@@ -62,6 +62,8 @@ from riskscreen.scoring.assessment import Assessment
 from riskscreen.services.errors import NotFound, PermissionDenied, ServiceError
 from riskscreen.services.types import (
     ChildInfo,
+    MatchBy,
+    PackageKind,
     ReferralDecision,
     ReferralStatus,
     Role,
@@ -192,14 +194,14 @@ class ChildMatch:
     """A child record here that may be the package's child, and why."""
 
     child: ChildInfo
-    by: Literal["nhs_number", "name_and_date_of_birth"]
+    by: MatchBy
 
 
 @dataclass(frozen=True)
 class Incoming:
     """A package decrypted and checked, not yet imported."""
 
-    kind: Literal["referral", "reply", "intelligence"]
+    kind: PackageKind
     package_id: str
     reference: str
     sender: str
@@ -219,7 +221,7 @@ class Imported:
     """What importing a package did."""
 
     received_id: int
-    kind: Literal["referral", "reply", "intelligence"]
+    kind: PackageKind
     sender: str
     sender_fingerprint: str
     changed: bool
@@ -447,7 +449,7 @@ class ExchangeManager:
         form_json = form_canonical_json(form)
         model_json = model.canonical_json().encode("utf-8")
         content = build_zip(PackageContents(
-            kind="referral", package_id=package_id, bundle=bundle, summary_pdf=pdf,
+            kind=PackageKind.REFERRAL, package_id=package_id, bundle=bundle, summary_pdf=pdf,
             forms={_sha(form_json): form_json}, models={_sha(model_json): model_json}))
         with self._unit.transaction() as s:
             signer_cert, signer_key = self._signer(s)
@@ -456,7 +458,7 @@ class ExchangeManager:
         made = MadePackage(package_id, Path(path), common_name(cert), fingerprint(cert),
                            reference)
         with self._unit.transaction() as s:
-            s.add(SentPackage(package_id=package_id, kind="referral", reference=reference,
+            s.add(SentPackage(package_id=package_id, kind=PackageKind.REFERRAL, reference=reference,
                               subject_id=referral_id,
                               recipient_fingerprint=made.recipient_fingerprint,
                               recipient_name=made.recipient, sha256=_sha(data),
@@ -541,15 +543,15 @@ class ExchangeManager:
         trusted = s.get(TrustedSender, fp) is not None
         already = s.scalar(select(ReceivedPackage.id)
                            .where(ReceivedPackage.package_id == contents.package_id))
-        if contents.kind == "intelligence":
-            return Incoming("intelligence", contents.package_id,
+        if contents.kind == PackageKind.INTELLIGENCE:
+            return Incoming(PackageKind.INTELLIGENCE, contents.package_id,
                             str(contents.bundle.get("reference", ""))[:60],
                             common_name(opened.signer), fp, trusted, opened.signed_at,
                             already, None, None, None, None, ())
         try:
-            if contents.kind == "reply":
+            if contents.kind == PackageKind.REPLY:
                 reference = read_reply(contents.bundle).reference
-                return Incoming("reply", contents.package_id, reference,
+                return Incoming(PackageKind.REPLY, contents.package_id, reference,
                                 common_name(opened.signer), fp, trusted, opened.signed_at,
                                 already, None, None, None, None, ())
             (request,) = resources_of(contents.bundle, "ServiceRequest")
@@ -566,8 +568,9 @@ class ExchangeManager:
         level = None
         if risks:
             level = risks[0]["prediction"][0]["qualitativeRisk"].get("text")
-        return Incoming("referral", contents.package_id, reference, common_name(opened.signer),
-                        fp, trusted, opened.signed_at, already, name, dob, nhs, level,
+        return Incoming(PackageKind.REFERRAL, contents.package_id, reference,
+                        common_name(opened.signer), fp, trusted, opened.signed_at, already,
+                        name, dob, nhs, level,
                         tuple(self._matches(s, name, dob, nhs)))
 
     def _matches(self, s: OrmSession, name: str | None, dob: date | None,
@@ -588,11 +591,11 @@ class ExchangeManager:
                 ids = {}
             if len(digits) == 10 and _digits(str(ids.get("nhs_number", ""))) == digits:
                 seen.add(child.id)
-                yield ChildMatch(_child(child), "nhs_number")
+                yield ChildMatch(_child(child), MatchBy.NHS_NUMBER)
             elif (name and dob and child.id not in seen
                   and child.name.strip().lower() == name.strip().lower()
                   and child.date_of_birth == dob.isoformat()):
-                yield ChildMatch(_child(child), "name_and_date_of_birth")
+                yield ChildMatch(_child(child), MatchBy.NAME_AND_DATE_OF_BIRTH)
 
     def import_package(self, data: bytes, child: int | Literal["new"] | None = None
                        ) -> Imported:
@@ -617,9 +620,9 @@ class ExchangeManager:
                 assert row is not None
                 return Imported(row.id, incoming.kind, incoming.sender, incoming.sender_fingerprint,
                                 False, row.child_id, False, row.referral_id, row.reference)
-        if incoming.kind == "reply":
+        if incoming.kind == PackageKind.REPLY:
             return self._import_reply(data, opened, contents, incoming)
-        if incoming.kind == "intelligence":
+        if incoming.kind == PackageKind.INTELLIGENCE:
             return self._import_intelligence(data, opened, contents, incoming)
         if child is None:
             raise NeedsChildChoice(incoming)
@@ -642,7 +645,7 @@ class ExchangeManager:
                     raise NotFound("There is no such child record. Nothing was imported.")
                 child_id = child
             row = ReceivedPackage(
-                package_id=contents.package_id, sha256=_sha(data), kind="referral",
+                package_id=contents.package_id, sha256=_sha(data), kind=PackageKind.REFERRAL,
                 reference=incoming.reference, sender_fingerprint=incoming.sender_fingerprint,
                 sender_name=incoming.sender,
                 signed_at=_stamp(opened.signed_at) if opened.signed_at else None,
@@ -654,11 +657,12 @@ class ExchangeManager:
                              {"package_id": contents.package_id, "child_id": child_id,
                               "sender": incoming.sender_fingerprint,
                               "matched": not new_child})
-            return Imported(row.id, "referral", incoming.sender, incoming.sender_fingerprint,
-                            True, child_id, new_child, None, incoming.reference)
+            return Imported(row.id, PackageKind.REFERRAL, incoming.sender,
+                            incoming.sender_fingerprint, True, child_id, new_child, None,
+                            incoming.reference)
 
     def _analyst_only_intelligence(self, contents: PackageContents) -> None:
-        if self._unit.user.role == Role.ANALYST and contents.kind != "intelligence":
+        if self._unit.user.role == Role.ANALYST and contents.kind != PackageKind.INTELLIGENCE:
             raise PermissionDenied("An analyst imports intelligence packages only; a "
                                    "practitioner or a manager imports referrals and replies. "
                                    "Nothing was imported.")
@@ -667,7 +671,7 @@ class ExchangeManager:
                              incoming: Incoming) -> Imported:
         with self._unit.transaction() as s:
             row = ReceivedPackage(
-                package_id=contents.package_id, sha256=_sha(data), kind="intelligence",
+                package_id=contents.package_id, sha256=_sha(data), kind=PackageKind.INTELLIGENCE,
                 reference=incoming.reference, sender_fingerprint=incoming.sender_fingerprint,
                 sender_name=incoming.sender,
                 signed_at=_stamp(opened.signed_at) if opened.signed_at else None,
@@ -677,9 +681,9 @@ class ExchangeManager:
             s.add(row)
             s.flush()
             self._unit.audit(s, "import_package", f"received:{row.id}",
-                             {"package_id": contents.package_id, "kind": "intelligence",
+                             {"package_id": contents.package_id, "kind": PackageKind.INTELLIGENCE,
                               "sender": incoming.sender_fingerprint})
-            return Imported(row.id, "intelligence", incoming.sender,
+            return Imported(row.id, PackageKind.INTELLIGENCE, incoming.sender,
                             incoming.sender_fingerprint, True, reference=incoming.reference)
 
     def seal_for(self, content: bytes, recipient: bytes) -> tuple[bytes, str, str]:
@@ -696,7 +700,7 @@ class ExchangeManager:
         facts = read_reply(contents.bundle)
         with self._unit.transaction() as s:
             sent = s.scalar(select(SentPackage).where(
-                SentPackage.reference == facts.reference, SentPackage.kind == "referral")
+                SentPackage.reference == facts.reference, SentPackage.kind == PackageKind.REFERRAL)
                 .order_by(SentPackage.made_at.desc()))
             if sent is None:
                 raise ServiceError(f"This reply is about referral {facts.reference}, which was "
@@ -709,7 +713,7 @@ class ExchangeManager:
         self._apply_reply(referral_id, facts)
         with self._unit.transaction() as s:
             row = ReceivedPackage(
-                package_id=contents.package_id, sha256=_sha(data), kind="reply",
+                package_id=contents.package_id, sha256=_sha(data), kind=PackageKind.REPLY,
                 reference=facts.reference, sender_fingerprint=incoming.sender_fingerprint,
                 sender_name=incoming.sender,
                 signed_at=_stamp(opened.signed_at) if opened.signed_at else None,
@@ -721,8 +725,8 @@ class ExchangeManager:
             s.flush()
             self._unit.audit(s, "import_package", f"received:{row.id}",
                              {"package_id": contents.package_id, "referral_id": referral_id,
-                              "sender": incoming.sender_fingerprint, "kind": "reply"})
-            return Imported(row.id, "reply", incoming.sender, incoming.sender_fingerprint,
+                              "sender": incoming.sender_fingerprint, "kind": PackageKind.REPLY})
+            return Imported(row.id, PackageKind.REPLY, incoming.sender, incoming.sender_fingerprint,
                             True, None, False, referral_id, facts.reference)
 
     def _apply_reply(self, referral_id: int, facts: ReplyFacts) -> None:
@@ -788,13 +792,13 @@ class ExchangeManager:
         """
         self._unit.require(*_MAKERS)
         with self._unit.transaction() as s:
-            query = select(ReceivedPackage).where(ReceivedPackage.kind == "referral")
+            query = select(ReceivedPackage).where(ReceivedPackage.kind == PackageKind.REFERRAL)
             return [_received(s, r)
                     for r in s.scalars(query.order_by(ReceivedPackage.id.desc()))]
 
     def _received_row(self, s: OrmSession, received_id: int) -> ReceivedPackage:
         row = s.get(ReceivedPackage, received_id)
-        if row is None or row.kind != "referral":
+        if row is None or row.kind != PackageKind.REFERRAL:
             raise NotFound("There is no such received referral.")
         return row
 
@@ -920,18 +924,18 @@ class ExchangeManager:
         except CertificateError as error:
             raise ServiceError(f"{_sentence(str(error))} No reply was made.") from None
         bundle = reply_bundle(facts, package_id=package_id, authored=utc_now())
-        content = build_zip(PackageContents(kind="reply", package_id=package_id,
+        content = build_zip(PackageContents(kind=PackageKind.REPLY, package_id=package_id,
                                             bundle=bundle))
         data = _seal(content, signer_cert, signer_key, recipient)
         atomic_write(path, data)
         with self._unit.transaction() as s:
-            s.add(SentPackage(package_id=package_id, kind="reply", reference=facts.reference,
-                              subject_id=received_id,
+            s.add(SentPackage(package_id=package_id, kind=PackageKind.REPLY,
+                              reference=facts.reference, subject_id=received_id,
                               recipient_fingerprint=fingerprint(recipient),
                               recipient_name=common_name(recipient), sha256=_sha(data),
                               made_by=self._unit.user.id))
             self._unit.audit(s, "package", f"received:{received_id}",
-                             {"package_id": package_id, "kind": "reply",
+                             {"package_id": package_id, "kind": PackageKind.REPLY,
                               "recipient": fingerprint(recipient)})
         return MadePackage(package_id, Path(path), common_name(recipient),
                            fingerprint(recipient), facts.reference)

@@ -44,7 +44,7 @@ from riskscreen.intel.profile import PlaceLinks, ProfileRow, build_profile
 from riskscreen.intel.retention import ITEM_KINDS, Retention, load_retention
 from riskscreen.services.errors import NotFound, PermissionDenied, ServiceError
 from riskscreen.services.followup_base import own_children
-from riskscreen.services.types import Role, UserInfo
+from riskscreen.services.types import ItemKind, PackageKind, Role, UserInfo
 from riskscreen.store.models import (
     Child,
     IntelItem,
@@ -117,7 +117,7 @@ class ItemInfo:
     """
 
     id: int
-    kind: str
+    kind: ItemKind
     label: str
     text: str
     details: Mapping[str, Any]
@@ -140,7 +140,7 @@ class ItemInfo:
     @property
     def person_of_concern(self) -> bool:
         """Whether it is about a person of concern (a named or described adult)."""
-        return self.kind == "person"
+        return self.kind == ItemKind.PERSON
 
     def due(self, today: date) -> bool:
         """Whether its retention period has ended (due for review or deletion)."""
@@ -425,8 +425,8 @@ class IntelManager:
         with self._ctx.transaction() as s:
             row = self._item(s, item_id)
             info = self._info(s, row)
-            if row.kind == "person":
-                self._ctx.audit(s, "intel_view", f"intel:{row.id}", {"kind": "person"})
+            if row.kind == ItemKind.PERSON:
+                self._ctx.audit(s, "intel_view", f"intel:{row.id}", {"kind": ItemKind.PERSON})
             return info
 
     def items(self, *, kind: str | None = None, child_id: int | None = None,
@@ -481,7 +481,7 @@ class IntelManager:
                     frozenset(c for c, _ in links.get(r.id, []))))
             net = build_network(records)
             self._ctx.audit(s, "intel_network", "intel",
-                            {"persons": [r.id for r in rows if r.kind == "person"],
+                            {"persons": [r.id for r in rows if r.kind == ItemKind.PERSON],
                              "entities": len(net.shared_entities)})
         return _network(net, links, names)
 
@@ -532,7 +532,7 @@ class IntelManager:
         return first, last
 
     def _profile(self, s: OrmSession, first: date, last: date) -> list[ProfileRow]:
-        places = list(s.scalars(select(IntelItem).where(IntelItem.kind == "place")))
+        places = list(s.scalars(select(IntelItem).where(IntelItem.kind == ItemKind.PLACE)))
         keys = self._keys(s)
         in_period: dict[int, set[int]] = defaultdict(set)
         for item_id, child_id in s.execute(select(IntelLink.item_id, IntelLink.child_id).where(
@@ -652,7 +652,7 @@ class IntelManager:
                     "made_at": made.strftime("%Y-%m-%dT%H:%M:%SZ"), "notice": NOT_EVIDENCE,
                     "items": [_item_json(i) for i in items]}
         package_id = str(uuid.uuid4())
-        content = build_zip(PackageContents(kind="intelligence", package_id=package_id,
+        content = build_zip(PackageContents(kind=PackageKind.INTELLIGENCE, package_id=package_id,
                                             bundle=document,
                                             summary_pdf=render_submission(form)))
         data, name, fp = self._exchange.seal_for(content, recipient)
@@ -668,7 +668,7 @@ class IntelManager:
 
         self._ctx.require(*INTEL_ROLES)
         with self._ctx.transaction() as s:
-            query = select(ReceivedPackage).where(ReceivedPackage.kind == "intelligence")
+            query = select(ReceivedPackage).where(ReceivedPackage.kind == PackageKind.INTELLIGENCE)
             if not self._sees_all():
                 query = query.where(ReceivedPackage.received_by == self._user.id)
             out: list[ReceivedIntelligence] = []
@@ -793,8 +793,8 @@ class IntelManager:
                                   date.fromisoformat(link.seen_on), who))
         entered = s.scalar(select(User.name).where(User.id == row.entered_by)) or "?"
         details = json.loads(row.details or "{}")
-        return ItemInfo(row.id, row.kind, self._label(row), row.text, details, _grade_of(row),
-                        row.handling_conditions, entered, moment(row.created_at),
+        return ItemInfo(row.id, ItemKind(row.kind), self._label(row), row.text, details,
+                        _grade_of(row), row.handling_conditions, entered, moment(row.created_at),
                         moment(row.updated_at),
                         date.fromisoformat(row.review_due), tuple(links),
                         len(hidden - {lk.child_id for lk in links}), self._may_change(row))

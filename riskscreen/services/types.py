@@ -8,7 +8,9 @@ from enum import StrEnum
 from typing import Any
 
 from riskscreen.dates import show_date, show_moment
+from riskscreen.intel.kinds import ItemKind
 from riskscreen.scoring.assessment import Assessment
+from riskscreen.summary.package import PackageKind
 
 __all__ = [
     "CHRONOLOGY_WORDS",
@@ -26,8 +28,11 @@ __all__ = [
     "DueItem",
     "DueKind",
     "EpisodeInfo",
+    "ItemKind",
+    "MatchBy",
     "ModelInfo",
     "OverrideRequest",
+    "PackageKind",
     "Page",
     "PracticeStatus",
     "Referral",
@@ -96,6 +101,19 @@ _STATUS_WORDS = {
     ReferralStatus.RECEIVED: "Received", ReferralStatus.ACCEPTED: "Accepted",
     ReferralStatus.DECLINED: "Declined", ReferralStatus.CLOSED: "Closed",
     ReferralStatus.NOT_REFERRED: "Not referred"}
+
+
+class MatchBy(StrEnum):
+    """Why a child record here may be the child a received package is about."""
+
+    NHS_NUMBER = "nhs_number"
+    NAME_AND_DATE_OF_BIRTH = "name_and_date_of_birth"
+
+    @property
+    def words(self) -> str:
+        """The reason as a person says it."""
+        return {MatchBy.NHS_NUMBER: "same NHS number",
+                MatchBy.NAME_AND_DATE_OF_BIRTH: "same name and date of birth"}[self]
 
 
 class SendMethod(StrEnum):

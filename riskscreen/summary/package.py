@@ -24,17 +24,29 @@ import io
 import json
 import zipfile
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from enum import StrEnum
+from typing import Any
 
-__all__ = ["FORMAT", "PackageContents", "PackageFormatError", "build_zip", "read_zip"]
+__all__ = ["FORMAT", "PackageContents", "PackageFormatError", "PackageKind", "build_zip",
+           "read_zip"]
 
 FORMAT = "riskscreen-exchange-package"
 FORMAT_VERSION = 1
 MAX_MEMBER_BYTES = 64 * 1024 * 1024
 _MAX_MEMBERS = 16
-Kind = Literal["referral", "reply", "intelligence"]
 #: A fixed timestamp for every member, so the same content always makes the same archive.
 _EPOCH = (2020, 1, 1, 0, 0, 0)
+
+
+class PackageKind(StrEnum):
+    """What a package carries; the value is the text its manifest and the database hold."""
+
+    REFERRAL = "referral"
+    REPLY = "reply"
+    INTELLIGENCE = "intelligence"
+
+
+_KINDS = frozenset(k.value for k in PackageKind)
 
 
 class PackageFormatError(ValueError):
@@ -45,7 +57,7 @@ class PackageFormatError(ValueError):
 class PackageContents:
     """The members of a package, checked against its manifest."""
 
-    kind: Kind
+    kind: PackageKind
     package_id: str
     bundle: dict[str, Any]
     summary_pdf: bytes | None = None
@@ -119,7 +131,7 @@ def read_zip(data: bytes) -> PackageContents:
         raise PackageFormatError("the archive is not a RiskScreen package of a known version")
     kind = manifest.get("kind")
     files = manifest.get("files")
-    if kind not in ("referral", "reply", "intelligence") or not isinstance(files, dict):
+    if kind not in _KINDS or not isinstance(files, dict):
         raise PackageFormatError("the package manifest is incomplete")
     if set(files) != set(members):
         raise PackageFormatError("the package's files do not match its manifest")
@@ -136,6 +148,6 @@ def read_zip(data: bytes) -> PackageContents:
     if "bundle.json" not in members:
         raise PackageFormatError("the package holds no bundle.json")
     return PackageContents(
-        kind=kind, package_id=str(manifest.get("package_id", "")),
+        kind=PackageKind(kind), package_id=str(manifest.get("package_id", "")),
         bundle=_json(members["bundle.json"], "bundle.json"),
         summary_pdf=members.get("summary.pdf"), forms=forms, models=models)

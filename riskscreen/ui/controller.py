@@ -40,6 +40,7 @@ from riskscreen.services import (
     default_db_path,
 )
 from riskscreen.services.server import ServerUnlocker
+from riskscreen.services.types import PackageKind
 from riskscreen.store.backend import ServerRefused
 from riskscreen.summary import ReferralSummary
 from riskscreen.summary.build import protective_words
@@ -1237,10 +1238,10 @@ class AppController(QObject):
         def done(result: Any) -> None:
             if not result.changed:
                 text = "This package was imported before; nothing changed."
-            elif result.kind == "reply":
+            elif result.kind == PackageKind.REPLY:
                 text = (f"The reply from {result.sender} is imported: referral "
                         f"{result.reference} now shows the team's decision and outcomes.")
-            elif result.kind == "intelligence":
+            elif result.kind == PackageKind.INTELLIGENCE:
                 text = (f"The intelligence submission from {result.sender} is imported; see "
                         "Intelligence › Intelligence received.")
             else:
@@ -1248,7 +1249,7 @@ class AppController(QObject):
                 text = (f"The referral from {result.sender} is imported as received referral "
                         f"{result.received_id}, on {record} (child {result.child_id}).")
             QMessageBox.information(self.window, "Package imported", text)
-            if result.kind == "intelligence":
+            if result.kind == PackageKind.INTELLIGENCE:
                 self.intel.show_received()
                 return
             self.received.imported(result)

@@ -17,10 +17,9 @@ from PySide6.QtWidgets import (
 )
 
 from riskscreen.services.exchange import Incoming
+from riskscreen.services.types import PackageKind
 
 __all__ = ["ImportPackageDialog"]
-
-_BY = {"nhs_number": "same NHS number", "name_and_date_of_birth": "same name and date of birth"}
 
 
 def _date(value: object) -> str:
@@ -57,12 +56,12 @@ class ImportPackageDialog(QDialog):
                           "nothing.", self)
             note.setWordWrap(True)
             layout.addWidget(note)
-        elif incoming.kind == "reply":
+        elif incoming.kind == PackageKind.REPLY:
             reply = QLabel(f"A reply about referral {incoming.reference}: importing it "
                            "records the team's decision and outcomes on that referral.", self)
             reply.setWordWrap(True)
             layout.addWidget(reply)
-        elif incoming.kind == "intelligence":
+        elif incoming.kind == PackageKind.INTELLIGENCE:
             intel = QLabel(f"An intelligence submission ({incoming.reference}): importing it "
                            "keeps it read-only, as the sender graded it, under Intelligence › "
                            "Intelligence received. It is intelligence, not evidence.", self)
@@ -75,7 +74,7 @@ class ImportPackageDialog(QDialog):
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         self.choices.buttonToggled.connect(self._on_choices_button_toggled)
-        needs_choice = incoming.kind == "referral" and incoming.already_imported is None
+        needs_choice = incoming.kind == PackageKind.REFERRAL and incoming.already_imported is None
         self.import_button.setEnabled(incoming.trusted and not needs_choice)
 
     def _child_choices(self, layout: QVBoxLayout) -> None:
@@ -96,7 +95,7 @@ class ImportPackageDialog(QDialog):
         for match in incoming.matches:
             button = QRadioButton(
                 f"Child {match.child.id}: {match.child.name}, born "
-                f"{_date(match.child.date_of_birth)} ({_BY[match.by]})", self)
+                f"{_date(match.child.date_of_birth)} ({match.by.words})", self)
             button.setProperty("child_id", match.child.id)
             self.choices.addButton(button)
             layout.addWidget(button)

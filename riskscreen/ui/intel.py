@@ -62,7 +62,7 @@ from riskscreen.services.intel import (
     ItemInfo,
     ReceivedIntelligence,
 )
-from riskscreen.services.types import ChildInfo
+from riskscreen.services.types import ChildInfo, ItemKind
 from riskscreen.ui.home import find_action
 from riskscreen.ui.tables import (
     SORT_ROLE,
@@ -1357,22 +1357,22 @@ class IntelItemDialog(_Dialog):
                 return ", ".join(str(v) for v in value)
             return "" if value is None else str(value)
 
-        fields = {"person": {"names": self.names, "nicknames": self.nicknames,
+        fields = {ItemKind.PERSON: {"names": self.names, "nicknames": self.nicknames,
                              "description": self.person_description,
                              "vehicles": self.vehicles, "phones": self.phones,
                              "handles": self.handles},
-                  "place": {"address": self.address, "description": self.place_description,
+                  ItemKind.PLACE: {"address": self.address, "description": self.place_description,
                             "area": self.area},
-                  "vehicle": {"registration": self.registration, "make": self.make,
+                  ItemKind.VEHICLE: {"registration": self.registration, "make": self.make,
                               "model": self.vehicle_model, "colour": self.colour,
                               "description": self.vehicle_description},
-                  "online": {"platform": self.platform, "handle": self.handle,
+                  ItemKind.ONLINE: {"platform": self.platform, "handle": self.handle,
                              "description": self.online_description}}.get(item.kind, {})
         for key, edit in fields.items():
             edit.setText(words(key))
-        if item.kind == "person" and isinstance(d.get("estimated_age"), int):
+        if item.kind == ItemKind.PERSON and isinstance(d.get("estimated_age"), int):
             self.age.setValue(int(d["estimated_age"]))
-        if item.kind == "place":
+        if item.kind == ItemKind.PLACE:
             self.place_type.setCurrentText(words("place_type"))
         self.text.setPlainText(item.text)
         if not item.grade.legacy:
@@ -1396,18 +1396,18 @@ class IntelItemDialog(_Dialog):
     def details(self) -> dict[str, Any]:
         """The kind's fields as the service takes them."""
         kind = str(self.kind.currentData())
-        if kind == "person":
+        if kind == ItemKind.PERSON:
             return {"names": _split(self.names.text()), "nicknames": _split(self.nicknames.text()),
                     "description": self.person_description.text().strip(),
                     "estimated_age": self.age.value() or None,
                     "vehicles": _split(self.vehicles.text()),
                     "phones": _split(self.phones.text()), "handles": _split(self.handles.text())}
-        if kind == "place":
+        if kind == ItemKind.PLACE:
             return {"address": self.address.text().strip(),
                     "description": self.place_description.text().strip(),
                     "place_type": self.place_type.currentText().strip(),
                     "area": self.area.text().strip()}
-        if kind == "vehicle":
+        if kind == ItemKind.VEHICLE:
             return {"registration": self.registration.text().strip(),
                     "make": self.make.text().strip(), "model": self.vehicle_model.text().strip(),
                     "colour": self.colour.text().strip(),

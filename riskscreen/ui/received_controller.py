@@ -20,6 +20,7 @@ from shiboken6 import isValid
 
 from riskscreen.services import Session
 from riskscreen.services.exchange import Imported, MadePackage, ReceivedReferral
+from riskscreen.services.types import PackageKind
 from riskscreen.ui.home import LevelStyle
 from riskscreen.ui.operations import ChangeOp, QueryOp
 from riskscreen.ui.received import (
@@ -104,7 +105,7 @@ class ReceivedController(QObject):
     def imported(self, result: Imported) -> None:
         """A package was imported from File › Import a package: a new received referral is
         opened, so the team can read and decide on it; a list on screen is refreshed."""
-        if result.kind == "referral" and result.changed:
+        if result.kind == PackageKind.REFERRAL and result.changed:
             self.open(result.received_id)
         elif self.app.window.stack.currentWidget() is self.list_view:
             self.show_list()

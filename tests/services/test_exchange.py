@@ -20,6 +20,7 @@ from riskscreen.crypto.exchange import (
 from riskscreen.services import ServiceError, Session
 from riskscreen.services.demo import create_demo_database
 from riskscreen.services.exchange import NeedsChildChoice
+from riskscreen.services.types import PackageKind
 
 from ..conftest import BACKENDS, FAST
 from ..exchange_helpers import TeamServer, exchange_pair, finalised, login, make_package
@@ -58,7 +59,7 @@ def test_a_package_travels_and_is_imported_once(dbs: dict[str, Any], tmp_path: P
     before = _count(dbs["team"], "children")
     with _login(dbs["team"], "manager") as s:
         incoming = s.exchange.inspect(package.read_bytes())
-        assert incoming.kind == "referral"
+        assert incoming.kind is PackageKind.REFERRAL
         assert incoming.trusted
         assert incoming.sender == "Northvale Demo Agency"
         assert incoming.child_name
@@ -81,6 +82,7 @@ def test_a_package_travels_and_is_imported_once(dbs: dict[str, Any], tmp_path: P
     with _login(dbs["team"], "manager") as s:
         incoming = s.exchange.inspect(second.read_bytes())
         assert [m.child.id for m in incoming.matches] == [imported.child_id]
+        assert [m.by.words for m in incoming.matches] == ["same NHS number"]
         with pytest.raises(NeedsChildChoice, match=f"child {imported.child_id}"):
             s.exchange.import_package(second.read_bytes())
         assert imported.child_id is not None

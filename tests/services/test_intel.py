@@ -16,6 +16,7 @@ from sqlalchemy import text
 from riskscreen.intel.retention import add_months
 from riskscreen.services import Countersignature, PermissionDenied, ServiceError, Session
 from riskscreen.services.errors import NotFound
+from riskscreen.services.types import ItemKind
 
 from ..conftest import PASSPHRASES, Vault
 
@@ -143,8 +144,9 @@ def test_every_view_of_a_person_of_concern_is_audited(iv: Vault) -> None:
     child = pat.children.create("Cara Test", "2012-02-02")
     person = pat.intel.add("person", child.id, "2/C/P", details=PERSON)
     place = pat.intel.add("place", child.id, "2/C/P", details={"address": "The park"})
-    pat.intel.get(person.id)
-    pat.intel.get(place.id)  # a place is not about a named adult: no view entry
+    assert person.kind is ItemKind.PERSON
+    assert pat.intel.get(person.id).person_of_concern
+    assert pat.intel.get(place.id).kind is ItemKind.PLACE  # not about a named adult: no entry
     pat.intel.items()
     views = _audit(pat, "intel_view")
     assert views == [("pat", f"intel:{person.id}", {"kind": "person"})]

@@ -27,6 +27,7 @@ from riskscreen.summary.fhir import (
 from riskscreen.summary.package import (
     PackageContents,
     PackageFormatError,
+    PackageKind,
     build_zip,
     read_zip,
 )
@@ -118,3 +119,24 @@ def test_package_archive_round_trips_and_refuses_changes() -> None:
         read_zip(buffer.getvalue())
     with pytest.raises(PackageFormatError, match="not a package archive"):
         read_zip(data[: len(data) // 2])
+
+
+def test_package_kind_is_an_enum_stored_as_the_same_text() -> None:
+    """The manifest keeps the kind's plain text, so packages written before the kind was an
+    enum (a bare string in the manifest) read the same, as a :class:`PackageKind`."""
+    import io
+    import zipfile
+
+    for kind in PackageKind:
+        data = build_zip(PackageContents(kind=kind, package_id="p2", bundle=_bundle()))
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            manifest = json.loads(archive.read("manifest.json"))
+        assert manifest["kind"] == kind.value
+        assert type(manifest["kind"]) is str
+        # The same archive written with a bare string, as an older version wrote it.
+        old = build_zip(PackageContents(kind=kind.value, package_id="p2",  # type: ignore[arg-type]
+                                        bundle=_bundle()))
+        assert old == data
+        read = read_zip(old)
+        assert type(read.kind) is PackageKind
+        assert read.kind is kind
