@@ -21,11 +21,10 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QStackedWidget,
-    QVBoxLayout,
     QWidget,
 )
 
-from riskscreen.ui.widgets import FRAME_ALLOWANCE
+from riskscreen.ui.widgets import FRAME_ALLOWANCE, banner_over
 
 __all__ = ["IdleWatcher", "MainWindow", "first_field"]
 
@@ -130,13 +129,7 @@ class MainWindow(QMainWindow):
         b.addWidget(close)
         self.banner.setVisible(False)
         close.clicked.connect(self.hide_message)
-        central = QWidget(self)
-        layout = QVBoxLayout(central)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
-        layout.addWidget(self.banner)
-        layout.addWidget(self.stack, 1)
-        self.setCentralWidget(central)
+        banner_over(self, self.banner, self.stack)
 
         menu = self.menuBar()
         file_menu = menu.addMenu("&File")

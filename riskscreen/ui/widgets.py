@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListView,
     QListWidget,
+    QMainWindow,
     QMenu,
     QPushButton,
     QRadioButton,
@@ -66,6 +67,7 @@ __all__ = [
     "WrapCheckBox",
     "WrapRadioButton",
     "WrappingItemDelegate",
+    "banner_over",
     "centred_card",
     "date_problem",
     "error_line",
@@ -682,6 +684,18 @@ def record_page(page: QWidget, back: QPushButton, title: QLabel, buttons: Sequen
         layout.addWidget(line)
     layout.addWidget(scroll, 1)
     return scroll
+
+
+def banner_over(window: QMainWindow, banner: QWidget, page: QWidget) -> None:
+    """Make ``window``'s central area the message ``banner`` over its ``page``, edge to edge:
+    the page takes all the height the banner, hidden until there is something to say, leaves."""
+    central = QWidget(window)
+    layout = QVBoxLayout(central)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.setSpacing(0)
+    layout.addWidget(banner)
+    layout.addWidget(page, 1)
+    window.setCentralWidget(central)
 
 
 def fit_to_screen(window: QWidget, width: int, height: int) -> None:

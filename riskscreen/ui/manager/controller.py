@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QTableWidgetItem,
     QTabWidget,
     QTreeWidgetItem,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -56,7 +55,7 @@ from riskscreen.ui.manager.views import (
     TryOutView,
 )
 from riskscreen.ui.operations import ChangeOp, QueryOp
-from riskscreen.ui.widgets import fit_to_screen
+from riskscreen.ui.widgets import banner_over, fit_to_screen
 
 __all__ = ["ManagerController", "ManagerWindow"]
 
@@ -84,13 +83,7 @@ class ManagerWindow(QMainWindow):
         self.tabs.addTab(self.try_out, "Try out")
         self.tabs.addTab(self.history, "History")
         self.banner = MessageBanner()
-        central = QWidget()
-        layout = QVBoxLayout(central)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
-        layout.addWidget(self.banner)
-        layout.addWidget(self.tabs, 1)
-        self.setCentralWidget(central)
+        banner_over(self, self.banner, self.tabs)
         fit_to_screen(self, 1366, 768)
 
     def show_message(self, text: str) -> None:
