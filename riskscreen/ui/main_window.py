@@ -174,7 +174,7 @@ class MainWindow(QMainWindow):
         # through ``role_menus.session_provider`` (riskscreen.ui.manager.menus).
         from riskscreen.ui.manager.menus import RoleMenus
 
-        self.role_menus = RoleMenus(self)
+        self.role_menus = RoleMenus(self, self.show_message)
         self.role: str | None = None
         self.set_role(None)
         self.set_signed_in(False)

@@ -142,7 +142,8 @@ def test_practice_and_exercises_are_offered_by_role(qtbot: QtBot, vault: Vault,
 
     window = QMainWindow()
     qtbot.addWidget(window)
-    menus = RoleMenus(window)
+    said: list[str] = []
+    menus = RoleMenus(window, said.append)
     for name, practice, exercises in (("pat", True, False), ("mary", False, True),
                                       ("admin", False, False)):
         session = vault.login(name)

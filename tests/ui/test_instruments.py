@@ -135,3 +135,27 @@ def test_the_manager_chooses_which_instrument_to_analyse(
     report = manager.reports.build()
     assert report is not None
     assert report.title == "Eastbrook sexual exploitation risk screening: report"
+
+
+def test_an_install_that_fails_is_said_in_the_banner_not_a_modal_box(
+        qtbot: QtBot, app: AppController, monkeypatch: pytest.MonkeyPatch,
+        team_instrument: Callable[[str], Path]) -> None:
+    """A failure other than a refused folder (here the service refusing the account) is
+    said in the main window's banner; a modal box would stop everything until dismissed."""
+    from riskscreen.services import PermissionDenied
+
+    boxes: list[object] = []
+    monkeypatch.setattr(QMessageBox, "warning", staticmethod(lambda *a: boxes.append(a)))
+    assert app.session is not None
+
+    def refuse(folder: Path) -> None:
+        raise PermissionDenied("Only an administrator or a manager may install an instrument.")
+
+    monkeypatch.setattr(app.session.instruments, "install_folder", refuse)
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory",
+                        staticmethod(lambda *args, **kwargs: str(team_instrument("eastbrook"))))
+    app.window.role_menus.install_action.trigger()
+    qtbot.waitUntil(app.window.banner.isVisible, timeout=20_000)
+    assert app.window.banner_text.text() == ("Only an administrator or a manager may install "
+                                             "an instrument.")
+    assert boxes == []

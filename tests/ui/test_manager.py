@@ -415,3 +415,27 @@ def test_an_analysis_asked_for_while_loading_waits_for_the_loaded_screenings(
     finally:
         wait_for_background()
         session.close()
+
+
+def test_a_report_export_that_fails_is_said_in_the_banner_not_a_modal_box(
+        qtbot: QtBot, manager: ManagerController, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A modal box would stop everything until dismissed (and stall an offscreen run); the
+    Reports tab says the problem in the window's banner, as the rest of the window does."""
+    boxes: list[tuple[Any, ...]] = []
+    monkeypatch.setattr(QMessageBox, "warning", staticmethod(lambda *a: boxes.append(a)))
+    from riskscreen.ui.manager.reports import attach_reports
+
+    manager.window.show()
+    reports = attach_reports(manager)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    reports.export_in_background("csv", blocker / "report.csv")
+    banner = manager.window.banner
+    qtbot.waitUntil(banner.isVisible, timeout=20_000)
+    assert banner.text.text().startswith("The file could not be written: ")
+    banner.clear()
+    assert reports.export("pdf", blocker / "report.pdf") is None
+    assert banner.isVisible()
+    assert banner.text.text().startswith("The file could not be written: ")
+    assert boxes == []

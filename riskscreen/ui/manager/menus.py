@@ -99,8 +99,10 @@ def open_admin_tools(session: Session, show_error: Callable[[str], Any],
 class RoleMenus:
     """Adds the "Manage" menu to a main window and shows its entries by role."""
 
-    def __init__(self, window: QMainWindow) -> None:
+    def __init__(self, window: QMainWindow, show: Callable[[str], None]) -> None:
         self.window = window
+        #: Where a problem is said: the window's banner, never a modal box.
+        self._show = show
         self.session_provider: Callable[[], Session | None] = lambda: None
         #: Called when a tool ended the session (a restore): the application signs out.
         self.on_session_ended: Callable[[], Any] = lambda: None
@@ -136,9 +138,6 @@ class RoleMenus:
         self.practice_action.triggered.connect(self._on_practice_action_triggered)
         self.open: list[Any] = []
         self.refresh(False)
-
-    def _show(self, text: str) -> None:
-        QMessageBox.warning(self.window, "RiskScreen", text)
 
     def refresh(self, signed_in: bool) -> None:
         """Show the entries the signed-in role may use; close the tools when locked."""
@@ -215,12 +214,13 @@ class RoleMenus:
         folder = QFileDialog.getExistingDirectory(
             self.window, "Choose the instrument folder (the one holding instrument.yaml)")
         if folder:
-            install_instrument(self.window, session, Path(folder))
+            install_instrument(self.window, session, Path(folder), self._show)
 
 
-def install_instrument(parent: QWidget, session: Session, folder: Path) -> None:
+def install_instrument(parent: QWidget, session: Session, folder: Path,
+                       show: Callable[[str], None]) -> None:
     """Check and install an instrument folder off the GUI thread; then say what was
-    installed, or list every problem that stopped it."""
+    installed, or list every problem that stopped it (any other failure goes to ``show``)."""
     from riskscreen.services.instruments import InstallResult, InstrumentRefused
     from riskscreen.ui.operations import ChangeOp
 
@@ -250,9 +250,6 @@ def install_instrument(parent: QWidget, session: Session, folder: Path) -> None:
                           "screening starts.", parent=parent)
         box.setObjectName("instrumentInstalled")
         box.open()
-
-    def show(text: str) -> None:
-        QMessageBox.warning(parent, "RiskScreen", text)
 
     ChangeOp(lambda: session.instruments.install_folder(folder), show=show,
              what="instrument install").failure(refused).success(

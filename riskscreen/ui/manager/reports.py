@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any, Protocol
@@ -15,7 +16,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QListWidget,
-    QMessageBox,
     QPushButton,
     QScrollArea,
     QSplitter,
@@ -130,6 +130,10 @@ class _PathwayService:
         return self.session.pathways.export_pdf(report, path, self.session.settings.read())
 
 
+def _not_written(error: OSError) -> str:
+    return f"The file could not be written: {error.strerror}"
+
+
 class ReportsController(QObject):
     """Builds the report through the service and shows one table at a time (the screenings
     report, or with ``pathway`` the pathway report: what happened after the screenings)."""
@@ -138,9 +142,11 @@ class ReportsController(QObject):
     #: A file was exported (its path).
     exported = Signal(object)
 
-    def __init__(self, session: Session, view: ReportsView, *, pathway: bool = False,
-                 instrument: str = DEFAULT_INSTRUMENT) -> None:
+    def __init__(self, session: Session, view: ReportsView, *, show: Callable[[str], None],
+                 pathway: bool = False, instrument: str = DEFAULT_INSTRUMENT) -> None:
         super().__init__(view)
+        #: Where a problem is said: the window's banner, never a modal box.
+        self._warn = show
         self.service: _ReportMaker = (_PathwayService(session) if pathway
                                       else session.reports.for_instrument(instrument))
         self.file_name = ("cse-pathway-report" if pathway else f"{instrument}-report")
@@ -162,7 +168,7 @@ class ReportsController(QObject):
         try:
             report = self.service.build(*self._period())
         except USER_ERRORS as error:
-            QMessageBox.warning(self.view, "RiskScreen", str(error))
+            self._warn(str(error))
             return None
         self.show(report)
         return report
@@ -225,10 +231,9 @@ class ReportsController(QObject):
                 return self.service.export_csv(report, path)
             return self.service.export_pdf(report, path)
         except USER_ERRORS as error:
-            QMessageBox.warning(self.view, "RiskScreen", str(error))
+            self._warn(str(error))
         except OSError as error:
-            QMessageBox.warning(self.view, "RiskScreen",
-                                f"The file could not be written: {error.strerror}")
+            self._warn(_not_written(error))
         return None
 
     def export_in_background(self, kind: str, path: Path) -> None:
@@ -250,15 +255,12 @@ class ReportsController(QObject):
 
         def failed(error: BaseException) -> bool:
             if isinstance(error, OSError) and not isinstance(error, USER_ERRORS):
-                self._warn(f"The file could not be written: {error.strerror}")
+                self._warn(_not_written(error))
                 return True
             return False
 
         ChangeOp(work, show=self._warn, what="report export").busy(self._set_busy) \
             .failure(failed).success(done).run_in_background()
-
-    def _warn(self, text: str) -> None:
-        QMessageBox.warning(self.view, "RiskScreen", text)
 
     def _ask(self, kind: str) -> None:
         path, _ = QFileDialog.getSaveFileName(
@@ -277,7 +279,8 @@ class ReportsController(QObject):
 def attach_reports(controller: Any) -> ReportsController:
     """Add the reports tab, and the pathway report's, to a manager's window."""
     view = ReportsView()
-    reports = ReportsController(controller.session, view,
+    show = controller.window.show_message
+    reports = ReportsController(controller.session, view, show=show,
                                 instrument=controller.service.form_id)
     controller.window.tabs.addTab(view, "Reports")
     controller.reports = reports
@@ -288,6 +291,6 @@ def attach_reports(controller: Any) -> ReportsController:
                                  "re-screening levels and outcomes. Counts under 5 are shown "
                                  "as <5.")
     controller.pathway_reports = ReportsController(controller.session, pathway_view,
-                                                   pathway=True)
+                                                   show=show, pathway=True)
     controller.window.tabs.addTab(pathway_view, "Pathway report")
     return reports
