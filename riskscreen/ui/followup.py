@@ -252,6 +252,10 @@ class EpisodePanel(QWidget):
         self.table = _table(self, ["Reported missing", "Returned", "Reported by",
                                    "Return Home Interview"], "episodeTable")
         self.table.setAccessibleName("Missing episodes of this child")
+        # The moment keeps its width; the three columns of words share the rest and wrap.
+        header = self.table.horizontalHeader()
+        for column in (1, 2, 3):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
         self.add_button = QPushButton("Record a missing episode…", self)
         self.add_button.setObjectName("addEpisode")
         self.return_button = QPushButton("Record the return…", self)

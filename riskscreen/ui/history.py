@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from datetime import date
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen
+from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QBoxLayout,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -32,6 +33,9 @@ __all__ = ["ChartGeometry", "HistoryView", "LevelChart"]
 DOT_RADIUS = 6
 #: Space between the level names and the plot.
 LABEL_GAP = 10
+#: The page width (logical pixels) from which the missing episodes and the intelligence sit
+#: side by side; below it each takes the whole width, so their columns never squeeze.
+SIDE_BY_SIDE_WIDTH = 1200
 
 
 @dataclass(frozen=True)
@@ -50,7 +54,7 @@ class LevelChart(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setMinimumHeight(180)
+        self.setMinimumHeight(110)
         self.setAccessibleName("Levels over time")
         self.levels: list[tuple[str, LevelStyle]] = []
         self.points: list[tuple[date, str]] = []
@@ -64,11 +68,15 @@ class LevelChart(QWidget):
             f"{show_date(d)}: {dict(levels)[lv].name if lv in dict(levels) else lv}"
             for d, lv in self.points)
         self.setAccessibleDescription(description or "No finalised screening yet")
+        self.updateGeometry()
         self.update()
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt's name
-        """A short, wide chart."""
-        return QSize(600, 200)
+        """A short, wide chart: a line of text a level and the dates below, so that on a
+        small or scaled screen the tables under it keep room for their rows."""
+        line = self.fontMetrics().height()
+        return QSize(600, max(self.minimumHeight(),
+                              (line + 12) * max(2, len(self.levels)) + line + 14))
 
     def chart_geometry(self) -> ChartGeometry:
         """Where each part is drawn at the current size (painting and tests share it)."""
@@ -202,10 +210,12 @@ class HistoryView(QWidget):
         layout.addLayout(actions)
         layout.addWidget(self.chart)
         layout.addWidget(self.table, 1)
-        below = QHBoxLayout()
-        below.addWidget(self.episodes, 1)
-        below.addWidget(self.intel, 1)
-        layout.addLayout(below, 1)
+        #: The episodes beside the intelligence where the page is wide enough for both
+        #: tables' columns, one above the other where it is not (see :meth:`resizeEvent`).
+        self.below = QBoxLayout(QBoxLayout.Direction.LeftToRight)
+        self.below.addWidget(self.episodes, 1)
+        self.below.addWidget(self.intel, 1)
+        layout.addLayout(self.below, 1)
         self.back_button.clicked.connect(self.back_requested)
         self.new_button.clicked.connect(self._on_new_button_clicked)
         self.rescreen_button.clicked.connect(self._on_rescreen_button_clicked)
@@ -213,6 +223,13 @@ class HistoryView(QWidget):
         self.intel_button.clicked.connect(self._on_intel_button_clicked)
         self.table.cellActivated.connect(self._on_table_cell_activated)
         self._rows: list[ScreeningRow] = []
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt's name
+        """Side by side when wide, stacked when narrow (a small or scaled screen)."""
+        super().resizeEvent(event)
+        wide = event.size().width() >= SIDE_BY_SIDE_WIDTH
+        self.below.setDirection(QBoxLayout.Direction.LeftToRight if wide
+                                else QBoxLayout.Direction.TopToBottom)
 
     def show_record(self, record: ChildRecord, levels: dict[str, LevelStyle],
                     level_order: list[str],

@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QSplitter,
     QStackedWidget,
@@ -483,6 +484,10 @@ class ChildIntelPanel(QWidget):
         self.table.setVisible(shown)
         self.banner.setVisible(shown)
         self.empty.setVisible(not shown)
+        # Without a table the panel is a title and a line: it gives the rest of the page's
+        # height to the tables beside or above it.
+        self.setSizePolicy(QSizePolicy.Policy.Preferred,
+                           QSizePolicy.Policy.Preferred if shown else QSizePolicy.Policy.Maximum)
 
     def _on_table_cell_activated(self, row: int, _column: int) -> None:
         cell = self.table.item(row, 0)

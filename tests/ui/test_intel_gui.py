@@ -754,3 +754,64 @@ def test_dates_in_the_list_and_on_a_childs_page_read_day_month_year(
     seen = {panel.table.item(r, 2).text() for r in range(panel.table.rowCount())}  # type: ignore[union-attr]
     assert "01/03/2026" in seen
     assert "01/06/2025" in seen
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (1024, 768), (910, 512)],
+                         ids=["1366x768", "1024x768", "1366x768 at 150%"])
+def test_a_childs_page_fits_without_clipping_or_sideways_scrolling(
+        qtbot: QtBot, app: AppController, size: tuple[int, int]) -> None:
+    """A child's page with missing episodes (long "where found" words) and linked
+    intelligence: every table's columns and column titles fit its width, nothing scrolls
+    sideways, and every button and label shows its words in full inside the window."""
+    from PySide6.QtCore import QPoint, QRect
+    from PySide6.QtWidgets import QAbstractButton, QAbstractScrollArea, QLabel, QTableWidget
+
+    with Vault(app.db_path, "").login("pat") as pat:
+        amy = pat.children.search("Amy")[0].id
+        for day, where in ((1, "With an older friend in another town, found by the police"),
+                           (8, "A friend's house nearby")):
+            pat.episodes.add(amy, f"2026-03-{day:02d}T19:30", f"2026-03-{day + 1:02d}T05:38",
+                             where_found=where, reported_by="Residential home staff")
+    unlock(qtbot, app, "pat")
+    window = app.window
+    window.setWindowState(Qt.WindowState.WindowNoState)
+    window.resize(*size)
+    app.show_history(amy)
+    page = app.history_view
+    shown(qtbot, app, page)
+    qtbot.waitUntil(lambda: page.intel.table.rowCount() > 0
+                    and len(page.episodes.episodes) == 2, timeout=20_000)
+    for _ in range(6):
+        QApplication.processEvents()
+    assert window.minimumSizeHint().width() <= size[0]
+    for area in page.findChildren(QAbstractScrollArea):
+        if area.isVisible():
+            assert not area.horizontalScrollBar().isVisible(), area.objectName()
+    # The chart keeps each level's name clear of the next, and the tables keep room for
+    # at least a row each under their titles.
+    names = list(page.chart.chart_geometry().labels.values())
+    assert not any(a.intersects(b) for i, a in enumerate(names) for b in names[i + 1:])
+    for table in (page.table, page.episodes.table):
+        assert table.viewport().height() >= table.rowHeight(0), table.objectName()
+    for table in page.findChildren(QTableWidget):
+        if not table.isVisible():
+            continue
+        header = table.horizontalHeader()
+        used = sum(header.sectionSize(c) for c in range(table.columnCount()))
+        assert used <= table.viewport().width() + 1, table.objectName()
+        for c in range(table.columnCount()):
+            title = table.horizontalHeaderItem(c).text()  # type: ignore[union-attr]
+            needed = header.fontMetrics().horizontalAdvance(title)
+            assert header.sectionSize(c) >= needed, (table.objectName(), title)
+    for widget in page.findChildren(QLabel) + page.findChildren(QAbstractButton):
+        if not widget.isVisible() or any(isinstance(p, QAbstractScrollArea)
+                                         for p in _parents(widget, page)):
+            continue
+        where = QRect(widget.mapTo(window, QPoint(0, 0)), widget.size())
+        assert where.right() <= window.width(), widget.objectName() or widget.text()
+        if isinstance(widget, QAbstractButton):
+            assert widget.width() >= widget.sizeHint().width(), widget.text()
+        elif widget.hasHeightForWidth():
+            assert widget.height() >= widget.heightForWidth(widget.width()), widget.text()
+        elif not widget.wordWrap():
+            assert widget.width() >= widget.minimumSizeHint().width(), widget.text()
