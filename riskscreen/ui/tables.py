@@ -7,7 +7,8 @@ its cells show and which words a search looks in.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import (
@@ -17,9 +18,9 @@ from PySide6.QtCore import (
     QSortFilterProxyModel,
     Qt,
 )
-from PySide6.QtWidgets import QAbstractItemView, QTableView
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QTableWidget
 
-__all__ = ["SORT_ROLE", "ChoiceAndWordsFilter", "RecordsModel", "read_only_table"]
+__all__ = ["SORT_ROLE", "ChoiceAndWordsFilter", "RecordsModel", "filling", "read_only_table"]
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 
@@ -47,6 +48,25 @@ def read_only_table(table: TableT, name: str, accessible: str = "", *, single: b
     table.verticalHeader().setVisible(False)
     table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
     return table
+
+
+@contextmanager
+def filling(table: QTableWidget) -> Iterator[QTableWidget]:
+    """Fill ``table`` cell by cell with its columns held at their widths, then fit them once.
+
+    A column sized to its contents is measured again after every cell set while the table is
+    on screen, so thousands of rows (the audit log) would keep the window frozen for minutes.
+    """
+    header = table.horizontalHeader()
+    modes = [header.sectionResizeMode(c) for c in range(header.count())]
+    header.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+    table.setUpdatesEnabled(False)
+    try:
+        yield table
+    finally:
+        for column, mode in enumerate(modes):
+            header.setSectionResizeMode(column, mode)
+        table.setUpdatesEnabled(True)
 
 
 class RecordsModel(QAbstractTableModel, Generic[RowT]):

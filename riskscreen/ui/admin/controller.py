@@ -19,6 +19,7 @@ from riskscreen.services import USER_ERRORS, Countersignature, Session, restore_
 from riskscreen.services.audit_log import ChainResult
 from riskscreen.services.maintenance import SERVER_BACKUPS
 from riskscreen.ui.admin.views import AdminWindow
+from riskscreen.ui.tables import filling
 from riskscreen.ui.worker import run_in_background
 
 __all__ = ["AdminController"]
@@ -344,13 +345,14 @@ class AdminController(QObject):
             until = date.fromisoformat(u.until.date().toString("yyyy-MM-dd"))
         lines = self.session.audit.lines(u.user.currentData() or None,
                                          u.action.currentData() or None, since, until)
-        u.table.setRowCount(len(lines))
-        for r, e in enumerate(lines):
-            for c, value in enumerate((str(e.seq), e.at, e.who, e.what, e.about, e.detail)):
-                item = QTableWidgetItem(value)
-                # The entry as stored stays at hand for whoever checks the log itself.
-                item.setToolTip(e.raw if c == 5 and e.raw not in ("", "{}") else value)
-                u.table.setItem(r, c, item)
+        with filling(u.table) as table:
+            table.setRowCount(len(lines))
+            for r, e in enumerate(lines):
+                for c, value in enumerate((str(e.seq), e.at, e.who, e.what, e.about, e.detail)):
+                    item = QTableWidgetItem(value)
+                    # The entry as stored stays at hand for whoever checks the log itself.
+                    item.setToolTip(e.raw if c == 5 and e.raw not in ("", "{}") else value)
+                    table.setItem(r, c, item)
 
     def refresh_privileged(self) -> None:
         """The front page: every change that gave access to screenings, and its countersigner."""
