@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from riskscreen.definitions import version_key
 from riskscreen.forms.answers import AnswerSet
 from riskscreen.forms.columns import encode
 from riskscreen.forms.loader import load_form
@@ -49,13 +50,18 @@ def answer_sets(form: FormDefinition, size: int, workdir: Path) -> list[AnswerSe
         return [AnswerSet.model_validate_json(line) for line in lines if line.strip()]
 
 
-def changed_model(model: ScoringModel) -> ScoringModel:
-    """A copy of the model with one changed weight, as a manager's draft would be."""
+def changed_model(model: ScoringModel, question: str = "online_grooming",
+                  by: int = 1) -> ScoringModel:
+    """A copy of the model with ``question``'s "recent" weight raised by ``by`` (its "both"
+    weight kept at least as high), as a manager's draft would be: the next minor version,
+    derived from the model it changes."""
     data = json.loads(model.canonical_json())
-    data["weights"]["online_grooming"]["recent"] += 1
-    major, minor, _ = (int(p) for p in model.version.split("."))
-    # A draft is the next minor version derived from the model it changes.
-    data["version"], data["derived_from"] = f"{major}.{minor + 1}.0", model.version
+    weight = data["weights"][question]
+    weight["recent"] += by
+    weight["both"] = max(weight["both"], weight["recent"])
+    version = version_key(model.version)
+    data["version"] = f"{version.major}.{version.minor + 1}.0"
+    data["derived_from"] = model.version
     return ScoringModel.model_validate(data)
 
 

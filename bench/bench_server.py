@@ -16,7 +16,6 @@ nothing.
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import statistics
 import sys
@@ -31,8 +30,16 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session as OrmSession
 
 from bench import Unavailable
-from bench.bench_storage import FAST, _build, _draft_of, _login, _p99, _row, _save_times
-from riskscreen.scoring.model import ScoringModel
+from bench.bench_storage import (
+    FAST,
+    _build,
+    _draft_of,
+    _login,
+    _p99,
+    _row,
+    _save_times,
+    storage_draft,
+)
 from riskscreen.services.demo import DEMO_ACCOUNTS
 from riskscreen.services.passphrases import ServerVerifiers
 from riskscreen.services.server import ServerUnlocker
@@ -117,18 +124,6 @@ def load(source_db: Path, location: ServerLocation) -> tuple[dict[str, int], flo
     return counts, migrations
 
 
-def _changed(manager: Any) -> ScoringModel:
-    """The model in force with one weight raised (the storage benchmark's draft)."""
-    _, in_force = manager.models.in_force()
-    draft = json.loads(in_force.canonical_json())
-    raised = draft["weights"]["hotels_parties_unknown_addresses"]
-    raised["recent"] += 2
-    raised["both"] = max(raised["both"], raised["recent"])
-    major, minor, _ = (int(p) for p in in_force.version.split("."))
-    draft["version"], draft["derived_from"] = f"{major}.{minor + 1}.0", in_force.version
-    return ScoringModel.model_validate(draft)
-
-
 def run(size: int, workdir: Path) -> list[dict[str, Any]]:
     """Load, save latency and impact analysis on a team server holding ``size`` screenings."""
     folder = Path(tempfile.mkdtemp(prefix="riskscreen-bench-pg-"))
@@ -178,7 +173,7 @@ def run(size: int, workdir: Path) -> list[dict[str, Any]]:
                          figure="server_save_p99_ms"))
 
         with login("manager") as manager:
-            changed = _changed(manager)
+            changed = storage_draft(manager.models.in_force()[1])
             impact_times = []
             for _ in range(ROUNDS):
                 started = time.perf_counter()

@@ -11,7 +11,6 @@ alone. Key derivation is set cheap here: it is paid once per sign-in, not per op
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import sqlite3
 import statistics
@@ -23,6 +22,7 @@ from sqlalchemy import create_engine, event, func, select, text
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.pool import QueuePool
 
+from bench.bench_scoring import changed_model
 from riskscreen.crypto.keys import KdfParams
 from riskscreen.forms.loader import load_form
 from riskscreen.scoring.model import ScoringModel
@@ -90,6 +90,12 @@ def _plain_session(plain: Path, enc_session: Session) -> Session:
         assert user is not None
         info = user_info(user)
     return Session(engine, b"\0" * 32, plain, enc_session.key_path, info)
+
+
+def storage_draft(in_force: ScoringModel) -> ScoringModel:
+    """The draft the storage and server benchmarks analyse: one weight of the model in force
+    raised by two."""
+    return changed_model(in_force, "hotels_parties_unknown_addresses", 2)
 
 
 def _draft_of(session: Session) -> int:
@@ -267,13 +273,7 @@ def run(size: int, workdir: Path) -> list[dict[str, Any]]:
         # The model in force, and a draft changing one weight of it.
         service = manager.models
         _, in_force = service.in_force()
-        draft = json.loads(in_force.canonical_json())
-        raised = draft["weights"]["hotels_parties_unknown_addresses"]
-        raised["recent"] += 2
-        raised["both"] = max(raised["both"], raised["recent"])
-        major, minor, _ = (int(p) for p in in_force.version.split("."))
-        draft["version"], draft["derived_from"] = f"{major}.{minor + 1}.0", in_force.version
-        changed = ScoringModel.model_validate(draft)
+        changed = storage_draft(in_force)
         db_times = []
         for _ in range(3):
             started = time.perf_counter()

@@ -28,6 +28,26 @@ def test_the_benchmark_draft_is_a_valid_next_version_of_every_shipped_model() ->
         assert isinstance(draft, ScoringModel)
 
 
+def test_the_storage_and_server_draft_is_one_raised_weight_in_the_next_minor_version() -> None:
+    import json
+
+    from bench.bench_storage import storage_draft
+
+    form = load_form("cse-screening")
+    model = load_model("cse-screening", form)
+    draft = storage_draft(model)
+    compile_model(form, draft)
+    before = json.loads(model.canonical_json())["weights"]
+    after = json.loads(draft.canonical_json())["weights"]
+    changed = {q for q in before if before[q] != after[q]}
+    assert changed == {"hotels_parties_unknown_addresses"}
+    raised = after["hotels_parties_unknown_addresses"]
+    assert raised["recent"] == before["hotels_parties_unknown_addresses"]["recent"] + 2
+    assert raised["both"] >= raised["recent"]
+    major, minor, *_ = model.version.split(".")
+    assert (draft.version, draft.derived_from) == (f"{major}.{int(minor) + 1}.0", model.version)
+
+
 def test_every_named_figure_is_reported_and_100k_figures_are_scaled() -> None:
     rows = [{"figure": "impact_100k_memory_s", "scaled": True, "value": 0.004},
             {"figure": "score_batch_per_s", "value": 2_000_000.0},
