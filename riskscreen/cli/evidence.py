@@ -25,7 +25,7 @@ def register(subparsers: Any) -> None:
                     "compare the levels with the answers to \"exploitation confirmed?\": "
                     "levels for confirmed and not-confirmed children, sensitivity and "
                     "specificity at each threshold, the AUC of the points with a bootstrap "
-                    "95%% interval, and how common each indicator is in each group. Counts "
+                    "95% interval, and how common each indicator is in each group. Counts "
                     "under 5 are not shown. Needs a manager's account.")
     _common(p)
     p.add_argument("--model", required=True, metavar="ID_OR_FILE",

@@ -1,0 +1,29 @@
+"""Every command's help reads as written: no format escapes ("95%%") shown to the reader."""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+
+from riskscreen.cli.main import build_parser
+
+
+def _parsers() -> list[tuple[str, argparse.ArgumentParser]]:
+    found: list[tuple[str, argparse.ArgumentParser]] = []
+    todo = [("riskscreen", build_parser())]
+    while todo:
+        name, parser = todo.pop()
+        found.append((name, parser))
+        for action in parser._actions:  # argparse keeps its subcommands only here
+            if isinstance(action, argparse._SubParsersAction):
+                todo.extend((f"{name} {sub}", child) for sub, child in action.choices.items())
+    return found
+
+
+@pytest.mark.parametrize(("name", "parser"),
+                         [pytest.param(n, p, id=n) for n, p in _parsers()])
+def test_help_shows_no_format_escapes(name: str, parser: argparse.ArgumentParser) -> None:
+    text = parser.format_help()
+    assert "%%" not in text, name
+    assert "%(" not in text, name
