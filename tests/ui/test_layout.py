@@ -481,3 +481,25 @@ def test_other_windows_start_no_larger_than_the_screen(qtbot: QtBot, make: str) 
     assert available.width() < 1366  # the offscreen screen is smaller than a laptop's
     assert window.width() <= available.width()
     assert window.height() <= available.height()
+
+
+@pytest.mark.parametrize("width", [1024, 910])  # 1024x768, and 1366x768 at 150 %
+def test_the_audit_filters_fit_a_small_screen_whatever_the_log_holds(
+        qtbot: QtBot, width: int) -> None:
+    from riskscreen.ui.admin.views import AdminWindow
+
+    window = AdminWindow()
+    qtbot.addWidget(window)
+    audit = window.audit
+    # The longest names and actions a demo's log offers as filters, and longer.
+    for shown in ("Demo administrator (admin)",
+                  "Alexandra Practitioner-Whitfield (alexandra.whitfield)"):
+        audit.user.addItem(shown, shown)
+    for shown in ("Made a calibration report of a scoring model",
+                  "Changed an answer of a practice screening",
+                  "Recorded the return of a child from a missing episode"):
+        audit.action.addItem(shown, shown)
+    audit.result.setText("The audit log is intact: all 15613 entries link up and none was "
+                         "changed (head 76fe943d7983).")
+    window.tabs.setCurrentWidget(audit)
+    assert window.minimumSizeHint().width() <= width

@@ -176,6 +176,13 @@ class AuditView(QWidget):
         self.user.setAccessibleName("User filter")
         self.action = QComboBox()
         self.action.setAccessibleName("Action filter")
+        # As wide as a typical choice, not the longest one the log holds: the longest
+        # ("Made a calibration report of a scoring model") made the window wider than the
+        # screen. The list that opens shows every choice in full.
+        for combo, letters in ((self.user, 14), (self.action, 18)):
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(letters)
         self.use_dates = QCheckBox("From")
         self.since = QDateEdit(QDate.currentDate().addMonths(-1))
         self.until = QDateEdit(QDate.currentDate())
@@ -204,7 +211,9 @@ class AuditView(QWidget):
         row.addWidget(self.until)
         row.addWidget(self.apply_button)
         row.addStretch(1)
-        row.addWidget(self.verify_button)
+        checked = QHBoxLayout()
+        checked.addWidget(self.result, 1)
+        checked.addWidget(self.verify_button, 0, Qt.AlignmentFlag.AlignTop)
         layout = QVBoxLayout(self)
         heading = QLabel("<b>Access to screenings given</b> (manager and administrator accounts "
                          "created, promoted or enabled, managers' passphrases reset) and who "
@@ -213,7 +222,7 @@ class AuditView(QWidget):
         layout.addWidget(heading)
         layout.addWidget(self.privileged)
         layout.addLayout(row)
-        layout.addWidget(self.result)
+        layout.addLayout(checked)
         layout.addWidget(self.table, 1)
 
 
