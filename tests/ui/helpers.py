@@ -55,7 +55,7 @@ def answer(qtbot: QtBot, view: QuestionnaireView, qid: str, value: Any) -> None:
     editor = view.blocks[qid].editor
     if editor.value() == value:
         return
-    with qtbot.waitSignal(view.answer_changed, timeout=3000,
+    with qtbot.waitSignal(view.answer_changed, timeout=30_000,
                           check_params_cb=lambda q, v: q == qid):
         if isinstance(editor, ChoiceButtons):
             click(qtbot, editor.buttons[value])
@@ -95,18 +95,18 @@ def answer_confirmation(qtbot: QtBot, review: FinaliseView, key: Qt.Key = Qt.Key
     """Answer the real "Finalise?" question by key (Enter finalises, Esc goes back); return
     the question it asked."""
     qtbot.waitUntil(lambda: review.confirm_box is not None and review.confirm_box.isVisible(),
-                    timeout=3000)
+                    timeout=30_000)
     box = review.confirm_box
     assert box is not None
     asked = f"{box.text()} {box.informativeText()}"
     qtbot.keyClick(box, key)
     assert review.confirm_box is None
     # Finalising runs in the background under the wait cursor; wait until it is over.
-    qtbot.waitUntil(lambda: QGuiApplication.overrideCursor() is None, timeout=10_000)
+    qtbot.waitUntil(lambda: QGuiApplication.overrideCursor() is None, timeout=60_000)
     return asked
 
 
 def wait_for_change(qtbot: QtBot, app: Any) -> None:
     """Wait until the change the last action started off the GUI thread has been made (and
     what follows it shown)."""
-    qtbot.waitUntil(lambda: not app.changing, timeout=30_000)
+    qtbot.waitUntil(lambda: not app.changing, timeout=60_000)

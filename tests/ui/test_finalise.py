@@ -196,28 +196,32 @@ def test_finalising_runs_off_the_gui_thread_and_a_lock_waits_for_it(
     assert app.current is not None
     finalise, release = session.screenings.finalise, threading.Event()
     on_gui_thread: list[bool] = []
+    released: list[bool] = []
 
     def held_finalise(*args: object) -> None:
-        # The real finalise, held until the test has looked at the window meanwhile.
+        # The real finalise, held until the test has looked at the window meanwhile (bounded
+        # only so that a broken test cannot hang the run; the test checks it was released).
         on_gui_thread.append(threading.current_thread() is threading.main_thread())
-        release.wait(10)
+        released.append(release.wait(120))
         finalise(*args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(session.screenings, "finalise", held_finalise)
     sid = app.current.id
     review = _open_review(qtbot, app)
     click(qtbot, review.finalise_button)
-    qtbot.waitUntil(lambda: review.confirm_box is not None and review.confirm_box.isVisible())
+    qtbot.waitUntil(lambda: review.confirm_box is not None and review.confirm_box.isVisible(),
+                    timeout=60_000)
     assert review.confirm_box is not None
     qtbot.keyClick(review.confirm_box, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: on_gui_thread == [False])
+    qtbot.waitUntil(lambda: on_gui_thread == [False], timeout=60_000)
     # Meanwhile the GUI answers, but nothing else can be asked of the session.
     assert not review.finalise_button.isEnabled()
     assert not app.window.lock_action.isEnabled()
     app.lock("Locked after 5 minutes without use.")
     assert app.session is session
     release.set()
-    qtbot.waitUntil(lambda: app.session is None, timeout=10_000)
+    qtbot.waitUntil(lambda: app.session is None, timeout=60_000)
+    assert released == [True], "the lock waited for the finalise the test released"
     assert app.window.stack.currentWidget() is app.unlock_view
     with read_db(tmp_path) as reader:
         assert reader.screenings.open(sid).row.status == "final"
