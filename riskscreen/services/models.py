@@ -46,6 +46,7 @@ from riskscreen.store.models import ScoringModelRow, User
 __all__ = [
     "DEFAULT_FORM",
     "DraftProblems",
+    "FinalisedMark",
     "LiveImpact",
     "LiveResult",
     "ModelManager",
@@ -116,6 +117,20 @@ class LiveResult:
     level_changed: int
     score_changed: int
     skipped: int
+    #: When the screenings scored were read (UTC); None when not known.
+    as_of: datetime | None = None
+
+
+@dataclass(frozen=True)
+class FinalisedMark:
+    """How the finalised screenings of a form stood at one moment: how many there were and
+    the newest one's id. Cheap to read (an index), so an editor can ask often whether what
+    it holds is still every finalised screening."""
+
+    count: int
+    newest: int
+    #: When it was read (UTC).
+    at: datetime
 
 
 @dataclass(frozen=True)
@@ -136,17 +151,22 @@ class LiveImpact:
     skipped: int
     #: The screening id of each row (for an impact analysis over the same columns).
     ids: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    #: The finalised screenings as they stood just before they were read
+    #: (:meth:`ModelManager.finalised_mark`): a later mark that differs means some were
+    #: finalised (or removed) since, and these figures leave them out.
+    mark: FinalisedMark | None = None
 
     @classmethod
     def of(cls, form: FormDefinition, published: ScoringModel, columns: Columns,
-           skipped: int = 0, ids: NDArray[np.int64] | None = None) -> LiveImpact:
+           skipped: int = 0, ids: NDArray[np.int64] | None = None,
+           mark: FinalisedMark | None = None) -> LiveImpact:
         """Score ``columns`` with ``published`` once and keep the result."""
         old = compile_model(form, published).batch(columns)
         scorable = np.ones(columns.size, dtype=np.bool_)
         scorable[list(columns.unscorable)] = False
         return cls(form, published, columns, old.ranks, old.points, scorable,
                    skipped + len(columns.unscorable),
-                   ids if ids is not None else np.zeros(0, dtype=np.int64))
+                   ids if ids is not None else np.zeros(0, dtype=np.int64), mark)
 
     @property
     def total(self) -> int:
@@ -173,7 +193,7 @@ class LiveImpact:
                     changed += n
         return LiveResult(levels, names, matrix, self.total, changed,
                           int(np.count_nonzero((self.old_points != b.points) & ok)),
-                          self.skipped)
+                          self.skipped, self.mark.at if self.mark is not None else None)
 
 
 def concat_columns(form: FormDefinition, parts: list[Columns]) -> Columns:
@@ -344,6 +364,17 @@ class ModelManager:
             sql = "SELECT count(*) FROM screenings s" + where  # noqa: S608 - fixed text; bound values
             return int(s.execute(text(sql), {**params, "form": self.form_id}).scalar() or 0)
 
+    def finalised_mark(self) -> FinalisedMark:
+        """How the finalised screenings of this instrument stand now (see
+        :class:`FinalisedMark`): one indexed count, cheap enough to ask each time the editor
+        comes back into use or before publishing."""
+        self._manager()
+        with self._ctx.transaction() as s:
+            count, newest = s.execute(text(
+                "SELECT count(*), max(id) FROM screenings "
+                "WHERE form_id = :form AND status = 'final'"), {"form": self.form_id}).one()
+        return FinalisedMark(int(count or 0), int(newest or 0), datetime.now(UTC))
+
     def impact(self, draft: ScoringModel, since: date | None = None,
                until: date | None = None, *,
                progress: Callable[[int, int], None] | None = None,
@@ -399,11 +430,14 @@ class ModelManager:
         form = self.form()
         if cancelled is not None and cancelled():
             return None
+        # Read before the columns: one finalised while they are read makes a later mark
+        # differ, so it is taken in then rather than missed.
+        mark = self.finalised_mark()
         stored = self._finalised.columns(form)
         if cancelled is not None and cancelled():
             return None
         skipped = max(0, self.count_finalised() - stored.size)
-        return LiveImpact.of(form, published, stored.columns, skipped, stored.ids)
+        return LiveImpact.of(form, published, stored.columns, skipped, stored.ids, mark)
 
     def try_out(self, screening_id: int, draft: ScoringModel) -> TryOut:
         """One finalised screening scored by the model in force and by the draft."""

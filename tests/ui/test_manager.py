@@ -4,6 +4,7 @@ import refusal and try-out."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -439,3 +440,86 @@ def test_a_report_export_that_fails_is_said_in_the_banner_not_a_modal_box(
     assert banner.isVisible()
     assert banner.text.text().startswith("The file could not be written: ")
     assert boxes == []
+
+
+def _finalise_elsewhere(db: Path, name: str) -> None:
+    """A practitioner, signed in on their own, finalises a screening of a new child."""
+    from datetime import date
+
+    from .helpers import golden_case
+
+    answers = golden_case("17-current-exploitation")[0]
+    case = answers["answers"]
+    with login(db, "pat") as pat:
+        child = pat.children.create(name, case["date_of_birth"]).id
+        sid = pat.screenings.start(child, screening_date=date.fromisoformat(
+            answers["screening_date"]))
+        for qid, value in case.items():
+            if qid not in ("child_name", "date_of_birth"):
+                pat.screenings.save_answer(sid, qid, value)
+        pat.screenings.finalise(sid)
+
+
+def test_screenings_finalised_meanwhile_are_counted_before_publishing_and_in_the_analysis(
+        qtbot: QtBot, tmp_path: Path) -> None:
+    """The editor says over how many finalised screenings, and as of when, its figures are;
+    screenings finalised by someone else while it is open are taken in before the question
+    before publishing (which gives the figures), before an impact analysis, and when the
+    manager comes back to the window, without reopening it."""
+    from PySide6.QtWidgets import QApplication, QWidget
+
+    db = make_db(tmp_path)
+    session = login(db, "mary")
+    try:
+        manager = open_manager(qtbot, session, show=True)
+        qtbot.waitUntil(lambda: manager.live_result is not None, timeout=30_000)
+        assert manager.live_result is not None
+        first = manager.live_result.total
+        summary = manager.window.editor.live.summary
+        assert f"Over all {first:,} finalised screenings as of " in summary.text()
+
+        _finalise_elsewhere(db, "Elsewhere Child")
+        type_note(qtbot, manager, "Raise hotels and parties")
+        edit_weight(qtbot, manager, "hotels_parties_unknown_addresses", "recent", 40)
+        edit_weight(qtbot, manager, "hotels_parties_unknown_addresses", "both", 41)
+        qtbot.waitUntil(lambda: manager.window.editor.publish_button.isEnabled(),
+                        timeout=10_000)
+        qtbot.mouseClick(manager.window.editor.publish_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: manager.confirm_box is not None
+                        and manager.confirm_box.isVisible(), timeout=30_000)
+        box = manager.confirm_box
+        assert box is not None
+        said = box.informativeText()
+        assert f"Over the {first + 1:,} finalised screenings as of " in said
+        assert "could not check" not in said
+        assert manager.live is not None
+        assert manager.live.total == first + 1, "taken in without reopening the editor"
+        qtbot.mouseClick(box.button(QMessageBox.StandardButton.No), Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: manager.confirm_box is None, timeout=10_000)
+        assert manager.service.history()[0].version != manager.window.editor.version.text()
+        qtbot.waitUntil(lambda: manager.live_result is not None
+                        and manager.live_result.total == first + 1, timeout=30_000)
+        assert f"Over all {first + 1:,} finalised screenings as of " in summary.text()
+
+        # The analysis brings them up to date first, and says as of when.
+        _finalise_elsewhere(db, "Another Child")
+        with qtbot.waitSignal(manager.impact_finished, timeout=60_000) as blocker:
+            qtbot.mouseClick(manager.window.impact.run_button, Qt.MouseButton.LeftButton)
+        assert blocker.args[0].total == first + 2
+        assert f"Done: {first + 2:,} screenings finalised by " in \
+            manager.window.impact.status.text()
+
+        # Coming back to the window takes in what was finalised meanwhile.
+        manager.recheck_after = timedelta(0)
+        _finalise_elsewhere(db, "Third Child")
+        other = QWidget()
+        qtbot.addWidget(other)
+        other.show()
+        other.activateWindow()
+        qtbot.waitUntil(lambda: QApplication.activeWindow() is other, timeout=10_000)
+        manager.window.activateWindow()
+        qtbot.waitUntil(lambda: manager.live_result is not None
+                        and manager.live_result.total == first + 3, timeout=60_000)
+    finally:
+        wait_for_background()
+        session.close()

@@ -11,12 +11,12 @@ import copy
 import gc
 import threading
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from html import escape
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -38,6 +38,7 @@ from riskscreen.services import USER_ERRORS, Session
 from riskscreen.services.evidence import CalibrationChange, CalibrationReport, OutcomeCohort
 from riskscreen.services.models import (
     DraftProblems,
+    FinalisedMark,
     LiveImpact,
     LiveResult,
     ModelRefused,
@@ -69,6 +70,8 @@ class ManagerWindow(QMainWindow):
     emitted when it closes."""
 
     closing = Signal()
+    #: The window has become the active one again (the manager came back to it).
+    activated = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -90,6 +93,12 @@ class ManagerWindow(QMainWindow):
         """A problem in plain words, shown in the banner until dismissed (never a modal box,
         so nothing waits on it)."""
         self.banner.show_message(text)
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt's name, overridden
+        """Say when the window becomes the active one again."""
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.ActivationChange and self.isActiveWindow():
+            self.activated.emit()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name, overridden
         """Say the window is closing, so work still running for it can stop."""
@@ -167,6 +176,17 @@ class ManagerController(QObject):
         self._calibrate_again = False
         #: An impact analysis asked for while the screenings were still loading.
         self._impact_waiting = False
+        #: What waits for the held screenings to be brought up to date (see
+        #: :meth:`bring_up_to_date`), and whether that is under way.
+        self._after_fresh: list[Callable[[], None]] = []
+        self._freshening = False
+        #: When the held screenings were last found to be every finalised one (UTC), and
+        #: whether the last attempt to find out failed.
+        self.checked_at: datetime | None = None
+        self.check_failed = False
+        self._impact_as_of = datetime.now(UTC)
+        #: Coming back to the window asks again only this long after the last answer.
+        self.recheck_after = timedelta(seconds=10)
         #: The question "Publish version …?" while it is open (it never blocks).
         self.confirm_box: QMessageBox | None = None
         #: The children with recorded outcomes, and the model in force's figures on them.
@@ -199,6 +219,7 @@ class ManagerController(QObject):
         self.window.try_out.try_requested.connect(self.try_screening)
         self.window.history.diff_requested.connect(self._on_history_diff_requested)
         self.window.closing.connect(self._on_window_closing)
+        self.window.activated.connect(self._on_window_activated)
 
     def _error(self, error: BaseException) -> None:
         if isinstance(error, USER_ERRORS):
@@ -452,21 +473,28 @@ class ManagerController(QObject):
 
     # -- live impact ------------------------------------------------------------------------------
 
-    def _load_live(self) -> None:
-        """Load every finalised screening as columns, once per editor session, off the GUI
-        thread; each edit is then one batch re-score."""
+    def _load_live(self, waiting: str = "Loading the finalised screenings…") -> None:
+        """Load every finalised screening as columns off the GUI thread (when the editor
+        opens, and again when some were finalised since); each edit is then one batch
+        re-score."""
         service, cancel = self.service, self._live_cancel
-        self.window.editor.live.show_waiting("Loading the finalised screenings…")
+        self.window.editor.live.show_waiting(waiting)
 
         def work() -> LiveImpact | None:
             return service.live_impact(cancelled=cancel.is_set)
 
         def not_loaded(message: str) -> None:
             self._live_loading = False
-            self.window.editor.live.show_waiting("The finalised screenings could not be "
-                                                 "loaded, so the live impact is not shown.")
+            if self.live is None:
+                self.window.editor.live.show_waiting("The finalised screenings could not be "
+                                                     "loaded, so the live impact is not "
+                                                     "shown.")
+            else:  # a reload: the figures shown stay, and say how old they are
+                self.check_failed = True
+                self._show_live_result()
             self._warn(message)
             self._after_live()
+            self._freshened()
 
         self._live_loading = True
         QueryOp(work, show=not_loaded, what="live impact") \
@@ -488,13 +516,76 @@ class ManagerController(QObject):
         if result is None:  # cancelled: the window closed meanwhile
             return
         self.live = result
+        if result.mark is not None:
+            self.checked_at, self.check_failed = result.mark.at, False
         self._after_live()
+        self._freshened()
         # What is alive now lives as long as the editor: keep the cycle collector from
         # walking it on every full pass, which otherwise freezes the window for 100 ms+.
         gc.freeze()
         if self._checking or self._check_timer.isActive():
             return  # the pending check shows the figures
         self._update_live()
+
+    # -- keeping the held screenings up to date -------------------------------------------------
+
+    def bring_up_to_date(self, then: Callable[[], None] | None = None) -> None:
+        """Ask whether screenings were finalised (by anyone) since the held ones were read,
+        with one cheap count off the GUI thread; if so, read them all again; then call
+        ``then``. Never more than one of these runs at once; what asks meanwhile waits for
+        it. While the first load is still running, that load is what ``then`` waits for."""
+        if then is not None:
+            self._after_fresh.append(then)
+        if self._freshening or self._live_loading:
+            return  # the run under way, or the first load, calls ``then`` when over
+        held = self.live.mark if self.live is not None else None
+        if held is None:  # nothing held to bring up to date (the first load failed)
+            self._freshened()
+            return
+        self._freshening = True
+
+        def checked(mark: FinalisedMark) -> None:
+            self._freshening = False
+            if (mark.count, mark.newest) == (held.count, held.newest):
+                self.checked_at, self.check_failed = mark.at, False
+                self._show_live_result()
+                self._freshened()
+                return
+            self._live_loading = True
+            self._load_live(f"Taking in the screenings finalised since "
+                            f"{show_moment(held.at)}…")
+
+        def failed(_error: BaseException) -> bool:
+            self._freshening = False
+            self.check_failed = True
+            self._show_live_result()
+            self._freshened()
+            return True  # the figures say how old they are; nothing to pop up
+
+        QueryOp(self.service.finalised_mark, show=self._warn, what="finalised count") \
+            .success(checked).failure(failed).run_in_background()
+
+    def _freshened(self) -> None:
+        """Run what waited for the held screenings to be brought up to date."""
+        waiting, self._after_fresh = self._after_fresh, []
+        for then in waiting:
+            then()
+
+    def _on_window_activated(self) -> None:
+        """Back in the editor: take in screenings finalised meanwhile (asked at most once
+        every :attr:`recheck_after`)."""
+        if self.live is None or self._freshening or self._live_loading:
+            return
+        if self.checked_at is not None and \
+                datetime.now(UTC) - self.checked_at < self.recheck_after:
+            return
+        self.bring_up_to_date()
+
+    def _show_live_result(self) -> None:
+        """Show the last live figures again (with how up to date they are)."""
+        if self.live_result is not None and self._scorable is not None:
+            self.window.editor.live.show_result(self.live_result, self.checked_at,
+                                                stale=self.check_failed)
 
     def _update_live(self) -> None:
         """Re-score the held screenings with the current valid draft, in the background."""
@@ -549,7 +640,7 @@ class ManagerController(QObject):
         panel = self.window.editor.live
         if figures is not None:
             self.live_result = figures
-            panel.show_result(figures)
+            panel.show_result(figures, self.checked_at, stale=self.check_failed)
             self.window.editor.below.arrange()
             self.live_updated.emit(figures)
             self._update_calibration()
@@ -624,11 +715,44 @@ class ManagerController(QObject):
     # -- publish, import, export ----------------------------------------------------------------
 
     def _on_editor_publish_requested(self) -> None:
-        self._when_checked(self._confirm_publish)
+        self._when_checked(lambda: self.bring_up_to_date(self._score_for_publish))
 
-    def _confirm_publish(self) -> None:
+    def _score_for_publish(self) -> None:
+        """Score the draft to be published over the screenings just brought up to date, so
+        the question asked before publishing gives today's figures."""
+        live, model = self.live, self.model
+        if self.problems or model is None or self.confirm_box is not None:
+            return
+        if live is None:
+            self._confirm_publish(None)
+            return
+
+        def not_scored(_error: BaseException) -> bool:
+            self._confirm_publish(None)
+            return True
+
+        QueryOp(lambda: live.update(model), show=self._warn, what="publish figures") \
+            .failure(not_scored).success(self._confirm_publish).run_in_background()
+
+    def publish_figures(self, figures: LiveResult | None) -> str:
+        """What the draft changes, as the question before publishing says it: over how many
+        finalised screenings, as of when, and whether that could be checked just now."""
+        if figures is None:
+            return ("What it would change could not be worked out: the finalised screenings "
+                    "are not loaded.")
+        when = show_moment(figures.as_of) if figures.as_of is not None else "when loaded"
+        text = (f"Over the {figures.total:,} finalised screenings as of {when}, "
+                f"{figures.level_changed:,} would change level and "
+                f"{figures.score_changed:,} would change points.")
+        if self.check_failed:
+            text += (" RiskScreen could not check for screenings finalised since then, so "
+                     "any of those are not counted.")
+        return text
+
+    def _confirm_publish(self, figures: LiveResult | None) -> None:
         """Ask before publishing, in a window-modal box that does not block the event loop
-        (the answer arrives through its ``finished`` signal)."""
+        (the answer arrives through its ``finished`` signal); the question says what the
+        draft changes over the finalised screenings, and as of when."""
         if self.problems or self.model is None or self.confirm_box is not None:
             return
         buttons = QMessageBox.StandardButton
@@ -637,6 +761,7 @@ class ManagerController(QObject):
             f"Publish version {self.model.version}? New screenings will use it from now on; "
             "screenings already started keep the model they were started with.",
             buttons.Yes | buttons.No, self.window)
+        box.setInformativeText(self.publish_figures(figures))
         box.setObjectName("publishConfirm")
         box.setDefaultButton(buttons.No)
         box.setWindowModality(Qt.WindowModality.WindowModal)
@@ -726,11 +851,14 @@ class ManagerController(QObject):
     # -- impact -----------------------------------------------------------------------------------
 
     def run_impact(self) -> None:
-        """Start the impact analysis of the valid draft in a worker thread."""
+        """Start the impact analysis of the valid draft in a worker thread, over the
+        finalised screenings brought up to date first."""
         if self.running:
             return
         # Checked again only if an edit is still waiting (a check takes a fifth of a second).
-        self._when_checked(self._start_impact)
+        # While the first load runs, the analysis waits for it (it is up to date).
+        self._when_checked(self._start_impact if self.live is None
+                           else lambda: self.bring_up_to_date(self._start_impact))
 
     def _start_impact(self) -> None:
         view = self.window.impact
@@ -756,6 +884,8 @@ class ManagerController(QObject):
         view.progress.setValue(0)
         view.status.setText("Scoring every finalised screening with both models…")
         service, relay, cancel, held = self.service, self._progress, self._cancel, self.live
+        self._impact_as_of = (held.mark.at if held is not None and held.mark is not None
+                              else datetime.now(UTC))
 
         def work() -> ImpactReport:
             return service.impact(draft, since, until, progress=relay.progressed.emit,
@@ -808,9 +938,11 @@ class ManagerController(QObject):
         view.detail.clear()
         word = "Cancelled after" if result.cancelled else "Done:"
         view.status.setText(
-            f"{word} {result.total} screenings scored; {result.level_changed} would change "
-            f"level and {result.score_changed} would change points"
-            + (f"; {len(result.skipped)} could not be scored" if result.skipped else "") + ".")
+            f"{word} {result.total:,} screenings finalised by "
+            f"{show_moment(self._impact_as_of)} scored; {result.level_changed:,} would change "
+            f"level and {result.score_changed:,} would change points"
+            + (f"; {len(result.skipped):,} could not be scored" if result.skipped else "")
+            + ".")
         if not result.cancelled:
             view.progress.setValue(view.progress.maximum())
         self.impact_finished.emit(result)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -16,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from riskscreen.dates import show_clock, show_moment
 from riskscreen.services.models import LiveResult
 
 __all__ = ["LiveImpactPanel", "fill_transition_matrix", "needed_width", "two_lines"]
@@ -55,8 +57,11 @@ class LiveImpactPanel(QGroupBox):
         """Say why no figures are shown yet (loading, or the draft has problems)."""
         self.summary.setText(text)
 
-    def show_result(self, result: LiveResult) -> None:
-        """Show the matrix and the counts of one live update."""
+    def show_result(self, result: LiveResult, checked_at: datetime | None = None, *,
+                    stale: bool = False) -> None:
+        """Show the matrix and the counts of one live update: over how many finalised
+        screenings, read when, and when they were last found to be all of them (``stale``:
+        the last attempt to find out failed)."""
         fill_transition_matrix(self.matrix, result.levels, result.level_names, result.matrix)
         # Level names over two lines, so the columns stay narrow beside the calibration.
         self.matrix.setHorizontalHeaderLabels(
@@ -68,8 +73,18 @@ class LiveImpactPanel(QGroupBox):
         self.updateGeometry()
         skipped = (f" ({result.skipped:,} of another form version left out)"
                    if result.skipped else "")
+        if result.as_of is None:
+            when = ""
+        elif stale:
+            when = (f" as of {show_moment(result.as_of)} (RiskScreen could not check for "
+                    "any finalised since)")
+        elif checked_at is not None and checked_at > result.as_of:
+            when = (f" as of {show_moment(result.as_of)}, none finalised since (checked at "
+                    f"{show_clock(checked_at)})")
+        else:
+            when = f" as of {show_moment(result.as_of)}"
         self.summary.setText(
-            f"Over all {result.total:,} finalised screenings{skipped}: "
+            f"Over all {result.total:,} finalised screenings{when}{skipped}: "
             f"{result.level_changed:,} would change level and {result.score_changed:,} "
             "would change points. Rows: the model in force; columns: this draft.")
 
