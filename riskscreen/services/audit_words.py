@@ -154,6 +154,12 @@ def _level(value: Any) -> str:
     return str(value).replace("_", " ").capitalize()
 
 
+def _level_name(value: Any) -> str:
+    """A level id as the shipped models name it: ``none`` is "No apparent risk", never
+    "None"."""
+    return "No apparent risk" if value == "none" else _level(value)
+
+
 def _detail(action: str, detail: dict[str, Any], accounts: Mapping[str, str],
             questions: Mapping[str, str]) -> str:
     parts: list[str] = []
@@ -163,13 +169,13 @@ def _detail(action: str, detail: dict[str, Any], accounts: Mapping[str, str],
         if key == "role":
             parts.append(f"as {_level(value).lower()}")
         elif key == "from" and "to" in detail:
-            words = _level if action in ("override", "step_down") else (lambda v: str(v))
+            words = _level_name if action in ("override", "step_down") else (lambda v: str(v))
             parts.append(f"from {words(value)} to {words(detail['to'])}")
         elif key == "to":
             continue
         elif key in ("level", "amended_level"):
             label = "level" if key == "level" else "amended screening's level"
-            parts.append(f"{label} {_level(value)}")
+            parts.append(f"{label} {_level_name(value)}")
         elif key == "score":
             parts.append(f"{value} points")
         elif key == "direction":
@@ -216,7 +222,10 @@ def _detail(action: str, detail: dict[str, Any], accounts: Mapping[str, str],
             parts.append(f"last screening {value}")
         elif key == "carried":
             parts.append(f"{value} answers carried over")
-        elif key in ("answers", "entries", "children", "episodes", "screenings", "referrals"):
+        elif key == "draft":
+            parts.append("a draft model" if value else "the published model")
+        elif key in ("answers", "entries", "children", "episodes", "screenings", "referrals",
+                     "outcomes"):
             parts.append(f"{value} {key}")
         elif key == "returned":
             parts.append("with the return" if value else "not returned yet")

@@ -304,3 +304,15 @@ def test_an_amendment_replaces_a_referral_not_yet_sent_and_keeps_one_sent(
         kept = pat.referrals.for_screening(amendment)
     assert kept is not None
     assert kept.status == ReferralStatus.SENT
+
+
+def test_levels_and_calibration_facts_read_as_plain_words() -> None:
+    from riskscreen.services.audit_words import describe_entry
+
+    line = describe_entry(9, "2026-11-30T10:00:00.000000Z", "jo", "practice_submit",
+                          "practice:24", '{"level":"none","score":0}', {}, {})
+    assert line.detail == "level No apparent risk; 0 points"
+    line = describe_entry(10, "2026-11-30T10:00:00.000000Z", "mary", "calibration",
+                          "model:e8d21d782a82", '{"draft":false,"outcomes":666}', {}, {})
+    assert line.detail == "the published model; 666 outcomes"
+    assert "False" not in line.detail
