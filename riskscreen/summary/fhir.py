@@ -249,7 +249,7 @@ def _lawful_basis(answers: AnswerSet, fields: SummaryFields, form: FormDefinitio
     label = dict(_options(question)).get(consent or "", consent) if question else consent
     parts = []
     if label:
-        parts.append(f"Consent to share: {label}" + (f" (given by {given_by})" if given_by
+        parts.append(f"Consent to share: {label}" + (f". Given by: {given_by}" if given_by
                                                      else ""))
     if without:
         parts.append(f"Shared without consent because: {without}")
@@ -284,14 +284,16 @@ def referral_bundle(form: FormDefinition, answers: AnswerSet, assessment: Assess
         "questionnaire": f"{FORM_URL}:{form.id}|{form.version}",
         "status": "completed", "subject": {"reference": urls["patient"]},
         "authored": answers.screening_date.isoformat(), "item": items}
-    level_name = next((lv.name for lv in assessment.levels if lv.id == assessment.level),
-                      assessment.level)
-    notes = [{"text": f"Score {assessment.score} points; level by points "
-                      f"{assessment.points_level}."}]
+    names = {lv.id: lv.name for lv in assessment.levels}
+    level_name = names.get(assessment.level, assessment.level)
+    by_points = names.get(assessment.points_level, assessment.points_level)
+    notes = [{"text": f"{assessment.score} points, which alone give {by_points}."}]
     if assessment.override is not None:
         o = assessment.override
-        notes.append({"text": f"Professional judgement set the level to {o.level} "
-                              f"(from {o.from_level or assessment.points_level}): {o.reason}"})
+        earlier = o.from_level or assessment.points_level
+        notes.append({"text": f"Professional judgement set the level to "
+                              f"{names.get(o.level, o.level)} (from "
+                              f"{names.get(earlier, earlier)}): {o.reason}"})
     risk = {
         "resourceType": "RiskAssessment", "status": "final",
         "identifier": [{"system": REFERENCE_SYSTEM, "value": reference}],

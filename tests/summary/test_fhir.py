@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from importlib.resources import files
 from pathlib import Path
 
@@ -140,3 +141,16 @@ def test_package_kind_is_an_enum_stored_as_the_same_text() -> None:
         read = read_zip(old)
         assert type(read.kind) is PackageKind
         assert read.kind is kind
+
+
+def test_the_assessment_note_and_lawful_basis_read_as_sentences() -> None:
+    bundle = _bundle(consent_to_share="yes", consent_given_by="The young person")
+    (risk,) = resources_of(bundle, "RiskAssessment")
+    (request,) = resources_of(bundle, "ServiceRequest")
+    note = risk["note"][0]["text"]
+    # The level's name as the summary prints it ("level by points medium" read as a code).
+    assert re.fullmatch(r"\d+ points, which alone give (No apparent risk|Low|Medium|High)\.",
+                        note), note
+    basis = json.dumps(request)
+    assert "(given by The" not in basis
+    assert "Given by: The young person" in basis
