@@ -27,3 +27,9 @@ def test_help_shows_no_format_escapes(name: str, parser: argparse.ArgumentParser
     text = parser.format_help()
     assert "%%" not in text, name
     assert "%(" not in text, name
+
+
+def test_the_top_level_help_says_how_to_open_the_app_on_another_database() -> None:
+    text = " ".join(build_parser().format_help().split())
+    assert "riskscreen --db PATH|URL [--db-ca FILE]" in text
+    assert "RISKSCREEN_DB" in text

@@ -52,6 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="riskscreen",
         description="Multi-agency CSE risk screening. Run with no command to open the app.",
+        epilog="The app opens the database in your user data folder; riskscreen --db PATH|URL "
+               "[--db-ca FILE] opens another file or a team server's database (or set "
+               "RISKSCREEN_DB and RISKSCREEN_DB_CA).",
     )
     parser.add_argument("--version", action="version",
                         version=f"riskscreen {riskscreen.__version__}")
