@@ -41,23 +41,26 @@ def test_account_management(qtbot: QtBot, admin: AdminController) -> None:
     a.role.setCurrentIndex(a.role.findData("manager"))
     click(qtbot, a.role_button)  # alone, an administrator cannot make a manager
     assert "countersignature" in a.status.text()
-    assert a.table.item(row, 2).text() == "practitioner"
+    assert a.table.item(row, 2).text() == "Practitioner"
     qtbot.keyClicks(a.countersigner, "mary")
     qtbot.keyClicks(a.countersign_passphrase, "manager passphrase")
     click(qtbot, a.role_button)
-    assert a.table.item(row, 2).text() == "manager"
+    assert a.table.item(row, 2).text() == "Manager"  # as the role list names it
+    a.table.setCurrentCell((row + 1) % a.table.rowCount(), 0)
+    a.table.setCurrentCell(row, 0)
+    assert a.role.currentData() == "manager"
     assert a.countersign_passphrase.text() == ""  # never kept in the form
     front = admin.window.audit.privileged
     assert front.item(0, 3).text() == "Changed an account's role"
     assert front.item(0, 5).text() == "Mary Manager (mary)"
     click(qtbot, a.disable_button)  # in the background: the database is re-encrypted
-    qtbot.waitUntil(lambda: a.table.item(row, 3).text() == "disabled", timeout=60_000)
+    qtbot.waitUntil(lambda: a.table.item(row, 3).text() == "Disabled", timeout=60_000)
     assert a.disable_button.isEnabled()
     qtbot.keyClicks(a.passphrase, "a fresh passphrase")
     qtbot.keyClicks(a.countersigner, "mary")
     qtbot.keyClicks(a.countersign_passphrase, "manager passphrase")
     click(qtbot, a.enable_button)
-    assert a.table.item(row, 3).text() == "active"
+    assert a.table.item(row, 3).text() == "Active"
     qtbot.keyClicks(a.passphrase, "reset by admin now")
     qtbot.keyClicks(a.countersigner, "mary")
     qtbot.keyClicks(a.countersign_passphrase, "manager passphrase")

@@ -122,17 +122,24 @@ class AdminController(QObject):
         table = self.window.accounts.table
         users = self.session.accounts.all()
         table.setRowCount(len(users))
+        roles = self.window.accounts.role
         for r, u in enumerate(users):
-            for c, value in enumerate((u.name, u.display_name, u.role,
-                                       "disabled" if u.disabled else "active")):
-                table.setItem(r, c, QTableWidgetItem(value))
+            # The role as the list beside names it ("Practitioner"), its id kept with it.
+            shown = roles.itemText(roles.findData(u.role)) or u.role
+            for c, value in enumerate((u.name, u.display_name, shown,
+                                       "Disabled" if u.disabled else "Active")):
+                item = QTableWidgetItem(value)
+                if c == 2:
+                    item.setData(Qt.ItemDataRole.UserRole, u.role)
+                table.setItem(r, c, item)
 
     def _on_accounts_current_cell_changed(self, row: int, *_: int) -> None:
         table, a = self.window.accounts.table, self.window.accounts
         cells = [table.item(row, c) for c in range(3)] if row >= 0 else []
         if not cells or any(c is None for c in cells):
             return
-        name, shown, role = (c.text() for c in cells if c is not None)
+        name, shown = (c.text() for c in cells[:2] if c is not None)
+        role = cells[2].data(Qt.ItemDataRole.UserRole) if cells[2] is not None else None
         a.name.setText(name)
         a.display_name.setText(shown)
         a.role.setCurrentIndex(a.role.findData(role))
