@@ -39,6 +39,7 @@ from riskscreen.services.errors import (
     NotFound,
     PermissionDenied,
     ServiceError,
+    SessionClosed,
 )
 from riskscreen.services.passphrases import KeyFileSlots, PassphraseStore
 from riskscreen.services.types import UserInfo
@@ -183,7 +184,7 @@ class Context:
         """One transaction, which first re-reads the account: a disabled account can do
         nothing, and a changed role counts at once."""
         if self._closed:
-            raise ServiceError("this session has been closed; unlock again")
+            raise SessionClosed("this session has been closed; unlock again")
         try:
             with self._lock, translate_errors(), OrmSession(self._engine) as s, s.begin():
                 raw = s.connection().connection.dbapi_connection
@@ -205,7 +206,7 @@ class Context:
         and ``BEGIN IMMEDIATE`` ... ``COMMIT``, without the ORM's own work, which was most
         of the time of a save."""
         if self._closed:
-            raise ServiceError("this session has been closed; unlock again")
+            raise SessionClosed("this session has been closed; unlock again")
         try:
             with self._lock, translate_errors():
                 raw = self._engine.raw_connection()
@@ -252,7 +253,7 @@ class Context:
         a transaction, :meth:`transaction` has just read them)."""
         if not getattr(self._local, "in_tx", False):
             if self._closed:
-                raise ServiceError("this session has been closed; unlock again")
+                raise SessionClosed("this session has been closed; unlock again")
             try:
                 with self._lock, translate_errors():
                     raw = self._engine.raw_connection()
@@ -312,7 +313,7 @@ class Context:
         """Rows of one read-only query, fetched in chunks on a pooled connection of its own
         (autocommit: the statement is its own read transaction, no ``BEGIN IMMEDIATE``)."""
         if self._closed:
-            raise ServiceError("this session has been closed; unlock again")
+            raise SessionClosed("this session has been closed; unlock again")
         self.check_same_file()
         with translate_errors():
             raw = self._engine.raw_connection()

@@ -25,6 +25,7 @@ __all__ = [
     "OverrideRefused",
     "PermissionDenied",
     "ServiceError",
+    "SessionClosed",
     "StaleDraft",
     "StepDownReasonNeeded",
     "StorageError",
@@ -38,6 +39,11 @@ __all__ = [
 
 class ServiceError(Exception):
     """A use case could not be carried out; ``str(error)`` tells the user why."""
+
+
+class SessionClosed(ServiceError):  # noqa: N818 - the domain's name for it
+    """The session has ended (locked, signed out, or its database replaced by a restore):
+    nothing more can be asked of it until someone signs in again."""
 
 
 class PermissionDenied(ServiceError):  # noqa: N818 - the domain's name for it

@@ -25,6 +25,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 
 from riskscreen.services import USER_ERRORS
+from riskscreen.services.errors import SessionClosed
 from riskscreen.ui.worker import run_in_background
 
 __all__ = ["ChangeOp", "QueryOp"]
@@ -78,9 +79,15 @@ class _Op(Generic[T]):
         if self._busy is not None:
             self._busy(False)
 
+    #: Whether a failure because the session ended meanwhile (a lock) goes unsaid.
+    _quiet_when_closed = False
+
     def _failed(self, error: BaseException) -> None:
         self._end()
         if self._on_failure is not None and self._on_failure(error):
+            return
+        if self._quiet_when_closed and isinstance(error, SessionClosed):
+            log.info("%s ended with the session", self._what)
             return
         if isinstance(error, USER_ERRORS):
             self._show(str(error))
@@ -100,7 +107,11 @@ class _Op(Generic[T]):
 
 
 class QueryOp(_Op[T]):
-    """A call that reads or prepares something; the GUI stays usable meanwhile."""
+    """A call that reads or prepares something; the GUI stays usable meanwhile. If the
+    session ends while it runs (RiskScreen locked), it ends without a word: what it read is
+    no longer wanted, and the unlock screen is showing."""
+
+    _quiet_when_closed = True
 
 
 class ChangeOp(_Op[T]):
