@@ -37,6 +37,7 @@ __all__ = [
     "EvidenceBasis",
     "EvidenceRecord",
     "answers_json_schema",
+    "check_answer",
     "check_answers",
     "load_answer_set",
 ]
@@ -257,31 +258,47 @@ def check_answers(
         problems.append(AnswerProblem(
             "", f"answers are for version {answer_set.form_version} of '{answer_set.form}', "
                 f"but the form given is version {form.version}"))
-    index = form.question_index()
     for qid, value in answer_set.answers.items():
-        q = index.get(qid)
-        if q is None:
-            problems.append(AnswerProblem(qid, "no such question in this form"))
-            continue
-        if value is None:
-            continue
-        reason = _check_value(q, value, answer_set.screening_date)
-        if reason:
-            problems.append(AnswerProblem(qid, reason, _too_long(q, value)))
+        problems += _answer_problems(form, qid, value, answer_set.screening_date)
     for qid, record in answer_set.evidence.items():
-        q = index.get(qid)
-        if q is None:
-            problems.append(AnswerProblem(qid, "evidence given for a question not in this form"))
-        elif q.evidence is None:
-            problems.append(AnswerProblem(qid, "this question does not take evidence"))
-        else:
-            problems += _evidence_problems(qid, record)
+        problems += _record_problems(form, qid, record)
     if complete:
         shown = visible_questions(form, answer_set.answers, answer_set.screening_date)
         for qid in shown:
-            if index[qid].required and not is_answered(answer_set.answers.get(qid)):
+            if form.question(qid).required and not is_answered(answer_set.answers.get(qid)):
                 problems.append(AnswerProblem(qid, "required question has no answer"))
     return problems
+
+
+def check_answer(form: FormDefinition, question_id: str, value: Any, screening_date: date,
+                 evidence: EvidenceRecord | None = None) -> list[AnswerProblem]:
+    """What :func:`check_answers` finds wrong with one answer of a draft and its evidence,
+    without building an answer set (the autosave checks each answer as it is typed)."""
+    problems = _answer_problems(form, question_id, value, screening_date)
+    if evidence is not None:
+        problems += _record_problems(form, question_id, evidence)
+    return problems
+
+
+def _answer_problems(form: FormDefinition, qid: str, value: Any,
+                     screening_date: date) -> list[AnswerProblem]:
+    q = form.find_question(qid)
+    if q is None:
+        return [AnswerProblem(qid, "no such question in this form")]
+    if value is None:
+        return []
+    reason = _check_value(q, value, screening_date)
+    return [AnswerProblem(qid, reason, _too_long(q, value))] if reason else []
+
+
+def _record_problems(form: FormDefinition, qid: str,
+                     record: EvidenceRecord) -> list[AnswerProblem]:
+    q = form.find_question(qid)
+    if q is None:
+        return [AnswerProblem(qid, "evidence given for a question not in this form")]
+    if q.evidence is None:
+        return [AnswerProblem(qid, "this question does not take evidence")]
+    return _evidence_problems(qid, record)
 
 
 def validated(form: FormDefinition, answer_set: AnswerSet, *, complete: bool = True,

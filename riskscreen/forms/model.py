@@ -468,10 +468,21 @@ class FormDefinition(_Strict):
 
     def question(self, question_id: str) -> Question:
         """The question with this id; ``KeyError`` if there is none."""
-        return self.question_index()[question_id]
+        return self._questions_by_id[question_id]
 
     def question_index(self) -> dict[str, Question]:
-        """Questions by id (first one wins if ids repeat; validation reports repeats)."""
+        """Questions by id (first one wins if ids repeat; validation reports repeats); a copy
+        the caller may change."""
+        return dict(self._questions_by_id)
+
+    def find_question(self, question_id: str) -> Question | None:
+        """The question with this id, or None; without copying the index (the autosave asks
+        on every answer)."""
+        return self._questions_by_id.get(question_id)
+
+    @cached_property
+    def _questions_by_id(self) -> dict[str, Question]:
+        """The index, built once: a form is frozen, so its questions never change."""
         index: dict[str, Question] = {}
         for q in self.questions():
             index.setdefault(q.id, q)
