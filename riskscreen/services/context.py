@@ -112,7 +112,8 @@ class Context:
       the same on a DB-API cursor, for the autosave.
     - :meth:`require`: refuse (:class:`PermissionDenied`) unless the account's *current* role
       is one of those given.
-    - :meth:`audit`: append an audit entry inside the caller's transaction.
+    - :meth:`audit`: append an audit entry inside the caller's transaction
+      (:meth:`audit_raw` in a :meth:`raw_transaction`).
     - :meth:`form` / :meth:`screening_form` / :meth:`cached_form`: a stored form version
       (cached).
     - :meth:`stream`: rows of one read-only query on a connection of its own (bulk reads).
@@ -139,6 +140,10 @@ class Context:
         self._closed = False
         self._open_lock = open_lock
         self._replaced = False
+        # The autosave's connection, kept between saves on a file (checking one out of the
+        # pool and resetting it cost as much as the save's own statements); never on a
+        # server, whose idle connections the pool checks before use.
+        self._writer: Any = None
         self.file_identity = file_identity(db_path)
         self._database_id = self._read_database_id()
         # Whether this thread is inside a transaction (where self.user was just re-read).
@@ -209,7 +214,10 @@ class Context:
             raise SessionClosed("this session has been closed; unlock again")
         try:
             with self._lock, translate_errors():
-                raw = self._engine.raw_connection()
+                # Taken out while in use: a nested call gets a pooled connection of its own.
+                raw, self._writer = self._writer, None
+                if raw is None:
+                    raw = self._engine.raw_connection()
                 try:
                     cursor = raw.cursor()
                     cursor.execute("BEGIN IMMEDIATE")
@@ -225,8 +233,13 @@ class Context:
                         with contextlib.suppress(Exception):
                             cursor.execute("ROLLBACK")
                         raise
-                finally:
+                except BaseException:
+                    raw.close()  # back to the pool, which resets it (or drops it if broken)
+                    raise
+                if self.on_server or self._writer is not None:
                     raw.close()
+                else:
+                    self._writer = raw
         except (DatabaseDamaged, WrongKey):
             if self._key_changed():
                 raise KeyChanged() from None
@@ -277,6 +290,11 @@ class Context:
               detail: Mapping[str, Any] | None = None) -> None:
         """Append an audit entry by the signed-in account inside transaction ``s``."""
         audit.append(s, self.user.name, action, obj, detail)
+
+    def audit_raw(self, cursor: Any, action: str, obj: str,
+                  detail: Mapping[str, Any] | None = None) -> None:
+        """:meth:`audit` inside a :meth:`raw_transaction`, on its cursor."""
+        audit.append_raw(cursor, self.user.name, action, obj, detail)
 
     def form(self, form_id: str, version: str) -> FormDefinition:
         """A stored form version (cached), as every screening made under it uses it; outside
@@ -390,6 +408,7 @@ class Context:
             new_key = new_data_key()
             recovery, stale = keyfile.begin_rotation(self._key, new_key)
             keyfile.save(self.key_path)
+            self._release_writer()
             self._engine.dispose()
             try:
                 rekey_database(self.db_path, self._key, new_key)
@@ -429,6 +448,8 @@ class Context:
         if not self._closed and not self._replaced:
             self.record_audit_head()
         self._closed = True
+        with self._lock:
+            self._release_writer()
         self._engine.dispose()
         self._key = b""
         if self._open_lock is not None:
@@ -449,6 +470,13 @@ class Context:
         return lock
 
     # -- internals -----------------------------------------------------------------------------
+
+    def _release_writer(self) -> None:
+        """Give the autosave's connection back to the pool (before the engine is disposed)."""
+        raw, self._writer = self._writer, None
+        if raw is not None:
+            with contextlib.suppress(Exception):
+                raw.close()
 
     def _read_database_id(self) -> str | None:
         with translate_errors():

@@ -258,8 +258,9 @@ def create_db_engine(path: Path, key: bytes, *,
             on_connect(conn)
         return conn
 
+    # One connection more than before for the autosave, which keeps its own between saves.
     engine = create_engine("sqlite://", creator=creator, module=sqlcipher3.dbapi2,
-                           poolclass=QueuePool, pool_size=2, max_overflow=2)
+                           poolclass=QueuePool, pool_size=3, max_overflow=2)
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:
