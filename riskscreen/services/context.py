@@ -27,6 +27,7 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.pool import Pool
 
 from riskscreen.crypto.keyfile import KeyFile, KeyFileError
 from riskscreen.crypto.keys import new_data_key
@@ -143,7 +144,9 @@ class Context:
         # The autosave's connection, kept between saves on a file (checking one out of the
         # pool and resetting it cost as much as the save's own statements); never on a
         # server, whose idle connections the pool checks before use.
-        self._writer: Any = None
+        # Kept with the pool it came from: after ``engine.dispose()`` (a new pool) it is
+        # given back and a new one taken, as the pool's idle connections are.
+        self._writer: tuple[Any, Pool] | None = None
         self.file_identity = file_identity(db_path)
         self._database_id = self._read_database_id()
         # Whether this thread is inside a transaction (where self.user was just re-read).
@@ -215,9 +218,12 @@ class Context:
         try:
             with self._lock, translate_errors():
                 # Taken out while in use: a nested call gets a pooled connection of its own.
-                raw, self._writer = self._writer, None
-                if raw is None:
-                    raw = self._engine.raw_connection()
+                held, self._writer = self._writer, None
+                if held is not None and held[1] is not self._engine.pool:
+                    held[0].close()
+                    held = None
+                pool = self._engine.pool
+                raw = self._engine.raw_connection() if held is None else held[0]
                 try:
                     cursor = raw.cursor()
                     cursor.execute("BEGIN IMMEDIATE")
@@ -239,7 +245,7 @@ class Context:
                 if self.on_server or self._writer is not None:
                     raw.close()
                 else:
-                    self._writer = raw
+                    self._writer = (raw, pool)
         except (DatabaseDamaged, WrongKey):
             if self._key_changed():
                 raise KeyChanged() from None
@@ -473,10 +479,10 @@ class Context:
 
     def _release_writer(self) -> None:
         """Give the autosave's connection back to the pool (before the engine is disposed)."""
-        raw, self._writer = self._writer, None
-        if raw is not None:
+        held, self._writer = self._writer, None
+        if held is not None:
             with contextlib.suppress(Exception):
-                raw.close()
+                held[0].close()
 
     def _read_database_id(self) -> str | None:
         with translate_errors():
