@@ -24,6 +24,7 @@ from riskscreen.services.types import Role
 from riskscreen.store.columns import StoredColumns, read_columns
 from riskscreen.store.db import StorageError
 from riskscreen.store.integrity import stored_record
+from riskscreen.store.models import digest_text
 
 __all__ = ["FinalisedManager", "dated_rows", "trusted_answer_set"]
 
@@ -73,7 +74,7 @@ class FinalisedManager:
                 answers = stored_record(dictionaries, did, record)[1]
             except ValueError:
                 raise StorageError(_UNREADABLE) from None
-            yield sid, sha, trusted_answer_set(answers)
+            yield sid, digest_text(sha), trusted_answer_set(answers)
 
     def answer_sets_of(self, ids: Sequence[int]) -> list[AnswerSet]:
         """The answer sets finalised screenings ``ids`` were scored with, in that order: the

@@ -33,7 +33,7 @@ from riskscreen.store.columns import StoredColumns, differing_rows, read_columns
 from riskscreen.store.db import translate_errors
 from riskscreen.store.forms import check_forms
 from riskscreen.store.integrity import check_pages, check_records, check_triggers, stored_record
-from riskscreen.store.models import AssessmentRow
+from riskscreen.store.models import AssessmentRow, digest_text
 
 __all__ = ["SERVER_BACKUPS", "Maintenance"]
 
@@ -95,8 +95,9 @@ class Maintenance:
             "LEFT JOIN assessments p ON p.screening_id = a.previous_id "
             "ORDER BY a.screening_id")
         records: set[int] = set()
-        for i, (sid, sha, did, record, prev_did, prev_record) in enumerate(rows):
+        for i, (sid, stored_sha, did, record, prev_did, prev_record) in enumerate(rows):
             records.add(int(sid))
+            sha = digest_text(stored_sha)
             try:
                 snapshot, answers_json = stored_record(dictionaries, did, record)
                 previous = (stored_record(dictionaries, prev_did, prev_record)[0]

@@ -34,6 +34,7 @@ from riskscreen.services.models import ModelManager
 from riskscreen.services.settings import SettingsManager
 from riskscreen.services.types import Role
 from riskscreen.store.columns import OVERRIDES
+from riskscreen.store.models import digest_text
 
 __all__ = ["SUPPRESS_BELOW", "Report", "ReportManager", "ReportTable", "suppressed"]
 
@@ -143,7 +144,7 @@ class ReportManager:
         row_of = {sid: row for row, sid in enumerate(found.ids.tolist())}
         level_names: dict[str, str] = {}
         level_rank: dict[str, int] = {}
-        for sha in sorted({str(r[4]) for r in stored}):
+        for sha in sorted({digest_text(r[4]) for r in stored}):
             for info in self._models.get(sha).level_infos():
                 level_names.setdefault(info.id, info.name)
                 level_rank.setdefault(info.id, info.rank)

@@ -17,6 +17,7 @@ from typing import Any
 
 import psycopg
 
+from riskscreen.store.models import digest_text
 from riskscreen.store.records import decompress_record, read_dictionaries, split_record
 
 __all__ = [
@@ -210,7 +211,7 @@ def check_records(raw: Any) -> Iterator[str]:
         if snap_level != snap_final:
             yield (f"{where}: the snapshot's level column ({snap_level}) differs from the "
                    f"snapshot ({snap_final})")
-        if sha != (snap.get("model") or {}).get("sha256", sha):
+        if digest_text(sha) != (snap.get("model") or {}).get("sha256", digest_text(sha)):
             yield f"{where}: its scoring model differs from the one in its snapshot"
         if int(sid) in with_rows:
             # A finalised screening's answers live only in its record (and its pack).

@@ -28,6 +28,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -61,10 +62,13 @@ __all__ = [
     "ScreeningReview",
     "SentPackage",
     "ServerPassphrase",
+    "Sha256",
     "TrustedSender",
     "User",
     "UtcStamp",
     "Vignette",
+    "digest_bytes",
+    "digest_text",
     "stamp_micros",
     "stamp_text",
     "utc_now",
@@ -115,6 +119,46 @@ class UtcStamp(TypeDecorator[str]):
     def process_result_value(self, value: Any, dialect: Dialect) -> str | None:
         """Microseconds to text."""
         return None if value is None else stamp_text(value)
+
+
+def digest_bytes(value: str) -> bytes | str:
+    """The 32 bytes a SHA-256 hex text is stored as; any other text unchanged."""
+    if len(value) == 64:
+        try:
+            return bytes.fromhex(value)
+        except ValueError:
+            pass
+    return value
+
+
+def digest_text(stored: Any) -> str:
+    """The hex text of a stored SHA-256 (32 bytes); text (or other bytes) as it was written."""
+    if isinstance(stored, bytes | bytearray | memoryview):
+        raw = bytes(stored)
+        return raw.hex() if len(raw) == 32 else raw.decode("utf-8", "replace")
+    return str(stored)
+
+
+class Sha256(TypeDecorator[str]):
+    """A SHA-256 stored as its 32 bytes and read and written as its 64-character hex text,
+    so no caller sees the difference. A value that is not such a hash is kept as text
+    (as bytes of that text on PostgreSQL, whose column takes only bytes)."""
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> bytes | str | None:
+        """Hex text to bytes."""
+        if value is None:
+            return None
+        stored = digest_bytes(str(value))
+        if isinstance(stored, str) and dialect.name != "sqlite":
+            return stored.encode("utf-8")
+        return stored
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> str | None:
+        """Bytes to hex text."""
+        return None if value is None else digest_text(value)
 
 
 class Base(DeclarativeBase):
@@ -204,6 +248,10 @@ class Screening(Base):
         #: With the child: "the children a practitioner screened" is read from the index.
         Index("ix_screenings_practitioner", "practitioner_id", "updated_at", "child_id"),
         Index("ix_screenings_level_updated", "final_level", "updated_at", "id"),
+        #: Only the few screenings that amend another: "which were replaced" is a look-up.
+        Index("ix_screenings_amendment", "amendment_of",
+              sqlite_where=text("amendment_of IS NOT NULL"),
+              postgresql_where=text("amendment_of IS NOT NULL")),
     )
 
 
@@ -224,7 +272,7 @@ class ScoringModelRow(Base):
     """A published scoring model: immutable, identified by its content hash."""
 
     __tablename__ = "scoring_models"
-    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sha256: Mapped[str] = mapped_column(Sha256, primary_key=True)
     model_id: Mapped[str] = mapped_column(String(100))
     version: Mapped[str] = mapped_column(String(30))
     canonical_json: Mapped[str] = mapped_column(Text)
@@ -243,7 +291,7 @@ class FormRow(Base):
     """
 
     __tablename__ = "forms"
-    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sha256: Mapped[str] = mapped_column(Sha256, primary_key=True)
     form_id: Mapped[str] = mapped_column(String(100))
     version: Mapped[str] = mapped_column(String(30))
     canonical_json: Mapped[str] = mapped_column(Text)

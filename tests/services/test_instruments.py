@@ -23,6 +23,7 @@ from riskscreen.instruments import Instrument, load_instrument
 from riskscreen.services import PermissionDenied, ServiceError, Session
 from riskscreen.services.instruments import InstrumentRefused
 from riskscreen.services.referral import referral_summary
+from riskscreen.store.models import digest_text
 from riskscreen.store.schema import current_revision
 from riskscreen.summary import render_pdf_bytes
 
@@ -135,7 +136,8 @@ def test_screenings_of_the_old_form_version_open_verify_and_print(vault: Vault,
         with pytest.raises(ServiceError):
             pat.screenings.save_answer(new.row.id, "gender_description", "the old id")
         with pat.engine.connect() as conn:
-            pins = dict(conn.execute(text("SELECT id, form_sha256 FROM screenings")).all())
+            pins = {sid: digest_text(sha) if sha is not None else None for sid, sha in
+                    conn.execute(text("SELECT id, form_sha256 FROM screenings"))}
         assert pins[final] == pins[draft] == form_sha256(load_form("cse-screening"))
         assert pins[new.row.id] == form_sha256(newer.form)
 
@@ -213,7 +215,8 @@ def test_a_database_at_the_previous_head_upgrades_and_pins_the_shipped_form(
         _back_to_previous_head(admin)
     with vault.login("mary") as mary:  # signing in migrates the database
         with mary.engine.connect() as conn:
-            pins = dict(conn.execute(text("SELECT id, form_sha256 FROM screenings")).all())
+            pins = {sid: digest_text(sha) if sha is not None else None for sid, sha in
+                    conn.execute(text("SELECT id, form_sha256 FROM screenings"))}
             installed = conn.execute(text("SELECT id, in_force FROM instruments")).all()
         report = mary.maintenance.verify()
         assert report.ok, (report.rescore_differences, report.record_problems)

@@ -13,7 +13,7 @@ from sqlalchemy import exc, text
 from riskscreen.services.demo import add_referral_demo, populate
 from riskscreen.services.types import Status
 from riskscreen.store import audit
-from riskscreen.store.models import stamp_text
+from riskscreen.store.models import digest_text, stamp_text
 from riskscreen.store.schema import _config, current_revision, head_revision
 
 from ..conftest import Vault
@@ -49,8 +49,15 @@ def _tables(conn: Any) -> dict[str, list[dict[str, Any]]]:
 
 
 def _as_text(tables: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
-    return {t: [{k: stamp_text(v) if k in STAMPED.get(t, ()) and v is not None else v
-                 for k, v in row.items()} for row in rows] for t, rows in tables.items()}
+    """The rows with their times as text, and the hashes (bytes since revision 0017) too."""
+    def shown(table: str, column: str, value: Any) -> Any:
+        if value is not None and column in STAMPED.get(table, ()):
+            return stamp_text(value)
+        hashed = column in ("model_sha256", "form_sha256") and isinstance(value, bytes)
+        return digest_text(value) if hashed else value
+
+    return {t: [{k: shown(t, k, v) for k, v in row.items()} for row in rows]
+            for t, rows in tables.items()}
 
 
 def _demo(store: Vault) -> None:

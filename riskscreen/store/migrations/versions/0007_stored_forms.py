@@ -85,7 +85,7 @@ def upgrade() -> None:
     # The default instrument is put in force; other shipped instruments are installed by an
     # administrator or manager (riskscreen instrument add), so the app asks nothing new.
     for form in [f for f in shipped_forms() if f.id == DEFAULT_INSTRUMENT]:
-        sha = store_form(bind, form, None)
+        sha = store_form(bind, form, None, hex_keys=True)
         bind.execute(sa.text(
             "INSERT INTO instruments (id, title, form_sha256, owner, approved_by, routing_yaml, "
             "readme, in_force, installed_by, installed_at) VALUES (:id, :title, :sha, '', '', "
