@@ -5,7 +5,7 @@ Layout only; :class:`riskscreen.ui.controller.AppController` decides what is sho
 
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from riskscreen.ui.widgets import FRAME_ALLOWANCE, banner_over
 
-__all__ = ["IdleWatcher", "MainWindow", "first_field"]
+__all__ = ["IdleWatcher", "MainWindow", "PageStack", "first_field"]
 
 DEFAULT_SIZE = (1280, 720)
 #: What counts as a field for the cursor to start in (rather than a button).
@@ -101,6 +101,34 @@ def first_field(page: QWidget) -> QWidget | None:
     return first_stop
 
 
+class PageStack(QStackedWidget):
+    """The window's pages, one shown at a time, asking only the shown page's room.
+
+    A stack is as large as its largest page by default, so a page never shown on this visit
+    (the links between children, with their word-wrapped notes) made every other page taller
+    than a 1366x768 screen at 150 %.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.currentChanged.connect(self._on_self_current_changed)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        """The shown page's minimum."""
+        page = self.currentWidget()
+        if page is None:
+            return super().minimumSizeHint()
+        return page.minimumSizeHint().expandedTo(page.minimumSize())
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        """The shown page's preferred size."""
+        page = self.currentWidget()
+        return super().sizeHint() if page is None else page.sizeHint()
+
+    def _on_self_current_changed(self, _index: int) -> None:
+        self.updateGeometry()
+
+
 class MainWindow(QMainWindow):
     """Pages, menus and the problem banner; ``closing`` is emitted when the window closes or
     the application quits, so what is being typed can be saved first."""
@@ -112,7 +140,7 @@ class MainWindow(QMainWindow):
         self.settings = settings
         self.setWindowTitle("RiskScreen")
         self.setObjectName("mainWindow")
-        self.stack = QStackedWidget(self)
+        self.stack = PageStack(self)
         self.banner = QFrame(self)
         self.banner.setObjectName("banner")
         self.banner.setStyleSheet("QFrame#banner { background: #fdecea; border: 1px solid "

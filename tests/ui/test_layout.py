@@ -503,3 +503,24 @@ def test_the_audit_filters_fit_a_small_screen_whatever_the_log_holds(
                          "changed (head 76fe943d7983).")
     window.tabs.setCurrentWidget(audit)
     assert window.minimumSizeHint().width() <= width
+
+
+def test_a_page_not_shown_does_not_make_the_window_taller(qtbot: QtBot,
+                                                          tmp_path: Path) -> None:
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+    from riskscreen.ui.main_window import MainWindow
+
+    window = MainWindow(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(window)
+    small, tall = QWidget(), QWidget()
+    QVBoxLayout(small).addWidget(QLabel("A short page."))
+    tall.setMinimumHeight(900)  # as the links between children asked at 150 % with data
+    window.add_page(tall)
+    window.show_page(small)
+    window.show()
+    qtbot.waitExposed(window)
+    assert window.minimumSizeHint().height() < 512
+    window.show_page(tall)
+    assert window.minimumSizeHint().height() >= 900  # the shown page still gets its room
