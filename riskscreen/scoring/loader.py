@@ -118,17 +118,26 @@ def load_model(source: str | Path, form: FormDefinition | None = None) -> Scorin
             f"give a path to a .yaml file or one of: {known}", 1, str(source))])
     chosen = version or versions[-1]
     if form is None:
-        return _load_shipped(model_id, chosen)
+        return _load_shipped(model_id, chosen, False)
+    if form is _shipped_form(model_id):
+        return _load_shipped(model_id, chosen, True)
     return _parse_shipped(model_id, chosen, form)
 
 
+def _shipped_form(form_id: str) -> FormDefinition | None:
+    try:
+        return load_form(form_id)
+    except DefinitionError:
+        return None
+
+
 @lru_cache(maxsize=32)
-def _load_shipped(model_id: str, version: str) -> ScoringModel:
-    """A shipped model version checked against its shipped form, parsed once per process:
-    the files in the package do not change while it runs, a model is frozen, and reading
-    one (YAML with line numbers, every check) takes a few hundred milliseconds that each new
-    database, each import of the shipped models and each self-test would pay again."""
-    return _parse_shipped(model_id, version, None)
+def _load_shipped(model_id: str, version: str, with_form: bool) -> ScoringModel:
+    """A shipped model version, checked against its shipped form given or found, parsed once
+    per process: the files in the package do not change while it runs, a model is frozen,
+    and reading one (YAML with line numbers, every check) takes a few hundred milliseconds
+    that each new database, each scoring command and each self-test would pay again."""
+    return _parse_shipped(model_id, version, _shipped_form(model_id) if with_form else None)
 
 
 def _parse_shipped(model_id: str, version: str, form: FormDefinition | None) -> ScoringModel:

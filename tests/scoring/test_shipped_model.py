@@ -83,3 +83,9 @@ def test_a_shipped_model_is_read_once_and_a_file_every_time(tmp_path: Path) -> N
                     .read_text(encoding="utf-8"), encoding="utf-8")
     assert load_model(copy) is not load_model(copy)
     assert load_model(copy) == load_model("cse-screening@1.0.0")
+
+
+def test_a_shipped_model_checked_against_its_shipped_form_is_read_once() -> None:
+    form = load_form("cse-screening")
+    assert load_model("cse-screening@1.0.0", form) is load_model("cse-screening@1.0.0", form)
+    assert load_model("cse-screening@1.0.0", form) == load_model("cse-screening@1.0.0")
