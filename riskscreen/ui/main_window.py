@@ -48,10 +48,8 @@ class IdleWatcher(QObject):
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
         self.timer.timeout.connect(self.idle)
+        self._watching = False
         self.set_minutes(minutes)
-        app = QApplication.instance()
-        if app is not None:
-            app.installEventFilter(self)
 
     def set_minutes(self, minutes: float) -> None:
         """Change the idle time (0 turns automatic locking off)."""
@@ -63,12 +61,27 @@ class IdleWatcher(QObject):
         """Start counting again."""
         if self.minutes > 0:
             self.timer.start()
+            self._watch(True)
         else:
-            self.timer.stop()
+            self.stop()
 
     def stop(self) -> None:
         """Stop counting (while locked)."""
         self.timer.stop()
+        self._watch(False)
+
+    def _watch(self, on: bool) -> None:
+        """Look at the application's events only while counting: the filter sees every event
+        of every object (paints, timers, database replies), each one a call into Python, so
+        while locked or with locking off nothing passes through it."""
+        app = QApplication.instance()
+        if app is None or on == self._watching:
+            return
+        if on:
+            app.installEventFilter(self)
+        else:
+            app.removeEventFilter(self)
+        self._watching = on
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
         """Any input restarts the count; nothing is filtered out."""

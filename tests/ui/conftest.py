@@ -67,6 +67,9 @@ def _settings(tmp_path: Path) -> QSettings:
 
 def _close(controller: AppController) -> None:
     wait_for_background()
+    # Until it is collected, a finished test's controller would otherwise go on counting
+    # input through an application-wide event filter in every later test.
+    controller.idle.stop()
     if controller.session is not None:
         controller.session.close()
 
