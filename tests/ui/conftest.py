@@ -92,10 +92,12 @@ def ready_app(qtbot: QtBot, tmp_path: Path,
               vault_templates: VaultTemplates) -> Iterator[AppController]:
     """The application in an active 1366x768 window over a database with a practitioner,
     Pat Example (:data:`PAT`)."""
+    def add_pat(vault: Vault) -> None:
+        with vault.login("admin") as admin:
+            admin.accounts.create(PAT[0], "practitioner", PAT[1], display_name="Pat Example")
+
     db = tmp_path / "riskscreen.db"
-    vault = vault_templates.copy(db, ())
-    with vault.login("admin") as admin:
-        admin.accounts.create(PAT[0], "practitioner", PAT[1], display_name="Pat Example")
+    vault_templates.copy(db, (), then=add_pat, name="pat example")
     controller = AppController(db, settings=_settings(tmp_path), kdf=FAST,
                                sleep=lambda _: None, auto_backups=False)
     qtbot.addWidget(controller.window)
