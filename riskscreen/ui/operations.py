@@ -26,7 +26,7 @@ from PySide6.QtGui import QGuiApplication
 
 from riskscreen.services import USER_ERRORS
 from riskscreen.services.errors import SessionClosed
-from riskscreen.ui.worker import run_in_background
+from riskscreen.ui.worker import callback_owner, run_in_background
 
 __all__ = ["ChangeOp", "QueryOp"]
 
@@ -103,7 +103,10 @@ class _Op(Generic[T]):
     def run_in_background(self) -> None:
         """Start the operation; the callbacks run on the GUI thread afterwards."""
         self._begin()
-        run_in_background(self._op, self._succeeded, self._failed)
+        # The messages' owner (a view's label, a window) is the receiver: once it is deleted,
+        # the outcome has no one to go to and is dropped.
+        run_in_background(self._op, self._succeeded, self._failed,
+                          receiver=callback_owner(self._show))
 
 
 class QueryOp(_Op[T]):

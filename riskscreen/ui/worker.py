@@ -2,6 +2,11 @@
 
 ``run_in_background(fn, on_done, on_error)`` runs ``fn`` on Qt's global thread pool and calls
 back on the GUI thread. The worker never touches a widget; only the callbacks do.
+
+An outcome nobody can receive any more is dropped without a word: when the object the
+callbacks belong to (``receiver``, or the owner of a bound-method callback) was deleted first,
+and when the application quits while the work runs (it waits a moment for the work to end, so
+no worker is left running Python while the interpreter shuts down).
 """
 
 from __future__ import annotations
@@ -10,11 +15,15 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+import shiboken6
+from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, Signal, SignalInstance
 
-__all__ = ["Task", "run_in_background", "wait_for_background"]
+__all__ = ["Task", "callback_owner", "run_in_background", "wait_for_background"]
 
 log = logging.getLogger(__name__)
+
+#: How long quitting waits for work still running before the interpreter shuts down.
+QUIT_WAIT_MS = 30_000
 
 
 class _Relay(QObject):
@@ -31,38 +40,83 @@ class Task(QRunnable):
         super().__init__()
         self._fn = fn
         self.relay = _Relay()
+        #: Set on the GUI thread when the outcome is no longer wanted; read by the worker.
+        self.dropped = False
+
+    def drop(self) -> None:
+        """Forget the outcome: nothing is reported when the work ends."""
+        self.dropped = True
 
     def run(self) -> None:
         """Run the work; report the result or the exception (never raise into Qt)."""
         try:
             result = self._fn()
         except BaseException as error:  # every failure is reported to the GUI, never lost
-            self.relay.failed.emit(error)
+            self._report(self.relay.failed, error)
             return
-        self.relay.succeeded.emit(result)
+        self._report(self.relay.succeeded, result)
+
+    def _report(self, signal: SignalInstance, outcome: object) -> None:
+        if self.dropped or not shiboken6.isValid(self.relay):
+            return
+        try:
+            signal.emit(outcome)
+        except RuntimeError:  # the relay was deleted between the check and the emit
+            self.dropped = True
 
 
 _running: set[Task] = set()
+_quit_hooked: list[QCoreApplication] = []
+
+
+def callback_owner(callback: Callable[..., Any]) -> QObject | None:
+    """The Qt object a bound-method callback belongs to (None for any other callable)."""
+    owner = getattr(callback, "__self__", None)
+    return owner if isinstance(owner, QObject) else None
+
+
+def _on_app_about_to_quit() -> None:
+    """Drop every running task's outcome and let the work end before the interpreter does."""
+    for task in list(_running):
+        task.drop()
+    if _running and not QThreadPool.globalInstance().waitForDone(QUIT_WAIT_MS):
+        log.warning("background work still running at exit")
+
+
+def _hook_quit() -> None:
+    app = QCoreApplication.instance()
+    if app is not None and app not in _quit_hooked:
+        app.aboutToQuit.connect(_on_app_about_to_quit)
+        _quit_hooked[:] = [app]
 
 
 def run_in_background(fn: Callable[[], Any], on_done: Callable[[Any], None],
-                      on_error: Callable[[BaseException], None]) -> Task:
+                      on_error: Callable[[BaseException], None], *,
+                      receiver: QObject | None = None) -> Task:
     """Run ``fn()`` off the GUI thread; call ``on_done(result)`` or ``on_error(exc)`` after.
 
-    The callbacks run on the GUI thread (queued signal), so they may update widgets.
+    The callbacks run on the GUI thread (queued signal), so they may update widgets. They are
+    not called once ``receiver`` (by default the object a bound-method ``on_done`` or
+    ``on_error`` belongs to) has been deleted.
     """
+    owner = receiver or callback_owner(on_done) or callback_owner(on_error)
     task = Task(fn)
     task.setAutoDelete(False)
     _running.add(task)
+    _hook_quit()
+
+    def wanted() -> bool:
+        _running.discard(task)
+        return not task.dropped and (owner is None or shiboken6.isValid(owner))
 
     def finished_ok(result: object) -> None:
-        _running.discard(task)
-        on_done(result)
+        if wanted():
+            on_done(result)
 
     def finished_error(error: object) -> None:
-        _running.discard(task)
         assert isinstance(error, BaseException)
-        on_error(error)
+        if wanted():
+            on_error(error)
 
     task.relay.succeeded.connect(finished_ok)
     task.relay.failed.connect(finished_error)
