@@ -21,6 +21,7 @@ import logging
 from collections.abc import Callable
 from typing import Generic, Self, TypeVar
 
+import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 
@@ -82,8 +83,16 @@ class _Op(Generic[T]):
     #: Whether a failure because the session ended meanwhile (a lock) goes unsaid.
     _quiet_when_closed = False
 
+    def _gone(self) -> bool:
+        """Whether the messages' owner (a view's label, a window) was deleted meanwhile: the
+        outcome then has no one to go to and is dropped (the busy state still ends)."""
+        owner = callback_owner(self._show)
+        return owner is not None and not shiboken6.isValid(owner)
+
     def _failed(self, error: BaseException) -> None:
         self._end()
+        if self._gone():
+            return
         if self._on_failure is not None and self._on_failure(error):
             return
         if self._quiet_when_closed and isinstance(error, SessionClosed):
@@ -98,15 +107,14 @@ class _Op(Generic[T]):
 
     def _succeeded(self, result: object) -> None:
         self._end()
+        if self._gone():
+            return
         self._on_success(result)  # type: ignore[arg-type]  # the worker carries T as object
 
     def run_in_background(self) -> None:
         """Start the operation; the callbacks run on the GUI thread afterwards."""
         self._begin()
-        # The messages' owner (a view's label, a window) is the receiver: once it is deleted,
-        # the outcome has no one to go to and is dropped.
-        run_in_background(self._op, self._succeeded, self._failed,
-                          receiver=callback_owner(self._show))
+        run_in_background(self._op, self._succeeded, self._failed)
 
 
 class QueryOp(_Op[T]):
