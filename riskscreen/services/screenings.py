@@ -213,7 +213,9 @@ class ScreeningManager:
             # three pages. Only while it stays in the same minute (what a person is shown,
             # in any time zone) and the draft is already the most recently changed
             # screening, so no list's order changes.
-            newest, same_minute = not found[6], found[5] // 60_000_000 == now // 60_000_000
+            same_minute = found[5] // 60_000_000 == now // 60_000_000
+            newest = same_minute and _only_newest(
+                cursor.execute(_NEWEST_TWO).fetchall(), screening_id, found[5])
             params: tuple[Any, ...]
             sql, params = ((_BUMP_VERSION, (screening_id,)) if newest and same_minute
                            else (_BUMP_VERSION_AND_TIME, (now, screening_id)))
@@ -533,11 +535,20 @@ def _record_answers(answers_text: str, saved_at: datetime) -> dict[str, AnswerVa
 #: What a save checks and needs of its draft, and whether any other screening was changed
 #: at or after it (see :meth:`ScreeningManager._save_answer`).
 _DRAFT_FOR_SAVE = (
-    "SELECT practitioner_id, status, form_id, form_version, screening_date, updated_at, "
-    "EXISTS (SELECT 1 FROM screenings o WHERE o.updated_at >= s.updated_at AND o.id <> s.id) "
-    "FROM screenings s WHERE id = ?")
+    "SELECT practitioner_id, status, form_id, form_version, screening_date, updated_at "
+    "FROM screenings WHERE id = ?")
+#: The two most recently changed screenings, read backwards along ``ix_screenings_updated``
+#: on both backends (a correlated EXISTS made PostgreSQL scan the table on every save).
+_NEWEST_TWO = "SELECT id, updated_at FROM screenings ORDER BY updated_at DESC, id DESC LIMIT 2"
 _BUMP_VERSION_AND_TIME = "UPDATE screenings SET updated_at = ?, version = version + 1 WHERE id = ?"
 _BUMP_VERSION = "UPDATE screenings SET version = version + 1 WHERE id = ?"
+
+
+def _only_newest(rows: list[Any], screening_id: int, updated_at: int) -> bool:
+    """Whether no other screening was changed at or after this one's ``updated_at``."""
+    others = [row for row in rows if row[0] != screening_id]
+    return bool(rows) and rows[0][0] == screening_id and (
+        not others or others[0][1] < updated_at)
 
 
 class _FormNotLoaded(Exception):  # noqa: N818 - a signal inside the session, never shown
