@@ -109,7 +109,9 @@ def needed_width(table: QTableWidget) -> int:
     widest = max((widths[c] for c in stretched), default=0)
     columns = sum(widest if c in stretched else w for c, w in enumerate(widths))
     side = table.verticalHeader()
-    return (columns + (side.sizeHint().width() if side.isVisible() else 0)
+    # Whether it shows as part of the table, not on screen now: in a tab not shown, the
+    # header is not visible either, and the width needed would drop by its width.
+    return (columns + (side.sizeHint().width() if side.isVisibleTo(table) else 0)
             + 2 * table.frameWidth())
 
 
