@@ -217,7 +217,7 @@ class ScreeningManager:
             newest = same_minute and _only_newest(
                 cursor.execute(_NEWEST_TWO).fetchall(), screening_id, found[5])
             params: tuple[Any, ...]
-            sql, params = ((_BUMP_VERSION, (screening_id,)) if newest and same_minute
+            sql, params = ((_BUMP_VERSION, (screening_id,)) if newest
                            else (_BUMP_VERSION_AND_TIME, (now, screening_id)))
             if expected_version is not None:
                 sql += " AND version = ?"
@@ -532,8 +532,7 @@ def _record_answers(answers_text: str, saved_at: datetime) -> dict[str, AnswerVa
             for qid, value in (raw.get("answers") or {}).items()}
 
 
-#: What a save checks and needs of its draft, and whether any other screening was changed
-#: at or after it (see :meth:`ScreeningManager._save_answer`).
+#: What a save checks and needs of its draft (see :meth:`ScreeningManager._save_answer`).
 _DRAFT_FOR_SAVE = (
     "SELECT practitioner_id, status, form_id, form_version, screening_date, updated_at "
     "FROM screenings WHERE id = ?")
@@ -546,9 +545,8 @@ _BUMP_VERSION = "UPDATE screenings SET version = version + 1 WHERE id = ?"
 
 def _only_newest(rows: list[Any], screening_id: int, updated_at: int) -> bool:
     """Whether no other screening was changed at or after this one's ``updated_at``."""
-    others = [row for row in rows if row[0] != screening_id]
     return bool(rows) and rows[0][0] == screening_id and (
-        not others or others[0][1] < updated_at)
+        len(rows) < 2 or rows[1][1] < updated_at)
 
 
 class _FormNotLoaded(Exception):  # noqa: N818 - a signal inside the session, never shown

@@ -551,7 +551,6 @@ class ManagerController(QObject):
                 self._show_live_result()
                 self._freshened()
                 return
-            self._live_loading = True
             self._load_live(f"Taking in the screenings finalised since "
                             f"{show_moment(held.at)}…")
 
