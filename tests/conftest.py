@@ -255,6 +255,47 @@ def save_answers(session: Any, screening_id: int, answers: Mapping[str, Any]) ->
             session.screenings.save_answer(screening_id, qid, value)
 
 
+#: The golden cases: answer files and, beside each, the outcome it must give.
+CASES = ROOT / "tests" / "cases"
+
+
+def golden_answers(case: str) -> dict[str, Any]:
+    """The answers file of a golden case (``"07-disclosure"``)."""
+    import json
+
+    loaded: dict[str, Any] = json.loads((CASES / f"{case}.json").read_text(encoding="utf-8"))
+    return loaded
+
+
+@dataclass(frozen=True)
+class Finalised:
+    """A screening finalised from a golden case: its child, its id and its assessment."""
+
+    child: int
+    screening: int
+    assessment: Any
+
+
+def finalise_case(session: Any, case: str, *, name: str | None = None, child: int | None = None,
+                  answers: Mapping[str, Any] | None = None, screening_date: Any = None,
+                  override: Any = None) -> Finalised:
+    """Start, answer and finalise a screening with golden ``case``'s answers (and
+    ``answers`` over them): for ``child``, or a new child called ``name`` (the case's child
+    by default) born on the case's date of birth; on the case's screening date unless
+    ``screening_date`` is given; with ``override``, if any."""
+    from datetime import date
+
+    data = golden_answers(case)
+    given = {**data["answers"], **(answers or {})}
+    if child is None:
+        child = int(session.children.create(name or given["child_name"],
+                                            given.get("date_of_birth")).id)
+    sid = int(session.screenings.start(child, screening_date=screening_date
+                                       or date.fromisoformat(data["screening_date"])))
+    save_answers(session, sid, given)
+    return Finalised(child, sid, session.screenings.finalise(sid, override))
+
+
 def start_screening_where(session: Any, wanted: Callable[[Any], bool], what: str, *,
                           count: int, seed: int) -> int:
     """Start a screening for a new child with the first of ``count`` synthetic answer sets

@@ -5,11 +5,9 @@ for GUI tests."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,13 +17,13 @@ from riskscreen.services.demo import DEMO_ACCOUNTS, create_demo_database
 from riskscreen.services.server import ServerUnlocker
 from riskscreen.store.backend import ServerLocation
 
+from .conftest import finalise_case
+
 if TYPE_CHECKING:
     from pytestqt.qtbot import QtBot
 
     from riskscreen.ui.controller import AppController
 
-CASE = json.loads((Path(__file__).parent / "cases" / "07-disclosure.json").read_text(
-    encoding="utf-8"))
 #: The receiving team's name on its certificate (the demo agency keeps the demo's name).
 TEAM = "Northvale Child Exploitation Hub"
 
@@ -74,14 +72,8 @@ def finalised(db: Path | TeamServer, name: str = "Synthetic Exchange Child",
               nhs_number: str = "943 476 5919") -> int:
     """A new finalised screening (high: it makes a referral, still to send)."""
     with login(db, "pat") as s:
-        answers = {**CASE["answers"], "child_name": name, "nhs_number": nhs_number}
-        child = s.children.create(name, answers.get("date_of_birth"))
-        sid = s.screenings.start(child.id,
-                                 screening_date=date.fromisoformat(CASE["screening_date"]))
-        for qid, value in answers.items():
-            s.screenings.save_answer(sid, qid, value)
-        s.screenings.finalise(sid, None)
-        return sid
+        return finalise_case(s, "07-disclosure", name=name,
+                             answers={"nhs_number": nhs_number}).screening
 
 
 def make_package(dbs: dict[str, Any], out: Path, screening: int | None = None) -> Path:

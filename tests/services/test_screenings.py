@@ -25,7 +25,14 @@ from riskscreen.services import (
 from riskscreen.store.models import stamp_micros
 from riskscreen.synthetic import generate_answer_sets
 
-from ..conftest import PASSPHRASES, Vault, save_answers, start_screening_where
+from ..conftest import (
+    PASSPHRASES,
+    Vault,
+    finalise_case,
+    golden_answers,
+    save_answers,
+    start_screening_where,
+)
 
 
 @pytest.fixture
@@ -436,21 +443,16 @@ def test_unreadable_date_of_birth_is_refused(vault: Vault) -> None:
 
 def test_the_live_score_takes_the_trend_finalising_gives(vault: Vault) -> None:
     from datetime import timedelta
-    from pathlib import Path
 
     from riskscreen.forms.answers import AnswerSet
     from riskscreen.scoring.assessment import Trend
     from riskscreen.scoring.engine import score
 
-    cases = Path(__file__).resolve().parents[1] / "cases"
-    calm, high = (json.loads((cases / f"{name}.json").read_text("utf-8"))
-                  for name in ("01-no-concerns", "17-current-exploitation"))
+    high = golden_answers("17-current-exploitation")
     pat = vault.login("pat")
     child = pat.children.create("Live Trend Child", high["answers"]["date_of_birth"])
-    first = pat.screenings.start(child.id,
-                                 screening_date=date.fromisoformat(high["screening_date"]))
-    save_answers(pat, first, calm["answers"])
-    earlier = pat.screenings.finalise(first)
+    earlier = finalise_case(pat, "01-no-concerns", child=child.id,
+                            screening_date=date.fromisoformat(high["screening_date"])).assessment
     sid = pat.screenings.start(child.id, screening_date=date.fromisoformat(
         high["screening_date"]) + timedelta(days=30))
     draft = pat.screenings.open(sid)

@@ -18,23 +18,16 @@ from riskscreen.services import Unlocker
 from riskscreen.ui.controller import AppController
 from riskscreen.ui.exchange import ImportPackageDialog
 
-from .helpers import click, golden_case
+from ..conftest import finalise_case
+from .helpers import click
 from .test_app_flow import ADMIN, PAT, read_db, set_up, unlock
 
 pytestmark = pytest.mark.gui
 
 
 def _finalised_high(tmp_path: Path) -> int:
-    answers, _ = golden_case("07-disclosure")
     with read_db(tmp_path) as session:
-        child = session.children.create("Synthetic Child Three",
-                                        answers["answers"]["date_of_birth"])
-        sid = session.screenings.start(
-            child.id, screening_date=date.fromisoformat(answers["screening_date"]))
-        for qid, value in {**answers["answers"], "child_name": "Synthetic Child Three"}.items():
-            session.screenings.save_answer(sid, qid, value)
-        session.screenings.finalise(sid, None)
-    return sid
+        return finalise_case(session, "07-disclosure", name="Synthetic Child Three").screening
 
 
 def test_save_package_then_import_it_with_a_confirmed_record(

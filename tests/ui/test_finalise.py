@@ -17,6 +17,7 @@ from riskscreen.services import Unlocker
 from riskscreen.ui.controller import AppController
 from riskscreen.ui.finalise import FinaliseView
 
+from ..conftest import finalise_case
 from .helpers import (
     answer_all,
     answer_confirmation,
@@ -232,17 +233,13 @@ def test_the_live_trend_is_the_trend_finalising_gives(qtbot: QtBot, app: AppCont
     from datetime import date
 
     set_up(qtbot, app)
-    calm, _ = golden_case("01-no-concerns")
     high, _ = golden_case("17-current-exploitation")
     with read_db(tmp_path) as session:  # an earlier screening of the child: no apparent risk
         child = session.children.create(high["answers"]["child_name"],
                                         high["answers"]["date_of_birth"])
-        sid = session.screenings.start(
-            child.id, screening_date=date.fromisoformat(high["screening_date"]))
-        for qid, value in calm["answers"].items():
-            if qid not in ("child_name", "date_of_birth"):
-                session.screenings.save_answer(sid, qid, value)
-        earlier = session.screenings.finalise(sid, None)
+        earlier = finalise_case(session, "01-no-concerns", child=child.id,
+                                screening_date=date.fromisoformat(high["screening_date"])
+                                ).assessment
     unlock(qtbot, app, PAT[1])
     app.start_screening(child.id)
     wait_for_change(qtbot, app)

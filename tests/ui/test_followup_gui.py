@@ -15,7 +15,8 @@ from riskscreen.ui.controller import AppController
 from riskscreen.ui.followup import EpisodeDialog, RhiDialog
 from riskscreen.ui.worker import wait_for_background
 
-from .helpers import click, golden_case, type_into
+from ..conftest import finalise_case
+from .helpers import click, type_into
 from .test_app_flow import PAT, read_db, set_up, unlock
 
 CASE = "06-repeated-missing-with-indicator"
@@ -23,17 +24,8 @@ CASE = "06-repeated-missing-with-indicator"
 
 def _finalised_child(tmp_path: Path) -> int:
     """A child with one finalised screening (a golden case), made through the services."""
-    answers = golden_case(CASE)[0]
     with read_db(tmp_path) as pat:
-        case = answers["answers"]
-        child = pat.children.create(case["child_name"], case["date_of_birth"]).id
-        sid = pat.screenings.start(child, screening_date=date.fromisoformat(
-            answers["screening_date"]))
-        for qid, value in case.items():
-            if qid not in ("child_name", "date_of_birth"):
-                pat.screenings.save_answer(sid, qid, value)
-        pat.screenings.finalise(sid)
-    return child
+        return finalise_case(pat, CASE).child
 
 
 #: How long a step may take on a loaded computer (two cores shared by many test runs); each
@@ -139,17 +131,9 @@ def test_a_step_down_asks_why_then_finalises(qtbot: QtBot, app: AppController,
     from riskscreen.ui.followup import StepDownDialog
 
     set_up(qtbot, app)
-    answers = golden_case(CASE)[0]
     with read_db(tmp_path) as pat:
-        case = answers["answers"]
-        child = pat.children.create(case["child_name"], case["date_of_birth"]).id
-        first = pat.screenings.start(child, screening_date=date.fromisoformat(
-            answers["screening_date"]))
-        for qid, value in case.items():
-            if qid not in ("child_name", "date_of_birth"):
-                pat.screenings.save_answer(first, qid, value)
-        pat.screenings.finalise(first, OverrideRequest(
-            "high", "She told her teacher that an older man collects her from school."))
+        child = finalise_case(pat, CASE, override=OverrideRequest(
+            "high", "She told her teacher that an older man collects her from school.")).child
         sid = pat.screenings.start(child, rescreen=True)
         pat.reviews.confirm(sid, pat.reviews.rescreen_info(sid).unconfirmed)
     unlock(qtbot, app, PAT[1])

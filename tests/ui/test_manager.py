@@ -21,6 +21,7 @@ from riskscreen.services.models import next_version
 from riskscreen.ui.manager.controller import ManagerController
 from riskscreen.ui.worker import wait_for_background
 
+from ..conftest import finalise_case
 from .conftest import login, make_db, open_manager
 
 pytestmark = pytest.mark.gui
@@ -444,20 +445,8 @@ def test_a_report_export_that_fails_is_said_in_the_banner_not_a_modal_box(
 
 def _finalise_elsewhere(db: Path, name: str) -> None:
     """A practitioner, signed in on their own, finalises a screening of a new child."""
-    from datetime import date
-
-    from .helpers import golden_case
-
-    answers = golden_case("17-current-exploitation")[0]
-    case = answers["answers"]
     with login(db, "pat") as pat:
-        child = pat.children.create(name, case["date_of_birth"]).id
-        sid = pat.screenings.start(child, screening_date=date.fromisoformat(
-            answers["screening_date"]))
-        for qid, value in case.items():
-            if qid not in ("child_name", "date_of_birth"):
-                pat.screenings.save_answer(sid, qid, value)
-        pat.screenings.finalise(sid)
+        finalise_case(pat, "17-current-exploitation", name=name)
 
 
 def test_screenings_finalised_meanwhile_are_counted_before_publishing_and_in_the_analysis(

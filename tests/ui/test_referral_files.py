@@ -11,7 +11,6 @@ import os
 import stat
 import threading
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -24,7 +23,8 @@ from riskscreen.ui import controller as controller_module
 from riskscreen.ui.controller import AppController
 from riskscreen.ui.referral import ReferralView, print_images
 
-from .helpers import click, golden_case, type_into, wait_for_change
+from ..conftest import finalise_case
+from .helpers import click, type_into, wait_for_change
 from .test_app_flow import PAT, read_db, set_up, unlock
 
 pytestmark = pytest.mark.gui
@@ -36,17 +36,9 @@ PASSWORD = "a PDF password"
 def finalised(qtbot: QtBot, app: AppController, tmp_path: Path) -> list[int]:
     """Two children's finalised screenings, and the practitioner signed in to the app."""
     set_up(qtbot, app)
-    answers, _ = golden_case("01-no-concerns")
-    ids = []
     with read_db(tmp_path) as session:
-        for name in ("Synthetic Child One", "Synthetic Child Two"):
-            child = session.children.create(name, answers["answers"]["date_of_birth"])
-            sid = session.screenings.start(
-                child.id, screening_date=date.fromisoformat(answers["screening_date"]))
-            for qid, value in answers["answers"].items():
-                session.screenings.save_answer(sid, qid, name if qid == "child_name" else value)
-            session.screenings.finalise(sid, None)
-            ids.append(sid)
+        ids = [finalise_case(session, "01-no-concerns", name=name).screening
+               for name in ("Synthetic Child One", "Synthetic Child Two")]
     unlock(qtbot, app, PAT[1])
     return ids
 

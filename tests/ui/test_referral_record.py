@@ -15,7 +15,8 @@ from riskscreen.services.types import ReferralStatus
 from riskscreen.ui.controller import AppController
 from riskscreen.ui.referral_record import ReferralStepDialog
 
-from .helpers import click, golden_case, type_into
+from ..conftest import finalise_case
+from .helpers import click, type_into
 from .test_app_flow import PAT, read_db, set_up, unlock
 
 pytestmark = pytest.mark.gui
@@ -23,14 +24,8 @@ pytestmark = pytest.mark.gui
 
 def _finalised(qtbot: QtBot, app: AppController, tmp_path: Path, case: str) -> int:
     set_up(qtbot, app)
-    answers, _ = golden_case(case)
     with read_db(tmp_path) as session:
-        child = session.children.create("Synthetic Child", answers["answers"]["date_of_birth"])
-        sid = session.screenings.start(
-            child.id, screening_date=date.fromisoformat(answers["screening_date"]))
-        for qid, value in answers["answers"].items():
-            session.screenings.save_answer(sid, qid, value)
-        session.screenings.finalise(sid, None)
+        sid = finalise_case(session, case, name="Synthetic Child").screening
     unlock(qtbot, app, PAT[1])
     return sid
 
