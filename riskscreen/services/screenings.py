@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
-from time import time_ns
 from typing import Any
 
 from pydantic import ValidationError
@@ -61,6 +60,7 @@ from riskscreen.store.models import (
     Child,
     RecordDictionary,
     Screening,
+    now_micros,
     utc_now,
 )
 from riskscreen.store.records import compress_record, dictionary_for, record_text
@@ -198,7 +198,7 @@ class ScreeningManager:
             if form is None:
                 raise _FormNotLoaded()  # rolled back; reading it needs the ORM's session
             evidence_json = self._checked(form, found[4], question_id, value, evidence)
-            now = time_ns() // 1000  # as the column stores it (UtcStamp: microseconds)
+            now = now_micros()
             if value is None:
                 cursor.execute("DELETE FROM answers WHERE screening_id = ? AND question_id = ?",
                                (screening_id, question_id))
