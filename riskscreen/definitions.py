@@ -37,6 +37,7 @@ from ruamel.yaml.events import (
     NodeEvent,
     ScalarEvent,
 )
+from ruamel.yaml.parser import RoundTripParser
 from ruamel.yaml.representer import SafeRepresenter
 from ruamel.yaml.scalarbool import ScalarBoolean
 
@@ -191,14 +192,17 @@ def _refuse(file: str, line: int, message: str, hint: str) -> DefinitionError:
     return DefinitionError(file, [Problem(message, (), hint, line, file)])
 
 
-def _screen(events: Iterable[Event], file: str) -> None:
-    """Refuse anchors, aliases, deep nesting and over-long integers, from the parser's events.
+class _Screen:
+    """Refuses anchors, aliases, deep nesting and over-long integers, one parser event at a
+    time, before any node or object is built from the event."""
 
-    The events come from the parser alone, before any node or object is built, so a file
-    written to expand exponentially is refused after reading it once.
-    """
-    depth = 0
-    for event in events:
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.depth = 0
+
+    def see(self, event: Event) -> None:
+        """Raise :class:`DefinitionError` if this event makes the file one to refuse."""
+        file = self.file
         line = event.start_mark.line + 1 if event.start_mark is not None else 1
         if isinstance(event, AliasEvent) or (
                 isinstance(event, NodeEvent) and event.anchor is not None):
@@ -206,17 +210,51 @@ def _screen(events: Iterable[Event], file: str) -> None:
                           "allowed in definition files",
                           "write the value out in full at each place it is used")
         if isinstance(event, CollectionStartEvent):
-            depth += 1
-            if depth > MAX_DEPTH:
+            self.depth += 1
+            if self.depth > MAX_DEPTH:
                 raise _refuse(file, line, f"the file is nested more than {MAX_DEPTH} levels "
                               "deep", "a definition file needs only a few levels; check the "
                               "indentation and brackets")
         elif isinstance(event, CollectionEndEvent):
-            depth -= 1
+            self.depth -= 1
         elif (isinstance(event, ScalarEvent) and event.style is None
               and len(event.value) > MAX_INT_DIGITS and _INT_LIKE.fullmatch(event.value)):
             raise _refuse(file, line, f"a number of {len(event.value)} digits is too long "
                           f"(at most {MAX_INT_DIGITS})", "check the number at this line")
+
+
+def _screen(events: Iterable[Event], file: str) -> None:
+    """Screen every event of a parse (see :class:`_Screen`).
+
+    The events come from the parser alone, before any node or object is built, so a file
+    written to expand exponentially is refused after reading it once.
+    """
+    screen = _Screen(file)
+    for event in events:
+        screen.see(event)
+
+
+class _ScreeningParser(RoundTripParser):
+    """The round-trip parser with each event screened as the composer takes it, so one pass
+    both screens and loads: the composer takes every event, in order, before any object is
+    constructed."""
+
+    screen: _Screen | None = None
+
+    def get_event(self) -> Any:
+        event = super().get_event()
+        if self.screen is not None and event is not None:
+            self.screen.see(event)
+        return event
+
+
+def _screened_load(text: str, file: str) -> Any:
+    """The round-trip root of ``text``, screened while it is composed (one parse, not two)."""
+    yaml = _UniqueKeyYAML(typ="rt")
+    yaml.allow_duplicate_keys = False
+    yaml.Parser = _ScreeningParser
+    yaml.parser.screen = _Screen(file)
+    return yaml.load(io.StringIO(text))
 
 
 def load_yaml(text: str, file: str) -> Located:
@@ -226,6 +264,19 @@ def load_yaml(text: str, file: str) -> Located:
         raise _refuse(file, 1, f"the file is {len(text):,} characters, more than the limit of "
                       f"{MAX_DEFINITION_CHARS:,} for a definition file",
                       "check that this is the right file")
+    try:
+        root = _screened_load(text, file)
+    except DefinitionError:
+        raise  # the screen refused the file: the first event refused, as in the slow path
+    except Exception:
+        # Any other failure is reported as screening every event, then loading, reports it
+        # (the screen sees a second document's events too, which the composer refuses first).
+        root = _slow_load(text, file)
+    return _located(root, file)
+
+
+def _slow_load(text: str, file: str) -> Any:
+    """Screen every event, then load: the order in which problems are reported."""
     yaml = _UniqueKeyYAML(typ="rt")
     yaml.allow_duplicate_keys = False
     try:
@@ -250,6 +301,10 @@ def load_yaml(text: str, file: str) -> Located:
             [Problem("a value looks like a number but is not one", (),
                      "put quotes around values such as '+_' or '._'", 1, file)],
         ) from None
+    return root
+
+
+def _located(root: Any, file: str) -> Located:
     if root is None:
         raise DefinitionError(file, [Problem("the file is empty", (), "", 1, file)])
     if not isinstance(root, CommentedMap):
