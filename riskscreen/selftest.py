@@ -194,6 +194,7 @@ def check_database() -> str:
     with its passphrase, refused with another key, and holds no plaintext on disk."""
     from riskscreen.crypto.keys import KDF_MINIMUM, KdfParams, new_data_key, new_salt
     from riskscreen.services import Unlocker, create_database
+    from riskscreen.services.types import Role
     from riskscreen.store.db import WrongKey, connect_raw
 
     # The cheapest Argon2id a key file may use: the check is that it works, not that it is slow.
@@ -204,7 +205,7 @@ def check_database() -> str:
         db = Path(tmp) / "selftest.db"
         session, recovery = create_database(db, "selftest-admin", admin_pass, kdf=kdf)
         with session:
-            session.accounts.create("selftest-user", "practitioner", user_pass)
+            session.accounts.create("selftest-user", Role.PRACTITIONER, user_pass)
         _require(bool(recovery), "no recovery key was produced")
         with Unlocker(db, auto_backups=False).unlock("selftest-user", user_pass) as session:
             child = session.children.create(_MARKER, date(2012, 1, 1))

@@ -46,7 +46,7 @@ from riskscreen.scoring.model import ScoringModel
 from riskscreen.scoring.review import review_due
 from riskscreen.services.errors import IncompleteScreening, StepDownReasonNeeded
 from riskscreen.services.session import Session
-from riskscreen.services.types import Countersignature, RhiStatus, Status
+from riskscreen.services.types import Countersignature, RhiStatus, Role, Status
 from riskscreen.services.vault import create_database
 from riskscreen.store import audit
 from riskscreen.store.backend import ServerLocation, follow_written_ids
@@ -72,11 +72,11 @@ __all__ = ["DEMO_ACCOUNTS", "DEMO_AGENCY", "SignIn", "add_followup_demo", "add_r
            "create_demo_database", "file_sign_in", "populate"]
 
 DEMO_ACCOUNTS = {
-    "admin": ("administrator", "demo admin passphrase"),
-    "manager": ("manager", "demo manager passphrase"),
-    "pat": ("practitioner", "demo practitioner pat"),
-    "sam": ("practitioner", "demo practitioner sam"),
-    "ana": ("analyst", "demo analyst passphrase"),
+    "admin": (Role.ADMINISTRATOR, "demo admin passphrase"),
+    "manager": (Role.MANAGER, "demo manager passphrase"),
+    "pat": (Role.PRACTITIONER, "demo practitioner pat"),
+    "sam": (Role.PRACTITIONER, "demo practitioner sam"),
+    "ana": (Role.ANALYST, "demo analyst passphrase"),
 }
 
 _FIRST = (
@@ -152,7 +152,7 @@ def create_demo_database(db_path: Path | ServerLocation, count: int, *, seed: in
         if name != "admin":
             # The analyst role needs a manager's countersignature (the demo manager's).
             sign = Countersignature("manager", DEMO_ACCOUNTS["manager"][1]) if (
-                role == "analyst") else None
+                role == Role.ANALYST) else None
             session.accounts.create(name, role, passphrase, display_name=f"Demo {role}",
                                     countersign=sign)
     # The fictional agency's signing key, so a demo database can make packages at once.
@@ -194,7 +194,7 @@ def populate(session: Session, count: int, *, seed: int = 0, final_share: float 
         form = stored_form(s, "cse-screening", instrument_form_version(s, "cse-screening"))
         form_sha = form_sha256(form)
         practitioners = [u.id for u in s.scalars(
-            select(User).where(User.role.in_(("practitioner", "manager")),
+            select(User).where(User.role.in_((Role.PRACTITIONER, Role.MANAGER)),
                                User.disabled.is_(False)))]
         in_force = session.models.in_force_row(s, form)
         sha, model_id, model_version = in_force.sha256, in_force.model_id, in_force.version
@@ -293,7 +293,8 @@ def populate(session: Session, count: int, *, seed: int = 0, final_share: float 
                 # answers on a final screening).
                 conn = s.connection()
                 conn.exec_driver_sql(
-                    "UPDATE screenings SET status='final', final_level=? WHERE id=?",
+                    f"UPDATE screenings SET status='{Status.FINAL}', "  # noqa: S608 - fixed text
+                    "final_level=? WHERE id=?",
                     [(lvl, sid) for sid, lvl in finals.items()])
             if reviews:
                 s.execute(insert(ScreeningReview), reviews)
@@ -362,7 +363,7 @@ def add_referral_demo(session: Session, *, seed: int = 0, today: date | None = N
     with translate_errors(), OrmSession(session.engine) as s:
         names = {uid: name for uid, name in s.execute(select(User.id, User.name))}
         managers = [uid for uid, role in s.execute(select(User.id, User.role))
-                    if role == "manager"]
+                    if role == Role.MANAGER]
         dictionaries = read_dictionaries(s.connection())
         rows = s.execute(
             select(Screening.id, Screening.child_id, Screening.practitioner_id,

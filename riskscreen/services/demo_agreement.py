@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from riskscreen.forms.kinds import INDICATOR_TYPES, QuestionType
 from riskscreen.forms.visibility import visible_answers
 from riskscreen.services.errors import ServiceError
+from riskscreen.services.types import Role
 from riskscreen.synthetic import generate_answer_sets
 
 if TYPE_CHECKING:
@@ -25,8 +26,8 @@ __all__ = ["PRACTICE_ACCOUNTS", "VIGNETTES", "add_agreement_demo"]
 
 #: Two more demo practitioners, made after the demo screenings, who only practise.
 PRACTICE_ACCOUNTS = {
-    "alex": ("practitioner", "demo practitioner alex"),
-    "jo": ("practitioner", "demo practitioner jo"),
+    "alex": (Role.PRACTITIONER, "demo practitioner alex"),
+    "jo": (Role.PRACTITIONER, "demo practitioner jo"),
 }
 
 
@@ -122,7 +123,7 @@ def _answers(form: Any, vignette: _Vignette, base: dict[str, Any], on: date,
     return visible_answers(form, answers, on)
 
 
-def add_agreement_demo(admin: Any, accounts: dict[str, tuple[str, str]], *,
+def add_agreement_demo(admin: Any, accounts: dict[str, tuple[Role, str]], *,
                        seed: int = 0, sign_in: SignIn | None = None) -> int:
     """One agreement exercise with the demo vignettes, made by the demo manager, assigned
     to the demo practitioners (``accounts`` and :data:`PRACTICE_ACCOUNTS`) and screened by
@@ -135,8 +136,8 @@ def add_agreement_demo(admin: Any, accounts: dict[str, tuple[str, str]], *,
     for name, (role, passphrase) in PRACTICE_ACCOUNTS.items():
         admin.accounts.create(name, role, passphrase, display_name=f"Demo {role}")
     passphrases = {n: p for n, (r, p) in {**accounts, **PRACTICE_ACCOUNTS}.items()
-                   if r == "practitioner"}
-    manager = next(n for n, (r, _) in accounts.items() if r == "manager")
+                   if r == Role.PRACTITIONER}
+    manager = next(n for n, (r, _) in accounts.items() if r == Role.MANAGER)
     rng = random.Random(seed * 13 + 17)  # noqa: S311 - invented demo data, not security
     with sign_in(manager, accounts[manager][1]) as session:
         exercise = session.agreement.create_exercise("Demo exercise: six vignettes")

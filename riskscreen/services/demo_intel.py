@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session as OrmSession
 
 from riskscreen.services.session import Session
+from riskscreen.services.types import Role
 from riskscreen.store.db import translate_errors
 from riskscreen.store.models import Screening, User
 
@@ -41,7 +42,7 @@ def _children_by_practitioner(session: Session) -> dict[str, list[int]]:
     with translate_errors(), OrmSession(session.engine) as s:
         rows = s.execute(select(User.name, Screening.child_id)
                          .join(User, User.id == Screening.practitioner_id)
-                         .where(User.role == "practitioner")
+                         .where(User.role == Role.PRACTITIONER)
                          .order_by(Screening.child_id)).all()
     found: dict[str, list[int]] = {}
     for name, child in rows:

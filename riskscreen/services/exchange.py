@@ -62,6 +62,7 @@ from riskscreen.scoring.assessment import Assessment
 from riskscreen.services.errors import NotFound, PermissionDenied, ServiceError
 from riskscreen.services.types import (
     ChildInfo,
+    Confirmation,
     MatchBy,
     PackageKind,
     ReferralDecision,
@@ -870,7 +871,7 @@ class ExchangeManager:
             raise ServiceError(f"The outcome '{outcome.label}' needs {outcome.detail}; "
                                "say it, then record the outcome again.")
         if confirmed is not None:
-            if confirmed not in ("confirmed", "not_confirmed", "not_known"):
+            if confirmed not in set(Confirmation):
                 raise ServiceError("Answer 'exploitation confirmed?' with confirmed, "
                                    "not_confirmed or not_known.")
             try:

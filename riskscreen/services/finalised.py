@@ -20,7 +20,7 @@ from riskscreen.forms.columns import Columns
 from riskscreen.forms.model import FormDefinition
 from riskscreen.services.context import Context
 from riskscreen.services.errors import NotFound
-from riskscreen.services.types import Role
+from riskscreen.services.types import Role, Status
 from riskscreen.store.columns import StoredColumns, read_columns
 from riskscreen.store.db import StorageError
 from riskscreen.store.integrity import stored_record
@@ -104,7 +104,7 @@ class FinalisedManager:
         self._ctx.require(Role.MANAGER)
         where, params = date_clauses(since, until)
         where = (where + " AND " if where else " WHERE ") + (
-            "s.status = 'final' AND s.form_id = ? AND s.form_version != ?")
+            f"s.status = '{Status.FINAL}' AND s.form_id = ? AND s.form_version != ?")
         return [(int(i), str(f), str(v)) for i, f, v in self._ctx.stream(
             "SELECT s.id, s.form_id, s.form_version FROM screenings s"  # noqa: S608 - fixed text; bound values
             + where + " ORDER BY s.id", [*params, form.id, form.version])]

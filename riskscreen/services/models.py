@@ -40,7 +40,7 @@ from riskscreen.services.errors import NotFound, ServiceError
 from riskscreen.services.finalised import FinalisedManager, dated_rows
 from riskscreen.services.instruments import installed_form
 from riskscreen.services.model_words import model_changes, plain_problem
-from riskscreen.services.types import ModelInfo, Role
+from riskscreen.services.types import ModelInfo, Role, Status
 from riskscreen.store.models import ScoringModelRow, User
 
 __all__ = [
@@ -358,7 +358,7 @@ class ModelManager:
         self._manager()
         where, params = _date_filter(since, until)
         where = (where + " AND " if where else " WHERE ") + (
-            "s.form_id = :form AND s.status = 'final'")
+            f"s.form_id = :form AND s.status = '{Status.FINAL}'")
         with self._ctx.transaction() as s:
             # The screenings' status index, not the wide records.
             sql = "SELECT count(*) FROM screenings s" + where  # noqa: S608 - fixed text; bound values
@@ -371,8 +371,9 @@ class ModelManager:
         self._manager()
         with self._ctx.transaction() as s:
             count, newest = s.execute(text(
-                "SELECT count(*), max(id) FROM screenings "
-                "WHERE form_id = :form AND status = 'final'"), {"form": self.form_id}).one()
+                "SELECT count(*), max(id) FROM screenings "  # noqa: S608 - fixed text
+                f"WHERE form_id = :form AND status = '{Status.FINAL}'"),
+                {"form": self.form_id}).one()
         return FinalisedMark(int(count or 0), int(newest or 0), datetime.now(UTC))
 
     def impact(self, draft: ScoringModel, since: date | None = None,

@@ -28,13 +28,16 @@ from riskscreen.dates import moment
 from riskscreen.routing.outcomes import load_outcomes
 from riskscreen.services.context import Context
 from riskscreen.services.reports import SUPPRESS_BELOW, Report, ReportTable, render_report_pdf
-from riskscreen.services.types import RhiStatus, Role, StepKind
+from riskscreen.services.types import ReferralDecision, RhiStatus, Role, Status, StepKind
 from riskscreen.store.models import UtcStamp
 
 __all__ = ["PATHWAY_TITLE", "PathwayReports"]
 
 PATHWAY_TITLE = "CSE pathway report"
 _RHI_HOURS = 72
+#: The steps that say what became of a referral, as SQL text ('outcome', ...).
+_DECIDING_STEPS = ", ".join(f"'{k}'" for k in (StepKind.OUTCOME, StepKind.CONFIRMATION,
+                                                StepKind.ACCEPTED, StepKind.DECLINED))
 
 
 @dataclass(frozen=True)
@@ -87,12 +90,12 @@ class PathwayReports:
                                                                decided_at=UtcStamp),
                 params).all()
             steps = s.execute(text(
-                "SELECT referral_id, kind, outcome_id, answer, at FROM referral_steps "
-                "WHERE kind IN ('outcome', 'confirmation', 'accepted', 'declined') "
+                "SELECT referral_id, kind, outcome_id, answer, at FROM referral_steps "  # noqa: S608 - fixed text
+                f"WHERE kind IN ({_DECIDING_STEPS}) "
                 "ORDER BY at, id").columns(at=UtcStamp)).all()
             screenings = s.execute(text(
                 "SELECT s.id, s.child_id, s.screening_date, s.final_level FROM screenings s "  # noqa: S608 - fixed text; bound values
-                "WHERE s.status = 'final'" + where + " ORDER BY s.child_id, "
+                f"WHERE s.status = '{Status.FINAL}'" + where + " ORDER BY s.child_id, "
                 "s.screening_date, s.id"), params).all()
             tables = set(inspect(s.connection()).get_table_names())
             reviews = (s.execute(text(
@@ -127,7 +130,7 @@ class PathwayReports:
         for r in referrals:
             by_route[f"{r.pathway}: {r.destination_name}"] += 1
             kinds = {st.kind for st in steps.get(int(r.id), [])}
-            if r.decision == "not_refer":
+            if r.decision == ReferralDecision.NOT_REFER:
                 # A route that makes no referral sets no deadline to send by.
                 label = ("not referred: the practitioner's decision"
                          if r.send_within_days is not None

@@ -32,7 +32,7 @@ from riskscreen.services.finalised import FinalisedManager
 from riskscreen.services.instruments import InstrumentManager
 from riskscreen.services.models import ModelManager
 from riskscreen.services.settings import SettingsManager
-from riskscreen.services.types import Role
+from riskscreen.services.types import Role, Status
 from riskscreen.store.columns import OVERRIDES
 from riskscreen.store.models import digest_text
 
@@ -123,7 +123,8 @@ class ReportManager:
         index = form.question_index()
         indicators = [q for q in form.questions() if q.role in (KindRole.RISK, KindRole.HARM)]
         seen_answers = {"yes", *form.time_windows.present_ids()}
-        clauses, params = ["s.form_id = :form", "s.status = 'final'"], {"form": self.form_id}
+        clauses = ["s.form_id = :form", f"s.status = '{Status.FINAL}'"]
+        params: dict[str, Any] = {"form": self.form_id}
         if since is not None:
             clauses.append("s.screening_date >= :since")
             params["since"] = since.isoformat()

@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
 from riskscreen.dates import iso, show_date, show_when
 from riskscreen.routing.outcomes import load_outcomes
 from riskscreen.services.exchange import ReceivedReferral
-from riskscreen.services.types import Confirmation
+from riskscreen.services.types import Confirmation, ReferralStatus
 from riskscreen.ui.home import LevelStyle, find_action
 from riskscreen.ui.tables import (
     SORT_ROLE,
@@ -59,8 +59,10 @@ from riskscreen.ui.widgets import (
 __all__ = ["CloseDialog", "DecisionDialog", "ReceivedListModel", "ReceivedListView",
            "ReceivedOutcomeDialog", "ReceivedView", "status_words"]
 
-STATUS_WORDS = {"received": "Waiting for a decision", "accepted": "Accepted",
-                "declined": "Declined", "closed": "Closed"}
+STATUS_WORDS: dict[str, str] = {ReferralStatus.RECEIVED: "Waiting for a decision",
+                                 ReferralStatus.ACCEPTED: "Accepted",
+                                 ReferralStatus.DECLINED: "Declined",
+                                 ReferralStatus.CLOSED: "Closed"}
 
 
 def status_words(status: str) -> str:
