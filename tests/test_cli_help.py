@@ -33,3 +33,18 @@ def test_the_top_level_help_says_how_to_open_the_app_on_another_database() -> No
     text = " ".join(build_parser().format_help().split())
     assert "riskscreen --db PATH|URL [--db-ca FILE]" in text
     assert "RISKSCREEN_DB" in text
+
+
+def test_chronology_only_offers_every_chronology_kind_and_refuses_others(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from riskscreen.services.types import ChronologyKind
+
+    parser = dict(_parsers())["riskscreen chronology"]
+    kinds = [k.value for k in ChronologyKind]
+    assert f"show only these kinds of entry ({', '.join(kinds)})" in " ".join(
+        parser.format_help().split())
+    args = parser.parse_args(["--child", "1", "-o", "out.pdf", "--only", *kinds])
+    assert args.only == kinds
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--child", "1", "-o", "out.pdf", "--only", "holiday"])
+    assert "invalid choice: 'holiday'" in capsys.readouterr().err

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,26 @@ from riskscreen.dates import show_date, show_moment
 
 __all__ = ["register"]
 
-_KINDS = ("screening", "override", "referral", "episode", "rhi")
+
+
+class _ChronologyKinds:
+    """The values of ``ChronologyKind``, the choices of ``chronology --only``: read from the
+    enum only when the command line is checked or its help shown, since importing the
+    services for every command line would slow each one down by seconds."""
+
+    def _values(self) -> list[str]:
+        from riskscreen.services.types import ChronologyKind
+
+        return [kind.value for kind in ChronologyKind]
+
+    def __contains__(self, value: object) -> bool:
+        return value in self._values()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values())
+
+
+_KINDS = _ChronologyKinds()
 
 
 def register(subparsers: Any) -> None:
@@ -92,7 +112,7 @@ def register(subparsers: Any) -> None:
     c.add_argument("--child", type=int, required=True, metavar="CHILD_ID")
     c.add_argument("-o", "--output", type=Path, required=True, metavar="OUT.pdf")
     c.add_argument("--only", nargs="+", choices=_KINDS, metavar="KIND",
-                   help=f"show only these kinds of entry ({', '.join(_KINDS)})")
+                   help="show only these kinds of entry (%(choices)s)")
     c.set_defaults(func=_chronology, command_name="chronology")
 
 
