@@ -42,46 +42,89 @@ MODELS |= {f"1.0.0-cap{cap}": _with_cap(MODEL, cap) for cap in (0, 3)}
 ENGINE_MODELS = pytest.mark.parametrize("model", list(MODELS.values()), ids=list(MODELS))
 
 
+#: Days of birth around a birthday: on it, next to it, or well away from it.
+_BIRTHDAY_SHIFTS = st.sampled_from([-1, 0, 1, 40, 200])
+_SCREENING_DATES = st.dates(date(2024, 1, 1), date(2027, 12, 31))
+_ONE_IN_FIVE = st.integers(0, 4)
+_AGES = st.integers(8, 19)
+
+
+class _Draws:
+    """The strategies :func:`answer_sets` draws from for one form, built once: each
+    question's strategies are the same for every example, and building them anew at every
+    draw cost more than drawing from them."""
+
+    def __init__(self, form: FormDefinition) -> None:
+        self.birth_questions = {d.question for d in form.derived}
+        self.questions = list(form.questions())
+        ids = [q.id for q in self.questions if q.type in INDICATORS
+               and q.kind != QuestionKind.PROTECTIVE_FACTOR]
+        self.chosen = st.sets(st.sampled_from(ids), max_size=5)
+        self.unknown = st.sets(st.sampled_from(ids), max_size=3)
+        self.blank = st.sets(st.sampled_from(ids), max_size=2)
+        self.any_value: dict[str, st.SearchStrategy[Any]] = {}
+        self.unsure: dict[str, st.SearchStrategy[Any]] = {}
+        self.present: dict[str, st.SearchStrategy[Any]] = {}
+        self.value: dict[str, st.SearchStrategy[Any]] = {}
+        for q in self.questions:
+            if q.type in INDICATORS:
+                absent = "no" if q.type is QuestionType.INDICATOR else "none"
+                present = ["yes"] if q.type is QuestionType.INDICATOR else list(PRESENT_WINDOWS)
+                self.any_value[q.id] = st.sampled_from([*(q.allowed_values() or ()), None])
+                self.unsure[q.id] = st.sampled_from(["not_known", "not_known", None, absent])
+                self.present[q.id] = st.sampled_from(present)
+            elif q.type is QuestionType.SINGLE_CHOICE:
+                self.value[q.id] = st.sampled_from(q.option_ids())
+            elif q.type is QuestionType.MULTIPLE_CHOICE:
+                self.value[q.id] = st.lists(st.sampled_from(q.option_ids()), min_size=1,
+                                            max_size=3, unique=True)
+            elif q.type is QuestionType.NUMBER:
+                low = q.minimum or 0
+                self.value[q.id] = st.one_of(st.just(low), st.integers(
+                    low, min(q.maximum or low + 12, low + 12)))
+
+
+_DRAWS: dict[int, tuple[FormDefinition, _Draws]] = {}
+
+
+def _draws(form: FormDefinition) -> _Draws:
+    hit = _DRAWS.get(id(form))
+    if hit is None or hit[0] is not form:
+        hit = _DRAWS[id(form)] = (form, _Draws(form))
+    return hit[1]
+
+
 @st.composite
 def answer_sets(draw: st.DrawFn, form: FormDefinition = FORM) -> AnswerSet:
     """Any type-correct answers, including answers lingering on hidden questions."""
-    screening = draw(st.dates(date(2024, 1, 1), date(2027, 12, 31)))
-    birth_questions = {d.question for d in form.derived}
+    d = _draws(form)
+    screening = draw(_SCREENING_DATES)
     # Mostly a few chosen signs among absent ones, as in real screenings, so that single
     # signs, rules and the protective floor decide levels often; sometimes dense answers.
-    ids = [q.id for q in form.questions() if q.type in INDICATORS
-           and q.kind != QuestionKind.PROTECTIVE_FACTOR]
-    dense = draw(st.integers(0, 4)) == 0
+    dense = draw(_ONE_IN_FIVE) == 0
     # Sometimes little is known yet: signs not chosen are mostly not known or left blank.
-    unsure = draw(st.integers(0, 4)) == 0
-    chosen = draw(st.sets(st.sampled_from(ids), max_size=5))
-    unknown = draw(st.sets(st.sampled_from(ids), max_size=3))
-    blank = draw(st.sets(st.sampled_from(ids), max_size=2))
+    unsure = draw(_ONE_IN_FIVE) == 0
+    chosen = draw(d.chosen)
+    unknown = draw(d.unknown)
+    blank = draw(d.blank)
     answers: dict[str, Any] = {}
-    for q in form.questions():
+    for q in d.questions:
         value: Any
-        present = ["yes"] if q.type is QuestionType.INDICATOR else list(PRESENT_WINDOWS)
         absent = "no" if q.type is QuestionType.INDICATOR else "none"
         if q.type in INDICATORS and (dense or q.kind == QuestionKind.PROTECTIVE_FACTOR):
-            value = draw(st.sampled_from([*(q.allowed_values() or ()), None]))
+            value = draw(d.any_value[q.id])
         elif q.type in INDICATORS and unsure and q.id not in chosen:
-            value = draw(st.sampled_from(["not_known", "not_known", None, absent]))
+            value = draw(d.unsure[q.id])
         elif q.type in INDICATORS:
-            value = (draw(st.sampled_from(present)) if q.id in chosen else "not_known"
+            value = (draw(d.present[q.id]) if q.id in chosen else "not_known"
                      if q.id in unknown else None if q.id in blank else absent)
-        elif q.type is QuestionType.SINGLE_CHOICE:
-            value = draw(st.sampled_from(q.option_ids()))
-        elif q.type is QuestionType.MULTIPLE_CHOICE:
-            value = draw(st.lists(st.sampled_from(q.option_ids()), min_size=1, max_size=3,
-                                  unique=True))
-        elif q.type is QuestionType.NUMBER:
-            low = q.minimum or 0
-            value = draw(st.one_of(st.just(low), st.integers(low, min(q.maximum or low + 12,
-                                                                      low + 12))))
-        elif q.type is QuestionType.DATE and q.id in birth_questions:
+        elif q.type in (QuestionType.SINGLE_CHOICE, QuestionType.MULTIPLE_CHOICE,
+                        QuestionType.NUMBER):
+            value = draw(d.value[q.id])
+        elif q.type is QuestionType.DATE and q.id in d.birth_questions:
             # Ages 8 to 19, with birthdays falling on or next to the screening date.
-            years = draw(st.integers(8, 19))
-            shift = draw(st.sampled_from([-1, 0, 1, 40, 200]))
+            years = draw(_AGES)
+            shift = draw(_BIRTHDAY_SHIFTS)
             born = date(screening.year - years, screening.month, min(screening.day, 28))
             value = (born + timedelta(days=shift)).isoformat()
         elif q.type is QuestionType.DATE:
