@@ -12,19 +12,15 @@ from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QApplication,
     QComboBox,
-    QFrame,
-    QHBoxLayout,
-    QLabel,
     QLineEdit,
     QMainWindow,
     QPlainTextEdit,
-    QPushButton,
     QSplitter,
     QStackedWidget,
     QWidget,
 )
 
-from riskscreen.ui.widgets import FRAME_ALLOWANCE, banner_over
+from riskscreen.ui.widgets import FRAME_ALLOWANCE, MessageBanner, banner_over
 
 __all__ = ["IdleWatcher", "MainWindow", "PageStack", "first_field"]
 
@@ -154,22 +150,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("RiskScreen")
         self.setObjectName("mainWindow")
         self.stack = PageStack(self)
-        self.banner = QFrame(self)
-        self.banner.setObjectName("banner")
-        self.banner.setStyleSheet("QFrame#banner { background: #fdecea; border: 1px solid "
-                                  "#b3261e; }")
-        self.banner_text = QLabel(self.banner)
-        self.banner_text.setObjectName("bannerText")
-        self.banner_text.setWordWrap(True)
-        self.banner_text.setAccessibleName("Message")
-        close = QPushButton("Dismiss", self.banner)
-        b = QHBoxLayout(self.banner)
-        b.setContentsMargins(8, 4, 8, 4)
-        b.addWidget(QLabel("⚠", self.banner))
-        b.addWidget(self.banner_text, 1)
-        b.addWidget(close)
-        self.banner.setVisible(False)
-        close.clicked.connect(self.hide_message)
+        self.banner = MessageBanner(self)
         banner_over(self, self.banner, self.stack)
 
         menu = self.menuBar()
@@ -265,13 +246,11 @@ class MainWindow(QMainWindow):
 
     def show_message(self, text: str) -> None:
         """A problem in plain words, shown in the banner until dismissed."""
-        self.banner_text.setText(text)
-        self.banner.setVisible(True)
+        self.banner.show_message(text)
 
     def hide_message(self) -> None:
         """Remove the banner."""
-        self.banner.setVisible(False)
-        self.banner_text.clear()
+        self.banner.clear()
 
     # -- remembered geometry -------------------------------------------------------------------
 

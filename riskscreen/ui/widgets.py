@@ -63,6 +63,7 @@ __all__ = [
     "ExpandableText",
     "FlowLayout",
     "LevelChip",
+    "MessageBanner",
     "MessageLabel",
     "WrapCheckBox",
     "WrapRadioButton",
@@ -684,6 +685,40 @@ def record_page(page: QWidget, back: QPushButton, title: QLabel, buttons: Sequen
         layout.addWidget(line)
     layout.addWidget(scroll, 1)
     return scroll
+
+
+class MessageBanner(QFrame):
+    """A problem in plain words across the top of a window (see :func:`banner_over`) until
+    dismissed: it never blocks, so the window stays usable while it shows."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("messageBanner")
+        self.setStyleSheet("QFrame#messageBanner { background: #fdecea; border: 1px solid "
+                           "#b3261e; }")
+        self.text = QLabel(self)
+        self.text.setObjectName("messageBannerText")
+        self.text.setWordWrap(True)
+        self.text.setAccessibleName("Message")
+        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.dismiss = QPushButton("Dismiss", self)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(8, 4, 8, 4)
+        row.addWidget(QLabel("⚠", self))
+        row.addWidget(self.text, 1)
+        row.addWidget(self.dismiss)
+        self.setVisible(False)
+        self.dismiss.clicked.connect(self.clear)
+
+    def show_message(self, text: str) -> None:
+        """Show ``text`` (replacing any message shown before)."""
+        self.text.setText(text)
+        self.setVisible(True)
+
+    def clear(self) -> None:
+        """Remove the message."""
+        self.setVisible(False)
+        self.text.clear()
 
 
 def banner_over(window: QMainWindow, banner: QWidget, page: QWidget) -> None:

@@ -190,6 +190,6 @@ def test_restore_from_the_app_keeps_the_session_when_refused_and_signs_out_after
     assert app.window.stack.currentWidget() is app.unlock_view
     assert not app.window.lock_action.isEnabled()
     assert not admin.window.isVisible()
-    assert "sign in again" in app.window.banner_text.text()
+    assert "sign in again" in app.window.banner.text.text()
     assert app.unlock_view.title.text() == "Sign in to RiskScreen"  # not a lock
     wait_for_background()

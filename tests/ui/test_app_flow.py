@@ -500,7 +500,7 @@ def test_a_screening_open_when_locked_is_not_resumed_into_a_restored_database(
     qtbot.waitUntil(lambda: app.session is not None, timeout=20_000)
     assert app.current is None
     assert not isinstance(app.window.stack.currentWidget(), ScreeningView)
-    assert "backup was restored while RiskScreen was locked" in app.window.banner_text.text()
+    assert "backup was restored while RiskScreen was locked" in app.window.banner.text.text()
 
 
 def test_the_case_reference_typed_for_a_new_record_reaches_the_referral(

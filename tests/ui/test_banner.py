@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QLabel, QMainWindow, QWidget
 from pytestqt.qtbot import QtBot
 
 from riskscreen.ui.main_window import MainWindow
 from riskscreen.ui.manager.controller import ManagerWindow
-from riskscreen.ui.widgets import banner_over
+from riskscreen.ui.widgets import MessageBanner, banner_over
 
 
 def _edges(window: QMainWindow, banner: QWidget, page: QWidget) -> None:
@@ -60,3 +60,22 @@ def test_the_main_and_the_manager_window_share_the_banner_layout(
                     and manager.tabs.geometry().top() > 0)
     _edges(main, main.banner, main.stack)
     _edges(manager, manager.banner, manager.tabs)
+
+
+def test_both_windows_show_one_dismissable_message_banner(qtbot: QtBot, tmp_path: Path) -> None:
+    main = MainWindow(QSettings(f"{tmp_path}/s.ini", QSettings.Format.IniFormat))
+    manager = ManagerWindow()
+    for window in (main, manager):
+        qtbot.addWidget(window)
+        window.resize(900, 500)
+        window.show()
+        qtbot.waitExposed(window)
+        banner = window.banner
+        assert isinstance(banner, MessageBanner)
+        assert not banner.isVisible()
+        window.show_message("The file could not be written: the disk is full.")
+        assert banner.isVisible()
+        assert banner.text.text() == "The file could not be written: the disk is full."
+        qtbot.mouseClick(banner.dismiss, Qt.MouseButton.LeftButton)
+        assert not banner.isVisible()
+        assert banner.text.text() == ""

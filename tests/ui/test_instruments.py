@@ -156,6 +156,6 @@ def test_an_install_that_fails_is_said_in_the_banner_not_a_modal_box(
                         staticmethod(lambda *args, **kwargs: str(team_instrument("eastbrook"))))
     app.window.role_menus.install_action.trigger()
     qtbot.waitUntil(app.window.banner.isVisible, timeout=20_000)
-    assert app.window.banner_text.text() == ("Only an administrator or a manager may install "
+    assert app.window.banner.text.text() == ("Only an administrator or a manager may install "
                                              "an instrument.")
     assert boxes == []

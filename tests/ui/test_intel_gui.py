@@ -488,7 +488,7 @@ def test_a_package_submission_is_recorded_and_the_analyst_imports_and_reads_it(
         received = team.intel.received_view
         qtbot.waitUntil(lambda: team.window.stack.currentWidget() is received
                         or team.window.banner.isVisible(), timeout=20_000)
-        assert not team.window.banner.isVisible(), team.window.banner_text.text()
+        assert not team.window.banner.isVisible(), team.window.banner.text.text()
         assert "intelligence submission" in said[0]
         assert "Intelligence received" in said[1]
         assert banner_shown(received)

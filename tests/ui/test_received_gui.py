@@ -245,7 +245,7 @@ def test_refusals_and_failures_are_one_line(
     assert not app.window.received_action.isVisible()
     app.window.received_action.trigger()
     qtbot.waitUntil(lambda: app.window.banner.isVisible(), timeout=60_000)
-    assert "\n" not in app.window.banner_text.text()
+    assert "\n" not in app.window.banner.text.text()
     assert app.window.stack.currentWidget() is not app.received.list_view
     app.lock()
 

@@ -51,12 +51,11 @@ from riskscreen.ui.manager.rule_editor import RuleDialog
 from riskscreen.ui.manager.views import (
     HistoryView,
     ImpactView,
-    MessageBanner,
     ModelEditorView,
     TryOutView,
 )
 from riskscreen.ui.operations import ChangeOp, QueryOp
-from riskscreen.ui.widgets import banner_over, fit_to_screen
+from riskscreen.ui.widgets import MessageBanner, banner_over, fit_to_screen
 
 __all__ = ["ManagerController", "ManagerWindow"]
 

@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
     QFormLayout,
-    QFrame,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
@@ -51,44 +50,10 @@ from riskscreen.ui.manager.calibration import CalibrationPanel
 from riskscreen.ui.manager.charts import BarChart
 from riskscreen.ui.manager.live import LiveImpactPanel
 
-__all__ = ["ChangesModel", "HistoryView", "ImpactView", "MessageBanner", "ModelEditorView",
+__all__ = ["ChangesModel", "HistoryView", "ImpactView", "ModelEditorView",
            "SideBySide", "TryOutView"]
 
 _ROOT = QModelIndex()
-
-
-class MessageBanner(QFrame):
-    """A problem in plain words across the top of the window until dismissed: it never
-    blocks, so the editor stays usable while it shows."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("managerBanner")
-        self.setStyleSheet("QFrame#managerBanner { background: #fdecea; border: 1px solid "
-                           "#b3261e; }")
-        self.text = QLabel(self)
-        self.text.setObjectName("managerBannerText")
-        self.text.setWordWrap(True)
-        self.text.setAccessibleName("Message")
-        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.dismiss = QPushButton("Dismiss", self)
-        row = QHBoxLayout(self)
-        row.setContentsMargins(8, 4, 8, 4)
-        row.addWidget(QLabel("⚠", self))
-        row.addWidget(self.text, 1)
-        row.addWidget(self.dismiss)
-        self.setVisible(False)
-        self.dismiss.clicked.connect(self.clear)
-
-    def show_message(self, text: str) -> None:
-        """Show ``text`` (replacing any message shown before)."""
-        self.text.setText(text)
-        self.setVisible(True)
-
-    def clear(self) -> None:
-        """Remove the message."""
-        self.setVisible(False)
-        self.text.clear()
 
 
 class SideBySide(QWidget):
