@@ -19,7 +19,7 @@ __all__ = ["register"]
 
 def register(subparsers: Any) -> None:
     """Add ``summary`` to the command line."""
-    from riskscreen.summary.build import DEFAULT_MARKING
+    from riskscreen.summary.marking import DEFAULT_MARKING
 
     p = subparsers.add_parser(
         "summary", help="write the referral summary PDF for a screening",

@@ -3,12 +3,14 @@
 Pure core: reportlab only, no Qt, no storage. See ``riskscreen summary --help``.
 """
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
-from riskscreen.summary.build import DEFAULT_MARKING, build_summary
-from riskscreen.summary.model import Amendment, ReferralSummary, Referrer
+from riskscreen.summary.marking import DEFAULT_MARKING
 
 if TYPE_CHECKING:
+    from riskscreen.summary.build import build_summary
+    from riskscreen.summary.model import Amendment, ReferralSummary, Referrer
     from riskscreen.summary.render import render_pdf, render_pdf_bytes
 
 __all__ = [
@@ -22,11 +24,16 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    """The PDF functions, imported when first used: reportlab takes a moment and several
-    megabytes, and a session that prints nothing never needs it."""
-    if name in ("render_pdf", "render_pdf_bytes"):
-        from riskscreen.summary import render
+#: Where each name is defined, imported when first used: the builder reads the forms, scoring
+#: and routing, and the PDF functions reportlab (a moment and several megabytes); importing a
+#: module of this package (a package's kinds, the default marking) needs neither.
+_LAZY = {"build_summary": "build", "Amendment": "model", "ReferralSummary": "model",
+         "Referrer": "model", "render_pdf": "render", "render_pdf_bytes": "render"}
 
-        return getattr(render, name)
+
+def __getattr__(name: str) -> Any:
+    """A name of :data:`_LAZY`, from its module."""
+    if name in _LAZY:
+        module = importlib.import_module(f"riskscreen.summary.{_LAZY[name]}")
+        return getattr(module, name)
     raise AttributeError(f"module 'riskscreen.summary' has no attribute {name!r}")

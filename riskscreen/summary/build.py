@@ -25,6 +25,7 @@ from riskscreen.scoring.gaps import (
     unscored_not_known,
 )
 from riskscreen.scoring.model import ScoringModel
+from riskscreen.summary.marking import DEFAULT_MARKING
 from riskscreen.summary.model import (
     Amendment,
     Field,
@@ -40,8 +41,6 @@ from riskscreen.summary.model import (
 )
 
 __all__ = ["DEFAULT_MARKING", "KIND_LABELS", "build_summary", "format_date", "protective_note"]
-
-DEFAULT_MARKING = "OFFICIAL-SENSITIVE"
 
 #: How each kind of question is named on the summary when the form does not say.
 KIND_LABELS = {
