@@ -49,7 +49,14 @@ from riskscreen.services.errors import IncompleteScreening
 from riskscreen.ui.operations import ChangeOp, QueryOp
 from riskscreen.ui.questionnaire import QuestionnaireView
 from riskscreen.ui.score_panel import ScorePanel
-from riskscreen.ui.widgets import FORMAT_ADVICE, DateField, date_problem, fit_to_screen
+from riskscreen.ui.widgets import (
+    FORMAT_ADVICE,
+    DateField,
+    MessageBanner,
+    banner_over,
+    date_problem,
+    fit_to_screen,
+)
 
 __all__ = [
     "PRACTICE_TITLE",
@@ -65,10 +72,6 @@ PRACTICE_TITLE = "RiskScreen – PRACTICE MODE (not a real screening)"
 _ID = Qt.ItemDataRole.UserRole
 _BANNER_STYLE = ("QLabel#practiceBanner { background: #7a4b00; color: white; font-weight: bold; "
                  "padding: 8px; border-radius: 3px; }")
-
-
-def _message(parent: QWidget, text: str) -> None:
-    QMessageBox.warning(parent, "RiskScreen", text)
 
 
 # -- the practitioner's practice window -------------------------------------------------------
@@ -200,8 +203,14 @@ class PracticeWindow(QMainWindow):
         self.setWindowTitle(PRACTICE_TITLE)
         self.setObjectName("practiceWindow")
         self.view = PracticeView(self)
-        self.setCentralWidget(self.view)
+        self.banner = MessageBanner()
+        banner_over(self, self.banner, self.view)
         fit_to_screen(self, 1200, 720)
+
+    def show_message(self, text: str) -> None:
+        """A problem in plain words, shown in the banner until dismissed (never a modal box,
+        so nothing waits on it)."""
+        self.banner.show_message(text)
 
 
 class PracticeController(QObject):
@@ -227,7 +236,7 @@ class PracticeController(QObject):
         self.view.submit_requested.connect(self._on_view_submit_requested)
 
     def _show(self, text: str) -> None:
-        _message(self.window, text)
+        self.window.show_message(text)
 
     def start(self) -> None:
         """List the vignettes assigned to this practitioner."""
@@ -596,8 +605,14 @@ class AgreementWindow(QMainWindow):
         super().__init__(parent)
         self.setWindowTitle("RiskScreen – agreement exercises")
         self.view = AgreementView(self)
-        self.setCentralWidget(self.view)
+        self.banner = MessageBanner()
+        banner_over(self, self.banner, self.view)
         fit_to_screen(self, 1200, 720)
+
+    def show_message(self, text: str) -> None:
+        """A problem in plain words, shown in the banner until dismissed (never a modal box,
+        so nothing waits on it)."""
+        self.banner.show_message(text)
 
 
 class AgreementController(QObject):
@@ -624,7 +639,7 @@ class AgreementController(QObject):
         v.report_requested.connect(self._on_view_report_requested)
 
     def _show(self, text: str) -> None:
-        _message(self.window, text)
+        self.window.show_message(text)
 
     def start(self) -> None:
         """List the exercises (and check the role: a refusal is said at once)."""

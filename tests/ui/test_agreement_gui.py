@@ -214,15 +214,46 @@ def test_a_vignette_date_of_birth_that_is_not_a_date_is_said_and_nothing_is_adde
         click(qtbot, view.new_button)
     _idle(qtbot)
     qtbot.waitUntil(lambda: view.tabs.isEnabled(), timeout=10_000)
-    said: list[str] = []
-    monkeypatch.setattr(QMessageBox, "warning",
-                        staticmethod(lambda _p, _t, text, *a, **k: said.append(text)))
+    banner = manager.window.banner
+    assert not banner.isVisible()
     type_into(qtbot, view.vignette_title, "Vignette B: Sam")
     type_into(qtbot, view.vignette_dob.line, "31/02/2012")
     type_into(qtbot, view.vignette_text, "Sam is a made-up child.")
     click(qtbot, view.add_button)
     _idle(qtbot)
-    assert len(said) == 1
-    assert "does not exist" in said[0]
+    # Said in the window's banner, not in a box that waits to be closed.
+    assert banner.isVisible()
+    assert "does not exist" in banner.text.text()
+    assert not manager.window.findChildren(QMessageBox)
     assert view.vignettes.count() == 0
     assert view.vignette_title.text() == "Vignette B: Sam"  # nothing typed is lost
+
+
+def test_a_practice_failure_is_said_in_the_practice_windows_banner_not_a_modal_box(
+        qtbot: QtBot, vault: Vault, monkeypatch: pytest.MonkeyPatch) -> None:
+    from riskscreen.services.errors import ServiceError
+
+    pat = vault.login("pat")
+    practice = PracticeController(pat)
+    qtbot.addWidget(practice.window)
+    practice.start()
+    practice.window.show()
+    _idle(qtbot)
+    banner = practice.window.banner
+    assert not banner.isVisible()
+    assert practice.view.banner.isVisible()  # the practice-mode marking, always there
+
+    def refused() -> None:
+        raise ServiceError("The practice list could not be read; try again.")
+
+    monkeypatch.setattr(pat.agreement, "assigned", refused)
+    practice.refresh()
+    _idle(qtbot)
+    qtbot.waitUntil(banner.isVisible, timeout=10_000)
+    assert banner.text.text() == "The practice list could not be read; try again."
+    assert not practice.window.findChildren(QMessageBox)
+    assert banner.geometry().top() == 0  # above the practice page, edge to edge
+    assert practice.view.geometry().top() > banner.geometry().bottom()
+    click(qtbot, banner.dismiss)
+    assert not banner.isVisible()
+    assert practice.view.banner.isVisible()
