@@ -7,6 +7,12 @@ An outcome nobody can receive any more is dropped without a word: when the objec
 callbacks belong to (``receiver``, or the owner of a bound-method callback) was deleted first,
 and when the application quits while the work runs (it waits a moment for the work to end, so
 no worker is left running Python while the interpreter shuts down).
+
+Once its outcome has been delivered a task leaves nothing behind: the pool lets go of it (it
+is deleted after running), and its relay, whose connections Qt holds and would otherwise keep
+the callbacks and all they refer to (an operation, its controller, a closed window's views)
+alive, is deleted from the event loop. What the work and its callbacks held is let go on the
+GUI thread, so a Qt object is never freed in a worker.
 """
 
 from __future__ import annotations
@@ -38,8 +44,10 @@ class Task(QRunnable):
 
     def __init__(self, fn: Callable[[], Any]) -> None:
         super().__init__()
-        self._fn = fn
-        self.relay = _Relay()
+        self._fn: Callable[[], Any] | None = fn
+        # Owned by the application, not by this task: the worker may drop the last Python
+        # reference to the task, and a Qt object must not be deleted from there.
+        self.relay = _Relay(QCoreApplication.instance())
         #: Set on the GUI thread when the outcome is no longer wanted; read by the worker.
         self.dropped = False
 
@@ -47,13 +55,23 @@ class Task(QRunnable):
         """Forget the outcome: nothing is reported when the work ends."""
         self.dropped = True
 
+    def release(self) -> None:
+        """Let go of the work and the relay (on the GUI thread, once the outcome came)."""
+        self._fn = None
+        if shiboken6.isValid(self.relay):
+            self.relay.deleteLater()
+
     def run(self) -> None:
         """Run the work; report the result or the exception (never raise into Qt)."""
+        fn = self._fn
         try:
-            result = self._fn()
+            assert fn is not None, "a task runs once"
+            result = fn()
         except BaseException as error:  # every failure is reported to the GUI, never lost
+            del fn  # the task's own reference is let go on the GUI thread (release)
             self._report(self.relay.failed, error)
             return
+        del fn
         self._report(self.relay.succeeded, result)
 
     def _report(self, signal: SignalInstance, outcome: object) -> None:
@@ -101,12 +119,12 @@ def run_in_background(fn: Callable[[], Any], on_done: Callable[[Any], None],
     """
     owner = receiver or callback_owner(on_done) or callback_owner(on_error)
     task = Task(fn)
-    task.setAutoDelete(False)
     _running.add(task)
     _hook_quit()
 
     def wanted() -> bool:
         _running.discard(task)
+        task.release()
         return not task.dropped and (owner is None or shiboken6.isValid(owner))
 
     def finished_ok(result: object) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import weakref
 from pathlib import Path
 
 import pytest
@@ -27,9 +28,10 @@ def _settle() -> None:
         gc.collect()
 
 
-def _flow(qtbot: QtBot, tmp_path: Path) -> None:
+def _flow(qtbot: QtBot, tmp_path: Path) -> weakref.ref[AppController]:
     """Set up, unlock, answer and finalise a screening, lock and close: the pages not visited
-    on the way (the referral, the child's history) must go with the window as well."""
+    on the way (the referral, the child's history) must go with the window as well. Returns
+    a weak reference to the controller, which must go too."""
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     app = AppController(tmp_path / "data" / "riskscreen.db", settings=settings, kdf=FAST,
                         sleep=lambda _: None, auto_backups=False)
@@ -50,6 +52,7 @@ def _flow(qtbot: QtBot, tmp_path: Path) -> None:
     wait_for_background()
     app.window.close()
     app.window.deleteLater()
+    return weakref.ref(app)
 
 
 def test_no_widget_outlives_the_window(qtbot: QtBot, tmp_path: Path) -> None:
@@ -76,3 +79,15 @@ def test_no_widget_outlives_the_window(qtbot: QtBot, tmp_path: Path) -> None:
         found = left()
         raise AssertionError(f"{len(found)} widgets outlived the window, e.g. "
                              f"{sorted(set(found))[:8]}") from None
+
+
+def test_the_controller_goes_with_its_window(qtbot: QtBot, tmp_path: Path) -> None:
+    """Each background call of the flow (set-up, unlock, the list, saves, finalising) must
+    let go of its callbacks, which reach the controller and through it every view."""
+    controller = _flow(qtbot, tmp_path)
+
+    def gone() -> bool:
+        _settle()
+        return controller() is None
+
+    qtbot.waitUntil(gone, timeout=30_000)

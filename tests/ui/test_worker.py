@@ -3,16 +3,19 @@ its receiver was deleted first, or the application quits while the task still ru
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import sys
 import textwrap
 import threading
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import shiboken6
+from PySide6.QtCore import QCoreApplication, QEvent
 from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
@@ -68,6 +71,33 @@ def test_a_task_whose_relay_went_first_says_nothing(
     err = capfd.readouterr().err
     assert "Signal source has been deleted" not in err
     assert "Error calling Python override" not in err
+
+
+class _Holder:
+    """Stands for what a task's work and callbacks refer to (a session, a controller)."""
+
+    def __init__(self) -> None:
+        self.got: list[object] = []
+
+    def took(self, outcome: object) -> None:
+        self.got.append(outcome)
+
+    def work(self) -> Callable[[], str]:
+        """Work that refers to this holder (a closure of its own, not the test's variable)."""
+        return lambda: self and "done"
+
+
+def test_a_finished_task_lets_go_of_its_work_and_callbacks(qtbot: QtBot) -> None:
+    work, callbacks = _Holder(), _Holder()
+    run_in_background(work.work(), callbacks.took, callbacks.took)
+    _settle(qtbot)
+    assert callbacks.got == ["done"]
+    work_ref, callbacks_ref = weakref.ref(work), weakref.ref(callbacks)
+    del work, callbacks
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    gc.collect()
+    assert work_ref() is None
+    assert callbacks_ref() is None
 
 
 def test_quitting_with_a_task_still_running_is_clean(tmp_path: Path) -> None:
