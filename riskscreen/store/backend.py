@@ -21,17 +21,17 @@ passed to psycopg in its ``%s`` style (:class:`_PortableCursor`), and SQLite's
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import psycopg
 from sqlalchemy import Connection, Engine, create_engine, exc, text
 from sqlalchemy.engine import URL, make_url
 
-from riskscreen.store.db import StorageError
+from riskscreen.store.db import StorageError, server_module_types
 
 __all__ = [
     "AUDIT_LOCK",
@@ -209,7 +209,7 @@ def server_engine(location: ServerLocation, password: str | None = None, *,
     Connections run in READ COMMITTED with RiskScreen's statement style (see the module).
     """
     arguments: dict[str, Any] = {**_tls_arguments(location, ca_file),
-                                 "cursor_factory": _PortableCursor,
+                                 "cursor_factory": _portable_cursor(),
                                  "application_name": "riskscreen"}
     if password is not None:
         arguments["password"] = password
@@ -237,28 +237,36 @@ def follow_written_ids(connection: Connection, *tables: str) -> None:
             f"coalesce(max(id), 0) + 1, false) FROM {table}"))
 
 
-class _PortableCursor(psycopg.Cursor[Any]):
-    """A psycopg cursor that also runs RiskScreen's SQLite-style statements."""
+@functools.cache
+def _portable_cursor() -> type[Any]:
+    """The cursor class of server connections, made when the first server engine is (psycopg
+    loads then, not with this module)."""
+    import psycopg
 
-    def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
-        if isinstance(query, str):
-            statement = query.strip().upper()
-            if statement == "BEGIN IMMEDIATE":
-                return super().execute("SELECT pg_advisory_xact_lock(%s)", (AUDIT_LOCK,))
-            if statement == "COMMIT":
-                self.connection.commit()
-                return self
-            if statement == "ROLLBACK":
-                self.connection.rollback()
-                return self
-            if "?" in query and "%" not in query:
+    class _PortableCursor(psycopg.Cursor[Any]):
+        """A psycopg cursor that also runs RiskScreen's SQLite-style statements."""
+
+        def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
+            if isinstance(query, str):
+                statement = query.strip().upper()
+                if statement == "BEGIN IMMEDIATE":
+                    return super().execute("SELECT pg_advisory_xact_lock(%s)", (AUDIT_LOCK,))
+                if statement == "COMMIT":
+                    self.connection.commit()
+                    return self
+                if statement == "ROLLBACK":
+                    self.connection.rollback()
+                    return self
+                if "?" in query and "%" not in query:
+                    query = query.replace("?", "%s")
+            return super().execute(query, params, **kwargs)
+
+        def executemany(self, query: Any, params_seq: Any, **kwargs: Any) -> None:
+            if isinstance(query, str) and "?" in query and "%" not in query:
                 query = query.replace("?", "%s")
-        return super().execute(query, params, **kwargs)
+            super().executemany(query, params_seq, **kwargs)
 
-    def executemany(self, query: Any, params_seq: Any, **kwargs: Any) -> None:
-        if isinstance(query, str) and "?" in query and "%" not in query:
-            query = query.replace("?", "%s")
-        super().executemany(query, params_seq, **kwargs)
+    return _PortableCursor
 
 
 # -- errors -----------------------------------------------------------------------------------
@@ -280,8 +288,10 @@ def classify_server_error(error: BaseException) -> StorageError | None:
     """The storage error a psycopg error means (None if it is not one), without the
     password or any stored value in its message."""
     orig = error.orig if isinstance(error, exc.DBAPIError) else error
-    if not isinstance(orig, psycopg.Error):
+    if not isinstance(orig, server_module_types("Error")):
         return None
+    import psycopg  # loaded: orig is one of its errors
+
     state = getattr(orig, "sqlstate", None) or ""
     if state in ("40001", "40P01", "55P03"):
         return StorageError("The team database was busy with another person's change, so "

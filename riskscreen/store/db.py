@@ -12,11 +12,11 @@ act on; none carries a key or any stored value.
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-import psycopg
 import sqlcipher3
 from packaging.version import InvalidVersion, Version
 from sqlalchemy import Engine, create_engine, event, exc
@@ -36,10 +36,19 @@ __all__ = [
     "create_db_engine",
     "open_with_any",
     "rekey_database",
+    "server_module_types",
     "translate_errors",
 ]
 
 MIN_CIPHER_VERSION = (4, 0)
+
+
+def server_module_types(*names: str) -> tuple[type[Any], ...]:
+    """psycopg's classes of these names once psycopg is loaded, else none: psycopg is
+    imported only when a team server's engine is made, and until then no error or connection
+    can be one of its (a process on a local file never loads the driver)."""
+    module = sys.modules.get("psycopg")
+    return tuple(getattr(module, name) for name in names) if module is not None else ()
 
 # SQLite primary result codes we tell apart (https://sqlite.org/rescode.html).
 _SQLITE_PERM = 3
@@ -118,7 +127,7 @@ def classify(error: BaseException) -> StorageError | None:
     orig = error.orig if isinstance(error, exc.DBAPIError) else error
     if isinstance(orig, StorageError):
         return orig
-    if isinstance(orig, psycopg.Error):
+    if isinstance(orig, server_module_types("Error")):
         from riskscreen.store.backend import classify_server_error
 
         return classify_server_error(orig)
@@ -160,7 +169,7 @@ def translate_errors() -> Iterator[None]:
     :class:`StorageError`."""
     try:
         yield
-    except (exc.DBAPIError, sqlcipher3.dbapi2.Error, psycopg.Error) as error:
+    except (exc.DBAPIError, sqlcipher3.dbapi2.Error, *server_module_types("Error")) as error:
         _raise_classified(error)
 
 

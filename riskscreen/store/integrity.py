@@ -15,8 +15,7 @@ import zlib
 from collections.abc import Iterator
 from typing import Any
 
-import psycopg
-
+from riskscreen.store.db import server_module_types
 from riskscreen.store.models import digest_text
 from riskscreen.store.records import decompress_record, read_dictionaries, split_record
 
@@ -103,7 +102,7 @@ EXPECTED_SERVER_TRIGGERS: dict[str, tuple[str, str, str]] = {
 
 def on_server(raw: Any) -> bool:
     """Whether a DB-API connection is to a PostgreSQL server (else SQLite)."""
-    return isinstance(raw, psycopg.Connection)
+    return isinstance(raw, server_module_types("Connection"))
 
 
 def check_pages(raw: Any) -> list[str]:
