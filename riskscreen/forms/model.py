@@ -309,15 +309,25 @@ class Question(_Strict):
             )
         return self
 
+    def _set_by_form(self, name: str) -> Any:
+        """A private attribute read from pydantic's dict: reading ``self._windows`` goes
+        through pydantic's lookup, which asks the default (a model) for ``__get__`` and takes
+        about 10 µs; scoring reads the windows of every question it compiles."""
+        private = self.__pydantic_private__
+        assert private is not None  # the class has private attributes, so pydantic sets it
+        return private[name]
+
     @property
     def role(self) -> KindRole:
         """What this question's kind does in scoring and routing (see :class:`KindRole`)."""
-        return self._role
+        role: KindRole = self._set_by_form("_role")
+        return role
 
     @property
     def windows(self) -> TimeWindows:
         """The form's time windows (the default ones for a question outside a form)."""
-        return self._windows
+        windows: TimeWindows = self._set_by_form("_windows")
+        return windows
 
     def option_ids(self) -> list[str]:
         """Ids of this question's options (empty for non-choice questions)."""
@@ -328,7 +338,7 @@ class Question(_Strict):
         if self.type is QuestionType.INDICATOR:
             return INDICATOR_VALUES
         if self.type is QuestionType.TIME_WINDOW:
-            return self._windows.values()
+            return self.windows.values()
         if self.type in (QuestionType.SINGLE_CHOICE, QuestionType.MULTIPLE_CHOICE):
             return tuple(self.option_ids())
         return None
@@ -339,7 +349,7 @@ class Question(_Strict):
             if option.id == value:
                 return option.label
         if self.type is QuestionType.TIME_WINDOW:
-            return self._windows.labels().get(value, value)
+            return self.windows.labels().get(value, value)
         return ANSWER_LABELS.get(value, value)
 
 
