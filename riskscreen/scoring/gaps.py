@@ -61,6 +61,19 @@ class NotKnownTally:
         """Whether no scored question has an answer yet (the level means nothing yet)."""
         return self.scored > 0 and self.unanswered == self.scored
 
+    def no_level_words(self, answered: int = 0) -> tuple[str, str]:
+        """What to show instead of a level while :attr:`nothing_answered`: a short label and a
+        sentence, both true whether or not other questions (``answered`` of them, such as the
+        child's details, which carry no points) have been answered."""
+        if answered <= 0:
+            return ("Nothing answered yet",
+                    "No level yet: no question has been answered. Until a scored question "
+                    "is answered it counts as “Not known”.")
+        many = f"{answered} question{'s' if answered != 1 else ''} answered"
+        return ("Nothing scored yet",
+                f"No level yet: {many}, none of them scored. Until a scored question is "
+                "answered it counts as “Not known”.")
+
     def sentence(self) -> str:
         """E.g. ``39 questions not known or not answered yet: 8 points counted (capped at 8;
         ...)``."""

@@ -309,7 +309,9 @@ class PracticeController(QObject):
         def done(assessment: Any) -> None:
             self._saving = False
             self.view.save_status.setText("All answers saved (practice only).")
-            self.view.score.show_assessment(assessment)
+            q = self.view.questionnaire
+            self.view.score.show_assessment(
+                assessment, answered=q.answered_count() if q is not None else 0)
             self.saved.emit()
 
         def failed(error: BaseException) -> bool:

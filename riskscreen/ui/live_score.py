@@ -104,6 +104,7 @@ class LiveScore(QObject):
         visible = visible_answers(form, self.view.answers(), self.screening_date)
         self.panel.show_assessment(self.assessment,
                                    unscored=unscored_not_known(form, visible, self.assessment),
-                                   protective=protective_words(form))
+                                   protective=protective_words(form),
+                                   answered=self.view.answered_count())
         self.scored.emit(self.assessment)
         return self.assessment

@@ -429,6 +429,11 @@ class QuestionnaireView(QWidget):
         missing = sum(1 for q in shown if q.required and not is_answered(self._answers.get(q.id)))
         return SectionProgress(answered, len(shown), missing)
 
+    def answered_count(self) -> int:
+        """How many questions shown have an answer, over every section (as the sections
+        list counts them)."""
+        return sum(self.progress(i).answered for i in range(len(self.form.sections)))
+
     def missing_required(self) -> list[str]:
         """Visible required questions without an answer, in form order."""
         return list(review_gaps(self.form, self._answers, self.screening_date).missing)

@@ -166,22 +166,23 @@ class ScorePanel(QFrame):
 
     def show_assessment(self, assessment: Assessment, *, final: bool = False,
                         unscored: Sequence[str] = (),
-                        protective: str = "protective factors") -> None:
+                        protective: str = "protective factors", answered: int = 0) -> None:
         """Show the level, total, contributions, rules fired and model version.
 
         ``final`` for a finalised screening's stored assessment; otherwise a level with
         questions still unanswered is shown as provisional. ``unscored`` names indicators
         answered "not known" that the model does not score: gaps too. ``protective`` is what
-        the form calls its protective factors, in the plural.
+        the form calls its protective factors, in the plural. ``answered`` counts the
+        questions shown that have an answer, scored or not (said while none that is scored has
+        one).
         """
         self.assessment = assessment
         gaps = not_known_tally(assessment, unscored)
         draft = not final and assessment.override is None and gaps.unanswered > 0
         info = assessment.level_info(assessment.final_level)
         if draft and gaps.nothing_answered:
-            self.chip.clear_level("Nothing answered yet")
-            text = ("No level yet: nothing that is scored has been answered. Until a question "
-                    "is answered it counts as “Not known”.")
+            label, text = gaps.no_level_words(answered)
+            self.chip.clear_level(label)
         else:
             self.chip.set_level(info.id, info.name + (" (provisional)" if draft else ""),
                                 info.colour)

@@ -44,6 +44,20 @@ def test_an_empty_screening_has_nothing_answered(form: FormDefinition) -> None:
     assert tally.counted == assessment.score == 8
 
 
+def test_no_level_words_are_true_to_what_is_answered(form: FormDefinition) -> None:
+    newest = load_model("cse-screening@1.1.0", form)
+    details = AnswerSet(form=form.id, form_version=form.version,
+                        screening_date=date(2026, 3, 2),
+                        answers={"child_name": "Synthetic Child", "date_of_birth": "2012-05-01"})
+    tally = not_known_tally(score(form, newest, details))
+    assert tally.nothing_answered  # the child's details are not scored
+    assert tally.no_level_words(0)[0] == "Nothing answered yet"
+    label, sentence = tally.no_level_words(2)
+    assert label == "Nothing scored yet"
+    assert sentence.startswith("No level yet: 2 questions answered, none of them scored.")
+    assert tally.no_level_words(1)[1].startswith("No level yet: 1 question answered,")
+
+
 def test_without_a_cap_every_not_known_point_counts(form: FormDefinition,
                                                     model: ScoringModel) -> None:
     assessment = score(form, model, _case("1.1.0/19-nothing-known-yet.json"))

@@ -182,6 +182,31 @@ def test_an_empty_screening_shows_no_level_and_one_count_of_gaps(
     assert panel.total.text().startswith(f"Total: {live.assessment.score} points")
 
 
+def test_details_answered_with_nothing_scored_say_so_and_not_nothing_answered(
+        qtbot: QtBot, view: QuestionnaireView, model: ScoringModel) -> None:
+    """The child's details carry no points: the panel says none of the answers is scored
+    yet, beside the not-known points the score counts, never that nothing is answered."""
+    panel = ScorePanel()
+    qtbot.addWidget(panel)
+    live = LiveScore(view, panel, model, SCREENING_DATE)
+    view.set_answers({"child_name": "Synthetic Child", "date_of_birth": "2012-05-01",
+                      "case_number": "SYN-0001"})
+    live.rescore()
+    assert live.assessment is not None
+    assert panel.chip.level_id is None
+    assert panel.chip.text() == "Nothing scored yet"
+    assert panel.total.text().startswith(
+        "No level yet: 3 questions answered, none of them scored.")
+    assert "Nothing answered" not in panel.chip.text() + panel.total.text()
+    assert any(line.startswith("+8 ") for line in _panel_lines(panel))
+    view.show_question("nhs_number")
+    editor = view.blocks["nhs_number"].editor
+    assert isinstance(editor, TextEditor)
+    with qtbot.waitSignal(live.scored, timeout=3000):
+        qtbot.keyClicks(editor.line, "9434765919")
+    assert "4 questions answered" in panel.total.text()
+
+
 def test_a_finalised_assessment_is_not_called_provisional(
         qtbot: QtBot, view: QuestionnaireView, model: ScoringModel) -> None:
     panel = ScorePanel()
