@@ -7,14 +7,15 @@ database URL exist on disk.
 from __future__ import annotations
 
 import functools
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine
 
 from riskscreen.store.db import StorageError, translate_errors
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
 
 __all__ = ["current_revision", "head_revision", "upgrade"]
 
@@ -22,6 +23,10 @@ _SCRIPT_LOCATION = "riskscreen.store:migrations"
 
 
 def _config() -> Config:
+    # Alembic is imported when a schema is first read or migrated, not with the storage
+    # layer: a process that opens no database (help, validate, scoring files) never needs it.
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", _SCRIPT_LOCATION)
     return config
@@ -31,6 +36,8 @@ def _config() -> Config:
 def _scripts() -> ScriptDirectory:
     """The shipped migrations, read once per process: every sign-in compares the database's
     revision with the head, and reading the scripts means compiling every one of them."""
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(_config())
 
 
@@ -43,6 +50,8 @@ def head_revision() -> str:
 
 def current_revision(connection: Connection) -> str | None:
     """The revision a database is at (None for an empty database)."""
+    from alembic.runtime.migration import MigrationContext
+
     return MigrationContext.configure(connection).get_current_revision()
 
 
@@ -58,4 +67,6 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
                     "This database was written by a newer version of RiskScreen; "
                     "install that version to open it.")
         config.attributes["connection"] = connection
+        from alembic import command
+
         command.upgrade(config, revision)
