@@ -18,12 +18,15 @@ import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 import venv
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 VENV = Path(os.environ.get("RISKSCREEN_VENV", ROOT / ".venv"))
 STAMP = VENV / ".riskscreen-installed"
+# Part of the stamp beside pyproject.toml's hash: changing it refreshes every existing venv once.
+VENV_RECIPE = "sqlcipher3 built with fdatasync"
 
 # Debian packages Qt needs on a bare machine: GL/EGL, fontconfig, keyboard, D-Bus, the xcb
 # platform plugin's libraries (for a real window under X or Xvfb) and one font family.
@@ -61,7 +64,69 @@ def missing_debian_packages() -> list[str]:
         missing.append("openssl")
     if not postgresql_installed():  # the team-server tests run a throwaway PostgreSQL server
         missing.append("postgresql")
+    missing += missing_sqlcipher_build_packages()
     return missing
+
+
+def missing_sqlcipher_build_packages() -> list[str]:
+    """Debian packages needed to compile sqlcipher3 (see build_sqlcipher_with_fdatasync)."""
+    if not sys.platform.startswith("linux"):
+        return []
+    missing = []
+    if shutil.which("gcc") is None:
+        missing.append("gcc")
+    if not Path("/usr/include/stdio.h").exists():
+        missing.append("libc6-dev")  # only recommended by gcc, and apt here skips recommends
+    if not Path("/usr/include/openssl/evp.h").exists():
+        missing.append("libssl-dev")
+    if not (Path(sysconfig.get_paths()["include"]) / "Python.h").exists():
+        missing.append("python3-dev")  # Debian's own Python 3 keeps its headers apart
+    return missing
+
+
+def uses_fdatasync(python: Path) -> bool | None:
+    """Whether the venv's SQLCipher extension calls fdatasync (None: not Linux, or no module)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    probe = "import sqlcipher3._sqlite3 as m; print(m.__file__)"
+    found = subprocess.run([str(python), "-c", probe], capture_output=True, text=True)
+    if found.returncode != 0:
+        return None
+    # The symbol's name is in the dynamic string table only if the code imports it from libc.
+    return b"fdatasync\0" in Path(found.stdout.strip()).read_bytes()
+
+
+def build_sqlcipher_with_fdatasync(python: Path, stamp: Path = STAMP) -> None:
+    """Rebuild the installed sqlcipher3 from its source so each commit syncs with fdatasync.
+
+    The PyPI wheels' SQLite is built without HAVE_FDATASYNC, so with synchronous=FULL every
+    WAL commit calls fsync, which also writes the file's times: slower, no more durable (Linux's
+    fdatasync still syncs the size a grown file needs). The source build links the system
+    OpenSSL (libssl-dev); pip's build isolation is off so its setup.py does not try Conan, which
+    downloads OpenSSL. On failure the wheel stays installed and works, only slower.
+    """
+    if uses_fdatasync(python) is not False:
+        return
+    missing = missing_sqlcipher_build_packages()
+    if missing:
+        say("SQLCipher keeps fsync on each save (slower); to build it with fdatasync install "
+            f"{' '.join(missing)}, then delete {stamp}")
+        return
+    version = subprocess.run(
+        [str(python), "-c", "import importlib.metadata as m; print(m.version('sqlcipher3'))"],
+        capture_output=True, text=True, check=True).stdout.strip()
+    say(f"building sqlcipher3 {version} with fdatasync (a few minutes)")
+    # CPPFLAGS adds to Python's own compiler flags (CFLAGS would replace them, -O3 with them);
+    # -g0: no debug information (2 MB instead of 10). No cache: pip's wheel cache does not
+    # tell builds with different flags apart.
+    flags = f"{os.environ.get('CPPFLAGS', '')} -DHAVE_FDATASYNC=1 -g0".strip()
+    env = dict(os.environ, CPPFLAGS=flags)
+    built = subprocess.run(
+        [str(python), "-m", "pip", "--disable-pip-version-check", "-q", "install", "--no-deps",
+         "--force-reinstall", "--no-build-isolation", "--no-cache-dir",
+         "--no-binary", "sqlcipher3", f"sqlcipher3=={version}"], env=env)
+    if built.returncode != 0 or not uses_fdatasync(python):
+        say("could not build sqlcipher3 with fdatasync: kept the wheel (fsync on each save)")
 
 
 def postgresql_installed() -> bool:
@@ -89,8 +154,9 @@ def ensure_system_libraries() -> None:
             check=True, env=env,
         )
     else:
-        say("Qt may not start: these system libraries seem to be missing: " + " ".join(missing))
-        say("install them with: sudo apt-get install " + " ".join(DEBIAN_QT_PACKAGES))
+        say("Qt may not start: these system packages seem to be missing: " + " ".join(missing))
+        say("install them with: sudo apt-get install "
+            + " ".join(sorted({*DEBIAN_QT_PACKAGES, *missing})))
 
 
 def venv_python() -> Path:
@@ -111,12 +177,14 @@ def ensure_venv() -> Path:
                 "On Debian or Ubuntu install the venv module first: "
                 "sudo apt-get install python3-venv"
             )
-    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    recipe = (ROOT / "pyproject.toml").read_bytes() + VENV_RECIPE.encode()
+    digest = hashlib.sha256(recipe).hexdigest()
     if not STAMP.exists() or STAMP.read_text() != digest:
         say("installing RiskScreen and its dependencies (first run takes a minute)")
         pip = [str(python), "-m", "pip", "--disable-pip-version-check", "-q"]
         subprocess.run([*pip, "install", "--upgrade", "pip"], check=True)
         subprocess.run([*pip, "install", "-e", f"{ROOT}[test]"], check=True)
+        build_sqlcipher_with_fdatasync(python)
         STAMP.write_text(digest)
     return python
 

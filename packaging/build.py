@@ -36,6 +36,9 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+from dev import VENV_RECIPE, build_sqlcipher_with_fdatasync  # noqa: E402 - needs ROOT on the path
+
 SPEC = HERE / "riskscreen.spec"
 BUILD = HERE / "build"
 DIST = HERE / "dist"
@@ -77,11 +80,13 @@ def prepare_environment(python: Path | None, env: Path) -> Path:
         # Dependencies are (re)installed when pyproject.toml changes; riskscreen itself every
         # time, so the build always has this checkout's code and data files.
         stamp = env / ".riskscreen-deps"
-        digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+        recipe = (ROOT / "pyproject.toml").read_bytes() + VENV_RECIPE.encode()
+        digest = hashlib.sha256(recipe).hexdigest()
         if not stamp.exists() or stamp.read_text() != digest:
             say("installing riskscreen's dependencies and PyInstaller into the build environment")
             _pip(python, "install", "--upgrade", "pip")
             _pip(python, "install", str(ROOT), PYINSTALLER, "setuptools>=69", "wheel")
+            build_sqlcipher_with_fdatasync(python, stamp)
             stamp.write_text(digest)
         say("installing riskscreen from this checkout (not editable)")
         _pip(python, "install", "--no-deps", "--force-reinstall", "--no-build-isolation",
