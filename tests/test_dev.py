@@ -1,0 +1,66 @@
+"""dev.py's SQLCipher rebuild: built with fdatasync when it can be, otherwise one line and the
+wheel kept."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def dev() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("riskscreen_dev_script", ROOT / "dev.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_without_the_build_packages_one_line_says_what_to_install(
+        dev: ModuleType, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        tmp_path: Path) -> None:
+    monkeypatch.setattr(dev, "uses_fdatasync", lambda _python: False)
+    monkeypatch.setattr(dev, "missing_sqlcipher_build_packages", lambda: ["libssl-dev"])
+
+    def no_run(*_args: Any, **_kwargs: Any) -> None:
+        raise AssertionError("nothing is run without the build packages")
+
+    monkeypatch.setattr(dev.subprocess, "run", no_run)
+    dev.build_sqlcipher_with_fdatasync(Path("python"), tmp_path / "stamp")
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 1
+    assert "libssl-dev" in lines[0]
+    assert str(tmp_path / "stamp") in lines[0]
+
+
+def test_the_build_adds_fdatasync_to_pythons_flags_and_a_failure_keeps_the_wheel(
+        dev: ModuleType, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(dev, "uses_fdatasync", lambda _python: False)
+    monkeypatch.setattr(dev, "missing_sqlcipher_build_packages", lambda: [])
+    monkeypatch.delenv("CPPFLAGS", raising=False)
+    monkeypatch.delenv("CFLAGS", raising=False)
+    calls: list[tuple[list[str], dict[str, str] | None]] = []
+
+    def fake_run(command: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
+        calls.append((command, kwargs.get("env")))
+        return subprocess.CompletedProcess(command, 0 if len(calls) == 1 else 1, "0.6.4\n", "")
+
+    monkeypatch.setattr(dev.subprocess, "run", fake_run)
+    dev.build_sqlcipher_with_fdatasync(Path("python"))
+    (_, _), (pip, env) = calls
+    assert "sqlcipher3==0.6.4" in pip
+    # No isolation (setup.py would fetch OpenSSL with Conan) and no cached wheel of other flags.
+    assert {"--no-build-isolation", "--no-cache-dir", "--force-reinstall"} <= set(pip)
+    assert env is not None
+    assert "-DHAVE_FDATASYNC=1" in env["CPPFLAGS"].split()
+    assert "CFLAGS" not in env  # it would replace Python's own flags, -O3 among them
+    assert "could not build sqlcipher3" in capsys.readouterr().out
