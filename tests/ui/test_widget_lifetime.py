@@ -11,9 +11,12 @@ from PySide6.QtCore import QCoreApplication, QEvent, QSettings
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
+from riskscreen.services import Session
 from riskscreen.ui.controller import AppController
+from riskscreen.ui.manager.controller import ManagerController
 from riskscreen.ui.worker import wait_for_background
 
+from .conftest import login, make_db
 from .helpers import answer_all, answer_confirmation, click, golden_case
 from .test_app_flow import FAST, PAT, new_child_screening, set_up, unlock
 
@@ -91,3 +94,32 @@ def test_the_controller_goes_with_its_window(qtbot: QtBot, tmp_path: Path) -> No
         return controller() is None
 
     qtbot.waitUntil(gone, timeout=30_000)
+
+
+def _open_and_close_manager(qtbot: QtBot, session: Session) -> weakref.ref[ManagerController]:
+    """Open the manager's tools, let the screenings load, close the window; a weak
+    reference to the controller."""
+    manager = ManagerController(session)
+    manager.start()
+    manager.window.show()
+    qtbot.waitUntil(lambda: manager.live is not None, timeout=20_000)
+    manager.window.close()
+    manager.window.deleteLater()
+    wait_for_background()
+    return weakref.ref(manager)
+
+
+def test_the_managers_tools_go_when_closed(qtbot: QtBot, tmp_path: Path) -> None:
+    """Once the screenings are loaded the editor keeps the collector off what is alive; the
+    window's closing must hand that back, or the closed tools would stay for good."""
+    session = login(make_db(tmp_path, 10), "mary")
+    controller = _open_and_close_manager(qtbot, session)
+
+    def gone() -> bool:
+        _settle()
+        return controller() is None
+
+    try:
+        qtbot.waitUntil(gone, timeout=30_000)
+    finally:
+        session.close()

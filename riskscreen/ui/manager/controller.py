@@ -170,6 +170,8 @@ class ManagerController(QObject):
         self._check_again = False
         self._live_cancel = threading.Event()
         self._live_loading = False
+        #: Whether this editor froze the objects alive after its load (see _on_live_loaded).
+        self._froze = False
         self._calibration_loading = False
         self._calibrating = False
         self._calibrate_again = False
@@ -227,7 +229,9 @@ class ManagerController(QObject):
             raise error
 
     def _warn(self, message: str) -> None:
-        """Say a problem in the window's banner (what the background operations show)."""
+        """Say a problem in the window's banner. Background operations are given the window's
+        own ``show_message``, so an outcome that comes after the window was deleted is
+        dropped instead of reaching its deleted widgets."""
         self.window.show_message(message)
 
     def _on_window_closing(self) -> None:
@@ -235,6 +239,9 @@ class ManagerController(QObject):
         self._live_cancel.set()
         self._cancel.set()
         self._check_timer.stop()
+        if self._froze:
+            self._froze = False
+            gc.unfreeze()
         box, self.confirm_box = self.confirm_box, None
         if box is not None:
             box.reject()
@@ -257,8 +264,8 @@ class ManagerController(QObject):
             self._update_live()
             then()
 
-        QueryOp(lambda: service.check(data), show=self._warn, what="draft check") \
-            .success(shown).run_in_background()
+        QueryOp(lambda: service.check(data), show=self.window.show_message,
+                what="draft check").success(shown).run_in_background()
 
     def start(self) -> None:
         """Open a draft of the model in force and fill every tab."""
@@ -521,7 +528,11 @@ class ManagerController(QObject):
         self._freshened()
         # What is alive now lives as long as the editor: keep the cycle collector from
         # walking it on every full pass, which otherwise freezes the window for 100 ms+.
+        # Garbage is collected first, as a frozen cycle is never freed; the window's closing
+        # unfreezes it all again, so the editor itself can go.
+        gc.collect()
         gc.freeze()
+        self._froze = True
         if self._checking or self._check_timer.isActive():
             return  # the pending check shows the figures
         self._update_live()
@@ -560,8 +571,8 @@ class ManagerController(QObject):
             self._freshened()
             return True  # the figures say how old they are; nothing to pop up
 
-        QueryOp(self.service.finalised_mark, show=self._warn, what="finalised count") \
-            .success(checked).failure(failed).run_in_background()
+        QueryOp(self.service.finalised_mark, show=self.window.show_message,
+                what="finalised count").success(checked).failure(failed).run_in_background()
 
     def _freshened(self) -> None:
         """Run what waited for the held screenings to be brought up to date."""
@@ -613,7 +624,7 @@ class ManagerController(QObject):
                 return generation, found, None
             return generation, found, live.update(draft)
 
-        QueryOp(work, show=self._warn, what="draft check") \
+        QueryOp(work, show=self.window.show_message, what="draft check") \
             .busy(self._set_checking).success(self._on_check_done).run_in_background()
 
     def _set_checking(self, checking: bool) -> None:
@@ -729,8 +740,9 @@ class ManagerController(QObject):
             self._confirm_publish(None)
             return True
 
-        QueryOp(lambda: live.update(model), show=self._warn, what="publish figures") \
-            .failure(not_scored).success(self._confirm_publish).run_in_background()
+        QueryOp(lambda: live.update(model), show=self.window.show_message,
+                what="publish figures").failure(not_scored) \
+            .success(self._confirm_publish).run_in_background()
 
     def publish_figures(self, figures: LiveResult | None) -> str:
         """What the draft changes, as the question before publishing says it: over how many
@@ -780,8 +792,8 @@ class ManagerController(QObject):
         if self.model is None:
             return
         service, model = self.service, self.model
-        ChangeOp(lambda: service.publish(model), show=self._warn, what="publishing") \
-            .busy(self.window.editor.publish_button.setDisabled) \
+        ChangeOp(lambda: service.publish(model), show=self.window.show_message,
+                 what="publishing").busy(self.window.editor.publish_button.setDisabled) \
             .success(self._on_published).run_in_background()
 
     def _on_published(self, info: ModelInfo) -> None:
@@ -809,8 +821,8 @@ class ManagerController(QObject):
             self.set_draft(ModelDraft.from_data(data), f"imported from {name}")
             self.imported.emit(True)
 
-        QueryOp(lambda: service.import_yaml(text, name), show=self._warn, what="import") \
-            .failure(refused).success(opened).run_in_background()
+        QueryOp(lambda: service.import_yaml(text, name), show=self.window.show_message,
+                what="import").failure(refused).success(opened).run_in_background()
 
     def _on_editor_import_requested(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self.window, "Import a scoring model", "",
@@ -844,7 +856,8 @@ class ManagerController(QObject):
             return f"The file could not be written: {strerror or type(error).__name__}"
 
         ChangeOp(lambda: path.write_text(service.export_yaml(model), encoding="utf-8"),
-                 show=self._warn, what="export").unexpected(written).run_in_background()
+                 show=self.window.show_message,
+                 what="export").unexpected(written).run_in_background()
 
     # -- impact -----------------------------------------------------------------------------------
 
@@ -987,7 +1000,7 @@ class ManagerController(QObject):
             self.window.try_out.draft.setHtml("<p>Fix the draft's problems first.</p>")
             return
         service, model = self.service, self.model
-        QueryOp(lambda: service.try_out(screening_id, model), show=self._warn,
+        QueryOp(lambda: service.try_out(screening_id, model), show=self.window.show_message,
                 what="try-out").success(self._on_tried).run_in_background()
 
     def _on_tried(self, result: TryOut) -> None:
