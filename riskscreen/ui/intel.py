@@ -19,7 +19,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QColor, QResizeEvent
+from PySide6.QtGui import QColor, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -122,9 +122,28 @@ class NotEvidenceBanner(QLabel):
         """Keep the height its wrapped words need at this width: on a short window the
         tables beside it give way, never the notice (a box layout would squeeze it)."""
         super().resizeEvent(event)
-        needed = self.heightForWidth(self.width())
+        if self.isVisible():  # a page not shown yet is laid out narrow, at no real width
+            self._fit()
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt's name
+        """Fit the words at the width the page is shown at."""
+        super().showEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        needed = self.words_height(self.width())
         if needed > 0 and needed != self.minimumHeight():
             self.setMinimumHeight(needed)
+
+    def words_height(self, width: int) -> int:
+        """The height the wrapped words need at ``width``, whatever the minimum height is now
+        (QLabel's own answer never goes below it, so a height set at an earlier, narrower
+        width would stay: a notice hundreds of pixels tall)."""
+        kept = self.minimumHeight()
+        self.setMinimumHeight(0)
+        needed = self.heightForWidth(width)
+        self.setMinimumHeight(kept)
+        return needed
 
 
 def _title(parent: QWidget, text: str = "") -> QLabel:

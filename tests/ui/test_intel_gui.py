@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QFileDialog, QWidget
+from PySide6.QtWidgets import QApplication, QFileDialog, QTableWidget, QVBoxLayout, QWidget
 from pytestqt.qtbot import QtBot
 from sqlalchemy import text
 
@@ -293,6 +293,30 @@ def test_a_legacy_grade_is_shown_as_5x5x5_and_a_new_item_links_to_a_second_child
     qtbot.waitUntil(lambda: "Linked to Ben Example" in item_view.done.text(), timeout=10_000)
     assert {lk.child_name for lk in item_view.item.links} == {"Amy Example",  # type: ignore[union-attr]
                                                               "Ben Example"}
+
+
+def test_the_notice_is_as_tall_as_its_words_at_the_width_it_has(qtbot: QtBot) -> None:
+    """A page shown narrow first (as a page can be while its window is laid out) and then
+    wide has a notice of a line or two, not the height its words needed when narrow."""
+    page = QWidget()
+    qtbot.addWidget(page)
+    layout = QVBoxLayout(page)
+    banner = NotEvidenceBanner(page)
+    layout.addWidget(banner)
+    layout.addWidget(QTableWidget(page), 1)
+    page.resize(120, 700)
+    page.show()
+    qtbot.waitExposed(page)
+    page.resize(1300, 700)
+    for _ in range(6):
+        QApplication.processEvents()
+    lines = banner.fontMetrics().lineSpacing()
+    assert banner.minimumHeight() == banner.words_height(banner.width())
+    assert banner.height() <= 2 * lines + 16, (banner.size(), lines)
+    page.resize(300, 700)  # narrow again: the words still have all the room they need
+    for _ in range(6):
+        QApplication.processEvents()
+    assert banner.height() >= banner.words_height(banner.width()) > 2 * lines + 16
 
 
 def test_links_between_children_and_the_problem_profile_with_its_export(
