@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import io
 import re
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -264,6 +265,10 @@ def load_yaml(text: str, file: str) -> Located:
         raise _refuse(file, 1, f"the file is {len(text):,} characters, more than the limit of "
                       f"{MAX_DEFINITION_CHARS:,} for a definition file",
                       "check that this is the right file")
+    with _PARSED_LOCK:
+        root = _PARSED.get(text)
+    if root is not None:
+        return _located(root, file)
     try:
         root = _screened_load(text, file)
     except DefinitionError:
@@ -272,7 +277,23 @@ def load_yaml(text: str, file: str) -> Located:
         # Any other failure is reported as screening every event, then loading, reports it
         # (the screen sees a second document's events too, which the composer refuses first).
         root = _slow_load(text, file)
-    return _located(root, file)
+    located = _located(root, file)
+    if len(text) <= _PARSED_CHARS:
+        with _PARSED_LOCK:
+            if len(_PARSED) >= _PARSED_KEPT:
+                _PARSED.pop(next(iter(_PARSED)))
+            _PARSED[text] = root
+    return located
+
+
+#: The round-trip trees of the last few texts that loaded, by text: the same definition is
+#: often read twice in one process (``riskscreen validate`` and the self-test read the
+#: shipped files as files and again by id), and parsing is what takes the time. Each load
+#: still builds its own plain data from the tree, which nothing changes.
+_PARSED: dict[str, Any] = {}
+_PARSED_KEPT = 16
+_PARSED_CHARS = 200_000
+_PARSED_LOCK = threading.Lock()
 
 
 def _slow_load(text: str, file: str) -> Any:
