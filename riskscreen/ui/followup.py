@@ -336,9 +336,17 @@ class _Dialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(self.form)
         layout.addWidget(self.error)
+        # Room to spare goes below the fields, never above or between them.
+        layout.addStretch(1)
         layout.addWidget(self.buttons)
         self.buttons.accepted.connect(self._on_buttons_accepted)
         self.buttons.rejected.connect(self.reject)
+
+    def fit(self, width: int) -> None:
+        """Open ``width`` wide and as tall as the fields need at that width, no taller."""
+        layout = self.layout()
+        height = layout.totalHeightForWidth(width) if layout is not None else -1
+        self.resize(width, height if height > 0 else self.sizeHint().height())
 
     def show_error(self, text: str) -> None:
         """Say what is wrong; the dialog stays open."""
@@ -379,7 +387,7 @@ class EpisodeDialog(_Dialog):
         self.form.addRow("Returned at", self.returned)
         self.form.addRow("Where found", self.where_found)
         self.returned_box.toggled.connect(self.returned.setEnabled)
-        self.resize(460, 280)
+        self.fit(460)
 
     def submit(self) -> None:
         self.submitted.emit({
@@ -409,7 +417,7 @@ class ReturnDialog(_Dialog):
         self.form.addRow(intro)
         self.form.addRow("Returned at", self.returned)
         self.form.addRow("Where found", self.where_found)
-        self.resize(440, 220)
+        self.fit(440)
 
     def submit(self) -> None:
         self.submitted.emit({"returned_at": _value(self.returned),
@@ -449,7 +457,7 @@ class RhiDialog(_Dialog):
         self.form.addRow("When", self.at)
         self.form.addRow("Why not, and what instead", self.reason)
         self.not_done_choice.toggled.connect(self._on_not_done_toggled)
-        self.resize(480, 320)
+        self.fit(480)
 
     def _on_not_done_toggled(self, on: bool) -> None:
         self.reason.setEnabled(on)

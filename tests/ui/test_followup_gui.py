@@ -8,9 +8,10 @@ from pathlib import Path
 
 from pypdf import PdfReader
 from PySide6.QtCore import QDateTime, Qt, QThreadPool
+from PySide6.QtWidgets import QApplication, QLabel
 from pytestqt.qtbot import QtBot
 
-from riskscreen.services.types import ChronologyKind
+from riskscreen.services.types import ChronologyKind, EpisodeInfo
 from riskscreen.ui.controller import AppController
 from riskscreen.ui.followup import EpisodeDialog, RhiDialog
 from riskscreen.ui.worker import wait_for_background
@@ -181,3 +182,28 @@ def test_a_county_due_list_is_shown_from_its_records_and_opens_the_child(qtbot: 
     with qtbot.waitSignal(panel.child_requested) as opened:
         panel.table.activated.emit(model.index(29_999, 0))
     assert opened.args == [29_999]
+
+
+def test_the_rhi_dialog_starts_at_the_top_and_is_as_tall_as_its_fields(qtbot: QtBot) -> None:
+    """Its words and choices begin at the top; room to spare is never left above them, and an
+    error said later still fits."""
+    returned = datetime(2026, 11, 30, 16, 15)
+    episode = EpisodeInfo(1, 1, datetime(2026, 11, 29, 14, 15), returned, "Station Hotel",
+                          "Carer", None, None, "", "pat")
+    dialog = RhiDialog(episode)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    deadline = dialog.findChild(QLabel, "rhiDeadline")
+    assert deadline is not None
+    top = dialog.layout().contentsMargins().top()
+    assert deadline.geometry().top() <= top + 2, deadline.geometry()
+    assert deadline.height() <= deadline.heightForWidth(deadline.width()) + 2
+    assert dialog.height() <= dialog.minimumSizeHint().height() + 4
+    dialog.resize(dialog.width(), dialog.height() + 120)  # made taller: the fields stay put
+    QApplication.processEvents()
+    assert deadline.geometry().top() <= top + 2, deadline.geometry()
+    dialog.show_error("The interview cannot be before the return.")
+    QApplication.processEvents()
+    assert dialog.error.isVisible()
+    assert dialog.error.geometry().bottom() < dialog.buttons.geometry().top()
