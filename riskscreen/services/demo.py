@@ -40,6 +40,7 @@ from riskscreen.crypto.keys import KdfParams, kdf_minimum, new_salt
 from riskscreen.forms.answers import AnswerSet
 from riskscreen.forms.kinds import QuestionKind
 from riskscreen.forms.model import QuestionType
+from riskscreen.forms.visibility import age_on
 from riskscreen.scoring.assessment import Assessment
 from riskscreen.scoring.engine import score
 from riskscreen.scoring.model import ScoringModel
@@ -579,6 +580,8 @@ def add_followup_demo(session: Session, *, seed: int = 0, share: float = 0.15,
                    User.id)
             .join(User, User.id == Screening.practitioner_id)
             .where(Screening.status == Status.FINAL).order_by(Screening.id)).all()
+        births = {child: date.fromisoformat(born) for child, born in s.execute(
+            select(Child.id, Child.date_of_birth).where(Child.date_of_birth.is_not(None)))}
     # Screenings at least three weeks old, so the episodes and re-screens fit before today.
     candidates = [r for r in rows if date.fromisoformat(r[2]) < today - timedelta(days=21)]
     if not candidates:
@@ -601,7 +604,8 @@ def add_followup_demo(session: Session, *, seed: int = 0, share: float = 0.15,
         with sign_in(name, DEMO_ACCOUNTS[name][1]) as user:
             _without_waiting_for_the_disk(user.engine)
             for child, day, had in todo:
-                _demo_rescreen(user, rng, child, day, today, after_episode=had)
+                _demo_rescreen(user, rng, child, day, today, after_episode=had,
+                               born=births.get(child))
 
 
 def _without_waiting_for_the_disk(engine: Engine) -> None:
@@ -687,10 +691,15 @@ class _Episodes:
 
 
 def _demo_rescreen(user: Session, rng: random.Random, child: int, day: date, today: date, *,
-                   after_episode: bool) -> None:
+                   after_episode: bool, born: date | None = None) -> None:
     """A re-screen some weeks later, its carried answers confirmed, finalised where it is
-    complete (with a reason when the level steps down); otherwise left as a draft."""
+    complete (with a reason when the level steps down); otherwise left as a draft.
+
+    A child ``born`` on that day is re-screened while still under 18 (by the form's own
+    reckoning of age), however near their birthday the first screening was."""
     when = min(today - timedelta(days=1), day + timedelta(days=rng.randint(21, 120)))
+    while born is not None and when > day and age_on(born, when) >= 18:
+        when -= timedelta(days=1)
     sid = user.screenings.start(child, screening_date=when, rescreen=True,
                                 after_episode=after_episode)
     user.reviews.confirm(sid, user.reviews.rescreen_info(sid).unconfirmed)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
+from riskscreen.forms.visibility import age_on
 from riskscreen.services import Unlocker
 from riskscreen.services.demo import DEMO_ACCOUNTS, create_demo_database
 from riskscreen.services.types import ReferralStatus, StepKind
@@ -24,11 +25,19 @@ def test_the_demo_has_referrals_with_outcomes_all_in_the_past(tmp_path: Path) ->
             latest = conn.execute(text("SELECT MAX(screening_date) FROM screenings")).scalar()
             finalised = conn.execute(text(
                 "SELECT COUNT(*) FROM screenings WHERE status = 'final'")).scalar()
+            born = conn.execute(text(
+                "SELECT c.date_of_birth, s.screening_date FROM screenings s "
+                "JOIN children c ON c.id = s.child_id")).all()
         referrals = manager.referrals.find()
         truth = manager.referrals.confirmations()
         report = manager.maintenance.verify()
     now = datetime.now(UTC)
     assert date.fromisoformat(latest) < date.today()
+    # A screening is for a child: every child is under 18 at each of their screenings,
+    # re-screens included.
+    ages = [age_on(date.fromisoformat(b), date.fromisoformat(on)) for b, on in born]
+    assert len(ages) > 150
+    assert max(ages) < 18, Counter(ages)
     assert len(referrals) == finalised
     assert all(step.at < now for r in referrals for step in r.steps)
     statuses = Counter(r.status for r in referrals)
