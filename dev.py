@@ -62,6 +62,8 @@ def missing_debian_packages() -> list[str]:
         missing.append("fonts-dejavu-core")
     if shutil.which("openssl") is None:  # the independent reader of exchange packages in tests
         missing.append("openssl")
+    if shutil.which("pdftotext") is None:  # tests read the text of generated PDFs with it
+        missing.append("poppler-utils")
     if not postgresql_installed():  # the team-server tests run a throwaway PostgreSQL server
         missing.append("postgresql")
     missing += missing_sqlcipher_build_packages()
