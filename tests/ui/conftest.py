@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QCoreApplication, QEvent, QSettings
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
@@ -56,8 +56,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(autouse=True)
 def _collect_on_the_gui_thread() -> Iterator[None]:
     """Free each test's leftover cycles here, on the GUI thread, before the next test starts
-    workers (the application collects from a GUI-thread timer; tests may not run it long)."""
+    workers (the application collects from a GUI-thread timer; tests may not run it long).
+    The widgets pytest-qt closed are deleted first: it only asks for their deletion, which
+    outside an event loop waits for a later test's wait, so a module that never waits kept
+    every earlier test's widgets for the next ones to pay for."""
     yield
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     gc.collect()
 
 
