@@ -581,7 +581,8 @@ def add_followup_demo(session: Session, *, seed: int = 0, share: float = 0.15,
             .join(User, User.id == Screening.practitioner_id)
             .where(Screening.status == Status.FINAL).order_by(Screening.id)).all()
         births = {child: date.fromisoformat(born) for child, born in s.execute(
-            select(Child.id, Child.date_of_birth).where(Child.date_of_birth.is_not(None)))}
+            select(Child.id, Child.date_of_birth).where(Child.date_of_birth.is_not(None)))
+            if born is not None}
     # Screenings at least three weeks old, so the episodes and re-screens fit before today.
     candidates = [r for r in rows if date.fromisoformat(r[2]) < today - timedelta(days=21)]
     if not candidates:
