@@ -52,7 +52,13 @@ def say(message: str) -> None:
 
 
 def missing_debian_packages() -> list[str]:
-    """Return the Debian packages whose libraries or fonts are not found on this machine."""
+    """Return the Debian packages whose libraries, fonts or programs are not on this machine:
+    what Qt needs, what the tests use, and what building SQLCipher needs."""
+    return missing_qt_packages() + missing_test_packages() + missing_sqlcipher_build_packages()
+
+
+def missing_qt_packages() -> list[str]:
+    """The packages of the libraries and fonts the application's windows need."""
     if not sys.platform.startswith("linux"):
         return []
     missing = [
@@ -60,13 +66,20 @@ def missing_debian_packages() -> list[str]:
     ]
     if not Path("/usr/share/fonts/truetype/dejavu").is_dir():
         missing.append("fonts-dejavu-core")
+    return missing
+
+
+def missing_test_packages() -> list[str]:
+    """The packages of the programs the tests run beside the application."""
+    if not sys.platform.startswith("linux"):
+        return []
+    missing = []
     if shutil.which("openssl") is None:  # the independent reader of exchange packages in tests
         missing.append("openssl")
     if shutil.which("pdftotext") is None:  # tests read the text of generated PDFs with it
         missing.append("poppler-utils")
     if not postgresql_installed():  # the team-server tests run a throwaway PostgreSQL server
         missing.append("postgresql")
-    missing += missing_sqlcipher_build_packages()
     return missing
 
 
@@ -156,7 +169,13 @@ def ensure_system_libraries() -> None:
             check=True, env=env,
         )
     else:
-        say("Qt may not start: these system packages seem to be missing: " + " ".join(missing))
+        qt = missing_qt_packages()
+        if qt:
+            say("Qt may not start: these system packages seem to be missing: " + " ".join(qt))
+        others = [pkg for pkg in missing if pkg not in qt]
+        if others:
+            say("the tests or the SQLCipher build need these system packages: "
+                + " ".join(others))
         say("install them with: sudo apt-get install "
             + " ".join(sorted({*DEBIAN_QT_PACKAGES, *missing})))
 

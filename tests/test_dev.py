@@ -64,3 +64,30 @@ def test_the_build_adds_fdatasync_to_pythons_flags_and_a_failure_keeps_the_wheel
     assert "-DHAVE_FDATASYNC=1" in env["CPPFLAGS"].split()
     assert "CFLAGS" not in env  # it would replace Python's own flags, -O3 among them
     assert "could not build sqlcipher3" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("qt", "others", "warns_qt"), [
+    ([], ["postgresql", "poppler-utils"], False),
+    (["libegl1"], [], True),
+    (["libegl1"], ["openssl"], True),
+])
+def test_without_root_the_missing_packages_are_named_for_what_needs_them(
+        dev: ModuleType, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        qt: list[str], others: list[str], warns_qt: bool) -> None:
+    monkeypatch.setattr(dev, "missing_qt_packages", lambda: qt)
+    monkeypatch.setattr(dev, "missing_test_packages", lambda: others)
+    monkeypatch.setattr(dev, "missing_sqlcipher_build_packages", lambda: [])
+    monkeypatch.setattr(dev.os, "geteuid", lambda: 1000)
+
+    def no_run(*_args: Any, **_kwargs: Any) -> None:
+        raise AssertionError("nothing is installed without root")
+
+    monkeypatch.setattr(dev.subprocess, "run", no_run)
+    dev.ensure_system_libraries()
+    out = capsys.readouterr().out
+    assert ("Qt may not start" in out) == warns_qt
+    assert ("the tests or the SQLCipher build need" in out) == bool(others)
+    install = out.splitlines()[-1]
+    assert install.startswith("[riskscreen] install them with: sudo apt-get install ")
+    for pkg in qt + others:
+        assert pkg in install
