@@ -30,6 +30,16 @@ def _idle(qtbot: QtBot) -> None:
     QApplication.processEvents()
 
 
+def _practice(qtbot: QtBot, session: Session) -> PracticeController:
+    """The practice window of ``session``'s practitioner, started and shown."""
+    practice = PracticeController(session)
+    qtbot.addWidget(practice.window)
+    practice.start()
+    practice.window.show()
+    _idle(qtbot)
+    return practice
+
+
 def _manager(qtbot: QtBot, mary: Session) -> AgreementController:
     controller = AgreementController(mary)
     qtbot.addWidget(controller.window)
@@ -87,11 +97,7 @@ def test_manager_makes_an_exercise_and_a_practitioner_practises(
 
     # Pat practises in a window that cannot be taken for the real one.
     pat = vault.login("pat")
-    practice = PracticeController(pat)
-    qtbot.addWidget(practice.window)
-    practice.start()
-    practice.window.show()
-    _idle(qtbot)
+    practice = _practice(qtbot, pat)
     pv = practice.view
     assert practice.window.windowTitle() == PRACTICE_TITLE
     assert pv.banner.isVisible()
@@ -234,11 +240,7 @@ def test_a_practice_failure_is_said_in_the_practice_windows_banner_not_a_modal_b
     from riskscreen.services.errors import ServiceError
 
     pat = vault.login("pat")
-    practice = PracticeController(pat)
-    qtbot.addWidget(practice.window)
-    practice.start()
-    practice.window.show()
-    _idle(qtbot)
+    practice = _practice(qtbot, pat)
     banner = practice.window.banner
     assert not banner.isVisible()
     assert practice.view.banner.isVisible()  # the practice-mode marking, always there

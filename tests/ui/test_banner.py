@@ -43,8 +43,8 @@ def test_banner_over_puts_the_banner_above_the_page_edge_to_edge(qtbot: QtBot) -
     _edges(window, banner, page)
 
 
-def test_the_main_and_the_manager_window_share_the_banner_layout(
-        qtbot: QtBot, tmp_path: Path) -> None:
+def _both_windows(qtbot: QtBot, tmp_path: Path) -> tuple[MainWindow, ManagerWindow]:
+    """The main window and the manager's window, shown at 900x500."""
     main = MainWindow(QSettings(f"{tmp_path}/s.ini", QSettings.Format.IniFormat))
     manager = ManagerWindow()
     for window in (main, manager):
@@ -52,6 +52,12 @@ def test_the_main_and_the_manager_window_share_the_banner_layout(
         window.resize(900, 500)
         window.show()
         qtbot.waitExposed(window)
+    return main, manager
+
+
+def test_the_main_and_the_manager_window_share_the_banner_layout(
+        qtbot: QtBot, tmp_path: Path) -> None:
+    main, manager = _both_windows(qtbot, tmp_path)
     _edges(main, main.banner, main.stack)
     _edges(manager, manager.banner, manager.tabs)
     main.show_message("Something went wrong; try again.")
@@ -63,13 +69,7 @@ def test_the_main_and_the_manager_window_share_the_banner_layout(
 
 
 def test_both_windows_show_one_dismissable_message_banner(qtbot: QtBot, tmp_path: Path) -> None:
-    main = MainWindow(QSettings(f"{tmp_path}/s.ini", QSettings.Format.IniFormat))
-    manager = ManagerWindow()
-    for window in (main, manager):
-        qtbot.addWidget(window)
-        window.resize(900, 500)
-        window.show()
-        qtbot.waitExposed(window)
+    for window in _both_windows(qtbot, tmp_path):
         banner = window.banner
         assert isinstance(banner, MessageBanner)
         assert not banner.isVisible()
