@@ -351,7 +351,7 @@ class PracticeController(QObject):
         """Save the answers on screen and submit the practice screening (once any save
         under way is over)."""
         if self._saving:
-            QTimer.singleShot(100, lambda: self.submit(practice_id))
+            QTimer.singleShot(100, self, lambda: self.submit(practice_id))
             return
         self._timer.stop()
         self._dirty = False

@@ -219,13 +219,13 @@ class _Startup(QObject):
         self.unlock_view.unlock_requested.connect(self._on_unlock_view_unlock_requested)
         first = self.connect_view or self.unlock_view
         first.installEventFilter(self)
-        QTimer.singleShot(self.LOAD_AFTER_MS, self._load)
+        QTimer.singleShot(self.LOAD_AFTER_MS, self, self._load)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
         """Start loading once the first window has been painted; nothing is filtered out."""
         if event.type() == QEvent.Type.Paint:
             watched.removeEventFilter(self)
-            QTimer.singleShot(0, self._load)
+            QTimer.singleShot(0, self, self._load)
         return False
 
     def _load(self) -> None:

@@ -846,7 +846,7 @@ class AppController(QObject):
         log.info("draft changed elsewhere; reloading")
         reloaded = error.reloaded if isinstance(error.reloaded, ScreeningDetail) else None
         self._stale = _Stale(current.id, current.form, current.refused, reloaded, str(error))
-        QTimer.singleShot(0, self._show_stale)
+        QTimer.singleShot(0, self, self._show_stale)
 
     def _show_stale(self) -> None:
         """Open the draft again with the other person's answers (if it is still on screen),
@@ -989,7 +989,7 @@ class AppController(QObject):
         self.finalise_view.set_busy(busy)
         if not busy and self._lock_waiting is not None:
             why, self._lock_waiting = self._lock_waiting, None
-            QTimer.singleShot(0, lambda: self.lock(why))  # after the change's own follow-up
+            QTimer.singleShot(0, self, lambda: self.lock(why))  # after the change's own follow-up
 
     def _on_screening_amend_requested(self) -> None:
         current, session = self.current, self.session

@@ -76,7 +76,7 @@ class _WrappingTable(QTableWidget):
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt's name
         super().resizeEvent(event)
-        QTimer.singleShot(0, self.resizeRowsToContents)
+        QTimer.singleShot(0, self, self.resizeRowsToContents)
 
 
 def _fill(table: QTableWidget, rows: list[list[str]]) -> list[list[QTableWidgetItem]]:
@@ -91,7 +91,7 @@ def _fill(table: QTableWidget, rows: list[list[str]]) -> list[list[QTableWidgetI
             line.append(item)
         items.append(line)
     table.resizeRowsToContents()
-    QTimer.singleShot(0, table.resizeRowsToContents)  # again once laid out at its width
+    QTimer.singleShot(0, table, table.resizeRowsToContents)  # again once laid out at its width
     return items
 
 

@@ -123,3 +123,34 @@ def test_the_managers_tools_go_when_closed(qtbot: QtBot, tmp_path: Path) -> None
         qtbot.waitUntil(gone, timeout=30_000)
     finally:
         session.close()
+
+
+def test_a_table_deleted_before_its_timer_fires_is_left_alone(qtbot: QtBot) -> None:
+    """A wrapping table asks to fit its rows once laid out; if the table is gone by then
+    (its page closed), the request goes with it instead of reaching a deleted object."""
+    from PySide6.QtWidgets import QWidget
+    from shiboken6 import Shiboken
+
+    from riskscreen.ui.followup import _fill, _table
+
+    page = QWidget()
+    qtbot.addWidget(page)
+    table = _table(page, ["When", "What"], "test_table")
+    table.resize(300, 200)
+    _fill(table, [["today", "a long line of words " * 10]])
+    Shiboken.delete(table)
+    qtbot.wait(30)  # pytest-qt fails the test on an exception raised in the event loop
+
+
+def test_every_single_shot_timer_names_its_receiver() -> None:
+    """A one-off timer without a receiver object outlives the window it was for; with one,
+    Qt drops it when the receiver goes."""
+    import re
+
+    root = Path(__file__).resolve().parents[2] / "riskscreen" / "ui"
+    calls = [(path.name, line.strip()) for path in root.rglob("*.py")
+             for line in path.read_text().splitlines() if "QTimer.singleShot(" in line]
+    assert calls
+    bare = [call for call in calls
+            if not re.search(r"singleShot\([^,]+, (self|table|self\.table)\b,", call[1])]
+    assert bare == []

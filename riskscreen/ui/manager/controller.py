@@ -714,7 +714,7 @@ class ManagerController(QObject):
             self._calibrating = busy
             if not busy and self._calibrate_again:
                 self._calibrate_again = False
-                QTimer.singleShot(0, self._update_calibration)
+                QTimer.singleShot(0, self, self._update_calibration)
 
         QueryOp(work, show=panel.show_waiting, what="draft calibration").success(done) \
             .busy(calibrating) \
