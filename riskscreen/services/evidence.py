@@ -453,17 +453,17 @@ class EvidenceManager:
                 .order_by(Screening.child_id, Screening.screening_date, Screening.id))
             for sid, child, version in s.execute(query):
                 firsts.setdefault(int(child), (int(sid), str(version)))
-        confirmations = self._referrals.confirmations()
+        confirmations = self._referrals.confirmed_answers()
         screening_child: dict[int, int] = {}
         with self._ctx.transaction() as s:
             for chunk in _chunks(sorted(confirmations)):
                 for sid, child in s.execute(select(Screening.id, Screening.child_id)
                                             .where(Screening.id.in_(chunk))):
                     screening_child[int(sid)] = int(child)
-        for sid, record in confirmations.items():
+        for sid, answer in confirmations.items():
             child = screening_child.get(sid)
             if child is not None:
-                answers[child].append(record.answer)
+                answers[child].append(answer)
         by_version: dict[str, list[tuple[int, bool]]] = defaultdict(list)
         not_known = 0
         for child, (sid, version) in firsts.items():

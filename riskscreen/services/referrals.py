@@ -217,17 +217,38 @@ class ReferralManager:
         wanted = None if screening_ids is None else set(screening_ids)
         out: dict[int, ConfirmationRecord] = {}
         with self._ctx.transaction() as s:
-            query = (select(ReferralStepRow, ReferralRow.screening_id, User.name)
-                     .join(ReferralRow, ReferralRow.id == ReferralStepRow.referral_id)
-                     .join(User, User.id == ReferralStepRow.recorded_by)
-                     .where(ReferralStepRow.kind == StepKind.CONFIRMATION))
-            query = self._mine(query)
-            for step, screening_id, by in s.execute(
-                    query.order_by(ReferralStepRow.at, ReferralStepRow.id)):
+            for step, screening_id, by in s.execute(self._confirmation_steps(
+                    ReferralStepRow, ReferralRow.screening_id, User.name)):
                 if wanted is not None and screening_id not in wanted:
                     continue
                 out[screening_id] = self._confirmation(step, screening_id, by)
         return out
+
+    def confirmed_answers(self) -> dict[int, Confirmation]:
+        """Screening id -> its latest answer to "exploitation confirmed?", as
+        :meth:`confirmations` gives it, for every referral this user may see; only the
+        answers, for the calibration over every child with an outcome.
+
+        Read as plain values: loading tens of thousands of steps as records made the cycle
+        collector walk them again and again, holding the interpreter (and so the window)
+        for 100 ms at a time."""
+        self._ctx.require(*_ROLES)
+        out: dict[int, Confirmation] = {}
+        with self._ctx.transaction() as s:
+            for screening_id, answer in s.execute(self._confirmation_steps(
+                    ReferralRow.screening_id, ReferralStepRow.answer)):
+                out[int(screening_id)] = Confirmation(answer or Confirmation.NOT_KNOWN)
+        return out
+
+    def _confirmation_steps(self, *columns: Any) -> Any:
+        """``columns`` of every "exploitation confirmed?" step this user may see, in the
+        order given (so a later answer replaces an earlier one)."""
+        query = (select(*columns)
+                 .join_from(ReferralStepRow, ReferralRow,
+                            ReferralRow.id == ReferralStepRow.referral_id)
+                 .join(User, User.id == ReferralStepRow.recorded_by)
+                 .where(ReferralStepRow.kind == StepKind.CONFIRMATION))
+        return self._mine(query).order_by(ReferralStepRow.at, ReferralStepRow.id)
 
     # -- finalising ----------------------------------------------------------------------------
 

@@ -17,12 +17,14 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event
 
 from riskscreen.forms.answers import load_answer_set
 from riskscreen.scoring import calibration as cal
 from riskscreen.services import PermissionDenied, ServiceError, Session
 from riskscreen.services.evidence import MEANING
 from riskscreen.services.types import Confirmation
+from riskscreen.store.models import ReferralStepRow
 
 from ..conftest import BACKENDS, PASSPHRASES, Vault, save_answers
 
@@ -210,6 +212,25 @@ def test_json_says_withheld_counts_in_words(mary: Session) -> None:
     assert data["thresholds"][2]["true_positive"] == "fewer than 5"
     assert data["auc"]["value"] == pytest.approx(0.88125)
     assert data["auc"]["interval"]["seed"] == 17
+
+
+def test_the_cohort_reads_the_answers_without_loading_step_records(mary: Session) -> None:
+    """Over 100,000 screenings, loading every "exploitation confirmed?" step as a record
+    (40,000 of them) made the cycle collector hold the interpreter, and so the model
+    editor's window, for about 100 ms at a time while the outcomes were read."""
+    loaded: list[int] = []
+
+    def on_load(target: ReferralStepRow, _context: object) -> None:
+        loaded.append(target.id)
+
+    event.listen(ReferralStepRow, "load", on_load)
+    try:
+        cohort = mary.evidence.cohort("cse-screening")
+    finally:
+        event.remove(ReferralStepRow, "load", on_load)
+    assert cohort.size == len(OUTCOMES)
+    assert cohort.not_known == 1
+    assert loaded == []
 
 
 def test_only_managers_see_calibration(outcome_vault: Vault) -> None:

@@ -181,13 +181,14 @@ def test_roles_own_referrals_managers_all_administrators_none(vault: Vault) -> N
             paula.referrals.mark_sent(rid, "printed")
         assert paula.referrals.find() == []
         assert paula.referrals.confirmations() == {}
+        assert paula.referrals.confirmed_answers() == {}
     with vault.login("mary") as mary:
         assert mary.referrals.mark_sent(rid, "printed").sent_by == "mary"
         assert [r.id for r in mary.referrals.find()] == [rid]
     with vault.login("admin") as admin:
         for call in (lambda: admin.referrals.get(rid), admin.referrals.find,
                      lambda: admin.referrals.mark_received(rid),
-                     admin.referrals.confirmations):
+                     admin.referrals.confirmations, admin.referrals.confirmed_answers):
             with pytest.raises(PermissionDenied):
                 call()
 
@@ -229,6 +230,9 @@ def test_confirmations_are_queryable_per_screening_latest_first(vault: Vault) ->
         assert truth[sid].source_id == "nrm_decision"
         assert truth[other].answer == Confirmation.NOT_CONFIRMED
         assert set(mary.referrals.confirmations([sid])) == {sid}
+        # The answers alone, as the calibration reads them: the same latest answer each.
+        assert mary.referrals.confirmed_answers() == {
+            k: record.answer for k, record in truth.items()}
         history = mary.referrals.get(rid).steps
     assert [s.answer for s in history if s.kind == StepKind.CONFIRMATION] == [
         Confirmation.NOT_KNOWN, Confirmation.CONFIRMED]
