@@ -19,6 +19,7 @@ from PySide6.QtCore import QObject, QSettings, Qt, QTimer
 from PySide6.QtGui import QTextDocument
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import QDialog, QFileDialog, QInputDialog, QMessageBox
+from shiboken6 import isValid
 
 from riskscreen.crypto.keys import KdfParams
 from riskscreen.dates import show_clock, show_date
@@ -1005,8 +1006,11 @@ class AppController(QObject):
             self.open_screening(new_id)
 
         def busy(on: bool) -> None:
-            dialog.ok_button.setEnabled(not on)
+            # The dialog may have been cancelled (and deleted) while the amendment was
+            # made; the window is held still until it is over all the same.
             self._set_changing(on)
+            if isValid(dialog):
+                dialog.ok_button.setEnabled(not on)
 
         def amend(reason: str) -> None:
             if self.changing:

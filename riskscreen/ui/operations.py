@@ -38,6 +38,12 @@ DEFAULT_UNEXPECTED = ("Something went wrong, and RiskScreen could not finish thi
                       "saved before is kept; please tell your administrator.")
 
 
+def _deleted(callback: Callable[..., object]) -> bool:
+    """Whether ``callback`` is a method of a Qt object that has been deleted."""
+    owner = callback_owner(callback)
+    return owner is not None and not shiboken6.isValid(owner)
+
+
 class _Op(Generic[T]):
     """What both builders share: the call, where its messages go, and the callbacks."""
 
@@ -77,17 +83,20 @@ class _Op(Generic[T]):
             self._busy(True)
 
     def _end(self) -> None:
-        if self._busy is not None:
+        # A busy method of a widget deleted meanwhile (the dialog was closed) cannot be
+        # told; a function is, and looks after what it touches itself.
+        if self._busy is not None and not _deleted(self._busy):
             self._busy(False)
 
     #: Whether a failure because the session ended meanwhile (a lock) goes unsaid.
     _quiet_when_closed = False
 
     def _gone(self) -> bool:
-        """Whether the messages' owner (a view's label, a window) was deleted meanwhile: the
-        outcome then has no one to go to and is dropped (the busy state still ends)."""
-        owner = callback_owner(self._show)
-        return owner is not None and not shiboken6.isValid(owner)
+        """Whether the object a callback belongs to (the messages' label or window, the
+        controller or view the outcome is for) was deleted meanwhile: the outcome then has
+        no one to go to and is dropped (the busy state still ends)."""
+        return any(_deleted(fn) for fn in (self._show, self._on_success, self._on_failure)
+                   if fn is not None)
 
     def _failed(self, error: BaseException) -> None:
         self._end()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import gc
+import threading
 import weakref
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -154,3 +156,52 @@ def test_every_single_shot_timer_names_its_receiver() -> None:
     bare = [call for call in calls
             if not re.search(r"singleShot\([^,]+, (self|table|self\.table)\b,", call[1])]
     assert bare == []
+
+
+def _gated_op(gate: threading.Event) -> Callable[[], bool]:
+    """Work that runs until ``gate`` opens: the test deletes a widget meanwhile."""
+    return lambda: gate.wait(10)
+
+
+def test_a_change_whose_widget_went_meanwhile_ends_without_calling_it(qtbot: QtBot) -> None:
+    """A change's busy state was ended by calling into its widget even when that widget (a
+    dialog's button, a closed window's view) was deleted while the change ran."""
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QLabel, QWidget
+    from shiboken6 import Shiboken
+
+    from riskscreen.ui.operations import ChangeOp
+
+    page = QWidget()
+    qtbot.addWidget(page)
+    label = QLabel(page)
+    gate = threading.Event()
+    ChangeOp(_gated_op(gate), show=page.setWindowTitle).busy(label.setDisabled) \
+        .run_in_background()
+    Shiboken.delete(label)
+    gate.set()
+    wait_for_background()
+    qtbot.wait(30)  # pytest-qt fails the test on an exception raised in the event loop
+    assert QGuiApplication.overrideCursor() is None  # the wait cursor went all the same
+
+
+def test_an_outcome_for_a_deleted_object_is_dropped(qtbot: QtBot) -> None:
+    """The success callback's own object counts, not only where messages go: a closure
+    saying problems and a method of a view deleted meanwhile."""
+    from PySide6.QtWidgets import QLabel, QWidget
+    from shiboken6 import Shiboken
+
+    from riskscreen.ui.operations import QueryOp
+
+    page = QWidget()
+    qtbot.addWidget(page)
+    label = QLabel(page)
+    said: list[str] = []
+    gate = threading.Event()
+    QueryOp(_gated_op(gate), show=said.append).success(label.setNum).run_in_background()
+    Shiboken.delete(label)
+    gate.set()
+    wait_for_background()
+    qtbot.wait(30)
+    assert said == []
+
