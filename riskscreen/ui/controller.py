@@ -599,10 +599,13 @@ class AppController(QObject):
 
     def _forget_list(self) -> None:
         """Empty the list (the session is ending); a page still on its way is dropped."""
-        if self.list_model is not None:
-            self.list_model.discard()
+        model, self.list_model = self.list_model, None
         self.home_view.table.setModel(None)
-        self.list_model = None
+        if model is not None:
+            # The model is the home page's child: it would otherwise stay, with the rows the
+            # ended session read, for as long as the window, one more each sign-in.
+            model.discard()
+            model.deleteLater()
 
     def _fetch_page(self, query: ScreeningQuery) -> Any:
         from riskscreen.services.types import Page

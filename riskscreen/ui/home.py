@@ -367,7 +367,11 @@ class HomeView(QWidget):
     def set_model(self, model: ScreeningListModel) -> None:
         """Show a list model; the level column is drawn as chips."""
         self.table.setModel(model)
+        # One delegate at a time: the table owns each one, and the last sign-in's would stay.
+        old = self.table.itemDelegateForColumn(3)
         self.table.setItemDelegateForColumn(3, LevelDelegate(model.levels, self.table))
+        if isinstance(old, LevelDelegate):
+            old.deleteLater()
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for column in range(1, model.columnCount()):

@@ -19,7 +19,7 @@ from riskscreen.ui.manager.controller import ManagerController
 from riskscreen.ui.worker import wait_for_background
 
 from .conftest import login, make_db
-from .helpers import answer_all, answer_confirmation, click, golden_case
+from .helpers import answer_all, answer_confirmation, click, golden_case, type_into
 from .test_app_flow import FAST, PAT, new_child_screening, set_up, unlock
 
 pytestmark = pytest.mark.gui
@@ -204,4 +204,28 @@ def test_an_outcome_for_a_deleted_object_is_dropped(qtbot: QtBot) -> None:
     wait_for_background()
     qtbot.wait(30)
     assert said == []
+
+
+def test_each_sign_in_leaves_one_list_model(qtbot: QtBot, ready_app: AppController) -> None:
+    """The screenings list is the home page's child: one made at each sign-in stayed, with
+    the rows the ended session had read, as long as the window."""
+    from riskscreen.ui.home import LevelDelegate, ScreeningListModel
+
+    ready_app.start()
+    type_into(qtbot, ready_app.unlock_view.name, PAT[0])
+
+    def signed_in() -> None:
+        unlock(qtbot, ready_app, PAT[1])
+        qtbot.waitUntil(lambda: ready_app.list_model is not None
+                        and not ready_app.home_view.loading, timeout=20_000)
+
+    for _ in range(3):
+        signed_in()
+        ready_app.lock()
+        wait_for_background()
+    signed_in()
+    _settle()
+    home = ready_app.home_view
+    assert home.findChildren(ScreeningListModel) == [ready_app.list_model]
+    assert len(home.table.findChildren(LevelDelegate)) == 1
 
