@@ -14,6 +14,7 @@ from html import escape
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -196,7 +197,10 @@ class PracticeView(QWidget):
 
 
 class PracticeWindow(QMainWindow):
-    """The practice window: a title of its own, so it is never taken for the real one."""
+    """The practice window: a title of its own, so it is never taken for the real one;
+    ``closing`` is emitted when it closes, so what is being typed can be saved first."""
+
+    closing = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -211,6 +215,11 @@ class PracticeWindow(QMainWindow):
         """A problem in plain words, shown in the banner until dismissed (never a modal box,
         so nothing waits on it)."""
         self.banner.show_message(text)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name, overridden
+        """Say the window is closing, so the answers still waiting to be saved are saved."""
+        self.closing.emit()
+        super().closeEvent(event)
 
 
 class PracticeController(QObject):
@@ -228,15 +237,24 @@ class PracticeController(QObject):
         self.current: PracticeDetail | None = None
         self._saving = False
         self._dirty = False
-        self._timer = QTimer(self)
+        # The window's: it reads the window's answers, and must not fire once it is deleted.
+        self._timer = QTimer(self.window)
         self._timer.setSingleShot(True)
         self._timer.setInterval(400)
         self._timer.timeout.connect(self._save)
         self.view.vignette_chosen.connect(self._on_view_vignette_chosen)
         self.view.submit_requested.connect(self._on_view_submit_requested)
+        self.window.closing.connect(self._on_window_closing)
 
     def _show(self, text: str) -> None:
         self.window.show_message(text)
+
+    def _on_window_closing(self) -> None:
+        """Save what was typed last: a closed window is deleted, with the typing and the save
+        still waiting in it."""
+        if self.view.questionnaire is not None:
+            self.view.questionnaire.flush()
+        self._flush()
 
     def start(self) -> None:
         """List the vignettes assigned to this practitioner."""
@@ -296,8 +314,7 @@ class PracticeController(QObject):
         current = self.current
         if current is None or current.submitted or not self._dirty:
             return
-        if self._saving:  # saved again once the save under way is over
-            self._timer.start()
+        if self._saving:  # saved again once the save under way is over (see done)
             return
         self._saving, self._dirty = True, False
         answers, evidence = self._answers()
@@ -308,6 +325,9 @@ class PracticeController(QObject):
 
         def done(assessment: Any) -> None:
             self._saving = False
+            if self._dirty and not self._timer.isActive():
+                self._save()  # what was typed meanwhile (the window may be closed by now)
+                return
             self.view.save_status.setText("All answers saved (practice only).")
             q = self.view.questionnaire
             self.view.score.show_assessment(

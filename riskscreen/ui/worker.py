@@ -24,7 +24,8 @@ from typing import Any
 import shiboken6
 from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, Signal, SignalInstance
 
-__all__ = ["Task", "callback_owner", "run_in_background", "wait_for_background"]
+__all__ = ["Task", "callback_owner", "pending_outcomes", "run_in_background",
+           "wait_for_background"]
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +141,12 @@ def run_in_background(fn: Callable[[], Any], on_done: Callable[[Any], None],
     task.relay.failed.connect(finished_error)
     QThreadPool.globalInstance().start(task)
     return task
+
+
+def pending_outcomes() -> int:
+    """How many background tasks have yet to deliver their outcome (running, or finished with
+    the callback still queued)."""
+    return len(_running)
 
 
 def wait_for_background(timeout_ms: int = 30_000) -> bool:

@@ -259,3 +259,42 @@ def test_a_practice_failure_is_said_in_the_practice_windows_banner_not_a_modal_b
     click(qtbot, banner.dismiss)
     assert not banner.isVisible()
     assert practice.view.banner.isVisible()
+
+
+def test_an_answer_given_just_before_the_practice_window_closes_is_saved(
+        qtbot: QtBot, vault: Vault) -> None:
+    """A closed practice window is deleted with its save timer, so closing saves what waits."""
+    from PySide6.QtWidgets import QMainWindow
+    from shiboken6 import isValid
+
+    from .helpers import answer
+
+    mary = vault.login("mary")
+    ex = mary.agreement.create_exercise("Closing")
+    vignette = mary.agreement.add_vignette(ex.id, "Vignette A", "A made-up case. " * 5,
+                                           "2012-01-01")
+    mary.agreement.assign(ex.id, ["pat"])
+    pat = vault.login("pat")
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    menus = RoleMenus(window, lambda _text: None)
+    menus.session_provider = lambda: pat
+    menus.refresh(True)
+    menus.practice_action.trigger()
+    _idle(qtbot)
+    (practice,) = menus.open
+    with qtbot.waitSignal(practice.opened, timeout=10_000):
+        practice.open_vignette(vignette.id)
+    _idle(qtbot)
+    answers, _ = golden_case("17-current-exploitation")
+    qid, value = next((k, v) for k, v in answers["answers"].items()
+                      if k not in ("child_name", "date_of_birth"))
+    assert practice.view.questionnaire is not None
+    answer(qtbot, practice.view.questionnaire, qid, value)
+    practice_window = practice.window
+    del practice
+    practice_window.close()
+    qtbot.waitUntil(lambda: not isValid(practice_window), timeout=10_000)
+    _idle(qtbot)
+    assert menus.open == []
+    assert pat.agreement.open_practice(vignette.id).answers[qid] == value

@@ -229,3 +229,32 @@ def test_each_sign_in_leaves_one_list_model(qtbot: QtBot, ready_app: AppControll
     assert home.findChildren(ScreeningListModel) == [ready_app.list_model]
     assert len(home.table.findChildren(LevelDelegate)) == 1
 
+
+def test_a_closed_tool_window_goes_with_its_controller(qtbot: QtBot, tmp_path: Path) -> None:
+    """A manager closing the scoring model tools and opening them again kept every earlier
+    editor (and every finalised screening it held) until the next lock."""
+    from riskscreen.ui.main_window import MainWindow
+
+    settings = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(settings)
+    qtbot.addWidget(window)
+    session = login(make_db(tmp_path, 10), "mary")
+    menus = window.role_menus
+    menus.session_provider = lambda: session
+    window.set_signed_in(True)
+    try:
+        menus.manager_action.trigger()
+        assert len(menus.open) == 1
+        qtbot.waitUntil(lambda: menus.open[0].live is not None, timeout=20_000)
+        controller = weakref.ref(menus.open[0])
+        menus.open[0].window.close()
+
+        def gone() -> bool:
+            _settle()
+            return controller() is None
+
+        qtbot.waitUntil(gone, timeout=30_000)
+        assert menus.open == []
+    finally:
+        wait_for_background()
+        session.close()

@@ -11,8 +11,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import shiboken6
+from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
+    QApplication,
     QFileDialog,
     QInputDialog,
     QMainWindow,
@@ -96,6 +99,68 @@ def open_admin_tools(session: Session, show_error: Callable[[str], Any],
     return controller
 
 
+class _ClosedTools(QObject):
+    """Deletes the tool windows that were closed, and lets go of their controllers.
+
+    A closed tool window is only hidden, and its controller holds what it read (a manager's
+    editor every finalised screening), so each one closed and opened again would stay for
+    the rest of the day. A window is deleted once nothing can still report to it: no
+    background work has an outcome to deliver (an administrator's key change shows the new
+    recovery key when it ends, closed window or not) and no dialog is open.
+    """
+
+    #: How long to wait before looking again while work is still running.
+    RETRY_MS = 500
+
+    def __init__(self, parent: QObject, still_open: list[Any]) -> None:
+        super().__init__(parent)
+        #: The menus' list of open tools (a closed one is taken out of it).
+        self.still_open = still_open
+        #: Controllers whose windows closed, waiting to be deleted.
+        self.waiting: list[Any] = []
+        self.timer = QTimer(self)
+        self.timer.setSingleShot(True)
+        self.timer.timeout.connect(self.delete_closed)
+
+    def watch(self, controller: Any) -> None:
+        """Delete ``controller``'s window once it has closed."""
+        controller.window.installEventFilter(self)
+
+    def closed(self, controller: Any) -> None:
+        """``controller``'s window was closed: delete it when nothing can reach it any more."""
+        if controller in self.still_open:
+            self.still_open.remove(controller)
+        if controller not in self.waiting:
+            self.waiting.append(controller)
+        self.timer.start(0)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        """Note a tool window's closing; whether it did close is looked at afterwards (a
+        window may refuse). Nothing is filtered out."""
+        if event.type() == QEvent.Type.Close:
+            self.timer.start(0)
+        return False
+
+    def delete_closed(self) -> None:
+        """Move the tools whose windows are hidden to the waiting ones; delete those if
+        nothing can report to them now, else look again shortly."""
+        from riskscreen.ui.worker import pending_outcomes
+
+        for controller in list(self.still_open):
+            window = controller.window
+            if not shiboken6.isValid(window) or window.isHidden():
+                self.closed(controller)
+        if not self.waiting:
+            return
+        if pending_outcomes() or QApplication.activeModalWidget() is not None:
+            self.timer.start(self.RETRY_MS)
+            return
+        waiting, self.waiting = self.waiting, []
+        for controller in waiting:
+            if shiboken6.isValid(controller.window):
+                controller.window.deleteLater()
+
+
 class RoleMenus:
     """Adds the "Manage" menu to a main window and shows its entries by role."""
 
@@ -136,7 +201,9 @@ class RoleMenus:
         self.practice_action = QAction("Practice screenings of vignettes…", window)
         self.practice_menu.addAction(self.practice_action)
         self.practice_action.triggered.connect(self._on_practice_action_triggered)
+        #: The tools whose windows are open (a closed one is deleted, see _ClosedTools).
         self.open: list[Any] = []
+        self._closed = _ClosedTools(window, self.open)
         self.refresh(False)
 
     def refresh(self, signed_in: bool) -> None:
@@ -155,16 +222,16 @@ class RoleMenus:
         self.install_action.setVisible(role in ("manager", "administrator"))
         self.menu.menuAction().setVisible(role in ("manager", "administrator"))
         if not signed_in:
-            for controller in self.open:
+            for controller in list(self.open):
                 controller.window.close()
-            self.open.clear()
+                self._closed.closed(controller)
 
     def _on_manager_action_triggered(self) -> None:
         session = self.session_provider()
         if session is not None:
             opened = open_manager_tools(session, self._show, self.window)
             if opened is not None:
-                self.open.append(opened)
+                self._add(opened)
 
     def _on_agreement_action_triggered(self) -> None:
         from riskscreen.ui.agreement import AgreementController
@@ -195,7 +262,12 @@ class RoleMenus:
             self._show(str(error))
             return
         controller.window.show()
+        self._add(controller)
+
+    def _add(self, controller: Any) -> None:
+        """Keep an opened tool until its window closes."""
         self.open.append(controller)
+        self._closed.watch(controller)
 
     def _on_session_ended(self) -> None:
         self.on_session_ended()
@@ -205,7 +277,7 @@ class RoleMenus:
         if session is not None:
             opened = open_admin_tools(session, self._show, self._on_session_ended)
             if opened is not None:
-                self.open.append(opened)
+                self._add(opened)
 
     def _on_install_action_triggered(self) -> None:
         session = self.session_provider()
