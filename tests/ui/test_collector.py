@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import sys
 import threading
 from typing import Any
 
@@ -39,3 +40,37 @@ def test_cycles_are_collected_on_the_gui_thread_only(qtbot: QtBot) -> None:
 def test_installing_twice_keeps_one_collector(qtbot: QtBot) -> None:
     assert install_main_thread_collector() is install_main_thread_collector()
     assert not gc.isenabled()
+
+
+def test_a_full_collection_waits_for_the_heap_to_grow(qtbot: QtBot) -> None:
+    """As Python's own collector does: a full pass over every object alive only once the
+    heap has grown by a quarter since the last, never just because its count came round."""
+    collector = install_main_thread_collector()
+    generations: list[int] = []
+
+    def note(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            generations.append(info["generation"])
+
+    def churn() -> None:
+        for _ in range(300):
+            for _ in range(collector.threshold[0] + 100):
+                cycle: list[object] = []
+                cycle.append(cycle)
+            collector.collect_due()
+
+    collector.timer.stop()
+    gc.callbacks.append(note)
+    try:
+        gc.collect()
+        generations.clear()
+        churn()  # two full collections were due by the counts alone
+        assert 1 in generations
+        assert 2 not in generations
+        kept = [[i] for i in range(sys.getallocatedblocks() // 2)]
+        churn()
+        assert 2 in generations
+        del kept
+    finally:
+        gc.callbacks.remove(note)
+        collector.timer.start()

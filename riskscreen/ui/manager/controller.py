@@ -46,6 +46,7 @@ from riskscreen.services.models import (
     describe_rule,
 )
 from riskscreen.services.types import ModelInfo
+from riskscreen.ui.collector import collect_fully_soon
 from riskscreen.ui.manager.live import fill_transition_matrix
 from riskscreen.ui.manager.rule_editor import RuleDialog
 from riskscreen.ui.manager.views import (
@@ -242,6 +243,7 @@ class ManagerController(QObject):
         if self._froze:
             self._froze = False
             gc.unfreeze()
+            collect_fully_soon()  # what the editor held is garbage, in the oldest generation
         box, self.confirm_box = self.confirm_box, None
         if box is not None:
             box.reject()
