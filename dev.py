@@ -26,7 +26,11 @@ ROOT = Path(__file__).resolve().parent
 VENV = Path(os.environ.get("RISKSCREEN_VENV", ROOT / ".venv"))
 STAMP = VENV / ".riskscreen-installed"
 # Part of the stamp beside pyproject.toml's hash: changing it refreshes every existing venv once.
-VENV_RECIPE = "sqlcipher3 built with fdatasync"
+VENV_RECIPE = "sqlcipher3 built with fdatasync and a kept WAL"
+# Our addition to SQLCipher's amalgamation (see its header comment), and the name SQLite's
+# compile options show when it is built in.
+SQLCIPHER_ADDITION = ROOT / "packaging" / "sqlcipher" / "riskscreen_keep_wal.h"
+KEEP_WAL_INIT = "riskscreen_keep_wal_init"
 
 # Debian packages Qt needs on a bare machine: GL/EGL, fontconfig, keyboard, D-Bus, the xcb
 # platform plugin's libraries (for a real window under X or Xvfb) and one font family.
@@ -111,16 +115,50 @@ def uses_fdatasync(python: Path) -> bool | None:
     return b"fdatasync\0" in Path(found.stdout.strip()).read_bytes()
 
 
+def keeps_wal(python: Path) -> bool:
+    """Whether the venv's SQLCipher has our addition built in (its compile options say so)."""
+    probe = ("import sqlcipher3; c = sqlcipher3.connect(':memory:'); "
+             "print('\\n'.join(r[0] for r in c.execute('PRAGMA compile_options')))")
+    found = subprocess.run([str(python), "-c", probe], capture_output=True, text=True)
+    return f"EXTRA_INIT={KEEP_WAL_INIT}" in found.stdout.split()
+
+
+def sqlcipher_is_ours(python: Path) -> bool | None:
+    """Whether the venv's SQLCipher is our build (None: not Linux, or no module)."""
+    fdatasync = uses_fdatasync(python)
+    if fdatasync is None:
+        return None
+    return fdatasync and keeps_wal(python)
+
+
+def sqlcipher_build_flags() -> str:
+    """The preprocessor flags of our SQLCipher build, after any the caller set in CPPFLAGS.
+
+    fdatasync instead of fsync; our header included into the amalgamation only (SQLite's
+    SQLITE_CUSTOM_INCLUDE hook), which chains its init function to SQLCipher's.
+    """
+    return " ".join(filter(None, [
+        os.environ.get("CPPFLAGS", "").strip(), "-DHAVE_FDATASYNC=1", "-g0",
+        f"-I{SQLCIPHER_ADDITION.parent}",
+        f"-DSQLITE_CUSTOM_INCLUDE={SQLCIPHER_ADDITION.name}",
+    ]))
+
+
 def build_sqlcipher_with_fdatasync(python: Path, stamp: Path = STAMP) -> None:
-    """Rebuild the installed sqlcipher3 from its source so each commit syncs with fdatasync.
+    """Rebuild the installed sqlcipher3 from its source: fdatasync, and the WAL file kept.
 
     The PyPI wheels' SQLite is built without HAVE_FDATASYNC, so with synchronous=FULL every
     WAL commit calls fsync, which also writes the file's times: slower, no more durable (Linux's
-    fdatasync still syncs the size a grown file needs). The source build links the system
-    OpenSSL (libssl-dev); pip's build isolation is off so its setup.py does not try Conan, which
-    downloads OpenSSL. On failure the wheel stays installed and works, only slower.
+    fdatasync still syncs the size a grown file needs). Our build also keeps the WAL file
+    between sessions (packaging/sqlcipher/riskscreen_keep_wal.h), so commits overwrite it
+    instead of growing a new one, whose size every sync must then also write. The source build
+    links the system OpenSSL (libssl-dev); pip's build isolation is off so its setup.py does
+    not try Conan, which downloads OpenSSL. A venv with an older build of ours is rebuilt. On
+    failure the wheel (or the older build) stays installed and works, only slower. Linux
+    only: on Windows and macOS the wheel stays (no fdatasync there; the WAL is deleted at
+    close as before, and riskscreen.store.db sees that and sets no size limit).
     """
-    if uses_fdatasync(python) is not False:
+    if sqlcipher_is_ours(python) is not False:
         return
     missing = missing_sqlcipher_build_packages()
     if missing:
@@ -130,18 +168,18 @@ def build_sqlcipher_with_fdatasync(python: Path, stamp: Path = STAMP) -> None:
     version = subprocess.run(
         [str(python), "-c", "import importlib.metadata as m; print(m.version('sqlcipher3'))"],
         capture_output=True, text=True, check=True).stdout.strip()
-    say(f"building sqlcipher3 {version} with fdatasync (a few minutes)")
+    say(f"building sqlcipher3 {version} with fdatasync and a kept WAL (a few minutes)")
     # CPPFLAGS adds to Python's own compiler flags (CFLAGS would replace them, -O3 with them);
     # -g0: no debug information (2 MB instead of 10). No cache: pip's wheel cache does not
     # tell builds with different flags apart.
-    flags = f"{os.environ.get('CPPFLAGS', '')} -DHAVE_FDATASYNC=1 -g0".strip()
-    env = dict(os.environ, CPPFLAGS=flags)
+    env = dict(os.environ, CPPFLAGS=sqlcipher_build_flags())
     built = subprocess.run(
         [str(python), "-m", "pip", "--disable-pip-version-check", "-q", "install", "--no-deps",
          "--force-reinstall", "--no-build-isolation", "--no-cache-dir",
          "--no-binary", "sqlcipher3", f"sqlcipher3=={version}"], env=env)
-    if built.returncode != 0 or not uses_fdatasync(python):
-        say("could not build sqlcipher3 with fdatasync: kept the wheel (fsync on each save)")
+    if built.returncode != 0 or not sqlcipher_is_ours(python):
+        say("could not build sqlcipher3 with fdatasync and a kept WAL: kept the installed "
+            "one (each save syncs more slowly)")
 
 
 def postgresql_installed() -> bool:

@@ -1,5 +1,5 @@
-"""dev.py's SQLCipher rebuild: built with fdatasync when it can be, otherwise one line and the
-wheel kept."""
+"""dev.py's SQLCipher rebuild: built with fdatasync and a kept WAL when it can be, otherwise
+one line and the wheel kept."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def dev() -> ModuleType:
 def test_without_the_build_packages_one_line_says_what_to_install(
         dev: ModuleType, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
         tmp_path: Path) -> None:
-    monkeypatch.setattr(dev, "uses_fdatasync", lambda _python: False)
+    monkeypatch.setattr(dev, "sqlcipher_is_ours", lambda _python: False)
     monkeypatch.setattr(dev, "missing_sqlcipher_build_packages", lambda: ["libssl-dev"])
 
     def no_run(*_args: Any, **_kwargs: Any) -> None:
@@ -44,7 +44,7 @@ def test_without_the_build_packages_one_line_says_what_to_install(
 def test_the_build_adds_fdatasync_to_pythons_flags_and_a_failure_keeps_the_wheel(
         dev: ModuleType, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setattr(dev, "uses_fdatasync", lambda _python: False)
+    monkeypatch.setattr(dev, "sqlcipher_is_ours", lambda _python: False)
     monkeypatch.setattr(dev, "missing_sqlcipher_build_packages", lambda: [])
     monkeypatch.delenv("CPPFLAGS", raising=False)
     monkeypatch.delenv("CFLAGS", raising=False)
@@ -61,9 +61,34 @@ def test_the_build_adds_fdatasync_to_pythons_flags_and_a_failure_keeps_the_wheel
     # No isolation (setup.py would fetch OpenSSL with Conan) and no cached wheel of other flags.
     assert {"--no-build-isolation", "--no-cache-dir", "--force-reinstall"} <= set(pip)
     assert env is not None
-    assert "-DHAVE_FDATASYNC=1" in env["CPPFLAGS"].split()
+    flags = env["CPPFLAGS"].split()
+    assert "-DHAVE_FDATASYNC=1" in flags
+    # Our header goes into the amalgamation through SQLite's own hooks.
+    header = next(f for f in flags if f.startswith("-DSQLITE_CUSTOM_INCLUDE=")).split("=")[1]
+    folder = Path(next(f for f in flags if f.startswith("-I"))[2:])
+    assert "riskscreen_keep_wal_init" in (folder / header).read_text()
     assert "CFLAGS" not in env  # it would replace Python's own flags, -O3 among them
     assert "could not build sqlcipher3" in capsys.readouterr().out
+
+
+def test_the_callers_cppflags_come_first(dev: ModuleType,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CPPFLAGS", "-DMINE=1")
+    assert dev.sqlcipher_build_flags().startswith("-DMINE=1 -DHAVE_FDATASYNC=1 ")
+
+
+@pytest.mark.parametrize(("fdatasync", "keeps", "ours"), [
+    (True, True, True),
+    (True, False, False),  # an older build of ours, with fdatasync only: rebuilt
+    (False, True, False),
+    (None, False, None),  # not Linux, or no module: left alone
+])
+def test_a_venv_is_rebuilt_unless_its_sqlcipher_is_this_build(
+        dev: ModuleType, monkeypatch: pytest.MonkeyPatch, fdatasync: bool | None,
+        keeps: bool, ours: bool | None) -> None:
+    monkeypatch.setattr(dev, "uses_fdatasync", lambda _python: fdatasync)
+    monkeypatch.setattr(dev, "keeps_wal", lambda _python: keeps)
+    assert dev.sqlcipher_is_ours(Path("python")) is ours
 
 
 @pytest.mark.parametrize(("qt", "others", "warns_qt"), [
