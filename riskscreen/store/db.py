@@ -7,11 +7,22 @@ temporary file ever holds plaintext.
 
 Errors from SQLite are turned into :class:`StorageError` subclasses with messages a user can
 act on; none carries a key or any stored value.
+
+With RiskScreen's own SQLCipher build (see packaging/sqlcipher/riskscreen_keep_wal.h) the WAL
+file is kept, checkpointed, when the last connection closes, so the next session's commits
+overwrite it instead of growing a new file (a cheaper sync, the same durability). Its size is
+bounded by :data:`WAL_KEEP_LIMIT`. The kept frames are pages as SQLCipher wrote them,
+encrypted and authenticated under the database's current key (a key change empties the file).
+A kept -wal and -shm belong to their database: moving the database without them is safe (they
+are checkpointed), putting another database file beside them is not, so restores move them
+aside with the database.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
+import struct
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -24,6 +35,7 @@ from sqlalchemy.pool import QueuePool
 
 __all__ = [
     "MIN_CIPHER_VERSION",
+    "WAL_KEEP_LIMIT",
     "DatabaseDamaged",
     "ReadOnlyDatabase",
     "StorageError",
@@ -34,6 +46,7 @@ __all__ = [
     "classify",
     "connect_raw",
     "create_db_engine",
+    "keeps_wal",
     "open_with_any",
     "rekey_database",
     "server_module_types",
@@ -41,6 +54,11 @@ __all__ = [
 ]
 
 MIN_CIPHER_VERSION = (4, 0)
+# The largest WAL file kept between sessions: twice what SQLite's automatic checkpoint lets
+# a normal session reach (1000 pages of 4 KiB). A bigger one (an upgrade, an import) is cut to
+# this at its next restart and emptied when the last connection closes.
+WAL_KEEP_LIMIT = 8 * 1024 * 1024
+_KEEP_WAL_OPTION = "EXTRA_INIT=riskscreen_keep_wal_init"
 
 
 def server_module_types(*names: str) -> tuple[type[Any], ...]:
@@ -173,6 +191,45 @@ def translate_errors() -> Iterator[None]:
         _raise_classified(error)
 
 
+@functools.cache
+def keeps_wal() -> bool:
+    """Whether this SQLCipher is RiskScreen's build that keeps the WAL file between sessions
+    (the PyPI wheel deletes it when the last connection closes)."""
+    conn = sqlcipher3.connect(":memory:")
+    try:
+        return any(row[0] == _KEEP_WAL_OPTION for row in conn.execute("PRAGMA compile_options"))
+    finally:
+        conn.close()
+
+
+class _Connection(sqlcipher3.dbapi2.Connection):  # type: ignore[misc] # untyped module
+    """A connection that, closing, keeps a WAL file of normal size for the next session.
+
+    While open, ``journal_size_limit`` is :data:`WAL_KEEP_LIMIT` (SQLite cuts a bigger WAL
+    to it when the log restarts). With a limit set, the last connection's close empties a kept
+    WAL after its checkpoint; so a WAL within the limit is kept whole (limit -1) and a bigger
+    one emptied.
+    """
+
+    #: The database whose WAL this connection's close may keep (None: no WAL to decide on).
+    keeps_wal_of: str | None = None
+
+    def close(self) -> None:
+        path, self.keeps_wal_of = self.keeps_wal_of, None
+        if path is not None:
+            with contextlib.suppress(sqlcipher3.dbapi2.Error, OSError):
+                if _wal_size(Path(path)) <= WAL_KEEP_LIMIT:
+                    self.execute("PRAGMA journal_size_limit = -1")
+        super().close()
+
+
+def _wal_size(path: Path) -> int:
+    try:
+        return Path(f"{path}-wal").stat().st_size
+    except FileNotFoundError:
+        return 0
+
+
 def connect_raw(path: Path, key: bytes, *, check_same_thread: bool = True,
                 journal_wal: bool = True, read_only: bool = False) -> Any:
     """A keyed, checked ``sqlcipher3`` connection with RiskScreen's pragmas."""
@@ -183,7 +240,7 @@ def connect_raw(path: Path, key: bytes, *, check_same_thread: bool = True,
                                   check_same_thread=check_same_thread, isolation_level=None)
     else:
         conn = sqlcipher3.connect(str(path), timeout=30, check_same_thread=check_same_thread,
-                                  isolation_level=None)
+                                  isolation_level=None, factory=_Connection)
     try:
         # SQLCipher would otherwise log page-decryption failures to stderr.
         conn.execute("PRAGMA cipher_log_level = NONE")
@@ -211,6 +268,9 @@ def connect_raw(path: Path, key: bytes, *, check_same_thread: bool = True,
         if not read_only:
             if journal_wal:
                 conn.execute("PRAGMA journal_mode = WAL")
+                if keeps_wal():
+                    conn.execute(f"PRAGMA journal_size_limit = {WAL_KEEP_LIMIT}")
+                    conn.keeps_wal_of = str(path)
             conn.execute("PRAGMA synchronous = FULL")
     except BaseException:
         conn.close()
@@ -223,13 +283,50 @@ def _uri(path: Path) -> str:
 
 
 def _no_pending_wal(path: Path) -> bool:
+    """Whether the database file alone holds every commit: no -wal, an empty one, or a kept
+    one whose every frame its -shm records as copied into the database."""
     wal = Path(f"{path}-wal")
     try:
-        return wal.stat().st_size == 0
+        if wal.stat().st_size == 0:
+            return True
     except FileNotFoundError:
         return True
     except OSError:
         return False
+    try:
+        return _wal_checkpointed(wal, Path(f"{path}-shm"))
+    except OSError:  # no -shm among them: nothing says the frames were copied
+        return False
+
+
+# The WAL and wal-index layouts: https://sqlite.org/walformat.html and https://sqlite.org/fileformat2.html
+_WAL_HEADER = 32
+_FRAME_HEADER = 24
+_SHM_HEADER = 48  # one copy of the wal-index header; two are kept, then the checkpoint info
+
+
+def _wal_checkpointed(wal: Path, shm: Path) -> bool:
+    """True only if the -shm says all ``mxFrame`` frames of this WAL (same salts) are copied
+    into the database and the frame after them is not of this WAL (a commit not yet indexed).
+    Anything unexpected answers False: the database then is not opened without its WAL."""
+    with open(shm, "rb") as handle:
+        index = handle.read(2 * _SHM_HEADER + 4)
+    with open(wal, "rb") as handle:
+        header = handle.read(_WAL_HEADER)
+        if len(index) < 2 * _SHM_HEADER + 4 or len(header) < _WAL_HEADER:
+            return False
+        first, second = index[:_SHM_HEADER], index[_SHM_HEADER:2 * _SHM_HEADER]
+        # isInit set, both copies equal (no write half done), this WAL's salts.
+        if first != second or not first[12] or first[32:40] != header[16:24]:
+            return False
+        max_frame, = struct.unpack_from("=I", first, 16)
+        backfilled, = struct.unpack_from("=I", index, 2 * _SHM_HEADER)
+        if backfilled != max_frame:
+            return False
+        page_size, = struct.unpack_from(">I", header, 8)
+        handle.seek(_WAL_HEADER + max_frame * (page_size + _FRAME_HEADER))
+        after = handle.read(_FRAME_HEADER)
+    return len(after) < _FRAME_HEADER or after[8:16] != header[16:24]
 
 
 def _immutable(path: Path, key: bytes, check_same_thread: bool) -> Any:
@@ -284,7 +381,9 @@ def rekey_database(path: Path, old_key: bytes, new_key: bytes) -> None:
     In WAL mode the rekey is one write transaction: every page is written to the WAL under the
     new key and committed at once, so a crash leaves the database wholly under the old key or
     wholly under the new one (tested with SIGKILL). A checkpoint then moves the pages into the
-    main file. Connections still keyed with the old key fail their next read, and never write.
+    main file and empties the WAL file, which a kept WAL needs: its frames from before the
+    change are under the old key. Connections still keyed with the old key fail their next
+    read, and never write.
     """
     conn = connect_raw(path, old_key)
     try:
