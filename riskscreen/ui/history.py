@@ -26,6 +26,7 @@ from riskscreen.services.types import ChildRecord, Referral, ScreeningRow, Statu
 from riskscreen.ui.followup import EpisodePanel
 from riskscreen.ui.home import STATUS_LABELS, LevelStyle
 from riskscreen.ui.intel import ChildIntelPanel
+from riskscreen.ui.widgets import UprightScroll, text_colour_for
 
 __all__ = ["ChartGeometry", "HistoryView", "LevelChart"]
 
@@ -205,17 +206,27 @@ class HistoryView(QWidget):
         actions.addWidget(self.chronology_button)
         actions.addWidget(self.rescreen_button)
         actions.addWidget(self.new_button)
-        layout = QVBoxLayout(self)
-        layout.addLayout(top)
-        layout.addLayout(actions)
-        layout.addWidget(self.chart)
-        layout.addWidget(self.table, 1)
+        #: The chart and the tables, which scroll up and down when the window is too short
+        #: for them (a small or scaled screen); the buttons above stay where they are.
+        self.body = QWidget(self)
+        self.body.setObjectName("historyBody")
+        content = QVBoxLayout(self.body)
+        content.setContentsMargins(0, 0, 0, 0)
+        content.addWidget(self.chart)
+        content.addWidget(self.table, 1)
         #: The episodes beside the intelligence where the page is wide enough for both
         #: tables' columns, one above the other where it is not (see :meth:`resizeEvent`).
         self.below = QBoxLayout(QBoxLayout.Direction.LeftToRight)
         self.below.addWidget(self.episodes, 1)
         self.below.addWidget(self.intel, 1)
-        layout.addLayout(self.below, 1)
+        content.addLayout(self.below, 1)
+        self.scroll_area = UprightScroll(self.body, self, name="historyScroll")
+        self.scroll_area.setAccessibleName("This child's screenings, missing episodes and "
+                                      "intelligence")
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addLayout(actions)
+        layout.addWidget(self.scroll_area, 1)
         self.back_button.clicked.connect(self.back_requested)
         self.new_button.clicked.connect(self._on_new_button_clicked)
         self.rescreen_button.clicked.connect(self._on_rescreen_button_clicked)
@@ -258,14 +269,17 @@ class HistoryView(QWidget):
                 item = QTableWidgetItem(value)
                 if c == 2 and level is not None:
                     item.setBackground(QColor(level.colour))
-                    from riskscreen.ui.widgets import text_colour_for
-
                     item.setForeground(QColor(text_colour_for(level.colour)))
                 if c == 3 and late:
                     item.setToolTip(late)
                     item.setForeground(QColor("#8a1c1c"))
                 self.table.setItem(r, c, item)
         self.table.resizeColumnsToContents()
+        # Up to three rows in sight, even when the page scrolls on a short screen.
+        shown = min(3, max(1, len(self._rows)))
+        self.table.setMinimumHeight(self.table.horizontalHeader().sizeHint().height()
+                                    + sum(self.table.rowHeight(r) for r in range(shown))
+                                    + 2 * self.table.frameWidth() + 2)
 
     def _on_rescreen_button_clicked(self) -> None:
         if self.child_id is not None:

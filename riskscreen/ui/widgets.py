@@ -46,6 +46,7 @@ from PySide6.QtWidgets import (
     QStyleOptionButton,
     QStyleOptionViewItem,
     QStylePainter,
+    QTabWidget,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -65,6 +66,8 @@ __all__ = [
     "LevelChip",
     "MessageBanner",
     "MessageLabel",
+    "ShownTabMinimum",
+    "UprightScroll",
     "WrapCheckBox",
     "WrapRadioButton",
     "WrappingItemDelegate",
@@ -629,6 +632,89 @@ def upright_scroll(parent: QWidget, content: QWidget, name: str = "",
     scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
     scroll.setWidget(content)
     return scroll
+
+
+class _MinimumFirstLayout(QVBoxLayout):
+    """A layout that says it has no height for width, so a resizable scroll area gives its
+    content the room the viewport has (down to the content's minimum) rather than the
+    content's preferred height, which would make it scroll while everything could fit."""
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802 - Qt's name
+        """Never: see the class."""
+        return False
+
+
+class UprightScroll(QScrollArea):
+    """An area that scrolls a page's content up and down when the window is too short for
+    it, and never sideways: it asks the window for the content's full minimum width, and
+    for at most ``lines`` lines of its height, so a tall page fits a short screen.
+
+    Meant for content of tables and short lines: a paragraph that wraps gets the height of
+    its minimum size, not of its wrapped text."""
+
+    def __init__(self, content: QWidget, parent: QWidget | None = None, *, name: str = "",
+                 lines: int = 8) -> None:
+        super().__init__(parent)
+        if name:
+            self.setObjectName(name)
+        self.lines = lines
+        self.content = content
+        holder = QWidget(self)
+        fill = _MinimumFirstLayout(holder)
+        fill.setContentsMargins(0, 0, 0, 0)
+        fill.addWidget(content)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setWidget(holder)
+
+    def _content_minimum(self) -> QSize:
+        inner = self.widget()
+        if inner is None:
+            return QSize(0, 0)
+        return inner.minimumSizeHint().expandedTo(inner.minimumSize())
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        """The content's minimum width with room for the scroll bar; a few lines high."""
+        need = self._content_minimum()
+        frame = 2 * self.frameWidth()
+        bar = self.verticalScrollBar().sizeHint().width()
+        height = min(need.height(), self.fontMetrics().lineSpacing() * self.lines)
+        return QSize(need.width() + bar + frame, height + frame)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        """The content's preferred size, with room for the scroll bar."""
+        inner = self.widget()
+        if inner is None:
+            return super().sizeHint()
+        hint = inner.sizeHint().expandedTo(self._content_minimum())
+        frame = 2 * self.frameWidth()
+        return QSize(hint.width() + self.verticalScrollBar().sizeHint().width() + frame,
+                     hint.height() + frame)
+
+
+class ShownTabMinimum(QTabWidget):
+    """Tabs that ask the window for the shown tab's minimum height, not the tallest tab's,
+    so one tall tool (a report's chart) does not make every tab taller than a small screen.
+    Put them in an :class:`UprightScroll` so a tab taller than the window scrolls."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.currentChanged.connect(self._on_self_current_changed)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        """As wide as the widest tab needs; as tall as the shown tab needs."""
+        every = super().minimumSizeHint()
+        page = self.currentWidget()
+        stack = page.parentWidget() if page is not None else None
+        if page is None or stack is None:
+            return every
+        chrome = every.height() - stack.minimumSizeHint().height()
+        need = page.minimumSizeHint().expandedTo(page.minimumSize())
+        return QSize(max(every.width(), need.width()), need.height() + chrome)
+
+    def _on_self_current_changed(self, _index: int) -> None:
+        self.updateGeometry()
 
 
 def record_label(parent: QWidget, name: str = "") -> QLabel:

@@ -524,3 +524,76 @@ def test_a_page_not_shown_does_not_make_the_window_taller(qtbot: QtBot,
     assert window.minimumSizeHint().height() < 512
     window.show_page(tall)
     assert window.minimumSizeHint().height() >= 900  # the shown page still gets its room
+
+
+def test_a_childs_history_with_episodes_and_intelligence_fits_at_150_percent(
+        qtbot: QtBot, window: MainWindow) -> None:
+    from datetime import UTC, datetime
+
+    from riskscreen.services.types import ChildRecord, ScreeningRow, Status
+    from riskscreen.ui.history import HistoryView
+
+    view = HistoryView()
+    rows = [ScreeningRow(id=i, child_id=1, child_name="Robin Example",
+                         date_of_birth=date(2011, 6, 14), practitioner="pat",
+                         status=Status.FINAL, level="high", screening_date=date(2026, i, 3),
+                         updated_at=datetime(2026, i, 3, tzinfo=UTC), amendment_of=None)
+            for i in range(1, 6)]
+    view.show_record(ChildRecord(ChildInfo(1, "Robin Example", date(2011, 6, 14), {}), rows),
+                     dict(LEVELS), [lv for lv, _ in LEVELS])
+    # The intelligence panel as a role that sees intelligence has it, with items listed.
+    view.intel.setVisible(True)
+    view.intel.table.setRowCount(3)
+    view.intel.table.setVisible(True)
+    view.intel.banner.setVisible(True)
+    view.intel.empty.setVisible(False)
+    view.episodes.table.setRowCount(4)
+    show_at(window, view, SIZES["1366x768 at 150%"])
+    # 768 physical pixels at 150 % are 512 logical ones: the page scrolls inside instead.
+    assert window.minimumSizeHint().height() <= 512
+    assert window.height() <= 512
+    assert not view.scroll_area.horizontalScrollBar().isVisible()
+    assert view.scroll_area.verticalScrollBar().isVisible() or (
+        view.scroll_area.widget().height() <= view.scroll_area.viewport().height())
+    viewport = view.scroll_area.viewport()
+    for button in view.body.findChildren(QAbstractButton):
+        if button.isVisible():
+            assert rect_in(button, viewport).right() < viewport.width(), button.text()
+    before = [rect_in(b, window) for b in (view.back_button, view.new_button,
+                                           view.rescreen_button)]
+    view.scroll_area.verticalScrollBar().setValue(view.scroll_area.verticalScrollBar().maximum())
+    settle()
+    assert [rect_in(b, window) for b in (view.back_button, view.new_button,
+                                         view.rescreen_button)] == before
+
+
+@pytest.mark.parametrize("size", SIZES.values(), ids=SIZES.keys())
+def test_the_managers_window_fits_the_screen_on_every_tab(
+        qtbot: QtBot, tmp_path: Path, size: tuple[int, int]) -> None:
+    from riskscreen.ui.manager.controller import ManagerController
+    from riskscreen.ui.manager.reports import attach_reports
+
+    from .conftest import login, make_db
+
+    session = login(make_db(tmp_path, count=300), "mary")
+    manager = ManagerController(session)
+    qtbot.addWidget(manager.window)
+    manager.start()
+    attach_reports(manager)
+    try:
+        window = manager.window
+        window.resize(*size)
+        window.show()
+        manager.reports.build()  # type: ignore[attr-defined]
+        for index in range(window.tabs.count()):
+            window.tabs.setCurrentIndex(index)
+            settle()
+            name = window.tabs.tabText(index)
+            assert window.minimumSizeHint().height() <= size[1], name
+            assert window.minimumSizeHint().width() <= size[0], name
+            assert window.height() <= size[1], name
+            assert not window.scroll_area.horizontalScrollBar().isVisible(), name
+            page = window.tabs.currentWidget()
+            assert page.width() >= page.minimumSizeHint().width(), name
+    finally:
+        session.close()

@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QTableWidgetItem,
-    QTabWidget,
     QTreeWidgetItem,
     QWidget,
 )
@@ -56,7 +55,13 @@ from riskscreen.ui.manager.views import (
     TryOutView,
 )
 from riskscreen.ui.operations import ChangeOp, QueryOp
-from riskscreen.ui.widgets import MessageBanner, banner_over, fit_to_screen
+from riskscreen.ui.widgets import (
+    MessageBanner,
+    ShownTabMinimum,
+    UprightScroll,
+    banner_over,
+    fit_to_screen,
+)
 
 __all__ = ["ManagerController", "ManagerWindow"]
 
@@ -80,13 +85,16 @@ class ManagerWindow(QMainWindow):
         self.impact = ImpactView()
         self.try_out = TryOutView()
         self.history = HistoryView()
-        self.tabs = QTabWidget()
+        self.tabs = ShownTabMinimum()
         self.tabs.addTab(self.editor, "Scoring model draft")
         self.tabs.addTab(self.impact, "Impact analysis")
         self.tabs.addTab(self.try_out, "Try out")
         self.tabs.addTab(self.history, "History")
         self.banner = MessageBanner()
-        banner_over(self, self.banner, self.tabs)
+        # A tab taller than a small or scaled screen scrolls up and down inside the window,
+        # so the window itself is never taller than the screen.
+        self.scroll_area = UprightScroll(self.tabs, name="managerScroll")
+        banner_over(self, self.banner, self.scroll_area)
         fit_to_screen(self, 1366, 768)
 
     def show_message(self, text: str) -> None:
