@@ -597,3 +597,20 @@ def test_the_managers_window_fits_the_screen_on_every_tab(
             assert page.width() >= page.minimumSizeHint().width(), name
     finally:
         session.close()
+
+
+def test_the_rule_dialog_starts_no_larger_than_the_screen(qtbot: QtBot,
+                                                          form: FormDefinition) -> None:
+    from riskscreen.ui.manager.rule_editor import RuleDialog
+
+    questions = list(form.questions())
+    rule = {"id": "a_rule", "minimum": "high", "reason": "Because.", "source": "Local policy",
+            "when": {"all": [{"present": {"question": questions[0].id}},
+                             {"present": {"question": questions[1].id}}]}}
+    dialog = RuleDialog(rule, [("low", "Low"), ("high", "High")], form)
+    qtbot.addWidget(dialog)
+    available = dialog.screen().availableGeometry()
+    assert available.width() < 900  # the offscreen screen is narrower than the dialog was
+    assert dialog.width() <= available.width()
+    assert dialog.height() <= available.height()
+    assert dialog.minimumSizeHint().height() <= SIZES["1366x768 at 150%"][1]

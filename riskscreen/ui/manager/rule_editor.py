@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from riskscreen.forms.model import FormDefinition, QuestionType
 from riskscreen.services.models import describe_condition
+from riskscreen.ui.widgets import fit_to_screen
 
 __all__ = ["ClauseRow", "RuleDialog"]
 
@@ -135,7 +136,9 @@ class RuleDialog(QDialog):
                  form: FormDefinition, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Rule")
-        self.resize(900, 520)
+        # On a small or scaled screen (1366x768 at 150 % is 910x512) the whole screen less
+        # room for the title bar: 900x520 was taller than that screen.
+        fit_to_screen(self, 900, 520)
         self.form = form
         self.rule_id = QLineEdit(str(rule.get("id", "")))
         self.rule_id.setAccessibleName("Rule id")
