@@ -108,8 +108,8 @@ def uses_fdatasync(python: Path) -> bool | None:
     if not sys.platform.startswith("linux"):
         return None
     probe = "import sqlcipher3._sqlite3 as m; print(m.__file__)"
-    found = subprocess.run([str(python), "-c", probe], capture_output=True, text=True)
-    if found.returncode != 0:
+    found = _probe(python, probe)
+    if found is None or found.returncode != 0:
         return None
     # The symbol's name is in the dynamic string table only if the code imports it from libc.
     return b"fdatasync\0" in Path(found.stdout.strip()).read_bytes()
@@ -119,8 +119,17 @@ def keeps_wal(python: Path) -> bool:
     """Whether the venv's SQLCipher has our addition built in (its compile options say so)."""
     probe = ("import sqlcipher3; c = sqlcipher3.connect(':memory:'); "
              "print('\\n'.join(r[0] for r in c.execute('PRAGMA compile_options')))")
-    found = subprocess.run([str(python), "-c", probe], capture_output=True, text=True)
-    return f"EXTRA_INIT={KEEP_WAL_INIT}" in found.stdout.split()
+    found = _probe(python, probe)
+    return found is not None and f"EXTRA_INIT={KEEP_WAL_INIT}" in found.stdout.split()
+
+
+def _probe(python: Path, code: str) -> subprocess.CompletedProcess[str] | None:
+    """Run ``code`` in the venv's interpreter; None if it hangs (a broken build can)."""
+    try:
+        return subprocess.run([str(python), "-c", code], capture_output=True, text=True,
+                              timeout=120)
+    except subprocess.TimeoutExpired:
+        return None
 
 
 def sqlcipher_is_ours(python: Path) -> bool | None:
@@ -177,9 +186,17 @@ def build_sqlcipher_with_fdatasync(python: Path, stamp: Path = STAMP) -> None:
         [str(python), "-m", "pip", "--disable-pip-version-check", "-q", "install", "--no-deps",
          "--force-reinstall", "--no-build-isolation", "--no-cache-dir",
          "--no-binary", "sqlcipher3", f"sqlcipher3=={version}"], env=env)
-    if built.returncode != 0 or not sqlcipher_is_ours(python):
+    if built.returncode != 0:
         say("could not build sqlcipher3 with fdatasync and a kept WAL: kept the installed "
             "one (each save syncs more slowly)")
+    elif not sqlcipher_is_ours(python):
+        # Built and installed, but it does not load or lacks what was asked for: the wheel.
+        subprocess.run(
+            [str(python), "-m", "pip", "--disable-pip-version-check", "-q", "install",
+             "--no-deps", "--force-reinstall", "--only-binary", "sqlcipher3",
+             f"sqlcipher3=={version}"])
+        say("the sqlcipher3 built with fdatasync and a kept WAL did not pass its check: "
+            "reinstalled the wheel (each save syncs more slowly)")
 
 
 def postgresql_installed() -> bool:

@@ -116,3 +116,34 @@ def test_without_root_the_missing_packages_are_named_for_what_needs_them(
     assert install.startswith("[riskscreen] install them with: sudo apt-get install ")
     for pkg in qt + others:
         assert pkg in install
+
+
+def test_a_build_that_does_not_pass_its_check_gives_way_to_the_wheel(
+        dev: ModuleType, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(dev, "sqlcipher_is_ours", lambda _python: False)
+    monkeypatch.setattr(dev, "missing_sqlcipher_build_packages", lambda: [])
+    calls: list[list[str]] = []
+
+    def fake_run(command: list[str], **_kwargs: Any) -> subprocess.CompletedProcess[str]:
+        calls.append(command)
+        return subprocess.CompletedProcess(command, 0, "0.6.4\n", "")
+
+    monkeypatch.setattr(dev.subprocess, "run", fake_run)
+    dev.build_sqlcipher_with_fdatasync(Path("python"))
+    _, build, wheel = calls
+    assert "--no-binary" in build
+    assert {"--only-binary", "--force-reinstall", "sqlcipher3==0.6.4"} <= set(wheel)
+    assert "reinstalled the wheel" in capsys.readouterr().out
+
+
+def test_a_probe_that_hangs_counts_as_no_module(dev: ModuleType,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(dev.sys, "platform", "linux")
+
+    def hangs(command: list[str], **kwargs: Any) -> None:
+        raise subprocess.TimeoutExpired(command, kwargs["timeout"])
+
+    monkeypatch.setattr(dev.subprocess, "run", hangs)
+    assert dev.uses_fdatasync(Path("python")) is None
+    assert dev.keeps_wal(Path("python")) is False
