@@ -13,13 +13,14 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+# The repository, for the tests' helpers (a package now: they import the conftest's).
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from exchange_helpers import exchange_pair, finalised, login, make_package
 from PySide6.QtWidgets import QWidget
 from screenshots import FAST, make_controller, page_shots, settle
 
 from riskscreen.ui.received import CloseDialog
+from tests.exchange_helpers import exchange_pair, finalised, login, make_package
 
 CHILDREN = (("Synthetic Ava Morgan", "943 476 5919"), ("Synthetic Leo Khan", "401 023 2137"),
             ("Synthetic Maja Nowak", "485 777 3456"))
