@@ -4,7 +4,9 @@
 ``workdir``, opens the manager's window offscreen, changes one weight as a manager would,
 presses "Run impact analysis" and waits until the matrix, chart and list are shown. A 10 ms
 QTimer heartbeat runs meanwhile; the longest gap between two beats is the longest time the
-event loop was blocked (the GUI froze).
+event loop was blocked (the GUI froze). The cycle collector is the application's own
+(:func:`riskscreen.ui.collector.install_main_thread_collector`, installed as the application
+installs it), so collections run on the GUI thread, as they do for a user.
 
     python -m bench --only ui --size 100000
 """
@@ -41,9 +43,13 @@ def _database(size: int, workdir: Path) -> Path:
 
 
 def _live_update(app: Any, controller: Any, clock: Any, gaps: list[int], heart: Any,
-                 loop: Any) -> tuple[float, int, int, int]:
-    """Median seconds from the end of the editor's pause after a weight edit to the live
-    matrix shown, the longest event-loop block meanwhile, the beats, and the last count."""
+                 loop: Any) -> tuple[float, float, int, int, int]:
+    """Seconds from the end of the editor's pause after a weight edit to the live matrix
+    shown (the first edit's, then the median of all), the longest event-loop block
+    meanwhile, the beats, and the last count.
+
+    The first edit comes as soon as the screenings are held, as a manager's does: it meets
+    whatever the editor still loads then (the recorded outcomes, after the analysis)."""
     import statistics
 
     from PySide6.QtCore import Qt, QTimer
@@ -67,7 +73,7 @@ def _live_update(app: Any, controller: Any, clock: Any, gaps: list[int], heart: 
         times.append(time.perf_counter() - fired[0])
     heart.stop()
     result = controller.live_result
-    return (statistics.median(times), max(gaps) if gaps else 0, len(gaps),
+    return (times[0], statistics.median(times), max(gaps) if gaps else 0, len(gaps),
             result.level_changed if result is not None else 0)
 
 
@@ -92,11 +98,13 @@ def run(size: int, workdir: Path) -> list[dict[str, Any]]:
     from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
+    from riskscreen.ui.collector import install_main_thread_collector
     from riskscreen.ui.manager.controller import ManagerController
 
     workdir.mkdir(parents=True, exist_ok=True)
     db = _database(size, workdir)
     app = QApplication.instance() or QApplication(["bench"])
+    install_main_thread_collector()  # as riskscreen.ui.app.run does, before any window
     session = Unlocker(db, auto_backups=False, sleep=lambda _: None).unlock(
         "manager", DEMO_ACCOUNTS["manager"][1])
     try:
@@ -135,9 +143,9 @@ def run(size: int, workdir: Path) -> list[dict[str, Any]]:
         beat()
         heart.stop()
         report = controller.report
-        worst = max(gaps) if gaps else 0
-        live_s, live_block, live_beats, live_changed = _live_update(app, controller, clock,
-                                                                     gaps, heart, loop)
+        worst, beats = (max(gaps) if gaps else 0), len(gaps)
+        first_s, live_s, live_block, live_beats, live_changed = _live_update(
+            app, controller, clock, gaps, heart, loop)
         scale = size / 100_000
         target = END_TO_END_TARGET * max(scale, 0.01)
         scored = report.total if report is not None else 0
@@ -152,7 +160,15 @@ def run(size: int, workdir: Path) -> list[dict[str, Any]]:
          "unit": "s", "target": f"< {LIVE_TARGET} s", "ok": live_s < live_target,
          "note": f"median of {LIVE_EDITS} edits, from the end of the 300 ms pause after the "
                  "edit (check the draft and batch re-score both off the GUI thread, the "
-                 f"screenings' columns loaded once); last edit: {live_changed:,} change level"},
+                 f"screenings' columns loaded once); last edit: {live_changed:,} change "
+                 "level. The first edit is reported on its own below: a median of five would "
+                 "hide one slow edit, and the first is the one every manager makes"},
+        {"name": "Live impact in the editor: the first edit after opening",
+         "figure": "gui_live_impact_first_edit_s", "scaled": False,
+         "value": round(first_s, 3), "unit": "s", "target": f"< {LIVE_TARGET} s",
+         "ok": first_s < live_target,
+         "note": "the first of the edits above, made as soon as the screenings are held, "
+                 "while the editor reads the recorded outcomes for its calibration"},
         {"name": "Longest event-loop block during live impact updates", "value": live_block,
          "figure": "event_loop_max_block_ms", "unit": "ms",
          "target": f"< {BLOCK_TARGET:.0f} ms", "ok": live_block < BLOCK_TARGET,
@@ -166,7 +182,7 @@ def run(size: int, workdir: Path) -> list[dict[str, Any]]:
                  "change level; one weight changed in the editor"},
         {"name": "Longest event-loop block during the analysis", "value": worst,
          "unit": "ms", "target": f"< {BLOCK_TARGET:.0f} ms", "ok": worst < BLOCK_TARGET,
-         "note": f"10 ms QTimer heartbeat, {len(gaps):,} beats; includes showing the "
+         "note": f"10 ms QTimer heartbeat, {beats:,} beats; includes showing the "
                  "matrix, chart and changed list"},
     ]
 
