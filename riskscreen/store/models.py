@@ -257,6 +257,10 @@ class Screening(Base):
         #: With the child: "the children a practitioner screened" is read from the index.
         Index("ix_screenings_practitioner", "practitioner_id", "updated_at", "child_id"),
         Index("ix_screenings_level_updated", "final_level", "updated_at", "id"),
+        #: Each child's finalised screenings of a form by date, read from the index alone
+        #: (the calibration's first screenings).
+        Index("ix_screenings_first", "form_id", "status", "child_id", "screening_date",
+              "form_version"),
         #: Only the few screenings that amend another: "which were replaced" is a look-up.
         Index("ix_screenings_amendment", "amendment_of",
               sqlite_where=text("amendment_of IS NOT NULL"),
