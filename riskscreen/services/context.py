@@ -47,6 +47,7 @@ from riskscreen.services.types import UserInfo
 from riskscreen.store import audit
 from riskscreen.store import forms as stored_forms
 from riskscreen.store.db import (
+    SNAPSHOT_READ,
     DatabaseDamaged,
     StorageError,
     WrongKey,
@@ -203,6 +204,37 @@ class Context:
                     yield s
                 finally:
                     self._local.in_tx = False
+        except (DatabaseDamaged, WrongKey):
+            if self._key_changed():
+                raise KeyChanged() from None
+            raise
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[OrmSession]:
+        """A read-only transaction on a pooled connection of its own, for long reads: it does
+        not take the session's lock, so writes and other reads need not wait for it, and every
+        statement in it sees the same state (SQLite: a deferred ``BEGIN`` in WAL mode;
+        PostgreSQL: ``REPEATABLE READ, READ ONLY``). The same checks as :meth:`transaction`
+        first; nothing written in it is kept."""
+        if self._closed:
+            raise SessionClosed("this session has been closed; unlock again")
+        options: dict[str, Any] = (
+            {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+            if self.on_server else {SNAPSHOT_READ: True})
+        try:
+            with translate_errors(), self._engine.connect() as conn:
+                conn.execution_options(**options)
+                with conn.begin() as tx, OrmSession(conn) as s:
+                    raw = conn.connection.dbapi_connection
+                    assert raw is not None
+                    self._begin_checks(raw.cursor())
+                    outer = getattr(self._local, "in_tx", False)
+                    self._local.in_tx = True
+                    try:
+                        yield s
+                    finally:
+                        self._local.in_tx = outer
+                        tx.rollback()
         except (DatabaseDamaged, WrongKey):
             if self._key_changed():
                 raise KeyChanged() from None

@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 from sqlalchemy import select
-from sqlalchemy.orm import aliased
 
 from riskscreen.dates import show_date, show_moment
 from riskscreen.definitions import version_key
@@ -46,7 +45,7 @@ if TYPE_CHECKING:
     from riskscreen.services.agreement import AgreementManager
     from riskscreen.services.finalised import FinalisedManager
     from riskscreen.services.instruments import InstrumentManager
-    from riskscreen.services.models import ModelManager
+    from riskscreen.services.models import LiveImpact, ModelManager
     from riskscreen.services.referrals import ReferralManager
     from riskscreen.services.settings import SettingsManager
 
@@ -89,6 +88,19 @@ MEANING = (
 
 #: Answers that say an indicator was not seen (or is not known): everything else is present.
 _ABSENT = frozenset({"no", "none", NOT_KNOWN})
+
+
+def _held_columns(held: LiveImpact | None, form: FormDefinition, wanted: Sequence[int]
+                  ) -> tuple[NDArray[np.int64], Columns | None]:
+    """The ids and columns ``held`` keeps for ``form``'s version, if it keeps every screening
+    ``wanted``; else no columns (they are read from the database)."""
+    empty = np.zeros(0, dtype=np.int64)
+    if held is None or (held.form.id, held.form.version) != (form.id, form.version) \
+            or len(held.ids) != held.columns.size:
+        return empty, None
+    if not np.isin(np.asarray(wanted, dtype=np.int64), held.ids).all():
+        return empty, None  # some were finalised since the editor read its screenings
+    return held.ids, held.columns
 
 
 def real_screenings_only(query: Any) -> Any:
@@ -433,29 +445,36 @@ class EvidenceManager:
 
     # -- outcomes --------------------------------------------------------------------------
 
-    def cohort(self, form_id: str) -> OutcomeCohort:
+    def cohort(self, form_id: str, *, held: LiveImpact | None = None) -> OutcomeCohort:
         """Each child's first finalised screening of ``form_id`` with the child's outcome,
-        read once (managers)."""
+        read once (managers).
+
+        The screenings and the outcomes are read in one snapshot (:meth:`Context.snapshot`):
+        over 100,000 screenings that takes a while, and it holds neither the session's lock
+        nor anyone's write. ``held`` is the model editor's live impact: the answer columns of
+        its form version are taken from it instead of read a second time, when it holds
+        every screening needed (a finalised screening's answers never change)."""
         self._ctx.require(Role.MANAGER)
         answers: dict[int, list[Confirmation]] = defaultdict(list)
         firsts: dict[int, tuple[int, str]] = {}
-        with self._ctx.transaction() as s:
-            later = aliased(Screening)
-            # One uncorrelated list of the replaced screenings (SQLite builds it once), not a
-            # correlated NOT EXISTS: amendment_of has no index, so that scans the table once
-            # per screening (80 s over 10,000).
-            replaced = select(later.amendment_of).where(later.amendment_of.is_not(None),
-                                                        later.status == Status.FINAL)
+        screening_child: dict[int, int] = {}
+        with self._ctx.snapshot() as s:
+            # The few replaced screenings, read on their own through the partial index of
+            # amendments: asked for inside the query below, SQLite looks at every finalised
+            # screening to find them.
+            replaced = {int(sid) for sid, status in s.execute(
+                select(Screening.amendment_of, Screening.status)
+                .where(Screening.amendment_of.is_not(None)))
+                if sid is not None and status == Status.FINAL}
+            # Read from ix_screenings_first alone, already in this order but for the id.
             query = real_screenings_only(
                 select(Screening.id, Screening.child_id, Screening.form_version)
-                .where(Screening.status == Status.FINAL, Screening.form_id == form_id,
-                       Screening.id.not_in(replaced))
+                .where(Screening.form_id == form_id, Screening.status == Status.FINAL)
                 .order_by(Screening.child_id, Screening.screening_date, Screening.id))
             for sid, child, version in s.execute(query):
-                firsts.setdefault(int(child), (int(sid), str(version)))
-        confirmations = self._referrals.confirmed_answers()
-        screening_child: dict[int, int] = {}
-        with self._ctx.transaction() as s:
+                if int(sid) not in replaced:
+                    firsts.setdefault(int(child), (int(sid), str(version)))
+            confirmations = self._referrals.confirmed_answers(s)
             for chunk in _chunks(sorted(confirmations)):
                 for sid, child in s.execute(select(Screening.id, Screening.child_id)
                                             .where(Screening.id.in_(chunk))):
@@ -480,12 +499,15 @@ class EvidenceManager:
             except NotFound:
                 unreadable += len(rows)
                 continue
-            stored = self._finalised.columns(form)
-            where = {int(i): r for r, i in enumerate(stored.ids.tolist())}
+            ids, columns = _held_columns(held, form, [sid for sid, _ in rows])
+            if columns is None:
+                stored = self._finalised.columns(form)
+                ids, columns = stored.ids, stored.columns
+            where = {int(i): r for r, i in enumerate(ids.tolist())}
             kept = [(where[sid], ok) for sid, ok in rows if sid in where]
             unreadable += len(rows) - len(kept)
             take = np.asarray([r for r, _ in kept], dtype=np.int64)
-            parts.append(_Part(form, stored.columns.take(take),
+            parts.append(_Part(form, columns.take(take),
                                np.asarray([ok for _, ok in kept], dtype=np.bool_)))
         return OutcomeCohort(form_id, tuple(parts), not_known, unreadable)
 

@@ -224,20 +224,23 @@ class ReferralManager:
                 out[screening_id] = self._confirmation(step, screening_id, by)
         return out
 
-    def confirmed_answers(self) -> dict[int, Confirmation]:
+    def confirmed_answers(self, s: OrmSession | None = None) -> dict[int, Confirmation]:
         """Screening id -> its latest answer to "exploitation confirmed?", as
         :meth:`confirmations` gives it, for every referral this user may see; only the
-        answers, for the calibration over every child with an outcome.
+        answers, for the calibration over every child with an outcome. Read in ``s`` when
+        given (the calibration's snapshot), else in a transaction of its own.
 
         Read as plain values: loading tens of thousands of steps as records made the cycle
         collector walk them again and again, holding the interpreter (and so the window)
         for 100 ms at a time."""
         self._ctx.require(*_ROLES)
+        if s is None:
+            with self._ctx.transaction() as own:
+                return self.confirmed_answers(own)
         out: dict[int, Confirmation] = {}
-        with self._ctx.transaction() as s:
-            for screening_id, answer in s.execute(self._confirmation_steps(
-                    ReferralRow.screening_id, ReferralStepRow.answer)):
-                out[int(screening_id)] = Confirmation(answer or Confirmation.NOT_KNOWN)
+        for screening_id, answer in s.execute(self._confirmation_steps(
+                ReferralRow.screening_id, ReferralStepRow.answer)):
+            out[int(screening_id)] = Confirmation(answer or Confirmation.NOT_KNOWN)
         return out
 
     def _confirmation_steps(self, *columns: Any) -> Any:

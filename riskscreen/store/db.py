@@ -35,6 +35,7 @@ from sqlalchemy.pool import QueuePool
 
 __all__ = [
     "MIN_CIPHER_VERSION",
+    "SNAPSHOT_READ",
     "WAL_KEEP_LIMIT",
     "DatabaseDamaged",
     "ReadOnlyDatabase",
@@ -349,6 +350,10 @@ def _immutable(path: Path, key: bytes, check_same_thread: bool) -> Any:
     return conn
 
 
+#: The execution option of a connection whose transactions only read, each in one snapshot.
+SNAPSHOT_READ = "riskscreen_snapshot_read"
+
+
 def create_db_engine(path: Path, key: bytes, *,
                      on_connect: Callable[[Any], None] | None = None) -> Engine:
     """A SQLAlchemy engine on the encrypted database at ``path``.
@@ -370,7 +375,10 @@ def create_db_engine(path: Path, key: bytes, *,
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A snapshot read (:data:`SNAPSHOT_READ`) takes no write lock: in WAL mode its
+        # deferred BEGIN sees one state from its first read on, and waits for no writer.
+        read = conn.get_execution_options().get(SNAPSHOT_READ, False)
+        conn.exec_driver_sql("BEGIN" if read else "BEGIN IMMEDIATE")
 
     return engine
 

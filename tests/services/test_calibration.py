@@ -13,9 +13,13 @@ import json
 import re
 import subprocess
 import sys
+import threading
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 from sqlalchemy import event
 
@@ -23,6 +27,7 @@ from riskscreen.forms.answers import load_answer_set
 from riskscreen.scoring import calibration as cal
 from riskscreen.services import PermissionDenied, ServiceError, Session
 from riskscreen.services.evidence import MEANING
+from riskscreen.services.models import model_data
 from riskscreen.services.types import Confirmation
 from riskscreen.store.models import ReferralStepRow
 
@@ -231,6 +236,65 @@ def test_the_cohort_reads_the_answers_without_loading_step_records(mary: Session
     assert cohort.size == len(OUTCOMES)
     assert cohort.not_known == 1
     assert loaded == []
+
+
+def test_a_draft_check_completes_while_the_cohort_is_read(mary: Session) -> None:
+    """Over 100,000 screenings the first screenings take a second or two to read; the model
+    editor's draft check (which the live impact waits for) must not wait for them. Here the
+    check runs from inside the cohort's own query, and must complete before it goes on."""
+    service = mary.models.for_instrument("cse-screening")
+    _, model = mary.evidence.published("cse-screening@1.1.0")
+    data = model_data(model)
+    done: list[bool] = []
+
+    def check() -> None:
+        found = service.check(data)
+        done.append(found.model is not None)
+
+    def during(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if "ORDER BY screenings.child_id" in statement and not done:
+            worker = threading.Thread(target=check)
+            worker.start()
+            worker.join(10)
+            done.append(not worker.is_alive())
+
+    event.listen(mary.engine, "before_cursor_execute", during)
+    try:
+        cohort = mary.evidence.cohort("cse-screening")
+    finally:
+        event.remove(mary.engine, "before_cursor_execute", during)
+    assert done == [True, True]
+    assert cohort.size == len(OUTCOMES)
+
+
+def test_the_cohort_from_the_editors_held_screenings_has_the_same_figures(
+        mary: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The editor's calibration takes the answers from the screenings it holds for the live
+    impact instead of reading them again: the same figures; and when some are not held
+    (finalised since), they are read as before, again with the same figures."""
+    live = mary.models.for_instrument("cse-screening").live_impact()
+    assert live is not None
+    _, model = mary.evidence.published("cse-screening@1.1.0")
+    read = mary.evidence.cohort("cse-screening")
+    reads: list[str] = []
+    columns = mary.finalised.columns
+
+    def counted(form: Any, *args: Any, **kwargs: Any) -> Any:
+        reads.append(form.version)
+        return columns(form, *args, **kwargs)
+
+    monkeypatch.setattr(mary.finalised, "columns", counted)
+    held = mary.evidence.cohort("cse-screening", held=live)
+    assert live.form.version not in reads
+    assert held.report(model) == read.report(model)
+    assert (held.size, held.not_known, held.unreadable) \
+        == (read.size, read.not_known, read.unreadable)
+    keep = np.arange(1, live.columns.size)
+    short = replace(live, ids=live.ids[keep], columns=live.columns.take(keep))
+    reads.clear()
+    partly = mary.evidence.cohort("cse-screening", held=short)
+    assert live.form.version in reads
+    assert partly.report(model) == read.report(model)
 
 
 def test_only_managers_see_calibration(outcome_vault: Vault) -> None:

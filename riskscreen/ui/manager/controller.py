@@ -671,15 +671,16 @@ class ManagerController(QObject):
     # -- calibration against outcomes -------------------------------------------------------------
 
     def _load_calibration(self) -> None:
-        """Read the children with outcomes once, and the model in force's figures on them."""
-        session, form_id = self.session, self.form.id
+        """Read the children with outcomes once, and the model in force's figures on them
+        (their answers from the screenings held for the live impact, when it holds them)."""
+        session, form_id, held = self.session, self.form.id, self.live
         panel = self.window.editor.calibration
         self._calibration_loading = True
         panel.show_waiting("Loading the recorded outcomes…")
 
         def work() -> tuple[OutcomeCohort, CalibrationReport]:
             _, published = self.service.in_force()
-            cohort = session.evidence.cohort(form_id)
+            cohort = session.evidence.cohort(form_id, held=held)
             return cohort, session.evidence.calibration(published, cohort=cohort)
 
         def loaded(result: tuple[OutcomeCohort, CalibrationReport]) -> None:
