@@ -62,6 +62,34 @@ def _high_by_outcome(session: Session, model: ScoringModel) -> tuple[int, int]:
     return yes, no
 
 
+def test_the_editor_calibrates_on_the_screenings_it_holds(qtbot: QtBot, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch
+                                                         ) -> None:
+    """The outcomes are scored from the screenings the editor holds for the live impact,
+    not read a second time, with the figures a fresh read gives."""
+    session = login(make_db(tmp_path, 60), "mary")
+    add_referral_demo(session, seed=4)
+    given: list[object] = []
+    cohort = session.evidence.cohort
+
+    def spied(form_id: str, **kwargs: object) -> object:
+        given.append(kwargs.get("held"))
+        return cohort(form_id, **kwargs)
+
+    monkeypatch.setattr(session.evidence, "cohort", spied)
+    try:
+        manager = open_manager(qtbot, session)
+        qtbot.waitUntil(lambda: manager.calibration_base is not None, timeout=20_000)
+        _, published = manager.service.in_force()
+        assert given == [manager.live]
+        assert manager.live is not None
+        monkeypatch.undo()
+        assert manager.calibration_base == session.evidence.calibration(published)
+    finally:
+        wait_for_background()
+        session.close()
+
+
 def test_a_weight_edit_changes_the_calibration_words(qtbot: QtBot,
                                                      manager: ManagerController) -> None:
     manager.window.show()
