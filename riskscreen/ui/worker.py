@@ -145,8 +145,11 @@ def run_in_background(fn: Callable[[], Any], on_done: Callable[[Any], None],
 
 def pending_outcomes() -> int:
     """How many background tasks have yet to deliver their outcome (running, or finished with
-    the callback still queued)."""
-    return len(_running)
+    the callback still queued).
+
+    A task whose outcome was dropped or whose relay is gone never delivers one, so it is not
+    counted: otherwise whoever waits for the count to reach nought would wait for ever."""
+    return sum(1 for task in _running if not task.dropped and shiboken6.isValid(task.relay))
 
 
 def wait_for_background(timeout_ms: int = 30_000) -> bool:

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
 from riskscreen.ui.operations import QueryOp
-from riskscreen.ui.worker import run_in_background, wait_for_background
+from riskscreen.ui.worker import pending_outcomes, run_in_background, wait_for_background
 
 
 def _settle(qtbot: QtBot) -> None:
@@ -71,6 +71,23 @@ def test_a_task_whose_relay_went_first_says_nothing(
     err = capfd.readouterr().err
     assert "Signal source has been deleted" not in err
     assert "Error calling Python override" not in err
+
+
+def test_a_task_that_can_no_longer_report_is_not_pending(qtbot: QtBot) -> None:
+    """Closed tool windows are deleted once nothing is pending: a task whose relay went
+    first, or whose outcome was dropped, must not hold that off for ever."""
+    gates = [threading.Event(), threading.Event()]
+    before = pending_outcomes()
+    lost = run_in_background(lambda: gates[0].wait(10), print, print)
+    dropped = run_in_background(lambda: gates[1].wait(10), print, print)
+    assert pending_outcomes() == before + 2
+    shiboken6.delete(lost.relay)
+    dropped.drop()
+    assert pending_outcomes() == before
+    for gate in gates:
+        gate.set()
+    _settle(qtbot)
+    assert pending_outcomes() == before
 
 
 class _Holder:
