@@ -237,6 +237,8 @@ class PracticeController(QObject):
         self.current: PracticeDetail | None = None
         self._saving = False
         self._dirty = False
+        #: The practice screening to submit once the save under way is over.
+        self._submit_waiting: int | None = None
         # The window's: it reads the window's answers, and must not fire once it is deleted.
         self._timer = QTimer(self.window)
         self._timer.setSingleShot(True)
@@ -325,6 +327,9 @@ class PracticeController(QObject):
 
         def done(assessment: Any) -> None:
             self._saving = False
+            if self._submit_after_save():
+                self.saved.emit()
+                return
             if self._dirty and not self._timer.isActive():
                 self._save()  # what was typed meanwhile (the window may be closed by now)
                 return
@@ -337,10 +342,22 @@ class PracticeController(QObject):
         def failed(error: BaseException) -> bool:
             self._saving = False
             self.view.save_status.setText(f"⚠ Not saved: {error}")
+            self._submit_after_save()
             return False
 
         QueryOp(work, show=self._show, what="practice save").success(done).failure(
             failed).run_in_background()
+
+    def _submit_after_save(self) -> bool:
+        """Submit what was asked for while the save was under way; whether there was one.
+
+        Started from the save's outcome, not from a timer, so it is always pending work: a
+        closed window waits for it instead of being deleted before it begins."""
+        practice_id, self._submit_waiting = self._submit_waiting, None
+        if practice_id is None:
+            return False
+        self.submit(practice_id)
+        return True
 
     def _score(self) -> None:
         current = self.current
@@ -371,7 +388,7 @@ class PracticeController(QObject):
         """Save the answers on screen and submit the practice screening (once any save
         under way is over)."""
         if self._saving:
-            QTimer.singleShot(100, self, lambda: self.submit(practice_id))
+            self._submit_waiting = practice_id
             return
         self._timer.stop()
         self._dirty = False

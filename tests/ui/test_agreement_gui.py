@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
@@ -298,3 +299,62 @@ def test_an_answer_given_just_before_the_practice_window_closes_is_saved(
     _idle(qtbot)
     assert menus.open == []
     assert pat.agreement.open_practice(vignette.id).answers[qid] == value
+
+
+def test_a_submission_asked_for_during_a_save_survives_the_window_closing(
+        qtbot: QtBot, vault: Vault, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Submit pressed while a save runs is made once the save ends, even when the window was
+    closed meanwhile: a closed window is deleted as soon as nothing is pending."""
+    import threading
+
+    from PySide6.QtWidgets import QMainWindow
+    from shiboken6 import isValid
+
+    from riskscreen.ui.manager.menus import _ClosedTools
+
+    monkeypatch.setattr(_ClosedTools, "RETRY_MS", 0)
+    answers, _ = golden_case("17-current-exploitation")
+    mary = vault.login("mary")
+    ex = mary.agreement.create_exercise("Submitting")
+    vignette = mary.agreement.add_vignette(ex.id, "Vignette A", "A made-up case. " * 5,
+                                           "2012-01-01")
+    mary.agreement.assign(ex.id, ["pat"])
+    pat = vault.login("pat")
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    menus = RoleMenus(window, lambda _text: None)
+    menus.session_provider = lambda: pat
+    menus.refresh(True)
+    menus.practice_action.trigger()
+    _idle(qtbot)
+    (practice,) = menus.open
+    with qtbot.waitSignal(practice.opened, timeout=10_000):
+        practice.open_vignette(vignette.id)
+    _idle(qtbot)
+    pv = practice.view
+    assert pv.questionnaire is not None
+    answer_all(qtbot, pv.questionnaire, {k: v for k, v in answers["answers"].items()
+                                         if k not in ("child_name", "date_of_birth")})
+    qtbot.waitUntil(lambda: pv.save_status.text() == "All answers saved (practice only).",
+                    timeout=10_000)
+
+    gate = threading.Event()
+    save = pat.agreement.save_practice
+
+    def slow_save(*args: Any, **kwargs: Any) -> Any:
+        gate.wait(10)
+        return save(*args, **kwargs)
+
+    monkeypatch.setattr(pat.agreement, "save_practice", slow_save)
+    practice._dirty = True  # as after an answer; its save is under way, held by the gate
+    practice._save()
+    assert practice.current is not None
+    practice.submit(practice.current.id)
+    practice_window = practice.window
+    del practice
+    practice_window.close()
+    gate.set()
+    qtbot.waitUntil(lambda: not isValid(practice_window), timeout=10_000)
+    _idle(qtbot)
+    qtbot.wait(300)
+    assert pat.agreement.open_practice(vignette.id).submitted
