@@ -46,7 +46,7 @@ from riskscreen.services.agreement import (
     PracticeItem,
     VignetteInfo,
 )
-from riskscreen.services.errors import IncompleteScreening
+from riskscreen.services.errors import IncompleteScreening, SessionClosed
 from riskscreen.ui.operations import ChangeOp, QueryOp
 from riskscreen.ui.questionnaire import QuestionnaireView
 from riskscreen.ui.score_panel import ScorePanel
@@ -342,6 +342,11 @@ class PracticeController(QObject):
         def failed(error: BaseException) -> bool:
             self._saving = False
             self.view.save_status.setText(f"⚠ Not saved: {error}")
+            if (self.window.isHidden() and not self.session.closed
+                    and not isinstance(error, SessionClosed)):
+                # Closed while saving: shown again, with the answers still on it, rather
+                # than deleted with them and the message nobody would read.
+                self.window.show()
             self._submit_after_save()
             return False
 

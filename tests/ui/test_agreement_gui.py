@@ -358,3 +358,55 @@ def test_a_submission_asked_for_during_a_save_survives_the_window_closing(
     _idle(qtbot)
     qtbot.wait(300)
     assert pat.agreement.open_practice(vignette.id).submitted
+
+
+def test_a_save_failing_as_the_practice_window_closes_shows_the_window_again(
+        qtbot: QtBot, vault: Vault, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The answers of a save that failed are only on screen: a window closed meanwhile is
+    shown again with them and the reason, not deleted with both."""
+    from PySide6.QtWidgets import QMainWindow
+    from shiboken6 import isValid
+
+    from riskscreen.services.errors import NotEditable
+    from riskscreen.ui.manager.menus import _ClosedTools
+
+    from .helpers import answer
+
+    monkeypatch.setattr(_ClosedTools, "RETRY_MS", 0)
+    mary = vault.login("mary")
+    ex = mary.agreement.create_exercise("Failing")
+    vignette = mary.agreement.add_vignette(ex.id, "Vignette A", "A made-up case. " * 5,
+                                           "2012-01-01")
+    mary.agreement.assign(ex.id, ["pat"])
+    pat = vault.login("pat")
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    menus = RoleMenus(window, lambda _text: None)
+    menus.session_provider = lambda: pat
+    menus.refresh(True)
+    menus.practice_action.trigger()
+    _idle(qtbot)
+    (practice,) = menus.open
+    with qtbot.waitSignal(practice.opened, timeout=10_000):
+        practice.open_vignette(vignette.id)
+    _idle(qtbot)
+
+    def refuse(*_args: Any, **_kwargs: Any) -> None:
+        raise NotEditable("This practice screening can no longer change.")
+
+    monkeypatch.setattr(pat.agreement, "save_practice", refuse)
+    answers, _ = golden_case("17-current-exploitation")
+    qid, value = next((k, v) for k, v in answers["answers"].items()
+                      if k not in ("child_name", "date_of_birth"))
+    q = practice.view.questionnaire
+    assert q is not None
+    answer(qtbot, q, qid, value)
+    practice.window.close()
+    _idle(qtbot)
+    qtbot.wait(100)
+    _idle(qtbot)
+    assert isValid(practice.window)
+    assert practice.window.isVisible()
+    assert menus.open == [practice]
+    assert q.answers()[qid] == value
+    assert "can no longer change" in practice.view.save_status.text()

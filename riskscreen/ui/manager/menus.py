@@ -150,6 +150,10 @@ class _ClosedTools(QObject):
             window = controller.window
             if not shiboken6.isValid(window) or window.isHidden():
                 self.closed(controller)
+        for controller in list(self.waiting):  # shown again (a save failed as it closed)
+            if shiboken6.isValid(controller.window) and not controller.window.isHidden():
+                self.waiting.remove(controller)
+                self.still_open.append(controller)
         if not self.waiting:
             return
         if pending_outcomes() or QApplication.activeModalWidget() is not None:
