@@ -19,7 +19,7 @@ from riskscreen.scoring.impact import impact
 from riskscreen.services import PermissionDenied
 from riskscreen.services.models import next_version
 from riskscreen.ui.manager.controller import ManagerController
-from riskscreen.ui.worker import wait_for_background
+from riskscreen.ui.worker import pending_outcomes, wait_for_background
 
 from ..conftest import finalise_case
 from .conftest import login, make_db, open_manager
@@ -30,7 +30,10 @@ pytestmark = pytest.mark.gui
 def manager(qtbot: QtBot, tmp_path: Path) -> Iterator[ManagerController]:
     session = login(make_db(tmp_path), "mary")
     yield open_manager(qtbot, session)
-    wait_for_background()
+    # Every outcome arrives while the window is there: qtbot deletes it straight after, and
+    # an outcome then (the live impact finished just before the window closed) would reach
+    # its deleted widgets, failing whichever test happens to tear down at that moment.
+    qtbot.waitUntil(lambda: wait_for_background() and not pending_outcomes(), timeout=30_000)
     session.close()
 
 
