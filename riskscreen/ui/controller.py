@@ -65,6 +65,7 @@ from riskscreen.ui.referral_record import ReferralRecordController
 from riskscreen.ui.screening import ScreeningView
 from riskscreen.ui.setup import SetupView, recovery_sheet_html
 from riskscreen.ui.unlock import UnlockView
+from riskscreen.ui.worker import wait_for_background
 
 __all__ = ["DEFAULT_IDLE_MINUTES", "AppController", "OpenScreening"]
 
@@ -72,6 +73,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 DEFAULT_IDLE_MINUTES = 5.0
+#: How long locking waits for the closing tool windows' saves before it forgets the key.
+LOCK_WAIT_MS = 5_000
 
 HELP_TEXT = (
     "Answering: Tab and Shift+Tab move between questions. Y, N and K answer Yes, No and Not "
@@ -485,6 +488,10 @@ class AppController(QObject):
         self.locked_why = why or f"Locked by {user.display_name or user.name}."
         if self.current is not None:
             self.current.view.questionnaire.flush()
+        # The tool windows save what was typed in them as they close: in the background, so
+        # the session stays open until those saves are over (a few milliseconds).
+        self.window.role_menus.close_tools()
+        wait_for_background(LOCK_WAIT_MS)
         self.locked_by = self.session.user.name
         self.session.close()
         self.session = None
@@ -989,7 +996,7 @@ class AppController(QObject):
     def _set_changing(self, busy: bool) -> None:
         """Hold the window (and the idle lock) still while a change is being made."""
         self.changing = busy
-        self.window.set_signed_in(not busy)
+        self.window.hold(busy)
         self.finalise_view.set_busy(busy)
         if not busy and self._lock_waiting is not None:
             why, self._lock_waiting = self._lock_waiting, None

@@ -225,10 +225,19 @@ class MainWindow(QMainWindow):
 
     def set_signed_in(self, signed_in: bool) -> None:
         """Actions that touch children's data exist only while unlocked."""
+        self._enable_actions(signed_in)
+        self.role_menus.refresh(signed_in)
+
+    def hold(self, busy: bool) -> None:
+        """While a change is being made, nothing that starts another one can be chosen; the
+        tool windows (a practice screening, the scoring model) stay open as they are."""
+        self._enable_actions(not busy)
+        self.role_menus.hold(busy)
+
+    def _enable_actions(self, enabled: bool) -> None:
         for action in (self.new_action, self.home_action, self.import_action,
                        self.received_action, self.lock_action, self.idle_action):
-            action.setEnabled(signed_in)
-        self.role_menus.refresh(signed_in)
+            action.setEnabled(enabled)
 
     def add_page(self, page: QWidget) -> None:
         """Put a page in the stack (the window owns it from then on) without showing it."""

@@ -410,3 +410,75 @@ def test_a_save_failing_as_the_practice_window_closes_shows_the_window_again(
     assert menus.open == [practice]
     assert q.answers()[qid] == value
     assert "can no longer change" in practice.view.save_status.text()
+
+
+def _practice_open_in_app(qtbot: QtBot, app: Any, tmp_path: Path) -> tuple[Any, int, str, Any]:
+    """Pat signed in to the application with a practice screening open and one answer
+    typed (still waiting to be saved); returns the practice controller, the vignette, the
+    question and its answer."""
+    from riskscreen.services import Unlocker
+
+    from .helpers import answer
+    from .test_app_flow import PAT, unlock
+
+    unlocker = Unlocker(tmp_path / "riskscreen.db", sleep=lambda _: None, auto_backups=False)
+    with unlocker.unlock("admin", "admin passphrase") as admin:
+        admin.accounts.create("molly", "manager", "manager passphrase")
+    with unlocker.unlock("molly", "manager passphrase") as manager:
+        ex = manager.agreement.create_exercise("Locking")
+        vignette = manager.agreement.add_vignette(ex.id, "Vignette L", "A made-up case. " * 5,
+                                                  "2012-01-01")
+        manager.agreement.assign(ex.id, [PAT[0]])
+    app.start()
+    type_into(qtbot, app.unlock_view.name, PAT[0])
+    unlock(qtbot, app, PAT[1])
+    qtbot.waitUntil(lambda: app.session is not None and not app.home_view.loading,
+                    timeout=20_000)
+    menus = app.window.role_menus
+    menus.practice_action.trigger()
+    _idle(qtbot)
+    (practice,) = menus.open
+    with qtbot.waitSignal(practice.opened, timeout=10_000):
+        practice.open_vignette(vignette.id)
+    _idle(qtbot)
+    answers, _ = golden_case("17-current-exploitation")
+    qid, value = next((k, v) for k, v in answers["answers"].items()
+                      if k not in ("child_name", "date_of_birth"))
+    assert practice.view.questionnaire is not None
+    answer(qtbot, practice.view.questionnaire, qid, value)
+    return practice, vignette.id, qid, value
+
+
+def test_locking_keeps_what_was_typed_in_a_practice_window(
+        qtbot: QtBot, ready_app: Any, tmp_path: Path) -> None:
+    """Locking closes the tool windows, which save their typing as they close; the key is
+    forgotten only once those saves are over, so they do not fail on a closed session."""
+    from riskscreen.services import Unlocker
+
+    from .test_app_flow import PAT
+
+    _practice, vignette_id, qid, value = _practice_open_in_app(qtbot, ready_app, tmp_path)
+    ready_app.lock()
+    _idle(qtbot)
+    unlocker = Unlocker(tmp_path / "riskscreen.db", sleep=lambda _: None, auto_backups=False)
+    with unlocker.unlock(PAT[0], PAT[1]) as pat:
+        assert pat.agreement.open_practice(vignette_id).answers.get(qid) == value
+
+
+def test_a_change_in_the_main_window_leaves_the_practice_window_open(
+        qtbot: QtBot, ready_app: Any, tmp_path: Path) -> None:
+    """While a screening is finalised or amended, the menus wait, but a practice screening
+    open beside it stays open with what was typed in it."""
+    practice, _vignette_id, qid, value = _practice_open_in_app(qtbot, ready_app, tmp_path)
+    menus = ready_app.window.role_menus
+    ready_app._set_changing(True)
+    try:
+        assert menus.open == [practice]
+        assert practice.window.isVisible()
+        assert not menus.practice_menu.isEnabled()
+        assert not ready_app.window.lock_action.isEnabled()
+    finally:
+        ready_app._set_changing(False)
+    assert menus.practice_menu.isEnabled()
+    assert practice.view.questionnaire is not None
+    assert practice.view.questionnaire.answers()[qid] == value

@@ -226,9 +226,18 @@ class RoleMenus:
         self.install_action.setVisible(role in ("manager", "administrator"))
         self.menu.menuAction().setVisible(role in ("manager", "administrator"))
         if not signed_in:
-            for controller in list(self.open):
-                controller.window.close()
-                self._closed.closed(controller)
+            self.close_tools()
+
+    def hold(self, busy: bool) -> None:
+        """Keep the menus' entries from opening anything while a change is being made."""
+        self.menu.setEnabled(not busy)
+        self.practice_menu.setEnabled(not busy)
+
+    def close_tools(self) -> None:
+        """Close every tool window (each saves what was typed in it as it closes)."""
+        for controller in list(self.open):
+            controller.window.close()
+            self._closed.closed(controller)
 
     def _on_manager_action_triggered(self) -> None:
         session = self.session_provider()
