@@ -55,10 +55,11 @@ __all__ = [
 ]
 
 MIN_CIPHER_VERSION = (4, 0)
-# The largest WAL file kept between sessions: twice what SQLite's automatic checkpoint lets
-# a normal session reach (1000 pages of 4 KiB). A bigger one (an upgrade, an import) is cut to
-# this at its next restart and emptied when the last connection closes.
-WAL_KEEP_LIMIT = 8 * 1024 * 1024
+# The largest WAL file kept between sessions: what SQLite's automatic checkpoint lets a normal
+# session reach (1000 frames of a 4 KiB page and its 24-byte header, about 4 MB), with room for
+# the transaction that crossed it. A bigger one (an upgrade, an import) is cut to this at its
+# next restart and emptied when the last connection closes, so it does not stay on disk.
+WAL_KEEP_LIMIT = 4 * 1024 * 1024 + 256 * 1024
 _KEEP_WAL_OPTION = "EXTRA_INIT=riskscreen_keep_wal_init"
 
 
