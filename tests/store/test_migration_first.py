@@ -6,25 +6,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from alembic import command
 from sqlalchemy import text
 
 from riskscreen.services.demo import populate
-from riskscreen.store.schema import _config, current_revision, head_revision
+from riskscreen.store.schema import current_revision, head_revision
 
 from ..conftest import Vault
+from .helpers import migrate
 
 _FIRST = "ix_screenings_first"
-
-
-def _migrate(conn: Any, revision: str) -> None:
-    config = _config()
-    config.attributes["connection"] = conn
-    if revision == "head":
-        command.upgrade(config, revision)
-    else:
-        command.downgrade(config, revision)
-    assert current_revision(conn) == (head_revision() if revision == "head" else revision)
 
 
 def _indexes(conn: Any) -> set[str]:
@@ -41,7 +31,7 @@ def test_0018_an_existing_database_gains_the_index_and_the_first_screenings_use_
     with store.login("mary") as mary:
         populate(mary, 20, seed=7)
         with mary.engine.begin() as conn:
-            _migrate(conn, "0017")
+            migrate(conn, "0017")
             assert _FIRST not in _indexes(conn)
         before = mary.evidence.cohort("cse-screening")
     with store.login("mary") as mary:  # signing in brings it up to the head again
@@ -67,7 +57,7 @@ def test_0018_an_existing_database_gains_the_index_and_the_first_screenings_use_
 def test_0018_up_and_down_on_both_backends(store_engine: Any) -> None:
     with store_engine.begin() as conn:
         assert _FIRST in _indexes(conn)
-        _migrate(conn, "0017")
+        migrate(conn, "0017")
         assert _FIRST not in _indexes(conn)
-        _migrate(conn, "head")
+        migrate(conn, "head")
         assert _FIRST in _indexes(conn)

@@ -7,15 +7,15 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from alembic import command
 from sqlalchemy import exc, text
 
 from riskscreen.services.demo import add_referral_demo, populate
 from riskscreen.services.types import Status
 from riskscreen.store import audit
-from riskscreen.store.schema import _config, current_revision, head_revision
+from riskscreen.store.schema import current_revision, head_revision
 
 from ..conftest import Vault
+from .helpers import migrate
 from .test_backends import _NOW, _STAMP
 from .test_backends import _rows as one_of_everything
 
@@ -28,16 +28,6 @@ HASHES = {
     "agreement_exercises": ("model_sha256",),
 }
 _SHA = "ab" * 32
-
-
-def _migrate(conn: Any, revision: str) -> None:
-    config = _config()
-    config.attributes["connection"] = conn
-    if revision == "head":
-        command.upgrade(config, revision)
-    else:
-        command.downgrade(config, revision)
-    assert current_revision(conn) == (head_revision() if revision == "head" else revision)
 
 
 def _hashes(conn: Any) -> dict[str, list[tuple[Any, ...]]]:
@@ -55,7 +45,7 @@ def test_0017_keeps_every_hash_and_the_database_verifies(store: Vault) -> None:
         amendment = mary.screenings.amend(final, "The date of birth was recorded wrongly.")
         shown = mary.screenings.open(final).model_sha256
         with mary.engine.begin() as conn:
-            _migrate(conn, "0016")
+            migrate(conn, "0016")
             before = _hashes(conn)
     texts = [v for rows in before.values() for row in rows for v in row if v is not None]
     assert all(before[t] for t in ("screenings", "forms", "scoring_models"))
@@ -87,10 +77,10 @@ def test_0017_goes_back_to_0016_exactly(store: Vault) -> None:
     with store.login("mary") as mary:
         populate(mary, 12, seed=6)
         with mary.engine.begin() as conn:
-            _migrate(conn, "0016")
+            migrate(conn, "0016")
             before = _hashes(conn)
-            _migrate(conn, "head")
-            _migrate(conn, "0016")
+            migrate(conn, "head")
+            migrate(conn, "0016")
             again = _hashes(conn)
             indexes = {str(n) for n in conn.execute(text(
                 "SELECT name FROM sqlite_master WHERE type = 'index'")).scalars()}
@@ -104,7 +94,7 @@ def test_0017_on_both_backends(store_engine: Any) -> None:
     still refuse, the chain still verifies."""
     one_of_everything(store_engine)  # its model's "hash" is the text 'm'
     with store_engine.begin() as conn:
-        _migrate(conn, "0016")
+        migrate(conn, "0016")
         conn.execute(text(
             "INSERT INTO scoring_models (sha256, model_id, version, canonical_json, "
             "published_by, published_at, change_note) VALUES (:sha, 'cse', '2.0.0', '{}', 1, "
@@ -115,11 +105,11 @@ def test_0017_on_both_backends(store_engine: Any) -> None:
             "updated_at) VALUES (3, 1, 1, 'cse-screening', '1.0.0', 'cse', '2.0.0', :sha, "
             "'2026-03-01', 'draft', :t, :t)"), {"sha": _SHA, "t": _STAMP})
         before = _hashes(conn)
-        _migrate(conn, "head")
+        migrate(conn, "head")
         stored = dict(conn.execute(text("SELECT id, model_sha256 FROM screenings")).all())
-        _migrate(conn, "0016")
+        migrate(conn, "0016")
         assert _hashes(conn) == before
-        _migrate(conn, "head")
+        migrate(conn, "head")
         count, _, problems = audit.verify_chain(conn)
     assert bytes(stored[3]) == bytes.fromhex(_SHA)
     # Not a hash: kept as its text (as that text's bytes on PostgreSQL).

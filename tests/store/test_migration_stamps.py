@@ -7,16 +7,16 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from alembic import command
 from sqlalchemy import exc, text
 
 from riskscreen.services.demo import add_referral_demo, populate
 from riskscreen.services.types import Status
 from riskscreen.store import audit
 from riskscreen.store.models import digest_text, stamp_text
-from riskscreen.store.schema import _config, current_revision, head_revision
+from riskscreen.store.schema import current_revision, head_revision
 
 from ..conftest import Vault
+from .helpers import migrate
 from .test_backends import _NOW, _STAMP
 from .test_backends import _rows as one_of_everything
 
@@ -30,16 +30,6 @@ STAMPED = {
     "referral_steps": ("at", "recorded_at"),
     "audit_log": ("at",),
 }
-
-
-def _migrate(conn: Any, revision: str) -> None:
-    config = _config()
-    config.attributes["connection"] = conn
-    if revision == "head":
-        command.upgrade(config, revision)
-    else:
-        command.downgrade(config, revision)
-    assert current_revision(conn) == (head_revision() if revision == "head" else revision)
 
 
 def _tables(conn: Any) -> dict[str, list[dict[str, Any]]]:
@@ -74,7 +64,7 @@ def _demo(store: Vault) -> None:
 def test_0016_keeps_every_value_and_the_database_verifies(store: Vault) -> None:
     _demo(store)
     with store.login("mary") as mary, mary.engine.begin() as conn:
-        _migrate(conn, "0015")
+        migrate(conn, "0015")
         before = _tables(conn)
     assert all(before.values())
     stamps = [row[c] for t, cs in STAMPED.items() for row in before[t] for c in cs]
@@ -111,10 +101,10 @@ def test_0016_keeps_every_value_and_the_database_verifies(store: Vault) -> None:
 def test_0016_goes_back_to_0015_exactly(store: Vault) -> None:
     _demo(store)
     with store.login("mary") as mary, mary.engine.begin() as conn:
-        _migrate(conn, "0015")
+        migrate(conn, "0015")
         before = _tables(conn)
-        _migrate(conn, "head")
-        _migrate(conn, "0015")
+        migrate(conn, "head")
+        migrate(conn, "0015")
         again = _tables(conn)
     assert again == before
 
@@ -124,11 +114,11 @@ def test_0016_on_both_backends(store_engine: Any) -> None:
     values change form only, the triggers still refuse, the chain still verifies."""
     one_of_everything(store_engine)
     with store_engine.begin() as conn:
-        _migrate(conn, "0015")
+        migrate(conn, "0015")
         assert conn.execute(text("SELECT updated_at FROM screenings WHERE id = 1")
                             ).scalar() == _NOW
         assert audit.verify_chain(conn)[2] == []
-        _migrate(conn, "head")
+        migrate(conn, "head")
         assert conn.execute(text("SELECT updated_at FROM screenings WHERE id = 1")
                             ).scalar() == _STAMP
         assert conn.execute(text("SELECT saved_at FROM answers WHERE screening_id = 2")

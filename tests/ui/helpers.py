@@ -110,3 +110,17 @@ def wait_for_change(qtbot: QtBot, app: Any) -> None:
     """Wait until the change the last action started off the GUI thread has been made (and
     what follows it shown)."""
     qtbot.waitUntil(lambda: not app.changing, timeout=60_000)
+
+
+def two_clause_rule_dialog(qtbot: QtBot, form: Any) -> Any:
+    """The model editor's rule dialog on a rule of two "present" clauses over the form's
+    first two questions."""
+    from riskscreen.ui.manager.rule_editor import RuleDialog
+
+    questions = list(form.questions())
+    rule = {"id": "a_rule", "minimum": "high", "reason": "Because.", "source": "Local policy",
+            "when": {"all": [{"present": {"question": questions[0].id}},
+                             {"present": {"question": questions[1].id}}]}}
+    dialog = RuleDialog(rule, [("low", "Low"), ("high", "High")], form)
+    qtbot.addWidget(dialog)
+    return dialog

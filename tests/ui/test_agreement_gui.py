@@ -262,16 +262,25 @@ def test_a_practice_failure_is_said_in_the_practice_windows_banner_not_a_modal_b
     assert practice.view.banner.isVisible()
 
 
-def test_an_answer_given_just_before_the_practice_window_closes_is_saved(
-        qtbot: QtBot, vault: Vault) -> None:
-    """A closed practice window is deleted with its save timer, so closing saves what waits."""
-    from PySide6.QtWidgets import QMainWindow
-    from shiboken6 import isValid
+def _open_practice(qtbot: QtBot, menus: RoleMenus, vignette_id: int) -> PracticeController:
+    """Open the practice window from the menus, and in it the practice of this vignette."""
+    menus.practice_action.trigger()
+    _idle(qtbot)
+    (practice,) = menus.open
+    with qtbot.waitSignal(practice.opened, timeout=10_000):
+        practice.open_vignette(vignette_id)
+    _idle(qtbot)
+    return practice
 
-    from .helpers import answer
+
+def _practice_in_a_window(qtbot: QtBot, vault: Vault,
+                          title: str) -> tuple[RoleMenus, PracticeController, Session, int]:
+    """Pat's practice window, opened from the menus, on a vignette of a new exercise Mary
+    assigned to Pat; returns the menus, the practice, Pat's session and the vignette."""
+    from PySide6.QtWidgets import QMainWindow
 
     mary = vault.login("mary")
-    ex = mary.agreement.create_exercise("Closing")
+    ex = mary.agreement.create_exercise(title)
     vignette = mary.agreement.add_vignette(ex.id, "Vignette A", "A made-up case. " * 5,
                                            "2012-01-01")
     mary.agreement.assign(ex.id, ["pat"])
@@ -281,12 +290,18 @@ def test_an_answer_given_just_before_the_practice_window_closes_is_saved(
     menus = RoleMenus(window, lambda _text: None)
     menus.session_provider = lambda: pat
     menus.refresh(True)
-    menus.practice_action.trigger()
-    _idle(qtbot)
-    (practice,) = menus.open
-    with qtbot.waitSignal(practice.opened, timeout=10_000):
-        practice.open_vignette(vignette.id)
-    _idle(qtbot)
+    practice = _open_practice(qtbot, menus, vignette.id)
+    return menus, practice, pat, vignette.id
+
+
+def test_an_answer_given_just_before_the_practice_window_closes_is_saved(
+        qtbot: QtBot, vault: Vault) -> None:
+    """A closed practice window is deleted with its save timer, so closing saves what waits."""
+    from shiboken6 import isValid
+
+    from .helpers import answer
+
+    menus, practice, pat, vignette_id = _practice_in_a_window(qtbot, vault, "Closing")
     answers, _ = golden_case("17-current-exploitation")
     qid, value = next((k, v) for k, v in answers["answers"].items()
                       if k not in ("child_name", "date_of_birth"))
@@ -298,7 +313,7 @@ def test_an_answer_given_just_before_the_practice_window_closes_is_saved(
     qtbot.waitUntil(lambda: not isValid(practice_window), timeout=10_000)
     _idle(qtbot)
     assert menus.open == []
-    assert pat.agreement.open_practice(vignette.id).answers[qid] == value
+    assert pat.agreement.open_practice(vignette_id).answers[qid] == value
 
 
 def test_a_submission_asked_for_during_a_save_survives_the_window_closing(
@@ -307,30 +322,13 @@ def test_a_submission_asked_for_during_a_save_survives_the_window_closing(
     closed meanwhile: a closed window is deleted as soon as nothing is pending."""
     import threading
 
-    from PySide6.QtWidgets import QMainWindow
     from shiboken6 import isValid
 
     from riskscreen.ui.manager.menus import _ClosedTools
 
     monkeypatch.setattr(_ClosedTools, "RETRY_MS", 0)
     answers, _ = golden_case("17-current-exploitation")
-    mary = vault.login("mary")
-    ex = mary.agreement.create_exercise("Submitting")
-    vignette = mary.agreement.add_vignette(ex.id, "Vignette A", "A made-up case. " * 5,
-                                           "2012-01-01")
-    mary.agreement.assign(ex.id, ["pat"])
-    pat = vault.login("pat")
-    window = QMainWindow()
-    qtbot.addWidget(window)
-    menus = RoleMenus(window, lambda _text: None)
-    menus.session_provider = lambda: pat
-    menus.refresh(True)
-    menus.practice_action.trigger()
-    _idle(qtbot)
-    (practice,) = menus.open
-    with qtbot.waitSignal(practice.opened, timeout=10_000):
-        practice.open_vignette(vignette.id)
-    _idle(qtbot)
+    _menus, practice, pat, vignette_id = _practice_in_a_window(qtbot, vault, "Submitting")
     pv = practice.view
     assert pv.questionnaire is not None
     answer_all(qtbot, pv.questionnaire, {k: v for k, v in answers["answers"].items()
@@ -357,14 +355,13 @@ def test_a_submission_asked_for_during_a_save_survives_the_window_closing(
     qtbot.waitUntil(lambda: not isValid(practice_window), timeout=10_000)
     _idle(qtbot)
     qtbot.wait(300)
-    assert pat.agreement.open_practice(vignette.id).submitted
+    assert pat.agreement.open_practice(vignette_id).submitted
 
 
 def test_a_save_failing_as_the_practice_window_closes_shows_the_window_again(
         qtbot: QtBot, vault: Vault, monkeypatch: pytest.MonkeyPatch) -> None:
     """The answers of a save that failed are only on screen: a window closed meanwhile is
     shown again with them and the reason, not deleted with both."""
-    from PySide6.QtWidgets import QMainWindow
     from shiboken6 import isValid
 
     from riskscreen.services.errors import NotEditable
@@ -373,23 +370,7 @@ def test_a_save_failing_as_the_practice_window_closes_shows_the_window_again(
     from .helpers import answer
 
     monkeypatch.setattr(_ClosedTools, "RETRY_MS", 0)
-    mary = vault.login("mary")
-    ex = mary.agreement.create_exercise("Failing")
-    vignette = mary.agreement.add_vignette(ex.id, "Vignette A", "A made-up case. " * 5,
-                                           "2012-01-01")
-    mary.agreement.assign(ex.id, ["pat"])
-    pat = vault.login("pat")
-    window = QMainWindow()
-    qtbot.addWidget(window)
-    menus = RoleMenus(window, lambda _text: None)
-    menus.session_provider = lambda: pat
-    menus.refresh(True)
-    menus.practice_action.trigger()
-    _idle(qtbot)
-    (practice,) = menus.open
-    with qtbot.waitSignal(practice.opened, timeout=10_000):
-        practice.open_vignette(vignette.id)
-    _idle(qtbot)
+    menus, practice, pat, _vignette = _practice_in_a_window(qtbot, vault, "Failing")
 
     def refuse(*_args: Any, **_kwargs: Any) -> None:
         raise NotEditable("This practice screening can no longer change.")
@@ -435,12 +416,7 @@ def _practice_open_in_app(qtbot: QtBot, app: Any, tmp_path: Path) -> tuple[Any, 
     qtbot.waitUntil(lambda: app.session is not None and not app.home_view.loading,
                     timeout=20_000)
     menus = app.window.role_menus
-    menus.practice_action.trigger()
-    _idle(qtbot)
-    (practice,) = menus.open
-    with qtbot.waitSignal(practice.opened, timeout=10_000):
-        practice.open_vignette(vignette.id)
-    _idle(qtbot)
+    practice = _open_practice(qtbot, menus, vignette.id)
     answers, _ = golden_case("17-current-exploitation")
     qid, value = next((k, v) for k, v in answers["answers"].items()
                       if k not in ("child_name", "date_of_birth"))

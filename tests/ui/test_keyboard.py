@@ -12,14 +12,13 @@ from sqlalchemy import text
 
 from riskscreen.forms.model import FormDefinition
 from riskscreen.ui.controller import AppController
-from riskscreen.ui.manager.rule_editor import RuleDialog
 from riskscreen.ui.questionnaire import QuestionBlock
 from riskscreen.ui.referral import ReferralView
 from riskscreen.ui.score_panel import ScorePanel
 from riskscreen.ui.screening import ScreeningView
 
 from .conftest import PAT
-from .helpers import click, type_into, wait_for_change
+from .helpers import click, two_clause_rule_dialog, type_into, wait_for_change
 
 pytestmark = pytest.mark.gui
 
@@ -230,12 +229,7 @@ def test_ctrl_p_prints_the_referral(qtbot: QtBot) -> None:
 
 
 def test_enter_accepts_the_rule_dialog(qtbot: QtBot, form: FormDefinition) -> None:
-    questions = list(form.questions())
-    rule = {"id": "a_rule", "minimum": "high", "reason": "Because.", "source": "Local policy",
-            "when": {"all": [{"present": {"question": questions[0].id}},
-                             {"present": {"question": questions[1].id}}]}}
-    dialog = RuleDialog(rule, [("low", "Low"), ("high", "High")], form)
-    qtbot.addWidget(dialog)
+    dialog = two_clause_rule_dialog(qtbot, form)
     dialog.open()
     qtbot.waitExposed(dialog)
     dialog.rule_id.setFocus()

@@ -40,7 +40,7 @@ from riskscreen.ui.screening import ScreeningView
 from riskscreen.ui.unlock import UnlockView
 
 from .conftest import SCREENING_DATE
-from .helpers import golden_case
+from .helpers import golden_case, two_clause_rule_dialog
 
 pytestmark = pytest.mark.gui
 
@@ -601,14 +601,7 @@ def test_the_managers_window_fits_the_screen_on_every_tab(
 
 def test_the_rule_dialog_starts_no_larger_than_the_screen(qtbot: QtBot,
                                                           form: FormDefinition) -> None:
-    from riskscreen.ui.manager.rule_editor import RuleDialog
-
-    questions = list(form.questions())
-    rule = {"id": "a_rule", "minimum": "high", "reason": "Because.", "source": "Local policy",
-            "when": {"all": [{"present": {"question": questions[0].id}},
-                             {"present": {"question": questions[1].id}}]}}
-    dialog = RuleDialog(rule, [("low", "Low"), ("high", "High")], form)
-    qtbot.addWidget(dialog)
+    dialog = two_clause_rule_dialog(qtbot, form)
     available = dialog.screen().availableGeometry()
     assert available.width() < 900  # the offscreen screen is narrower than the dialog was
     assert dialog.width() <= available.width()
