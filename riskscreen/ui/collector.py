@@ -63,12 +63,14 @@ class MainThreadCollector(QObject):
 
 
 def install_main_thread_collector() -> MainThreadCollector:
-    """Install the collector once on the running application (later calls return it)."""
+    """Install the collector once on the running application (later calls return it, with
+    automatic collection switched off again should anything have switched it on)."""
     app = QCoreApplication.instance()
     if app is None:
         raise RuntimeError("create the QApplication before installing the collector")
     existing = app.findChild(MainThreadCollector)
     if isinstance(existing, MainThreadCollector):
+        gc.disable()
         return existing
     return MainThreadCollector(app)
 

@@ -59,13 +59,13 @@ def test_the_main_and_the_manager_window_share_the_banner_layout(
         qtbot: QtBot, tmp_path: Path) -> None:
     main, manager = _both_windows(qtbot, tmp_path)
     _edges(main, main.banner, main.stack)
-    _edges(manager, manager.banner, manager.tabs)
+    _edges(manager, manager.banner, manager.scroll_area)  # the tabs scroll inside it
     main.show_message("Something went wrong; try again.")
     manager.show_message("Something went wrong; try again.")
     qtbot.waitUntil(lambda: main.stack.geometry().top() > 0
-                    and manager.tabs.geometry().top() > 0)
+                    and manager.scroll_area.geometry().top() > 0)
     _edges(main, main.banner, main.stack)
-    _edges(manager, manager.banner, manager.tabs)
+    _edges(manager, manager.banner, manager.scroll_area)
 
 
 def test_both_windows_show_one_dismissable_message_banner(qtbot: QtBot, tmp_path: Path) -> None:
