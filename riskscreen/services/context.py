@@ -189,25 +189,33 @@ class Context:
         return self._closed
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[OrmSession]:
-        """One transaction, which first re-reads the account: a disabled account can do
-        nothing, and a changed role counts at once."""
+    def _open(self) -> Iterator[None]:
+        """Around each use of the database: refuse a closed session, and say
+        :class:`KeyChanged` when the database cannot be read because another session changed
+        its key."""
         if self._closed:
             raise SessionClosed("this session has been closed; unlock again")
         try:
-            with self._lock, translate_errors(), OrmSession(self._engine) as s, s.begin():
-                raw = s.connection().connection.dbapi_connection
-                assert raw is not None
-                self._begin_checks(raw.cursor())
-                self._local.in_tx = True
-                try:
-                    yield s
-                finally:
-                    self._local.in_tx = False
+            yield
         except (DatabaseDamaged, WrongKey):
             if self._key_changed():
                 raise KeyChanged() from None
             raise
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[OrmSession]:
+        """One transaction, which first re-reads the account: a disabled account can do
+        nothing, and a changed role counts at once."""
+        with self._open(), self._lock, translate_errors(), OrmSession(self._engine) as s, \
+                s.begin():
+            raw = s.connection().connection.dbapi_connection
+            assert raw is not None
+            self._begin_checks(raw.cursor())
+            self._local.in_tx = True
+            try:
+                yield s
+            finally:
+                self._local.in_tx = False
 
     @contextlib.contextmanager
     def snapshot(self) -> Iterator[OrmSession]:
@@ -216,72 +224,58 @@ class Context:
         statement in it sees the same state (SQLite: a deferred ``BEGIN`` in WAL mode;
         PostgreSQL: ``REPEATABLE READ, READ ONLY``). The same checks as :meth:`transaction`
         first; nothing written in it is kept."""
-        if self._closed:
-            raise SessionClosed("this session has been closed; unlock again")
         options: dict[str, Any] = (
             {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
             if self.on_server else {SNAPSHOT_READ: True})
-        try:
-            with translate_errors(), self._engine.connect() as conn:
-                conn.execution_options(**options)
-                with conn.begin() as tx, OrmSession(conn) as s:
-                    raw = conn.connection.dbapi_connection
-                    assert raw is not None
-                    self._begin_checks(raw.cursor())
-                    outer = getattr(self._local, "in_tx", False)
-                    self._local.in_tx = True
-                    try:
-                        yield s
-                    finally:
-                        self._local.in_tx = outer
-                        tx.rollback()
-        except (DatabaseDamaged, WrongKey):
-            if self._key_changed():
-                raise KeyChanged() from None
-            raise
+        with self._open(), translate_errors(), self._engine.connect() as conn:
+            conn.execution_options(**options)
+            with conn.begin() as tx, OrmSession(conn) as s:
+                raw = conn.connection.dbapi_connection
+                assert raw is not None
+                self._begin_checks(raw.cursor())
+                outer = getattr(self._local, "in_tx", False)
+                self._local.in_tx = True
+                try:
+                    yield s
+                finally:
+                    self._local.in_tx = outer
+                    tx.rollback()
 
     @contextlib.contextmanager
     def raw_transaction(self) -> Iterator[Any]:
         """:meth:`transaction` on a DB-API cursor, for the autosave: the same lock, checks
         and ``BEGIN IMMEDIATE`` ... ``COMMIT``, without the ORM's own work, which was most
         of the time of a save."""
-        if self._closed:
-            raise SessionClosed("this session has been closed; unlock again")
-        try:
-            with self._lock, translate_errors():
-                # Taken out while in use: a nested call gets a pooled connection of its own.
-                held, self._writer = self._writer, None
-                if held is not None and held[1] is not self._engine.pool:
-                    held[0].close()
-                    held = None
-                pool = self._engine.pool
-                raw = self._engine.raw_connection() if held is None else held[0]
+        with self._open(), self._lock, translate_errors():
+            # Taken out while in use: a nested call gets a pooled connection of its own.
+            held, self._writer = self._writer, None
+            if held is not None and held[1] is not self._engine.pool:
+                held[0].close()
+                held = None
+            pool = self._engine.pool
+            raw = self._engine.raw_connection() if held is None else held[0]
+            try:
+                cursor = raw.cursor()
+                cursor.execute("BEGIN IMMEDIATE")
                 try:
-                    cursor = raw.cursor()
-                    cursor.execute("BEGIN IMMEDIATE")
+                    self._begin_checks(cursor)
+                    self._local.in_tx = True
                     try:
-                        self._begin_checks(cursor)
-                        self._local.in_tx = True
-                        try:
-                            yield cursor
-                        finally:
-                            self._local.in_tx = False
-                        cursor.execute("COMMIT")
-                    except BaseException:
-                        with contextlib.suppress(Exception):
-                            cursor.execute("ROLLBACK")
-                        raise
+                        yield cursor
+                    finally:
+                        self._local.in_tx = False
+                    cursor.execute("COMMIT")
                 except BaseException:
-                    raw.close()  # back to the pool, which resets it (or drops it if broken)
+                    with contextlib.suppress(Exception):
+                        cursor.execute("ROLLBACK")
                     raise
-                if self.on_server or self._writer is not None:
-                    raw.close()
-                else:
-                    self._writer = (raw, pool)
-        except (DatabaseDamaged, WrongKey):
-            if self._key_changed():
-                raise KeyChanged() from None
-            raise
+            except BaseException:
+                raw.close()  # back to the pool, which resets it (or drops it if broken)
+                raise
+            if self.on_server or self._writer is not None:
+                raw.close()
+            else:
+                self._writer = (raw, pool)
 
     def _begin_checks(self, cursor: Any) -> None:
         """At the start of a write transaction: the same file and database, and the
@@ -303,21 +297,14 @@ class Context:
         """Check the account's *current* role and state, read again from the database (inside
         a transaction, :meth:`transaction` has just read them)."""
         if not getattr(self._local, "in_tx", False):
-            if self._closed:
-                raise SessionClosed("this session has been closed; unlock again")
-            try:
-                with self._lock, translate_errors():
-                    raw = self._engine.raw_connection()
-                    try:
-                        row = raw.cursor().execute(
-                            "SELECT role, disabled FROM users WHERE id = ?",
-                            (self.user.id,)).fetchone()
-                    finally:
-                        raw.close()
-            except (DatabaseDamaged, WrongKey):
-                if self._key_changed():
-                    raise KeyChanged() from None
-                raise
+            with self._open(), self._lock, translate_errors():
+                raw = self._engine.raw_connection()
+                try:
+                    row = raw.cursor().execute(
+                        "SELECT role, disabled FROM users WHERE id = ?",
+                        (self.user.id,)).fetchone()
+                finally:
+                    raw.close()
             self._apply_current(row)
         if self.user.role not in roles:
             wanted = " or ".join(roles)
